@@ -1,0 +1,138 @@
+"""Noise channels as Kraus operators (numpy), named like ``qiskit_aer.noise``.
+
+Every function returns a list of 2x2 (or larger) complex matrices K_i with
+sum_i K_i^dagger K_i = 1. The compiler turns them into raw Aer ``kraus`` instructions.
+
+Memory decoherence follows ``conventions.md``:
+
+* dephasing multiplies a memory's coherence by c(t) = exp(-t/T2) ("exponential") or
+  exp(-(t/T2)^2) ("gaussian"); ``t2_s`` is the time constant of the dephasing channel alone;
+* amplitude damping with gamma = 1 - exp(-t/T1) decays |1> -> |0> and multiplies the
+  coherence by a further sqrt(1 - gamma) = exp(-t/(2 T1)).
+
+With finite T1 the total coherence of one memory is c(t) * exp(-t/(2 T1)); Qiskit's
+``thermal_relaxation_error`` "T2" is the total, i.e. 1/T2_qiskit = 1/T2 + 1/(2 T1) in the
+exponential case.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "DECAY_LAWS",
+    "fibre_transmission",
+    "coherence_factor",
+    "storage_coherence_factor",
+    "amplitude_damping_kraus",
+    "dephasing_kraus",
+    "memory_kraus",
+    "storage_kraus",
+    "compose_kraus",
+    "pair_coherence_time",
+]
+
+DECAY_LAWS = ("exponential", "gaussian")
+
+
+def fibre_transmission(length_km: float, attenuation_db_per_km: float) -> float:
+    """Transmission eta_f = 10^(-alpha L / 10) of a fibre (length in km, alpha in dB/km)."""
+    return 10.0 ** (-attenuation_db_per_km * length_km / 10.0)
+
+
+def coherence_factor(t_s: float, t2_s: float, decay: str = "exponential") -> float:
+    """Dephasing coherence factor after storing a memory for ``t_s`` seconds."""
+    if decay not in DECAY_LAWS:
+        raise ValueError(f"decay must be one of {DECAY_LAWS}, got {decay!r}")
+    if t_s <= 0 or math.isinf(t2_s):
+        return 1.0
+    x = t_s / t2_s
+    return math.exp(-x) if decay == "exponential" else math.exp(-x * x)
+
+
+def storage_coherence_factor(t_from_s: float, t_to_s: float, t2_s: float, decay: str = "exponential") -> float:
+    """Dephasing factor for a memory already stored ``t_from_s`` and kept until ``t_to_s``.
+
+    Ages are measured from the memory's emission. For exponential decay this is
+    exp(-(t_to - t_from)/T2); for gaussian decay the law is applied once over the whole
+    storage interval, c(t_to)/c(t_from) = exp(-(t_to^2 - t_from^2)/T2^2) — never composed
+    from short steps (``conventions.md``).
+    """
+    if t_to_s < t_from_s:
+        raise ValueError(f"storage interval ends before it starts: {t_from_s} > {t_to_s}")
+    if math.isinf(t2_s):
+        return 1.0
+    if decay == "exponential":
+        return math.exp(-(t_to_s - t_from_s) / t2_s)
+    if decay == "gaussian":
+        return math.exp(-(t_to_s**2 - t_from_s**2) / t2_s**2)
+    raise ValueError(f"decay must be one of {DECAY_LAWS}, got {decay!r}")
+
+
+def amplitude_damping_kraus(gamma: float) -> list[np.ndarray]:
+    """Amplitude damping |1> -> |0> with probability ``gamma`` (photon loss: gamma = 1 - eta)."""
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"amplitude damping gamma must be in [0, 1], got {gamma}")
+    return [
+        np.array([[1.0, 0.0], [0.0, math.sqrt(1.0 - gamma)]], dtype=complex),
+        np.array([[0.0, math.sqrt(gamma)], [0.0, 0.0]], dtype=complex),
+    ]
+
+
+def dephasing_kraus(coherence: float) -> list[np.ndarray]:
+    """Pure dephasing that multiplies the off-diagonal element by ``coherence`` in [0, 1].
+
+    Equals Qiskit's ``phase_damping_error(lam)`` with lam = 1 - coherence^2.
+    """
+    if not 0.0 <= coherence <= 1.0:
+        raise ValueError(f"dephasing coherence factor must be in [0, 1], got {coherence}")
+    return [
+        np.array([[1.0, 0.0], [0.0, coherence]], dtype=complex),
+        np.array([[0.0, 0.0], [0.0, math.sqrt(1.0 - coherence**2)]], dtype=complex),
+    ]
+
+
+def compose_kraus(first: list[np.ndarray], then: list[np.ndarray]) -> list[np.ndarray]:
+    """Kraus set of ``then`` after ``first``; drops operators that vanish."""
+    out = [b @ a for a in first for b in then]
+    return [k for k in out if np.abs(k).max() > 0.0]
+
+
+def storage_kraus(
+    t_from_s: float, t_to_s: float, t1_s: float, t2_s: float, decay: str = "exponential"
+) -> list[np.ndarray]:
+    """Channel of a memory kept from age ``t_from_s`` to age ``t_to_s`` (dephasing then T1)."""
+    c = storage_coherence_factor(t_from_s, t_to_s, t2_s, decay)
+    gamma = 0.0 if math.isinf(t1_s) else -math.expm1(-(t_to_s - t_from_s) / t1_s)
+    return compose_kraus(dephasing_kraus(c), amplitude_damping_kraus(gamma))
+
+
+def memory_kraus(t_s: float, t1_s: float, t2_s: float, decay: str = "exponential") -> list[np.ndarray]:
+    """Channel of a memory stored for ``t_s`` seconds from its emission."""
+    return storage_kraus(0.0, t_s, t1_s, t2_s, decay)
+
+
+def pair_coherence_time(*memories: tuple[float, float, str]) -> float:
+    """Time for a stored pair's coherence to fall by 1/e with all its memories decaying (s).
+
+    Each memory is a tuple ``(t2_s, t1_s, decay)``. The pair coherence is the product of the
+    memories' factors, exp(-a t - b t^2) with a = sum of 1/T2 (exponential memories) +
+    1/(2 T1) (amplitude damping) and b = sum of 1/T2^2 (gaussian memories); T_coh solves
+    b t^2 + a t = 1. This gives 1/T_coh = 1/T2_A + 1/T2_B (exponential) and
+    1/T_coh^2 = 1/T2_A^2 + 1/T2_B^2 (gaussian) as in ``conventions.md`` when T1 is infinite.
+    Returns ``inf`` for memories that never decay.
+    """
+    a = b = 0.0
+    for t2_s, t1_s, decay in memories:
+        if decay not in DECAY_LAWS:
+            raise ValueError(f"decay must be one of {DECAY_LAWS}, got {decay!r}")
+        a += 0.5 / t1_s
+        if decay == "exponential":
+            a += 1.0 / t2_s
+        else:
+            b += 1.0 / t2_s**2
+    if b == 0.0:
+        return math.inf if a == 0.0 else 1.0 / a
+    return 2.0 / (a + math.sqrt(a * a + 4.0 * b))  # positive root, stable form

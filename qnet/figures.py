@@ -1,0 +1,63 @@
+"""Figures of merit of a delivered two-qubit state (``conventions.md``, "Figures of merit").
+
+* CHSH S: maximal value over measurement settings (Horodecki criterion), 2 sqrt(m1 + m2) with
+  m1, m2 the two largest eigenvalues of T^T T, T_ij = Tr(rho sigma_i (x) sigma_j).
+* QBER: probability that the two Z outcomes break the target's correlation (anti-correlation
+  for |Psi+->, correlation for |Phi+->), after the Pauli-frame correction.
+* DI-QKD key fraction (CHSH-based, asymptotic, collective attacks):
+  r = 1 - h(Q) - h((1 + sqrt((S/2)^2 - 1))/2) for S > 2, else 0 (never negative).
+* PLOB bound of a pure-loss channel with transmissivity eta: -log2(1 - eta) per channel use.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .states import PAULI
+
+__all__ = ["correlation_matrix", "chsh", "qber", "binary_entropy", "diqkd_key_fraction", "plob_bound"]
+
+
+def correlation_matrix(rho: np.ndarray) -> np.ndarray:
+    """T_ij = Tr(rho sigma_i (x) sigma_j), i, j in (X, Y, Z); rho with memory A first."""
+    paulis = [PAULI["X"], PAULI["Y"], PAULI["Z"]]
+    return np.array([[np.real(np.trace(rho @ np.kron(p, q))) for q in paulis] for p in paulis])
+
+
+def chsh(rho: np.ndarray) -> float:
+    """Maximal CHSH value S of the state (Horodecki); 2 sqrt2 for a Bell state."""
+    t = correlation_matrix(rho)
+    m = np.sort(np.linalg.eigvalsh(t.T @ t))[::-1]
+    return float(2.0 * math.sqrt(max(0.0, m[0] + m[1])))
+
+
+def qber(rho: np.ndarray, target: str = "psi+") -> float:
+    """Z-basis error probability with respect to the target's correlation."""
+    diag = np.real(np.diag(rho))
+    same = diag[0] + diag[3]
+    value = same if target.startswith("psi") else 1.0 - same
+    return float(min(1.0, max(0.0, value)))
+
+
+def binary_entropy(p: float) -> float:
+    """h(p) = -p log2 p - (1-p) log2 (1-p), with h(0) = h(1) = 0."""
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -p * math.log2(p) - (1.0 - p) * math.log2(1.0 - p)
+
+
+def diqkd_key_fraction(s: float, q: float) -> float:
+    """Asymptotic DI-QKD key per pair from CHSH value ``s`` and QBER ``q`` (0 when S <= 2)."""
+    if s <= 2.0:
+        return 0.0
+    root = math.sqrt(max(0.0, (min(s, 2.0 * math.sqrt(2.0)) / 2.0) ** 2 - 1.0))
+    return max(0.0, 1.0 - binary_entropy(q) - binary_entropy((1.0 + root) / 2.0))
+
+
+def plob_bound(transmissivity: float) -> float:
+    """PLOB repeaterless capacity -log2(1 - eta) (ebits or secret bits per channel use)."""
+    if not 0.0 <= transmissivity <= 1.0:
+        raise ValueError(f"transmissivity must be in [0, 1], got {transmissivity}")
+    return math.inf if transmissivity == 1.0 else -math.log1p(-transmissivity) / math.log(2.0)

@@ -1,0 +1,121 @@
+"""Result records and their renderings (table for people, JSON-ready dicts for programs)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LinkResult", "LINK_FIELDS", "json_number", "format_table"]
+
+#: The numeric fields of a link result, in the order ``qnet link --json`` prints them.
+LINK_FIELDS = (
+    "fidelity",
+    "success_probability",
+    "attempt_time_s",
+    "rate_hz",
+    "pair_coherence_time_s",
+    "link_efficiency",
+    "chsh",
+    "qber",
+    "diqkd_key_fraction",
+    "key_rate_hz",
+)
+
+
+def json_number(x: float) -> float | None:
+    """A float for JSON; infinities and NaN become ``None`` (JSON has no inf)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What one elementary link delivers (``conventions.md`` defines every figure).
+
+    fidelity: <Psi+|rho|Psi+> of the delivered state, averaged over herald outcomes weighted by
+    their probability, after the Pauli-frame correction. success_probability: herald
+    probability per attempt. attempt_time_s: T_att. rate_hz: success_probability / T_att
+    (heralded pairs per second). pair_coherence_time_s: 1/e time of the stored pair's
+    coherence. link_efficiency: rate_hz * pair_coherence_time_s (> 1: generated faster than
+    lost). chsh: maximal CHSH value. qber: Z-basis error. diqkd_key_fraction: asymptotic
+    DI-QKD secret bits per pair; key_rate_hz = diqkd_key_fraction * rate_hz.
+    """
+
+    fidelity: float
+    success_probability: float
+    attempt_time_s: float
+    rate_hz: float
+    pair_coherence_time_s: float
+    link_efficiency: float
+    chsh: float
+    qber: float
+    diqkd_key_fraction: float
+    key_rate_hz: float
+    density_matrix: np.ndarray = field(repr=False, compare=False)
+    node_a: str = ""
+    node_b: str = ""
+    station: str = ""
+    scheme: str = ""
+    target: str = "psi+"
+    method: str = "exact"  # "exact" (density matrix) or "shots"
+    shots: int | None = None
+    fidelity_stderr: float | None = None
+    success_probability_stderr: float | None = None
+
+    def to_dict(self, density_matrix: bool = False) -> dict[str, Any]:
+        """JSON-ready dict: exactly the numeric ``LINK_FIELDS`` (+ standard errors in shots mode).
+
+        Infinite values (e.g. a memory that never decays) become ``None``.
+        """
+        out: dict[str, Any] = {name: json_number(getattr(self, name)) for name in LINK_FIELDS}
+        if self.method == "shots":
+            out["fidelity_stderr"] = json_number(self.fidelity_stderr)
+            out["success_probability_stderr"] = json_number(self.success_probability_stderr)
+        if density_matrix:
+            rho = np.asarray(self.density_matrix)
+            out["density_matrix"] = {"real": rho.real.tolist(), "imag": rho.imag.tolist()}
+        return out
+
+
+_UNITS = {
+    "fidelity": ("", "<Psi+|rho|Psi+> after Pauli-frame correction"),
+    "success_probability": ("", "herald probability per attempt"),
+    "attempt_time_s": ("s", "T_att = max(prep) + 2 max(L_A, L_B)/c"),
+    "rate_hz": ("1/s", "heralded pairs per second"),
+    "pair_coherence_time_s": ("s", "1/e time of the stored pair's coherence"),
+    "link_efficiency": ("", "rate x coherence time (> 1: faster than lost)"),
+    "chsh": ("", "maximal CHSH value S"),
+    "qber": ("", "Z-basis error probability"),
+    "diqkd_key_fraction": ("bit/pair", "asymptotic DI-QKD key per pair"),
+    "key_rate_hz": ("bit/s", "DI-QKD key rate"),
+}
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and math.isinf(x):
+        return "inf"
+    return f"{x:.6g}"
+
+
+def format_table(result: LinkResult) -> str:
+    """A readable, aligned table of a link result with units and meanings."""
+    title = f"link {result.node_a} - {result.station} - {result.node_b}  ({result.scheme}, target |Psi+>, {result.method}"
+    title += f", {result.shots} shots)" if result.method == "shots" else ")"
+    rows = []
+    for name in LINK_FIELDS:
+        value = _fmt(getattr(result, name))
+        if name == "fidelity" and result.fidelity_stderr is not None:
+            value += f" +- {_fmt(result.fidelity_stderr)}"
+        if name == "success_probability" and result.success_probability_stderr is not None:
+            value += f" +- {_fmt(result.success_probability_stderr)}"
+        unit, meaning = _UNITS[name]
+        rows.append((name, value, unit, meaning))
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [title, "-" * len(title)]
+    lines += [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:<{w[2]}}  {r[3]}" for r in rows]
+    return "\n".join(lines)

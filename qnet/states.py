@@ -1,0 +1,95 @@
+"""Two-qubit states: Bell vectors, Pauli frames and fidelities.
+
+Conventions (``conventions.md``): |Phi+-> = (|00> +- |11>)/sqrt2, |Psi+-> = (|01> +- |10>)/sqrt2,
+memory A is the *first* qubit. Matrices in this module use the textbook (big-endian) order:
+basis index = 2*a + b for |a b>. Qiskit orders qubits little-endian; the conversion lives in
+:func:`from_qiskit_order`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "BELL",
+    "PAULI",
+    "bell_state",
+    "bell_projector",
+    "fidelity",
+    "apply_pauli",
+    "from_qiskit_order",
+    "is_physical",
+]
+
+_S = 1.0 / np.sqrt(2.0)
+
+#: Bell vectors in the |a b> basis (index 2a + b), memory A first.
+BELL: dict[str, np.ndarray] = {
+    "phi+": np.array([_S, 0, 0, _S], dtype=complex),
+    "phi-": np.array([_S, 0, 0, -_S], dtype=complex),
+    "psi+": np.array([0, _S, _S, 0], dtype=complex),
+    "psi-": np.array([0, _S, -_S, 0], dtype=complex),
+}
+
+#: Single-qubit Pauli matrices.
+PAULI: dict[str, np.ndarray] = {
+    "I": np.eye(2, dtype=complex),
+    "X": np.array([[0, 1], [1, 0]], dtype=complex),
+    "Y": np.array([[0, -1j], [1j, 0]], dtype=complex),
+    "Z": np.array([[1, 0], [0, -1]], dtype=complex),
+}
+
+
+def bell_state(name: str) -> np.ndarray:
+    """Return the Bell vector ``name`` (one of phi+, phi-, psi+, psi-)."""
+    try:
+        return BELL[name.lower()].copy()
+    except KeyError:
+        raise ValueError(f"unknown Bell state {name!r}; allowed: {sorted(BELL)}") from None
+
+
+def bell_projector(name: str) -> np.ndarray:
+    """Return |B><B| for the Bell state ``name`` (4x4, memory A first)."""
+    v = bell_state(name)
+    return np.outer(v, v.conj())
+
+
+def fidelity(rho: np.ndarray, target: str | np.ndarray) -> float:
+    """Fidelity <t|rho|t> of a two-qubit density matrix with a pure target (name or vector)."""
+    t = bell_state(target) if isinstance(target, str) else np.asarray(target, dtype=complex)
+    return float(np.real(t.conj() @ rho @ t))
+
+
+def apply_pauli(rho: np.ndarray, pauli_a: str, pauli_b: str) -> np.ndarray:
+    """Apply the Pauli correction ``pauli_a (x) pauli_b`` to a two-qubit state (A first)."""
+    u = np.kron(PAULI[pauli_a], PAULI[pauli_b])
+    return u @ rho @ u.conj().T
+
+
+def from_qiskit_order(rho: np.ndarray, n_qubits: int, keep: tuple[int, ...]) -> np.ndarray:
+    """Reduce a Qiskit (little-endian) density matrix to the qubits ``keep``, in that order.
+
+    The result is in big-endian order: ``keep[0]`` is the most significant (first) qubit,
+    so ``keep=(mem_a, mem_b)`` gives a matrix with memory A first, as everywhere in qnet.
+    """
+    r = np.asarray(rho).reshape((2,) * (2 * n_qubits))
+    # axis k of the first half is qubit n-1-k (Qiskit little-endian)
+    axes_row = [n_qubits - 1 - q for q in keep]
+    traced = [n_qubits - 1 - q for q in range(n_qubits) if q not in keep]
+    perm = axes_row + traced + [n_qubits + a for a in axes_row] + [n_qubits + a for a in traced]
+    r = np.transpose(r, perm)
+    k, t = len(keep), n_qubits - len(keep)
+    r = r.reshape(2**k, 2**t, 2**k, 2**t)
+    return np.einsum("ajbj->ab", r)
+
+
+def is_physical(rho: np.ndarray, atol: float = 1e-9) -> bool:
+    """True when ``rho`` is Hermitian, has unit trace and no eigenvalue below ``-atol``."""
+    rho = np.asarray(rho)
+    if not np.all(np.isfinite(rho)):
+        return False
+    if not np.allclose(rho, rho.conj().T, atol=atol):
+        return False
+    if abs(np.trace(rho).real - 1.0) > atol:
+        return False
+    return bool(np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() >= -atol)
