@@ -17,33 +17,47 @@ Qiskit is imported lazily, so ``import qnet`` is cheap.
 
 from __future__ import annotations
 
-from .errors import ConfigError, NetworkError, QnetError
-from .hardware import Fibre, MemoryNode, Station
-from .link import CompiledLink, LinkSpec, compile_link, find_station, link_spec
-from .network import load_network, network_from_dict
-from .results import LINK_FIELDS, LinkResult
-from .run import heralded_state, run_link, run_links, simulate_link
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "QnetError",
-    "ConfigError",
-    "NetworkError",
-    "MemoryNode",
-    "Station",
-    "Fibre",
-    "LinkSpec",
-    "CompiledLink",
-    "LinkResult",
-    "LINK_FIELDS",
-    "load_network",
-    "network_from_dict",
-    "find_station",
-    "link_spec",
-    "compile_link",
-    "run_link",
-    "run_links",
-    "simulate_link",
-    "heralded_state",
-]
+# public name -> submodule; loaded on first use so that `import qnet` (and `qnet --help`) stays fast
+_LAZY = {
+    "QnetError": "errors",
+    "ConfigError": "errors",
+    "NetworkError": "errors",
+    "MemoryNode": "hardware",
+    "Station": "hardware",
+    "Fibre": "hardware",
+    "LinkSpec": "link",
+    "CompiledLink": "link",
+    "compile_link": "link",
+    "find_station": "link",
+    "link_spec": "link",
+    "elementary_links": "link",
+    "load_network": "network",
+    "network_from_dict": "network",
+    "LinkResult": "results",
+    "LINK_FIELDS": "results",
+    "heralded_state": "run",
+    "run_link": "run",
+    "run_links": "run",
+    "simulate_link": "run",
+    "save_circuits": "export",
+    "load_circuits": "export",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

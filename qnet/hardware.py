@@ -9,8 +9,11 @@ the field, the value and what is allowed.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Mapping
+
+import numpy as np
 
 from .errors import ConfigError
 
@@ -48,7 +51,7 @@ def _validate(where: str, name: str, check: str | tuple[str, ...], value: Any) -
         if not isinstance(value, str) or not value:
             raise ConfigError(where, name, value, "a non-empty string")
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(where, name, value, _CHECKS[check][1])
     value = float(value)
     ok, allowed = _CHECKS[check]

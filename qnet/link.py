@@ -28,7 +28,7 @@ from .station import HERALDS, Herald, station_kraus
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
 
-__all__ = ["LinkSpec", "CompiledLink", "link_spec", "find_station", "compile_link", "TARGET"]
+__all__ = ["LinkSpec", "CompiledLink", "link_spec", "find_station", "compile_link", "elementary_links", "TARGET"]
 
 #: The Bell state every link delivers after its Pauli-frame correction.
 TARGET = "psi+"
@@ -224,3 +224,14 @@ def compile_link(spec: LinkSpec) -> CompiledLink:
         heralds=HERALDS[spec.scheme],
         metadata=metadata,
     )
+
+
+def elementary_links(graph: nx.Graph) -> list[tuple[str, str, str]]:
+    """Every (memory A, memory B, station) joined memory - fibre - station - fibre - memory."""
+    out = []
+    for s, data in graph.nodes(data=True):
+        if not isinstance(data["hardware"], Station):
+            continue
+        mems = sorted(n for n in graph.neighbors(s) if isinstance(graph.nodes[n]["hardware"], MemoryNode))
+        out += [(a, b, s) for i, a in enumerate(mems) for b in mems[i + 1 :]]
+    return sorted(out)
