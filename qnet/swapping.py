@@ -70,7 +70,7 @@ def swap_circuit(gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> Q
     qc.cx(1, 2)
     if f < 1.0:
         qc.append(kraus_instruction(depolarizing_kraus(f, 2), label="gate noise"), [1, 2])
-    qc.h(1); qc.s(3)
+    qc.h(1)
     if r < 1.0:
         flip = kraus_instruction(bit_flip_kraus(r), label="readout flip")
         qc.append(flip, [1])
