@@ -44,6 +44,10 @@ _LAZY = {
     "run_link": "run",
     "run_links": "run",
     "simulate_link": "run",
+    "swap": "swapping",
+    "swap_circuit": "swapping",
+    "purify": "purification",
+    "purify_circuit": "purification",
     "save_circuits": "export",
     "load_circuits": "export",
 }

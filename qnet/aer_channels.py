@@ -81,11 +81,19 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
     clear_cache()
 
 
-def check_probability(name: str, value: float) -> float:
-    """Return ``value`` as a float after checking that it lies in [0, 1]."""
-    v = float(value)
-    if not 0.0 <= v <= 1.0 or math.isnan(v):
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+def check_probability(name: str, value: float, where: str = "qnet") -> float:
+    """Return ``value`` as a float after checking that it lies in [0, 1].
+
+    Raises :class:`qnet.errors.ConfigError` (a ``ValueError``) naming ``where`` and ``name``.
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not 0.0 <= v <= 1.0:  # also rejects NaN
+        from qnet.errors import ConfigError
+
+        raise ConfigError(where, name, value, "a probability in [0, 1] is required (1 = perfect)")
     return v
 
 
@@ -97,7 +105,7 @@ def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
     Uses the 4**n Pauli products: weight f + (1-f)/4**n on the identity and (1-f)/4**n on each
     other Pauli. Operators with zero weight are dropped.
     """
-    f = check_probability("gate_fidelity", fidelity)
+    f = check_probability("gate_fidelity", fidelity, "depolarizing_kraus")
     paulis1 = [
         np.eye(2, dtype=complex),
         np.array([[0, 1], [1, 0]], dtype=complex),
@@ -118,7 +126,7 @@ def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
 
 def bit_flip_kraus(readout_fidelity: float) -> list[np.ndarray]:
     """Kraus set of a bit flip with probability 1 - r (a readout error before a Z measurement)."""
-    r = check_probability("readout_fidelity", readout_fidelity)
+    r = check_probability("readout_fidelity", readout_fidelity, "bit_flip_kraus")
     ops = [np.sqrt(r) * np.eye(2, dtype=complex), np.sqrt(1.0 - r) * np.array([[0, 1], [1, 0]], dtype=complex)]
     return [k for k in ops if np.abs(k).max() > 0.0]
 
@@ -178,8 +186,8 @@ def _key(kind: str, gate_fidelity: float, readout_fidelity: float) -> tuple[str,
         raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}")
     return (
         kind,
-        check_probability("gate_fidelity", gate_fidelity),
-        check_probability("readout_fidelity", readout_fidelity),
+        check_probability("gate_fidelity", gate_fidelity, kind),
+        check_probability("readout_fidelity", readout_fidelity, kind),
     )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "coherence_factor",
     "storage_coherence_factor",
     "amplitude_damping_kraus",
+    "loss_kraus",
     "dephasing_kraus",
     "memory_kraus",
     "storage_kraus",
@@ -72,12 +73,24 @@ def storage_coherence_factor(t_from_s: float, t_to_s: float, t2_s: float, decay:
 
 
 def amplitude_damping_kraus(gamma: float) -> list[np.ndarray]:
-    """Amplitude damping |1> -> |0> with probability ``gamma`` (photon loss: gamma = 1 - eta)."""
+    """Amplitude damping |1> -> |0> with probability ``gamma``."""
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"amplitude damping gamma must be in [0, 1], got {gamma}")
+    return loss_kraus(1.0 - gamma)
+
+
+def loss_kraus(transmission: float) -> list[np.ndarray]:
+    """Photon loss on an occupation qubit: amplitude damping with gamma = 1 - eta.
+
+    Built from the transmission eta itself (K0 = diag(1, sqrt(eta))), so that an arm with
+    eta far below the double-precision epsilon (e.g. 1e-20 at 1000 km) keeps full relative
+    precision instead of rounding 1 - (1 - eta) to 0.
+    """
+    if not 0.0 <= transmission <= 1.0:
+        raise ValueError(f"transmission must be in [0, 1], got {transmission}")
     return [
-        np.array([[1.0, 0.0], [0.0, math.sqrt(1.0 - gamma)]], dtype=complex),
-        np.array([[0.0, math.sqrt(gamma)], [0.0, 0.0]], dtype=complex),
+        np.array([[1.0, 0.0], [0.0, math.sqrt(transmission)]], dtype=complex),
+        np.array([[0.0, math.sqrt(1.0 - transmission)], [0.0, 0.0]], dtype=complex),
     ]
 
 
@@ -105,8 +118,8 @@ def storage_kraus(
 ) -> list[np.ndarray]:
     """Channel of a memory kept from age ``t_from_s`` to age ``t_to_s`` (dephasing then T1)."""
     c = storage_coherence_factor(t_from_s, t_to_s, t2_s, decay)
-    gamma = 0.0 if math.isinf(t1_s) else -math.expm1(-(t_to_s - t_from_s) / t1_s)
-    return compose_kraus(dephasing_kraus(c), amplitude_damping_kraus(gamma))
+    survival = 1.0 if math.isinf(t1_s) else math.exp(-(t_to_s - t_from_s) / t1_s)  # 1 - gamma
+    return compose_kraus(dephasing_kraus(c), loss_kraus(survival))
 
 
 def memory_kraus(t_s: float, t1_s: float, t2_s: float, decay: str = "exponential") -> list[np.ndarray]:

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 __all__ = ["main", "build_parser"]
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _command(name: str):
@@ -60,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("networks", nargs="+", help="network files (TOML)")
     p.add_argument("-o", "--output", default="circuits", help="output folder (default: circuits)")
     p.add_argument("--check", action="store_true", help="do not write: exit 1 if the saved circuits drift from the compiler's output")
+
+    # further commands live in their own modules: each has register(subparsers), which adds its
+    # parser with set_defaults(handler=...); those modules import nothing heavy at top level
+    import importlib
+
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -111,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import QnetError
 
     try:
-        return _COMMANDS[args.command](args)
+        handler = getattr(args, "handler", None) or _COMMANDS[args.command]
+        return handler(args)
     except QnetError as exc:
         print(f"qnet: error: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,9 @@
   for |Psi+->, correlation for |Phi+->), after the Pauli-frame correction.
 * DI-QKD key fraction (CHSH-based, asymptotic, collective attacks):
   r = 1 - h(Q) - h((1 + sqrt((S/2)^2 - 1))/2) for S > 2, else 0 (never negative).
+* BB84-style (entanglement-based BBM92) key fraction: r = 1 - h(Q_Z) - h(Q_X), errors in the
+  Z and X bases with respect to the target's correlations (Shor–Preskill, asymptotic), never
+  negative.
 * PLOB bound of a pure-loss channel with transmissivity eta: -log2(1 - eta) per channel use.
 """
 
@@ -17,7 +20,15 @@ import numpy as np
 
 from .states import PAULI
 
-__all__ = ["correlation_matrix", "chsh", "qber", "binary_entropy", "diqkd_key_fraction", "plob_bound"]
+__all__ = [
+    "correlation_matrix",
+    "chsh",
+    "qber",
+    "binary_entropy",
+    "diqkd_key_fraction",
+    "bb84_key_fraction",
+    "plob_bound",
+]
 
 
 def correlation_matrix(rho: np.ndarray) -> np.ndarray:
@@ -54,6 +65,18 @@ def diqkd_key_fraction(s: float, q: float) -> float:
         return 0.0
     root = math.sqrt(max(0.0, (min(s, 2.0 * math.sqrt(2.0)) / 2.0) ** 2 - 1.0))
     return max(0.0, 1.0 - binary_entropy(q) - binary_entropy((1.0 + root) / 2.0))
+
+
+def bb84_key_fraction(rho: np.ndarray, target: str = "psi+") -> float:
+    """Asymptotic BB84/BBM92 key per pair: 1 - h(Q_Z) - h(Q_X), clipped at 0.
+
+    Q_X is the probability that the X outcomes break the target's X correlation
+    (<XX> = +1 for |Psi+> and |Phi+>, -1 for |Psi-> and |Phi->).
+    """
+    xx = float(np.real(np.trace(rho @ np.kron(PAULI["X"], PAULI["X"]))))
+    sign = 1.0 if target in ("psi+", "phi+") else -1.0
+    q_x = min(1.0, max(0.0, (1.0 - sign * xx) / 2.0))
+    return max(0.0, 1.0 - binary_entropy(qber(rho, target)) - binary_entropy(q_x))
 
 
 def plob_bound(transmissivity: float) -> float:

@@ -112,7 +112,7 @@ class MemoryNode(_Validated):
     conversion_efficiency: float = _spec("probability", 1.0, "frequency-conversion efficiency")
     prep_time_s: float = _spec("nonnegative", 0.0, "local preparation time per attempt (s)")
     bright_state_population: float | None = field(default=None, metadata={"doc": "alpha of the single-click scheme"})
-    memories: int = _spec("count", 1, "memories per link this node takes part in")
+    memories: int | None = field(default=None, metadata={"doc": "memory qubits at the node; None = one per link it joins"})
     gate_fidelity: float = _spec("probability", 1.0, "two-qubit gate: rho -> f rho + (1-f) I/4")
     readout_fidelity: float = _spec("probability", 1.0, "probability a measured bit is read correctly")
     swap_time_s: float = _spec("nonnegative", 0.0, "duration of an entanglement swap (s)")
@@ -120,19 +120,17 @@ class MemoryNode(_Validated):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.bright_state_population is not None:
-            object.__setattr__(
-                self,
-                "bright_state_population",
-                _validate(self._location(), "bright_state_population", "alpha", self.bright_state_population),
-            )
+        for name, check in (("bright_state_population", "alpha"), ("memories", "count")):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _validate(self._location(), name, check, value))
 
     def _location(self) -> str:
         return f"nodes.{self.name}"
 
     @classmethod
     def public_fields(cls) -> list[str]:
-        return super().public_fields() + ["bright_state_population"]
+        return super().public_fields() + ["bright_state_population", "memories"]
 
     @classmethod
     def from_mapping(cls, name: str, table: Mapping[str, Any]) -> "MemoryNode":

@@ -192,7 +192,7 @@ def compile_link(spec: LinkSpec) -> CompiledLink:
     qc.barrier(label="emission")
 
     for arm, eta, name in ((arm_a, spec.efficiency_a, "A"), (arm_b, spec.efficiency_b, "B")):
-        loss = _kraus(channels.amplitude_damping_kraus(1.0 - eta), f"loss {name} (eta={eta:.3g})")
+        loss = _kraus(channels.loss_kraus(eta), f"loss {name} (eta={eta:.3g})")
         for q in arm:
             qc.append(loss, [q], copy=False)
     if spec.phase_noise_rad > 0.0:

@@ -69,7 +69,9 @@ _EYE4 = np.eye(4, dtype=complex)
 def _protocol(protocol: str) -> str:
     p = str(protocol).lower()
     if p not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+        from qnet.errors import ConfigError
+
+        raise ConfigError("purify", "protocol", protocol, f"one of {', '.join(PROTOCOLS)}")
     return p
 
 
@@ -91,8 +93,8 @@ def purify_circuit(
     from qiskit import QuantumCircuit
 
     proto = _protocol(protocol)
-    f = check_probability("gate_fidelity", gate_fidelity)
-    r = check_probability("readout_fidelity", readout_fidelity)
+    f = check_probability("gate_fidelity", gate_fidelity, "purify_circuit")
+    r = check_probability("readout_fidelity", readout_fidelity, "purify_circuit")
     qc = QuantumCircuit(4, 2 if measure else 0, name=f"purify_{proto}")
     qc.x(1)
     qc.x(3)

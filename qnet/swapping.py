@@ -63,8 +63,8 @@ def swap_circuit(gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> Q
     """
     from qiskit import QuantumCircuit
 
-    f = check_probability("gate_fidelity", gate_fidelity)
-    r = check_probability("readout_fidelity", readout_fidelity)
+    f = check_probability("gate_fidelity", gate_fidelity, "swap_circuit")
+    r = check_probability("readout_fidelity", readout_fidelity, "swap_circuit")
     qc = QuantumCircuit(4, name="swap")
     # Bell-state measurement on the repeater's memories q1, q2
     qc.cx(1, 2)

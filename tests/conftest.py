@@ -17,7 +17,6 @@ import pytest
 
 import qnet
 
-C_FIBRE_DEFAULT_KM_PER_S = 2.0e5  # conventions.md: 5 us per km
 
 
 def build_link_network(
