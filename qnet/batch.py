@@ -58,13 +58,13 @@ class UnsupportedInstruction(ValueError):
 # --------------------------------------------------------------------------- circuit reading
 
 def _instructions(qc: "QuantumCircuit") -> list[tuple[str, tuple[int, ...], Any]]:
+    """(name, qubit indices, CircuitInstruction) of every instruction (operations built lazily)."""
     index = {q: i for i, q in enumerate(qc.qubits)}
     out = []
     for inst in qc.data:
-        op = inst.operation
         if inst.clbits:
-            raise UnsupportedInstruction(f"instruction {op.name!r} uses classical bits; the batch engine is exact-only")
-        out.append((op.name, tuple(index[q] for q in inst.qubits), op))
+            raise UnsupportedInstruction(f"instruction {inst.name!r} uses classical bits; the batch engine is exact-only")
+        out.append((inst.name, tuple([index[q] for q in inst.qubits]), inst))
     return out
 
 
@@ -106,10 +106,11 @@ def _superop_from_kraus(k: np.ndarray) -> np.ndarray:
 _GATE_CACHE: dict[tuple, np.ndarray] = {}
 
 
-def _gate_matrix(op: Any) -> np.ndarray:
-    key = (op.name, tuple(float(p) if isinstance(p, (int, float)) else repr(p) for p in op.params))
+def _gate_matrix(inst: Any) -> np.ndarray:
+    key = (inst.name, tuple(float(p) if isinstance(p, (int, float)) else repr(p) for p in inst.params))
     m = _GATE_CACHE.get(key)
     if m is None:
+        op = inst.operation
         to_matrix = getattr(op, "to_matrix", None)
         if to_matrix is None:
             raise UnsupportedInstruction(

@@ -419,17 +419,20 @@ def _powers_apply(d: np.ndarray, x: np.ndarray, kmax: int) -> np.ndarray:
 
 
 def _waiting_filter(d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """W[0] = 0, W[t] = d (W[t-1] + m[t-1]): the earlier segment's decayed state-valued mass."""
+    """W[0] = 0, W[t] = d (W[t-1] + m[t-1]) = sum_{k>=1} d^k m[t-k]: the earlier half's decayed mass.
+
+    In d's eigenbasis every mode is a scalar convolution with lam^k, done with one FFT.
+    """
     n = m.shape[0]
     eig = _eig_or_none(d)
     if eig is not None:
-        from scipy.signal import lfilter
-
         lam, v, vinv = eig
         mt = m @ vinv.T  # modal coordinates
-        wt = np.empty_like(mt)
-        for i, li in enumerate(lam):
-            wt[:, i] = lfilter([0.0, li], [1.0, -li], mt[:, i])
+        k = np.arange(n, dtype=float)[:, None]
+        kern = np.power(lam[None, :], k)
+        kern[0] = 0.0
+        size = 1 << int(math.ceil(math.log2(2 * n)))
+        wt = np.fft.ifft(np.fft.fft(mt, size, axis=0) * np.fft.fft(kern, size, axis=0), axis=0)[:n]
         return wt @ v.T
     w = np.zeros_like(m)
     for t in range(1, n):
@@ -494,8 +497,8 @@ def _swap_tensor(swap_fn: SwapFn, g: float, r: float) -> np.ndarray:
 
 def _bilinear(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Rows of B(x, y) for stacks x, y of shape (n, 16)."""
-    tx = np.einsum("ouv,nu->nov", t, x)
-    return np.einsum("nov,nv->no", tx, y)
+    tx = (x @ t.transpose(1, 0, 2).reshape(16, 256)).reshape(-1, 16, 16)  # [n, o, v]
+    return np.matmul(tx, y[:, :, None])[:, :, 0]
 
 
 def _fidelity_rows(rho: np.ndarray) -> np.ndarray:

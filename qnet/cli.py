@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 __all__ = ["main", "build_parser"]
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("qnet.cli_chain", "qnet.cli_sweep")
 
 
 def _command(name: str):

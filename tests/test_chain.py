@@ -230,6 +230,38 @@ def test_gaussian_two_links_with_swap_time_and_cutoff_mc_matches_exact():
     assert ex.mean_completion_time_s == pytest.approx((waiting.two_link_mean_rounds(p, 4) + 1) * TAU, rel=1e-9)
 
 
+def test_gaussian_ages_through_swaps_on_three_links():
+    """Deterministic 3-link case (p = 1, swap time d) built by hand with storage_kraus.
+
+    All links herald at tau. Node 1 swaps links 0 and 1 at tau (busy until tau + d); link 2's
+    pair waits d, then node 2 swaps at tau + d; delivery at tau + 2d. Every memory keeps its own
+    age from emission (herald age s + time since herald), so link 0's memory A decays from s to
+    s + 2d in two intervals that must chain exactly.
+    """
+    from qnet.channels import storage_kraus
+    from qnet.swapping import swap
+
+    tau, d, s, t2, t1 = 1e-3, 2e-3, 1.5e-3, 5e-3, 4e-2
+    mem = MemoryDecay(t2, t1, "gaussian")
+    rho = noisy_state(0.95, 7)
+    link = ChainLink(rho, 1.0, tau, mem, mem, storage_time_s=s)
+    ch = RepeaterChain((link,) * 3, RepeaterNode(gate_fidelity=0.97, readout_fidelity=0.99, swap_time_s=d))
+
+    def store(r, age_a, age_b, dt):
+        ka = storage_kraus(age_a, age_a + dt, t1, t2, "gaussian")
+        kb = storage_kraus(age_b, age_b + dt, t1, t2, "gaussian")
+        r = sum(np.kron(k, np.eye(2)) @ r @ np.kron(k, np.eye(2)).conj().T for k in ka)
+        return sum(np.kron(np.eye(2), k) @ r @ np.kron(np.eye(2), k).conj().T for k in kb)
+
+    left = store(swap(rho, rho, 0.97, 0.99), s, s, d)  # outer memories: link 0 A, link 1 B
+    right = store(rho, s, s, d)  # link 2 waits for the busy node
+    expected = store(swap(left, right, 0.97, 0.99), s + d, s + d, d)
+    mc = simulate_chain(ch, 4, seed=0)
+    assert np.allclose(mc.completion_time_samples_s, tau + 2 * d, rtol=1e-12, atol=0)
+    assert np.allclose(mc.mean_state, expected, atol=1e-12)
+    assert mc.mean_fidelity == pytest.approx(fidelity(expected, "psi+"), abs=1e-12)
+
+
 # --------------------------------------------------------------------------- N links
 
 

@@ -1,0 +1,152 @@
+"""``qnet sweep``: evaluate one elementary link over a grid of parameter values.
+
+Imports nothing heavy at module level (``qnet --help`` stays instant); the work lives in
+:mod:`qnet.sweep`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["register", "run"]
+
+_EPILOG = """\
+axes (repeatable; the grid is their outer product, the last one varying fastest):
+  --vary FIELD=START:STOP:N          N evenly spaced values, START and STOP included
+  --vary FIELD=START:STOP:N:log      N geometrically spaced values (START, STOP > 0)
+  --values FIELD=V1,V2,...           explicit values (TOML values; a bare word is a string)
+  FIELD is nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD, as in --set; fields joined
+  by commas vary together: --vary fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:20
+
+output: one row per point: the varied fields, the link's figures (as in `qnet link --json`) and
+`error` (why a point failed, e.g. an efficiency above 1; empty otherwise). CSV by default,
+Parquet with --format parquet or a .parquet suffix (needs pyarrow). OUT.meta.json records the
+versions, the network file's sha256, the axes, --set, the engine, the workers and the times.
+Rows are written chunk by chunk: after Ctrl-C or a crash, --resume evaluates only the missing
+points.
+
+examples:
+  qnet sweep examples/liu2026_ion_link.toml alice bob -o dist.csv \\
+      --vary fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:60:120
+  qnet sweep examples/liu2026_ion_link.toml alice bob -o grid.parquet --workers 2 \\
+      --vary nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:30 \\
+      --values nodes.alice.decay,nodes.bob.decay=exponential,gaussian
+"""
+
+
+class _AxisAction(argparse.Action):
+    """Keep --vary and --values in one list, in command-line order."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        axes = list(getattr(namespace, self.dest, None) or [])
+        axes.append((option_string, values))
+        setattr(namespace, self.dest, axes)
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``sweep`` command to ``qnet``'s subparsers."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="evaluate a link over a grid of parameter values (CSV or Parquet table)",
+        description="Evaluate the elementary link A - station - B at every point of a parameter grid "
+        "and write one row per point.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("network", help="network file (TOML)")
+    p.add_argument("a", help="memory node A")
+    p.add_argument("b", help="memory node B")
+    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
+    p.add_argument("--vary", dest="axes", action=_AxisAction, default=[], metavar="FIELD=START:STOP:N", help="a range axis (see below)")
+    p.add_argument("--values", dest="axes", action=_AxisAction, metavar="FIELD=V1,V2,...", help="an explicit-values axis (see below)")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a field for every point, as in `qnet link` (repeatable)",
+    )
+    p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
+    p.add_argument("--format", choices=("csv", "parquet"), help="table format (default: from the suffix, else csv)")
+    p.add_argument(
+        "--engine", choices=("aer", "batch"), default="aer",
+        help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
+        "batch: the same circuits in qnet's vectorised numpy simulator (equal to 1e-12, faster)",
+    )
+    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
+    p.add_argument("--dask", metavar="ADDRESS", help="send chunks to a running dask.distributed scheduler (e.g. tcp://host:8786)")
+    p.add_argument("--chunk-size", type=int, help="points per chunk (default 256 for aer, 1024 for batch)")
+    p.add_argument("--resume", action="store_true", help="keep the points already in the output and evaluate the rest")
+    p.add_argument("--retry-errors", action="store_true", help="with --resume: evaluate points recorded with an error again")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(handler=run)
+    return p
+
+
+def _load(path: str) -> tuple[dict, str]:
+    import hashlib
+    import tomllib
+
+    from .errors import QnetError
+
+    try:
+        raw = open(path, "rb").read()
+    except FileNotFoundError:
+        raise QnetError(f"network file {path!r} not found") from None
+    except OSError as exc:
+        raise QnetError(f"network file {path!r} cannot be read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise QnetError(f"network file {path!r} is not valid TOML: {exc}") from None
+    return data, hashlib.sha256(raw).hexdigest()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``qnet sweep``."""
+    from pathlib import Path
+
+    from .errors import QnetError
+    from .link import find_station
+    from .network import network_from_dict
+    from .sweep import LinkEvaluator, check_field, parse_values, parse_vary, run_sweep
+
+    if args.retry_errors and not args.resume:
+        raise QnetError("--retry-errors needs --resume")
+    if args.dask and args.workers != 1:
+        raise QnetError("--dask and --workers exclude each other (the Dask cluster has its own workers)")
+    data, sha = _load(args.network)
+    axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
+    # fail fast on what would make every point fail: the file, --set, the nodes, the field names
+    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
+    find_station(graph, args.a, args.b, args.station)
+    for axis in axes:
+        for key in axis.fields:
+            check_field(data, key)
+    evaluator = LinkEvaluator(
+        network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
+        engine=args.engine, source=args.network,
+    )
+    metadata = {
+        "command": "qnet sweep",
+        "argv": sys.argv[1:],
+        "network": args.network,
+        "network_sha256": sha,
+        "link": {"a": args.a, "b": args.b, "station": args.station},
+        "set": list(args.overrides),
+        "vary": [text for option, text in args.axes if option == "--vary"],
+        "values": [text for option, text in args.axes if option == "--values"],
+    }
+    summary = run_sweep(
+        evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
+        dask=args.dask, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
+        progress=not args.quiet, metadata=metadata,
+    )
+    if not args.quiet:
+        rate = f", {summary.points_per_second:,.0f} points/s" if summary.evaluated else ""
+        skipped = f", {summary.skipped} already done" if summary.skipped else ""
+        print(
+            f"qnet sweep: wrote {summary.output} ({summary.points} points{skipped}; {summary.evaluated} evaluated "
+            f"in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,78 @@
+"""Progress reporting for long runs: a redrawn line with ETA on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any
+
+__all__ = ["Progress", "clock"]
+
+
+def clock(seconds: float) -> str:
+    """H:MM:SS (or M:SS) for a duration in seconds; '?' when unknown."""
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+    """Progress of ``total`` items on ``stream`` (stderr by default).
+
+    On a terminal the line is redrawn at most every 0.2 s; otherwise a plain log line is
+    written every ``interval`` seconds. ``label`` and ``unit`` name the work ("qnet sweep",
+    "points"). ``done`` counts items already finished before this run (e.g. resumed).
+    """
+
+    def __init__(
+        self, total: int, done: int = 0, stream: Any = None, interval: float = 10.0, enabled: bool = True,
+        label: str = "qnet", unit: str = "items",
+    ):
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total, self.start_done, self.done, self.errors = total, done, done, 0
+        self.interval = 0.2 if self.tty else interval
+        self.label, self.unit = label, unit
+        self.t0 = time.perf_counter()
+        self.last = self.t0
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.t0
+        new = self.done - self.start_done
+        rate = new / elapsed if elapsed > 0 else 0.0
+        left = self.total - self.done
+        eta = left / rate if rate > 0 else (0.0 if left == 0 else math.inf)
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        errors = f", {self.errors} errors" if self.errors else ""
+        return (
+            f"{self.label}: {self.done}/{self.total} {self.unit} ({pct:.1f}%), {rate:,.0f} {self.unit}/s"
+            f"{errors}, elapsed {clock(elapsed)}, ETA {clock(eta)}"
+        )
+
+    def update(self, items: int, errors: int = 0) -> None:
+        self.done += items
+        self.errors += errors
+        now = time.perf_counter()
+        if self.enabled and now - self.last >= self.interval:
+            self.last = now
+            self._show()
+
+    def set(self, done: int) -> None:
+        """Callback form ``progress(done, total)``-style: set the absolute count."""
+        self.update(done - self.done)
+
+    def _show(self, final: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r" + self.line() + "\x1b[K" + ("\n" if final else ""))
+        else:
+            self.stream.write(self.line() + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._show(final=True)

@@ -1,0 +1,226 @@
+"""Repeater chains from a network: path -> elementary links on Aer -> chain time process -> result.
+
+A path is a sequence of memory nodes (``routing``); each hop is an elementary link whose
+circuit runs on Aer (``run_links``, one call for the whole path). The inner nodes are
+repeaters: their ``gate_fidelity`` and ``readout_fidelity`` enter the Bell-state-measurement
+circuit (``swapping``), ``swap_time_s`` and ``cutoff_s`` the time process (``chain``), and
+``memories`` (default: one per link it joins) is split evenly between its two links (a
+repeater needs at least two). End nodes hold their pair until delivery and apply no cutoff.
+
+The end-to-end target is |Psi+> (every herald and swap is Pauli-frame corrected);
+fidelity = mean delivered <Psi+|rho|Psi+>; rate_hz = 1 / mean completion time. CHSH, QBER and
+the key fractions are those of the mean delivered state (the figures an experiment that
+averages over deliveries measures).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import networkx as nx
+import numpy as np
+
+from . import figures
+from .errors import ConfigError, QnetError
+from .hardware import MemoryNode
+from .link import LinkSpec, compile_link, link_spec
+from .results import LinkResult, json_number
+from .run import run_links
+
+__all__ = ["ChainResult", "build_chain", "simulate_path", "format_chain", "CHAIN_FIELDS"]
+
+Hop = tuple[str, str, str]
+
+#: Numeric end-to-end fields of ``qnet chain --json`` (besides method, samples, links, path).
+CHAIN_FIELDS = (
+    "fidelity",
+    "fidelity_std",
+    "rate_hz",
+    "rate_hz_ci",
+    "mean_completion_time_s",
+    "chsh",
+    "qber",
+    "diqkd_key_fraction",
+    "diqkd_key_rate_hz",
+    "bb84_key_fraction",
+    "bb84_key_rate_hz",
+    "total_length_km",
+)
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """End-to-end figures of a repeater chain and its elementary links (path order)."""
+
+    path: tuple[str, ...]
+    stations: tuple[str, ...]
+    links: tuple[LinkResult, ...]
+    method: str  # "exact" or "monte_carlo"
+    samples: int | None
+    fidelity: float
+    fidelity_std: float | None
+    rate_hz: float
+    rate_hz_ci: tuple[float, float] | None
+    mean_completion_time_s: float
+    density_matrix: np.ndarray = field(repr=False)
+    total_length_km: float = 0.0
+    fidelity_samples: np.ndarray | None = field(default=None, repr=False)
+    completion_time_samples_s: np.ndarray | None = field(default=None, repr=False)
+    completion_time_pmf: np.ndarray | None = field(default=None, repr=False)
+    round_time_s: float | None = None
+
+    @property
+    def chsh(self) -> float:
+        return figures.chsh(self.density_matrix)
+
+    @property
+    def qber(self) -> float:
+        return figures.qber(self.density_matrix)
+
+    @property
+    def diqkd_key_fraction(self) -> float:
+        return figures.diqkd_key_fraction(self.chsh, self.qber)
+
+    @property
+    def diqkd_key_rate_hz(self) -> float:
+        return self.diqkd_key_fraction * self.rate_hz
+
+    @property
+    def bb84_key_fraction(self) -> float:
+        return figures.bb84_key_fraction(self.density_matrix)
+
+    @property
+    def bb84_key_rate_hz(self) -> float:
+        return self.bb84_key_fraction * self.rate_hz
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: end-to-end numbers, ``method``, ``samples``, ``path`` and every link's object."""
+        out: dict[str, Any] = {}
+        for name in CHAIN_FIELDS:
+            value = getattr(self, name)
+            out[name] = [json_number(v) for v in value] if isinstance(value, tuple) else (None if value is None else json_number(value))
+        out["method"] = self.method
+        out["samples"] = self.samples
+        out["path"] = list(self.path)
+        out["stations"] = list(self.stations)
+        out["links"] = [link.to_dict() for link in self.links]
+        return out
+
+
+def _repeater_memories(node: MemoryNode) -> int:
+    if node.memories is None:
+        return 1
+    if node.memories < 2:
+        raise ConfigError(
+            f"nodes.{node.name}", "memories", node.memories,
+            f"repeater {node.name!r} joins two links on this path and needs at least 2 memories",
+        )
+    return node.memories // 2
+
+
+def build_chain(graph: nx.Graph, hops: Sequence[Hop], swap_policy: str = "asap", shots: int | None = None):
+    """(RepeaterChain, link specs, link results) for the hops of a path (links run on Aer)."""
+    from .chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode
+
+    specs: list[LinkSpec] = [link_spec(graph, a, b, s) for a, b, s in hops]
+    results = run_links([compile_link(s) for s in specs], shots=shots)
+    links = []
+    for spec, res in zip(specs, results):
+        links.append(
+            ChainLink(
+                rho=res.density_matrix,
+                success_probability=res.success_probability,
+                attempt_time_s=res.attempt_time_s,
+                memory_a=MemoryDecay(spec.t2_a_s, spec.t1_a_s, spec.decay_a),
+                memory_b=MemoryDecay(spec.t2_b_s, spec.t1_b_s, spec.decay_b),
+                storage_time_s=(spec.storage_time_a_s, spec.storage_time_b_s),
+            )
+        )
+    nodes = []
+    for a, _b, _s in hops[1:]:
+        hw: MemoryNode = graph.nodes[a]["hardware"]
+        nodes.append(
+            RepeaterNode(
+                gate_fidelity=hw.gate_fidelity,
+                readout_fidelity=hw.readout_fidelity,
+                swap_time_s=hw.swap_time_s,
+                cutoff_s=hw.cutoff_s,
+                memories=_repeater_memories(hw),
+            )
+        )
+    return RepeaterChain(tuple(links), tuple(nodes), swap_policy=swap_policy), specs, results
+
+
+def simulate_path(
+    graph: nx.Graph,
+    hops: Sequence[Hop],
+    *,
+    exact: bool = False,
+    samples: int = 1000,
+    seed: int | None = None,
+    swap_policy: str = "asap",
+    progress: Callable[[int, int], None] | None = None,
+) -> ChainResult:
+    """End-to-end figures of the chain along ``hops`` (exact where an exact method exists)."""
+    from .chain import exact_chain, simulate_chain
+
+    if not hops:
+        raise QnetError("a chain needs at least one elementary link")
+    chain, specs, results = build_chain(graph, hops, swap_policy)
+    path = tuple([hops[0][0]] + [b for _a, b, _s in hops])
+    common = dict(
+        path=path,
+        stations=tuple(s for _a, _b, s in hops),
+        links=tuple(results),
+        total_length_km=sum(s.length_a_km + s.length_b_km for s in specs),
+    )
+    if exact:
+        try:
+            r = exact_chain(chain)
+        except (ValueError, NotImplementedError) as exc:
+            msg = str(exc)
+            if not msg.startswith("exact mode"):
+                msg = f"exact mode is not available for this chain: {msg}"
+            raise QnetError(msg.replace("use simulate_chain (Monte Carlo)", "drop --exact for the Monte Carlo")) from None
+        return ChainResult(
+            method="exact", samples=None, fidelity=r.mean_fidelity, fidelity_std=None, rate_hz=r.rate_hz,
+            rate_hz_ci=None, mean_completion_time_s=r.mean_completion_time_s, density_matrix=r.mean_state,
+            completion_time_pmf=r.completion_time_pmf, round_time_s=r.round_time_s, **common,
+        )
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise QnetError(f"samples = {samples!r} is invalid: an integer >= 2")
+    r = simulate_chain(chain, samples, seed=seed, progress=progress)
+    return ChainResult(
+        method="monte_carlo", samples=r.samples, fidelity=r.mean_fidelity, fidelity_std=r.fidelity_std,
+        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_ci_hz), mean_completion_time_s=r.mean_completion_time_s,
+        density_matrix=r.mean_state, fidelity_samples=r.fidelity_samples,
+        completion_time_samples_s=r.completion_time_samples_s, **common,
+    )
+
+
+def format_chain(result: ChainResult) -> str:
+    """A readable report: the route, each link, and the end-to-end figures."""
+    lines = [f"chain {' - '.join(result.path)}  ({len(result.links)} links, {result.total_length_km:g} km, target |Psi+>, {result.method}"
+             + (f", {result.samples} samples)" if result.samples else ")")]
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{'link':<28} {'station':<10} {'fidelity':>9} {'P(success)':>11} {'T_att (s)':>10} {'rate (1/s)':>11}")
+    for (a, b), s, r in zip(zip(result.path, result.path[1:]), result.stations, result.links):
+        lines.append(f"{a + ' - ' + b:<28} {s:<10} {r.fidelity:9.4f} {r.success_probability:11.4g} {r.attempt_time_s:10.4g} {r.rate_hz:11.4g}")
+    lines.append("")
+    fid = f"{result.fidelity:.6g}" + (f"  (std {result.fidelity_std:.3g})" if result.fidelity_std is not None else "")
+    rate = f"{result.rate_hz:.6g}" + (f"  (95% CI {result.rate_hz_ci[0]:.4g} .. {result.rate_hz_ci[1]:.4g})" if result.rate_hz_ci else "")
+    rows = [
+        ("fidelity", fid, "mean delivered <Psi+|rho|Psi+>"),
+        ("rate_hz", rate, "end-to-end pairs per second"),
+        ("mean_completion_time_s", f"{result.mean_completion_time_s:.6g}", "mean time between deliveries"),
+        ("chsh", f"{result.chsh:.6g}", "of the mean delivered state"),
+        ("qber", f"{result.qber:.6g}", "Z-basis error"),
+        ("diqkd_key_rate_hz", f"{result.diqkd_key_rate_hz:.6g}", f"DI-QKD key (fraction {result.diqkd_key_fraction:.4g})"),
+        ("bb84_key_rate_hz", f"{result.bb84_key_rate_hz:.6g}", f"BB84/BBM92 key (fraction {result.bb84_key_fraction:.4g})"),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines += [f"{n:<{w0}}  {v:>{w1}}  {m}" for n, v, m in rows]
+    return "\n".join(lines)
