@@ -125,14 +125,14 @@ def _gate_matrix(inst: Any) -> np.ndarray:
     return m
 
 
-def _kraus_stack(ops: Sequence[Any], d: int) -> np.ndarray:
+def _kraus_stack(sets: Sequence[Sequence[np.ndarray]], d: int) -> np.ndarray:
     """(N, m_max, d, d): each point's Kraus operators, zero-padded to the longest set."""
-    counts = {len(op.params) for op in ops}
+    counts = {len(ops) for ops in sets}
     if len(counts) == 1:
-        return np.array([op.params for op in ops], dtype=complex).reshape(len(ops), counts.pop(), d, d)
-    k = np.zeros((len(ops), max(counts), d, d), dtype=complex)
-    for i, op in enumerate(ops):
-        k[i, : len(op.params)] = op.params
+        return np.array(sets, dtype=complex).reshape(len(sets), counts.pop(), d, d)
+    k = np.zeros((len(sets), max(counts), d, d), dtype=complex)
+    for i, ops in enumerate(sets):
+        k[i, : len(ops)] = ops
     return k
 
 
@@ -165,32 +165,28 @@ def _superops(name: str, k: int, ops: Sequence[Any]) -> _Superops:
         u = _rotation_unitaries(name, theta)
         return _collapse(_superop_from_kraus(u[:, None]))
     if name == "kraus" or name == "unitary":
+        # the operator lists: Kraus operators, or the one unitary (a UnitaryGate keeps its
+        # matrix on the Python operation)
+        if name == "unitary":
+            sets = [[np.asarray(op.operation.params[0], dtype=complex)] for op in ops]
+        else:
+            sets = [op.params for op in ops]
         if k <= 2:  # cheap: build every point's S, then see whether they coincide
-            if name == "unitary":
-                mats = np.array([np.asarray(op.params[0], dtype=complex) for op in ops])[:, None]
-            else:
-                mats = _kraus_stack(ops, d)
-            return _collapse(_superop_from_kraus(mats))
+            return _collapse(_superop_from_kraus(_kraus_stack(sets, d)))
         # large: one S per distinct operator set (the station's are shared objects)
         keys: dict[tuple, list[int]] = {}
-        for i, op in enumerate(ops):
-            keys.setdefault(tuple(id(p) for p in op.params), []).append(i)
-        subsets = []
-        for idx in keys.values():
-            op = ops[idx[0]]
-            mats = np.array(op.params, dtype=complex).reshape(len(op.params), d, d)
-            if name == "unitary":
-                mats = mats[:1]
-            subsets.append((np.asarray(idx), _superop_from_kraus(mats[None])[0]))
-        # merge subsets whose superoperators are equal
+        for i, params in enumerate(sets):
+            keys.setdefault(tuple(id(p) for p in params), []).append(i)
         merged: list[tuple[np.ndarray, np.ndarray]] = []
-        for idx, s in subsets:
-            for j, (idx2, s2) in enumerate(merged):
+        for idx in keys.values():
+            params = sets[idx[0]]
+            s = _superop_from_kraus(np.array(params, dtype=complex).reshape(1, len(params), d, d))[0]
+            for j, (idx2, s2) in enumerate(merged):  # merge equal superoperators
                 if np.array_equal(s, s2):
                     merged[j] = (np.concatenate([idx2, idx]), s2)
                     break
             else:
-                merged.append((idx, s))
+                merged.append((np.asarray(idx), s))
         if len(merged) == 1:
             return _Superops(shared=merged[0][1])
         return _Superops(subsets=merged)

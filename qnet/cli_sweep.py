@@ -85,11 +85,12 @@ def register(subparsers) -> argparse.ArgumentParser:
 def _load(path: str) -> tuple[dict, str]:
     import hashlib
     import tomllib
+    from pathlib import Path
 
     from .errors import QnetError
 
     try:
-        raw = open(path, "rb").read()
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise QnetError(f"network file {path!r} not found") from None
     except OSError as exc:

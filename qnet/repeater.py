@@ -95,12 +95,30 @@ class ChainResult:
     def bb84_key_rate_hz(self) -> float:
         return self.bb84_key_fraction * self.rate_hz
 
+    def completion_time_quantiles_s(self, qs: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, float]:
+        """Quantiles of the time between deliveries (s): from the samples or the exact PMF."""
+        if self.completion_time_samples_s is not None:
+            values = np.quantile(self.completion_time_samples_s, qs)
+        else:
+            cdf = np.cumsum(self.completion_time_pmf)
+            cdf = cdf / cdf[-1]
+            values = [np.searchsorted(cdf, q - 1e-12) * self.round_time_s for q in qs]
+        return {f"p{round(100 * q):g}": float(v) for q, v in zip(qs, values)}
+
+    def fidelity_quantiles(self, qs: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, float] | None:
+        """Quantiles of the delivered fidelity (Monte Carlo only; None in exact mode)."""
+        if self.fidelity_samples is None:
+            return None
+        return {f"p{round(100 * q):g}": float(v) for q, v in zip(qs, np.quantile(self.fidelity_samples, qs))}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: end-to-end numbers, ``method``, ``samples``, ``path`` and every link's object."""
         out: dict[str, Any] = {}
         for name in CHAIN_FIELDS:
             value = getattr(self, name)
             out[name] = [json_number(v) for v in value] if isinstance(value, tuple) else (None if value is None else json_number(value))
+        out["completion_time_quantiles_s"] = self.completion_time_quantiles_s()
+        out["fidelity_quantiles"] = self.fidelity_quantiles()
         out["method"] = self.method
         out["samples"] = self.samples
         out["path"] = list(self.path)
@@ -215,11 +233,15 @@ def format_chain(result: ChainResult) -> str:
         ("fidelity", fid, "mean delivered <Psi+|rho|Psi+>"),
         ("rate_hz", rate, "end-to-end pairs per second"),
         ("mean_completion_time_s", f"{result.mean_completion_time_s:.6g}", "mean time between deliveries"),
+        ("completion time (s)", "  ".join(f"{k} {v:.4g}" for k, v in result.completion_time_quantiles_s().items()), "5/50/95 % quantiles"),
         ("chsh", f"{result.chsh:.6g}", "of the mean delivered state"),
         ("qber", f"{result.qber:.6g}", "Z-basis error"),
         ("diqkd_key_rate_hz", f"{result.diqkd_key_rate_hz:.6g}", f"DI-QKD key (fraction {result.diqkd_key_fraction:.4g})"),
         ("bb84_key_rate_hz", f"{result.bb84_key_rate_hz:.6g}", f"BB84/BBM92 key (fraction {result.bb84_key_fraction:.4g})"),
     ]
+    fq = result.fidelity_quantiles()
+    if fq is not None:
+        rows.insert(1, ("fidelity quantiles", "  ".join(f"{k} {v:.4g}" for k, v in fq.items()), "5/50/95 % of delivered pairs"))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     lines += [f"{n:<{w0}}  {v:>{w1}}  {m}" for n, v, m in rows]

@@ -1,0 +1,150 @@
+"""Repeater chains built from network files: CLI, routing, comparisons, bad input.
+
+The chain's time process and swap/purification circuits are tested against closed forms in
+test_chain.py, test_waiting.py, test_swapping.py and test_purification.py; here the checks
+are that a network becomes the right chain and that the figures reach the user intact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qnet
+from qnet.cli import main
+from qnet.compare import compare_path
+from qnet.repeater import simulate_path
+from qnet.routing import best_path, explicit_path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAIN = str(ROOT / "examples" / "ion_repeater_chain.toml")
+METRO = str(ROOT / "examples" / "metro_ion_network.toml")
+VIA = "r1,r2,r3"
+
+
+def cli_json(capsys, *args: str) -> dict:
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_chain_json_holds_the_documented_fields(capsys):
+    out = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--samples", "200", "--seed", "1", "--no-progress")
+    for key in ("fidelity", "fidelity_std", "rate_hz", "rate_hz_ci", "mean_completion_time_s", "method", "samples", "links"):
+        assert key in out
+    assert out["method"] == "monte_carlo" and out["samples"] == 200
+    lo, hi = out["rate_hz_ci"]
+    assert lo < out["rate_hz"] < hi
+    assert out["rate_hz"] == pytest.approx(1.0 / out["mean_completion_time_s"], rel=1e-12)
+    assert [list(link) for link in out["links"]] == [list(qnet.LINK_FIELDS)] * 4
+    assert out["path"] == ["alice", "r1", "r2", "r3", "bob"]
+
+
+def test_same_seed_same_numbers(capsys):
+    args = ("chain", CHAIN, "alice", "bob", "--via", VIA, "--samples", "100", "--seed", "7", "--no-progress")
+    assert cli_json(capsys, *args) == cli_json(capsys, *args)
+
+
+def test_one_link_chain_equals_qnet_link(capsys):
+    link = cli_json(capsys, "link", CHAIN, "alice", "r1")
+    chain = cli_json(capsys, "chain", CHAIN, "alice", "r1", "--exact")
+    # a single link delivers its heralded pair with no waiting: rate p / tau, same state
+    assert chain["rate_hz"] == pytest.approx(link["success_probability"] / link["attempt_time_s"], rel=1e-9)
+    assert chain["fidelity"] == pytest.approx(link["fidelity"], abs=1e-9)
+    assert chain["links"][0] == link
+
+
+def test_nested_exact_and_monte_carlo_agree_on_the_example(capsys):
+    exact = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--exact")
+    mc = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--samples", "3000", "--seed", "5", "--no-progress")
+    lo, hi = mc["rate_hz_ci"]
+    assert lo < exact["rate_hz"] < hi
+    # 4 standard errors of the Monte Carlo mean fidelity
+    assert abs(mc["fidelity"] - exact["fidelity"]) < 4 * mc["fidelity_std"] / math.sqrt(mc["samples"])
+    # two swaps of nearly Werner links cannot beat the product of link fidelities' Werner parameters
+    w = (4 * exact["links"][0]["fidelity"] - 1) / 3
+    assert exact["fidelity"] < (1 + 3 * w**4) / 4 + 1e-9
+
+
+def test_routing_metrics_pick_the_documented_routes():
+    graph = qnet.load_network(METRO)
+    # by the file: campus-north-airport is 10 + 12 = 22 km; campus-harbour-airport 15 + 18 = 33 km
+    assert [h[:2] for h in best_path(graph, "campus", "airport", "length")] == [("campus", "north"), ("north", "airport")]
+    hops = best_path(graph, "campus", "airport", "hops")
+    assert len(hops) == 2
+    # downtown -> airport: via harbour (3 + 3.5 + 9 + 9 = 24.5 km) beats campus-north (8 + 10 + 12 = 30 km)
+    assert [h[1] for h in best_path(graph, "downtown", "airport", "length")] == ["harbour", "airport"]
+
+
+def test_path_command_reports_the_route(capsys):
+    out = cli_json(capsys, "path", METRO, "downtown", "airport", "--metric", "length", "--samples", "100", "--seed", "2", "--no-progress")
+    assert out["path"] == ["downtown", "harbour", "airport"]
+    assert out["total_length_km"] == pytest.approx(24.5)
+
+
+def test_comparison_plob_and_direct_link_follow_their_definitions():
+    graph = qnet.load_network(CHAIN)
+    hops = explicit_path(graph, ["alice", "r1", "r2", "r3", "bob"])
+    result = compare_path(graph, hops, [100.0, 300.0], samples=100, seed=1)
+    for row in result.rows:
+        d = row.total_km
+        eta = 10 ** (-0.2 * d / 10)
+        t_att = 380e-6 + 2 * (d / 2) / 2e5  # direct link: station at the middle
+        assert row.direct.attempt_time_s == pytest.approx(t_att, rel=1e-12)
+        assert row.plob_per_s == pytest.approx(-math.log2(1 - eta) / t_att, rel=1e-9)
+        assert row.chain.total_length_km == pytest.approx(d)
+    # at 300 km the chain's pair rate is above the repeaterless bound, at 100 km below it
+    assert result.rows[0].chain.rate_hz < result.rows[0].plob_per_s
+    assert result.rows[1].chain.rate_hz > result.rows[1].plob_per_s
+    assert 100.0 < result.crossovers_km["chain_rate_above_plob"] < 300.0
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["chain", METRO, "campus", "airport", "--via", "downtown"], "not an elementary link"),
+        (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--set", "nodes.r2.memories=1"], "nodes.r2.memories = 1"),
+        (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--set", "nodes.r1.cutoff_s=0"], "nodes.r1.cutoff_s = 0"),
+        (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact"], "exact mode is not available"),
+        (["chain", CHAIN, "alice", "bob", "--via", "r1,zed"], "unknown node 'zed'"),
+        (["path", CHAIN, "alice", "s1"], "is a station"),
+        (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--samples", "1"], "samples = 1"),
+    ],
+)
+def test_bad_chain_requests_are_one_line_errors(capsys, args, needle):
+    assert main([*args, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+
+
+def test_a_path_that_does_not_exist(tmp_path):
+    text = Path(CHAIN).read_text() + '\n[nodes.island]\nkind = "memory"\nt2_s = 1.0\nemission_efficiency = 0.5\n'
+    path = tmp_path / "island.toml"
+    path.write_text(text)
+    graph = qnet.load_network(path)
+    with pytest.raises(qnet.NetworkError, match="no path of elementary links joins 'alice' and 'island'"):
+        best_path(graph, "alice", "island", "length")
+
+
+def test_a_512_link_chain_runs_to_a_result():
+    n = 512
+    mem = {"kind": "memory", "t2_s": 10.0, "emission_efficiency": 0.4, "conversion_efficiency": 0.5,
+           "prep_time_s": 380e-6, "bright_state_population": 0.02}
+    nodes = {f"n{i}": dict(mem) for i in range(n + 1)}
+    nodes.update({f"s{i}": {"kind": "station", "scheme": "single_click", "detector_efficiency": 0.8} for i in range(n)})
+    fibres = []
+    for i in range(n):
+        fibres += [{"a": f"n{i}", "b": f"s{i}", "length_km": 2.0}, {"a": f"s{i}", "b": f"n{i + 1}", "length_km": 2.0}]
+    graph = qnet.network_from_dict({"nodes": nodes, "fibres": fibres})
+    hops = explicit_path(graph, [f"n{i}" for i in range(n + 1)])
+    result = simulate_path(graph, hops, samples=20, seed=1)
+    assert len(result.links) == n and result.total_length_km == pytest.approx(4.0 * n)
+    assert np.isfinite(result.rate_hz) and result.rate_hz > 0
+    assert qnet.states.is_physical(result.density_matrix)
+    # completion takes at least as long as the slowest of 512 geometric links on average:
+    # E[max] >= E[single] = tau / p
+    link = result.links[0]
+    assert result.mean_completion_time_s > link.attempt_time_s / link.success_probability
