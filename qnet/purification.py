@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qnet.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
-from qnet.states import bell_projector
+from qnet.states import as_state_stack, bell_projector
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -131,13 +131,6 @@ def twirl_to_werner(rho: np.ndarray) -> np.ndarray:
     return f * _PSI_PLUS + (1.0 - f) / 3.0 * (_EYE4 - _PSI_PLUS)
 
 
-def _as_stack(rho: np.ndarray, name: str) -> np.ndarray:
-    a = np.asarray(rho)
-    if a.shape[-2:] != (4, 4) or a.ndim not in (2, 3):
-        raise ValueError(f"{name} must be a 4x4 density matrix or a stack of shape (n, 4, 4), got shape {a.shape}")
-    return a.reshape((-1, 4, 4))
-
-
 def purify(
     rho1: np.ndarray,
     rho2: np.ndarray,
@@ -152,12 +145,13 @@ def purify(
     module docstring for the frame conversion, the protocols and the noise). Either input
     may be a stack ``(n, 4, 4)`` (a single 4x4 broadcasts against a stack); then an array of
     n probabilities and a stack of states are returned. Where the success probability is 0
-    the state is undefined and returned as NaN.
+    the state is undefined: a single pair raises :class:`qnet.errors.QnetError`; in a stack
+    that state is NaN (its probability, 0, says why).
     """
     proto = _protocol(protocol)
     single = np.ndim(rho1) == 2 and np.ndim(rho2) == 2
-    a = _as_stack(rho1, "rho1")
-    b = _as_stack(rho2, "rho2")
+    a = as_state_stack(rho1, "rho1")
+    b = as_state_stack(rho2, "rho2")
     if len(a) != len(b):
         if len(a) == 1:
             a = np.broadcast_to(a, b.shape)
@@ -177,5 +171,9 @@ def purify(
     np.divide(out, p[:, None, None], out=rho_out, where=ok[:, None, None])
     p = np.where(ok, p, 0.0)
     if single:
+        if not ok[0]:
+            from qnet.errors import QnetError
+
+            raise QnetError(f"{proto} purification of these two pairs never succeeds (success probability 0)")
         return float(p[0]), rho_out[0]
     return p, rho_out

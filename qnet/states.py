@@ -19,6 +19,7 @@ __all__ = [
     "apply_pauli",
     "from_qiskit_order",
     "is_physical",
+    "as_state_stack",
 ]
 
 _S = 1.0 / np.sqrt(2.0)
@@ -93,3 +94,11 @@ def is_physical(rho: np.ndarray, atol: float = 1e-9) -> bool:
     if abs(np.trace(rho).real - 1.0) > atol:
         return False
     return bool(np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() >= -atol)
+
+
+def as_state_stack(rho: np.ndarray, name: str = "rho") -> np.ndarray:
+    """A 4x4 state or a stack (n, 4, 4) as a stack of shape (n, 4, 4); ValueError otherwise."""
+    a = np.asarray(rho)
+    if a.shape[-2:] != (4, 4) or a.ndim not in (2, 3):
+        raise ValueError(f"{name} must be a 4x4 density matrix or a stack of shape (n, 4, 4), got shape {a.shape}")
+    return a.reshape((-1, 4, 4))

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qnet.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
+from qnet.states import as_state_stack
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -82,13 +83,6 @@ def swap_circuit(gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> Q
     return qc
 
 
-def _as_stack(rho: np.ndarray, name: str) -> np.ndarray:
-    a = np.asarray(rho)
-    if a.shape[-2:] != (4, 4) or a.ndim not in (2, 3):
-        raise ValueError(f"{name} must be a 4x4 density matrix or a stack of shape (n, 4, 4), got shape {a.shape}")
-    return a.reshape((-1, 4, 4))
-
-
 def swap(
     rho_left: np.ndarray,
     rho_right: np.ndarray,
@@ -105,8 +99,8 @@ def swap(
     returned. Noise parameters as in the module docstring.
     """
     single = np.ndim(rho_left) == 2 and np.ndim(rho_right) == 2
-    left = _as_stack(rho_left, "rho_left")
-    right = _as_stack(rho_right, "rho_right")
+    left = as_state_stack(rho_left, "rho_left")
+    right = as_state_stack(rho_right, "rho_right")
     if len(left) != len(right):
         if len(left) == 1:
             left = np.broadcast_to(left, right.shape)

@@ -307,11 +307,15 @@ def test_batched_purify_equals_single():
     assert ps.shape == (5,)
 
 
-def test_zero_success_probability_gives_nan_state():
+def test_zero_success_probability_is_an_error_or_a_nan_state_in_a_stack():
     # Phi+ frame: Phi+ (parity 0) with Psi+ (parity 1) never coincides; qnet frame: Psi+ with Phi+
-    p, out = purify(proj(PSI_P), proj(PHI_P), protocol="dejmps")
-    assert p == 0.0
-    assert np.isnan(out).all()
+    from qnet.errors import QnetError
+
+    with pytest.raises(QnetError, match="never succeeds"):
+        purify(proj(PSI_P), proj(PHI_P), protocol="dejmps")
+    p, out = purify(np.stack([proj(PSI_P), proj(PSI_P)]), np.stack([proj(PHI_P), proj(PSI_P)]), protocol="dejmps")
+    assert p[0] == 0.0 and np.isnan(out[0]).all()
+    assert p[1] == pytest.approx(1.0) and np.isfinite(out[1]).all()
 
 
 def test_purify_circuit_structure():
