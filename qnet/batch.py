@@ -29,6 +29,9 @@ Qiskit is not imported by this module; it only reads the circuits it is given.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -48,7 +51,7 @@ __all__ = [
 ]
 
 #: Target size of one sub-batch of density matrices (bytes): small enough to stay in cache.
-BLOCK_BYTES = 4 * 2**20
+BLOCK_BYTES = 2 * 2**20
 
 
 class UnsupportedInstruction(ValueError):
@@ -98,9 +101,35 @@ def _rotation_unitaries(name: str, theta: np.ndarray) -> np.ndarray:
 def _superop_from_kraus(k: np.ndarray) -> np.ndarray:
     """(N, m, d, d) Kraus stacks -> (N, d*d, d*d) superoperators, S[(r,c),(a,b)] = sum_m K[r,a] K*[c,b]."""
     nb, m, d, _ = k.shape
-    kt = k.reshape(nb, m, d * d).transpose(0, 2, 1)  # [(r,a), m]
-    s = np.matmul(kt, kt.conj().transpose(0, 2, 1))  # [(r,a), (c,b)]
+    kt = np.ascontiguousarray(k.reshape(nb, m, d * d).transpose(0, 2, 1))  # [(r,a), m]; contiguous for BLAS
+    s = np.matmul(kt, np.ascontiguousarray(k.reshape(nb, m, d * d).conj()))  # [(r,a), (c,b)]
     return s.reshape(nb, d, d, d, d).transpose(0, 1, 3, 2, 4).reshape(nb, d * d, d * d)
+
+
+_SUPEROP_CACHE: "OrderedDict[tuple[int, ...], tuple[list, np.ndarray]]" = OrderedDict()
+_SUPEROP_LOCK = threading.Lock()
+
+
+def _cached_superop(params: Sequence[np.ndarray], d: int) -> np.ndarray:
+    """Superoperator of one operator set, remembered by the identity of its matrices.
+
+    qnet's station instrument is the same (lru-cached) matrices at every point of a sweep, and
+    building its superoperator costs milliseconds. The cache holds references to the matrices,
+    so their ids cannot be reused while an entry exists.
+    """
+    key = tuple(id(p) for p in params)
+    with _SUPEROP_LOCK:  # Dask runs chunks in threads
+        hit = _SUPEROP_CACHE.get(key)
+        if hit is not None:
+            _SUPEROP_CACHE.move_to_end(key)
+            return hit[1]
+    s = _superop_from_kraus(np.array(params, dtype=complex).reshape(1, len(params), d, d))[0]
+    s.setflags(write=False)
+    with _SUPEROP_LOCK:
+        _SUPEROP_CACHE[key] = (list(params), s)
+        if len(_SUPEROP_CACHE) > 64:
+            _SUPEROP_CACHE.popitem(last=False)
+    return s
 
 
 _GATE_CACHE: dict[tuple, np.ndarray] = {}
@@ -159,7 +188,10 @@ def _collapse(s: np.ndarray) -> _Superops:
 def _superops(name: str, k: int, ops: Sequence[Any]) -> _Superops:
     d = 2**k
     if name in _ROTATIONS:
-        theta = np.array([float(op.params[0]) for op in ops])
+        try:
+            theta = np.array([float(op.params[0]) for op in ops])
+        except TypeError:  # an unbound Parameter
+            raise UnsupportedInstruction(f"instruction {name!r} has an unbound parameter; assign it first") from None
         if np.all(theta == theta[0]):
             theta = theta[:1]
         u = _rotation_unitaries(name, theta)
@@ -171,25 +203,28 @@ def _superops(name: str, k: int, ops: Sequence[Any]) -> _Superops:
             sets = [[np.asarray(op.operation.params[0], dtype=complex)] for op in ops]
         else:
             sets = [op.params for op in ops]
+        first = sets[0]
+        if all(len(other) == len(first) and all(a is b for a, b in zip(other, first)) for other in sets[1:]):
+            # the same operator objects at every point (e.g. the station's, cached by qnet)
+            return _Superops(shared=_cached_superop(first, d))
         if k <= 2:  # cheap: build every point's S, then see whether they coincide
             return _collapse(_superop_from_kraus(_kraus_stack(sets, d)))
-        # large: one S per distinct operator set (the station's are shared objects)
-        keys: dict[tuple, list[int]] = {}
+        # large: one S per distinct operator set, found by content (hash of the matrices)
+        digests: dict[tuple, bytes] = {}
+        groups: dict[bytes, list[int]] = {}
         for i, params in enumerate(sets):
-            keys.setdefault(tuple(id(p) for p in params), []).append(i)
-        merged: list[tuple[np.ndarray, np.ndarray]] = []
-        for idx in keys.values():
-            params = sets[idx[0]]
-            s = _superop_from_kraus(np.array(params, dtype=complex).reshape(1, len(params), d, d))[0]
-            for j, (idx2, s2) in enumerate(merged):  # merge equal superoperators
-                if np.array_equal(s, s2):
-                    merged[j] = (np.concatenate([idx2, idx]), s2)
-                    break
-            else:
-                merged.append((np.asarray(idx), s))
-        if len(merged) == 1:
-            return _Superops(shared=merged[0][1])
-        return _Superops(subsets=merged)
+            ident = tuple(id(p) for p in params)
+            key = digests.get(ident)
+            if key is None:
+                h = hashlib.blake2b(digest_size=20)
+                for p in params:
+                    h.update(np.ascontiguousarray(p, dtype=complex).tobytes())
+                key = digests[ident] = h.digest()
+            groups.setdefault(key, []).append(i)
+        subsets = [(np.asarray(idx), _cached_superop(sets[idx[0]], d)) for idx in groups.values()]
+        if len(subsets) == 1:
+            return _Superops(shared=subsets[0][1])
+        return _Superops(subsets=subsets)
     # any other gate: matrix per distinct parameter set
     first = _gate_matrix(ops[0])
     if not ops[0].params or all(op.params == ops[0].params for op in ops[1:]):

@@ -137,11 +137,15 @@ def run(args: argparse.Namespace) -> int:
         "vary": [text for option, text in args.axes if option == "--vary"],
         "values": [text for option, text in args.axes if option == "--values"],
     }
-    summary = run_sweep(
-        evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
-        dask=args.dask, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
-        progress=not args.quiet, metadata=metadata,
-    )
+    try:
+        summary = run_sweep(
+            evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
+            dask=args.dask, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
+            progress=not args.quiet, metadata=metadata,
+        )
+    except KeyboardInterrupt:
+        print(f"qnet sweep: the finished points are in {args.output}; add --resume to complete it", file=sys.stderr)
+        raise
     if not args.quiet:
         rate = f", {summary.points_per_second:,.0f} points/s" if summary.evaluated else ""
         skipped = f", {summary.skipped} already done" if summary.skipped else ""

@@ -47,8 +47,10 @@ import io
 import itertools
 import json
 import math
+import numbers
 import os
 import sys
+import threading
 import time
 import tomllib
 from collections import OrderedDict
@@ -240,12 +242,13 @@ class Evaluator(Protocol):
 
 
 def _toml_literal(value: Any) -> str:
-    """``value`` as a TOML literal for an override string (exact for floats)."""
-    if isinstance(value, bool):
+    """``value`` as a TOML literal for an override string (exact for floats, numpy scalars too)."""
+    if isinstance(value, (bool, np_bool_types())):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
         if math.isnan(value):
             return "nan"
         if math.isinf(value):
@@ -254,10 +257,20 @@ def _toml_literal(value: Any) -> str:
     return json.dumps(str(value))
 
 
+def np_bool_types() -> tuple[type, ...]:
+    numpy = sys.modules.get("numpy")
+    return (numpy.bool_,) if numpy is not None else ()
+
+
 def _json_value(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return repr(v)
-    return v
+    if isinstance(v, (bool, str)) or v is None:
+        return v
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        v = float(v)
+        return v if math.isfinite(v) else repr(v)
+    return str(v)
 
 
 def _error_message(exc: BaseException) -> str:
@@ -271,15 +284,28 @@ _CACHE_SIZE = 100_000
 _SAVES: dict[int, Any] = {}
 
 
+_CACHE_LOCK = threading.Lock()  # Dask runs chunks in threads
+
+
 def clear_cache() -> None:
     """Forget the results cached by :class:`LinkEvaluator` in this process."""
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _cache_get(key: Any) -> dict[str, Any] | None:
+    with _CACHE_LOCK:
+        row = _CACHE.get(key)
+        if row is not None:
+            _CACHE.move_to_end(key)
+        return row
 
 
 def _cache_put(key: Any, row: dict[str, Any]) -> None:
-    _CACHE[key] = row
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = row
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -301,7 +327,7 @@ class LinkEvaluator:
     engine: str = "aer"
     source: str = "<dict>"
     aer_threads: int = 0  # Aer max_parallel_threads (0: Aer's default, all cores)
-    columns: tuple[str, ...] = field(default=(), compare=False)
+    columns: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         from .results import LINK_FIELDS
@@ -355,15 +381,14 @@ class LinkEvaluator:
             except Exception as exc:  # invalid value for this point: recorded, not fatal
                 rows[i] = {ERROR_COLUMN: _error_message(exc)}
                 continue
-            cached = _CACHE.get(spec)
+            cached = _cache_get((self.engine, spec))
             if cached is not None:
-                _CACHE.move_to_end(spec)
                 rows[i] = dict(cached)
             else:
                 todo.setdefault(spec, []).append(i)
         specs = list(todo)
         for spec, row in zip(specs, self._evaluate_specs(specs)):
-            _cache_put(spec, row)
+            _cache_put((self.engine, spec), row)
             for i in todo[spec]:
                 rows[i] = dict(row)
         return rows  # type: ignore[return-value]
@@ -512,18 +537,20 @@ def _require_pyarrow() -> None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np_bool_types())):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
     return str(value)
 
 
 def _canon(value: Any) -> Any:
     """A comparable form of an input value (CSV cell or Python value): numbers as float."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
+    if isinstance(value, (bool, np_bool_types())):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Real):
         return float(value)
     text = str(value)
     try:

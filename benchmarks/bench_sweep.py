@@ -1,0 +1,191 @@
+"""Speed of `qnet sweep`: a 10^4-point single-link sweep per engine and worker count.
+
+Prints points/s for the Aer and batch engines with 1 and 2 workers (in-process `run_sweep`,
+pool start-up included, result cache cleared), the ratio to a vectorised closed-form numpy
+evaluation of the same points, where the time per point goes, and the wall time of the CLI
+sweep as a fresh process. Not a test: nothing here asserts a time.
+
+    python benchmarks/bench_sweep.py [--side 100] [--repeats 1]
+
+The link is the closed-form case (single click, emission efficiency 0.5, no memory decay,
+V = 1, no dark counts): P = 2 a eta - (a eta)^2, F = (1 - a)/(1 - a eta/2) with
+eta = 0.5 * 10^(-0.2 L_arm / 10). The grid varies both arm lengths together (total 1-100 km)
+and both bright-state populations together (0.01-0.3): side x side points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NETWORK = """\
+[nodes.alice]
+kind = "memory"
+t2_s = inf
+emission_efficiency = 0.5
+bright_state_population = 0.1
+
+[nodes.bob]
+kind = "memory"
+t2_s = inf
+emission_efficiency = 0.5
+bright_state_population = 0.1
+
+[nodes.mid]
+kind = "station"
+scheme = "single_click"
+
+[[fibres]]
+a = "alice"
+b = "mid"
+length_km = 1.0
+
+[[fibres]]
+a = "mid"
+b = "bob"
+length_km = 1.0
+"""
+
+ARMS = "fibres.alice-mid.length_km,fibres.mid-bob.length_km"
+ALPHAS = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
+
+
+def axes_text(side: int) -> list[str]:
+    return ["--vary", f"{ARMS}=0.5:50:{side}", "--vary", f"{ALPHAS}=0.01:0.3:{side}"]
+
+
+def closed_form(arm_km: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    eta = 0.5 * 10 ** (-0.2 * arm_km / 10)
+    return 2 * alpha * eta - (alpha * eta) ** 2, (1 - alpha) / (1 - alpha * eta / 2)
+
+
+def timed(fn, repeats: int):
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def breakdown(data: dict, side: int) -> None:
+    """Microseconds per point of each stage, on one 1024-point chunk (batch) / 256 (Aer)."""
+    import gc
+
+    from qnet import batch
+    from qnet.link import compile_link, link_spec
+    from qnet.network import network_from_dict
+    from qnet.run import heralded_state, simulator
+    from qnet.sweep import _toml_literal, grid, link_rows, parse_vary
+
+    fields, points = grid([parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")])
+    for engine, n in (("batch", 1024), ("aer", 256)):
+        chunk = points[:n]
+        stages: dict[str, float] = {}
+
+        def stage(name, fn):
+            t0 = time.perf_counter()
+            out = fn()
+            stages[name] = (time.perf_counter() - t0) / n * 1e6
+            return out
+
+        gc.disable()
+        graphs = stage("network_from_dict", lambda: [
+            network_from_dict(data, overrides=[f"{k}={_toml_literal(v)}" for k, v in zip(fields, p)]) for p in chunk
+        ])
+        specs = stage("link_spec", lambda: [link_spec(g, "alice", "bob") for g in graphs])
+        links = stage("compile_link", lambda: [compile_link(s) for s in specs])
+        if engine == "batch":
+            rhos = stage("batch simulation", lambda: batch.density_matrices([c.circuit for c in links]))
+        else:
+            from qiskit_aer.library import SaveDensityMatrix
+
+            for c in links:
+                c.circuit.append(SaveDensityMatrix(4, label="rho"), c.circuit.qubits)
+            result = stage("Aer run()", lambda: simulator().run([c.circuit for c in links], shots=1).result())
+            rhos = stage("Aer result extraction", lambda: [np.asarray(result.data(i)["rho"]) for i in range(n)])
+        states = stage("qnet.heralded_state", lambda: [heralded_state(r, c) for r, c in zip(rhos, links)])
+        stage("figures (link_rows)", lambda: link_rows(links, states))
+        gc.enable()
+        total = sum(stages.values())
+        print(f"  {engine} engine, {n}-point chunk: {total:.0f} us/point = " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", type=int, default=100, help="grid side: side^2 points (default 100 -> 10^4)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per configuration (median)")
+    parser.add_argument("--no-cli", action="store_true", help="skip the cold-start CLI timings")
+    args = parser.parse_args()
+
+    import tomllib
+
+    import qiskit
+    import qiskit_aer
+
+    from qnet.sweep import LinkEvaluator, clear_cache, parse_vary, read_table, run_sweep
+
+    n = args.side**2
+    print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {n} points, median of {args.repeats}")
+    data = tomllib.loads(NETWORK)
+    axes = [parse_vary(f"{ARMS}=0.5:50:{args.side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{args.side}")]
+    tmp = Path(tempfile.mkdtemp(prefix="qnet-bench-sweep-"))
+
+    # closed form on the same points
+    arms = np.repeat(np.array(axes[0].values), args.side)
+    alphas = np.tile(np.array(axes[1].values), args.side)
+    t_cf, (p_cf, f_cf) = timed(lambda: closed_form(arms, alphas), 21)
+    print(f"closed form (numpy, vectorised): {t_cf * 1e3:.3f} ms = {n / t_cf:,.0f} points/s")
+
+    # warm imports and caches of this process (the sweeps below clear the result cache)
+    LinkEvaluator(network=data, a="alice", b="bob").evaluate([{}])
+    for engine in ("aer", "batch"):
+        for workers in (1, 2):
+            out = tmp / f"{engine}-{workers}.csv"
+
+            def go():
+                clear_cache()
+                ev = LinkEvaluator(network=data, a="alice", b="bob", engine=engine)
+                return run_sweep(ev, axes, out, workers=workers, overwrite=True, progress=False)
+
+            t, summary = timed(go, args.repeats)
+            header, rows = read_table(out)
+            f = np.array([float(r[header.index("fidelity")]) for r in rows])
+            p = np.array([float(r[header.index("success_probability")]) for r in rows])
+            err = max(np.abs(f - f_cf).max(), np.abs(p - p_cf).max())
+            print(f"engine {engine:5s} workers {workers}: {t:6.2f} s = {n / t:8,.0f} points/s; "
+                  f"{t / t_cf:9,.0f}x the closed form; max |F, P - closed form| = {err:.1e}")
+
+    print("where the time goes (one process, garbage collector off as in a chunk):")
+    breakdown(data, args.side)
+
+    if not args.no_cli:
+        network = tmp / "link.toml"
+        network.write_text(NETWORK)
+        for extra in (["--engine", "aer", "--workers", "1"], ["--engine", "aer", "--workers", "2"],
+                      ["--engine", "batch", "--workers", "1"], ["--engine", "batch", "--workers", "2"]):
+            cmd = [sys.executable, "-m", "qnet.cli", "sweep", str(network), "alice", "bob", *axes_text(args.side),
+                   "-o", str(tmp / "cli.csv"), "--overwrite", "-q", *extra]
+            t, proc = timed(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
+            if proc.returncode:
+                raise SystemExit(proc.stderr)
+            with open(tmp / "cli.csv", newline="") as fh:
+                rows = sum(1 for _ in csv.reader(fh)) - 1
+            print(f"cold start `qnet sweep ... {' '.join(extra)}` ({rows} points): {t:.2f} s wall")
+
+
+if __name__ == "__main__":
+    main()
