@@ -46,8 +46,6 @@ __all__ = [
     "UnsupportedInstruction",
     "circuit_structure",
     "density_matrices",
-    "heralded_states",
-    "run_links",
 ]
 
 #: Target size of one sub-batch of density matrices (bytes): small enough to stay in cache.
@@ -383,18 +381,4 @@ def density_matrices(circuits: Sequence["QuantumCircuit"], block_bytes: int = BL
                 out[i] = r
     return out  # type: ignore[return-value]
 
-
-def heralded_states(compiled: Sequence["CompiledLink"]) -> list[tuple[float, np.ndarray]]:
-    """(herald probability, delivered state) of each compiled link, via :func:`qnet.heralded_state`."""
-    from .run import heralded_state
-
-    rhos = density_matrices([c.circuit for c in compiled])
-    return [heralded_state(r, c) for r, c in zip(rhos, compiled)]
-
-
-def run_links(compiled: Sequence["CompiledLink"]) -> list["LinkResult"]:
-    """Like :func:`qnet.run_links` (exact mode), evaluated by the batch engine instead of Aer."""
-    from .run import _result
-
-    return [_result(c, p, rho) for c, (p, rho) in zip(compiled, heralded_states(compiled))]
 

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--density-matrix", action="store_true", help="with --json: include the delivered density matrix")
     p.add_argument("--shots", type=int, help="estimate from N shots per tomography setting (default: exact density matrix)")
     p.add_argument("--seed", type=int, help="seed of the shot sampler")
+    p.add_argument("--engine", choices=("aer", "batch"), default="aer", help="aer (default) or batch: the same circuits in qnet's numpy simulator")
+    p.add_argument("--device", choices=("CPU", "GPU"), default="CPU", help="Aer device (GPU needs qiskit-aer-gpu)")
 
     p = sub.add_parser("compile", help="compile every elementary link of network files to QPY circuits")
     p.add_argument("networks", nargs="+", help="network files (TOML)")
@@ -77,10 +79,11 @@ def _cmd_link(args: argparse.Namespace) -> int:
     from .link import compile_link, link_spec
     from .network import load_network
     from .results import format_table
-    from .run import run_link
+    from .run import run_links
 
     graph = load_network(args.network, args.overrides)
-    result = run_link(compile_link(link_spec(graph, args.a, args.b, args.station)), shots=args.shots, seed=args.seed)
+    compiled = compile_link(link_spec(graph, args.a, args.b, args.station))
+    result = run_links([compiled], shots=args.shots, seed=args.seed, device=args.device, engine=args.engine)[0]
     if args.json:
         print(json.dumps(result.to_dict(density_matrix=args.density_matrix)))
     else:

@@ -19,10 +19,12 @@ axes (repeatable; the grid is their outer product, the last one varying fastest)
   FIELD is nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD, as in --set; fields joined
   by commas vary together: --vary fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:20
 
-output: one row per point: the varied fields, the link's figures (as in `qnet link --json`) and
-`error` (why a point failed, e.g. an efficiency above 1; empty otherwise). CSV by default,
-Parquet with --format parquet or a .parquet suffix (needs pyarrow). OUT.meta.json records the
-versions, the network file's sha256, the axes, --set, the engine, the workers and the times.
+output: one row per point: the varied fields, the link's figures (as in `qnet link --json`),
+total_length_km, fibre_transmission (of both fibres), plob_bits_per_s (PLOB bound of that fibre
+per attempt time) and `error` (why a point failed, e.g. an efficiency above 1; empty otherwise).
+CSV by default, Parquet with --format parquet or a .parquet suffix (needs pyarrow).
+OUT.meta.json records the versions, the network file's sha256, the axes, --set, the engine,
+the workers and the times.
 Rows are written chunk by chunk: after Ctrl-C or a crash, --resume evaluates only the missing
 points.
 
@@ -71,6 +73,8 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
         "batch: the same circuits in qnet's vectorised numpy simulator (equal to 1e-12, faster)",
     )
+    p.add_argument("--device", choices=("CPU", "GPU"), default="CPU",
+                   help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
     p.add_argument("--dask", metavar="ADDRESS", help="send chunks to a running dask.distributed scheduler (e.g. tcp://host:8786)")
     p.add_argument("--chunk-size", type=int, help="points per chunk (default 256 for aer, 1024 for batch)")
@@ -115,6 +119,12 @@ def run(args: argparse.Namespace) -> int:
         raise QnetError("--retry-errors needs --resume")
     if args.dask and args.workers != 1:
         raise QnetError("--dask and --workers exclude each other (the Dask cluster has its own workers)")
+    if args.device != "CPU":
+        if args.engine != "aer":
+            raise QnetError(f"--device {args.device} runs Aer; it does not apply to --engine {args.engine}")
+        from .run import simulator
+
+        simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
     data, sha = _load(args.network)
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
@@ -125,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             check_field(data, key)
     evaluator = LinkEvaluator(
         network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
-        engine=args.engine, source=args.network,
+        engine=args.engine, source=args.network, device=args.device,
     )
     metadata = {
         "command": "qnet sweep",

@@ -31,10 +31,15 @@ __all__ = [
 ]
 
 
+_SIGMA_SIGMA = np.array([[np.kron(PAULI[p], PAULI[q]) for q in "XYZ"] for p in "XYZ"])  # (3, 3, 4, 4)
+
+
 def correlation_matrix(rho: np.ndarray) -> np.ndarray:
-    """T_ij = Tr(rho sigma_i (x) sigma_j), i, j in (X, Y, Z); rho with memory A first."""
-    paulis = [PAULI["X"], PAULI["Y"], PAULI["Z"]]
-    return np.array([[np.real(np.trace(rho @ np.kron(p, q))) for q in paulis] for p in paulis])
+    """T_ij = Tr(rho sigma_i (x) sigma_j), i, j in (X, Y, Z); rho with memory A first.
+
+    A stack of states (..., 4, 4) gives a stack of matrices (..., 3, 3).
+    """
+    return np.einsum("...ab,ijba->...ij", rho, _SIGMA_SIGMA).real
 
 
 def chsh(rho: np.ndarray) -> float:

@@ -242,17 +242,15 @@ class _Evaluations:
         return [self.cache[float(x)] for x in xs]
 
     def _run(self, compiled: list[Any]) -> list[Any]:
-        if self.engine == "batch":
-            from .batch import run_links
-        else:
-            from .run import run_links
+        from .run import run_links
+
         try:
-            return list(run_links(compiled))
+            return list(run_links(compiled, engine=self.engine))
         except QnetError:  # one link of the batch never heralds: run them one by one
             out: list[Any] = []
             for c in compiled:
                 try:
-                    out.append(run_links([c])[0])
+                    out.append(run_links([c], engine=self.engine)[0])
                 except QnetError as exc:
                     out.append(exc)
             return out

@@ -26,14 +26,24 @@ from .link import CompiledLink, compile_link, link_spec
 from .results import LinkResult
 from .states import PAULI, apply_pauli, fidelity
 
-__all__ = ["simulator", "heralded_state", "run_links", "run_link", "simulate_link"]
+__all__ = ["ENGINES", "simulator", "heralded_state", "link_result", "final_states", "run_links", "run_link", "simulate_link"]
+
+
+ENGINES = ("aer", "batch")
 
 
 @lru_cache(maxsize=4)
 def simulator(method: str = "density_matrix", device: str = "CPU"):
-    """A cached ``AerSimulator`` (density-matrix method by default)."""
+    """A cached ``AerSimulator`` (density-matrix method by default) on ``device`` ("CPU" or "GPU").
+
+    "GPU" needs the qiskit-aer-gpu package (CUDA); without it this is a :class:`QnetError`.
+    """
     from qiskit_aer import AerSimulator
 
+    available = AerSimulator().available_devices()
+    if device not in available:
+        hint = " (install qiskit-aer-gpu in place of qiskit-aer on a machine with an NVIDIA GPU)" if device == "GPU" else ""
+        raise QnetError(f"device = {device!r} is not available to Aer here{hint}; available: {', '.join(available)}")
     return AerSimulator(method=method, device=device)
 
 
@@ -78,7 +88,12 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.n
     return min(1.0, p), (rho_out + rho_out.conj().T) / 2
 
 
-def _result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
+def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
+    """The :class:`LinkResult` of a link whose herald probability is ``p`` and delivered state ``rho``.
+
+    ``f`` overrides the fidelity (shots mode estimates it separately); ``extra`` fills the
+    descriptive fields (method, shots, standard errors).
+    """
     spec = compiled.spec
     rate = p / spec.attempt_time_s
     t_coh = spec.pair_coherence_time_s
@@ -107,32 +122,59 @@ def _result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None =
 
 
 def run_links(
-    compiled: Sequence[CompiledLink], shots: int | None = None, seed: int | None = None, device: str = "CPU"
+    compiled: Sequence[CompiledLink],
+    shots: int | None = None,
+    seed: int | None = None,
+    device: str = "CPU",
+    engine: str = "aer",
 ) -> list[LinkResult]:
-    """Run many compiled links in one Aer ``run()``; exact unless ``shots`` is given."""
+    """Run many compiled links in one Aer ``run()``; exact unless ``shots`` is given.
+
+    ``engine="batch"`` evaluates the same circuits with qnet's vectorised numpy simulator
+    (:mod:`qnet.batch`, equal to Aer within 1e-12; exact mode only).
+    """
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
         raise QnetError(f"shots = {shots!r} is invalid: an integer >= 1 (or None for the exact density matrix)")
+    if engine not in ENGINES:
+        raise QnetError(f"engine = {engine!r} is invalid: one of {', '.join(ENGINES)}")
+    if engine == "batch" and shots is not None:
+        raise QnetError("the batch engine computes exact density matrices only; drop shots or use engine 'aer'")
     if not compiled:
         return []
-    if shots is None:
-        return _run_exact(compiled, device)
-    return _run_shots(compiled, shots, seed, device)
+    if shots is not None:
+        return _run_shots(compiled, shots, seed, device)
+    return [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, final_states(compiled, device, engine))]
 
 
-def _run_exact(compiled: Sequence[CompiledLink], device: str) -> list[LinkResult]:
+@lru_cache(maxsize=16)
+def _save_instruction(n_qubits: int):
     from qiskit_aer.library import SaveDensityMatrix
 
+    return SaveDensityMatrix(n_qubits, label="rho")
+
+
+def final_states(
+    compiled: Sequence[CompiledLink], device: str = "CPU", engine: str = "aer", threads: int = 0, in_place: bool = False
+) -> list[np.ndarray]:
+    """Final density matrix (all qubits, Qiskit order) of each compiled circuit.
+
+    ``engine="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
+    appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
+    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``engine="batch"``: qnet's
+    vectorised numpy simulator of the same circuits.
+    """
+    if engine == "batch":
+        from .batch import density_matrices
+
+        return list(density_matrices([c.circuit for c in compiled]))
     circuits = []
     for c in compiled:
-        qc = c.circuit.copy()
-        qc.append(SaveDensityMatrix(qc.num_qubits, label="rho"), qc.qubits, copy=False)
+        qc = c.circuit if in_place else c.circuit.copy()
+        qc.append(_save_instruction(qc.num_qubits), qc.qubits, copy=False)
         circuits.append(qc)
-    result = simulator("density_matrix", device).run(circuits, shots=1).result()
-    out = []
-    for i, c in enumerate(compiled):
-        p, rho = heralded_state(np.asarray(result.data(i)["rho"]), c)
-        out.append(_result(c, p, rho))
-    return out
+    options = {"shots": 1, **({"max_parallel_threads": threads} if threads else {})}
+    result = simulator("density_matrix", device).run(circuits, **options).result()
+    return [np.asarray(result.data(i)["rho"]) for i in range(len(circuits))]
 
 
 _SETTINGS = tuple(itertools.product("XYZ", repeat=2))
@@ -184,7 +226,7 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
         f_se = math.sqrt(sum(_variance_of_mean(corr[s][3], corr[s][0]) for s in (("X", "X"), ("Y", "Y"), ("Z", "Z")))) / 4
         rho = _tomography(corr)
         out.append(
-            _result(
+            link_result(
                 c, p, rho, f=min(1.0, max(0.0, f)), method="shots", shots=shots,
                 fidelity_stderr=f_se, success_probability_stderr=math.sqrt(p * (1 - p) / total),
             )
@@ -224,9 +266,11 @@ def _tomography(corr: dict[tuple[str, str], np.ndarray]) -> np.ndarray:
     return rho / np.trace(rho).real
 
 
-def run_link(compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU") -> LinkResult:
+def run_link(
+    compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU", engine: str = "aer"
+) -> LinkResult:
     """Run one compiled link on Aer (see :func:`run_links`)."""
-    return run_links([compiled], shots=shots, seed=seed, device=device)[0]
+    return run_links([compiled], shots=shots, seed=seed, device=device, engine=engine)[0]
 
 
 def simulate_link(

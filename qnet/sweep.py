@@ -12,8 +12,9 @@ The pieces, each usable on its own:
   picklable (it travels to worker processes and Dask workers) and may have ``describe()`` (a
   JSON-ready dict identifying what it computes: a resumed sweep must match it),
   ``chunk_size`` (preferred points per chunk) and ``for_parallel()`` (a copy configured for
-  one-thread workers). :class:`LinkEvaluator` evaluates one elementary link; a chain evaluator
-  can be added the same way.
+  one-thread workers). For ``workers > 1`` its class must be importable from a module (worker
+  processes are spawned). :class:`LinkEvaluator` evaluates one elementary link; a chain
+  evaluator can be added the same way.
 * **Execution** (:func:`run_sweep`). Points go to the evaluator in chunks (256 by default:
   one Aer ``run()`` per chunk), in this process, in local worker processes (``workers > 1``,
   spawned, Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
@@ -24,9 +25,11 @@ The pieces, each usable on its own:
   finished point on disk. ``resume=True`` skips the points already in the output (matched on
   the varied inputs) and appends the rest. A point that fails (an invalid value, a link that
   never heralds) is a row with its message in ``error``. When the sweep ends (or is
-  interrupted) the table is rewritten in grid order, atomically.
+  interrupted) the table is rewritten in grid order, atomically (a point listed twice in the
+  grid is one row; rows of a resumed output that are not in this grid stay, after it).
 * **Output.** One row per point: every varied field as a column (its full key as the name),
-  the evaluator's columns (for a link: :data:`qnet.results.LINK_FIELDS`), then ``error``
+  the evaluator's columns (for a link: :data:`qnet.results.LINK_FIELDS` and
+  :data:`LINK_EXTRA_COLUMNS`: total fibre length, fibre transmission, PLOB bound), then ``error``
   (empty when the point succeeded). CSV numbers are written with ``repr`` (they read back
   exactly); ``inf`` is written as ``inf``. A sidecar ``OUT.meta.json`` records the versions,
   the network file's sha256, the axes, the overrides, the engine, the workers and the start
@@ -69,6 +72,7 @@ __all__ = [
     "Evaluator",
     "LinkEvaluator",
     "ENGINES",
+    "LINK_EXTRA_COLUMNS",
     "run_sweep",
     "SweepSummary",
     "read_table",
@@ -78,6 +82,10 @@ __all__ = [
 
 ENGINES = ("aer", "batch")
 ERROR_COLUMN = "error"
+#: Columns a link sweep adds after LINK_FIELDS: the total fibre length L_A + L_B (km), the
+#: fibres' transmission eta_f(L_A) eta_f(L_B), and the PLOB bound -log2(1 - eta_f) / T_att
+#: (repeaterless capacity of the same fibre per attempt time, bits/s; conventions.md).
+LINK_EXTRA_COLUMNS = ("total_length_km", "fibre_transmission", "plob_bits_per_s")
 DEFAULT_CHUNK_SIZE = 256
 
 
@@ -281,7 +289,6 @@ def _error_message(exc: BaseException) -> str:
 
 _CACHE: "OrderedDict[Any, dict[str, Any]]" = OrderedDict()
 _CACHE_SIZE = 100_000
-_SAVES: dict[int, Any] = {}
 
 
 _CACHE_LOCK = threading.Lock()  # Dask runs chunks in threads
@@ -327,6 +334,7 @@ class LinkEvaluator:
     engine: str = "aer"
     source: str = "<dict>"
     aer_threads: int = 0  # Aer max_parallel_threads (0: Aer's default, all cores)
+    device: str = "CPU"  # Aer device ("GPU" needs qiskit-aer-gpu)
     columns: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -335,7 +343,7 @@ class LinkEvaluator:
         if self.engine not in ENGINES:
             raise QnetError(f"engine {self.engine!r} is invalid; allowed: {', '.join(ENGINES)}")
         object.__setattr__(self, "overrides", tuple(self.overrides))
-        object.__setattr__(self, "columns", LINK_FIELDS)
+        object.__setattr__(self, "columns", tuple(LINK_FIELDS) + LINK_EXTRA_COLUMNS)
 
     @property
     def chunk_size(self) -> int:
@@ -368,10 +376,12 @@ class LinkEvaluator:
                 gc.enable()
 
     def _evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        from . import channels, figures
         from .link import link_spec
         from .network import network_from_dict
 
         rows: list[dict[str, Any] | None] = [None] * len(points)
+        extra: list[dict[str, float]] = [{}] * len(points)
         todo: dict[Any, list[int]] = {}
         for i, point in enumerate(points):
             try:
@@ -381,6 +391,16 @@ class LinkEvaluator:
             except Exception as exc:  # invalid value for this point: recorded, not fatal
                 rows[i] = {ERROR_COLUMN: _error_message(exc)}
                 continue
+            # per point, not cached: the attenuation is not part of the LinkSpec
+            eta = 1.0
+            for node in (spec.node_a, spec.node_b):
+                fibre = graph.edges[node, spec.station]["fibre"]
+                eta *= channels.fibre_transmission(fibre.length_km, fibre.attenuation_db_per_km)
+            extra[i] = {
+                "total_length_km": spec.length_a_km + spec.length_b_km,
+                "fibre_transmission": eta,
+                "plob_bits_per_s": figures.plob_bound(eta) / spec.attempt_time_s,
+            }
             cached = _cache_get((self.engine, spec))
             if cached is not None:
                 rows[i] = dict(cached)
@@ -391,6 +411,9 @@ class LinkEvaluator:
             _cache_put((self.engine, spec), row)
             for i in todo[spec]:
                 rows[i] = dict(row)
+        for row, more in zip(rows, extra):
+            if row is not None and not row.get(ERROR_COLUMN):
+                row.update(more)
         return rows  # type: ignore[return-value]
 
     def _evaluate_specs(self, specs: Sequence[Any]) -> list[dict[str, Any]]:
@@ -405,50 +428,18 @@ class LinkEvaluator:
                 rows[j] = {ERROR_COLUMN: _error_message(exc)}
         if compiled:
             links = [c for _, c in compiled]
-            states = self._run_aer(links) if self.engine == "aer" else self._run_batch(links)
+            states = self._states(links)
             for (j, c), row in zip(compiled, link_rows(links, states)):
                 rows[j] = row
         return rows  # type: ignore[return-value]
 
-    def _run_aer(self, links: Sequence[Any]) -> list[Any]:
-        """One Aer run() for the chunk; (p, rho) or an exception per link."""
-        import numpy as np
-        from qiskit_aer.library import SaveDensityMatrix
-
-        from .run import heralded_state, simulator
-
-        circuits = []
-        for c in links:
-            qc = c.circuit  # compiled by this evaluator for this chunk: safe to append to
-            save = _SAVES.get(qc.num_qubits)
-            if save is None:
-                save = _SAVES[qc.num_qubits] = SaveDensityMatrix(qc.num_qubits, label="rho")
-            qc.append(save, qc.qubits, copy=False)
-            circuits.append(qc)
-        options: dict[str, Any] = {"shots": 1}
-        if self.aer_threads:
-            options["max_parallel_threads"] = self.aer_threads
-        try:
-            result = simulator("density_matrix").run(circuits, **options).result()
-        except Exception as exc:
-            return [exc] * len(links)
-        out: list[Any] = []
-        for i, c in enumerate(links):
-            try:
-                out.append(heralded_state(np.asarray(result.data(i)["rho"]), c))
-            except Exception as exc:
-                exp = result.results[i] if i < len(result.results) else None
-                if exp is not None and not exp.success:
-                    exc = QnetError(f"Aer failed on this point: {exp.status}")
-                out.append(exc)
-        return out
-
-    def _run_batch(self, links: Sequence[Any]) -> list[Any]:
-        from . import batch
-        from .run import heralded_state
+    def _states(self, links: Sequence[Any]) -> list[Any]:
+        """(p, delivered state) or an exception per link: one Aer run() or one batch call per chunk."""
+        from .run import final_states, heralded_state
 
         try:
-            rhos = batch.density_matrices([c.circuit for c in links])
+            # the circuits were compiled by this evaluator for this chunk: safe to append to
+            rhos = final_states(links, self.device, self.engine, threads=self.aer_threads, in_place=True)
         except Exception as exc:
             return [exc] * len(links)
         out: list[Any] = []
@@ -463,55 +454,20 @@ class LinkEvaluator:
 def link_rows(links: Sequence[Any], states: Sequence[Any]) -> list[dict[str, Any]]:
     """Result rows (``LINK_FIELDS`` + ``error``) from each link's (p, delivered state) or exception.
 
-    The same figures as :func:`qnet.run_links` (``qnet.run``): fidelity to the target, rate =
-    P / T_att, link efficiency = rate x T_coh (0 when the rate is 0), CHSH (Horodecki), QBER,
-    DI-QKD key fraction and key rate; the CHSH correlation matrices are computed for the whole
-    chunk at once.
+    The figures are those of :func:`qnet.run.link_result`, the same as ``qnet link``.
     """
-    import numpy as np
-
-    from . import figures
     from .results import LINK_FIELDS
-    from .states import BELL, PAULI
+    from .run import link_result
 
-    ok = [i for i, s in enumerate(states) if not isinstance(s, BaseException)]
-    rows: list[dict[str, Any]] = [
-        {ERROR_COLUMN: _error_message(s)} if isinstance(s, BaseException) else {} for s in states
-    ]
-    if not ok:
-        return rows
-    rho = np.array([states[i][1] for i in ok])
-    paulis = [PAULI["X"], PAULI["Y"], PAULI["Z"]]
-    ops = np.array([[np.kron(p, q) for q in paulis] for p in paulis])  # (3, 3, 4, 4)
-    corr = np.einsum("nab,ijba->nij", rho, ops).real
-    m = np.linalg.eigvalsh(np.swapaxes(corr, 1, 2) @ corr)
-    chsh = 2.0 * np.sqrt(np.maximum(0.0, m[:, -1] + m[:, -2]))
-    for n, i in enumerate(ok):
-        link = links[i]
-        p = float(states[i][0])
-        spec = link.spec
-        r = rho[n]
-        target = BELL[link.target]
-        rate = p / spec.attempt_time_s
-        t_coh = spec.pair_coherence_time_s
-        s = float(chsh[n])
-        q = figures.qber(r, link.target)
-        key = figures.diqkd_key_fraction(s, q)
-        values = (
-            float(np.real(target.conj() @ r @ target)),
-            p,
-            spec.attempt_time_s,
-            rate,
-            t_coh,
-            rate * t_coh if rate > 0 else 0.0,
-            s,
-            q,
-            key,
-            key * rate,
-        )
-        row = dict(zip(LINK_FIELDS, values))
+    rows: list[dict[str, Any]] = []
+    for link, state in zip(links, states):
+        if isinstance(state, BaseException):
+            rows.append({ERROR_COLUMN: _error_message(state)})
+            continue
+        result = link_result(link, *state)
+        row = {name: getattr(result, name) for name in LINK_FIELDS}
         row[ERROR_COLUMN] = ""
-        rows[i] = row
+        rows.append(row)
     return rows
 
 
@@ -535,6 +491,11 @@ def _require_pyarrow() -> None:
 
 
 def _cell(value: Any) -> str:
+    kind = type(value)
+    if kind is float:  # the common case, first
+        return repr(value)
+    if kind is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, (bool, np_bool_types())):
@@ -548,6 +509,8 @@ def _cell(value: Any) -> str:
 
 def _canon(value: Any) -> Any:
     """A comparable form of an input value (CSV cell or Python value): numbers as float."""
+    if type(value) is float:
+        return value
     if isinstance(value, (bool, np_bool_types())):
         return "true" if value else "false"
     if isinstance(value, numbers.Real):

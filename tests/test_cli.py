@@ -79,3 +79,22 @@ def test_errors_have_no_traceback_in_a_real_process(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "is not valid TOML" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_batch_engine_gives_the_aer_numbers(capsys):
+    aer = run_json(capsys)
+    batch = run_json(capsys, "--engine", "batch")
+    for name in LINK_FIELDS:
+        assert batch[name] == pytest.approx(aer[name], rel=1e-10, abs=1e-13)
+
+
+def test_gpu_device_without_qiskit_aer_gpu_is_a_clear_error(capsys):
+    from qiskit_aer import AerSimulator
+
+    if "GPU" in AerSimulator().available_devices():
+        pytest.skip("this machine has an Aer GPU device")
+    assert main(["link", LIU, "alice", "bob", "--device", "GPU"]) == 2
+    err = capsys.readouterr().err
+    assert "device = 'GPU' is not available" in err and "qiskit-aer-gpu" in err and err.count("\n") == 1
+    assert main(["sweep", LIU, "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:2", "--device", "GPU", "-o", "/dev/null"]) == 2
+    assert "qiskit-aer-gpu" in capsys.readouterr().err

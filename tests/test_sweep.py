@@ -127,7 +127,7 @@ def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
     assert code == 0
     rows = read_csv(out)
     fields = ["fibres.alice-station.length_km", "fibres.station-bob.length_km", "nodes.alice.t2_s"]
-    assert list(rows[0]) == fields + list(LINK_FIELDS) + ["error"]
+    assert list(rows[0]) == fields + list(LINK_FIELDS) + list(sweep.LINK_EXTRA_COLUMNS) + ["error"]
     assert [(r[fields[0]], r[fields[2]]) for r in rows] == [
         ("0.5", "0.5"), ("0.5", "inf"), ("20.25", "0.5"), ("20.25", "inf"), ("40.0", "0.5"), ("40.0", "inf")
     ]
@@ -135,6 +135,11 @@ def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
         assert row["error"] == ""
         for name in LINK_FIELDS:
             assert float(row[name]) == pytest.approx(getattr(want, name), rel=1e-12, abs=1e-14), name
+        total = 2 * float(row[fields[0]])
+        eta = 10 ** (-0.2 * total / 10)  # both fibres 0.2 dB/km
+        assert float(row["total_length_km"]) == pytest.approx(total, rel=1e-12)
+        assert float(row["fibre_transmission"]) == pytest.approx(eta, rel=1e-12)
+        assert float(row["plob_bits_per_s"]) == pytest.approx(-math.log2(1 - eta) / want.attempt_time_s, rel=1e-12)
     meta = json.loads(Path(str(out) + ".meta.json").read_text())
     assert meta["network_sha256"] == hashlib.sha256(Path(LIU).read_bytes()).hexdigest()
     assert meta["set"] == ["nodes.bob.t2_s=2.0"] and meta["vary"] == [f"{ARMS}=0.5:40:3"]
@@ -156,7 +161,7 @@ def test_failed_points_are_rows_with_their_error(tmp_path):
     assert [r["error"] == "" for r in rows] == [True, False, False, True]
     assert "nodes.alice.emission_efficiency = 1.5 is invalid" in rows[1]["error"]
     assert "never heralds" in rows[2]["error"]
-    assert all(rows[i][name] == "" for i in (1, 2) for name in LINK_FIELDS)
+    assert all(rows[i][name] == "" for i in (1, 2) for name in LINK_FIELDS + sweep.LINK_EXTRA_COLUMNS)
     meta = json.loads(Path(str(out) + ".meta.json").read_text())
     assert meta["runs"][-1]["errors"] == 2
 
