@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from .errors import QnetError
+from .progress import Progress
 
 __all__ = [
     "Axis",
@@ -613,59 +614,6 @@ class _Journal:
 
 # --------------------------------------------------------------------------- progress
 
-def _clock(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-class Progress:
-    """Progress on a stream: a redrawn line with ETA on a TTY, periodic plain lines otherwise."""
-
-    def __init__(self, total: int, done: int = 0, stream: Any = None, interval: float = 10.0, enabled: bool = True):
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = enabled
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.total, self.start_done, self.done, self.errors = total, done, done, 0
-        self.interval = 0.2 if self.tty else interval
-        self.t0 = time.perf_counter()
-        self.last = self.t0
-
-    def line(self) -> str:
-        elapsed = time.perf_counter() - self.t0
-        new = self.done - self.start_done
-        rate = new / elapsed if elapsed > 0 else 0.0
-        left = self.total - self.done
-        eta = left / rate if rate > 0 else (0.0 if left == 0 else math.inf)
-        pct = 100.0 * self.done / self.total if self.total else 100.0
-        return (
-            f"qnet sweep: {self.done}/{self.total} points ({pct:.1f}%), {rate:,.0f} points/s, "
-            f"{self.errors} errors, elapsed {_clock(elapsed)}, ETA {_clock(eta)}"
-        )
-
-    def update(self, points: int, errors: int = 0) -> None:
-        self.done += points
-        self.errors += errors
-        now = time.perf_counter()
-        if self.enabled and now - self.last >= self.interval:
-            self.last = now
-            self._show()
-
-    def _show(self, final: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r" + self.line() + "\x1b[K" + ("\n" if final else ""))
-        else:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self._show(final=True)
-
-
 # --------------------------------------------------------------------------- execution
 
 def _init_worker() -> None:
@@ -991,7 +939,8 @@ def run_sweep(
 
     # -- run
     journal = _Journal(journal_path, columns)
-    bar = Progress(len(points), skipped, stream=progress_stream, interval=progress_interval, enabled=progress)
+    bar = Progress(len(points), skipped, stream=progress_stream, interval=progress_interval, enabled=progress,
+                   label="qnet sweep", unit="points")
     evaluated = errors = 0
     status = "failed"
     t0 = time.perf_counter()

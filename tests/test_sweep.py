@@ -21,7 +21,8 @@ import qnet
 from qnet import sweep
 from qnet.cli import main
 from qnet.results import LINK_FIELDS
-from qnet.sweep import Axis, LinkEvaluator, Progress, WorkerDied, grid, parse_values, parse_vary, run_sweep
+from qnet.progress import Progress
+from qnet.sweep import Axis, LinkEvaluator, WorkerDied, grid, parse_values, parse_vary, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -399,7 +400,7 @@ class FakeStream(io.StringIO):
 
 def test_progress_redraws_on_a_tty_and_logs_plain_lines_otherwise():
     tty = FakeStream(True)
-    bar = Progress(100, 20, stream=tty)
+    bar = Progress(100, 20, stream=tty, label="qnet sweep", unit="points")
     bar.update(30, 2)
     bar.last = 0.0  # force a redraw
     bar.update(10)
@@ -409,7 +410,7 @@ def test_progress_redraws_on_a_tty_and_logs_plain_lines_otherwise():
     assert "60/100 points (60.0%)" in text and "2 errors" in text and "ETA" in text
 
     log = FakeStream(False)
-    bar = Progress(10, stream=log, interval=0.0)
+    bar = Progress(10, stream=log, interval=0.0, label="qnet sweep", unit="points")
     bar.update(5)
     bar.update(5)
     bar.close()
