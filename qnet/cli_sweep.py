@@ -66,6 +66,14 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a field for every point, as in `qnet link` (repeatable)",
     )
+    g = p.add_argument_group("repeater chains (sweep the chain from A to B instead of the link A - B)")
+    g.add_argument("--chain", action="store_true", help="sweep the repeater chain A ... B (route by --metric unless --via)")
+    g.add_argument("--via", help="the chain's inner memory nodes in order, comma-separated (implies --chain)")
+    g.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="hops", help="route cost without --via (default hops)")
+    g.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap policy (default asap)")
+    g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
+    g.add_argument("--samples", type=int, default=1000, help="Monte Carlo deliveries per point (default 1000)")
+    g.add_argument("--seed", type=int, help="Monte Carlo seed (each point's seed is derived from it and the point)")
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
     p.add_argument("--format", choices=("csv", "parquet"), help="table format (default: from the suffix, else csv)")
     p.add_argument(
@@ -129,20 +137,40 @@ def run(args: argparse.Namespace) -> int:
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
     graph = network_from_dict(data, source=args.network, overrides=args.overrides)
-    find_station(graph, args.a, args.b, args.station)
     for axis in axes:
         for key in axis.fields:
             check_field(data, key)
-    evaluator = LinkEvaluator(
-        network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
-        engine=args.engine, source=args.network, device=args.device,
-    )
+    chain = args.chain or args.via is not None
+    if chain:
+        from .routing import best_path, explicit_path
+        from .sweep import ChainEvaluator
+
+        via = None if args.via is None else tuple(n.strip() for n in args.via.split(",") if n.strip())
+        if via is not None:
+            explicit_path(graph, [args.a, *via, args.b])  # fail fast on an impossible path
+        else:
+            best_path(graph, args.a, args.b, "hops")
+        if args.samples < 2:
+            raise QnetError(f"--samples {args.samples} is invalid: an integer >= 2")
+        evaluator = ChainEvaluator(
+            network=data, a=args.a, b=args.b, via=via, metric=args.metric, overrides=tuple(args.overrides),
+            exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.policy,
+            source=args.network,
+        )
+    else:
+        find_station(graph, args.a, args.b, args.station)
+        evaluator = LinkEvaluator(
+            network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
+            engine=args.engine, source=args.network, device=args.device,
+        )
     metadata = {
         "command": "qnet sweep",
         "argv": sys.argv[1:],
         "network": args.network,
         "network_sha256": sha,
-        "link": {"a": args.a, "b": args.b, "station": args.station},
+        "link": {"a": args.a, "b": args.b, "station": args.station} if not chain else None,
+        "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "policy": args.policy,
+                  "samples": args.samples, "seed": args.seed, "exact": args.exact} if chain else None,
         "set": list(args.overrides),
         "vary": [text for option, text in args.axes if option == "--vary"],
         "values": [text for option, text in args.axes if option == "--values"],

@@ -148,3 +148,38 @@ def test_a_512_link_chain_runs_to_a_result():
     # E[max] >= E[single] = tau / p
     link = result.links[0]
     assert result.mean_completion_time_s > link.attempt_time_s / link.success_probability
+
+
+def _read_rows(path):
+    import csv
+
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
+    out = tmp_path / "chain.csv"
+    field = "nodes.r1.gate_fidelity,nodes.r2.gate_fidelity,nodes.r3.gate_fidelity"
+    assert main(["sweep", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--vary", f"{field}=0.98:1:2", "-o", str(out), "-q"]) == 0
+    rows = _read_rows(out)
+    assert [r["method"] for r in rows] == ["exact", "exact"]
+    for row in rows:
+        f = row["nodes.r1.gate_fidelity"]
+        graph = qnet.load_network(CHAIN, [f"nodes.{n}.gate_fidelity={f}" for n in ("r1", "r2", "r3")])
+        direct = simulate_path(graph, explicit_path(graph, ["alice", "r1", "r2", "r3", "bob"]), exact=True, swap_policy="nested")
+        assert float(row["fidelity"]) == pytest.approx(direct.fidelity, rel=1e-12)
+        assert float(row["rate_hz"]) == pytest.approx(direct.rate_hz, rel=1e-12)
+    # worse gates, worse pairs (same timing: the swap is deterministic)
+    assert float(rows[0]["fidelity"]) < float(rows[1]["fidelity"])
+    assert float(rows[0]["rate_hz"]) == pytest.approx(float(rows[1]["rate_hz"]), rel=1e-12)
+
+
+def test_seeded_monte_carlo_chain_sweep_is_the_same_serial_and_parallel(tmp_path):
+    field = "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s"
+    common = ["sweep", CHAIN, "alice", "bob", "--via", VIA, "--values", f"{field}=0.05,0.3", "--samples", "50", "--seed", "4", "-q"]
+    assert main([*common, "-o", str(tmp_path / "a.csv")]) == 0
+    assert main([*common, "-o", str(tmp_path / "b.csv"), "--workers", "2"]) == 0
+    a, b = _read_rows(tmp_path / "a.csv"), _read_rows(tmp_path / "b.csv")
+    assert a == b and {r["method"] for r in a} == {"monte_carlo"}
+    # a 50 ms cutoff (~100 attempt rounds) discards pairs: slower delivery than with 300 ms
+    assert float(a[0]["rate_hz"]) < float(a[1]["rate_hz"])
