@@ -14,7 +14,7 @@ plus the metadata needed to read the heralded state out of its final density mat
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -69,7 +69,8 @@ class LinkSpec:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a plain dict (all values are numbers, strings or None)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) -> str:
