@@ -27,8 +27,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
+from _timing import median_time  # benchmarks/_timing.py
 
 TARGET_STATE_ONLY_S = 2.0
 
@@ -54,14 +54,6 @@ def chain_network(n_links: int, lengths_km: list[float] | None = None) -> dict:
 def hops(n_links: int) -> list[tuple[str, str, str]]:
     return [(f"n{i}", f"n{i + 1}", f"s{i}") for i in range(n_links)]
 
-
-def median_time(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 # --------------------------------------------------------------------------- (a) Monte Carlo

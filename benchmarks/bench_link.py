@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time  # benchmarks/_timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = ROOT / "examples" / "liu2026_ion_link.toml"
@@ -65,14 +66,6 @@ def aer_batch(total_km: np.ndarray, alpha: np.ndarray):
     return np.array([r.success_probability for r in results]), np.array([r.fidelity for r in results])
 
 
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -86,8 +79,8 @@ def main() -> None:
     print(f"cold start `qnet link liu2026_ion_link.toml alice bob --json`: median {cold_start(args.repeats):.3f} s")
     L, a = ideal_points(args.points)
     aer_batch(L[:10], a[:10])  # warm imports and caches
-    t_aer, (p_aer, f_aer) = timed(lambda: aer_batch(L, a), args.repeats)
-    t_cf, (p_cf, f_cf) = timed(lambda: closed_form(L, a), max(args.repeats, 20))
+    t_aer, (p_aer, f_aer) = median_time(lambda: aer_batch(L, a), args.repeats)
+    t_cf, (p_cf, f_cf) = median_time(lambda: closed_form(L, a), max(args.repeats, 20))
     print(f"{args.points} distinct links, compile + one Aer run(): median {t_aer:.3f} s = {args.points / t_aer:,.0f} links/s")
     print(f"closed form (numpy, vectorised): median {t_cf * 1e3:.3f} ms = {args.points / t_cf:,.0f} points/s")
     print(f"ratio Aer / closed form: {t_aer / t_cf:,.0f}x")

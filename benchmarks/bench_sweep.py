@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time  # benchmarks/_timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -70,14 +70,6 @@ def closed_form(arm_km: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.n
     eta = 0.5 * 10 ** (-0.2 * arm_km / 10)
     return 2 * alpha * eta - (alpha * eta) ** 2, (1 - alpha) / (1 - alpha * eta / 2)
 
-
-def timed(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def breakdown(data: dict, side: int) -> None:
@@ -147,7 +139,7 @@ def main() -> None:
     # closed form on the same points
     arms = np.repeat(np.array(axes[0].values), args.side)
     alphas = np.tile(np.array(axes[1].values), args.side)
-    t_cf, (p_cf, f_cf) = timed(lambda: closed_form(arms, alphas), 21)
+    t_cf, (p_cf, f_cf) = median_time(lambda: closed_form(arms, alphas), 21)
     print(f"closed form (numpy, vectorised): {t_cf * 1e3:.3f} ms = {n / t_cf:,.0f} points/s")
 
     # warm imports and caches of this process (the sweeps below clear the result cache)
@@ -161,7 +153,7 @@ def main() -> None:
                 ev = LinkEvaluator(network=data, a="alice", b="bob", engine=engine)
                 return run_sweep(ev, axes, out, workers=workers, overwrite=True, progress=False)
 
-            t, summary = timed(go, args.repeats)
+            t, summary = median_time(go, args.repeats)
             header, rows = read_table(out)
             f = np.array([float(r[header.index("fidelity")]) for r in rows])
             p = np.array([float(r[header.index("success_probability")]) for r in rows])
@@ -179,7 +171,7 @@ def main() -> None:
                       ["--engine", "batch", "--workers", "1"], ["--engine", "batch", "--workers", "2"]):
             cmd = [sys.executable, "-m", "qnet.cli", "sweep", str(network), "alice", "bob", *axes_text(args.side),
                    "-o", str(tmp / "cli.csv"), "--overwrite", "-q", *extra]
-            t, proc = timed(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
+            t, proc = median_time(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
             if proc.returncode:
                 raise SystemExit(proc.stderr)
             with open(tmp / "cli.csv", newline="") as fh:

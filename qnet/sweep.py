@@ -75,7 +75,6 @@ __all__ = [
     "LinkEvaluator",
     "ENGINES",
     "LINK_EXTRA_COLUMNS",
-    "CHAIN_COLUMNS",
     "ChainEvaluator",
     "run_sweep",
     "SweepSummary",
@@ -455,27 +454,6 @@ class LinkEvaluator:
         return out
 
 
-#: Output columns of a chain sweep (besides the varied fields and ``error``).
-CHAIN_COLUMNS = (
-    "fidelity",
-    "fidelity_std",
-    "rate_hz",
-    "rate_hz_ci_low",
-    "rate_hz_ci_high",
-    "mean_completion_time_s",
-    "chsh",
-    "qber",
-    "diqkd_key_fraction",
-    "diqkd_key_rate_hz",
-    "bb84_key_fraction",
-    "bb84_key_rate_hz",
-    "total_length_km",
-    "method",
-    "samples",
-    "path",
-)
-
-
 @dataclass(frozen=True)
 class ChainEvaluator:
     """Evaluate the repeater chain from ``a`` to ``b`` of a network table at each point.
@@ -499,8 +477,17 @@ class ChainEvaluator:
     swap_policy: str = "asap"
     source: str = "<dict>"
     chunk_size: int = 4
-    columns: tuple[str, ...] = field(default=CHAIN_COLUMNS, init=False, compare=False, repr=False)
+    columns: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
     text_columns: tuple[str, ...] = field(default=("method", "path"), init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from .repeater import CHAIN_FIELDS
+
+        # the chain's JSON fields, with the rate interval split into two numeric columns
+        columns = []
+        for name in CHAIN_FIELDS:
+            columns += ["rate_hz_ci_low", "rate_hz_ci_high"] if name == "rate_hz_ci" else [name]
+        object.__setattr__(self, "columns", tuple(columns) + ("method", "samples", "path"))
 
     @property
     def method_description(self) -> str:
@@ -558,8 +545,8 @@ class ChainEvaluator:
             except Exception as exc:  # recorded, not fatal
                 rows.append({ERROR_COLUMN: _error_message(exc)})
                 continue
-            row = {name: getattr(result, name) for name in CHAIN_COLUMNS if hasattr(result, name)}
             ci = result.rate_hz_ci or (None, None)
+            row = {name: getattr(result, name) for name in self.columns if hasattr(result, name)}
             row.update(rate_hz_ci_low=ci[0], rate_hz_ci_high=ci[1], path="-".join(result.path), error="")
             rows.append(row)
         return rows
