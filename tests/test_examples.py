@@ -64,3 +64,14 @@ def test_distance_sweep_writes_csv_and_png(tmp_path):
     assert rates == sorted(rates, reverse=True)  # longer fibre, lower rate
     assert all(float(r["plob_bits_per_s"]) > float(r["rate_hz"]) for r in rows)  # a link is below PLOB
     assert (tmp_path / "s.png").stat().st_size > 10_000
+
+
+def test_krutyanskiy_2023_two_photon_link_matches_the_published_figures():
+    r = qnet.simulate_link(qnet.load_network(ROOT / "examples" / "krutyanskiy2023_230m_link.toml"), "node_a", "node_b")
+    # published: success probability 4e-5 per attempt, fidelity 88.2 (+2.3/-6.0) %
+    assert r.success_probability == pytest.approx(4e-5, rel=0.05)
+    assert 0.882 - 0.060 <= r.fidelity <= 0.882 + 0.023
+    # ideal two-photon herald: P = eta_A eta_B / 2 with the file's efficiencies, computed here by hand
+    eta_a = 0.0134 * 0.8 * 10 ** (-3.0 * 0.005 / 10)
+    eta_b = 0.0134 * 0.8 * 10 ** (-3.0 * 0.515 / 10)
+    assert r.success_probability == pytest.approx(eta_a * eta_b / 2, rel=1e-9)
