@@ -3,7 +3,8 @@
 Prints points/s for the Aer and batch engines with 1 and 2 workers (in-process `run_sweep`,
 pool start-up included, result cache cleared), the ratio to a vectorised closed-form numpy
 evaluation of the same points, where the time per point goes, and the wall time of the CLI
-sweep as a fresh process. Not a test: nothing here asserts a time.
+sweep as a fresh process, also as a ratio to a fresh process that evaluates the closed form
+on the same points and writes them to CSV. Not a test: nothing here asserts a time.
 
     python benchmarks/bench_sweep.py [--side 100] [--repeats 1]
 
@@ -73,18 +74,23 @@ def closed_form(arm_km: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def breakdown(data: dict, side: int) -> None:
-    """Microseconds per point of each stage, on one 1024-point chunk (batch) / 256 (Aer)."""
+    """Microseconds per point of each stage of a chunk, as LinkEvaluator runs it (1024 batch / 256 Aer).
+
+    Result cache cleared, garbage collector off (as in a chunk); the Aer stages run with one
+    thread, as in a worker process.
+    """
     import gc
 
     from qnet import batch
-    from qnet.link import compile_link, link_spec
-    from qnet.network import network_from_dict
-    from qnet.run import heralded_state, simulator
-    from qnet.sweep import _toml_literal, grid, link_rows, parse_vary
+    from qnet.link import compile_link, link_program
+    from qnet.run import final_states
+    from qnet.sweep import LinkEvaluator, _link_points, _link_rows_vectorised, clear_cache, grid, parse_vary
 
     fields, points = grid([parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")])
     for engine, n in (("batch", 1024), ("aer", 256)):
-        chunk = points[:n]
+        clear_cache()
+        ev = LinkEvaluator(network=data, a="alice", b="bob", engine=engine)
+        chunk = [dict(zip(fields, p)) for p in points[-n:]]  # values this process has not seen yet
         stages: dict[str, float] = {}
 
         def stage(name, fn):
@@ -94,25 +100,35 @@ def breakdown(data: dict, side: int) -> None:
             return out
 
         gc.disable()
-        graphs = stage("network_from_dict", lambda: [
-            network_from_dict(data, overrides=[f"{k}={_toml_literal(v)}" for k, v in zip(fields, p)]) for p in chunk
-        ])
-        specs = stage("link_spec", lambda: [link_spec(g, "alice", "bob") for g in graphs])
-        links = stage("compile_link", lambda: [compile_link(s) for s in specs])
+        builder = _link_points(ev)
+        specs = stage("point -> LinkSpec", lambda: [builder.spec(p)[0] for p in chunk])
         if engine == "batch":
-            rhos = stage("batch simulation", lambda: batch.density_matrices([c.circuit for c in links]))
+            items = stage("link_program", lambda: [link_program(s) for s in specs])
+            states = stage("batch simulation", lambda: batch.density_matrices(items))
         else:
-            from qiskit_aer.library import SaveDensityMatrix
-
-            for c in links:
-                c.circuit.append(SaveDensityMatrix(4, label="rho"), c.circuit.qubits)
-            result = stage("Aer run()", lambda: simulator().run([c.circuit for c in links], shots=1).result())
-            rhos = stage("Aer result extraction", lambda: [np.asarray(result.data(i)["rho"]) for i in range(n)])
-        states = stage("qnet.heralded_state", lambda: [heralded_state(r, c) for r, c in zip(rhos, links)])
-        stage("figures (link_rows)", lambda: link_rows(links, states))
+            items = stage("compile_link", lambda: [compile_link(s) for s in specs])
+            states = stage("Aer run() + extraction", lambda: final_states(items, threads=1, in_place=True))
+        stage("heralds + figures (vectorised)", lambda: _link_rows_vectorised(items, states))
         gc.enable()
-        total = sum(stages.values())
-        print(f"  {engine} engine, {n}-point chunk: {total:.0f} us/point = " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items()))
+        clear_cache()
+        total = stage("whole chunk (LinkEvaluator.evaluate)", lambda: ev.evaluate(chunk))
+        del total
+        print(f"  {engine} engine, {n}-point chunk: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+
+
+CLOSED_FORM_SCRIPT = """\
+import csv, sys
+import numpy as np
+side = int(sys.argv[1])
+arm = np.linspace(0.5, 50, side); alpha = np.linspace(0.01, 0.3, side)
+arm, alpha = np.repeat(arm, side), np.tile(alpha, side)
+eta = 0.5 * 10 ** (-0.2 * arm / 10)
+p, f = 2 * alpha * eta - (alpha * eta) ** 2, (1 - alpha) / (1 - alpha * eta / 2)
+with open(sys.argv[2], "w", newline="") as fh:
+    w = csv.writer(fh)
+    w.writerow(["arm_km", "alpha", "success_probability", "fidelity"])
+    w.writerows(zip(*(map(repr, c.tolist()) for c in (arm, alpha, p, f))))
+"""
 
 
 def main() -> None:
@@ -161,12 +177,17 @@ def main() -> None:
             print(f"engine {engine:5s} workers {workers}: {t:6.2f} s = {n / t:8,.0f} points/s; "
                   f"{t / t_cf:9,.0f}x the closed form; max |F, P - closed form| = {err:.1e}")
 
-    print("where the time goes (one process, garbage collector off as in a chunk):")
+    print("where the time goes (us/point, one process):")
     breakdown(data, args.side)
 
     if not args.no_cli:
         network = tmp / "link.toml"
         network.write_text(NETWORK)
+        script = tmp / "closed_form.py"
+        script.write_text(CLOSED_FORM_SCRIPT)
+        cmd = [sys.executable, str(script), str(args.side), str(tmp / "cf.csv")]
+        t_cold, _ = median_time(lambda: subprocess.run(cmd, check=True), args.repeats)
+        print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
         for extra in (["--engine", "aer", "--workers", "1"], ["--engine", "aer", "--workers", "2"],
                       ["--engine", "batch", "--workers", "1"], ["--engine", "batch", "--workers", "2"]):
             cmd = [sys.executable, "-m", "qnet.cli", "sweep", str(network), "alice", "bob", *axes_text(args.side),
@@ -176,7 +197,8 @@ def main() -> None:
                 raise SystemExit(proc.stderr)
             with open(tmp / "cli.csv", newline="") as fh:
                 rows = sum(1 for _ in csv.reader(fh)) - 1
-            print(f"cold start `qnet sweep ... {' '.join(extra)}` ({rows} points): {t:.2f} s wall")
+            print(f"cold start `qnet sweep ... {' '.join(extra)}` ({rows} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
+                  f"{t / t_cold:.1f}x the cold-start closed form")
 
 
 if __name__ == "__main__":

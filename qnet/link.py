@@ -14,8 +14,11 @@ plus the metadata needed to read the heralded state out of its final density mat
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -28,7 +31,20 @@ from .station import HERALDS, Herald, station_kraus
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
 
-__all__ = ["LinkSpec", "CompiledLink", "link_spec", "find_station", "compile_link", "elementary_links", "TARGET"]
+__all__ = [
+    "LinkSpec",
+    "CompiledLink",
+    "LinkOp",
+    "LinkProgram",
+    "link_spec",
+    "spec_from_hardware",
+    "find_station",
+    "link_program",
+    "program_circuit",
+    "compile_link",
+    "elementary_links",
+    "TARGET",
+]
 
 #: The Bell state every link delivers after its Pauli-frame correction.
 TARGET = "psi+"
@@ -70,7 +86,10 @@ class LinkSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (all values are numbers, strings or None)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _SPEC_FIELDS}
+
+
+_SPEC_FIELDS = tuple(f.name for f in fields(LinkSpec))
 
 
 def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) -> str:
@@ -99,41 +118,54 @@ def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) ->
 def link_spec(graph: nx.Graph, a: str, b: str, station: str | None = None) -> LinkSpec:
     """Derive the physical parameters of the elementary link ``a`` - station - ``b``."""
     s = find_station(graph, a, b, station)
-    st: Station = graph.nodes[s]["hardware"]
-    mem: dict[str, MemoryNode] = {n: graph.nodes[n]["hardware"] for n in (a, b)}
-    fib = {n: graph.edges[n, s]["fibre"] for n in (a, b)}
-    c = graph.graph.get("fibre_speed_km_per_s", 2.0e5)
+    return spec_from_hardware(
+        a, b, s, graph.nodes[s]["hardware"], graph.nodes[a]["hardware"], graph.nodes[b]["hardware"],
+        graph.edges[a, s]["fibre"], graph.edges[b, s]["fibre"], graph.graph.get("fibre_speed_km_per_s", 2.0e5),
+    )
+
+
+def spec_from_hardware(
+    a: str, b: str, s: str, st: Station, mem_a: MemoryNode, mem_b: MemoryNode, fib_a: Any, fib_b: Any, c: float,
+    transmissions: tuple[float, float] | None = None,
+) -> LinkSpec:
+    """The :class:`LinkSpec` of ``a`` - ``s`` - ``b`` from the hardware objects themselves.
+
+    :func:`link_spec` is this after finding the station and reading the objects off the graph;
+    a sweep that replaces only the objects a point changes calls it directly (same checks,
+    same errors, same numbers). ``transmissions``: the fibres' ``fibre_transmission`` values,
+    when the caller has them already.
+    """
     if st.scheme == "single_click":
-        for n in (a, b):
-            if mem[n].bright_state_population is None:
+        for n, mem in ((a, mem_a), (b, mem_b)):
+            if mem.bright_state_population is None:
                 raise ConfigError(
                     f"nodes.{n}", "bright_state_population", None,
                     f"required field is missing: station {s!r} uses the single_click scheme, which needs it",
                 )
-    eff = {
-        n: mem[n].emission_efficiency
-        * mem[n].conversion_efficiency
-        * channels.fibre_transmission(fib[n].length_km, fib[n].attenuation_db_per_km)
-        * st.detector_efficiency
-        for n in (a, b)
-    }
-    attempt = max(mem[a].prep_time_s, mem[b].prep_time_s) + 2.0 * max(fib[a].length_km, fib[b].length_km) / c
+    if transmissions is None:
+        transmissions = (
+            channels.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km),
+            channels.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km),
+        )
+    det = st.detector_efficiency
+    eff_a = mem_a.emission_efficiency * mem_a.conversion_efficiency * transmissions[0] * det
+    eff_b = mem_b.emission_efficiency * mem_b.conversion_efficiency * transmissions[1] * det
+    attempt = max(mem_a.prep_time_s, mem_b.prep_time_s) + 2.0 * max(fib_a.length_km, fib_b.length_km) / c
     if attempt <= 0.0:
         raise ConfigError(
-            f"nodes.{a}", "prep_time_s", mem[a].prep_time_s,
+            f"nodes.{a}", "prep_time_s", mem_a.prep_time_s,
             f"the link {a}-{b} has zero attempt time (no fibre length and no preparation time); give prep_time_s > 0",
         )
     return LinkSpec(
-        node_a=a, node_b=b, station=s, scheme=st.scheme,
-        length_a_km=fib[a].length_km, length_b_km=fib[b].length_km,
-        efficiency_a=eff[a], efficiency_b=eff[b],
-        bright_state_population_a=mem[a].bright_state_population,
-        bright_state_population_b=mem[b].bright_state_population,
-        storage_time_a_s=2.0 * fib[a].length_km / c, storage_time_b_s=2.0 * fib[b].length_km / c,
-        t2_a_s=mem[a].t2_s, t2_b_s=mem[b].t2_s, t1_a_s=mem[a].t1_s, t1_b_s=mem[b].t1_s,
-        decay_a=mem[a].decay, decay_b=mem[b].decay,
-        dark_count_probability=st.dark_count_probability, visibility=st.visibility,
-        phase_noise_rad=st.phase_noise_rad, attempt_time_s=attempt,
+        a, b, s, st.scheme,
+        fib_a.length_km, fib_b.length_km,
+        eff_a, eff_b,
+        mem_a.bright_state_population, mem_b.bright_state_population,
+        2.0 * fib_a.length_km / c, 2.0 * fib_b.length_km / c,
+        mem_a.t2_s, mem_b.t2_s, mem_a.t1_s, mem_b.t1_s,
+        mem_a.decay, mem_b.decay,
+        st.dark_count_probability, st.visibility,
+        st.phase_noise_rad, attempt,
     )
 
 
@@ -156,12 +188,233 @@ class CompiledLink:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _kraus(ops, label: str):
-    from qiskit.circuit import Instruction
+class LinkOp(NamedTuple):
+    """One instruction of a link circuit, without Qiskit: what :func:`compile_link` appends.
 
-    ops = [np.asarray(k, dtype=complex) for k in ops]
-    n = int(round(math.log2(ops[0].shape[0])))
-    return Instruction("kraus", n, 0, ops, label=label)
+    ``name`` and ``qubits`` (circuit indices) as in the circuit; ``params`` the instruction's
+    parameters: the angle of ``ry``, the Kraus matrices of ``kraus`` (read-only arrays, Qiskit's
+    little-endian order on ``qubits``), nothing for ``cx``, ``h``, ``x``, ``barrier``.
+    ``label`` is the instruction's label. ``key`` is hashable and names the instruction
+    exactly (equal keys, equal instructions): compiled circuits share one Qiskit instruction
+    object per key, and the batch engine one superoperator.
+    """
+
+    name: str
+    qubits: tuple[int, ...]
+    params: tuple = ()
+    label: str | None = None
+    key: tuple = ()
+
+
+class LinkProgram(NamedTuple):
+    """A link's circuit as a plain instruction list (:class:`LinkOp`), and how to read it.
+
+    :func:`compile_link` builds its ``QuantumCircuit`` from exactly these instructions;
+    :mod:`qnet.batch` evaluates them directly (no Qiskit objects). ``structure`` is the qubit
+    count and the sequence of (name, qubits): programs with equal structure differ only in
+    their parameters and are simulated together.
+    """
+
+    spec: LinkSpec
+    num_qubits: int
+    ops: tuple[LinkOp, ...]
+    memory_qubits: tuple[int, int]
+    photon_qubits: tuple[int, ...]
+    heralds: tuple[Herald, ...]
+    structure: tuple
+    target: str = TARGET
+
+    @property
+    def name(self) -> str:
+        return f"link_{self.spec.node_a}_{self.spec.node_b}"
+
+
+def _fkey(x: float) -> tuple[float, float]:
+    """A cache key of a float that tells 0.0 from -0.0 (they print differently in labels)."""
+    return (x, math.copysign(1.0, x))
+
+
+def _frozen(ops) -> tuple[np.ndarray, ...]:
+    out = []
+    for k in ops:
+        k = np.array(k, dtype=complex)  # a private copy: the cached matrices are shared
+        k.setflags(write=False)
+        out.append(k)
+    return tuple(out)
+
+
+_OPS_CACHE = 4096
+
+
+@lru_cache(maxsize=_OPS_CACHE)
+def _ry_op(alpha: float, m: int) -> LinkOp:
+    theta = 2.0 * math.asin(math.sqrt(alpha))
+    return LinkOp("ry", (m,), (theta,), None, ("ry", m, _fkey(theta)))
+
+
+@lru_cache(maxsize=_OPS_CACHE)
+def _loss_op(eta_key: tuple[float, float], name: str, q: int) -> LinkOp:
+    eta = eta_key[0]
+    label = f"loss {name} (eta={eta:.3g})"
+    return LinkOp("kraus", (q,), _frozen(channels.loss_kraus(eta)), label, ("loss", eta_key, label, q))
+
+
+@lru_cache(maxsize=_OPS_CACHE)
+def _phase_op(sigma_key: tuple[float, float], q: int) -> LinkOp:
+    sigma = sigma_key[0]
+    label = f"phase noise ({sigma:.3g} rad)"
+    ops = _frozen(channels.dephasing_kraus(math.exp(-0.5 * sigma**2)))
+    return LinkOp("kraus", (q,), ops, label, ("phase", sigma_key, label, q))
+
+
+@lru_cache(maxsize=_OPS_CACHE)
+def _memory_op(t_key: tuple[float, float], t1: float, t2: float, law: str, name: str, m: int) -> LinkOp:
+    t = t_key[0]
+    label = f"memory {name} ({t:.3g} s)"
+    ops = _frozen(channels.memory_kraus(t, t1, t2, law))
+    return LinkOp("kraus", (m,), ops, label, ("memory", t_key, t1, t2, law, label, m))
+
+
+@lru_cache(maxsize=256)
+def _station_op(scheme: str, visibility: float, dark: float, photons: tuple[int, ...]) -> LinkOp:
+    label = f"station {scheme}"
+    ops = _frozen(station_kraus(scheme, visibility, dark))
+    return LinkOp("kraus", photons, ops, label, ("station", scheme, _fkey(visibility), _fkey(dark), photons))
+
+
+_EMISSION = {
+    # single_click, node i: sqrt(1-alpha)|0>|vac> + sqrt(alpha)|1>|1 photon> (ry on the memory, cx onto the photon)
+    "single_click": None,
+    # two_photon, node i: (|0>|H> + |1>|V>)/sqrt2 with dual-rail photon (H rail, V rail): h, cx, x, cx
+    "two_photon": tuple(
+        op
+        for m, (h, v) in ((0, (1, 2)), (5, (3, 4)))
+        for op in (
+            LinkOp("h", (m,), (), None, ("h", m)),
+            LinkOp("cx", (m, v), (), None, ("cx", m, v)),
+            LinkOp("x", (h,), (), None, ("x", h)),
+            LinkOp("cx", (m, h), (), None, ("cx", m, h)),
+        )
+    ),
+}
+_CX_A = LinkOp("cx", (0, 1), (), None, ("cx", 0, 1))  # single_click: memory A -> photon A
+_CX_B = LinkOp("cx", (3, 2), (), None, ("cx", 3, 2))  # memory B -> photon B
+_LAYOUT = {  # scheme -> (memory A, memory B, photonic qubits of arm A, of arm B, qubits)
+    "single_click": (0, 3, (1,), (2,), 4),
+    "two_photon": (0, 5, (1, 2), (3, 4), 6),
+}
+
+
+@lru_cache(maxsize=16)
+def _barrier(n: int, label: str) -> LinkOp:
+    return LinkOp("barrier", tuple(range(n)), (), label, ("barrier", n, label))
+
+
+_STRUCTURES: dict[tuple, tuple] = {}
+
+
+def link_program(spec: LinkSpec) -> LinkProgram:
+    """The instruction list of ``spec``'s circuit (see :func:`compile_link` for the qubits).
+
+    Channels are computed once per distinct value and shared (their matrices are read-only),
+    so a sweep that repeats a value pays for it once.
+    """
+    if spec.scheme not in _LAYOUT:  # pragma: no cover - guarded by Station validation
+        raise ValueError(f"unknown scheme {spec.scheme!r}")
+    mem_a, mem_b, arm_a, arm_b, n = _LAYOUT[spec.scheme]
+    if spec.scheme == "single_click":
+        ops = [
+            _ry_op(spec.bright_state_population_a, mem_a), _CX_A,
+            _ry_op(spec.bright_state_population_b, mem_b), _CX_B,
+            _barrier(n, "emission"),
+        ]
+    else:
+        ops = list(_EMISSION["two_photon"])
+        ops.append(_barrier(n, "emission"))
+    for arm, eta, name in ((arm_a, spec.efficiency_a, "A"), (arm_b, spec.efficiency_b, "B")):
+        key = _fkey(eta)
+        for q in arm:
+            ops.append(_loss_op(key, name, q))
+    if spec.phase_noise_rad > 0.0:
+        ops.append(_phase_op(_fkey(spec.phase_noise_rad), arm_a[0]))
+    ops.append(_memory_op(_fkey(spec.storage_time_a_s), spec.t1_a_s, spec.t2_a_s, spec.decay_a, "A", mem_a))
+    ops.append(_memory_op(_fkey(spec.storage_time_b_s), spec.t1_b_s, spec.t2_b_s, spec.decay_b, "B", mem_b))
+    ops.append(_barrier(n, "fibre + storage"))
+    photons = arm_a + arm_b
+    ops.append(_station_op(spec.scheme, spec.visibility, spec.dark_count_probability, photons))
+    structure = _STRUCTURES.get((spec.scheme, len(ops)))  # the layout is fixed by the scheme and the op count
+    if structure is None:
+        structure = _STRUCTURES.setdefault((spec.scheme, len(ops)), (n, tuple((op.name, op.qubits) for op in ops)))
+    return LinkProgram(spec, n, tuple(ops), (mem_a, mem_b), photons, HERALDS[spec.scheme], structure)
+
+
+_INSTRUCTIONS: "OrderedDict[tuple, Any]" = OrderedDict()
+_INSTRUCTIONS_LOCK = threading.Lock()
+
+
+def _instruction(op: LinkOp, n: int):
+    """The Qiskit instruction of ``op`` in a circuit of ``n`` qubits (on the shared register).
+
+    One ``CircuitInstruction`` per (``n``, ``op.key``), shared by every circuit that holds
+    it: compiled circuits share their instructions the way ``append(copy=False)`` does, so a
+    circuit costs a dozen appends and no object construction.
+    """
+    key = (n, op.key)
+    with _INSTRUCTIONS_LOCK:
+        inst = _INSTRUCTIONS.get(key)
+    if inst is not None:
+        return inst
+    from qiskit.circuit import Barrier, CircuitInstruction, Instruction
+    from qiskit.circuit.library import CXGate, HGate, RYGate, XGate
+
+    if op.name == "kraus":
+        # writable copies: Aer (0.18) reads a read-only numpy array as if it were transposed
+        operation = Instruction("kraus", len(op.qubits), 0, [np.array(k) for k in op.params], label=op.label)
+    elif op.name == "ry":
+        operation = RYGate(op.params[0])
+    elif op.name == "barrier":
+        operation = Barrier(len(op.qubits), label=op.label)
+    else:
+        operation = {"cx": CXGate, "h": HGate, "x": XGate}[op.name]()
+    qubits = _register(n)
+    inst = CircuitInstruction(operation, tuple(qubits[q] for q in op.qubits))
+    with _INSTRUCTIONS_LOCK:
+        _INSTRUCTIONS[key] = inst
+        if len(_INSTRUCTIONS) > 4 * _OPS_CACHE:
+            _INSTRUCTIONS.popitem(last=False)
+    return inst
+
+
+@lru_cache(maxsize=8)
+def _register(n: int):
+    """The quantum register ``q`` of ``n`` qubits that compiled circuits share."""
+    from qiskit import QuantumRegister
+
+    return QuantumRegister(n, "q")
+
+
+def program_circuit(program: LinkProgram, name: str | None = None) -> "QuantumCircuit":
+    """A ``QuantumCircuit`` of exactly ``program.ops`` (no metadata, no save instruction)."""
+    from qiskit import QuantumCircuit
+
+    n = program.num_qubits
+    qc = QuantumCircuit(_register(n), name=name or program.name)
+    for op in program.ops:
+        qc._append(_instruction(op, n))
+    return qc
+
+
+def program_metadata(program: LinkProgram) -> dict[str, Any]:
+    """The circuit metadata of a compiled link (qubit roles, herald records, the spec)."""
+    scheme = program.spec.scheme
+    return {
+        "scheme": scheme,
+        "target": TARGET,
+        "memory_qubits": list(program.memory_qubits),
+        "photon_qubits": list(program.photon_qubits),
+        "heralds": [{"clicks": list(h.clicks), "detectors": list(h.detectors), "correction": list(h.correction)} for h in program.heralds],
+        "spec": program.spec.as_dict(),
+    }
 
 
 def compile_link(spec: LinkSpec) -> CompiledLink:
@@ -169,60 +422,22 @@ def compile_link(spec: LinkSpec) -> CompiledLink:
 
     Qubits: ``single_click``: 0 = memory A, 1 = photon A, 2 = photon B, 3 = memory B;
     ``two_photon``: 0 = memory A, 1/2 = photon A (H/V rails), 3/4 = photon B (H/V), 5 = memory B.
+    The circuit is :func:`link_program`'s instruction list: emission (``ry`` + ``cx``, or
+    ``h``, ``cx``, ``x``, ``cx``), a barrier, loss, phase noise and memory decay as ``kraus``,
+    a barrier, the station instrument. Instructions with equal parameters are one object
+    shared by every compiled circuit (as ``append(copy=False)`` would share them), so treat
+    them as read-only: ``circuit.copy()`` gives a circuit whose instructions are its own.
     """
-    from qiskit import QuantumCircuit
-
-    if spec.scheme == "single_click":
-        mem_a, mem_b, arm_a, arm_b = 0, 3, (1,), (2,)
-        qc = QuantumCircuit(4, name=f"link_{spec.node_a}_{spec.node_b}")
-        # node i: sqrt(1-alpha)|0>|vac> + sqrt(alpha)|1>|1 photon>
-        for m, (p,), alpha in ((mem_a, arm_a, spec.bright_state_population_a), (mem_b, arm_b, spec.bright_state_population_b)):
-            qc.ry(2.0 * math.asin(math.sqrt(alpha)), m)
-            qc.cx(m, p)
-    elif spec.scheme == "two_photon":
-        mem_a, mem_b, arm_a, arm_b = 0, 5, (1, 2), (3, 4)
-        qc = QuantumCircuit(6, name=f"link_{spec.node_a}_{spec.node_b}")
-        # node i: (|0>|H> + |1>|V>)/sqrt2 with dual-rail photon (H rail, V rail)
-        for m, (h, v) in ((mem_a, arm_a), (mem_b, arm_b)):
-            qc.h(m)
-            qc.cx(m, v)
-            qc.x(h)
-            qc.cx(m, h)
-    else:  # pragma: no cover - guarded by Station validation
-        raise ValueError(f"unknown scheme {spec.scheme!r}")
-    qc.barrier(label="emission")
-
-    for arm, eta, name in ((arm_a, spec.efficiency_a, "A"), (arm_b, spec.efficiency_b, "B")):
-        loss = _kraus(channels.loss_kraus(eta), f"loss {name} (eta={eta:.3g})")
-        for q in arm:
-            qc.append(loss, [q], copy=False)
-    if spec.phase_noise_rad > 0.0:
-        c = math.exp(-0.5 * spec.phase_noise_rad**2)
-        qc.append(_kraus(channels.dephasing_kraus(c), f"phase noise ({spec.phase_noise_rad:.3g} rad)"), [arm_a[0]])
-    for m, t, t1, t2, law, name in (
-        (mem_a, spec.storage_time_a_s, spec.t1_a_s, spec.t2_a_s, spec.decay_a, "A"),
-        (mem_b, spec.storage_time_b_s, spec.t1_b_s, spec.t2_b_s, spec.decay_b, "B"),
-    ):
-        qc.append(_kraus(channels.memory_kraus(t, t1, t2, law), f"memory {name} ({t:.3g} s)"), [m])
-    qc.barrier(label="fibre + storage")
-    photons = arm_a + arm_b
-    ops = station_kraus(spec.scheme, spec.visibility, spec.dark_count_probability)
-    qc.append(_kraus(ops, f"station {spec.scheme}"), list(photons))
-    metadata = {
-        "scheme": spec.scheme,
-        "target": TARGET,
-        "memory_qubits": [mem_a, mem_b],
-        "photon_qubits": list(photons),
-        "heralds": [{"clicks": list(h.clicks), "detectors": list(h.detectors), "correction": list(h.correction)} for h in HERALDS[spec.scheme]],
-        "spec": spec.as_dict(),
-    }
+    program = link_program(spec)
+    qc = program_circuit(program)
+    metadata = program_metadata(program)
     qc.metadata = metadata
     return CompiledLink(
         spec=spec,
         circuit=qc,
-        memory_qubits=(mem_a, mem_b),
-        photon_qubits=photons,
-        heralds=HERALDS[spec.scheme],
+        memory_qubits=program.memory_qubits,
+        photon_qubits=program.photon_qubits,
+        heralds=program.heralds,
         metadata=metadata,
     )
 

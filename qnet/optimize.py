@@ -57,7 +57,6 @@ LINK_PARAMETERS = {
     "network": ("fibre_speed_km_per_s",),
 }
 FEASIBILITY_TOL = 1e-12
-ENGINES = ("aer", "batch")
 
 
 @dataclass(frozen=True)
@@ -289,6 +288,8 @@ def optimize_link(
         raise QnetError(f"maximize {maximize!r}: unknown figure; one of {', '.join(LINK_FIELDS)}")
     if min_fidelity is not None and not (0.0 <= float(min_fidelity) <= 1.0):
         raise QnetError(f"min_fidelity = {min_fidelity!r} is invalid: a number in [0, 1]")
+    from .run import ENGINES
+
     if engine not in ENGINES:
         raise QnetError(f"engine {engine!r} is invalid; one of {', '.join(ENGINES)}")
     if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 3:

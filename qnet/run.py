@@ -26,7 +26,17 @@ from .link import CompiledLink, compile_link, link_spec
 from .results import LinkResult
 from .states import PAULI, apply_pauli, fidelity
 
-__all__ = ["ENGINES", "simulator", "heralded_state", "link_result", "final_states", "run_links", "run_link", "simulate_link"]
+__all__ = [
+    "ENGINES",
+    "simulator",
+    "heralded_state",
+    "heralded_states",
+    "link_result",
+    "final_states",
+    "run_links",
+    "run_link",
+    "simulate_link",
+]
 
 
 ENGINES = ("aer", "batch")
@@ -65,13 +75,22 @@ def _block(rho: np.ndarray, n: int, fixed: dict[int, int], keep: tuple[int, int]
     return np.einsum("ajbj->ab", t)
 
 
+def _never_heralds(compiled, p: float) -> QnetError:
+    s = compiled.spec
+    return QnetError(
+        f"link {s.node_a}-{s.node_b} never heralds (success probability {p:g}): "
+        "check the efficiencies, fibre lengths and bright-state populations"
+    )
+
+
 def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.ndarray]:
     """(herald probability, delivered state) from the circuit's final density matrix.
 
     The delivered state is sum_h C_h rho_h C_h^dagger / P with rho_h the unnormalised memory
     state for herald record h and C_h its Pauli-frame correction (memory A first).
+    ``compiled`` is a :class:`~qnet.link.CompiledLink` or a :class:`~qnet.link.LinkProgram`.
     """
-    n = compiled.circuit.num_qubits
+    n = compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
     total = np.zeros((4, 4), dtype=complex)
     for h in compiled.heralds:
         fixed = dict(zip(compiled.photon_qubits, h.clicks))
@@ -79,13 +98,47 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.n
         total += apply_pauli(block, *h.correction)
     p = float(np.real(np.trace(total)))
     if not p > 0.0:
-        s = compiled.spec
-        raise QnetError(
-            f"link {s.node_a}-{s.node_b} never heralds (success probability {p:g}): "
-            "check the efficiencies, fibre lengths and bright-state populations"
-        )
+        raise _never_heralds(compiled, p)
     rho_out = total / p
     return min(1.0, p), (rho_out + rho_out.conj().T) / 2
+
+
+@lru_cache(maxsize=64)
+def _herald_indices(n: int, memory_qubits: tuple[int, int], photon_qubits: tuple[int, ...], heralds: tuple) -> tuple:
+    """Per herald: (flat row/column indices (4, 2^t) of its memory block, Pauli correction or None)."""
+    rest = [q for q in range(n) if q not in memory_qubits and q not in photon_qubits]  # traced out
+    qa, qb = memory_qubits
+    kept = np.array([((a >> 1) << qa) | ((a & 1) << qb) for a in range(4)])  # memory A first
+    traced = np.array([sum(((j >> i) & 1) << q for i, q in enumerate(rest)) for j in range(2 ** len(rest))])
+    out = []
+    for h in heralds:
+        base = sum(bit << q for q, bit in zip(photon_qubits, h.clicks))
+        idx = base + kept[:, None] + traced[None, :]
+        u = None if tuple(h.correction) == ("I", "I") else np.kron(PAULI[h.correction[0]], PAULI[h.correction[1]])
+        out.append((idx, u))
+    return tuple(out)
+
+
+def heralded_states(
+    rhos: np.ndarray, n: int, memory_qubits: tuple[int, int], photon_qubits: tuple[int, ...], heralds: Sequence
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`heralded_state` of a stack of final states (M, 2^n, 2^n) of one link layout, at once.
+
+    Returns (P, states): the herald probabilities (M,), *not* clipped to 1, and the delivered
+    states (M, 4, 4) where P > 0 (rows where P <= 0 are not meaningful: such a link never
+    heralds). Same arithmetic as :func:`heralded_state`, point by point.
+    """
+    rhos = np.asarray(rhos)
+    total = np.zeros((rhos.shape[0], 4, 4), dtype=complex)
+    for idx, u in _herald_indices(n, tuple(memory_qubits), tuple(photon_qubits), tuple(heralds)):
+        block = rhos[:, idx[:, 0][:, None], idx[:, 0][None, :]]
+        for j in range(1, idx.shape[1]):
+            block = block + rhos[:, idx[:, j][:, None], idx[:, j][None, :]]
+        total += block if u is None else u @ block @ u.conj().T
+    p = np.trace(total, axis1=1, axis2=2).real
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho_out = total / p[:, None, None]
+    return p, (rho_out + rho_out.conj().transpose(0, 2, 1)) / 2
 
 
 def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:

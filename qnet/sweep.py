@@ -202,13 +202,12 @@ def grid(axes: Sequence[Axis]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
             fields.append(f)
     if not axes:
         return (), [()]
-    points = []
-    for combo in itertools.product(*(axis.values for axis in axes)):
-        point: list[Any] = []
-        for axis, value in zip(axes, combo):
-            point += [value] * len(axis.fields)
-        points.append(tuple(point))
-    return tuple(fields), points
+    expanded = [[(value,) * len(axis.fields) for value in axis.values] for axis in axes]
+    if len(expanded) == 1:
+        return tuple(fields), expanded[0]
+    if len(expanded) == 2:
+        return tuple(fields), [x + y for x in expanded[0] for y in expanded[1]]
+    return tuple(fields), [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*expanded)]
 
 
 def check_field(network: Mapping[str, Any], key: str) -> None:
@@ -301,6 +300,8 @@ def clear_cache() -> None:
     """Forget the results cached by :class:`LinkEvaluator` in this process."""
     with _CACHE_LOCK:
         _CACHE.clear()
+    with _POINTS_LOCK:
+        _POINTS.clear()
 
 
 def _cache_get(key: Any) -> dict[str, Any] | None:
@@ -323,10 +324,16 @@ class LinkEvaluator:
     """Evaluate the elementary link ``a`` - station - ``b`` of a network table at each point.
 
     ``network`` is the raw table (a parsed TOML file); ``overrides`` are ``--set`` strings
-    applied before each point's values. Identical points (equal :class:`~qnet.link.LinkSpec`)
-    are compiled and run once, and remembered in this process. ``engine="aer"`` runs the
-    compiled circuits of a chunk in one Aer ``run()`` (exact density matrix, no NoiseModel,
-    no transpile); ``engine="batch"`` evaluates the same circuits with :mod:`qnet.batch`.
+    applied before each point's values. The network is built once per process (per table
+    content); a point's values replace only the hardware objects they touch, which validate
+    themselves again, so an invalid value is an error row with the message a full rebuild
+    gives (anything unusual takes the full rebuild). Identical points (equal
+    :class:`~qnet.link.LinkSpec`) are compiled and run once, and remembered in this process.
+    ``engine="aer"`` runs the compiled circuits of a chunk in one Aer ``run()`` (exact density
+    matrix, no NoiseModel, no transpile); ``engine="batch"`` evaluates the same instructions
+    (:func:`qnet.link.link_program`, the list the circuits are built from) with
+    :mod:`qnet.batch`. Heralded states and figures are computed for the whole chunk at once,
+    with the arithmetic of :func:`qnet.run.link_result`.
     """
 
     network: Mapping[str, Any]
@@ -379,79 +386,357 @@ class LinkEvaluator:
                 gc.enable()
 
     def _evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        from . import channels, figures
-        from .link import link_spec
-        from .network import network_from_dict
+        from . import figures
 
         rows: list[dict[str, Any] | None] = [None] * len(points)
-        extra: list[dict[str, float]] = [{}] * len(points)
-        todo: dict[Any, list[int]] = {}
+        extra: list[tuple[float, float, float] | None] = [None] * len(points)
+        todo: dict[_SpecKey, list[int]] = {}
+        builder = _link_points(self)  # the base network once per chunk (or per process)
+        engine = self.engine
+        plob = figures.plob_bound
         for i, point in enumerate(points):
             try:
-                overrides = list(self.overrides) + [f"{k}={_toml_literal(v)}" for k, v in point.items()]
-                graph = network_from_dict(self.network, source=self.source, overrides=overrides)
-                spec = link_spec(graph, self.a, self.b, self.station)
+                spec, eta = builder.spec(point)
             except Exception as exc:  # invalid value for this point: recorded, not fatal
                 rows[i] = {ERROR_COLUMN: _error_message(exc)}
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
-            eta = 1.0
-            for node in (spec.node_a, spec.node_b):
-                fibre = graph.edges[node, spec.station]["fibre"]
-                eta *= channels.fibre_transmission(fibre.length_km, fibre.attenuation_db_per_km)
-            extra[i] = {
-                "total_length_km": spec.length_a_km + spec.length_b_km,
-                "fibre_transmission": eta,
-                "plob_bits_per_s": figures.plob_bound(eta) / spec.attempt_time_s,
-            }
-            cached = _cache_get((self.engine, spec))
+            extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta) / spec.attempt_time_s)
+            key = _SpecKey(engine, spec)
+            cached = _cache_get(key)
             if cached is not None:
                 rows[i] = dict(cached)
             else:
-                todo.setdefault(spec, []).append(i)
-        specs = list(todo)
-        for spec, row in zip(specs, self._evaluate_specs(specs)):
-            _cache_put((self.engine, spec), row)
-            for i in todo[spec]:
+                same = todo.get(key)
+                if same is None:
+                    todo[key] = [i]
+                else:
+                    same.append(i)
+        keys = list(todo)
+        for key, row in zip(keys, self._evaluate_specs([k.spec for k in keys])):
+            _cache_put(key, row)
+            for i in todo[key]:
                 rows[i] = dict(row)
         for row, more in zip(rows, extra):
-            if row is not None and not row.get(ERROR_COLUMN):
-                row.update(more)
+            if more is not None and not row.get(ERROR_COLUMN):
+                row.update(zip(LINK_EXTRA_COLUMNS, more))
         return rows  # type: ignore[return-value]
 
     def _evaluate_specs(self, specs: Sequence[Any]) -> list[dict[str, Any]]:
-        from .link import compile_link
+        """One row per distinct spec: every circuit of the chunk in one Aer run() (or one batch call)."""
+        from . import link as link_module
+        from .link import link_program
 
         rows: list[dict[str, Any] | None] = [None] * len(specs)
         compiled = []
         for j, spec in enumerate(specs):
             try:
-                compiled.append((j, compile_link(spec)))
+                # Aer runs compile_link's circuits; the batch engine their instruction lists
+                # (the same instructions, without building Qiskit objects)
+                item = link_module.compile_link(spec) if self.engine == "aer" else link_program(spec)
             except Exception as exc:
                 rows[j] = {ERROR_COLUMN: _error_message(exc)}
+                continue
+            compiled.append((j, item))
         if compiled:
-            links = [c for _, c in compiled]
-            states = self._states(links)
-            for (j, c), row in zip(compiled, link_rows(links, states)):
+            items = [c for _, c in compiled]
+            for (j, _), row in zip(compiled, _link_rows_vectorised(items, self._final_states(items))):
                 rows[j] = row
         return rows  # type: ignore[return-value]
 
-    def _states(self, links: Sequence[Any]) -> list[Any]:
-        """(p, delivered state) or an exception per link: one Aer run() or one batch call per chunk."""
-        from .run import final_states, heralded_state
-
+    def _final_states(self, items: Sequence[Any]) -> Any:
+        """The final density matrices of the chunk's links (a list), or the exception that stopped them."""
         try:
+            if self.engine == "batch":
+                from . import batch
+
+                return batch.density_matrices(items)
+            from .run import final_states
+
             # the circuits were compiled by this evaluator for this chunk: safe to append to
-            rhos = final_states(links, self.device, self.engine, threads=self.aer_threads, in_place=True)
+            return final_states(items, self.device, self.engine, threads=self.aer_threads, in_place=True)
         except Exception as exc:
-            return [exc] * len(links)
-        out: list[Any] = []
-        for rho, c in zip(rhos, links):
-            try:
-                out.append(heralded_state(rho, c))
-            except Exception as exc:
-                out.append(exc)
-        return out
+            return exc
+
+
+_NUMBER = (int, float)
+
+
+class _SpecKey:
+    """(engine, LinkSpec) as a dict key whose hash is computed once (a spec has 22 fields)."""
+
+    __slots__ = ("engine", "spec", "hash")
+
+    def __init__(self, engine: str, spec: Any):
+        self.engine, self.spec = engine, spec
+        self.hash = hash((engine, spec))
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _SpecKey):
+            return NotImplemented
+        return self.hash == other.hash and self.engine == other.engine and self.spec == other.spec
+
+
+def _value_key(value: Any) -> Any:
+    """A dict key of a point value that tells apart what the network would tell apart.
+
+    The type is part of it (True, 1, 1.0 and numpy's bool are different inputs), and so is
+    the sign of a zero (-0.0 prints differently).
+    """
+    if value == value and value != 0:
+        return (type(value), value)
+    return (type(value), repr(value))
+
+
+def _override_value(value: Any) -> Any:
+    """The value a ``--set KEY=<literal>`` override gives the network (what the full path sees)."""
+    kind = type(value)
+    if kind is float or (kind is int and -(2**63) <= value < 2**63):
+        return value  # repr round-trips exactly through TOML
+    from .network import parse_override
+
+    return parse_override(f"network.x={_toml_literal(value)}")[1]
+
+
+class _LinkPoints:
+    """A link evaluator's points -> (LinkSpec, fibre transmission), building the network once.
+
+    The base network (the table with ``--set`` applied) is validated once; a point's values
+    replace only the hardware objects they touch (``dataclasses.replace``: the objects
+    validate themselves again), each distinct (object, fields, values) once per process.
+    Anything unusual (a key or value the fast path does not know, a value that fails
+    validation, a base network that does not build) goes through the full path,
+    ``network_from_dict`` with the point's overrides then ``link_spec``, so error messages are
+    exactly the full path's (``tests/test_sweep_fast.py`` holds the two paths equal).
+    """
+
+    def __init__(self, ev: "LinkEvaluator"):
+        from .channels import fibre_transmission
+        from .hardware import Fibre, MemoryNode, Station
+        from .link import find_station, spec_from_hardware
+        from .network import network_from_dict
+
+        self.ev = ev
+        self.plans: dict[tuple, Any] = {}
+        self.objects: dict[tuple, dict] = {}  # (object, fields) -> {values: replaced object}
+        self.base: dict[tuple, Any] | None = None
+        try:
+            graph = network_from_dict(ev.network, source=ev.source, overrides=ev.overrides)
+            s = find_station(graph, ev.a, ev.b, ev.station)
+        except Exception:
+            return  # every point takes the full path (and reports what is wrong)
+        base: dict[tuple, Any] = {("nodes", n): graph.nodes[n]["hardware"] for n in graph}
+        for _, _, fibre in graph.edges(data="fibre"):
+            base[("fibres", fibre.name)] = fibre
+        self.allowed = {
+            MemoryNode: frozenset(MemoryNode.public_fields()) - {"name"},
+            Station: frozenset(Station.public_fields()) - {"name"},
+            Fibre: frozenset(("length_km", "attenuation_db_per_km")),
+        }
+        self.base = base
+        self.speed = graph.graph["fibre_speed_km_per_s"]
+        self.s = s
+        self.link = (
+            ("nodes", s), ("nodes", ev.a), ("nodes", ev.b),
+            ("fibres", graph.edges[ev.a, s]["fibre"].name), ("fibres", graph.edges[ev.b, s]["fibre"].name),
+        )
+        self.link_objects = tuple(base[t] for t in self.link)  # station, memory A, memory B, fibre A, fibre B
+        self.transmission: dict[int, float] = {}  # id(fibre) -> fibre_transmission
+        self.spec_from_hardware, self.fibre_transmission = spec_from_hardware, fibre_transmission
+
+    def _plan(self, keys: tuple[str, ...]) -> Any:
+        """How a point with these keys changes the network, or None (the full path).
+
+        (per object: its key, the fields set, the point keys, the object's slot in the link
+        or None, the cache of replaced objects), and the key of the fibre speed or None.
+        """
+        targets: dict[tuple, list[tuple[str, str]]] = {}
+        speed = None
+        for key in keys:
+            if not isinstance(key, str) or "=" in key:
+                return None
+            parts = tuple(key.split("."))
+            if any(not p or p != p.strip() for p in parts):
+                return None
+            if parts[0] == "network" and len(parts) == 2:
+                if parts[1] == "fibre_speed_km_per_s":
+                    speed = key
+                elif parts[1] not in ("name", "description"):  # those two change no number
+                    return None
+                continue
+            if parts[0] not in ("nodes", "fibres") or len(parts) != 3:
+                return None
+            target = parts[:2]
+            obj = self.base.get(target)
+            if obj is None or parts[2] not in self.allowed.get(type(obj), ()):
+                return None
+            targets.setdefault(target, []).append((parts[2], key))
+        plan = []
+        for target, fk in targets.items():
+            names = tuple(f for f, _ in fk)
+            cache = self.objects.setdefault((target, names), {})
+            slot = self.link.index(target) if target in self.link else None
+            plan.append((target, names, tuple(k for _, k in fk), slot, cache))
+        return tuple(plan), speed
+
+    def spec(self, point: Mapping[str, Any]) -> tuple[Any, float]:
+        """(LinkSpec, fibre transmission of both arms) of one point; raises what the full path raises."""
+        if self.base is not None:
+            keys = tuple(point)
+            plan = self.plans.get(keys, False)
+            if plan is False:
+                plan = self.plans[keys] = self._plan(keys)
+            if plan is not None:
+                try:
+                    out = self._fast(point, *plan)
+                except Exception:
+                    out = None
+                if out is not None:
+                    return out
+        return self._full(point)
+
+    def _fast(self, point: Mapping[str, Any], targets: tuple, speed_key: str | None) -> tuple[Any, float] | None:
+        objects = list(self.link_objects)
+        for target, names, keys, slot, cache in targets:
+            if len(keys) == 1:
+                v = point[keys[0]]
+                ck = v if (type(v) is float and v == v and v != 0.0) else _value_key(v)
+            else:
+                ck = tuple([_value_key(point[k]) for k in keys])
+            obj = cache.get(ck)
+            if obj is None:
+                try:
+                    obj = dataclasses.replace(self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)})
+                except Exception:
+                    obj = _INVALID
+                cache[ck] = obj
+            if obj is _INVALID:
+                return None  # the full path reports it
+            if slot is not None:
+                objects[slot] = obj
+        c = self.speed
+        if speed_key is not None:
+            c = _override_value(point[speed_key])
+            if isinstance(c, bool) or not isinstance(c, _NUMBER) or not (0 < c < math.inf):
+                return None
+            c = float(c)
+        st, mem_a, mem_b, fib_a, fib_b = objects
+        transmission = self.transmission
+        ta = transmission.get(id(fib_a))
+        if ta is None:  # the fibres are kept alive by the caches: their ids are stable
+            ta = transmission[id(fib_a)] = self.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km)
+        tb = transmission.get(id(fib_b))
+        if tb is None:
+            tb = transmission[id(fib_b)] = self.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km)
+        ev = self.ev
+        return self.spec_from_hardware(ev.a, ev.b, self.s, st, mem_a, mem_b, fib_a, fib_b, c, (ta, tb)), ta * tb
+
+    def _full(self, point: Mapping[str, Any]) -> tuple[Any, float]:
+        from .channels import fibre_transmission
+        from .link import link_spec
+        from .network import network_from_dict
+
+        ev = self.ev
+        overrides = list(ev.overrides) + [f"{k}={_toml_literal(v)}" for k, v in point.items()]
+        graph = network_from_dict(ev.network, source=ev.source, overrides=overrides)
+        spec = link_spec(graph, ev.a, ev.b, ev.station)
+        eta = 1.0
+        for node in (spec.node_a, spec.node_b):
+            fibre = graph.edges[node, spec.station]["fibre"]
+            eta *= fibre_transmission(fibre.length_km, fibre.attenuation_db_per_km)
+        return spec, eta
+
+
+_INVALID = object()
+_POINTS: "OrderedDict[tuple, _LinkPoints]" = OrderedDict()
+_POINTS_LOCK = threading.Lock()
+
+
+def _link_points(ev: "LinkEvaluator") -> _LinkPoints:
+    """The evaluator's :class:`_LinkPoints`, kept across chunks in this process.
+
+    Keyed by the network table's *content* (and the overrides, link and source), so a table
+    changed in place between chunks is simply another entry.
+    """
+    try:
+        table = json.dumps(ev.network, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return _LinkPoints(ev)
+    key = (table, ev.overrides, ev.a, ev.b, ev.station, ev.source)
+    with _POINTS_LOCK:
+        hit = _POINTS.get(key)
+        if hit is not None and sum(map(len, hit.objects.values())) < 200_000:
+            _POINTS.move_to_end(key)
+            return hit
+    builder = _LinkPoints(ev)
+    with _POINTS_LOCK:
+        _POINTS[key] = builder
+        while len(_POINTS) > 8:
+            _POINTS.popitem(last=False)
+    return builder
+
+
+def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
+    """Result rows of compiled links (or link programs) from their final density matrices.
+
+    The figures are those of :func:`qnet.run.link_result` (the same as ``qnet link``), computed
+    for all links of one layout at once. ``states`` is a list of final states or the exception
+    that stopped them all.
+    """
+    import numpy as np
+
+    from . import figures
+    from .results import LINK_FIELDS
+    from .run import _never_heralds, heralded_states
+    from .states import BELL
+
+    if isinstance(states, BaseException):
+        return [{ERROR_COLUMN: _error_message(states)}] * len(items)
+    rows: list[dict[str, Any] | None] = [None] * len(items)
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(items):
+        n = c.circuit.num_qubits if hasattr(c, "circuit") else c.num_qubits
+        groups.setdefault((n, c.memory_qubits, c.photon_qubits, c.heralds, c.target), []).append(i)
+    # the batch engine hands its states over stacked already (qnet.batch.StateList)
+    stacked = {tuple(idx.tolist()): st for idx, st in getattr(states, "groups", ())}
+    coherence = {}
+    for (n, memory_qubits, photon_qubits, heralds, target), members in groups.items():
+        rhos = stacked.get(tuple(members))
+        if rhos is None:
+            rhos = np.stack([states[i] for i in members])
+        p_all, rho = heralded_states(rhos, n, memory_qubits, photon_qubits, heralds)
+        failed = ~(p_all > 0.0)
+        if failed.any():  # never heralds: an error row; give the figures something finite to chew on
+            rho[failed] = 0.0
+        t = BELL[target]
+        fid = np.real((t.conj() @ rho) @ t)
+        corr = figures.correlation_matrix(rho)
+        m = np.linalg.eigvalsh(np.matmul(corr.transpose(0, 2, 1), corr))
+        chsh = 2.0 * np.sqrt(np.maximum(0.0, m[:, 2] + m[:, 1]))
+        diag = np.real(np.diagonal(rho, axis1=1, axis2=2))
+        same = diag[:, 0] + diag[:, 3]
+        qber = np.clip(same if target.startswith("psi") else 1.0 - same, 0.0, 1.0)
+        for i, p, f, s, q in zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist()):
+            link = items[i]
+            if not p > 0.0:
+                rows[i] = {ERROR_COLUMN: _error_message(_never_heralds(link, p))}
+                continue
+            spec = link.spec
+            p = min(1.0, p)
+            rate = p / spec.attempt_time_s
+            memories = (spec.t2_a_s, spec.t1_a_s, spec.decay_a, spec.t2_b_s, spec.t1_b_s, spec.decay_b)
+            t_coh = coherence.get(memories)
+            if t_coh is None:
+                t_coh = coherence[memories] = spec.pair_coherence_time_s
+            r = figures.diqkd_key_fraction(s, q)
+            values = (f, p, spec.attempt_time_s, rate, t_coh, rate * t_coh if rate > 0 else 0.0, s, q, r, r * rate)
+            row = dict(zip(LINK_FIELDS, values))
+            row[ERROR_COLUMN] = ""
+            rows[i] = row
+    return rows  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -715,9 +1000,71 @@ class _Journal:
         self.writer.writerows(rows)
         self.fh.flush()
 
-    def close(self) -> None:
+    def write_text(self, text: str) -> None:
+        """Append lines already formatted as this CSV dialect (:class:`_RowFormatter`)."""
+        self.fh.write(text)
+        self.fh.flush()
+
+    def close(self, sync: bool = False) -> None:
         if not self.fh.closed:
+            if sync:  # the journal is the final table: on disk, as _write_csv leaves it
+                self.fh.flush()
+                os.fsync(self.fh.fileno())
             self.fh.close()
+
+
+class _RowFormatter:
+    """Table rows as CSV text, exactly as ``csv.writer`` writes their ``_cell`` strings.
+
+    Formats column by column; a column whose values repeat (the grid's inputs, lengths,
+    attempt times) remembers the text of each float, since ``repr`` of a float costs about
+    half a microsecond. A row none of whose cells needs quoting is joined directly (what the
+    csv module writes for it); any other row goes through the csv module.
+    """
+
+    def __init__(self, n_columns: int):
+        self.caches: list[dict | None] = [{} for _ in range(n_columns)]
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def _column(self, j: int, values: list[Any]) -> list[str]:
+        cache = self.caches[j]
+        if cache is None:
+            return [repr(v) if type(v) is float else _cell(v) for v in values]
+        out = []
+        hits = 0
+        for v in values:
+            if type(v) is float:
+                text = cache.get(v)
+                if text is None:
+                    text = repr(v)
+                    if v != 0.0:  # 0.0 and -0.0 are equal keys but different text
+                        cache[v] = text
+                else:
+                    hits += 1
+            else:
+                text = _cell(v)
+            out.append(text)
+        if hits < len(values) // 4 or len(cache) > 100_000:
+            self.caches[j] = None  # values that do not repeat: plain repr from now on
+        return out
+
+    def lines(self, columns: list[list[Any]], errors: list[str]) -> str:
+        cells = [self._column(j, values) for j, values in enumerate(columns)]
+        cells.append(errors)
+        n = len(cells)
+        out = []
+        for row in zip(*cells):
+            line = ",".join(row)
+            if n > 1 and line.count(",") == n - 1 and '"' not in line and "\n" not in line and "\r" not in line:
+                out.append(line + "\r\n")
+            else:  # a cell needs quoting (or the row is one empty cell): the csv module decides
+                self.buffer.seek(0)
+                self.buffer.truncate()
+                self.writer.writerow(row)
+                out.append(self.buffer.getvalue())
+        return "".join(out)
+
 
 
 # --------------------------------------------------------------------------- progress
@@ -1002,7 +1349,7 @@ def run_sweep(
     n_fields = len(fields)
     error_at = len(columns) - 1
     done_keys = {tuple(_canon(c) for c in row[:n_fields]) for row in existing if not (retry_errors and row[error_at])}
-    keys = [tuple(_canon(v) for v in p) for p in points]
+    keys = [tuple([v if type(v) is float else _canon(v) for v in p]) for p in points]
     todo = [i for i, k in enumerate(keys) if k not in done_keys]
     skipped = len(points) - len(todo)
 
@@ -1054,20 +1401,39 @@ def run_sweep(
     status = "failed"
     t0 = time.perf_counter()
 
+    # a fresh CSV output written in grid order with no repeated point is already the final
+    # table: the rewrite at the end is then skipped
+    in_order = fmt == "csv" and not existing and len(set(keys)) == len(keys)
+    last = -1
+    value_columns = tuple(evaluator.columns)
+    formatter = _RowFormatter(n_fields + len(value_columns))
+
     def write(indices: list[int], rows: list[dict[str, Any]]) -> None:
-        nonlocal evaluated, errors
-        lines = []
+        nonlocal evaluated, errors, in_order, last
         n_err = 0
+        errs = []
         for i, row in zip(indices, rows):
-            err = " ".join(str(row.get(ERROR_COLUMN) or "").split())  # one line
+            err = row.get(ERROR_COLUMN)
+            err = " ".join(str(err).split()) if err else ""  # one line
             n_err += bool(err)
-            lines.append([_cell(v) for v in points[i]] + [_cell(row.get(c)) for c in evaluator.columns] + [err])
-        journal.write(lines)
-        evaluated += len(lines)
+            errs.append(err)
+            if i <= last:
+                in_order = False
+            last = i
+        columns_ = [[points[i][j] for i in indices] for j in range(n_fields)]
+        columns_ += [[row.get(c) for row in rows] for c in value_columns]
+        journal.write_text(formatter.lines(columns_, errs))
+        evaluated += len(indices)
         errors += n_err
-        bar.update(len(lines), n_err)
+        bar.update(len(indices), n_err)
+        if gc_enabled:
+            gc.collect(1)
 
     runner: Any = None
+    # the cyclic garbage collector would walk everything alive (modules, the grid) again and
+    # again (~10% of a fast sweep): young generations only, once per chunk, during the run
+    gc_enabled = gc.isenabled()
+    gc.disable()
     try:
         if dask is not None:
             runner = _Dask(evaluator_copy, fields, chunks, dask)
@@ -1092,11 +1458,14 @@ def run_sweep(
             f"{exc}; the {skipped + evaluated} finished points are in {output}: rerun with --resume to complete it"
         ) from None
     finally:
+        if gc_enabled:
+            gc.enable()
         if runner is not None:
             runner.close()
-        journal.close()
+        journal.close(sync=in_order)
         bar.close()
-        _finalize(output, fmt, journal_path, columns, n_fields, keys, text_columns)
+        if not in_order:
+            _finalize(output, fmt, journal_path, columns, n_fields, keys, text_columns)
         run_info.update(
             finished=_now(), status=status, points_evaluated=evaluated, errors=errors,
             seconds=round(time.perf_counter() - t0, 3),

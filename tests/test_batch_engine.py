@@ -107,6 +107,15 @@ def test_every_link_feature_equals_aer(scheme, kwargs):
     assert_same_links([compiled(scheme=scheme, **kwargs)])
 
 
+@pytest.mark.parametrize("scheme, kwargs", ALL_VARIANTS)
+def test_every_link_feature_equals_aer_as_an_instruction_list(scheme, kwargs):
+    """The sweep's path: the link's instruction list (no QuantumCircuit) through the batch engine."""
+    link = compiled(scheme=scheme, **kwargs)
+    want = aer_density_matrices([link.circuit])[0]
+    got = batch.density_matrices([qnet.link.link_program(link.spec)])[0]
+    assert np.abs(got - want).max() <= TOL
+
+
 def test_all_variants_in_one_call_grouped_by_structure():
     """Mixed schemes and noise structures in one call: grouping must not mix them up."""
     links = [compiled(scheme=p.values[0], **p.values[1]) for p in ALL_VARIANTS]
