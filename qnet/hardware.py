@@ -63,7 +63,7 @@ def _validate(where: str, name: str, check: str | tuple[str, ...], value: Any) -
 class _Validated:
     """Mixin: ``from_mapping`` with unknown/missing-field checks and ``__post_init__`` range checks."""
 
-    _where: str = ""
+    _section: str = "nodes"  # the network-file table the object comes from
 
     def __post_init__(self) -> None:
         where = self._location()
@@ -73,11 +73,16 @@ class _Validated:
                 object.__setattr__(self, f.name, _validate(where, f.name, check, getattr(self, f.name)))
 
     def _location(self) -> str:
-        raise NotImplementedError
+        return f"{self._section}.{self.name}"  # type: ignore[attr-defined]
 
     @classmethod
     def public_fields(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.metadata.get("check") is not None]  # type: ignore[arg-type]
+
+    @classmethod
+    def from_mapping(cls, name: str, table: Mapping[str, Any]):
+        """Build node ``name`` from its network-file table (``kind`` already removed)."""
+        return cls._build(f"{cls._section}.{name}", table, name=name)
 
     @classmethod
     def _build(cls, where: str, table: Mapping[str, Any], **fixed: Any):
@@ -125,16 +130,9 @@ class MemoryNode(_Validated):
             if value is not None:
                 object.__setattr__(self, name, _validate(self._location(), name, check, value))
 
-    def _location(self) -> str:
-        return f"nodes.{self.name}"
-
     @classmethod
     def public_fields(cls) -> list[str]:
         return super().public_fields() + ["bright_state_population", "memories"]
-
-    @classmethod
-    def from_mapping(cls, name: str, table: Mapping[str, Any]) -> "MemoryNode":
-        return cls._build(f"nodes.{name}", table, name=name)
 
 
 @dataclass(frozen=True)
@@ -158,13 +156,6 @@ class Station(_Validated):
                 "must be 0 for scheme 'two_photon' (its herald does not depend on the optical phase)",
             )
 
-    def _location(self) -> str:
-        return f"nodes.{self.name}"
-
-    @classmethod
-    def from_mapping(cls, name: str, table: Mapping[str, Any]) -> "Station":
-        return cls._build(f"nodes.{name}", table, name=name)
-
 
 @dataclass(frozen=True)
 class Fibre(_Validated):
@@ -176,11 +167,10 @@ class Fibre(_Validated):
     length_km: float = _spec("nonnegative", doc="fibre length (km)")
     attenuation_db_per_km: float = _spec("nonnegative", 0.2, "attenuation (dB/km)")
 
-    def _location(self) -> str:
-        return f"fibres.{self.name}"
+    _section = "fibres"
 
     @classmethod
-    def from_mapping(cls, index: int, table: Mapping[str, Any]) -> "Fibre":
+    def from_mapping(cls, index: int, table: Mapping[str, Any]) -> "Fibre":  # type: ignore[override]
         where = f"fibres[{index}]"
         for end in ("a", "b"):
             if end not in table:

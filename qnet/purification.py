@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qnet.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
-from qnet.states import as_state_stack, bell_projector
+from qnet.states import bell_projector, broadcast_state_stacks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -150,15 +150,7 @@ def purify(
     """
     proto = _protocol(protocol)
     single = np.ndim(rho1) == 2 and np.ndim(rho2) == 2
-    a = as_state_stack(rho1, "rho1")
-    b = as_state_stack(rho2, "rho2")
-    if len(a) != len(b):
-        if len(a) == 1:
-            a = np.broadcast_to(a, b.shape)
-        elif len(b) == 1:
-            b = np.broadcast_to(b, a.shape)
-        else:
-            raise ValueError(f"stacks of different lengths: {len(a)} and {len(b)}")
+    a, b = broadcast_state_stacks(rho1, rho2)
     if proto == "bbpssw":
         a = twirl_to_werner(a)
         b = twirl_to_werner(b)

@@ -15,7 +15,6 @@ averages over deliveries measures).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 

@@ -20,6 +20,7 @@ __all__ = [
     "from_qiskit_order",
     "is_physical",
     "as_state_stack",
+    "broadcast_state_stacks",
 ]
 
 _S = 1.0 / np.sqrt(2.0)
@@ -102,3 +103,17 @@ def as_state_stack(rho: np.ndarray, name: str = "rho") -> np.ndarray:
     if a.shape[-2:] != (4, 4) or a.ndim not in (2, 3):
         raise ValueError(f"{name} must be a 4x4 density matrix or a stack of shape (n, 4, 4), got shape {a.shape}")
     return a.reshape((-1, 4, 4))
+
+
+def broadcast_state_stacks(first: np.ndarray, second: np.ndarray, names: tuple[str, str] = ("rho1", "rho2")):
+    """Two states or stacks as two stacks of equal length (a single state broadcasts)."""
+    a = as_state_stack(first, names[0])
+    b = as_state_stack(second, names[1])
+    if len(a) != len(b):
+        if len(a) == 1:
+            a = np.broadcast_to(a, b.shape)
+        elif len(b) == 1:
+            b = np.broadcast_to(b, a.shape)
+        else:
+            raise ValueError(f"stacks of different lengths: {len(a)} and {len(b)}")
+    return a, b

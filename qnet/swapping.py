@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qnet.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
-from qnet.states import as_state_stack
+from qnet.states import broadcast_state_stacks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -99,15 +99,7 @@ def swap(
     returned. Noise parameters as in the module docstring.
     """
     single = np.ndim(rho_left) == 2 and np.ndim(rho_right) == 2
-    left = as_state_stack(rho_left, "rho_left")
-    right = as_state_stack(rho_right, "rho_right")
-    if len(left) != len(right):
-        if len(left) == 1:
-            left = np.broadcast_to(left, right.shape)
-        elif len(right) == 1:
-            right = np.broadcast_to(right, left.shape)
-        else:
-            raise ValueError(f"stacks of different lengths: {len(left)} and {len(right)}")
+    left, right = broadcast_state_stacks(rho_left, rho_right, ("rho_left", "rho_right"))
     m = reduced_map("swap", gate_fidelity, readout_fidelity, keep=(0, 3))
     # kron(left, right) in big-endian order (q0 q1 q2 q3), row-major flattened: [n, i, k, j, l]
     joint = (left[:, :, None, :, None] * right[:, None, :, None, :]).reshape(len(left), 256)
