@@ -182,14 +182,25 @@ def circuit_superop(circuit: QuantumCircuit) -> np.ndarray:
     return np.array(result.data(0)["superop"], dtype=complex)
 
 
-def _key(kind: str, gate_fidelity: float, readout_fidelity: float) -> tuple[str, float, float]:
+def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") -> float | tuple[float, float]:
+    """A probability, or a pair of them (node A, node B) for operations that both nodes do.
+
+    A pair with equal entries becomes that one float, so both spellings share a cache entry.
+    """
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            from qnet.errors import ConfigError
+
+            raise ConfigError(where, name, value, "a probability or a pair (node A, node B) of them")
+        a, b = (check_probability(name, v, where) for v in value)
+        return a if a == b else (a, b)
+    return check_probability(name, value, where)
+
+
+def _key(kind: str, gate_fidelity, readout_fidelity) -> tuple[str, Any, Any]:
     if kind not in _BUILDERS:
         raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}")
-    return (
-        kind,
-        check_probability("gate_fidelity", gate_fidelity, kind),
-        check_probability("readout_fidelity", readout_fidelity, kind),
-    )
+    return (kind, node_pair("gate_fidelity", gate_fidelity, kind), node_pair("readout_fidelity", readout_fidelity, kind))
 
 
 @functools.lru_cache(maxsize=32)

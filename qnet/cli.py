@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("aer", "batch"), default="aer", help="aer (default) or batch: the same circuits in qnet's numpy simulator")
     p.add_argument("--device", choices=("CPU", "GPU"), default="CPU", help="Aer device (GPU needs qiskit-aer-gpu)")
 
+    p = sub.add_parser("purify", help="one purification round on a link (2 memories per node): fidelity and rate, exactly")
+    _add_network_options(p)
+    p.add_argument("a", help="memory node A")
+    p.add_argument("b", help="memory node B")
+    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
+    p.add_argument("--protocol", choices=("dejmps", "bbpssw"), default="dejmps", help="purification protocol (default dejmps)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("compile", help="compile every elementary link of network files to QPY circuits")
     p.add_argument("networks", nargs="+", help="network files (TOML)")
     p.add_argument("-o", "--output", default="circuits", help="output folder (default: circuits)")
@@ -88,6 +96,17 @@ def _cmd_link(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(density_matrix=args.density_matrix)))
     else:
         print(format_table(result))
+    return 0
+
+
+@_command("purify")
+def _cmd_purify(args: argparse.Namespace) -> int:
+    from .link_purification import format_purified, purify_link
+    from .network import load_network
+
+    graph = load_network(args.network, args.overrides)
+    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol)
+    print(json.dumps(result.to_dict()) if args.json else format_purified(result))
     return 0
 
 

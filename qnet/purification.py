@@ -29,6 +29,8 @@ A = <Psi+|rho|Psi+>, B = <Phi-|..>, C = <Phi+|..>, D = <Psi-|..>.
 
 Node noise (both parameters in [0, 1], 1 = perfect):
 
+Each may also be a pair (node A, node B) when the two nodes differ.
+
 * ``gate_fidelity`` f: each CNOT is followed by the two-qubit depolarising channel
   rho -> f rho + (1 - f) I/4 on its two memories (Qiskit ``depolarizing_error(1 - f, 2)``).
   Single-qubit gates (the frame X's and the DEJMPS rotations) are perfect.
@@ -48,7 +50,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
+from qnet.aer_channels import bit_flip_kraus, depolarizing_kraus, kraus_instruction, node_pair, reduced_map
 from qnet.states import bell_projector, broadcast_state_stacks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -93,8 +95,8 @@ def purify_circuit(
     from qiskit import QuantumCircuit
 
     proto = _protocol(protocol)
-    f = check_probability("gate_fidelity", gate_fidelity, "purify_circuit")
-    r = check_probability("readout_fidelity", readout_fidelity, "purify_circuit")
+    f_a, f_b = _per_node(node_pair("gate_fidelity", gate_fidelity, "purify_circuit"))
+    r_a, r_b = _per_node(node_pair("readout_fidelity", readout_fidelity, "purify_circuit"))
     qc = QuantumCircuit(4, 2 if measure else 0, name=f"purify_{proto}")
     qc.x(1)
     qc.x(3)
@@ -103,21 +105,21 @@ def purify_circuit(
         qc.rx(math.pi / 2, 2)
         qc.rx(-math.pi / 2, 1)
         qc.rx(-math.pi / 2, 3)
-    noise = kraus_instruction(depolarizing_kraus(f, 2), label="gate noise") if f < 1.0 else None
-    qc.cx(0, 2)
-    if noise is not None:
-        qc.append(noise, [0, 2])
-    qc.cx(1, 3)
-    if noise is not None:
-        qc.append(noise, [1, 3])
-    if r < 1.0:
-        flip = kraus_instruction(bit_flip_kraus(r), label="readout flip")
-        qc.append(flip, [2])
-        qc.append(flip, [3])
+    for (control, target), f in (((0, 2), f_a), ((1, 3), f_b)):  # node A's CNOT, node B's CNOT
+        qc.cx(control, target)
+        if f < 1.0:
+            qc.append(kraus_instruction(depolarizing_kraus(f, 2), label="gate noise"), [control, target])
+    for q, r in ((2, r_a), (3, r_b)):
+        if r < 1.0:
+            qc.append(kraus_instruction(bit_flip_kraus(r), label="readout flip"), [q])
     qc.x(1)
     if measure:
         qc.measure([2, 3], [0, 1])
     return qc
+
+
+def _per_node(value: float | tuple[float, float]) -> tuple[float, float]:
+    return value if isinstance(value, tuple) else (value, value)
 
 
 def twirl_to_werner(rho: np.ndarray) -> np.ndarray:
