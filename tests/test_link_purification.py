@@ -135,3 +135,22 @@ def test_cli_json(capsys, tmp_path):
     assert out["protocol"] == "dejmps" and list(out["link"]) == list(qnet.LINK_FIELDS)
     assert out["fidelity"] > out["link"]["fidelity"]  # V = 0.9 Bell-diagonal pairs do improve
     assert out["rate_hz"] < out["link"]["rate_hz"]
+
+
+@pytest.mark.parametrize("law", ["exponential", "gaussian"])
+@pytest.mark.parametrize("memory", [0, 1])
+def test_vectorised_storage_is_the_storage_kraus_channel(law, memory):
+    from qnet.channels import apply_storage, storage_factors, storage_kraus
+
+    rng = np.random.default_rng(7)
+    g = rng.normal(size=(5, 4, 4)) + 1j * rng.normal(size=(5, 4, 4))
+    rho = g @ np.conj(np.swapaxes(g, 1, 2))
+    rho /= np.trace(rho, axis1=1, axis2=2)[:, None, None]
+    t_from, t_to = np.array([0.0, 0.1, 0.2, 0.3, 0.4]), np.array([0.05, 0.5, 0.2, 1.0, 2.0])
+    c, s = storage_factors(t_from, t_to, 1.3, 0.7, law)
+    got = apply_storage(rho, memory, c, s)
+    for i in range(5):
+        ks = storage_kraus(t_from[i], t_to[i], 1.3, 0.7, law)
+        ks = [np.kron(k, np.eye(2)) if memory == 0 else np.kron(np.eye(2), k) for k in ks]
+        want = sum(k @ rho[i] @ k.conj().T for k in ks)
+        assert np.abs(got[i] - want).max() < 1e-14
