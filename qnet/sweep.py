@@ -13,8 +13,9 @@ The pieces, each usable on its own:
   JSON-ready dict identifying what it computes: a resumed sweep must match it),
   ``chunk_size`` (preferred points per chunk) and ``for_parallel()`` (a copy configured for
   one-thread workers). For ``workers > 1`` its class must be importable from a module (worker
-  processes are spawned). :class:`LinkEvaluator` evaluates one elementary link; a chain
-  evaluator can be added the same way.
+  processes are spawned). :class:`LinkEvaluator` evaluates one elementary link,
+  :class:`ChainEvaluator` a repeater chain (exact where available, else a seeded Monte Carlo
+  whose per-point seed is derived from the point, so serial, parallel and resumed sweeps agree).
 * **Execution** (:func:`run_sweep`). Points go to the evaluator in chunks (256 by default:
   one Aer ``run()`` per chunk), in this process, in local worker processes (``workers > 1``,
   spawned, Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
