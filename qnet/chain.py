@@ -41,6 +41,19 @@ Modelling choices (documented here because they are part of the contract)
   cutoffs of pairs that are still waiting fire.
 * **swap_time_s**: the Bell-state measurement and the classical message take this long; the
   new pair exists (and its age starts) at the end; the outer memories decohere throughout.
+* **Purified links** (``ChainLink.purification``, :class:`LinkPurification`): the link is made
+  as in :mod:`qnet.link_purification`, exactly: each end node holds two copies of the link (two
+  memories per node for that link, no further multiplexing); both copies attempt in parallel
+  in rounds of tau with ``success_probability`` (X, Y ~ Geom(p)); the earlier copy waits
+  D = |X - Y| rounds (both memories decohering from their herald ages) and is sacrificed, the
+  later one kept, in one round of the protocol with the two end nodes' gate and readout
+  fidelities; the bits travel for ``communication_time_s`` t_c while the kept pair keeps
+  decohering; on failure (probability 1 - p_pur(D)) both copies restart after t_c. The
+  purification's ``cutoff_s`` (in whole rounds, :func:`qnet.waiting.cutoff_rounds`) discards a
+  raw copy that would wait longer and that copy restarts at once. The purified pair enters the
+  chain at its success time (the later herald + t_c) in the state rho_out(D) after t_c, with
+  memory ages = herald ages + t_c; from there on it is an ordinary pair (waiting, swaps, chain
+  cutoffs, restarts). A restart of a purified link restarts its whole purification.
 
 Two ways to compute
 -------------------
@@ -56,7 +69,8 @@ M(t) = P(T = t) E[rho | T = t], truncated where the remaining tail mass is below
 ``tail_tolerance``. Supported: one link; two links (any decay law, different p / rho / memories,
 cutoff, probabilistic swap, swap time multiple of tau); nested 2^n chains of identical links with
 exponential decay and no cutoff (Brand-Coopmans-Elkouss recursion with states, the earlier
-segment decayed by a cached channel power). Anything else raises ``ValueError`` saying why.
+segment decayed by a cached channel power). Anything else raises ``ValueError`` saying why;
+chains with purified links are Monte Carlo only.
 """
 
 from __future__ import annotations
@@ -72,10 +86,11 @@ import numpy as np
 from qnet.channels import DECAY_LAWS, storage_kraus
 from qnet.errors import ConfigError, QnetError
 from qnet.states import bell_state, is_physical
-from qnet.waiting import TIME_RTOL, convolve, renewal
+from qnet.waiting import TIME_RTOL, convolve, cutoff_rounds, renewal
 
 __all__ = [
     "MemoryDecay",
+    "LinkPurification",
     "ChainLink",
     "RepeaterNode",
     "RepeaterChain",
@@ -135,6 +150,53 @@ def _as_memory(m: MemoryDecay | Sequence[Any] | None) -> MemoryDecay:
     return MemoryDecay(*m)  # (t2_s, t1_s, decay)
 
 
+def _node_pair(where: str, name: str, value: Any) -> tuple[float, float]:
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    try:
+        out = tuple(float(v) for v in pair)
+    except (TypeError, ValueError):
+        out = ()
+    if len(out) != 2 or not all(0.0 <= v <= 1.0 for v in out):
+        raise ConfigError(where, name, value, "a fidelity in [0, 1], or a pair (node A, node B) of them")
+    return out  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class LinkPurification:
+    """One purification round on an elementary link before it joins the chain (module docstring).
+
+    protocol: "dejmps" or "bbpssw" (:func:`qnet.purification.purify`). gate_fidelity,
+    readout_fidelity: of the link's two end nodes (node A, node B), or one number for both.
+    communication_time_s: t_c, the time the measurement bits travel (the link's fibre length / c).
+    cutoff_s: a raw copy that would wait more than this many whole rounds is discarded
+    (``inf``: no cutoff; :func:`qnet.waiting.cutoff_rounds`).
+    """
+
+    protocol: str = "dejmps"
+    gate_fidelity: float | tuple[float, float] = 1.0
+    readout_fidelity: float | tuple[float, float] = 1.0
+    communication_time_s: float = 0.0
+    cutoff_s: float = math.inf
+
+    def __post_init__(self) -> None:
+        from qnet.purification import PROTOCOLS
+
+        proto = str(self.protocol).lower()
+        if proto not in PROTOCOLS:
+            raise ConfigError("purification", "protocol", self.protocol, f"one of {', '.join(PROTOCOLS)}")
+        object.__setattr__(self, "protocol", proto)
+        for name in ("gate_fidelity", "readout_fidelity"):
+            object.__setattr__(self, name, _node_pair("purification", name, getattr(self, name)))
+        t_c = float(self.communication_time_s)
+        if not (t_c >= 0.0 and math.isfinite(t_c)):
+            raise ConfigError("purification", "communication_time_s", self.communication_time_s, "a finite time >= 0 in seconds")
+        object.__setattr__(self, "communication_time_s", t_c)
+        c = float(self.cutoff_s)
+        if not c > 0.0:
+            raise ConfigError("purification", "cutoff_s", self.cutoff_s, "a time > 0 in seconds (inf: no cutoff)")
+        object.__setattr__(self, "cutoff_s", c)
+
+
 @dataclass(frozen=True, eq=False)
 class ChainLink:
     """One elementary link as the chain sees it (in path order, memory A toward the start).
@@ -144,6 +206,8 @@ class ChainLink:
     attempt_time_s: tau. memory_a / memory_b: :class:`MemoryDecay` or a tuple
     ``(t2_s, t1_s, decay)``. storage_time_s: ages (s) of memories A and B at the herald (a
     single number applies to both); needed to continue gaussian decay from the right age.
+    purification: a :class:`LinkPurification` makes the link purify once before it joins the
+    chain (Monte Carlo only); ``None`` (default): the raw link.
     """
 
     rho: np.ndarray
@@ -152,6 +216,7 @@ class ChainLink:
     memory_a: MemoryDecay = field(default_factory=MemoryDecay)
     memory_b: MemoryDecay = field(default_factory=MemoryDecay)
     storage_time_s: float | tuple[float, float] = 0.0
+    purification: LinkPurification | None = None
 
     def __post_init__(self) -> None:
         rho = np.array(self.rho, dtype=complex)
@@ -174,6 +239,8 @@ class ChainLink:
         if len(ages) != 2 or not all(a >= 0.0 and math.isfinite(a) for a in ages):
             raise ConfigError("link", "storage_time_s", st, "ages >= 0 (s) of memories A and B at the herald")
         object.__setattr__(self, "storage_time_s", ages)
+        if self.purification is not None and not isinstance(self.purification, LinkPurification):
+            raise ConfigError("link", "purification", type(self.purification).__name__, "a LinkPurification or None")
 
 
 @dataclass(frozen=True)
@@ -252,6 +319,15 @@ class RepeaterChain:
         n = len(links)
         if self.swap_policy == "nested" and n & (n - 1):
             raise ConfigError("chain", "swap_policy", "nested", f"nested swapping needs 2^k links, got {n}")
+        for i, link in enumerate(links):
+            if link.purification is None:
+                continue
+            for j in (i, i + 1):
+                if 1 <= j <= n - 1 and nodes[j - 1].memories < 2:
+                    raise ConfigError(
+                        "chain", f"nodes[{j - 1}].memories", nodes[j - 1].memories,
+                        f"link {i} purifies: its repeaters need 2 memories per adjacent link (the two copies)",
+                    )
         object.__setattr__(self, "links", links)
         object.__setattr__(self, "nodes", nodes)
 
@@ -521,14 +597,138 @@ class _Seg:
         self.lo, self.hi, self.avail, self.tree, self.busy, self.ok = lo, hi, avail, tree, busy, ok
 
 
-class _Engine:
-    """Discrete-event simulation of one chain; one call of :meth:`deliver` = one delivered pair."""
+_MAX_PURIFY_ROUNDS = 2**22  # waiting times tabulated per purified link (as qnet.link_purification)
+_MAX_TRIALS = 10_000_000  # purification trials of one link before giving up
 
-    def __init__(self, chain: RepeaterChain, rng: np.random.Generator, max_events: int):
+
+class _GeometricSource:
+    """A raw link: the pair exists after Geom(p) rounds of tau; every leaf is ``rho`` (id 0)."""
+
+    def __init__(self, link: ChainLink, p: float):
+        self.p, self.tau = p, link.attempt_time_s
+        self.states = link.rho[None]
+        self.age_shift = 0.0
+
+    def sample(self, rng: np.random.Generator, t0: float) -> tuple[float, int]:
+        return t0 + int(rng.geometric(self.p)) * self.tau, 0
+
+
+class _PurifiedSource:
+    """A purified link (module docstring): samples (success time, D); leaf id D -> rho_out(D).
+
+    p_pur(D) and rho_out(D) (after the t_c of the bits) are tabulated in batches, D = 0..n-1,
+    the table doubling when a longer wait is drawn; identical links share one source.
+    """
+
+    def __init__(self, link: ChainLink):
+        pur = link.purification
+        assert pur is not None
+        self.link, self.pur = link, pur
+        self.p, self.tau, self.t_c = link.success_probability, link.attempt_time_s, pur.communication_time_s
+        self.cut = cutoff_rounds(pur.cutoff_s, self.tau)
+        self.age_shift = self.t_c
+        if self.cut is not None:
+            self.cap = self.cut + 1
+        elif self.p >= 1.0:
+            self.cap = 1
+        else:
+            self.cap = _MAX_PURIFY_ROUNDS
+        self.p_pur = np.zeros(0)
+        self.states = np.zeros((0, 4, 4), dtype=complex)
+        self._extend(min(self.cap, 1024))
+        if not self.p_pur.max() > 0.0:
+            raise QnetError(f"{pur.protocol} purification never succeeds on this link (success probability 0)")
+
+    def _stored(self, rho: np.ndarray, t_from: tuple[np.ndarray, np.ndarray], t_to: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        from qnet.channels import apply_storage, storage_factors
+
+        for m, mem in enumerate((self.link.memory_a, self.link.memory_b)):
+            if mem.decays:
+                rho = apply_storage(rho, m, *storage_factors(t_from[m], t_to[m], mem.t1_s, mem.t2_s, mem.decay))
+        return rho
+
+    def _extend(self, n_new: int) -> None:
+        from qnet.purification import purify
+
+        n_old = len(self.p_pur)
+        d = np.arange(n_old, n_new)
+        ages = self.link.storage_time_s
+        raw = np.broadcast_to(self.link.rho, (len(d), 4, 4))
+        # the earlier (sacrificed) copy: both memories stored D more rounds from their herald age
+        old = self._stored(raw, (np.full(len(d), ages[0]), np.full(len(d), ages[1])),
+                           (ages[0] + d * self.tau, ages[1] + d * self.tau))  # type: ignore[index]
+        p_pur, out = purify(raw, old, protocol=self.pur.protocol,
+                            gate_fidelity=self.pur.gate_fidelity, readout_fidelity=self.pur.readout_fidelity)
+        # the kept pair waits t_c for the other node's bits
+        out = self._stored(out, (np.full(len(d), ages[0]), np.full(len(d), ages[1])),
+                           (np.full(len(d), ages[0] + self.t_c), np.full(len(d), ages[1] + self.t_c)))  # type: ignore[index]
+        self.p_pur = np.concatenate([self.p_pur, p_pur])
+        self.states = np.concatenate([self.states, out])
+
+    def _ensure(self, d: int) -> None:
+        if d >= self.cap:
+            raise QnetError(
+                f"a purified link (p = {self.p:.3g} per attempt) drew a waiting time of {d:,} rounds; "
+                "set a cutoff on its nodes to bound it"
+            )
+        n = len(self.p_pur)
+        while n <= d:
+            n *= 2
+        self._extend(min(n, self.cap))
+
+    def sample(self, rng: np.random.Generator, t0: float) -> tuple[float, int]:
+        p, c, t = self.p, self.cut, t0
+        for _ in range(_MAX_TRIALS):
+            if p >= 1.0:
+                x = y = 1
+            else:
+                x, y = int(rng.geometric(p)), int(rng.geometric(p))
+                if c is not None:  # the earlier copy is discarded after c rounds and restarts
+                    while abs(x - y) > c:
+                        if x < y:
+                            x += c + int(rng.geometric(p))
+                        else:
+                            y += c + int(rng.geometric(p))
+            d = abs(x - y)
+            t += max(x, y) * self.tau + self.t_c
+            if d >= len(self.p_pur):
+                self._ensure(d)
+            if rng.random() < self.p_pur[d]:
+                return t, d
+        raise QnetError(f"a purified link failed {_MAX_TRIALS:,} purification trials in a row")
+
+
+def _link_sources(chain: RepeaterChain) -> list[_GeometricSource | _PurifiedSource] | None:
+    """Per-link samplers, or ``None`` when every link is raw (the engine's vectorised path)."""
+    if all(link.purification is None for link in chain.links):
+        return None
+    shared: dict[tuple, _PurifiedSource] = {}
+    out: list[_GeometricSource | _PurifiedSource] = []
+    for i, link in enumerate(chain.links):
+        if link.purification is None:
+            out.append(_GeometricSource(link, chain.success_per_round(i)))
+            continue
+        key = (link.rho.tobytes(), link.success_probability, link.attempt_time_s, link.memory_a, link.memory_b,
+               link.storage_time_s, link.purification)
+        if key not in shared:
+            shared[key] = _PurifiedSource(link)
+        out.append(shared[key])
+    return out
+
+
+class _Engine:
+    """Discrete-event simulation of one chain; one call of :meth:`deliver` = one delivered pair.
+
+    ``sources``: per-link samplers of (time the pair exists, leaf id) (:func:`_link_sources`);
+    ``None``: every link is geometric and is drawn vectorised.
+    """
+
+    def __init__(self, chain: RepeaterChain, rng: np.random.Generator, max_events: int, sources: list | None = None):
         n = chain.n_links
         self.n = n
         self.rng = rng
         self.max_events = max_events
+        self.sources = sources
         self.tau = [link.attempt_time_s for link in chain.links]
         self.p = np.array([chain.success_per_round(i) for i in range(n)])
         self.nested = chain.swap_policy == "nested"
@@ -546,10 +746,17 @@ class _Engine:
         n, rng, tau = self.n, self.rng, self.tau
         heap: list[tuple] = []
         seq = 0
-        g = rng.geometric(self.p)
-        for i in range(n):
-            heap.append((g[i] * tau[i], _HERALD, seq, i))
-            seq += 1
+        sources = self.sources
+        if sources is None:
+            g = rng.geometric(self.p)
+            for i in range(n):
+                heap.append((g[i] * tau[i], _HERALD, seq, i, 0))
+                seq += 1
+        else:
+            for i in range(n):
+                t, sid = sources[i].sample(rng, 0.0)
+                heap.append((t, _HERALD, seq, i, sid))
+                seq += 1
         heapq.heapify(heap)
         by_lo: list[_Seg | None] = [None] * (n + 1)
         by_hi: list[_Seg | None] = [None] * (n + 1)
@@ -558,10 +765,16 @@ class _Engine:
 
         def restart(lo: int, hi: int, t: float) -> None:
             nonlocal seq
-            gg = rng.geometric(self.p[lo:hi])
-            for i in range(lo, hi):
-                heapq.heappush(heap, (t + gg[i - lo] * tau[i], _HERALD, seq, i))
-                seq += 1
+            if sources is None:
+                gg = rng.geometric(self.p[lo:hi])
+                for i in range(lo, hi):
+                    heapq.heappush(heap, (t + gg[i - lo] * tau[i], _HERALD, seq, i, 0))
+                    seq += 1
+            else:
+                for i in range(lo, hi):
+                    ti, sid = sources[i].sample(rng, t)
+                    heapq.heappush(heap, (ti, _HERALD, seq, i, sid))
+                    seq += 1
 
         def place(seg: _Seg) -> None:
             by_lo[seg.lo] = seg
@@ -602,7 +815,7 @@ class _Engine:
                 kind = ev[1]
                 if kind == _HERALD:
                     i = ev[3]
-                    seg = _Seg(i, i + 1, ev[0], (i, ev[0]))
+                    seg = _Seg(i, i + 1, ev[0], (i, ev[0], ev[4]))  # leaf: (link, time it exists, leaf id)
                     place(seg)
                     available(seg, dirty)
                 elif kind == _SWAP_DONE:
@@ -654,7 +867,7 @@ class _Engine:
 class _TreeStates:
     """Evaluates the delivered states of many recorded trees together, level by level."""
 
-    def __init__(self, chain: RepeaterChain, swap_fn: SwapFn):
+    def __init__(self, chain: RepeaterChain, swap_fn: SwapFn, sources: list | None = None):
         self.chain = chain
         self.swap_fn = swap_fn
         specs: list[MemoryDecay] = []
@@ -673,6 +886,20 @@ class _TreeStates:
         self.age_a = np.array([link.storage_time_s[0] for link in links])  # type: ignore[index]
         self.age_b = np.array([link.storage_time_s[1] for link in links])  # type: ignore[index]
         self.rho = np.array([link.rho for link in links])
+        # leaf states: link i's leaf id k is tables[link_table[i]][k] (sources shared by identical links)
+        self.tables: list[np.ndarray] | None = None
+        if sources is not None:
+            uniq: dict[int, int] = {}
+            for src in sources:
+                uniq.setdefault(id(src), len(uniq))
+            self.tables = [None] * len(uniq)  # type: ignore[list-item]
+            for src in sources:
+                self.tables[uniq[id(src)]] = src.states
+            self.link_table = np.array([uniq[id(src)] for src in sources])
+            # a purified pair exists t_c after its herald: its memories are that much older
+            shift = np.array([src.age_shift for src in sources])
+            self.age_a = self.age_a + shift
+            self.age_b = self.age_b + shift
         self.any_decay = any(m.decays for m in specs)
         # times are keyed on a grid this fine (for the channel cache only)
         self.quantum = 1e-9 * min(link.attempt_time_s for link in links)
@@ -747,14 +974,16 @@ class _TreeStates:
         h_b: list[float] = []
         height: list[int] = []
         roots: list[int] = []
+        sid: list[int] = []
         for tree in trees:
             stack: list[tuple[tuple, bool]] = [(tree, False)]
             out: list[int] = []
             while stack:
                 node, expanded = stack.pop()
-                if len(node) == 2:  # leaf (link, herald time)
-                    i, h = node
+                if len(node) == 3:  # leaf (link, time the pair exists, leaf id)
+                    i, h, k = node
                     out.append(len(kind))
+                    sid.append(k)
                     kind.append(0), idx.append(i), left.append(-1), right.append(-1)
                     t_state.append(h), t_done.append(h), lo.append(i), hi.append(i)
                     h_a.append(h), h_b.append(h), height.append(0)
@@ -766,6 +995,7 @@ class _TreeStates:
                     r_id = out.pop()
                     l_id = out.pop()
                     out.append(len(kind))
+                    sid.append(0)
                     kind.append(1), idx.append(node[0]), left.append(l_id), right.append(r_id)
                     t_state.append(node[1]), t_done.append(node[2]), lo.append(lo[l_id]), hi.append(hi[r_id])
                     h_a.append(h_a[l_id]), h_b.append(h_b[r_id]), height.append(1 + max(height[l_id], height[r_id]))
@@ -778,7 +1008,14 @@ class _TreeStates:
         height_a = np.array(height)
         states = np.empty((len(kind), 4, 4), dtype=complex)
         leaves = np.flatnonzero(height_a == 0)
-        states[leaves] = self.rho[idx_a[leaves]]
+        if self.tables is None:
+            states[leaves] = self.rho[idx_a[leaves]]
+        else:
+            sid_a = np.array(sid)[leaves]
+            tab = self.link_table[idx_a[leaves]]
+            for u in np.unique(tab):
+                sel = np.flatnonzero(tab == u)
+                states[leaves[sel]] = self.tables[u][sid_a[sel]]
         order = np.argsort(height_a, kind="stable")
         bounds = np.searchsorted(height_a[order], np.arange(height_a.max() + 2))
         for hgt in range(1, height_a.max() + 1):
@@ -819,7 +1056,8 @@ def simulate_chain(
     samples = int(samples)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     swap_fn = _default_swap_fn() if swap_fn is None else swap_fn
-    engine = _Engine(chain, rng, max_events)
+    sources = _link_sources(chain)
+    engine = _Engine(chain, rng, max_events, sources)
     times = np.empty(samples)
     trees: list[tuple] = []
     for s in range(samples):
@@ -827,7 +1065,7 @@ def simulate_chain(
         trees.append(tree)
         if progress is not None:
             progress(s + 1, samples)
-    states = _TreeStates(chain, swap_fn).evaluate(trees)
+    states = _TreeStates(chain, swap_fn, sources).evaluate(trees)
     fids = _fidelity_rows(states)
     f_mean, f_se, f_hw = _mean_ci(fids)
     t_mean, t_se, t_hw = _mean_ci(times)
@@ -1025,6 +1263,12 @@ def _exact_nested(chain: RepeaterChain, swap_fn: SwapFn, n: int, tensor_cache: d
 def _check_exact_supported(chain: RepeaterChain) -> str:
     """Which exact algorithm applies ("one", "two", "nested"); raise ValueError if none does."""
     links, n = chain.links, chain.n_links
+    for i, link in enumerate(links):
+        if link.purification is not None:
+            raise _unsupported(
+                f"link {i} purifies before swapping (its time is a sum of purification trials, not "
+                "geometric on the round grid)"
+            )
     if n == 1:
         return "one"
     tau = links[0].attempt_time_s

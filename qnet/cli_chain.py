@@ -41,13 +41,20 @@ def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
 
+def _purify_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--purify", choices=("dejmps", "bbpssw"),
+                   help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
+
+
 def register(sub) -> None:
     p = sub.add_parser("chain", help="end-to-end fidelity and rate of a repeater chain along a given path")
     _common(p)
+    _purify_option(p)
     p.set_defaults(handler=_cmd_chain, metric=None)
 
     p = sub.add_parser("path", help="choose the route through the network, then report it like qnet chain")
     _common(p)
+    _purify_option(p)
     p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity",
                    help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
     p.set_defaults(handler=_cmd_chain)
@@ -101,7 +108,8 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     graph = load_network(args.network, args.overrides)
     hops = _hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
-    result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy, progress=callback)
+    result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy,
+                           progress=callback, purify=getattr(args, "purify", None))
     if bar is not None:
         bar.close()
     print(json.dumps(result.to_dict()) if args.json else format_chain(result))

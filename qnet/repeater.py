@@ -7,6 +7,14 @@ circuit (``swapping``), ``swap_time_s`` and ``cutoff_s`` the time process (``cha
 ``memories`` (default: one per link it joins) is split evenly between its two links (a
 repeater needs at least two). End nodes hold their pair until delivery and apply no cutoff.
 
+With ``purify`` ("dejmps" or "bbpssw") every elementary link is purified once before it joins
+the chain, exactly as :mod:`qnet.link_purification` models one link: each node devotes two
+memories to each link it purifies on (a repeater needs at least 4, an end node at least 2;
+memories beyond that are not used to multiplex), the purification round uses the link's two
+end nodes' gate and readout fidelities, the bits travel over the link's own fibre
+(t_c = (L_A + L_B)/c) and the smaller ``cutoff_s`` of the link's two nodes bounds how long a
+raw copy may wait (:class:`qnet.chain.LinkPurification`). Purified chains are Monte Carlo only.
+
 The end-to-end target is |Psi+> (every herald and swap is Pauli-frame corrected);
 fidelity = mean delivered <Psi+|rho|Psi+>; rate_hz = 1 / mean completion time. CHSH, QBER and
 the key fractions are those of the mean delivered state (the figures an experiment that
@@ -69,6 +77,7 @@ class ChainResult:
     completion_time_samples_s: np.ndarray | None = field(default=None, repr=False)
     completion_time_pmf: np.ndarray | None = field(default=None, repr=False)
     round_time_s: float | None = None
+    purify: str | None = None  # protocol of the one purification round per link, or None
 
     @property
     def chsh(self) -> float:
@@ -120,6 +129,7 @@ class ChainResult:
         out["fidelity_quantiles"] = self.fidelity_quantiles()
         out["method"] = self.method
         out["samples"] = self.samples
+        out["purify"] = self.purify
         out["path"] = list(self.path)
         out["stations"] = list(self.stations)
         out["links"] = [link.to_dict() for link in self.links]
@@ -137,14 +147,67 @@ def _repeater_memories(node: MemoryNode) -> int:
     return node.memories // 2
 
 
-def build_chain(graph: nx.Graph, hops: Sequence[Hop], swap_policy: str = "asap", shots: int | None = None):
-    """(RepeaterChain, link specs, link results) for the hops of a path (links run on Aer)."""
-    from .chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode
+def _purify_protocol(purify: str | None) -> str | None:
+    from .purification import PROTOCOLS
 
+    if purify is None:
+        return None
+    proto = str(purify).lower()
+    if proto not in PROTOCOLS:
+        raise ConfigError("chain", "purify", purify, f"one of {', '.join(PROTOCOLS)} (or none)")
+    return proto
+
+
+def _check_purify_memories(graph: nx.Graph, hops: Sequence[Hop]) -> None:
+    """Two memories per node per purified link: end nodes >= 2, repeaters >= 4."""
+    path = [hops[0][0]] + [b for _a, b, _s in hops]
+    for k, name in enumerate(path):
+        node: MemoryNode = graph.nodes[name]["hardware"]
+        need = 2 if k in (0, len(path) - 1) else 4
+        if node.memories is None or node.memories < need:
+            role = "end node" if need == 2 else "repeater"
+            raise ConfigError(
+                f"nodes.{name}", "memories", node.memories,
+                f"{role} {name!r} purifies {'its link' if need == 2 else 'both of its links'} on this path and needs "
+                f"two memories per link: set memories = {need} (or more)",
+            )
+
+
+def build_chain(
+    graph: nx.Graph, hops: Sequence[Hop], swap_policy: str = "asap", shots: int | None = None, purify: str | None = None
+):
+    """(RepeaterChain, link specs, link results) for the hops of a path (links run on Aer).
+
+    ``purify``: None (raw links) or the protocol of one purification round per link
+    (:class:`qnet.chain.LinkPurification`, module docstring).
+    """
+    from .chain import (
+        ChainLink,
+        LinkPurification,
+        MemoryDecay,
+        RepeaterChain,
+        RepeaterNode,
+    )
+
+    protocol = _purify_protocol(purify)
+    if protocol is not None and hops:
+        _check_purify_memories(graph, hops)
     specs: list[LinkSpec] = [link_spec(graph, a, b, s) for a, b, s in hops]
     results = run_links([compile_link(s) for s in specs], shots=shots)
+    speed = graph.graph.get("fibre_speed_km_per_s", 2.0e5)
     links = []
-    for spec, res in zip(specs, results):
+    for (a, b, _s), spec, res in zip(hops, specs, results):
+        pur = None
+        if protocol is not None:
+            hw_a: MemoryNode = graph.nodes[a]["hardware"]
+            hw_b: MemoryNode = graph.nodes[b]["hardware"]
+            pur = LinkPurification(
+                protocol=protocol,
+                gate_fidelity=(hw_a.gate_fidelity, hw_b.gate_fidelity),
+                readout_fidelity=(hw_a.readout_fidelity, hw_b.readout_fidelity),
+                communication_time_s=(spec.length_a_km + spec.length_b_km) / speed,
+                cutoff_s=min(hw_a.cutoff_s, hw_b.cutoff_s),
+            )
         links.append(
             ChainLink(
                 rho=res.density_matrix,
@@ -153,6 +216,7 @@ def build_chain(graph: nx.Graph, hops: Sequence[Hop], swap_policy: str = "asap",
                 memory_a=MemoryDecay(spec.t2_a_s, spec.t1_a_s, spec.decay_a),
                 memory_b=MemoryDecay(spec.t2_b_s, spec.t1_b_s, spec.decay_b),
                 storage_time_s=(spec.storage_time_a_s, spec.storage_time_b_s),
+                purification=pur,
             )
         )
     nodes = []
@@ -164,7 +228,7 @@ def build_chain(graph: nx.Graph, hops: Sequence[Hop], swap_policy: str = "asap",
                 readout_fidelity=hw.readout_fidelity,
                 swap_time_s=hw.swap_time_s,
                 cutoff_s=hw.cutoff_s,
-                memories=_repeater_memories(hw),
+                memories=2 if protocol is not None else _repeater_memories(hw),  # the two copies per link
             )
         )
     return RepeaterChain(tuple(links), tuple(nodes), swap_policy=swap_policy), specs, results
@@ -179,19 +243,26 @@ def simulate_path(
     seed: int | None = None,
     swap_policy: str = "asap",
     progress: Callable[[int, int], None] | None = None,
+    purify: str | None = None,
 ) -> ChainResult:
-    """End-to-end figures of the chain along ``hops`` (exact where an exact method exists)."""
+    """End-to-end figures of the chain along ``hops`` (exact where an exact method exists).
+
+    ``purify``: "dejmps" or "bbpssw" purifies every elementary link once before swapping
+    (module docstring; Monte Carlo only); None (default): raw links.
+    """
     from .chain import exact_chain, simulate_chain
 
     if not hops:
         raise QnetError("a chain needs at least one elementary link")
-    chain, specs, results = build_chain(graph, hops, swap_policy)
+    chain, specs, results = build_chain(graph, hops, swap_policy, purify=purify)
+    protocol = _purify_protocol(purify)
     path = tuple([hops[0][0]] + [b for _a, b, _s in hops])
     common = dict(
         path=path,
         stations=tuple(s for _a, _b, s in hops),
         links=tuple(results),
         total_length_km=sum(s.length_a_km + s.length_b_km for s in specs),
+        purify=protocol,
     )
     if exact:
         try:
@@ -220,6 +291,7 @@ def simulate_path(
 def format_chain(result: ChainResult) -> str:
     """A readable report: the route, each link, and the end-to-end figures."""
     lines = [f"chain {' - '.join(result.path)}  ({len(result.links)} links, {result.total_length_km:g} km, target |Psi+>, {result.method}"
+             + (f", each link purified once ({result.purify.upper()})" if result.purify else "")
              + (f", {result.samples} samples)" if result.samples else ")")]
     lines.append("-" * len(lines[0]))
     lines.append(f"{'link':<28} {'station':<10} {'fidelity':>9} {'P(success)':>11} {'T_att (s)':>10} {'rate (1/s)':>11}")
