@@ -639,29 +639,15 @@ class _PurifiedSource:
         if not self.p_pur.max() > 0.0:
             raise QnetError(f"{pur.protocol} purification never succeeds on this link (success probability 0)")
 
-    def _stored(self, rho: np.ndarray, t_from: tuple[np.ndarray, np.ndarray], t_to: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        from qnet.channels import apply_storage, storage_factors
-
-        for m, mem in enumerate((self.link.memory_a, self.link.memory_b)):
-            if mem.decays:
-                rho = apply_storage(rho, m, *storage_factors(t_from[m], t_to[m], mem.t1_s, mem.t2_s, mem.decay))
-        return rho
-
     def _extend(self, n_new: int) -> None:
-        from qnet.purification import purify
+        from qnet.link_purification import purification_table
 
-        n_old = len(self.p_pur)
-        d = np.arange(n_old, n_new)
-        ages = self.link.storage_time_s
-        raw = np.broadcast_to(self.link.rho, (len(d), 4, 4))
-        # the earlier (sacrificed) copy: both memories stored D more rounds from their herald age
-        old = self._stored(raw, (np.full(len(d), ages[0]), np.full(len(d), ages[1])),
-                           (ages[0] + d * self.tau, ages[1] + d * self.tau))  # type: ignore[index]
-        p_pur, out = purify(raw, old, protocol=self.pur.protocol,
-                            gate_fidelity=self.pur.gate_fidelity, readout_fidelity=self.pur.readout_fidelity)
-        # the kept pair waits t_c for the other node's bits
-        out = self._stored(out, (np.full(len(d), ages[0]), np.full(len(d), ages[1])),
-                           (np.full(len(d), ages[0] + self.t_c), np.full(len(d), ages[1] + self.t_c)))  # type: ignore[index]
+        link, pur = self.link, self.pur
+        mems = tuple((m.t1_s, m.t2_s, m.decay) for m in (link.memory_a, link.memory_b))
+        p_pur, out = purification_table(
+            link.rho, np.arange(len(self.p_pur), n_new), self.tau, link.storage_time_s, mems, pur.protocol,
+            pur.gate_fidelity, pur.readout_fidelity, self.t_c,
+        )
         self.p_pur = np.concatenate([self.p_pur, p_pur])
         self.states = np.concatenate([self.states, out])
 

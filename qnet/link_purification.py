@@ -37,7 +37,7 @@ from .link import compile_link, link_spec
 from .results import LinkResult, json_number
 from .run import run_links
 
-__all__ = ["PurifiedLinkResult", "purify_link", "format_purified", "PURIFIED_FIELDS"]
+__all__ = ["PurifiedLinkResult", "purify_link", "purification_table", "format_purified", "PURIFIED_FIELDS"]
 
 _MAX_ROUNDS = 2**22  # ~ 4e6 waiting times of 4x4 states (about 1 GB of work arrays)
 
@@ -116,12 +116,43 @@ def _memories_for_purification(node: MemoryNode) -> None:
         )
 
 
+def purification_table(
+    rho: np.ndarray,
+    waits: np.ndarray,
+    attempt_time_s: float,
+    ages_s: tuple[float, float],
+    memories: tuple[tuple[float, float, str], tuple[float, float, str]],
+    protocol: str,
+    gate_fidelity: tuple[float, float],
+    readout_fidelity: tuple[float, float],
+    communication_time_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Success probability and kept pair of one round, for each waiting time D in ``waits`` (rounds).
+
+    ``rho`` is the link's heralded pair, ``ages_s`` its memories' ages at the herald and
+    ``memories`` their (t1_s, t2_s, decay). The earlier copy waits D rounds (both memories
+    decohering) and is sacrificed; the fresh copy is kept and then waits
+    ``communication_time_s`` for the other node's bits. Returns (p_pur (n,), states (n, 4, 4)).
+    """
+    from .purification import purify
+
+    waits = np.asarray(waits)
+    fresh = np.broadcast_to(rho, (len(waits), 4, 4))
+
+    def stored(states: np.ndarray, extra_s: np.ndarray | float) -> np.ndarray:
+        for m, (age, (t1, t2, law)) in enumerate(zip(ages_s, memories)):
+            states = channels.apply_storage(states, m, *channels.storage_factors(age, age + extra_s, t1, t2, law))
+        return states
+
+    old = stored(fresh, waits * attempt_time_s)
+    p_pur, out = purify(fresh, old, protocol=protocol, gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity)
+    return np.asarray(p_pur), stored(out, np.full(len(waits), communication_time_s))
+
+
 def purify_link(
     graph: nx.Graph, a: str, b: str, station: str | None = None, protocol: str = "dejmps", tail_tolerance: float = 1e-12
 ) -> PurifiedLinkResult:
     """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring)."""
-    from .purification import purify
-
     spec = link_spec(graph, a, b, station)
     nodes: tuple[MemoryNode, MemoryNode] = (graph.nodes[a]["hardware"], graph.nodes[b]["hardware"])
     for node in nodes:
@@ -141,18 +172,12 @@ def purify_link(
             "set a cutoff_s on the nodes to bound it"
         )
     pmf = waiting.two_link_storage_pmf(p, n_rounds, cutoff)
-    d = np.arange(n_rounds)
-
-    # the earlier (sacrificed) pair: both memories stored D more rounds from their herald age
-    old = np.broadcast_to(raw.density_matrix, (n_rounds, 4, 4))
-    ages = (spec.storage_time_a_s, spec.storage_time_b_s)
-    mems = ((spec.t1_a_s, spec.t2_a_s, spec.decay_a), (spec.t1_b_s, spec.t2_b_s, spec.decay_b))
-    for m, (age, (t1, t2, law)) in enumerate(zip(ages, mems)):
-        old = channels.apply_storage(old, m, *channels.storage_factors(age, age + d * tau, t1, t2, law))
-    p_pur, out = purify(
-        np.broadcast_to(raw.density_matrix, (n_rounds, 4, 4)), old, protocol=protocol,
-        gate_fidelity=(nodes[0].gate_fidelity, nodes[1].gate_fidelity),
-        readout_fidelity=(nodes[0].readout_fidelity, nodes[1].readout_fidelity),
+    c = graph.graph.get("fibre_speed_km_per_s", 2.0e5)
+    t_c = (spec.length_a_km + spec.length_b_km) / c  # the kept pair waits for the other node's bits
+    p_pur, out = purification_table(
+        raw.density_matrix, np.arange(n_rounds), tau, (spec.storage_time_a_s, spec.storage_time_b_s),
+        ((spec.t1_a_s, spec.t2_a_s, spec.decay_a), (spec.t1_b_s, spec.t2_b_s, spec.decay_b)), protocol,
+        (nodes[0].gate_fidelity, nodes[1].gate_fidelity), (nodes[0].readout_fidelity, nodes[1].readout_fidelity), t_c,
     )
     weights = pmf * p_pur
     success = float(weights.sum() / pmf.sum())
@@ -160,11 +185,6 @@ def purify_link(
         raise QnetError(f"link {a}-{b}: {protocol} purification never succeeds on this link")
     ok = weights > 0
     state = np.einsum("n,nij->ij", weights[ok], out[ok]) / weights[ok].sum()
-    # the kept pair waits for the other node's bits: t_c over the link's fibre
-    c = graph.graph.get("fibre_speed_km_per_s", 2.0e5)
-    t_c = (spec.length_a_km + spec.length_b_km) / c
-    for m, (age, (t1, t2, law)) in enumerate(zip(ages, mems)):
-        state = channels.apply_storage(state[None], m, *channels.storage_factors(age, age + t_c, t1, t2, law))[0]
     trial_s = waiting.two_link_mean_rounds(p, cutoff) * tau + t_c
     mean_t = trial_s / success
     return PurifiedLinkResult(
