@@ -34,7 +34,7 @@ from . import channels, figures, waiting
 from .errors import ConfigError, QnetError
 from .hardware import MemoryNode
 from .link import compile_link, link_spec
-from .results import LinkResult, json_number
+from .results import DeliveredStateFigures, LinkResult, json_number
 from .run import run_links
 
 __all__ = ["PurifiedLinkResult", "purify_link", "purification_table", "format_purified", "PURIFIED_FIELDS"]
@@ -59,7 +59,7 @@ PURIFIED_FIELDS = (
 
 
 @dataclass(frozen=True)
-class PurifiedLinkResult:
+class PurifiedLinkResult(DeliveredStateFigures):
     """A link after one purification round, beside the raw link (``raw``)."""
 
     protocol: str
@@ -72,30 +72,6 @@ class PurifiedLinkResult:
     pair_coherence_time_s: float
     density_matrix: np.ndarray = field(repr=False)
     waiting_pmf: np.ndarray = field(repr=False, default=None)  # P(D = k rounds), truncated
-
-    @property
-    def chsh(self) -> float:
-        return figures.chsh(self.density_matrix)
-
-    @property
-    def qber(self) -> float:
-        return figures.qber(self.density_matrix)
-
-    @property
-    def diqkd_key_fraction(self) -> float:
-        return figures.diqkd_key_fraction(self.chsh, self.qber)
-
-    @property
-    def key_rate_hz(self) -> float:
-        return self.diqkd_key_fraction * self.rate_hz
-
-    @property
-    def bb84_key_fraction(self) -> float:
-        return figures.bb84_key_fraction(self.density_matrix)
-
-    @property
-    def bb84_key_rate_hz(self) -> float:
-        return self.bb84_key_fraction * self.rate_hz
 
     @property
     def link_efficiency(self) -> float:

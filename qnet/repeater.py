@@ -29,11 +29,10 @@ from typing import Any, Callable, Sequence
 import networkx as nx
 import numpy as np
 
-from . import figures
 from .errors import ConfigError, QnetError
 from .hardware import MemoryNode
 from .link import LinkSpec, compile_link, link_spec
-from .results import LinkResult, json_number
+from .results import DeliveredStateFigures, LinkResult, json_number
 from .run import run_links
 
 __all__ = ["ChainResult", "build_chain", "simulate_path", "format_chain", "CHAIN_FIELDS"]
@@ -58,7 +57,7 @@ CHAIN_FIELDS = (
 
 
 @dataclass(frozen=True)
-class ChainResult:
+class ChainResult(DeliveredStateFigures):
     """End-to-end figures of a repeater chain and its elementary links (path order)."""
 
     path: tuple[str, ...]
@@ -78,30 +77,6 @@ class ChainResult:
     completion_time_pmf: np.ndarray | None = field(default=None, repr=False)
     round_time_s: float | None = None
     purify: str | None = None  # protocol of the one purification round per link, or None
-
-    @property
-    def chsh(self) -> float:
-        return figures.chsh(self.density_matrix)
-
-    @property
-    def qber(self) -> float:
-        return figures.qber(self.density_matrix)
-
-    @property
-    def diqkd_key_fraction(self) -> float:
-        return figures.diqkd_key_fraction(self.chsh, self.qber)
-
-    @property
-    def diqkd_key_rate_hz(self) -> float:
-        return self.diqkd_key_fraction * self.rate_hz
-
-    @property
-    def bb84_key_fraction(self) -> float:
-        return figures.bb84_key_fraction(self.density_matrix)
-
-    @property
-    def bb84_key_rate_hz(self) -> float:
-        return self.bb84_key_fraction * self.rate_hz
 
     def completion_time_quantiles_s(self, qs: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, float]:
         """Quantiles of the time between deliveries (s): from the samples or the exact PMF."""

@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LinkResult", "LINK_FIELDS", "json_number", "format_table"]
+from . import figures
+
+__all__ = ["LinkResult", "LINK_FIELDS", "DeliveredStateFigures", "json_number", "format_table"]
 
 #: The numeric fields of a link result, in the order ``qnet link --json`` prints them.
 LINK_FIELDS = (
@@ -29,6 +31,46 @@ def json_number(x: float) -> float | None:
     """A float for JSON; infinities and NaN become ``None`` (JSON has no inf)."""
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+class DeliveredStateFigures:
+    """Figures of merit of a result's mean delivered ``density_matrix`` at its ``rate_hz``.
+
+    For results whose figures are not stored fields (chains, purified links): CHSH, QBER, the
+    DI-QKD key fraction and rate (``key_rate_hz`` = ``diqkd_key_rate_hz``), the BB84/BBM92 key
+    fraction and rate (``qnet.figures`` defines each).
+    """
+
+    density_matrix: np.ndarray
+    rate_hz: float
+
+    @property
+    def chsh(self) -> float:
+        return figures.chsh(self.density_matrix)
+
+    @property
+    def qber(self) -> float:
+        return figures.qber(self.density_matrix)
+
+    @property
+    def diqkd_key_fraction(self) -> float:
+        return figures.diqkd_key_fraction(self.chsh, self.qber)
+
+    @property
+    def diqkd_key_rate_hz(self) -> float:
+        return self.diqkd_key_fraction * self.rate_hz
+
+    @property
+    def key_rate_hz(self) -> float:
+        return self.diqkd_key_rate_hz
+
+    @property
+    def bb84_key_fraction(self) -> float:
+        return figures.bb84_key_fraction(self.density_matrix)
+
+    @property
+    def bb84_key_rate_hz(self) -> float:
+        return self.bb84_key_fraction * self.rate_hz
 
 
 @dataclass(frozen=True)
