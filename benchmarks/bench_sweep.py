@@ -106,7 +106,7 @@ def breakdown(data: dict, side: int) -> None:
             items = stage("link_program", lambda: [link_program(s) for s in specs])
             states = stage("batch simulation", lambda: batch.density_matrices(items))
         else:
-            items = stage("compile_link", lambda: [compile_link(s) for s in specs])
+            items = stage("compile_link (shared instructions, as in a sweep)", lambda: [compile_link(s, share_instructions=True) for s in specs])
             states = stage("Aer run() + extraction", lambda: final_states(items, threads=1, in_place=True))
         stage("heralds + figures (vectorised)", lambda: _link_rows_vectorised(items, states))
         gc.enable()

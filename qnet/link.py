@@ -352,18 +352,8 @@ _INSTRUCTIONS: "OrderedDict[tuple, Any]" = OrderedDict()
 _INSTRUCTIONS_LOCK = threading.Lock()
 
 
-def _instruction(op: LinkOp, n: int):
-    """The Qiskit instruction of ``op`` in a circuit of ``n`` qubits (on the shared register).
-
-    One ``CircuitInstruction`` per (``n``, ``op.key``), shared by every circuit that holds
-    it: compiled circuits share their instructions the way ``append(copy=False)`` does, so a
-    circuit costs a dozen appends and no object construction.
-    """
-    key = (n, op.key)
-    with _INSTRUCTIONS_LOCK:
-        inst = _INSTRUCTIONS.get(key)
-    if inst is not None:
-        return inst
+def _make_instruction(op: LinkOp, n: int):
+    """A new Qiskit ``CircuitInstruction`` of ``op`` in a circuit of ``n`` qubits (shared register)."""
     from qiskit.circuit import Barrier, CircuitInstruction, Instruction
     from qiskit.circuit.library import CXGate, HGate, RYGate, XGate
 
@@ -377,7 +367,22 @@ def _instruction(op: LinkOp, n: int):
     else:
         operation = {"cx": CXGate, "h": HGate, "x": XGate}[op.name]()
     qubits = _register(n)
-    inst = CircuitInstruction(operation, tuple(qubits[q] for q in op.qubits))
+    return CircuitInstruction(operation, tuple(qubits[q] for q in op.qubits))
+
+
+def _instruction(op: LinkOp, n: int):
+    """The shared Qiskit instruction of ``op`` in a circuit of ``n`` qubits.
+
+    One ``CircuitInstruction`` per (``n``, ``op.key``), shared by every circuit built with
+    ``share_instructions=True`` (as ``append(copy=False)`` would share it), so such a circuit
+    costs a dozen appends and no object construction.
+    """
+    key = (n, op.key)
+    with _INSTRUCTIONS_LOCK:
+        inst = _INSTRUCTIONS.get(key)
+    if inst is not None:
+        return inst
+    inst = _make_instruction(op, n)
     with _INSTRUCTIONS_LOCK:
         _INSTRUCTIONS[key] = inst
         if len(_INSTRUCTIONS) > 4 * _OPS_CACHE:
@@ -393,14 +398,20 @@ def _register(n: int):
     return QuantumRegister(n, "q")
 
 
-def program_circuit(program: LinkProgram, name: str | None = None) -> "QuantumCircuit":
-    """A ``QuantumCircuit`` of exactly ``program.ops`` (no metadata, no save instruction)."""
+def program_circuit(program: LinkProgram, name: str | None = None, share_instructions: bool = False) -> "QuantumCircuit":
+    """A ``QuantumCircuit`` of exactly ``program.ops`` (no metadata, no save instruction).
+
+    ``share_instructions=True`` reuses one cached instruction object per distinct instruction
+    (fast; for circuits that only qnet runs and discards, such as a sweep's): editing such a
+    circuit's matrices in place would change every circuit sharing them.
+    """
     from qiskit import QuantumCircuit
 
     n = program.num_qubits
+    make = _instruction if share_instructions else _make_instruction
     qc = QuantumCircuit(_register(n), name=name or program.name)
     for op in program.ops:
-        qc._append(_instruction(op, n))
+        qc._append(make(op, n))
     return qc
 
 
@@ -417,19 +428,19 @@ def program_metadata(program: LinkProgram) -> dict[str, Any]:
     }
 
 
-def compile_link(spec: LinkSpec) -> CompiledLink:
+def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLink:
     """Compile an elementary link into a noisy Qiskit circuit (see the module docstring).
 
     Qubits: ``single_click``: 0 = memory A, 1 = photon A, 2 = photon B, 3 = memory B;
     ``two_photon``: 0 = memory A, 1/2 = photon A (H/V rails), 3/4 = photon B (H/V), 5 = memory B.
     The circuit is :func:`link_program`'s instruction list: emission (``ry`` + ``cx``, or
     ``h``, ``cx``, ``x``, ``cx``), a barrier, loss, phase noise and memory decay as ``kraus``,
-    a barrier, the station instrument. Instructions with equal parameters are one object
-    shared by every compiled circuit (as ``append(copy=False)`` would share them), so treat
-    them as read-only: ``circuit.copy()`` gives a circuit whose instructions are its own.
+    a barrier, the station instrument. The circuit's instructions are its own, free to edit;
+    ``share_instructions=True`` (for qnet's own hot paths, e.g. sweeps, whose circuits are run
+    and discarded) reuses one cached instruction object per distinct instruction instead.
     """
     program = link_program(spec)
-    qc = program_circuit(program)
+    qc = program_circuit(program, share_instructions=share_instructions)
     metadata = program_metadata(program)
     qc.metadata = metadata
     return CompiledLink(

@@ -434,7 +434,7 @@ class LinkEvaluator:
             try:
                 # Aer runs compile_link's circuits; the batch engine their instruction lists
                 # (the same instructions, without building Qiskit objects)
-                item = link_module.compile_link(spec) if self.engine == "aer" else link_program(spec)
+                item = link_module.compile_link(spec, share_instructions=True) if self.engine == "aer" else link_program(spec)
             except Exception as exc:
                 rows[j] = {ERROR_COLUMN: _error_message(exc)}
                 continue

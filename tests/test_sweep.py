@@ -190,7 +190,7 @@ def test_identical_points_are_compiled_and_run_once(monkeypatch):
 
     calls = []
     real = qnet.link.compile_link
-    monkeypatch.setattr(qnet.link, "compile_link", lambda spec: calls.append(spec) or real(spec))
+    monkeypatch.setattr(qnet.link, "compile_link", lambda spec, **kw: calls.append(spec) or real(spec, **kw))
     sweep.clear_cache()
     ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob")
     # 2.0 and 2 are the same length; the t2 values differ only at a point that never matters

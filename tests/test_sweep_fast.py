@@ -144,9 +144,25 @@ def test_shared_instructions_stay_on_their_circuit():
     for link in (one, two, again):
         for inst in link.circuit.data:
             assert all(q in link.circuit.qubits for q in inst.qubits)
-    # equal parameters share one instruction object: no copies per circuit
-    assert one.circuit.data[5].operation is again.circuit.data[5].operation
-    assert one.circuit is not again.circuit and one.circuit.data[5].operation.name == "kraus"
+    # by default every compiled circuit owns its instructions: editing one leaves the others alone
+    assert one.circuit.data[5].operation is not again.circuit.data[5].operation
+    # the sweep's hot path shares one instruction object per distinct instruction
+    shared = [compile_link(link.spec, share_instructions=True) for link in (one, two, again)]
+    for link in shared:
+        for inst in link.circuit.data:
+            assert all(q in link.circuit.qubits for q in inst.qubits)
+    assert shared[0].circuit.data[5].operation is shared[2].circuit.data[5].operation
+    assert shared[0].circuit is not shared[2].circuit and shared[0].circuit.data[5].operation.name == "kraus"
+
+
+def test_editing_a_compiled_circuit_in_place_does_not_leak_into_later_compiles():
+    first = compiled(scheme="single_click", alpha=0.1)
+    kraus = next(i for i in first.circuit.data if i.operation.name == "kraus")
+    before = np.array(kraus.operation.params[0])
+    kraus.operation.params[0][1, 1] = 0.123  # a user's in-place edit
+    later = compiled(scheme="single_click", alpha=0.1)
+    again = next(i for i in later.circuit.data if i.operation.name == "kraus")
+    assert np.array_equal(again.operation.params[0], before)
 
 
 def test_compiled_circuit_runs_in_place_like_a_copy():
