@@ -13,6 +13,7 @@ import copy
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 import qnet
@@ -84,3 +85,17 @@ def link_result():
         return run_network(build_link_network(**kwargs), shots=shots, seed=seed)
 
     return _run
+
+
+def random_state(rng, dim=4):
+    """A random full-rank density matrix (Ginibre) of dimension ``dim``."""
+    g = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
+    r = g @ g.conj().T
+    return r / np.trace(r)
+
+
+def assert_physical(rho, atol=1e-10):
+    """Hermitian, unit trace, no eigenvalue below -atol."""
+    assert np.allclose(rho, rho.conj().T, atol=atol)
+    assert abs(np.trace(rho) - 1) < atol
+    assert np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() > -atol

@@ -22,7 +22,7 @@ import pytest
 import qnet
 from qnet.cli import main
 from qnet.link_purification import purify_link
-from tests.conftest import build_link_network
+from conftest import build_link_network
 
 C_KM_S = 2.0e5
 

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from qnet.purification import purify, purify_circuit, twirl_to_werner
 
+from conftest import assert_physical, random_state  # shared test helpers
+
 S2 = 1 / np.sqrt(2)
 PHI_P = np.array([S2, 0, 0, S2], dtype=complex)
 PHI_M = np.array([S2, 0, 0, -S2], dtype=complex)
@@ -31,18 +33,6 @@ XB = np.kron(I2, X)  # X on memory B: Phi+ frame <-> Psi+ frame
 
 def proj(v):
     return np.outer(v, v.conj())
-
-
-def random_state(rng, dim=4):
-    g = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
-    r = g @ g.conj().T
-    return r / np.trace(r)
-
-
-def assert_physical(rho, atol=1e-10):
-    assert np.allclose(rho, rho.conj().T, atol=atol)
-    assert abs(np.trace(rho) - 1) < atol
-    assert np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() > -atol
 
 
 # Literature labels in the Phi+ frame: A = Phi+, B = Psi-, C = Psi+, D = Phi-

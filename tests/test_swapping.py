@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from qnet.swapping import swap, swap_circuit
 
+from conftest import assert_physical, random_state  # shared test helpers
+
 S2 = 1 / np.sqrt(2)
 # Bell vectors written out here (memory A first, index 2a + b)
 PHI_P = np.array([S2, 0, 0, S2], dtype=complex)
@@ -36,18 +38,6 @@ def proj(v):
 def werner_psi(F):
     """Werner state of fidelity F towards |Psi+>."""
     return F * proj(PSI_P) + (1 - F) / 3 * (I4 - proj(PSI_P))
-
-
-def random_state(rng, dim=4):
-    g = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
-    r = g @ g.conj().T
-    return r / np.trace(r)
-
-
-def assert_physical(rho, atol=1e-10):
-    assert np.allclose(rho, rho.conj().T, atol=atol)
-    assert abs(np.trace(rho) - 1) < atol
-    assert np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() > -atol
 
 
 # --------------------------------------------------------------------------- numpy model
