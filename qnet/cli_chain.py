@@ -61,6 +61,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
     _common(p)
+    _purify_option(p)
     p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity", help="route cost when --via is not given")
     p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")
     p.add_argument("--csv", help="also write the scan as CSV to this file")
@@ -128,7 +129,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if distances is None:
         distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
     bar, callback = _progress(args, "qnet compare", "distances")
-    result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None, progress=callback)
+    result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
+                          progress=callback, purify=args.purify)
     if bar is not None:
         bar.close()
     rows = [r.as_dict() for r in result.rows]

@@ -121,8 +121,13 @@ def compare_path(
     seed: int | None = None,
     exact: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
+    purify: str | None = None,
 ) -> Comparison:
-    """Scan total distances; the chain runs exactly where possible (``exact=None``: try)."""
+    """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
+
+    ``purify``: purify every elementary link of the chain once (:func:`qnet.repeater.simulate_path`);
+    the direct link stays raw.
+    """
     if not len(distances_km):
         raise QnetError("give at least one total distance")
     for d in distances_km:
@@ -137,12 +142,12 @@ def compare_path(
         chain = None
         if exact is not False:
             try:
-                chain = simulate_path(g, hops, exact=True)
+                chain = simulate_path(g, hops, exact=True, purify=purify)
             except QnetError:
                 if exact:
                     raise
         if chain is None:
-            chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i)
+            chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify)
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
         rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) / spec.attempt_time_s, eta))
         if progress is not None:
