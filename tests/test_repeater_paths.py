@@ -186,11 +186,12 @@ def test_seeded_monte_carlo_chain_sweep_is_the_same_serial_and_parallel(tmp_path
 
 
 def test_purified_chain_key_beats_plob_at_200_km():
-    memories = [f"nodes.{n}.memories={2 if n in ('alice', 'bob') else 4}" for n in ("alice", "r1", "r2", "r3", "bob")]
-    graph = qnet.load_network(CHAIN, memories)
-    hops = explicit_path(graph, ["alice", "r1", "r2", "r3", "bob"])
-    raw = compare_path(graph, hops, [200.0], samples=300, seed=1).rows[0]
-    pur = compare_path(graph, hops, [200.0], samples=300, seed=1, purify="dejmps").rows[0]
+    path = ["alice", "r1", "r2", "r3", "bob"]
+    plain = qnet.load_network(CHAIN)  # one memory per link
+    raw = compare_path(plain, explicit_path(plain, path), [200.0], samples=300, seed=1).rows[0]
+    memories = [f"nodes.{n}.memories={2 if n in ('alice', 'bob') else 4}" for n in path]
+    graph = qnet.load_network(CHAIN, memories)  # two memories per node per link, for the purification
+    pur = compare_path(graph, explicit_path(graph, path), [200.0], samples=300, seed=1, purify="dejmps").rows[0]
     assert pur.chain.purify == "dejmps" and raw.chain.purify is None
     # one DEJMPS round per link lowers the end-to-end QBER enough for a key above the bound
     assert pur.chain.qber < raw.chain.qber
