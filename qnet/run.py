@@ -24,7 +24,7 @@ from . import figures
 from .errors import QnetError
 from .link import CompiledLink, compile_link, link_spec
 from .results import LinkResult
-from .states import PAULI, apply_pauli, fidelity
+from .states import PAULI, fidelity
 
 __all__ = [
     "ENGINES",
@@ -57,24 +57,6 @@ def simulator(method: str = "density_matrix", device: str = "CPU"):
     return AerSimulator(method=method, device=device)
 
 
-def _block(rho: np.ndarray, n: int, fixed: dict[int, int], keep: tuple[int, int]) -> np.ndarray:
-    """Unnormalised state of qubits ``keep`` (A first) where qubits ``fixed`` hold given bits."""
-    t = np.asarray(rho).reshape((2,) * (2 * n))
-    index: list[object] = [slice(None)] * (2 * n)
-    for q, bit in fixed.items():
-        index[n - 1 - q] = bit
-        index[2 * n - 1 - q] = bit
-    t = t[tuple(index)]
-    rest = [q for q in range(n) if q not in fixed]
-    pos = {q: i for i, q in enumerate(sorted(rest, reverse=True))}  # axis of each remaining qubit
-    m = len(rest)
-    order = [pos[q] for q in keep] + [pos[q] for q in rest if q not in keep]
-    t = np.transpose(t, order + [m + o for o in order])
-    k = len(keep)
-    t = t.reshape(2**k, 2 ** (m - k), 2**k, 2 ** (m - k))
-    return np.einsum("ajbj->ab", t)
-
-
 def _never_heralds(compiled, p: float) -> QnetError:
     s = compiled.spec
     return QnetError(
@@ -91,16 +73,10 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.n
     ``compiled`` is a :class:`~qnet.link.CompiledLink` or a :class:`~qnet.link.LinkProgram`.
     """
     n = compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
-    total = np.zeros((4, 4), dtype=complex)
-    for h in compiled.heralds:
-        fixed = dict(zip(compiled.photon_qubits, h.clicks))
-        block = _block(rho, n, fixed, compiled.memory_qubits)
-        total += apply_pauli(block, *h.correction)
-    p = float(np.real(np.trace(total)))
-    if not p > 0.0:
-        raise _never_heralds(compiled, p)
-    rho_out = total / p
-    return min(1.0, p), (rho_out + rho_out.conj().T) / 2
+    p, states = heralded_states(np.asarray(rho)[None], n, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
+    if not p[0] > 0.0:
+        raise _never_heralds(compiled, float(p[0]))
+    return min(1.0, float(p[0])), states[0]
 
 
 @lru_cache(maxsize=64)
