@@ -77,15 +77,7 @@ def _hops(graph, args):
         if not inner:
             raise QnetError("--via needs at least one node name")
         return explicit_path(graph, [args.a, *inner, args.b])
-    metric = args.metric or "hops"
-    results = None
-    if metric in ("fidelity", "rate"):
-        from .link import compile_link, elementary_links, link_spec
-        from .run import run_links
-
-        links = elementary_links(graph)
-        results = dict(zip(links, run_links([compile_link(link_spec(graph, a, b, s)) for a, b, s in links])))
-    return best_path(graph, args.a, args.b, metric, results)
+    return best_path(graph, args.a, args.b, args.metric or "hops")
 
 
 def _progress(args, label: str, unit: str):

@@ -24,7 +24,7 @@ from .errors import NetworkError
 from .hardware import MemoryNode
 from .link import elementary_links, find_station
 
-__all__ = ["METRICS", "link_graph", "explicit_path", "best_path"]
+__all__ = ["METRICS", "link_graph", "explicit_path", "all_link_results", "best_path"]
 
 METRICS = ("fidelity", "rate", "length", "hops")
 
@@ -59,12 +59,21 @@ def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
     return [(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
 
 
+def all_link_results(graph: nx.Graph) -> dict:
+    """(a, b, station) -> :class:`~qnet.results.LinkResult` of every elementary link, one Aer run."""
+    from .link import compile_link, link_spec
+    from .run import run_links
+
+    links = elementary_links(graph)
+    return dict(zip(links, run_links([compile_link(link_spec(graph, a, b, s)) for a, b, s in links])))
+
+
 def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:
     """The route from ``a`` to ``b`` minimising ``metric``'s cost (see the module docstring).
 
     ``link_results`` maps (a, b, station) -> :class:`~qnet.results.LinkResult` for the
-    ``fidelity`` and ``rate`` metrics (either orientation); compute them with
-    :func:`qnet.run_links` over :func:`qnet.link.elementary_links`.
+    ``fidelity`` and ``rate`` metrics (either orientation); without it they are computed with
+    :func:`all_link_results` (every elementary link in one Aer run).
     """
     if metric not in METRICS:
         raise NetworkError(f"metric = {metric!r} is invalid: one of {', '.join(METRICS)}")
@@ -74,7 +83,7 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
         raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
     lg = link_graph(graph)
     if metric in ("fidelity", "rate") and link_results is None:
-        raise NetworkError(f"metric {metric!r} needs the elementary links' results")
+        link_results = all_link_results(graph)
 
     def cost(u: str, v: str, s: str) -> float:
         if metric == "length":

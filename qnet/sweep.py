@@ -74,7 +74,6 @@ __all__ = [
     "check_field",
     "Evaluator",
     "LinkEvaluator",
-    "ENGINES",
     "LINK_EXTRA_COLUMNS",
     "ChainEvaluator",
     "run_sweep",
@@ -84,7 +83,6 @@ __all__ = [
     "clear_cache",
 ]
 
-ENGINES = ("aer", "batch")
 ERROR_COLUMN = "error"
 #: Columns a link sweep adds after LINK_FIELDS: the total fibre length L_A + L_B (km), the
 #: fibres' transmission eta_f(L_A) eta_f(L_B), and the PLOB bound -log2(1 - eta_f) / T_att
@@ -350,6 +348,7 @@ class LinkEvaluator:
 
     def __post_init__(self) -> None:
         from .results import LINK_FIELDS
+        from .run import ENGINES
 
         if self.engine not in ENGINES:
             raise QnetError(f"engine {self.engine!r} is invalid; allowed: {', '.join(ENGINES)}")
@@ -815,8 +814,7 @@ class ChainEvaluator:
                 if self.via is not None:
                     hops = explicit_path(graph, [self.a, *self.via, self.b])
                 else:
-                    results = _route_link_results(graph) if self.metric in ("fidelity", "rate") else None
-                    hops = best_path(graph, self.a, self.b, self.metric, results)
+                    hops = best_path(graph, self.a, self.b, self.metric)
                 result = None
                 if self.exact is not False:
                     try:
@@ -836,14 +834,6 @@ class ChainEvaluator:
             row.update(rate_hz_ci_low=ci[0], rate_hz_ci_high=ci[1], path="-".join(result.path), error="")
             rows.append(row)
         return rows
-
-
-def _route_link_results(graph: Any) -> dict:
-    from .link import compile_link, elementary_links, link_spec
-    from .run import run_links
-
-    links = elementary_links(graph)
-    return dict(zip(links, run_links([compile_link(link_spec(graph, a, b, s)) for a, b, s in links])))
 
 
 def link_rows(links: Sequence[Any], states: Sequence[Any]) -> list[dict[str, Any]]:
