@@ -94,33 +94,13 @@ def register(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _load(path: str) -> tuple[dict, str]:
-    import hashlib
-    import tomllib
-    from pathlib import Path
-
-    from .errors import QnetError
-
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise QnetError(f"network file {path!r} not found") from None
-    except OSError as exc:
-        raise QnetError(f"network file {path!r} cannot be read: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise QnetError(f"network file {path!r} is not valid TOML: {exc}") from None
-    return data, hashlib.sha256(raw).hexdigest()
-
-
 def run(args: argparse.Namespace) -> int:
     """Handler of ``qnet sweep``."""
     from pathlib import Path
 
     from .errors import QnetError
     from .link import find_station
-    from .network import network_from_dict
+    from .network import network_from_dict, read_network_table
     from .sweep import LinkEvaluator, check_field, parse_values, parse_vary, run_sweep
 
     if args.retry_errors and not args.resume:
@@ -133,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         from .run import simulator
 
         simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
-    data, sha = _load(args.network)
+    data, sha = read_network_table(args.network)
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
     graph = network_from_dict(data, source=args.network, overrides=args.overrides)

@@ -24,6 +24,7 @@ graph attributes ``fibre_speed_km_per_s`` and ``source``.
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import tomllib
 from pathlib import Path
@@ -34,26 +35,32 @@ import networkx as nx
 from .errors import ConfigError, QnetError
 from .hardware import Fibre, MemoryNode, Station
 
-__all__ = ["load_network", "network_from_dict", "apply_overrides", "parse_override", "DEFAULT_FIBRE_SPEED_KM_PER_S"]
+__all__ = ["load_network", "read_network_table", "network_from_dict", "apply_overrides", "parse_override", "DEFAULT_FIBRE_SPEED_KM_PER_S"]
 
 DEFAULT_FIBRE_SPEED_KM_PER_S = 2.0e5
 _NETWORK_FIELDS = ("fibre_speed_km_per_s", "name", "description")
 _KINDS = {"memory": MemoryNode, "station": Station}
 
 
-def load_network(path: str | Path, overrides: Iterable[str] = ()) -> nx.Graph:
-    """Load a TOML network file, apply ``--set``-style overrides, validate, return the graph."""
+def read_network_table(path: str | Path) -> tuple[dict[str, Any], str]:
+    """(parsed TOML table, sha256 of the file's bytes) of a network file; clear errors otherwise."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise QnetError(f"network file {str(path)!r} not found") from None
     except OSError as exc:
         raise QnetError(f"network file {str(path)!r} cannot be read: {exc.strerror}") from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise QnetError(f"network file {str(path)!r} is not valid TOML: {exc}") from None
+    return data, hashlib.sha256(raw).hexdigest()
+
+
+def load_network(path: str | Path, overrides: Iterable[str] = ()) -> nx.Graph:
+    """Load a TOML network file, apply ``--set``-style overrides, validate, return the graph."""
+    data, _sha = read_network_table(path)
     return network_from_dict(data, source=str(path), overrides=overrides)
 
 
