@@ -318,6 +318,11 @@ def _cache_put(key: Any, row: dict[str, Any]) -> None:
             _CACHE.popitem(last=False)
 
 
+def _table_sha256(network: Mapping[str, Any]) -> str:
+    """Content hash of a parsed network table (a resumed sweep must be over the same network)."""
+    return hashlib.sha256(json.dumps(network, sort_keys=True, default=repr).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class LinkEvaluator:
     """Evaluate the elementary link ``a`` - station - ``b`` of a network table at each point.
@@ -363,14 +368,13 @@ class LinkEvaluator:
         return dataclasses.replace(self, aer_threads=1)
 
     def describe(self) -> dict[str, Any]:
-        table = json.dumps(self.network, sort_keys=True, default=repr).encode()
         return {
             "evaluator": "link",
             "a": self.a,
             "b": self.b,
             "station": self.station,
             "set": list(self.overrides),
-            "network_table_sha256": hashlib.sha256(table).hexdigest(),
+            "network_table_sha256": _table_sha256(self.network),
         }
 
     # -- per chunk
@@ -780,7 +784,6 @@ class ChainEvaluator:
         return f"repeater chain: {modes[self.exact]} ({self.samples} samples per Monte Carlo point)"
 
     def describe(self) -> dict[str, Any]:
-        table = json.dumps(self.network, sort_keys=True, default=repr).encode()
         return {
             "evaluator": "chain",
             "a": self.a,
@@ -792,7 +795,7 @@ class ChainEvaluator:
             "samples": self.samples,
             "seed": self.seed,
             "swap_policy": self.swap_policy,
-            "network_table_sha256": hashlib.sha256(table).hexdigest(),
+            "network_table_sha256": _table_sha256(self.network),
         }
 
     def _point_seed(self, point: Mapping[str, Any]) -> int | None:
