@@ -29,6 +29,9 @@ from .states import PAULI, fidelity
 __all__ = [
     "ENGINES",
     "simulator",
+    "herald_floor",
+    "never_heralds",
+    "never_heralds_error",
     "heralded_state",
     "heralded_states",
     "link_result",
@@ -57,12 +60,39 @@ def simulator(method: str = "density_matrix", device: str = "CPU"):
     return AerSimulator(method=method, device=device)
 
 
-def _never_heralds(compiled, p: float) -> QnetError:
+def herald_floor(num_qubits: int) -> float:
+    """The smallest herald probability that arithmetic can tell from zero, for an n-qubit circuit.
+
+    A link that can never herald still shows a herald probability of order (d eps)^2 from
+    rounding, with d = 2^n the circuit's dimension and eps the float64 machine epsilon: its
+    block populations are squared moduli of amplitudes that should cancel exactly, each
+    computed with an error ~ d eps. Probabilities at or below this floor (~1e-29 for the
+    6-qubit two_photon circuit) are indistinguishable from "never heralds"; physical far links
+    (1e-20 at 1000 km, two_photon) stay far above it.
+    """
+    return float((2.0**num_qubits * np.finfo(float).eps) ** 2)
+
+
+def never_heralds(p, num_qubits: int):
+    """True where herald probability ``p`` (a float or an array) is indistinguishable from 0.
+
+    NaN counts as never heralding. See :func:`herald_floor`.
+    """
+    return ~(np.asarray(p) > herald_floor(num_qubits))
+
+
+def never_heralds_error(compiled, p: float) -> QnetError:
+    """The one-line error for a link that never heralds."""
     s = compiled.spec
     return QnetError(
-        f"link {s.node_a}-{s.node_b} never heralds (success probability {p:g}): "
-        "check the efficiencies, fibre lengths and bright-state populations"
+        f"link {s.node_a}-{s.node_b} never heralds (success probability {p:.3g}, at or below the "
+        f"rounding floor {herald_floor(_num_qubits(compiled)):.1e}): check the efficiencies, fibre lengths, "
+        "bright-state populations and dark-count probabilities"
     )
+
+
+def _num_qubits(compiled) -> int:
+    return compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
 
 
 def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.ndarray]:
@@ -72,10 +102,10 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.n
     state for herald record h and C_h its Pauli-frame correction (memory A first).
     ``compiled`` is a :class:`~qnet.link.CompiledLink` or a :class:`~qnet.link.LinkProgram`.
     """
-    n = compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
+    n = _num_qubits(compiled)
     p, states = heralded_states(np.asarray(rho)[None], n, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
-    if not p[0] > 0.0:
-        raise _never_heralds(compiled, float(p[0]))
+    if never_heralds(p[0], n):
+        raise never_heralds_error(compiled, float(p[0]))
     return min(1.0, float(p[0])), states[0]
 
 

@@ -694,7 +694,7 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
 
     from . import figures
     from .results import LINK_FIELDS
-    from .run import _never_heralds, heralded_states
+    from .run import heralded_states, never_heralds, never_heralds_error
     from .states import BELL
 
     if isinstance(states, BaseException):
@@ -712,7 +712,7 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
         if rhos is None:
             rhos = np.stack([states[i] for i in members])
         p_all, rho = heralded_states(rhos, n, memory_qubits, photon_qubits, heralds)
-        failed = ~(p_all > 0.0)
+        failed = never_heralds(p_all, n)
         if failed.any():  # never heralds: an error row; give the figures something finite to chew on
             rho[failed] = 0.0
         t = BELL[target]
@@ -723,10 +723,10 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
         diag = np.real(np.diagonal(rho, axis1=1, axis2=2))
         same = diag[:, 0] + diag[:, 3]
         qber = np.clip(same if target.startswith("psi") else 1.0 - same, 0.0, 1.0)
-        for i, p, f, s, q in zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist()):
+        for i, p, f, s, q, bad in zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist(), failed.tolist()):
             link = items[i]
-            if not p > 0.0:
-                rows[i] = {ERROR_COLUMN: _error_message(_never_heralds(link, p))}
+            if bad:
+                rows[i] = {ERROR_COLUMN: _error_message(never_heralds_error(link, p))}
                 continue
             spec = link.spec
             p = min(1.0, p)
