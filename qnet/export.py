@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["save_circuits", "load_circuits", "circuit_filename", "circuits_equal"]
+__all__ = ["save_circuits", "load_circuits", "circuit_filename", "circuits_equal", "kraus_choi"]
 
 
 def circuit_filename(network_path: str | Path, a: str, b: str) -> str:
@@ -40,20 +40,62 @@ def load_circuits(path: str | Path) -> list:
         return list(qpy.load(fh))
 
 
+def kraus_choi(kraus) -> np.ndarray:
+    """Choi matrix J = sum_i vec(K_i) vec(K_i)^dagger of a Kraus set (row-major vec).
+
+    Two Kraus sets describe the same channel exactly when their Choi matrices (equivalently,
+    superoperators) are equal: {K_i} and {sum_j U_ij K_j} (U unitary, or an isometry when the
+    sets differ in length) give the same J. This is how ``qiskit_aer.noise.QuantumError``
+    compares channels too.
+    """
+    mats = np.asarray([np.asarray(k, dtype=complex) for k in kraus])
+    vecs = mats.reshape(len(mats), -1)
+    return vecs.T @ vecs.conj()
+
+
+def _same_params(first, second, atol: float) -> bool:
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second):
+        try:
+            a, b = np.asarray(a, dtype=complex), np.asarray(b, dtype=complex)
+        except (TypeError, ValueError):  # symbolic parameters: compare as objects
+            if a != b:
+                return False
+            continue
+        if a.shape != b.shape or not np.allclose(a, b, atol=atol, rtol=0):
+            return False
+    return True
+
+
+def _same_kraus(first, second, atol: float) -> bool:
+    shapes = {np.shape(k) for k in (*first, *second)}
+    return len(shapes) == 1 and np.allclose(kraus_choi(first), kraus_choi(second), atol=atol, rtol=0)
+
+
 def circuits_equal(first, second, atol: float = 1e-12) -> bool:
-    """True when two circuits apply the same instructions (names, qubits, parameters within ``atol``)."""
-    if first.num_qubits != second.num_qubits or len(first.data) != len(second.data):
+    """True when two circuits apply the same instructions.
+
+    Structure is compared exactly: qubit and clbit counts, and per instruction its name, label,
+    qubits and clbits. Parameters are compared within ``atol``; a ``kraus`` instruction is a
+    channel, compared by its Choi matrix (:func:`kraus_choi`), not by its Kraus list, which
+    is not unique (an eigen-decomposition's signs and degenerate-eigenvector order depend on
+    the LAPACK build). ``atol`` = 1e-12: the Choi matrix of a trace-preserving channel has
+    entries of modulus <= 1 (its partial trace is the identity), and forming it from a few
+    hundred Kraus operators rounds each entry by at most ~1e-13, while any change of a
+    physical parameter that shows in a result moves entries by far more.
+    """
+    if (first.num_qubits, first.num_clbits, len(first.data)) != (second.num_qubits, second.num_clbits, len(second.data)):
         return False
     for x, y in zip(first.data, second.data):
-        if x.operation.name != y.operation.name:
+        if (x.operation.name, x.operation.label) != (y.operation.name, y.operation.label):
             return False
         if [first.find_bit(q).index for q in x.qubits] != [second.find_bit(q).index for q in y.qubits]:
             return False
-        px, py = x.operation.params, y.operation.params
-        if len(px) != len(py):
+        if [first.find_bit(c).index for c in x.clbits] != [second.find_bit(c).index for c in y.clbits]:
             return False
-        for a, b in zip(px, py):
-            a, b = np.asarray(a, dtype=complex), np.asarray(b, dtype=complex)
-            if a.shape != b.shape or not np.allclose(a, b, atol=atol, rtol=0):
-                return False
+        px, py = x.operation.params, y.operation.params
+        same = _same_kraus(px, py, atol) if x.operation.name == "kraus" else _same_params(px, py, atol)
+        if not same:
+            return False
     return True

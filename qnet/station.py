@@ -19,10 +19,12 @@ Photonic qubits (Qiskit order, qubit j of the instruction = bit j of the index):
 * ``single_click``: [photon A, photon B], occupation 0/1; detectors [c, d];
 * ``two_photon``: [A_H, A_V, B_H, B_V], dual-rail occupations; detectors [c_H, c_V, d_H, d_V].
 
-The instrument is written as a trace-preserving Kraus channel K_{o,j} = sqrt(l_j)|o><u_j|
-that replaces the photonic state by the click record ``o`` (same qubits), where
-E_o = sum_j l_j |u_j><u_j| is the POVM element of observing pattern ``o``. The memories'
-state conditioned on ``o`` is then the block of the density matrix with record ``o``.
+The instrument is written as a trace-preserving Kraus channel of operators K = |o><r| that
+replace the photonic state by the click record ``o`` (same qubits), with sum of r^dagger r over
+the operators of ``o`` equal to E_o, the POVM element of observing pattern ``o``. The memories'
+state conditioned on ``o`` is then the block of the density matrix with record ``o``. The rows
+r are canonical (:func:`canonical_factor`): fixed order and phases, independent of any
+eigen-decomposition, so compiled circuits agree entry by entry across machines.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Herald", "HERALDS", "station_povm", "station_kraus", "N_PHOTON_QUBITS"]
+__all__ = ["Herald", "HERALDS", "station_povm", "station_kraus", "canonical_factor", "N_PHOTON_QUBITS"]
 
 N_PHOTON_QUBITS = {"single_click": 2, "two_photon": 4}
 
@@ -100,15 +102,19 @@ def _output_amplitudes(scheme: str, photons: list[tuple[str, str]], overlap: flo
     return out
 
 
-@lru_cache(maxsize=256)
-def station_povm(scheme: str, visibility: float, dark_count_probability: float) -> dict[tuple[int, ...], np.ndarray]:
-    """POVM elements E_o on the photonic qubits for every observed click pattern ``o``."""
+def _fock_amplitudes(scheme: str, visibility: float) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """The linear-optics map and the click pattern of each output Fock state.
+
+    Returns ``(amp, clicks)``: ``amp[i, x]`` is the amplitude of output Fock state ``i`` for input
+    basis state ``x`` (Qiskit index of the photonic qubits), rows in the sorted order of the Fock
+    states; ``clicks[i]`` the detectors that state fires (no dark counts). Pure Python
+    arithmetic: the same numbers on every machine.
+    """
     if scheme not in _INPUTS:
         raise ValueError(f"unknown scheme {scheme!r}; allowed: {sorted(_INPUTS)}")
     inputs, detectors = _INPUTS[scheme], _DETECTORS[scheme]
     n = len(inputs)
     overlap = visibility if scheme == "single_click" else math.sqrt(visibility)
-    # rows: Fock output states; columns: input basis states (Qiskit index)
     columns: dict[int, dict[tuple, complex]] = {}
     for index in range(2**n):
         photons = [inputs[j] for j in range(n) if (index >> j) & 1]
@@ -118,13 +124,20 @@ def station_povm(scheme: str, visibility: float, dark_count_probability: float) 
     for i, key in enumerate(fock_states):
         for index, col in columns.items():
             amp[i, index] = col.get(key, 0.0)
-    real_clicks = [tuple(int(any((m[0], m[1]) == det for m in key)) for det in detectors) for key in fock_states]
+    clicks = [tuple(int(any((m[0], m[1]) == det for m in key)) for det in detectors) for key in fock_states]
+    return amp, clicks
 
+
+@lru_cache(maxsize=256)
+def station_povm(scheme: str, visibility: float, dark_count_probability: float) -> dict[tuple[int, ...], np.ndarray]:
+    """POVM elements E_o on the photonic qubits for every observed click pattern ``o``."""
+    amp, real_clicks = _fock_amplitudes(scheme, visibility)
+    n_det = len(_DETECTORS[scheme])
     p = dark_count_probability
-    povm = {o: np.zeros((2**n, 2**n), dtype=complex) for o in itertools.product((0, 1), repeat=len(detectors))}
+    povm = {o: np.zeros((amp.shape[1],) * 2, dtype=complex) for o in itertools.product((0, 1), repeat=n_det)}
     for i, clicks in enumerate(real_clicks):
         outer = np.outer(amp[i].conj(), amp[i])
-        for dark in itertools.product((0, 1), repeat=len(detectors)):
+        for dark in itertools.product((0, 1), repeat=n_det):
             weight = math.prod(p if d else 1.0 - p for d in dark)
             if weight == 0.0:
                 continue
@@ -133,18 +146,99 @@ def station_povm(scheme: str, visibility: float, dark_count_probability: float) 
     return povm
 
 
+#: Relative residual column norm below which :func:`canonical_factor` stops.
+FACTOR_RTOL = 1e-13
+_PIVOT_SLACK = 1e-6  # a column within this relative margin of the largest norm counts as a tie
+
+
+def canonical_factor(rows: np.ndarray, rtol: float = FACTOR_RTOL) -> np.ndarray:
+    """The canonical factor R of the PSD matrix E = A^dagger A given by any factor A (``rows``).
+
+    R (r x d) satisfies R^dagger R = E and is the R of a column-pivoted QR of A: row k has a
+    real positive entry at its pivot column p_k and zeros at the earlier pivots
+    p_0..p_{k-1}; the pivot is the lowest-index column whose residual norm is within a
+    relative 1e-6 of the largest. R depends on E alone, not on which factor A is given:
+    R_k = S_k[p_k, :] / sqrt(S_k[p_k, p_k]) with S_k the Schur complement of E after k steps
+    (pivoted Cholesky), and the pivots are read off the diagonals of S_k. So factors U A
+    (U an isometry) and A, e.g. eigen-decompositions that differ in the signs, phases or
+    order of degenerate eigenvectors, give the same R to rounding.
+
+    The elimination is modified Gram-Schmidt with one reorthogonalisation, in elementwise
+    numpy (no LAPACK, so its error is a few eps times the column norms). It stops when every
+    residual column norm is <= ``rtol`` times the largest column norm of A; the dropped part
+    of E then has trace <= d (rtol |A|)^2 (1.6e-25 for the station's O(1) amplitudes).
+    """
+    res = np.array(rows, dtype=complex)
+    d = res.shape[1]
+    norms2 = np.sum(res.real**2 + res.imag**2, axis=0)
+    tol2 = (rtol * rtol) * float(norms2.max()) if norms2.size else 0.0
+    basis: list[np.ndarray] = []
+    out: list[np.ndarray] = []
+    pivots: list[int] = []
+    for _ in range(d):
+        norms2 = np.sum(res.real**2 + res.imag**2, axis=0)
+        norms2[pivots] = 0.0
+        top = float(norms2.max())
+        if top <= tol2 or top == 0.0:
+            break
+        p = int(np.flatnonzero(norms2 >= (1.0 - _PIVOT_SLACK) * top)[0])
+        q = res[:, p].copy()
+        for b in basis:  # reorthogonalise against the earlier directions
+            q -= b * np.sum(b.conj() * q)
+        norm = math.sqrt(float(np.sum(q.real**2 + q.imag**2)))
+        q /= norm
+        row = np.sum(q.conj()[:, None] * res, axis=0)
+        row[pivots] = 0.0
+        row[p] = norm
+        res -= q[:, None] * row[None, :]
+        res[:, p] = 0.0
+        basis.append(q)
+        pivots.append(p)
+        out.append(row)
+    return np.array(out, dtype=complex).reshape(len(out), d)
+
+
+def _dark_weight(real: tuple[int, ...], observed: tuple[int, ...], p: float) -> float:
+    """Probability that dark counts (p per detector) turn real click pattern ``real`` into ``observed``.
+
+    Every detector in ``observed`` but not in ``real`` has a dark count, every detector
+    outside ``observed`` has none, and the ones that click anyway may or may not:
+    p^|observed - real| (1 - p)^(detectors - |observed|), or 0 if ``real`` is not within
+    ``observed``.
+    """
+    if any(r > o for r, o in zip(real, observed)):
+        return 0.0
+    return p ** sum(o - r for r, o in zip(real, observed)) * (1.0 - p) ** (len(observed) - sum(observed))
+
+
 @lru_cache(maxsize=256)
 def station_kraus(scheme: str, visibility: float, dark_count_probability: float) -> tuple[np.ndarray, ...]:
-    """Kraus operators sqrt(l)|o><u| of the station instrument (see module docstring)."""
+    """Kraus operators |o><r| of the station instrument, in a canonical order and phase.
+
+    With no dark counts the POVM element of click pattern ``c`` is Pi_c = A_c^dagger A_c, A_c the
+    rows of the linear-optics map that fire exactly ``c``. With dark counts (probability p per
+    detector, independently) pattern ``o`` is observed from every real pattern c within o,
+    E_o = sum_c W(c, o) Pi_c (:func:`_dark_weight`). The rows r of pattern ``o`` are the
+    canonical factor (:func:`canonical_factor`) of E_o, computed from the stacked rows
+    sqrt(W) A_c (so dark-count weights far below the double-precision epsilon keep their
+    relative precision): a fixed order (patterns ``o`` in binary counting, then pivot order)
+    and phase (each row's pivot entry real positive). No eigen-decomposition is involved: the
+    list is a function of the instrument alone, the same to rounding on every LAPACK build.
+    """
+    amp, real_clicks = _fock_amplitudes(scheme, visibility)
+    dim = amp.shape[1]
+    patterns = list(itertools.product((0, 1), repeat=len(_DETECTORS[scheme])))
+    rows = {c: canonical_factor(amp[[i for i, k in enumerate(real_clicks) if k == c]].reshape(-1, dim)) for c in patterns}
     ops = []
-    povm = station_povm(scheme, visibility, dark_count_probability)
-    dim = next(iter(povm.values())).shape[0]
-    for pattern, element in povm.items():
-        out_index = sum(bit << j for j, bit in enumerate(pattern))
-        vals, vecs = np.linalg.eigh((element + element.conj().T) / 2)
-        for lam, u in zip(vals, vecs.T):
-            if lam > 1e-14:
-                k = np.zeros((dim, dim), dtype=complex)
-                k[out_index, :] = math.sqrt(lam) * u.conj()
-                ops.append(k)
+    for o in patterns:
+        weights = {c: _dark_weight(c, o, dark_count_probability) for c in patterns}
+        stack = [math.sqrt(w) * rows[c] for c, w in weights.items() if w > 0.0 and len(rows[c])]
+        if not stack:
+            continue
+        out_index = sum(bit << j for j, bit in enumerate(o))
+        # one block: sqrt(W) R_c is already the canonical factor of W Pi_c
+        for row in stack[0] if len(stack) == 1 else canonical_factor(np.vstack(stack)):
+            k = np.zeros((dim, dim), dtype=complex)
+            k[out_index, :] = row
+            ops.append(k)
     return tuple(ops)
