@@ -52,7 +52,7 @@ def coherence_factor(t_s: float, t2_s: float, decay: str = "exponential") -> flo
     if t_s <= 0 or math.isinf(t2_s):
         return 1.0
     x = t_s / t2_s
-    return math.exp(-x) if decay == "exponential" else math.exp(-x * x)
+    return math.exp(-x) if decay == "exponential" else math.exp(-_gaussian_exponent(0.0, t_s, t2_s))
 
 
 def storage_coherence_factor(t_from_s: float, t_to_s: float, t2_s: float, decay: str = "exponential") -> float:
@@ -70,8 +70,19 @@ def storage_coherence_factor(t_from_s: float, t_to_s: float, t2_s: float, decay:
     if decay == "exponential":
         return math.exp(-(t_to_s - t_from_s) / t2_s)
     if decay == "gaussian":
-        return math.exp(-(t_to_s**2 - t_from_s**2) / t2_s**2)
+        return math.exp(-_gaussian_exponent(t_from_s, t_to_s, t2_s))
     raise ValueError(f"decay must be one of {DECAY_LAWS}, got {decay!r}")
+
+
+def _gaussian_exponent(t_from_s, t_to_s, t2_s: float):
+    """(t_to^2 - t_from^2) / T2^2 as ((t_to - t_from)/T2) ((t_to + t_from)/T2).
+
+    The factored form neither squares T2 (which underflows to 0 for T2 below ~1e-154 s) nor
+    the ages (which overflow above ~1e154 s); a product that overflows is +inf, whose
+    exp(-inf) = 0 is the physical limit (fully dephased). Works on floats and arrays.
+    """
+    with np.errstate(over="ignore"):
+        return ((t_to_s - t_from_s) / t2_s) * ((t_to_s + t_from_s) / t2_s)
 
 
 def amplitude_damping_kraus(gamma: float) -> list[np.ndarray]:
@@ -139,7 +150,8 @@ def pair_coherence_time(*memories: tuple[float, float, str]) -> float:
     1/T_coh^2 = 1/T2_A^2 + 1/T2_B^2 (gaussian) as in ``conventions.md`` when T1 is infinite.
     Returns ``inf`` for memories that never decay.
     """
-    a = b = 0.0
+    a = 0.0
+    rates = []  # 1/T2 of the gaussian memories; sqrt(b) = hypot(*rates) without squaring (no overflow)
     for t2_s, t1_s, decay in memories:
         if decay not in DECAY_LAWS:
             raise ValueError(f"decay must be one of {DECAY_LAWS}, got {decay!r}")
@@ -147,10 +159,11 @@ def pair_coherence_time(*memories: tuple[float, float, str]) -> float:
         if decay == "exponential":
             a += 1.0 / t2_s
         else:
-            b += 1.0 / t2_s**2
-    if b == 0.0:
+            rates.append(1.0 / t2_s)
+    root_b = math.hypot(*rates)
+    if root_b == 0.0:
         return math.inf if a == 0.0 else 1.0 / a
-    return 2.0 / (a + math.sqrt(a * a + 4.0 * b))  # positive root, stable form
+    return 2.0 / (a + math.hypot(a, 2.0 * root_b))  # positive root, stable form; 0 when a rate is inf
 
 
 def storage_factors(
@@ -166,7 +179,7 @@ def storage_factors(
     elif decay == "exponential":
         coherence = np.exp(-(t_to - t_from) / t2_s)
     elif decay == "gaussian":
-        coherence = np.exp(-(t_to**2 - t_from**2) / t2_s**2)
+        coherence = np.exp(-_gaussian_exponent(t_from, t_to, t2_s))
     else:
         raise ValueError(f"decay must be one of {DECAY_LAWS}, got {decay!r}")
     survival = np.ones_like(coherence) if math.isinf(t1_s) else np.broadcast_to(np.exp(-(t_to - t_from) / t1_s), coherence.shape)

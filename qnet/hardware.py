@@ -25,6 +25,7 @@ DECAY_LAWS = ("exponential", "gaussian")
 # Value checks: name -> (predicate, description of what is allowed)
 _CHECKS = {
     "probability": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
+    "dark_count": (lambda v: 0.0 <= v < 1.0, "a number in [0, 1) (at 1 every detector clicks in every window: no click pattern can herald)"),
     "open_probability": (lambda v: 0.0 < v <= 1.0, "a number in (0, 1]"),
     "alpha": (lambda v: 0.0 < v < 1.0, "a number in (0, 1) (the bright-state population)"),
     "nonnegative": (lambda v: 0.0 <= v < math.inf, "a finite number >= 0"),
@@ -142,7 +143,7 @@ class Station(_Validated):
     name: str = _spec("name")
     scheme: str = _spec(SCHEMES, doc="heralding scheme")
     detector_efficiency: float = _spec("probability", 1.0, "detector efficiency")
-    dark_count_probability: float = _spec("probability", 0.0, "dark-count probability per detector per window")
+    dark_count_probability: float = _spec("dark_count", 0.0, "dark-count probability per detector per window")
     visibility: float = _spec("probability", 1.0, "mode overlap of the two photons (interference visibility)")
     phase_noise_rad: float = _spec("nonnegative", 0.0, "rms optical phase error (rad, Gaussian); single_click only")
 

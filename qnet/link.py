@@ -150,23 +150,58 @@ def spec_from_hardware(
     det = st.detector_efficiency
     eff_a = mem_a.emission_efficiency * mem_a.conversion_efficiency * transmissions[0] * det
     eff_b = mem_b.emission_efficiency * mem_b.conversion_efficiency * transmissions[1] * det
-    attempt = max(mem_a.prep_time_s, mem_b.prep_time_s) + 2.0 * max(fib_a.length_km, fib_b.length_km) / c
-    if attempt <= 0.0:
-        raise ConfigError(
-            f"nodes.{a}", "prep_time_s", mem_a.prep_time_s,
-            f"the link {a}-{b} has zero attempt time (no fibre length and no preparation time); give prep_time_s > 0",
-        )
+    storage = (2.0 * (fib_a.length_km / c), 2.0 * (fib_b.length_km / c))  # = 2 L / c, without overflowing 2 L
+    attempt = _attempt_time(a, b, (mem_a, mem_b), (fib_a, fib_b), storage, c)
     return LinkSpec(
         a, b, s, st.scheme,
         fib_a.length_km, fib_b.length_km,
         eff_a, eff_b,
         mem_a.bright_state_population, mem_b.bright_state_population,
-        2.0 * fib_a.length_km / c, 2.0 * fib_b.length_km / c,
+        storage[0], storage[1],
         mem_a.t2_s, mem_b.t2_s, mem_a.t1_s, mem_b.t1_s,
         mem_a.decay, mem_b.decay,
         st.dark_count_probability, st.visibility,
         st.phase_noise_rad, attempt,
     )
+
+
+#: Longest attempt time accepted (s), ~3e22 years: times are floats, and the repeater chain
+#: multiplies attempt times by round counts (< 2^63) and sums them over samples (< 2^31), which
+#: stays far from overflow (1e30 * 9.2e18 * 2.1e9 ~ 2e58).
+MAX_ATTEMPT_TIME_S = 1e30
+
+
+def _attempt_time(a: str, b: str, mems: tuple, fibs: tuple, storage: tuple[float, float], c: float) -> float:
+    """T_att = max(prep_time_s) + max(2 L / c), refused unless finite and the attempt rate 1/T_att too.
+
+    An attempt time above :data:`MAX_ATTEMPT_TIME_S` (or infinite) names the field that makes
+    it: the longer fibre's ``length_km`` when 2 L / c is that long, else the slower node's
+    ``prep_time_s``. A zero one (or one so short that 1/T_att overflows: the rate would be
+    infinite) names node ``a``'s ``prep_time_s`` and both fibres' lengths.
+    """
+    attempt = max(m.prep_time_s for m in mems) + max(storage)
+    if not attempt <= MAX_ATTEMPT_TIME_S:
+        if not max(storage) <= MAX_ATTEMPT_TIME_S:
+            longer = max(fibs, key=lambda f: f.length_km)
+            raise ConfigError(
+                f"fibres.{longer.name}", "length_km", longer.length_km,
+                f"too long: the link {a}-{b}'s attempt time 2 L / c (network.fibre_speed_km_per_s = {c:g}) is {max(storage):.3g} s, "
+                f"above the {MAX_ATTEMPT_TIME_S:g} s qnet can time",
+            )
+        slow = max(mems, key=lambda m: m.prep_time_s)
+        raise ConfigError(
+            f"nodes.{slow.name}", "prep_time_s", slow.prep_time_s,
+            f"too long: the link {a}-{b}'s attempt time is {attempt:.3g} s, above the {MAX_ATTEMPT_TIME_S:g} s qnet can time",
+        )
+    if not (attempt > 0.0 and math.isfinite(1.0 / attempt)):
+        lengths = ", ".join(f"fibres.{f.name}.length_km = {f.length_km:g}" for f in fibs)
+        preps = ", ".join(f"nodes.{m.name}.prep_time_s = {m.prep_time_s:g}" for m in mems)
+        raise ConfigError(
+            f"nodes.{a}", "prep_time_s", mems[0].prep_time_s,
+            f"the link {a}-{b} has attempt time {attempt:.3g} s ({preps}; {lengths}), so its rate would be "
+            "infinite; give prep_time_s > 0 or a fibre length > 0",
+        )
+    return attempt
 
 
 @dataclass(frozen=True)
@@ -263,7 +298,7 @@ def _loss_op(eta_key: tuple[float, float], name: str, q: int) -> LinkOp:
 def _phase_op(sigma_key: tuple[float, float], q: int) -> LinkOp:
     sigma = sigma_key[0]
     label = f"phase noise ({sigma:.3g} rad)"
-    ops = _frozen(channels.dephasing_kraus(math.exp(-0.5 * sigma**2)))
+    ops = _frozen(channels.dephasing_kraus(math.exp(-0.5 * sigma * sigma)))  # sigma * sigma: inf, not OverflowError
     return LinkOp("kraus", (q,), ops, label, ("phase", sigma_key, label, q))
 
 

@@ -61,16 +61,21 @@ def simulator(method: str = "density_matrix", device: str = "CPU"):
 
 
 def herald_floor(num_qubits: int) -> float:
-    """The smallest herald probability that arithmetic can tell from zero, for an n-qubit circuit.
+    """The smallest herald probability whose delivered state double precision resolves (n qubits).
 
-    A link that can never herald still shows a herald probability of order (d eps)^2 from
-    rounding, with d = 2^n the circuit's dimension and eps the float64 machine epsilon: its
-    block populations are squared moduli of amplitudes that should cancel exactly, each
-    computed with an error ~ d eps. Probabilities at or below this floor (~1e-29 for the
-    6-qubit two_photon circuit) are indistinguishable from "never heralds"; physical far links
-    (1e-20 at 1000 km, two_photon) stay far above it.
+    The station's Kraus operators are exactly zero wherever the instrument has no amplitude
+    (photon number is conserved sector by sector, see :mod:`qnet.station`), so a link that can
+    never herald (a node that never emits, a detector efficiency of 0) gets a herald
+    probability of exactly 0, not rounding noise, while far links keep full relative precision
+    however small P is (5e-41 for two_photon with 1000 km per arm). What limits P is the
+    exponent range: the herald block's entries are P times the delivered state's, so once
+    P <= d tiny / eps (d = 2^n, tiny = 2.2e-308 the smallest normal double; ~6e-291 for the
+    6-qubit two_photon circuit) state entries at the eps level are subnormal and the
+    normalised state loses precision. Such a P counts as never heralding (its rate is zero to
+    any purpose).
     """
-    return float((2.0**num_qubits * np.finfo(float).eps) ** 2)
+    info = np.finfo(float)
+    return float(2.0**num_qubits * info.tiny / info.eps)
 
 
 def never_heralds(p, num_qubits: int):
@@ -85,9 +90,9 @@ def never_heralds_error(compiled, p: float) -> QnetError:
     """The one-line error for a link that never heralds."""
     s = compiled.spec
     return QnetError(
-        f"link {s.node_a}-{s.node_b} never heralds (success probability {p:.3g}, at or below the "
-        f"rounding floor {herald_floor(_num_qubits(compiled)):.1e}): check the efficiencies, fibre lengths, "
-        "bright-state populations and dark-count probabilities"
+        f"link {s.node_a}-{s.node_b} never heralds (success probability {p:.3g}, at or below "
+        f"{herald_floor(_num_qubits(compiled)):.1e}, the smallest double precision resolves): check the "
+        "efficiencies, fibre lengths and bright-state populations"
     )
 
 

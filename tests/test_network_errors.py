@@ -63,6 +63,7 @@ NODE_CASES = [
     (("nodes", "alice", "cutoff_s"), 0.0, ["nodes.alice", "cutoff_s", "0"]),
     (("nodes", "mid", "detector_efficiency"), 1.2, ["nodes.mid", "detector_efficiency", "1.2"]),
     (("nodes", "mid", "dark_count_probability"), -1e-3, ["nodes.mid", "dark_count_probability", "-0.001"]),
+    (("nodes", "mid", "dark_count_probability"), 1.0, ["nodes.mid", "dark_count_probability", "1.0", "every detector clicks"]),
     (("nodes", "mid", "visibility"), 1.01, ["nodes.mid", "visibility", "1.01"]),
     (("nodes", "mid", "phase_noise_rad"), -0.1, ["nodes.mid", "phase_noise_rad", "-0.1"]),
     # unknown choices
@@ -211,8 +212,6 @@ def test_zero_attempt_time_is_rejected(link_network):
         {"scheme": "two_photon", "alice": {"emission_efficiency": 0.0}},
         {"scheme": "single_click", "alice": {"emission_efficiency": 0.0}, "bob": {"conversion_efficiency": 0.0}},
         {"scheme": "single_click", "station": {"detector_efficiency": 0.0}},
-        {"scheme": "single_click", "station": {"dark_count_probability": 1.0}},  # both detectors always click
-        {"scheme": "two_photon", "station": {"dark_count_probability": 1.0}},  # four clicks: no Bell pattern
     ],
 )
 def test_link_that_never_heralds(link_network, overrides):
