@@ -22,14 +22,33 @@ def circuit_filename(network_path: str | Path, a: str, b: str) -> str:
 
 
 def save_circuits(circuits: Iterable, path: str | Path) -> Path:
-    """Write circuits to one QPY file."""
+    """Write circuits to one QPY file, unless it already holds the same circuits.
+
+    QPY output is not byte-reproducible (Qiskit numbers the definitions of custom instructions
+    such as ``kraus`` in an arbitrary order), so rewriting an unchanged file would churn it;
+    a file whose circuits are :func:`circuits_equal` to ``circuits``, with the same names and
+    metadata, is left as it is.
+    """
     from qiskit import qpy
 
+    circuits = list(circuits)
     path = Path(path)
+    if path.is_file() and _same_file_content(path, circuits):
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
-        qpy.dump(list(circuits), fh)
+        qpy.dump(circuits, fh)
     return path
+
+
+def _same_file_content(path: Path, circuits: list) -> bool:
+    try:
+        saved = load_circuits(path)
+    except Exception:  # an unreadable or foreign file: overwrite it  # noqa: BLE001
+        return False
+    return len(saved) == len(circuits) and all(
+        (a.name, a.metadata) == (b.name, b.metadata) and circuits_equal(a, b) for a, b in zip(saved, circuits)
+    )
 
 
 def load_circuits(path: str | Path) -> list:

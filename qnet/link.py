@@ -44,10 +44,17 @@ __all__ = [
     "compile_link",
     "elementary_links",
     "TARGET",
+    "MAX_ATTEMPT_TIME_S",
 ]
 
 #: The Bell state every link delivers after its Pauli-frame correction.
 TARGET = "psi+"
+
+
+#: Longest attempt time accepted (s), ~3e22 years: times are floats, and the repeater chain
+#: multiplies attempt times by round counts (< 2^63) and sums them over samples (< 2^31), which
+#: stays far from overflow (1e30 * 9.2e18 * 2.1e9 ~ 2e58).
+MAX_ATTEMPT_TIME_S = 1e30
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,14 @@ class LinkSpec:
     visibility: float
     phase_noise_rad: float
     attempt_time_s: float
+
+    def __post_init__(self) -> None:
+        t = self.attempt_time_s
+        if not (0.0 < t <= MAX_ATTEMPT_TIME_S and math.isfinite(1.0 / t)):  # also rejects NaN
+            raise ConfigError(
+                f"link {self.node_a}-{self.node_b}", "attempt_time_s", t,
+                f"a time in seconds > 0 whose rate 1/T is finite, at most {MAX_ATTEMPT_TIME_S:g}",
+            )
 
     @property
     def pair_coherence_time_s(self) -> float:
@@ -163,12 +178,6 @@ def spec_from_hardware(
         st.dark_count_probability, st.visibility,
         st.phase_noise_rad, attempt,
     )
-
-
-#: Longest attempt time accepted (s), ~3e22 years: times are floats, and the repeater chain
-#: multiplies attempt times by round counts (< 2^63) and sums them over samples (< 2^31), which
-#: stays far from overflow (1e30 * 9.2e18 * 2.1e9 ~ 2e58).
-MAX_ATTEMPT_TIME_S = 1e30
 
 
 def _attempt_time(a: str, b: str, mems: tuple, fibs: tuple, storage: tuple[float, float], c: float) -> float:

@@ -172,19 +172,17 @@ def canonical_factor(rows: np.ndarray, rtol: float = FACTOR_RTOL) -> np.ndarray:
     d = res.shape[1]
     norms2 = np.sum(res.real**2 + res.imag**2, axis=0)
     tol2 = (rtol * rtol) * float(norms2.max()) if norms2.size else 0.0
-    basis: list[np.ndarray] = []
-    out: list[np.ndarray] = []
+    basis = np.zeros((d, res.shape[0]), dtype=complex)  # orthonormal directions found so far
+    out = np.zeros((d, d), dtype=complex)
     pivots: list[int] = []
-    for _ in range(d):
+    for k in range(d):
         norms2 = np.sum(res.real**2 + res.imag**2, axis=0)
         norms2[pivots] = 0.0
         top = float(norms2.max())
         if top <= tol2 or top == 0.0:
             break
         p = int(np.flatnonzero(norms2 >= (1.0 - _PIVOT_SLACK) * top)[0])
-        q = res[:, p].copy()
-        for b in basis:  # reorthogonalise against the earlier directions
-            q -= b * np.sum(b.conj() * q)
+        q = res[:, p] - np.sum(np.sum(basis[:k].conj() * res[:, p], axis=1)[:, None] * basis[:k], axis=0)  # reorthogonalise
         norm = math.sqrt(float(np.sum(q.real**2 + q.imag**2)))
         q /= norm
         row = np.sum(q.conj()[:, None] * res, axis=0)
@@ -192,10 +190,10 @@ def canonical_factor(rows: np.ndarray, rtol: float = FACTOR_RTOL) -> np.ndarray:
         row[p] = norm
         res -= q[:, None] * row[None, :]
         res[:, p] = 0.0
-        basis.append(q)
+        basis[k] = q
         pivots.append(p)
-        out.append(row)
-    return np.array(out, dtype=complex).reshape(len(out), d)
+        out[k] = row
+    return out[: len(pivots)]
 
 
 def _dark_weight(real: tuple[int, ...], observed: tuple[int, ...], p: float) -> float:

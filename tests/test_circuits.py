@@ -217,3 +217,27 @@ def test_station_kraus_uses_no_eigen_decomposition(monkeypatch):
         assert len(fresh) == len(station.station_kraus(*args))
         for x, y in zip(fresh, station.station_kraus(*args)):
             assert np.array_equal(x, y)
+
+
+def test_compile_check_passes_on_the_shipped_circuits():
+    from qnet.cli import main
+
+    assert main(["compile", *map(str, EXAMPLES), "-o", str(ROOT / "circuits"), "--check"]) == 0
+
+
+def test_saving_equal_circuits_leaves_the_file_alone(tmp_path):
+    """QPY bytes are not reproducible (custom-instruction order), so an unchanged file is kept."""
+    from qnet.export import save_circuits
+
+    path, graph, a, b, s = next(_links())
+    first = qnet.compile_link(qnet.link_spec(graph, a, b, s)).circuit
+    target = tmp_path / "link.qpy"
+    save_circuits([first], target)
+    before = target.read_bytes()
+    save_circuits([_mixed(first, np.random.default_rng(1))], target)  # same channels, other Kraus lists
+    assert target.read_bytes() == before
+    changed = qnet.compile_link(
+        qnet.link_spec(qnet.load_network(path, [f"fibres.{a}-{s}.length_km=7"]), a, b, s)
+    ).circuit
+    save_circuits([changed], target)
+    assert circuits_equal(load_circuits(target)[0], changed) and not circuits_equal(load_circuits(target)[0], first)
