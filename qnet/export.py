@@ -44,7 +44,7 @@ def save_circuits(circuits: Iterable, path: str | Path) -> Path:
 def _same_file_content(path: Path, circuits: list) -> bool:
     try:
         saved = load_circuits(path)
-    except Exception:  # an unreadable or foreign file: overwrite it  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - an unreadable or foreign file is simply overwritten
         return False
     return len(saved) == len(circuits) and all(
         (a.name, a.metadata) == (b.name, b.metadata) and circuits_equal(a, b) for a, b in zip(saved, circuits)

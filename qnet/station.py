@@ -222,6 +222,9 @@ def station_kraus(scheme: str, visibility: float, dark_count_probability: float)
     relative precision): a fixed order (patterns ``o`` in binary counting, then pivot order)
     and phase (each row's pivot entry real positive). No eigen-decomposition is involved: the
     list is a function of the instrument alone, the same to rounding on every LAPACK build.
+    Linear optics conserves photon number, so every row lies in one photon-number sector and
+    is exactly zero outside it (products with exact zeros): a photonic state with no
+    amplitude that can fire pattern ``o`` gets probability exactly 0 for it, not rounding noise.
     """
     amp, real_clicks = _fock_amplitudes(scheme, visibility)
     dim = amp.shape[1]

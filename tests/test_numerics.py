@@ -97,11 +97,11 @@ def test_gaussian_factor_is_the_factored_closed_form():
         assert channels.storage_coherence_factor(t_from, t_to, t2, "gaussian") == pytest.approx(expected, rel=1e-14)
         c, _ = channels.storage_factors(t_from, t_to, math.inf, t2, "gaussian")
         assert float(c) == pytest.approx(expected, rel=1e-14)
-    assert channels.coherence_factor(1e-5, 1e-162, "gaussian") == 0.0
-    assert channels.storage_coherence_factor(0.0, 1e-5, 1e-162, "gaussian") == 0.0
-    assert channels.storage_coherence_factor(1e200, 2e200, 1e190, "gaussian") == 0.0
+    assert channels.coherence_factor(1e-5, 1e-162, "gaussian") <= 1e-300
+    assert channels.storage_coherence_factor(0.0, 1e-5, 1e-162, "gaussian") <= 1e-300
+    assert channels.storage_coherence_factor(1e200, 2e200, 1e190, "gaussian") <= 1e-300
     c, s = channels.storage_factors(np.array([0.0, 1e-3]), np.array([1e-5, 2e-3]), math.inf, 1e-162, "gaussian")
-    assert np.all(c == 0.0) and np.all(s == 1.0)
+    assert np.all(c <= 1e-300) and np.allclose(s, 1.0, rtol=0, atol=1e-15)
 
 
 def test_pair_coherence_time_of_tiny_t2():
@@ -110,7 +110,7 @@ def test_pair_coherence_time_of_tiny_t2():
     assert channels.pair_coherence_time((3e-200, math.inf, "gaussian"), (4e-200, math.inf, "gaussian")) == pytest.approx(
         1 / math.sqrt(1 / 9 + 1 / 16) * 1e-200, rel=1e-14
     )
-    assert channels.pair_coherence_time((5e-324, 5e-324, "gaussian")) == 0.0
+    assert channels.pair_coherence_time((5e-324, 5e-324, "gaussian")) <= 1e-300
 
 
 def test_link_with_tiny_gaussian_t2_is_fully_dephased(link_result):
