@@ -197,6 +197,11 @@ class LinkPurification:
         object.__setattr__(self, "cutoff_s", c)
 
 
+#: Smallest per-attempt success probability a chain link may have: geometric waits of up to
+#: ~40/p rounds (and sums of a few) must stay far below 2^63 (numpy saturates larger draws).
+MIN_LINK_SUCCESS_PROBABILITY = 1e-15
+
+
 @dataclass(frozen=True, eq=False)
 class ChainLink:
     """One elementary link as the chain sees it (in path order, memory A toward the start).
@@ -225,8 +230,12 @@ class ChainLink:
         rho.setflags(write=False)
         object.__setattr__(self, "rho", rho)
         p = float(self.success_probability)
-        if not 0.0 < p <= 1.0:
-            raise ConfigError("link", "success_probability", self.success_probability, "a probability in (0, 1]")
+        if not MIN_LINK_SUCCESS_PROBABILITY <= p <= 1.0:
+            raise ConfigError(
+                "link", "success_probability", self.success_probability,
+                f"a probability in [{MIN_LINK_SUCCESS_PROBABILITY:g}, 1]: chains count attempt rounds in 64-bit "
+                "integers, and waits of ~1/p rounds would overflow them (shorten the link or raise its efficiencies)",
+            )
         object.__setattr__(self, "success_probability", p)
         tau = float(self.attempt_time_s)
         if not (tau > 0.0 and math.isfinite(tau)):

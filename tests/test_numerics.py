@@ -270,6 +270,23 @@ def test_far_links_herald_with_closed_form_probability(link_network, scheme, len
     assert res.success_probability == pytest.approx(expected, rel=1e-9)
 
 
+def test_chain_refuses_links_too_rare_to_count():
+    """Geometric waits of ~1/p rounds are int64: numpy saturates them at 2^63 - 1 for p ~ 1e-22,
+    which would give silently wrong times, so a chain link needs p >= 1e-15."""
+    from qnet.chain import MIN_LINK_SUCCESS_PROBABILITY, ChainLink
+
+    rho = np.outer(PSI_PLUS, PSI_PLUS)
+    assert ChainLink(rho, MIN_LINK_SUCCESS_PROBABILITY, 1e-3).success_probability == MIN_LINK_SUCCESS_PROBABILITY
+    with pytest.raises(qnet.ConfigError, match="success_probability"):
+        ChainLink(rho, 1e-22, 1e-3)
+
+
+def test_cli_chain_refuses_links_too_rare_to_count(capsys):
+    fibres = ("alice-s1", "s1-r1", "r1-s2", "s2-r2", "r2-s3", "s3-r3", "r3-s4", "s4-bob")
+    sets = [f"fibres.{f}.length_km=1000" for f in fibres] + [f"nodes.s{i}.dark_count_probability=0" for i in range(1, 5)]
+    _cli_error(capsys, *_chain_cli(*sets), fragments=("success_probability", "64-bit"))
+
+
 # ------------------------------------------------------------------- property test
 FUZZ = settings(
     max_examples=40, deadline=None, derandomize=True, database=None,
