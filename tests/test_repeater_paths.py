@@ -39,7 +39,9 @@ def test_chain_json_holds_the_documented_fields(capsys):
     lo, hi = out["rate_hz_ci"]
     assert lo < out["rate_hz"] < hi
     assert out["rate_hz"] == pytest.approx(1.0 / out["mean_completion_time_s"], rel=1e-12)
-    assert [list(link) for link in out["links"]] == [list(qnet.LINK_FIELDS)] * 4
+    assert [list(link) for link in out["links"]] == [list(qnet.LINK_FIELDS) + list(qnet.LINK_LABELS)] * 4
+    assert [(link["node_a"], link["node_b"]) for link in out["links"]] == [("alice", "r1"), ("r1", "r2"), ("r2", "r3"), ("r3", "bob")]
+    assert out["entangled"] is True and out["fidelity"] > 0.5
     assert out["path"] == ["alice", "r1", "r2", "r3", "bob"]
 
 
@@ -196,4 +198,8 @@ def test_purified_chain_key_beats_plob_at_200_km():
     # one DEJMPS round per link lowers the end-to-end QBER enough for a key above the bound
     assert pur.chain.qber < raw.chain.qber
     assert pur.chain.bb84_key_rate_hz > pur.plob_per_s > raw.chain.bb84_key_rate_hz
-    assert pur.direct.rate_hz == pytest.approx(raw.direct.rate_hz, rel=1e-12)  # the direct link stays raw
+    # the direct link stays raw; with two memories at alice and bob it makes two attempts per round
+    p = raw.direct.success_probability
+    assert pur.direct.success_probability == pytest.approx(p, rel=1e-12)
+    assert (raw.direct.attempts_per_round, pur.direct.attempts_per_round) == (1, 2)
+    assert pur.direct.rate_hz == pytest.approx((1 - (1 - p) ** 2) / raw.direct.attempt_time_s, rel=1e-12)
