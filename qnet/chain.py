@@ -1155,7 +1155,7 @@ def _initial_rounds(p: float, tol: float, extra: int, max_rounds: int) -> int:
     if n > max_rounds:
         raise QnetError(
             f"exact mode would need about {n:.3g} rounds (success probability {p:.3g} per round), more than "
-            f"max_rounds = {max_rounds} ({max_rounds * 256 / 2**20:.0f} MiB per state grid); use the Monte Carlo"
+            f"max_rounds = {max_rounds} ({max_rounds * 256 / 2**20:.0f} MiB per state grid); use simulate_chain (Monte Carlo)"
         )
     return min(1 << max(4, int(math.ceil(math.log2(n)))), max(int(n), max_rounds))
 

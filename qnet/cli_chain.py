@@ -136,7 +136,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
     bar, callback = _progress(args, "qnet compare", "distances")
     result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
-                          progress=callback, purify=args.purify, twirl=args.twirl)
+                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy)
     if bar is not None:
         bar.close()
     rows = [r.as_dict() for r in result.rows]

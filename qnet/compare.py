@@ -130,10 +130,12 @@ def compare_path(
     progress: Callable[[int, int], None] | None = None,
     purify: str | None = None,
     twirl: bool = True,
+    swap_policy: str = "asap",
 ) -> Comparison:
     """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
 
     ``hops``: the chain's hops or its memory-node names (:func:`qnet.repeater.path_hops`).
+    ``swap_policy``: the chain's, "asap" (default) or "nested".
     ``purify``, ``twirl``: purify every elementary link of the chain once
     (:func:`qnet.repeater.simulate_path`); the direct link stays raw. With ``exact=True`` a
     distance whose exact grid would exceed the bound of :func:`qnet.chain.exact_chain` is an
@@ -156,12 +158,15 @@ def compare_path(
         chain = None
         if exact is not False:
             try:
-                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl)
+                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl, swap_policy=swap_policy)
             except QnetError as exc:
                 if exact:
                     raise QnetError(f"total distance {float(d):g} km (--distances): {exc}") from None
         if chain is None:
-            chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify, twirl=twirl)
+            chain = simulate_path(
+                g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify, twirl=twirl,
+                swap_policy=swap_policy,
+            )
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
         rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) / spec.attempt_time_s, eta))
         if progress is not None:
