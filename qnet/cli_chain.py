@@ -149,7 +149,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
-    print(f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second, at the direct link's attempt time)")
+    print(f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second: the direct link's channel uses, k per attempt time)")
     cols = [("total_km", "km"), ("plob_bits_per_s", "PLOB/s"), ("direct_rate_hz", "direct/s"), ("direct_fidelity", "direct F"),
             ("direct_bb84_key_rate_hz", "direct key/s"), ("chain_rate_hz", "chain/s"), ("chain_fidelity", "chain F"),
             ("chain_bb84_key_rate_hz", "chain key/s"), ("chain_diqkd_key_rate_hz", "chain DI key/s")]

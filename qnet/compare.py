@@ -4,7 +4,8 @@ For a path A - R1 - ... - B the *direct link* joins A and B through one station 
 of the same total fibre length: A's and B's hardware, the first hop's station and fibre
 attenuation (so only the repeaters differ). The PLOB bound is the repeaterless capacity of
 that fibre, -log2(1 - eta_f(L_total)) per channel use, reported per second as
--log2(1 - eta)/T_att of the direct link (``conventions.md``).
+k (-log2(1 - eta))/T_att with T_att and k the direct link's attempt time and attempts per
+round (``conventions.md``; a k-fold multiplexed link uses the fibre k times per round).
 
 Like with like: both sides use the nodes' ``memories`` by one rule (:mod:`qnet.multiplexing`).
 The direct link makes k = min(memories of A, memories of B) attempts per round; in the chain
@@ -168,7 +169,7 @@ def compare_path(
                 swap_policy=swap_policy,
             )
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
-        rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) / spec.attempt_time_s, eta))
+        rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) * direct.attempts_per_round / spec.attempt_time_s, eta))
         if progress is not None:
             progress(i + 1, len(distances_km))
     x = np.array([r.total_km for r in rows])

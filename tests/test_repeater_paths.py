@@ -202,6 +202,7 @@ def test_purified_chain_key_beats_plob_at_200_km():
     p = raw.direct.success_probability
     assert pur.direct.success_probability == pytest.approx(p, rel=1e-12)
     assert (raw.direct.attempts_per_round, pur.direct.attempts_per_round) == (1, 2)
+    assert pur.plob_per_s == pytest.approx(2 * raw.plob_per_s, rel=1e-12)  # two channel uses per round
     assert pur.direct.rate_hz == pytest.approx((1 - (1 - p) ** 2) / raw.direct.attempt_time_s, rel=1e-12)
 
 
