@@ -61,7 +61,6 @@ CHAIN_FIELDS = (
     "bb84_key_fraction",
     "bb84_key_rate_hz",
     "total_length_km",
-    "entangled",
 )
 
 #: Tolerance of the partial-transpose test: eigenvalues above -this count as >= 0 (rounding).
@@ -118,14 +117,12 @@ class ChainResult(DeliveredStateFigures):
         return {f"p{round(100 * q):g}": float(v) for q, v in zip(qs, np.quantile(self.fidelity_samples, qs))}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: end-to-end numbers, ``method``, ``samples``, ``path`` and every link's object."""
+        """JSON-ready: end-to-end numbers, ``entangled`` (bool), ``method``, ``samples``, ``path`` and every link's object."""
         out: dict[str, Any] = {}
         for name in CHAIN_FIELDS:
             value = getattr(self, name)
-            if isinstance(value, bool):
-                out[name] = value
-                continue
             out[name] = [json_number(v) for v in value] if isinstance(value, tuple) else (None if value is None else json_number(value))
+        out["entangled"] = self.entangled
         out["completion_time_quantiles_s"] = self.completion_time_quantiles_s()
         out["fidelity_quantiles"] = self.fidelity_quantiles()
         out["method"] = self.method
