@@ -9,6 +9,12 @@ Architecture: network file (TOML) -> ``networkx.Graph`` -> noisy Qiskit circuits
     link = qnet.compile_link(spec)                  # QuantumCircuit + herald metadata
     result = qnet.run_link(link)                    # Aer, exact density matrix
     print(result.fidelity, result.rate_hz, result.link_efficiency)
+    chain = qnet.simulate_path(g, ["alice", "r1", "bob"], seed=1)   # a repeater chain by node names
+
+Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_link``), chains
+(``simulate_path``, ``build_chain``, ``RepeaterChain``, ``simulate_chain``, ``exact_chain``),
+routes (``best_path``), comparisons (``compare_path``), purification (``purify``,
+``purify_link``) and sweeps (``run_sweep``, ``LinkEvaluator``, ``ChainEvaluator``).
 
 Conventions (units, Bell states, timing, what "rate" counts) are in the README; every
 elementary link delivers |Psi+> = (|01> + |10>)/sqrt2 with memory A first.
@@ -50,6 +56,47 @@ _LAZY = {
     "purify_circuit": "purification",
     "save_circuits": "export",
     "load_circuits": "export",
+    # figures of a link and the one multiplexing rule
+    "LINK_LABELS": "results",
+    "link_figures": "run",
+    "attempts_per_round": "multiplexing",
+    "memories_per_link": "multiplexing",
+    "success_per_round": "multiplexing",
+    # repeater chains from a network: a path by node names or hops
+    "ChainResult": "repeater",
+    "CHAIN_FIELDS": "repeater",
+    "build_chain": "repeater",
+    "simulate_path": "repeater",
+    "path_hops": "repeater",
+    "format_chain": "repeater",
+    # routes
+    "best_path": "routing",
+    "explicit_path": "routing",
+    "link_graph": "routing",
+    # the chain time process on its own
+    "MemoryDecay": "chain",
+    "LinkPurification": "chain",
+    "ChainLink": "chain",
+    "RepeaterNode": "chain",
+    "RepeaterChain": "chain",
+    "simulate_chain": "chain",
+    "exact_chain": "chain",
+    "run_chain": "chain",
+    # direct link vs chain vs PLOB
+    "compare_path": "compare",
+    "Comparison": "compare",
+    # purification: one round on two pairs, or on a link
+    "twirl_to_werner": "purification",
+    "purify_link": "link_purification",
+    "PurifiedLinkResult": "link_purification",
+    # parameter sweeps
+    "Axis": "sweep",
+    "parse_vary": "sweep",
+    "grid": "sweep",
+    "LinkEvaluator": "sweep",
+    "ChainEvaluator": "sweep",
+    "run_sweep": "sweep",
+    "read_table": "sweep",
 }
 
 __all__ = sorted(_LAZY)

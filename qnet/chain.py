@@ -33,9 +33,11 @@ Modelling choices (documented here because they are part of the contract)
 * **Pauli frame**: the corrections of heralds and swaps are treated as applied at once, so later
   storage acts on the corrected state (the only choice available once states are averaged over
   outcomes; it matters only for amplitude damping, T1 < inf).
-* **memories**: a node devotes ``memories`` memories to each adjacent link. A link runs as many
-  attempts per round as the smaller of its two nodes allows (end users are not limiting), so
-  its success probability per round is 1 - (1 - p)^k; one success fills the link and it stops.
+* **memories** (:mod:`qnet.multiplexing`, one rule everywhere): every node limits the attempts
+  of the links it joins, end users included. A repeater devotes ``RepeaterNode.memories`` to
+  each adjacent link, an end user ``RepeaterChain.end_memories`` to its one link; a link runs
+  k = min(its two nodes' memories for it) attempts per round, so its success probability per
+  round is 1 - (1 - p)^k; one success fills the link and it stops.
 * **Simultaneous events**: events closer than TIME_RTOL (relative) are one instant; within it
   heralds and swap completions are applied first, then swaps are made left to right, then the
   cutoffs of pairs that are still waiting fire.
@@ -85,6 +87,7 @@ import numpy as np
 
 from qnet.channels import DECAY_LAWS, storage_kraus
 from qnet.errors import ConfigError, QnetError
+from qnet.multiplexing import attempts_per_round, success_per_round
 from qnet.states import bell_state, is_physical
 from qnet.waiting import TIME_RTOL, convolve, cutoff_rounds, renewal
 
@@ -169,7 +172,8 @@ class LinkPurification:
     readout_fidelity: of the link's two end nodes (node A, node B), or one number for both.
     communication_time_s: t_c, the time the measurement bits travel (the link's fibre length / c).
     cutoff_s: a raw copy that would wait more than this many whole rounds is discarded
-    (``inf``: no cutoff; :func:`qnet.waiting.cutoff_rounds`).
+    (``inf``: no cutoff; :func:`qnet.waiting.cutoff_rounds`). twirl: BBPSSW re-twirls its
+    output to Werner form (default True, :func:`qnet.purification.purify`; DEJMPS ignores it).
     """
 
     protocol: str = "dejmps"
@@ -177,6 +181,7 @@ class LinkPurification:
     readout_fidelity: float | tuple[float, float] = 1.0
     communication_time_s: float = 0.0
     cutoff_s: float = math.inf
+    twirl: bool = True
 
     def __post_init__(self) -> None:
         from qnet.purification import PROTOCOLS
@@ -195,6 +200,9 @@ class LinkPurification:
         if not c > 0.0:
             raise ConfigError("purification", "cutoff_s", self.cutoff_s, "a time > 0 in seconds (inf: no cutoff)")
         object.__setattr__(self, "cutoff_s", c)
+        if not isinstance(self.twirl, (bool, np.bool_)):
+            raise ConfigError("purification", "twirl", self.twirl, "True or False")
+        object.__setattr__(self, "twirl", bool(self.twirl))
 
 
 #: Smallest per-attempt success probability a chain link may have: geometric waits of up to
@@ -299,11 +307,14 @@ class RepeaterChain:
 
     ``nodes=None`` puts a default (perfect, no cutoff) :class:`RepeaterNode` everywhere; a single
     node is repeated. ``swap_policy``: "asap" (default) or "nested" (needs 2^n links).
+    ``end_memories``: memories the first and the last end user devote to their link (one
+    number for both; default 1). A purified link needs 2 at each of its nodes.
     """
 
     links: tuple[ChainLink, ...]
     nodes: tuple[RepeaterNode, ...] | None = None
     swap_policy: str = "asap"
+    end_memories: int | tuple[int, int] = 1
 
     def __post_init__(self) -> None:
         links = tuple(self.links)
@@ -328,6 +339,7 @@ class RepeaterChain:
         n = len(links)
         if self.swap_policy == "nested" and n & (n - 1):
             raise ConfigError("chain", "swap_policy", "nested", f"nested swapping needs 2^k links, got {n}")
+        ends = _end_memories(self.end_memories)
         for i, link in enumerate(links):
             if link.purification is None:
                 continue
@@ -337,8 +349,15 @@ class RepeaterChain:
                         "chain", f"nodes[{j - 1}].memories", nodes[j - 1].memories,
                         f"link {i} purifies: its repeaters need 2 memories per adjacent link (the two copies)",
                     )
+                end = 0 if j == 0 else 1 if j == n else None
+                if end is not None and ends[end] < 2:
+                    raise ConfigError(
+                        "chain", "end_memories", self.end_memories,
+                        f"link {i} purifies: its end user needs 2 memories for it (the two copies)",
+                    )
         object.__setattr__(self, "links", links)
         object.__setattr__(self, "nodes", nodes)
+        object.__setattr__(self, "end_memories", ends)
 
     @property
     def n_links(self) -> int:
@@ -350,16 +369,27 @@ class RepeaterChain:
             return self.nodes[boundary - 1]  # type: ignore[index]
         return None
 
+    def memories_at(self, boundary: int) -> int:
+        """Memories node ``boundary`` (0 = first end user, n_links = last) devotes to each of its links."""
+        node = self.node_at(boundary)
+        if node is not None:
+            return node.memories
+        return self.end_memories[0 if boundary == 0 else 1]  # type: ignore[index]
+
     def attempts_per_round(self, i: int) -> int:
-        """Parallel attempts of link ``i`` per round: min memories of its repeater nodes (>= 1)."""
-        ks = [node.memories for node in (self.node_at(i), self.node_at(i + 1)) if node is not None]
-        return min(ks) if ks else 1
+        """Parallel attempts k of link ``i`` per round: the smaller of its two nodes' memories for it."""
+        return attempts_per_round(self.memories_at(i), self.memories_at(i + 1))
 
     def success_per_round(self, i: int) -> float:
         """Probability that link ``i`` succeeds in a round: 1 - (1 - p)^k with k attempts."""
-        p = self.links[i].success_probability
-        k = self.attempts_per_round(i)
-        return p if k == 1 else -math.expm1(k * math.log1p(-p)) if p < 1.0 else 1.0
+        return success_per_round(self.links[i].success_probability, self.attempts_per_round(i))
+
+
+def _end_memories(value: Any) -> tuple[int, int]:
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2 or not all(not isinstance(m, bool) and isinstance(m, (int, np.integer)) and m >= 1 for m in pair):
+        raise ConfigError("chain", "end_memories", value, "an integer >= 1, or a pair (first, last end user) of them")
+    return int(pair[0]), int(pair[1])
 
 
 # =========================================================================== results
@@ -655,7 +685,7 @@ class _PurifiedSource:
         mems = tuple((m.t1_s, m.t2_s, m.decay) for m in (link.memory_a, link.memory_b))
         p_pur, out = purification_table(
             link.rho, np.arange(len(self.p_pur), n_new), self.tau, link.storage_time_s, mems, pur.protocol,
-            pur.gate_fidelity, pur.readout_fidelity, self.t_c,
+            pur.gate_fidelity, pur.readout_fidelity, self.t_c, pur.twirl,
         )
         self.p_pur = np.concatenate([self.p_pur, p_pur])
         self.states = np.concatenate([self.states, out])
@@ -1122,12 +1152,21 @@ def _finish_exact(m: np.ndarray, tau: float) -> ChainExactResult:
     )
 
 
-def _initial_rounds(p: float, tol: float, extra: int) -> int:
+def _initial_rounds(p: float, tol: float, extra: int, max_rounds: int) -> int:
+    """First grid length: one link's tail below ``tol``; refused up front beyond ``max_rounds``.
+
+    The grid holds a 4x4 state per round, so this bounds the memory before anything is allocated.
+    """
     if p >= 1.0:
         n = 4 + extra
     else:
-        n = int(math.ceil(math.log(tol) / math.log1p(-p))) + extra + 4
-    return 1 << max(4, int(math.ceil(math.log2(n))))
+        n = math.ceil(math.log(tol) / math.log1p(-p)) + extra + 4 if p > 0.0 else math.inf
+    if n > max_rounds:
+        raise QnetError(
+            f"exact mode would need about {n:.3g} rounds (success probability {p:.3g} per round), more than "
+            f"max_rounds = {max_rounds} ({max_rounds * 256 / 2**20:.0f} MiB per state grid); use simulate_chain (Monte Carlo)"
+        )
+    return min(1 << max(4, int(math.ceil(math.log2(n)))), max(int(n), max_rounds))
 
 
 def _link_series(p: float, rho_vec: np.ndarray, n: int) -> np.ndarray:
@@ -1339,7 +1378,7 @@ def exact_chain(
     tau = chain.links[0].attempt_time_s
     if algo == "one":
         p = chain.success_per_round(0)
-        n = _initial_rounds(p, tail_tolerance, 0)
+        n = _initial_rounds(p, tail_tolerance, 0, max_rounds)
         while True:
             m = _link_series(p, chain.links[0].rho.ravel(), n)
             if 1.0 - _tr(m).sum() <= tail_tolerance or n >= max_rounds:
@@ -1349,7 +1388,7 @@ def exact_chain(
         swap_fn = _default_swap_fn() if swap_fn is None else swap_fn
         p_min = min(chain.success_per_round(i) for i in range(chain.n_links))
         extra = sum(_rounds_of(node.swap_time_s, tau, "swap_time_s") for node in chain.nodes)  # type: ignore[union-attr]
-        n = _initial_rounds(p_min, tail_tolerance / chain.n_links, extra)
+        n = _initial_rounds(p_min, tail_tolerance / chain.n_links, extra, max_rounds)
         tensors: dict = {}
         while True:
             m = (_exact_two_links if algo == "two" else _exact_nested)(chain, swap_fn, n, tensors)

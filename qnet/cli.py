@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", help="memory node B")
     p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
     p.add_argument("--protocol", choices=("dejmps", "bbpssw"), default="dejmps", help="purification protocol (default dejmps)")
+    from .cli_chain import twirl_option
+
+    twirl_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("compile", help="compile every elementary link of network files to QPY circuits")
@@ -105,7 +108,7 @@ def _cmd_purify(args: argparse.Namespace) -> int:
     from .network import load_network
 
     graph = load_network(args.network, args.overrides)
-    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol)
+    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol, twirl=args.twirl)
     print(json.dumps(result.to_dict()) if args.json else format_purified(result))
     return 0
 

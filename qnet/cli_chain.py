@@ -27,6 +27,7 @@ def _range(text: str) -> list[float]:
 
 def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
     from .cli import _add_network_options
+    from .cli_args import count, seed
 
     _add_network_options(p)
     p.add_argument("a", help="first end node (memory)")
@@ -34,8 +35,8 @@ def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
     if via:
         p.add_argument("--via", help="the path's inner memory nodes in order, comma-separated (stations are found)")
     p.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap as soon as possible (default) or nested doubling (2^n links)")
-    p.add_argument("--samples", type=int, default=1000, help="Monte Carlo deliveries (default 1000)")
-    p.add_argument("--seed", type=int, help="seed of the Monte Carlo (reproducible runs)")
+    p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries (default 1000; at least 2)")
+    p.add_argument("--seed", type=seed, help="seed of the Monte Carlo, 0 to 2^63-1 (reproducible runs)")
     p.add_argument("--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
@@ -44,6 +45,14 @@ def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
 def _purify_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--purify", choices=("dejmps", "bbpssw"),
                    help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
+    twirl_option(p)
+
+
+def twirl_option(p: argparse.ArgumentParser) -> None:
+    """``--twirl/--no-twirl``: whether BBPSSW re-twirls its output to Werner form (default: twirl)."""
+    p.add_argument("--twirl", action=argparse.BooleanOptionalAction, default=True,
+                   help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
+                        "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls")
 
 
 def register(sub) -> None:
@@ -64,7 +73,8 @@ def register(sub) -> None:
     _purify_option(p)
     p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity", help="route cost when --via is not given")
     p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")
-    p.add_argument("--csv", help="also write the scan as CSV to this file")
+    p.add_argument("--csv", help="also write the scan as CSV to this file (checked before computing)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
     p.set_defaults(handler=_cmd_compare)
 
 
@@ -102,7 +112,7 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     hops = _hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
     result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy,
-                           progress=callback, purify=getattr(args, "purify", None))
+                           progress=callback, purify=getattr(args, "purify", None), twirl=args.twirl)
     if bar is not None:
         bar.close()
     print(json.dumps(result.to_dict()) if args.json else format_chain(result))
@@ -111,10 +121,14 @@ def _cmd_chain(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     import csv
+    import io
 
     from .compare import compare_path
     from .network import load_network
+    from .outputs import check_output_path, write_text_atomic
 
+    if args.csv:
+        check_output_path(args.csv, overwrite=args.overwrite, option="--csv")
     graph = load_network(args.network, args.overrides)
     hops = _hops(graph, args)
     distances = args.distances
@@ -122,19 +136,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
     bar, callback = _progress(args, "qnet compare", "distances")
     result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
-                          progress=callback, purify=args.purify)
+                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy)
     if bar is not None:
         bar.close()
     rows = [r.as_dict() for r in result.rows]
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(args.csv, text.getvalue())
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
-    print(f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second, at the direct link's attempt time)")
+    print(f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second: the direct link's channel uses, k per attempt time)")
     cols = [("total_km", "km"), ("plob_bits_per_s", "PLOB/s"), ("direct_rate_hz", "direct/s"), ("direct_fidelity", "direct F"),
             ("direct_bb84_key_rate_hz", "direct key/s"), ("chain_rate_hz", "chain/s"), ("chain_fidelity", "chain F"),
             ("chain_bb84_key_rate_hz", "chain key/s"), ("chain_diqkd_key_rate_hz", "chain DI key/s")]

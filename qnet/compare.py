@@ -4,7 +4,13 @@ For a path A - R1 - ... - B the *direct link* joins A and B through one station 
 of the same total fibre length: A's and B's hardware, the first hop's station and fibre
 attenuation (so only the repeaters differ). The PLOB bound is the repeaterless capacity of
 that fibre, -log2(1 - eta_f(L_total)) per channel use, reported per second as
--log2(1 - eta)/T_att of the direct link (``conventions.md``). A distance scan scales every
+k (-log2(1 - eta))/T_att with T_att and k the direct link's attempt time and attempts per
+round (``conventions.md``; a k-fold multiplexed link uses the fibre k times per round).
+
+Like with like: both sides use the nodes' ``memories`` by one rule (:mod:`qnet.multiplexing`).
+The direct link makes k = min(memories of A, memories of B) attempts per round; in the chain
+each link makes min(its two nodes' memories for it) attempts, end nodes included (a repeater
+splits its memories between its two links). ``direct_attempts_per_round`` reports k. A distance scan scales every
 fibre of the path by the same factor and finds where the chain's rate (and key rates) first
 exceed the direct link's and the PLOB bound.
 """
@@ -20,7 +26,7 @@ import numpy as np
 
 from .channels import fibre_transmission
 from .errors import QnetError
-from .figures import bb84_key_fraction, plob_bound
+from .figures import plob_bound
 from .hardware import Fibre
 from .link import compile_link, link_spec
 from .repeater import ChainResult, simulate_path
@@ -72,12 +78,14 @@ class ComparisonRow:
             "plob_bits_per_s": json_number(self.plob_per_s),
             "direct_fidelity": d.fidelity,
             "direct_rate_hz": d.rate_hz,
-            "direct_diqkd_key_rate_hz": d.key_rate_hz,
-            "direct_bb84_key_rate_hz": bb84_key_fraction(d.density_matrix) * d.rate_hz,
+            "direct_attempts_per_round": d.attempts_per_round,
+            "direct_diqkd_key_rate_hz": d.diqkd_key_rate_hz,
+            "direct_bb84_key_rate_hz": d.bb84_key_rate_hz,
             "chain_fidelity": c.fidelity,
             "chain_rate_hz": c.rate_hz,
             "chain_diqkd_key_rate_hz": c.diqkd_key_rate_hz,
             "chain_bb84_key_rate_hz": c.bb84_key_rate_hz,
+            "chain_entangled": c.entangled,
             "chain_method": c.method,
         }
 
@@ -122,12 +130,21 @@ def compare_path(
     exact: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     purify: str | None = None,
+    twirl: bool = True,
+    swap_policy: str = "asap",
 ) -> Comparison:
     """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
 
-    ``purify``: purify every elementary link of the chain once (:func:`qnet.repeater.simulate_path`);
-    the direct link stays raw.
+    ``hops``: the chain's hops or its memory-node names (:func:`qnet.repeater.path_hops`).
+    ``swap_policy``: the chain's, "asap" (default) or "nested".
+    ``purify``, ``twirl``: purify every elementary link of the chain once
+    (:func:`qnet.repeater.simulate_path`); the direct link stays raw. With ``exact=True`` a
+    distance whose exact grid would exceed the bound of :func:`qnet.chain.exact_chain` is an
+    error naming that distance, raised before any larger work is allocated.
     """
+    from .repeater import path_hops
+
+    hops = path_hops(graph, hops)
     if not len(distances_km):
         raise QnetError("give at least one total distance")
     for d in distances_km:
@@ -142,14 +159,17 @@ def compare_path(
         chain = None
         if exact is not False:
             try:
-                chain = simulate_path(g, hops, exact=True, purify=purify)
-            except QnetError:
+                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl, swap_policy=swap_policy)
+            except QnetError as exc:
                 if exact:
-                    raise
+                    raise QnetError(f"total distance {float(d):g} km (--distances): {exc}") from None
         if chain is None:
-            chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify)
+            chain = simulate_path(
+                g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify, twirl=twirl,
+                swap_policy=swap_policy,
+            )
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
-        rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) / spec.attempt_time_s, eta))
+        rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) * direct.attempts_per_round / spec.attempt_time_s, eta))
         if progress is not None:
             progress(i + 1, len(distances_km))
     x = np.array([r.total_km for r in rows])
@@ -160,7 +180,7 @@ def compare_path(
         "chain_rate_above_plob": _crossover(x, chain_rate, col(lambda r: r.plob_per_s)),
         "chain_bb84_key_rate_above_plob": _crossover(x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.plob_per_s)),
         "chain_bb84_key_rate_above_direct": _crossover(
-            x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: bb84_key_fraction(r.direct.density_matrix) * r.direct.rate_hz)
+            x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.direct.bb84_key_rate_hz)
         ),
     }
     return Comparison(tuple([a] + [h[1] for h in hops]), tuple(rows), crossovers)

@@ -83,6 +83,9 @@ class LinkSpec:
     visibility: float
     phase_noise_rad: float
     attempt_time_s: float
+    #: parallel attempts per round, k = min(memories of A, memories of B) for this link
+    #: (:mod:`qnet.multiplexing`); the circuit is one attempt, the rate counts k of them
+    attempts_per_round: int = 1
 
     def __post_init__(self) -> None:
         t = self.attempt_time_s
@@ -177,6 +180,7 @@ def spec_from_hardware(
         mem_a.decay, mem_b.decay,
         st.dark_count_probability, st.visibility,
         st.phase_noise_rad, attempt,
+        attempts_per_round=link_attempts(a, mem_a, b, mem_b),
     )
 
 
@@ -211,6 +215,13 @@ def _attempt_time(a: str, b: str, mems: tuple, fibs: tuple, storage: tuple[float
             "infinite; give prep_time_s > 0 or a fibre length > 0",
         )
     return attempt
+
+
+def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode) -> int:
+    """k of a link taken alone: each end gives it all its memories (:mod:`qnet.multiplexing`)."""
+    from .multiplexing import attempts_per_round, memories_per_link
+
+    return attempts_per_round(memories_per_link(a, mem_a.memories, 1), memories_per_link(b, mem_b.memories, 1))
 
 
 @dataclass(frozen=True)

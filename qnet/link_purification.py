@@ -30,7 +30,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from . import channels, figures, waiting
+from . import channels, waiting
 from .errors import ConfigError, QnetError
 from .hardware import MemoryNode
 from .link import compile_link, link_spec
@@ -51,7 +51,7 @@ PURIFIED_FIELDS = (
     "chsh",
     "qber",
     "diqkd_key_fraction",
-    "key_rate_hz",
+    "diqkd_key_rate_hz",
     "bb84_key_fraction",
     "bb84_key_rate_hz",
     "link_efficiency",
@@ -72,6 +72,7 @@ class PurifiedLinkResult(DeliveredStateFigures):
     pair_coherence_time_s: float
     density_matrix: np.ndarray = field(repr=False)
     waiting_pmf: np.ndarray = field(repr=False, default=None)  # P(D = k rounds), truncated
+    twirl: bool = True  # BBPSSW: output re-twirled to Werner form (qnet.purification)
 
     @property
     def link_efficiency(self) -> float:
@@ -80,6 +81,7 @@ class PurifiedLinkResult(DeliveredStateFigures):
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: json_number(getattr(self, name)) for name in PURIFIED_FIELDS}
         out["protocol"] = self.protocol
+        out["twirl"] = self.twirl if self.protocol == "bbpssw" else None
         out["link"] = self.raw.to_dict()
         return out
 
@@ -102,13 +104,15 @@ def purification_table(
     gate_fidelity: tuple[float, float],
     readout_fidelity: tuple[float, float],
     communication_time_s: float,
+    twirl: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Success probability and kept pair of one round, for each waiting time D in ``waits`` (rounds).
 
     ``rho`` is the link's heralded pair, ``ages_s`` its memories' ages at the herald and
     ``memories`` their (t1_s, t2_s, decay). The earlier copy waits D rounds (both memories
     decohering) and is sacrificed; the fresh copy is kept and then waits
-    ``communication_time_s`` for the other node's bits. Returns (p_pur (n,), states (n, 4, 4)).
+    ``communication_time_s`` for the other node's bits. ``twirl``: BBPSSW re-twirls its output
+    (:func:`qnet.purify`). Returns (p_pur (n,), states (n, 4, 4)).
     """
     from .purification import purify
 
@@ -121,14 +125,22 @@ def purification_table(
         return states
 
     old = stored(fresh, waits * attempt_time_s)
-    p_pur, out = purify(fresh, old, protocol=protocol, gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity)
+    p_pur, out = purify(fresh, old, protocol=protocol, gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity,
+                        twirl=twirl)
     return np.asarray(p_pur), stored(out, np.full(len(waits), communication_time_s))
 
 
 def purify_link(
-    graph: nx.Graph, a: str, b: str, station: str | None = None, protocol: str = "dejmps", tail_tolerance: float = 1e-12
+    graph: nx.Graph, a: str, b: str, station: str | None = None, protocol: str = "dejmps", tail_tolerance: float = 1e-12,
+    twirl: bool = True,
 ) -> PurifiedLinkResult:
-    """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring)."""
+    """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring).
+
+    ``twirl``: BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
+    The raw link in ``raw`` uses the nodes' memories as :mod:`qnet.multiplexing` says (k =
+    min(memories at A, at B) attempts per round), so with two memories per node it is the
+    two-fold multiplexed link the same memories give without purification.
+    """
     spec = link_spec(graph, a, b, station)
     nodes: tuple[MemoryNode, MemoryNode] = (graph.nodes[a]["hardware"], graph.nodes[b]["hardware"])
     for node in nodes:
@@ -153,7 +165,7 @@ def purify_link(
     p_pur, out = purification_table(
         raw.density_matrix, np.arange(n_rounds), tau, (spec.storage_time_a_s, spec.storage_time_b_s),
         ((spec.t1_a_s, spec.t2_a_s, spec.decay_a), (spec.t1_b_s, spec.t2_b_s, spec.decay_b)), protocol,
-        (nodes[0].gate_fidelity, nodes[1].gate_fidelity), (nodes[0].readout_fidelity, nodes[1].readout_fidelity), t_c,
+        (nodes[0].gate_fidelity, nodes[1].gate_fidelity), (nodes[0].readout_fidelity, nodes[1].readout_fidelity), t_c, twirl,
     )
     weights = pmf * p_pur
     success = float(weights.sum() / pmf.sum())
@@ -174,6 +186,7 @@ def purify_link(
         pair_coherence_time_s=raw.pair_coherence_time_s,
         density_matrix=(state + state.conj().T) / 2,
         waiting_pmf=pmf,
+        twirl=bool(twirl),
     )
 
 
@@ -186,17 +199,19 @@ def _psi_plus() -> np.ndarray:
 def format_purified(result: PurifiedLinkResult) -> str:
     """A readable comparison of the raw and the purified link."""
     raw = result.raw
-    title = f"link {raw.node_a} - {raw.station} - {raw.node_b}: one {result.protocol.upper()} round (2 memories per node, exact)"
+    twirl = "" if result.protocol != "bbpssw" else (", output twirled" if result.twirl else ", output not twirled")
+    title = f"link {raw.node_a} - {raw.station} - {raw.node_b}: one {result.protocol.upper()} round (2 memories per node{twirl}, exact)"
     rows = [
         ("fidelity", raw.fidelity, result.fidelity, "<Psi+|rho|Psi+>"),
         ("rate_hz", raw.rate_hz, result.rate_hz, "pairs per second"),
         ("link_efficiency", raw.link_efficiency, result.link_efficiency, "rate x T_coh"),
         ("chsh", raw.chsh, result.chsh, "maximal CHSH value"),
         ("qber", raw.qber, result.qber, "Z-basis error"),
-        ("key_rate_hz", raw.key_rate_hz, result.key_rate_hz, "DI-QKD key rate (bit/s)"),
-        ("bb84_key_rate_hz", figures.bb84_key_fraction(raw.density_matrix) * raw.rate_hz, result.bb84_key_rate_hz, "BB84/BBM92 key rate (bit/s)"),
+        ("diqkd_key_rate_hz", raw.diqkd_key_rate_hz, result.diqkd_key_rate_hz, "DI-QKD key rate (bit/s)"),
+        ("bb84_key_rate_hz", raw.bb84_key_rate_hz, result.bb84_key_rate_hz, "BB84/BBM92 key rate (bit/s)"),
     ]
-    lines = [title, "-" * len(title), f"{'':<18} {'raw link':>12} {'purified':>12}"]
+    raw_title = "raw link" if raw.attempts_per_round == 1 else f"raw (k={raw.attempts_per_round})"
+    lines = [title, "-" * len(title), f"{'':<18} {raw_title:>12} {'purified':>12}"]
     lines += [f"{n:<18} {x:>12.6g} {y:>12.6g}  {m}" for n, x, y, m in rows]
     lines.append(
         f"purification succeeds w.p. {result.purification_success_probability:.4g} per trial; "

@@ -20,8 +20,12 @@ A = <Psi+|rho|Psi+>, B = <Phi-|..>, C = <Phi+|..>, D = <Psi-|..>.
 * **BBPSSW** (Bennett et al. 1996): each input is first twirled to the Werner state of the same
   fidelity F towards |Psi+> (:func:`twirl_to_werner`, done in numpy: the twirl is a random
   bilateral rotation whose average is exactly that Werner state), then the bilateral CNOT.
-  With perfect nodes: p = F^2 + 2F(1-F)/3 + 5((1-F)/3)^2, F' = (F^2 + ((1-F)/3)^2)/p. The
-  output is returned as it comes out (Bell-diagonal, not re-twirled); a next round twirls it.
+  With perfect nodes: p = F^2 + 2F(1-F)/3 + 5((1-F)/3)^2, F' = (F^2 + ((1-F)/3)^2)/p.
+  ``twirl=True`` (default, the protocol as Bennett et al., PRL 76, 722 (1996) state it): the
+  kept pair is twirled again, so the output is the Werner state of fidelity F'.
+  ``twirl=False``: the output as it comes out of the circuit (Bell-diagonal, same F' and p,
+  not Werner); a next round would twirl it anyway. The choice changes the delivered state's
+  other figures (CHSH, QBER, keys), never its fidelity or the success probability.
 * **DEJMPS** (Deutsch et al. 1996): no twirl; in the Phi+ frame node A applies Rx(pi/2) and node
   B Rx(-pi/2) to both of their memories before the bilateral CNOT (Rx(t) = exp(-i t X/2)).
   For Bell-diagonal inputs and perfect nodes: N = (A+B)^2 + (C+D)^2 = p, A' = (A^2+B^2)/N,
@@ -139,6 +143,7 @@ def purify(
     protocol: str = "dejmps",
     gate_fidelity: float = 1.0,
     readout_fidelity: float = 1.0,
+    twirl: bool = True,
 ) -> tuple[float | np.ndarray, np.ndarray]:
     """One purification round on pairs ``rho1`` (kept) and ``rho2`` (sacrificed).
 
@@ -148,7 +153,8 @@ def purify(
     may be a stack ``(n, 4, 4)`` (a single 4x4 broadcasts against a stack); then an array of
     n probabilities and a stack of states are returned. Where the success probability is 0
     the state is undefined: a single pair raises :class:`qnet.errors.QnetError`; in a stack
-    that state is NaN (its probability, 0, says why).
+    that state is NaN (its probability, 0, says why). ``twirl`` (BBPSSW only; DEJMPS never
+    twirls): re-twirl the kept pair to Werner form (default True, module docstring).
     """
     proto = _protocol(protocol)
     single = np.ndim(rho1) == 2 and np.ndim(rho2) == 2
@@ -164,6 +170,8 @@ def purify(
     rho_out = np.full(out.shape, np.nan, dtype=complex)
     np.divide(out, p[:, None, None], out=rho_out, where=ok[:, None, None])
     p = np.where(ok, p, 0.0)
+    if proto == "bbpssw" and twirl:
+        rho_out = np.where(ok[:, None, None], twirl_to_werner(rho_out), rho_out)
     if single:
         if not ok[0]:
             from qnet.errors import QnetError

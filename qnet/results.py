@@ -10,12 +10,13 @@ import numpy as np
 
 from . import figures
 
-__all__ = ["LinkResult", "LINK_FIELDS", "DeliveredStateFigures", "json_number", "format_table"]
+__all__ = ["LinkResult", "LINK_FIELDS", "LINK_LABELS", "DeliveredStateFigures", "json_number", "format_table"]
 
 #: The numeric fields of a link result, in the order ``qnet link --json`` prints them.
 LINK_FIELDS = (
     "fidelity",
     "success_probability",
+    "attempts_per_round",
     "attempt_time_s",
     "rate_hz",
     "pair_coherence_time_s",
@@ -23,8 +24,13 @@ LINK_FIELDS = (
     "chsh",
     "qber",
     "diqkd_key_fraction",
-    "key_rate_hz",
+    "diqkd_key_rate_hz",
+    "bb84_key_fraction",
+    "bb84_key_rate_hz",
 )
+
+#: Descriptive (non-numeric) fields of ``LinkResult.to_dict()``, after the numbers.
+LINK_LABELS = ("node_a", "node_b", "station", "method")
 
 
 def json_number(x: float) -> float | None:
@@ -37,8 +43,8 @@ class DeliveredStateFigures:
     """Figures of merit of a result's mean delivered ``density_matrix`` at its ``rate_hz``.
 
     For results whose figures are not stored fields (chains, purified links): CHSH, QBER, the
-    DI-QKD key fraction and rate (``key_rate_hz`` = ``diqkd_key_rate_hz``), the BB84/BBM92 key
-    fraction and rate (``qnet.figures`` defines each).
+    DI-QKD key fraction and rate, the BB84/BBM92 key fraction and rate (``qnet.figures``
+    defines each).
     """
 
     density_matrix: np.ndarray
@@ -61,10 +67,6 @@ class DeliveredStateFigures:
         return self.diqkd_key_fraction * self.rate_hz
 
     @property
-    def key_rate_hz(self) -> float:
-        return self.diqkd_key_rate_hz
-
-    @property
     def bb84_key_fraction(self) -> float:
         return figures.bb84_key_fraction(self.density_matrix)
 
@@ -79,11 +81,14 @@ class LinkResult:
 
     fidelity: <Psi+|rho|Psi+> of the delivered state, averaged over herald outcomes weighted by
     their probability, after the Pauli-frame correction. success_probability: herald
-    probability per attempt. attempt_time_s: T_att. rate_hz: success_probability / T_att
-    (heralded pairs per second). pair_coherence_time_s: 1/e time of the stored pair's
-    coherence. link_efficiency: rate_hz * pair_coherence_time_s (> 1: generated faster than
-    lost). chsh: maximal CHSH value. qber: Z-basis error. diqkd_key_fraction: asymptotic
-    DI-QKD secret bits per pair; key_rate_hz = diqkd_key_fraction * rate_hz.
+    probability p per attempt (one mode). attempts_per_round: k = min(memories at A, memories
+    at B) parallel attempts per round (:mod:`qnet.multiplexing`). attempt_time_s: T_att, one
+    round. rate_hz: delivered pairs per second, (1 - (1 - p)^k) / T_att (= p / T_att for
+    k = 1). pair_coherence_time_s: 1/e time of the stored pair's coherence. link_efficiency:
+    rate_hz * pair_coherence_time_s (> 1: generated faster than lost). chsh: maximal CHSH
+    value. qber: Z-basis error. diqkd_key_fraction: asymptotic DI-QKD secret bits per pair;
+    diqkd_key_rate_hz = diqkd_key_fraction * rate_hz. bb84_key_fraction: asymptotic
+    BB84/BBM92 secret bits per pair; bb84_key_rate_hz = bb84_key_fraction * rate_hz.
     """
 
     fidelity: float
@@ -95,7 +100,9 @@ class LinkResult:
     chsh: float
     qber: float
     diqkd_key_fraction: float
-    key_rate_hz: float
+    diqkd_key_rate_hz: float
+    bb84_key_fraction: float
+    bb84_key_rate_hz: float
     density_matrix: np.ndarray = field(repr=False, compare=False)
     node_a: str = ""
     node_b: str = ""
@@ -106,13 +113,18 @@ class LinkResult:
     shots: int | None = None
     fidelity_stderr: float | None = None
     success_probability_stderr: float | None = None
+    attempts_per_round: int = 1
 
     def to_dict(self, density_matrix: bool = False) -> dict[str, Any]:
-        """JSON-ready dict: exactly the numeric ``LINK_FIELDS`` (+ standard errors in shots mode).
+        """JSON-ready dict: the numeric ``LINK_FIELDS``, then ``LINK_LABELS`` (which link, which
+        method), + standard errors in shots mode.
 
-        Infinite values (e.g. a memory that never decays) become ``None``.
+        Infinite values (e.g. a memory that never decays) become ``None``; attempts_per_round
+        stays an integer.
         """
         out: dict[str, Any] = {name: json_number(getattr(self, name)) for name in LINK_FIELDS}
+        out["attempts_per_round"] = int(self.attempts_per_round)
+        out.update((name, getattr(self, name)) for name in LINK_LABELS)
         if self.method == "shots":
             out["fidelity_stderr"] = json_number(self.fidelity_stderr)
             out["success_probability_stderr"] = json_number(self.success_probability_stderr)
@@ -125,14 +137,17 @@ class LinkResult:
 _UNITS = {
     "fidelity": ("", "<Psi+|rho|Psi+> after Pauli-frame correction"),
     "success_probability": ("", "herald probability per attempt"),
+    "attempts_per_round": ("", "parallel attempts k = min(memories at A, at B)"),
     "attempt_time_s": ("s", "T_att = max(prep) + 2 max(L_A, L_B)/c"),
-    "rate_hz": ("1/s", "heralded pairs per second"),
+    "rate_hz": ("1/s", "pairs per second, (1 - (1-p)^k) / T_att"),
     "pair_coherence_time_s": ("s", "1/e time of the stored pair's coherence"),
     "link_efficiency": ("", "rate x coherence time (> 1: faster than lost)"),
     "chsh": ("", "maximal CHSH value S"),
     "qber": ("", "Z-basis error probability"),
     "diqkd_key_fraction": ("bit/pair", "asymptotic DI-QKD key per pair"),
-    "key_rate_hz": ("bit/s", "DI-QKD key rate"),
+    "diqkd_key_rate_hz": ("bit/s", "DI-QKD key rate"),
+    "bb84_key_fraction": ("bit/pair", "asymptotic BB84/BBM92 key per pair"),
+    "bb84_key_rate_hz": ("bit/s", "BB84/BBM92 key rate"),
 }
 
 

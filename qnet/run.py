@@ -34,6 +34,7 @@ __all__ = [
     "never_heralds_error",
     "heralded_state",
     "heralded_states",
+    "link_figures",
     "link_result",
     "final_states",
     "run_links",
@@ -152,29 +153,44 @@ def heralded_states(
     return p, (rho_out + rho_out.conj().transpose(0, 2, 1)) / 2
 
 
+def link_figures(
+    spec, p: float, fidelity: float, chsh: float, qber: float, bb84_key_fraction: float,
+    pair_coherence_time_s: float | None = None,
+) -> dict[str, float]:
+    """The :data:`~qnet.results.LINK_FIELDS` of a link, from its herald probability and state figures.
+
+    ``p`` is the herald probability per attempt; the rate counts the link's
+    ``spec.attempts_per_round`` parallel attempts per round, (1 - (1 - p)^k) / T_att
+    (:func:`qnet.multiplexing.rate_hz`). ``pair_coherence_time_s`` defaults to the spec's.
+    The one place these figures are computed (``qnet link`` and link sweeps).
+    """
+    from .multiplexing import rate_hz
+
+    k = spec.attempts_per_round
+    rate = rate_hz(p, k, spec.attempt_time_s)
+    t_coh = spec.pair_coherence_time_s if pair_coherence_time_s is None else pair_coherence_time_s
+    r = figures.diqkd_key_fraction(chsh, qber)
+    return dict(
+        fidelity=fidelity, success_probability=p, attempts_per_round=k, attempt_time_s=spec.attempt_time_s,
+        rate_hz=rate, pair_coherence_time_s=t_coh, link_efficiency=rate * t_coh if rate > 0 else 0.0,
+        chsh=chsh, qber=qber, diqkd_key_fraction=r, diqkd_key_rate_hz=r * rate,
+        bb84_key_fraction=bb84_key_fraction, bb84_key_rate_hz=bb84_key_fraction * rate,
+    )
+
+
 def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
     """The :class:`LinkResult` of a link whose herald probability is ``p`` and delivered state ``rho``.
 
     ``f`` overrides the fidelity (shots mode estimates it separately); ``extra`` fills the
-    descriptive fields (method, shots, standard errors).
+    descriptive fields (method, shots, standard errors). Figures: :func:`link_figures`.
     """
     spec = compiled.spec
-    rate = p / spec.attempt_time_s
-    t_coh = spec.pair_coherence_time_s
-    s = figures.chsh(rho)
-    q = figures.qber(rho, compiled.target)
-    r = figures.diqkd_key_fraction(s, q)
+    values = link_figures(
+        spec, p, fidelity(rho, compiled.target) if f is None else f, figures.chsh(rho),
+        figures.qber(rho, compiled.target), figures.bb84_key_fraction(rho, compiled.target),
+    )
     return LinkResult(
-        fidelity=fidelity(rho, compiled.target) if f is None else f,
-        success_probability=p,
-        attempt_time_s=spec.attempt_time_s,
-        rate_hz=rate,
-        pair_coherence_time_s=t_coh,
-        link_efficiency=rate * t_coh if rate > 0 else 0.0,
-        chsh=s,
-        qber=q,
-        diqkd_key_fraction=r,
-        key_rate_hz=r * rate,
+        **values,
         density_matrix=rho,
         node_a=spec.node_a,
         node_b=spec.node_b,

@@ -24,6 +24,7 @@ import math
 import numpy as np
 import pytest
 
+import qnet
 from qnet import chain as qchain
 from qnet import waiting
 from qnet.chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode, exact_chain, run_chain, simulate_chain
@@ -147,15 +148,47 @@ def test_swap_time_delays_delivery_and_decoheres_outer_memories():
 
 
 def test_memories_multiplex_attempts():
-    """k memories per link: k attempts per round, success 1 - (1-p)^k per round."""
+    """k memories per link at both of its nodes: k attempts per round, success 1 - (1-p)^k."""
     p, k = 0.1, 3
     link = dephasing_link(p)
-    ch = RepeaterChain((link, link), RepeaterNode(memories=k))
+    ch = RepeaterChain((link, link), RepeaterNode(memories=k), end_memories=k)
     assert ch.success_per_round(0) == pytest.approx(1 - (1 - p) ** k)
     t_ref = waiting.two_link_mean_rounds(1 - (1 - p) ** k) * TAU
     assert exact_chain(ch).mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
     mc = simulate_chain(ch, 2000, seed=15)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, t_ref)
+
+
+def test_end_users_limit_the_attempts_of_their_links():
+    """Every node limits its links: k_i = min(memories of link i's two nodes for it)."""
+    p = 0.1
+    link = dephasing_link(p)
+    # repeaters with 3 memories per link; end users with 1 (default), 2, and (2, 5)
+    assert [RepeaterChain((link, link), RepeaterNode(memories=3)).attempts_per_round(i) for i in (0, 1)] == [1, 1]
+    ch = RepeaterChain((link, link, link), RepeaterNode(memories=3), end_memories=(2, 5))
+    assert [ch.attempts_per_round(i) for i in range(3)] == [2, 3, 3]
+    assert ch.success_per_round(0) == pytest.approx(1 - 0.9**2, rel=1e-12)
+    assert ch.success_per_round(2) == pytest.approx(1 - 0.9**3, rel=1e-12)
+    # one link: the two end users alone
+    assert RepeaterChain((link,), end_memories=(4, 3)).success_per_round(0) == pytest.approx(1 - 0.9**3, rel=1e-12)
+    # the two-link completion time follows the end users' memories (E[max] of two geometrics)
+    two = RepeaterChain((link, link), RepeaterNode(memories=2), end_memories=(2, 1))
+    q1, q2 = 1 - 0.9**2, 0.1  # link 0: min(2, 2) = 2 attempts; link 1: min(2, 1) = 1
+    t_ref = (1 / q1 + 1 / q2 - 1 / (1 - (1 - q1) * (1 - q2))) * TAU
+    assert exact_chain(two).mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True, (1, 2, 3), (0, 1)])
+def test_end_memories_must_be_counts(bad):
+    with pytest.raises(qnet.ConfigError, match="chain.end_memories"):
+        RepeaterChain((dephasing_link(0.1),), end_memories=bad)
+
+
+def test_exact_mode_refuses_a_huge_grid_before_allocating():
+    """p = 1e-12 per round needs ~2.8e13 rounds for a 1e-12 tail: refused up front, one line."""
+    ch = RepeaterChain((dephasing_link(1e-12), dephasing_link(1e-12)))
+    with pytest.raises(qnet.QnetError, match=r"exact mode would need about 2\.8\de\+13 rounds .*max_rounds = 1048576"):
+        exact_chain(ch)
 
 
 def test_heterogeneous_success_probabilities_two_links():

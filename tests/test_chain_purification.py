@@ -188,7 +188,7 @@ def test_purified_pair_enters_the_chain_with_memory_ages_shifted_by_t_c():
     purified = chain1.links[0]
     assert purified.purification.communication_time_s == pytest.approx(T_C, rel=1e-12)
     ideal = ChainLink(bell_projector("psi+"), 1.0, TAU)
-    ch = RepeaterChain((purified, ideal), RepeaterNode(swap_time_s=s, memories=2))
+    ch = RepeaterChain((purified, ideal), RepeaterNode(swap_time_s=s, memories=2), end_memories=(2, 1))
     mc = simulate_chain(ch, 4000, seed=8)
     a0 = specs[0].storage_time_a_s + T_C
     stored = apply_storage(ref.density_matrix[None], 0, *storage_factors(a0, a0 + s, math.inf, t2, "gaussian"))[0]
@@ -211,13 +211,15 @@ def test_chain_api_purified_links_may_be_mixed_with_raw_ones():
     purified = ChainLink(rho, 0.5, 1e-3, purification=pur)
     A, D = 0.9, 0.1
     f_leaf = A * A / (A * A + D * D)
-    mc = simulate_chain(RepeaterChain((purified, raw), RepeaterNode(memories=2)), 300, seed=1)
+    mc = simulate_chain(RepeaterChain((purified, raw), RepeaterNode(memories=2), end_memories=(2, 1)), 300, seed=1)
     # Phi+ (X) from the purified pair composed with Psi- (Z) of the raw one: only I -> Psi+ counts
     assert mc.mean_fidelity == pytest.approx(f_leaf * A, rel=1e-9)
     with pytest.raises(qnet.ConfigError, match=r"chain.nodes\[0\].memories = 1"):
-        RepeaterChain((purified, raw), RepeaterNode(memories=1))
+        RepeaterChain((purified, raw), RepeaterNode(memories=1), end_memories=(2, 1))
+    with pytest.raises(qnet.ConfigError, match=r"chain.end_memories = \(1, 2\).*end user needs 2 memories"):
+        RepeaterChain((purified, raw), RepeaterNode(memories=2), end_memories=(1, 2))
     with pytest.raises(qnet.QnetError, match="exact mode is not available.*purifies"):
-        exact_chain(RepeaterChain((purified,)))
+        exact_chain(RepeaterChain((purified,), end_memories=2))
     with pytest.raises(qnet.ConfigError, match="purification.protocol"):
         LinkPurification("recurrence")
     with pytest.raises(qnet.ConfigError, match="purification.gate_fidelity"):

@@ -132,7 +132,7 @@ def test_cli_json(capsys, tmp_path):
     )
     assert main(["purify", str(path), "alice", "bob", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["protocol"] == "dejmps" and list(out["link"]) == list(qnet.LINK_FIELDS)
+    assert out["protocol"] == "dejmps" and list(out["link"]) == list(qnet.LINK_FIELDS) + list(qnet.LINK_LABELS)
     assert out["fidelity"] > out["link"]["fidelity"]  # V = 0.9 Bell-diagonal pairs do improve
     assert out["rate_hz"] < out["link"]["rate_hz"]
 

@@ -131,6 +131,62 @@ def test_bbpssw_twirls_inputs():
         assert np.allclose(twirl_to_werner(a), twirl_to_werner_psi(Fa), atol=1e-14)
 
 
+def _cliffords():
+    """The 24 single-qubit Clifford unitaries (up to phase), by closure from H and S."""
+    h = np.array([[1, 1], [1, -1]], dtype=complex) / np.sqrt(2)
+    s = np.diag([1, 1j])
+
+    def key(u):
+        k = np.flatnonzero(np.abs(u.ravel()) > 1e-9)[0]
+        v = u * abs(u.ravel()[k]) / u.ravel()[k]  # fix the global phase
+        return tuple(np.round(v.ravel(), 9))
+
+    group = {key(I2): I2}
+    frontier = [I2]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            for g in (h, s):
+                w = g @ u
+                if key(w) not in group:
+                    group[key(w)] = w
+                    nxt.append(w)
+        frontier = nxt
+    return list(group.values())
+
+
+def clifford_twirl_psi(rho):
+    """Average of (U (x) X U* X) rho (...)^dagger over the 24 Cliffords (a unitary 2-design).
+
+    U (x) X U* X leaves |Psi+> = (I (x) X)|Phi+> invariant, so the average is the Werner state
+    of rho's Psi+ fidelity: the BBPSSW twirl, computed here without qnet.
+    """
+    cl = _cliffords()
+    assert len(cl) == 24
+    return sum(np.kron(u, X @ u.conj() @ X) @ rho @ np.kron(u, X @ u.conj() @ X).conj().T for u in cl) / len(cl)
+
+
+@pytest.mark.parametrize("f,r", [(1.0, 1.0), (0.93, 0.96)])
+def test_bbpssw_twirl_choice(f, r):
+    """twirl=True (default): the output is the Clifford-twirled (Werner) form of the untwirled one.
+
+    Same success probability, same fidelity; the untwirled output of unequal Werner inputs with
+    noisy nodes is not Werner, so the choice is visible. DEJMPS ignores the flag.
+    """
+    rng = np.random.default_rng(31)
+    a, b = random_state(rng), random_state(rng)
+    p0, out0 = purify(a, b, protocol="bbpssw", gate_fidelity=f, readout_fidelity=r, twirl=False)
+    p1, out1 = purify(a, b, protocol="bbpssw", gate_fidelity=f, readout_fidelity=r)
+    assert p1 == pytest.approx(p0, abs=1e-14)
+    assert np.real(PSI_P @ out1 @ PSI_P) == pytest.approx(np.real(PSI_P @ out0 @ PSI_P), abs=1e-12)
+    assert np.allclose(out1, clifford_twirl_psi(out0), atol=1e-12)
+    assert np.allclose(clifford_twirl_psi(out1), out1, atol=1e-12)  # Werner: invariant under the twirl
+    assert not np.allclose(out0, out1, atol=1e-6)  # without the twirl the output is not Werner
+    pd0, od0 = purify(a, b, protocol="dejmps", gate_fidelity=f, readout_fidelity=r, twirl=False)
+    pd1, od1 = purify(a, b, protocol="dejmps", gate_fidelity=f, readout_fidelity=r, twirl=True)
+    assert pd0 == pd1 and np.array_equal(od0, od1)
+
+
 @pytest.mark.parametrize("wa,wb", [(0.9, 0.7), (0.5, 0.95), (0.2, 0.3)])
 def test_bbpssw_werner_form_unequal_inputs(wa, wb):
     """literature.md §5.5 Werner form: p = (1 + wa wb)/2, p w' = (wa + wb + 4 wa wb)/6."""
@@ -191,7 +247,8 @@ def test_noisy_bell_diagonal_closed_form(protocol, f, r):
         if protocol == "bbpssw":  # the twirl keeps only A
             c1 = np.array([c1[0]] + [(1 - c1[0]) / 3] * 3)
             c2 = np.array([c2[0]] + [(1 - c2[0]) / 3] * 3)
-        p, out = run_lit(bell_diag_lit(c1), bell_diag_lit(c2), protocol=protocol, gate_fidelity=f, readout_fidelity=r)
+        p, out = run_lit(bell_diag_lit(c1), bell_diag_lit(c2), protocol=protocol, gate_fidelity=f, readout_fidelity=r,
+                         twirl=False)  # the circuit's own output (twirl: test_bbpssw_twirl_choice)
         ref = bell_diagonal_round(c1, c2, dejmps=protocol == "dejmps", f=f, r=r)
         assert p == pytest.approx(ref.sum(), abs=1e-12)
         assert np.allclose(out, bell_diag_lit(ref / ref.sum()), atol=1e-12)
@@ -257,7 +314,7 @@ def test_general_inputs_match_numpy_model(protocol):
     rng = np.random.default_rng(21)
     for f, r in [(1.0, 1.0), (0.93, 0.96), (0.5, 0.7)]:
         a, b = random_state(rng), random_state(rng)
-        p, out = purify(a, b, protocol=protocol, gate_fidelity=f, readout_fidelity=r)
+        p, out = purify(a, b, protocol=protocol, gate_fidelity=f, readout_fidelity=r, twirl=False)
         if protocol == "bbpssw":
             a, b = twirl_to_werner_psi(np.real(PSI_P @ a @ PSI_P)), twirl_to_werner_psi(np.real(PSI_P @ b @ PSI_P))
         p_ref, out_ref = numpy_round(a, b, protocol == "dejmps", f, r)
