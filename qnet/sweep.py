@@ -4,9 +4,12 @@ The pieces, each usable on its own:
 
 * **Axes and grid.** An :class:`Axis` gives one or more fields (``nodes.NAME.FIELD``,
   ``fibres.NAME.FIELD``, ``network.FIELD``, the keys of ``qnet link --set``) and their values;
-  fields of one axis vary *together*. :func:`grid` is the outer product of the axes, the last
-  axis varying fastest. :func:`parse_vary` reads ``FIELD[,FIELD...]=START:STOP:N[:log]`` and
-  :func:`parse_values` reads ``FIELD[,FIELD...]=V1,V2,...`` (TOML values; a bare word is a string).
+  fields of one axis vary *together*. :class:`Grid` is the outer product of the axes, the last
+  axis varying fastest, generated point by point and never listed (:func:`grid` lists a small
+  one). :func:`parse_vary` reads ``FIELD[,FIELD...]=START:STOP:N[:log]`` into a :class:`Range`
+  (values computed on demand) and :func:`parse_values` reads ``FIELD[,FIELD...]=V1,V2,...``
+  (TOML values; a bare word is a string). A grid of more than :data:`MAX_POINTS` points, or
+  whose table would not fit on the disk, is refused before anything is written.
 * **Evaluators** (pluggable). An evaluator turns a list of points (``{field: value}`` dicts) into
   one result dict per point: its ``columns`` (numbers) or ``{"error": message}``. It must be
   picklable (it travels to worker processes and Dask workers) and may have ``describe()`` (a
@@ -19,22 +22,31 @@ The pieces, each usable on its own:
 * **Execution** (:func:`run_sweep`). Points go to the evaluator in chunks (256 by default:
   one Aer ``run()`` per chunk), in this process, in local worker processes (``workers > 1``,
   spawned, Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
-  (``dask=ADDRESS`` or a ``Client``).
+  (``dask=ADDRESS`` or a ``Client``). The Dask scheduler runs the code it is sent and qnet
+  unpickles what comes back, so the cluster must be trusted; an address on another machine
+  needs ``tls://`` (:func:`dask_security`) or an explicit ``dask_insecure``
+  (:func:`check_dask_address`).
 * **Nothing lost.** Rows are appended to the output chunk by chunk and flushed (a Parquet
   output is journalled to ``OUT.partial.csv`` and written at the end). Ctrl-C waits for the
   chunks already running, writes them and stops; a killed worker stops the sweep with every
-  finished point on disk. ``resume=True`` skips the points already in the output (matched on
-  the varied inputs) and appends the rest. A point that fails (an invalid value, a link that
+  finished point on disk; any other failure stops it with one line saying whether to resume.
+  A run that finished no point leaves no file behind. ``resume=True`` skips the points already
+  in the output (matched on the varied inputs) and appends the rest, after checking that the
+  output was made by the same evaluator (its ``OUT.meta.json``, naming what differs, and every
+  row's ``sweep_id``). While a run writes an output it holds :func:`qnet.outputs.output_lock`
+  on it: a second run on the same output fails. A point that fails (an invalid value, a link that
   never heralds) is a row with its message in ``error``. When the sweep ends (or is
   interrupted) the table is rewritten in grid order, atomically (a point listed twice in the
   grid is one row; rows of a resumed output that are not in this grid stay, after it).
 * **Output.** One row per point: every varied field as a column (its full key as the name),
   the evaluator's columns (for a link: :data:`qnet.results.LINK_FIELDS` and
   :data:`LINK_EXTRA_COLUMNS`: total fibre length, fibre transmission, PLOB bound), then ``error``
-  (empty when the point succeeded). CSV numbers are written with ``repr`` (they read back
-  exactly); ``inf`` is written as ``inf``. A sidecar ``OUT.meta.json`` records the versions,
-  the network file's sha256, the axes, the overrides, the engine, the workers and the start
-  and finish times of every run into this output.
+  (empty when the point succeeded) and ``sweep_id`` (:func:`sweep_id`: what computed the row).
+  CSV numbers are written with ``repr`` (they read back exactly); ``inf`` is written as
+  ``inf``. A sidecar ``OUT.meta.json`` records the versions, the network file's sha256, the
+  axes (a range as its START, STOP, N), the overrides, the engine, the workers and the start
+  and finish times of every run into this output. The table and its sidecars follow one
+  overwrite rule (:func:`check_sweep_output`).
 
 Only the standard library is imported at module level (numpy, qiskit, dask and pyarrow are
 imported where they are used).
@@ -83,6 +95,13 @@ __all__ = [
     "LINK_EXTRA_COLUMNS",
     "ChainEvaluator",
     "run_sweep",
+    "check_sweep_output",
+    "sidecar_paths",
+    "sweep_id",
+    "SWEEP_ID_COLUMN",
+    "check_dask_address",
+    "dask_security",
+    "WorkerDied",
     "SweepSummary",
     "read_table",
     "output_format",
@@ -340,7 +359,7 @@ class Grid:
         for k, axis in enumerate(self.axes):
             values = axis.values
             if isinstance(values, Range):
-                if values.n > 1 and values.start == values.stop:
+                if values.n > 1 and (values.start == values.stop or not values.distinct()):
                     return True
             elif len(self._lookup(k)[0]) != len(values):
                 return True
@@ -1786,14 +1805,15 @@ def _run_locked(
     # -- metadata
     engine = getattr(evaluator, "engine", None)
     extra = (["dask", "distributed"] if dask is not None else []) + (["pyarrow"] if fmt == "parquet" else [])
+    address = None if dask is None else (dask if isinstance(dask, str) else _dask_address(dask))
     run_info = {
         "started": _now(),
         "finished": None,
         "status": "running",
         "engine": engine,
         "workers": workers if dask is None else None,
-        "dask": None if dask is None else (dask if isinstance(dask, str) else _dask_address(dask)),
-        "dask_tls": None if dask is None else (dask_security is not None or (isinstance(dask, str) and dask.startswith("tls://"))),
+        "dask": address,
+        "dask_tls": None if address is None else address.startswith("tls://"),
         "chunk_size": size,
         "points_skipped": skipped,
         "points_evaluated": 0,

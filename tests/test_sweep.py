@@ -29,7 +29,7 @@ LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
 LIU_DATA = tomllib.loads(Path(LIU).read_text())
 ARMS = "fibres.alice-station.length_km,fibres.station-bob.length_km"
 ALPHAS = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
-KEY_RATE = LINK_FIELDS[-1]  # the DI-QKD key rate (diqkd_key_rate_hz; key_rate_hz before the rename)
+KEY_RATE = "diqkd_key_rate_hz" if "diqkd_key_rate_hz" in LINK_FIELDS else "key_rate_hz"  # the name LINK_FIELDS uses
 
 
 def read_csv(path) -> list[dict[str, str]]:
