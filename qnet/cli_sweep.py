@@ -136,13 +136,13 @@ def run(args: argparse.Namespace) -> int:
     if args.dask:
         security = dask_security(**tls)
         check_dask_address(args.dask, security=security, insecure=args.dask_insecure)
-    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)
     if args.device != "CPU":
         if args.engine != "aer":
             raise QnetError(f"--device {args.device} runs Aer; it does not apply to --engine {args.engine}")
         from .run import simulator
 
         simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
+    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
     data, sha = read_network_table(args.network)
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
