@@ -1507,6 +1507,16 @@ def sweep_id(description: Mapping[str, Any]) -> str:
 
     Written on every row (column ``sweep_id``): a resumed sweep checks the table itself, so
     rows of another network, link or ``--set`` are never mixed in, even without ``OUT.meta.json``.
+
+    Parameters
+    ----------
+    description : mapping
+        The evaluator's ``describe()`` (JSON-ready; it holds the network table's sha256).
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the sha256 of its canonical JSON.
     """
     return hashlib.sha256(json.dumps(description, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
@@ -1536,11 +1546,30 @@ def sidecar_paths(output: str | Path, fmt: str | None = None) -> tuple[Path, ...
 
 
 def check_sweep_output(output: str | Path, fmt: str | None = None, *, resume: bool = False, overwrite: bool = False) -> bool:
-    """Check a sweep's output and its sidecars before anything is computed; True when resuming.
+    """Check a sweep's output and its sidecars before anything is computed.
 
     The rule of :func:`qnet.outputs.check_output_path` for the table and for every sidecar: the
     folder exists, no path is a folder, and an existing file is replaced only with
     ``overwrite``; ``resume`` continues an existing table (its sidecars are then its own).
+
+    Parameters
+    ----------
+    output : str or Path
+        The table (``-o``).
+    fmt : str, optional
+        'csv' or 'parquet' (default: from the suffix).
+    resume, overwrite : bool
+        ``--resume`` and ``--overwrite``.
+
+    Returns
+    -------
+    bool
+        True when there is a table to resume.
+
+    Raises
+    ------
+    QnetError
+        One line naming the path that may not be written and the option that would allow it.
     """
     from .outputs import check_output_path
 
@@ -1656,8 +1685,23 @@ def _loopback(address: str) -> bool:
 def dask_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> Any:
     """A ``distributed.security.Security`` requiring TLS from these files, or None when none is given.
 
-    The three files go together: the certificate authority that signed the scheduler's
-    certificate, and this client's certificate and key.
+    Parameters
+    ----------
+    tls_ca_file : str, optional
+        The certificate authority that signed the cluster's certificates (``--dask-tls-ca-file``).
+    tls_cert, tls_key : str, optional
+        This client's certificate and private key (``--dask-tls-cert``, ``--dask-tls-key``).
+
+    Returns
+    -------
+    distributed.security.Security or None
+        With ``require_encryption=True``; None when no file is given (then a ``tls://``
+        address uses dask's configuration ``distributed.comm.tls.*``).
+
+    Raises
+    ------
+    QnetError
+        When only some of the three are given, or a file does not exist.
     """
     given = {"--dask-tls-ca-file": tls_ca_file, "--dask-tls-cert": tls_cert, "--dask-tls-key": tls_key}
     if not any(given.values()):
@@ -1682,6 +1726,21 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
     must be trusted, and the connection to it encrypted and authenticated (TLS) unless it stays
     on this machine. ``tls://`` addresses use ``security`` (or, without it, dask's own
     configuration ``distributed.comm.tls.*``).
+
+    Parameters
+    ----------
+    address : str
+        The scheduler address (``tcp://host:port``, ``tls://host:port``, ``host:port``, ``inproc://...``).
+    security : distributed.security.Security, optional
+        From :func:`dask_security`; needs a ``tls://`` address.
+    insecure : bool
+        ``--dask-insecure``: allow plain TCP to another machine.
+
+    Raises
+    ------
+    QnetError
+        One line: plain TCP to a host that is not loopback (127.0.0.0/8, ::1, localhost)
+        without ``insecure``, TLS files with a non-TLS address, or TLS files with ``insecure``.
     """
     if not isinstance(address, str) or not address.strip():
         raise QnetError(f"--dask {address!r}: expected a scheduler address such as tcp://127.0.0.1:8786 or tls://host:8786")
