@@ -900,6 +900,10 @@ def _link_points(ev: "LinkEvaluator") -> _LinkPoints:
     return builder
 
 
+#: Old names of link figures (the row is built by name, following results.LINK_FIELDS).
+_FIGURE_ALIASES = {"key_rate_hz": "diqkd_key_rate_hz"}
+
+
 def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     """Result rows of compiled links (or link programs) from their final density matrices.
 
@@ -916,6 +920,7 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
 
     if isinstance(states, BaseException):
         return [{ERROR_COLUMN: _error_message(states)}] * len(items)
+    bb84 = "bb84_key_fraction" in LINK_FIELDS or "bb84_key_rate_hz" in LINK_FIELDS
     rows: list[dict[str, Any] | None] = [None] * len(items)
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(items):
@@ -940,7 +945,7 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
         diag = np.real(np.diagonal(rho, axis1=1, axis2=2))
         same = diag[:, 0] + diag[:, 3]
         qber = np.clip(same if target.startswith("psi") else 1.0 - same, 0.0, 1.0)
-        for i, p, f, s, q, bad in zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist(), failed.tolist()):
+        for k, (i, p, f, s, q, bad) in enumerate(zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist(), failed.tolist())):
             link = items[i]
             if bad:
                 rows[i] = {ERROR_COLUMN: _error_message(never_heralds_error(link, p))}
@@ -953,8 +958,15 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
             if t_coh is None:
                 t_coh = coherence[memories] = spec.pair_coherence_time_s
             r = figures.diqkd_key_fraction(s, q)
-            values = (f, p, spec.attempt_time_s, rate, t_coh, rate * t_coh if rate > 0 else 0.0, s, q, r, r * rate)
-            row = dict(zip(LINK_FIELDS, values))
+            row = {
+                "fidelity": f, "success_probability": p, "attempt_time_s": spec.attempt_time_s, "rate_hz": rate,
+                "pair_coherence_time_s": t_coh, "link_efficiency": rate * t_coh if rate > 0 else 0.0,
+                "chsh": s, "qber": q, "diqkd_key_fraction": r, "diqkd_key_rate_hz": r * rate,
+            }
+            if bb84:
+                b = figures.bb84_key_fraction(rho[k], target)
+                row.update(bb84_key_fraction=b, bb84_key_rate_hz=b * rate)
+            row = {name: row[_FIGURE_ALIASES.get(name, name)] for name in LINK_FIELDS}
             row[ERROR_COLUMN] = ""
             rows[i] = row
     return rows  # type: ignore[return-value]
