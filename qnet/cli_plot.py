@@ -23,7 +23,7 @@ what is drawn:
 examples:
   qnet sweep examples/liu2026_ion_link.toml alice bob -o dist.csv \\
       --vary fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:60:120
-  qnet plot dist.csv --x total_length_km --y rate_hz,key_rate_hz -o dist.png
+  qnet plot dist.csv --x total_length_km --y rate_hz,diqkd_key_rate_hz -o dist.png
   qnet plot dist.csv --x total_length_km --y fidelity,link_efficiency -o eff.svg
 """
 
@@ -37,7 +37,7 @@ best feasible point, and the exact boundary fidelity = F where the constraint bi
 examples:
   qnet optimize examples/liu2026_ion_link.toml alice bob --maximize rate_hz --min-fidelity 0.9 \\
       --vary nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.005:0.3
-  qnet optimize examples/liu2026_ion_link.toml alice bob --maximize key_rate_hz \\
+  qnet optimize examples/liu2026_ion_link.toml alice bob --maximize diqkd_key_rate_hz \\
       --vary nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.005:0.3 \\
       --set fibres.alice-station.length_km=50 --set fibres.station-bob.length_km=50
   qnet optimize examples/liu2026_ion_link.toml alice bob --maximize rate_hz --vary station_position=0.1:0.9
@@ -56,8 +56,9 @@ def register(sub) -> None:
     )
     p.add_argument("results", help="result table: CSV with a header row (qnet sweep output), or .parquet")
     p.add_argument("--x", required=True, metavar="FIELD", help="column on the x axis (e.g. total_length_km)")
-    p.add_argument("--y", required=True, metavar="FIELD[,FIELD]", help="column(s) on the y axis (e.g. rate_hz,key_rate_hz)")
+    p.add_argument("--y", required=True, metavar="FIELD[,FIELD]", help="column(s) on the y axis (e.g. rate_hz,diqkd_key_rate_hz)")
     p.add_argument("-o", "--output", help="figure file, .png, .svg or .pdf (default: RESULTS with .png)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing figure file")
     p.add_argument("--logy", action=argparse.BooleanOptionalAction, default=None,
                    help="log y scale (default: log when a rate or link_efficiency is plotted)")
     p.add_argument("--title", help="figure title")
@@ -76,7 +77,7 @@ def register(sub) -> None:
     p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
     p.add_argument("--vary", required=True, metavar="FIELD[,FIELD...]=LO:HI", help="the parameter and its range (see below)")
     p.add_argument("--maximize", required=True, metavar="FIGURE",
-                   help="figure to maximise: rate_hz, key_rate_hz, link_efficiency, fidelity, chsh, ... (qnet link --json fields)")
+                   help="figure to maximise: rate_hz, diqkd_key_rate_hz, link_efficiency, fidelity, chsh, ... (qnet link --json fields)")
     p.add_argument("--min-fidelity", type=float, metavar="F", help="only values where the link's fidelity >= F")
     p.add_argument("--grid", type=int, default=41, metavar="N", help="points of the initial scan (default 41)")
     p.add_argument("--engine", choices=("aer", "batch"), default="aer",
@@ -91,7 +92,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_results
 
     output = args.output or str(Path(args.results).with_suffix(".png"))
-    fig = plot_results(args.results, args.x, args.y, output, logy=args.logy, title=args.title)
+    fig = plot_results(args.results, args.x, args.y, output, logy=args.logy, title=args.title, overwrite=args.overwrite)
     for note in fig.qnet_plot.notes:
         print(f"qnet plot: note: {note}", file=sys.stderr)
     print(f"wrote {output}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cli_args import count, seed
+
 __all__ = ["register", "run"]
 
 _EPILOG = """\
@@ -21,12 +23,21 @@ axes (repeatable; the grid is their outer product, the last one varying fastest)
 
 output: one row per point: the varied fields, the link's figures (as in `qnet link --json`),
 total_length_km, fibre_transmission (of both fibres), plob_bits_per_s (PLOB bound of that fibre
-per attempt time) and `error` (why a point failed, e.g. an efficiency above 1; empty otherwise).
+per attempt time), `error` (why a point failed, e.g. an efficiency above 1; empty otherwise) and
+sweep_id (a hash of the network table, link and --set: --resume refuses rows of another one).
 CSV by default, Parquet with --format parquet or a .parquet suffix (needs pyarrow).
-OUT.meta.json records the versions, the network file's sha256, the axes, --set, the engine,
-the workers and the times.
+OUT.meta.json records the versions, the network file's sha256, the axes (as written: START,
+STOP, N), --set, the engine, the workers and the times. OUT and its sidecars (OUT.meta.json,
+OUT.partial.csv) are replaced only with --overwrite; OUT.lock keeps a second run off OUT.
+At most 10^8 points per sweep, and only if their table fits on the disk.
 Rows are written chunk by chunk: after Ctrl-C or a crash, --resume evaluates only the missing
-points.
+points (a run that finished no point leaves no file).
+
+Dask: the scheduler and its workers run the code qnet sends them (pickles) and qnet unpickles
+what they send back: use --dask only with a cluster you trust. An address on this machine
+(127.0.0.1, localhost) may be plain tcp://; any other needs tls:// with --dask-tls-ca-file,
+--dask-tls-cert and --dask-tls-key (or dask's distributed.comm.tls.* configuration), or
+--dask-insecure on a network you trust.
 
 examples:
   qnet sweep examples/liu2026_ion_link.toml alice bob -o dist.csv \\
@@ -72,8 +83,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="hops", help="route cost without --via (default hops)")
     g.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap policy (default asap)")
     g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
-    g.add_argument("--samples", type=int, default=1000, help="Monte Carlo deliveries per point (default 1000)")
-    g.add_argument("--seed", type=int, help="Monte Carlo seed (each point's seed is derived from it and the point)")
+    g.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
+    g.add_argument("--seed", type=seed, help="Monte Carlo seed (each point's seed is derived from it and the point)")
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
     p.add_argument("--format", choices=("csv", "parquet"), help="table format (default: from the suffix, else csv)")
     p.add_argument(
@@ -84,7 +95,14 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("CPU", "GPU"), default="CPU",
                    help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
-    p.add_argument("--dask", metavar="ADDRESS", help="send chunks to a running dask.distributed scheduler (e.g. tcp://host:8786)")
+    g = p.add_argument_group("Dask (the scheduler runs the code it is sent: use only a cluster you trust)")
+    g.add_argument("--dask", metavar="ADDRESS",
+                   help="send chunks to a running, trusted dask.distributed scheduler (tcp://127.0.0.1:8786, tls://host:8786)")
+    g.add_argument("--dask-tls-ca-file", metavar="PEM", help="TLS: the certificate authority of the cluster's certificates")
+    g.add_argument("--dask-tls-cert", metavar="PEM", help="TLS: this client's certificate")
+    g.add_argument("--dask-tls-key", metavar="PEM", help="TLS: this client's private key")
+    g.add_argument("--dask-insecure", action="store_true",
+                   help="allow plain tcp:// to another machine (pickles travel unencrypted, unauthenticated)")
     p.add_argument("--chunk-size", type=int, help="points per chunk (default 256 for aer, 1024 for batch)")
     p.add_argument("--resume", action="store_true", help="keep the points already in the output and evaluate the rest")
     p.add_argument("--retry-errors", action="store_true", help="with --resume: evaluate points recorded with an error again")
@@ -101,18 +119,30 @@ def run(args: argparse.Namespace) -> int:
     from .errors import QnetError
     from .link import find_station
     from .network import network_from_dict, read_network_table
-    from .sweep import LinkEvaluator, check_field, parse_values, parse_vary, run_sweep
+    from .progress import per_second, plural
+    from .sweep import (
+        LinkEvaluator, check_dask_address, check_field, check_sweep_output, dask_security, parse_values, parse_vary,
+        run_sweep,
+    )
 
     if args.retry_errors and not args.resume:
         raise QnetError("--retry-errors needs --resume")
     if args.dask and args.workers != 1:
         raise QnetError("--dask and --workers exclude each other (the Dask cluster has its own workers)")
+    tls = dict(tls_ca_file=args.dask_tls_ca_file, tls_cert=args.dask_tls_cert, tls_key=args.dask_tls_key)
+    if not args.dask and (any(tls.values()) or args.dask_insecure):
+        raise QnetError("--dask-tls-* and --dask-insecure apply to --dask ADDRESS only")
+    security = None
+    if args.dask:
+        security = dask_security(**tls)
+        check_dask_address(args.dask, security=security, insecure=args.dask_insecure)
     if args.device != "CPU":
         if args.engine != "aer":
             raise QnetError(f"--device {args.device} runs Aer; it does not apply to --engine {args.engine}")
         from .run import simulator
 
         simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
+    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
     data, sha = read_network_table(args.network)
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
@@ -158,18 +188,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = run_sweep(
             evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
-            dask=args.dask, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
+            dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
             progress=not args.quiet, metadata=metadata,
         )
     except KeyboardInterrupt:
-        print(f"qnet sweep: the finished points are in {args.output}; add --resume to complete it", file=sys.stderr)
+        if Path(args.output).exists():
+            print(f"qnet sweep: the finished points are in {args.output}; add --resume to complete it", file=sys.stderr)
+        else:
+            print("qnet sweep: no point had finished; nothing was written", file=sys.stderr)
         raise
     if not args.quiet:
-        rate = f", {summary.points_per_second:,.0f} points/s" if summary.evaluated else ""
+        rate = f", {per_second(summary.points_per_second, 'points')}" if summary.evaluated else ""
         skipped = f", {summary.skipped} already done" if summary.skipped else ""
         print(
-            f"qnet sweep: wrote {summary.output} ({summary.points} points{skipped}; {summary.evaluated} evaluated "
-            f"in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
+            f"qnet sweep: wrote {summary.output} ({plural(summary.points, 'points')}{skipped}; {summary.evaluated} "
+            f"evaluated in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
             file=sys.stderr,
         )
     return 0

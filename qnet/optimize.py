@@ -2,7 +2,7 @@
 
 One parameter x (one field, several fields that take the same value, or the station's
 position) is varied over a closed range [lo, hi] to maximise one figure of the link's
-:class:`~qnet.results.LinkResult` (``rate_hz``, ``key_rate_hz``, ``link_efficiency``,
+:class:`~qnet.results.LinkResult` (``rate_hz``, ``diqkd_key_rate_hz``, ``link_efficiency``,
 ``fidelity``, ...), optionally subject to ``fidelity >= min_fidelity`` (e.g. the most pairs per
 second at F >= 0.9).
 

@@ -4,17 +4,24 @@ Rule: an output path is checked **before** any computation starts. Its folder mu
 path must not be a folder, and an existing file is replaced only when the user said so
 (``--overwrite``); otherwise the command stops with one line naming the option and the path.
 Files are written through a temporary sibling and renamed into place, so an interrupted write
-never leaves half a file under the final name.
+never leaves half a file under the final name; the temporary sibling gets a fresh name, created
+exclusively, so it never replaces a file of the user's. The same rule applies to every sidecar
+a command writes next to its output (``OUT.meta.json``, ``OUT.partial.csv``): the command checks
+each of them with :func:`check_output_path` too. A command that appends to its output over a
+long run holds :func:`output_lock` on it, so two runs never write the same file at once.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .errors import QnetError
 
-__all__ = ["check_output_path", "write_text_atomic"]
+__all__ = ["check_output_path", "write_text_atomic", "replacing", "output_lock", "OutputLock"]
 
 
 def check_output_path(path: str | os.PathLike, *, overwrite: bool = False, option: str = "-o") -> Path:
@@ -62,11 +69,140 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = False, optio
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary sibling renamed into place."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _fresh_sibling(path: Path) -> Path:
+    """A new empty file next to ``path`` (hidden, unique name, created exclusively, umask modes)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise QnetError(f"cannot create a temporary file next to {path}")  # pragma: no cover
+
+
+@contextmanager
+def replacing(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh temporary sibling of ``path``; rename it onto ``path`` when the block succeeds.
+
+    The sibling is a new file (never one of the user's); it is removed if the block fails, so
+    ``path`` holds either its old content or the whole new content, never half of it.
+
+    Examples
+    --------
+    >>> with replacing("table.csv") as tmp:  # doctest: +SKIP
+    ...     tmp.write_text("a,b\n")
+    """
     p = Path(path)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.part")
+    tmp = _fresh_sibling(p)
     try:
-        tmp.write_text(text)
+        yield tmp
         os.replace(tmp, p)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
+
+
+_LOCK_TAG = b"qnet lock"
+
+
+class OutputLock:
+    """An exclusive lock on an output file, held through the sidecar ``OUT.lock``.
+
+    The lock is an OS file lock (``flock``; ``msvcrt.locking`` on Windows) on that sidecar,
+    which the OS drops when the holder dies: a lock left by a killed run never blocks the next
+    one. The sidecar holds ``qnet lock pid N`` (for the error message) and is removed on
+    :meth:`release`. Use :func:`output_lock`.
+    """
+
+    def __init__(self, path: Path, lock_path: Path, fd: int):
+        self.path, self.lock_path, self.fd = path, lock_path, fd
+
+    def release(self) -> None:
+        """Remove the sidecar and drop the lock (idempotent)."""
+        if self.fd < 0:
+            return
+        try:
+            self.lock_path.unlink(missing_ok=True)  # while still held: a waiting run re-checks the inode
+        except OSError:  # pragma: no cover - Windows cannot remove an open file
+            pass
+        os.close(self.fd)
+        self.fd = -1
+
+    def __enter__(self) -> "OutputLock":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the OS lock on ``fd`` without waiting; False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def output_lock(path: str | os.PathLike, *, option: str = "-o") -> OutputLock:
+    """Lock ``path`` for writing by this process, or fail with one line naming it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output the caller is about to write (it need not exist).
+    option : str
+        The option that named it, for the error message.
+
+    Returns
+    -------
+    OutputLock
+        Held until :meth:`OutputLock.release` (or the end of a ``with`` block, or the process).
+
+    Raises
+    ------
+    QnetError
+        If another process holds the lock, or ``OUT.lock`` exists and is not a qnet lock file
+        (a file of the user's is never overwritten).
+    """
+    p = Path(path)
+    lock = p.with_name(p.name + ".lock")
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise QnetError(f"{option} {p}: cannot create the lock file {lock.name}: {exc.strerror}") from None
+        text = os.read(fd, 200)
+        if text and not text.startswith(_LOCK_TAG):
+            os.close(fd)
+            raise QnetError(f"{option} {p}: {lock} exists and is not a qnet lock file; move it away")
+        os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
+        if not _try_lock(fd):
+            os.close(fd)
+            holder = text.decode(errors="replace").strip().removeprefix("qnet lock ")
+            raise QnetError(f"{option} {p}: another qnet run ({holder or 'pid unknown'}) is writing it; wait for it or choose another output")
+        try:
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # else the holder removed it as we waited: lock the new file
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, _LOCK_TAG + f" pid {os.getpid()}\n".encode())
+    return OutputLock(p, lock, fd)

@@ -10,7 +10,7 @@ uses Agg for PNG).
 What is drawn, and why:
 
 * **Rows with a non-empty ``error``** are skipped; the figure says how many.
-* **Rates** (columns ending in ``_hz`` or ``_per_s``, e.g. ``rate_hz``, ``key_rate_hz``) go on a
+* **Rates** (columns ending in ``_hz`` or ``_per_s``, e.g. ``rate_hz``, ``diqkd_key_rate_hz``) go on a
   log axis by default (``logy`` overrides); non-positive values cannot be shown there and are
   left out (counted). ``link_efficiency`` and ``success_probability`` also default to log.
   When rates and other figures are plotted together, the others get a second (right) axis.
@@ -24,6 +24,10 @@ What is drawn, and why:
 * **Several curves per column**: when another input column is not a function of x (a second
   grid axis, e.g. the bright-state population in a length x alpha sweep), one curve is drawn
   per value of those columns, labelled ``column (field=value, ...)``.
+
+The figure file follows qnet's one output rule (:func:`qnet.outputs.check_output_path`): checked
+before anything is read or drawn, an existing file replaced only with ``overwrite``, written
+through a temporary sibling. Drawing needs matplotlib (``pip install 'qnet[plot]'``).
 
 Only the standard library is imported at module level.
 """
@@ -50,8 +54,10 @@ DIQKD_COLUMN = "diqkd_key_fraction"
 _OUTPUT_COLUMNS = frozenset(
     (
         "fidelity", "success_probability", "attempt_time_s", "rate_hz", "pair_coherence_time_s", "link_efficiency",
-        "chsh", "qber", "diqkd_key_fraction", "key_rate_hz", "total_length_km", "fibre_transmission",
-        PLOB_COLUMN, ERROR_COLUMN, "fidelity_stderr", "success_probability_stderr",
+        "chsh", "qber", "diqkd_key_fraction", "diqkd_key_rate_hz", "bb84_key_fraction", "bb84_key_rate_hz",
+        "key_rate_hz",  # the DI-QKD key rate's name in tables written before it was diqkd_key_rate_hz
+        "total_length_km", "fibre_transmission", PLOB_COLUMN, ERROR_COLUMN, "sweep_id",
+        "fidelity_stderr", "success_probability_stderr",
     )
 )
 #: Non-rate columns that span decades and default to a log axis.
@@ -63,7 +69,10 @@ _LABELS = {
     "total_length_km": "total fibre length (km)",
     "fibre_transmission": "fibre transmission",
     "rate_hz": "heralded pairs per second",
+    "diqkd_key_rate_hz": "DI-QKD key (bit/s)",
     "key_rate_hz": "DI-QKD key (bit/s)",
+    "bb84_key_rate_hz": "BB84 key (bit/s)",
+    "bb84_key_fraction": "BB84 key (bit/pair)",
     "fidelity": "fidelity to |Psi+>",
     "link_efficiency": "link efficiency (rate x T_coh)",
     "success_probability": "success probability per attempt",
@@ -76,7 +85,7 @@ _LABELS = {
 
 
 def is_rate_column(name: str) -> bool:
-    """A per-second figure (``rate_hz``, ``key_rate_hz``, ``plob_bits_per_s``, ...)."""
+    """A per-second figure (``rate_hz``, ``diqkd_key_rate_hz``, ``plob_bits_per_s``, ...)."""
     return name.endswith("_hz") or name.endswith("_per_s")
 
 
@@ -152,7 +161,7 @@ def _has_error(row: Mapping[str, Any]) -> bool:
 def _split_columns(y: str | Sequence[str]) -> tuple[str, ...]:
     names = [c.strip() for c in (y.split(",") if isinstance(y, str) else y)]
     if not names or any(not n for n in names):
-        raise QnetError(f"--y {y!r}: expected one column or comma-separated columns (e.g. rate_hz,key_rate_hz)")
+        raise QnetError(f"--y {y!r}: expected one column or comma-separated columns (e.g. rate_hz,diqkd_key_rate_hz)")
     if len(set(names)) != len(names):
         raise QnetError(f"--y {y!r}: a column is named twice")
     return tuple(names)
@@ -189,6 +198,7 @@ def plot_results(
     *,
     logy: bool | None = None,
     title: str | None = None,
+    overwrite: bool = False,
     figsize: tuple[float, float] = (7.5, 4.5),
     dpi: int = 120,
     ax: Any = None,
@@ -198,17 +208,25 @@ def plot_results(
     ``source`` is a CSV path (``qnet sweep`` output or any CSV with a header), a Parquet path,
     or a list of dict rows. ``y`` is one column, several comma-joined, or a sequence. ``logy``
     forces the y scale of every axis (default: log where a rate or ``link_efficiency`` is
-    drawn). ``output`` (.png, .svg or .pdf) saves the figure. ``ax``: draw into this
+    drawn). ``output`` (.png, .svg or .pdf) saves the figure; an existing file only with
+    ``overwrite``. ``ax``: draw into this
     matplotlib Axes (e.g. one panel of a larger figure) instead of a new Figure.
 
     Reference lines and skipped rows are described in the module docstring; ``fig.qnet_plot``
     (and ``ax.qnet_plot``, per panel) is a :class:`PlotInfo` of what was drawn. Raises
     :class:`~qnet.errors.QnetError` for a missing file, an unknown column (naming the
-    available ones) or a table with no numeric data to draw.
+    available ones), a table with no numeric data to draw, an output that may not be written,
+    or matplotlib missing.
     """
     ys = _split_columns(y)
-    if output is not None and Path(output).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise QnetError(f"output {str(output)!r}: the figure format comes from the suffix: one of {', '.join(OUTPUT_SUFFIXES)}")
+    if output is not None:
+        from .outputs import check_output_path
+
+        if Path(output).suffix.lower() not in OUTPUT_SUFFIXES:
+            raise QnetError(f"-o {output}: the figure format comes from the suffix: one of {', '.join(OUTPUT_SUFFIXES)}")
+        check_output_path(output, overwrite=overwrite)
+    if ax is None:
+        _require_matplotlib()
     header, rows, name = read_results(source)
     if not header:
         raise QnetError(f"{name}: no rows and no columns")
@@ -331,7 +349,7 @@ def plot_results(
     for side in linear_fallback:
         info.notes.append(f"{', '.join(axes_cols[side])}: no value > 0, linear axis")
     if skipped:
-        info.notes.append(f"{skipped} of {len(rows)} rows have an error and are not drawn")
+        info.notes.append(f"{skipped} of {len(rows)} rows {'has' if skipped == 1 else 'have'} an error and {'is' if skipped == 1 else 'are'} not drawn")
     for col, n in info.hidden_nonpositive.items():
         info.notes.append(f"{col}: {n} value{'s' if n > 1 else ''} <= 0 not drawn on the log axis")
     for col, n in info.hidden_infinite.items():
@@ -348,11 +366,18 @@ def plot_results(
     fig.qnet_plot = info  # type: ignore[attr-defined]
     ax.qnet_plot = info
     if output is not None:
-        path = Path(output)
-        if path.parent and not path.parent.exists():
-            raise QnetError(f"output {str(output)!r}: folder {str(path.parent)!r} does not exist")
-        fig.savefig(path)
+        from .outputs import replacing
+
+        with replacing(output) as tmp:
+            fig.savefig(tmp, format=Path(output).suffix.lower()[1:])
     return fig
+
+
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        raise QnetError("qnet plot needs matplotlib: pip install 'qnet[plot]'") from None
 
 
 def _same(a: Sequence[float], b: Sequence[float]) -> bool:

@@ -7,7 +7,31 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["Progress", "clock"]
+__all__ = ["Progress", "clock", "plural", "singular", "per_second"]
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word`` (a plural noun) agreeing in number: '1 point', '2 points', '1 delivery'.
+
+    Examples
+    --------
+    >>> plural(1, "errors"), plural(0, "links"), plural(1, "deliveries"), plural(3, "points")
+    ('1 error', '0 links', '1 delivery', '3 points')
+    """
+    return f"{n} {singular(word) if n == 1 else word}"
+
+
+def singular(word: str) -> str:
+    """The singular of a plural noun ('points' -> 'point', 'deliveries' -> 'delivery')."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
+def per_second(rate: float, word: str) -> str:
+    """A rate with its unit: '1 point/s', '1,200 points/s' (``word`` a plural noun)."""
+    text = f"{rate:,.0f}"
+    return f"{text} {singular(word) if text == '1' else word}/s"
 
 
 def clock(seconds: float) -> str:
@@ -25,7 +49,7 @@ class Progress:
 
     On a terminal the line is redrawn at most every 0.2 s; otherwise a plain log line is
     written every ``interval`` seconds. ``label`` and ``unit`` name the work ("qnet sweep",
-    "points"). ``done`` counts items already finished before this run (e.g. resumed).
+    "points": a plural noun, made singular for a count of 1). ``done`` counts items already finished before this run (e.g. resumed).
     """
 
     def __init__(
@@ -48,9 +72,9 @@ class Progress:
         left = self.total - self.done
         eta = left / rate if rate > 0 else (0.0 if left == 0 else math.inf)
         pct = 100.0 * self.done / self.total if self.total else 100.0
-        errors = f", {self.errors} errors" if self.errors else ""
+        errors = f", {plural(self.errors, 'errors')}" if self.errors else ""
         return (
-            f"{self.label}: {self.done}/{self.total} {self.unit} ({pct:.1f}%), {rate:,.0f} {self.unit}/s"
+            f"{self.label}: {self.done}/{plural(self.total, self.unit)} ({pct:.1f}%), {per_second(rate, self.unit)}"
             f"{errors}, elapsed {clock(elapsed)}, ETA {clock(eta)}"
         )
 

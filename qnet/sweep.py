@@ -4,9 +4,12 @@ The pieces, each usable on its own:
 
 * **Axes and grid.** An :class:`Axis` gives one or more fields (``nodes.NAME.FIELD``,
   ``fibres.NAME.FIELD``, ``network.FIELD``, the keys of ``qnet link --set``) and their values;
-  fields of one axis vary *together*. :func:`grid` is the outer product of the axes, the last
-  axis varying fastest. :func:`parse_vary` reads ``FIELD[,FIELD...]=START:STOP:N[:log]`` and
-  :func:`parse_values` reads ``FIELD[,FIELD...]=V1,V2,...`` (TOML values; a bare word is a string).
+  fields of one axis vary *together*. :class:`Grid` is the outer product of the axes, the last
+  axis varying fastest, generated point by point and never listed (:func:`grid` lists a small
+  one). :func:`parse_vary` reads ``FIELD[,FIELD...]=START:STOP:N[:log]`` into a :class:`Range`
+  (values computed on demand) and :func:`parse_values` reads ``FIELD[,FIELD...]=V1,V2,...``
+  (TOML values; a bare word is a string). A grid of more than :data:`MAX_POINTS` points, or
+  whose table would not fit on the disk, is refused before anything is written.
 * **Evaluators** (pluggable). An evaluator turns a list of points (``{field: value}`` dicts) into
   one result dict per point: its ``columns`` (numbers) or ``{"error": message}``. It must be
   picklable (it travels to worker processes and Dask workers) and may have ``describe()`` (a
@@ -19,22 +22,31 @@ The pieces, each usable on its own:
 * **Execution** (:func:`run_sweep`). Points go to the evaluator in chunks (256 by default:
   one Aer ``run()`` per chunk), in this process, in local worker processes (``workers > 1``,
   spawned, Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
-  (``dask=ADDRESS`` or a ``Client``).
+  (``dask=ADDRESS`` or a ``Client``). The Dask scheduler runs the code it is sent and qnet
+  unpickles what comes back, so the cluster must be trusted; an address on another machine
+  needs ``tls://`` (:func:`dask_security`) or an explicit ``dask_insecure``
+  (:func:`check_dask_address`).
 * **Nothing lost.** Rows are appended to the output chunk by chunk and flushed (a Parquet
   output is journalled to ``OUT.partial.csv`` and written at the end). Ctrl-C waits for the
   chunks already running, writes them and stops; a killed worker stops the sweep with every
-  finished point on disk. ``resume=True`` skips the points already in the output (matched on
-  the varied inputs) and appends the rest. A point that fails (an invalid value, a link that
+  finished point on disk; any other failure stops it with one line saying whether to resume.
+  A run that finished no point leaves no file behind. ``resume=True`` skips the points already
+  in the output (matched on the varied inputs) and appends the rest, after checking that the
+  output was made by the same evaluator (its ``OUT.meta.json``, naming what differs, and every
+  row's ``sweep_id``). While a run writes an output it holds :func:`qnet.outputs.output_lock`
+  on it: a second run on the same output fails. A point that fails (an invalid value, a link that
   never heralds) is a row with its message in ``error``. When the sweep ends (or is
   interrupted) the table is rewritten in grid order, atomically (a point listed twice in the
   grid is one row; rows of a resumed output that are not in this grid stay, after it).
 * **Output.** One row per point: every varied field as a column (its full key as the name),
   the evaluator's columns (for a link: :data:`qnet.results.LINK_FIELDS` and
   :data:`LINK_EXTRA_COLUMNS`: total fibre length, fibre transmission, PLOB bound), then ``error``
-  (empty when the point succeeded). CSV numbers are written with ``repr`` (they read back
-  exactly); ``inf`` is written as ``inf``. A sidecar ``OUT.meta.json`` records the versions,
-  the network file's sha256, the axes, the overrides, the engine, the workers and the start
-  and finish times of every run into this output.
+  (empty when the point succeeded) and ``sweep_id`` (:func:`sweep_id`: what computed the row).
+  CSV numbers are written with ``repr`` (they read back exactly); ``inf`` is written as
+  ``inf``. A sidecar ``OUT.meta.json`` records the versions, the network file's sha256, the
+  axes (a range as its START, STOP, N), the overrides, the engine, the workers and the start
+  and finish times of every run into this output. The table and its sidecars follow one
+  overwrite rule (:func:`check_sweep_output`).
 
 Only the standard library is imported at module level (numpy, qiskit, dask and pyarrow are
 imported where they are used).
@@ -52,16 +64,19 @@ import itertools
 import json
 import math
 import numbers
+import operator
 import os
+import shutil
 import sys
 import threading
 import time
 import tomllib
 import zlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 from .errors import QnetError
 from .progress import Progress
@@ -71,12 +86,22 @@ __all__ = [
     "parse_vary",
     "parse_values",
     "grid",
+    "Grid",
+    "Range",
+    "MAX_POINTS",
     "check_field",
     "Evaluator",
     "LinkEvaluator",
     "LINK_EXTRA_COLUMNS",
     "ChainEvaluator",
     "run_sweep",
+    "check_sweep_output",
+    "sidecar_paths",
+    "sweep_id",
+    "SWEEP_ID_COLUMN",
+    "check_dask_address",
+    "dask_security",
+    "WorkerDied",
     "SweepSummary",
     "read_table",
     "output_format",
@@ -84,6 +109,8 @@ __all__ = [
 ]
 
 ERROR_COLUMN = "error"
+#: The last column of every sweep table: :func:`sweep_id` of what computed the row.
+SWEEP_ID_COLUMN = "sweep_id"
 #: Columns a link sweep adds after LINK_FIELDS: the total fibre length L_A + L_B (km), the
 #: fibres' transmission eta_f(L_A) eta_f(L_B), and the PLOB bound -log2(1 - eta_f) / T_att
 #: (repeaterless capacity of the same fibre per attempt time, bits/s; conventions.md).
@@ -93,23 +120,119 @@ DEFAULT_CHUNK_SIZE = 256
 
 # --------------------------------------------------------------------------- axes and grid
 
+class Range(Sequence):
+    """N evenly (or geometrically) spaced floats from ``start`` to ``stop``, both included.
+
+    A sequence computed on demand: a range of 10^8 values takes a few bytes, not gigabytes.
+    Value ``i`` is ``start + i (stop - start)/(N - 1)`` (``start exp(i ln(stop/start)/(N - 1))``
+    when ``log``), the last one exactly ``stop``.
+    """
+
+    __slots__ = ("start", "stop", "n", "log", "_step")
+
+    def __init__(self, start: float, stop: float, n: int, log: bool = False):
+        self.start, self.stop, self.n, self.log = float(start), float(stop), int(n), bool(log)
+        if self.n <= 1:
+            self._step = 0.0
+        elif self.log:
+            self._step = math.log(self.stop / self.start) / (self.n - 1)
+        else:
+            self._step = (self.stop - self.start) / (self.n - 1)
+
+    def _value(self, i: int) -> float:
+        if i == self.n - 1 and i > 0:
+            return self.stop
+        return self.start * math.exp(self._step * i) if self.log else self.start + self._step * i
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(self._value(j) for j in range(*i.indices(self.n)))
+        i = operator.index(i)
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError("Range index out of range")
+        return self._value(i)
+
+    def __iter__(self) -> Iterator[float]:
+        return map(self._value, range(self.n))
+
+    def distinct(self) -> bool:
+        """Whether consecutive values differ by more than float rounding (else they may repeat)."""
+        if self.n == 1:
+            return True
+        if self.log:
+            return abs(self._step) > 8 * sys.float_info.epsilon
+        return abs(self._step) > 4 * math.ulp(max(abs(self.start), abs(self.stop)))
+
+    def index(self, value: Any, *_: Any) -> int:
+        """First position of ``value`` (compared exactly); ValueError when absent."""
+        if type(value) is float and self.n:
+            if self._step == 0.0:
+                if value == self.start:
+                    return 0
+            elif value == value and (not self.log or value / self.start > 0):
+                x = math.log(value / self.start) if self.log else value - self.start
+                if math.isfinite(x):
+                    guess = round(x / self._step)
+                    for i in (guess - 1, guess, guess + 1):
+                        if 0 <= i < self.n and self._value(i) == value:
+                            return i
+        raise ValueError(f"{value!r} is not in the range")
+
+    def count(self, value: Any) -> int:
+        try:
+            self.index(value)
+        except ValueError:
+            return 0
+        return self.n if self._step == 0.0 else 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "stop": self.stop, "n": self.n, "spacing": "log" if self.log else "lin"}
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Range):
+            return (self.start, self.stop, self.n, self.log) == (other.start, other.stop, other.n, other.log)
+        if isinstance(other, (tuple, list)):
+            return len(other) == self.n and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((Range, self.start, self.stop, self.n, self.log))
+
+    def __repr__(self) -> str:
+        return f"Range({self.start!r}, {self.stop!r}, {self.n}{', log=True' if self.log else ''})"
+
+
 @dataclass(frozen=True)
 class Axis:
-    """Fields that vary together over ``values`` (one grid dimension)."""
+    """Fields that vary together over ``values`` (one grid dimension).
+
+    ``values`` is any sequence: a tuple, or a :class:`Range` (what :func:`parse_vary` gives),
+    whose values are computed on demand.
+    """
 
     fields: tuple[str, ...]
-    values: tuple[Any, ...]
+    values: Sequence[Any]
     text: str = ""  # how the user wrote it (for the metadata)
 
     def __post_init__(self) -> None:
         if not self.fields:
             raise QnetError("an axis needs at least one field")
-        if not self.values:
+        if not isinstance(self.values, Range):
+            object.__setattr__(self, "values", tuple(self.values))
+        if not len(self.values):
             raise QnetError(f"axis {', '.join(self.fields)}: no values")
         for f in self.fields:
             _check_key(f, self.text or f)
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: a range as its specification (start, stop, n, spacing), a list as its values."""
+        if isinstance(self.values, Range):
+            return {"fields": list(self.fields), "range": self.values.as_dict(), "text": self.text}
         return {"fields": list(self.fields), "values": [_json_value(v) for v in self.values], "text": self.text}
 
 
@@ -153,19 +276,12 @@ def parse_vary(text: str) -> Axis:
     if n < 1:
         raise QnetError(f"--vary {text!r}: N = {n} is invalid: at least 1 point")
     log = len(parts) == 4 and parts[3].strip() == "log"
-    if n == 1:
-        values = [start]
-    elif log:
-        if start <= 0 or stop <= 0:
-            raise QnetError(f"--vary {text!r}: a log axis needs START > 0 and STOP > 0")
-        ratio = math.log(stop / start) / (n - 1)
-        values = [start * math.exp(ratio * i) for i in range(n)]
-        values[-1] = stop
-    else:
-        step = (stop - start) / (n - 1)
-        values = [start + step * i for i in range(n)]
-        values[-1] = stop
-    return Axis(fields, tuple(values), f"--vary {text}")
+    if log and (start <= 0 or stop <= 0):
+        raise QnetError(f"--vary {text!r}: a log axis needs START > 0 and STOP > 0")
+    values = Range(start, stop, n, log)
+    if start != stop and not values.distinct():
+        raise QnetError(f"--vary {text!r}: {n} values from START to STOP are closer than float resolution; use a smaller N")
+    return Axis(fields, values, f"--vary {text}")
 
 
 def _toml_value(raw: str) -> Any:
@@ -188,25 +304,126 @@ def parse_values(text: str) -> Axis:
     return Axis(fields, tuple(_toml_value(v) for v in raw), f"--values {text}")
 
 
-def grid(axes: Sequence[Axis]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """(fields, points): the outer product of the axes, last axis fastest.
+#: The most points one sweep may have. Beyond about 10^8 points a table is tens of GB (a link
+#: row is about 300 bytes of CSV), a resumed or Parquet sweep rewrites it in memory (about 1 kB
+#: per row), and at 10^4 - 10^5 points/s per core the run takes hours to days: such a grid is
+#: refused before anything is computed or written (split it into several sweeps).
+MAX_POINTS = 10**8
 
-    Each point is a tuple aligned with ``fields`` (the fields of every axis, in order).
+
+class Grid:
+    """The outer product of axes, last axis fastest, never listed in memory.
+
+    ``len(grid)`` points; iterating yields each point as a tuple aligned with ``fields``;
+    :meth:`index` finds a point's position from its values (what a resumed sweep needs).
     """
-    fields: list[str] = []
-    for axis in axes:
-        for f in axis.fields:
-            if f in fields:
-                raise QnetError(f"field {f!r} is varied by two axes; join them into one (FIELD1,FIELD2=...)")
-            fields.append(f)
-    if not axes:
-        return (), [()]
-    expanded = [[(value,) * len(axis.fields) for value in axis.values] for axis in axes]
-    if len(expanded) == 1:
-        return tuple(fields), expanded[0]
-    if len(expanded) == 2:
-        return tuple(fields), [x + y for x in expanded[0] for y in expanded[1]]
-    return tuple(fields), [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*expanded)]
+
+    def __init__(self, axes: Sequence[Axis]):
+        fields: list[str] = []
+        for axis in axes:
+            for f in axis.fields:
+                if f in fields:
+                    raise QnetError(f"field {f!r} is varied by two axes; join them into one (FIELD1,FIELD2=...)")
+                fields.append(f)
+        self.axes = tuple(axes)
+        self.fields = tuple(fields)
+        self.sizes = tuple(len(a.values) for a in self.axes)
+        self.size = math.prod(self.sizes)
+        self._lookups: list[Any] = [None] * len(self.axes)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self._points(0)
+
+    def _points(self, k: int) -> Iterator[tuple[Any, ...]]:
+        if k == len(self.axes):
+            yield ()
+            return
+        width = len(self.axes[k].fields)
+        if k == len(self.axes) - 1:
+            if width == 1:
+                yield from ((v,) for v in self.axes[k].values)
+            else:
+                yield from ((v,) * width for v in self.axes[k].values)
+            return
+        for v in self.axes[k].values:
+            head = (v,) * width
+            for tail in self._points(k + 1):
+                yield head + tail
+
+    @property
+    def has_repeats(self) -> bool:
+        """Whether some point occurs twice (an axis repeats a value)."""
+        for k, axis in enumerate(self.axes):
+            values = axis.values
+            if isinstance(values, Range):
+                if values.n > 1 and (values.start == values.stop or not values.distinct()):
+                    return True
+            elif len(self._lookup(k)[0]) != len(values):
+                return True
+        return False
+
+    def _lookup(self, k: int) -> tuple[dict[Any, int], dict[Any, int]]:
+        """(first position, count) of each canonical value of an explicit axis, built once."""
+        if self._lookups[k] is None:
+            first: dict[Any, int] = {}
+            count: dict[Any, int] = {}
+            for i, v in enumerate(self.axes[k].values):
+                c = _canon(v)
+                first.setdefault(c, i)
+                count[c] = count.get(c, 0) + 1
+            self._lookups[k] = (first, count)
+        return self._lookups[k]
+
+    def _axis_value(self, k: int, key: tuple, start: int) -> Any:
+        part = key[start : start + len(self.axes[k].fields)]
+        return part[0] if all(c == part[0] for c in part) else _MISSING
+
+    def index(self, key: Sequence[Any]) -> int | None:
+        """The first position of the point with these canonical values (:func:`_canon`), or None."""
+        if len(key) != len(self.fields):
+            return None
+        position, start = 0, 0
+        for k, axis in enumerate(self.axes):
+            c = self._axis_value(k, key, start)
+            start += len(axis.fields)
+            if isinstance(axis.values, Range):
+                try:
+                    i = axis.values.index(c)
+                except ValueError:
+                    return None
+            else:
+                i = self._lookup(k)[0].get(c) if c is not _MISSING else None
+                if i is None:
+                    return None
+            position = position * self.sizes[k] + i
+        return position
+
+    def count(self, key: Sequence[Any]) -> int:
+        """How many positions of the grid hold the point with these canonical values."""
+        if self.index(key) is None:
+            return 0
+        n, start = 1, 0
+        for k, axis in enumerate(self.axes):
+            c = self._axis_value(k, key, start)
+            start += len(axis.fields)
+            n *= axis.values.count(c) if isinstance(axis.values, Range) else self._lookup(k)[1][c]
+        return n
+
+
+_MISSING = object()
+
+
+def grid(axes: Sequence[Axis]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """(fields, points): the outer product of the axes as a list, last axis fastest.
+
+    Each point is a tuple aligned with ``fields`` (the fields of every axis, in order). For a
+    large grid use :class:`Grid`, which never lists its points.
+    """
+    g = Grid(axes)
+    return g.fields, list(g)
 
 
 def check_field(network: Mapping[str, Any], key: str) -> None:
@@ -683,6 +900,10 @@ def _link_points(ev: "LinkEvaluator") -> _LinkPoints:
     return builder
 
 
+#: Old names of link figures (the row is built by name, following results.LINK_FIELDS).
+_FIGURE_ALIASES = {"key_rate_hz": "diqkd_key_rate_hz"}
+
+
 def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     """Result rows of compiled links (or link programs) from their final density matrices.
 
@@ -699,6 +920,7 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
 
     if isinstance(states, BaseException):
         return [{ERROR_COLUMN: _error_message(states)}] * len(items)
+    bb84 = "bb84_key_fraction" in LINK_FIELDS or "bb84_key_rate_hz" in LINK_FIELDS
     rows: list[dict[str, Any] | None] = [None] * len(items)
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(items):
@@ -723,7 +945,7 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
         diag = np.real(np.diagonal(rho, axis1=1, axis2=2))
         same = diag[:, 0] + diag[:, 3]
         qber = np.clip(same if target.startswith("psi") else 1.0 - same, 0.0, 1.0)
-        for i, p, f, s, q, bad in zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist(), failed.tolist()):
+        for k, (i, p, f, s, q, bad) in enumerate(zip(members, p_all.tolist(), fid.tolist(), chsh.tolist(), qber.tolist(), failed.tolist())):
             link = items[i]
             if bad:
                 rows[i] = {ERROR_COLUMN: _error_message(never_heralds_error(link, p))}
@@ -736,8 +958,15 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
             if t_coh is None:
                 t_coh = coherence[memories] = spec.pair_coherence_time_s
             r = figures.diqkd_key_fraction(s, q)
-            values = (f, p, spec.attempt_time_s, rate, t_coh, rate * t_coh if rate > 0 else 0.0, s, q, r, r * rate)
-            row = dict(zip(LINK_FIELDS, values))
+            row = {
+                "fidelity": f, "success_probability": p, "attempt_time_s": spec.attempt_time_s, "rate_hz": rate,
+                "pair_coherence_time_s": t_coh, "link_efficiency": rate * t_coh if rate > 0 else 0.0,
+                "chsh": s, "qber": q, "diqkd_key_fraction": r, "diqkd_key_rate_hz": r * rate,
+            }
+            if bb84:
+                b = figures.bb84_key_fraction(rho[k], target)
+                row.update(bb84_key_fraction=b, bb84_key_rate_hz=b * rate)
+            row = {name: row[_FIGURE_ALIASES.get(name, name)] for name in LINK_FIELDS}
             row[ERROR_COLUMN] = ""
             rows[i] = row
     return rows  # type: ignore[return-value]
@@ -942,14 +1171,14 @@ def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from .outputs import replacing
+
+    with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _write_parquet(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: set[str]) -> None:
@@ -968,9 +1197,10 @@ def _write_parquet(path: Path, header: Sequence[str], rows: Sequence[Sequence[st
             except ValueError:
                 pass
         arrays.append(pa.array([c if c != "" else None for c in cells], type=pa.string()))
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(pa.table(arrays, names=list(header)), tmp)
-    os.replace(tmp, path)
+    from .outputs import replacing
+
+    with replacing(path) as tmp:
+        pq.write_table(pa.table(arrays, names=list(header)), tmp)
 
 
 class _Journal:
@@ -1043,9 +1273,12 @@ class _RowFormatter:
             self.caches[j] = None  # values that do not repeat: plain repr from now on
         return out
 
-    def lines(self, columns: list[list[Any]], errors: list[str]) -> str:
+    def lines(self, columns: list[list[Any]], errors: list[str], ident: str | None = None) -> str:
+        """CSV lines: the columns' cells, then ``errors``, then ``ident`` on every row (when given)."""
         cells = [self._column(j, values) for j, values in enumerate(columns)]
         cells.append(errors)
+        if ident is not None:
+            cells.append([ident] * len(errors))
         n = len(cells)
         out = []
         for row in zip(*cells):
@@ -1065,13 +1298,28 @@ class _RowFormatter:
 
 # --------------------------------------------------------------------------- execution
 
-def _init_worker() -> None:
-    """Worker process setup: one OpenMP/BLAS thread each, and Ctrl-C is the parent's business."""
+def _init_worker(parent: int | None = None) -> None:
+    """Worker process setup: one OpenMP/BLAS thread each, Ctrl-C is the parent's business, and
+    the worker ends when its parent ``parent`` does (a killed sweep leaves no orphan)."""
     import signal
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), name="qnet-watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int, interval_s: float = 0.25) -> None:
+    """End this process as soon as its parent ``parent`` is gone (it is then re-parented).
+
+    Polls ``os.getppid()``, which changes when the parent dies on POSIX systems, so it works
+    whatever killed the parent (SIGKILL included) and whatever the worker is busy with (Aer
+    and numpy release the GIL; a Python loop yields it every few milliseconds).
+    """
+    while os.getppid() == parent:
+        time.sleep(interval_s)
+    os._exit(1)
 
 
 def _evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]]) -> tuple[list[int], list[dict[str, Any]]]:
@@ -1116,7 +1364,8 @@ class _Pool:
 
         self.evaluator, self.fields, self.chunks, self.workers = evaluator, fields, chunks, workers
         self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         self.pending: set = set()
 
@@ -1161,14 +1410,14 @@ class _Pool:
 class _Dask:
     """Chunks on a dask.distributed cluster (an address or a ``Client``)."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any):
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None):
         try:
             from distributed import Client
         except ImportError:
             raise QnetError("--dask needs dask.distributed: pip install 'qnet[dask]'") from None
         self.own = not isinstance(dask, Client)
         try:
-            self.client = Client(dask) if self.own else dask
+            self.client = (Client(dask, security=security) if security is not None else Client(dask)) if self.own else dask
         except Exception as exc:  # unreachable scheduler, bad address
             raise QnetError(f"cannot connect to the Dask scheduler at {dask!r}: {exc}") from None
         self.fields, self.chunks = fields, chunks
@@ -1260,9 +1509,264 @@ def _versions(extra: Iterable[str] = ()) -> dict[str, str | None]:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=repr) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from .outputs import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=2, default=repr) + "\n")
+
+
+def sweep_id(description: Mapping[str, Any]) -> str:
+    """16 hex digits naming what a sweep computes (a hash of its evaluator's ``describe()``).
+
+    Written on every row (column ``sweep_id``): a resumed sweep checks the table itself, so
+    rows of another network, link or ``--set`` are never mixed in, even without ``OUT.meta.json``.
+
+    Parameters
+    ----------
+    description : mapping
+        The evaluator's ``describe()`` (JSON-ready; it holds the network table's sha256).
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the sha256 of its canonical JSON.
+    """
+    return hashlib.sha256(json.dumps(description, sort_keys=True, default=repr).encode()).hexdigest()[:16]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str) and len(value) > 20:
+        return repr(value[:12] + "...")
+    return repr(value)
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """'FIELD was OLD, now NEW' for each field that differs between two descriptions."""
+    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k, _MISSING) != new.get(k, _MISSING)]
+    return "; ".join(
+        f"{k} was {_shown(old[k]) if k in old else '(absent)'}, now {_shown(new[k]) if k in new else '(absent)'}"
+        for k in keys
+    )
+
+
+def sidecar_paths(output: str | Path, fmt: str | None = None) -> tuple[Path, ...]:
+    """The files a sweep writes next to ``output``: ``OUT.meta.json`` (and ``OUT.partial.csv`` for Parquet)."""
+    output = Path(output)
+    meta = output.with_name(output.name + ".meta.json")
+    if output_format(output, fmt) == "parquet":
+        return meta, output.with_name(output.name + ".partial.csv")
+    return (meta,)
+
+
+def check_sweep_output(output: str | Path, fmt: str | None = None, *, resume: bool = False, overwrite: bool = False) -> bool:
+    """Check a sweep's output and its sidecars before anything is computed.
+
+    The rule of :func:`qnet.outputs.check_output_path` for the table and for every sidecar: the
+    folder exists, no path is a folder, and an existing file is replaced only with
+    ``overwrite``; ``resume`` continues an existing table (its sidecars are then its own).
+
+    Parameters
+    ----------
+    output : str or Path
+        The table (``-o``).
+    fmt : str, optional
+        'csv' or 'parquet' (default: from the suffix).
+    resume, overwrite : bool
+        ``--resume`` and ``--overwrite``.
+
+    Returns
+    -------
+    bool
+        True when there is a table to resume.
+
+    Raises
+    ------
+    QnetError
+        One line naming the path that may not be written and the option that would allow it.
+    """
+    from .outputs import check_output_path
+
+    output = check_output_path(output, overwrite=True)
+    sidecars = sidecar_paths(output, fmt)
+    resuming = resume and any(p.exists() for p in (output, *sidecars[1:]))
+    if resuming:
+        return True
+    if output.exists() and not overwrite:
+        raise QnetError(f"-o {output}: exists; use --resume to continue it or --overwrite to replace it")
+    for path in sidecars:
+        check_output_path(path, overwrite=overwrite)
+    return False
+
+
+def _check_points(grid: Grid) -> None:
+    """Refuse a grid of more than :data:`MAX_POINTS` points (one line)."""
+    if grid.size > MAX_POINTS:
+        shape = " x ".join(map(str, grid.sizes))
+        raise QnetError(f"the grid has {grid.size:,} points ({shape}): at most {MAX_POINTS:,} in one sweep; split it into several")
+
+
+def _check_disk(grid: Grid, todo: int, columns: Sequence[str], folder: Path) -> None:
+    """Refuse a sweep whose table cannot fit on the disk (one line)."""
+    shape = " x ".join(map(str, grid.sizes)) or "1"
+    need = todo * 12 * len(columns)  # a number in CSV is 12-24 bytes with its comma
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise QnetError(
+            f"the grid has {grid.size:,} points ({shape}): their table needs at least {need / 1e9:.3g} GB "
+            f"and {str(folder)!r} has {free / 1e9:.3g} GB free; use fewer points"
+        )
+
+
+def _read_existing(output: Path, journal_path: Path, columns: list[str], ident: str) -> list[list[str]]:
+    """Rows already in the output (and its Parquet journal), checked to come from this sweep."""
+    rows: list[list[str]] = []
+    for p in dict.fromkeys((output, journal_path)):
+        if not p.exists():
+            continue
+        header, found = read_table(p) if p == output else _read_csv(p)
+        if not header:
+            continue
+        if header != columns:
+            if header == columns[:-1]:
+                raise QnetError(
+                    f"cannot resume {p}: it has no {SWEEP_ID_COLUMN} column (an older qnet wrote it), so its rows "
+                    f"cannot be checked against this sweep; write to a new output or use --overwrite"
+                )
+            raise QnetError(
+                f"cannot resume {p}: its columns ({', '.join(header)}) differ from this sweep's "
+                f"({', '.join(columns)}); vary the same fields or write to a new output"
+            )
+        other = next((row[-1] for row in found if row[-1] != ident), None)
+        if other is not None:
+            raise QnetError(
+                f"cannot resume {p}: its rows have {SWEEP_ID_COLUMN} {other or '(empty)'} and this sweep is {ident} "
+                f"(another network table, link, --set or evaluator); write to a new output or use --overwrite"
+            )
+        rows += found
+    return rows
+
+
+def _read_meta(meta_path: Path, output: Path, describe: Mapping[str, Any]) -> dict[str, Any]:
+    """The sidecar of a resumed output ({} when missing or unreadable); refuses another evaluator."""
+    if not meta_path.exists():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    old = meta.get("evaluator")
+    if isinstance(old, Mapping) and old != describe:
+        raise QnetError(f"cannot resume {output}: it was made for a different network, link or --set ({_differences(old, describe)}); write to a new output")
+    return meta
+
+
+def _todo(grid: Grid, done: set[tuple]) -> Iterable[tuple[int, tuple]]:
+    """(position, point) of every grid point not in ``done`` (canonical keys), lazily."""
+    if not done:
+        return enumerate(grid)
+    return ((i, p) for i, p in enumerate(grid) if tuple([v if type(v) is float else _canon(v) for v in p]) not in done)
+
+
+def _chunks(todo: Iterable[tuple[int, tuple]], size: int, inflight: dict[int, list[tuple]]) -> Iterator[tuple[list[int], list[tuple]]]:
+    """Chunks (positions, points) of ``size`` points; each chunk's points wait in ``inflight`` until written."""
+    it = iter(todo)
+    while batch := list(itertools.islice(it, size)):
+        indices = [i for i, _ in batch]
+        values = [p for _, p in batch]
+        inflight[indices[0]] = values
+        yield indices, values
+
+
+def _loopback(address: str) -> bool:
+    import ipaddress
+
+    scheme, _, rest = address.rpartition("://")
+    if scheme == "inproc":
+        return True
+    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 or rest.startswith("[") else rest
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def dask_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> Any:
+    """A ``distributed.security.Security`` requiring TLS from these files, or None when none is given.
+
+    Parameters
+    ----------
+    tls_ca_file : str, optional
+        The certificate authority that signed the cluster's certificates (``--dask-tls-ca-file``).
+    tls_cert, tls_key : str, optional
+        This client's certificate and private key (``--dask-tls-cert``, ``--dask-tls-key``).
+
+    Returns
+    -------
+    distributed.security.Security or None
+        With ``require_encryption=True``; None when no file is given (then a ``tls://``
+        address uses dask's configuration ``distributed.comm.tls.*``).
+
+    Raises
+    ------
+    QnetError
+        When only some of the three are given, or a file does not exist.
+    """
+    given = {"--dask-tls-ca-file": tls_ca_file, "--dask-tls-cert": tls_cert, "--dask-tls-key": tls_key}
+    if not any(given.values()):
+        return None
+    missing = [k for k, v in given.items() if not v]
+    if missing:
+        raise QnetError(f"{', '.join(missing)} missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together")
+    for option, path in given.items():
+        if not Path(path).is_file():
+            raise QnetError(f"{option} {path}: no such file")
+    try:
+        from distributed.security import Security
+    except ImportError:
+        raise QnetError("--dask needs dask.distributed: pip install 'qnet[dask]'") from None
+    return Security(tls_ca_file=tls_ca_file, tls_client_cert=tls_cert, tls_client_key=tls_key, require_encryption=True)
+
+
+def check_dask_address(address: str, *, security: Any = None, insecure: bool = False) -> None:
+    """Refuse to send pickles over plain TCP to another machine unless ``insecure`` is given.
+
+    A Dask scheduler runs the code it is sent, and qnet unpickles what comes back: the cluster
+    must be trusted, and the connection to it encrypted and authenticated (TLS) unless it stays
+    on this machine. ``tls://`` addresses use ``security`` (or, without it, dask's own
+    configuration ``distributed.comm.tls.*``).
+
+    Parameters
+    ----------
+    address : str
+        The scheduler address (``tcp://host:port``, ``tls://host:port``, ``host:port``, ``inproc://...``).
+    security : distributed.security.Security, optional
+        From :func:`dask_security`; needs a ``tls://`` address.
+    insecure : bool
+        ``--dask-insecure``: allow plain TCP to another machine.
+
+    Raises
+    ------
+    QnetError
+        One line: plain TCP to a host that is not loopback (127.0.0.0/8, ::1, localhost)
+        without ``insecure``, TLS files with a non-TLS address, or TLS files with ``insecure``.
+    """
+    if not isinstance(address, str) or not address.strip():
+        raise QnetError(f"--dask {address!r}: expected a scheduler address such as tcp://127.0.0.1:8786 or tls://host:8786")
+    tls = address.startswith("tls://")
+    if security is not None and not tls:
+        raise QnetError(f"--dask {address}: the TLS options need a tls:// address")
+    if security is not None and insecure:
+        raise QnetError("--dask-insecure and the --dask-tls-* options exclude each other")
+    if tls or insecure or _loopback(address):
+        return
+    raise QnetError(
+        f"--dask {address}: plain TCP to another machine would send and run pickled code unauthenticated; "
+        f"use tls:// with --dask-tls-ca-file/--dask-tls-cert/--dask-tls-key, or --dask-insecure on a network you trust"
+    )
 
 
 def run_sweep(
@@ -1274,6 +1778,8 @@ def run_sweep(
     chunk_size: int | None = None,
     workers: int = 1,
     dask: Any = None,
+    dask_security: Any = None,
+    dask_insecure: bool = False,
     resume: bool = False,
     overwrite: bool = False,
     retry_errors: bool = False,
@@ -1285,12 +1791,19 @@ def run_sweep(
     """Evaluate ``evaluator`` over the grid of ``axes`` and write the table to ``output``.
 
     See the module docstring. ``workers > 1`` uses local spawned processes; ``dask`` (a
-    scheduler address or a ``distributed.Client``) sends the chunks to a Dask cluster instead.
-    An existing output is an error unless ``resume`` (skip the points it holds; with
-    ``retry_errors`` the points recorded with an error are evaluated again) or ``overwrite``.
-    ``metadata`` is merged into the sidecar ``OUT.meta.json``. Raises ``KeyboardInterrupt``
-    after writing what finished, and :class:`WorkerDied` when a worker dies.
+    scheduler address or a ``distributed.Client``) sends the chunks to a Dask cluster instead;
+    an address that is not on this machine needs ``tls://`` (``dask_security``, see
+    :func:`dask_security`) or ``dask_insecure`` (:func:`check_dask_address`). An existing output
+    is an error unless ``resume`` (skip the points it holds; with ``retry_errors`` the points
+    recorded with an error are evaluated again) or ``overwrite``; the sidecars follow the same
+    rule (:func:`check_sweep_output`), and the output is locked for the run (a second run on it
+    fails). ``metadata`` is merged into the sidecar ``OUT.meta.json``. Raises
+    ``KeyboardInterrupt`` after writing what finished, :class:`WorkerDied` when a worker dies,
+    and :class:`~qnet.errors.QnetError` (saying whether to ``--resume``) when the run fails.
+    A run that stops before finishing any point leaves no file behind.
     """
+    from .outputs import output_lock
+
     output = Path(output)
     fmt = output_format(output, fmt)
     if fmt == "parquet":
@@ -1299,73 +1812,79 @@ def run_sweep(
         raise QnetError(f"workers = {workers!r} is invalid: an integer >= 1")
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
         raise QnetError(f"chunk size = {chunk_size!r} is invalid: an integer >= 1")
-    fields, points = grid(axes)
-    columns = list(fields) + [c for c in evaluator.columns] + [ERROR_COLUMN]
+    if isinstance(dask, str):
+        check_dask_address(dask, security=dask_security, insecure=dask_insecure)
+    grid_ = Grid(axes)
+    _check_points(grid_)
+    columns = list(grid_.fields) + [c for c in evaluator.columns] + [ERROR_COLUMN, SWEEP_ID_COLUMN]
     if len(set(columns)) != len(columns):
         raise QnetError(f"a varied field has the name of a result column: {columns}")
-    meta_path = output.with_name(output.name + ".meta.json")
-    journal_path = output if fmt == "csv" else output.with_name(output.name + ".partial.csv")
+    check_sweep_output(output, fmt, resume=resume, overwrite=overwrite)
+    lock = output_lock(output)
+    try:
+        return _run_locked(
+            evaluator, axes, grid_, output, fmt, columns, chunk_size=chunk_size, workers=workers, dask=dask,
+            dask_security=dask_security, resume=resume, overwrite=overwrite, retry_errors=retry_errors,
+            bar_args=dict(stream=progress_stream, interval=progress_interval, enabled=progress), metadata=metadata,
+        )
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    evaluator: Any, axes: Sequence[Axis], grid_: Grid, output: Path, fmt: str, columns: list[str], *,
+    chunk_size: int | None, workers: int, dask: Any, dask_security: Any, resume: bool, overwrite: bool,
+    retry_errors: bool, bar_args: dict[str, Any], metadata: Mapping[str, Any] | None,
+) -> SweepSummary:
+    """:func:`run_sweep` once the output is locked."""
+    fields = grid_.fields
+    meta_path, *rest = sidecar_paths(output, fmt)
+    journal_path = rest[0] if rest else output
+    resuming = check_sweep_output(output, fmt, resume=resume, overwrite=overwrite)  # again, under the lock
     describe = evaluator.describe() if hasattr(evaluator, "describe") else {}
-    text_columns = {f for f, v in zip(fields, points[0]) if isinstance(v, str)} if points else set()
+    ident = sweep_id(describe)
+    first = next(iter(grid_))
+    text_columns = {f for f, v in zip(fields, first) if isinstance(v, str)} | {SWEEP_ID_COLUMN}
     text_columns |= set(getattr(evaluator, "text_columns", ()))
 
     # -- what is already on disk
     existing: list[list[str]] = []
     meta: dict[str, Any] = {}
-    if output.exists() or journal_path.exists():
-        if not (resume or overwrite):
-            raise QnetError(f"{output} exists: use --resume to continue it or --overwrite to replace it")
-        if overwrite and not resume:
-            for p in (output, journal_path, meta_path):
-                if p.exists():
-                    p.unlink()
-        else:
-            if meta_path.exists():
-                try:
-                    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    meta = {}
-                if meta.get("evaluator") not in (None, describe):
-                    raise QnetError(
-                        f"cannot resume {output}: it was made for a different network, link or --set "
-                        f"({meta.get('evaluator')} vs {describe}); write to a new output"
-                    )
-            for p in (output, journal_path) if journal_path != output else (output,):
-                if not p.exists():
-                    continue
-                header, rows = read_table(p) if p == output else _read_csv(p)
-                if header and header != columns:
-                    raise QnetError(
-                        f"cannot resume {p}: its columns ({', '.join(header)}) differ from this sweep's "
-                        f"({', '.join(columns)}); vary the same fields or write to a new output"
-                    )
-                existing += rows
+    if resuming:
+        meta = _read_meta(meta_path, output, describe)
+        existing = _read_existing(output, journal_path, columns, ident)
     n_fields = len(fields)
-    error_at = len(columns) - 1
+    error_at = columns.index(ERROR_COLUMN)
     done_keys = {tuple(_canon(c) for c in row[:n_fields]) for row in existing if not (retry_errors and row[error_at])}
-    keys = [tuple([v if type(v) is float else _canon(v) for v in p]) for p in points]
-    todo = [i for i, k in enumerate(keys) if k not in done_keys]
-    skipped = len(points) - len(todo)
+    skipped = sum(map(grid_.count, done_keys))
+    n_todo = grid_.size - skipped
+    _check_disk(grid_, n_todo, columns, output.parent)
+    if not resuming:
+        for p in (output, journal_path, meta_path):
+            p.unlink(missing_ok=True)  # --overwrite (check_sweep_output allowed it)
 
     # -- chunks
     parallel = dask is not None or workers > 1
     size = chunk_size or getattr(evaluator, "chunk_size", DEFAULT_CHUNK_SIZE)
     if parallel and chunk_size is None:
         n = workers if dask is None else 4
-        size = max(16, min(size, math.ceil(len(todo) / (4 * n)) if todo else size))
-    chunks = ([todo[i : i + size], [points[j] for j in todo[i : i + size]]] for i in range(0, len(todo), size))
+        size = max(16, min(size, math.ceil(n_todo / (4 * n)) if n_todo else size))
+    inflight: dict[int, list[tuple]] = {}
+    chunks = _chunks(_todo(grid_, done_keys), size, inflight)
     evaluator_copy = evaluator.for_parallel() if parallel and hasattr(evaluator, "for_parallel") else evaluator
 
     # -- metadata
     engine = getattr(evaluator, "engine", None)
     extra = (["dask", "distributed"] if dask is not None else []) + (["pyarrow"] if fmt == "parquet" else [])
+    address = None if dask is None else (dask if isinstance(dask, str) else _dask_address(dask))
     run_info = {
         "started": _now(),
         "finished": None,
         "status": "running",
         "engine": engine,
         "workers": workers if dask is None else None,
-        "dask": None if dask is None else (dask if isinstance(dask, str) else _dask_address(dask)),
+        "dask": address,
+        "dask_tls": None if address is None else address.startswith("tls://"),
         "chunk_size": size,
         "points_skipped": skipped,
         "points_evaluated": 0,
@@ -1378,8 +1897,9 @@ def run_sweep(
         "format": fmt,
         "columns": columns,
         "axes": [a.as_dict() for a in axes],
-        "points": len(points),
+        "points": grid_.size,
         "evaluator": describe,
+        SWEEP_ID_COLUMN: ident,
         "seed": getattr(evaluator, "seed", None),
         "method": getattr(evaluator, "method_description", "exact density matrix (no sampling)"),
     }
@@ -1389,21 +1909,21 @@ def run_sweep(
 
     # -- run
     journal = _Journal(journal_path, columns)
-    bar = Progress(len(points), skipped, stream=progress_stream, interval=progress_interval, enabled=progress,
-                   label="qnet sweep", unit="points")
+    bar = Progress(grid_.size, skipped, label="qnet sweep", unit="points", **bar_args)
     evaluated = errors = 0
     status = "failed"
     t0 = time.perf_counter()
 
     # a fresh CSV output written in grid order with no repeated point is already the final
     # table: the rewrite at the end is then skipped
-    in_order = fmt == "csv" and not existing and len(set(keys)) == len(keys)
+    in_order = fmt == "csv" and not existing and not grid_.has_repeats
     last = -1
     value_columns = tuple(evaluator.columns)
     formatter = _RowFormatter(n_fields + len(value_columns))
 
     def write(indices: list[int], rows: list[dict[str, Any]]) -> None:
         nonlocal evaluated, errors, in_order, last
+        values = inflight.pop(indices[0])
         n_err = 0
         errs = []
         for i, row in zip(indices, rows):
@@ -1414,14 +1934,19 @@ def run_sweep(
             if i <= last:
                 in_order = False
             last = i
-        columns_ = [[points[i][j] for i in indices] for j in range(n_fields)]
+        columns_ = [[v[j] for v in values] for j in range(n_fields)]
         columns_ += [[row.get(c) for row in rows] for c in value_columns]
-        journal.write_text(formatter.lines(columns_, errs))
+        journal.write_text(formatter.lines(columns_, errs, ident))
         evaluated += len(indices)
         errors += n_err
         bar.update(len(indices), n_err)
         if gc_enabled:
             gc.collect(1)
+
+    def finished() -> str:
+        if skipped + evaluated == 0:
+            return "nothing was written"
+        return f"the {skipped + evaluated} finished points are in {output}: rerun with --resume to complete it"
 
     runner: Any = None
     # the cyclic garbage collector would walk everything alive (modules, the grid) again and
@@ -1430,8 +1955,8 @@ def run_sweep(
     gc.disable()
     try:
         if dask is not None:
-            runner = _Dask(evaluator_copy, fields, chunks, dask)
-        elif workers > 1 and todo:
+            runner = _Dask(evaluator_copy, fields, chunks, dask, dask_security)
+        elif workers > 1 and n_todo:
             runner = _Pool(evaluator_copy, fields, chunks, workers)
         else:
             runner = _Serial(evaluator_copy, fields, chunks)
@@ -1448,9 +1973,11 @@ def run_sweep(
                 pass
         raise
     except WorkerDied as exc:
-        raise WorkerDied(
-            f"{exc}; the {skipped + evaluated} finished points are in {output}: rerun with --resume to complete it"
-        ) from None
+        raise WorkerDied(f"{exc}; {finished()}") from None
+    except QnetError as exc:
+        raise QnetError(f"{exc}; {finished()}" if evaluated else str(exc)) from None
+    except Exception as exc:
+        raise QnetError(f"the sweep stopped: {_error_message(exc)}; {finished()}") from exc
     finally:
         if gc_enabled:
             gc.enable()
@@ -1458,32 +1985,39 @@ def run_sweep(
             runner.close()
         journal.close(sync=in_order)
         bar.close()
-        if not in_order:
-            _finalize(output, fmt, journal_path, columns, n_fields, keys, text_columns)
-        run_info.update(
-            finished=_now(), status=status, points_evaluated=evaluated, errors=errors,
-            seconds=round(time.perf_counter() - t0, 3),
-        )
-        _write_json(meta_path, meta)
-    return SweepSummary(output, len(points), skipped, evaluated, errors, time.perf_counter() - t0, status, meta_path)
+        if status != "complete" and not resuming and evaluated == 0:
+            for p in (output, journal_path, meta_path):  # nothing finished: leave nothing to block a rerun
+                p.unlink(missing_ok=True)
+        else:
+            if not in_order:
+                _finalize(output, fmt, journal_path, columns, grid_, text_columns)
+            run_info.update(
+                finished=_now(), status=status, points_evaluated=evaluated, errors=errors,
+                seconds=round(time.perf_counter() - t0, 3),
+            )
+            _write_json(meta_path, meta)
+    return SweepSummary(output, grid_.size, skipped, evaluated, errors, time.perf_counter() - t0, status, meta_path)
 
 
-def _finalize(output: Path, fmt: str, journal_path: Path, columns: list[str], n_fields: int, keys: list[tuple], text_columns: set[str]) -> None:
+def _finalize(output: Path, fmt: str, journal_path: Path, columns: list[str], grid_: Grid, text_columns: set[str]) -> None:
     """Rewrite the table in grid order (last row wins for a repeated point), atomically."""
+    n_fields = len(grid_.fields)
     rows: list[list[str]] = []
     if fmt == "parquet" and output.exists():
         rows += _read_parquet(output)[1]
     if journal_path.exists():
         rows += _read_csv(journal_path)[1]
-    order = {k: i for i, k in enumerate(keys)}
     latest: dict[tuple, list[str]] = {}
     for row in rows:
         key = tuple(_canon(c) for c in row[:n_fields])
         latest.pop(key, None)  # keep the last occurrence, at its last position
         latest[key] = row
-    position = {key: n for n, key in enumerate(latest)}
-    ordered = sorted(latest, key=lambda k: (0, order[k]) if k in order else (1, position[k]))
-    table = [latest[k] for k in ordered]
+
+    def place(item: tuple[int, tuple]) -> tuple[int, int]:
+        i = grid_.index(item[1])
+        return (0, i) if i is not None else (1, item[0])
+
+    table = [latest[k] for _, k in sorted(enumerate(latest), key=place)]
     if fmt == "csv":
         _write_csv(output, columns, table)
     else:

@@ -15,6 +15,7 @@ from qnet.plot import plot_results
 from qnet.results import LINK_FIELDS
 
 X = "total_length_km"
+KEY = "diqkd_key_rate_hz" if "diqkd_key_rate_hz" in LINK_FIELDS else "key_rate_hz"  # the name LINK_FIELDS uses
 
 
 def sweep_rows(n: int = 12, errors: tuple[int, ...] = ()) -> list[dict[str, object]]:
@@ -31,7 +32,7 @@ def sweep_rows(n: int = 12, errors: tuple[int, ...] = ()) -> list[dict[str, obje
         }
         row.update({f: 0.5 for f in LINK_FIELDS})
         row.update(
-            rate_hz=rate, key_rate_hz=key_fraction * rate, diqkd_key_fraction=key_fraction, fidelity=0.95 - 0.001 * i,
+            rate_hz=rate, **{KEY: key_fraction * rate}, diqkd_key_fraction=key_fraction, fidelity=0.95 - 0.001 * i,
             link_efficiency=rate * 0.55, error="",
             total_length_km=total, fibre_transmission=eta, plob_bits_per_s=-math.log2(1 - eta) / 4.3e-4,
         )
@@ -55,7 +56,7 @@ def lines_by_gid(ax) -> dict[str, object]:
 
 def test_rates_log_axis_plob_and_diqkd_crossing_from_rows():
     rows = sweep_rows()
-    fig = plot_results(rows, X, "rate_hz,key_rate_hz")
+    fig = plot_results(rows, X, f"rate_hz,{KEY}")
     (ax,) = fig.axes
     assert ax.get_yscale() == "log"
     lines = lines_by_gid(ax)
@@ -67,9 +68,9 @@ def test_rates_log_axis_plob_and_diqkd_crossing_from_rows():
     np.testing.assert_allclose(lines["reference:plob"].get_ydata(), [r["plob_bits_per_s"] for r in rows])
     assert "PLOB" in lines["reference:plob"].get_label()
     # key rate 0 cannot sit on a log axis: those points are left out and counted
-    key = np.asarray(lines["y:key_rate_hz"].get_ydata(), dtype=float)
+    key = np.asarray(lines[f"y:{KEY}"].get_ydata(), dtype=float)
     assert np.isnan(key[10:]).all() and np.isfinite(key[:10]).all()
-    assert fig.qnet_plot.hidden_nonpositive == {"key_rate_hz": 2}
+    assert fig.qnet_plot.hidden_nonpositive == {KEY: 2}
     # DI-QKD key fraction reaches 0 first at the 11th point (110 km): a vertical line there
     vline = lines["reference:diqkd_zero"]
     assert list(vline.get_xdata()) == [110.0, 110.0]
@@ -140,8 +141,8 @@ def test_second_grid_axis_gives_one_curve_per_value():
 
 
 def test_all_zero_rate_falls_back_to_linear_without_warning():
-    rows = [{X: 1.0, "key_rate_hz": 0.0}, {X: 2.0, "key_rate_hz": 0.0}]
-    fig = plot_results(rows, X, "key_rate_hz")  # warnings are errors in this suite
+    rows = [{X: 1.0, KEY: 0.0}, {X: 2.0, KEY: 0.0}]
+    fig = plot_results(rows, X, KEY)  # warnings are errors in this suite
     assert fig.axes[0].get_yscale() == "linear"
 
 
@@ -179,10 +180,10 @@ def test_no_numeric_data_and_missing_file(tmp_path):
 
 def test_cli_writes_figure_notes_skips_and_fails_in_one_line(tmp_path, capsys):
     path = write_csv(tmp_path / "s.csv", sweep_rows(errors=(0,)))
-    assert main(["plot", str(path), "--x", X, "--y", "rate_hz,key_rate_hz"]) == 0
+    assert main(["plot", str(path), "--x", X, "--y", f"rate_hz,{KEY}"]) == 0
     out, err = capsys.readouterr()
     assert (tmp_path / "s.png").exists() and "wrote" in out
-    assert "1 of 12 rows have an error" in err
+    assert "1 of 12 rows has an error" in err
     assert main(["plot", str(path), "--x", X, "--y", "rate", "-o", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("qnet: error: unknown column 'rate'") and "\n" not in err

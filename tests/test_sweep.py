@@ -29,6 +29,7 @@ LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
 LIU_DATA = tomllib.loads(Path(LIU).read_text())
 ARMS = "fibres.alice-station.length_km,fibres.station-bob.length_km"
 ALPHAS = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
+KEY_RATE = "diqkd_key_rate_hz" if "diqkd_key_rate_hz" in LINK_FIELDS else "key_rate_hz"  # the name LINK_FIELDS uses
 
 
 def read_csv(path) -> list[dict[str, str]]:
@@ -45,7 +46,7 @@ def assert_rows_close(got: list[dict[str, str]], want: list[dict[str, str]], rel
     assert list(got[0]) == list(want[0])
     for g, w in zip(got, want):
         for key in g:
-            if key == "error":
+            if key in ("error", "sweep_id"):
                 assert g[key] == w[key], key
             elif key.startswith(("nodes.", "fibres.", "network.")):  # inputs: the same value
                 assert sweep._canon(g[key]) == sweep._canon(w[key]), key
@@ -128,7 +129,7 @@ def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
     assert code == 0
     rows = read_csv(out)
     fields = ["fibres.alice-station.length_km", "fibres.station-bob.length_km", "nodes.alice.t2_s"]
-    assert list(rows[0]) == fields + list(LINK_FIELDS) + list(sweep.LINK_EXTRA_COLUMNS) + ["error"]
+    assert list(rows[0]) == fields + list(LINK_FIELDS) + list(sweep.LINK_EXTRA_COLUMNS) + ["error", "sweep_id"]
     assert [(r[fields[0]], r[fields[2]]) for r in rows] == [
         ("0.5", "0.5"), ("0.5", "inf"), ("20.25", "0.5"), ("20.25", "inf"), ("40.0", "0.5"), ("40.0", "inf")
     ]
@@ -146,6 +147,7 @@ def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
     assert meta["set"] == ["nodes.bob.t2_s=2.0"] and meta["vary"] == [f"{ARMS}=0.5:40:3"]
     assert meta["values"] == ["nodes.alice.t2_s=0.5,inf"] and meta["seed"] is None
     assert meta["columns"] == list(rows[0])
+    assert {r["sweep_id"] for r in rows} == {meta["sweep_id"]} == {sweep.sweep_id(meta["evaluator"])}
     run = meta["runs"][-1]
     assert run["engine"] == "aer" and run["workers"] == 1 and run["status"] == "complete"
     assert run["started"] <= run["finished"] and run["points_evaluated"] == 6
@@ -316,7 +318,7 @@ def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(t
     proc.stderr.close()
     done = read_csv(out)  # a half-written last line is not a row
     assert 6 <= len(done) < 3600
-    assert all(r["error"] == "" and r["key_rate_hz"] != "" for r in done)
+    assert all(r["error"] == "" and r[KEY_RATE] != "" for r in done)
     assert main(["sweep", LIU, "alice", "bob", "-o", str(out), "--resume", *args]) == 0
     assert main(["sweep", LIU, "alice", "bob", "-o", str(tmp_path / "whole.csv"), *args]) == 0
     assert_rows_close(read_csv(out), read_csv(tmp_path / "whole.csv"))
