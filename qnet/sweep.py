@@ -622,7 +622,7 @@ class LinkEvaluator:
                 rows[i] = {ERROR_COLUMN: _error_message(exc)}
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
-            extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta) / spec.attempt_time_s)
+            extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta) * spec.attempts_per_round / spec.attempt_time_s)
             key = _SpecKey(engine, spec)
             cached = _cache_get(key)
             if cached is not None:
@@ -900,10 +900,6 @@ def _link_points(ev: "LinkEvaluator") -> _LinkPoints:
     return builder
 
 
-#: Old names of link figures (the row is built by name, following results.LINK_FIELDS).
-_FIGURE_ALIASES = {"key_rate_hz": "diqkd_key_rate_hz"}
-
-
 def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     """Result rows of compiled links (or link programs) from their final density matrices.
 
@@ -914,13 +910,11 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
     import numpy as np
 
     from . import figures
-    from .results import LINK_FIELDS
-    from .run import heralded_states, never_heralds, never_heralds_error
+    from .run import heralded_states, link_figures, never_heralds, never_heralds_error
     from .states import BELL
 
     if isinstance(states, BaseException):
         return [{ERROR_COLUMN: _error_message(states)}] * len(items)
-    bb84 = "bb84_key_fraction" in LINK_FIELDS or "bb84_key_rate_hz" in LINK_FIELDS
     rows: list[dict[str, Any] | None] = [None] * len(items)
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(items):
@@ -952,21 +946,11 @@ def _link_rows_vectorised(items: Sequence[Any], states: Any) -> list[dict[str, A
                 continue
             spec = link.spec
             p = min(1.0, p)
-            rate = p / spec.attempt_time_s
             memories = (spec.t2_a_s, spec.t1_a_s, spec.decay_a, spec.t2_b_s, spec.t1_b_s, spec.decay_b)
             t_coh = coherence.get(memories)
             if t_coh is None:
                 t_coh = coherence[memories] = spec.pair_coherence_time_s
-            r = figures.diqkd_key_fraction(s, q)
-            row = {
-                "fidelity": f, "success_probability": p, "attempt_time_s": spec.attempt_time_s, "rate_hz": rate,
-                "pair_coherence_time_s": t_coh, "link_efficiency": rate * t_coh if rate > 0 else 0.0,
-                "chsh": s, "qber": q, "diqkd_key_fraction": r, "diqkd_key_rate_hz": r * rate,
-            }
-            if bb84:
-                b = figures.bb84_key_fraction(rho[k], target)
-                row.update(bb84_key_fraction=b, bb84_key_rate_hz=b * rate)
-            row = {name: row[_FIGURE_ALIASES.get(name, name)] for name in LINK_FIELDS}
+            row = link_figures(spec, p, f, s, q, figures.bb84_key_fraction(rho[k], target), t_coh)
             row[ERROR_COLUMN] = ""
             rows[i] = row
     return rows  # type: ignore[return-value]
