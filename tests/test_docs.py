@@ -127,3 +127,18 @@ def test_readme_quotes_the_numbers_the_code_gives(quote):
 def test_the_readme_numbers_cover_the_link_table_and_crossing():
     names = {q.name for q in README_NUMBERS.QUOTES if q.fast}
     assert {"link table, 10 km", "link table, 101 km", "figure caption: link efficiency = 1"} <= names
+
+
+def test_the_worked_pair_coherence_times_in_conventions_md():
+    """docs/conventions.md section 5: T_coh solves b t^2 + a t = 1 (mixed laws, gaussian + T1)."""
+    import math
+
+    from qnet.channels import pair_coherence_time
+
+    text = _normalised((ROOT / "docs" / "conventions.md").read_text(encoding="utf-8"))
+    assert "T_coh = (√5 − 1)/2 ≈ 0.618 s" in text and "T_coh ≈ 0.593 s" in text
+    mixed = pair_coherence_time((1.0, math.inf, "exponential"), (1.0, math.inf, "gaussian"))
+    assert mixed == pytest.approx((math.sqrt(5.0) - 1.0) / 2.0, rel=1e-12)  # t^2 + t = 1
+    with_t1 = pair_coherence_time((1.0, 2.0, "gaussian"), (1.0, 2.0, "gaussian"))
+    assert with_t1 == pytest.approx((-0.5 + math.sqrt(0.25 + 8.0)) / 4.0, rel=1e-12)  # 2 t^2 + t/2 = 1
+    assert f"{with_t1:.3f}" == "0.593"
