@@ -6,6 +6,8 @@ The 2026 trapped-ion link (examples/liu2026_ion_link.toml) from 1 to 120 km of f
 at the midpoint: every point is the compiled link circuit run on Aer (all points in one run),
 the PLOB bound is -log2(1 - eta_fibre)/T_att with eta_fibre the transmission of both arms'
 fibre, and the figure is drawn by qnet.plot.plot_results, as `qnet plot` draws a sweep's CSV.
+The distances the README's caption quotes (link efficiency = 1, DI-QKD key = 0) are printed by
+docs/readme_numbers.py.
 """
 
 from __future__ import annotations
