@@ -49,7 +49,7 @@ def liu2026_figure(path: Path = HERE / "liu2026_rate_vs_distance.png") -> Path:
     rows = liu2026_rows()
     fig = Figure(figsize=(11, 4.3), dpi=110)
     left, right = fig.subplots(1, 2)
-    plot_results(rows, "total_length_km", "rate_hz,key_rate_hz", ax=left, title="pairs and DI-QKD key per second")
+    plot_results(rows, "total_length_km", "rate_hz,diqkd_key_rate_hz", ax=left, title="pairs and DI-QKD key per second")
     plot_results(rows, "total_length_km", "link_efficiency,fidelity", ax=right, title="link efficiency and fidelity")
     fig.suptitle("40Ca+ single-click link, Liu et al. 2026 parameters (examples/liu2026_ion_link.toml), station at the midpoint",
                  fontsize=10)

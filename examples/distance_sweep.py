@@ -25,7 +25,7 @@ from qnet.channels import fibre_transmission
 from qnet.figures import plob_bound
 
 HERE = Path(__file__).resolve().parent
-COLUMNS = ("total_km", "fidelity", "rate_hz", "link_efficiency", "diqkd_key_fraction", "key_rate_hz", "plob_bits_per_s")
+COLUMNS = ("total_km", "fidelity", "rate_hz", "link_efficiency", "diqkd_key_fraction", "diqkd_key_rate_hz", "plob_bits_per_s")
 
 
 def sweep(network: Path, distances_km: np.ndarray) -> list[dict[str, float]]:
@@ -46,7 +46,7 @@ def sweep(network: Path, distances_km: np.ndarray) -> list[dict[str, float]]:
                 "rate_hz": r.rate_hz,
                 "link_efficiency": r.link_efficiency,
                 "diqkd_key_fraction": r.diqkd_key_fraction,
-                "key_rate_hz": r.key_rate_hz,
+                "diqkd_key_rate_hz": r.diqkd_key_rate_hz,
                 "plob_bits_per_s": plob_bound(eta) / c.spec.attempt_time_s,
             }
         )
@@ -62,7 +62,7 @@ def plot(rows: list[dict[str, float]], path: Path) -> None:
     x = [r["total_km"] for r in rows]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     ax1.semilogy(x, [r["rate_hz"] for r in rows], label="entanglement rate (pairs/s)")
-    key = [r["key_rate_hz"] if r["key_rate_hz"] > 0 else math.nan for r in rows]
+    key = [r["diqkd_key_rate_hz"] if r["diqkd_key_rate_hz"] > 0 else math.nan for r in rows]
     ax1.semilogy(x, key, label="DI-QKD key rate (bit/s)")
     ax1.semilogy(x, [r["plob_bits_per_s"] for r in rows], "k--", label="PLOB bound per attempt time")
     ax1.set_xlabel("total fibre length (km)")

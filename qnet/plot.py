@@ -70,7 +70,6 @@ _LABELS = {
     "fibre_transmission": "fibre transmission",
     "rate_hz": "heralded pairs per second",
     "diqkd_key_rate_hz": "DI-QKD key (bit/s)",
-    "key_rate_hz": "DI-QKD key (bit/s)",
     "bb84_key_rate_hz": "BB84 key (bit/s)",
     "bb84_key_fraction": "BB84 key (bit/pair)",
     "fidelity": "fidelity to |Psi+>",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qnet.cli import main
-from qnet.results import LINK_FIELDS
+from qnet.results import LINK_FIELDS, LINK_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -23,8 +23,10 @@ def run_json(capsys, *args: str) -> dict:
 
 def test_json_has_exactly_the_link_result_fields(capsys):
     out = run_json(capsys)
-    assert list(out) == list(LINK_FIELDS)
-    assert all(isinstance(v, float) for v in out.values())
+    assert list(out) == list(LINK_FIELDS) + list(LINK_LABELS)
+    assert out["attempts_per_round"] == 1 and isinstance(out["attempts_per_round"], int)
+    assert all(isinstance(out[k], float) for k in LINK_FIELDS if k != "attempts_per_round")
+    assert (out["node_a"], out["node_b"], out["station"], out["method"]) == ("alice", "bob", "station", "exact")
     # rate = P / T_att and link efficiency = rate * T_coh, by definition (conventions.md)
     assert out["rate_hz"] == pytest.approx(out["success_probability"] / out["attempt_time_s"], rel=1e-12)
     assert out["link_efficiency"] == pytest.approx(out["rate_hz"] * out["pair_coherence_time_s"], rel=1e-12)

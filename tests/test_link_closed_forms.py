@@ -297,7 +297,7 @@ def test_two_photon_figures_of_delivered_state(link_result):
     x = (1 + V) / 2
     r = 1 + x * math.log2(x) + (1 - x) * math.log2(1 - x)
     assert res.diqkd_key_fraction == pytest.approx(r, abs=1e-9)
-    assert res.key_rate_hz == pytest.approx(r * res.rate_hz, rel=1e-9, abs=0)
+    assert res.diqkd_key_rate_hz == pytest.approx(r * res.rate_hz, rel=1e-9, abs=0)
 
 
 def test_single_click_qber_is_the_11_population(link_result):

@@ -80,7 +80,7 @@ def _check_physical(res: qnet.LinkResult) -> None:
     assert res.attempt_time_s > 0 and math.isfinite(res.attempt_time_s)
     assert res.rate_hz == pytest.approx(res.success_probability / res.attempt_time_s, rel=1e-12, abs=0)
     assert res.pair_coherence_time_s > 0
-    assert res.link_efficiency >= 0 and res.key_rate_hz >= 0
+    assert res.link_efficiency >= 0 and res.diqkd_key_rate_hz >= 0
 
 
 @SETTINGS
