@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from . import cli_args
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "plural"]
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 _COMMAND_MODULES: tuple[str, ...] = ("qnet.cli_chain", "qnet.cli_sweep", "qnet.cli_plot")
@@ -148,11 +148,22 @@ def _cmd_compile(args: argparse.Namespace) -> int:
                     drift.append(str(path))
                 continue
             save_circuits([circuit], path)
-            print(f"wrote {path}  ({circuit.num_qubits} qubits, {len(circuit.data)} instructions)")
+            print(f"wrote {path}  ({plural(circuit.num_qubits, 'qubit')}, {plural(len(circuit.data), 'instruction')})")
     if drift:
         print("qnet: circuits drifted from the compiler: " + ", ".join(drift), file=sys.stderr)
         return 1
     return 0
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 link"``, ``"2 links"``: a count with its noun in the right number.
+
+    Examples
+    --------
+    >>> plural(1, "error"), plural(0, "error"), plural(3, "qubit")
+    ('1 error', '0 errors', '3 qubits')
+    """
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _output_folder(text: str, *, create: bool):
@@ -162,6 +173,8 @@ def _output_folder(text: str, *, create: bool):
     from .errors import QnetError
 
     folder = Path(text)
+    if not text:
+        raise QnetError("-o '': expected a folder name")
     if folder.exists() and not folder.is_dir():
         raise QnetError(f"-o {text}: is a file, expected a folder")
     if not folder.parent.is_dir():

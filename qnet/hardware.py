@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS", "NAME_RULE", "is_valid_name", "default_fibre_name"]
+__all__ = ["MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key"]
 
 SCHEMES = ("single_click", "two_photon")
 DECAY_LAWS = ("exponential", "gaussian")
@@ -88,6 +88,14 @@ def _validate(where: str, name: str, check: str | tuple[str, ...], value: Any) -
     return int(value) if check == "count" else value
 
 
+def shown_key(key: Any) -> str:
+    """A table key for an error message: as it is when it is a valid name, else its repr.
+
+    Keeps messages on one line (a quoted TOML key may contain a newline) and unambiguous.
+    """
+    return key if is_valid_name(key) else repr(key)
+
+
 class _Validated:
     """Mixin: ``from_mapping`` with unknown/missing-field checks and ``__post_init__`` range checks."""
 
@@ -119,7 +127,7 @@ class _Validated:
             if key in fixed:  # e.g. name = "carol" inside [nodes.alice]: the table's key is the name
                 raise ConfigError(where, key, table[key], f"not a field here; the {key} is given by the table ([{where}])")
             if key not in allowed:
-                raise ConfigError(where, key, table[key], "unknown field; allowed fields: " + ", ".join(sorted(allowed - set(fixed))))
+                raise ConfigError(where, shown_key(key), table[key], "unknown field; allowed fields: " + ", ".join(sorted(allowed - set(fixed))))
         kwargs = {k: v for k, v in table.items() if k not in fixed}
         missing = [
             f.name

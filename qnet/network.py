@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping
 import networkx as nx
 
 from .errors import ConfigError, QnetError
-from .hardware import NAME_RULE, Fibre, MemoryNode, Station, default_fibre_name, is_valid_name
+from .hardware import NAME_RULE, Fibre, MemoryNode, Station, default_fibre_name, is_valid_name, shown_key
 
 __all__ = ["load_network", "read_network_table", "network_from_dict", "apply_overrides", "parse_override", "check_layout",
            "DEFAULT_FIBRE_SPEED_KM_PER_S", "MAX_NESTING"]
@@ -92,6 +92,8 @@ def read_network_table(path: str | Path) -> tuple[dict[str, Any], str]:
         One line naming the file: missing, a folder, unreadable, not UTF-8, not valid TOML, or
         nested more than :data:`MAX_NESTING` levels deep.
     """
+    if not str(path):
+        raise QnetError("network file '': expected a file name")
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -176,7 +178,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str]) -> dict[s
             fibres = data.get("fibres", [])
             names = [_fibre_name(f) for f in fibres]
             if parts[1] not in names:
-                raise QnetError(f"--set {text!r}: no fibre named {parts[1]!r} (fibres: {', '.join(names)})")
+                raise QnetError(f"--set {text!r}: no fibre named {parts[1]!r} (fibres: {', '.join(map(shown_key, names))})")
             fibres[names.index(parts[1])][parts[2]] = value
     return data
 
@@ -203,7 +205,7 @@ def check_layout(data: Mapping[str, Any]) -> None:
         raise QnetError(f"network table refused: {_TOO_DEEP}")
     for key in data:
         if key not in ("network", "nodes", "fibres"):
-            raise ConfigError(key, None, data[key], "unknown table; a network file has [network], [nodes.NAME] and [[fibres]]")
+            raise ConfigError(shown_key(key), None, data[key], "unknown table; a network file has [network], [nodes.NAME] and [[fibres]]")
     if not isinstance(data.get("network", {}), dict):
         raise ConfigError("network", None, data["network"], "must be a table")
     nodes = data.get("nodes")
@@ -248,7 +250,7 @@ def network_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides
     net = data.get("network", {})
     for key in net:
         if key not in _NETWORK_FIELDS:
-            raise ConfigError("network", key, net[key], "unknown field; allowed: " + ", ".join(_NETWORK_FIELDS))
+            raise ConfigError("network", shown_key(key), net[key], "unknown field; allowed: " + ", ".join(_NETWORK_FIELDS))
     for key in ("name", "description"):
         if not isinstance(net.get(key, ""), str):
             raise ConfigError("network", key, net[key], "a string")

@@ -210,3 +210,9 @@ def test_gpu_device_without_qiskit_aer_gpu_is_a_clear_error(capsys):
     assert "device = 'GPU' is not available" in err and "qiskit-aer-gpu" in err and err.count("\n") == 1
     assert main(["sweep", LIU, "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:2", "--device", "GPU", "-o", "/dev/null"]) == 2
     assert "qiskit-aer-gpu" in capsys.readouterr().err
+
+
+def test_plural():
+    from qnet.cli import plural
+
+    assert [plural(n, "link") for n in (0, 1, 2)] == ["0 links", "1 link", "2 links"]
