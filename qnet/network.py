@@ -16,6 +16,19 @@ File format (field names are public and stable)::
     length_km = 5.0
     attenuation_db_per_km = 0.2       # optional; name optional (default "alice-mid")
 
+Rules beyond the field values (each broken rule is one :class:`~qnet.errors.QnetError` line):
+
+* node and fibre names use letters, digits, ``_`` and ``-`` only, so that every name can be
+  reached by ``--set nodes.NAME.FIELD=...``, ``--vary`` (fields joined by ``,``) and ``--via A,B``;
+* a node's name is its table's key: a ``name`` field inside ``[nodes.NAME]`` is refused;
+* fibre names are unique; the default ``"A-B"`` can collide (``m`` - ``s-n`` and ``m-s`` - ``n``),
+  and then one of the two fibres needs an explicit ``name`` (see
+  :func:`~qnet.hardware.default_fibre_name` for why no separator avoids this);
+* a fibre joins a memory node to a station: qnet's links are memory - station - memory, so a
+  fibre between two memories or two stations would be ignored and is refused instead;
+* tables and arrays nest at most :data:`MAX_NESTING` levels (deeper input, e.g. a value nested
+  600 deep, would exhaust Python's recursion limit).
+
 Graph layout: node attribute ``hardware`` (a :class:`~qnet.hardware.MemoryNode` or
 :class:`~qnet.hardware.Station`), edge attribute ``fibre`` (:class:`~qnet.hardware.Fibre`),
 graph attributes ``fibre_speed_km_per_s`` and ``source``.
