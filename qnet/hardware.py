@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key"]
+__all__ = ["MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value"]
 
 SCHEMES = ("single_click", "two_photon")
 DECAY_LAWS = ("exponential", "gaussian")
@@ -70,7 +70,24 @@ def _spec(check: str | tuple[str, ...], default: Any = dataclass, doc: str = "")
     return field(default=default, metadata=meta)
 
 
-def _validate(where: str, name: str, check: str | tuple[str, ...], value: Any) -> Any:
+def validate_value(where: str, name: str, check: str | tuple[str, ...], value: Any) -> Any:
+    """Check one value of a network table; return it (numbers as float, counts as int).
+
+    Parameters
+    ----------
+    where, name : str
+        The table (``nodes.alice``) and field, for the error message.
+    check : str or tuple of str
+        A key of the range checks (``"probability"``, ``"positive"``, ...), ``"name"``, or the
+        allowed strings.
+    value : Any
+        The value from the table.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where.name``, the value and what is allowed.
+    """
     if isinstance(check, tuple):  # a choice among strings
         if value not in check:
             raise ConfigError(where, name, value, "one of " + ", ".join(repr(c) for c in check))
@@ -81,11 +98,19 @@ def _validate(where: str, name: str, check: str | tuple[str, ...], value: Any) -
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(where, name, value, _CHECKS[check][1])
-    value = float(value)
+    number = _as_float(value)
     ok, allowed = _CHECKS[check]
-    if math.isnan(value) or not ok(value):
-        raise ConfigError(where, name, value, allowed)
-    return int(value) if check == "count" else value
+    if math.isnan(number) or not ok(number):
+        raise ConfigError(where, name, number if math.isfinite(number) else value, allowed)
+    return int(number) if check == "count" else number
+
+
+def _as_float(value: numbers.Real) -> float:
+    """``float(value)``, with integers beyond the float range as +-inf (instead of OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def shown_key(key: Any) -> str:
@@ -106,7 +131,7 @@ class _Validated:
         for f in fields(self):  # type: ignore[arg-type]
             check = f.metadata.get("check")
             if check is not None:
-                object.__setattr__(self, f.name, _validate(where, f.name, check, getattr(self, f.name)))
+                object.__setattr__(self, f.name, validate_value(where, f.name, check, getattr(self, f.name)))
 
     def _location(self) -> str:
         return f"{self._section}.{self.name}"  # type: ignore[attr-defined]
@@ -166,7 +191,7 @@ class MemoryNode(_Validated):
         for name, check in (("bright_state_population", "alpha"), ("memories", "count")):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _validate(self._location(), name, check, value))
+                object.__setattr__(self, name, validate_value(self._location(), name, check, value))
 
     @classmethod
     def public_fields(cls) -> list[str]:
@@ -225,7 +250,7 @@ class Fibre(_Validated):
         for end in ("a", "b"):
             if end not in table:
                 raise ConfigError(where, end, None, "required field is missing (the node at this end)")
-            _validate(where, end, "name", table[end])
-        name = _validate(where, "name", "name", table.get("name", default_fibre_name(table["a"], table["b"])))
+            validate_value(where, end, "name", table[end])
+        name = validate_value(where, "name", "name", table.get("name", default_fibre_name(table["a"], table["b"])))
         rest = {k: v for k, v in table.items() if k != "name"}
         return cls._build(f"fibres.{name}", rest, name=name)

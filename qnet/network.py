@@ -46,7 +46,7 @@ from typing import Any, Iterable, Mapping
 import networkx as nx
 
 from .errors import ConfigError, QnetError
-from .hardware import NAME_RULE, Fibre, MemoryNode, Station, default_fibre_name, is_valid_name, shown_key
+from .hardware import NAME_RULE, Fibre, MemoryNode, Station, default_fibre_name, is_valid_name, shown_key, validate_value
 
 __all__ = ["load_network", "read_network_table", "network_from_dict", "apply_overrides", "parse_override", "check_layout",
            "DEFAULT_FIBRE_SPEED_KM_PER_S", "MAX_NESTING"]
@@ -268,10 +268,8 @@ def network_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides
         if not isinstance(net.get(key, ""), str):
             raise ConfigError("network", key, net[key], "a string")
     speed = net.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
-    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not (0 < speed < math.inf):
-        raise ConfigError("network", "fibre_speed_km_per_s", speed, "a finite number > 0 (km/s)")
-
-    graph = nx.Graph(fibre_speed_km_per_s=float(speed), source=source, name=net.get("name", ""))
+    speed = validate_value("network", "fibre_speed_km_per_s", "positive", speed)
+    graph = nx.Graph(fibre_speed_km_per_s=speed, source=source, name=net.get("name", ""))
     for name, table in data["nodes"].items():
         kind = table.get("kind")
         if not isinstance(kind, str) or kind not in _KINDS:

@@ -43,7 +43,7 @@ FIBRE_FIELDS = Fibre.public_fields()
 ODD_NAMES = ["a.b", "x=1", "p,q", "", " ", "a b", "ünï", "m-s", "s1", "alice", "bob", "-", "_", "x\ny", "[1]"]
 
 # ------------------------------------------------------------------ values and TOML writing
-ODD_NUMBERS = [0, -1, 1, 2, 10**30, -(10**30), 2**63, 2**64 + 1, 1e-320, 5e-324, 1e308, -1e308, -0.0, 0.5, 1.0,
+ODD_NUMBERS = [0, -1, 1, 2, 10**30, -(10**30), 10**400, -(10**400), 2**63, 2**64 + 1, 1e-320, 5e-324, 1e308, -1e308, -0.0, 0.5, 1.0,
                1.0 - 1e-16, 1e-12, 1e-300, 3.0, 1e6]
 in_range = st.one_of(  # values most fields accept, at the edges of their ranges: the numerics are fuzzed too
     st.floats(min_value=0, max_value=1),

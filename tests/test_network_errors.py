@@ -431,3 +431,24 @@ def test_file_that_is_not_utf8(tmp_path):
     path.write_bytes('[nodes.zürich]\nkind = "memory"\n'.encode("latin-1"))
     with pytest.raises(qnet.QnetError, match="latin1.toml.*not valid TOML"):
         qnet.load_network(path)
+
+
+@pytest.mark.parametrize(
+    "path, fragments",
+    [
+        (("nodes", "alice", "prep_time_s"), ["nodes.alice", "prep_time_s", "1000000"]),  # finite field: too large
+        (("nodes", "mid", "visibility"), ["nodes.mid", "visibility", "1000000"]),
+        (("network", "fibre_speed_km_per_s"), ["network", "fibre_speed_km_per_s", "1000000"]),
+        (("nodes", "alice", "memories"), ["nodes.alice", "memories", "1000000"]),
+    ],
+)
+def test_integers_beyond_the_float_range_are_refused(link_network, path, fragments):
+    """TOML integers have no size limit; float(10**400) would raise OverflowError."""
+    data = link_network()
+    data.setdefault("network", {})
+    _raises(_set(data, path, 10**400), *fragments)
+
+
+def test_integer_beyond_the_float_range_is_infinite_where_inf_is_allowed(link_network):
+    g = qnet.network_from_dict(link_network(alice={"t2_s": 10**400}))
+    assert g.nodes["alice"]["hardware"].t2_s == math.inf
