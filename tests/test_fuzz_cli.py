@@ -254,7 +254,7 @@ def command_for(base: str, path: str, choice: int, tmp: Path) -> list[str]:
     ][choice % 4]
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=250, **SETTINGS)
 @given(network=mutated_network(), choice=st.integers(0, 3), text_damage=st.sampled_from([None] * 8 + ["cut", "byte"]),
        at=st.floats(0.01, 1))
 def test_fuzz_network_files(capsys, tmp_path, network, choice, text_damage, at):
