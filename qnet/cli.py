@@ -3,8 +3,8 @@
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a
 traceback. User errors are :class:`~qnet.errors.QnetError` and ``OSError`` on a named file
 (reading a network file, writing an output); any other exception is a bug and keeps its
-traceback. A closed stdout pipe (``qnet path ... | head -1``) ends the command quietly. Heavy imports (numpy, networkx, qiskit) happen inside the commands, so
-``qnet --help`` is instant.
+traceback. A closed stdout pipe (``qnet path ... | head -1``) ends the command quietly.
+Heavy imports (numpy, networkx, qiskit) happen inside the commands, so ``qnet --help`` is instant.
 """
 
 from __future__ import annotations
@@ -176,9 +176,9 @@ def _output_folder(text: str, *, create: bool):
     if not text:
         raise QnetError("-o '': expected a folder name")
     if folder.exists() and not folder.is_dir():
-        raise QnetError(f"-o {text}: is a file, expected a folder")
+        raise QnetError(f"-o {text!r}: is a file, expected a folder")
     if not folder.parent.is_dir():
-        raise QnetError(f"-o {text}: folder {str(folder.parent)!r} does not exist")
+        raise QnetError(f"-o {text!r}: folder {str(folder.parent)!r} does not exist")
     if create:
         folder.mkdir(exist_ok=True)
     return folder
@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if exc.filename is None:  # not about a file the user named: a bug, keep the traceback
             raise
-        return _user_error(f"{exc.filename}: {exc.strerror or exc}")
+        return _user_error(f"{str(exc.filename)!r}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         print("qnet: interrupted", file=sys.stderr)
         return 130

@@ -18,7 +18,10 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value"]
+__all__ = [
+    "MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS",
+    "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value",
+]
 
 SCHEMES = ("single_click", "two_photon")
 DECAY_LAWS = ("exponential", "gaussian")
