@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Mapping
 
@@ -17,10 +18,40 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS"]
+__all__ = [
+    "MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS",
+    "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value",
+]
 
 SCHEMES = ("single_click", "two_photon")
 DECAY_LAWS = ("exponential", "gaussian")
+
+#: What a node or fibre name may contain. Names are parts of command-line keys
+#: (``--set nodes.NAME.FIELD=VALUE``, ``--vary`` fields joined by ``,``, ``--via A,B``), so a
+#: name with ``.``, ``=``, ``,`` or spaces could be loaded but never reached from the command line.
+NAME_RULE = "letters, digits, '_' and '-' only (names are parts of --set/--vary keys and --via lists)"
+_NAME_PATTERN = re.compile(r"[\w-]+")
+
+
+def is_valid_name(value: Any) -> bool:
+    """True for a node or fibre name that ``--set``, ``--vary`` and ``--via`` can reach.
+
+    Parameters
+    ----------
+    value : Any
+        The candidate name.
+
+    Returns
+    -------
+    bool
+        Whether ``value`` is a non-empty string of letters, digits, ``_`` and ``-``.
+
+    Examples
+    --------
+    >>> is_valid_name("s_cd-2"), is_valid_name("a.b"), is_valid_name("x=1")
+    (True, False, False)
+    """
+    return isinstance(value, str) and _NAME_PATTERN.fullmatch(value) is not None
 
 # Value checks: name -> (predicate, description of what is allowed)
 _CHECKS = {
@@ -43,22 +74,55 @@ def _spec(check: str | tuple[str, ...], default: Any = dataclass, doc: str = "")
     return field(default=default, metadata=meta)
 
 
-def _validate(where: str, name: str, check: str | tuple[str, ...], value: Any) -> Any:
+def validate_value(where: str, name: str, check: str | tuple[str, ...], value: Any) -> Any:
+    """Check one value of a network table; return it (numbers as float, counts as int).
+
+    Parameters
+    ----------
+    where, name : str
+        The table (``nodes.alice``) and field, for the error message.
+    check : str or tuple of str
+        A key of the range checks (``"probability"``, ``"positive"``, ...), ``"name"``, or the
+        allowed strings.
+    value : Any
+        The value from the table.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where.name``, the value and what is allowed.
+    """
     if isinstance(check, tuple):  # a choice among strings
         if value not in check:
             raise ConfigError(where, name, value, "one of " + ", ".join(repr(c) for c in check))
         return value
     if check == "name":
-        if not isinstance(value, str) or not value:
-            raise ConfigError(where, name, value, "a non-empty string")
+        if not is_valid_name(value):
+            raise ConfigError(where, name, value, "a name of " + NAME_RULE)
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(where, name, value, _CHECKS[check][1])
-    value = float(value)
+    number = _as_float(value)
     ok, allowed = _CHECKS[check]
-    if math.isnan(value) or not ok(value):
-        raise ConfigError(where, name, value, allowed)
-    return int(value) if check == "count" else value
+    if math.isnan(number) or not ok(number):
+        raise ConfigError(where, name, number if math.isfinite(number) else value, allowed)
+    return int(number) if check == "count" else number
+
+
+def _as_float(value: numbers.Real) -> float:
+    """``float(value)``, with integers beyond the float range as +-inf (instead of OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def shown_key(key: Any) -> str:
+    """A table key for an error message: as it is when it is a valid name, else its repr.
+
+    Keeps messages on one line (a quoted TOML key may contain a newline) and unambiguous.
+    """
+    return key if is_valid_name(key) else repr(key)
 
 
 class _Validated:
@@ -71,7 +135,7 @@ class _Validated:
         for f in fields(self):  # type: ignore[arg-type]
             check = f.metadata.get("check")
             if check is not None:
-                object.__setattr__(self, f.name, _validate(where, f.name, check, getattr(self, f.name)))
+                object.__setattr__(self, f.name, validate_value(where, f.name, check, getattr(self, f.name)))
 
     def _location(self) -> str:
         return f"{self._section}.{self.name}"  # type: ignore[attr-defined]
@@ -89,8 +153,10 @@ class _Validated:
     def _build(cls, where: str, table: Mapping[str, Any], **fixed: Any):
         allowed = set(cls.public_fields()) | set(fixed)
         for key in table:
+            if key in fixed:  # e.g. name = "carol" inside [nodes.alice]: the table's key is the name
+                raise ConfigError(where, key, table[key], f"not a field here; the {key} is given by the table ([{where}])")
             if key not in allowed:
-                raise ConfigError(where, key, table[key], "unknown field; allowed fields: " + ", ".join(sorted(allowed - set(fixed))))
+                raise ConfigError(where, shown_key(key), table[key], "unknown field; allowed fields: " + ", ".join(sorted(allowed - set(fixed))))
         kwargs = {k: v for k, v in table.items() if k not in fixed}
         missing = [
             f.name
@@ -129,7 +195,7 @@ class MemoryNode(_Validated):
         for name, check in (("bright_state_population", "alpha"), ("memories", "count")):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _validate(self._location(), name, check, value))
+                object.__setattr__(self, name, validate_value(self._location(), name, check, value))
 
     @classmethod
     def public_fields(cls) -> list[str]:
@@ -158,6 +224,18 @@ class Station(_Validated):
             )
 
 
+def default_fibre_name(a: str, b: str) -> str:
+    """Name of a fibre without ``name``: ``"A-B"``.
+
+    The separator ``-`` is itself allowed in node names (so that the default name stays a valid,
+    ``--set``-reachable name), hence two fibres can get the same default name (``m`` - ``s-n``
+    and ``m-s`` - ``n`` are both ``"m-s-n"``). The network loader refuses such a collision and
+    asks for an explicit ``name`` on one of the fibres; no separator allowed in names could
+    avoid it, and one outside the allowed characters would make the fibre unreachable.
+    """
+    return f"{a}-{b}"
+
+
 @dataclass(frozen=True)
 class Fibre(_Validated):
     """A fibre between two nodes: transmission 10^(-attenuation * length / 10)."""
@@ -176,10 +254,7 @@ class Fibre(_Validated):
         for end in ("a", "b"):
             if end not in table:
                 raise ConfigError(where, end, None, "required field is missing (the node at this end)")
-            if not isinstance(table[end], str) or not table[end]:
-                raise ConfigError(where, end, table[end], "a node name (string)")
-        name = table.get("name", f"{table['a']}-{table['b']}")
-        if not isinstance(name, str) or not name:
-            raise ConfigError(where, "name", name, "a non-empty string")
+            validate_value(where, end, "name", table[end])
+        name = validate_value(where, "name", "name", table.get("name", default_fibre_name(table["a"], table["b"])))
         rest = {k: v for k, v in table.items() if k != "name"}
         return cls._build(f"fibres.{name}", rest, name=name)

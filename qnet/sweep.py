@@ -785,7 +785,7 @@ class _LinkPoints:
             if parts[0] == "network" and len(parts) == 2:
                 if parts[1] == "fibre_speed_km_per_s":
                     speed = key
-                elif parts[1] not in ("name", "description"):  # those two change no number
+                else:  # name and description change no number, but the full build checks they are strings
                     return None
                 continue
             if parts[0] not in ("nodes", "fibres") or len(parts) != 3:

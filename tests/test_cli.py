@@ -63,7 +63,16 @@ def test_table_names_every_field(capsys):
         (["link", LIU, "alice", "bob", "--set", "fibres.alice-station.length_km=-3"], "fibres.alice-station.length_km = -3"),
         (["link", LIU, "alice", "bob", "--set", "nodes.zed.t2_s=1"], "no node named 'zed'"),
         (["link", LIU, "alice", "bob", "--set", "t2_s"], "expected SECTION.NAME.FIELD=VALUE"),
-        (["link", LIU, "alice", "bob", "--shots", "0"], "shots = 0"),
+        (["link", LIU, "alice", "bob", "--density-matrix"], "--density-matrix needs --json"),
+        (["link", str(ROOT / "examples"), "alice", "bob"], "is a folder"),
+        (["link", LIU, "alice", "bob", "--set", "nodes.alice.kind=[1]"], "nodes.alice.kind = [1]"),
+        (["link", LIU, "alice", "bob", "--set", "nodes.alice.decay={a = 1}"], "nodes.alice.decay = {'a': 1}"),
+        (["link", LIU, "alice", "bob", "--set", "network.name=[1]"], "network.name = [1]"),
+        (["link", LIU, "alice", "bob", "--set", "fibres.alice-station.a=[1]"], "fibres[0].a = [1]"),
+        (["link", LIU, "alice", "bob", "--set", "nodes.alice.t2_s=1\nx = 2"], "one TOML value"),
+        (["link", LIU, "alice", "bob", "--set", "nodes.alice.t2_s=" + "[" * 600 + "]" * 600], "nested more than"),
+        (["compile", LIU, "-o", LIU], "is a file, expected a folder"),
+        (["compile", LIU, "-o", "no/such/folder"], "folder 'no/such' does not exist"),
         (["link", "no/such/file.toml", "alice", "bob"], "not found"),
     ],
 )
@@ -72,6 +81,109 @@ def test_user_errors_are_one_line(capsys, args, needle):
     err = capsys.readouterr().err
     assert needle in err
     assert err.count("\n") == 1 and err.startswith("qnet: error: ")
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--shots", "0"], "--shots: 0 is out of range"),
+        (["--shots", "9223372036854775808"], "--shots: 9223372036854775808 is out of range"),
+        (["--seed", "18446744073709551616"], "--seed: 18446744073709551616 is out of range"),
+        (["--seed", "-1"], "--seed: -1 is out of range"),
+        (["--seed", "x"], "--seed: 'x' is not an integer"),
+    ],
+)
+def test_link_seed_and_shots_are_checked_by_the_parser(capsys, args, needle):
+    """Out-of-range seeds and shot counts never reach Aer (which fails on them with its own errors)."""
+    with pytest.raises(SystemExit) as info:
+        main(["link", LIU, "alice", "bob", *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.splitlines()[-1].startswith("qnet link: error: ")
+
+
+def test_largest_seed_is_accepted(capsys):
+    bright = [f"--set=nodes.{n}.{f}=1" for n in ("alice", "bob") for f in ("emission_efficiency", "conversion_efficiency")]
+    out = run_json(capsys, "--shots", "2000", "--seed", str(2**63 - 1), *bright)
+    assert 0 <= out["fidelity"] <= 1
+
+
+def test_version(capsys):
+    import qnet
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"qnet {qnet.__version__}"
+
+
+def test_density_matrix_with_json(capsys):
+    out = json.loads(_out(capsys, ["link", LIU, "alice", "bob", "--json", "--density-matrix"]))
+    rho = out["density_matrix"]
+    assert len(rho["real"]) == 4 and len(rho["imag"]) == 4  # 2 qubits: memory A, memory B
+
+
+def _out(capsys, argv) -> str:
+    assert main(argv) == 0
+    return capsys.readouterr().out
+
+
+def test_unwritable_output_is_one_line(capsys, tmp_path):
+    """An OSError on a path the user named (here: a folder where a circuit file goes) is one line."""
+    out = tmp_path / "circuits"
+    (out / "liu2026_ion_link__alice-bob.qpy").mkdir(parents=True)
+    assert main(["compile", LIU, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qnet: error: ") and "liu2026_ion_link__alice-bob.qpy" in err and err.count("\n") == 1
+
+
+def test_oserror_without_a_file_name_stays_a_traceback(monkeypatch):
+    """Only OSErrors about a named file are user errors; any other is a bug and must stay visible."""
+    import qnet.cli as cli
+
+    def broken(args):
+        raise OSError("not about a file")
+
+    monkeypatch.setitem(cli._COMMANDS, "link", broken)
+    with pytest.raises(OSError, match="not about a file"):
+        main(["link", LIU, "alice", "bob"])
+
+
+def test_compile_check_detects_missing_and_unreadable_circuits(capsys, tmp_path):
+    out = tmp_path / "circuits"
+    assert main(["compile", LIU, "-o", str(out), "--check"]) == 1  # nothing saved yet: drift
+    assert "drifted" in capsys.readouterr().err
+    assert main(["compile", LIU, "-o", str(out)]) == 0
+    assert main(["compile", LIU, "-o", str(out), "--check"]) == 0
+    (saved,) = out.iterdir()
+    saved.write_bytes(b"not a qpy file")
+    assert main(["compile", LIU, "-o", str(out), "--check"]) == 1
+    assert str(saved) in capsys.readouterr().err
+
+
+def test_compile_validates_every_network_before_writing(capsys, tmp_path):
+    out = tmp_path / "circuits"
+    assert main(["compile", LIU, str(tmp_path / "missing.toml"), "-o", str(out)]) == 2
+    assert "missing.toml" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["path", str(ROOT / "examples" / "ion_repeater_chain.toml"), "alice", "bob",
+                                      "--samples", "20", "--seed", "1", "--no-progress"],
+                                     ["link", LIU, "alice", "bob", "--engine", "batch"]])
+def test_closed_stdout_pipe_is_quiet(command):
+    """`qnet path ... | head -1`: the reader is gone before qnet writes; no traceback, no noise."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # closed before the process starts: every write fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "qnet.cli", *command], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 1
 
 
 def test_errors_have_no_traceback_in_a_real_process(tmp_path):
@@ -100,3 +212,9 @@ def test_gpu_device_without_qiskit_aer_gpu_is_a_clear_error(capsys):
     assert "device = 'GPU' is not available" in err and "qiskit-aer-gpu" in err and err.count("\n") == 1
     assert main(["sweep", LIU, "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:2", "--device", "GPU", "-o", "/dev/null"]) == 2
     assert "qiskit-aer-gpu" in capsys.readouterr().err
+
+
+def test_plural():
+    from qnet.cli import plural
+
+    assert [plural(n, "link") for n in (0, 1, 2)] == ["0 links", "1 link", "2 links"]

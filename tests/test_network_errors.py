@@ -312,3 +312,142 @@ def test_bad_set_overrides(tmp_path, override, fragments):
         qnet.link_spec(g, "alice", "bob")
     for frag in fragments:
         assert frag in str(info.value), (frag, str(info.value))
+
+
+# ------------------------------------------------------- names, topology, layout, nesting
+@pytest.mark.parametrize("name", ["a.b", "a=b", "a,b", "a b", "a\nb", "", "x/y"])
+def test_node_names_unreachable_by_set_are_refused(link_network, name):
+    """A node named 'a.b' could never be reached by --set nodes.NAME.FIELD, --vary or --via."""
+    data = _net(link_network)
+    data["nodes"][name] = data["nodes"].pop("bob")
+    data["fibres"][1]["a"] = name
+    msg = _raises(data, repr(name), "letters, digits, '_' and '-'")
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("name", ["a.b", "x=1", "p,q", " "])
+def test_fibre_names_unreachable_by_set_are_refused(link_network, name):
+    data = _net(link_network)
+    data["fibres"][0]["name"] = name
+    _raises(data, "fibres[0].name", repr(name), "letters, digits")
+
+
+def test_valid_names_with_hyphens_underscores_and_letters_load(link_network):
+    """Control: the allowed characters, including non-ASCII letters, load and are reachable by --set."""
+    data = _net(link_network)
+    data["nodes"]["zürich_2-b"] = data["nodes"].pop("bob")
+    data["fibres"][1]["a"] = "zürich_2-b"
+    g = qnet.network_from_dict(data, overrides=["fibres.zürich_2-b-mid.length_km=3"])
+    assert g.edges["zürich_2-b", "mid"]["fibre"].length_km == 3.0
+
+
+def test_colliding_default_fibre_names_are_refused(link_network):
+    """m - s-n and m-s - n both default to 'm-s-n': refuse and ask for an explicit name."""
+    data = _net(link_network)
+    memory = data["nodes"]["alice"]
+    data["nodes"] = {"m": dict(memory), "m-s": dict(memory), "s-n": {"kind": "station", "scheme": "single_click"},
+                     "n": {"kind": "station", "scheme": "single_click"}}
+    data["fibres"] = [{"a": "m", "b": "s-n", "length_km": 1.0}, {"a": "m-s", "b": "n", "length_km": 1.0}]
+    msg = _raises(data, "fibres.m-s-n", "fibres[0]", "fibres[1]", "unique", "name =", a="m", b="m-s")
+    data["fibres"][1]["name"] = "other"  # the fix the message asks for
+    g = qnet.network_from_dict(data)
+    assert {f.name for _u, _v, f in g.edges(data="fibre")} == {"m-s-n", "other"}
+    assert "\n" not in msg
+
+
+def test_name_field_inside_a_node_table_is_refused(link_network):
+    data = _net(link_network)
+    data["nodes"]["alice"]["name"] = "carol"
+    _raises(data, "nodes.alice.name", "'carol'", "[nodes.alice]")
+
+
+@pytest.mark.parametrize("ends, kind", [(("alice", "bob"), "memory nodes"), (("mid", "mid2"), "stations")])
+def test_fibre_that_no_link_can_use_is_refused(link_network, ends, kind):
+    """Links are memory - station - memory: a fibre between two memories or two stations means nothing."""
+    data = _net(link_network)
+    data["nodes"]["mid2"] = {"kind": "station", "scheme": "single_click"}
+    data["fibres"].append({"name": "odd", "a": ends[0], "b": ends[1], "length_km": 1.0})
+    _raises(data, "fibres.odd", kind, ends[0], ends[1], "memory node to a station")
+
+
+@pytest.mark.parametrize("field, value", [("name", 3), ("name", [1]), ("description", {"a": 1})])
+def test_network_name_and_description_are_strings(link_network, field, value):
+    _raises(link_network(network={field: value}), "network", field, repr(value))
+
+
+@pytest.mark.parametrize(
+    "layout, override",
+    [
+        ({"nodes": {"alice": 3}}, "nodes.alice.t2_s=1"),
+        ({"nodes": [1, 2]}, "nodes.alice.t2_s=1"),
+        ({"network": 5}, "network.name=x"),
+        ({"fibres": [1]}, "fibres.x.length_km=1"),
+        ({"fibres": {"a": 1}}, "fibres.x.length_km=1"),
+    ],
+)
+def test_overrides_on_a_broken_layout_name_the_table(link_network, layout, override):
+    """--set lands in tables only after the layout is checked (was a TypeError/AttributeError)."""
+    data = {**_net(link_network), **layout}
+    with pytest.raises(qnet.QnetError) as info:
+        qnet.network_from_dict(data, overrides=[override])
+    assert str(next(iter(layout))) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v = " + "[" * 600 + "]" * 600,  # tomllib itself recurses too deep
+        "v = " + "{a = " * 600 + "1" + "}" * 600,
+        "[" + ".".join(["a"] * 600) + "]",  # parses, but copying/validating would recurse
+        "[" + ".".join(["a"] * 20) + "]",  # no recursion, still beyond the bound
+    ],
+)
+def test_deeply_nested_files_are_refused(tmp_path, text):
+    path = tmp_path / "deep.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(qnet.QnetError) as info:
+        qnet.load_network(path)
+    assert "deep.toml" in str(info.value) and "nested more than" in str(info.value)
+
+
+def test_nesting_bound_also_guards_dicts(link_network):
+    data = _net(link_network)
+    deep: dict = {}
+    for _ in range(2000):
+        deep = {"x": deep}
+    data["nodes"]["alice"]["t2_s"] = deep
+    with pytest.raises(qnet.QnetError, match="nested more than"):
+        qnet.network_from_dict(data)
+
+
+def test_folder_as_network_file(tmp_path):
+    with pytest.raises(qnet.QnetError, match="is a folder"):
+        qnet.load_network(tmp_path)
+
+
+def test_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[nodes.zürich]\nkind = "memory"\n'.encode("latin-1"))
+    with pytest.raises(qnet.QnetError, match="latin1.toml.*not valid TOML"):
+        qnet.load_network(path)
+
+
+@pytest.mark.parametrize(
+    "path, fragments",
+    [
+        (("nodes", "alice", "prep_time_s"), ["nodes.alice", "prep_time_s", "1000000"]),  # finite field: too large
+        (("nodes", "mid", "visibility"), ["nodes.mid", "visibility", "1000000"]),
+        (("network", "fibre_speed_km_per_s"), ["network", "fibre_speed_km_per_s", "1000000"]),
+        (("nodes", "alice", "memories"), ["nodes.alice", "memories", "1000000"]),
+    ],
+)
+def test_integers_beyond_the_float_range_are_refused(link_network, path, fragments):
+    """TOML integers have no size limit; float(10**400) would raise OverflowError."""
+    data = link_network()
+    data.setdefault("network", {})
+    _raises(_set(data, path, 10**400), *fragments)
+
+
+def test_integer_beyond_the_float_range_is_infinite_where_inf_is_allowed(link_network):
+    g = qnet.network_from_dict(link_network(alice={"t2_s": 10**400}))
+    assert g.nodes["alice"]["hardware"].t2_s == math.inf
