@@ -20,7 +20,7 @@ from .errors import ConfigError
 
 __all__ = [
     "MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS",
-    "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value",
+    "MAX_TIME_S", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value",
 ]
 
 SCHEMES = ("single_click", "two_photon")
@@ -53,6 +53,10 @@ def is_valid_name(value: Any) -> bool:
     """
     return isinstance(value, str) and _NAME_PATTERN.fullmatch(value) is not None
 
+#: The longest duration qnet times (s): far beyond any experiment, and small enough that sums
+#: and squares of times in chains and waiting-time statistics stay finite in double precision.
+MAX_TIME_S = 1e30
+
 # Value checks: name -> (predicate, description of what is allowed)
 _CHECKS = {
     "probability": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
@@ -62,6 +66,7 @@ _CHECKS = {
     "nonnegative": (lambda v: 0.0 <= v < math.inf, "a finite number >= 0"),
     "positive_or_inf": (lambda v: v > 0.0, "a number > 0 (or inf)"),
     "positive": (lambda v: 0.0 < v < math.inf, "a finite number > 0"),
+    "duration": (lambda v: 0.0 <= v <= MAX_TIME_S, f"a time in seconds in [0, {MAX_TIME_S:g}]"),
     "count": (lambda v: v >= 1 and float(v).is_integer(), "an integer >= 1"),
 }
 
@@ -182,12 +187,12 @@ class MemoryNode(_Validated):
     t1_s: float = _spec("positive_or_inf", math.inf, "amplitude-damping time T1 (s)")
     decay: str = _spec(DECAY_LAWS, "exponential", "dephasing law")
     conversion_efficiency: float = _spec("probability", 1.0, "frequency-conversion efficiency")
-    prep_time_s: float = _spec("nonnegative", 0.0, "local preparation time per attempt (s)")
+    prep_time_s: float = _spec("duration", 0.0, "local preparation time per attempt (s)")
     bright_state_population: float | None = field(default=None, metadata={"doc": "alpha of the single-click scheme"})
     memories: int | None = field(default=None, metadata={"doc": "memory qubits at the node; None = one per link it joins"})
     gate_fidelity: float = _spec("probability", 1.0, "two-qubit gate: rho -> f rho + (1-f) I/4")
     readout_fidelity: float = _spec("probability", 1.0, "probability a measured bit is read correctly")
-    swap_time_s: float = _spec("nonnegative", 0.0, "duration of an entanglement swap (s)")
+    swap_time_s: float = _spec("duration", 0.0, "duration of an entanglement swap (s)")
     cutoff_s: float = _spec("positive_or_inf", math.inf, "discard a stored pair older than this (s)")
 
     def __post_init__(self) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import channels
 from .errors import ConfigError, NetworkError
-from .hardware import MemoryNode, Station
+from .hardware import MAX_TIME_S, MemoryNode, Station
 from .station import HERALDS, Herald, station_kraus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,10 +51,10 @@ __all__ = [
 TARGET = "psi+"
 
 
-#: Longest attempt time accepted (s), ~3e22 years: times are floats, and the repeater chain
-#: multiplies attempt times by round counts (< 2^63) and sums them over samples (< 2^31), which
-#: stays far from overflow (1e30 * 9.2e18 * 2.1e9 ~ 2e58).
-MAX_ATTEMPT_TIME_S = 1e30
+#: Longest attempt time accepted (s), ~3e22 years (:data:`qnet.hardware.MAX_TIME_S`): times are
+#: floats, and the repeater chain multiplies attempt times by round counts (< 2^63) and sums them
+#: over samples (< 2^31), which stays far from overflow (1e30 * 9.2e18 * 2.1e9 ~ 2e58).
+MAX_ATTEMPT_TIME_S = MAX_TIME_S
 
 
 @dataclass(frozen=True)
