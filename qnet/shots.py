@@ -1,0 +1,264 @@
+"""Shot-based (sampled) estimates of a link's figures of merit, with honest errors.
+
+Data: each of the nine Pauli settings (XX, XY, ..., ZZ) is run ``shots`` times; a shot whose
+click record is a herald gives one outcome pair (a, b) in {+1, -1}^2 after the herald's Pauli
+frame. The sufficient statistic is a (9, 4) table of counts (outcomes ++, +-, -+, --).
+
+Estimators (all from the counts, none from a fitted state, so none inherits the bias of a
+state reconstruction):
+
+* success probability: heralded / (9 shots); fidelity and QBER: the linear (unbiased)
+  estimators from the correlators <XX>, <YY>, <ZZ> of the target Bell state; the BB84 key
+  fraction from the Z and X error rates;
+* CHSH, **cross-fitted**: the plug-in Horodecki value 2 sqrt(m1 + m2) of an estimated
+  correlation matrix T is biased upward, because it picks the best settings with the same
+  noisy data it scores them on (with near-equal singular values the bias is of the order of
+  the standard error: +0.04 at 10^6 shots for the Liu et al. link, exact S = 2.512). Here the
+  counts of each setting are split at random into :data:`FOLDS` parts; the optimal settings
+  for the other parts (from the SVD of their correlation matrix,
+  :func:`qnet.figures.chsh_weights`) are scored on each part, which they never saw, and the
+  scores averaged. For fixed settings the score is unbiased, so the estimate is at most the
+  maximal S in expectation: biased *downward* by the loss from imperfect settings, which is
+  small next to its error (about 0.2 standard errors at 10^5 and 10^6 shots for that link);
+* DI-QKD key fraction r(S, Q) and the rates: the figures above put into their formulas.
+
+Every estimate is clipped to its physical range ([0, 1]; [0, 2 sqrt2] for S; >= 0 for rates).
+
+Errors: a bootstrap. Each replicate redraws every fold of every setting (same size) from the
+setting's outcome frequencies with half a count added to each outcome (Jeffreys smoothing,
+so that a handful of shots that all agree still shows an uncertainty) and the herald
+probability from its Jeffreys posterior Beta(k + 1/2, N - k + 1/2), and puts the replicate
+through the same estimators, the fold split and cross-fitted CHSH included; this propagates
+the errors through the nonlinear key fraction, its kink at S = 2 and the clipping. ``*_se``
+is the replicates' standard deviation, ``*_ci95`` their central 95 % interval (widened, if
+needed, to contain the estimate). A setting that saw no herald has the correlator 0 and, in
+the replicates, a draw from the Jeffreys prior (uniform on [-1, 1]): its full uncertainty.
+Checked against 200 seeded data sets at 10^5 and 10^6 shots: the standard errors match the
+spread of the estimates within ~10 % and the intervals cover the exact values 94-99 % of
+the time. The split and the replicates use a generator seeded from the user's seed.
+
+The delivered state (``density_matrix``) is the linear-inversion estimate projected onto
+the nearest physical state (:func:`qnet.states.nearest_physical_state`); it is reported, not
+used for the figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from . import figures
+from .errors import QnetError
+from .states import PAULI, bell_projector, nearest_physical_state
+
+__all__ = ["SETTINGS", "DRAWS", "ShotEstimates", "measured_circuit", "herald_counts", "no_herald_error", "estimate", "tomographic_state"]
+
+#: The nine measurement settings (basis of memory A, basis of memory B).
+SETTINGS = tuple(itertools.product("XYZ", repeat=2))
+#: Bootstrap replicates behind each error (relative Monte Carlo error of an SE ~ 1/sqrt(2 DRAWS) ~ 1 %).
+DRAWS = 4000
+
+#: Folds of the cross-fitted CHSH value (5: settings chosen on 80 % of the shots; at 10^6 shots for
+#: the Liu et al. link the downward bias is ~0.2 standard errors, and 10 folds gain little).
+FOLDS = 5
+
+_XX, _YY, _ZZ = SETTINGS.index(("X", "X")), SETTINGS.index(("Y", "Y")), SETTINGS.index(("Z", "Z"))
+#: Correlator <ab> of each outcome cell ++, +-, -+, --; then the local <a>, <b>.
+_AB, _A, _B = np.array([1.0, -1.0, -1.0, 1.0]), np.array([1.0, 1.0, -1.0, -1.0]), np.array([1.0, -1.0, 1.0, -1.0])
+_S_MAX = 2.0 * np.sqrt(2.0)
+
+
+@dataclass(frozen=True)
+class ShotEstimates:
+    """Estimates of the figures of a link, each with a standard error and a 95 % interval.
+
+    ``values``, ``standard_errors`` and ``intervals_95`` are keyed by figure name
+    (``fidelity``, ``success_probability``, ``rate_hz``, ``link_efficiency``, ``chsh``,
+    ``qber``, ``diqkd_key_fraction``, ``diqkd_key_rate_hz``, ``bb84_key_fraction``,
+    ``bb84_key_rate_hz``).
+    """
+
+    values: Mapping[str, float]
+    standard_errors: Mapping[str, float]
+    intervals_95: Mapping[str, tuple[float, float]]
+
+
+def measured_circuit(compiled, setting: tuple[str, str]):
+    """The link circuit with its memories rotated into ``setting`` and every qubit measured."""
+    qc = compiled.circuit.copy()
+    for q, basis in zip(compiled.memory_qubits, setting):
+        if basis == "X":
+            qc.h(q)
+        elif basis == "Y":
+            qc.sdg(q)
+            qc.h(q)
+    qc.measure_all()
+    return qc
+
+
+def herald_counts(compiled, counts_per_setting: Sequence[Mapping[str, int]]) -> np.ndarray:
+    """(9, 4) outcome counts (++, +-, -+, --) of the heralded shots, after the Pauli frame.
+
+    ``counts_per_setting``: Qiskit counts dicts, one per entry of :data:`SETTINGS`. A frame
+    correction that anticommutes with the measured Pauli flips that outcome.
+    """
+    n = compiled.circuit.num_qubits
+    heralds = {h.clicks: h for h in compiled.heralds}
+    qa, qb = compiled.memory_qubits
+    out = np.zeros((len(SETTINGS), 4))
+    for k, (setting, counts) in enumerate(zip(SETTINGS, counts_per_setting)):
+        for key, count in counts.items():
+            bits = [int(b) for b in key.replace(" ", "")[::-1][:n]]
+            h = heralds.get(tuple(bits[q] for q in compiled.photon_qubits))
+            if h is not None:
+                a = bits[qa] ^ (h.correction[0] not in ("I", setting[0]))
+                b = bits[qb] ^ (h.correction[1] not in ("I", setting[1]))
+                out[k, 2 * a + b] += count
+    return out
+
+
+def no_herald_error(compiled, shots: int) -> QnetError:
+    """The one-line error for a shot run that saw no herald at all."""
+    s = compiled.spec
+    return QnetError(
+        f"link {s.node_a}-{s.node_b}: no herald observed in {shots} shots per setting "
+        f"({len(SETTINGS) * shots} in all); increase --shots or use the exact mode"
+    )
+
+
+def _correlations(counts: np.ndarray) -> np.ndarray:
+    """Correlation matrices (..., 3, 3) from counts (..., 9, 4); 0 where a setting saw nothing."""
+    n = counts.sum(axis=-1)
+    t = (counts @ _AB) / np.where(n > 0, n, 1.0)
+    return t.reshape(counts.shape[:-2] + (3, 3))
+
+
+def _split(counts: np.ndarray, rng: np.random.Generator, folds: int) -> np.ndarray:
+    """Split each setting's counts at random into ``folds`` parts (folds, 9, 4) of near-equal size."""
+    rest = counts.astype(np.int64)
+    parts = []
+    for k in range(folds - 1):
+        part = np.array([rng.multivariate_hypergeometric(c, int(c.sum()) // (folds - k)) for c in rest])
+        parts.append(part)
+        rest = rest - part
+    return np.stack(parts + [rest]).astype(float)
+
+
+def _cross_fitted_chsh(parts: np.ndarray) -> np.ndarray:
+    """Mean over folds k of the CHSH score on fold k of the settings optimal for the other folds.
+
+    ``parts``: split counts (..., folds, 9, 4).
+    """
+    t_k = _correlations(parts)
+    t_rest = _correlations(parts.sum(axis=-3, keepdims=True) - parts)
+    return figures.chsh_score(t_k, figures.chsh_weights(t_rest)).mean(axis=-1)
+
+
+def _resampled(parts: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """Bootstrap replicates (draws, folds, 9, 4) of split counts (folds, 9, 4).
+
+    Each fold keeps its size and is redrawn from its setting's outcome frequencies with half a
+    count added to each outcome (Jeffreys), so that a few shots that all agree still vary. A
+    setting that saw no herald gets, in its first fold, one outcome distribution drawn from the
+    Jeffreys prior Dirichlet(1/2, 1/2, 1/2, 1/2): its correlator is then a prior draw (uniform
+    on [-1, 1]), its full uncertainty.
+    """
+    counts = parts.sum(axis=0)
+    n = counts.sum(axis=-1)
+    smoothed = (counts + 0.5) / (n + 2.0)[:, None]
+    sizes = np.broadcast_to(parts.sum(axis=-1).astype(np.int64), (draws,) + parts.shape[:-1])
+    out = rng.multinomial(sizes, smoothed).astype(float)
+    empty = n == 0
+    if empty.any():
+        out[:, 0, empty, :] = rng.dirichlet([0.5] * 4, size=(draws, int(empty.sum())))
+    return out
+
+
+def _figures(parts: np.ndarray, p: np.ndarray, target: str, attempt_time_s: float, coherence_time_s: float) -> dict:
+    """Every figure from split counts (..., folds, 9, 4) and herald probabilities (...)."""
+    t = _correlations(parts.sum(axis=-3))
+    sign = np.diag(figures.correlation_matrix(bell_projector(target)))  # target's <XX>, <YY>, <ZZ>
+    diag = np.stack([t[..., 0, 0], t[..., 1, 1], t[..., 2, 2]], axis=-1)
+    clip01 = lambda x: np.clip(x, 0.0, 1.0)  # noqa: E731
+    s = np.clip(_cross_fitted_chsh(parts), 0.0, _S_MAX)
+    q = clip01((1.0 - sign[2] * diag[..., 2]) / 2)
+    q_x = clip01((1.0 - sign[0] * diag[..., 0]) / 2)
+    rate = p / attempt_time_s
+    r = figures.diqkd_key_fraction(s, q)
+    r_bb84 = np.maximum(0.0, 1.0 - figures.binary_entropy(q) - figures.binary_entropy(q_x))
+    efficiency = rate * coherence_time_s  # rate > 0: inf (not NaN) for a memory that never decays
+    return {
+        "fidelity": clip01((1.0 + diag @ sign) / 4),
+        "success_probability": p,
+        "rate_hz": rate,
+        "link_efficiency": efficiency,
+        "chsh": s,
+        "qber": q,
+        "diqkd_key_fraction": r,
+        "diqkd_key_rate_hz": r * rate,
+        "bb84_key_fraction": r_bb84,
+        "bb84_key_rate_hz": r_bb84 * rate,
+    }
+
+
+def estimate(
+    counts: np.ndarray,
+    shots: int,
+    target: str,
+    attempt_time_s: float,
+    coherence_time_s: float,
+    rng: np.random.Generator,
+    draws: int = DRAWS,
+    folds: int = FOLDS,
+) -> ShotEstimates:
+    """Figures with standard errors and 95 % intervals from heralded counts (module docstring).
+
+    Parameters
+    ----------
+    counts : (9, 4) outcome counts from :func:`herald_counts`; at least one herald in all.
+    shots : shots per setting (the herald probability's denominator is 9 ``shots``).
+    target : the target Bell state ("psi+", ...).
+    attempt_time_s, coherence_time_s : the link's attempt time and pair coherence time.
+    rng : generator for the fold split and the bootstrap.
+    draws : number of bootstrap replicates.
+    folds : number of folds of the cross-fitted CHSH value.
+    """
+    counts = np.asarray(counts, dtype=float)
+    total, heralded = len(SETTINGS) * shots, counts.sum()
+    if heralded <= 0:
+        raise ValueError("estimate needs at least one heralded shot")
+    parts = _split(counts, rng, folds)
+    values = {k: float(v) for k, v in _figures(parts, np.float64(heralded / total), target, attempt_time_s, coherence_time_s).items()}
+    p_draws = rng.beta(heralded + 0.5, total - heralded + 0.5, size=draws)
+    sampled = _figures(_resampled(parts, rng, draws), p_draws, target, attempt_time_s, coherence_time_s)
+    se, ci = {}, {}
+    for name, x in sampled.items():
+        if not np.all(np.isfinite(x)):  # an infinite coherence time: infinite efficiency, no error
+            se[name], ci[name] = float("nan"), (values[name], values[name])
+            continue
+        lo, hi = np.quantile(x, [0.025, 0.975])
+        se[name] = float(np.std(x))
+        ci[name] = (float(min(lo, values[name])), float(max(hi, values[name])))
+    return ShotEstimates(values=values, standard_errors=se, intervals_95=ci)
+
+
+def tomographic_state(counts: np.ndarray) -> np.ndarray:
+    """Linear-inversion state (memory A first) from (9, 4) counts, projected onto physical states.
+
+    Local expectations pool the three settings sharing a basis; a correlator with no herald
+    is 0. The projection is :func:`qnet.states.nearest_physical_state`.
+    """
+    counts = np.asarray(counts, dtype=float)
+    t = _correlations(counts)
+    rho = np.kron(PAULI["I"], PAULI["I"]).astype(complex)
+    for i, a in enumerate("XYZ"):
+        rows = counts[3 * i : 3 * i + 3].sum(axis=0)  # settings with A measuring a
+        cols = counts[i::3].sum(axis=0)  # settings with B measuring a
+        rho += (rows @ _A) / max(rows.sum(), 1.0) * np.kron(PAULI[a], PAULI["I"])
+        rho += (cols @ _B) / max(cols.sum(), 1.0) * np.kron(PAULI["I"], PAULI[a])
+        for j, b in enumerate("XYZ"):
+            rho += t[i, j] * np.kron(PAULI[a], PAULI[b])
+    return nearest_physical_state(rho / 4)
