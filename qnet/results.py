@@ -155,8 +155,8 @@ _ERROR_NAME = {"key_rate_hz": "diqkd_key_rate_hz"}
 _UPPER = {"fidelity": 1.0, "success_probability": 1.0, "qber": 1.0, "chsh": 2.0 * math.sqrt(2.0),
           "diqkd_key_fraction": 1.0, "bb84_key_fraction": 1.0}
 _SHOTS_NOTE = (
-    "+- one standard error; [low, high]: 95 % interval, shown instead where the estimate is within two "
-    "standard errors of a physical bound. CHSH cross-fitted on halves of the shots (unbiased settings)."
+    "+- one standard error; [low, high]: 95 % interval, shown instead where the estimate is within\n"
+    "two standard errors of a physical bound. CHSH: settings chosen and scored on disjoint shots."
 )
 
 

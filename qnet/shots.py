@@ -17,18 +17,18 @@ state reconstruction):
   counts of each setting are split at random into :data:`FOLDS` parts; the optimal settings
   for the other parts (from the SVD of their correlation matrix,
   :func:`qnet.figures.chsh_weights`) are scored on each part, which they never saw, and the
-  scores averaged. For fixed settings the score is unbiased, so the estimate is at most the
+  scores averaged, over the parts and over :data:`REPEATS` random splits. For fixed settings the score is unbiased, so the estimate is at most the
   maximal S in expectation: biased *downward* by the loss from imperfect settings, which is
   small next to its error (about 0.2 standard errors at 10^5 and 10^6 shots for that link);
 * DI-QKD key fraction r(S, Q) and the rates: the figures above put into their formulas.
 
 Every estimate is clipped to its physical range ([0, 1]; [0, 2 sqrt2] for S; >= 0 for rates).
 
-Errors: a bootstrap. Each replicate redraws every fold of every setting (same size) from the
-setting's outcome frequencies with half a count added to each outcome (Jeffreys smoothing,
+Errors: a bootstrap. Each replicate redraws the counts of every setting (same number of
+heralds) from its outcome frequencies with half a count added to each outcome (Jeffreys smoothing,
 so that a handful of shots that all agree still shows an uncertainty) and the herald
 probability from its Jeffreys posterior Beta(k + 1/2, N - k + 1/2), and puts the replicate
-through the same estimators, the fold split and cross-fitted CHSH included; this propagates
+through the same estimators, the random splits and cross-fitted CHSH included; this propagates
 the errors through the nonlinear key fraction, its kink at S = 2 and the clipping. ``*_se``
 is the replicates' standard deviation, ``*_ci95`` their central 95 % interval (widened, if
 needed, to contain the estimate). A setting that saw no herald has the correlator 0 and, in
@@ -54,16 +54,19 @@ from . import figures
 from .errors import QnetError
 from .states import PAULI, bell_projector, nearest_physical_state
 
-__all__ = ["SETTINGS", "DRAWS", "ShotEstimates", "measured_circuit", "herald_counts", "no_herald_error", "estimate", "tomographic_state"]
+__all__ = ["SETTINGS", "DRAWS", "FOLDS", "REPEATS", "ShotEstimates", "measured_circuit", "herald_counts", "no_herald_error", "estimate", "tomographic_state"]
 
 #: The nine measurement settings (basis of memory A, basis of memory B).
 SETTINGS = tuple(itertools.product("XYZ", repeat=2))
-#: Bootstrap replicates behind each error (relative Monte Carlo error of an SE ~ 1/sqrt(2 DRAWS) ~ 1 %).
-DRAWS = 4000
+#: Bootstrap replicates behind each error (relative Monte Carlo error of an SE ~ 1/sqrt(2 DRAWS) ~ 1.6 %).
+DRAWS = 2000
 
 #: Folds of the cross-fitted CHSH value (5: settings chosen on 80 % of the shots; at 10^6 shots for
 #: the Liu et al. link the downward bias is ~0.2 standard errors, and 10 folds gain little).
 FOLDS = 5
+#: Random splits the cross-fitted CHSH value averages (one split adds a spread of ~0.027 at 10^6
+#: shots for the Liu et al. link, five ~0.012, next to the data's own ~0.042).
+REPEATS = 5
 
 _XX, _YY, _ZZ = SETTINGS.index(("X", "X")), SETTINGS.index(("Y", "Y")), SETTINGS.index(("Z", "Z"))
 #: Correlator <ab> of each outcome cell ++, +-, -+, --; then the local <a>, <b>.
@@ -136,50 +139,58 @@ def _correlations(counts: np.ndarray) -> np.ndarray:
     return t.reshape(counts.shape[:-2] + (3, 3))
 
 
-def _split(counts: np.ndarray, rng: np.random.Generator, folds: int) -> np.ndarray:
-    """Split each setting's counts at random into ``folds`` parts (folds, 9, 4) of near-equal size."""
-    rest = counts.astype(np.int64)
+def _split(counts: np.ndarray, rng: np.random.Generator, folds: int, repeats: int) -> np.ndarray:
+    """``repeats`` independent random splits of each setting's counts (..., 9, 4) into ``folds``
+    parts of near-equal size: (..., repeats, folds, 9, 4), by sequential hypergeometric draws."""
+    rest = np.repeat(np.asarray(counts, dtype=np.int64)[..., None, :, :], repeats, axis=-3)
     parts = []
     for k in range(folds - 1):
-        part = np.array([rng.multivariate_hypergeometric(c, int(c.sum()) // (folds - k)) for c in rest])
+        left = rest.sum(axis=-1) // (folds - k)
+        others = rest.sum(axis=-1)
+        part = np.zeros_like(rest)
+        for j in range(3):
+            others = others - rest[..., j]
+            part[..., j] = rng.hypergeometric(rest[..., j], others, left)
+            left = left - part[..., j]
+        part[..., 3] = left
         parts.append(part)
         rest = rest - part
-    return np.stack(parts + [rest]).astype(float)
+    return np.stack(parts + [rest], axis=-3).astype(float)
 
 
 def _cross_fitted_chsh(parts: np.ndarray) -> np.ndarray:
-    """Mean over folds k of the CHSH score on fold k of the settings optimal for the other folds.
-
-    ``parts``: split counts (..., folds, 9, 4).
-    """
+    """Mean over splits and folds k of the CHSH score on fold k of the settings optimal for the
+    other folds. ``parts``: split counts (..., repeats, folds, 9, 4)."""
     t_k = _correlations(parts)
     t_rest = _correlations(parts.sum(axis=-3, keepdims=True) - parts)
-    return figures.chsh_score(t_k, figures.chsh_weights(t_rest)).mean(axis=-1)
+    return figures.chsh_score(t_k, figures.chsh_weights(t_rest)).mean(axis=(-2, -1))
 
 
-def _resampled(parts: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
-    """Bootstrap replicates (draws, folds, 9, 4) of split counts (folds, 9, 4).
+def _resampled(counts: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """Bootstrap replicates (draws, 9, 4) of the counts (9, 4).
 
-    Each fold keeps its size and is redrawn from its setting's outcome frequencies with half a
-    count added to each outcome (Jeffreys), so that a few shots that all agree still vary. A
-    setting that saw no herald gets, in its first fold, one outcome distribution drawn from the
-    Jeffreys prior Dirichlet(1/2, 1/2, 1/2, 1/2): its correlator is then a prior draw (uniform
-    on [-1, 1]), its full uncertainty.
+    Each setting keeps its number of heralds, redrawn from its outcome frequencies with half a
+    count added to each outcome (Jeffreys), so that a few shots that all agree still vary.
     """
-    counts = parts.sum(axis=0)
     n = counts.sum(axis=-1)
     smoothed = (counts + 0.5) / (n + 2.0)[:, None]
-    sizes = np.broadcast_to(parts.sum(axis=-1).astype(np.int64), (draws,) + parts.shape[:-1])
-    out = rng.multinomial(sizes, smoothed).astype(float)
-    empty = n == 0
+    return rng.multinomial(np.broadcast_to(n.astype(np.int64), (draws, len(n))), smoothed).astype(float)
+
+
+def _unseen_prior(counts: np.ndarray, parts: np.ndarray, rng: np.random.Generator) -> None:
+    """In replicates ``parts`` (draws, repeats, folds, 9, 4): give each setting that saw no
+    herald, in its first fold, one outcome distribution drawn from the Jeffreys prior
+    Dirichlet(1/2, 1/2, 1/2, 1/2), the same in every split: its correlator is then a prior draw
+    (uniform on [-1, 1]), its full uncertainty."""
+    empty = counts.sum(axis=-1) == 0
     if empty.any():
-        out[:, 0, empty, :] = rng.dirichlet([0.5] * 4, size=(draws, int(empty.sum())))
-    return out
+        prior = rng.dirichlet([0.5] * 4, size=(parts.shape[0], int(empty.sum())))
+        parts[:, :, 0, empty, :] = prior[:, None]
 
 
 def _figures(parts: np.ndarray, p: np.ndarray, target: str, attempt_time_s: float, coherence_time_s: float) -> dict:
-    """Every figure from split counts (..., folds, 9, 4) and herald probabilities (...)."""
-    t = _correlations(parts.sum(axis=-3))
+    """Every figure from split counts (..., repeats, folds, 9, 4) and herald probabilities (...)."""
+    t = _correlations(parts[..., 0, :, :, :].sum(axis=-3))
     sign = np.diag(figures.correlation_matrix(bell_projector(target)))  # target's <XX>, <YY>, <ZZ>
     diag = np.stack([t[..., 0, 0], t[..., 1, 1], t[..., 2, 2]], axis=-1)
     clip01 = lambda x: np.clip(x, 0.0, 1.0)  # noqa: E731
@@ -213,6 +224,7 @@ def estimate(
     rng: np.random.Generator,
     draws: int = DRAWS,
     folds: int = FOLDS,
+    repeats: int = REPEATS,
 ) -> ShotEstimates:
     """Figures with standard errors and 95 % intervals from heralded counts (module docstring).
 
@@ -224,16 +236,17 @@ def estimate(
     attempt_time_s, coherence_time_s : the link's attempt time and pair coherence time.
     rng : generator for the fold split and the bootstrap.
     draws : number of bootstrap replicates.
-    folds : number of folds of the cross-fitted CHSH value.
+    folds, repeats : folds of the cross-fitted CHSH value, and random splits it averages.
     """
     counts = np.asarray(counts, dtype=float)
     total, heralded = len(SETTINGS) * shots, counts.sum()
     if heralded <= 0:
         raise ValueError("estimate needs at least one heralded shot")
-    parts = _split(counts, rng, folds)
-    values = {k: float(v) for k, v in _figures(parts, np.float64(heralded / total), target, attempt_time_s, coherence_time_s).items()}
-    p_draws = rng.beta(heralded + 0.5, total - heralded + 0.5, size=draws)
-    sampled = _figures(_resampled(parts, rng, draws), p_draws, target, attempt_time_s, coherence_time_s)
+    args = (target, attempt_time_s, coherence_time_s)
+    values = {k: float(v) for k, v in _figures(_split(counts, rng, folds, repeats), np.float64(heralded / total), *args).items()}
+    replicates = _split(_resampled(counts, rng, draws), rng, folds, repeats)
+    _unseen_prior(counts, replicates, rng)
+    sampled = _figures(replicates, rng.beta(heralded + 0.5, total - heralded + 0.5, size=draws), *args)
     se, ci = {}, {}
     for name, x in sampled.items():
         if not np.all(np.isfinite(x)):  # an infinite coherence time: infinite efficiency, no error

@@ -118,7 +118,7 @@ def liu_replicates(liu):
     for seed in range(100):
         rng = np.random.default_rng([2026, seed])
         counts = sample_counts(probs, exact.success_probability, 1_000_000, rng)
-        est.append(shots.estimate(counts, 1_000_000, "psi+", c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng, draws=400))
+        est.append(shots.estimate(counts, 1_000_000, "psi+", c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng, draws=400, repeats=2))
         plug_in.append(figures.chsh(shots.tomographic_state(counts)))
     return exact, est, np.array(plug_in)
 
