@@ -84,6 +84,8 @@ class LinkResult:
     coherence. link_efficiency: rate_hz * pair_coherence_time_s (> 1: generated faster than
     lost). chsh: maximal CHSH value. qber: Z-basis error. diqkd_key_fraction: asymptotic
     DI-QKD secret bits per pair; key_rate_hz = diqkd_key_fraction * rate_hz.
+    Shots mode (``method == "shots"``): the figures are estimates and :meth:`error` gives each
+    one's standard error and 95 % interval (``standard_errors``, ``intervals_95``).
     """
 
     fidelity: float

@@ -6,7 +6,7 @@ the heralded memory state is the block of the final state whose photonic qubits 
 herald record — no sampling, no mid-circuit measurement. Shots mode measures the memories in
 the nine Pauli settings (XX, XY, ..., ZZ) together with the station's click record, keeps
 the heralded shots, and estimates every figure with a standard error and a 95 % interval
-(:mod:`qnet.shots`: direct estimators, a cross-fitted CHSH value, posterior errors).
+(:mod:`qnet.shots`: direct estimators, a cross-fitted CHSH value, bootstrap errors).
 """
 
 from __future__ import annotations
