@@ -245,3 +245,32 @@ def test_key_fraction_functions_take_arrays():
         want = 0.0 if si <= 2 else max(0.0, 1 - figures.binary_entropy(0.03) - figures.binary_entropy((1 + math.sqrt(si**2 / 4 - 1)) / 2))
         assert ri == pytest.approx(want, abs=1e-15)
     assert isinstance(figures.diqkd_key_fraction(2.5, 0.03), float)
+
+
+def test_split_keeps_every_count_and_balances_the_folds():
+    """Each random split of each setting's counts is a partition into folds whose sizes
+    differ by at most one."""
+    counts = np.random.default_rng(7).integers(0, 40, size=(9, 4))
+    parts = shots._split(counts, np.random.default_rng(8), 5, 3)
+    assert parts.shape == (3, 5, 9, 4) and parts.min() >= 0
+    np.testing.assert_array_equal(parts.sum(axis=1), np.broadcast_to(counts, (3, 9, 4)))
+    sizes = parts.sum(axis=-1)
+    assert (sizes.max(axis=1) - sizes.min(axis=1)).max() <= 1
+
+
+def test_tomographic_state_inverts_exact_statistics(liu):
+    """Counts proportional to the exact outcome probabilities give back the exact state."""
+    _, exact = liu
+    counts = np.round(cell_probabilities(exact.density_matrix) * 1e12)
+    np.testing.assert_allclose(shots.tomographic_state(counts), exact.density_matrix, atol=1e-9)
+
+
+def test_table_rounds_to_the_error_and_uses_an_interval_at_a_bound():
+    """'x +- se' with se to two significant digits and x to the same place; at a bound the
+    95 % interval instead (the issue's 'fidelity 1 +- 0.27' becomes '1.00 [0.40, 1.00]')."""
+    from qnet.results import _fmt_error
+
+    assert _fmt_error("fidelity", 0.913843, 0.0064, (0.90, 0.93)) == "0.9138 +- 0.0064"
+    assert _fmt_error("success_probability", 0.000959333, 1.03e-05, (0.00094, 0.00098)) == "0.000959 +- 0.000010"
+    assert _fmt_error("fidelity", 1.0, 0.27, (0.40, 1.0)) == "1.00 [0.40, 1.00]"
+    assert _fmt_error("diqkd_key_fraction", 0.0, 0.0, (0.0, 0.0)) == "0 [0, 0]"
