@@ -244,8 +244,9 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
     out = []
     for i, c in enumerate(compiled):
         counts = sampling.herald_counts(c, [result.get_counts(i * nset + k) for k in range(nset)])
-        if counts.sum() == 0:
-            raise sampling.no_herald_error(c, shots)
+        error = sampling.herald_error(c, shots, counts)
+        if error is not None:
+            raise error
         rng = np.random.default_rng(None if seed is None else [seed, i])
         est = sampling.estimate(counts, shots, c.target, c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng)
         base = link_result(c, est.values["success_probability"], sampling.tomographic_state(counts))
