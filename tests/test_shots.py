@@ -276,3 +276,25 @@ def test_table_rounds_to_the_error_and_uses_an_interval_at_a_bound():
     assert _fmt_error("success_probability", 0.000959333, 1.03e-05, (0.00094, 0.00098)) == "0.000959 +- 0.000010"
     assert _fmt_error("fidelity", 1.0, 0.27, (0.40, 1.0)) == "1.00 [0.40, 1.00]"
     assert _fmt_error("diqkd_key_fraction", 0.0, 0.0, (0.0, 0.0)) == "0 [0, 0]"
+
+
+def test_chsh_intervals_hold_the_truth_at_few_heralds(liu):
+    """At 3000 shots (~3 heralds per setting) the cross-fitted CHSH is far below the truth
+    (settings chosen on ~2 heralds, some folds empty) and the plug-in far above it; the
+    intervals, from the former's lower to the latter's upper quantile, still cover the exact
+    CHSH value and DI-QKD key in at least 88 of 100 seeded data sets (sets with an empty
+    setting are skipped). The cross-fitted replicates' own 95 % interval covers the exact
+    CHSH value in only 26 of these 100."""
+    c, exact = liu
+    probs = cell_probabilities(exact.density_matrix)
+    covered, used = {"chsh": 0, "diqkd_key_fraction": 0}, 0
+    for seed in range(300):
+        rng = np.random.default_rng([77, seed])
+        counts = sample_counts(probs, exact.success_probability, 3000, rng)
+        if used == 100 or counts.sum(axis=1).min() == 0:
+            continue
+        used += 1
+        e = shots.estimate(counts, 3000, "psi+", c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng, draws=400, repeats=2)
+        for name in covered:
+            covered[name] += e.intervals_95[name][0] <= getattr(exact, name) <= e.intervals_95[name][1]
+    assert used == 100 and min(covered.values()) >= 88, covered
