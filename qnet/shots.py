@@ -13,13 +13,15 @@ state reconstruction):
 * CHSH, **cross-fitted**: the plug-in Horodecki value 2 sqrt(m1 + m2) of an estimated
   correlation matrix T is biased upward, because it picks the best settings with the same
   noisy data it scores them on (with near-equal singular values the bias is of the order of
-  the standard error: +0.04 at 10^6 shots for the Liu et al. link, exact S = 2.512). Here the
+  the standard error: +0.026 +- 0.006 over 20 seeds at 10^6 shots for the Liu et al. link,
+  exact S = 2.512, where the standard error is 0.05). Here the
   counts of each setting are split at random into :data:`FOLDS` parts; the optimal settings
   for the other parts (from the SVD of their correlation matrix,
   :func:`qnet.figures.chsh_weights`) are scored on each part, which they never saw, and the
   scores averaged, over the parts and over :data:`REPEATS` random splits. For fixed settings
-  the score is unbiased, so the estimate is at most the maximal S in expectation: biased *downward* by the loss from imperfect settings, which is
-  small next to its error (about 0.2 standard errors at 10^5 and 10^6 shots for that link);
+  the score is unbiased, so the estimate is at most the maximal S in expectation: biased
+  *downward* by the loss from imperfect settings, which is small next to its error (0.15 to
+  0.2 standard errors at 10^6 and 10^5 shots for that link);
 * DI-QKD key fraction r(S, Q) and the rates: the figures above put into their formulas.
 
 Every estimate is clipped to its physical range ([0, 1]; [0, 2 sqrt2] for S; >= 0 for rates).
@@ -37,7 +39,7 @@ herald scores 0), so the interval of CHSH and of the DI-QKD key takes its lower 
 the cross-fitted replicates and its upper end from the plug-in ones: it then holds the
 truth at few shots too (with one herald per setting it spans about [0, 2 sqrt2]). Checked
 against 100-200 seeded data sets at 10^5 and 10^6 shots: the standard errors match the
-spread of the estimates within ~10 % and the intervals cover the exact values 93-99 % of
+spread of the estimates within ~10 % and the intervals cover the exact values 93-100 % of
 the time. Every setting needs at least one herald (:func:`herald_error`). The split and the
 replicates use a generator seeded from the user's seed.
 
@@ -58,7 +60,10 @@ from . import figures
 from .errors import QnetError
 from .states import PAULI, bell_projector, nearest_physical_state
 
-__all__ = ["SETTINGS", "DRAWS", "FOLDS", "REPEATS", "ShotEstimates", "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state"]
+__all__ = [
+    "SETTINGS", "DRAWS", "FOLDS", "REPEATS", "ShotEstimates",
+    "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state",
+]
 
 #: The nine measurement settings (basis of memory A, basis of memory B).
 SETTINGS = tuple(itertools.product("XYZ", repeat=2))
