@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .errors import QnetError
+from .results import LINK_FIELDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -52,13 +53,7 @@ PLOB_COLUMN = "plob_bits_per_s"
 DIQKD_COLUMN = "diqkd_key_fraction"
 #: Columns that are outputs of a point (never used to split the rows into curves).
 _OUTPUT_COLUMNS = frozenset(
-    (
-        "fidelity", "success_probability", "attempt_time_s", "rate_hz", "pair_coherence_time_s", "link_efficiency",
-        "chsh", "qber", "diqkd_key_fraction", "diqkd_key_rate_hz", "bb84_key_fraction", "bb84_key_rate_hz",
-        "key_rate_hz",  # the DI-QKD key rate's name in tables written before it was diqkd_key_rate_hz
-        "total_length_km", "fibre_transmission", PLOB_COLUMN, ERROR_COLUMN, "sweep_id",
-        "fidelity_stderr", "success_probability_stderr",
-    )
+    (*LINK_FIELDS, *(f"{name}_se" for name in LINK_FIELDS), "total_length_km", "fibre_transmission", PLOB_COLUMN, ERROR_COLUMN, "sweep_id")
 )
 #: Non-rate columns that span decades and default to a log axis.
 _LOG_COLUMNS = frozenset(("link_efficiency", "success_probability"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -89,6 +89,8 @@ class LinkResult:
     value. qber: Z-basis error. diqkd_key_fraction: asymptotic DI-QKD secret bits per pair;
     diqkd_key_rate_hz = diqkd_key_fraction * rate_hz. bb84_key_fraction: asymptotic
     BB84/BBM92 secret bits per pair; bb84_key_rate_hz = bb84_key_fraction * rate_hz.
+    Shots mode (``method == "shots"``): the figures are estimates and :meth:`error` gives each
+    one's standard error and 95 % interval (``standard_errors``, ``intervals_95``).
     """
 
     fidelity: float
@@ -111,23 +113,35 @@ class LinkResult:
     target: str = "psi+"
     method: str = "exact"  # "exact" (density matrix) or "shots"
     shots: int | None = None
-    fidelity_stderr: float | None = None
-    success_probability_stderr: float | None = None
     attempts_per_round: int = 1
+    #: shots mode: standard error and 95 % interval of each estimated figure, by figure name
+    #: (``qnet.shots`` says how they are computed); None in exact mode.
+    standard_errors: Mapping[str, float] | None = field(default=None, repr=False, compare=False)
+    intervals_95: Mapping[str, tuple[float, float]] | None = field(default=None, repr=False, compare=False)
+
+    def error(self, name: str) -> tuple[float, tuple[float, float]] | None:
+        """(standard error, 95 % interval) of figure ``name``; None when exact or not estimated."""
+        if not self.standard_errors or name not in self.standard_errors:
+            return None
+        return self.standard_errors[name], self.intervals_95[name]
 
     def to_dict(self, density_matrix: bool = False) -> dict[str, Any]:
         """JSON-ready dict: the numeric ``LINK_FIELDS``, then ``LINK_LABELS`` (which link, which
-        method), + standard errors in shots mode.
+        method); in shots mode each estimated figure ``x`` is followed by ``x_se`` (standard
+        error) and ``x_ci95`` ([low, high]).
 
         Infinite values (e.g. a memory that never decays) become ``None``; attempts_per_round
         stays an integer.
         """
-        out: dict[str, Any] = {name: json_number(getattr(self, name)) for name in LINK_FIELDS}
+        out: dict[str, Any] = {}
+        for name in LINK_FIELDS:
+            out[name] = json_number(getattr(self, name))
+            err = self.error(name)
+            if err is not None:
+                out[f"{name}_se"] = json_number(err[0])
+                out[f"{name}_ci95"] = [json_number(err[1][0]), json_number(err[1][1])]
         out["attempts_per_round"] = int(self.attempts_per_round)
         out.update((name, getattr(self, name)) for name in LINK_LABELS)
-        if self.method == "shots":
-            out["fidelity_stderr"] = json_number(self.fidelity_stderr)
-            out["success_probability_stderr"] = json_number(self.success_probability_stderr)
         if density_matrix:
             rho = np.asarray(self.density_matrix)
             out["density_matrix"] = {"real": rho.real.tolist(), "imag": rho.imag.tolist()}
@@ -151,6 +165,30 @@ _UNITS = {
 }
 
 
+#: A link field whose error is stored under another name (the DI-QKD key rate's name in qnet.shots).
+_ERROR_NAME = {"key_rate_hz": "diqkd_key_rate_hz"}
+#: Physical upper bound of each figure (lower bound 0 for all); absent: unbounded.
+_UPPER = {"fidelity": 1.0, "success_probability": 1.0, "qber": 1.0, "chsh": 2.0 * math.sqrt(2.0),
+          "diqkd_key_fraction": 1.0, "bb84_key_fraction": 1.0}
+_SHOTS_NOTE = (
+    "+- one standard error; [low, high]: 95 % interval, shown instead where the estimate is within\n"
+    "two standard errors of a physical bound. CHSH: settings chosen and scored on disjoint shots."
+)
+
+
+def _fmt_error(name: str, x: float, se: float, ci: tuple[float, float]) -> str:
+    """``x +- se`` rounded to the error's two significant digits, or ``x [lo, hi]`` near a bound."""
+    if not (math.isfinite(x) and math.isfinite(se)):
+        return _fmt(x)
+    if se == 0:  # e.g. a key fraction that is 0 in every bootstrap replicate
+        return f"{_fmt(x)} [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+    decimals = 1 - math.floor(math.log10(se))
+    show = (lambda v: f"{v:.{decimals}f}") if 0 <= decimals <= 9 else (lambda v: f"{v:.3g}")
+    if x - 2 * se < 0.0 or x + 2 * se > _UPPER.get(name, math.inf):
+        return f"{show(x)} [{show(ci[0])}, {show(ci[1])}]"
+    return f"{show(x)} +- {show(se)}"
+
+
 def _fmt(x: float | None) -> str:
     if x is None:
         return "-"
@@ -165,14 +203,13 @@ def format_table(result: LinkResult) -> str:
     title += f", {result.shots} shots)" if result.method == "shots" else ")"
     rows = []
     for name in LINK_FIELDS:
-        value = _fmt(getattr(result, name))
-        if name == "fidelity" and result.fidelity_stderr is not None:
-            value += f" +- {_fmt(result.fidelity_stderr)}"
-        if name == "success_probability" and result.success_probability_stderr is not None:
-            value += f" +- {_fmt(result.success_probability_stderr)}"
+        err = result.error(name)
+        value = _fmt(getattr(result, name)) if err is None else _fmt_error(name, getattr(result, name), *err)
         unit, meaning = _UNITS[name]
         rows.append((name, value, unit, meaning))
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [title, "-" * len(title)]
     lines += [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:<{w[2]}}  {r[3]}" for r in rows]
+    if result.standard_errors:
+        lines.append(_SHOTS_NOTE)
     return "\n".join(lines)

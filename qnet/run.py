@@ -5,15 +5,13 @@ circuits go to Aer in **one** ``run()`` (density-matrix method, shots=1, determi
 the heralded memory state is the block of the final state whose photonic qubits hold a
 herald record — no sampling, no mid-circuit measurement. Shots mode measures the memories in
 the nine Pauli settings (XX, XY, ..., ZZ) together with the station's click record, keeps
-the heralded shots, and estimates the state by linear-inversion tomography, the fidelity
-from <XX>, <YY>, <ZZ> with its standard error, and the herald probability with its binomial
-standard error.
+the heralded shots, and estimates every figure with a standard error and a 95 % interval
+(:mod:`qnet.shots`: direct estimators, a cross-fitted CHSH value, bootstrap errors).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
+import dataclasses
 from functools import lru_cache
 from typing import Sequence
 
@@ -257,93 +255,34 @@ def final_states(
     return [np.asarray(result.data(i)["rho"]) for i in range(len(circuits))]
 
 
-_SETTINGS = tuple(itertools.product("XYZ", repeat=2))
-
-
-def _measured_circuit(c: CompiledLink, setting: tuple[str, str]):
-    qc = c.circuit.copy()
-    for q, basis in zip(c.memory_qubits, setting):
-        if basis == "X":
-            qc.h(q)
-        elif basis == "Y":
-            qc.sdg(q)
-            qc.h(q)
-    qc.measure_all()
-    return qc
-
-
 def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, device: str) -> list[LinkResult]:
-    circuits = [_measured_circuit(c, s) for c in compiled for s in _SETTINGS]
+    """Shots mode: the nine settings of every link in one Aer run, then :mod:`qnet.shots`."""
+    from . import shots as sampling
+
+    circuits = [sampling.measured_circuit(c, s) for c in compiled for s in sampling.SETTINGS]
     result = simulator("density_matrix", device).run(circuits, shots=shots, seed_simulator=seed).result()
+    nset = len(sampling.SETTINGS)
     out = []
     for i, c in enumerate(compiled):
-        n = c.circuit.num_qubits
-        heralds = {h.clicks: h for h in c.heralds}
-        corr: dict[tuple[str, str], np.ndarray] = {}  # setting -> (count, sum_a, sum_b, sum_ab)
-        heralded = 0
-        for k, setting in enumerate(_SETTINGS):
-            acc = np.zeros(4)
-            for key, count in result.get_counts(i * len(_SETTINGS) + k).items():
-                bits = [int(b) for b in key.replace(" ", "")[::-1][:n]]
-                h = heralds.get(tuple(bits[q] for q in c.photon_qubits))
-                if h is None:
-                    continue
-                # +-1 outcomes, with the Pauli frame: a correction that anticommutes flips the sign
-                va = (1 - 2 * bits[c.memory_qubits[0]]) * _sign(h.correction[0], setting[0])
-                vb = (1 - 2 * bits[c.memory_qubits[1]]) * _sign(h.correction[1], setting[1])
-                acc += count * np.array([1.0, va, vb, va * vb])
-            heralded += int(acc[0])
-            corr[setting] = acc
-        total = shots * len(_SETTINGS)
-        p = heralded / total
-        if any(corr[s][0] == 0 for s in (("X", "X"), ("Y", "Y"), ("Z", "Z"))):
-            raise QnetError(
-                f"link {c.spec.node_a}-{c.spec.node_b}: too few heralded shots ({heralded} of {total}) to "
-                "estimate the fidelity; increase --shots or use the exact mode"
-            )
-        mean = {s: corr[s][3] / corr[s][0] for s in corr}
-        f = (1 + mean[("X", "X")] + mean[("Y", "Y")] - mean[("Z", "Z")]) / 4
-        f_se = math.sqrt(sum(_variance_of_mean(corr[s][3], corr[s][0]) for s in (("X", "X"), ("Y", "Y"), ("Z", "Z")))) / 4
-        rho = _tomography(corr)
+        counts = sampling.herald_counts(c, [result.get_counts(i * nset + k) for k in range(nset)])
+        error = sampling.herald_error(c, shots, counts)
+        if error is not None:
+            raise error
+        rng = np.random.default_rng(None if seed is None else [seed, i])
+        spec = c.spec
+        est = sampling.estimate(
+            counts, shots, c.target, spec.attempt_time_s, spec.pair_coherence_time_s, rng, spec.attempts_per_round
+        )
+        base = link_result(c, est.values["success_probability"], sampling.tomographic_state(counts))
+        names = {f.name for f in dataclasses.fields(LinkResult)}
+        values = {k: v for k, v in est.values.items() if k in names}
         out.append(
-            link_result(
-                c, p, rho, f=min(1.0, max(0.0, f)), method="shots", shots=shots,
-                fidelity_stderr=f_se, success_probability_stderr=math.sqrt(p * (1 - p) / total),
+            dataclasses.replace(
+                base, **values, method="shots", shots=shots,
+                standard_errors=est.standard_errors, intervals_95=est.intervals_95,
             )
         )
     return out
-
-
-def _variance_of_mean(total: float, n: float) -> float:
-    """Variance of the mean of n outcomes +-1 summing to ``total``, with add-one smoothing.
-
-    The smoothed fraction of +1 outcomes, (k + 1)/(n + 2), keeps the error bar honest when
-    few heralded shots all agree (a plain 1 - m^2 would report zero uncertainty).
-    """
-    k = (n + total) / 2
-    plus = (k + 1) / (n + 2)
-    return 4 * plus * (1 - plus) / n
-
-
-def _sign(correction: str, basis: str) -> int:
-    return 1 if correction in ("I", basis) else -1
-
-
-def _tomography(corr: dict[tuple[str, str], np.ndarray]) -> np.ndarray:
-    """Linear-inversion estimate from the nine settings, projected onto physical states."""
-    exp = {("I", "I"): 1.0}
-    for a in "XYZ":
-        na = sum(corr[(a, b)][0] for b in "XYZ")
-        exp[(a, "I")] = sum(corr[(a, b)][1] for b in "XYZ") / na if na else 0.0
-        nb = sum(corr[(b, a)][0] for b in "XYZ")
-        exp[("I", a)] = sum(corr[(b, a)][2] for b in "XYZ") / nb if nb else 0.0
-        for b in "XYZ":
-            exp[(a, b)] = corr[(a, b)][3] / corr[(a, b)][0] if corr[(a, b)][0] else 0.0
-    rho = sum(v * np.kron(PAULI[a], PAULI[b]) for (a, b), v in exp.items()) / 4
-    vals, vecs = np.linalg.eigh(rho)
-    vals = np.clip(vals, 0.0, None)
-    rho = (vecs * vals) @ vecs.conj().T
-    return rho / np.trace(rho).real
 
 
 def run_link(

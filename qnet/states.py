@@ -19,6 +19,7 @@ __all__ = [
     "apply_pauli",
     "from_qiskit_order",
     "is_physical",
+    "nearest_physical_state",
     "as_state_stack",
     "broadcast_state_stacks",
 ]
@@ -95,6 +96,30 @@ def is_physical(rho: np.ndarray, atol: float = 1e-9) -> bool:
     if abs(np.trace(rho).real - 1.0) > atol:
         return False
     return bool(np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() >= -atol)
+
+
+def nearest_physical_state(rho: np.ndarray) -> np.ndarray:
+    """The density matrix nearest to ``rho`` (Frobenius norm): Hermitian, PSD, trace 1.
+
+    For an estimate with unit trace and some negative eigenvalues (e.g. linear-inversion
+    tomography), the Smolin-Gambetta-Smith projection (PRL 108, 070502 (2012)): keep the
+    eigenvectors, zero the most negative eigenvalues one by one while spreading their weight
+    evenly over the rest, until the remaining ones are all >= 0. ``rho`` is first made
+    Hermitian and scaled to unit trace; a trace <= 0 is a ValueError.
+    """
+    h = (np.asarray(rho) + np.asarray(rho).conj().T) / 2
+    trace = np.trace(h).real
+    if not trace > 0:
+        raise ValueError(f"cannot normalise a matrix of trace {trace:.3g} to a state")
+    vals, vecs = np.linalg.eigh(h / trace)  # ascending
+    lam, spill, n = vals.copy(), 0.0, len(vals)
+    for i in range(n):
+        if lam[i] + spill / (n - i) >= 0:
+            lam[i:] += spill / (n - i)
+            break
+        spill += lam[i]
+        lam[i] = 0.0
+    return (vecs * lam) @ vecs.conj().T
 
 
 def as_state_stack(rho: np.ndarray, name: str = "rho") -> np.ndarray:

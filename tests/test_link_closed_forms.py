@@ -322,39 +322,3 @@ def test_single_click_far_links_keep_precision(link_result, L):
     eta = fibre(L)
     assert res.success_probability == pytest.approx(2 * alpha * eta - (alpha * eta) ** 2, rel=1e-9, abs=0)
     assert res.fidelity == pytest.approx((1 - alpha) / (1 - alpha * eta / 2), abs=ABS)
-
-
-# ------------------------------------------------------------------------------ shots
-@pytest.mark.parametrize(
-    "kwargs,seed",
-    [
-        (dict(scheme="single_click", length_a_km=10.0, alpha=0.2), 7),
-        (dict(scheme="two_photon", length_a_km=5.0, station={"visibility": 0.8}), 8),
-        (dict(scheme="two_photon", length_a_km=20.0, alice={"t2_s": 3e-4}, bob={"t2_s": 3e-4}), 9),
-    ],
-)
-def test_shots_estimates_within_four_standard_errors(link_result, kwargs, seed):
-    """Seeded sampling: the estimates lie within 4 standard errors of the exact values
-    (a 4-sigma miss has probability ~6e-5 per check), the errors are positive and match the
-    binomial size sqrt(P(1-P)/N) with N = 9 settings x shots."""
-    shots = 20000
-    exact = link_result(**kwargs)
-    est = link_result(shots=shots, seed=seed, **kwargs)
-    assert est.method == "shots" and est.shots == shots
-    assert est.fidelity_stderr is not None and est.fidelity_stderr > 0
-    assert est.success_probability_stderr is not None and est.success_probability_stderr > 0
-    assert abs(est.fidelity - exact.fidelity) <= 4 * est.fidelity_stderr
-    assert abs(est.success_probability - exact.success_probability) <= 4 * est.success_probability_stderr
-    p = exact.success_probability
-    assert est.success_probability_stderr == pytest.approx(math.sqrt(p * (1 - p) / (9 * shots)), rel=0.1)
-    # fidelity from ~P*shots heralded shots per setting: se ~ sqrt(sum var(<PP>))/4 <= sqrt(3/n)/4
-    n = p * shots
-    assert est.fidelity_stderr <= math.sqrt(3.0 / n) / 4 * 1.1
-    # the tomographic state is physical and near the exact one (elements: se ~ 1/sqrt(n))
-    rho = np.asarray(est.density_matrix)
-    assert np.trace(rho).real == pytest.approx(1.0, abs=1e-12)
-    assert np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() >= -1e-12
-    np.testing.assert_allclose(rho, exact.density_matrix, atol=6 / math.sqrt(n))
-    # same seed, same numbers
-    again = link_result(shots=shots, seed=seed, **kwargs)
-    assert (again.fidelity, again.success_probability) == (est.fidelity, est.success_probability)
