@@ -143,7 +143,7 @@ def bench_state_only(n_links: int, repeats: int) -> None:
               f"  (purification succeeds w.p. {ok:.3f} on average)")
     print(f"  one Aer superoperator build (+ reduction): swap {1e3 * builds['swap']:.1f} ms, DEJMPS {1e3 * builds['dejmps']:.1f} ms; "
           f"a chain whose {n_links - 1} repeaters all differ would add ~{(n_links - 1) * builds['swap']:.1f} s of swap builds")
-    print("  reference (aer-performance.md §5): numpy batched 11-12 ms; Aer one run() per level ~1-1.6 s")
+    print("  reference (earlier measurement on this kind of machine): numpy batched 11-12 ms; Aer one run() per level ~1-1.6 s")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,8 +2,9 @@
 
 1. ``qnet --help`` (target < 0.3 s).
 2. One 20 km single-click link's exact fidelity and rate: ``qnet link`` on a generated 2-node
-   network file (the 2026 ion link's hardware, 10 km arms; target < 1.5 s). peers.md §6's
-   baseline is SeQUeNCe at about 500 pairs per wall-second for a 20 km link: a sampler needs
+   network file (the 2026 ion link's hardware, 10 km arms; target < 1.5 s). The baseline is SeQUeNCe
+   1.3.1 (BDS formalism), measured on a 2-core machine of this kind at about 500 simulated pairs
+   per wall-second for a 20 km link: a sampler needs
    N pairs to know the rate to 1 % and the fidelity to 0.01 (95 % confidence), one exact
    evaluation gives both, so our "pairs-equivalent" throughput is N / (our wall time).
 3. A 2 x 20 km chain's mean rate and fidelity at 1 % precision (target < 3 s): ``qnet chain
@@ -31,7 +32,7 @@ import time
 from pathlib import Path
 
 TARGETS_S = {"help": 0.3, "link": 1.5, "chain": 3.0}
-SEQUENCE_PAIRS_PER_S = 500.0  # peers.md §6: SeQUeNCe, single 20 km link (BDS formalism)
+SEQUENCE_PAIRS_PER_S = 500.0  # SeQUeNCe 1.3.1, single 20 km link (BDS formalism), 2-core machine
 Z95 = 1.959963984540054
 
 MEMORY = """kind = "memory"

@@ -16,7 +16,7 @@ Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_l
 routes (``best_path``), comparisons (``compare_path``), purification (``purify``,
 ``purify_link``) and sweeps (``run_sweep``, ``LinkEvaluator``, ``ChainEvaluator``).
 
-Conventions (units, Bell states, timing, what "rate" counts) are in the README; every
+Conventions (units, Bell states, timing, what "rate" counts) are in docs/conventions.md; every
 elementary link delivers |Psi+> = (|01> + |10>)/sqrt2 with memory A first.
 Qiskit is imported lazily, so ``import qnet`` is cheap.
 """

@@ -1,7 +1,7 @@
 """Repeater chains in time: when end-to-end pairs arrive, and in what state.
 
 A chain is a path of elementary links joined by repeater nodes. This module runs the time
-process of ``conventions.md`` ("Repeaters") on top of states that other modules compute:
+process of ``docs/conventions.md`` ("Repeaters") on top of states that other modules compute:
 
 * each link attempts in rounds of its own ``attempt_time_s`` tau and succeeds per round with
   ``success_probability`` p; a link that succeeded stops and its pair waits, **both memories

@@ -3,7 +3,7 @@
 Every function returns a list of 2x2 (or larger) complex matrices K_i with
 sum_i K_i^dagger K_i = 1. The compiler turns them into raw Aer ``kraus`` instructions.
 
-Memory decoherence follows ``conventions.md``:
+Memory decoherence follows ``docs/conventions.md``:
 
 * dephasing multiplies a memory's coherence by c(t) = exp(-t/T2) ("exponential") or
   exp(-(t/T2)^2) ("gaussian"); ``t2_s`` is the time constant of the dephasing channel alone;
@@ -61,7 +61,7 @@ def storage_coherence_factor(t_from_s: float, t_to_s: float, t2_s: float, decay:
     Ages are measured from the memory's emission. For exponential decay this is
     exp(-(t_to - t_from)/T2); for gaussian decay the law is applied once over the whole
     storage interval, c(t_to)/c(t_from) = exp(-(t_to^2 - t_from^2)/T2^2) — never composed
-    from short steps (``conventions.md``).
+    from short steps (``docs/conventions.md``).
     """
     if t_to_s < t_from_s:
         raise ValueError(f"storage interval ends before it starts: {t_from_s} > {t_to_s}")
@@ -147,7 +147,7 @@ def pair_coherence_time(*memories: tuple[float, float, str]) -> float:
     memories' factors, exp(-a t - b t^2) with a = sum of 1/T2 (exponential memories) +
     1/(2 T1) (amplitude damping) and b = sum of 1/T2^2 (gaussian memories); T_coh solves
     b t^2 + a t = 1. This gives 1/T_coh = 1/T2_A + 1/T2_B (exponential) and
-    1/T_coh^2 = 1/T2_A^2 + 1/T2_B^2 (gaussian) as in ``conventions.md`` when T1 is infinite.
+    1/T_coh^2 = 1/T2_A^2 + 1/T2_B^2 (gaussian) as in ``docs/conventions.md`` when T1 is infinite.
     Returns ``inf`` for memories that never decay.
     """
     a = 0.0

@@ -119,6 +119,8 @@ def _cmd_link(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(density_matrix=args.density_matrix)))
     else:
         print(format_table(result))
+        if graph.graph.get("description"):  # e.g. which figures rest on a stated assumption
+            print(f"network: {graph.graph['description']}")
     return 0
 
 

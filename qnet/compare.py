@@ -5,7 +5,7 @@ of the same total fibre length: A's and B's hardware, the first hop's station an
 attenuation (so only the repeaters differ). The PLOB bound is the repeaterless capacity of
 that fibre, -log2(1 - eta_f(L_total)) per channel use, reported per second as
 k (-log2(1 - eta))/T_att with T_att and k the direct link's attempt time and attempts per
-round (``conventions.md``; a k-fold multiplexed link uses the fibre k times per round).
+round (``docs/conventions.md``; a k-fold multiplexed link uses the fibre k times per round).
 
 Like with like: both sides use the nodes' ``memories`` by one rule (:mod:`qnet.multiplexing`).
 The direct link makes k = min(memories of A, memories of B) attempts per round; in the chain

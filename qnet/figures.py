@@ -1,4 +1,4 @@
-"""Figures of merit of a delivered two-qubit state (``conventions.md``, "Figures of merit").
+"""Figures of merit of a delivered two-qubit state (``docs/conventions.md``, "Figures of merit").
 
 * CHSH S: maximal value over measurement settings (Horodecki criterion), 2 sqrt(m1 + m2) with
   m1, m2 the two largest eigenvalues of T^T T, T_ij = Tr(rho sigma_i (x) sigma_j). The optimal

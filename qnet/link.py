@@ -3,7 +3,7 @@
 A link is memory A - fibre - station - fibre - memory B. Per-arm efficiency
 eta_i = emission_efficiency * conversion_efficiency * 10^(-alpha L_i / 10) * detector_efficiency;
 memory i is stored t_i = 2 L_i / c (photon to the station, herald back); the attempt time is
-T_att = max(prep_time_s) + 2 max(L_A, L_B) / c (``conventions.md``).
+T_att = max(prep_time_s) + 2 max(L_A, L_B) / c (``docs/conventions.md``).
 
 :func:`compile_link` turns a ``LinkSpec`` into a :class:`CompiledLink`: a ``QuantumCircuit``
 (memories, photonic modes, emission, loss as amplitude damping, optical phase noise, memory

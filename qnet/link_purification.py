@@ -11,7 +11,7 @@ pair keeps decohering; on failure both copies restart after t_c. A node ``cutoff
 smaller of the two) discards a pair that would wait more than that many whole rounds
 (the discarded copy restarts).
 
-Everything is exact (no sampling): D has the closed-form distribution of literature.md §5.6,
+Everything is exact (no sampling): D has the closed-form distribution of docs/literature.md §5.6,
 a trial lasts max(X, Y) rounds + t_c and succeeds with probability p_pur(D); trials are
 independent, so
 

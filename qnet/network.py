@@ -269,7 +269,9 @@ def network_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides
             raise ConfigError("network", key, net[key], "a string")
     speed = net.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
     speed = validate_value("network", "fibre_speed_km_per_s", "positive", speed)
-    graph = nx.Graph(fibre_speed_km_per_s=speed, source=source, name=net.get("name", ""))
+    graph = nx.Graph(
+        fibre_speed_km_per_s=speed, source=source, name=net.get("name", ""), description=net.get("description", "")
+    )
     for name, table in data["nodes"].items():
         kind = table.get("kind")
         if not isinstance(kind, str) or kind not in _KINDS:

@@ -7,7 +7,7 @@ Two pairs shared by the same two nodes enter one round: pair 1 = (q0, q1) is kep
 density matrices with memory A first (``qnet.states``). Each node applies a CNOT from its
 pair-1 memory onto its pair-2 memory (bilateral CNOT: q0 -> q2 at A, q1 -> q3 at B), both
 nodes measure their pair-2 memory in Z and the round succeeds when the two bits coincide
-(literature.md §5.5); pair 1 is kept, normalised, on success.
+(docs/literature.md §5.5); pair 1 is kept, normalised, on success.
 
 **Target frame.** The literature states the recurrences for the |Phi+> target; qnet's links
 deliver |Psi+> = (I (x) X)|Phi+>. The circuit therefore starts with X on memory B of both

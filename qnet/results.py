@@ -77,7 +77,7 @@ class DeliveredStateFigures:
 
 @dataclass(frozen=True)
 class LinkResult:
-    """What one elementary link delivers (``conventions.md`` defines every figure).
+    """What one elementary link delivers (``docs/conventions.md`` defines every figure).
 
     fidelity: <Psi+|rho|Psi+> of the delivered state, averaged over herald outcomes weighted by
     their probability, after the Pauli-frame correction. success_probability: herald

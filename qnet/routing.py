@@ -6,7 +6,7 @@ The *link graph* has the memory nodes as vertices and one edge per elementary li
 
 * ``"fidelity"`` (default): minimise sum_i -ln w_i with w_i = (4 F_i - 1)/3 the Werner parameter
   of link i. For Werner links and perfect swaps the end-to-end parameter is prod_i w_i
-  (``literature.md`` §5.4), so this maximises the end-to-end fidelity before waiting.
+  (``docs/literature.md`` §5.4), so this maximises the end-to-end fidelity before waiting.
 * ``"rate"``: minimise sum_i 1/rate_i, the mean time to generate every link one after another
   (an upper bound on a swap-as-soon-as-possible chain's completion time).
 * ``"length"``: minimise the total fibre length (km).

@@ -1,6 +1,6 @@
 """Two-qubit states: Bell vectors, Pauli frames and fidelities.
 
-Conventions (``conventions.md``): |Phi+-> = (|00> +- |11>)/sqrt2, |Psi+-> = (|01> +- |10>)/sqrt2,
+Conventions (``docs/conventions.md``): |Phi+-> = (|00> +- |11>)/sqrt2, |Psi+-> = (|01> +- |10>)/sqrt2,
 memory A is the *first* qubit. Matrices in this module use the textbook (big-endian) order:
 basis index = 2*a + b for |a b>. Qiskit orders qubits little-endian; the conversion lives in
 :func:`from_qiskit_order`.

@@ -9,7 +9,7 @@ from first-principles linear optics in Fock space, so two photons that bunch
 with an internal mode: photon A = o |psi> + sqrt(1 - o^2) |psi_perp>, photon B = |psi>.
 
 ``visibility`` V is the visibility of the scheme's own interference and multiplies the
-heralded |Psi> coherence by V in both schemes (``conventions.md``): first-order
+heralded |Psi> coherence by V in both schemes (``docs/conventions.md``): first-order
 (single-photon) interference for ``single_click`` (mode overlap o = V; the two-photon term
 then bunches with probability (1 + V^2)/2), two-photon (HOM) interference for
 ``two_photon`` (o = sqrt(V)).

@@ -29,8 +29,8 @@ Node noise (both parameters in [0, 1], 1 = perfect):
 
 The controlled corrections stand for classical feed-forward and are noiseless.
 With f = r = 1 and Werner inputs of fidelities F1, F2 (towards Psi+) the output is Werner with
-F = F1 F2 + (1 - F1)(1 - F2)/3 (``conventions.md``); for Bell-diagonal inputs the output's
-coefficients are the Klein-group (XOR) convolution of the inputs' (literature.md §5.4).
+F = F1 F2 + (1 - F1)(1 - F2)/3 (``docs/conventions.md``); for Bell-diagonal inputs the output's
+coefficients are the Klein-group (XOR) convolution of the inputs' (docs/literature.md §5.4).
 
 The channel of the circuit is obtained from Aer once per (f, r) and cached
 (:mod:`qnet.aer_channels`); each :func:`swap` call is then one small matrix product, and a

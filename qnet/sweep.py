@@ -113,7 +113,7 @@ ERROR_COLUMN = "error"
 SWEEP_ID_COLUMN = "sweep_id"
 #: Columns a link sweep adds after LINK_FIELDS: the total fibre length L_A + L_B (km), the
 #: fibres' transmission eta_f(L_A) eta_f(L_B), and the PLOB bound -log2(1 - eta_f) / T_att
-#: (repeaterless capacity of the same fibre per attempt time, bits/s; conventions.md).
+#: (repeaterless capacity of the same fibre per attempt time, bits/s; docs/conventions.md).
 LINK_EXTRA_COLUMNS = ("total_length_km", "fibre_transmission", "plob_bits_per_s")
 DEFAULT_CHUNK_SIZE = 256
 

@@ -1,13 +1,13 @@
 """Waiting times of repeater chains: pure time distributions (no quantum states).
 
 Time is counted in attempt *rounds* of length tau: every elementary link attempts once per
-round and succeeds with probability ``p`` (``conventions.md``, "Repeaters"). A probability mass
+round and succeeds with probability ``p`` (``docs/conventions.md``, "Repeaters"). A probability mass
 function (PMF) is an array ``pmf[t] = P(T = t rounds)`` on the grid t = 0, 1, ..., n - 1; the
 tail beyond the grid is simply cut off, so ``1 - pmf.sum()`` is the truncated tail mass.
 
 This module holds
 
-* closed forms of literature.md §5.6 (two links with and without a memory cutoff, N links
+* closed forms of docs/literature.md §5.6 (two links with and without a memory cutoff, N links
   without cutoff, probabilistic swapping), used as oracles by the tests and by people;
 * grid tools shared with :mod:`qnet.chain`'s exact mode: truncated convolution
   (:func:`convolve`), the renewal equation R = S + K * R (:func:`renewal`), and the scalar
@@ -39,7 +39,7 @@ __all__ = [
     "n_link_mean_rounds_alternating",
 ]
 
-#: Relative tolerance used to compare times (``conventions.md``: never exact float equality).
+#: Relative tolerance used to compare times (``docs/conventions.md``: never exact float equality).
 TIME_RTOL = 1e-9
 
 
@@ -172,7 +172,7 @@ def pmf_mean(pmf: np.ndarray) -> float:
 def two_link_mean_rounds(
     p: float, cutoff: int | None = None, swap_success: float = 1.0, swap_rounds: int = 0
 ) -> float:
-    """Mean completion time (rounds) of two geometric links, literature.md §5.6.
+    """Mean completion time (rounds) of two geometric links, docs/literature.md §5.6.
 
     No cutoff: (3 - 2p) / (p (2 - p)). Cutoff c (a pair may wait up to c rounds):
     [1 + 2(1-p)(1-(1-p)^c)] / [p(2-p) - 2p(1-p)^(c+1)]; it is 1/p^2 at c = 0. A swap that
@@ -195,7 +195,7 @@ def two_link_storage_pmf(p: float, n_rounds: int, cutoff: int | None = None) -> 
     """PMF of the storage time D = |X - Y| (rounds) of the *delivered* pair, two links.
 
     No cutoff: P(D=0) = p/(2-p), P(D=k) = 2p(1-p)^k/(2-p). Cutoff c: P(D=0) = p^2/Z,
-    P(D=k) = 2p^2(1-p)^k/Z for 1 <= k <= c, Z = p^2 + 2p(1-p)(1-(1-p)^c) (literature.md §5.6).
+    P(D=k) = 2p^2(1-p)^k/Z for 1 <= k <= c, Z = p^2 + 2p(1-p)(1-(1-p)^c) (docs/literature.md §5.6).
     """
     p = _check_p("p", p)
     q = 1.0 - p
@@ -211,7 +211,7 @@ def two_link_storage_pmf(p: float, n_rounds: int, cutoff: int | None = None) -> 
 
 
 def two_link_mean_decay(p: float, lam: float, cutoff: int | None = None) -> float:
-    """E[exp(-lam D)] for the storage time D of the delivered pair (literature.md §5.6).
+    """E[exp(-lam D)] for the storage time D of the delivered pair (docs/literature.md §5.6).
 
     No cutoff: p(1+q)/((2-p)(1-q)) with q = (1-p) e^(-lam). Cutoff c:
     [p^2 + 2p^2(1-p) e^(-lam) (1-q^c)/(1-q)] / Z. ``lam`` is the decay exponent per round of
@@ -229,7 +229,7 @@ def two_link_mean_decay(p: float, lam: float, cutoff: int | None = None) -> floa
 def n_link_mean_rounds_alternating(n: int, p: float) -> float:
     """E[max of n geometric(p)] = sum_{k=1}^{n} (-1)^(k+1) C(n,k) / (1 - (1-p)^k).
 
-    The textbook form of literature.md §5.6; it cancels catastrophically for large n (use
+    The textbook form of docs/literature.md §5.6; it cancels catastrophically for large n (use
     :func:`n_link_mean_rounds` beyond n ~ 30).
     """
     p = _check_p("p", p)
@@ -240,7 +240,7 @@ def n_link_mean_rounds(n: int, p: float, rtol: float = 1e-15) -> float:
     """E[max of n independent geometric(p)] = sum_{t>=0} [1 - (1 - (1-p)^t)^n], summed stably.
 
     This is the mean completion time of n links with deterministic swaps and no cutoff,
-    whatever the swap order (literature.md §5.6). Terms are evaluated as -expm1(n log1p(-q^t)).
+    whatever the swap order (docs/literature.md §5.6). Terms are evaluated as -expm1(n log1p(-q^t)).
     """
     p = _check_p("p", p)
     if n < 1:

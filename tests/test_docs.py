@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "build", "dist", "node_modules"}
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".rst", ".cfg", ".ini", ".json", ".yaml", ".yml", ""}
 #: what must be checked: the package, the README, the examples and docs/
-CHECKED = ("qnet", "README.md", "examples", "docs")
+CHECKED = ("qnet", "README.md", "examples", "docs", "benchmarks")
 OUTSIDE = re.compile(r"\.\./shared|shared/reference")
 MD_REFERENCE = re.compile(r"(?<![\w./-])((?:\.{1,2}/)?[\w./-]*?[\w-]+\.md)\b")
 MD_LINK = re.compile(r"\]\(([^)\s]+)\)")

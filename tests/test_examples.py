@@ -115,3 +115,12 @@ def test_krutyanskiy_2023_file_flags_the_split_dependent_figures():
     for word in ("QBER", "CHSH", "key", "published", "assum"):
         assert word in description
     assert "ERROR BUDGET: AN ASSUMPTION" in text
+
+
+def test_link_table_shows_the_network_description(capsys):
+    """`qnet link` (table) ends with the file's description, so the split-dependence is in the output."""
+    from qnet.cli import main
+
+    assert main(["link", str(KRUTYANSKIY), "node_a", "node_b"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("network: Krutyanskiy et al.") and "depend on the assumed error split" in last

@@ -20,7 +20,7 @@ from qnet import figures, shots
 from qnet.cli import main
 from qnet.link import compile_link, link_spec
 from qnet.network import load_network
-from qnet.results import format_table
+from qnet.results import LINK_LABELS, format_table
 from qnet.states import PAULI, nearest_physical_state
 
 from conftest import assert_physical, random_state
@@ -190,12 +190,14 @@ def test_no_herald_is_a_one_line_error(liu, capsys):
 def test_json_gives_every_estimated_figure_an_error(liu, capsys):
     """--json under --shots: each estimated figure x has x_se (> 0 but for a key that is 0 in
     every replicate) and x_ci95 = [lo, hi] around
-    it; the inputs (attempt time, coherence time) have none; exact mode has no errors."""
+    it; the inputs (attempts per round, attempt time, coherence time) and the labels have none;
+    exact mode has no errors."""
     assert main(["link", LIU, "alice", "bob", "--json", "--shots", "20000", "--seed", "3"]) == 0
     out = json.loads(capsys.readouterr().out)
-    figures_out = [k for k in out if not k.endswith(("_se", "_ci95"))]
+    figures_out = [k for k in out if not k.endswith(("_se", "_ci95")) and k not in LINK_LABELS]
+    assert out["method"] == "shots"
     for name in figures_out:
-        if name in ("attempt_time_s", "pair_coherence_time_s"):
+        if name in ("attempts_per_round", "attempt_time_s", "pair_coherence_time_s"):
             assert f"{name}_se" not in out
             continue
         assert out[f"{name}_se"] > 0 or name.startswith("diqkd"), name
