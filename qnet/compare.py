@@ -26,7 +26,7 @@ import numpy as np
 
 from .channels import fibre_transmission
 from .errors import QnetError
-from .figures import plob_bound
+from .figures import plob_rate_hz
 from .hardware import Fibre
 from .link import compile_link, link_spec
 from .repeater import ChainResult, simulate_path
@@ -169,7 +169,7 @@ def compare_path(
                 swap_policy=swap_policy,
             )
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
-        rows.append(ComparisonRow(float(d), direct, chain, plob_bound(eta) * direct.attempts_per_round / spec.attempt_time_s, eta))
+        rows.append(ComparisonRow(float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta))
         if progress is not None:
             progress(i + 1, len(distances_km))
     x = np.array([r.total_km for r in rows])

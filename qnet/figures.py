@@ -34,6 +34,7 @@ __all__ = [
     "bb84_key_fraction",
     "bb84_key_fraction_from_errors",
     "plob_bound",
+    "plob_rate_hz",
 ]
 
 
@@ -132,3 +133,12 @@ def plob_bound(transmissivity: float) -> float:
     if not 0.0 <= transmissivity <= 1.0:
         raise ValueError(f"transmissivity must be in [0, 1], got {transmissivity}")
     return math.inf if transmissivity == 1.0 else -math.log1p(-transmissivity) / math.log(2.0)
+
+
+def plob_rate_hz(transmissivity: float, attempt_time_s: float, attempts_per_round: int = 1) -> float:
+    """The PLOB bound per second of a link using the fibre ``attempts_per_round`` times per T_att.
+
+    ``plob_bound(eta) * k / T_att`` (bits per second): the repeaterless bound on the link's own
+    clock, with the same k parallel uses as the link it is compared with (docs/conventions.md).
+    """
+    return plob_bound(transmissivity) * attempts_per_round / attempt_time_s

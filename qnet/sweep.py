@@ -614,7 +614,7 @@ class LinkEvaluator:
         todo: dict[_SpecKey, list[int]] = {}
         builder = _link_points(self)  # the base network once per chunk (or per process)
         engine = self.engine
-        plob = figures.plob_bound
+        plob = figures.plob_rate_hz
         for i, point in enumerate(points):
             try:
                 spec, eta = builder.spec(point)
@@ -622,7 +622,7 @@ class LinkEvaluator:
                 rows[i] = {ERROR_COLUMN: _error_message(exc)}
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
-            extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta) * spec.attempts_per_round / spec.attempt_time_s)
+            extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta, spec.attempt_time_s, spec.attempts_per_round))
             key = _SpecKey(engine, spec)
             cached = _cache_get(key)
             if cached is not None:
