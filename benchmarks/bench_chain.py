@@ -3,7 +3,7 @@
 Prints wall times (medians of --repeats runs unless stated) and their ratio to the target. Not a
 test: nothing here asserts a time.
 
-(a) Monte Carlo time process: ``qnet.repeater.simulate_path`` on a generated chain network
+(a) Monte Carlo time process: ``qnet.repeater.path.simulate_path`` on a generated chain network
     (every link compiled and run on Aer in one ``run()``, then the discrete-event simulation of
     --samples deliveries and the batched swap trees of their states). One run per chain length
     (it is the long one), split into its parts.
@@ -60,7 +60,7 @@ def hops(n_links: int) -> list[tuple[str, str, str]]:
 
 def bench_monte_carlo(n_links: int, samples: int) -> None:
     import qnet
-    from qnet.repeater import build_chain, simulate_path
+    from qnet.repeater.path import build_chain, simulate_path
 
     graph = qnet.network_from_dict(chain_network(n_links))
     t0 = time.perf_counter()
@@ -101,8 +101,8 @@ def bench_state_only(n_links: int, repeats: int) -> None:
     import numpy as np
 
     import qnet
-    from qnet import aer_channels
-    from qnet.states import fidelity
+    from qnet.quantum import aer_channels
+    from qnet.quantum.states import fidelity
 
     def cold(states):
         aer_channels.clear_cache()
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"python {platform.python_version()}, qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
           f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    print("(a) Monte Carlo time process, qnet.repeater.simulate_path (asap swaps, one run each)")
+    print("(a) Monte Carlo time process, qnet.repeater.path.simulate_path (asap swaps, one run each)")
     for n in (int(v) for v in args.links.split(",")):
         bench_monte_carlo(n, args.samples)
     n = args.state_links

@@ -81,7 +81,7 @@ def qnet_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("qnet")
-    return [found] if found else [sys.executable, "-m", "qnet.cli"]
+    return [found] if found else [sys.executable, "-m", "qnet"]
 
 
 def timed(cmd: list[str], repeats: int) -> tuple[float, list[float], str]:

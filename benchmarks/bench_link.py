@@ -28,7 +28,7 @@ def cold_start(repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "qnet.cli", "link", str(LIU), "alice", "bob", "--json"], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-m", "qnet", "link", str(LIU), "alice", "bob", "--json"], capture_output=True, text=True, check=True)
         times.append(time.perf_counter() - t0)
         json.loads(out.stdout)
     return statistics.median(times)

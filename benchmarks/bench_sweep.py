@@ -81,10 +81,10 @@ def breakdown(data: dict, side: int) -> None:
     """
     import gc
 
-    from qnet import batch
-    from qnet.link import compile_link, link_program
-    from qnet.run import final_states
-    from qnet.sweep import LinkEvaluator, _link_points, _link_rows_vectorised, clear_cache, grid, parse_vary
+    from qnet.link import batch
+    from qnet.link.circuit import compile_link, link_program
+    from qnet.link.run import final_states
+    from qnet.studies.sweep import LinkEvaluator, _link_points, _link_rows_vectorised, clear_cache, grid, parse_vary
 
     fields, points = grid([parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")])
     for engine, n in (("batch", 1024), ("aer", 256)):
@@ -143,7 +143,7 @@ def main() -> None:
     import qiskit
     import qiskit_aer
 
-    from qnet.sweep import LinkEvaluator, clear_cache, parse_vary, read_table, run_sweep
+    from qnet.studies.sweep import LinkEvaluator, clear_cache, parse_vary, read_table, run_sweep
 
     n = args.side**2
     print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
@@ -190,7 +190,7 @@ def main() -> None:
         print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
         for extra in (["--engine", "aer", "--workers", "1"], ["--engine", "aer", "--workers", "2"],
                       ["--engine", "batch", "--workers", "1"], ["--engine", "batch", "--workers", "2"]):
-            cmd = [sys.executable, "-m", "qnet.cli", "sweep", str(network), "alice", "bob", *axes_text(args.side),
+            cmd = [sys.executable, "-m", "qnet", "sweep", str(network), "alice", "bob", *axes_text(args.side),
                    "-o", str(tmp / "cli.csv"), "--overwrite", "-q", *extra]
             t, proc = median_time(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
             if proc.returncode:

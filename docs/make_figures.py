@@ -5,7 +5,7 @@
 The 2026 trapped-ion link (examples/liu2026_ion_link.toml) from 1 to 120 km of fibre, station
 at the midpoint: every point is the compiled link circuit run on Aer (all points in one run),
 the PLOB bound is -log2(1 - eta_fibre)/T_att with eta_fibre the transmission of both arms'
-fibre, and the figure is drawn by qnet.plot.plot_results, as `qnet plot` draws a sweep's CSV.
+fibre, and the figure is drawn by qnet.studies.plot.plot_results, as `qnet plot` draws a sweep's CSV.
 The distances the README's caption quotes (link efficiency = 1, DI-QKD key = 0) are printed by
 docs/readme_numbers.py.
 """
@@ -16,9 +16,9 @@ import tomllib
 from pathlib import Path
 
 import qnet
-from qnet.channels import fibre_transmission
-from qnet.figures import plob_bound
-from qnet.plot import plot_results
+from qnet.quantum.channels import fibre_transmission
+from qnet.quantum.figures import plob_bound
+from qnet.studies.plot import plot_results
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parent / "examples" / "liu2026_ion_link.toml"

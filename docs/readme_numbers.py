@@ -9,7 +9,7 @@ script's output or is a performance figure (those come from the scripts in bench
 text no longer contains them: after a change to the physics, rerun this script and paste its
 output into the README.
 
-Commands run in-process through ``qnet.cli.main`` with ``--json``, so every number is what the
+Commands run in-process through ``qnet.cli.app`` with ``--json``, so every number is what the
 README's own command prints.
 """
 
@@ -120,8 +120,8 @@ def krutyanskiy_link() -> list[str]:
     """The 230 m link: the reproduced figures, the split-dependent ones, and two alternatives."""
     import numpy as np
 
-    from qnet.figures import chsh, diqkd_key_fraction, qber
-    from qnet.states import bell_projector
+    from qnet.quantum.figures import chsh, diqkd_key_fraction, qber
+    from qnet.quantum.states import bell_projector
 
     r = qnet_json("link", KRUTYANSKIY, "node_a", "node_b")
     # the same fidelity with all the infidelity in the two-photon visibility (F = (1 + V)/2)

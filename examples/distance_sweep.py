@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import qnet
-from qnet.channels import fibre_transmission
-from qnet.figures import plob_bound
+from qnet.quantum.channels import fibre_transmission
+from qnet.quantum.figures import plob_bound
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ("total_km", "fidelity", "rate_hz", "link_efficiency", "diqkd_key_fraction", "diqkd_key_rate_hz", "plob_bits_per_s")

@@ -33,82 +33,89 @@ _LAZY = {
     "QnetError": "errors",
     "ConfigError": "errors",
     "NetworkError": "errors",
-    "MemoryNode": "hardware",
-    "Station": "hardware",
-    "Fibre": "hardware",
-    "LinkSpec": "link",
-    "CompiledLink": "link",
-    "compile_link": "link",
-    "find_station": "link",
-    "link_spec": "link",
-    "elementary_links": "link",
-    "load_network": "network",
-    "network_from_dict": "network",
-    "LinkResult": "results",
-    "LINK_FIELDS": "results",
-    "heralded_state": "run",
-    "run_link": "run",
-    "run_links": "run",
-    "simulate_link": "run",
-    "swap": "swapping",
-    "swap_circuit": "swapping",
-    "purify": "purification",
-    "purify_circuit": "purification",
-    "save_circuits": "export",
-    "load_circuits": "export",
+    "MemoryNode": "network.hardware",
+    "Station": "network.hardware",
+    "Fibre": "network.hardware",
+    "LinkSpec": "link.circuit",
+    "CompiledLink": "link.circuit",
+    "compile_link": "link.circuit",
+    "find_station": "link.circuit",
+    "link_spec": "link.circuit",
+    "elementary_links": "link.circuit",
+    "load_network": "network.io",
+    "network_from_dict": "network.io",
+    "LinkResult": "link.results",
+    "LINK_FIELDS": "link.results",
+    "heralded_state": "link.run",
+    "run_link": "link.run",
+    "run_links": "link.run",
+    "simulate_link": "link.run",
+    "swap": "repeater.swapping",
+    "swap_circuit": "repeater.swapping",
+    "purify": "repeater.purification",
+    "purify_circuit": "repeater.purification",
+    "save_circuits": "link.export",
+    "load_circuits": "link.export",
     # figures of a link and the one multiplexing rule
-    "LINK_LABELS": "results",
-    "link_figures": "run",
-    "attempts_per_round": "multiplexing",
-    "memories_per_link": "multiplexing",
-    "success_per_round": "multiplexing",
+    "LINK_LABELS": "link.results",
+    "link_figures": "link.run",
+    "attempts_per_round": "link.multiplexing",
+    "memories_per_link": "link.multiplexing",
+    "success_per_round": "link.multiplexing",
     # repeater chains from a network: a path by node names or hops
-    "ChainResult": "repeater",
-    "CHAIN_FIELDS": "repeater",
-    "build_chain": "repeater",
-    "simulate_path": "repeater",
-    "path_hops": "repeater",
-    "format_chain": "repeater",
+    "ChainResult": "repeater.path",
+    "CHAIN_FIELDS": "repeater.path",
+    "build_chain": "repeater.path",
+    "simulate_path": "repeater.path",
+    "path_hops": "repeater.path",
+    "format_chain": "repeater.path",
     # routes
-    "best_path": "routing",
-    "explicit_path": "routing",
-    "link_graph": "routing",
+    "best_path": "repeater.routing",
+    "explicit_path": "repeater.routing",
+    "link_graph": "repeater.routing",
     # the chain time process on its own
-    "MemoryDecay": "chain",
-    "LinkPurification": "chain",
-    "ChainLink": "chain",
-    "RepeaterNode": "chain",
-    "RepeaterChain": "chain",
-    "simulate_chain": "chain",
-    "exact_chain": "chain",
-    "run_chain": "chain",
+    "MemoryDecay": "repeater.chain",
+    "LinkPurification": "repeater.chain",
+    "ChainLink": "repeater.chain",
+    "RepeaterNode": "repeater.chain",
+    "RepeaterChain": "repeater.chain",
+    "simulate_chain": "repeater.chain",
+    "exact_chain": "repeater.chain",
+    "run_chain": "repeater.chain",
     # direct link vs chain vs PLOB
-    "compare_path": "compare",
-    "Comparison": "compare",
+    "compare_path": "repeater.compare",
+    "Comparison": "repeater.compare",
     # purification: one round on two pairs, or on a link
-    "twirl_to_werner": "purification",
-    "purify_link": "link_purification",
-    "PurifiedLinkResult": "link_purification",
+    "twirl_to_werner": "repeater.purification",
+    "purify_link": "repeater.link_purification",
+    "PurifiedLinkResult": "repeater.link_purification",
     # parameter sweeps
-    "Axis": "sweep",
-    "parse_vary": "sweep",
-    "grid": "sweep",
-    "LinkEvaluator": "sweep",
-    "ChainEvaluator": "sweep",
-    "run_sweep": "sweep",
-    "read_table": "sweep",
+    "Axis": "studies.sweep",
+    "parse_vary": "studies.sweep",
+    "grid": "studies.sweep",
+    "LinkEvaluator": "studies.sweep",
+    "ChainEvaluator": "studies.sweep",
+    "run_sweep": "studies.sweep",
+    "read_table": "studies.sweep",
 }
 
 __all__ = sorted(_LAZY)
 
 
+#: the layers, lowest first: a module imports only from its own layer and the ones before it
+#: (errors, outputs and _lazy are below them all); tests/test_layers.py enforces it
+LAYERS = ("quantum", "network", "link", "repeater", "studies", "cli")
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(importlib.import_module(f"qnet.{_LAZY[name]}"), name)
         globals()[name] = value
         return value
+    if name in LAYERS:
+        return importlib.import_module(f"qnet.{name}")
     raise AttributeError(f"module 'qnet' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(LAYERS))

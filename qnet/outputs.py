@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import QnetError
+from qnet.errors import QnetError
 
 __all__ = ["check_output_path", "write_text_atomic", "replacing", "output_lock", "OutputLock"]
 

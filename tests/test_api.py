@@ -2,7 +2,7 @@
 
 * every name in ``qnet.__all__`` resolves (the lazy map points at real objects);
 * a chain from Python by node names equals the same chain by hops;
-* ``memories`` has one rule (qnet.multiplexing): a link makes k = min(memories per link at its
+* ``memories`` has one rule (qnet.link.multiplexing): a link makes k = min(memories per link at its
   two ends) attempts per round, end nodes included; ``success_probability`` stays per attempt
   and ``rate_hz`` = (1 - (1 - p)^k) / T_att, checked against that formula written out here;
 * the same figure has the same name in link, chain and compare outputs.
@@ -128,7 +128,7 @@ def test_a_repeater_with_one_memory_is_refused():
 
 
 def test_multiplexing_helpers():
-    from qnet.multiplexing import rate_hz, success_per_round
+    from qnet.link.multiplexing import rate_hz, success_per_round
 
     assert success_per_round(0.3, 1) == 0.3
     assert success_per_round(1.0, 5) == 1.0

@@ -1,4 +1,4 @@
-"""The batch engine (qnet.batch) equals Aer on every circuit qnet compiles, and on generic circuits.
+"""The batch engine (qnet.link.batch) equals Aer on every circuit qnet compiles, and on generic circuits.
 
 Aer is the reference: each circuit gets a ``save_density_matrix`` of all its qubits and runs
 exactly (density-matrix method, one run() for all). The batch engine must return the same
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet import batch
-from qnet.link import elementary_links
-from qnet.results import LINK_FIELDS
+from qnet.link import batch
+from qnet.link.circuit import elementary_links
+from qnet.link.results import LINK_FIELDS
 
 from conftest import build_link_network
 
@@ -29,7 +29,7 @@ def aer_density_matrices(circuits):
     """Final density matrix of each circuit from one exact Aer run."""
     from qiskit_aer.library import SaveDensityMatrix
 
-    from qnet.run import simulator
+    from qnet.link.run import simulator
 
     runs = []
     for qc in circuits:
@@ -112,7 +112,7 @@ def test_every_link_feature_equals_aer_as_an_instruction_list(scheme, kwargs):
     """The sweep's path: the link's instruction list (no QuantumCircuit) through the batch engine."""
     link = compiled(scheme=scheme, **kwargs)
     want = aer_density_matrices([link.circuit])[0]
-    got = batch.density_matrices([qnet.link.link_program(link.spec)])[0]
+    got = batch.density_matrices([qnet.link.circuit.link_program(link.spec)])[0]
     assert np.abs(got - want).max() <= TOL
 
 

@@ -1,9 +1,9 @@
-"""Repeater-chain time process (qnet.chain): exact mode and Monte Carlo against closed forms.
+"""Repeater-chain time process (qnet.repeater.chain): exact mode and Monte Carlo against closed forms.
 
 References: literature.md §5.6 (waiting times, cutoffs, probabilistic swaps, N links) and §5.3
 (dephasing). Exact mode is held to 1e-9 relative; Monte Carlo is held to 4 standard errors of
 its own estimate (seeded, so every run is the same; 4 SE keeps each assertion honest without
-hunting for lucky seeds). The swap is the real :func:`qnet.swapping.swap` (Aer channel).
+hunting for lucky seeds). The swap is the real :func:`qnet.repeater.swapping.swap` (Aer channel).
 
 Closed form used for fidelities (two links, |Psi+> inputs, pure exponential dephasing, perfect
 swap). A memory stored for t multiplies its coherence by exp(-t/T2); a waiting pair whose two
@@ -25,11 +25,11 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet import chain as qchain
-from qnet import waiting
-from qnet.chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode, exact_chain, run_chain, simulate_chain
-from qnet.channels import pair_coherence_time
-from qnet.states import bell_projector, fidelity
+from qnet.repeater import chain as qchain
+from qnet.quantum import waiting
+from qnet.repeater.chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode, exact_chain, run_chain, simulate_chain
+from qnet.quantum.channels import pair_coherence_time
+from qnet.quantum.states import bell_projector, fidelity
 
 PSI = bell_projector("psi+")
 TAU = 1e-3
@@ -271,8 +271,8 @@ def test_gaussian_ages_through_swaps_on_three_links():
     age from emission (herald age s + time since herald), so link 0's memory A decays from s to
     s + 2d in two intervals that must chain exactly.
     """
-    from qnet.channels import storage_kraus
-    from qnet.swapping import swap
+    from qnet.quantum.channels import storage_kraus
+    from qnet.repeater.swapping import swap
 
     tau, d, s, t2, t1 = 1e-3, 2e-3, 1.5e-3, 5e-3, 4e-2
     mem = MemoryDecay(t2, t1, "gaussian")
@@ -331,7 +331,7 @@ def test_two_link_and_nested_algorithms_agree():
     link = ChainLink(noisy_state(0.9), 0.3, TAU, MemoryDecay(6e-3, 2e-2), MemoryDecay(8e-3))
     node = RepeaterNode(gate_fidelity=0.97, readout_fidelity=0.98, swap_success_probability=0.8, swap_time_s=TAU)
     ch = RepeaterChain((link, link), node)
-    from qnet.swapping import swap
+    from qnet.repeater.swapping import swap
 
     a = qchain._exact_two_links(ch, swap, 256, {})
     b = qchain._exact_nested(ch, swap, 256, {})
@@ -359,7 +359,7 @@ def test_512_link_chain_runs():
 def markov_asap_mean_rounds(n: int, p: float, c: int) -> float:
     """E[T] (rounds) of an n-link swap-ASAP chain with cutoff c, lockstep links, by a linear solve.
 
-    Independent of qnet.chain: the state after each round is the set of stored segments
+    Independent of qnet.repeater.chain: the state after each round is the set of stored segments
     (lo, hi, age in rounds since the segment was made). A round: every link not holding a pair
     attempts (all 2^k outcomes enumerated), stored segments age by one, new pairs have age 0,
     adjacent segments merge at once (deterministic swaps; the merged pair has age 0), the chain
@@ -458,7 +458,7 @@ def test_reproducible_and_progress():
 
 
 def test_swap_fn_is_used_and_may_be_unbatched():
-    from qnet.swapping import swap
+    from qnet.repeater.swapping import swap
 
     seen = []
 

@@ -1,6 +1,6 @@
 """Repeater chains whose elementary links purify once before swapping (``purify=``, ``--purify``).
 
-References: :mod:`qnet.link_purification` (the exact model of one purified link, tested in
+References: :mod:`qnet.repeater.link_purification` (the exact model of one purified link, tested in
 test_link_purification.py against closed forms) and literature.md §5.4 / §5.5.
 
 Frame (as in test_link_purification.py): two-photon links with visibility V and memories that
@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet.chain import (
+from qnet.repeater.chain import (
     ChainLink,
     LinkPurification,
     RepeaterChain,
@@ -37,9 +37,9 @@ from qnet.chain import (
     simulate_chain,
 )
 from qnet.cli import main
-from qnet.link_purification import purify_link
-from qnet.repeater import simulate_path
-from qnet.states import bell_projector
+from qnet.repeater.link_purification import purify_link
+from qnet.repeater.path import simulate_path
+from qnet.quantum.states import bell_projector
 from tests.conftest import build_link_network
 
 C_KM_S = 2.0e5
@@ -177,9 +177,9 @@ def test_purified_pair_enters_the_chain_with_memory_ages_shifted_by_t_c():
     a0 + t_c + s. That channel is the same for every waiting time D, so the mean delivered state
     is that channel applied to purify_link's state, then swapped with |Psi+> (linear).
     """
-    from qnet.channels import apply_storage, storage_factors
-    from qnet.repeater import build_chain
-    from qnet.swapping import swap
+    from qnet.quantum.channels import apply_storage, storage_factors
+    from qnet.repeater.path import build_chain
+    from qnet.repeater.swapping import swap
 
     t2, s = 2e-3, 1e-3
     graph = qnet.network_from_dict(one_link_net(visibility=0.9, t2_s=t2, decay="gaussian", cutoff_s=4 * TAU))

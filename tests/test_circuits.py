@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet.export import circuit_filename, circuits_equal, load_circuits
-from qnet.link import elementary_links
+from qnet.link.export import circuit_filename, circuits_equal, load_circuits
+from qnet.link.circuit import elementary_links
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -122,7 +122,7 @@ def test_circuits_equal_sees_a_relabelled_instruction():
 
 def test_kraus_choi_is_the_channel():
     """Choi matrix of the bit-flip channel, built by hand: J = sum_i vec(K_i) vec(K_i)^dagger."""
-    from qnet.export import kraus_choi
+    from qnet.link.export import kraus_choi
 
     p = 0.3
     ks = [math.sqrt(1 - p) * np.eye(2), math.sqrt(p) * np.array([[0.0, 1.0], [1.0, 0.0]])]
@@ -154,7 +154,7 @@ def _eigen_rows(element: np.ndarray, rng) -> np.ndarray:
 
 @pytest.mark.parametrize("scheme, visibility, dark", SCHEMES_AND_VALUES)
 def test_station_kraus_reproduces_the_povm_and_is_trace_preserving(scheme, visibility, dark):
-    from qnet.station import station_kraus, station_povm
+    from qnet.link.station import station_kraus, station_povm
 
     ops = station_kraus(scheme, visibility, dark)
     dim = ops[0].shape[0]
@@ -171,7 +171,7 @@ def test_station_kraus_reproduces_the_povm_and_is_trace_preserving(scheme, visib
 def test_canonical_factor_does_not_depend_on_the_decomposition(scheme, visibility, dark):
     """Feeding the factorisation a shuffled, rephased, rotated eigen-decomposition of each POVM
     element (what a different LAPACK returns) gives the station's rows, entry by entry."""
-    from qnet.station import canonical_factor, station_kraus, station_povm
+    from qnet.link.station import canonical_factor, station_kraus, station_povm
 
     rng = np.random.default_rng(11)
     ops = station_kraus(scheme, visibility, dark)
@@ -188,7 +188,7 @@ def test_canonical_factor_does_not_depend_on_the_decomposition(scheme, visibilit
 def test_canonical_factor_form():
     """R^dagger R = A^dagger A; row k is real positive at its pivot and later rows vanish there;
     an isometric mix of A's rows gives the same R."""
-    from qnet.station import canonical_factor
+    from qnet.link.station import canonical_factor
 
     rng = np.random.default_rng(5)
     a = (rng.normal(size=(7, 5)) + 1j * rng.normal(size=(7, 5))) * np.array([1, 1, 0, 1, 1])  # rank 4, column 2 empty
@@ -205,7 +205,7 @@ def test_canonical_factor_form():
 
 def test_station_kraus_uses_no_eigen_decomposition(monkeypatch):
     """The compiled station channel cannot depend on eigh's conventions: eigh is never called."""
-    from qnet import station
+    from qnet.link import station
 
     def refuse(*args, **kwargs):
         raise AssertionError("station_kraus called an eigen-decomposition")
@@ -227,7 +227,7 @@ def test_compile_check_passes_on_the_shipped_circuits():
 
 def test_saving_equal_circuits_leaves_the_file_alone(tmp_path):
     """QPY bytes are not reproducible (custom-instruction order), so an unchanged file is kept."""
-    from qnet.export import save_circuits
+    from qnet.link.export import save_circuits
 
     path, graph, a, b, s = next(_links())
     first = qnet.compile_link(qnet.link_spec(graph, a, b, s)).circuit

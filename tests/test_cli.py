@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qnet.cli import main
-from qnet.results import LINK_FIELDS, LINK_LABELS
+from qnet.link.results import LINK_FIELDS, LINK_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -139,7 +139,7 @@ def test_unwritable_output_is_one_line(capsys, tmp_path):
 
 def test_oserror_without_a_file_name_stays_a_traceback(monkeypatch):
     """Only OSErrors about a named file are user errors; any other is a bug and must stay visible."""
-    import qnet.cli as cli
+    import qnet.cli.app as cli
 
     def broken(args):
         raise OSError("not about a file")
@@ -178,7 +178,7 @@ def test_closed_stdout_pipe_is_quiet(command):
     read_end, write_end = os.pipe()
     os.close(read_end)  # closed before the process starts: every write fails with EPIPE
     try:
-        proc = subprocess.run([sys.executable, "-m", "qnet.cli", *command], stdout=write_end,
+        proc = subprocess.run([sys.executable, "-m", "qnet", *command], stdout=write_end,
                               stderr=subprocess.PIPE, text=True)
     finally:
         os.close(write_end)
@@ -189,7 +189,7 @@ def test_closed_stdout_pipe_is_quiet(command):
 def test_errors_have_no_traceback_in_a_real_process(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[nodes.alice\nkind = 'memory'\n")
-    proc = subprocess.run([sys.executable, "-m", "qnet.cli", "link", str(bad), "a", "b"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "qnet", "link", str(bad), "a", "b"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "is not valid TOML" in proc.stderr and proc.stderr.count("\n") == 1
@@ -215,6 +215,6 @@ def test_gpu_device_without_qiskit_aer_gpu_is_a_clear_error(capsys):
 
 
 def test_plural():
-    from qnet.cli import plural
+    from qnet.cli.app import plural
 
     assert [plural(n, "link") for n in (0, 1, 2)] == ["0 links", "1 link", "2 links"]

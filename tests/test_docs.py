@@ -133,7 +133,7 @@ def test_the_worked_pair_coherence_times_in_conventions_md():
     """docs/conventions.md section 5: T_coh solves b t^2 + a t = 1 (mixed laws, gaussian + T1)."""
     import math
 
-    from qnet.channels import pair_coherence_time
+    from qnet.quantum.channels import pair_coherence_time
 
     text = _normalised((ROOT / "docs" / "conventions.md").read_text(encoding="utf-8"))
     assert "T_coh = (√5 − 1)/2 ≈ 0.618 s" in text and "T_coh ≈ 0.593 s" in text

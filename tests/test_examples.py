@@ -97,7 +97,7 @@ def test_krutyanskiy_2023_error_split_gives_plausible_key_figures():
     """
     r = _krutyanskiy()
     assert r.qber > 0.01  # false heralds leave Z errors; visibility and dephasing cannot
-    assert r.diqkd_key_fraction == pytest.approx(qnet.figures.diqkd_key_fraction(r.chsh, r.qber), abs=1e-12)
+    assert r.diqkd_key_fraction == pytest.approx(qnet.quantum.figures.diqkd_key_fraction(r.chsh, r.qber), abs=1e-12)
     assert r.diqkd_key_fraction < 0.45
     # a false herald leaves one ion maximally mixed, so QBER = (false-herald fraction) / 2 up to
     # the two-dark-count events: compare with the herald probabilities with and without dark counts

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from qnet import figures
+from qnet.quantum import figures
 
 S = 1.0 / math.sqrt(2.0)
 BELL = {

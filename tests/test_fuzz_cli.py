@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from qnet.cli import main
-from qnet.hardware import Fibre, MemoryNode, Station
+from qnet.network.hardware import Fibre, MemoryNode, Station
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {

@@ -1,7 +1,7 @@
 """qnet's delivered link state against an independent first-principles model written here.
 
-The model below shares no code with qnet (it imports neither ``qnet.station`` nor
-``qnet.channels``): it builds the *pure* joint state of both memories, the photons at the
+The model below shares no code with qnet (it imports neither ``qnet.link.station`` nor
+``qnet.quantum.channels``): it builds the *pure* joint state of both memories, the photons at the
 station's detectors and the environment modes that lost photons go to, from creation
 operators, and conditions on the click record of threshold detectors with dark counts.
 

@@ -2,7 +2,7 @@
 
 Two-photon links deliver Bell-diagonal states A|Psi+><Psi+| + D|Psi-><Psi-| (A = (1 + c)/2 with
 c the pair coherence), so DEJMPS reduces to a two-coefficient recurrence. In qnet's |Psi+>
-frame (qnet.purification docstring: an X on memory B maps it to the literature's Phi+ frame)
+frame (qnet.repeater.purification docstring: an X on memory B maps it to the literature's Phi+ frame)
 our Psi+ is the literature's A (Phi+), our Psi- its D (Phi-) and our Phi+ its C (Psi+). The
 two-input DEJMPS map (A' = (A1A2 + B1B2)/N, C' = (C1C2 + D1D2)/N, B' = D' = 0 here) with
 B = C = 0 gives, for (A1, D1) kept and (A2, D2) sacrificed,
@@ -21,7 +21,7 @@ import pytest
 
 import qnet
 from qnet.cli import main
-from qnet.link_purification import purify_link
+from qnet.repeater.link_purification import purify_link
 from conftest import build_link_network
 
 C_KM_S = 2.0e5
@@ -81,7 +81,7 @@ def test_dephasing_memories_against_a_sum_over_waiting_times():
     # with Psi- (and Phi+ with Phi-), keeping (1 + e^(-2 t_c / T2))/2 of the Psi+ weight
     assert r.purification_success_probability == pytest.approx(success, rel=1e-9)
     assert r.fidelity == pytest.approx(A_out * (1 + math.exp(-2 * t_c / t2)) / 2, rel=1e-9)
-    assert qnet.states.is_physical(r.density_matrix)
+    assert qnet.quantum.states.is_physical(r.density_matrix)
 
 
 def test_a_cutoff_bounds_the_waiting():
@@ -140,7 +140,7 @@ def test_cli_json(capsys, tmp_path):
 @pytest.mark.parametrize("law", ["exponential", "gaussian"])
 @pytest.mark.parametrize("memory", [0, 1])
 def test_vectorised_storage_is_the_storage_kraus_channel(law, memory):
-    from qnet.channels import apply_storage, storage_factors, storage_kraus
+    from qnet.quantum.channels import apply_storage, storage_factors, storage_kraus
 
     rng = np.random.default_rng(7)
     g = rng.normal(size=(5, 4, 4)) + 1j * rng.normal(size=(5, 4, 4))

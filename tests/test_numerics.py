@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qnet
-from qnet import channels
+from qnet.quantum import channels
 from qnet.cli import main
-from qnet.run import final_states, herald_floor, heralded_states, never_heralds
+from qnet.link.run import final_states, herald_floor, heralded_states, never_heralds
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")  # single_click: alice - station - bob
@@ -273,7 +273,7 @@ def test_far_links_herald_with_closed_form_probability(link_network, scheme, len
 def test_chain_refuses_links_too_rare_to_count():
     """Geometric waits of ~1/p rounds are int64: numpy saturates them at 2^63 - 1 for p ~ 1e-22,
     which would give silently wrong times, so a chain link needs p >= 1e-15."""
-    from qnet.chain import MIN_LINK_SUCCESS_PROBABILITY, ChainLink
+    from qnet.repeater.chain import MIN_LINK_SUCCESS_PROBABILITY, ChainLink
 
     rho = np.outer(PSI_PLUS, PSI_PLUS)
     assert ChainLink(rho, MIN_LINK_SUCCESS_PROBABILITY, 1e-3).success_probability == MIN_LINK_SUCCESS_PROBABILITY

@@ -1,4 +1,4 @@
-"""``qnet optimize`` / qnet.optimize.optimize_link against closed forms worked out by hand."""
+"""``qnet optimize`` / qnet.studies.optimize.optimize_link against closed forms worked out by hand."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 import qnet
 from qnet.cli import main
 from qnet.errors import QnetError
-from qnet.optimize import optimize_link, parse_vary_range
-from qnet.results import LINK_FIELDS
+from qnet.studies.optimize import optimize_link, parse_vary_range
+from qnet.link.results import LINK_FIELDS
 
 from conftest import build_link_network
 

@@ -1,4 +1,4 @@
-"""``qnet plot`` / qnet.plot.plot_results: what the figure's axes hold, skipped rows, errors."""
+"""``qnet plot`` / qnet.studies.plot.plot_results: what the figure's axes hold, skipped rows, errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from qnet.cli import main
 from qnet.errors import QnetError
-from qnet.plot import plot_results
-from qnet.results import LINK_FIELDS
+from qnet.studies.plot import plot_results
+from qnet.link.results import LINK_FIELDS
 
 X = "total_length_km"
 KEY = "diqkd_key_rate_hz" if "diqkd_key_rate_hz" in LINK_FIELDS else "key_rate_hz"  # the name LINK_FIELDS uses

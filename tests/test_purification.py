@@ -1,4 +1,4 @@
-"""Purification (qnet.purification) against the literature recurrences and independent numpy models.
+"""Purification (qnet.repeater.purification) against the literature recurrences and independent numpy models.
 
 References used here, none of them qnet output:
 * BBPSSW and DEJMPS recurrences of literature.md §5.5 (stated for the |Phi+> target; the test
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qnet.purification import purify, purify_circuit, twirl_to_werner
+from qnet.repeater.purification import purify, purify_circuit, twirl_to_werner
 
 from conftest import assert_physical, random_state  # shared test helpers
 

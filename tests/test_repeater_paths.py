@@ -16,9 +16,9 @@ import pytest
 
 import qnet
 from qnet.cli import main
-from qnet.compare import compare_path
-from qnet.repeater import simulate_path
-from qnet.routing import best_path, explicit_path
+from qnet.repeater.compare import compare_path
+from qnet.repeater.path import simulate_path
+from qnet.repeater.routing import best_path, explicit_path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAIN = str(ROOT / "examples" / "ion_repeater_chain.toml")
@@ -145,7 +145,7 @@ def test_a_512_link_chain_runs_to_a_result():
     result = simulate_path(graph, hops, samples=20, seed=1)
     assert len(result.links) == n and result.total_length_km == pytest.approx(4.0 * n)
     assert np.isfinite(result.rate_hz) and result.rate_hz > 0
-    assert qnet.states.is_physical(result.density_matrix)
+    assert qnet.quantum.states.is_physical(result.density_matrix)
     # completion takes at least as long as the slowest of 512 geometric links on average:
     # E[max] >= E[single] = tau / p
     link = result.links[0]
@@ -222,12 +222,12 @@ def test_seed_and_samples_are_checked_by_argparse(capsys, option, value):
 
 
 def _compare_must_not_run(monkeypatch):
-    import qnet.compare
+    import qnet.repeater.compare
 
     def boom(*args, **kwargs):
         raise AssertionError("compare_path ran before the --csv path was checked")
 
-    monkeypatch.setattr(qnet.compare, "compare_path", boom)
+    monkeypatch.setattr(qnet.repeater.compare, "compare_path", boom)
 
 
 def test_compare_csv_in_a_missing_folder_fails_before_computing(capsys, tmp_path, monkeypatch):

@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet import figures, shots
+from qnet.quantum import figures
+from qnet.link import shots
 from qnet.cli import main
-from qnet.link import compile_link, link_spec
-from qnet.network import load_network
-from qnet.results import LINK_LABELS, format_table
-from qnet.states import PAULI, nearest_physical_state
+from qnet.link.circuit import compile_link, link_spec
+from qnet.network.io import load_network
+from qnet.link.results import LINK_LABELS, format_table
+from qnet.quantum.states import PAULI, nearest_physical_state
 
 from conftest import assert_physical, random_state
 
@@ -272,7 +273,7 @@ def test_tomographic_state_inverts_exact_statistics(liu):
 def test_table_rounds_to_the_error_and_uses_an_interval_at_a_bound():
     """'x +- se' with se to two significant digits and x to the same place; at a bound the
     95 % interval instead (the issue's 'fidelity 1 +- 0.27' becomes '1.00 [0.40, 1.00]')."""
-    from qnet.results import _fmt_error
+    from qnet.link.results import _fmt_error
 
     assert _fmt_error("fidelity", 0.913843, 0.0064, (0.90, 0.93)) == "0.9138 +- 0.0064"
     assert _fmt_error("success_probability", 0.000959333, 1.03e-05, (0.00094, 0.00098)) == "0.000959 +- 0.000010"

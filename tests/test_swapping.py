@@ -1,4 +1,4 @@
-"""Entanglement swapping (qnet.swapping) against closed forms and an independent numpy model.
+"""Entanglement swapping (qnet.repeater.swapping) against closed forms and an independent numpy model.
 
 Nothing here compares qnet's swap with its own output: the references are the Werner formula
 (conventions.md), the Klein-group convolution of literature.md §5.4, and a numpy model of a
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qnet.swapping import swap, swap_circuit
+from qnet.repeater.swapping import swap, swap_circuit
 
 from conftest import assert_physical, random_state  # shared test helpers
 

@@ -1,4 +1,4 @@
-"""`qnet sweep` and qnet.sweep: grid, output table, engines, workers, Dask, resume, errors."""
+"""`qnet sweep` and qnet.studies.sweep: grid, output table, engines, workers, Dask, resume, errors."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 import qnet
-from qnet import sweep
+from qnet.studies import sweep
 from qnet.cli import main
-from qnet.results import LINK_FIELDS
-from qnet.progress import Progress
-from qnet.sweep import Axis, LinkEvaluator, WorkerDied, grid, parse_values, parse_vary, run_sweep
+from qnet.link.results import LINK_FIELDS
+from qnet.studies.progress import Progress
+from qnet.studies.sweep import Axis, LinkEvaluator, WorkerDied, grid, parse_values, parse_vary, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -170,7 +170,7 @@ def test_failed_points_are_rows_with_their_error(tmp_path):
 
 
 def test_batch_engine_sweep_equals_aer(tmp_path, monkeypatch):
-    from qnet import batch
+    from qnet.link import batch
 
     simulated = []
     real = batch.density_matrices
@@ -188,11 +188,11 @@ def test_batch_engine_sweep_equals_aer(tmp_path, monkeypatch):
 
 
 def test_identical_points_are_compiled_and_run_once(monkeypatch):
-    import qnet.link
+    import qnet.link.circuit
 
     calls = []
-    real = qnet.link.compile_link
-    monkeypatch.setattr(qnet.link, "compile_link", lambda spec, **kw: calls.append(spec) or real(spec, **kw))
+    real = qnet.link.circuit.compile_link
+    monkeypatch.setattr(qnet.link.circuit, "compile_link", lambda spec, **kw: calls.append(spec) or real(spec, **kw))
     sweep.clear_cache()
     ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob")
     # 2.0 and 2 are the same length; the t2 values differ only at a point that never matters
@@ -304,7 +304,7 @@ def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(t
     out = tmp_path / "killed.csv"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(  # small chunks: a slow sweep, killed once two chunks are on disk
-        [sys.executable, "-m", "qnet.cli", "sweep", LIU, "alice", "bob", "-o", str(out), *args, "--chunk-size", "3"],
+        [sys.executable, "-m", "qnet", "sweep", LIU, "alice", "bob", "-o", str(out), *args, "--chunk-size", "3"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
@@ -423,16 +423,16 @@ def test_progress_redraws_on_a_tty_and_logs_plain_lines_otherwise():
 
 def test_sweep_is_a_qnet_command_that_imports_nothing_heavy():
     code = (
-        "import sys, qnet.cli; p = qnet.cli.build_parser(); "
+        "import sys, qnet.cli.app; p = qnet.cli.app.build_parser(); "
         "a = p.parse_args(['sweep', 'n.toml', 'a', 'b', '--vary', 'nodes.a.t2_s=1:2:3', '--values', 'nodes.a.t1_s=1']); "
-        "assert a.handler.__module__ == 'qnet.cli_sweep', a; "
+        "assert a.handler.__module__ == 'qnet.cli.sweep', a; "
         "assert a.axes == [('--vary', 'nodes.a.t2_s=1:2:3'), ('--values', 'nodes.a.t1_s=1')]; "
         "heavy = [m for m in ('qiskit', 'qiskit_aer', 'numpy', 'networkx', 'dask', 'pyarrow') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    help_text = subprocess.run([sys.executable, "-m", "qnet.cli", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True)
+    help_text = subprocess.run([sys.executable, "-m", "qnet", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert help_text.returncode == 0 and "--vary" in help_text.stdout and "--resume" in help_text.stdout
 
 

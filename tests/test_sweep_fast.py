@@ -26,10 +26,11 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet import batch, sweep
-from qnet.link import compile_link, elementary_links, link_program, link_spec
-from qnet.results import LINK_FIELDS
-from qnet.run import final_states, heralded_state, heralded_states
+from qnet.link import batch
+from qnet.studies import sweep
+from qnet.link.circuit import compile_link, elementary_links, link_program, link_spec
+from qnet.link.results import LINK_FIELDS
+from qnet.link.run import final_states, heralded_state, heralded_states
 
 from test_batch_engine import ALL_VARIANTS, TOL, aer_density_matrices, compiled
 
@@ -57,8 +58,8 @@ def _reference_circuit(spec):
     from qiskit import QuantumCircuit
     from qiskit.circuit import Instruction
 
-    from qnet import channels
-    from qnet.station import station_kraus
+    from qnet.quantum import channels
+    from qnet.link.station import station_kraus
 
     def kraus(ops, label):
         ops = [np.asarray(k, dtype=complex) for k in ops]
@@ -195,7 +196,7 @@ def test_batch_engine_on_instruction_lists_equals_aer():
 
 
 def test_batch_engine_refuses_unknown_instruction_list_entries():
-    from qnet.link import LinkOp
+    from qnet.link.circuit import LinkOp
 
     program = link_program(SPECS[0])
     bad = program._replace(ops=program.ops[:1] + (LinkOp("measure", (0,)),), structure=None)
@@ -257,7 +258,7 @@ def _points(network, a, b, s, rng, n):
 @pytest.mark.parametrize("network, a, b", [(LIU, "alice", "bob"), (METRO, "campus", "downtown"), (METRO, "airport", "harbour")])
 def test_per_point_update_equals_the_full_network_build(network, a, b, monkeypatch):
     sweep.clear_cache()
-    s = qnet.link.find_station(qnet.network_from_dict(network), a, b)
+    s = qnet.link.circuit.find_station(qnet.network_from_dict(network), a, b)
     ev = sweep.LinkEvaluator(network=network, a=a, b=b, overrides=("nodes.%s.t2_s=0.8" % a,))
     builder = sweep._link_points(ev)
     full = []

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from qnet import sweep
+from qnet.studies import sweep
 from qnet.cli import main
 from qnet.errors import QnetError
 from qnet.outputs import output_lock
-from qnet.progress import Progress, plural
-from qnet.sweep import Axis, Grid, LinkEvaluator, Range, parse_values, parse_vary, run_sweep
+from qnet.studies.progress import Progress, plural
+from qnet.studies.sweep import Axis, Grid, LinkEvaluator, Range, parse_values, parse_vary, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -319,7 +319,7 @@ def test_a_second_run_on_a_locked_output_fails_naming_it(tmp_path, capsys):
 def _slow_sweep(out: Path, *extra: str) -> subprocess.Popen:
     args = ["--vary", f"{ARMS}=0.5:50:200", "--vary", f"{ALPHAS}=0.02:0.3:200", "--engine", "batch", "--chunk-size", "1"]
     return subprocess.Popen(
-        [sys.executable, "-m", "qnet.cli", "sweep", LIU, "alice", "bob", "-o", str(out), "-q", *args, *extra],
+        [sys.executable, "-m", "qnet", "sweep", LIU, "alice", "bob", "-o", str(out), "-q", *args, *extra],
         env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
@@ -476,7 +476,7 @@ def test_a_loopback_tcp_cluster_needs_no_tls(tmp_path):
 
 
 def test_help_says_the_dask_scheduler_must_be_trusted():
-    proc = subprocess.run([sys.executable, "-m", "qnet.cli", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "qnet", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True)
     text = " ".join(proc.stdout.split())
     assert proc.returncode == 0 and "cluster you trust" in text and "--dask-tls-ca-file" in text and "--dask-insecure" in text
 

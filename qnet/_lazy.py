@@ -1,0 +1,39 @@
+"""Lazy package attributes (PEP 562), so that ``import qnet`` and ``qnet --help`` stay cheap.
+
+Each subpackage names its submodules and the public names they export; a name is imported on
+first use. The same pattern as ``lazy_loader`` (scientific-python SPEC 1), in a dozen lines.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, Callable, Mapping, Sequence
+
+
+def attach(package: str, submodules: Sequence[str], exports: Mapping[str, str]) -> tuple[Callable, Callable, list[str]]:
+    """``(__getattr__, __dir__, __all__)`` for ``package``.
+
+    Parameters
+    ----------
+    package : str
+        The package's ``__name__``.
+    submodules : sequence of str
+        Submodules reachable as attributes (``qnet.link.run``).
+    exports : mapping of str to str
+        Public name -> the submodule that defines it.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in exports:
+            value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+            setattr(sys.modules[package], name, value)
+            return value
+        if name in submodules:
+            return importlib.import_module(f"{package}.{name}")
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(exports) | set(submodules))
+
+    return __getattr__, __dir__, sorted(exports)

@@ -1,0 +1,12 @@
+"""The ``qnet`` command line: one module per command group over the library layers.
+"""
+
+from qnet._lazy import attach
+
+SUBMODULES = ('app', 'args', 'chain', 'plot', 'sweep')
+EXPORTS = {
+    'main': 'app',
+    'build_parser': 'app',
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)

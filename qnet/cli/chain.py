@@ -1,0 +1,164 @@
+"""``qnet chain``, ``qnet path`` and ``qnet compare``: repeater chains on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+__all__ = ["register"]
+
+
+def _range(text: str) -> list[float]:
+    """START:STOP:N (inclusive, N points) or a comma-separated list of km values."""
+    try:
+        if ":" in text:
+            start, stop, n = text.split(":")
+            n = int(n)
+            if n < 1:
+                raise ValueError
+            if n == 1:
+                return [float(start)]
+            step = (float(stop) - float(start)) / (n - 1)
+            return [float(start) + i * step for i in range(n)]
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected START:STOP:N or a comma-separated list of km") from None
+
+
+def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
+    from qnet.cli.app import _add_network_options
+    from qnet.cli.args import count, seed
+
+    _add_network_options(p)
+    p.add_argument("a", help="first end node (memory)")
+    p.add_argument("b", help="last end node (memory)")
+    if via:
+        p.add_argument("--via", help="the path's inner memory nodes in order, comma-separated (stations are found)")
+    p.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap as soon as possible (default) or nested doubling (2^n links)")
+    p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries (default 1000; at least 2)")
+    p.add_argument("--seed", type=seed, help="seed of the Monte Carlo, 0 to 2^63-1 (reproducible runs)")
+    p.add_argument("--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+
+
+def _purify_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--purify", choices=("dejmps", "bbpssw"),
+                   help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
+    twirl_option(p)
+
+
+def twirl_option(p: argparse.ArgumentParser) -> None:
+    """``--twirl/--no-twirl``: whether BBPSSW re-twirls its output to Werner form (default: twirl)."""
+    p.add_argument("--twirl", action=argparse.BooleanOptionalAction, default=True,
+                   help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
+                        "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("chain", help="end-to-end fidelity and rate of a repeater chain along a given path")
+    _common(p)
+    _purify_option(p)
+    p.set_defaults(handler=_cmd_chain, metric=None)
+
+    p = sub.add_parser("path", help="choose the route through the network, then report it like qnet chain")
+    _common(p)
+    _purify_option(p)
+    p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity",
+                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
+    p.set_defaults(handler=_cmd_chain)
+
+    p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
+    _common(p)
+    _purify_option(p)
+    p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity", help="route cost when --via is not given")
+    p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")
+    p.add_argument("--csv", help="also write the scan as CSV to this file (checked before computing)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
+    p.set_defaults(handler=_cmd_compare)
+
+
+def _hops(graph, args):
+    from qnet.errors import QnetError
+    from qnet.repeater.routing import best_path, explicit_path
+
+    if args.via is not None:
+        inner = [n.strip() for n in args.via.split(",") if n.strip()]
+        if not inner:
+            raise QnetError("--via needs at least one node name")
+        return explicit_path(graph, [args.a, *inner, args.b])
+    return best_path(graph, args.a, args.b, args.metric or "hops")
+
+
+def _progress(args, label: str, unit: str):
+    from qnet.studies.progress import Progress
+
+    if args.no_progress or args.exact:
+        return None, None
+    bar = Progress(0, label=label, unit=unit)
+
+    def callback(done: int, total: int) -> None:
+        bar.total = total
+        bar.set(done)
+
+    return bar, callback
+
+
+def _cmd_chain(args: argparse.Namespace) -> int:
+    from qnet.network.io import load_network
+    from qnet.repeater.path import format_chain, simulate_path
+
+    graph = load_network(args.network, args.overrides)
+    hops = _hops(graph, args)
+    bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
+    result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy,
+                           progress=callback, purify=getattr(args, "purify", None), twirl=args.twirl)
+    if bar is not None:
+        bar.close()
+    print(json.dumps(result.to_dict()) if args.json else format_chain(result))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from qnet.repeater.compare import compare_path
+    from qnet.network.io import load_network
+    from qnet.outputs import check_output_path, write_text_atomic
+
+    if args.csv:
+        check_output_path(args.csv, overwrite=args.overwrite, option="--csv")
+    graph = load_network(args.network, args.overrides)
+    hops = _hops(graph, args)
+    distances = args.distances
+    if distances is None:
+        distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
+    bar, callback = _progress(args, "qnet compare", "distances")
+    result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
+                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy)
+    if bar is not None:
+        bar.close()
+    rows = [r.as_dict() for r in result.rows]
+    if args.csv:
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(args.csv, text.getvalue())
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    print(f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second: the direct link's channel uses, k per attempt time)")
+    cols = [("total_km", "km"), ("plob_bits_per_s", "PLOB/s"), ("direct_rate_hz", "direct/s"), ("direct_fidelity", "direct F"),
+            ("direct_bb84_key_rate_hz", "direct key/s"), ("chain_rate_hz", "chain/s"), ("chain_fidelity", "chain F"),
+            ("chain_bb84_key_rate_hz", "chain key/s"), ("chain_diqkd_key_rate_hz", "chain DI key/s")]
+    print("  ".join(f"{title:>13}" for _k, title in cols))
+    for row in rows:
+        print("  ".join(f"{(row[k] if row[k] is not None else float('nan')):13.4g}" for k, _t in cols))
+    print("(key = BB84/BBM92 asymptotic key rate; DI = device-independent; chain method: "
+          + ", ".join(sorted({r['chain_method'] for r in rows})) + ")")
+    for name, km in result.crossovers_km.items():
+        print(f"{name.replace('_', ' ')}: " + ("not on this grid" if km is None else f"beyond ~{km:.4g} km"))
+    return 0
+

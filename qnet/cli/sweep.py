@@ -1,0 +1,208 @@
+"""``qnet sweep``: evaluate one elementary link over a grid of parameter values.
+
+Imports nothing heavy at module level (``qnet --help`` stays instant); the work lives in
+:mod:`qnet.studies.sweep`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qnet.cli.args import count, seed
+
+__all__ = ["register", "run"]
+
+_EPILOG = """\
+axes (repeatable; the grid is their outer product, the last one varying fastest):
+  --vary FIELD=START:STOP:N          N evenly spaced values, START and STOP included
+  --vary FIELD=START:STOP:N:log      N geometrically spaced values (START, STOP > 0)
+  --values FIELD=V1,V2,...           explicit values (TOML values; a bare word is a string)
+  FIELD is nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD, as in --set; fields joined
+  by commas vary together: --vary fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:20
+
+output: one row per point: the varied fields, the link's figures (as in `qnet link --json`),
+total_length_km, fibre_transmission (of both fibres), plob_bits_per_s (PLOB bound of that fibre
+per attempt time), `error` (why a point failed, e.g. an efficiency above 1; empty otherwise) and
+sweep_id (a hash of the network table, link and --set: --resume refuses rows of another one).
+CSV by default, Parquet with --format parquet or a .parquet suffix (needs pyarrow).
+OUT.meta.json records the versions, the network file's sha256, the axes (as written: START,
+STOP, N), --set, the engine, the workers and the times. OUT and its sidecars (OUT.meta.json,
+OUT.partial.csv) are replaced only with --overwrite; OUT.lock keeps a second run off OUT.
+At most 10^8 points per sweep, and only if their table fits on the disk.
+Rows are written chunk by chunk: after Ctrl-C or a crash, --resume evaluates only the missing
+points (a run that finished no point leaves no file).
+
+Dask: the scheduler and its workers run the code qnet sends them (pickles) and qnet unpickles
+what they send back: use --dask only with a cluster you trust. An address on this machine
+(127.0.0.1, localhost) may be plain tcp://; any other needs tls:// with --dask-tls-ca-file,
+--dask-tls-cert and --dask-tls-key (or dask's distributed.comm.tls.* configuration), or
+--dask-insecure on a network you trust.
+
+examples:
+  qnet sweep examples/liu2026_ion_link.toml alice bob -o dist.csv \\
+      --vary fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:60:120
+  qnet sweep examples/liu2026_ion_link.toml alice bob -o grid.parquet --workers 2 \\
+      --vary nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:30 \\
+      --values nodes.alice.decay,nodes.bob.decay=exponential,gaussian
+"""
+
+
+class _AxisAction(argparse.Action):
+    """Keep --vary and --values in one list, in command-line order."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        axes = list(getattr(namespace, self.dest, None) or [])
+        axes.append((option_string, values))
+        setattr(namespace, self.dest, axes)
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``sweep`` command to ``qnet``'s subparsers."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="evaluate a link over a grid of parameter values (CSV or Parquet table)",
+        description="Evaluate the elementary link A - station - B at every point of a parameter grid "
+        "and write one row per point.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("network", help="network file (TOML)")
+    p.add_argument("a", help="memory node A")
+    p.add_argument("b", help="memory node B")
+    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
+    p.add_argument("--vary", dest="axes", action=_AxisAction, default=[], metavar="FIELD=START:STOP:N", help="a range axis (see below)")
+    p.add_argument("--values", dest="axes", action=_AxisAction, metavar="FIELD=V1,V2,...", help="an explicit-values axis (see below)")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a field for every point, as in `qnet link` (repeatable)",
+    )
+    g = p.add_argument_group("repeater chains (sweep the chain from A to B instead of the link A - B)")
+    g.add_argument("--chain", action="store_true", help="sweep the repeater chain A ... B (route by --metric unless --via)")
+    g.add_argument("--via", help="the chain's inner memory nodes in order, comma-separated (implies --chain)")
+    g.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="hops", help="route cost without --via (default hops)")
+    g.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap policy (default asap)")
+    g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
+    g.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
+    g.add_argument("--seed", type=seed, help="Monte Carlo seed (each point's seed is derived from it and the point)")
+    p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
+    p.add_argument("--format", choices=("csv", "parquet"), help="table format (default: from the suffix, else csv)")
+    p.add_argument(
+        "--engine", choices=("aer", "batch"), default="aer",
+        help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
+        "batch: the same circuits in qnet's vectorised numpy simulator (equal to 1e-12, faster)",
+    )
+    p.add_argument("--device", choices=("CPU", "GPU"), default="CPU",
+                   help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
+    g = p.add_argument_group("Dask (the scheduler runs the code it is sent: use only a cluster you trust)")
+    g.add_argument("--dask", metavar="ADDRESS",
+                   help="send chunks to a running, trusted dask.distributed scheduler (tcp://127.0.0.1:8786, tls://host:8786)")
+    g.add_argument("--dask-tls-ca-file", metavar="PEM", help="TLS: the certificate authority of the cluster's certificates")
+    g.add_argument("--dask-tls-cert", metavar="PEM", help="TLS: this client's certificate")
+    g.add_argument("--dask-tls-key", metavar="PEM", help="TLS: this client's private key")
+    g.add_argument("--dask-insecure", action="store_true",
+                   help="allow plain tcp:// to another machine (pickles travel unencrypted, unauthenticated)")
+    p.add_argument("--chunk-size", type=int, help="points per chunk (default 256 for aer, 1024 for batch)")
+    p.add_argument("--resume", action="store_true", help="keep the points already in the output and evaluate the rest")
+    p.add_argument("--retry-errors", action="store_true", help="with --resume: evaluate points recorded with an error again")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(handler=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``qnet sweep``."""
+    from pathlib import Path
+
+    from qnet.errors import QnetError
+    from qnet.link.circuit import find_station
+    from qnet.network.io import network_from_dict, read_network_table
+    from qnet.studies.progress import per_second, plural
+    from qnet.studies.sweep import (
+        LinkEvaluator, check_dask_address, check_field, check_sweep_output, dask_security, parse_values, parse_vary,
+        run_sweep,
+    )
+
+    if args.retry_errors and not args.resume:
+        raise QnetError("--retry-errors needs --resume")
+    if args.dask and args.workers != 1:
+        raise QnetError("--dask and --workers exclude each other (the Dask cluster has its own workers)")
+    tls = dict(tls_ca_file=args.dask_tls_ca_file, tls_cert=args.dask_tls_cert, tls_key=args.dask_tls_key)
+    if not args.dask and (any(tls.values()) or args.dask_insecure):
+        raise QnetError("--dask-tls-* and --dask-insecure apply to --dask ADDRESS only")
+    security = None
+    if args.dask:
+        security = dask_security(**tls)
+        check_dask_address(args.dask, security=security, insecure=args.dask_insecure)
+    if args.device != "CPU":
+        if args.engine != "aer":
+            raise QnetError(f"--device {args.device} runs Aer; it does not apply to --engine {args.engine}")
+        from qnet.link.run import simulator
+
+        simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
+    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
+    data, sha = read_network_table(args.network)
+    axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
+    # fail fast on what would make every point fail: the file, --set, the nodes, the field names
+    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
+    for axis in axes:
+        for key in axis.fields:
+            check_field(data, key)
+    chain = args.chain or args.via is not None
+    if chain:
+        from qnet.repeater.routing import best_path, explicit_path
+        from qnet.studies.sweep import ChainEvaluator
+
+        via = None if args.via is None else tuple(n.strip() for n in args.via.split(",") if n.strip())
+        if via is not None:
+            explicit_path(graph, [args.a, *via, args.b])  # fail fast on an impossible path
+        else:
+            best_path(graph, args.a, args.b, "hops")
+        if args.samples < 2:
+            raise QnetError(f"--samples {args.samples} is invalid: an integer >= 2")
+        evaluator = ChainEvaluator(
+            network=data, a=args.a, b=args.b, via=via, metric=args.metric, overrides=tuple(args.overrides),
+            exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.policy,
+            source=args.network,
+        )
+    else:
+        find_station(graph, args.a, args.b, args.station)
+        evaluator = LinkEvaluator(
+            network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
+            engine=args.engine, source=args.network, device=args.device,
+        )
+    metadata = {
+        "command": "qnet sweep",
+        "argv": sys.argv[1:],
+        "network": args.network,
+        "network_sha256": sha,
+        "link": {"a": args.a, "b": args.b, "station": args.station} if not chain else None,
+        "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "policy": args.policy,
+                  "samples": args.samples, "seed": args.seed, "exact": args.exact} if chain else None,
+        "set": list(args.overrides),
+        "vary": [text for option, text in args.axes if option == "--vary"],
+        "values": [text for option, text in args.axes if option == "--values"],
+    }
+    try:
+        summary = run_sweep(
+            evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
+            dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
+            progress=not args.quiet, metadata=metadata,
+        )
+    except KeyboardInterrupt:
+        if Path(args.output).exists():
+            print(f"qnet sweep: the finished points are in {args.output}; add --resume to complete it", file=sys.stderr)
+        else:
+            print("qnet sweep: no point had finished; nothing was written", file=sys.stderr)
+        raise
+    if not args.quiet:
+        rate = f", {per_second(summary.points_per_second, 'points')}" if summary.evaluated else ""
+        skipped = f", {summary.skipped} already done" if summary.skipped else ""
+        print(
+            f"qnet sweep: wrote {summary.output} ({plural(summary.points, 'points')}{skipped}; {summary.evaluated} "
+            f"evaluated in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
+            file=sys.stderr,
+        )
+    return 0

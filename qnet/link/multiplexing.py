@@ -1,0 +1,64 @@
+"""Multiplexing: how many attempts an elementary link makes per round, and what that buys.
+
+One rule everywhere (``qnet link``, ``chain``, ``path``, ``purify``, ``compare`` and sweeps):
+
+* every node limits the attempts of the links it joins, end nodes included. A node's
+  ``memories`` (``None``: one per link it joins) are split evenly between the links it joins
+  *on the route considered* (:func:`memories_per_link`): an end node or a single link's node
+  gives all of them to its one link, a repeater gives ``memories // 2`` to each of its two
+  links (and needs at least two);
+* a link makes k = min(memories per link at its two ends) attempts in parallel per round
+  (:func:`attempts_per_round`), each heralding independently with the single-mode herald
+  probability p (``success_probability`` always means that: per attempt);
+* one success fills the link: per round it succeeds with 1 - (1 - p)^k
+  (:func:`success_per_round`), and ``rate_hz`` counts delivered pairs per second,
+  (1 - (1 - p)^k) / T_att (:func:`rate_hz`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qnet.errors import ConfigError
+
+__all__ = ["memories_per_link", "attempts_per_round", "success_per_round", "rate_hz"]
+
+
+def memories_per_link(name: str, memories: int | None, links_joined: int) -> int:
+    """Memories node ``name`` devotes to each of the ``links_joined`` links it joins on a route.
+
+    ``memories=None`` means one per link. Otherwise ``memories // links_joined`` (>= 1 required,
+    a :class:`~qnet.errors.ConfigError` naming ``nodes.NAME.memories`` when too few).
+    """
+    if memories is None:
+        return 1
+    if memories < links_joined:
+        role = "repeater" if links_joined == 2 else "node"
+        raise ConfigError(
+            f"nodes.{name}", "memories", memories,
+            f"{role} {name!r} joins {links_joined} links on this path and needs at least {links_joined} memories",
+        )
+    return int(memories) // int(links_joined)
+
+
+def attempts_per_round(memories_a: int, memories_b: int) -> int:
+    """Parallel attempts k of a link per round: the smaller of its two ends' memories for it."""
+    return int(min(memories_a, memories_b))
+
+
+def success_per_round(p, k):
+    """1 - (1 - p)^k: the probability that at least one of k attempts heralds (vectorised).
+
+    Computed as -expm1(k log1p(-p)) (accurate for tiny p); k = 1 gives p itself and p = 1
+    exactly 1.
+    """
+    p, k = np.asarray(p, dtype=float), np.asarray(k)
+    with np.errstate(divide="ignore"):
+        many = -np.expm1(k * np.log1p(-np.minimum(p, 1.0)))
+    out = np.where(k == 1, p, np.where(p >= 1.0, 1.0, many))
+    return float(out) if out.ndim == 0 else out
+
+
+def rate_hz(p, k, attempt_time_s):
+    """Delivered pairs per second of a link with k attempts per round: (1 - (1 - p)^k) / T_att."""
+    return success_per_round(p, k) / attempt_time_s

@@ -1,0 +1,299 @@
+"""Run compiled links on Qiskit Aer and turn the output into :class:`~qnet.link.results.LinkResult`.
+
+Exact mode (default): each circuit gets a ``save_density_matrix`` of all its qubits, all
+circuits go to Aer in **one** ``run()`` (density-matrix method, shots=1, deterministic), and
+the heralded memory state is the block of the final state whose photonic qubits hold a
+herald record — no sampling, no mid-circuit measurement. Shots mode measures the memories in
+the nine Pauli settings (XX, XY, ..., ZZ) together with the station's click record, keeps
+the heralded shots, and estimates every figure with a standard error and a 95 % interval
+(:mod:`qnet.link.shots`: direct estimators, a cross-fitted CHSH value, bootstrap errors).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from typing import Sequence
+
+import networkx as nx
+import numpy as np
+
+from qnet.quantum import figures
+from qnet.errors import QnetError
+from qnet.link.circuit import CompiledLink, compile_link, link_spec
+from qnet.link.results import LinkResult
+from qnet.quantum.states import PAULI, fidelity
+
+__all__ = [
+    "ENGINES",
+    "simulator",
+    "herald_floor",
+    "never_heralds",
+    "never_heralds_error",
+    "heralded_state",
+    "heralded_states",
+    "link_figures",
+    "link_result",
+    "final_states",
+    "run_links",
+    "run_link",
+    "simulate_link",
+]
+
+
+ENGINES = ("aer", "batch")
+
+
+@lru_cache(maxsize=4)
+def simulator(method: str = "density_matrix", device: str = "CPU"):
+    """A cached ``AerSimulator`` (density-matrix method by default) on ``device`` ("CPU" or "GPU").
+
+    "GPU" needs the qiskit-aer-gpu package (CUDA); without it this is a :class:`QnetError`.
+    """
+    from qiskit_aer import AerSimulator
+
+    available = AerSimulator().available_devices()
+    if device not in available:
+        hint = " (install qiskit-aer-gpu in place of qiskit-aer on a machine with an NVIDIA GPU)" if device == "GPU" else ""
+        raise QnetError(f"device = {device!r} is not available to Aer here{hint}; available: {', '.join(available)}")
+    return AerSimulator(method=method, device=device)
+
+
+def herald_floor(num_qubits: int) -> float:
+    """The smallest herald probability whose delivered state double precision resolves (n qubits).
+
+    The station's Kraus operators are exactly zero wherever the instrument has no amplitude
+    (photon number is conserved sector by sector, see :mod:`qnet.link.station`), so a link that can
+    never herald (a node that never emits, a detector efficiency of 0) gets a herald
+    probability of exactly 0, not rounding noise, while far links keep full relative precision
+    however small P is (5e-41 for two_photon with 1000 km per arm). What limits P is the
+    exponent range: the herald block's entries are P times the delivered state's, so once
+    P <= d tiny / eps (d = 2^n, tiny = 2.2e-308 the smallest normal double; ~6e-291 for the
+    6-qubit two_photon circuit) state entries at the eps level are subnormal and the
+    normalised state loses precision. Such a P counts as never heralding (its rate is zero to
+    any purpose).
+    """
+    info = np.finfo(float)
+    return float(2.0**num_qubits * info.tiny / info.eps)
+
+
+def never_heralds(p, num_qubits: int):
+    """True where herald probability ``p`` (a float or an array) is indistinguishable from 0.
+
+    NaN counts as never heralding. See :func:`herald_floor`.
+    """
+    return ~(np.asarray(p) > herald_floor(num_qubits))
+
+
+def never_heralds_error(compiled, p: float) -> QnetError:
+    """The one-line error for a link that never heralds."""
+    s = compiled.spec
+    return QnetError(
+        f"link {s.node_a}-{s.node_b} never heralds (success probability {p:.3g}, at or below "
+        f"{herald_floor(_num_qubits(compiled)):.1e}, the smallest double precision resolves): check the "
+        "efficiencies, fibre lengths and bright-state populations"
+    )
+
+
+def _num_qubits(compiled) -> int:
+    return compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
+
+
+def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.ndarray]:
+    """(herald probability, delivered state) from the circuit's final density matrix.
+
+    The delivered state is sum_h C_h rho_h C_h^dagger / P with rho_h the unnormalised memory
+    state for herald record h and C_h its Pauli-frame correction (memory A first).
+    ``compiled`` is a :class:`~qnet.link.circuit.CompiledLink` or a :class:`~qnet.link.circuit.LinkProgram`.
+    """
+    n = _num_qubits(compiled)
+    p, states = heralded_states(np.asarray(rho)[None], n, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
+    if never_heralds(p[0], n):
+        raise never_heralds_error(compiled, float(p[0]))
+    return min(1.0, float(p[0])), states[0]
+
+
+@lru_cache(maxsize=64)
+def _herald_indices(n: int, memory_qubits: tuple[int, int], photon_qubits: tuple[int, ...], heralds: tuple) -> tuple:
+    """Per herald: (flat row/column indices (4, 2^t) of its memory block, Pauli correction or None)."""
+    rest = [q for q in range(n) if q not in memory_qubits and q not in photon_qubits]  # traced out
+    qa, qb = memory_qubits
+    kept = np.array([((a >> 1) << qa) | ((a & 1) << qb) for a in range(4)])  # memory A first
+    traced = np.array([sum(((j >> i) & 1) << q for i, q in enumerate(rest)) for j in range(2 ** len(rest))])
+    out = []
+    for h in heralds:
+        base = sum(bit << q for q, bit in zip(photon_qubits, h.clicks))
+        idx = base + kept[:, None] + traced[None, :]
+        u = None if tuple(h.correction) == ("I", "I") else np.kron(PAULI[h.correction[0]], PAULI[h.correction[1]])
+        out.append((idx, u))
+    return tuple(out)
+
+
+def heralded_states(
+    rhos: np.ndarray, n: int, memory_qubits: tuple[int, int], photon_qubits: tuple[int, ...], heralds: Sequence
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`heralded_state` of a stack of final states (M, 2^n, 2^n) of one link layout, at once.
+
+    Returns (P, states): the herald probabilities (M,), *not* clipped to 1, and the delivered
+    states (M, 4, 4) where P > 0 (rows where P <= 0 are not meaningful: such a link never
+    heralds). Same arithmetic as :func:`heralded_state`, point by point.
+    """
+    rhos = np.asarray(rhos)
+    total = np.zeros((rhos.shape[0], 4, 4), dtype=complex)
+    for idx, u in _herald_indices(n, tuple(memory_qubits), tuple(photon_qubits), tuple(heralds)):
+        block = rhos[:, idx[:, 0][:, None], idx[:, 0][None, :]]
+        for j in range(1, idx.shape[1]):
+            block = block + rhos[:, idx[:, j][:, None], idx[:, j][None, :]]
+        total += block if u is None else u @ block @ u.conj().T
+    p = np.trace(total, axis1=1, axis2=2).real
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho_out = total / p[:, None, None]
+    return p, (rho_out + rho_out.conj().transpose(0, 2, 1)) / 2
+
+
+def link_figures(
+    spec, p: float, fidelity: float, chsh: float, qber: float, bb84_key_fraction: float,
+    pair_coherence_time_s: float | None = None,
+) -> dict[str, float]:
+    """The :data:`~qnet.link.results.LINK_FIELDS` of a link, from its herald probability and state figures.
+
+    ``p`` is the herald probability per attempt; the rate counts the link's
+    ``spec.attempts_per_round`` parallel attempts per round, (1 - (1 - p)^k) / T_att
+    (:func:`qnet.link.multiplexing.rate_hz`). ``pair_coherence_time_s`` defaults to the spec's.
+    The one place these figures are computed (``qnet link`` and link sweeps).
+    """
+    from qnet.link.multiplexing import rate_hz
+
+    k = spec.attempts_per_round
+    rate = rate_hz(p, k, spec.attempt_time_s)
+    t_coh = spec.pair_coherence_time_s if pair_coherence_time_s is None else pair_coherence_time_s
+    r = figures.diqkd_key_fraction(chsh, qber)
+    return dict(
+        fidelity=fidelity, success_probability=p, attempts_per_round=k, attempt_time_s=spec.attempt_time_s,
+        rate_hz=rate, pair_coherence_time_s=t_coh, link_efficiency=rate * t_coh if rate > 0 else 0.0,
+        chsh=chsh, qber=qber, diqkd_key_fraction=r, diqkd_key_rate_hz=r * rate,
+        bb84_key_fraction=bb84_key_fraction, bb84_key_rate_hz=bb84_key_fraction * rate,
+    )
+
+
+def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
+    """The :class:`LinkResult` of a link whose herald probability is ``p`` and delivered state ``rho``.
+
+    ``f`` overrides the fidelity (shots mode estimates it separately); ``extra`` fills the
+    descriptive fields (method, shots, standard errors). Figures: :func:`link_figures`.
+    """
+    spec = compiled.spec
+    values = link_figures(
+        spec, p, fidelity(rho, compiled.target) if f is None else f, figures.chsh(rho),
+        figures.qber(rho, compiled.target), figures.bb84_key_fraction(rho, compiled.target),
+    )
+    return LinkResult(
+        **values,
+        density_matrix=rho,
+        node_a=spec.node_a,
+        node_b=spec.node_b,
+        station=spec.station,
+        scheme=spec.scheme,
+        target=compiled.target,
+        **extra,
+    )
+
+
+def run_links(
+    compiled: Sequence[CompiledLink],
+    shots: int | None = None,
+    seed: int | None = None,
+    device: str = "CPU",
+    engine: str = "aer",
+) -> list[LinkResult]:
+    """Run many compiled links in one Aer ``run()``; exact unless ``shots`` is given.
+
+    ``engine="batch"`` evaluates the same circuits with qnet's vectorised numpy simulator
+    (:mod:`qnet.link.batch`, equal to Aer within 1e-12; exact mode only).
+    """
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+        raise QnetError(f"shots = {shots!r} is invalid: an integer >= 1 (or None for the exact density matrix)")
+    if engine not in ENGINES:
+        raise QnetError(f"engine = {engine!r} is invalid: one of {', '.join(ENGINES)}")
+    if engine == "batch" and shots is not None:
+        raise QnetError("the batch engine computes exact density matrices only; drop shots or use engine 'aer'")
+    if not compiled:
+        return []
+    if shots is not None:
+        return _run_shots(compiled, shots, seed, device)
+    return [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, final_states(compiled, device, engine))]
+
+
+@lru_cache(maxsize=16)
+def _save_instruction(n_qubits: int):
+    from qiskit_aer.library import SaveDensityMatrix
+
+    return SaveDensityMatrix(n_qubits, label="rho")
+
+
+def final_states(
+    compiled: Sequence[CompiledLink], device: str = "CPU", engine: str = "aer", threads: int = 0, in_place: bool = False
+) -> list[np.ndarray]:
+    """Final density matrix (all qubits, Qiskit order) of each compiled circuit.
+
+    ``engine="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
+    appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
+    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``engine="batch"``: qnet's
+    vectorised numpy simulator of the same circuits.
+    """
+    if engine == "batch":
+        from qnet.link.batch import density_matrices
+
+        return list(density_matrices([c.circuit for c in compiled]))
+    circuits = []
+    for c in compiled:
+        qc = c.circuit if in_place else c.circuit.copy()
+        qc.append(_save_instruction(qc.num_qubits), qc.qubits, copy=False)
+        circuits.append(qc)
+    options = {"shots": 1, **({"max_parallel_threads": threads} if threads else {})}
+    result = simulator("density_matrix", device).run(circuits, **options).result()
+    return [np.asarray(result.data(i)["rho"]) for i in range(len(circuits))]
+
+
+def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, device: str) -> list[LinkResult]:
+    """Shots mode: the nine settings of every link in one Aer run, then :mod:`qnet.link.shots`."""
+    from qnet.link import shots as sampling
+
+    circuits = [sampling.measured_circuit(c, s) for c in compiled for s in sampling.SETTINGS]
+    result = simulator("density_matrix", device).run(circuits, shots=shots, seed_simulator=seed).result()
+    nset = len(sampling.SETTINGS)
+    out = []
+    for i, c in enumerate(compiled):
+        counts = sampling.herald_counts(c, [result.get_counts(i * nset + k) for k in range(nset)])
+        error = sampling.herald_error(c, shots, counts)
+        if error is not None:
+            raise error
+        rng = np.random.default_rng(None if seed is None else [seed, i])
+        spec = c.spec
+        est = sampling.estimate(
+            counts, shots, c.target, spec.attempt_time_s, spec.pair_coherence_time_s, rng, spec.attempts_per_round
+        )
+        base = link_result(c, est.values["success_probability"], sampling.tomographic_state(counts))
+        names = {f.name for f in dataclasses.fields(LinkResult)}
+        values = {k: v for k, v in est.values.items() if k in names}
+        out.append(
+            dataclasses.replace(
+                base, **values, method="shots", shots=shots,
+                standard_errors=est.standard_errors, intervals_95=est.intervals_95,
+            )
+        )
+    return out
+
+
+def run_link(
+    compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU", engine: str = "aer"
+) -> LinkResult:
+    """Run one compiled link on Aer (see :func:`run_links`)."""
+    return run_links([compiled], shots=shots, seed=seed, device=device, engine=engine)[0]
+
+
+def simulate_link(
+    graph: nx.Graph, a: str, b: str, station: str | None = None, shots: int | None = None, seed: int | None = None
+) -> LinkResult:
+    """Load-free one-call path: link spec -> circuit -> Aer -> :class:`LinkResult`."""
+    return run_link(compile_link(link_spec(graph, a, b, station)), shots=shots, seed=seed)

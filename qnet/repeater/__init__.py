@@ -1,0 +1,50 @@
+"""Repeater layer: swaps, purification, chains (Monte Carlo and exact), routing, paths and comparisons.
+
+Imports the quantum, network and link layers.
+"""
+
+from qnet._lazy import attach
+
+SUBMODULES = ('chain', 'compare', 'link_purification', 'path', 'purification', 'routing', 'swapping')
+EXPORTS = {
+    'ChainResult': 'path',
+    'build_chain': 'path',
+    'simulate_path': 'path',
+    'format_chain': 'path',
+    'path_hops': 'path',
+    'CHAIN_FIELDS': 'path',
+    'MemoryDecay': 'chain',
+    'LinkPurification': 'chain',
+    'ChainLink': 'chain',
+    'RepeaterNode': 'chain',
+    'RepeaterChain': 'chain',
+    'ChainMonteCarloResult': 'chain',
+    'ChainExactResult': 'chain',
+    'simulate_chain': 'chain',
+    'exact_chain': 'chain',
+    'run_chain': 'chain',
+    'SWAP_POLICIES': 'chain',
+    'ComparisonRow': 'compare',
+    'Comparison': 'compare',
+    'compare_path': 'compare',
+    'scaled_graph': 'compare',
+    'PurifiedLinkResult': 'link_purification',
+    'purify_link': 'link_purification',
+    'purification_table': 'link_purification',
+    'format_purified': 'link_purification',
+    'PURIFIED_FIELDS': 'link_purification',
+    'PROTOCOLS': 'purification',
+    'KEPT_OUTCOMES': 'purification',
+    'purify_circuit': 'purification',
+    'purify': 'purification',
+    'twirl_to_werner': 'purification',
+    'METRICS': 'routing',
+    'link_graph': 'routing',
+    'explicit_path': 'routing',
+    'all_link_results': 'routing',
+    'best_path': 'routing',
+    'swap_circuit': 'swapping',
+    'swap': 'swapping',
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)

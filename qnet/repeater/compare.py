@@ -1,0 +1,186 @@
+"""Direct link vs repeater chain vs the PLOB bound, at the same total distance.
+
+For a path A - R1 - ... - B the *direct link* joins A and B through one station at the middle
+of the same total fibre length: A's and B's hardware, the first hop's station and fibre
+attenuation (so only the repeaters differ). The PLOB bound is the repeaterless capacity of
+that fibre, -log2(1 - eta_f(L_total)) per channel use, reported per second as
+k (-log2(1 - eta))/T_att with T_att and k the direct link's attempt time and attempts per
+round (``docs/conventions.md``; a k-fold multiplexed link uses the fibre k times per round).
+
+Like with like: both sides use the nodes' ``memories`` by one rule (:mod:`qnet.link.multiplexing`).
+The direct link makes k = min(memories of A, memories of B) attempts per round; in the chain
+each link makes min(its two nodes' memories for it) attempts, end nodes included (a repeater
+splits its memories between its two links). ``direct_attempts_per_round`` reports k. A distance scan scales every
+fibre of the path by the same factor and finds where the chain's rate (and key rates) first
+exceed the direct link's and the PLOB bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+import networkx as nx
+import numpy as np
+
+from qnet.quantum.channels import fibre_transmission
+from qnet.errors import QnetError
+from qnet.quantum.figures import plob_rate_hz
+from qnet.network.hardware import Fibre
+from qnet.link.circuit import compile_link, link_spec
+from qnet.repeater.path import ChainResult, simulate_path
+from qnet.link.results import LinkResult, json_number
+from qnet.link.run import run_links
+
+__all__ = ["ComparisonRow", "Comparison", "compare_path", "scaled_graph"]
+
+Hop = tuple[str, str, str]
+_DIRECT = "__direct_station__"
+
+
+def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Graph:
+    """A copy of ``graph`` whose path fibres are scaled to ``total_km`` in all, plus a direct
+    A - station - B link (station ``__direct_station__``, half the total on each side)."""
+    g = graph.copy()  # new attribute dicts; the hardware objects are frozen and shared
+    fibres = [(a, s) for a, _b, s in hops] + [(s, b) for _a, b, s in hops]
+    current = sum(g.edges[u, v]["fibre"].length_km for u, v in fibres)
+    if current <= 0:
+        raise QnetError("the path has zero fibre length; a distance scan needs fibres to scale")
+    k = total_km / current
+    for u, v in fibres:
+        f: Fibre = g.edges[u, v]["fibre"]
+        g.edges[u, v]["fibre"] = replace(f, length_km=f.length_km * k)
+    a, b, s0 = hops[0][0], hops[-1][1], hops[0][2]
+    station = replace(g.nodes[s0]["hardware"], name=_DIRECT)
+    attenuation = g.edges[a, s0]["fibre"].attenuation_db_per_km
+    g.add_node(_DIRECT, hardware=station)
+    for end in (a, b):
+        g.add_edge(end, _DIRECT, fibre=Fibre(name=f"{end}-direct", a=end, b=_DIRECT, length_km=total_km / 2, attenuation_db_per_km=attenuation))
+    return g
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One total distance: the direct link, the chain and the PLOB bound (per second)."""
+
+    total_km: float
+    direct: LinkResult
+    chain: ChainResult
+    plob_per_s: float
+    fibre_transmission: float
+
+    def as_dict(self) -> dict[str, Any]:
+        d, c = self.direct, self.chain
+        return {
+            "total_km": self.total_km,
+            "fibre_transmission": self.fibre_transmission,
+            "plob_bits_per_s": json_number(self.plob_per_s),
+            "direct_fidelity": d.fidelity,
+            "direct_rate_hz": d.rate_hz,
+            "direct_attempts_per_round": d.attempts_per_round,
+            "direct_diqkd_key_rate_hz": d.diqkd_key_rate_hz,
+            "direct_bb84_key_rate_hz": d.bb84_key_rate_hz,
+            "chain_fidelity": c.fidelity,
+            "chain_rate_hz": c.rate_hz,
+            "chain_diqkd_key_rate_hz": c.diqkd_key_rate_hz,
+            "chain_bb84_key_rate_hz": c.bb84_key_rate_hz,
+            "chain_entangled": c.entangled,
+            "chain_method": c.method,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A distance scan and the crossover distances (None where the chain never wins on the grid)."""
+
+    path: tuple[str, ...]
+    rows: tuple[ComparisonRow, ...]
+    crossovers_km: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": list(self.path),
+            "rows": [r.as_dict() for r in self.rows],
+            "crossovers_km": {k: json_number(v) if v is not None else None for k, v in self.crossovers_km.items()},
+        }
+
+
+def _crossover(x: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> float | None:
+    """First distance where ``ours`` > ``theirs`` (log-linear interpolation between grid points)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.log(np.maximum(ours, 1e-300)) - np.log(np.maximum(theirs, 1e-300))
+    wins = np.flatnonzero(gap > 0)
+    if wins.size == 0:
+        return None
+    i = int(wins[0])
+    if i == 0:
+        return float(x[0])
+    g0, g1 = gap[i - 1], gap[i]
+    return float(x[i - 1] + (x[i] - x[i - 1]) * (-g0) / (g1 - g0))
+
+
+def compare_path(
+    graph: nx.Graph,
+    hops: Sequence[Hop],
+    distances_km: Sequence[float],
+    *,
+    samples: int = 500,
+    seed: int | None = None,
+    exact: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    purify: str | None = None,
+    twirl: bool = True,
+    swap_policy: str = "asap",
+) -> Comparison:
+    """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
+
+    ``hops``: the chain's hops or its memory-node names (:func:`qnet.repeater.path.path_hops`).
+    ``swap_policy``: the chain's, "asap" (default) or "nested".
+    ``purify``, ``twirl``: purify every elementary link of the chain once
+    (:func:`qnet.repeater.path.simulate_path`); the direct link stays raw. With ``exact=True`` a
+    distance whose exact grid would exceed the bound of :func:`qnet.repeater.chain.exact_chain` is an
+    error naming that distance, raised before any larger work is allocated.
+    """
+    from qnet.repeater.path import path_hops
+
+    hops = path_hops(graph, hops)
+    if not len(distances_km):
+        raise QnetError("give at least one total distance")
+    for d in distances_km:
+        if not (d > 0 and math.isfinite(d)):
+            raise QnetError(f"total distance {d!r} km is invalid: a finite number > 0")
+    a, b = hops[0][0], hops[-1][1]
+    graphs = [scaled_graph(graph, hops, float(d)) for d in distances_km]
+    specs = [link_spec(g, a, b, _DIRECT) for g in graphs]
+    directs = run_links([compile_link(s) for s in specs])
+    rows = []
+    for i, (d, g, spec, direct) in enumerate(zip(distances_km, graphs, specs, directs)):
+        chain = None
+        if exact is not False:
+            try:
+                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl, swap_policy=swap_policy)
+            except QnetError as exc:
+                if exact:
+                    raise QnetError(f"total distance {float(d):g} km (--distances): {exc}") from None
+        if chain is None:
+            chain = simulate_path(
+                g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify, twirl=twirl,
+                swap_policy=swap_policy,
+            )
+        eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
+        rows.append(ComparisonRow(float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta))
+        if progress is not None:
+            progress(i + 1, len(distances_km))
+    x = np.array([r.total_km for r in rows])
+    col = lambda f: np.array([f(r) for r in rows])  # noqa: E731
+    chain_rate = col(lambda r: r.chain.rate_hz)
+    crossovers = {
+        "chain_rate_above_direct_rate": _crossover(x, chain_rate, col(lambda r: r.direct.rate_hz)),
+        "chain_rate_above_plob": _crossover(x, chain_rate, col(lambda r: r.plob_per_s)),
+        "chain_bb84_key_rate_above_plob": _crossover(x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.plob_per_s)),
+        "chain_bb84_key_rate_above_direct": _crossover(
+            x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.direct.bb84_key_rate_hz)
+        ),
+    }
+    return Comparison(tuple([a] + [h[1] for h in hops]), tuple(rows), crossovers)

@@ -1,0 +1,363 @@
+"""Repeater chains from a network: path -> elementary links on Aer -> chain time process -> result.
+
+A path is a sequence of memory nodes (``routing``); each hop is an elementary link whose
+circuit runs on Aer (``run_links``, one call for the whole path). The inner nodes are
+repeaters: their ``gate_fidelity`` and ``readout_fidelity`` enter the Bell-state-measurement
+circuit (``swapping``), ``swap_time_s`` and ``cutoff_s`` the time process (``chain``), and
+``memories`` (default: one per link it joins) follow :mod:`qnet.link.multiplexing`: a repeater splits
+them evenly between its two links (it needs at least two), an end node gives all of its
+memories to its one link, and each link makes k = min(its two nodes' memories for it)
+attempts per round. End nodes hold their pair until delivery and apply no cutoff.
+
+With ``purify`` ("dejmps" or "bbpssw") every elementary link is purified once before it joins
+the chain, exactly as :mod:`qnet.repeater.link_purification` models one link: each node devotes two
+memories to each link it purifies on (a repeater needs at least 4, an end node at least 2;
+memories beyond that are not used to multiplex), the purification round uses the link's two
+end nodes' gate and readout fidelities, the bits travel over the link's own fibre
+(t_c = (L_A + L_B)/c) and the smaller ``cutoff_s`` of the link's two nodes bounds how long a
+raw copy may wait (:class:`qnet.repeater.chain.LinkPurification`). Purified chains are Monte Carlo only.
+BBPSSW re-twirls its output to Werner form unless ``twirl=False``.
+
+The end-to-end target is |Psi+> (every herald and swap is Pauli-frame corrected);
+fidelity = mean delivered <Psi+|rho|Psi+>; rate_hz = 1 / mean completion time. CHSH, QBER and
+the key fractions are those of the mean delivered state (the figures an experiment that
+averages over deliveries measures); ``entangled`` says whether that state is entangled at all
+(Peres-Horodecki: a negative partial transpose, exact for two qubits).
+
+A path is given by its memory nodes in order (``["alice", "r1", "bob"]``, stations are found
+as ``--via`` does) or by its hops ``[(a, b, station), ...]`` (:func:`qnet.repeater.routing.best_path`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+import networkx as nx
+import numpy as np
+
+from qnet.errors import ConfigError, QnetError
+from qnet.network.hardware import MemoryNode
+from qnet.link.circuit import LinkSpec, compile_link, link_spec
+from qnet.link.multiplexing import memories_per_link
+from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
+from qnet.link.run import run_links
+
+__all__ = ["ChainResult", "build_chain", "simulate_path", "format_chain", "path_hops", "CHAIN_FIELDS"]
+
+Hop = tuple[str, str, str]
+
+#: Numeric end-to-end fields of ``qnet chain --json`` (besides method, samples, links, path).
+CHAIN_FIELDS = (
+    "fidelity",
+    "fidelity_std",
+    "rate_hz",
+    "rate_hz_ci",
+    "mean_completion_time_s",
+    "chsh",
+    "qber",
+    "diqkd_key_fraction",
+    "diqkd_key_rate_hz",
+    "bb84_key_fraction",
+    "bb84_key_rate_hz",
+    "total_length_km",
+)
+
+#: Tolerance of the partial-transpose test: eigenvalues above -this count as >= 0 (rounding).
+PPT_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class ChainResult(DeliveredStateFigures):
+    """End-to-end figures of a repeater chain and its elementary links (path order)."""
+
+    path: tuple[str, ...]
+    stations: tuple[str, ...]
+    links: tuple[LinkResult, ...]
+    method: str  # "exact" or "monte_carlo"
+    samples: int | None
+    fidelity: float
+    fidelity_std: float | None
+    rate_hz: float
+    rate_hz_ci: tuple[float, float] | None
+    mean_completion_time_s: float
+    density_matrix: np.ndarray = field(repr=False)
+    total_length_km: float = 0.0
+    fidelity_samples: np.ndarray | None = field(default=None, repr=False)
+    completion_time_samples_s: np.ndarray | None = field(default=None, repr=False)
+    completion_time_pmf: np.ndarray | None = field(default=None, repr=False)
+    round_time_s: float | None = None
+    purify: str | None = None  # protocol of the one purification round per link, or None
+
+    @property
+    def entangled(self) -> bool:
+        """True when the mean delivered state has a negative partial transpose (is entangled).
+
+        For two qubits this is exact (Peres-Horodecki). A fidelity above 1/2 towards |Psi+>
+        implies it; a pair with fidelity <= 1/2 that is Bell-diagonal (what swaps of
+        depolarised links give) is separable.
+        """
+        pt = np.asarray(self.density_matrix).reshape(2, 2, 2, 2).transpose(0, 3, 2, 1).reshape(4, 4)
+        return bool(np.linalg.eigvalsh((pt + pt.conj().T) / 2)[0] < -PPT_TOLERANCE)
+
+    def completion_time_quantiles_s(self, qs: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, float]:
+        """Quantiles of the time between deliveries (s): from the samples or the exact PMF."""
+        if self.completion_time_samples_s is not None:
+            values = np.quantile(self.completion_time_samples_s, qs)
+        else:
+            cdf = np.cumsum(self.completion_time_pmf)
+            cdf = cdf / cdf[-1]
+            values = [np.searchsorted(cdf, q - 1e-12) * self.round_time_s for q in qs]
+        return {f"p{round(100 * q):g}": float(v) for q, v in zip(qs, values)}
+
+    def fidelity_quantiles(self, qs: Sequence[float] = (0.05, 0.5, 0.95)) -> dict[str, float] | None:
+        """Quantiles of the delivered fidelity (Monte Carlo only; None in exact mode)."""
+        if self.fidelity_samples is None:
+            return None
+        return {f"p{round(100 * q):g}": float(v) for q, v in zip(qs, np.quantile(self.fidelity_samples, qs))}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: end-to-end numbers, ``entangled`` (bool), ``method``, ``samples``, ``path`` and every link's object."""
+        out: dict[str, Any] = {}
+        for name in CHAIN_FIELDS:
+            value = getattr(self, name)
+            out[name] = [json_number(v) for v in value] if isinstance(value, tuple) else (None if value is None else json_number(value))
+        out["entangled"] = self.entangled
+        out["completion_time_quantiles_s"] = self.completion_time_quantiles_s()
+        out["fidelity_quantiles"] = self.fidelity_quantiles()
+        out["method"] = self.method
+        out["samples"] = self.samples
+        out["purify"] = self.purify
+        out["path"] = list(self.path)
+        out["stations"] = list(self.stations)
+        out["links"] = [link.to_dict() for link in self.links]
+        return out
+
+
+def _purify_protocol(purify: str | None) -> str | None:
+    from qnet.repeater.purification import PROTOCOLS
+
+    if purify is None:
+        return None
+    proto = str(purify).lower()
+    if proto not in PROTOCOLS:
+        raise ConfigError("chain", "purify", purify, f"one of {', '.join(PROTOCOLS)} (or none)")
+    return proto
+
+
+def _check_purify_memories(graph: nx.Graph, hops: Sequence[Hop]) -> None:
+    """Two memories per node per purified link: end nodes >= 2, repeaters >= 4."""
+    path = [hops[0][0]] + [b for _a, b, _s in hops]
+    for k, name in enumerate(path):
+        node: MemoryNode = graph.nodes[name]["hardware"]
+        need = 2 if k in (0, len(path) - 1) else 4
+        if node.memories is None or node.memories < need:
+            role = "end node" if need == 2 else "repeater"
+            raise ConfigError(
+                f"nodes.{name}", "memories", node.memories,
+                f"{role} {name!r} purifies {'its link' if need == 2 else 'both of its links'} on this path and needs "
+                f"two memories per link: set memories = {need} (or more)",
+            )
+
+
+def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]:
+    """The hops of ``path``: memory-node names in order (stations found) or hops (a, b, station)."""
+    if isinstance(path, str):
+        raise QnetError(f"path {path!r} is a single name: give the memory nodes in order, e.g. ['alice', 'r1', 'bob']")
+    path = list(path)
+    if not path:
+        raise QnetError("a chain needs at least one elementary link")
+    if all(isinstance(n, str) for n in path):
+        from qnet.repeater.routing import explicit_path
+
+        return explicit_path(graph, path)
+    if all(not isinstance(h, str) and len(h) == 3 for h in path):
+        return [tuple(h) for h in path]  # type: ignore[misc]
+    raise QnetError("path: give memory-node names in order (['alice', 'r1', 'bob']) or hops [(a, b, station), ...], not a mix")
+
+
+def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int]:
+    """Memories each node of the path devotes to each of its links (path order, :mod:`qnet.link.multiplexing`).
+
+    Purified links use exactly the two copies per node and link (no further multiplexing).
+    """
+    path = [hops[0][0]] + [b for _a, b, _s in hops]
+    if protocol is not None:
+        _check_purify_memories(graph, hops)
+        return [2] * len(path)
+    ends = (0, len(path) - 1)
+    return [memories_per_link(n, graph.nodes[n]["hardware"].memories, 1 if k in ends else 2) for k, n in enumerate(path)]
+
+
+def build_chain(
+    graph: nx.Graph, hops: Sequence[Hop] | Sequence[str], swap_policy: str = "asap", shots: int | None = None,
+    purify: str | None = None, twirl: bool = True,
+):
+    """(RepeaterChain, link specs, link results) for a path (links run on Aer).
+
+    ``hops``: the path's hops or its memory-node names (:func:`path_hops`). ``purify``: None
+    (raw links) or the protocol of one purification round per link
+    (:class:`qnet.repeater.chain.LinkPurification`, module docstring); ``twirl``: BBPSSW re-twirls its
+    output (default True). Each link's spec and result carry the chain's attempts per round.
+    """
+    from qnet.repeater.chain import (
+        ChainLink,
+        LinkPurification,
+        MemoryDecay,
+        RepeaterChain,
+        RepeaterNode,
+    )
+
+    hops = path_hops(graph, hops)
+    protocol = _purify_protocol(purify)
+    mems = _node_memories(graph, hops, protocol)
+    specs: list[LinkSpec] = [
+        replace(link_spec(graph, a, b, s), attempts_per_round=min(mems[i], mems[i + 1])) for i, (a, b, s) in enumerate(hops)
+    ]
+    results = run_links([compile_link(s) for s in specs], shots=shots)
+    speed = graph.graph.get("fibre_speed_km_per_s", 2.0e5)
+    links = []
+    for (a, b, _s), spec, res in zip(hops, specs, results):
+        pur = None
+        if protocol is not None:
+            hw_a: MemoryNode = graph.nodes[a]["hardware"]
+            hw_b: MemoryNode = graph.nodes[b]["hardware"]
+            pur = LinkPurification(
+                protocol=protocol,
+                gate_fidelity=(hw_a.gate_fidelity, hw_b.gate_fidelity),
+                readout_fidelity=(hw_a.readout_fidelity, hw_b.readout_fidelity),
+                communication_time_s=(spec.length_a_km + spec.length_b_km) / speed,
+                cutoff_s=min(hw_a.cutoff_s, hw_b.cutoff_s),
+                twirl=twirl,
+            )
+        links.append(
+            ChainLink(
+                rho=res.density_matrix,
+                success_probability=res.success_probability,
+                attempt_time_s=res.attempt_time_s,
+                memory_a=MemoryDecay(spec.t2_a_s, spec.t1_a_s, spec.decay_a),
+                memory_b=MemoryDecay(spec.t2_b_s, spec.t1_b_s, spec.decay_b),
+                storage_time_s=(spec.storage_time_a_s, spec.storage_time_b_s),
+                purification=pur,
+            )
+        )
+    nodes = []
+    for k, (a, _b, _s) in enumerate(hops[1:], start=1):
+        hw: MemoryNode = graph.nodes[a]["hardware"]
+        nodes.append(
+            RepeaterNode(
+                gate_fidelity=hw.gate_fidelity,
+                readout_fidelity=hw.readout_fidelity,
+                swap_time_s=hw.swap_time_s,
+                cutoff_s=hw.cutoff_s,
+                memories=mems[k],
+            )
+        )
+    chain = RepeaterChain(tuple(links), tuple(nodes), swap_policy=swap_policy, end_memories=(mems[0], mems[-1]))
+    return chain, specs, results
+
+
+def simulate_path(
+    graph: nx.Graph,
+    hops: Sequence[Hop] | Sequence[str],
+    *,
+    exact: bool = False,
+    samples: int = 1000,
+    seed: int | None = None,
+    swap_policy: str = "asap",
+    progress: Callable[[int, int], None] | None = None,
+    purify: str | None = None,
+    twirl: bool = True,
+) -> ChainResult:
+    """End-to-end figures of the chain along a path (exact where an exact method exists).
+
+    Parameters
+    ----------
+    graph : the network (:func:`qnet.load_network`).
+    hops : the path: memory-node names in order (``["alice", "r1", "bob"]``; stations are found)
+        or hops ``[(a, b, station), ...]`` (:func:`path_hops`).
+    exact : exact mode (a :class:`QnetError` says why where no exact method exists).
+    samples, seed, progress : Monte Carlo deliveries, seed, progress callback (done, total).
+    swap_policy : "asap" (default) or "nested".
+    purify : "dejmps" or "bbpssw" purifies every elementary link once before swapping
+        (module docstring; Monte Carlo only); None (default): raw links.
+    twirl : BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
+
+    Returns
+    -------
+    ChainResult
+    """
+    from qnet.repeater.chain import exact_chain, simulate_chain
+
+    hops = path_hops(graph, hops)
+    chain, specs, results = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl)
+    protocol = _purify_protocol(purify)
+    path = tuple([hops[0][0]] + [b for _a, b, _s in hops])
+    common = dict(
+        path=path,
+        stations=tuple(s for _a, _b, s in hops),
+        links=tuple(results),
+        total_length_km=sum(s.length_a_km + s.length_b_km for s in specs),
+        purify=protocol,
+    )
+    if exact:
+        try:
+            r = exact_chain(chain)
+        except (ValueError, NotImplementedError) as exc:
+            msg = str(exc)
+            if not msg.startswith("exact mode"):
+                msg = f"exact mode is not available for this chain: {msg}"
+            raise QnetError(msg.replace("use simulate_chain (Monte Carlo)", "drop --exact for the Monte Carlo")) from None
+        return ChainResult(
+            method="exact", samples=None, fidelity=r.mean_fidelity, fidelity_std=None, rate_hz=r.rate_hz,
+            rate_hz_ci=None, mean_completion_time_s=r.mean_completion_time_s, density_matrix=r.mean_state,
+            completion_time_pmf=r.completion_time_pmf, round_time_s=r.round_time_s, **common,
+        )
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise QnetError(f"samples = {samples!r} is invalid: an integer >= 2")
+    r = simulate_chain(chain, samples, seed=seed, progress=progress)
+    return ChainResult(
+        method="monte_carlo", samples=r.samples, fidelity=r.mean_fidelity, fidelity_std=r.fidelity_std,
+        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_ci_hz), mean_completion_time_s=r.mean_completion_time_s,
+        density_matrix=r.mean_state, fidelity_samples=r.fidelity_samples,
+        completion_time_samples_s=r.completion_time_samples_s, **common,
+    )
+
+
+def format_chain(result: ChainResult) -> str:
+    """A readable report: the route, each link, and the end-to-end figures."""
+    lines = [f"chain {' - '.join(result.path)}  ({len(result.links)} links, {result.total_length_km:g} km, target |Psi+>, {result.method}"
+             + (f", each link purified once ({result.purify.upper()})" if result.purify else "")
+             + (f", {result.samples} samples)" if result.samples else ")")]
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{'link':<28} {'station':<10} {'fidelity':>9} {'P(success)':>11} {'k':>3} {'T_att (s)':>10} {'rate (1/s)':>11}")
+    for (a, b), s, r in zip(zip(result.path, result.path[1:]), result.stations, result.links):
+        lines.append(f"{a + ' - ' + b:<28} {s:<10} {r.fidelity:9.4f} {r.success_probability:11.4g} {r.attempts_per_round:3d} "
+                     f"{r.attempt_time_s:10.4g} {r.rate_hz:11.4g}")
+    lines.append("(P(success) per attempt; k attempts per round = min memories of the link's two nodes for it)")
+    lines.append("")
+    fid = f"{result.fidelity:.6g}" + (f"  (std {result.fidelity_std:.3g})" if result.fidelity_std is not None else "")
+    rate = f"{result.rate_hz:.6g}" + (f"  (95% CI {result.rate_hz_ci[0]:.4g} .. {result.rate_hz_ci[1]:.4g})" if result.rate_hz_ci else "")
+    rows = [
+        ("fidelity", fid, "mean delivered <Psi+|rho|Psi+>"),
+        ("rate_hz", rate, "end-to-end pairs per second"),
+        ("mean_completion_time_s", f"{result.mean_completion_time_s:.6g}", "mean time between deliveries"),
+        ("completion time (s)", "  ".join(f"{k} {v:.4g}" for k, v in result.completion_time_quantiles_s().items()), "5/50/95 % quantiles"),
+        ("chsh", f"{result.chsh:.6g}", "of the mean delivered state"),
+        ("qber", f"{result.qber:.6g}", "Z-basis error"),
+        ("diqkd_key_rate_hz", f"{result.diqkd_key_rate_hz:.6g}", f"DI-QKD key (fraction {result.diqkd_key_fraction:.4g})"),
+        ("bb84_key_rate_hz", f"{result.bb84_key_rate_hz:.6g}", f"BB84/BBM92 key (fraction {result.bb84_key_fraction:.4g})"),
+    ]
+    if not result.entangled:
+        rows.insert(1, ("entangled", "NO", "the delivered pair is not entangled (separable: positive partial transpose)"))
+    elif result.fidelity <= 0.5:
+        rows.insert(1, ("entangled", "yes", "but fidelity <= 1/2: no better than a separable pair towards |Psi+>"))
+    else:
+        rows.insert(1, ("entangled", "yes", "negative partial transpose"))
+    fq = result.fidelity_quantiles()
+    if fq is not None:
+        rows.insert(1, ("fidelity quantiles", "  ".join(f"{k} {v:.4g}" for k, v in fq.items()), "5/50/95 % of delivered pairs"))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines += [f"{n:<{w0}}  {v:>{w1}}  {m}" for n, v, m in rows]
+    return "\n".join(lines)

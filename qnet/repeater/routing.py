@@ -1,0 +1,112 @@
+"""Routes through a network: which elementary links, in which order, join two memory nodes.
+
+The *link graph* has the memory nodes as vertices and one edge per elementary link
+(memory - station - memory). A route is a path in it; each hop names its station.
+:func:`best_path` picks a route by a documented cost (networkx ``shortest_path``):
+
+* ``"fidelity"`` (default): minimise sum_i -ln w_i with w_i = (4 F_i - 1)/3 the Werner parameter
+  of link i. For Werner links and perfect swaps the end-to-end parameter is prod_i w_i
+  (``docs/literature.md`` §5.4), so this maximises the end-to-end fidelity before waiting.
+* ``"rate"``: minimise sum_i 1/rate_i, the mean time to generate every link one after another
+  (an upper bound on a swap-as-soon-as-possible chain's completion time).
+* ``"length"``: minimise the total fibre length (km).
+* ``"hops"``: the fewest elementary links.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import networkx as nx
+
+from qnet.errors import NetworkError
+from qnet.network.hardware import MemoryNode
+from qnet.link.circuit import elementary_links, find_station
+
+__all__ = ["METRICS", "link_graph", "explicit_path", "all_link_results", "best_path"]
+
+METRICS = ("fidelity", "rate", "length", "hops")
+
+Hop = tuple[str, str, str]  # (memory A, memory B, station)
+
+
+def link_graph(graph: nx.Graph) -> nx.MultiGraph:
+    """Memory nodes joined by one edge per elementary link (edge key and attribute: the station)."""
+    lg = nx.MultiGraph()
+    lg.add_nodes_from(n for n, d in graph.nodes(data=True) if isinstance(d["hardware"], MemoryNode))
+    for a, b, s in elementary_links(graph):
+        length = graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km
+        lg.add_edge(a, b, key=s, station=s, length_km=length)
+    return lg
+
+
+def _check_node(graph: nx.Graph, node: str) -> None:
+    if node not in graph:
+        raise NetworkError(f"unknown node {node!r} (nodes: {', '.join(sorted(map(str, graph)))})")
+    if not isinstance(graph.nodes[node]["hardware"], MemoryNode):
+        raise NetworkError(f"node {node!r} is a station; a path joins memory nodes")
+
+
+def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
+    """The hops of a path given by its memory nodes in order (stations are found)."""
+    if len(nodes) < 2:
+        raise NetworkError("a path needs at least two memory nodes")
+    for n in nodes:
+        _check_node(graph, n)
+    if len(set(nodes)) != len(nodes):
+        raise NetworkError(f"a path visits each node once: {' -> '.join(nodes)}")
+    return [(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
+
+
+def all_link_results(graph: nx.Graph) -> dict:
+    """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one Aer run."""
+    from qnet.link.circuit import compile_link, link_spec
+    from qnet.link.run import run_links
+
+    links = elementary_links(graph)
+    return dict(zip(links, run_links([compile_link(link_spec(graph, a, b, s)) for a, b, s in links])))
+
+
+def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:
+    """The route from ``a`` to ``b`` minimising ``metric``'s cost (see the module docstring).
+
+    ``link_results`` maps (a, b, station) -> :class:`~qnet.link.results.LinkResult` for the
+    ``fidelity`` and ``rate`` metrics (either orientation); without it they are computed with
+    :func:`all_link_results` (every elementary link in one Aer run).
+    """
+    if metric not in METRICS:
+        raise NetworkError(f"metric = {metric!r} is invalid: one of {', '.join(METRICS)}")
+    _check_node(graph, a)
+    _check_node(graph, b)
+    if a == b:
+        raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
+    lg = link_graph(graph)
+    if metric in ("fidelity", "rate") and link_results is None:
+        link_results = all_link_results(graph)
+
+    def cost(u: str, v: str, s: str) -> float:
+        if metric == "length":
+            return lg.edges[u, v, s]["length_km"]
+        if metric == "hops":
+            return 1.0
+        r = link_results.get((u, v, s)) or link_results[(v, u, s)]
+        if metric == "rate":
+            return math.inf if r.rate_hz <= 0 else 1.0 / r.rate_hz
+        w = (4.0 * r.fidelity - 1.0) / 3.0
+        return math.inf if w <= 0 else -math.log(w)
+
+    def weight(u: str, v: str, edges: dict) -> float:
+        return min(cost(u, v, s) for s in edges)
+
+    try:
+        nodes = nx.shortest_path(lg, a, b, weight=weight)
+    except nx.NetworkXNoPath:
+        raise NetworkError(f"no path of elementary links joins {a!r} and {b!r}") from None
+    hops = []
+    for u, v in zip(nodes, nodes[1:]):
+        s = min(lg[u][v], key=lambda key: cost(u, v, key))
+        if math.isinf(cost(u, v, s)):
+            raise NetworkError(f"no usable path joins {a!r} and {b!r}: link {u}-{v} delivers nothing ({metric})")
+        hops.append((u, v, s))
+    return hops

@@ -1,0 +1,51 @@
+"""Studies layer: parameter sweeps, optimisation, plots and progress reporting.
+
+Imports every layer below it, never :mod:`qnet.cli`.
+"""
+
+from qnet._lazy import attach
+
+SUBMODULES = ('optimize', 'plot', 'progress', 'sweep')
+EXPORTS = {
+    'OptimizeResult': 'optimize',
+    'optimize_link': 'optimize',
+    'parse_vary_range': 'optimize',
+    'STATION_POSITION': 'optimize',
+    'LINK_PARAMETERS': 'optimize',
+    'plot_results': 'plot',
+    'read_results': 'plot',
+    'PlotInfo': 'plot',
+    'is_rate_column': 'plot',
+    'OUTPUT_SUFFIXES': 'plot',
+    'Progress': 'progress',
+    'clock': 'progress',
+    'plural': 'progress',
+    'singular': 'progress',
+    'per_second': 'progress',
+    'Axis': 'sweep',
+    'parse_vary': 'sweep',
+    'parse_values': 'sweep',
+    'grid': 'sweep',
+    'Grid': 'sweep',
+    'Range': 'sweep',
+    'MAX_POINTS': 'sweep',
+    'check_field': 'sweep',
+    'Evaluator': 'sweep',
+    'LinkEvaluator': 'sweep',
+    'LINK_EXTRA_COLUMNS': 'sweep',
+    'ChainEvaluator': 'sweep',
+    'run_sweep': 'sweep',
+    'check_sweep_output': 'sweep',
+    'sidecar_paths': 'sweep',
+    'sweep_id': 'sweep',
+    'SWEEP_ID_COLUMN': 'sweep',
+    'check_dask_address': 'sweep',
+    'dask_security': 'sweep',
+    'WorkerDied': 'sweep',
+    'SweepSummary': 'sweep',
+    'read_table': 'sweep',
+    'output_format': 'sweep',
+    'clear_cache': 'sweep',
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)
