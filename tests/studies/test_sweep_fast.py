@@ -34,7 +34,7 @@ from qnet.link.run import final_states, heralded_state, heralded_states
 
 from test_batch_engine import ALL_VARIANTS, TOL, aer_density_matrices, compiled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 LIU = tomllib.loads((ROOT / "examples" / "liu2026_ion_link.toml").read_text())
 METRO = tomllib.loads((ROOT / "examples" / "metro_ion_network.toml").read_text())

@@ -18,9 +18,9 @@ from qnet.link import batch
 from qnet.link.circuit import elementary_links
 from qnet.link.results import LINK_FIELDS
 
-from conftest import build_link_network
+from qnet_testing import build_link_network
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 TOL = 1e-12
 

@@ -20,7 +20,7 @@ from qnet.repeater.compare import compare_path
 from qnet.repeater.path import simulate_path
 from qnet.repeater.routing import best_path, explicit_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAIN = str(ROOT / "examples" / "ion_repeater_chain.toml")
 METRO = str(ROOT / "examples" / "metro_ion_network.toml")
 VIA = "r1,r2,r3"

@@ -24,9 +24,9 @@ from qnet.network.io import load_network
 from qnet.link.results import LINK_LABELS, format_table
 from qnet.quantum.states import PAULI, nearest_physical_state
 
-from conftest import assert_physical, random_state
+from qnet_testing import assert_physical, random_state
 
-LIU = str(Path(__file__).resolve().parents[1] / "examples" / "liu2026_ion_link.toml")
+LIU = str(Path(__file__).resolve().parents[2] / "examples" / "liu2026_ion_link.toml")
 #: Estimated figures and their physical upper bounds (lower bound 0 for all).
 BOUNDS = {
     "fidelity": 1.0, "success_probability": 1.0, "rate_hz": math.inf, "link_efficiency": math.inf,

@@ -22,7 +22,7 @@ import pytest
 import qnet
 from qnet.cli import main
 from qnet.repeater.link_purification import purify_link
-from conftest import build_link_network
+from qnet_testing import build_link_network
 
 C_KM_S = 2.0e5
 

@@ -12,7 +12,7 @@ import pytest
 from qnet.cli import main
 from qnet.link.results import LINK_FIELDS, LINK_LABELS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
 
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from qnet.cli import main
 from qnet.network.hardware import Fibre, MemoryNode, Station
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = {
     "liu": ROOT / "examples" / "liu2026_ion_link.toml",
     "chain": ROOT / "examples" / "ion_repeater_chain.toml",

@@ -24,7 +24,7 @@ from qnet.link.results import LINK_FIELDS
 from qnet.studies.progress import Progress
 from qnet.studies.sweep import Axis, LinkEvaluator, WorkerDied, grid, parse_values, parse_vary, run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
 LIU_DATA = tomllib.loads(Path(LIU).read_text())
 ARMS = "fibres.alice-station.length_km,fibres.station-bob.length_km"

@@ -26,7 +26,7 @@ from qnet.quantum import channels
 from qnet.cli import main
 from qnet.link.run import final_states, herald_floor, heralded_states, never_heralds
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")  # single_click: alice - station - bob
 CHAIN = str(ROOT / "examples" / "ion_repeater_chain.toml")  # alice - s1 - r1 - ... - bob
 REL, ABS = 1e-10, 1e-12

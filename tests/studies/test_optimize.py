@@ -14,9 +14,9 @@ from qnet.errors import QnetError
 from qnet.studies.optimize import optimize_link, parse_vary_range
 from qnet.link.results import LINK_FIELDS
 
-from conftest import build_link_network
+from qnet_testing import build_link_network
 
-LIU = str(Path(__file__).resolve().parents[1] / "examples" / "liu2026_ion_link.toml")
+LIU = str(Path(__file__).resolve().parents[2] / "examples" / "liu2026_ion_link.toml")
 ALPHAS = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
 KEY = "diqkd_key_rate_hz" if "diqkd_key_rate_hz" in LINK_FIELDS else "key_rate_hz"  # the name LINK_FIELDS uses
 

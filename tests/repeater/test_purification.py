@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from qnet.repeater.purification import purify, purify_circuit, twirl_to_werner
 
-from conftest import assert_physical, random_state  # shared test helpers
+from qnet_testing import assert_physical, random_state  # shared test helpers
 
 S2 = 1 / np.sqrt(2)
 PHI_P = np.array([S2, 0, 0, S2], dtype=complex)

@@ -30,7 +30,7 @@ from qnet.outputs import output_lock
 from qnet.studies.progress import Progress, plural
 from qnet.studies.sweep import Axis, Grid, LinkEvaluator, Range, parse_values, parse_vary, run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
 LIU_DATA = tomllib.loads(Path(LIU).read_text())
 ARMS = "fibres.alice-station.length_km,fibres.station-bob.length_km"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from qnet.repeater.swapping import swap, swap_circuit
 
-from conftest import assert_physical, random_state  # shared test helpers
+from qnet_testing import assert_physical, random_state  # shared test helpers
 
 S2 = 1 / np.sqrt(2)
 # Bell vectors written out here (memory A first, index 2a + b)
