@@ -46,6 +46,7 @@ from typing import Any, Iterable, Mapping
 import networkx as nx
 
 from qnet.errors import ConfigError, QnetError
+from qnet.network.fields import NETWORK_FIELDS, FieldPath
 from qnet.network.hardware import NAME_RULE, Fibre, MemoryNode, Station, default_fibre_name, is_valid_name, shown_key, validate_value
 
 __all__ = ["load_network", "read_network_table", "network_from_dict", "apply_overrides", "parse_override", "check_layout",
@@ -54,7 +55,6 @@ __all__ = ["load_network", "read_network_table", "network_from_dict", "apply_ove
 DEFAULT_FIBRE_SPEED_KM_PER_S = 2.0e5
 #: Deepest nesting of tables/arrays accepted (a valid network file needs 3: file, [nodes], [nodes.NAME]).
 MAX_NESTING = 16
-_NETWORK_FIELDS = ("fibre_speed_km_per_s", "name", "description")
 _KINDS = {"memory": MemoryNode, "station": Station}
 _TOO_DEEP = f"tables or arrays nested more than {MAX_NESTING} levels deep (a network file needs 3)"
 
@@ -131,7 +131,7 @@ def load_network(path: str | Path, overrides: Iterable[str] = ()) -> nx.Graph:
     return network_from_dict(data, source=str(path), overrides=overrides)
 
 
-def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+def parse_override(text: str) -> tuple[FieldPath, Any]:
     """Parse ``section.NAME.FIELD=VALUE`` (VALUE as a TOML value; a bare word is a string).
 
     Parameters
@@ -141,9 +141,8 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
 
     Returns
     -------
-    (tuple of str, Any)
-        The key's parts (``("nodes", NAME, FIELD)``, ``("fibres", NAME, FIELD)`` or
-        ``("network", FIELD)``) and the value.
+    (FieldPath, Any)
+        The field (:class:`~qnet.network.fields.FieldPath`) and the value.
 
     Raises
     ------
@@ -153,22 +152,17 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     if "=" not in text:
         raise QnetError(f"--set {text!r}: expected SECTION.NAME.FIELD=VALUE (e.g. nodes.alice.t2_s=1.5)")
     key, raw = text.split("=", 1)
-    parts = tuple(p.strip() for p in key.strip().split("."))
-    valid = (parts[0] in ("nodes", "fibres") and len(parts) == 3) or (parts[0] == "network" and len(parts) == 2)
-    if not valid or not all(parts):
-        raise QnetError(
-            f"--set {text!r}: the key must be nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD"
-        )
+    path = FieldPath.parse(key.strip(), context=f"--set {text}")
     raw = raw.strip()
     try:
         parsed = _parse_toml(f"v = {raw}")
     except tomllib.TOMLDecodeError:
-        return parts, raw  # a bare word such as gaussian
+        return path, raw  # a bare word such as gaussian
     except ValueError as exc:
         raise QnetError(f"--set {text[:40]!r}...: VALUE is refused: {exc}") from None
     if list(parsed) != ["v"]:
         raise QnetError(f"--set {text!r}: VALUE must be one TOML value (a number, string, true/false)")
-    return parts, parsed["v"]
+    return path, parsed["v"]
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
@@ -179,25 +173,9 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str]) -> dict[s
     check_layout(data)
     data = copy.deepcopy(dict(data))
     for text in overrides:
-        parts, value = parse_override(text)
-        if parts[0] == "network":
-            data.setdefault("network", {})[parts[1]] = value
-        elif parts[0] == "nodes":
-            nodes = data["nodes"]
-            if parts[1] not in nodes:
-                raise QnetError(f"--set {text!r}: no node named {parts[1]!r} (nodes: {', '.join(sorted(nodes))})")
-            nodes[parts[1]][parts[2]] = value
-        else:
-            fibres = data.get("fibres", [])
-            names = [_fibre_name(f) for f in fibres]
-            if parts[1] not in names:
-                raise QnetError(f"--set {text!r}: no fibre named {parts[1]!r} (fibres: {', '.join(map(shown_key, names))})")
-            fibres[names.index(parts[1])][parts[2]] = value
+        path, value = parse_override(text)
+        path.set(data, value, context=f"--set {text!r}")
     return data
-
-
-def _fibre_name(table: Mapping[str, Any]) -> str:
-    return str(table.get("name", default_fibre_name(table.get("a"), table.get("b"))))
 
 
 def check_layout(data: Mapping[str, Any]) -> None:
@@ -262,8 +240,8 @@ def network_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides
     data = apply_overrides(data, overrides)
     net = data.get("network", {})
     for key in net:
-        if key not in _NETWORK_FIELDS:
-            raise ConfigError("network", shown_key(key), net[key], "unknown field; allowed: " + ", ".join(_NETWORK_FIELDS))
+        if key not in NETWORK_FIELDS:
+            raise ConfigError("network", shown_key(key), net[key], "unknown field; allowed: " + ", ".join(NETWORK_FIELDS))
     for key in ("name", "description"):
         if not isinstance(net.get(key, ""), str):
             raise ConfigError("network", key, net[key], "a string")
