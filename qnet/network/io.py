@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -47,7 +46,7 @@ import networkx as nx
 
 from qnet.errors import ConfigError, QnetError
 from qnet.network.fields import NETWORK_FIELDS, FieldPath
-from qnet.network.hardware import NAME_RULE, Fibre, MemoryNode, Station, default_fibre_name, is_valid_name, shown_key, validate_value
+from qnet.network.hardware import NAME_RULE, Fibre, MemoryNode, Station, is_valid_name, shown_key, validate_value
 
 __all__ = ["load_network", "read_network_table", "network_from_dict", "apply_overrides", "parse_override", "check_layout",
            "DEFAULT_FIBRE_SPEED_KM_PER_S", "MAX_NESTING"]

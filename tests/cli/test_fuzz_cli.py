@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qnet.cli import main
@@ -158,25 +158,6 @@ def mutated_network(draw) -> tuple[str, dict]:
 
 
 # ----------------------------------------------------------- known issues of other modules
-def known_issue(data, argv: list[str]) -> str | None:
-    """Why this case is skipped for now (owner: reason), or None.
-
-    Each entry is a failure found by these fuzzers in another helper's module; re-enable it
-    (delete the entry) once that module's fix is merged.
-    """
-    def values(field):
-        nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
-        net = data.get("network") if isinstance(data.get("network"), dict) else {}
-        tables = [t for t in [*nodes.values(), net] if isinstance(t, dict)]
-        return [t[field] for t in tables if isinstance(t.get(field), (int, float)) and not isinstance(t.get(field), bool)]
-
-    chain = argv[0] in ("chain", "path")
-    shots = argv[argv.index("--shots") + 1] if "--shots" in argv[:-1] else None
-    if shots is not None and shots.isdigit() and 1 <= int(shots) < 2**31:
-        return "h4 (run.py shot estimate): 0/0 RuntimeWarning when a setting other than XX/YY/ZZ gets no herald"
-    return None
-
-
 # ------------------------------------------------------------------------------ the oracle
 def check_physical(value, key: str = "") -> None:
     """Recursively: no NaN; fidelities/probabilities/fractions in [0, 1]; rates finite >= 0."""
@@ -260,7 +241,6 @@ def test_fuzz_network_files(capsys, tmp_path, network, choice, text_damage, at):
     path = tmp_path / f"{base}.toml"
     path.write_text(text, encoding="utf-8")
     argv = command_for(base, str(path), choice, tmp_path / "circuits")
-    assume(known_issue(data, argv) is None)
     run_cli(capsys, argv)
 
 
@@ -330,7 +310,6 @@ def argument_list(draw) -> list[str]:
 @settings(max_examples=150, **SETTINGS)
 @given(argv=argument_list())
 def test_fuzz_argument_lists(capsys, tmp_path, argv):
-    assume(known_issue({}, argv) is None)
     run_cli(capsys, [arg.replace("TMP", str(tmp_path)) for arg in argv])
 
 
