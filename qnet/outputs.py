@@ -87,15 +87,19 @@ def _fresh_sibling(path: Path) -> Path:
 
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a fresh temporary sibling of ``path``; rename it onto ``path`` when the block succeeds.
+    r"""Yield a fresh temporary sibling of ``path``; rename it onto ``path`` when the block succeeds.
 
     The sibling is a new file (never one of the user's); it is removed if the block fails, so
     ``path`` holds either its old content or the whole new content, never half of it.
 
     Examples
     --------
-    >>> with replacing("table.csv") as tmp:  # doctest: +SKIP
-    ...     tmp.write_text("a,b\n")
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with replacing(target) as tmp:
+    ...     _ = tmp.write_text("a,b\n")
+    >>> target.read_text(), tmp.exists()
+    ('a,b\n', False)
     """
     p = Path(path)
     tmp = _fresh_sibling(p)
