@@ -3,7 +3,7 @@
 
 from qnet._lazy import attach
 
-SUBMODULES = ('app', 'args', 'chain', 'plot', 'sweep')
+SUBMODULES = ('app', 'args', 'options', 'link', 'chain', 'plot', 'sweep')
 EXPORTS = {
     'main': 'app',
     'build_parser': 'app',

@@ -1,4 +1,9 @@
-"""The ``qnet`` command line: ``qnet link``, ``qnet compile`` (and more subcommands as they land).
+"""The ``qnet`` command line's entry point: the parser, the dispatch and the error handling.
+
+Each command group lives in its own module with ``register(subparsers)``, which adds its
+parsers with ``set_defaults(handler=...)``: :mod:`qnet.cli.link` (link, purify, compile),
+:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.sweep` (sweep) and
+:mod:`qnet.cli.plot` (plot, optimize); :mod:`qnet.cli.options` holds the options they share.
 
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a
 traceback. User errors are :class:`~qnet.errors.QnetError` and ``OSError`` on a named file
@@ -10,38 +15,16 @@ Heavy imports (numpy, networkx, qiskit) happen inside the commands, so ``qnet --
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
-from qnet.cli import args as cli_args
+from qnet.cli import chain, link, plot, sweep
 
-__all__ = ["main", "build_parser", "plural"]
+__all__ = ["main", "build_parser"]
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
-_COMMAND_MODULES: tuple[str, ...] = ("qnet.cli.chain", "qnet.cli.sweep", "qnet.cli.plot")
-
-
-def _command(name: str):
-    def register(fn):
-        _COMMANDS[name] = fn
-        return fn
-
-    return register
-
-
-def _add_network_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("network", help="network file (TOML)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a field without editing the file: nodes.NAME.FIELD=VALUE, fibres.NAME.FIELD=VALUE "
-        "or network.FIELD=VALUE (repeatable)",
-    )
+#: The command groups, in the order ``qnet --help`` lists their commands.
+_COMMAND_GROUPS = (link, chain, sweep, plot)
 
 
 def _version() -> str:
@@ -57,6 +40,25 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``qnet`` argument parser with every subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its parsed namespace has ``command`` (the subcommand's name) and ``handler`` (the
+        function that runs it and returns the exit status).
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["chain", "examples/liu2026_ion_link.toml", "alice", "bob",
+    ...                                   "--policy", "nested", "--samples", "200"])
+    >>> args.command, args.policy, args.samples, args.metric
+    ('chain', 'nested', 200, None)
+    >>> build_parser().parse_args(["link", "net.toml", "alice", "bob", "--engine", "gpu"])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+    """
     parser = argparse.ArgumentParser(
         prog="qnet",
         description="Circuit-level simulation of quantum-network links and repeaters (Qiskit + Aer).",
@@ -64,146 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qnet {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    p = sub.add_parser("link", help="fidelity, rate and link efficiency of one elementary link")
-    _add_network_options(p)
-    p.add_argument("a", help="memory node A")
-    p.add_argument("b", help="memory node B")
-    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--density-matrix", action="store_true", help="with --json: include the delivered density matrix")
-    p.add_argument("--shots", type=cli_args.count, help="estimate from N shots per tomography setting (default: exact density matrix)")
-    p.add_argument("--seed", type=cli_args.seed, help="seed of the shot sampler (0 to 2^63-1)")
-    p.add_argument("--engine", choices=("aer", "batch"), default="aer", help="aer (default) or batch: the same circuits in qnet's numpy simulator")
-    p.add_argument("--device", choices=("CPU", "GPU"), default="CPU", help="Aer device (GPU needs qiskit-aer-gpu)")
-
-    p = sub.add_parser("purify", help="one purification round on a link (2 memories per node): fidelity and rate, exactly")
-    _add_network_options(p)
-    p.add_argument("a", help="memory node A")
-    p.add_argument("b", help="memory node B")
-    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
-    p.add_argument("--protocol", choices=("dejmps", "bbpssw"), default="dejmps", help="purification protocol (default dejmps)")
-    from qnet.cli.chain import twirl_option
-
-    twirl_option(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-
-    p = sub.add_parser("compile", help="compile every elementary link of network files to QPY circuits")
-    p.add_argument("networks", nargs="+", help="network files (TOML)")
-    p.add_argument("-o", "--output", default="circuits", help="output folder (default: circuits)")
-    p.add_argument("--check", action="store_true", help="do not write: exit 1 if the saved circuits drift from the compiler's output")
-
-    # further commands live in their own modules: each has register(subparsers), which adds its
-    # parser with set_defaults(handler=...); those modules import nothing heavy at top level
-    import importlib
-
-    for module in _COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+    for group in _COMMAND_GROUPS:
+        group.register(sub)
     return parser
-
-
-@_command("link")
-def _cmd_link(args: argparse.Namespace) -> int:
-    from qnet.errors import QnetError
-    from qnet.link.circuit import compile_link, link_spec
-    from qnet.network.io import load_network
-    from qnet.link.results import format_table
-    from qnet.link.run import run_links
-
-    if args.density_matrix and not args.json:
-        raise QnetError("--density-matrix needs --json (the table has no room for a density matrix)")
-    graph = load_network(args.network, args.overrides)
-    compiled = compile_link(link_spec(graph, args.a, args.b, args.station))
-    result = run_links([compiled], shots=args.shots, seed=args.seed, device=args.device, engine=args.engine)[0]
-    if args.json:
-        print(json.dumps(result.to_dict(density_matrix=args.density_matrix)))
-    else:
-        print(format_table(result))
-        if graph.graph.get("description"):  # e.g. which figures rest on a stated assumption
-            print(f"network: {graph.graph['description']}")
-    return 0
-
-
-@_command("purify")
-def _cmd_purify(args: argparse.Namespace) -> int:
-    from qnet.repeater.link_purification import format_purified, purify_link
-    from qnet.network.io import load_network
-
-    graph = load_network(args.network, args.overrides)
-    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol, twirl=args.twirl)
-    print(json.dumps(result.to_dict()) if args.json else format_purified(result))
-    return 0
-
-
-@_command("compile")
-def _cmd_compile(args: argparse.Namespace) -> int:
-    from qnet.link.export import circuit_filename, save_circuits
-    from qnet.link.circuit import compile_link, elementary_links, link_spec
-    from qnet.network.io import load_network
-
-    graphs = [(network, load_network(network)) for network in args.networks]  # every file valid before writing
-    folder = _output_folder(args.output, create=not args.check)
-    drift = []
-    for network, graph in graphs:
-        for a, b, s in elementary_links(graph):
-            circuit = compile_link(link_spec(graph, a, b, s)).circuit
-            path = folder / circuit_filename(network, a, b)
-            if args.check:
-                if not _saved_circuit_matches(path, circuit):
-                    drift.append(str(path))
-                continue
-            save_circuits([circuit], path)
-            print(f"wrote {path}  ({plural(circuit.num_qubits, 'qubit')}, {plural(len(circuit.data), 'instruction')})")
-    if drift:
-        print("qnet: circuits drifted from the compiler: " + ", ".join(drift), file=sys.stderr)
-        return 1
-    return 0
-
-
-def plural(count: int, noun: str) -> str:
-    """``"1 link"``, ``"2 links"``: a count with its noun in the right number.
-
-    Examples
-    --------
-    >>> plural(1, "error"), plural(0, "error"), plural(3, "qubit")
-    ('1 error', '0 errors', '3 qubits')
-    """
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _output_folder(text: str, *, create: bool):
-    """``-o`` of ``qnet compile``: a folder (created when missing, inside an existing folder)."""
-    from pathlib import Path
-
-    from qnet.errors import QnetError
-
-    folder = Path(text)
-    if not text:
-        raise QnetError("-o '': expected a folder name")
-    if folder.exists() and not folder.is_dir():
-        raise QnetError(f"-o {text!r}: is a file, expected a folder")
-    if not folder.parent.is_dir():
-        raise QnetError(f"-o {text!r}: folder {str(folder.parent)!r} does not exist")
-    if create:
-        folder.mkdir(exist_ok=True)
-    return folder
-
-
-def _saved_circuit_matches(path, circuit) -> bool:
-    """Whether the QPY file ``path`` holds ``circuit``; a missing or unreadable file does not."""
-    import struct
-
-    from qiskit.exceptions import QiskitError
-
-    from qnet.link.export import circuits_equal, load_circuits
-
-    if not path.is_file():
-        return False
-    try:
-        saved = load_circuits(path)
-    except (QiskitError, struct.error, ValueError, EOFError):
-        return False
-    return len(saved) == 1 and circuits_equal(saved[0], circuit)
 
 
 def _user_error(message: str) -> int:
@@ -225,7 +90,7 @@ def _quiet_broken_pipe() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``qnet`` console script.
+    """Entry point of the ``qnet`` console script: parse ``argv``, run the command, map errors to a status.
 
     Parameters
     ----------
@@ -237,6 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 1 when ``compile --check`` found drift or stdout was closed early,
         2 on a user error (one line on stderr), 130 on Ctrl-C.
+
+    Examples
+    --------
+    >>> main(["path", "examples/liu2026_ion_link.toml", "alice", "carol"])  # stderr: qnet: error: unknown node 'carol' ...
+    2
+    >>> main(["purify", "examples/liu2026_ion_link.toml", "alice", "bob", "--json",
+    ...       "--set", "nodes.alice.memories=2", "--set", "nodes.bob.memories=2"])
+    {"fidelity": 0.919..., ...}
+    0
     """
     args = build_parser().parse_args(argv)
     # qnet's numpy work is many tiny matrix products; threaded BLAS only adds overhead to them
@@ -247,8 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qnet.errors import QnetError
 
     try:
-        handler = getattr(args, "handler", None) or _COMMANDS[args.command]
-        status = handler(args)
+        status = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
         return status
     except BrokenPipeError:
@@ -262,5 +135,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qnet: interrupted", file=sys.stderr)
         return 130
-
-

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from qnet.cli.args import count, seed
+from qnet.cli.options import add_network_options, add_twirl_option
+from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES
+
 __all__ = ["register"]
 
 
@@ -25,16 +29,12 @@ def _range(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected START:STOP:N or a comma-separated list of km") from None
 
 
-def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
-    from qnet.cli.app import _add_network_options
-    from qnet.cli.args import count, seed
-
-    _add_network_options(p)
+def _common(p: argparse.ArgumentParser) -> None:
+    add_network_options(p)
     p.add_argument("a", help="first end node (memory)")
     p.add_argument("b", help="last end node (memory)")
-    if via:
-        p.add_argument("--via", help="the path's inner memory nodes in order, comma-separated (stations are found)")
-    p.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap as soon as possible (default) or nested doubling (2^n links)")
+    p.add_argument("--via", help="the path's inner memory nodes in order, comma-separated (stations are found)")
+    p.add_argument("--policy", choices=SWAP_POLICIES, default="asap", help="swap as soon as possible (default) or nested doubling (2^n links)")
     p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries (default 1000; at least 2)")
     p.add_argument("--seed", type=seed, help="seed of the Monte Carlo, 0 to 2^63-1 (reproducible runs)")
     p.add_argument("--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)")
@@ -43,16 +43,9 @@ def _common(p: argparse.ArgumentParser, via: bool = True) -> None:
 
 
 def _purify_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--purify", choices=("dejmps", "bbpssw"),
+    p.add_argument("--purify", choices=PROTOCOLS,
                    help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
-    twirl_option(p)
-
-
-def twirl_option(p: argparse.ArgumentParser) -> None:
-    """``--twirl/--no-twirl``: whether BBPSSW re-twirls its output to Werner form (default: twirl)."""
-    p.add_argument("--twirl", action=argparse.BooleanOptionalAction, default=True,
-                   help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
-                        "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls")
+    add_twirl_option(p)
 
 
 def register(sub) -> None:
@@ -64,14 +57,14 @@ def register(sub) -> None:
     p = sub.add_parser("path", help="choose the route through the network, then report it like qnet chain")
     _common(p)
     _purify_option(p)
-    p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity",
+    p.add_argument("--metric", choices=METRICS, default="fidelity",
                    help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
     _common(p)
     _purify_option(p)
-    p.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="fidelity", help="route cost when --via is not given")
+    p.add_argument("--metric", choices=METRICS, default="fidelity", help="route cost when --via is not given")
     p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")
     p.add_argument("--csv", help="also write the scan as CSV to this file (checked before computing)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
@@ -112,7 +105,7 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     hops = _hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
     result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy,
-                           progress=callback, purify=getattr(args, "purify", None), twirl=args.twirl)
+                           progress=callback, purify=args.purify, twirl=args.twirl)
     if bar is not None:
         bar.close()
     print(json.dumps(result.to_dict()) if args.json else format_chain(result))

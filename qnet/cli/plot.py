@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from qnet.cli.options import add_link_ends, add_network_options
+from qnet.link.choices import ENGINES
+
 __all__ = ["register"]
 
 _PLOT_EPILOG = """\
@@ -45,8 +48,6 @@ examples:
 
 
 def register(sub) -> None:
-    from qnet.cli.app import _add_network_options
-
     p = sub.add_parser(
         "plot",
         help="plot columns of a result table (qnet sweep CSV) against another, to PNG or SVG",
@@ -71,16 +72,14 @@ def register(sub) -> None:
         epilog=_OPTIMIZE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_network_options(p)
-    p.add_argument("a", help="memory node A")
-    p.add_argument("b", help="memory node B")
-    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
+    add_network_options(p)
+    add_link_ends(p)
     p.add_argument("--vary", required=True, metavar="FIELD[,FIELD...]=LO:HI", help="the parameter and its range (see below)")
     p.add_argument("--maximize", required=True, metavar="FIGURE",
                    help="figure to maximise: rate_hz, diqkd_key_rate_hz, link_efficiency, fidelity, chsh, ... (qnet link --json fields)")
     p.add_argument("--min-fidelity", type=float, metavar="F", help="only values where the link's fidelity >= F")
     p.add_argument("--grid", type=int, default=41, metavar="N", help="points of the initial scan (default 41)")
-    p.add_argument("--engine", choices=("aer", "batch"), default="aer",
+    p.add_argument("--engine", choices=ENGINES, default="aer",
                    help="aer: Qiskit Aer (default); batch: the same circuits in qnet's numpy engine")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_cmd_optimize)

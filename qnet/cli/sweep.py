@@ -10,6 +10,10 @@ import argparse
 import sys
 
 from qnet.cli.args import count, seed
+from qnet.cli.options import add_link_ends
+from qnet.link.choices import DEVICES, ENGINES
+from qnet.repeater.choices import METRICS, SWAP_POLICIES
+from qnet.studies.choices import TABLE_FORMATS
 
 __all__ = ["register", "run"]
 
@@ -68,9 +72,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("network", help="network file (TOML)")
-    p.add_argument("a", help="memory node A")
-    p.add_argument("b", help="memory node B")
-    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
+    add_link_ends(p)
     p.add_argument("--vary", dest="axes", action=_AxisAction, default=[], metavar="FIELD=START:STOP:N", help="a range axis (see below)")
     p.add_argument("--values", dest="axes", action=_AxisAction, metavar="FIELD=V1,V2,...", help="an explicit-values axis (see below)")
     p.add_argument(
@@ -80,19 +82,19 @@ def register(subparsers) -> argparse.ArgumentParser:
     g = p.add_argument_group("repeater chains (sweep the chain from A to B instead of the link A - B)")
     g.add_argument("--chain", action="store_true", help="sweep the repeater chain A ... B (route by --metric unless --via)")
     g.add_argument("--via", help="the chain's inner memory nodes in order, comma-separated (implies --chain)")
-    g.add_argument("--metric", choices=("fidelity", "rate", "length", "hops"), default="hops", help="route cost without --via (default hops)")
-    g.add_argument("--policy", choices=("asap", "nested"), default="asap", help="swap policy (default asap)")
+    g.add_argument("--metric", choices=METRICS, default="hops", help="route cost without --via (default hops)")
+    g.add_argument("--policy", choices=SWAP_POLICIES, default="asap", help="swap policy (default asap)")
     g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
     g.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
     g.add_argument("--seed", type=seed, help="Monte Carlo seed (each point's seed is derived from it and the point)")
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
-    p.add_argument("--format", choices=("csv", "parquet"), help="table format (default: from the suffix, else csv)")
+    p.add_argument("--format", choices=TABLE_FORMATS, help="table format (default: from the suffix, else csv)")
     p.add_argument(
-        "--engine", choices=("aer", "batch"), default="aer",
+        "--engine", choices=ENGINES, default="aer",
         help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
         "batch: the same circuits in qnet's vectorised numpy simulator (equal to 1e-12, faster)",
     )
-    p.add_argument("--device", choices=("CPU", "GPU"), default="CPU",
+    p.add_argument("--device", choices=DEVICES, default="CPU",
                    help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
     g = p.add_argument_group("Dask (the scheduler runs the code it is sent: use only a cluster you trust)")
@@ -113,17 +115,71 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Handler of ``qnet sweep``."""
+    """Handler of ``qnet sweep``: check everything that would make every point fail, then run the grid.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``qnet sweep`` arguments.
+
+    Returns
+    -------
+    int
+        0 (errors are raised as :class:`~qnet.errors.QnetError`, which ``qnet`` prints as one line).
+
+    Raises
+    ------
+    QnetError
+        On exclusive or incomplete options, an invalid network file, ``--set``, node or field.
+
+    Examples
+    --------
+    >>> from qnet.cli.app import build_parser
+    >>> args = build_parser().parse_args(["sweep", "examples/liu2026_ion_link.toml", "alice", "bob",
+    ...                                   "--retry-errors"])
+    >>> run(args)
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: --retry-errors needs --resume
+    """
     from pathlib import Path
 
-    from qnet.errors import QnetError
-    from qnet.link.circuit import find_station
     from qnet.network.io import network_from_dict, read_network_table
-    from qnet.studies.progress import per_second, plural
-    from qnet.studies.sweep import (
-        LinkEvaluator, check_dask_address, check_field, check_sweep_output, dask_security, parse_values, parse_vary,
-        run_sweep,
-    )
+    from qnet.studies.sweep import check_field, check_sweep_output, parse_values, parse_vary, run_sweep
+
+    security = _check_options(args)
+    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
+    data, sha = read_network_table(args.network)
+    axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
+    # fail fast on what would make every point fail: the file, --set, the nodes, the field names
+    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
+    for axis in axes:
+        for key in axis.fields:
+            check_field(data, key)
+    chain = args.chain or args.via is not None
+    evaluator = _chain_evaluator(args, data, graph) if chain else _link_evaluator(args, data, graph)
+    try:
+        summary = run_sweep(
+            evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
+            dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume,
+            overwrite=args.overwrite, retry_errors=args.retry_errors, progress=not args.quiet,
+            metadata=_metadata(args, sha, chain),
+        )
+    except KeyboardInterrupt:
+        if Path(args.output).exists():
+            print(f"qnet sweep: the finished points are in {args.output}; add --resume to complete it", file=sys.stderr)
+        else:
+            print("qnet sweep: no point had finished; nothing was written", file=sys.stderr)
+        raise
+    if not args.quiet:
+        _report(summary)
+    return 0
+
+
+def _check_options(args: argparse.Namespace):
+    """Refuse option combinations that cannot work; the Dask security object (None without --dask)."""
+    from qnet.errors import QnetError
+    from qnet.studies.sweep import check_dask_address, dask_security
 
     if args.retry_errors and not args.resume:
         raise QnetError("--retry-errors needs --resume")
@@ -142,38 +198,44 @@ def run(args: argparse.Namespace) -> int:
         from qnet.link.run import simulator
 
         simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
-    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
-    data, sha = read_network_table(args.network)
-    axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
-    # fail fast on what would make every point fail: the file, --set, the nodes, the field names
-    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
-    for axis in axes:
-        for key in axis.fields:
-            check_field(data, key)
-    chain = args.chain or args.via is not None
-    if chain:
-        from qnet.repeater.routing import best_path, explicit_path
-        from qnet.studies.sweep import ChainEvaluator
+    return security
 
-        via = None if args.via is None else tuple(n.strip() for n in args.via.split(",") if n.strip())
-        if via is not None:
-            explicit_path(graph, [args.a, *via, args.b])  # fail fast on an impossible path
-        else:
-            best_path(graph, args.a, args.b, "hops")
-        if args.samples < 2:
-            raise QnetError(f"--samples {args.samples} is invalid: an integer >= 2")
-        evaluator = ChainEvaluator(
-            network=data, a=args.a, b=args.b, via=via, metric=args.metric, overrides=tuple(args.overrides),
-            exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.policy,
-            source=args.network,
-        )
+
+def _chain_evaluator(args: argparse.Namespace, data: dict, graph):
+    """The evaluator of ``--chain``/``--via``, after checking that the path exists."""
+    from qnet.errors import QnetError
+    from qnet.repeater.routing import best_path, explicit_path
+    from qnet.studies.sweep import ChainEvaluator
+
+    via = None if args.via is None else tuple(n.strip() for n in args.via.split(",") if n.strip())
+    if via is not None:
+        explicit_path(graph, [args.a, *via, args.b])  # fail fast on an impossible path
     else:
-        find_station(graph, args.a, args.b, args.station)
-        evaluator = LinkEvaluator(
-            network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
-            engine=args.engine, source=args.network, device=args.device,
-        )
-    metadata = {
+        best_path(graph, args.a, args.b, "hops")
+    if args.samples < 2:
+        raise QnetError(f"--samples {args.samples} is invalid: an integer >= 2")
+    return ChainEvaluator(
+        network=data, a=args.a, b=args.b, via=via, metric=args.metric, overrides=tuple(args.overrides),
+        exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.policy,
+        source=args.network,
+    )
+
+
+def _link_evaluator(args: argparse.Namespace, data: dict, graph):
+    """The evaluator of one elementary link, after checking that its station exists."""
+    from qnet.link.circuit import find_station
+    from qnet.studies.sweep import LinkEvaluator
+
+    find_station(graph, args.a, args.b, args.station)
+    return LinkEvaluator(
+        network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
+        engine=args.engine, source=args.network, device=args.device,
+    )
+
+
+def _metadata(args: argparse.Namespace, sha: str, chain: bool) -> dict:
+    """What OUT.meta.json records about the command (beside the versions and times run_sweep adds)."""
+    return {
         "command": "qnet sweep",
         "argv": sys.argv[1:],
         "network": args.network,
@@ -185,24 +247,16 @@ def run(args: argparse.Namespace) -> int:
         "vary": [text for option, text in args.axes if option == "--vary"],
         "values": [text for option, text in args.axes if option == "--values"],
     }
-    try:
-        summary = run_sweep(
-            evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
-            dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume, overwrite=args.overwrite, retry_errors=args.retry_errors,
-            progress=not args.quiet, metadata=metadata,
-        )
-    except KeyboardInterrupt:
-        if Path(args.output).exists():
-            print(f"qnet sweep: the finished points are in {args.output}; add --resume to complete it", file=sys.stderr)
-        else:
-            print("qnet sweep: no point had finished; nothing was written", file=sys.stderr)
-        raise
-    if not args.quiet:
-        rate = f", {per_second(summary.points_per_second, 'points')}" if summary.evaluated else ""
-        skipped = f", {summary.skipped} already done" if summary.skipped else ""
-        print(
-            f"qnet sweep: wrote {summary.output} ({plural(summary.points, 'points')}{skipped}; {summary.evaluated} "
-            f"evaluated in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
-            file=sys.stderr,
-        )
-    return 0
+
+
+def _report(summary) -> None:
+    """The closing line on stderr: what was written, how many points, how fast, how many errors."""
+    from qnet.studies.progress import per_second, plural
+
+    rate = f", {per_second(summary.points_per_second, 'points')}" if summary.evaluated else ""
+    skipped = f", {summary.skipped} already done" if summary.skipped else ""
+    print(
+        f"qnet sweep: wrote {summary.output} ({plural(summary.points, 'points')}{skipped}; {summary.evaluated} "
+        f"evaluated in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
+        file=sys.stderr,
+    )

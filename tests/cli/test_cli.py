@@ -139,12 +139,12 @@ def test_unwritable_output_is_one_line(capsys, tmp_path):
 
 def test_oserror_without_a_file_name_stays_a_traceback(monkeypatch):
     """Only OSErrors about a named file are user errors; any other is a bug and must stay visible."""
-    import qnet.cli.app as cli
+    import qnet.cli.link as cli_link
 
     def broken(args):
         raise OSError("not about a file")
 
-    monkeypatch.setitem(cli._COMMANDS, "link", broken)
+    monkeypatch.setattr(cli_link, "_cmd_link", broken)
     with pytest.raises(OSError, match="not about a file"):
         main(["link", LIU, "alice", "bob"])
 
@@ -213,8 +213,3 @@ def test_gpu_device_without_qiskit_aer_gpu_is_a_clear_error(capsys):
     assert main(["sweep", LIU, "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:2", "--device", "GPU", "-o", "/dev/null"]) == 2
     assert "qiskit-aer-gpu" in capsys.readouterr().err
 
-
-def test_plural():
-    from qnet.cli.app import plural
-
-    assert [plural(n, "link") for n in (0, 1, 2)] == ["0 links", "1 link", "2 links"]

@@ -1,0 +1,78 @@
+"""Options shared by several ``qnet`` commands: the network file with ``--set``, a link's ends, ``--twirl``.
+
+Each function adds its arguments to one subcommand's parser, with the same names and help
+everywhere. Imports nothing heavy (``qnet --help`` stays instant).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_network_options", "add_link_ends", "add_twirl_option"]
+
+
+def add_network_options(p: argparse.ArgumentParser) -> None:
+    """Add the positional ``network`` file and the repeatable ``--set KEY=VALUE`` override.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A subcommand's parser; its namespace gets ``network`` (str) and ``overrides`` (list of str).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_network_options(p)
+    >>> p.parse_args(["net.toml", "--set", "nodes.alice.decay=gaussian"])
+    Namespace(network='net.toml', overrides=['nodes.alice.decay=gaussian'])
+    """
+    p.add_argument("network", help="network file (TOML)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field without editing the file: nodes.NAME.FIELD=VALUE, fibres.NAME.FIELD=VALUE "
+        "or network.FIELD=VALUE (repeatable)",
+    )
+
+
+def add_link_ends(p: argparse.ArgumentParser) -> None:
+    """Add the memory nodes ``a`` and ``b`` of an elementary link and its optional ``--station``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A subcommand's parser; its namespace gets ``a``, ``b`` (str) and ``station`` (str or None).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_link_ends(p)
+    >>> p.parse_args(["alice", "bob"])
+    Namespace(a='alice', b='bob', station=None)
+    """
+    p.add_argument("a", help="memory node A")
+    p.add_argument("b", help="memory node B")
+    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
+
+
+def add_twirl_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--twirl/--no-twirl``: whether BBPSSW re-twirls its output to Werner form (default: twirl).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A subcommand's parser; its namespace gets ``twirl`` (bool).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_twirl_option(p)
+    >>> p.parse_args([]).twirl, p.parse_args(["--no-twirl"]).twirl
+    (True, False)
+    """
+    p.add_argument("--twirl", action=argparse.BooleanOptionalAction, default=True,
+                   help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
+                        "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls")

@@ -1,0 +1,24 @@
+"""Names the repeater layer accepts for its options, in a module without heavy imports.
+
+The command line offers them as ``choices`` without importing numpy or networkx
+(``qnet --help`` stays instant).
+
+Examples
+--------
+>>> from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES
+>>> SWAP_POLICIES, PROTOCOLS, METRICS
+(('asap', 'nested'), ('dejmps', 'bbpssw'), ('fidelity', 'rate', 'length', 'hops'))
+"""
+
+from __future__ import annotations
+
+__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS"]
+
+#: Swap policies: ``asap`` (swap as soon as both links exist) or ``nested`` (doubling, 2^n links).
+SWAP_POLICIES = ("asap", "nested")
+
+#: Purification protocols (one round of two pairs into one).
+PROTOCOLS = ("dejmps", "bbpssw")
+
+#: Routing metrics: max fidelity, max rate, min length, min hops.
+METRICS = ("fidelity", "rate", "length", "hops")
