@@ -1,25 +1,28 @@
-"""Network layer: hardware records, the network file reader (TOML -> networkx.Graph) and field paths.
+"""Network layer: hardware records, field paths, the raw table (parse, layout, --set), the graph and the file reader.
 
 Imports only :mod:`qnet.quantum` and :mod:`qnet.errors`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('hardware', 'io')
+SUBMODULES = ('hardware', 'fields', 'tables', 'graph', 'io')
 EXPORTS = {
     'load_network': 'io',
     'read_network_table': 'io',
-    'network_from_dict': 'io',
-    'apply_overrides': 'io',
-    'parse_override': 'io',
-    'check_layout': 'io',
-    'DEFAULT_FIBRE_SPEED_KM_PER_S': 'io',
-    'MAX_NESTING': 'io',
+    'network_from_dict': 'graph',
+    'DEFAULT_FIBRE_SPEED_KM_PER_S': 'graph',
+    'parse_toml': 'tables',
+    'apply_overrides': 'tables',
+    'parse_override': 'tables',
+    'check_layout': 'tables',
+    'MAX_NESTING': 'tables',
+    'FieldPath': 'fields',
+    'NODE_KINDS': 'hardware',
     'MemoryNode': 'hardware',
     'Station': 'hardware',
     'Fibre': 'hardware',
     'SCHEMES': 'hardware',
-    'DECAY_LAWS': 'hardware',
+    'DECAY_LAWS': 'hardware',  # defined in qnet.quantum.channels
     'MAX_TIME_S': 'hardware',
     'NAME_RULE': 'hardware',
     'is_valid_name': 'hardware',

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, MutableMapping
 
 from qnet.errors import QnetError
-from qnet.network.hardware import Fibre, MemoryNode, Station, default_fibre_name, shown_key
+from qnet.network.hardware import NODE_KINDS, Fibre, default_fibre_name, shown_key
 
 __all__ = ["FieldPath", "SECTIONS", "NETWORK_FIELDS", "fibre_name"]
 
@@ -20,7 +20,6 @@ __all__ = ["FieldPath", "SECTIONS", "NETWORK_FIELDS", "fibre_name"]
 SECTIONS = ("nodes", "fibres", "network")
 #: The fields of the ``[network]`` table.
 NETWORK_FIELDS = ("fibre_speed_km_per_s", "name", "description")
-_KINDS = {"memory": MemoryNode, "station": Station}
 
 
 def fibre_name(table: Mapping[str, Any]) -> str:
@@ -105,7 +104,7 @@ class FieldPath:
         if self.section == "network":
             allowed = list(NETWORK_FIELDS)
         elif self.section == "nodes":
-            cls = _KINDS.get(table.get("kind")) if isinstance(table, Mapping) else None
+            cls = NODE_KINDS.get(table.get("kind")) if isinstance(table, Mapping) else None
             if cls is None:
                 return  # the network's own validation reports the bad kind
             allowed = [f for f in cls.public_fields() if f != "name"]

@@ -17,14 +17,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from qnet.errors import ConfigError
+from qnet.quantum.channels import DECAY_LAWS
 
 __all__ = [
-    "MemoryNode", "Station", "Fibre", "SCHEMES", "DECAY_LAWS",
+    "MemoryNode", "Station", "Fibre", "NODE_KINDS", "SCHEMES", "DECAY_LAWS",
     "MAX_TIME_S", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value",
 ]
 
+#: Heralding schemes of a station.
 SCHEMES = ("single_click", "two_photon")
-DECAY_LAWS = ("exponential", "gaussian")
 
 #: What a node or fibre name may contain. Names are parts of command-line keys
 #: (``--set nodes.NAME.FIELD=VALUE``, ``--vary`` fields joined by ``,``, ``--via A,B``), so a
@@ -263,3 +264,7 @@ class Fibre(_Validated):
         name = validate_value(where, "name", "name", table.get("name", default_fibre_name(table["a"], table["b"])))
         rest = {k: v for k, v in table.items() if k != "name"}
         return cls._build(f"fibres.{name}", rest, name=name)
+
+
+#: The record of each node ``kind`` of a network file.
+NODE_KINDS = {"memory": MemoryNode, "station": Station}
