@@ -23,7 +23,23 @@ NETWORK_FIELDS = ("fibre_speed_km_per_s", "name", "description")
 
 
 def fibre_name(table: Mapping[str, Any]) -> str:
-    """The name of a raw ``[[fibres]]`` table: its ``name``, else ``"A-B"`` (:func:`default_fibre_name`)."""
+    """The name of a raw ``[[fibres]]`` table: its ``name``, else ``"A-B"`` (:func:`default_fibre_name`).
+
+    Parameters
+    ----------
+    table : Mapping
+        One entry of the raw ``fibres`` array.
+
+    Returns
+    -------
+    str
+        The fibre's name, as ``--set fibres.NAME.FIELD`` addresses it.
+
+    Examples
+    --------
+    >>> fibre_name({"a": "alice", "b": "mid"}), fibre_name({"a": "alice", "b": "mid", "name": "f1"})
+    ('alice-mid', 'f1')
+    """
     return str(table.get("name", default_fibre_name(table.get("a"), table.get("b"))))
 
 
@@ -62,10 +78,26 @@ class FieldPath:
     def parse(cls, key: str, context: str | None = None) -> "FieldPath":
         """Parse ``key``; ``context`` (e.g. ``"--set nodes.a.x=1"``) names it in the error.
 
+        Parameters
+        ----------
+        key : str
+            ``nodes.NAME.FIELD``, ``fibres.NAME.FIELD`` or ``network.FIELD``.
+        context : str, optional
+            What the error message quotes instead of ``key``.
+
+        Returns
+        -------
+        FieldPath
+
         Raises
         ------
         QnetError
             If the key does not have the shape nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD.
+
+        Examples
+        --------
+        >>> FieldPath.parse("network.fibre_speed_km_per_s")
+        FieldPath(section='network', name=None, field='fibre_speed_km_per_s')
         """
         parts = tuple(p.strip() for p in str(key).split("."))
         shaped = (parts[0] in ("nodes", "fibres") and len(parts) == 3) or (parts[0] == "network" and len(parts) == 2)
@@ -98,6 +130,27 @@ class FieldPath:
         """Fail fast when the node, fibre or field does not exist in the table ``data``.
 
         Values are not checked here (the network's validation names a bad value).
+
+        Parameters
+        ----------
+        data : Mapping
+            The raw network table.
+        context : str, optional
+            What the error message names (default: the key).
+
+        Raises
+        ------
+        QnetError
+            Naming the missing node or fibre (with the existing ones) or the unknown field (with the allowed ones).
+
+        Examples
+        --------
+        >>> table = {"nodes": {"alice": {"kind": "memory"}}}
+        >>> FieldPath.parse("nodes.alice.t2_s").check(table)
+        >>> FieldPath.parse("nodes.alice.t3_s").check(table)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        qnet.errors.QnetError: nodes.alice.t3_s: unknown field 't3_s'; allowed: bright_state_population, ...
         """
         where = context if context is not None else str(self)
         table = self._table(data, where)
@@ -114,11 +167,26 @@ class FieldPath:
             raise QnetError(f"{where}: unknown field {self.field!r}; allowed: {', '.join(sorted(allowed))}")
 
     def get(self, data: Mapping[str, Any], default: Any = None) -> Any:
-        """The field's value in ``data`` (``default`` when the table does not set it)."""
+        """The field's value in ``data`` (``default`` when the table does not set it).
+
+        Examples
+        --------
+        >>> table = {"fibres": [{"a": "alice", "b": "mid", "length_km": 2.0}]}
+        >>> FieldPath.parse("fibres.alice-mid.length_km").get(table), FieldPath.parse("network.name").get(table, "")
+        (2.0, '')
+        """
         return self._table(data, str(self)).get(self.field, default)
 
     def set(self, data: MutableMapping[str, Any], value: Any, context: str | None = None) -> None:
-        """Write ``value`` into ``data`` in place (the ``[network]`` table is created if absent)."""
+        """Write ``value`` into ``data`` in place (the ``[network]`` table is created if absent).
+
+        Examples
+        --------
+        >>> table = {"nodes": {"alice": {"kind": "memory"}}}
+        >>> FieldPath.parse("network.fibre_speed_km_per_s").set(table, 1.5e5)
+        >>> table["network"]
+        {'fibre_speed_km_per_s': 150000.0}
+        """
         if self.section == "network":
             data.setdefault("network", {})[self.field] = value
             return
@@ -128,6 +196,12 @@ class FieldPath:
         """A copy of ``data`` with this field set to ``value``; ``data`` is not changed.
 
         Only the tables on the path are copied (the rest is shared), so this is cheap in sweeps.
+
+        Examples
+        --------
+        >>> table = {"fibres": [{"a": "alice", "b": "mid", "length_km": 2.0}]}
+        >>> FieldPath.parse("fibres.alice-mid.length_km").replace(table, 5.0)["fibres"], table["fibres"]
+        ([{'a': 'alice', 'b': 'mid', 'length_km': 5.0}], [{'a': 'alice', 'b': 'mid', 'length_km': 2.0}])
         """
         out = dict(data)
         if self.section == "network":

@@ -93,10 +93,24 @@ def validate_value(where: str, name: str, check: str | tuple[str, ...], value: A
     value : Any
         The value from the table.
 
+    Returns
+    -------
+    Any
+        The value, numbers as float and ``"count"`` values as int.
+
     Raises
     ------
     ConfigError
         Naming ``where.name``, the value and what is allowed.
+
+    Examples
+    --------
+    >>> validate_value("nodes.alice", "memories", "count", 2.0), validate_value("nodes.alice", "decay", DECAY_LAWS, "gaussian")
+    (2, 'gaussian')
+    >>> validate_value("nodes.alice", "emission_efficiency", "probability", 1.5)
+    Traceback (most recent call last):
+    ...
+    qnet.errors.ConfigError: nodes.alice.emission_efficiency = 1.5 is invalid: a number in [0, 1]
     """
     if isinstance(check, tuple):  # a choice among strings
         if value not in check:
@@ -127,6 +141,20 @@ def shown_key(key: Any) -> str:
     """A table key for an error message: as it is when it is a valid name, else its repr.
 
     Keeps messages on one line (a quoted TOML key may contain a newline) and unambiguous.
+
+    Parameters
+    ----------
+    key : Any
+        A key of a raw network table.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> shown_key("alice"), shown_key("a.b")
+    ('alice', "'a.b'")
     """
     return key if is_valid_name(key) else repr(key)
 
@@ -148,6 +176,7 @@ class _Validated:
 
     @classmethod
     def public_fields(cls) -> list[str]:
+        """The fields a network-file table may set (``name`` included)."""
         return [f.name for f in fields(cls) if f.metadata.get("check") is not None]  # type: ignore[arg-type]
 
     @classmethod
@@ -180,6 +209,34 @@ class MemoryNode(_Validated):
 
     Memory decay: dephasing multiplies the coherence by exp(-t/T2) ("exponential") or
     exp(-(t/T2)^2) ("gaussian"); amplitude damping gamma = 1 - exp(-t/T1) decays |1> -> |0>.
+    Each field's unit and meaning is in its ``doc`` metadata; every value is validated on construction.
+
+    Parameters
+    ----------
+    name : str
+        The node's name (letters, digits, ``_``, ``-``).
+    t2_s : float
+        Dephasing time T2 (s); ``inf`` = no dephasing.
+    emission_efficiency : float
+        Probability that the photon leaves the node into the fibre.
+    t1_s, decay, conversion_efficiency, prep_time_s, bright_state_population, memories, gate_fidelity, \
+readout_fidelity, swap_time_s, cutoff_s
+        Optional, see the field list (defaults: an ideal node).
+
+    Raises
+    ------
+    ConfigError
+        On a value out of range, naming ``nodes.NAME.FIELD``.
+
+    Examples
+    --------
+    >>> node = MemoryNode.from_mapping("alice", {"t2_s": 0.5, "emission_efficiency": 0.4, "decay": "gaussian"})
+    >>> node.t2_s, node.decay, node.t1_s
+    (0.5, 'gaussian', inf)
+    >>> MemoryNode.from_mapping("alice", {"t2_s": 0.5})
+    Traceback (most recent call last):
+    ...
+    qnet.errors.ConfigError: nodes.alice.emission_efficiency: required field is missing
     """
 
     name: str = _spec("name")
@@ -205,12 +262,37 @@ class MemoryNode(_Validated):
 
     @classmethod
     def public_fields(cls) -> list[str]:
+        """The fields a ``[nodes.NAME]`` table of kind memory may set (``name`` included)."""
         return super().public_fields() + ["bright_state_population", "memories"]
 
 
 @dataclass(frozen=True)
 class Station(_Validated):
-    """A heralding station: 50:50 beamsplitter (+ polarising splitters) and threshold detectors."""
+    """A heralding station: 50:50 beamsplitter (+ polarising splitters) and threshold detectors.
+
+    Parameters
+    ----------
+    name : str
+        The station's name.
+    scheme : str
+        One of :data:`SCHEMES`.
+    detector_efficiency, dark_count_probability, visibility, phase_noise_rad : float
+        Optional (defaults: ideal detectors, perfect interference, no phase noise (rad)).
+
+    Raises
+    ------
+    ConfigError
+        On a value out of range, or phase noise with the two-photon scheme.
+
+    Examples
+    --------
+    >>> Station.from_mapping("mid", {"scheme": "two_photon", "detector_efficiency": 0.9}).detector_efficiency
+    0.9
+    >>> Station.from_mapping("mid", {"scheme": "three_photon"})
+    Traceback (most recent call last):
+    ...
+    qnet.errors.ConfigError: nodes.mid.scheme = 'three_photon' is invalid: one of 'single_click', 'two_photon'
+    """
 
     name: str = _spec("name")
     scheme: str = _spec(SCHEMES, doc="heralding scheme")
@@ -238,13 +320,36 @@ def default_fibre_name(a: str, b: str) -> str:
     and ``m-s`` - ``n`` are both ``"m-s-n"``). The network loader refuses such a collision and
     asks for an explicit ``name`` on one of the fibres; no separator allowed in names could
     avoid it, and one outside the allowed characters would make the fibre unreachable.
+
+    Examples
+    --------
+    >>> default_fibre_name("alice", "mid"), default_fibre_name("m", "s-n") == default_fibre_name("m-s", "n")
+    ('alice-mid', True)
     """
     return f"{a}-{b}"
 
 
 @dataclass(frozen=True)
 class Fibre(_Validated):
-    """A fibre between two nodes: transmission 10^(-attenuation * length / 10)."""
+    """A fibre between two nodes: transmission 10^(-attenuation * length / 10).
+
+    Parameters
+    ----------
+    name : str
+        The fibre's name (default in a network file: ``"A-B"``, :func:`default_fibre_name`).
+    a, b : str
+        The nodes at its ends.
+    length_km : float
+        Fibre length (km).
+    attenuation_db_per_km : float
+        Attenuation (dB/km), default 0.2.
+
+    Examples
+    --------
+    >>> fibre = Fibre.from_mapping(0, {"a": "alice", "b": "mid", "length_km": 10})
+    >>> fibre.name, fibre.length_km, round(10 ** (-fibre.attenuation_db_per_km * fibre.length_km / 10), 6)
+    ('alice-mid', 10.0, 0.630957)
+    """
 
     name: str = _spec("name")
     a: str = _spec("name")
@@ -256,6 +361,7 @@ class Fibre(_Validated):
 
     @classmethod
     def from_mapping(cls, index: int, table: Mapping[str, Any]) -> "Fibre":  # type: ignore[override]
+        """Build fibre number ``index`` of the ``[[fibres]]`` array from its table (errors name ``fibres[index]`` until the name is known)."""
         where = f"fibres[{index}]"
         for end in ("a", "b"):
             if end not in table:
