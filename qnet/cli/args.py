@@ -15,7 +15,31 @@ SEED_MAX = 2**63 - 1
 
 
 def seed(text: str) -> int:
-    """A random seed: an integer in [0, 2^63 - 1]."""
+    """A random seed: an integer in [0, 2^63 - 1].
+
+    Parameters
+    ----------
+    text : str
+        The option's argument.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` is not an integer in range (argparse prints it as one line and exits with 2).
+
+    Examples
+    --------
+    >>> seed("42")
+    42
+    >>> seed("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: -1 is out of range (allowed: 0 to 2^63-1)
+    """
     try:
         value = int(text)
     except ValueError:
@@ -26,7 +50,28 @@ def seed(text: str) -> int:
 
 
 def positive_int(maximum: int = SEED_MAX):
-    """An argparse type for integers in [1, maximum]."""
+    """An argparse type for integers in [1, maximum].
+
+    Parameters
+    ----------
+    maximum : int
+        The largest value allowed (default :data:`SEED_MAX`).
+
+    Returns
+    -------
+    callable
+        ``parse(text) -> int``, raising ``argparse.ArgumentTypeError`` outside [1, maximum].
+
+    Examples
+    --------
+    >>> parse = positive_int(10)
+    >>> parse("10")
+    10
+    >>> parse("ten")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 'ten' is not an integer (allowed: 1 to 10)
+    """
 
     def parse(text: str) -> int:
         try:

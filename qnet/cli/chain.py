@@ -29,7 +29,8 @@ def _range(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected START:STOP:N or a comma-separated list of km") from None
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _add_chain_options(p: argparse.ArgumentParser) -> None:
+    """The network, the end nodes, --via and the Monte Carlo options every chain command takes."""
     add_network_options(p)
     p.add_argument("a", help="first end node (memory)")
     p.add_argument("b", help="last end node (memory)")
@@ -49,20 +50,35 @@ def _purify_option(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub) -> None:
+    """Add the ``chain``, ``path`` and ``compare`` commands to ``qnet``'s subparsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers`` returned.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="qnet")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["compare", "net.toml", "alice", "bob", "--distances", "10:30:3", "--purify", "bbpssw"])
+    >>> args.distances, args.purify, args.twirl, args.metric, args.handler.__name__
+    ([10.0, 20.0, 30.0], 'bbpssw', True, 'fidelity', '_cmd_compare')
+    """
     p = sub.add_parser("chain", help="end-to-end fidelity and rate of a repeater chain along a given path")
-    _common(p)
+    _add_chain_options(p)
     _purify_option(p)
     p.set_defaults(handler=_cmd_chain, metric=None)
 
     p = sub.add_parser("path", help="choose the route through the network, then report it like qnet chain")
-    _common(p)
+    _add_chain_options(p)
     _purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity",
                    help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
-    _common(p)
+    _add_chain_options(p)
     _purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity", help="route cost when --via is not given")
     p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")

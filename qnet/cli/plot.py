@@ -48,6 +48,21 @@ examples:
 
 
 def register(sub) -> None:
+    """Add the ``plot`` and ``optimize`` commands to ``qnet``'s subparsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers`` returned.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="qnet")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["plot", "dist.csv", "--x", "total_length_km", "--y", "rate_hz"])
+    >>> args.x, args.y, args.output, args.logy
+    ('total_length_km', 'rate_hz', None, None)
+    """
     p = sub.add_parser(
         "plot",
         help="plot columns of a result table (qnet sweep CSV) against another, to PNG or SVG",

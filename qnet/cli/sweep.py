@@ -62,7 +62,27 @@ class _AxisAction(argparse.Action):
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``sweep`` command to ``qnet``'s subparsers."""
+    """Add the ``sweep`` command to ``qnet``'s subparsers.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``sweep`` parser.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="qnet")
+    >>> p = register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["sweep", "net.toml", "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:3",
+    ...                           "--values", "nodes.alice.decay=exponential,gaussian", "--format", "parquet"])
+    >>> args.axes, args.format, args.engine
+    ([('--vary', 'nodes.alice.t2_s=1:2:3'), ('--values', 'nodes.alice.decay=exponential,gaussian')], 'parquet', 'aer')
+    """
     p = subparsers.add_parser(
         "sweep",
         help="evaluate a link over a grid of parameter values (CSV or Parquet table)",
