@@ -23,6 +23,7 @@ EXPORTS = {
     'kraus_instruction': 'aer_channels',
     'depolarizing_kraus': 'aer_channels',
     'bit_flip_kraus': 'aer_channels',
+    'node_pair': 'aer_channels',
     'DECAY_LAWS': 'channels',
     'fibre_transmission': 'channels',
     'coherence_factor': 'channels',

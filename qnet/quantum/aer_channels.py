@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qnet.quantum.states import PAULI
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
     from qiskit.circuit import Instruction
@@ -54,6 +56,7 @@ __all__ = [
     "kraus_instruction",
     "depolarizing_kraus",
     "bit_flip_kraus",
+    "node_pair",
 ]
 
 # kind -> (module, function, keyword arguments); the builder is called with
@@ -74,6 +77,34 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
 
     The circuit must contain only unitary gates and trace-preserving noise (no measurement,
     reset or save instructions). Re-registering a kind clears the caches.
+
+    Parameters
+    ----------
+    kind : str
+        Name of the operation, then usable with :func:`superop` and :func:`reduced_map`.
+    builder : callable
+        Called as ``builder(gate_fidelity=f, readout_fidelity=r)``; returns a ``QuantumCircuit``.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    A two-qubit idle step with depolarising noise of fidelity f (``readout_fidelity`` unused):
+
+    >>> import numpy as np
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import depolarizing_kraus, kraus_instruction, reduced_map, register_channel
+    >>> def idle(gate_fidelity, readout_fidelity):
+    ...     qc = QuantumCircuit(2)
+    ...     qc.append(kraus_instruction(depolarizing_kraus(gate_fidelity)), [0, 1])
+    ...     return qc
+    >>> register_channel("example_idle", idle)
+    >>> m = reduced_map("example_idle", gate_fidelity=0.8, keep=(0,))   # what is left of qubit 0
+    >>> out = (m @ np.diag([1.0, 0.0, 0.0, 0.0]).ravel()).reshape(2, 2)  # from |00>
+    >>> np.diag(out).real.round(6).tolist()                            # 0.8 |0><0| + 0.2 I/2
+    [0.9, 0.1]
     """
     global CHANNEL_KINDS
     _BUILDERS[kind] = builder
@@ -84,7 +115,34 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
 def check_probability(name: str, value: float, where: str = "qnet") -> float:
     """Return ``value`` as a float after checking that it lies in [0, 1].
 
-    Raises :class:`qnet.errors.ConfigError` (a ``ValueError``) naming ``where`` and ``name``.
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error message.
+    value : float
+        The value to check (anything ``float()`` accepts).
+    where : str, optional
+        Where the parameter belongs (a function or table name), for the error message.
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        (a ``ValueError``) If ``value`` is not a number in [0, 1] (NaN included).
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import check_probability
+    >>> check_probability("gate_fidelity", "0.99")
+    0.99
+    >>> check_probability("gate_fidelity", 1.5, "swap")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.ConfigError: swap.gate_fidelity = 1.5 is invalid: a probability in [0, 1] is required (1 = perfect)
     """
     try:
         v = float(value)
@@ -104,14 +162,37 @@ def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
 
     Uses the 4**n Pauli products: weight f + (1-f)/4**n on the identity and (1-f)/4**n on each
     other Pauli. Operators with zero weight are dropped.
+
+    Parameters
+    ----------
+    fidelity : float
+        f in [0, 1] (1 = no noise).
+    n_qubits : int, optional
+        Number of qubits (default 2).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Kraus operators of size 2**n_qubits; just the identity when f = 1.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        If ``fidelity`` is not in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import depolarizing_kraus
+    >>> ks = depolarizing_kraus(0.9, n_qubits=1)
+    >>> len(ks), np.allclose(sum(k.conj().T @ k for k in ks), np.eye(2))
+    (4, True)
+    >>> out = sum(k @ np.diag([1.0, 0.0]) @ k.conj().T for k in ks)   # 0.9 |0><0| + 0.1 I/2
+    >>> np.diag(out).real.round(6).tolist()
+    [0.95, 0.05]
     """
     f = check_probability("gate_fidelity", fidelity, "depolarizing_kraus")
-    paulis1 = [
-        np.eye(2, dtype=complex),
-        np.array([[0, 1], [1, 0]], dtype=complex),
-        np.array([[0, -1j], [1j, 0]], dtype=complex),
-        np.array([[1, 0], [0, -1]], dtype=complex),
-    ]
+    paulis1 = [PAULI[p] for p in "IXYZ"]
     n4 = 4**n_qubits
     ops = [np.sqrt(f + (1.0 - f) / n4) * np.eye(2**n_qubits, dtype=complex)]
     if f < 1.0:
@@ -125,9 +206,35 @@ def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
 
 
 def bit_flip_kraus(readout_fidelity: float) -> list[np.ndarray]:
-    """Kraus set of a bit flip with probability 1 - r (a readout error before a Z measurement)."""
+    """Kraus set of a bit flip with probability 1 - r (a readout error before a Z measurement).
+
+    Parameters
+    ----------
+    readout_fidelity : float
+        r in [0, 1] (1 = no error).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        sqrt(r) I and sqrt(1 - r) X (2x2), without the one that is zero.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        If ``readout_fidelity`` is not in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import bit_flip_kraus
+    >>> out = sum(k @ np.diag([1.0, 0.0]) @ k.conj().T for k in bit_flip_kraus(0.97))
+    >>> np.diag(out).real.round(6).tolist()            # |0> is read as 1 with probability 3%
+    [0.97, 0.03]
+    >>> len(bit_flip_kraus(1.0))
+    1
+    """
     r = check_probability("readout_fidelity", readout_fidelity, "bit_flip_kraus")
-    ops = [np.sqrt(r) * np.eye(2, dtype=complex), np.sqrt(1.0 - r) * np.array([[0, 1], [1, 0]], dtype=complex)]
+    ops = [np.sqrt(r) * PAULI["I"], np.sqrt(1.0 - r) * PAULI["X"]]
     return [k for k in ops if np.abs(k).max() > 0.0]
 
 
@@ -135,6 +242,28 @@ def kraus_instruction(kraus: Sequence[np.ndarray], label: str | None = None) -> 
     """A raw Aer ``kraus`` instruction (cheap; ``QuantumError.to_instruction()`` is slow).
 
     The matrices use Qiskit's little-endian order on the qubits the instruction is appended to.
+
+    Parameters
+    ----------
+    kraus : sequence of numpy.ndarray
+        Kraus operators of size 2**n (n qubits).
+    label : str, optional
+        Label shown in circuit drawings.
+
+    Returns
+    -------
+    qiskit.circuit.Instruction
+        An n-qubit instruction named ``"kraus"``.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import bit_flip_kraus, kraus_instruction
+    >>> inst = kraus_instruction(bit_flip_kraus(0.99), "readout")
+    >>> inst.name, inst.num_qubits, inst.label
+    ('kraus', 1, 'readout')
+    >>> qc = QuantumCircuit(2)
+    >>> _ = qc.append(inst, [1])
     """
     from qiskit.circuit import Instruction
 
@@ -146,16 +275,45 @@ def kraus_instruction(kraus: Sequence[np.ndarray], label: str | None = None) -> 
 # --------------------------------------------------------------------------- Aer superops
 
 def channel_circuit(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> QuantumCircuit:
-    """Build the (gates + noise) circuit registered as ``kind``."""
-    try:
-        entry = _BUILDERS[kind]
-    except KeyError:
-        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}") from None
+    """Build the (gates + noise) circuit registered as ``kind``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CHANNEL_KINDS`.
+    gate_fidelity, readout_fidelity : float or tuple of float, optional
+        Node parameters in [0, 1] passed to the builder (default 1, perfect).
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+        Gates and noise only, no measurements.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not registered.
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import channel_circuit
+    >>> channel_circuit("swap").num_qubits           # two pairs: q0-q1 and q2-q3
+    4
+    """
+    entry = _builder(kind)
     if callable(entry):
         return entry(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity)
     module, func, kwargs = entry
     builder = getattr(importlib.import_module(module), func)
     return builder(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity, **kwargs)
+
+
+def _builder(kind: str):
+    """The registry entry of ``kind``; ValueError naming the known kinds otherwise."""
+    try:
+        return _BUILDERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}") from None
 
 
 @functools.cache
@@ -171,6 +329,34 @@ def circuit_superop(circuit: QuantumCircuit) -> np.ndarray:
 
     The result is Aer's ``save_superop`` matrix as a ``(4**n, 4**n)`` complex numpy array
     (little-endian, column stacking; see the module docstring). Not cached.
+
+    Parameters
+    ----------
+    circuit : qiskit.QuantumCircuit
+        n qubits, gates and CPTP noise only (no measurement, reset or save).
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex matrix of shape (4**n, 4**n).
+
+    Raises
+    ------
+    RuntimeError
+        If Aer reports a failed simulation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import apply_superop, circuit_superop
+    >>> qc = QuantumCircuit(1)
+    >>> _ = qc.x(0)
+    >>> s = circuit_superop(qc)
+    >>> s.shape
+    (4, 4)
+    >>> (apply_superop(s, np.diag([1.0, 0.0])).real.round(6) + 0.0).tolist()   # X|0> = |1>
+    [[0.0, 0.0], [0.0, 1.0]]
     """
     import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_superop)
 
@@ -186,6 +372,33 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
     """A probability, or a pair of them (node A, node B) for operations that both nodes do.
 
     A pair with equal entries becomes that one float, so both spellings share a cache entry.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for error messages.
+    value : float or sequence of float
+        One probability for both nodes, or a pair (node A, node B) as a tuple or list.
+    where : str, optional
+        Where the parameter belongs, for error messages.
+
+    Returns
+    -------
+    float or tuple of float
+        One float, or a tuple of two different floats.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        If a value is not in [0, 1] or a sequence does not have two entries.
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import node_pair
+    >>> node_pair("gate_fidelity", 0.99), node_pair("gate_fidelity", [0.99, 0.99])
+    (0.99, 0.99)
+    >>> node_pair("gate_fidelity", (0.99, 0.98))
+    (0.99, 0.98)
     """
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
@@ -198,8 +411,8 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
 
 
 def _key(kind: str, gate_fidelity, readout_fidelity) -> tuple[str, Any, Any]:
-    if kind not in _BUILDERS:
-        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}")
+    """The cache key of a setting: ``kind`` checked, the node parameters normalised (:func:`node_pair`)."""
+    _builder(kind)
     return (kind, node_pair("gate_fidelity", gate_fidelity, kind), node_pair("readout_fidelity", readout_fidelity, kind))
 
 
@@ -215,6 +428,35 @@ def superop(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0
 
     Read-only array (shared by the cache); little-endian, column stacking. Each distinct
     ``(kind, gate_fidelity, readout_fidelity)`` costs one Aer run the first time it is used.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CHANNEL_KINDS`.
+    gate_fidelity, readout_fidelity : float or tuple of float, optional
+        Node parameters in [0, 1], one for both nodes or a pair (node A, node B)
+        (default 1, perfect).
+
+    Returns
+    -------
+    numpy.ndarray
+        Read-only complex matrix of shape (4**n, 4**n), n the circuit's qubits.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not registered.
+    qnet.errors.ConfigError
+        If a node parameter is not a probability.
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import superop
+    >>> s = superop("swap", gate_fidelity=0.99)
+    >>> s.shape, s.flags.writeable
+    ((256, 256), False)
+    >>> superop("swap", gate_fidelity=(0.99, 0.99)) is s      # the same cached channel
+    True
     """
     return _superop_cached(*_key(kind, gate_fidelity, readout_fidelity))
 
@@ -225,6 +467,33 @@ def superop_tensor(s: np.ndarray, n_qubits: int) -> np.ndarray:
     Returns shape ``(2,)*4n`` with axes (output row q0..q{n-1}, output column q0..,
     input row q0.., input column q0..), so that for big-endian matrices reshaped to
     ``(2,)*2n``: ``rho_out[a, b] = sum_{c,d} T[a, b, c, d] rho_in[c, d]``.
+
+    Parameters
+    ----------
+    s : numpy.ndarray
+        Aer superoperator of shape (4**n, 4**n) (:func:`circuit_superop`).
+    n_qubits : int
+        n.
+
+    Returns
+    -------
+    numpy.ndarray
+        A view of ``s`` with shape ``(2,) * (4 * n_qubits)``.
+
+    Examples
+    --------
+    A CNOT from q0 to q1 takes |10> (q0 = 1, big-endian) to |11>:
+
+    >>> import numpy as np
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import circuit_superop, superop_tensor
+    >>> qc = QuantumCircuit(2)
+    >>> _ = qc.cx(0, 1)
+    >>> t = superop_tensor(circuit_superop(qc), 2)
+    >>> rho = np.diag([0.0, 0.0, 1.0, 0.0])
+    >>> out = np.einsum("abcd,cd->ab", t.reshape(4, 4, 4, 4), rho)
+    >>> (np.diag(out).real.round(6) + 0.0).tolist()
+    [0.0, 0.0, 0.0, 1.0]
     """
     n = n_qubits
     d = 2**n
@@ -233,6 +502,14 @@ def superop_tensor(s: np.ndarray, n_qubits: int) -> np.ndarray:
     # a little-endian index reshaped C-order gives axes q{n-1}..q0: reverse each group
     perm = [g * n + (n - 1 - m) for g in range(4) for m in range(n)]
     return t.transpose(perm)
+
+
+def _basis_index(bits: Sequence[int]) -> int:
+    """Big-endian basis index of a bit tuple: (1, 0, 1) -> 5."""
+    s = 0
+    for b in bits:
+        s = 2 * s + int(b)
+    return s
 
 
 def _reduce_tensor(t: np.ndarray, n: int, keep: tuple[int, ...], outcomes: tuple[tuple[int, ...], ...] | None) -> np.ndarray:
@@ -246,9 +523,7 @@ def _reduce_tensor(t: np.ndarray, n: int, keep: tuple[int, ...], outcomes: tuple
     else:
         m = np.zeros((2**k, 2**k, 4**n), dtype=complex)
         for bits in outcomes:
-            s = 0
-            for b in bits:
-                s = 2 * s + int(b)
+            s = _basis_index(bits)
             m += t[:, s, :, s, :]
     return m.reshape(4**k, 4**n)
 
@@ -297,6 +572,46 @@ def reduced_map(
     or projected onto the listed computational-basis ``outcomes`` (bit tuples for the unkept
     qubits in ascending qubit order) and summed: the result is then not normalised and its
     trace is the probability of those outcomes. Cached; read-only.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CHANNEL_KINDS`.
+    gate_fidelity, readout_fidelity : float or tuple of float, optional
+        Node parameters in [0, 1] (default 1, perfect), as for :func:`superop`.
+    keep : iterable of int, optional
+        Distinct circuit qubits to keep, in the output's order (default ``(0, 1)``).
+    outcomes : iterable of sequence of int, optional
+        Distinct bit tuples of the unkept qubits to project onto; ``None`` traces them out.
+
+    Returns
+    -------
+    numpy.ndarray
+        Read-only complex matrix of shape (4**len(keep), 4**n).
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not registered, ``keep`` repeats or names no qubit of the circuit,
+        or an outcome is malformed or repeated.
+    qnet.errors.ConfigError
+        If a node parameter is not a probability.
+
+    Examples
+    --------
+    Swapping two |Psi+> pairs (q0-q1, q2-q3) gives |Psi+> on (q0, q3); a BSM gate of
+    fidelity f = 0.9 leaves a Werner state with F = f + (1 - f)/4:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import reduced_map
+    >>> from qnet.quantum.states import bell_projector, fidelity
+    >>> pairs = np.kron(bell_projector("psi+"), bell_projector("psi+"))
+    >>> out = (reduced_map("swap", keep=(0, 3)) @ pairs.ravel()).reshape(4, 4)
+    >>> round(fidelity(out, "psi+"), 6)
+    1.0
+    >>> out = (reduced_map("swap", 0.9, keep=(0, 3)) @ pairs.ravel()).reshape(4, 4)
+    >>> round(fidelity(out, "psi+"), 6)
+    0.925
     """
     key = _key(kind, gate_fidelity, readout_fidelity)
     n = _N_QUBITS.get(kind)
@@ -309,7 +624,22 @@ def reduced_map(
 
 
 def clear_cache() -> None:
-    """Forget every cached channel (e.g. to measure the first-use cost)."""
+    """Forget every cached channel (e.g. to measure the first-use cost).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import clear_cache, superop
+    >>> s = superop("swap")
+    >>> superop("swap") is s
+    True
+    >>> clear_cache()
+    >>> superop("swap") is s                                   # computed again on Aer
+    False
+    """
     _superop_cached.cache_clear()
     _reduced_map_cached.cache_clear()
 
@@ -327,6 +657,30 @@ def reverse_qubit_order(rho: np.ndarray) -> np.ndarray:
     """Convert a density matrix (or a stack ``(..., d, d)``) between big- and little-endian order.
 
     Reverses the qubit order of rows and columns; the map is its own inverse.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        Shape (..., d, d), d a power of 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same state(s) in the other order, same shape.
+
+    Raises
+    ------
+    ValueError
+        If d is not a power of 2.
+
+    Examples
+    --------
+    |01> (q1 = 1) is basis index 1 big-endian and 2 little-endian:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import reverse_qubit_order
+    >>> np.diag(reverse_qubit_order(np.diag([0.0, 1.0, 0.0, 0.0]))).tolist()
+    [0.0, 0.0, 1.0, 0.0]
     """
     rho = np.asarray(rho)
     d = rho.shape[-1]
@@ -339,7 +693,31 @@ def reverse_qubit_order(rho: np.ndarray) -> np.ndarray:
 
 
 def apply_superop(s: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """Apply an Aer/Qiskit superop (column stacking) to a little-endian ``rho`` or stack ``(m, d, d)``."""
+    """Apply an Aer/Qiskit superop (column stacking) to a little-endian ``rho`` or stack ``(m, d, d)``.
+
+    Parameters
+    ----------
+    s : numpy.ndarray
+        Superoperator of shape (d*d, d*d): ``vec(E(rho)) = s @ vec(rho)``, columns stacked.
+    rho : numpy.ndarray
+        Shape (d, d) or (m, d, d), little-endian.
+
+    Returns
+    -------
+    numpy.ndarray
+        E(rho), same shape as ``rho``.
+
+    Examples
+    --------
+    The superoperator of a unitary U is conj(U) (x) U in column stacking:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import apply_superop
+    >>> h = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2)
+    >>> out = apply_superop(np.kron(h.conj(), h), np.diag([1.0, 0.0]))    # H|0> = |+>
+    >>> out.real.round(6).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    """
     rho = np.asarray(rho)
     d = rho.shape[-1]
     vec = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (d * d,))  # column stacking
@@ -357,6 +735,38 @@ def project_and_trace(
     ``outcomes=None`` is the plain partial trace. Otherwise the unkept qubits (ascending
     order) are projected onto each listed bit tuple and the branches summed; the result is
     unnormalised, its trace the probability of the outcomes.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        Shape (..., d, d) in big-endian order, d = 2**n.
+    keep : iterable of int
+        Distinct qubits to keep, in the output's order.
+    outcomes : iterable of sequence of int, optional
+        Distinct bit tuples of the unkept qubits (ascending qubit order); ``None`` traces out.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (..., 2**k, 2**k), k = len(keep).
+
+    Raises
+    ------
+    ValueError
+        If d is not a power of 2, ``keep`` repeats or names no qubit, or an outcome is
+        malformed or repeated.
+
+    Examples
+    --------
+    Finding q2 of a GHZ state (|000> + |111>)/sqrt2 in |1> leaves |11> on (q0, q1),
+    with probability 1/2:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import project_and_trace
+    >>> ghz = np.zeros(8); ghz[[0, 7]] = 1 / np.sqrt(2)
+    >>> out = project_and_trace(np.outer(ghz, ghz), keep=(0, 1), outcomes=[(1,)])
+    >>> (np.diag(out).real.round(6) + 0.0).tolist()
+    [0.0, 0.0, 0.0, 0.5]
     """
     rho = np.asarray(rho)
     d = rho.shape[-1]
@@ -374,13 +784,42 @@ def project_and_trace(
         return np.einsum("...asbs->...ab", r)
     out = np.zeros(lead + (2**k, 2**k), dtype=np.result_type(rho.dtype, complex))
     for bits in outs:
-        s = 0
-        for bit in bits:
-            s = 2 * s + bit
+        s = _basis_index(bits)
         out += r[..., :, s, :, s]
     return out
 
 
 def partial_trace(rho: np.ndarray, keep: Iterable[int]) -> np.ndarray:
-    """Partial trace of a big-endian ``rho`` (or stack) onto ``keep`` (in that order)."""
+    """Partial trace of a big-endian ``rho`` (or stack) onto ``keep`` (in that order).
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        Shape (..., d, d) in big-endian order, d = 2**n.
+    keep : iterable of int
+        Distinct qubits to keep, in the output's order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (..., 2**k, 2**k), k = len(keep).
+
+    Raises
+    ------
+    ValueError
+        If d is not a power of 2 or ``keep`` repeats or names no qubit.
+
+    Examples
+    --------
+    Each half of a Bell pair is maximally mixed; keeping (1, 0) swaps the qubits:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import partial_trace
+    >>> from qnet.quantum.states import bell_projector
+    >>> (partial_trace(bell_projector("psi+"), [0]).real.round(6) + 0.0).tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    >>> ket01 = np.diag([0.0, 1.0, 0.0, 0.0])
+    >>> np.diag(partial_trace(ket01, (1, 0))).tolist()          # |01> read as |10>
+    [0.0, 0.0, 1.0, 0.0]
+    """
     return project_and_trace(rho, keep, None)
