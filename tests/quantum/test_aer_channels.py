@@ -13,6 +13,7 @@ import pytest
 
 from qnet.errors import ConfigError
 from qnet.quantum import aer_channels as ac
+from qnet.quantum import qubits
 from qnet.quantum.states import bell_projector, fidelity
 from qnet_testing import random_state
 
@@ -67,58 +68,6 @@ def test_bit_flip_kraus_by_hand():
         ac.bit_flip_kraus(2.0)
 
 
-# ------------------------------------------------------------------------ numpy helpers
-def test_reverse_qubit_order_by_hand():
-    # 3 qubits: big-endian |q0 q1 q2> = |110> is index 6; little-endian, sum b_q 2^q = 1 + 2 = 3
-    rho = np.zeros((8, 8))
-    rho[6, 6] = 1.0
-    out = ac.reverse_qubit_order(rho)
-    assert out[3, 3] == 1.0 and np.count_nonzero(out) == 1
-    stack = np.stack([random_state(np.random.default_rng(i), 8) for i in range(3)])
-    assert np.allclose(ac.reverse_qubit_order(ac.reverse_qubit_order(stack)), stack)
-    with pytest.raises(ValueError, match="not a power of 2"):
-        ac.reverse_qubit_order(np.eye(3))
-
-
-def test_apply_superop_is_u_rho_u_dagger():
-    rng = np.random.default_rng(7)
-    u = random_unitary(rng, 4)
-    s = np.kron(u.conj(), u)  # column stacking: vec(U rho U^+) = (U* x U) vec(rho)
-    stack = np.stack([random_state(rng) for _ in range(3)])
-    out = ac.apply_superop(s, stack)
-    for rho, got in zip(stack, out):
-        assert np.allclose(got, u @ rho @ u.conj().T, atol=1e-12)
-
-
-def test_partial_trace_by_hand():
-    rng = np.random.default_rng(11)
-    a, b = random_state(rng, 2), random_state(rng, 4)  # qubit 0 in a, qubits 1 and 2 in b
-    rho = np.kron(a, b)
-    assert np.allclose(ac.partial_trace(rho, [0]), a, atol=1e-12)
-    assert np.allclose(ac.partial_trace(rho, (1, 2)), b, atol=1e-12)
-    swapped = b.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)  # b with its qubits exchanged
-    assert np.allclose(ac.partial_trace(rho, (2, 1)), swapped, atol=1e-12)
-    assert np.allclose(ac.partial_trace(np.stack([rho, rho]), [0]), np.stack([a, a]), atol=1e-12)
-
-
-def test_project_and_trace_by_hand():
-    # (|000> + |011> + |101> + |110>)/2: finding q2 = 0 leaves (|00> + |11>)/2, unnormalised
-    v = np.zeros(8)
-    v[[0, 3, 5, 6]] = 0.5
-    rho = np.outer(v, v)
-    out = ac.project_and_trace(rho, keep=(0, 1), outcomes=[(0,)])
-    assert np.trace(out).real == pytest.approx(0.5)
-    assert fidelity(out / np.trace(out), "phi+") == pytest.approx(1.0)
-    both = ac.project_and_trace(rho, keep=(0, 1), outcomes=[(0,), (1,)])
-    assert np.allclose(both, ac.partial_trace(rho, (0, 1)))
-    with pytest.raises(ValueError, match="distinct qubits"):
-        ac.project_and_trace(rho, keep=(0, 0))
-    with pytest.raises(ValueError, match="each outcome must give 1 bits"):
-        ac.project_and_trace(rho, keep=(0, 1), outcomes=[(0, 1)])
-    with pytest.raises(ValueError, match="outcomes repeat"):
-        ac.project_and_trace(rho, keep=(0, 1), outcomes=[(1,), (1,)])
-
-
 # ------------------------------------------------------------------------ Aer superoperators
 def test_circuit_superop_and_kraus_instruction_match_qiskit():
     from qiskit import QuantumCircuit
@@ -138,17 +87,6 @@ def test_circuit_superop_and_kraus_instruction_match_qiskit():
     assert np.allclose(want, by_hand, atol=1e-10)
     inst = ac.kraus_instruction(ks)
     assert (inst.name, inst.num_qubits, inst.label) == ("kraus", 2, None)
-
-
-def test_superop_tensor_acts_big_endian():
-    rng = np.random.default_rng(4)
-    u_little = random_unitary(rng, 8)
-    s = np.kron(u_little.conj(), u_little)
-    t = ac.superop_tensor(s, 3).reshape(8, 8, 8, 8)
-    rho_big = random_state(rng, 8)
-    got = np.einsum("abcd,cd->ab", t, rho_big)
-    want = ac.reverse_qubit_order(u_little @ ac.reverse_qubit_order(rho_big) @ u_little.conj().T)
-    assert np.allclose(got, want, atol=1e-12)
 
 
 def test_channel_circuit_and_unknown_kinds():
@@ -173,12 +111,12 @@ def test_reduced_map_is_the_superop_then_the_reduction():
     rng = np.random.default_rng(8)
     rho = random_state(rng, 16)
     s = ac.superop("swap", 0.9, 0.95)
-    full = ac.reverse_qubit_order(ac.apply_superop(s, ac.reverse_qubit_order(rho)))
+    full = qubits.reverse_qubit_order(qubits.apply_superop(s, qubits.reverse_qubit_order(rho)))
     m = ac.reduced_map("swap", 0.9, 0.95, keep=(3, 0))
     assert m.shape == (16, 256) and not m.flags.writeable
-    assert np.allclose((m @ rho.ravel()).reshape(4, 4), ac.partial_trace(full, (3, 0)), atol=1e-12)
+    assert np.allclose((m @ rho.ravel()).reshape(4, 4), qubits.partial_trace(full, (3, 0)), atol=1e-12)
     m = ac.reduced_map("swap", 0.9, 0.95, keep=(0, 3), outcomes=[(0, 1), (1, 1)])
-    want = ac.project_and_trace(full, (0, 3), [(0, 1), (1, 1)])
+    want = qubits.project_and_trace(full, (0, 3), [(0, 1), (1, 1)])
     assert np.allclose((m @ rho.ravel()).reshape(4, 4), want, atol=1e-12)
 
 
