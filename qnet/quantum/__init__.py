@@ -1,28 +1,30 @@
-"""Quantum layer: states, channels, figures of merit, Aer channel helpers and waiting-time laws.
+"""Quantum layer: states, channels, figures of merit, Aer channel helpers, qubit order and waiting-time laws.
 
 Imports nothing from the other layers.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('aer_channels', 'channels', 'figures', 'states', 'waiting')
+SUBMODULES = ('aer_channels', 'channels', 'figures', 'qubits', 'states', 'waiting')
 EXPORTS = {
     'CHANNEL_KINDS': 'aer_channels',
     'register_channel': 'aer_channels',
     'channel_circuit': 'aer_channels',
     'circuit_superop': 'aer_channels',
     'superop': 'aer_channels',
-    'superop_tensor': 'aer_channels',
     'reduced_map': 'aer_channels',
     'clear_cache': 'aer_channels',
-    'apply_superop': 'aer_channels',
-    'reverse_qubit_order': 'aer_channels',
-    'partial_trace': 'aer_channels',
-    'project_and_trace': 'aer_channels',
     'check_probability': 'aer_channels',
     'kraus_instruction': 'aer_channels',
     'depolarizing_kraus': 'aer_channels',
     'bit_flip_kraus': 'aer_channels',
+    'node_pair': 'aer_channels',
+    'reverse_qubit_order': 'qubits',
+    'apply_superop': 'qubits',
+    'superop_tensor': 'qubits',
+    'check_keep_outcomes': 'qubits',
+    'project_and_trace': 'qubits',
+    'partial_trace': 'qubits',
     'DECAY_LAWS': 'channels',
     'fibre_transmission': 'channels',
     'coherence_factor': 'channels',

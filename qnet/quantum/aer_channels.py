@@ -13,7 +13,8 @@ Orders and conventions
 ----------------------
 * Aer's superoperator uses Qiskit's conventions: qubits little-endian (basis index
   ``sum_q b_q 2**q``) and **column** stacking, ``vec(rho)[i + d*j] = rho[i, j]``, so
-  ``vec(E(rho)) = S @ vec(rho)``. :func:`apply_superop` applies it to little-endian matrices.
+  ``vec(E(rho)) = S @ vec(rho)``. :func:`qnet.quantum.qubits.apply_superop` applies it to
+  little-endian matrices.
 * Everything else in qnet is big-endian with memory A first (``qnet.quantum.states``): for a circuit's
   qubits ``q0..q{n-1}``, ``q0`` is the most significant bit. :func:`reduced_map` returns maps
   in that order, acting on row-major flattened matrices: ``out.ravel() = M @ rho.ravel()``.
@@ -33,6 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qnet.quantum.qubits import check_keep_outcomes, project_and_trace, superop_tensor
+from qnet.quantum.states import PAULI
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
     from qiskit.circuit import Instruction
@@ -43,17 +47,13 @@ __all__ = [
     "channel_circuit",
     "circuit_superop",
     "superop",
-    "superop_tensor",
     "reduced_map",
     "clear_cache",
-    "apply_superop",
-    "reverse_qubit_order",
-    "partial_trace",
-    "project_and_trace",
     "check_probability",
     "kraus_instruction",
     "depolarizing_kraus",
     "bit_flip_kraus",
+    "node_pair",
 ]
 
 # kind -> (module, function, keyword arguments); the builder is called with
@@ -74,6 +74,34 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
 
     The circuit must contain only unitary gates and trace-preserving noise (no measurement,
     reset or save instructions). Re-registering a kind clears the caches.
+
+    Parameters
+    ----------
+    kind : str
+        Name of the operation, then usable with :func:`superop` and :func:`reduced_map`.
+    builder : callable
+        Called as ``builder(gate_fidelity=f, readout_fidelity=r)``; returns a ``QuantumCircuit``.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    A two-qubit idle step with depolarising noise of fidelity f (``readout_fidelity`` unused):
+
+    >>> import numpy as np
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import depolarizing_kraus, kraus_instruction, reduced_map, register_channel
+    >>> def idle(gate_fidelity, readout_fidelity):
+    ...     qc = QuantumCircuit(2)
+    ...     qc.append(kraus_instruction(depolarizing_kraus(gate_fidelity)), [0, 1])
+    ...     return qc
+    >>> register_channel("example_idle", idle)
+    >>> m = reduced_map("example_idle", gate_fidelity=0.8, keep=(0,))   # what is left of qubit 0
+    >>> out = (m @ np.diag([1.0, 0.0, 0.0, 0.0]).ravel()).reshape(2, 2)  # from |00>
+    >>> np.diag(out).real.round(6).tolist()                            # 0.8 |0><0| + 0.2 I/2
+    [0.9, 0.1]
     """
     global CHANNEL_KINDS
     _BUILDERS[kind] = builder
@@ -84,7 +112,34 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
 def check_probability(name: str, value: float, where: str = "qnet") -> float:
     """Return ``value`` as a float after checking that it lies in [0, 1].
 
-    Raises :class:`qnet.errors.ConfigError` (a ``ValueError``) naming ``where`` and ``name``.
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error message.
+    value : float
+        The value to check (anything ``float()`` accepts).
+    where : str, optional
+        Where the parameter belongs (a function or table name), for the error message.
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        (a ``ValueError``) If ``value`` is not a number in [0, 1] (NaN included).
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import check_probability
+    >>> check_probability("gate_fidelity", "0.99")
+    0.99
+    >>> check_probability("gate_fidelity", 1.5, "swap")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.ConfigError: swap.gate_fidelity = 1.5 is invalid: a probability in [0, 1] is required (1 = perfect)
     """
     try:
         v = float(value)
@@ -104,14 +159,37 @@ def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
 
     Uses the 4**n Pauli products: weight f + (1-f)/4**n on the identity and (1-f)/4**n on each
     other Pauli. Operators with zero weight are dropped.
+
+    Parameters
+    ----------
+    fidelity : float
+        f in [0, 1] (1 = no noise).
+    n_qubits : int, optional
+        Number of qubits (default 2).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Kraus operators of size 2**n_qubits; just the identity when f = 1.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        If ``fidelity`` is not in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import depolarizing_kraus
+    >>> ks = depolarizing_kraus(0.9, n_qubits=1)
+    >>> len(ks), np.allclose(sum(k.conj().T @ k for k in ks), np.eye(2))
+    (4, True)
+    >>> out = sum(k @ np.diag([1.0, 0.0]) @ k.conj().T for k in ks)   # 0.9 |0><0| + 0.1 I/2
+    >>> np.diag(out).real.round(6).tolist()
+    [0.95, 0.05]
     """
     f = check_probability("gate_fidelity", fidelity, "depolarizing_kraus")
-    paulis1 = [
-        np.eye(2, dtype=complex),
-        np.array([[0, 1], [1, 0]], dtype=complex),
-        np.array([[0, -1j], [1j, 0]], dtype=complex),
-        np.array([[1, 0], [0, -1]], dtype=complex),
-    ]
+    paulis1 = [PAULI[p] for p in "IXYZ"]
     n4 = 4**n_qubits
     ops = [np.sqrt(f + (1.0 - f) / n4) * np.eye(2**n_qubits, dtype=complex)]
     if f < 1.0:
@@ -125,9 +203,35 @@ def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
 
 
 def bit_flip_kraus(readout_fidelity: float) -> list[np.ndarray]:
-    """Kraus set of a bit flip with probability 1 - r (a readout error before a Z measurement)."""
+    """Kraus set of a bit flip with probability 1 - r (a readout error before a Z measurement).
+
+    Parameters
+    ----------
+    readout_fidelity : float
+        r in [0, 1] (1 = no error).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        sqrt(r) I and sqrt(1 - r) X (2x2), without the one that is zero.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        If ``readout_fidelity`` is not in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import bit_flip_kraus
+    >>> out = sum(k @ np.diag([1.0, 0.0]) @ k.conj().T for k in bit_flip_kraus(0.97))
+    >>> np.diag(out).real.round(6).tolist()            # |0> is read as 1 with probability 3%
+    [0.97, 0.03]
+    >>> len(bit_flip_kraus(1.0))
+    1
+    """
     r = check_probability("readout_fidelity", readout_fidelity, "bit_flip_kraus")
-    ops = [np.sqrt(r) * np.eye(2, dtype=complex), np.sqrt(1.0 - r) * np.array([[0, 1], [1, 0]], dtype=complex)]
+    ops = [np.sqrt(r) * PAULI["I"], np.sqrt(1.0 - r) * PAULI["X"]]
     return [k for k in ops if np.abs(k).max() > 0.0]
 
 
@@ -135,6 +239,28 @@ def kraus_instruction(kraus: Sequence[np.ndarray], label: str | None = None) -> 
     """A raw Aer ``kraus`` instruction (cheap; ``QuantumError.to_instruction()`` is slow).
 
     The matrices use Qiskit's little-endian order on the qubits the instruction is appended to.
+
+    Parameters
+    ----------
+    kraus : sequence of numpy.ndarray
+        Kraus operators of size 2**n (n qubits).
+    label : str, optional
+        Label shown in circuit drawings.
+
+    Returns
+    -------
+    qiskit.circuit.Instruction
+        An n-qubit instruction named ``"kraus"``.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import bit_flip_kraus, kraus_instruction
+    >>> inst = kraus_instruction(bit_flip_kraus(0.99), "readout")
+    >>> inst.name, inst.num_qubits, inst.label
+    ('kraus', 1, 'readout')
+    >>> qc = QuantumCircuit(2)
+    >>> _ = qc.append(inst, [1])
     """
     from qiskit.circuit import Instruction
 
@@ -146,16 +272,45 @@ def kraus_instruction(kraus: Sequence[np.ndarray], label: str | None = None) -> 
 # --------------------------------------------------------------------------- Aer superops
 
 def channel_circuit(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> QuantumCircuit:
-    """Build the (gates + noise) circuit registered as ``kind``."""
-    try:
-        entry = _BUILDERS[kind]
-    except KeyError:
-        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}") from None
+    """Build the (gates + noise) circuit registered as ``kind``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CHANNEL_KINDS`.
+    gate_fidelity, readout_fidelity : float or tuple of float, optional
+        Node parameters in [0, 1] passed to the builder (default 1, perfect).
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+        Gates and noise only, no measurements.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not registered.
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import channel_circuit
+    >>> channel_circuit("swap").num_qubits           # two pairs: q0-q1 and q2-q3
+    4
+    """
+    entry = _builder(kind)
     if callable(entry):
         return entry(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity)
     module, func, kwargs = entry
     builder = getattr(importlib.import_module(module), func)
     return builder(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity, **kwargs)
+
+
+def _builder(kind: str):
+    """The registry entry of ``kind``; ValueError naming the known kinds otherwise."""
+    try:
+        return _BUILDERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}") from None
 
 
 @functools.cache
@@ -171,6 +326,35 @@ def circuit_superop(circuit: QuantumCircuit) -> np.ndarray:
 
     The result is Aer's ``save_superop`` matrix as a ``(4**n, 4**n)`` complex numpy array
     (little-endian, column stacking; see the module docstring). Not cached.
+
+    Parameters
+    ----------
+    circuit : qiskit.QuantumCircuit
+        n qubits, gates and CPTP noise only (no measurement, reset or save).
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex matrix of shape (4**n, 4**n).
+
+    Raises
+    ------
+    RuntimeError
+        If Aer reports a failed simulation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.aer_channels import circuit_superop
+    >>> from qnet.quantum.qubits import apply_superop
+    >>> qc = QuantumCircuit(1)
+    >>> _ = qc.x(0)
+    >>> s = circuit_superop(qc)
+    >>> s.shape
+    (4, 4)
+    >>> (apply_superop(s, np.diag([1.0, 0.0])).real.round(6) + 0.0).tolist()   # X|0> = |1>
+    [[0.0, 0.0], [0.0, 1.0]]
     """
     import qiskit_aer  # noqa: F401  (registers QuantumCircuit.save_superop)
 
@@ -186,6 +370,33 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
     """A probability, or a pair of them (node A, node B) for operations that both nodes do.
 
     A pair with equal entries becomes that one float, so both spellings share a cache entry.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for error messages.
+    value : float or sequence of float
+        One probability for both nodes, or a pair (node A, node B) as a tuple or list.
+    where : str, optional
+        Where the parameter belongs, for error messages.
+
+    Returns
+    -------
+    float or tuple of float
+        One float, or a tuple of two different floats.
+
+    Raises
+    ------
+    qnet.errors.ConfigError
+        If a value is not in [0, 1] or a sequence does not have two entries.
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import node_pair
+    >>> node_pair("gate_fidelity", 0.99), node_pair("gate_fidelity", [0.99, 0.99])
+    (0.99, 0.99)
+    >>> node_pair("gate_fidelity", (0.99, 0.98))
+    (0.99, 0.98)
     """
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
@@ -198,8 +409,8 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
 
 
 def _key(kind: str, gate_fidelity, readout_fidelity) -> tuple[str, Any, Any]:
-    if kind not in _BUILDERS:
-        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}")
+    """The cache key of a setting: ``kind`` checked, the node parameters normalised (:func:`node_pair`)."""
+    _builder(kind)
     return (kind, node_pair("gate_fidelity", gate_fidelity, kind), node_pair("readout_fidelity", readout_fidelity, kind))
 
 
@@ -215,58 +426,37 @@ def superop(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0
 
     Read-only array (shared by the cache); little-endian, column stacking. Each distinct
     ``(kind, gate_fidelity, readout_fidelity)`` costs one Aer run the first time it is used.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CHANNEL_KINDS`.
+    gate_fidelity, readout_fidelity : float or tuple of float, optional
+        Node parameters in [0, 1], one for both nodes or a pair (node A, node B)
+        (default 1, perfect).
+
+    Returns
+    -------
+    numpy.ndarray
+        Read-only complex matrix of shape (4**n, 4**n), n the circuit's qubits.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not registered.
+    qnet.errors.ConfigError
+        If a node parameter is not a probability.
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import superop
+    >>> s = superop("swap", gate_fidelity=0.99)
+    >>> s.shape, s.flags.writeable
+    ((256, 256), False)
+    >>> superop("swap", gate_fidelity=(0.99, 0.99)) is s      # the same cached channel
+    True
     """
     return _superop_cached(*_key(kind, gate_fidelity, readout_fidelity))
-
-
-def superop_tensor(s: np.ndarray, n_qubits: int) -> np.ndarray:
-    """Rewrite an Aer superop as a big-endian tensor ``T`` with ``4 * n_qubits`` axes of length 2.
-
-    Returns shape ``(2,)*4n`` with axes (output row q0..q{n-1}, output column q0..,
-    input row q0.., input column q0..), so that for big-endian matrices reshaped to
-    ``(2,)*2n``: ``rho_out[a, b] = sum_{c,d} T[a, b, c, d] rho_in[c, d]``.
-    """
-    n = n_qubits
-    d = 2**n
-    s = np.asarray(s).reshape(d, d, d, d)  # [j, i, l, k] for S[i + d j, k + d l]
-    t = s.transpose(1, 0, 3, 2).reshape((2,) * (4 * n))  # [i, j, k, l], each little-endian
-    # a little-endian index reshaped C-order gives axes q{n-1}..q0: reverse each group
-    perm = [g * n + (n - 1 - m) for g in range(4) for m in range(n)]
-    return t.transpose(perm)
-
-
-def _reduce_tensor(t: np.ndarray, n: int, keep: tuple[int, ...], outcomes: tuple[tuple[int, ...], ...] | None) -> np.ndarray:
-    others = [q for q in range(n) if q not in keep]
-    k, o = len(keep), len(others)
-    order = list(keep) + others
-    perm = order + [n + q for q in order] + list(range(2 * n, 4 * n))
-    t = t.transpose(perm).reshape(2**k, 2**o, 2**k, 2**o, 4**n)
-    if outcomes is None:
-        m = np.einsum("asbsx->abx", t)
-    else:
-        m = np.zeros((2**k, 2**k, 4**n), dtype=complex)
-        for bits in outcomes:
-            s = 0
-            for b in bits:
-                s = 2 * s + int(b)
-            m += t[:, s, :, s, :]
-    return m.reshape(4**k, 4**n)
-
-
-def _normalise_keep_outcomes(n: int, keep: Iterable[int], outcomes) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...] | None]:
-    keep = tuple(int(q) for q in keep)
-    if len(set(keep)) != len(keep) or any(not 0 <= q < n for q in keep):
-        raise ValueError(f"keep must list distinct qubits of 0..{n - 1}, got {keep}")
-    if outcomes is None:
-        return keep, None
-    n_other = n - len(keep)
-    outs = tuple(tuple(int(b) for b in o) for o in outcomes)
-    for o in outs:
-        if len(o) != n_other or any(b not in (0, 1) for b in o):
-            raise ValueError(f"each outcome must give {n_other} bits (0/1) for the unkept qubits, got {o}")
-    if len(set(outs)) != len(outs):
-        raise ValueError(f"outcomes repeat: {outs}")
-    return keep, outs
 
 
 _N_QUBITS: dict[str, int] = {}
@@ -276,7 +466,9 @@ _N_QUBITS: dict[str, int] = {}
 def _reduced_map_cached(kind, gate_fidelity, readout_fidelity, keep, outcomes) -> np.ndarray:
     s = _superop_cached(kind, gate_fidelity, readout_fidelity)
     n = int(round(math.log(s.shape[0], 4)))
-    m = _reduce_tensor(superop_tensor(s, n), n, keep, outcomes)
+    # the input axes (row, column) lead, so each input basis element is one state of a stack
+    t = superop_tensor(s, n).transpose(list(range(2 * n, 4 * n)) + list(range(2 * n)))
+    m = project_and_trace(t.reshape(4**n, 2**n, 2**n), keep, outcomes).reshape(4**n, -1).T
     m = np.ascontiguousarray(m)
     m.setflags(write=False)
     return m
@@ -297,90 +489,73 @@ def reduced_map(
     or projected onto the listed computational-basis ``outcomes`` (bit tuples for the unkept
     qubits in ascending qubit order) and summed: the result is then not normalised and its
     trace is the probability of those outcomes. Cached; read-only.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CHANNEL_KINDS`.
+    gate_fidelity, readout_fidelity : float or tuple of float, optional
+        Node parameters in [0, 1] (default 1, perfect), as for :func:`superop`.
+    keep : iterable of int, optional
+        Distinct circuit qubits to keep, in the output's order (default ``(0, 1)``).
+    outcomes : iterable of sequence of int, optional
+        Distinct bit tuples of the unkept qubits to project onto; ``None`` traces them out.
+
+    Returns
+    -------
+    numpy.ndarray
+        Read-only complex matrix of shape (4**len(keep), 4**n).
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not registered, ``keep`` repeats or names no qubit of the circuit,
+        or an outcome is malformed or repeated.
+    qnet.errors.ConfigError
+        If a node parameter is not a probability.
+
+    Examples
+    --------
+    Swapping two |Psi+> pairs (q0-q1, q2-q3) gives |Psi+> on (q0, q3); a BSM gate of
+    fidelity f = 0.9 leaves a Werner state with F = f + (1 - f)/4:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.aer_channels import reduced_map
+    >>> from qnet.quantum.states import bell_projector, fidelity
+    >>> pairs = np.kron(bell_projector("psi+"), bell_projector("psi+"))
+    >>> out = (reduced_map("swap", keep=(0, 3)) @ pairs.ravel()).reshape(4, 4)
+    >>> round(fidelity(out, "psi+"), 6)
+    1.0
+    >>> out = (reduced_map("swap", 0.9, keep=(0, 3)) @ pairs.ravel()).reshape(4, 4)
+    >>> round(fidelity(out, "psi+"), 6)
+    0.925
     """
     key = _key(kind, gate_fidelity, readout_fidelity)
     n = _N_QUBITS.get(kind)
     if n is None:  # first use of this kind: learn its size from its superoperator
         n = _N_QUBITS[kind] = int(round(math.log(_superop_cached(*key).shape[0], 4)))
-    keep_t, outs = _normalise_keep_outcomes(n, keep, outcomes)
+    keep_t, outs = check_keep_outcomes(n, keep, outcomes)
     # the reduced map is looked up first, so a setting whose superoperator has left the small
     # superoperator cache is not rebuilt on Aer while its reduced map is still cached
     return _reduced_map_cached(*key, keep_t, outs)
 
 
 def clear_cache() -> None:
-    """Forget every cached channel (e.g. to measure the first-use cost)."""
+    """Forget every cached channel (e.g. to measure the first-use cost).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> from qnet.quantum.aer_channels import clear_cache, superop
+    >>> s = superop("swap")
+    >>> superop("swap") is s
+    True
+    >>> clear_cache()
+    >>> superop("swap") is s                                   # computed again on Aer
+    False
+    """
     _superop_cached.cache_clear()
     _reduced_map_cached.cache_clear()
-
-
-# --------------------------------------------------------------------------- numpy helpers
-
-def _n_qubits(dim: int) -> int:
-    n = int(round(math.log2(dim)))
-    if 2**n != dim:
-        raise ValueError(f"matrix dimension {dim} is not a power of 2")
-    return n
-
-
-def reverse_qubit_order(rho: np.ndarray) -> np.ndarray:
-    """Convert a density matrix (or a stack ``(..., d, d)``) between big- and little-endian order.
-
-    Reverses the qubit order of rows and columns; the map is its own inverse.
-    """
-    rho = np.asarray(rho)
-    d = rho.shape[-1]
-    n = _n_qubits(d)
-    lead = rho.shape[:-2]
-    r = rho.reshape(lead + (2,) * (2 * n))
-    b = len(lead)
-    perm = list(range(b)) + [b + n - 1 - m for m in range(n)] + [b + 2 * n - 1 - m for m in range(n)]
-    return r.transpose(perm).reshape(rho.shape)
-
-
-def apply_superop(s: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """Apply an Aer/Qiskit superop (column stacking) to a little-endian ``rho`` or stack ``(m, d, d)``."""
-    rho = np.asarray(rho)
-    d = rho.shape[-1]
-    vec = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (d * d,))  # column stacking
-    out = vec @ np.asarray(s).T
-    return np.swapaxes(out.reshape(rho.shape[:-2] + (d, d)), -1, -2)
-
-
-def project_and_trace(
-    rho: np.ndarray,
-    keep: Iterable[int],
-    outcomes: Iterable[Sequence[int]] | None = None,
-) -> np.ndarray:
-    """Reduce a big-endian ``rho`` (or stack) to ``keep`` after projecting the other qubits.
-
-    ``outcomes=None`` is the plain partial trace. Otherwise the unkept qubits (ascending
-    order) are projected onto each listed bit tuple and the branches summed; the result is
-    unnormalised, its trace the probability of the outcomes.
-    """
-    rho = np.asarray(rho)
-    d = rho.shape[-1]
-    n = _n_qubits(d)
-    keep_t, outs = _normalise_keep_outcomes(n, keep, outcomes)
-    others = [q for q in range(n) if q not in keep_t]
-    lead = rho.shape[:-2]
-    b = len(lead)
-    r = rho.reshape(lead + (2,) * (2 * n))
-    order = list(keep_t) + others
-    perm = list(range(b)) + [b + q for q in order] + [b + n + q for q in order]
-    k, o = len(keep_t), len(others)
-    r = r.transpose(perm).reshape(lead + (2**k, 2**o, 2**k, 2**o))
-    if outs is None:
-        return np.einsum("...asbs->...ab", r)
-    out = np.zeros(lead + (2**k, 2**k), dtype=np.result_type(rho.dtype, complex))
-    for bits in outs:
-        s = 0
-        for bit in bits:
-            s = 2 * s + bit
-        out += r[..., :, s, :, s]
-    return out
-
-
-def partial_trace(rho: np.ndarray, keep: Iterable[int]) -> np.ndarray:
-    """Partial trace of a big-endian ``rho`` (or stack) onto ``keep`` (in that order)."""
-    return project_and_trace(rho, keep, None)

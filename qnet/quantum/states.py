@@ -44,7 +44,32 @@ PAULI: dict[str, np.ndarray] = {
 
 
 def bell_state(name: str) -> np.ndarray:
-    """Return the Bell vector ``name`` (one of phi+, phi-, psi+, psi-)."""
+    """Return the Bell vector ``name`` in the |a b> basis, memory A first.
+
+    Parameters
+    ----------
+    name : str
+        One of ``"phi+"``, ``"phi-"``, ``"psi+"``, ``"psi-"`` (case-insensitive).
+
+    Returns
+    -------
+    numpy.ndarray
+        A fresh complex vector of length 4 (index 2a + b), unit norm.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a Bell state.
+
+    Examples
+    --------
+    >>> from qnet.quantum.states import bell_state
+    >>> v = bell_state("psi+")          # (|01> + |10>)/sqrt2
+    >>> (v.real.round(6) + 0.0).tolist()
+    [0.0, 0.707107, 0.707107, 0.0]
+    >>> round(float(abs(v @ bell_state("psi-"))), 6)    # Bell states are orthogonal
+    0.0
+    """
     try:
         return BELL[name.lower()].copy()
     except KeyError:
@@ -52,19 +77,102 @@ def bell_state(name: str) -> np.ndarray:
 
 
 def bell_projector(name: str) -> np.ndarray:
-    """Return |B><B| for the Bell state ``name`` (4x4, memory A first)."""
+    """Return the projector |B><B| onto the Bell state ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of ``"phi+"``, ``"phi-"``, ``"psi+"``, ``"psi-"`` (case-insensitive).
+
+    Returns
+    -------
+    numpy.ndarray
+        The 4x4 complex density matrix of the pure Bell state, memory A first.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a Bell state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import bell_projector
+    >>> p = bell_projector("phi+")
+    >>> round(float(np.trace(p).real), 6), round(float(np.trace(p @ p).real), 6)   # a pure state
+    (1.0, 1.0)
+    >>> round(float(p[0, 3].real), 6)          # coherence between |00> and |11>
+    0.5
+    """
     v = bell_state(name)
     return np.outer(v, v.conj())
 
 
 def fidelity(rho: np.ndarray, target: str | np.ndarray) -> float:
-    """Fidelity <t|rho|t> of a two-qubit density matrix with a pure target (name or vector)."""
+    """Fidelity <t|rho|t> of a two-qubit density matrix with a pure target state.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        4x4 density matrix, memory A first.
+    target : str or numpy.ndarray
+        A Bell-state name (see :func:`bell_state`) or a normalised state vector of length 4.
+
+    Returns
+    -------
+    float
+        The overlap <t|rho|t>, in [0, 1] for a physical ``rho``.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` is a string that names no Bell state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import bell_projector, fidelity
+    >>> round(fidelity(bell_projector("psi+"), "psi+"), 6)
+    1.0
+    >>> werner = 0.8 * bell_projector("psi+") + 0.2 * np.eye(4) / 4   # F = 0.8 + 0.2/4
+    >>> round(fidelity(werner, "psi+"), 6), round(fidelity(werner, "phi+"), 6)
+    (0.85, 0.05)
+    """
     t = bell_state(target) if isinstance(target, str) else np.asarray(target, dtype=complex)
     return float(np.real(t.conj() @ rho @ t))
 
 
 def apply_pauli(rho: np.ndarray, pauli_a: str, pauli_b: str) -> np.ndarray:
-    """Apply the Pauli correction ``pauli_a (x) pauli_b`` to a two-qubit state (A first)."""
+    """Apply the Pauli correction ``pauli_a (x) pauli_b`` to a two-qubit state (A first).
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        4x4 density matrix, memory A first.
+    pauli_a, pauli_b : str
+        Keys of :data:`PAULI` (``"I"``, ``"X"``, ``"Y"``, ``"Z"``) applied to memory A and B.
+
+    Returns
+    -------
+    numpy.ndarray
+        U rho U^dagger with U = pauli_a (x) pauli_b.
+
+    Raises
+    ------
+    KeyError
+        If a Pauli name is not a key of :data:`PAULI`.
+
+    Examples
+    --------
+    Z on memory A turns |Psi+> into |Psi->, X on memory B turns it into |Phi+>:
+
+    >>> from qnet.quantum.states import apply_pauli, bell_projector, fidelity
+    >>> psi = bell_projector("psi+")
+    >>> round(fidelity(apply_pauli(psi, "Z", "I"), "psi-"), 6)
+    1.0
+    >>> round(fidelity(apply_pauli(psi, "I", "X"), "phi+"), 6)
+    1.0
+    """
     u = np.kron(PAULI[pauli_a], PAULI[pauli_b])
     return u @ rho @ u.conj().T
 
@@ -74,6 +182,35 @@ def from_qiskit_order(rho: np.ndarray, n_qubits: int, keep: tuple[int, ...]) -> 
 
     The result is in big-endian order: ``keep[0]`` is the most significant (first) qubit,
     so ``keep=(mem_a, mem_b)`` gives a matrix with memory A first, as everywhere in qnet.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        Density matrix of ``n_qubits`` qubits in Qiskit's order (basis index sum_q b_q 2**q),
+        of shape (2**n_qubits, 2**n_qubits).
+    n_qubits : int
+        Number of qubits of ``rho``.
+    keep : tuple of int
+        Qiskit indices of the qubits to keep, in the order wanted (first = most significant).
+        The others are traced out.
+
+    Returns
+    -------
+    numpy.ndarray
+        The reduced density matrix of shape (2**len(keep), 2**len(keep)).
+
+    Examples
+    --------
+    Qubit 0 in |1> and qubit 1 in |0>: Qiskit's basis index is 1; keeping (0, 1) in
+    qnet's order gives |10>, basis index 2:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.states import from_qiskit_order
+    >>> rho = np.zeros((4, 4)); rho[1, 1] = 1.0
+    >>> np.diag(from_qiskit_order(rho, 2, (0, 1))).real.tolist()
+    [0.0, 0.0, 1.0, 0.0]
+    >>> np.diag(from_qiskit_order(rho, 2, (0,))).real.tolist()   # qubit 0 alone is |1>
+    [0.0, 1.0]
     """
     r = np.asarray(rho).reshape((2,) * (2 * n_qubits))
     # axis k of the first half is qubit n-1-k (Qiskit little-endian)
@@ -87,7 +224,29 @@ def from_qiskit_order(rho: np.ndarray, n_qubits: int, keep: tuple[int, ...]) -> 
 
 
 def is_physical(rho: np.ndarray, atol: float = 1e-9) -> bool:
-    """True when ``rho`` is Hermitian, has unit trace and no eigenvalue below ``-atol``."""
+    """True when ``rho`` is Hermitian, has unit trace and no eigenvalue below ``-atol``.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        Square matrix to check.
+    atol : float, optional
+        Absolute tolerance of the three checks (default 1e-9).
+
+    Returns
+    -------
+    bool
+        False also when ``rho`` holds a NaN or an infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import is_physical
+    >>> is_physical(np.eye(4) / 4)
+    True
+    >>> is_physical(np.diag([1.2, -0.2, 0.0, 0.0]))       # unit trace, negative eigenvalue
+    False
+    """
     rho = np.asarray(rho)
     if not np.all(np.isfinite(rho)):
         return False
@@ -105,7 +264,30 @@ def nearest_physical_state(rho: np.ndarray) -> np.ndarray:
     tomography), the Smolin-Gambetta-Smith projection (PRL 108, 070502 (2012)): keep the
     eigenvectors, zero the most negative eigenvalues one by one while spreading their weight
     evenly over the rest, until the remaining ones are all >= 0. ``rho`` is first made
-    Hermitian and scaled to unit trace; a trace <= 0 is a ValueError.
+    Hermitian and scaled to unit trace.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        Square matrix with a positive trace (e.g. a tomography estimate).
+
+    Returns
+    -------
+    numpy.ndarray
+        A physical density matrix (:func:`is_physical`) of the same shape.
+
+    Raises
+    ------
+    ValueError
+        If the trace of ``rho`` is not positive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import nearest_physical_state
+    >>> sigma = nearest_physical_state(np.diag([0.7, 0.4, 0.0, -0.1]))
+    >>> (np.diag(sigma).real.round(6) + 0.0).tolist()   # -0.1 spread over the rest, then 0 clipped
+    [0.65, 0.35, 0.0, 0.0]
     """
     h = (np.asarray(rho) + np.asarray(rho).conj().T) / 2
     trace = np.trace(h).real
@@ -123,7 +305,34 @@ def nearest_physical_state(rho: np.ndarray) -> np.ndarray:
 
 
 def as_state_stack(rho: np.ndarray, name: str = "rho") -> np.ndarray:
-    """A 4x4 state or a stack (n, 4, 4) as a stack of shape (n, 4, 4); ValueError otherwise."""
+    """A 4x4 state or a stack (n, 4, 4) as a stack of shape (n, 4, 4).
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        One two-qubit density matrix (4, 4) or a stack of them (n, 4, 4).
+    name : str, optional
+        What the error message calls ``rho``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A view of ``rho`` with shape (n, 4, 4); n = 1 for a single state.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` has any other shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import as_state_stack
+    >>> as_state_stack(np.eye(4) / 4).shape
+    (1, 4, 4)
+    >>> as_state_stack(np.zeros((3, 4, 4))).shape
+    (3, 4, 4)
+    """
     a = np.asarray(rho)
     if a.shape[-2:] != (4, 4) or a.ndim not in (2, 3):
         raise ValueError(f"{name} must be a 4x4 density matrix or a stack of shape (n, 4, 4), got shape {a.shape}")
@@ -131,7 +340,33 @@ def as_state_stack(rho: np.ndarray, name: str = "rho") -> np.ndarray:
 
 
 def broadcast_state_stacks(first: np.ndarray, second: np.ndarray, names: tuple[str, str] = ("rho1", "rho2")):
-    """Two states or stacks as two stacks of equal length (a single state broadcasts)."""
+    """Two states or stacks as two stacks of equal length (a single state broadcasts).
+
+    Parameters
+    ----------
+    first, second : numpy.ndarray
+        Each a 4x4 density matrix or a stack (n, 4, 4).
+    names : tuple of str, optional
+        What error messages call the two arguments.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Two arrays of the same shape (n, 4, 4); a stack of one is broadcast (read-only view).
+
+    Raises
+    ------
+    ValueError
+        If a shape is not (4, 4) or (n, 4, 4), or the stacks have different lengths above 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import broadcast_state_stacks
+    >>> a, b = broadcast_state_stacks(np.eye(4) / 4, np.zeros((5, 4, 4)))
+    >>> a.shape, b.shape
+    ((5, 4, 4), (5, 4, 4))
+    """
     a = as_state_stack(first, names[0])
     b = as_state_stack(second, names[1])
     if len(a) != len(b):

@@ -55,7 +55,28 @@ def cutoff_rounds(cutoff_s: float, attempt_time_s: float) -> int | None:
     """Number of rounds c a pair may wait under a cutoff: the largest c with c*tau <= cutoff_s.
 
     The comparison uses the relative tolerance :data:`TIME_RTOL`, so ``cutoff_s = 3 * tau``
-    gives c = 3 even when the product rounds a hair below. ``inf`` (no cutoff) gives ``None``.
+    gives c = 3 even when the product rounds a hair below.
+
+    Parameters
+    ----------
+    cutoff_s : float
+        Longest time a pair may wait in memory (s); ``inf`` for no cutoff.
+    attempt_time_s : float
+        Round length tau (s), > 0.
+
+    Returns
+    -------
+    int or None
+        The cutoff c in rounds, or ``None`` for no cutoff.
+
+    Examples
+    --------
+    >>> import math
+    >>> from qnet.quantum.waiting import cutoff_rounds
+    >>> 0.3 / 0.1                       # floor() of this alone would give 2
+    2.9999999999999996
+    >>> cutoff_rounds(0.3, 0.1), cutoff_rounds(3.5e-3, 1e-3), cutoff_rounds(math.inf, 1e-3)
+    (3, 3, None)
     """
     if math.isinf(cutoff_s):
         return None
@@ -63,7 +84,33 @@ def cutoff_rounds(cutoff_s: float, attempt_time_s: float) -> int | None:
 
 
 def geometric_pmf(p: float, n_rounds: int) -> np.ndarray:
-    """PMF of the success round of one link: P(T = t) = p (1 - p)^(t - 1) for t >= 1."""
+    """PMF of the success round of one link: P(T = t) = p (1 - p)^(t - 1) for t >= 1.
+
+    Parameters
+    ----------
+    p : float
+        Success probability per round, in (0, 1].
+    n_rounds : int
+        Length of the grid t = 0 .. n_rounds - 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``pmf[t]``, with ``pmf[0] = 0`` (a link needs at least one round).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside (0, 1].
+
+    Examples
+    --------
+    >>> from qnet.quantum.waiting import geometric_pmf, pmf_mean
+    >>> geometric_pmf(0.5, 5).tolist()
+    [0.0, 0.5, 0.25, 0.125, 0.0625]
+    >>> round(pmf_mean(geometric_pmf(0.25, 400)), 6)       # mean 1/p
+    4.0
+    """
     p = _check_p("p", p)
     t = np.arange(n_rounds, dtype=float)
     out = np.zeros(n_rounds)
@@ -73,7 +120,28 @@ def geometric_pmf(p: float, n_rounds: int) -> np.ndarray:
 
 
 def max_iid_pmf(pmf: np.ndarray, k: int = 2) -> np.ndarray:
-    """PMF of the maximum of ``k`` independent copies of a variable with PMF ``pmf``."""
+    """PMF of the maximum of ``k`` independent copies of a variable with PMF ``pmf``.
+
+    Parameters
+    ----------
+    pmf : numpy.ndarray
+        PMF on the round grid.
+    k : int, optional
+        Number of copies (default 2).
+
+    Returns
+    -------
+    numpy.ndarray
+        P(max = t) = F(t)^k - F(t-1)^k on the same grid, F the CDF of ``pmf``.
+
+    Examples
+    --------
+    Two links that must both succeed wait (3 - 2p)/(p (2 - p)) rounds on average:
+
+    >>> from qnet.quantum.waiting import geometric_pmf, max_iid_pmf, pmf_mean
+    >>> round(pmf_mean(max_iid_pmf(geometric_pmf(0.5, 200))), 6)    # 2/0.75
+    2.666667
+    """
     cdf = np.cumsum(np.asarray(pmf, dtype=float))
     ck = cdf**k
     return np.diff(ck, prepend=0.0)
@@ -85,6 +153,29 @@ def convolve(series: np.ndarray, kernel: np.ndarray, n: int | None = None) -> np
     ``series`` has shape ``(m, ...)`` (real or complex; trailing axes are carried along),
     ``kernel`` is 1-D. The result has the shape of ``series`` with its first axis cut to ``n``
     (default: ``len(series)``). Uses FFTs (no wrap-around: the transform is zero-padded).
+
+    Parameters
+    ----------
+    series : numpy.ndarray
+        Shape (m, ...), time on the first axis.
+    kernel : numpy.ndarray
+        1-D, time on its only axis.
+    n : int, optional
+        Length of the result's first axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, ...) (real for real inputs, complex otherwise).
+
+    Examples
+    --------
+    A kernel that is one round of delay shifts the series:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.waiting import convolve
+    >>> (convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0]), 4).round(6) + 0.0).tolist()
+    [0.0, 1.0, 2.0, 3.0]
     """
     x = np.asarray(series)
     k = np.asarray(kernel)
@@ -119,6 +210,34 @@ def renewal(first: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     state-valued, shape ``(n, ...)``). The solution sum_j kernel^{*j} * first is built by
     doubling, R <- R + K^{*2^i} * R, which needs only log2(n) + 1 convolutions because the
     support of K^{*2^i} starts at lag >= 2^i. ``kernel[0]`` must be 0 (a restart takes time).
+
+    Parameters
+    ----------
+    first : numpy.ndarray
+        Shape (n, ...): what one attempt delivers at each lag.
+    kernel : numpy.ndarray
+        1-D restart (sub-)PMF; cut or zero-padded to length n.
+
+    Returns
+    -------
+    numpy.ndarray
+        R, the shape of ``first``.
+
+    Raises
+    ------
+    ValueError
+        If ``kernel[0]`` is not 0.
+
+    Examples
+    --------
+    An attempt of one round that succeeds with probability 1/2 and restarts otherwise
+    completes at a geometric time:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.waiting import renewal
+    >>> one_round = np.array([0.0, 0.5, 0.0, 0.0, 0.0])
+    >>> (renewal(one_round, one_round).round(6) + 0.0).tolist()
+    [0.0, 0.5, 0.25, 0.125, 0.0625]
     """
     r = np.array(first, copy=True)
     n = r.shape[0]
@@ -149,6 +268,38 @@ def nested_completion_pmf(
     T_{k+1} = sum_{j=1}^{K} [max(T_k^A, T_k^B) + swap_rounds] with K ~ Geom(swap_success): a
     failed swap restarts both halves from scratch. Links are geometric with success ``p`` per
     round; no cutoff. Truncated to ``n_rounds``.
+
+    Parameters
+    ----------
+    p : float
+        Link success probability per round, in (0, 1].
+    levels : int
+        Nesting levels n (2^n links).
+    n_rounds : int
+        Grid length.
+    swap_success : float, optional
+        Swap success probability a, in (0, 1] (default 1).
+    swap_rounds : int, optional
+        Rounds a swap takes, m (default 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        The completion-time PMF on the grid.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` or ``swap_success`` is outside (0, 1].
+
+    Examples
+    --------
+    One level with a = 1/2, m = 1 against the renewal closed form (E[max] + m) / a:
+
+    >>> from qnet.quantum.waiting import nested_completion_pmf, pmf_mean, two_link_mean_rounds
+    >>> pmf = nested_completion_pmf(0.5, 1, 300, swap_success=0.5, swap_rounds=1)
+    >>> round(pmf_mean(pmf), 6), round(two_link_mean_rounds(0.5, swap_success=0.5, swap_rounds=1), 6)
+    (7.333333, 7.333333)
     """
     a = _check_p("swap_success", swap_success)
     pmf = geometric_pmf(p, n_rounds)
@@ -161,7 +312,25 @@ def nested_completion_pmf(
 
 
 def pmf_mean(pmf: np.ndarray) -> float:
-    """Mean of a (truncated) PMF on the round grid, normalised by the captured mass."""
+    """Mean of a (truncated) PMF on the round grid, normalised by the captured mass.
+
+    Parameters
+    ----------
+    pmf : numpy.ndarray
+        ``pmf[t] = P(T = t)`` with a positive sum.
+
+    Returns
+    -------
+    float
+        sum_t t pmf[t] / sum_t pmf[t] (rounds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.waiting import pmf_mean
+    >>> pmf_mean(np.array([0.0, 0.25, 0.25]))           # mass 1/2, conditional mean 1.5
+    1.5
+    """
     pmf = np.asarray(pmf, dtype=float)
     return float(np.dot(np.arange(len(pmf)), pmf) / pmf.sum())
 
@@ -178,6 +347,37 @@ def two_link_mean_rounds(
     [1 + 2(1-p)(1-(1-p)^c)] / [p(2-p) - 2p(1-p)^(c+1)]; it is 1/p^2 at c = 0. A swap that
     succeeds with probability a and takes ``swap_rounds`` m restarts both links on failure:
     E[T] = (E[T_attempt] + m) / a (renewal argument; a = 1, m = 0 gives the formulas above).
+
+    Parameters
+    ----------
+    p : float
+        Link success probability per round, in (0, 1].
+    cutoff : int or None, optional
+        Cutoff c in rounds (:func:`cutoff_rounds`), >= 0; ``None`` for none.
+    swap_success : float, optional
+        Swap success probability a, in (0, 1] (default 1).
+    swap_rounds : int, optional
+        Rounds a swap takes, m (default 0).
+
+    Returns
+    -------
+    float
+        Mean completion time (rounds).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` or ``swap_success`` is outside (0, 1] or ``cutoff < 0``.
+
+    Examples
+    --------
+    >>> from qnet.quantum.waiting import two_link_mean_rounds
+    >>> round(two_link_mean_rounds(0.5), 6)                 # (3 - 1)/(0.5 * 1.5)
+    2.666667
+    >>> round(two_link_mean_rounds(0.5, cutoff=0), 6)       # both in the same round: 1/p^2
+    4.0
+    >>> round(two_link_mean_rounds(0.5, cutoff=2), 6)
+    2.8
     """
     p = _check_p("p", p)
     a = _check_p("swap_success", swap_success)
@@ -196,6 +396,33 @@ def two_link_storage_pmf(p: float, n_rounds: int, cutoff: int | None = None) -> 
 
     No cutoff: P(D=0) = p/(2-p), P(D=k) = 2p(1-p)^k/(2-p). Cutoff c: P(D=0) = p^2/Z,
     P(D=k) = 2p^2(1-p)^k/Z for 1 <= k <= c, Z = p^2 + 2p(1-p)(1-(1-p)^c) (docs/literature.md §5.6).
+
+    Parameters
+    ----------
+    p : float
+        Link success probability per round, in (0, 1].
+    n_rounds : int
+        Grid length.
+    cutoff : int or None, optional
+        Cutoff c in rounds; ``None`` for none.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``pmf[k] = P(D = k)`` on the grid k = 0 .. n_rounds - 1.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside (0, 1].
+
+    Examples
+    --------
+    >>> from qnet.quantum.waiting import two_link_storage_pmf
+    >>> two_link_storage_pmf(0.5, 4).round(6).tolist()       # p/(2-p) = 1/3 at D = 0
+    [0.333333, 0.333333, 0.166667, 0.083333]
+    >>> two_link_storage_pmf(0.5, 4, cutoff=1).round(6).tolist()
+    [0.5, 0.5, 0.0, 0.0]
     """
     p = _check_p("p", p)
     q = 1.0 - p
@@ -217,6 +444,37 @@ def two_link_mean_decay(p: float, lam: float, cutoff: int | None = None) -> floa
     [p^2 + 2p^2(1-p) e^(-lam) (1-q^c)/(1-q)] / Z. ``lam`` is the decay exponent per round of
     the quantity considered (e.g. 2 tau / T2 for the coherence of a pair whose two memories
     dephase exponentially with T2, or tau / T_coh in general).
+
+    Parameters
+    ----------
+    p : float
+        Link success probability per round, in (0, 1].
+    lam : float
+        Decay exponent per round, >= 0.
+    cutoff : int or None, optional
+        Cutoff c in rounds; ``None`` for none.
+
+    Returns
+    -------
+    float
+        The mean decay factor, in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside (0, 1].
+
+    Examples
+    --------
+    The closed form against the sum over :func:`two_link_storage_pmf`:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.waiting import two_link_mean_decay, two_link_storage_pmf
+    >>> d = two_link_storage_pmf(0.5, 400, cutoff=2)
+    >>> round(two_link_mean_decay(0.5, 0.1, cutoff=2), 6) == round(float(d @ np.exp(-0.1 * np.arange(400))), 6)
+    True
+    >>> round(two_link_mean_decay(0.5, 0.0), 6)                 # no decay
+    1.0
     """
     p = _check_p("p", p)
     q = (1.0 - p) * math.exp(-lam)
@@ -231,6 +489,29 @@ def n_link_mean_rounds_alternating(n: int, p: float) -> float:
 
     The textbook form of docs/literature.md §5.6; it cancels catastrophically for large n (use
     :func:`n_link_mean_rounds` beyond n ~ 30).
+
+    Parameters
+    ----------
+    n : int
+        Number of links.
+    p : float
+        Link success probability per round, in (0, 1].
+
+    Returns
+    -------
+    float
+        Mean completion time (rounds).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside (0, 1].
+
+    Examples
+    --------
+    >>> from qnet.quantum.waiting import n_link_mean_rounds_alternating
+    >>> round(n_link_mean_rounds_alternating(2, 0.5), 6)        # 2/p - 1/(1 - (1-p)^2)
+    2.666667
     """
     p = _check_p("p", p)
     return float(sum((-1) ** (k + 1) * math.comb(n, k) / (1.0 - (1.0 - p) ** k) for k in range(1, n + 1)))
@@ -241,6 +522,33 @@ def n_link_mean_rounds(n: int, p: float, rtol: float = 1e-15) -> float:
 
     This is the mean completion time of n links with deterministic swaps and no cutoff,
     whatever the swap order (docs/literature.md §5.6). Terms are evaluated as -expm1(n log1p(-q^t)).
+
+    Parameters
+    ----------
+    n : int
+        Number of links, >= 1.
+    p : float
+        Link success probability per round, in (0, 1].
+    rtol : float, optional
+        Relative accuracy at which the sum stops (default 1e-15).
+
+    Returns
+    -------
+    float
+        Mean completion time (rounds).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside (0, 1] or ``n < 1``.
+
+    Examples
+    --------
+    >>> from qnet.quantum.waiting import n_link_mean_rounds, n_link_mean_rounds_alternating
+    >>> round(n_link_mean_rounds(1, 0.25), 6)                   # one link: 1/p
+    4.0
+    >>> round(n_link_mean_rounds(8, 0.1), 6) == round(n_link_mean_rounds_alternating(8, 0.1), 6)
+    True
     """
     p = _check_p("p", p)
     if n < 1:
