@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 @_command("link")
 def _cmd_link(args: argparse.Namespace) -> int:
     from qnet.errors import QnetError
-    from qnet.link.circuit import compile_link, link_spec
+    from qnet.link.circuit import compile_link
+    from qnet.link.spec import link_spec
     from qnet.network.io import load_network
     from qnet.link.results import format_table
     from qnet.link.run import run_links
@@ -138,7 +139,8 @@ def _cmd_purify(args: argparse.Namespace) -> int:
 @_command("compile")
 def _cmd_compile(args: argparse.Namespace) -> int:
     from qnet.link.export import circuit_filename, save_circuits
-    from qnet.link.circuit import compile_link, elementary_links, link_spec
+    from qnet.link.circuit import compile_link
+    from qnet.link.spec import elementary_links, link_spec
     from qnet.network.io import load_network
 
     graphs = [(network, load_network(network)) for network in args.networks]  # every file valid before writing

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from qnet.errors import QnetError
-    from qnet.link.circuit import find_station
+    from qnet.link.spec import find_station
     from qnet.network.io import network_from_dict, read_network_table
     from qnet.studies.progress import per_second, plural
     from qnet.studies.sweep import (

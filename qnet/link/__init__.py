@@ -5,21 +5,24 @@ Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('batch', 'circuit', 'export', 'multiplexing', 'results', 'run', 'shots', 'station')
+SUBMODULES = ('batch', 'circuit', 'export', 'multiplexing', 'results', 'run', 'shots', 'spec', 'station')
 EXPORTS = {
-    'LinkSpec': 'circuit',
+    'LinkSpec': 'spec',
+    'ElementaryLink': 'spec',
+    'link_spec': 'spec',
+    'spec_from_hardware': 'spec',
+    'find_station': 'spec',
+    'link_attempts': 'spec',
+    'elementary_links': 'spec',
+    'TARGET': 'spec',
+    'MAX_ATTEMPT_TIME_S': 'spec',
     'CompiledLink': 'circuit',
     'LinkOp': 'circuit',
     'LinkProgram': 'circuit',
-    'link_spec': 'circuit',
-    'spec_from_hardware': 'circuit',
-    'find_station': 'circuit',
     'link_program': 'circuit',
     'program_circuit': 'circuit',
+    'program_metadata': 'circuit',
     'compile_link': 'circuit',
-    'elementary_links': 'circuit',
-    'TARGET': 'circuit',
-    'MAX_ATTEMPT_TIME_S': 'circuit',
     'UnsupportedInstruction': 'batch',
     'circuit_structure': 'batch',
     'density_matrices': 'batch',

@@ -20,7 +20,8 @@ import numpy as np
 
 from qnet.quantum import figures
 from qnet.errors import QnetError
-from qnet.link.circuit import CompiledLink, compile_link, link_spec
+from qnet.link.circuit import CompiledLink, compile_link
+from qnet.link.spec import link_spec
 from qnet.link.results import LinkResult
 from qnet.quantum.states import PAULI, fidelity
 

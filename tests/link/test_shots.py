@@ -19,7 +19,8 @@ import qnet
 from qnet.quantum import figures
 from qnet.link import shots
 from qnet.cli import main
-from qnet.link.circuit import compile_link, link_spec
+from qnet.link.circuit import compile_link
+from qnet.link.spec import link_spec
 from qnet.network.io import load_network
 from qnet.link.results import LINK_LABELS, format_table
 from qnet.quantum.states import PAULI, nearest_physical_state
