@@ -63,7 +63,7 @@ from qnet.quantum.states import PAULI, bell_projector, nearest_physical_state
 
 __all__ = [
     "SETTINGS", "DRAWS", "FOLDS", "REPEATS", "ShotEstimates",
-    "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state",
+    "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state", "split_counts",
 ]
 
 #: The nine measurement settings (basis of memory A, basis of memory B).
@@ -159,7 +159,7 @@ def _correlations(counts: np.ndarray) -> np.ndarray:
     return t.reshape(counts.shape[:-2] + (3, 3))
 
 
-def _split(counts: np.ndarray, rng: np.random.Generator, folds: int, repeats: int) -> np.ndarray:
+def split_counts(counts: np.ndarray, rng: np.random.Generator, folds: int, repeats: int) -> np.ndarray:
     """``repeats`` independent random splits of each setting's counts (..., 9, 4) into ``folds``
     parts of near-equal size: (..., repeats, folds, 9, 4), by sequential hypergeometric draws."""
     rest = np.repeat(np.asarray(counts, dtype=np.int64)[..., None, :, :], repeats, axis=-3)
@@ -256,11 +256,11 @@ def estimate(
     if np.any(counts.sum(axis=-1) <= 0):
         raise ValueError("estimate needs at least one heralded shot in every setting")
     args = (target, attempt_time_s, coherence_time_s, attempts_per_round)
-    t, s = _correlations(counts), _cross_fitted_chsh(_split(counts, rng, folds, repeats))
+    t, s = _correlations(counts), _cross_fitted_chsh(split_counts(counts, rng, folds, repeats))
     values = {k: float(v) for k, v in _figures(t, s, np.float64(heralded / total), *args).items()}
     replicates = _resampled(counts, rng, draws)
     t_r, p_r = _correlations(replicates), rng.beta(heralded + 0.5, total - heralded + 0.5, size=draws)
-    sampled = _figures(t_r, _cross_fitted_chsh(_split(replicates, rng, folds, repeats)), p_r, *args)
+    sampled = _figures(t_r, _cross_fitted_chsh(split_counts(replicates, rng, folds, repeats)), p_r, *args)
     plug_in = _figures(t_r, figures.chsh_score(t_r, figures.chsh_weights(t_r)), p_r, *args)
     se, ci = {}, {}
     for name, x in sampled.items():
