@@ -45,6 +45,32 @@ class CompiledLink:
     instruction, so it can be inspected, drawn, changed and saved (QPY). The heralded
     memory state for record ``h.clicks`` is the block of the final density matrix where the
     photonic qubits hold those bits; ``h.correction`` is applied to reach the target.
+    Built by :func:`compile_link`.
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link's physical parameters.
+    circuit : qiskit.QuantumCircuit
+        Its circuit (one attempt), without a save instruction.
+    memory_qubits : tuple of int
+        (memory A, memory B) qubit indices.
+    photon_qubits : tuple of int
+        The photonic qubits, in the station instrument's order.
+    heralds : tuple of Herald
+        The click records that herald, with their Pauli corrections.
+    target : str, default TARGET
+        The Bell state delivered after correction.
+    metadata : dict
+        The circuit's metadata (:func:`program_metadata`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> link = qnet.compile_link(spec)
+    >>> link.memory_qubits, link.photon_qubits, [h.clicks for h in link.heralds], link.target
+    ((0, 3), (1, 2), [(1, 0), (0, 1)], 'psi+')
     """
 
     spec: LinkSpec
@@ -65,6 +91,14 @@ class LinkOp(NamedTuple):
     ``label`` is the instruction's label. ``key`` is hashable and names the instruction
     exactly (equal keys, equal instructions): compiled circuits share one Qiskit instruction
     object per key, and the batch engine one superoperator.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> op = link_program(spec).ops[0]
+    >>> op.name, op.qubits, round(op.params[0], 6)  # ry(2 asin(sqrt(alpha))) on memory A
+    ('ry', (0,), 0.451027)
     """
 
     name: str
@@ -80,7 +114,15 @@ class LinkProgram(NamedTuple):
     :func:`compile_link` builds its ``QuantumCircuit`` from exactly these instructions;
     :mod:`qnet.link.batch` evaluates them directly (no Qiskit objects). ``structure`` is the qubit
     count and the sequence of (name, qubits): programs with equal structure differ only in
-    their parameters and are simulated together.
+    their parameters and are simulated together. Built by :func:`link_program`.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> program = link_program(spec)
+    >>> program.name, program.num_qubits, len(program.ops), program.structure[1][1]
+    ('link_alice_bob', 4, 12, ('cx', (0, 1)))
     """
 
     spec: LinkSpec
@@ -94,6 +136,7 @@ class LinkProgram(NamedTuple):
 
     @property
     def name(self) -> str:
+        """The circuit's name, ``link_A_B``."""
         return f"link_{self.spec.node_a}_{self.spec.node_b}"
 
 
@@ -167,9 +210,21 @@ _EMISSION = {
 }
 _CX_A = LinkOp("cx", (0, 1), (), None, ("cx", 0, 1))  # single_click: memory A -> photon A
 _CX_B = LinkOp("cx", (3, 2), (), None, ("cx", 3, 2))  # memory B -> photon B
-_LAYOUT = {  # scheme -> (memory A, memory B, photonic qubits of arm A, of arm B, qubits)
-    "single_click": (0, 3, (1,), (2,), 4),
-    "two_photon": (0, 5, (1, 2), (3, 4), 6),
+
+
+class _Layout(NamedTuple):
+    """The qubits of a scheme's circuit."""
+
+    memory_a: int
+    memory_b: int
+    arm_a: tuple[int, ...]  # photonic qubits of arm A
+    arm_b: tuple[int, ...]
+    num_qubits: int
+
+
+_LAYOUT = {
+    "single_click": _Layout(0, 3, (1,), (2,), 4),
+    "two_photon": _Layout(0, 5, (1, 2), (3, 4), 6),
 }
 
 
@@ -186,6 +241,22 @@ def link_program(spec: LinkSpec) -> LinkProgram:
 
     Channels are computed once per distinct value and shared (their matrices are read-only),
     so a sweep that repeats a value pays for it once.
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link (:func:`qnet.link.spec.link_spec`).
+
+    Returns
+    -------
+    LinkProgram
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> [op.name for op in link_program(spec).ops]
+    ['ry', 'cx', 'ry', 'cx', 'barrier', 'kraus', 'kraus', 'kraus', 'kraus', 'kraus', 'barrier', 'kraus']
     """
     if spec.scheme not in _LAYOUT:  # pragma: no cover - guarded by Station validation
         raise ValueError(f"unknown scheme {spec.scheme!r}")
@@ -272,6 +343,27 @@ def program_circuit(program: LinkProgram, name: str | None = None, share_instruc
     ``share_instructions=True`` reuses one cached instruction object per distinct instruction
     (fast; for circuits that only qnet runs and discards, such as a sweep's): editing such a
     circuit's matrices in place would change every circuit sharing them.
+
+    Parameters
+    ----------
+    program : LinkProgram
+        The instruction list (:func:`link_program`).
+    name : str, optional
+        The circuit's name (default ``program.name``).
+    share_instructions : bool, default False
+        Reuse cached instruction objects.
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> qc = program_circuit(link_program(spec))
+    >>> qc.name, qc.num_qubits, len(qc.data)
+    ('link_alice_bob', 4, 12)
     """
     from qiskit import QuantumCircuit
 
@@ -284,7 +376,27 @@ def program_circuit(program: LinkProgram, name: str | None = None, share_instruc
 
 
 def program_metadata(program: LinkProgram) -> dict[str, Any]:
-    """The circuit metadata of a compiled link (qubit roles, herald records, the spec)."""
+    """The circuit metadata of a compiled link (qubit roles, herald records, the spec).
+
+    Parameters
+    ----------
+    program : LinkProgram
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``scheme``, ``target``, ``memory_qubits``, ``photon_qubits``, ``heralds``
+        (click record, detectors, correction of each) and ``spec`` (:meth:`LinkSpec.to_dict`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> meta = program_metadata(link_program(spec))
+    >>> list(meta), meta["heralds"][1]
+    (['scheme', 'target', 'memory_qubits', 'photon_qubits', 'heralds', 'spec'],
+     {'clicks': [0, 1], 'detectors': ['d'], 'correction': ['Z', 'I']})
+    """
     scheme = program.spec.scheme
     return {
         "scheme": scheme,
@@ -306,6 +418,25 @@ def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLi
     a barrier, the station instrument. The circuit's instructions are its own, free to edit;
     ``share_instructions=True`` (for qnet's own hot paths, e.g. sweeps, whose circuits are run
     and discarded) reuses one cached instruction object per distinct instruction instead.
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link (:func:`qnet.link.spec.link_spec`).
+    share_instructions : bool, default False
+        Reuse cached instruction objects (:func:`program_circuit`).
+
+    Returns
+    -------
+    CompiledLink
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> link = compile_link(spec)
+    >>> link.circuit.num_qubits, link.circuit.size(), sorted(link.circuit.count_ops().items())
+    (4, 10, [('barrier', 2), ('cx', 2), ('kraus', 6), ('ry', 2)])
     """
     program = link_program(spec)
     qc = program_circuit(program, share_instructions=share_instructions)
