@@ -495,11 +495,6 @@ def density_stack(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> list[
     list of (numpy.ndarray, numpy.ndarray)
         Per structure: the indices (M,) of its items and their final states (M, D, D).
 
-    Raises
-    ------
-    UnsupportedInstruction
-        For an instruction the engine cannot simulate.
-
     Examples
     --------
     >>> import qnet
@@ -595,9 +590,6 @@ def density_matrices(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> li
     >>> rho_bell, rho_link = density_matrices([bell, link_program(spec)])
     >>> bool(np.allclose(rho_bell, bell_projector("phi+"))), rho_link.shape
     (True, (16, 16))
-    >>> rho_aer = qnet.link.run.final_states([qnet.compile_link(spec)])[0]
-    >>> bool(np.allclose(rho_link, rho_aer, atol=1e-12))
-    True
     """
     out = StateList([None] * len(items))
     out.groups = density_stack(items, block_bytes)

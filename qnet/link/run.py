@@ -177,8 +177,7 @@ def never_heralds_error(compiled, p: float) -> QnetError:
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> print(never_heralds_error(link, 0.0))
     link alice-bob never heralds (success probability 0, at or below 1.6e-291, the smallest double
     precision resolves): check the efficiencies, fibre lengths and bright-state populations
@@ -221,8 +220,7 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> HeraldedState:
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> rho = final_states([link])[0]
     >>> p, state = heralded_state(rho, link)
     >>> rho.shape, state.shape, round(p, 6), round(float(np.trace(state).real), 6)
@@ -282,8 +280,7 @@ def heralded_states(
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> rho = final_states([link])[0]
     >>> p, states = heralded_states(np.stack([rho, rho]), 4, link.memory_qubits, link.photon_qubits, link.heralds)
     >>> p.shape, states.shape, bool(p[0] == heralded_state(rho, link).probability)
@@ -332,8 +329,7 @@ def link_figures(
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> f = link_figures(link.spec, 1e-3, 0.9, 2.5, 0.05, 0.4)
     >>> round(f["rate_hz"], 6), round(f["link_efficiency"], 6), round(f["bb84_key_rate_hz"], 6)
     (2.325581, 1.27907, 0.930233)
@@ -378,8 +374,7 @@ def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | No
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> r = link_result(link, *heralded_state(final_states([link])[0], link))
     >>> round(r.fidelity, 6), round(r.success_probability, 6), r.node_a, r.station
     (0.913843, 0.000955, 'alice', 'station')
@@ -440,8 +435,7 @@ def run_links(
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> far = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml",
     ...     ["fibres.alice-station.length_km=25", "fibres.station-bob.length_km=25"]), "alice", "bob"))
     >>> [round(r.fidelity, 6) for r in run_links([link, far])]
@@ -498,8 +492,7 @@ def final_states(
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> aer, = final_states([link])
     >>> batch, = final_states([link], engine="batch")
     >>> aer.shape, bool(np.allclose(aer, batch, atol=1e-12))
@@ -561,8 +554,7 @@ def run_link(
     Examples
     --------
     >>> import qnet
-    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
-    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> round(run_link(link).fidelity, 6), round(run_link(link, engine="batch").fidelity, 6)
     (0.913843, 0.913843)
     """
