@@ -1,5 +1,9 @@
 """Link layer: the heralding station, link specs and circuits, running them (Aer or batch), results.
 
+``station`` (the station as a quantum instrument) -> ``spec`` (a link's physical parameters,
+read off a network) -> ``circuit`` (its Qiskit circuit) -> ``run`` (Aer, or the numpy engine
+``batch``; ``shots`` for sampled estimates) -> ``results`` (``LinkResult``, tables, JSON);
+``multiplexing`` (attempts per round) and ``export`` (QPY files) beside them.
 Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 """
 
@@ -14,7 +18,6 @@ EXPORTS = {
     'find_station': 'spec',
     'link_attempts': 'spec',
     'elementary_links': 'spec',
-    'TARGET': 'spec',
     'MAX_ATTEMPT_TIME_S': 'spec',
     'CompiledLink': 'circuit',
     'LinkOp': 'circuit',
@@ -72,6 +75,7 @@ EXPORTS = {
     'split_counts': 'shots',
     'Herald': 'station',
     'HERALDS': 'station',
+    'TARGET': 'station',
     'station_povm': 'station',
     'station_kraus': 'station',
     'canonical_factor': 'station',

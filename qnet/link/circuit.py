@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from qnet.link.spec import TARGET, LinkSpec
-from qnet.link.station import HERALDS, Herald, station_kraus
+from qnet.link.spec import LinkSpec
+from qnet.link.station import HERALDS, TARGET, Herald, station_kraus
 from qnet.quantum import channels
 
 if TYPE_CHECKING:  # pragma: no cover

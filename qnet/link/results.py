@@ -12,7 +12,7 @@ from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
-from qnet.link.spec import TARGET
+from qnet.link.station import TARGET
 from qnet.quantum import figures
 
 __all__ = [

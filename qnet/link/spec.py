@@ -32,13 +32,8 @@ __all__ = [
     "find_station",
     "link_attempts",
     "elementary_links",
-    "TARGET",
     "MAX_ATTEMPT_TIME_S",
 ]
-
-#: The Bell state every link delivers after its Pauli-frame correction.
-TARGET = "psi+"
-
 
 #: Longest attempt time accepted (s), ~3e22 years (:data:`qnet.network.hardware.MAX_TIME_S`): times are
 #: floats, and the repeater chain multiplies attempt times by round counts (< 2^63) and sums them

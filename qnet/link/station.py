@@ -36,7 +36,10 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Herald", "HERALDS", "station_povm", "station_kraus", "canonical_factor", "N_PHOTON_QUBITS"]
+__all__ = ["Herald", "HERALDS", "TARGET", "station_povm", "station_kraus", "canonical_factor", "N_PHOTON_QUBITS"]
+
+#: The Bell state every link delivers after its Pauli-frame correction (the heralds' corrections map to it).
+TARGET = "psi+"
 
 @dataclass(frozen=True)
 class Herald:
