@@ -62,7 +62,8 @@ def register(sub) -> None:
 
 def _cmd_link(args: argparse.Namespace) -> int:
     from qnet.errors import QnetError
-    from qnet.link.circuit import compile_link, link_spec
+    from qnet.link.circuit import compile_link
+    from qnet.link.spec import link_spec
     from qnet.link.results import format_table
     from qnet.link.run import run_links
     from qnet.network.io import load_network
@@ -92,7 +93,8 @@ def _cmd_purify(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from qnet.link.circuit import compile_link, elementary_links, link_spec
+    from qnet.link.circuit import compile_link
+    from qnet.link.spec import elementary_links, link_spec
     from qnet.link.export import circuit_filename, save_circuits
     from qnet.network.io import load_network
     from qnet.studies.progress import plural

@@ -243,7 +243,7 @@ def _chain_evaluator(args: argparse.Namespace, data: dict, graph):
 
 def _link_evaluator(args: argparse.Namespace, data: dict, graph):
     """The evaluator of one elementary link, after checking that its station exists."""
-    from qnet.link.circuit import find_station
+    from qnet.link.spec import find_station
     from qnet.studies.sweep import LinkEvaluator
 
     find_station(graph, args.a, args.b, args.station)

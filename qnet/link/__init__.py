@@ -1,25 +1,31 @@
 """Link layer: the heralding station, link specs and circuits, running them (Aer or batch), results.
 
+``station`` (the station as a quantum instrument) -> ``spec`` (a link's physical parameters,
+read off a network) -> ``circuit`` (its Qiskit circuit) -> ``run`` (Aer, or the numpy engine
+``batch``; ``shots`` for sampled estimates) -> ``results`` (``LinkResult``, tables, JSON);
+``multiplexing`` (attempts per round) and ``export`` (QPY files) beside them.
 Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('batch', 'circuit', 'export', 'multiplexing', 'results', 'run', 'shots', 'station')
+SUBMODULES = ('batch', 'circuit', 'export', 'multiplexing', 'results', 'run', 'shots', 'spec', 'station')
 EXPORTS = {
-    'LinkSpec': 'circuit',
+    'LinkSpec': 'spec',
+    'ElementaryLink': 'spec',
+    'link_spec': 'spec',
+    'spec_from_hardware': 'spec',
+    'find_station': 'spec',
+    'link_attempts': 'spec',
+    'elementary_links': 'spec',
+    'MAX_ATTEMPT_TIME_S': 'spec',
     'CompiledLink': 'circuit',
     'LinkOp': 'circuit',
     'LinkProgram': 'circuit',
-    'link_spec': 'circuit',
-    'spec_from_hardware': 'circuit',
-    'find_station': 'circuit',
     'link_program': 'circuit',
     'program_circuit': 'circuit',
+    'program_metadata': 'circuit',
     'compile_link': 'circuit',
-    'elementary_links': 'circuit',
-    'TARGET': 'circuit',
-    'MAX_ATTEMPT_TIME_S': 'circuit',
     'UnsupportedInstruction': 'batch',
     'circuit_structure': 'batch',
     'density_matrices': 'batch',
@@ -35,12 +41,15 @@ EXPORTS = {
     'success_per_round': 'multiplexing',
     'rate_hz': 'multiplexing',
     'LinkResult': 'results',
+    'FigureError': 'results',
+    'format_estimate': 'results',
     'LINK_FIELDS': 'results',
     'LINK_LABELS': 'results',
     'DeliveredStateFigures': 'results',
     'json_number': 'results',
     'format_table': 'results',
     'ENGINES': 'run',
+    'HeraldedState': 'run',
     'simulator': 'run',
     'herald_floor': 'run',
     'never_heralds': 'run',
@@ -63,8 +72,10 @@ EXPORTS = {
     'herald_error': 'shots',
     'estimate': 'shots',
     'tomographic_state': 'shots',
+    'split_counts': 'shots',
     'Herald': 'station',
     'HERALDS': 'station',
+    'TARGET': 'station',
     'station_povm': 'station',
     'station_kraus': 'station',
     'canonical_factor': 'station',

@@ -27,7 +27,7 @@ Supported instructions: ``barrier``; ``kraus`` on any number of qubits; ``unitar
 standard gate with a matrix (``ry``, ``rx``, ``rz``, ``p`` vectorised; ``cx``, ``h``, ``x``,
 ``sdg``, ... through ``Gate.to_matrix``, or a built-in table for instruction lists). Anything
 else (measure, reset, saves, control flow) raises :class:`UnsupportedInstruction`.
-``tests/test_batch_engine.py`` proves the engine equal to Aer to 1e-12 on every circuit qnet
+``tests/link/test_batch_engine.py`` proves the engine equal to Aer to 1e-12 on every circuit qnet
 compiles, and on every instruction list.
 
 Qiskit is not imported by this module; it only reads the circuits it is given.
@@ -59,7 +59,18 @@ BLOCK_BYTES = 4 * 2**20
 
 
 class UnsupportedInstruction(ValueError):
-    """The batch engine cannot simulate this instruction (use the Aer engine)."""
+    """The batch engine cannot simulate this instruction (use the Aer engine).
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(1, 1)
+    >>> _ = qc.measure(0, 0)
+    >>> density_matrices([qc])
+    Traceback (most recent call last):
+    ...
+    qnet.link.batch.UnsupportedInstruction: instruction 'measure' uses classical bits; the batch engine is exact-only
+    """
 
 
 # --------------------------------------------------------------------------- reading the input
@@ -92,7 +103,34 @@ def _read(item: Any) -> tuple[tuple, Sequence[Any]]:
 
 
 def circuit_structure(qc: Any) -> tuple:
-    """The grouping key: qubit count and the sequence of (instruction name, qubits)."""
+    """The grouping key: qubit count and the sequence of (instruction name, qubits).
+
+    Items with equal keys are simulated together (their parameters may differ).
+
+    Parameters
+    ----------
+    qc : qiskit.QuantumCircuit or LinkProgram
+        A circuit or an instruction list.
+
+    Returns
+    -------
+    tuple
+        ``(num_qubits, ((name, qubits), ...))``.
+
+    Raises
+    ------
+    UnsupportedInstruction
+        For a circuit instruction with classical bits.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.link.circuit import link_program
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> n, ops = circuit_structure(link_program(spec))
+    >>> n, ops[:2], circuit_structure(qnet.compile_link(spec).circuit) == (n, ops)
+    (4, (('ry', (0,)), ('cx', (0, 1))), True)
+    """
     return _read(qc)[0]
 
 
@@ -444,6 +482,29 @@ def density_stack(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> list[
 
     Items of one structure (same qubit count) come out as one (M, D, D) array; see
     :func:`density_matrices` for the items and the conventions.
+
+    Parameters
+    ----------
+    items : sequence of qiskit.QuantumCircuit or LinkProgram
+        The circuits or instruction lists.
+    block_bytes : int, default BLOCK_BYTES
+        Sets how many points are simulated at a time.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        Per structure: the indices (M,) of its items and their final states (M, D, D).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.link.circuit import link_program
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> from qiskit import QuantumCircuit
+    >>> bell = QuantumCircuit(2)
+    >>> _ = bell.h(0), bell.cx(0, 1)
+    >>> [(indices.tolist(), rho.shape) for indices, rho in density_stack([bell, link_program(spec), bell])]
+    [([0, 2], (2, 4, 4)), ([1], (1, 16, 16))]
     """
     read = [_read(item) for item in items]
     by_id: dict[int, tuple[tuple, list[int]]] = {}  # instruction lists share one structure object
@@ -477,6 +538,15 @@ class StateList(list):
 
     ``groups`` is :func:`density_stack`'s ``[(indices, (M, D, D) array)]``; the list's items
     are views into those arrays.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.link.circuit import link_program
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> states = density_matrices([link_program(spec)] * 3)
+    >>> type(states).__name__, len(states), [(i.tolist(), rho.shape) for i, rho in states.groups]
+    ('StateList', 3, [([0, 1, 2], (3, 16, 16))])
     """
 
     groups: list[tuple[np.ndarray, np.ndarray]] = []
@@ -489,6 +559,37 @@ def density_matrices(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> li
     instructions :func:`qnet.compile_link` builds its circuit from). Equal (to ~1e-15) to Aer's
     ``save_density_matrix`` over all qubits at the end of the circuit, starting from |0...0>.
     Items of the same structure are simulated together.
+
+    Parameters
+    ----------
+    items : sequence of qiskit.QuantumCircuit or LinkProgram
+        The circuits or instruction lists.
+    block_bytes : int, default BLOCK_BYTES
+        Sets how many points are simulated at a time.
+
+    Returns
+    -------
+    StateList
+        One (2^n, 2^n) density matrix per item, in order.
+
+    Raises
+    ------
+    UnsupportedInstruction
+        For an instruction the engine cannot simulate (measure, reset, saves, control flow).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.link.circuit import link_program
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> import numpy as np
+    >>> from qiskit import QuantumCircuit
+    >>> from qnet.quantum.states import bell_projector
+    >>> bell = QuantumCircuit(2)
+    >>> _ = bell.h(0), bell.cx(0, 1)
+    >>> rho_bell, rho_link = density_matrices([bell, link_program(spec)])
+    >>> bool(np.allclose(rho_bell, bell_projector("phi+"))), rho_link.shape
+    (True, (16, 16))
     """
     out = StateList([None] * len(items))
     out.groups = density_stack(items, block_bytes)

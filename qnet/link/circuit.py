@@ -1,14 +1,11 @@
-"""Elementary heralded links: physical parameters (``LinkSpec``) and their Qiskit circuits.
-
-A link is memory A - fibre - station - fibre - memory B. Per-arm efficiency
-eta_i = emission_efficiency * conversion_efficiency * 10^(-alpha L_i / 10) * detector_efficiency;
-memory i is stored t_i = 2 L_i / c (photon to the station, herald back); the attempt time is
-T_att = max(prep_time_s) + 2 max(L_A, L_B) / c (``docs/conventions.md``).
+"""An elementary link's Qiskit circuit, compiled from its :class:`~qnet.link.spec.LinkSpec`.
 
 :func:`compile_link` turns a ``LinkSpec`` into a :class:`CompiledLink`: a ``QuantumCircuit``
 (memories, photonic modes, emission, loss as amplitude damping, optical phase noise, memory
 dephasing and T1 as raw Aer ``kraus`` instructions, the station as a click-record instrument)
-plus the metadata needed to read the heralded state out of its final density matrix.
+plus the metadata needed to read the heralded state out of its final density matrix. The
+circuit is built from a plain instruction list (:func:`link_program`, a :class:`LinkProgram` of
+:class:`LinkOp`), which the batch engine (:mod:`qnet.link.batch`) also evaluates directly.
 """
 
 from __future__ import annotations
@@ -16,212 +13,28 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import networkx as nx
 import numpy as np
 
+from qnet.link.spec import LinkSpec
+from qnet.link.station import HERALDS, TARGET, Herald, station_kraus
 from qnet.quantum import channels
-from qnet.errors import ConfigError, NetworkError
-from qnet.network.hardware import MAX_TIME_S, MemoryNode, Station
-from qnet.link.station import HERALDS, Herald, station_kraus
 
 if TYPE_CHECKING:  # pragma: no cover
     from qiskit import QuantumCircuit
 
 __all__ = [
-    "LinkSpec",
     "CompiledLink",
     "LinkOp",
     "LinkProgram",
-    "link_spec",
-    "spec_from_hardware",
-    "find_station",
     "link_program",
     "program_circuit",
+    "program_metadata",
     "compile_link",
-    "elementary_links",
-    "TARGET",
-    "MAX_ATTEMPT_TIME_S",
 ]
-
-#: The Bell state every link delivers after its Pauli-frame correction.
-TARGET = "psi+"
-
-
-#: Longest attempt time accepted (s), ~3e22 years (:data:`qnet.network.hardware.MAX_TIME_S`): times are
-#: floats, and the repeater chain multiplies attempt times by round counts (< 2^63) and sums them
-#: over samples (< 2^31), which stays far from overflow (1e30 * 9.2e18 * 2.1e9 ~ 2e58).
-MAX_ATTEMPT_TIME_S = MAX_TIME_S
-
-
-@dataclass(frozen=True)
-class LinkSpec:
-    """Everything that determines one elementary link's circuits and timing (SI-like units)."""
-
-    node_a: str
-    node_b: str
-    station: str
-    scheme: str
-    length_a_km: float
-    length_b_km: float
-    efficiency_a: float  # total per-arm efficiency eta_A (every lossy stage)
-    efficiency_b: float
-    bright_state_population_a: float | None  # alpha, single_click only
-    bright_state_population_b: float | None
-    storage_time_a_s: float  # 2 L_A / c
-    storage_time_b_s: float
-    t2_a_s: float
-    t2_b_s: float
-    t1_a_s: float
-    t1_b_s: float
-    decay_a: str
-    decay_b: str
-    dark_count_probability: float
-    visibility: float
-    phase_noise_rad: float
-    attempt_time_s: float
-    #: parallel attempts per round, k = min(memories of A, memories of B) for this link
-    #: (:mod:`qnet.link.multiplexing`); the circuit is one attempt, the rate counts k of them
-    attempts_per_round: int = 1
-
-    def __post_init__(self) -> None:
-        t = self.attempt_time_s
-        if not (0.0 < t <= MAX_ATTEMPT_TIME_S and math.isfinite(1.0 / t)):  # also rejects NaN
-            raise ConfigError(
-                f"link {self.node_a}-{self.node_b}", "attempt_time_s", t,
-                f"a time in seconds > 0 whose rate 1/T is finite, at most {MAX_ATTEMPT_TIME_S:g}",
-            )
-
-    @property
-    def pair_coherence_time_s(self) -> float:
-        """1/e time of the stored pair's coherence with both memories decaying (s)."""
-        return channels.pair_coherence_time(
-            (self.t2_a_s, self.t1_a_s, self.decay_a), (self.t2_b_s, self.t1_b_s, self.decay_b)
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (all values are numbers, strings or None)."""
-        return {name: getattr(self, name) for name in _SPEC_FIELDS}
-
-
-_SPEC_FIELDS = tuple(f.name for f in fields(LinkSpec))
-
-
-def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) -> str:
-    """Name of the station that joins memory nodes ``a`` and ``b`` by fibres."""
-    for node in (a, b):
-        if node not in graph:
-            raise NetworkError(f"unknown node {node!r} (nodes: {', '.join(sorted(map(str, graph)))})")
-        if not isinstance(graph.nodes[node]["hardware"], MemoryNode):
-            raise NetworkError(f"node {node!r} is a station; a link joins two memory nodes")
-    if a == b:
-        raise NetworkError(f"a link needs two different memory nodes, got {a!r} twice")
-    stations = sorted(
-        s for s in nx.common_neighbors(graph, a, b) if isinstance(graph.nodes[s]["hardware"], Station)
-    )
-    if station is not None:
-        if station not in stations:
-            raise NetworkError(f"{station!r} is not a station joined by fibres to both {a!r} and {b!r}")
-        return station
-    if not stations:
-        raise NetworkError(f"{a!r} and {b!r} are not an elementary link: no station is joined by fibres to both")
-    if len(stations) > 1:
-        raise NetworkError(f"{a!r} and {b!r} share several stations ({', '.join(stations)}); name one")
-    return stations[0]
-
-
-def link_spec(graph: nx.Graph, a: str, b: str, station: str | None = None) -> LinkSpec:
-    """Derive the physical parameters of the elementary link ``a`` - station - ``b``."""
-    s = find_station(graph, a, b, station)
-    return spec_from_hardware(
-        a, b, s, graph.nodes[s]["hardware"], graph.nodes[a]["hardware"], graph.nodes[b]["hardware"],
-        graph.edges[a, s]["fibre"], graph.edges[b, s]["fibre"], graph.graph.get("fibre_speed_km_per_s", 2.0e5),
-    )
-
-
-def spec_from_hardware(
-    a: str, b: str, s: str, st: Station, mem_a: MemoryNode, mem_b: MemoryNode, fib_a: Any, fib_b: Any, c: float,
-    transmissions: tuple[float, float] | None = None,
-) -> LinkSpec:
-    """The :class:`LinkSpec` of ``a`` - ``s`` - ``b`` from the hardware objects themselves.
-
-    :func:`link_spec` is this after finding the station and reading the objects off the graph;
-    a sweep that replaces only the objects a point changes calls it directly (same checks,
-    same errors, same numbers). ``transmissions``: the fibres' ``fibre_transmission`` values,
-    when the caller has them already.
-    """
-    if st.scheme == "single_click":
-        for n, mem in ((a, mem_a), (b, mem_b)):
-            if mem.bright_state_population is None:
-                raise ConfigError(
-                    f"nodes.{n}", "bright_state_population", None,
-                    f"required field is missing: station {s!r} uses the single_click scheme, which needs it",
-                )
-    if transmissions is None:
-        transmissions = (
-            channels.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km),
-            channels.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km),
-        )
-    det = st.detector_efficiency
-    eff_a = mem_a.emission_efficiency * mem_a.conversion_efficiency * transmissions[0] * det
-    eff_b = mem_b.emission_efficiency * mem_b.conversion_efficiency * transmissions[1] * det
-    storage = (2.0 * (fib_a.length_km / c), 2.0 * (fib_b.length_km / c))  # = 2 L / c, without overflowing 2 L
-    attempt = _attempt_time(a, b, (mem_a, mem_b), (fib_a, fib_b), storage, c)
-    return LinkSpec(
-        a, b, s, st.scheme,
-        fib_a.length_km, fib_b.length_km,
-        eff_a, eff_b,
-        mem_a.bright_state_population, mem_b.bright_state_population,
-        storage[0], storage[1],
-        mem_a.t2_s, mem_b.t2_s, mem_a.t1_s, mem_b.t1_s,
-        mem_a.decay, mem_b.decay,
-        st.dark_count_probability, st.visibility,
-        st.phase_noise_rad, attempt,
-        attempts_per_round=link_attempts(a, mem_a, b, mem_b),
-    )
-
-
-def _attempt_time(a: str, b: str, mems: tuple, fibs: tuple, storage: tuple[float, float], c: float) -> float:
-    """T_att = max(prep_time_s) + max(2 L / c), refused unless finite and the attempt rate 1/T_att too.
-
-    An attempt time above :data:`MAX_ATTEMPT_TIME_S` (or infinite) names the field that makes
-    it: the longer fibre's ``length_km`` when 2 L / c is that long, else the slower node's
-    ``prep_time_s``. A zero one (or one so short that 1/T_att overflows: the rate would be
-    infinite) names node ``a``'s ``prep_time_s`` and both fibres' lengths.
-    """
-    attempt = max(m.prep_time_s for m in mems) + max(storage)
-    if not attempt <= MAX_ATTEMPT_TIME_S:
-        if not max(storage) <= MAX_ATTEMPT_TIME_S:
-            longer = max(fibs, key=lambda f: f.length_km)
-            raise ConfigError(
-                f"fibres.{longer.name}", "length_km", longer.length_km,
-                f"too long: the link {a}-{b}'s attempt time 2 L / c (network.fibre_speed_km_per_s = {c:g}) is {max(storage):.3g} s, "
-                f"above the {MAX_ATTEMPT_TIME_S:g} s qnet can time",
-            )
-        slow = max(mems, key=lambda m: m.prep_time_s)
-        raise ConfigError(
-            f"nodes.{slow.name}", "prep_time_s", slow.prep_time_s,
-            f"too long: the link {a}-{b}'s attempt time is {attempt:.3g} s, above the {MAX_ATTEMPT_TIME_S:g} s qnet can time",
-        )
-    if not (attempt > 0.0 and math.isfinite(1.0 / attempt)):
-        lengths = ", ".join(f"fibres.{f.name}.length_km = {f.length_km:g}" for f in fibs)
-        preps = ", ".join(f"nodes.{m.name}.prep_time_s = {m.prep_time_s:g}" for m in mems)
-        raise ConfigError(
-            f"nodes.{a}", "prep_time_s", mems[0].prep_time_s,
-            f"the link {a}-{b} has attempt time {attempt:.3g} s ({preps}; {lengths}), so its rate would be "
-            "infinite; give prep_time_s > 0 or a fibre length > 0",
-        )
-    return attempt
-
-
-def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode) -> int:
-    """k of a link taken alone: each end gives it all its memories (:mod:`qnet.link.multiplexing`)."""
-    from qnet.link.multiplexing import attempts_per_round, memories_per_link
-
-    return attempts_per_round(memories_per_link(a, mem_a.memories, 1), memories_per_link(b, mem_b.memories, 1))
 
 
 @dataclass(frozen=True)
@@ -232,6 +45,32 @@ class CompiledLink:
     instruction, so it can be inspected, drawn, changed and saved (QPY). The heralded
     memory state for record ``h.clicks`` is the block of the final density matrix where the
     photonic qubits hold those bits; ``h.correction`` is applied to reach the target.
+    Built by :func:`compile_link`.
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link's physical parameters.
+    circuit : qiskit.QuantumCircuit
+        Its circuit (one attempt), without a save instruction.
+    memory_qubits : tuple of int
+        (memory A, memory B) qubit indices.
+    photon_qubits : tuple of int
+        The photonic qubits, in the station instrument's order.
+    heralds : tuple of Herald
+        The click records that herald, with their Pauli corrections.
+    target : str, default TARGET
+        The Bell state delivered after correction.
+    metadata : dict
+        The circuit's metadata (:func:`program_metadata`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> link = qnet.compile_link(spec)
+    >>> link.memory_qubits, link.photon_qubits, [h.clicks for h in link.heralds], link.target
+    ((0, 3), (1, 2), [(1, 0), (0, 1)], 'psi+')
     """
 
     spec: LinkSpec
@@ -252,6 +91,14 @@ class LinkOp(NamedTuple):
     ``label`` is the instruction's label. ``key`` is hashable and names the instruction
     exactly (equal keys, equal instructions): compiled circuits share one Qiskit instruction
     object per key, and the batch engine one superoperator.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> op = link_program(spec).ops[0]
+    >>> op.name, op.qubits, round(op.params[0], 6)  # ry(2 asin(sqrt(alpha))) on memory A
+    ('ry', (0,), 0.451027)
     """
 
     name: str
@@ -267,7 +114,15 @@ class LinkProgram(NamedTuple):
     :func:`compile_link` builds its ``QuantumCircuit`` from exactly these instructions;
     :mod:`qnet.link.batch` evaluates them directly (no Qiskit objects). ``structure`` is the qubit
     count and the sequence of (name, qubits): programs with equal structure differ only in
-    their parameters and are simulated together.
+    their parameters and are simulated together. Built by :func:`link_program`.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> program = link_program(spec)
+    >>> program.name, program.num_qubits, len(program.ops), program.structure[1][1]
+    ('link_alice_bob', 4, 12, ('cx', (0, 1)))
     """
 
     spec: LinkSpec
@@ -281,6 +136,7 @@ class LinkProgram(NamedTuple):
 
     @property
     def name(self) -> str:
+        """The circuit's name, ``link_A_B``."""
         return f"link_{self.spec.node_a}_{self.spec.node_b}"
 
 
@@ -354,9 +210,21 @@ _EMISSION = {
 }
 _CX_A = LinkOp("cx", (0, 1), (), None, ("cx", 0, 1))  # single_click: memory A -> photon A
 _CX_B = LinkOp("cx", (3, 2), (), None, ("cx", 3, 2))  # memory B -> photon B
-_LAYOUT = {  # scheme -> (memory A, memory B, photonic qubits of arm A, of arm B, qubits)
-    "single_click": (0, 3, (1,), (2,), 4),
-    "two_photon": (0, 5, (1, 2), (3, 4), 6),
+
+
+class _Layout(NamedTuple):
+    """The qubits of a scheme's circuit."""
+
+    memory_a: int
+    memory_b: int
+    arm_a: tuple[int, ...]  # photonic qubits of arm A
+    arm_b: tuple[int, ...]
+    num_qubits: int
+
+
+_LAYOUT = {
+    "single_click": _Layout(0, 3, (1,), (2,), 4),
+    "two_photon": _Layout(0, 5, (1, 2), (3, 4), 6),
 }
 
 
@@ -373,6 +241,22 @@ def link_program(spec: LinkSpec) -> LinkProgram:
 
     Channels are computed once per distinct value and shared (their matrices are read-only),
     so a sweep that repeats a value pays for it once.
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link (:func:`qnet.link.spec.link_spec`).
+
+    Returns
+    -------
+    LinkProgram
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> [op.name for op in link_program(spec).ops]
+    ['ry', 'cx', 'ry', 'cx', 'barrier', 'kraus', 'kraus', 'kraus', 'kraus', 'kraus', 'barrier', 'kraus']
     """
     if spec.scheme not in _LAYOUT:  # pragma: no cover - guarded by Station validation
         raise ValueError(f"unknown scheme {spec.scheme!r}")
@@ -459,6 +343,27 @@ def program_circuit(program: LinkProgram, name: str | None = None, share_instruc
     ``share_instructions=True`` reuses one cached instruction object per distinct instruction
     (fast; for circuits that only qnet runs and discards, such as a sweep's): editing such a
     circuit's matrices in place would change every circuit sharing them.
+
+    Parameters
+    ----------
+    program : LinkProgram
+        The instruction list (:func:`link_program`).
+    name : str, optional
+        The circuit's name (default ``program.name``).
+    share_instructions : bool, default False
+        Reuse cached instruction objects.
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> qc = program_circuit(link_program(spec))
+    >>> qc.name, qc.num_qubits, len(qc.data)
+    ('link_alice_bob', 4, 12)
     """
     from qiskit import QuantumCircuit
 
@@ -471,7 +376,27 @@ def program_circuit(program: LinkProgram, name: str | None = None, share_instruc
 
 
 def program_metadata(program: LinkProgram) -> dict[str, Any]:
-    """The circuit metadata of a compiled link (qubit roles, herald records, the spec)."""
+    """The circuit metadata of a compiled link (qubit roles, herald records, the spec).
+
+    Parameters
+    ----------
+    program : LinkProgram
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``scheme``, ``target``, ``memory_qubits``, ``photon_qubits``, ``heralds``
+        (click record, detectors, correction of each) and ``spec`` (:meth:`LinkSpec.to_dict`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> meta = program_metadata(link_program(spec))
+    >>> list(meta), meta["heralds"][1]
+    (['scheme', 'target', 'memory_qubits', 'photon_qubits', 'heralds', 'spec'],
+     {'clicks': [0, 1], 'detectors': ['d'], 'correction': ['Z', 'I']})
+    """
     scheme = program.spec.scheme
     return {
         "scheme": scheme,
@@ -479,7 +404,7 @@ def program_metadata(program: LinkProgram) -> dict[str, Any]:
         "memory_qubits": list(program.memory_qubits),
         "photon_qubits": list(program.photon_qubits),
         "heralds": [{"clicks": list(h.clicks), "detectors": list(h.detectors), "correction": list(h.correction)} for h in program.heralds],
-        "spec": program.spec.as_dict(),
+        "spec": program.spec.to_dict(),
     }
 
 
@@ -493,6 +418,25 @@ def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLi
     a barrier, the station instrument. The circuit's instructions are its own, free to edit;
     ``share_instructions=True`` (for qnet's own hot paths, e.g. sweeps, whose circuits are run
     and discarded) reuses one cached instruction object per distinct instruction instead.
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link (:func:`qnet.link.spec.link_spec`).
+    share_instructions : bool, default False
+        Reuse cached instruction objects (:func:`program_circuit`).
+
+    Returns
+    -------
+    CompiledLink
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> link = compile_link(spec)
+    >>> link.circuit.num_qubits, link.circuit.size(), sorted(link.circuit.count_ops().items())
+    (4, 10, [('barrier', 2), ('cx', 2), ('kraus', 6), ('ry', 2)])
     """
     program = link_program(spec)
     qc = program_circuit(program, share_instructions=share_instructions)
@@ -506,14 +450,3 @@ def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLi
         heralds=program.heralds,
         metadata=metadata,
     )
-
-
-def elementary_links(graph: nx.Graph) -> list[tuple[str, str, str]]:
-    """Every (memory A, memory B, station) joined memory - fibre - station - fibre - memory."""
-    out = []
-    for s, data in graph.nodes(data=True):
-        if not isinstance(data["hardware"], Station):
-            continue
-        mems = sorted(n for n in graph.neighbors(s) if isinstance(graph.nodes[n]["hardware"], MemoryNode))
-        out += [(a, b, s) for i, a in enumerate(mems) for b in mems[i + 1 :]]
-    return sorted(out)

@@ -1,4 +1,4 @@
-"""Save and load compiled link circuits as QPY, Qiskit's own binary circuit format.
+"""Save and load compiled link circuits as QPY, Qiskit's own binary circuit format (``qnet compile``).
 
 QPY keeps the raw ``kraus`` noise instructions (their matrices are the instruction
 parameters) and the circuit metadata (scheme, qubit roles, herald records and corrections,
@@ -17,7 +17,24 @@ __all__ = ["save_circuits", "load_circuits", "circuit_filename", "circuits_equal
 
 
 def circuit_filename(network_path: str | Path, a: str, b: str) -> str:
-    """File name used for the link ``a``-``b`` of a network file: ``<stem>__<a>-<b>.qpy``."""
+    """File name used for the link ``a``-``b`` of a network file: ``<stem>__<a>-<b>.qpy``.
+
+    Parameters
+    ----------
+    network_path : str or Path
+        The network file.
+    a, b : str
+        The link's memory nodes.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> circuit_filename("examples/liu2026_ion_link.toml", "alice", "bob")
+    'liu2026_ion_link__alice-bob.qpy'
+    """
     return f"{Path(network_path).stem}__{a}-{b}.qpy"
 
 
@@ -28,6 +45,31 @@ def save_circuits(circuits: Iterable, path: str | Path) -> Path:
     such as ``kraus`` in an arbitrary order), so rewriting an unchanged file would churn it;
     a file whose circuits are :func:`circuits_equal` to ``circuits``, with the same names and
     metadata, is left as it is.
+
+    Parameters
+    ----------
+    circuits : iterable of qiskit.QuantumCircuit
+        The circuits (e.g. :attr:`CompiledLink.circuit <qnet.link.circuit.CompiledLink>`).
+    path : str or Path
+        The QPY file; its folder is created when missing.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_circuits([link.circuit], Path(folder) / "liu.qpy")
+    ...     back = load_circuits(path)
+    >>> len(back), back[0].name, circuits_equal(back[0], link.circuit), back[0].metadata == link.circuit.metadata
+    (1, 'link_alice_bob', True, True)
     """
     from qiskit import qpy
 
@@ -52,7 +94,30 @@ def _same_file_content(path: Path, circuits: list) -> bool:
 
 
 def load_circuits(path: str | Path) -> list:
-    """Read the circuits of a QPY file."""
+    """Read the circuits of a QPY file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A QPY file (:func:`save_circuits`).
+
+    Returns
+    -------
+    list of qiskit.QuantumCircuit
+
+    Examples
+    --------
+    >>> import qnet
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_circuits([link.circuit], Path(folder) / "liu.qpy")
+    ...     back = load_circuits(path)
+    >>> len(back), back[0].name, circuits_equal(back[0], link.circuit), back[0].metadata == link.circuit.metadata
+    (1, 'link_alice_bob', True, True)
+    """
     from qiskit import qpy
 
     with open(path, "rb") as fh:
@@ -66,6 +131,25 @@ def kraus_choi(kraus) -> np.ndarray:
     superoperators) are equal: {K_i} and {sum_j U_ij K_j} (U unitary, or an isometry when the
     sets differ in length) give the same J. This is how ``qiskit_aer.noise.QuantumError``
     compares channels too.
+
+    Parameters
+    ----------
+    kraus : sequence of array_like
+        Kraus operators (d x d each).
+
+    Returns
+    -------
+    numpy.ndarray
+        J (d^2 x d^2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = 0.2
+    >>> ops = [np.sqrt(1 - p) * np.eye(2), np.sqrt(p) * np.diag([1, -1])]  # dephasing
+    >>> mixed = [(ops[0] + ops[1]) / np.sqrt(2), (ops[0] - ops[1]) / np.sqrt(2)]  # a unitary mix of them
+    >>> kraus_choi(ops).shape, bool(np.allclose(kraus_choi(ops), kraus_choi(mixed)))
+    ((4, 4), True)
     """
     mats = np.asarray([np.asarray(k, dtype=complex) for k in kraus])
     vecs = mats.reshape(len(mats), -1)
@@ -103,6 +187,27 @@ def circuits_equal(first, second, atol: float = 1e-12) -> bool:
     entries of modulus <= 1 (its partial trace is the identity), and forming it from a few
     hundred Kraus operators rounds each entry by at most ~1e-13, while any change of a
     physical parameter that shows in a result moves entries by far more.
+
+    Parameters
+    ----------
+    first, second : qiskit.QuantumCircuit
+        The circuits.
+    atol : float, default 1e-12
+        Absolute tolerance on parameters and Choi matrices.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import qnet
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> near = qnet.compile_link(qnet.link_spec(g, "alice", "bob")).circuit
+    >>> far = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml",
+    ...     ["fibres.alice-station.length_km=6"]), "alice", "bob")).circuit
+    >>> circuits_equal(near, near.copy()), circuits_equal(near, far)
+    (True, False)
     """
     if (first.num_qubits, first.num_clbits, len(first.data)) != (second.num_qubits, second.num_clbits, len(second.data)):
         return False

@@ -27,8 +27,30 @@ __all__ = ["memories_per_link", "attempts_per_round", "success_per_round", "rate
 def memories_per_link(name: str, memories: int | None, links_joined: int) -> int:
     """Memories node ``name`` devotes to each of the ``links_joined`` links it joins on a route.
 
-    ``memories=None`` means one per link. Otherwise ``memories // links_joined`` (>= 1 required,
-    a :class:`~qnet.errors.ConfigError` naming ``nodes.NAME.memories`` when too few).
+    ``memories=None`` means one per link. Otherwise ``memories // links_joined`` (>= 1 required).
+
+    Parameters
+    ----------
+    name : str
+        The node (for the error message).
+    memories : int or None
+        The node's ``memories`` field.
+    links_joined : int
+        Links the node joins on the route (1 for an end node, 2 for a repeater).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ConfigError
+        Naming ``nodes.NAME.memories`` when the node has fewer memories than links.
+
+    Examples
+    --------
+    >>> memories_per_link("r1", None, 2), memories_per_link("r1", 5, 2), memories_per_link("alice", 3, 1)
+    (1, 2, 3)
     """
     if memories is None:
         return 1
@@ -42,7 +64,22 @@ def memories_per_link(name: str, memories: int | None, links_joined: int) -> int
 
 
 def attempts_per_round(memories_a: int, memories_b: int) -> int:
-    """Parallel attempts k of a link per round: the smaller of its two ends' memories for it."""
+    """Parallel attempts k of a link per round: the smaller of its two ends' memories for it.
+
+    Parameters
+    ----------
+    memories_a, memories_b : int
+        Memories each end devotes to the link (:func:`memories_per_link`).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> attempts_per_round(3, 2)
+    2
+    """
     return int(min(memories_a, memories_b))
 
 
@@ -51,6 +88,25 @@ def success_per_round(p, k):
 
     Computed as -expm1(k log1p(-p)) (accurate for tiny p); k = 1 gives p itself and p = 1
     exactly 1.
+
+    Parameters
+    ----------
+    p : float or array_like
+        Herald probability per attempt.
+    k : int or array_like
+        Attempts per round.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float when both are scalars, else broadcast.
+
+    Examples
+    --------
+    >>> success_per_round(0.3, 1), round(success_per_round(0.5, 2), 6)
+    (0.3, 0.75)
+    >>> success_per_round([0.5, 0.5], [1, 3])
+    array([0.5  , 0.875])
     """
     p, k = np.asarray(p, dtype=float), np.asarray(k)
     with np.errstate(divide="ignore"):
@@ -60,5 +116,26 @@ def success_per_round(p, k):
 
 
 def rate_hz(p, k, attempt_time_s):
-    """Delivered pairs per second of a link with k attempts per round: (1 - (1 - p)^k) / T_att."""
+    """Delivered pairs per second of a link with k attempts per round: (1 - (1 - p)^k) / T_att.
+
+    Parameters
+    ----------
+    p : float or array_like
+        Herald probability per attempt.
+    k : int or array_like
+        Attempts per round.
+    attempt_time_s : float or array_like
+        T_att, one round (s).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Pairs per second (1/s).
+
+    Examples
+    --------
+    >>> p, k, t = 0.01, 4, 1e-3
+    >>> round(rate_hz(p, k, t), 6), round((1 - (1 - p) ** k) / t, 6)
+    (39.40399, 39.40399)
+    """
     return success_per_round(p, k) / attempt_time_s

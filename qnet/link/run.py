@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import networkx as nx
 import numpy as np
 
 from qnet.quantum import figures
 from qnet.errors import QnetError
-from qnet.link.circuit import CompiledLink, compile_link, link_spec
+from qnet.link.circuit import CompiledLink, compile_link
+from qnet.link.spec import link_spec
 from qnet.link.results import LinkResult
 from qnet.quantum.states import PAULI, fidelity
 
 __all__ = [
     "ENGINES",
+    "HeraldedState",
     "simulator",
     "herald_floor",
     "never_heralds",
@@ -41,14 +43,53 @@ __all__ = [
 ]
 
 
+#: The simulators a link can run on: Qiskit Aer, or qnet's vectorised numpy engine (:mod:`qnet.link.batch`).
 ENGINES = ("aer", "batch")
+
+
+class HeraldedState(NamedTuple):
+    """What a link delivers: the herald probability per attempt and the corrected memory state.
+
+    ``state`` is 4 x 4, memory A first, after the Pauli-frame correction (:func:`heralded_state`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = HeraldedState(0.25, np.eye(4) / 4)
+    >>> h.probability, h.state.shape
+    (0.25, (4, 4))
+    """
+
+    probability: float
+    state: np.ndarray
 
 
 @lru_cache(maxsize=4)
 def simulator(method: str = "density_matrix", device: str = "CPU"):
     """A cached ``AerSimulator`` (density-matrix method by default) on ``device`` ("CPU" or "GPU").
 
-    "GPU" needs the qiskit-aer-gpu package (CUDA); without it this is a :class:`QnetError`.
+    Parameters
+    ----------
+    method : str, default "density_matrix"
+        Aer's simulation method.
+    device : str, default "CPU"
+        "CPU", or "GPU" (needs the qiskit-aer-gpu package and CUDA).
+
+    Returns
+    -------
+    qiskit_aer.AerSimulator
+        The same object for the same arguments.
+
+    Raises
+    ------
+    QnetError
+        When Aer has no such device here.
+
+    Examples
+    --------
+    >>> sim = simulator()
+    >>> type(sim).__name__, sim.options.method, sim is simulator()
+    ('AerSimulator', 'density_matrix', True)
     """
     from qiskit_aer import AerSimulator
 
@@ -72,6 +113,21 @@ def herald_floor(num_qubits: int) -> float:
     6-qubit two_photon circuit) state entries at the eps level are subnormal and the
     normalised state loses precision. Such a P counts as never heralding (its rate is zero to
     any purpose).
+
+    Parameters
+    ----------
+    num_qubits : int
+        Qubits of the link circuit (4 for ``single_click``, 6 for ``two_photon``).
+
+    Returns
+    -------
+    float
+        2^n times the smallest normal double over the machine epsilon.
+
+    Examples
+    --------
+    >>> f"{herald_floor(4):.3g}", f"{herald_floor(6):.3g}"
+    ('1.6e-291', '6.41e-291')
     """
     info = np.finfo(float)
     return float(2.0**num_qubits * info.tiny / info.eps)
@@ -81,12 +137,51 @@ def never_heralds(p, num_qubits: int):
     """True where herald probability ``p`` (a float or an array) is indistinguishable from 0.
 
     NaN counts as never heralding. See :func:`herald_floor`.
+
+    Parameters
+    ----------
+    p : float or array_like
+        Herald probabilities per attempt.
+    num_qubits : int
+        Qubits of the link circuit.
+
+    Returns
+    -------
+    numpy.bool_ or numpy.ndarray of bool
+        Shaped like ``p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> never_heralds(np.array([0.0, 1e-300, 1e-3, np.nan]), 4)
+    array([ True,  True, False,  True])
     """
     return ~(np.asarray(p) > herald_floor(num_qubits))
 
 
 def never_heralds_error(compiled, p: float) -> QnetError:
-    """The one-line error for a link that never heralds."""
+    """The one-line error for a link that never heralds.
+
+    Parameters
+    ----------
+    compiled : CompiledLink or LinkProgram
+        The link (for its node names and qubit count).
+    p : float
+        Its herald probability.
+
+    Returns
+    -------
+    QnetError
+        Not raised: the caller raises it.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> print(never_heralds_error(link, 0.0))
+    link alice-bob never heralds (success probability 0, at or below 1.6e-291, the smallest double
+    precision resolves): check the efficiencies, fibre lengths and bright-state populations
+    """
     s = compiled.spec
     return QnetError(
         f"link {s.node_a}-{s.node_b} never heralds (success probability {p:.3g}, at or below "
@@ -99,18 +194,43 @@ def _num_qubits(compiled) -> int:
     return compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
 
 
-def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> tuple[float, np.ndarray]:
+def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> HeraldedState:
     """(herald probability, delivered state) from the circuit's final density matrix.
 
     The delivered state is sum_h C_h rho_h C_h^dagger / P with rho_h the unnormalised memory
     state for herald record h and C_h its Pauli-frame correction (memory A first).
-    ``compiled`` is a :class:`~qnet.link.circuit.CompiledLink` or a :class:`~qnet.link.circuit.LinkProgram`.
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        The circuit's final density matrix (2^n x 2^n, Qiskit order; :func:`final_states`).
+    compiled : CompiledLink or LinkProgram
+        The link it belongs to (its qubit roles and heralds).
+
+    Returns
+    -------
+    HeraldedState
+        The herald probability P per attempt (at most 1) and the 4 x 4 delivered state.
+
+    Raises
+    ------
+    QnetError
+        When the link never heralds (:func:`never_heralds_error`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> rho = final_states([link])[0]
+    >>> p, state = heralded_state(rho, link)
+    >>> rho.shape, state.shape, round(p, 6), round(float(np.trace(state).real), 6)
+    ((16, 16), (4, 4), 0.000955, 1.0)
     """
     n = _num_qubits(compiled)
     p, states = heralded_states(np.asarray(rho)[None], n, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
     if never_heralds(p[0], n):
         raise never_heralds_error(compiled, float(p[0]))
-    return min(1.0, float(p[0])), states[0]
+    return HeraldedState(min(1.0, float(p[0])), states[0])
 
 
 @lru_cache(maxsize=64)
@@ -134,9 +254,37 @@ def heralded_states(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`heralded_state` of a stack of final states (M, 2^n, 2^n) of one link layout, at once.
 
-    Returns (P, states): the herald probabilities (M,), *not* clipped to 1, and the delivered
-    states (M, 4, 4) where P > 0 (rows where P <= 0 are not meaningful: such a link never
-    heralds). Same arithmetic as :func:`heralded_state`, point by point.
+    Same arithmetic as :func:`heralded_state`, point by point.
+
+    Parameters
+    ----------
+    rhos : numpy.ndarray
+        Final density matrices (M, 2^n, 2^n) of circuits with one qubit layout.
+    n : int
+        Their qubit count.
+    memory_qubits : tuple of int
+        (memory A, memory B) qubits.
+    photon_qubits : tuple of int
+        The photonic qubits, in the order of the heralds' click records.
+    heralds : sequence of Herald
+        The click records that herald, with their corrections (:data:`qnet.link.station.HERALDS`).
+
+    Returns
+    -------
+    P : numpy.ndarray
+        The herald probabilities (M,), *not* clipped to 1.
+    states : numpy.ndarray
+        The delivered states (M, 4, 4) where P > 0 (rows where P <= 0 are not meaningful:
+        such a link never heralds).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> rho = final_states([link])[0]
+    >>> p, states = heralded_states(np.stack([rho, rho]), 4, link.memory_qubits, link.photon_qubits, link.heralds)
+    >>> p.shape, states.shape, bool(p[0] == heralded_state(rho, link).probability)
+    ((2,), (2, 4, 4), True)
     """
     rhos = np.asarray(rhos)
     total = np.zeros((rhos.shape[0], 4, 4), dtype=complex)
@@ -161,6 +309,30 @@ def link_figures(
     ``spec.attempts_per_round`` parallel attempts per round, (1 - (1 - p)^k) / T_att
     (:func:`qnet.link.multiplexing.rate_hz`). ``pair_coherence_time_s`` defaults to the spec's.
     The one place these figures are computed (``qnet link`` and link sweeps).
+
+    Parameters
+    ----------
+    spec : LinkSpec
+        The link (attempt time, attempts per round, coherence time).
+    p : float
+        Herald probability per attempt.
+    fidelity, chsh, qber, bb84_key_fraction : float
+        Figures of the delivered state.
+    pair_coherence_time_s : float, optional
+        Overrides ``spec.pair_coherence_time_s`` (s).
+
+    Returns
+    -------
+    dict
+        Every :data:`~qnet.link.results.LINK_FIELDS` figure by name.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> f = link_figures(link.spec, 1e-3, 0.9, 2.5, 0.05, 0.4)
+    >>> round(f["rate_hz"], 6), round(f["link_efficiency"], 6), round(f["bb84_key_rate_hz"], 6)
+    (2.325581, 1.27907, 0.930233)
     """
     from qnet.link.multiplexing import rate_hz
 
@@ -181,6 +353,31 @@ def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | No
 
     ``f`` overrides the fidelity (shots mode estimates it separately); ``extra`` fills the
     descriptive fields (method, shots, standard errors). Figures: :func:`link_figures`.
+
+    Parameters
+    ----------
+    compiled : CompiledLink
+        The link.
+    p : float
+        Its herald probability per attempt.
+    rho : numpy.ndarray
+        Its delivered 4 x 4 state (memory A first).
+    f : float, optional
+        The fidelity, when not the one of ``rho`` with the target.
+    **extra
+        Further :class:`~qnet.link.results.LinkResult` fields.
+
+    Returns
+    -------
+    LinkResult
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> r = link_result(link, *heralded_state(final_states([link])[0], link))
+    >>> round(r.fidelity, 6), round(r.success_probability, 6), r.node_a, r.station
+    (0.913843, 0.000955, 'alice', 'station')
     """
     spec = compiled.spec
     values = link_figures(
@@ -210,6 +407,39 @@ def run_links(
 
     ``engine="batch"`` evaluates the same circuits with qnet's vectorised numpy simulator
     (:mod:`qnet.link.batch`, equal to Aer within 1e-12; exact mode only).
+
+    Parameters
+    ----------
+    compiled : sequence of CompiledLink
+        The links (:func:`qnet.link.circuit.compile_link`).
+    shots : int, optional
+        Shots per measurement setting (:mod:`qnet.link.shots`); None: the exact density matrix.
+    seed : int, optional
+        Seed of the shots and of the bootstrap (shots mode).
+    device : str, default "CPU"
+        Aer's device (:func:`simulator`).
+    engine : str, default "aer"
+        One of :data:`ENGINES`.
+
+    Returns
+    -------
+    list of LinkResult
+        One per link, in order.
+
+    Raises
+    ------
+    QnetError
+        For invalid ``shots`` or ``engine``, the batch engine with shots, a link that never
+        heralds, or (shots mode) a setting that saw no herald.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> far = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml",
+    ...     ["fibres.alice-station.length_km=25", "fibres.station-bob.length_km=25"]), "alice", "bob"))
+    >>> [round(r.fidelity, 6) for r in run_links([link, far])]
+    [0.913843, 0.910815]
     """
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
         raise QnetError(f"shots = {shots!r} is invalid: an integer >= 1 (or None for the exact density matrix)")
@@ -240,6 +470,33 @@ def final_states(
     appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
     it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``engine="batch"``: qnet's
     vectorised numpy simulator of the same circuits.
+
+    Parameters
+    ----------
+    compiled : sequence of CompiledLink
+        The links (or :class:`~qnet.link.circuit.LinkProgram` lists with ``engine="batch"``).
+    device : str, default "CPU"
+        Aer's device.
+    engine : str, default "aer"
+        One of :data:`ENGINES`.
+    threads : int, default 0
+        Aer's ``max_parallel_threads`` when > 0.
+    in_place : bool, default False
+        Append the save instruction to the circuits themselves (Aer).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One (2^n, 2^n) density matrix per link.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> aer, = final_states([link])
+    >>> batch, = final_states([link], engine="batch")
+    >>> aer.shape, bool(np.allclose(aer, batch, atol=1e-12))
+    ((16, 16), True)
     """
     if engine == "batch":
         from qnet.link.batch import density_matrices
@@ -288,12 +545,52 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
 def run_link(
     compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU", engine: str = "aer"
 ) -> LinkResult:
-    """Run one compiled link on Aer (see :func:`run_links`)."""
+    """Run one compiled link on Aer (see :func:`run_links` for the arguments).
+
+    Returns
+    -------
+    LinkResult
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> round(run_link(link).fidelity, 6), round(run_link(link, engine="batch").fidelity, 6)
+    (0.913843, 0.913843)
+    """
     return run_links([compiled], shots=shots, seed=seed, device=device, engine=engine)[0]
 
 
 def simulate_link(
     graph: nx.Graph, a: str, b: str, station: str | None = None, shots: int | None = None, seed: int | None = None
 ) -> LinkResult:
-    """Load-free one-call path: link spec -> circuit -> Aer -> :class:`LinkResult`."""
+    """Load-free one-call path: link spec -> circuit -> Aer -> :class:`LinkResult`.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        A network (:func:`qnet.load_network`).
+    a, b : str
+        The link's memory nodes.
+    station : str, optional
+        Its station, when ``a`` and ``b`` share several.
+    shots, seed : int, optional
+        As for :func:`run_links`.
+
+    Returns
+    -------
+    LinkResult
+
+    Raises
+    ------
+    NetworkError, ConfigError, QnetError
+        As :func:`~qnet.link.spec.link_spec` and :func:`run_links` do.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> r = simulate_link(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> round(r.fidelity, 6), round(r.rate_hz, 6)
+    (0.913843, 2.220831)
+    """
     return run_link(compile_link(link_spec(graph, a, b, station)), shots=shots, seed=seed)

@@ -63,7 +63,7 @@ from qnet.quantum.states import PAULI, bell_projector, nearest_physical_state
 
 __all__ = [
     "SETTINGS", "DRAWS", "FOLDS", "REPEATS", "ShotEstimates",
-    "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state",
+    "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state", "split_counts",
 ]
 
 #: The nine measurement settings (basis of memory A, basis of memory B).
@@ -93,6 +93,12 @@ class ShotEstimates:
     (``fidelity``, ``success_probability``, ``rate_hz``, ``link_efficiency``, ``chsh``,
     ``qber``, ``diqkd_key_fraction``, ``diqkd_key_rate_hz``, ``bb84_key_fraction``,
     ``bb84_key_rate_hz``).
+
+    Examples
+    --------
+    >>> e = ShotEstimates({"fidelity": 0.91}, {"fidelity": 0.01}, {"fidelity": (0.89, 0.93)})
+    >>> e.values["fidelity"], e.intervals_95["fidelity"]
+    (0.91, (0.89, 0.93))
     """
 
     values: Mapping[str, float]
@@ -101,7 +107,29 @@ class ShotEstimates:
 
 
 def measured_circuit(compiled, setting: tuple[str, str]):
-    """The link circuit with its memories rotated into ``setting`` and every qubit measured."""
+    """The link circuit with its memories rotated into ``setting`` and every qubit measured.
+
+    Parameters
+    ----------
+    compiled : CompiledLink
+        The link.
+    setting : tuple of str
+        Bases ("X", "Y" or "Z") of memory A and memory B.
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+        A copy of the link's circuit with the basis change and ``measure_all``.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> qc = measured_circuit(link, ("X", "Z"))
+    >>> qc.count_ops()["measure"], qc.count_ops()["h"]
+    (4, 1)
+    """
     qc = compiled.circuit.copy()
     for q, basis in zip(compiled.memory_qubits, setting):
         if basis == "X":
@@ -116,8 +144,28 @@ def measured_circuit(compiled, setting: tuple[str, str]):
 def herald_counts(compiled, counts_per_setting: Sequence[Mapping[str, int]]) -> np.ndarray:
     """(9, 4) outcome counts (++, +-, -+, --) of the heralded shots, after the Pauli frame.
 
-    ``counts_per_setting``: Qiskit counts dicts, one per entry of :data:`SETTINGS`. A frame
-    correction that anticommutes with the measured Pauli flips that outcome.
+    A frame correction that anticommutes with the measured Pauli flips that outcome.
+
+    Parameters
+    ----------
+    compiled : CompiledLink
+        The link (qubit roles, heralds).
+    counts_per_setting : sequence of dict
+        Qiskit counts dicts, one per entry of :data:`SETTINGS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        (9, 4) counts.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> # bit strings are q3 q2 q1 q0: memories on q0, q3; photons on q1 (detector c), q2 (d)
+    >>> herald_counts(link, [{"0010": 3, "1011": 1, "0000": 96}] * 9)[0]
+    array([3., 0., 0., 1.])
     """
     n = compiled.circuit.num_qubits
     heralds = {h.clicks: h for h in compiled.heralds}
@@ -135,7 +183,33 @@ def herald_counts(compiled, counts_per_setting: Sequence[Mapping[str, int]]) -> 
 
 
 def herald_error(compiled, shots: int, counts: np.ndarray) -> QnetError | None:
-    """The one-line error for a shot run with a setting that saw no herald (None if all did)."""
+    """The one-line error for a shot run with a setting that saw no herald (None if all did).
+
+    Parameters
+    ----------
+    compiled : CompiledLink
+        The link (for its node names).
+    shots : int
+        Shots per setting.
+    counts : numpy.ndarray
+        (9, 4) heralded counts (:func:`herald_counts`).
+
+    Returns
+    -------
+    QnetError or None
+        Not raised: the caller raises it.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> link = qnet.compile_link(qnet.link_spec(g, "alice", "bob"))
+    >>> import numpy as np
+    >>> herald_error(link, 100, np.ones((9, 4))) is None
+    True
+    >>> print(herald_error(link, 100, np.zeros((9, 4))))
+    link alice-bob: no herald observed in 100 shots per setting (900 in all); increase --shots or use the exact mode
+    """
     seen = np.asarray(counts).sum(axis=-1)
     if np.all(seen > 0):
         return None
@@ -159,9 +233,38 @@ def _correlations(counts: np.ndarray) -> np.ndarray:
     return t.reshape(counts.shape[:-2] + (3, 3))
 
 
-def _split(counts: np.ndarray, rng: np.random.Generator, folds: int, repeats: int) -> np.ndarray:
-    """``repeats`` independent random splits of each setting's counts (..., 9, 4) into ``folds``
-    parts of near-equal size: (..., repeats, folds, 9, 4), by sequential hypergeometric draws."""
+def split_counts(counts: np.ndarray, rng: np.random.Generator, folds: int, repeats: int) -> np.ndarray:
+    """Random splits of each setting's counts into ``folds`` parts of near-equal size.
+
+    The splits behind the cross-fitted CHSH value (module docstring), by sequential
+    hypergeometric draws: every part keeps the counts' outcomes, the parts add up to the
+    counts, and the parts' sizes differ by at most one.
+
+    Parameters
+    ----------
+    counts : array_like
+        Counts (..., 9, 4).
+    rng : numpy.random.Generator
+        The random source.
+    folds : int
+        Parts per split.
+    repeats : int
+        Independent splits.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., repeats, folds, 9, 4) float counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts = np.full((9, 4), 10)
+    >>> parts = split_counts(counts, np.random.default_rng(0), 5, 2)
+    >>> sizes = parts.sum(axis=-1)  # 40 counts per setting: 8 in each fold
+    >>> parts.shape, bool((parts.sum(axis=1) == counts).all()), int(sizes.min()), int(sizes.max())
+    ((2, 5, 9, 4), True, 8, 8)
+    """
     rest = np.repeat(np.asarray(counts, dtype=np.int64)[..., None, :, :], repeats, axis=-3)
     parts = []
     for k in range(folds - 1):
@@ -242,25 +345,52 @@ def estimate(
 
     Parameters
     ----------
-    counts : (9, 4) outcome counts from :func:`herald_counts`; at least one herald per setting.
-    shots : shots per setting (the herald probability's denominator is 9 ``shots``).
-    target : the target Bell state ("psi+", ...).
-    attempt_time_s, coherence_time_s : the link's attempt time and pair coherence time.
-    rng : generator for the fold split and the bootstrap.
-    attempts_per_round : the link's k parallel attempts per round (:mod:`qnet.link.multiplexing`).
-    draws : number of bootstrap replicates.
-    folds, repeats : folds of the cross-fitted CHSH value, and random splits it averages.
+    counts : numpy.ndarray
+        (9, 4) outcome counts from :func:`herald_counts`; at least one herald per setting.
+    shots : int
+        Shots per setting (the herald probability's denominator is 9 ``shots``).
+    target : str
+        The target Bell state ("psi+", ...).
+    attempt_time_s, coherence_time_s : float
+        The link's attempt time and pair coherence time (s).
+    rng : numpy.random.Generator
+        Generator for the fold split and the bootstrap.
+    attempts_per_round : int, default 1
+        The link's k parallel attempts per round (:mod:`qnet.link.multiplexing`).
+    draws : int, default DRAWS
+        Number of bootstrap replicates.
+    folds, repeats : int, default FOLDS, REPEATS
+        Folds of the cross-fitted CHSH value, and random splits it averages.
+
+    Returns
+    -------
+    ShotEstimates
+
+    Raises
+    ------
+    ValueError
+        When a setting has no heralded shot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # 100 heralds per setting of a perfect |Psi+>: XX, YY agree, ZZ disagree, the rest random
+    >>> counts = np.array([[50, 0, 0, 50] if a == b != "Z" else [0, 50, 50, 0] if a == b else [25] * 4
+    ...                    for a, b in SETTINGS])
+    >>> e = estimate(counts, 10000, "psi+", 1e-3, 0.5, np.random.default_rng(1), draws=200)
+    >>> round(e.values["fidelity"], 6), e.values["success_probability"], round(e.values["rate_hz"], 6)
+    (1.0, 0.01, 10.0)
     """
     counts = np.asarray(counts, dtype=float)
     total, heralded = len(SETTINGS) * shots, counts.sum()
     if np.any(counts.sum(axis=-1) <= 0):
         raise ValueError("estimate needs at least one heralded shot in every setting")
     args = (target, attempt_time_s, coherence_time_s, attempts_per_round)
-    t, s = _correlations(counts), _cross_fitted_chsh(_split(counts, rng, folds, repeats))
+    t, s = _correlations(counts), _cross_fitted_chsh(split_counts(counts, rng, folds, repeats))
     values = {k: float(v) for k, v in _figures(t, s, np.float64(heralded / total), *args).items()}
     replicates = _resampled(counts, rng, draws)
     t_r, p_r = _correlations(replicates), rng.beta(heralded + 0.5, total - heralded + 0.5, size=draws)
-    sampled = _figures(t_r, _cross_fitted_chsh(_split(replicates, rng, folds, repeats)), p_r, *args)
+    sampled = _figures(t_r, _cross_fitted_chsh(split_counts(replicates, rng, folds, repeats)), p_r, *args)
     plug_in = _figures(t_r, figures.chsh_score(t_r, figures.chsh_weights(t_r)), p_r, *args)
     se, ci = {}, {}
     for name, x in sampled.items():
@@ -279,6 +409,27 @@ def tomographic_state(counts: np.ndarray) -> np.ndarray:
 
     Local expectations pool the three settings sharing a basis; a correlator with no herald
     is 0. The projection is :func:`qnet.quantum.states.nearest_physical_state`.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        (9, 4) heralded counts (:func:`herald_counts`).
+
+    Returns
+    -------
+    numpy.ndarray
+        A 4 x 4 density matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # 100 heralds per setting of a perfect |Psi+>: XX, YY agree, ZZ disagree, the rest random
+    >>> counts = np.array([[50, 0, 0, 50] if a == b != "Z" else [0, 50, 50, 0] if a == b else [25] * 4
+    ...                    for a, b in SETTINGS])
+    >>> from qnet.quantum.states import fidelity
+    >>> rho = tomographic_state(counts)
+    >>> rho.shape, round(fidelity(rho, "psi+"), 6)
+    ((4, 4), 1.0)
     """
     counts = np.asarray(counts, dtype=float)
     t = _correlations(counts)

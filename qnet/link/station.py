@@ -36,14 +36,31 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Herald", "HERALDS", "station_povm", "station_kraus", "canonical_factor", "N_PHOTON_QUBITS"]
+__all__ = ["Herald", "HERALDS", "TARGET", "station_povm", "station_kraus", "canonical_factor", "N_PHOTON_QUBITS"]
 
-N_PHOTON_QUBITS = {"single_click": 2, "two_photon": 4}
-
+#: The Bell state every link delivers after its Pauli-frame correction (the heralds' corrections map to it).
+TARGET = "psi+"
 
 @dataclass(frozen=True)
 class Herald:
-    """A click pattern that heralds a Bell state, and the Pauli correction to |Psi+>."""
+    """A click pattern that heralds a Bell state, and the Pauli correction to |Psi+>.
+
+    Parameters
+    ----------
+    clicks : tuple of int
+        One bit per detector, in detector order.
+    detectors : tuple of str
+        Names of the clicking detectors.
+    heralded_state : str
+        The Bell state heralded in the ideal case.
+    correction : tuple of str
+        Pauli on (memory A, memory B) that maps it to |Psi+>.
+
+    Examples
+    --------
+    >>> HERALDS["single_click"][1]
+    Herald(clicks=(0, 1), detectors=('d',), heralded_state='psi-', correction=('Z', 'I'))
+    """
 
     clicks: tuple[int, ...]  # one bit per detector, in detector order
     detectors: tuple[str, ...]  # names of the clicking detectors
@@ -51,6 +68,7 @@ class Herald:
     correction: tuple[str, str]  # Pauli on (memory A, memory B) that maps it to |Psi+>
 
 
+#: The heralds of each scheme, in click-record order.
 HERALDS: dict[str, tuple[Herald, ...]] = {
     "single_click": (
         Herald((1, 0), ("c",), "psi+", ("I", "I")),
@@ -67,6 +85,8 @@ HERALDS: dict[str, tuple[Herald, ...]] = {
 # input photon qubits -> (arm, polarisation); output detectors -> (port, polarisation)
 _INPUTS = {"single_click": (("a", "H"), ("b", "H")), "two_photon": (("a", "H"), ("a", "V"), ("b", "H"), ("b", "V"))}
 _DETECTORS = {"single_click": (("c", "H"), ("d", "H")), "two_photon": (("c", "H"), ("c", "V"), ("d", "H"), ("d", "V"))}
+#: Photonic qubits of each scheme's station instrument (one per input mode).
+N_PHOTON_QUBITS = {scheme: len(inputs) for scheme, inputs in _INPUTS.items()}
 
 
 def _output_amplitudes(scheme: str, photons: list[tuple[str, str]], overlap: float) -> dict[tuple, complex]:
@@ -130,7 +150,35 @@ def _fock_amplitudes(scheme: str, visibility: float) -> tuple[np.ndarray, list[t
 
 @lru_cache(maxsize=256)
 def station_povm(scheme: str, visibility: float, dark_count_probability: float) -> dict[tuple[int, ...], np.ndarray]:
-    """POVM elements E_o on the photonic qubits for every observed click pattern ``o``."""
+    """POVM elements E_o on the photonic qubits for every observed click pattern ``o``.
+
+    Parameters
+    ----------
+    scheme : str
+        ``"single_click"`` or ``"two_photon"``.
+    visibility : float
+        Visibility of the scheme's interference, in [0, 1].
+    dark_count_probability : float
+        Dark-count probability per detector per window.
+
+    Returns
+    -------
+    dict
+        Click pattern (one bit per detector) -> its POVM element (2^m x 2^m, m photonic qubits).
+        The elements sum to the identity.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scheme.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> povm = station_povm("single_click", 0.97, 1e-6)
+    >>> sorted(povm), bool(np.allclose(sum(povm.values()), np.eye(4), atol=1e-12))
+    ([(0, 0), (0, 1), (1, 0), (1, 1)], True)
+    """
     amp, real_clicks = _fock_amplitudes(scheme, visibility)
     n_det = len(_DETECTORS[scheme])
     p = dark_count_probability
@@ -167,6 +215,29 @@ def canonical_factor(rows: np.ndarray, rtol: float = FACTOR_RTOL) -> np.ndarray:
     numpy (no LAPACK, so its error is a few eps times the column norms). It stops when every
     residual column norm is <= ``rtol`` times the largest column norm of A; the dropped part
     of E then has trace <= d (rtol |A|)^2 (1.6e-25 for the station's O(1) amplitudes).
+
+    Parameters
+    ----------
+    rows : array_like
+        Any factor A (n x d, complex) of E = A^dagger A.
+    rtol : float, default FACTOR_RTOL
+        Relative residual norm at which the elimination stops.
+
+    Returns
+    -------
+    numpy.ndarray
+        R (rank x d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([[1, 1j], [0, 1]])
+    >>> r = canonical_factor(a)
+    >>> bool(np.allclose(r.conj().T @ r, a.conj().T @ a)), round(float(r[0, 1].real), 6)
+    (True, 1.414214)
+    >>> swap_and_phase = 1j * np.array([[0, 1], [1, 0]])  # another factor of the same E
+    >>> bool(np.allclose(canonical_factor(swap_and_phase @ a), r))
+    True
     """
     res = np.array(rows, dtype=complex)
     d = res.shape[1]
@@ -225,6 +296,32 @@ def station_kraus(scheme: str, visibility: float, dark_count_probability: float)
     Linear optics conserves photon number, so every row lies in one photon-number sector and
     is exactly zero outside it (products with exact zeros): a photonic state with no
     amplitude that can fire pattern ``o`` gets probability exactly 0 for it, not rounding noise.
+
+    Parameters
+    ----------
+    scheme : str
+        ``"single_click"`` or ``"two_photon"``.
+    visibility : float
+        Visibility of the scheme's interference, in [0, 1].
+    dark_count_probability : float
+        Dark-count probability per detector per window.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The Kraus operators (2^m x 2^m each, m photonic qubits); trace preserving.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scheme.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ops = station_kraus("single_click", 0.97, 1e-6)
+    >>> len(ops), ops[0].shape, bool(np.allclose(sum(k.conj().T @ k for k in ops), np.eye(4), atol=1e-12))
+    (13, (4, 4), True)
     """
     amp, real_clicks = _fock_amplitudes(scheme, visibility)
     dim = amp.shape[1]

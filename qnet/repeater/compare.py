@@ -28,7 +28,8 @@ from qnet.quantum.channels import fibre_transmission
 from qnet.errors import QnetError
 from qnet.quantum.figures import plob_rate_hz
 from qnet.network.hardware import Fibre
-from qnet.link.circuit import compile_link, link_spec
+from qnet.link.circuit import compile_link
+from qnet.link.spec import link_spec
 from qnet.repeater.path import ChainResult, simulate_path
 from qnet.link.results import LinkResult, json_number
 from qnet.link.run import run_links

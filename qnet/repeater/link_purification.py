@@ -34,7 +34,8 @@ from qnet.quantum import channels
 from qnet.quantum import waiting
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
-from qnet.link.circuit import compile_link, link_spec
+from qnet.link.circuit import compile_link
+from qnet.link.spec import link_spec
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
 from qnet.link.run import run_links
 

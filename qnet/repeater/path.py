@@ -38,7 +38,8 @@ import numpy as np
 
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
-from qnet.link.circuit import LinkSpec, compile_link, link_spec
+from qnet.link.circuit import compile_link
+from qnet.link.spec import LinkSpec, link_spec
 from qnet.link.multiplexing import memories_per_link
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
 from qnet.link.run import run_links

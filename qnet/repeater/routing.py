@@ -22,7 +22,7 @@ import networkx as nx
 
 from qnet.errors import NetworkError
 from qnet.network.hardware import MemoryNode
-from qnet.link.circuit import elementary_links, find_station
+from qnet.link.spec import elementary_links, find_station
 
 __all__ = ["METRICS", "link_graph", "explicit_path", "all_link_results", "best_path"]
 
@@ -61,7 +61,8 @@ def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
 
 def all_link_results(graph: nx.Graph) -> dict:
     """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one Aer run."""
-    from qnet.link.circuit import compile_link, link_spec
+    from qnet.link.circuit import compile_link
+    from qnet.link.spec import link_spec
     from qnet.link.run import run_links
 
     links = elementary_links(graph)

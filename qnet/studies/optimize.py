@@ -225,7 +225,8 @@ class _Evaluations:
         self.cache: dict[float, Any] = {}
 
     def run(self, xs: Sequence[float]) -> list[Any]:
-        from qnet.link.circuit import compile_link, link_spec
+        from qnet.link.circuit import compile_link
+        from qnet.link.spec import link_spec
 
         todo = []
         for x in dict.fromkeys(float(v) for v in xs):
@@ -279,7 +280,7 @@ def optimize_link(
     the method; raises :class:`~qnet.errors.QnetError` for an unknown field or figure, an
     invalid range, or a constraint no x in the range meets.
     """
-    from qnet.link.circuit import find_station
+    from qnet.link.spec import find_station
     from qnet.link.results import LINK_FIELDS
 
     fields = _fields(fields)

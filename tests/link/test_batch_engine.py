@@ -15,7 +15,7 @@ import pytest
 
 import qnet
 from qnet.link import batch
-from qnet.link.circuit import elementary_links
+from qnet.link.spec import elementary_links
 from qnet.link.results import LINK_FIELDS
 
 from qnet_testing import build_link_network

@@ -10,7 +10,7 @@ import pytest
 
 import qnet
 from qnet.link.export import circuit_filename, circuits_equal, load_circuits
-from qnet.link.circuit import elementary_links
+from qnet.link.spec import elementary_links
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))

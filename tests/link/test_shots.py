@@ -19,7 +19,8 @@ import qnet
 from qnet.quantum import figures
 from qnet.link import shots
 from qnet.cli import main
-from qnet.link.circuit import compile_link, link_spec
+from qnet.link.circuit import compile_link
+from qnet.link.spec import link_spec
 from qnet.network.io import load_network
 from qnet.link.results import LINK_LABELS, format_table
 from qnet.quantum.states import PAULI, nearest_physical_state
@@ -256,7 +257,7 @@ def test_split_keeps_every_count_and_balances_the_folds():
     """Each random split of each setting's counts is a partition into folds whose sizes
     differ by at most one."""
     counts = np.random.default_rng(7).integers(0, 40, size=(9, 4))
-    parts = shots._split(counts, np.random.default_rng(8), 5, 3)
+    parts = shots.split_counts(counts, np.random.default_rng(8), 5, 3)
     assert parts.shape == (3, 5, 9, 4) and parts.min() >= 0
     np.testing.assert_array_equal(parts.sum(axis=1), np.broadcast_to(counts, (3, 9, 4)))
     sizes = parts.sum(axis=-1)
@@ -273,12 +274,12 @@ def test_tomographic_state_inverts_exact_statistics(liu):
 def test_table_rounds_to_the_error_and_uses_an_interval_at_a_bound():
     """'x +- se' with se to two significant digits and x to the same place; at a bound the
     95 % interval instead (the issue's 'fidelity 1 +- 0.27' becomes '1.00 [0.40, 1.00]')."""
-    from qnet.link.results import _fmt_error
+    from qnet.link.results import format_estimate
 
-    assert _fmt_error("fidelity", 0.913843, 0.0064, (0.90, 0.93)) == "0.9138 +- 0.0064"
-    assert _fmt_error("success_probability", 0.000959333, 1.03e-05, (0.00094, 0.00098)) == "0.000959 +- 0.000010"
-    assert _fmt_error("fidelity", 1.0, 0.27, (0.40, 1.0)) == "1.00 [0.40, 1.00]"
-    assert _fmt_error("diqkd_key_fraction", 0.0, 0.0, (0.0, 0.0)) == "0 [0, 0]"
+    assert format_estimate("fidelity", 0.913843, 0.0064, (0.90, 0.93)) == "0.9138 +- 0.0064"
+    assert format_estimate("success_probability", 0.000959333, 1.03e-05, (0.00094, 0.00098)) == "0.000959 +- 0.000010"
+    assert format_estimate("fidelity", 1.0, 0.27, (0.40, 1.0)) == "1.00 [0.40, 1.00]"
+    assert format_estimate("diqkd_key_fraction", 0.0, 0.0, (0.0, 0.0)) == "0 [0, 0]"
 
 
 def test_chsh_intervals_hold_the_truth_at_few_heralds(liu):

@@ -28,7 +28,8 @@ import pytest
 import qnet
 from qnet.link import batch
 from qnet.studies import sweep
-from qnet.link.circuit import compile_link, elementary_links, link_program, link_spec
+from qnet.link.circuit import compile_link, link_program
+from qnet.link.spec import elementary_links, link_spec
 from qnet.link.results import LINK_FIELDS
 from qnet.link.run import final_states, heralded_state, heralded_states
 
@@ -133,7 +134,7 @@ def test_instruction_list_is_the_compiled_circuit(spec):
         for i in reference.data
     ]
     _same_instructions(link.circuit, expected, reference.num_qubits)
-    assert link.circuit.metadata["spec"] == spec.as_dict()
+    assert link.circuit.metadata["spec"] == spec.to_dict()
 
 
 def test_shared_instructions_stay_on_their_circuit():
@@ -258,7 +259,7 @@ def _points(network, a, b, s, rng, n):
 @pytest.mark.parametrize("network, a, b", [(LIU, "alice", "bob"), (METRO, "campus", "downtown"), (METRO, "airport", "harbour")])
 def test_per_point_update_equals_the_full_network_build(network, a, b, monkeypatch):
     sweep.clear_cache()
-    s = qnet.link.circuit.find_station(qnet.network_from_dict(network), a, b)
+    s = qnet.link.spec.find_station(qnet.network_from_dict(network), a, b)
     ev = sweep.LinkEvaluator(network=network, a=a, b=b, overrides=("nodes.%s.t2_s=0.8" % a,))
     builder = sweep._link_points(ev)
     full = []

@@ -549,7 +549,7 @@ class LinkEvaluator:
     content); a point's values replace only the hardware objects they touch, which validate
     themselves again, so an invalid value is an error row with the message a full rebuild
     gives (anything unusual takes the full rebuild). Identical points (equal
-    :class:`~qnet.link.circuit.LinkSpec`) are compiled and run once, and remembered in this process.
+    :class:`~qnet.link.spec.LinkSpec`) are compiled and run once, and remembered in this process.
     ``engine="aer"`` runs the compiled circuits of a chunk in one Aer ``run()`` (exact density
     matrix, no NoiseModel, no transpile); ``engine="batch"`` evaluates the same instructions
     (:func:`qnet.link.circuit.link_program`, the list the circuits are built from) with
@@ -737,7 +737,7 @@ class _LinkPoints:
     def __init__(self, ev: "LinkEvaluator"):
         from qnet.quantum.channels import fibre_transmission
         from qnet.network.hardware import Fibre, MemoryNode, Station
-        from qnet.link.circuit import find_station, spec_from_hardware
+        from qnet.link.spec import find_station, spec_from_hardware
         from qnet.network.io import network_from_dict
 
         self.ev = ev
@@ -857,7 +857,7 @@ class _LinkPoints:
 
     def _full(self, point: Mapping[str, Any]) -> tuple[Any, float]:
         from qnet.quantum.channels import fibre_transmission
-        from qnet.link.circuit import link_spec
+        from qnet.link.spec import link_spec
         from qnet.network.io import network_from_dict
 
         ev = self.ev
