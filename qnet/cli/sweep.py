@@ -164,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from qnet.network.io import network_from_dict, read_network_table
+    from qnet.network.graph import network_from_dict
+    from qnet.network.io import read_network_table
     from qnet.studies.sweep import check_field, check_sweep_output, parse_values, parse_vary, run_sweep
 
     security = _check_options(args)

@@ -21,7 +21,7 @@ import networkx as nx
 from qnet.errors import ConfigError, NetworkError
 from qnet.link.multiplexing import attempts_per_round, memories_per_link
 from qnet.network.hardware import MAX_TIME_S, Fibre, MemoryNode, Station
-from qnet.network.io import DEFAULT_FIBRE_SPEED_KM_PER_S
+from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 from qnet.quantum import channels
 
 __all__ = [
