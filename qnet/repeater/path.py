@@ -309,7 +309,7 @@ def simulate_path(
                 msg = f"exact mode is not available for this chain: {msg}"
             raise QnetError(msg.replace("use simulate_chain (Monte Carlo)", "drop --exact for the Monte Carlo")) from None
         return ChainResult(
-            method="exact", samples=None, fidelity=r.mean_fidelity, fidelity_std=None, rate_hz=r.rate_hz,
+            method="exact", samples=None, fidelity=r.fidelity, fidelity_std=None, rate_hz=r.rate_hz,
             rate_hz_ci=None, mean_completion_time_s=r.mean_completion_time_s, density_matrix=r.mean_state,
             completion_time_pmf=r.completion_time_pmf, round_time_s=r.round_time_s, **common,
         )
@@ -317,8 +317,8 @@ def simulate_path(
         raise QnetError(f"samples = {samples!r} is invalid: an integer >= 2")
     r = simulate_chain(chain, samples, seed=seed, progress=progress)
     return ChainResult(
-        method="monte_carlo", samples=r.samples, fidelity=r.mean_fidelity, fidelity_std=r.fidelity_std,
-        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_ci_hz), mean_completion_time_s=r.mean_completion_time_s,
+        method="monte_carlo", samples=r.samples, fidelity=r.fidelity, fidelity_std=r.fidelity_std,
+        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_hz_ci), mean_completion_time_s=r.mean_completion_time_s,
         density_matrix=r.mean_state, fidelity_samples=r.fidelity_samples,
         completion_time_samples_s=r.completion_time_samples_s, **common,
     )
