@@ -84,8 +84,8 @@ class _Engine:
 
     # ------------------------------------------------------------------ state of one delivery
 
-    def _push(self, time_s: float, kind: int, **payload) -> None:
-        heapq.heappush(self.heap, _Event(time_s, kind, self.seq, **payload))
+    def _push(self, time_s: float, kind: int, link: int = -1, leaf_id: int = 0, pair: _Pair | None = None) -> None:
+        heapq.heappush(self.heap, _Event(time_s, kind, self.seq, link, leaf_id, pair))
         self.seq += 1
 
     def _restart(self, lo: int, hi: int, t: float) -> None:
@@ -93,11 +93,11 @@ class _Engine:
         if self.sources is None:
             draws = self.rng.geometric(self.p_round[lo:hi])
             for i in range(lo, hi):
-                self._push(t + draws[i - lo] * self.attempt_time_s[i], _HERALD, link=i)
+                self._push(t + draws[i - lo] * self.attempt_time_s[i], _HERALD, i)
         else:
             for i in range(lo, hi):
                 ti, leaf_id = self.sources[i].sample(self.rng, t)
-                self._push(ti, _HERALD, link=i, leaf_id=leaf_id)
+                self._push(ti, _HERALD, i, leaf_id)
 
     def _place(self, pair: _Pair) -> None:
         self.by_lo[pair.lo] = pair
@@ -121,11 +121,12 @@ class _Engine:
 
     def _next_instant(self) -> list[_Event]:
         """Pop every event within TIME_RTOL of the earliest, sorted heralds, swaps, cutoffs."""
-        t0 = self.heap[0].time_s
+        heap = self.heap
+        t0 = heap[0].time_s
         lim = t0 + TIME_RTOL * abs(t0) + self.atol_s
         batch = []
-        while self.heap and self.heap[0].time_s <= lim:
-            batch.append(heapq.heappop(self.heap))
+        while heap and heap[0].time_s <= lim:
+            batch.append(heapq.heappop(heap))
         self.events += len(batch)
         if self.events > self.max_events:
             raise QnetError(
