@@ -113,9 +113,9 @@ class ComparisonRow:
     >>> import qnet
     >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
     >>> from qnet.repeater.compare import compare_path
-    >>> row = compare_path(graph, ["alice", "r1", "r2"], [100.0]).rows[0]
+    >>> row = compare_path(graph, ["alice", "r1", "r2"], [20.0]).rows[0]
     >>> row.chain.method, round(row.fibre_transmission, 6), sorted(row.to_dict())[:3]
-    ('exact', 0.01, ['chain_bb84_key_rate_hz', 'chain_diqkd_key_rate_hz', 'chain_entangled'])
+    ('exact', 0.398107, ['chain_bb84_key_rate_hz', 'chain_diqkd_key_rate_hz', 'chain_entangled'])
     """
 
     total_km: float
@@ -164,7 +164,7 @@ class Comparison:
     >>> import qnet
     >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
     >>> from qnet.repeater.compare import compare_path
-    >>> c = compare_path(graph, ["alice", "r1", "r2"], [100.0])
+    >>> c = compare_path(graph, ["alice", "r1", "r2"], [20.0])
     >>> c.path, sorted(c.to_dict())
     (('alice', 'r1', 'r2'), ['crossovers_km', 'path', 'rows'])
     """
@@ -255,11 +255,11 @@ def compare_path(
     >>> import qnet
     >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
     >>> from qnet.repeater.compare import compare_path
-    >>> c = compare_path(graph, ["alice", "r1", "r2"], [50.0, 100.0])
+    >>> c = compare_path(graph, ["alice", "r1", "r2"], [20.0, 40.0])
     >>> [round(r.chain.rate_hz / r.direct.rate_hz, 2) for r in c.rows]  # the chain's rate over the direct link's
-    [1.48, 2.94]
-    >>> round(c.crossovers_km["chain_bb84_key_rate_above_direct"], 1)
-    55.2
+    [0.94, 1.28]
+    >>> round(c.crossovers_km["chain_rate_above_direct_rate"], 1)
+    24.2
     """
     from qnet.repeater.path import path_hops
 

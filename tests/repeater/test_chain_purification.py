@@ -40,7 +40,7 @@ from qnet.cli import main
 from qnet.repeater.link_purification import purify_link
 from qnet.repeater.path import simulate_path
 from qnet.quantum.states import bell_projector
-from tests.conftest import build_link_network
+from qnet_testing import build_link_network
 
 C_KM_S = 2.0e5
 L_KM = 5.0  # each half of every link
