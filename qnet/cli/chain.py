@@ -148,7 +148,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy)
     if bar is not None:
         bar.close()
-    rows = [r.as_dict() for r in result.rows]
+    rows = [r.to_dict() for r in result.rows]
     if args.csv:
         text = io.StringIO(newline="")
         writer = csv.DictWriter(text, fieldnames=list(rows[0]))

@@ -24,6 +24,7 @@ from qnet.link.circuit import CompiledLink, compile_link
 from qnet.link.spec import link_spec
 from qnet.link.results import LinkResult
 from qnet.quantum.states import PAULI, fidelity
+from qnet.link.choices import ENGINES
 
 __all__ = [
     "ENGINES",
@@ -44,7 +45,6 @@ __all__ = [
 
 
 #: The simulators a link can run on: Qiskit Aer, or qnet's vectorised numpy engine (:mod:`qnet.link.batch`).
-ENGINES = ("aer", "batch")
 
 
 class HeraldedState(NamedTuple):

@@ -39,6 +39,7 @@ EXPORTS = {
     'purify': 'purification',
     'twirl_to_werner': 'purification',
     'METRICS': 'routing',
+    'Hop': 'routing',
     'link_graph': 'routing',
     'explicit_path': 'routing',
     'all_link_results': 'routing',

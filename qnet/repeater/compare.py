@@ -33,16 +33,47 @@ from qnet.link.spec import link_spec
 from qnet.repeater.path import ChainResult, simulate_path
 from qnet.link.results import LinkResult, json_number
 from qnet.link.run import run_links
+from qnet.repeater.routing import Hop
 
 __all__ = ["ComparisonRow", "Comparison", "compare_path", "scaled_graph"]
 
-Hop = tuple[str, str, str]
 _DIRECT = "__direct_station__"
 
 
 def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Graph:
-    """A copy of ``graph`` whose path fibres are scaled to ``total_km`` in all, plus a direct
-    A - station - B link (station ``__direct_station__``, half the total on each side)."""
+    """A copy of ``graph`` whose path fibres are scaled to ``total_km`` in all, plus a direct link.
+
+    The direct link is A - station - B (station ``__direct_station__``, half the total on each
+    side, the first hop's station hardware and fibre attenuation).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    hops : sequence of Hop
+        The path.
+    total_km : float
+        Total fibre length of the scaled path (km).
+
+    Returns
+    -------
+    networkx.Graph
+
+    Raises
+    ------
+    QnetError
+        The path has no fibre length to scale.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.compare import scaled_graph
+    >>> from qnet.repeater.routing import explicit_path
+    >>> g = scaled_graph(graph, explicit_path(graph, ["alice", "r1", "r2"]), 100.0)
+    >>> g.edges["alice", "s1"]["fibre"].length_km, g.edges["alice", "__direct_station__"]["fibre"].length_km
+    (25.0, 50.0)
+    """
     g = graph.copy()  # new attribute dicts; the hardware objects are frozen and shared
     fibres = [(a, s) for a, _b, s in hops] + [(s, b) for _a, b, s in hops]
     current = sum(g.edges[u, v]["fibre"].length_km for u, v in fibres)
@@ -63,20 +94,44 @@ def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Gr
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One total distance: the direct link, the chain and the PLOB bound (per second)."""
+    """One total distance: the direct link, the chain and the PLOB bound (per second).
+
+    Parameters
+    ----------
+    total_km : float
+        Total fibre length (km).
+    direct : LinkResult
+        The direct link over that length.
+    chain : ChainResult
+        The chain over the scaled path.
+    plob_bits_per_s : float
+        The PLOB bound of the direct link's fibre (bit/s).
+    fibre_transmission : float
+        eta of the whole fibre.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.compare import compare_path
+    >>> row = compare_path(graph, ["alice", "r1", "r2"], [20.0]).rows[0]
+    >>> row.chain.method, round(row.fibre_transmission, 6), sorted(row.to_dict())[:3]
+    ('exact', 0.398107, ['chain_bb84_key_rate_hz', 'chain_diqkd_key_rate_hz', 'chain_entangled'])
+    """
 
     total_km: float
     direct: LinkResult
     chain: ChainResult
-    plob_per_s: float
+    plob_bits_per_s: float
     fibre_transmission: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the row's numbers, ``direct_*`` and ``chain_*``."""
         d, c = self.direct, self.chain
         return {
             "total_km": self.total_km,
             "fibre_transmission": self.fibre_transmission,
-            "plob_bits_per_s": json_number(self.plob_per_s),
+            "plob_bits_per_s": json_number(self.plob_bits_per_s),
             "direct_fidelity": d.fidelity,
             "direct_rate_hz": d.rate_hz,
             "direct_attempts_per_round": d.attempts_per_round,
@@ -93,16 +148,37 @@ class ComparisonRow:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A distance scan and the crossover distances (None where the chain never wins on the grid)."""
+    """A distance scan and the crossover distances (None where the chain never wins on the grid).
+
+    Parameters
+    ----------
+    path : tuple of str
+        Memory nodes of the chain.
+    rows : tuple of ComparisonRow
+        One per total distance.
+    crossovers_km : dict of str to float or None
+        First distance (km) where the chain's rate (or key rate) exceeds the direct link's or
+        the PLOB bound, interpolated log-linearly.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.compare import compare_path
+    >>> c = compare_path(graph, ["alice", "r1", "r2"], [20.0])
+    >>> c.path, sorted(c.to_dict())
+    (('alice', 'r1', 'r2'), ['crossovers_km', 'path', 'rows'])
+    """
 
     path: tuple[str, ...]
     rows: tuple[ComparisonRow, ...]
     crossovers_km: dict[str, float | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``path``, ``rows`` and ``crossovers_km``."""
         return {
             "path": list(self.path),
-            "rows": [r.as_dict() for r in self.rows],
+            "rows": [r.to_dict() for r in self.rows],
             "crossovers_km": {k: json_number(v) if v is not None else None for k, v in self.crossovers_km.items()},
         }
 
@@ -142,6 +218,49 @@ def compare_path(
     (:func:`qnet.repeater.path.simulate_path`); the direct link stays raw. With ``exact=True`` a
     distance whose exact grid would exceed the bound of :func:`qnet.repeater.chain.exact_chain` is an
     error naming that distance, raised before any larger work is allocated.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    hops : sequence
+        The chain's hops or its memory-node names.
+    distances_km : sequence of float
+        Total distances to scan (km, each finite and > 0).
+    samples : int
+        Monte Carlo deliveries where the chain is not exact.
+    seed : int, optional
+        Monte Carlo seed (distance i uses ``seed + i``).
+    exact : bool or None
+        True: exact only; False: Monte Carlo only; None (default): exact where possible.
+    progress : callable, optional
+        ``progress(done, total)`` after every distance.
+    purify : str or None
+        Purify every link of the chain once (``"dejmps"`` or ``"bbpssw"``).
+    twirl : bool
+        BBPSSW re-twirls its output (default True).
+    swap_policy : str
+        ``"asap"`` (default) or ``"nested"``.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    QnetError
+        No distance, an invalid distance, or (``exact=True``) a distance without exact method.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.compare import compare_path
+    >>> c = compare_path(graph, ["alice", "r1", "r2"], [20.0, 40.0])
+    >>> [round(r.chain.rate_hz / r.direct.rate_hz, 2) for r in c.rows]  # the chain's rate over the direct link's
+    [0.94, 1.28]
+    >>> round(c.crossovers_km["chain_rate_above_direct_rate"], 1)
+    24.2
     """
     from qnet.repeater.path import path_hops
 
@@ -178,8 +297,8 @@ def compare_path(
     chain_rate = col(lambda r: r.chain.rate_hz)
     crossovers = {
         "chain_rate_above_direct_rate": _crossover(x, chain_rate, col(lambda r: r.direct.rate_hz)),
-        "chain_rate_above_plob": _crossover(x, chain_rate, col(lambda r: r.plob_per_s)),
-        "chain_bb84_key_rate_above_plob": _crossover(x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.plob_per_s)),
+        "chain_rate_above_plob": _crossover(x, chain_rate, col(lambda r: r.plob_bits_per_s)),
+        "chain_bb84_key_rate_above_plob": _crossover(x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.plob_bits_per_s)),
         "chain_bb84_key_rate_above_direct": _crossover(
             x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.direct.bb84_key_rate_hz)
         ),

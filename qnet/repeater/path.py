@@ -43,10 +43,10 @@ from qnet.link.spec import LinkSpec, link_spec
 from qnet.link.multiplexing import memories_per_link
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
 from qnet.link.run import run_links
+from qnet.repeater.routing import Hop
+from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 
 __all__ = ["ChainResult", "build_chain", "simulate_path", "format_chain", "path_hops", "CHAIN_FIELDS"]
-
-Hop = tuple[str, str, str]
 
 #: Numeric end-to-end fields of ``qnet chain --json`` (besides method, samples, links, path).
 CHAIN_FIELDS = (
@@ -70,7 +70,57 @@ PPT_TOLERANCE = 1e-12
 
 @dataclass(frozen=True)
 class ChainResult(DeliveredStateFigures):
-    """End-to-end figures of a repeater chain and its elementary links (path order)."""
+    """End-to-end figures of a repeater chain and its elementary links (path order).
+
+    Besides the fields below, the figures of the mean delivered state (``chsh``, ``qber``, key
+    fractions and rates) come from :class:`qnet.link.results.DeliveredStateFigures`.
+
+    Parameters
+    ----------
+    path : tuple of str
+        Memory nodes in path order.
+    stations : tuple of str
+        The station of each hop.
+    links : tuple of LinkResult
+        Each elementary link (Aer).
+    method : str
+        ``"exact"`` or ``"monte_carlo"``.
+    samples : int or None
+        Monte Carlo deliveries (None in exact mode).
+    fidelity : float
+        Mean delivered <Psi+|rho|Psi+>.
+    fidelity_std : float or None
+        Standard deviation over deliveries (Monte Carlo only).
+    rate_hz : float
+        End-to-end pairs per second (Hz).
+    rate_hz_ci : (float, float) or None
+        95 % interval of the rate (Hz; Monte Carlo only).
+    mean_completion_time_s : float
+        Mean time between deliveries (s).
+    density_matrix : ndarray, shape (4, 4)
+        Mean delivered state.
+    total_length_km : float
+        Fibre along the path (km).
+    fidelity_samples, completion_time_samples_s : ndarray or None
+        Per-delivery fidelity and time (s) (Monte Carlo).
+    completion_time_pmf : ndarray or None
+        P(T = k round_time_s) (exact mode).
+    round_time_s : float or None
+        Grid step of the PMF (s; exact mode).
+    purify : str or None
+        Protocol of the one purification round per link, or None.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.path import simulate_path
+    >>> r = simulate_path(graph, ["alice", "r1", "r2"], exact=True)
+    >>> r.method, r.total_length_km, r.entangled, round(r.fidelity, 4)
+    ('exact', 50.0, True, 0.9291)
+    >>> sorted(r.completion_time_quantiles_s())
+    ['p5', 'p50', 'p95']
+    """
 
     path: tuple[str, ...]
     stations: tuple[str, ...]
@@ -162,7 +212,34 @@ def _check_purify_memories(graph: nx.Graph, hops: Sequence[Hop]) -> None:
 
 
 def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]:
-    """The hops of ``path``: memory-node names in order (stations found) or hops (a, b, station)."""
+    """The hops of ``path``: memory-node names in order (stations found) or hops (a, b, station).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    path : sequence of str or sequence of (str, str, str)
+        Memory nodes in order, or hops.
+
+    Returns
+    -------
+    list of Hop
+
+    Raises
+    ------
+    QnetError
+        A single name, an empty path, or a mix of names and hops.
+    NetworkError
+        Names that do not form a path (:func:`qnet.repeater.routing.explicit_path`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.path import path_hops
+    >>> path_hops(graph, [("alice", "r1", "s1")])
+    [Hop(node_a='alice', node_b='r1', station='s1')]
+    """
     if isinstance(path, str):
         raise QnetError(f"path {path!r} is a single name: give the memory nodes in order, e.g. ['alice', 'r1', 'bob']")
     path = list(path)
@@ -173,7 +250,7 @@ def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]
 
         return explicit_path(graph, path)
     if all(not isinstance(h, str) and len(h) == 3 for h in path):
-        return [tuple(h) for h in path]  # type: ignore[misc]
+        return [Hop(*h) for h in path]
     raise QnetError("path: give memory-node names in order (['alice', 'r1', 'bob']) or hops [(a, b, station), ...], not a mix")
 
 
@@ -196,10 +273,41 @@ def build_chain(
 ):
     """(RepeaterChain, link specs, link results) for a path (links run on Aer).
 
-    ``hops``: the path's hops or its memory-node names (:func:`path_hops`). ``purify``: None
-    (raw links) or the protocol of one purification round per link
-    (:class:`qnet.repeater.chain.LinkPurification`, module docstring); ``twirl``: BBPSSW re-twirls its
-    output (default True). Each link's spec and result carry the chain's attempts per round.
+    Each link's spec and result carry the chain's attempts per round.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    hops : sequence
+        The path's hops or its memory-node names (:func:`path_hops`).
+    swap_policy : str
+        ``"asap"`` (default) or ``"nested"``.
+    shots : int, optional
+        Aer shots per link (default: the exact density matrix).
+    purify : str or None
+        None (raw links) or the protocol of one purification round per link
+        (:class:`qnet.repeater.chain.LinkPurification`, module docstring).
+    twirl : bool
+        BBPSSW re-twirls its output (default True).
+
+    Returns
+    -------
+    (RepeaterChain, list of LinkSpec, list of LinkResult)
+
+    Raises
+    ------
+    ConfigError
+        An unknown protocol, or too few memories to purify.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.path import build_chain
+    >>> chain, specs, results = build_chain(graph, ["alice", "r1", "r2"])
+    >>> chain.n_links, round(chain.links[0].success_probability, 6), len(results)
+    (2, 0.003598, 2)
     """
     from qnet.repeater.chain import (
         ChainLink,
@@ -216,7 +324,7 @@ def build_chain(
         replace(link_spec(graph, a, b, s), attempts_per_round=min(mems[i], mems[i + 1])) for i, (a, b, s) in enumerate(hops)
     ]
     results = run_links([compile_link(s) for s in specs], shots=shots)
-    speed = graph.graph.get("fibre_speed_km_per_s", 2.0e5)
+    speed = graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
     links = []
     for (a, b, _s), spec, res in zip(hops, specs, results):
         pur = None
@@ -274,19 +382,46 @@ def simulate_path(
 
     Parameters
     ----------
-    graph : the network (:func:`qnet.load_network`).
-    hops : the path: memory-node names in order (``["alice", "r1", "bob"]``; stations are found)
+    graph : networkx.Graph
+        The network (:func:`qnet.load_network`).
+    hops : sequence
+        The path: memory-node names in order (``["alice", "r1", "bob"]``; stations are found)
         or hops ``[(a, b, station), ...]`` (:func:`path_hops`).
-    exact : exact mode (a :class:`QnetError` says why where no exact method exists).
-    samples, seed, progress : Monte Carlo deliveries, seed, progress callback (done, total).
-    swap_policy : "asap" (default) or "nested".
-    purify : "dejmps" or "bbpssw" purifies every elementary link once before swapping
+    exact : bool
+        Exact mode (a :class:`QnetError` says why where no exact method exists).
+    samples : int
+        Monte Carlo deliveries.
+    seed : int, optional
+        Monte Carlo seed.
+    swap_policy : str
+        ``"asap"`` (default) or ``"nested"``.
+    progress : callable, optional
+        ``progress(done, total)`` after every delivery.
+    purify : str or None
+        ``"dejmps"`` or ``"bbpssw"`` purifies every elementary link once before swapping
         (module docstring; Monte Carlo only); None (default): raw links.
-    twirl : BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
+    twirl : bool
+        BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
 
     Returns
     -------
     ChainResult
+
+    Raises
+    ------
+    QnetError
+        ``exact=True`` where no exact method exists (the message says why), or a bad path.
+    ConfigError
+        An unknown protocol or policy, or too few memories.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.path import simulate_path
+    >>> r = simulate_path(graph, ["alice", "r1", "r2"], samples=20, seed=1)
+    >>> r.method, r.samples, round(r.fidelity, 4), round(r.rate_hz, 3)
+    ('monte_carlo', 20, 0.9219, 3.379)
     """
     from qnet.repeater.chain import exact_chain, simulate_chain
 
@@ -310,7 +445,7 @@ def simulate_path(
                 msg = f"exact mode is not available for this chain: {msg}"
             raise QnetError(msg.replace("use simulate_chain (Monte Carlo)", "drop --exact for the Monte Carlo")) from None
         return ChainResult(
-            method="exact", samples=None, fidelity=r.mean_fidelity, fidelity_std=None, rate_hz=r.rate_hz,
+            method="exact", samples=None, fidelity=r.fidelity, fidelity_std=None, rate_hz=r.rate_hz,
             rate_hz_ci=None, mean_completion_time_s=r.mean_completion_time_s, density_matrix=r.mean_state,
             completion_time_pmf=r.completion_time_pmf, round_time_s=r.round_time_s, **common,
         )
@@ -318,15 +453,35 @@ def simulate_path(
         raise QnetError(f"samples = {samples!r} is invalid: an integer >= 2")
     r = simulate_chain(chain, samples, seed=seed, progress=progress)
     return ChainResult(
-        method="monte_carlo", samples=r.samples, fidelity=r.mean_fidelity, fidelity_std=r.fidelity_std,
-        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_ci_hz), mean_completion_time_s=r.mean_completion_time_s,
+        method="monte_carlo", samples=r.samples, fidelity=r.fidelity, fidelity_std=r.fidelity_std,
+        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_hz_ci), mean_completion_time_s=r.mean_completion_time_s,
         density_matrix=r.mean_state, fidelity_samples=r.fidelity_samples,
         completion_time_samples_s=r.completion_time_samples_s, **common,
     )
 
 
 def format_chain(result: ChainResult) -> str:
-    """A readable report: the route, each link, and the end-to-end figures."""
+    """A readable report: the route, each link, and the end-to-end figures.
+
+    Parameters
+    ----------
+    result : ChainResult
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.path import format_chain, simulate_path
+    >>> print(format_chain(simulate_path(graph, ["alice", "r1", "r2"], exact=True)))
+    chain alice - r1 - r2  (2 links, 50 km, target |Psi+>, exact)
+    ...
+    fidelity ... mean delivered <Psi+|rho|Psi+>
+    ...
+    """
     lines = [f"chain {' - '.join(result.path)}  ({len(result.links)} links, {result.total_length_km:g} km, target |Psi+>, {result.method}"
              + (f", each link purified once ({result.purify.upper()})" if result.purify else "")
              + (f", {result.samples} samples)" if result.samples else ")")]

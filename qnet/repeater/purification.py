@@ -56,6 +56,7 @@ import numpy as np
 
 from qnet.quantum.aer_channels import bit_flip_kraus, depolarizing_kraus, kraus_instruction, node_pair, reduced_map
 from qnet.quantum.states import bell_projector, broadcast_state_stacks
+from qnet.repeater.choices import PROTOCOLS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -63,7 +64,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["PROTOCOLS", "KEPT_OUTCOMES", "purify_circuit", "purify", "twirl_to_werner"]
 
 #: Supported protocols.
-PROTOCOLS = ("dejmps", "bbpssw")
 
 #: Outcomes of the measured pair-2 memories (q2, q3) on which a round succeeds.
 KEPT_OUTCOMES = ((0, 0), (1, 1))
@@ -95,6 +95,31 @@ def purify_circuit(
     fidelity is 1. With ``measure=True`` q2, q3 are also measured into two classical bits (for
     inspection and drawing); the channel used by :func:`purify` is the circuit without them.
     BBPSSW's twirl acts on the input states and is not part of the circuit.
+
+    Parameters
+    ----------
+    protocol : str
+        One of :data:`PROTOCOLS`.
+    gate_fidelity, readout_fidelity : float or (float, float)
+        Noise of nodes A and B (one number for both), in [0, 1].
+    measure : bool
+        Also measure q2, q3 into two classical bits.
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+
+    Raises
+    ------
+    ConfigError
+        An unknown protocol or a fidelity outside [0, 1].
+
+    Examples
+    --------
+    >>> from qnet.repeater.purification import purify_circuit
+    >>> qc = purify_circuit("dejmps", measure=True)
+    >>> qc.num_qubits, qc.num_clbits, dict(qc.count_ops())["rx"]
+    (4, 2, 4)
     """
     from qiskit import QuantumCircuit
 
@@ -131,6 +156,24 @@ def twirl_to_werner(rho: np.ndarray) -> np.ndarray:
 
     This is the average of rho over random bilateral rotations U (x) U* conjugated into the
     Psi+ frame, i.e. the BBPSSW twirl. Accepts a 4x4 matrix or a stack ``(n, 4, 4)``.
+
+    Parameters
+    ----------
+    rho : ndarray, shape (4, 4) or (n, 4, 4)
+        Pair states.
+
+    Returns
+    -------
+    ndarray, same shape as ``rho``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.quantum.states import fidelity
+    >>> from qnet.repeater.purification import twirl_to_werner
+    >>> w = twirl_to_werner(np.diag([0.0, 0.5, 0.5, 0.0]))  # |01><01|/2 + |10><10|/2: F = 1/2
+    >>> round(fidelity(w, "psi+"), 6), round(float(np.real(w[0, 0])), 6)
+    (0.5, 0.166667)
     """
     rho = np.asarray(rho)
     f = np.real(np.einsum("ij,...ji->...", _PSI_PLUS, rho))[..., None, None]
@@ -155,6 +198,42 @@ def purify(
     the state is undefined: a single pair raises :class:`qnet.errors.QnetError`; in a stack
     that state is NaN (its probability, 0, says why). ``twirl`` (BBPSSW only; DEJMPS never
     twirls): re-twirl the kept pair to Werner form (default True, module docstring).
+
+    Parameters
+    ----------
+    rho1, rho2 : ndarray, shape (4, 4) or (n, 4, 4)
+        The kept and the sacrificed pair.
+    protocol : str
+        One of :data:`PROTOCOLS`.
+    gate_fidelity, readout_fidelity : float or (float, float)
+        Noise of nodes A and B (one number for both), in [0, 1].
+    twirl : bool
+        BBPSSW re-twirls its output (default True).
+
+    Returns
+    -------
+    (float, ndarray) or (ndarray, ndarray)
+        Success probability and the kept pair's state on success.
+
+    Raises
+    ------
+    ConfigError
+        An unknown protocol or a fidelity outside [0, 1].
+    QnetError
+        Two single pairs whose purification never succeeds.
+
+    Examples
+    --------
+    BBPSSW on two Werner pairs of F = 0.9 (perfect nodes; p = F^2 + 2F(1-F)/3 + 5((1-F)/3)^2):
+
+    >>> import numpy as np
+    >>> from qnet.quantum.states import bell_projector, fidelity
+    >>> P = bell_projector("psi+")
+    >>> werner = 0.9 * P + 0.1 * (np.eye(4) - P) / 3
+    >>> from qnet.repeater.purification import purify
+    >>> p, rho = purify(werner, werner, protocol="bbpssw")
+    >>> round(p, 6), round(fidelity(rho, "psi+"), 6)
+    (0.875556, 0.926396)
     """
     proto = _protocol(protocol)
     single = np.ndim(rho1) == 2 and np.ndim(rho2) == 2

@@ -16,23 +16,58 @@ The *link graph* has the memory nodes as vertices and one edge per elementary li
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import networkx as nx
 
 from qnet.errors import NetworkError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import elementary_links, find_station
+from qnet.repeater.choices import METRICS
 
-__all__ = ["METRICS", "link_graph", "explicit_path", "all_link_results", "best_path"]
+__all__ = ["METRICS", "Hop", "link_graph", "explicit_path", "all_link_results", "best_path"]
 
-METRICS = ("fidelity", "rate", "length", "hops")
+#: Route costs of :func:`best_path` (module docstring).
 
-Hop = tuple[str, str, str]  # (memory A, memory B, station)
+
+class Hop(NamedTuple):
+    """One elementary link of a path: memory ``node_a`` - ``station`` - memory ``node_b``.
+
+    Examples
+    --------
+    >>> from qnet.repeater.routing import Hop
+    >>> a, b, station = Hop("alice", "r1", "s1")
+    >>> Hop("alice", "r1", "s1").station, station
+    ('s1', 's1')
+    """
+
+    node_a: str
+    node_b: str
+    station: str
 
 
 def link_graph(graph: nx.Graph) -> nx.MultiGraph:
-    """Memory nodes joined by one edge per elementary link (edge key and attribute: the station)."""
+    """Memory nodes joined by one edge per elementary link (edge key and attribute: the station).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network (:func:`qnet.load_network`).
+
+    Returns
+    -------
+    networkx.MultiGraph
+        Edges carry ``station`` and ``length_km`` (total fibre, km).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.routing import link_graph
+    >>> lg = link_graph(graph)
+    >>> sorted(lg.nodes), lg.number_of_edges()
+    (['alice', 'bob', 'r1', 'r2', 'r3'], 4)
+    """
     lg = nx.MultiGraph()
     lg.add_nodes_from(n for n, d in graph.nodes(data=True) if isinstance(d["hardware"], MemoryNode))
     for a, b, s in elementary_links(graph):
@@ -49,18 +84,62 @@ def _check_node(graph: nx.Graph, node: str) -> None:
 
 
 def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
-    """The hops of a path given by its memory nodes in order (stations are found)."""
+    """The hops of a path given by its memory nodes in order (stations are found).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    nodes : sequence of str
+        Memory nodes in path order (at least two, each once).
+
+    Returns
+    -------
+    list of Hop
+
+    Raises
+    ------
+    NetworkError
+        An unknown node, a station, a repeated node, or two neighbours without a station.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.routing import explicit_path
+    >>> [tuple(h) for h in explicit_path(graph, ["alice", "r1", "r2"])]
+    [('alice', 'r1', 's1'), ('r1', 'r2', 's2')]
+    """
     if len(nodes) < 2:
         raise NetworkError("a path needs at least two memory nodes")
     for n in nodes:
         _check_node(graph, n)
     if len(set(nodes)) != len(nodes):
         raise NetworkError(f"a path visits each node once: {' -> '.join(nodes)}")
-    return [(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
+    return [Hop(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
 
 
 def all_link_results(graph: nx.Graph) -> dict:
-    """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one Aer run."""
+    """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one Aer run.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+
+    Returns
+    -------
+    dict of Hop to LinkResult
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.routing import all_link_results
+    >>> results = all_link_results(graph)
+    >>> len(results), round(results[("alice", "r1", "s1")].fidelity, 4)
+    (4, 0.973)
+    """
     from qnet.link.circuit import compile_link
     from qnet.link.spec import link_spec
     from qnet.link.run import run_links
@@ -75,6 +154,34 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
     ``link_results`` maps (a, b, station) -> :class:`~qnet.link.results.LinkResult` for the
     ``fidelity`` and ``rate`` metrics (either orientation); without it they are computed with
     :func:`all_link_results` (every elementary link in one Aer run).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    a, b : str
+        The two end memory nodes.
+    metric : str
+        One of :data:`METRICS` (default ``"fidelity"``).
+    link_results : dict, optional
+        Link results by hop, for the ``fidelity`` and ``rate`` metrics.
+
+    Returns
+    -------
+    list of Hop
+
+    Raises
+    ------
+    NetworkError
+        An unknown metric or node, equal ends, or no (usable) path.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> from qnet.repeater.routing import best_path
+    >>> [h.station for h in best_path(graph, "alice", "bob", metric="hops")]
+    ['s1', 's2', 's3', 's4']
     """
     if metric not in METRICS:
         raise NetworkError(f"metric = {metric!r} is invalid: one of {', '.join(METRICS)}")
@@ -109,5 +216,5 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
         s = min(lg[u][v], key=lambda key: cost(u, v, key))
         if math.isinf(cost(u, v, s)):
             raise NetworkError(f"no usable path joins {a!r} and {b!r}: link {u}-{v} delivers nothing ({metric})")
-        hops.append((u, v, s))
+        hops.append(Hop(u, v, s))
     return hops

@@ -61,6 +61,30 @@ def swap_circuit(gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> Q
     (X q3, CX q2 -> q3, CZ q1 -> q3). Noise is raw Aer ``kraus`` instructions, omitted when the
     corresponding fidelity is 1. The swapped pair is (q0, q3) once q1 and q2 are traced out.
     See the module docstring for the physics.
+
+    Parameters
+    ----------
+    gate_fidelity : float
+        f of the BSM's CNOT, in [0, 1] (1 = perfect).
+    readout_fidelity : float
+        r of each measured bit, in [0, 1] (1 = perfect).
+
+    Returns
+    -------
+    qiskit.QuantumCircuit
+        Four qubits, no classical bits.
+
+    Raises
+    ------
+    ConfigError
+        A fidelity outside [0, 1].
+
+    Examples
+    --------
+    >>> from qnet.repeater.swapping import swap_circuit
+    >>> qc = swap_circuit(gate_fidelity=0.99)
+    >>> qc.num_qubits, dict(qc.count_ops())["cx"]
+    (4, 2)
     """
     from qiskit import QuantumCircuit
 
@@ -97,6 +121,38 @@ def swap(
     outcomes (the swap always succeeds). Either argument may be a stack ``(n, 4, 4)``; stacks
     are broadcast against each other (a single 4x4 against a stack is allowed) and a stack is
     returned. Noise parameters as in the module docstring.
+
+    Parameters
+    ----------
+    rho_left : ndarray, shape (4, 4) or (n, 4, 4)
+        Left pair (A = outer memory, B = repeater memory).
+    rho_right : ndarray, shape (4, 4) or (n, 4, 4)
+        Right pair (A = repeater memory, B = outer memory).
+    gate_fidelity, readout_fidelity : float
+        The repeater's noise, in [0, 1] (1 = perfect).
+
+    Returns
+    -------
+    ndarray, shape (4, 4) or (n, 4, 4)
+        The swapped pair (left's outer memory, right's outer memory).
+
+    Raises
+    ------
+    ConfigError
+        A fidelity outside [0, 1] or states of the wrong shape.
+
+    Examples
+    --------
+    Two Werner pairs of fidelity 0.9 give F = 0.9 * 0.9 + 0.1 * 0.1 / 3:
+
+    >>> import numpy as np
+    >>> from qnet.quantum.states import bell_projector, fidelity
+    >>> P = bell_projector("psi+")
+    >>> werner = 0.9 * P + 0.1 * (np.eye(4) - P) / 3
+    >>> from qnet.repeater.swapping import swap
+    >>> out = swap(werner, werner)
+    >>> round(fidelity(out, "psi+"), 6)
+    0.813333
     """
     single = np.ndim(rho_left) == 2 and np.ndim(rho_right) == 2
     left, right = broadcast_state_stacks(rho_left, rho_right, ("rho_left", "rho_right"))

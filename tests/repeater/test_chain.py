@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet.repeater import chain as qchain
+from qnet.repeater.chain import exact as qchain_exact
 from qnet.quantum import waiting
 from qnet.repeater.chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode, exact_chain, run_chain, simulate_chain
 from qnet.quantum.channels import pair_coherence_time
@@ -65,20 +65,20 @@ def test_two_links_mean_time_and_dephasing_fidelity():
     assert ex.method == "exact"
     assert ex.mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
     assert ex.rate_hz == pytest.approx(1 / t_ref, rel=1e-9)
-    assert ex.mean_fidelity == pytest.approx(f_ref, rel=1e-9)
+    assert ex.fidelity == pytest.approx(f_ref, rel=1e-9)
     assert ex.tail_mass <= 1e-12
     assert ex.completion_time_pmf.sum() + ex.tail_mass == pytest.approx(1.0, abs=1e-12)
     mc = simulate_chain(ch, 3000, seed=11)
     assert mc.method == "monte_carlo" and mc.samples == 3000
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, t_ref)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, f_ref)
+    assert within(mc.fidelity, mc.fidelity_stderr, f_ref)
     # the reported 95 % intervals are the CLT ones
     hw = 1.959963984540054 * mc.completion_time_stderr_s
-    assert mc.rate_ci_hz == pytest.approx((1 / (mc.mean_completion_time_s + hw), 1 / (mc.mean_completion_time_s - hw)))
-    assert mc.rate_ci_hz[0] < mc.rate_hz < mc.rate_ci_hz[1]
+    assert mc.rate_hz_ci == pytest.approx((1 / (mc.mean_completion_time_s + hw), 1 / (mc.mean_completion_time_s - hw)))
+    assert mc.rate_hz_ci[0] < mc.rate_hz < mc.rate_hz_ci[1]
     assert mc.fidelity_samples.shape == mc.completion_time_samples_s.shape == (3000,)
     assert mc.fidelity_std == pytest.approx(np.std(mc.fidelity_samples, ddof=1))
-    assert fidelity(mc.mean_state, "psi+") == pytest.approx(mc.mean_fidelity, rel=1e-12)
+    assert fidelity(mc.mean_state, "psi+") == pytest.approx(mc.fidelity, rel=1e-12)
     # every completion time is a whole number of rounds (lockstep links)
     k = mc.completion_time_samples_s / TAU
     assert np.allclose(k, np.round(k), rtol=0, atol=1e-6)
@@ -95,10 +95,10 @@ def test_two_links_cutoff_matches_literature(c):
     f_ref = (1 + waiting.two_link_mean_decay(p, lam, c)) / 2
     ex = exact_chain(ch)
     assert ex.mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
-    assert ex.mean_fidelity == pytest.approx(f_ref, rel=1e-9)
+    assert ex.fidelity == pytest.approx(f_ref, rel=1e-9)
     mc = simulate_chain(ch, 3000, seed=12)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, t_ref)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, f_ref)
+    assert within(mc.fidelity, mc.fidelity_stderr, f_ref)
 
 
 def test_cutoff_boundary_keeps_partner_arriving_exactly_c_rounds_later():
@@ -126,10 +126,10 @@ def test_probabilistic_swap_two_links():
     f_ref = (1 + waiting.two_link_mean_decay(p, lam)) / 2
     ex = exact_chain(ch)
     assert ex.mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
-    assert ex.mean_fidelity == pytest.approx(f_ref, rel=1e-9)
+    assert ex.fidelity == pytest.approx(f_ref, rel=1e-9)
     mc = simulate_chain(ch, 3000, seed=13)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, t_ref)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, f_ref)
+    assert within(mc.fidelity, mc.fidelity_stderr, f_ref)
 
 
 def test_swap_time_delays_delivery_and_decoheres_outer_memories():
@@ -141,10 +141,10 @@ def test_swap_time_delays_delivery_and_decoheres_outer_memories():
     f_ref = (1 + math.exp(-lam * m) * waiting.two_link_mean_decay(p, lam)) / 2
     ex = exact_chain(ch)
     assert ex.mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
-    assert ex.mean_fidelity == pytest.approx(f_ref, rel=1e-9)
+    assert ex.fidelity == pytest.approx(f_ref, rel=1e-9)
     mc = simulate_chain(ch, 2000, seed=14)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, t_ref)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, f_ref)
+    assert within(mc.fidelity, mc.fidelity_stderr, f_ref)
 
 
 def test_memories_multiplex_attempts():
@@ -203,7 +203,7 @@ def test_heterogeneous_success_probabilities_two_links():
     assert ex.mean_completion_time_s == pytest.approx(t_ref, rel=1e-9)
     mc = simulate_chain(ch, 3000, seed=16)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, t_ref)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, ex.mean_fidelity)
+    assert within(mc.fidelity, mc.fidelity_stderr, ex.fidelity)
 
 
 def test_heterogeneous_attempt_times_monte_carlo():
@@ -244,9 +244,9 @@ def test_gaussian_two_links_continue_from_the_herald_age():
     wrong = float(np.dot(waiting.two_link_storage_pmf(p, 3000), (1 + np.exp(-2 * (d * TAU) ** 2 / t2**2)) / 2))
     assert abs(f_ref - wrong) > 0.01
     ex = exact_chain(ch)
-    assert ex.mean_fidelity == pytest.approx(f_ref, rel=1e-9)
+    assert ex.fidelity == pytest.approx(f_ref, rel=1e-9)
     mc = simulate_chain(ch, 3000, seed=18)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, f_ref)
+    assert within(mc.fidelity, mc.fidelity_stderr, f_ref)
 
 
 def test_gaussian_two_links_with_swap_time_and_cutoff_mc_matches_exact():
@@ -259,7 +259,7 @@ def test_gaussian_two_links_with_swap_time_and_cutoff_mc_matches_exact():
     ex = exact_chain(ch)
     mc = simulate_chain(ch, 3000, seed=19)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, ex.mean_completion_time_s)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, ex.mean_fidelity)
+    assert within(mc.fidelity, mc.fidelity_stderr, ex.fidelity)
     assert ex.mean_completion_time_s == pytest.approx((waiting.two_link_mean_rounds(p, 4) + 1) * TAU, rel=1e-9)
 
 
@@ -292,7 +292,7 @@ def test_gaussian_ages_through_swaps_on_three_links():
     mc = simulate_chain(ch, 4, seed=0)
     assert np.allclose(mc.completion_time_samples_s, tau + 2 * d, rtol=1e-12, atol=0)
     assert np.allclose(mc.mean_state, expected, atol=1e-12)
-    assert mc.mean_fidelity == pytest.approx(fidelity(expected, "psi+"), abs=1e-12)
+    assert mc.fidelity == pytest.approx(fidelity(expected, "psi+"), abs=1e-12)
 
 
 # --------------------------------------------------------------------------- N links
@@ -320,8 +320,8 @@ def test_nested_exact_matches_monte_carlo(n, p, a, m):
     ex = exact_chain(ch)
     mc = simulate_chain(ch, 2500, seed=20 + n)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, ex.mean_completion_time_s)
-    assert within(mc.mean_fidelity, mc.mean_fidelity_stderr, ex.mean_fidelity)
-    assert ex.mean_fidelity > 0.35  # well above 1/4 (fully mixed): the comparison means something
+    assert within(mc.fidelity, mc.fidelity_stderr, ex.fidelity)
+    assert ex.fidelity > 0.35  # well above 1/4 (fully mixed): the comparison means something
     if a == 1.0 and m == 0:
         assert ex.mean_completion_time_s == pytest.approx(waiting.n_link_mean_rounds(n, p) * TAU, rel=1e-9)
 
@@ -333,8 +333,8 @@ def test_two_link_and_nested_algorithms_agree():
     ch = RepeaterChain((link, link), node)
     from qnet.repeater.swapping import swap
 
-    a = qchain._exact_two_links(ch, swap, 256, {})
-    b = qchain._exact_nested(ch, swap, 256, {})
+    a = qchain_exact.two_link_pmf(ch, swap, 256, {})
+    b = qchain_exact.nested_pmf(ch, swap, 256, {})
     assert np.allclose(a, b, rtol=0, atol=1e-14)
 
 
@@ -352,7 +352,7 @@ def test_512_link_chain_runs():
     ch = RepeaterChain((link,) * 512, RepeaterNode(gate_fidelity=0.999, readout_fidelity=0.999))
     mc = simulate_chain(ch, 60, seed=7)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, waiting.n_link_mean_rounds(512, p) * TAU)
-    assert 0.0 <= mc.mean_fidelity <= 1.0
+    assert 0.0 <= mc.fidelity <= 1.0
     assert np.all(np.isfinite(mc.fidelity_samples))
 
 
@@ -435,7 +435,7 @@ def test_one_link_chain_is_the_link():
     ch = RepeaterChain((link,))
     ex = exact_chain(ch)
     assert ex.rate_hz == pytest.approx(p / TAU, rel=1e-9)
-    assert ex.mean_fidelity == pytest.approx(fidelity(rho, "psi+"), rel=1e-12)
+    assert ex.fidelity == pytest.approx(fidelity(rho, "psi+"), rel=1e-12)
     mc = run_chain(ch, "monte_carlo", samples=2000, seed=9)
     assert np.allclose(mc.fidelity_samples, fidelity(rho, "psi+"), rtol=0, atol=1e-12)
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, TAU / p)

@@ -40,7 +40,7 @@ from qnet.cli import main
 from qnet.repeater.link_purification import purify_link
 from qnet.repeater.path import simulate_path
 from qnet.quantum.states import bell_projector
-from tests.conftest import build_link_network
+from qnet_testing import build_link_network
 
 C_KM_S = 2.0e5
 L_KM = 5.0  # each half of every link
@@ -193,14 +193,14 @@ def test_purified_pair_enters_the_chain_with_memory_ages_shifted_by_t_c():
     a0 = specs[0].storage_time_a_s + T_C
     stored = apply_storage(ref.density_matrix[None], 0, *storage_factors(a0, a0 + s, math.inf, t2, "gaussian"))[0]
     want = float(np.real(np.trace(swap(stored, bell_projector("psi+")) @ bell_projector("psi+"))))
-    assert abs(mc.mean_fidelity - want) <= 4 * mc.mean_fidelity_stderr
+    assert abs(mc.fidelity - want) <= 4 * mc.fidelity_stderr
     # the shift matters here: starting the decay at the herald age instead is far outside 4 SE
     a_wrong = specs[0].storage_time_a_s
     wrong = apply_storage(ref.density_matrix[None], 0, *storage_factors(a_wrong, a_wrong + s, math.inf, t2, "gaussian"))[0]
     f_wrong = float(np.real(np.trace(wrong @ bell_projector("psi+"))))
-    assert abs(f_wrong - want) > 10 * mc.mean_fidelity_stderr
+    assert abs(f_wrong - want) > 10 * mc.fidelity_stderr
     # completion: link 1's purified time + s (rate within the 95 % interval)
-    lo, hi = mc.rate_ci_hz
+    lo, hi = mc.rate_hz_ci
     assert lo < 1 / (ref.mean_completion_time_s + s) < hi
 
 
@@ -213,7 +213,7 @@ def test_chain_api_purified_links_may_be_mixed_with_raw_ones():
     f_leaf = A * A / (A * A + D * D)
     mc = simulate_chain(RepeaterChain((purified, raw), RepeaterNode(memories=2), end_memories=(2, 1)), 300, seed=1)
     # Phi+ (X) from the purified pair composed with Psi- (Z) of the raw one: only I -> Psi+ counts
-    assert mc.mean_fidelity == pytest.approx(f_leaf * A, rel=1e-9)
+    assert mc.fidelity == pytest.approx(f_leaf * A, rel=1e-9)
     with pytest.raises(qnet.ConfigError, match=r"chain.nodes\[0\].memories = 1"):
         RepeaterChain((purified, raw), RepeaterNode(memories=1), end_memories=(2, 1))
     with pytest.raises(qnet.ConfigError, match=r"chain.end_memories = \(1, 2\).*end user needs 2 memories"):

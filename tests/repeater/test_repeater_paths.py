@@ -96,11 +96,11 @@ def test_comparison_plob_and_direct_link_follow_their_definitions():
         eta = 10 ** (-0.2 * d / 10)
         t_att = 380e-6 + 2 * (d / 2) / 2e5  # direct link: station at the middle
         assert row.direct.attempt_time_s == pytest.approx(t_att, rel=1e-12)
-        assert row.plob_per_s == pytest.approx(-math.log2(1 - eta) / t_att, rel=1e-9)
+        assert row.plob_bits_per_s == pytest.approx(-math.log2(1 - eta) / t_att, rel=1e-9)
         assert row.chain.total_length_km == pytest.approx(d)
     # at 300 km the chain's pair rate is above the repeaterless bound, at 100 km below it
-    assert result.rows[0].chain.rate_hz < result.rows[0].plob_per_s
-    assert result.rows[1].chain.rate_hz > result.rows[1].plob_per_s
+    assert result.rows[0].chain.rate_hz < result.rows[0].plob_bits_per_s
+    assert result.rows[1].chain.rate_hz > result.rows[1].plob_bits_per_s
     assert 100.0 < result.crossovers_km["chain_rate_above_plob"] < 300.0
 
 
@@ -200,12 +200,12 @@ def test_purified_chain_key_beats_plob_at_250_km():
     assert pur.chain.purify == "dejmps" and raw.chain.purify is None
     # one DEJMPS round per link lowers the end-to-end QBER enough for a key above the bound
     assert pur.chain.qber < raw.chain.qber
-    assert pur.chain.bb84_key_rate_hz > pur.plob_per_s > raw.chain.bb84_key_rate_hz
+    assert pur.chain.bb84_key_rate_hz > pur.plob_bits_per_s > raw.chain.bb84_key_rate_hz
     # the direct link stays raw; with two memories at alice and bob it makes two attempts per round
     p = raw.direct.success_probability
     assert pur.direct.success_probability == pytest.approx(p, rel=1e-12)
     assert (raw.direct.attempts_per_round, pur.direct.attempts_per_round) == (1, 2)
-    assert pur.plob_per_s == pytest.approx(2 * raw.plob_per_s, rel=1e-12)  # two channel uses per round
+    assert pur.plob_bits_per_s == pytest.approx(2 * raw.plob_bits_per_s, rel=1e-12)  # two channel uses per round
     assert pur.direct.rate_hz == pytest.approx((1 - (1 - p) ** 2) / raw.direct.attempt_time_s, rel=1e-12)
 
 

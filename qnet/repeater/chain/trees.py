@@ -1,0 +1,262 @@
+"""Delivery trees of the Monte Carlo engine and the states they deliver.
+
+A delivered pair is recorded as the tree of heralds (:class:`Leaf`) and swaps (:class:`Swap`)
+that made it; swap success does not depend on the state, so the states of all deliveries are
+evaluated afterwards, together, level by level of the trees (:class:`TreeStates`): storage
+channels are built once per distinct interval (exact ``storage_kraus`` per interval, cached)
+and swaps are batched stacks through ``swap_fn``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Union
+
+import numpy as np
+
+from qnet.repeater.chain.linalg import SwapFn, apply_pair, storage_superop, swap_batch
+from qnet.repeater.chain.model import MemoryDecay, RepeaterChain
+from qnet.repeater.chain.sources import LinkSource
+
+__all__ = ["Leaf", "Swap", "Tree", "TreeStates"]
+
+
+class Leaf(NamedTuple):
+    """A herald: link ``link``'s pair exists from ``time_s`` (s) in its source's state ``leaf_id``.
+
+    Examples
+    --------
+    >>> from qnet.repeater.chain.trees import Leaf
+    >>> Leaf(link=0, time_s=0.002, leaf_id=0)
+    Leaf(link=0, time_s=0.002, leaf_id=0)
+    """
+
+    link: int
+    time_s: float
+    leaf_id: int
+
+
+class Swap(NamedTuple):
+    """A swap at ``boundary`` (between links boundary-1 and boundary) of two pairs.
+
+    It starts at ``start_s`` (both pairs exist), and the new pair exists from ``done_s`` (s).
+
+    Examples
+    --------
+    >>> from qnet.repeater.chain.trees import Leaf, Swap
+    >>> tree = Swap(1, 0.003, 0.003, Leaf(0, 0.001, 0), Leaf(1, 0.003, 0))
+    >>> tree.left.link, tree.right.time_s
+    (0, 0.003)
+    """
+
+    boundary: int
+    start_s: float
+    done_s: float
+    left: "Tree"
+    right: "Tree"
+
+
+#: A delivery tree: a herald or a swap of two trees.
+Tree = Union[Leaf, Swap]
+
+
+@dataclass
+class _FlatTrees:
+    """Nodes of many trees in post-order (children before parents), as parallel arrays."""
+
+    where: np.ndarray  # leaf: link index; swap: boundary
+    left: np.ndarray  # child node ids (-1 for leaves)
+    right: np.ndarray
+    state_s: np.ndarray  # leaf: herald time; swap: start of the swap (s)
+    exists_s: np.ndarray  # time the node's pair exists (s)
+    lo: np.ndarray  # outer links: A memory of link lo, B memory of link hi
+    hi: np.ndarray
+    herald_a_s: np.ndarray  # herald time of the outer memories' links (s)
+    herald_b_s: np.ndarray
+    height: np.ndarray
+    leaf_id: np.ndarray
+    roots: np.ndarray
+
+
+def _flatten(trees: list[Tree]) -> _FlatTrees:
+    cols: dict[str, list] = {k: [] for k in _FlatTrees.__dataclass_fields__ if k != "roots"}
+    roots: list[int] = []
+
+    def add(**row) -> int:
+        for k, v in row.items():
+            cols[k].append(v)
+        return len(cols["height"]) - 1
+
+    for tree in trees:
+        stack: list[tuple[Tree, bool]] = [(tree, False)]
+        out: list[int] = []
+        while stack:
+            node, expanded = stack.pop()
+            if isinstance(node, Leaf):
+                h = node.time_s
+                out.append(add(where=node.link, left=-1, right=-1, state_s=h, exists_s=h, lo=node.link,
+                               hi=node.link, herald_a_s=h, herald_b_s=h, height=0, leaf_id=node.leaf_id))
+            elif not expanded:
+                stack.extend([(node, True), (node.right, False), (node.left, False)])
+            else:
+                r_id = out.pop()
+                l_id = out.pop()
+                out.append(add(
+                    where=node.boundary, left=l_id, right=r_id, state_s=node.start_s, exists_s=node.done_s,
+                    lo=cols["lo"][l_id], hi=cols["hi"][r_id], herald_a_s=cols["herald_a_s"][l_id],
+                    herald_b_s=cols["herald_b_s"][r_id], height=1 + max(cols["height"][l_id], cols["height"][r_id]),
+                    leaf_id=0,
+                ))
+        roots.append(out.pop())
+    return _FlatTrees(**{k: np.array(v) for k, v in cols.items()}, roots=np.array(roots))
+
+
+class TreeStates:
+    """Evaluates the delivered states of many recorded trees together, level by level.
+
+    Parameters
+    ----------
+    chain : RepeaterChain
+    swap_fn : callable
+        ``swap_fn(left, right, gate_fidelity=, readout_fidelity=)``.
+    sources : list of link sources, or None
+        As :func:`qnet.repeater.chain.sources.link_sources`; ``None``: every leaf is its link's ``rho``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.repeater.chain import ChainLink, RepeaterChain
+    >>> from qnet.repeater.chain.linalg import PSI_PLUS, fidelity_rows
+    >>> from qnet.repeater.chain.trees import Leaf, TreeStates
+    >>> link = ChainLink(np.outer(PSI_PLUS, PSI_PLUS.conj()), 0.5, 1e-3, memory_a=(1e-3, float("inf"), "exponential"))
+    >>> states = TreeStates(RepeaterChain((link,)), swap_fn=None).evaluate([Leaf(0, 0.001, 0)])
+    >>> fidelity_rows(states).round(6).tolist()
+    [1.0]
+    """
+
+    def __init__(self, chain: RepeaterChain, swap_fn: SwapFn, sources: list[LinkSource] | None = None):
+        self.chain = chain
+        self.swap_fn = swap_fn
+        specs: list[MemoryDecay] = []
+        ids: dict[MemoryDecay, int] = {}
+        for link in chain.links:
+            for m in (link.memory_a, link.memory_b):
+                if m not in ids:
+                    ids[m] = len(specs)
+                    specs.append(m)
+        links = chain.links
+        self.specs = specs
+        self.mem_a = np.array([ids[link.memory_a] for link in links])
+        self.mem_b = np.array([ids[link.memory_b] for link in links])
+        self.age_a_s = np.array([link.storage_time_s[0] for link in links])  # type: ignore[index]
+        self.age_b_s = np.array([link.storage_time_s[1] for link in links])  # type: ignore[index]
+        self.rho = np.array([link.rho for link in links])
+        # leaf states: link i's leaf id k is tables[link_table[i]][k] (sources shared by identical links)
+        self.tables: list[np.ndarray] | None = None
+        if sources is not None:
+            uniq: dict[int, int] = {}
+            for src in sources:
+                uniq.setdefault(id(src), len(uniq))
+            self.tables = [None] * len(uniq)  # type: ignore[list-item]
+            for src in sources:
+                self.tables[uniq[id(src)]] = src.states
+            self.link_table = np.array([uniq[id(src)] for src in sources])
+            # a purified pair exists t_c after its herald: its memories are that much older
+            shift = np.array([src.age_shift_s for src in sources])
+            self.age_a_s = self.age_a_s + shift
+            self.age_b_s = self.age_b_s + shift
+        self.any_decay = any(m.decays for m in specs)
+        # times are keyed on a grid this fine (for the channel cache only)
+        self.time_quantum_s = 1e-9 * min(link.attempt_time_s for link in links)
+        self.cache: dict[tuple, np.ndarray] = {}
+        groups: dict[tuple[float, float], int] = {}
+        self.node_group = np.zeros(chain.n_links + 1, dtype=int)
+        self.group_params: list[tuple[float, float]] = []
+        for j in range(1, chain.n_links):
+            node = chain.node_at(j)
+            assert node is not None
+            key = (node.gate_fidelity, node.readout_fidelity)
+            if key not in groups:
+                groups[key] = len(self.group_params)
+                self.group_params.append(key)
+            self.node_group[j] = groups[key]
+
+    def _cached_superop(self, m: int, key: tuple, t_from_s: float, t_to_s: float) -> np.ndarray:
+        ck = (int(m),) + key
+        s = self.cache.get(ck)
+        if s is None:
+            spec = self.specs[m]
+            s = storage_superop(spec, 0.0, t_to_s - t_from_s) if spec.semigroup else storage_superop(spec, t_from_s, t_to_s)
+            self.cache[ck] = s
+        return s
+
+    def _superops(self, mem: np.ndarray, t_from: np.ndarray, t_to: np.ndarray) -> np.ndarray | None:
+        n = len(mem)
+        out = np.empty((n, 4, 4), dtype=complex)
+        out[:] = np.eye(4)
+        anything = False
+        t_to = np.maximum(t_to, t_from)
+        q = self.time_quantum_s
+        for m in np.unique(mem):
+            spec = self.specs[m]
+            if not spec.decays:
+                continue
+            sel = np.flatnonzero(mem == m)
+            if spec.semigroup:
+                keys = np.round((t_to[sel] - t_from[sel]) / q)[:, None]
+            else:
+                keys = np.stack([np.round(t_from[sel] / q), np.round(t_to[sel] / q)], axis=1)
+            uniq, first, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+            mats = np.empty((len(uniq), 4, 4), dtype=complex)
+            for u in range(len(uniq)):
+                k = sel[first[u]]
+                mats[u] = self._cached_superop(m, tuple(uniq[u]), float(t_from[k]), float(t_to[k]))
+            out[sel] = mats[inv.ravel()]
+            anything = True
+        return out if anything else None
+
+    def decay(self, states, lo, hi, herald_a_s, herald_b_s, t_from_s, t_to_s) -> np.ndarray:
+        """Store segments (outer memories: A of link lo, B of link hi) from t_from_s to t_to_s."""
+        if not self.any_decay or len(states) == 0:
+            return states
+        age_a = self.age_a_s[lo] - herald_a_s
+        age_b = self.age_b_s[hi] - herald_b_s
+        sa = self._superops(self.mem_a[lo], age_a + t_from_s, age_a + t_to_s)
+        sb = self._superops(self.mem_b[hi], age_b + t_from_s, age_b + t_to_s)
+        if sa is None and sb is None:
+            return states
+        return apply_pair(states, sa, sb)
+
+    def _decay_nodes(self, states: np.ndarray, f: _FlatTrees, ids: np.ndarray, t_to_s: np.ndarray) -> np.ndarray:
+        """States of nodes ``ids`` stored from the time they exist to ``t_to_s``."""
+        return self.decay(states[ids], f.lo[ids], f.hi[ids], f.herald_a_s[ids], f.herald_b_s[ids], f.state_s[ids], t_to_s)
+
+    def _leaf_states(self, states: np.ndarray, f: _FlatTrees) -> None:
+        leaves = np.flatnonzero(f.height == 0)
+        if self.tables is None:
+            states[leaves] = self.rho[f.where[leaves]]
+            return
+        sid = f.leaf_id[leaves]
+        tab = self.link_table[f.where[leaves]]
+        for u in np.unique(tab):
+            sel = np.flatnonzero(tab == u)
+            states[leaves[sel]] = self.tables[u][sid[sel]]
+
+    def evaluate(self, trees: list[Tree]) -> np.ndarray:
+        """Delivered 4x4 states of the recorded trees (one per delivery), shape (len(trees), 4, 4)."""
+        f = _flatten(trees)
+        states = np.empty((len(f.height), 4, 4), dtype=complex)
+        self._leaf_states(states, f)
+        order = np.argsort(f.height, kind="stable")
+        bounds = np.searchsorted(f.height[order], np.arange(f.height.max() + 2))
+        for hgt in range(1, f.height.max() + 1):
+            ids = order[bounds[hgt] : bounds[hgt + 1]]
+            ts = f.state_s[ids]
+            ls = self._decay_nodes(states, f, f.left[ids], ts)
+            rs = self._decay_nodes(states, f, f.right[ids], ts)
+            grp = self.node_group[f.where[ids]]
+            for gi in np.unique(grp):
+                sel = np.flatnonzero(grp == gi)
+                gf, rf = self.group_params[gi]
+                states[ids[sel]] = swap_batch(self.swap_fn, ls[sel], rs[sel], gf, rf)
+        return self._decay_nodes(states, f, f.roots, f.exists_s[f.roots])
