@@ -71,6 +71,26 @@ class OptimizeResult:
     (the optimum may lie outside it), else None; evaluations: link evaluations made; grid:
     the scan as (x, objective, fidelity) with None where a point failed; arm_lengths_km:
     (L_A, L_B) at x when the station position was varied.
+
+    Attributes
+    ----------
+    fields : tuple of str
+        What was varied.
+    bounds : (float, float)
+        The range searched.
+    maximize : str
+        The figure maximised (a :data:`~qnet.link.results.LINK_FIELDS` name).
+    min_fidelity : float or None
+        The fidelity constraint.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> result = optimize_link(graph, "alice", "bob", "nodes.alice.bright_state_population", (0.05, 0.3),
+    ...                        "fidelity", grid_points=3, engine="batch")
+    >>> result.at_bound, sorted(result.to_dict())[:3]
+    ('lower', ['arm_lengths_km', 'at_bound', 'bounds'])
     """
 
     fields: tuple[str, ...]
@@ -296,8 +316,49 @@ def optimize_link(
     ``min_fidelity``: keep only x with fidelity >= it. ``grid_points``: the coarse scan (>= 3).
     ``xtol``: absolute tolerance on x (default 1e-9 of the range). ``engine``: "aer" (default)
     or "batch" (:mod:`qnet.link.batch`, the same circuits in numpy). See the module docstring for
-    the method; raises :class:`~qnet.errors.QnetError` for an unknown field or figure, an
-    invalid range, or a constraint no x in the range meets.
+    the method.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network (:func:`qnet.load_network`).
+    a, b : str
+        The link's memory nodes.
+    fields : str or sequence of str
+        What x sets (see above).
+    bounds : (float, float)
+        The range [lo, hi] of x.
+    maximize : str
+        A :data:`~qnet.link.results.LINK_FIELDS` figure, e.g. ``"rate_hz"``.
+    min_fidelity : float, optional
+        The constraint F >= min_fidelity.
+    station : str, optional
+        The station between ``a`` and ``b`` (default: the one there is).
+    grid_points : int
+        Points of the coarse scan (>= 3).
+    xtol : float, optional
+        Absolute tolerance on x.
+    engine : str
+        "aer" or "batch".
+
+    Returns
+    -------
+    OptimizeResult
+
+    Raises
+    ------
+    QnetError
+        For an unknown field or figure, an invalid range, or a constraint no x in the range meets.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> both = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
+    >>> result = optimize_link(graph, "alice", "bob", both, (0.01, 0.3), "rate_hz", 0.9, grid_points=3,
+    ...                        xtol=1e-6, engine="batch")
+    >>> round(result.value, 3), round(result.fidelity, 3), result.constraint_active
+    (0.065, 0.9, True)
     """
     from qnet.link.circuit import find_station
 

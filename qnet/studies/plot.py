@@ -79,13 +79,52 @@ _LABELS = {
 
 
 def is_rate_column(name: str) -> bool:
-    """A per-second figure (``rate_hz``, ``diqkd_key_rate_hz``, ``plob_bits_per_s``, ...)."""
+    """Whether column ``name`` is a per-second figure (``rate_hz``, ``diqkd_key_rate_hz``, ``plob_bits_per_s``, ...).
+
+    Parameters
+    ----------
+    name : str
+        A column name.
+
+    Returns
+    -------
+    bool
+        True for names ending in ``_hz`` or ``_per_s`` (drawn on a log axis by default).
+
+    Examples
+    --------
+    >>> is_rate_column("rate_hz"), is_rate_column("plob_bits_per_s"), is_rate_column("fidelity")
+    (True, True, False)
+    """
     return name.endswith("_hz") or name.endswith("_per_s")
 
 
 @dataclass
 class PlotInfo:
-    """What :func:`plot_results` did (also available as ``fig.qnet_plot``)."""
+    """What :func:`plot_results` did (also available as ``fig.qnet_plot``).
+
+    Attributes
+    ----------
+    x : str
+        The x column.
+    y : tuple of str
+        The columns drawn.
+    rows, skipped_error_rows : int
+        Rows read, and rows with an error (not drawn).
+    groups : tuple of str
+        One label per curve group ("" when there is one).
+    logy : dict
+        Axis ("left"/"right") -> log scale.
+    notes : list of str
+        What was not drawn, as the legend's title says.
+
+    Examples
+    --------
+    >>> rows = [{"x": 1, "rate_hz": 10.0, "error": ""}, {"x": 2, "rate_hz": 0.0, "error": ""}]
+    >>> info = plot_results(rows, "x", "rate_hz").qnet_plot
+    >>> info.logy, info.hidden_nonpositive, info.notes
+    ({'left': True}, {'rate_hz': 1}, ['rate_hz: 1 value <= 0 not drawn on the log axis'])
+    """
 
     x: str
     y: tuple[str, ...]
@@ -104,7 +143,28 @@ class PlotInfo:
 # --------------------------------------------------------------------------- reading
 
 def read_results(source: str | Path | Iterable[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]], str]:
-    """(columns, rows, name) of a result table: a CSV (or Parquet) path or dict rows."""
+    """(columns, rows, name) of a result table: a CSV (or Parquet) path or dict rows.
+
+    Parameters
+    ----------
+    source : str, Path or iterable of mapping
+        A CSV or Parquet file (``qnet sweep`` output or any CSV with a header row), or rows.
+
+    Returns
+    -------
+    (list of str, list of dict, str)
+        The columns, the rows (cells as read: strings from a file) and a name for messages.
+
+    Raises
+    ------
+    QnetError
+        For a missing, unreadable or empty file.
+
+    Examples
+    --------
+    >>> read_results([{"x": 1, "y": 2.0}, {"x": 2, "z": "a"}])
+    (['x', 'y', 'z'], [{'x': 1, 'y': 2.0}, {'x': 2, 'z': 'a'}], 'the rows given')
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
@@ -207,10 +267,49 @@ def plot_results(
     matplotlib Axes (e.g. one panel of a larger figure) instead of a new Figure.
 
     Reference lines and skipped rows are described in the module docstring; ``fig.qnet_plot``
-    (and ``ax.qnet_plot``, per panel) is a :class:`PlotInfo` of what was drawn. Raises
-    :class:`~qnet.errors.QnetError` for a missing file, an unknown column (naming the
-    available ones), a table with no numeric data to draw, an output that may not be written,
-    or matplotlib missing.
+    (and ``ax.qnet_plot``, per panel) is a :class:`PlotInfo` of what was drawn.
+
+    Parameters
+    ----------
+    source : str, Path or iterable of mapping
+        The table (see :func:`read_results`).
+    x : str
+        The column on the x axis.
+    y : str or sequence of str
+        The columns drawn.
+    output : str or Path, optional
+        The figure file (.png, .svg or .pdf).
+    logy : bool, optional
+        Force the y scale of every axis.
+    title : str, optional
+        The figure's title.
+    overwrite : bool
+        Replace an existing ``output``.
+    figsize : (float, float)
+        Inches; ``dpi``: dots per inch (a new Figure only).
+    ax : matplotlib Axes, optional
+        Draw here instead of a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    QnetError
+        For a missing file, an unknown column (naming the available ones), a table with no
+        numeric data to draw, an output that may not be written, or matplotlib missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rows = [{"length_km": 1, "rate_hz": 10.0, "fidelity": 0.9, "error": ""},
+    ...         {"length_km": 2, "rate_hz": 5.0, "fidelity": 0.8, "error": ""},
+    ...         {"length_km": 3, "rate_hz": "", "fidelity": "", "error": "never heralds"}]
+    >>> out = Path(tempfile.mkdtemp()) / "rate.png"
+    >>> fig = plot_results(rows, "length_km", "rate_hz,fidelity", out)
+    >>> out.suffix, out.exists(), fig.qnet_plot.skipped_error_rows, fig.qnet_plot.logy
+    ('.png', True, 1, {'left': True, 'right': False})
     """
     ys = _split_columns(y)
     if output is not None:
