@@ -109,7 +109,12 @@ _CACHE_LOCK = threading.Lock()  # Dask runs chunks in threads
 
 
 def clear_cache() -> None:
-    """Forget the results cached by :class:`LinkEvaluator` in this process."""
+    """Forget the results cached by :class:`LinkEvaluator` in this process (and its built networks).
+
+    Examples
+    --------
+    >>> clear_cache()
+    """
     with _CACHE_LOCK:
         _CACHE.clear()
     clear_points()
@@ -154,8 +159,43 @@ class LinkEvaluator(Evaluator):
     ``engine="aer"`` runs the compiled circuits of a chunk in one Aer ``run()`` (exact density
     matrix, no NoiseModel, no transpile); ``engine="batch"`` evaluates the same instructions
     (:func:`qnet.link.circuit.link_program`, the list the circuits are built from) with
-    :mod:`qnet.link.batch`. Heralded states and figures are computed for the whole chunk at once,
-    with the arithmetic of :func:`qnet.link.run.link_result`.
+    :mod:`qnet.link.batch`. Heralded states and figures are computed for the whole chunk at once
+    (:func:`link_rows`), with the functions of :func:`qnet.link.run.link_result`.
+
+    Parameters
+    ----------
+    network : mapping
+        The raw network table.
+    a, b : str
+        The link's memory nodes.
+    station : str, optional
+        The station between them (default: the one there is).
+    overrides : tuple of str
+        ``--set`` strings applied before each point's values.
+    engine : str
+        "aer" or "batch".
+    source : str
+        The table's file name, for error messages.
+    aer_threads : int
+        Aer ``max_parallel_threads`` (0: Aer's default, all cores).
+    device : str
+        Aer device ("CPU", or "GPU" with qiskit-aer-gpu).
+
+    Raises
+    ------
+    QnetError
+        For an unknown engine.
+
+    Examples
+    --------
+    >>> import tomllib
+    >>> with open("examples/liu2026_ion_link.toml", "rb") as fh:
+    ...     ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", engine="batch")
+    >>> good, bad = ev.evaluate([{"nodes.alice.emission_efficiency": 0.5}, {"nodes.alice.emission_efficiency": 2.0}])
+    >>> round(good["fidelity"], 4), good["error"], bad["error"]
+    (0.7283, '', 'nodes.alice.emission_efficiency = 2.0 is invalid: a number in [0, 1]')
+    >>> ev.chunk_size, ev.columns[-3:]
+    (1024, ('total_length_km', 'fibre_transmission', 'plob_bits_per_s'))
     """
 
     network: Mapping[str, Any]
@@ -392,6 +432,40 @@ class ChainEvaluator(Evaluator):
     ``exact``: True = exact mode only (an error row where unavailable), None = exact where
     available else Monte Carlo, False = Monte Carlo. The Monte Carlo seed of a point is derived
     from ``seed`` and the point's values, so a resumed or parallel sweep gives the same rows.
+
+    Parameters
+    ----------
+    network : mapping
+        The raw network table.
+    a, b : str
+        The chain's end nodes.
+    via : tuple of str, optional
+        The inner memory nodes in order (default: the route by ``metric``).
+    metric : str
+        The routing metric when ``via`` is None.
+    overrides : tuple of str
+        ``--set`` strings applied before each point's values.
+    exact : bool or None
+        Exact mode only, exact where available, or Monte Carlo (see above).
+    samples : int
+        Monte Carlo deliveries per point.
+    seed : int, optional
+        The Monte Carlo seed.
+    swap_policy : str
+        "asap" or "nested".
+    source : str
+        The table's file name, for error messages.
+    chunk_size : int
+        Points per chunk.
+
+    Examples
+    --------
+    >>> import tomllib
+    >>> with open("examples/ion_repeater_chain.toml", "rb") as fh:
+    ...     ev = ChainEvaluator(network=tomllib.load(fh), a="alice", b="bob", via=("r1", "r2", "r3"), samples=50, seed=1)
+    >>> row = ev.evaluate([{"nodes.r1.cutoff_s": 0.5}])[0]
+    >>> row["method"], row["samples"], row["path"], row["error"]
+    ('monte_carlo', 50, 'alice-r1-r2-r3-bob', '')
     """
 
     network: Mapping[str, Any]
@@ -419,11 +493,13 @@ class ChainEvaluator(Evaluator):
         object.__setattr__(self, "columns", tuple(columns) + ("method", "samples", "path"))
 
     @property
-    def method_description(self) -> str:
+    def method_description(self) -> str:  # type: ignore[override]
+        """The mode and the samples per Monte Carlo point, for the metadata."""
         modes = {True: "exact", None: "exact where available, else Monte Carlo", False: "Monte Carlo"}
         return f"repeater chain: {modes[self.exact]} ({self.samples} samples per Monte Carlo point)"
 
     def describe(self) -> dict[str, Any]:
+        """The chain, its options and the network table's sha256 (what a resumed sweep must match)."""
         return {
             "evaluator": "chain",
             "a": self.a,
@@ -445,6 +521,7 @@ class ChainEvaluator(Evaluator):
         return (int(self.seed) * 1_000_003 + zlib.crc32(text.encode())) % 2**63
 
     def evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """One row per point: the chain's figures, or an error row."""
         from qnet.network.io import network_from_dict
         from qnet.repeater.path import simulate_path
         from qnet.repeater.routing import best_path, explicit_path

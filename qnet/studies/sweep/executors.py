@@ -98,7 +98,10 @@ class WorkerDied(QnetError):
 
 
 class Executor:
-    """Chunks being evaluated somewhere; iterate for the finished ones (in completion order)."""
+    """Chunks being evaluated somewhere; iterate for the finished ones (in completion order).
+
+    Made by :func:`start_executor` (see its example).
+    """
 
     def __iter__(self) -> Iterator[ChunkResult]:
         raise NotImplementedError
@@ -239,7 +242,13 @@ class _Dask(Executor):
 
 
 def dask_address(client: Any) -> str:
-    """The scheduler address of a ``distributed.Client`` (its repr when it has none)."""
+    """The scheduler address of a ``distributed.Client`` (its repr when it has none).
+
+    Examples
+    --------
+    >>> dask_address("not a client")
+    "'not a client'"
+    """
     try:
         return str(client.scheduler.address)
     except AttributeError:
@@ -282,6 +291,15 @@ def dask_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None
     ------
     QnetError
         When only some of the three are given, or a file does not exist.
+
+    Examples
+    --------
+    >>> dask_security() is None
+    True
+    >>> dask_security(tls_ca_file="ca.pem")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: --dask-tls-cert, --dask-tls-key missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together
     """
     given = {"--dask-tls-ca-file": tls_ca_file, "--dask-tls-cert": tls_cert, "--dask-tls-key": tls_key}
     if not any(given.values()):
@@ -321,6 +339,15 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
     QnetError
         One line: plain TCP to a host that is not loopback (127.0.0.0/8, ::1, localhost)
         without ``insecure``, TLS files with a non-TLS address, or TLS files with ``insecure``.
+
+    Examples
+    --------
+    >>> check_dask_address("tcp://127.0.0.1:8786")
+    >>> check_dask_address("tcp://10.0.0.2:8786", insecure=True)
+    >>> check_dask_address("tcp://10.0.0.2:8786")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: --dask tcp://10.0.0.2:8786: plain TCP to another machine would send and run pickled code unauthenticated; ...
     """
     if not isinstance(address, str) or not address.strip():
         raise QnetError(f"--dask {address!r}: expected a scheduler address such as tcp://127.0.0.1:8786 or tls://host:8786")

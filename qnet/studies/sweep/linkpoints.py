@@ -258,6 +258,11 @@ def link_points(ev: "LinkEvaluator") -> LinkPoints:
 
 
 def clear_points() -> None:
-    """Forget the :class:`LinkPoints` kept by :func:`link_points` in this process."""
+    """Forget the :class:`LinkPoints` kept by :func:`link_points` in this process.
+
+    Examples
+    --------
+    >>> clear_points()
+    """
     with _POINTS_LOCK:
         _POINTS.clear()

@@ -34,12 +34,26 @@ _MISSING = object()
 
 
 def now() -> str:
-    """The current local time, ISO 8601 to the second with its UTC offset (for the metadata)."""
+    """The current local time, ISO 8601 to the second with its UTC offset (for the metadata).
+
+    Examples
+    --------
+    >>> datetime.datetime.fromisoformat(now()).tzinfo is not None
+    True
+    """
     return datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 def versions(extra: Iterable[str] = ()) -> dict[str, str | None]:
-    """The versions of qnet, Python, qiskit, qiskit-aer, numpy and the ``extra`` distributions (None: absent)."""
+    """The versions of qnet, Python, qiskit, qiskit-aer, numpy and the ``extra`` distributions (None: absent).
+
+    Examples
+    --------
+    >>> sorted(versions(["no-such-distribution"]))
+    ['no-such-distribution', 'numpy', 'python', 'qiskit', 'qiskit-aer', 'qnet']
+    >>> versions(["no-such-distribution"])["no-such-distribution"] is None
+    True
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     from qnet import __version__
@@ -54,7 +68,16 @@ def versions(extra: Iterable[str] = ()) -> dict[str, str | None]:
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Write ``data`` as indented JSON, atomically (the metadata sidecar)."""
+    """Write ``data`` as indented JSON, atomically (the metadata sidecar).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "m.json"
+    >>> write_json(path, {"points": 2})
+    >>> json.loads(path.read_text())
+    {'points': 2}
+    """
     from qnet.outputs import write_text_atomic
 
     write_text_atomic(path, json.dumps(data, indent=2, default=repr) + "\n")
@@ -165,14 +188,29 @@ def check_sweep_output(output: str | Path, fmt: str | None = None, *, resume: bo
 
 
 def check_grid_size(grid: Grid) -> None:
-    """Refuse a grid of more than :data:`~qnet.studies.sweep.MAX_POINTS` points (one line QnetError)."""
+    """Refuse a grid of more than :data:`~qnet.studies.sweep.MAX_POINTS` points (one line QnetError).
+
+    Examples
+    --------
+    >>> from qnet.studies.sweep import parse_vary
+    >>> check_grid_size(Grid([parse_vary("nodes.a.t2_s=1:2:100000"), parse_vary("nodes.b.t2_s=1:2:10000")]))
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: the grid has 1,000,000,000 points (100000 x 10000): at most 100,000,000 in one sweep; split it into several
+    """
     if grid.size > MAX_POINTS:
         shape = " x ".join(map(str, grid.sizes))
         raise QnetError(f"the grid has {grid.size:,} points ({shape}): at most {MAX_POINTS:,} in one sweep; split it into several")
 
 
 def check_disk_space(grid: Grid, todo: int, columns: Sequence[str], folder: Path) -> None:
-    """Refuse a sweep whose ``todo`` rows cannot fit on the disk of ``folder`` (one line QnetError)."""
+    """Refuse a sweep whose ``todo`` rows cannot fit on the disk of ``folder`` (one line QnetError).
+
+    Examples
+    --------
+    >>> from qnet.studies.sweep import parse_values
+    >>> check_disk_space(Grid([parse_values("nodes.a.t2_s=1,2")]), 2, ["nodes.a.t2_s", "error"], Path("."))
+    """
     shape = " x ".join(map(str, grid.sizes)) or "1"
     need = todo * 12 * len(columns)  # a number in CSV is 12-24 bytes with its comma
     free = shutil.disk_usage(folder).free
@@ -187,6 +225,14 @@ def read_existing(output: Path, journal_path: Path, columns: list[str], ident: s
     """Rows already in the output (and its Parquet journal), checked to come from this sweep.
 
     Raises a one-line QnetError when the columns differ or a row's ``sweep_id`` is not ``ident``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_csv(out, ["x", "error", "sweep_id"], [["1.0", "", "abc"]])
+    >>> read_existing(out, out, ["x", "error", "sweep_id"], "abc")
+    [['1.0', '', 'abc']]
     """
     rows: list[list[str]] = []
     for p in dict.fromkeys((output, journal_path)):
@@ -216,7 +262,13 @@ def read_existing(output: Path, journal_path: Path, columns: list[str], ident: s
 
 
 def read_meta(meta_path: Path, output: Path, describe: Mapping[str, Any]) -> dict[str, Any]:
-    """The sidecar of a resumed output ({} when missing or unreadable); refuses another evaluator."""
+    """The sidecar of a resumed output ({} when missing or unreadable); refuses another evaluator.
+
+    Examples
+    --------
+    >>> read_meta(Path("no-such.meta.json"), Path("no-such.csv"), {"evaluator": "link"})
+    {}
+    """
     if not meta_path.exists():
         return {}
     try:
@@ -238,6 +290,17 @@ def finalize(output: Path, fmt: str, journal_path: Path, columns: list[str], gri
 
     Rows that are not in the grid (a resumed output of another grid) stay, after it; a Parquet
     output's journal is removed once the table is written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from qnet.studies.sweep import parse_values
+    >>> out = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> columns = ["nodes.a.t2_s", "error", "sweep_id"]
+    >>> write_csv(out, columns, [["2", "", "id"], ["1", "", "id"]])
+    >>> finalize(out, "csv", out, columns, Grid([parse_values("nodes.a.t2_s=1,2")]), set())
+    >>> read_csv(out)[1]
+    [['1', '', 'id'], ['2', '', 'id']]
     """
     n_fields = len(grid_.fields)
     rows: list[list[str]] = []

@@ -65,7 +65,15 @@ def output_format(path: str | Path, fmt: str | None = None) -> str:
 
 
 def require_pyarrow() -> None:
-    """Raise a one-line :class:`~qnet.errors.QnetError` saying what to install when pyarrow is missing."""
+    """Raise a one-line :class:`~qnet.errors.QnetError` saying what to install when pyarrow is missing.
+
+    Examples
+    --------
+    >>> try:
+    ...     require_pyarrow()
+    ... except QnetError as exc:
+    ...     assert "pip install" in str(exc)
+    """
     try:
         import pyarrow  # noqa: F401
         import pyarrow.parquet  # noqa: F401
@@ -121,7 +129,14 @@ def canonical(value: Any) -> Any:
 
 
 def np_bool_types() -> tuple[type, ...]:
-    """``(numpy.bool_,)`` when numpy is imported already, else ``()`` (numpy is never imported here)."""
+    """``(numpy.bool_,)`` when numpy is imported already, else ``()`` (numpy is never imported here).
+
+    Examples
+    --------
+    >>> import numpy
+    >>> np_bool_types() == (numpy.bool_,)
+    True
+    """
     numpy = sys.modules.get("numpy")
     return (numpy.bool_,) if numpy is not None else ()
 
@@ -149,7 +164,16 @@ def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def read_parquet(path: Path) -> tuple[list[str], list[list[str]]]:
-    """(header, rows as strings, :func:`cell_text`) of a Parquet table (needs pyarrow)."""
+    """(header, rows as strings, :func:`cell_text`) of a Parquet table (needs pyarrow).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> write_parquet(path, ["x", "kind", "error"], [["1.5", "a", ""]], {"kind"})
+    >>> read_parquet(path)
+    (['x', 'kind', 'error'], [['1.5', 'a', '']])
+    """
     require_pyarrow()
     import pyarrow.parquet as pq
 
@@ -187,7 +211,16 @@ def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """Write a CSV table atomically (through a temporary sibling, synced); see :func:`read_csv`."""
+    """Write a CSV table atomically (through a temporary sibling, synced); see :func:`read_csv`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_csv(path, ["x"], [["1.0"], ["2.0"]])
+    >>> path.read_text().split()
+    ['x', '1.0', '2.0']
+    """
     from qnet.outputs import replacing
 
     with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -200,7 +233,16 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) 
 
 def write_parquet(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: set[str]) -> None:
     """Write string rows as a Parquet table atomically: float64 columns, except ``text_columns``,
-    the error column and any column that does not parse as numbers (strings)."""
+    the error column and any column that does not parse as numbers (strings).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> write_parquet(path, ["x", "error"], [["1.5", ""], ["inf", "bad"]], set())
+    >>> read_table(path)
+    (['x', 'error'], [['1.5', ''], ['inf', 'bad']])
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
