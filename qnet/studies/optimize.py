@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from qnet.link.results import LinkResult
 
-__all__ = ["OptimizeResult", "optimize_link", "parse_vary_range", "STATION_POSITION", "LINK_PARAMETERS"]
+__all__ = ["OptimizeResult", "optimize_link", "format_optimum", "parse_vary_range", "STATION_POSITION", "LINK_PARAMETERS"]
 
 STATION_POSITION = "station_position"
 #: Numeric fields that enter an elementary link, per table kind.
@@ -512,7 +512,26 @@ def _fid_penalty(r: Any) -> float:
 
 
 def format_optimum(result: OptimizeResult) -> str:
-    """A readable report: what was varied, the optimum, and the link's figures there."""
+    """A readable report: what was varied, the optimum, and the link's figures there (``qnet optimize``).
+
+    Parameters
+    ----------
+    result : OptimizeResult
+        From :func:`optimize_link`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> result = optimize_link(graph, "alice", "bob", "station_position", (0.2, 0.8), "rate_hz", grid_points=3,
+    ...                        engine="batch")
+    >>> print(format_optimum(result).splitlines()[0])
+    qnet optimize: maximize rate_hz
+    """
     from qnet.link.results import format_table
 
     what = ", ".join(result.fields)

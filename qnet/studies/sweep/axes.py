@@ -130,6 +130,15 @@ def parse_vary(text: str) -> Axis:
 def toml_value(raw: str) -> Any:
     """A value as TOML reads it (``1e3``, ``inf``, ``true``, ``"a"``); a bare word stays a string.
 
+    Parameters
+    ----------
+    raw : str
+        One value as written on the command line.
+
+    Returns
+    -------
+    int, float, bool or str
+
     Examples
     --------
     >>> toml_value(" 1e3"), toml_value("inf"), toml_value("true"), toml_value("gaussian")
@@ -308,6 +317,15 @@ def grid(axes: Sequence[Axis]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     Each point is a tuple aligned with ``fields`` (the fields of every axis, in order). For a
     large grid use :class:`Grid`, which never lists its points.
 
+    Parameters
+    ----------
+    axes : sequence of Axis
+        The grid's dimensions.
+
+    Returns
+    -------
+    (tuple of str, list of tuple)
+
     Examples
     --------
     >>> grid([parse_values("nodes.a.t2_s=1,2"), parse_values("fibres.a-s.length_km,fibres.s-b.length_km=10,20")])
@@ -353,6 +371,15 @@ def check_field(network: Mapping[str, Any], key: str) -> None:
 def json_value(v: Any) -> Any:
     """A point value as JSON can hold it: numbers as int/float, non-finite floats as their repr.
 
+    Parameters
+    ----------
+    v : object
+        A point value (bool, number, str or None; anything else becomes its str).
+
+    Returns
+    -------
+    bool, int, float, str or None
+
     Examples
     --------
     >>> json_value(1.5), json_value(float("inf")), json_value(True), json_value(2)
@@ -372,6 +399,15 @@ def toml_literal(value: Any) -> str:
     """``value`` as a TOML literal for an override string (exact for floats, numpy scalars too).
 
     The inverse of :func:`toml_value`: ``toml_value(toml_literal(v)) == v``.
+
+    Parameters
+    ----------
+    value : object
+        A point value (bool, number, numpy scalar or str).
+
+    Returns
+    -------
+    str
 
     Examples
     --------

@@ -92,6 +92,15 @@ class Evaluator(abc.ABC):
 def error_message(exc: BaseException) -> str:
     """The one-line message of a point that failed: a QnetError's text, else 'Type: text'.
 
+    Parameters
+    ----------
+    exc : BaseException
+        What the point raised.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> error_message(QnetError("bad value")), error_message(ZeroDivisionError("division by zero"))
@@ -137,6 +146,16 @@ def _cache_put(key: Any, row: dict[str, Any]) -> None:
 
 def table_sha256(network: Mapping[str, Any]) -> str:
     """Content hash of a parsed network table (a resumed sweep must be over the same network).
+
+    Parameters
+    ----------
+    network : mapping
+        The raw network table.
+
+    Returns
+    -------
+    str
+        64 hex digits, independent of the key order.
 
     Examples
     --------

@@ -230,6 +230,15 @@ def link_points(ev: "LinkEvaluator") -> LinkPoints:
     Keyed by the network table's *content* (and the overrides, link and source), so a table
     changed in place between chunks is simply another entry.
 
+    Parameters
+    ----------
+    ev : LinkEvaluator
+        The evaluator.
+
+    Returns
+    -------
+    LinkPoints
+
     Examples
     --------
     >>> import tomllib

@@ -125,6 +125,18 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
 def sidecar_paths(output: str | Path, fmt: str | None = None) -> tuple[Path, ...]:
     """The files a sweep writes next to ``output``: ``OUT.meta.json`` (and ``OUT.partial.csv`` for Parquet).
 
+    Parameters
+    ----------
+    output : str or Path
+        The table.
+    fmt : str, optional
+        'csv' or 'parquet' (default: from the suffix).
+
+    Returns
+    -------
+    tuple of Path
+        The metadata sidecar, then the Parquet journal where there is one.
+
     Examples
     --------
     >>> [p.name for p in sidecar_paths("out.csv")], [p.name for p in sidecar_paths("out.parquet")]

@@ -84,6 +84,15 @@ def require_pyarrow() -> None:
 def cell_text(value: Any) -> str:
     """The CSV cell of a value: a float as its ``repr``, a bool as true/false, None as ''.
 
+    Parameters
+    ----------
+    value : object
+        A point value or a result.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> [cell_text(v) for v in (0.1, float("inf"), True, 3, None, "gaussian")]
@@ -109,6 +118,15 @@ def canonical(value: Any) -> Any:
     """A comparable form of an input value (CSV cell or Python value): numbers as float.
 
     A point read back from a table equals the grid's point in this form.
+
+    Parameters
+    ----------
+    value : object
+        A CSV cell or a Python value.
+
+    Returns
+    -------
+    float or str
 
     Examples
     --------
@@ -143,6 +161,16 @@ def np_bool_types() -> tuple[type, ...]:
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     """(header, rows as strings) of a CSV table; an unterminated last line is dropped.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    (list of str, list of list of str)
+        The header and the rows that have as many cells as it.
 
     Examples
     --------
