@@ -84,7 +84,9 @@ def breakdown(data: dict, side: int) -> None:
     from qnet.link import batch
     from qnet.link.circuit import compile_link, link_program
     from qnet.link.run import final_states
-    from qnet.studies.sweep import LinkEvaluator, _link_points, _link_rows_vectorised, clear_cache, grid, parse_vary
+    from qnet.studies.sweep import LinkEvaluator, clear_cache, grid, parse_vary
+    from qnet.studies.sweep.evaluators import link_rows
+    from qnet.studies.sweep.linkpoints import link_points
 
     fields, points = grid([parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")])
     for engine, n in (("batch", 1024), ("aer", 256)):
@@ -100,7 +102,7 @@ def breakdown(data: dict, side: int) -> None:
             return out
 
         gc.disable()
-        builder = _link_points(ev)
+        builder = link_points(ev)
         specs = stage("point -> LinkSpec", lambda: [builder.spec(p)[0] for p in chunk])
         if engine == "batch":
             items = stage("link_program", lambda: [link_program(s) for s in specs])
@@ -108,7 +110,7 @@ def breakdown(data: dict, side: int) -> None:
         else:
             items = stage("compile_link (shared instructions, as in a sweep)", lambda: [compile_link(s, share_instructions=True) for s in specs])
             states = stage("Aer run() + extraction", lambda: final_states(items, threads=1, in_place=True))
-        stage("heralds + figures (vectorised)", lambda: _link_rows_vectorised(items, states))
+        stage("heralds + figures (vectorised)", lambda: link_rows(items, states))
         gc.enable()
         clear_cache()
         total = stage("whole chunk (LinkEvaluator.evaluate)", lambda: ev.evaluate(chunk))

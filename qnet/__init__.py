@@ -43,7 +43,7 @@ _LAZY = {
     "link_spec": "link.spec",
     "elementary_links": "link.spec",
     "load_network": "network.io",
-    "network_from_dict": "network.io",
+    "network_from_dict": "network.graph",
     "LinkResult": "link.results",
     "LINK_FIELDS": "link.results",
     "heralded_state": "link.run",

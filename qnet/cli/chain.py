@@ -14,18 +14,11 @@ __all__ = ["register"]
 
 def _range(text: str) -> list[float]:
     """START:STOP:N (inclusive, N points) or a comma-separated list of km values."""
+    from qnet.studies.ranges import RangeError, parse_list, parse_range
+
     try:
-        if ":" in text:
-            start, stop, n = text.split(":")
-            n = int(n)
-            if n < 1:
-                raise ValueError
-            if n == 1:
-                return [float(start)]
-            step = (float(stop) - float(start)) / (n - 1)
-            return [float(start) + i * step for i in range(n)]
-        return [float(x) for x in text.split(",")]
-    except ValueError:
+        return list(parse_range(text, log=False) if ":" in text else parse_list(text))
+    except (RangeError, ValueError):
         raise argparse.ArgumentTypeError(f"{text!r}: expected START:STOP:N or a comma-separated list of km") from None
 
 

@@ -44,10 +44,7 @@ import networkx as nx
 
 from qnet.errors import QnetError
 from qnet.network.graph import network_from_dict
-from qnet.network.tables import parse_override, parse_toml  # noqa: F401  parse_override: see below
-
-# parse_override moved to qnet.network.tables; qnet.studies.sweep still imports it from here
-# (issue #8: its owner switches that import, then this re-export goes).
+from qnet.network.tables import parse_toml
 
 __all__ = ["load_network", "read_network_table"]
 

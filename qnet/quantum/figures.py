@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 
+_XX = np.kron(PAULI["X"], PAULI["X"])
 _SIGMA_SIGMA = np.array([[np.kron(PAULI[p], PAULI[q]) for q in "XYZ"] for p in "XYZ"])  # (3, 3, 4, 4)
 
 
@@ -68,7 +69,7 @@ def correlation_matrix(rho: np.ndarray) -> np.ndarray:
     return np.einsum("...ab,ijba->...ij", rho, _SIGMA_SIGMA).real
 
 
-def chsh(rho: np.ndarray) -> float:
+def chsh(rho: np.ndarray):
     """Maximal CHSH value S of the state (Horodecki criterion); 2 sqrt2 for a Bell state.
 
     S = 2 sqrt(m1 + m2), m1 >= m2 the two largest eigenvalues of T^T T
@@ -77,12 +78,13 @@ def chsh(rho: np.ndarray) -> float:
     Parameters
     ----------
     rho : numpy.ndarray
-        4x4 density matrix, memory A first.
+        4x4 density matrix, memory A first, or a stack (..., 4, 4) of them.
 
     Returns
     -------
-    float
-        S in [0, 2 sqrt2] for a physical state.
+    float or numpy.ndarray
+        S in [0, 2 sqrt2] for a physical state; one value per state for a stack (the same
+        numbers as state by state).
 
     Examples
     --------
@@ -100,8 +102,9 @@ def chsh(rho: np.ndarray) -> float:
     True
     """
     t = correlation_matrix(rho)
-    m = np.sort(np.linalg.eigvalsh(t.T @ t))[::-1]
-    return float(2.0 * math.sqrt(max(0.0, m[0] + m[1])))
+    m = np.linalg.eigvalsh(np.swapaxes(t, -1, -2) @ t)  # ascending: the two largest are last
+    s = 2.0 * np.sqrt(np.maximum(0.0, m[..., 2] + m[..., 1]))
+    return float(s) if s.ndim == 0 else s
 
 
 def chsh_weights(t: np.ndarray) -> np.ndarray:
@@ -178,21 +181,27 @@ def chsh_score(t: np.ndarray, w: np.ndarray) -> np.ndarray:
     return 2.0 * np.einsum("...ij,...ij->...", w, t)
 
 
-def qber(rho: np.ndarray, target: str = "psi+") -> float:
+def _unit(value):
+    """``value`` clipped to [0, 1] (NaN and -0.0 give 0.0, as ``min(1, max(0, v))`` does)."""
+    return np.where(value > 0.0, np.minimum(value, 1.0), 0.0)
+
+
+def qber(rho: np.ndarray, target: str = "psi+"):
     """Z-basis error probability (QBER) with respect to the target's correlation.
 
     Parameters
     ----------
     rho : numpy.ndarray
-        4x4 density matrix, memory A first (after the Pauli-frame correction).
+        4x4 density matrix, memory A first (after the Pauli-frame correction), or a stack
+        (..., 4, 4) of them.
     target : str, optional
         The Bell state aimed at: a ``"psi..."`` target expects anti-correlated Z outcomes,
         a ``"phi..."`` target correlated ones (default ``"psi+"``).
 
     Returns
     -------
-    float
-        The error probability, clipped to [0, 1].
+    float or numpy.ndarray
+        The error probability, clipped to [0, 1] (one per state for a stack).
 
     Examples
     --------
@@ -206,10 +215,10 @@ def qber(rho: np.ndarray, target: str = "psi+") -> float:
     >>> round(qber(0.8 * bell_projector("psi+") + 0.2 * np.eye(4) / 4), 6)
     0.1
     """
-    diag = np.real(np.diag(rho))
-    same = diag[0] + diag[3]
-    value = same if target.startswith("psi") else 1.0 - same
-    return float(min(1.0, max(0.0, value)))
+    diag = np.real(np.diagonal(rho, axis1=-2, axis2=-1))
+    same = diag[..., 0] + diag[..., 3]
+    q = _unit(same if target.startswith("psi") else 1.0 - same)
+    return float(q) if q.ndim == 0 else q
 
 
 def binary_entropy(p):
@@ -299,7 +308,7 @@ def bb84_key_fraction_from_errors(q_z, q_x):
     return float(r) if np.ndim(r) == 0 else r
 
 
-def bb84_key_fraction(rho: np.ndarray, target: str = "psi+") -> float:
+def bb84_key_fraction(rho: np.ndarray, target: str = "psi+"):
     """Asymptotic BB84/BBM92 key per pair of state ``rho``: 1 - h(Q_Z) - h(Q_X), clipped at 0.
 
     Q_X is the probability that the X outcomes break the target's X correlation
@@ -308,14 +317,14 @@ def bb84_key_fraction(rho: np.ndarray, target: str = "psi+") -> float:
     Parameters
     ----------
     rho : numpy.ndarray
-        4x4 density matrix, memory A first.
+        4x4 density matrix, memory A first, or a stack (..., 4, 4) of them.
     target : str, optional
         The Bell state aimed at (default ``"psi+"``).
 
     Returns
     -------
-    float
-        Secret bits per delivered pair, >= 0.
+    float or numpy.ndarray
+        Secret bits per delivered pair, >= 0 (one per state for a stack).
 
     Examples
     --------
@@ -327,10 +336,10 @@ def bb84_key_fraction(rho: np.ndarray, target: str = "psi+") -> float:
     >>> round(bb84_key_fraction(0.8 * bell_projector("psi+") + 0.2 * np.eye(4) / 4), 6)  # 1 - 2 h(0.1)
     0.062009
     """
-    xx = float(np.real(np.trace(rho @ np.kron(PAULI["X"], PAULI["X"]))))
+    xx = np.real(np.trace(rho @ _XX, axis1=-2, axis2=-1))
     sign = 1.0 if target in ("psi+", "phi+") else -1.0
-    q_x = min(1.0, max(0.0, (1.0 - sign * xx) / 2.0))
-    return bb84_key_fraction_from_errors(qber(rho, target), q_x)
+    q_x = _unit((1.0 - sign * xx) / 2.0)
+    return bb84_key_fraction_from_errors(qber(rho, target), float(q_x) if q_x.ndim == 0 else q_x)
 
 
 def plob_bound(transmissivity: float) -> float:

@@ -139,7 +139,8 @@ def fidelity(rho: np.ndarray, target: str | np.ndarray) -> float:
     (0.85, 0.05)
     """
     t = bell_state(target) if isinstance(target, str) else np.asarray(target, dtype=complex)
-    return float(np.real(t.conj() @ rho @ t))
+    f = np.real(t.conj() @ rho @ t)  # a stack of states (..., 4, 4) gives an array (...,)
+    return float(f) if f.ndim == 0 else f
 
 
 def apply_pauli(rho: np.ndarray, pauli_a: str, pauli_b: str) -> np.ndarray:

@@ -5,11 +5,12 @@ Imports every layer below it, never :mod:`qnet.cli`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('optimize', 'plot', 'progress', 'sweep')
+SUBMODULES = ('optimize', 'plot', 'progress', 'ranges', 'sweep')
 EXPORTS = {
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
     'parse_vary_range': 'optimize',
+    'format_optimum': 'optimize',
     'STATION_POSITION': 'optimize',
     'LINK_PARAMETERS': 'optimize',
     'plot_results': 'plot',
@@ -27,13 +28,18 @@ EXPORTS = {
     'parse_values': 'sweep',
     'grid': 'sweep',
     'Grid': 'sweep',
-    'Range': 'sweep',
+    'Range': 'ranges',
+    'RangeError': 'ranges',
+    'parse_range': 'ranges',
+    'parse_bounds': 'ranges',
+    'parse_list': 'ranges',
     'MAX_POINTS': 'sweep',
     'check_field': 'sweep',
     'Evaluator': 'sweep',
     'LinkEvaluator': 'sweep',
     'LINK_EXTRA_COLUMNS': 'sweep',
     'ChainEvaluator': 'sweep',
+    'ERROR_COLUMN': 'sweep',
     'run_sweep': 'sweep',
     'check_sweep_output': 'sweep',
     'sidecar_paths': 'sweep',

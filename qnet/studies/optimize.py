@@ -40,13 +40,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from qnet.errors import QnetError
+from qnet.network.fields import FieldPath
+from qnet.studies.ranges import RangeError, parse_bounds
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
 
     from qnet.link.results import LinkResult
 
-__all__ = ["OptimizeResult", "optimize_link", "parse_vary_range", "STATION_POSITION", "LINK_PARAMETERS"]
+__all__ = ["OptimizeResult", "optimize_link", "format_optimum", "parse_vary_range", "STATION_POSITION", "LINK_PARAMETERS"]
 
 STATION_POSITION = "station_position"
 #: Numeric fields that enter an elementary link, per table kind.
@@ -69,6 +71,26 @@ class OptimizeResult:
     (the optimum may lie outside it), else None; evaluations: link evaluations made; grid:
     the scan as (x, objective, fidelity) with None where a point failed; arm_lengths_km:
     (L_A, L_B) at x when the station position was varied.
+
+    Attributes
+    ----------
+    fields : tuple of str
+        What was varied.
+    bounds : (float, float)
+        The range searched.
+    maximize : str
+        The figure maximised (a :data:`~qnet.link.results.LINK_FIELDS` name).
+    min_fidelity : float or None
+        The fidelity constraint.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> result = optimize_link(graph, "alice", "bob", "nodes.alice.bright_state_population", (0.05, 0.3),
+    ...                        "fidelity", grid_points=3, engine="batch")
+    >>> result.at_bound, sorted(result.to_dict())[:3]
+    ('lower', ['arm_lengths_km', 'at_bound', 'bounds'])
     """
 
     fields: tuple[str, ...]
@@ -110,19 +132,36 @@ class OptimizeResult:
 # --------------------------------------------------------------------------- parsing and fields
 
 def parse_vary_range(text: str) -> tuple[tuple[str, ...], tuple[float, float]]:
-    """``FIELD[,FIELD...]=LO:HI`` -> (fields, (lo, hi))."""
+    """``FIELD[,FIELD...]=LO:HI`` -> (fields, (lo, hi)) (``qnet optimize --vary``).
+
+    Parameters
+    ----------
+    text : str
+        The option's text; the fields are checked by :func:`optimize_link`, LO:HI by
+        :func:`qnet.studies.ranges.parse_bounds`.
+
+    Returns
+    -------
+    (tuple of str, (float, float))
+
+    Raises
+    ------
+    QnetError
+        One line naming the option when the text is not FIELD[,FIELD...]=LO:HI.
+
+    Examples
+    --------
+    >>> parse_vary_range("nodes.alice.t2_s,nodes.bob.t2_s=0.5:2")
+    (('nodes.alice.t2_s', 'nodes.bob.t2_s'), (0.5, 2.0))
+    """
     if "=" not in text:
         raise QnetError(f"--vary {text!r}: expected FIELD[,FIELD...]=LO:HI (e.g. nodes.alice.bright_state_population=0.01:0.3)")
     left, right = text.split("=", 1)
     fields = tuple(f.strip() for f in left.split(","))
-    parts = right.split(":")
-    if len(parts) != 2:
-        raise QnetError(f"--vary {text!r}: expected LO:HI after '=' (two numbers)")
     try:
-        lo, hi = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise QnetError(f"--vary {text!r}: LO and HI must be numbers") from None
-    return fields, (lo, hi)
+        return fields, parse_bounds(right)
+    except RangeError as exc:
+        raise QnetError(f"--vary {text!r}: {exc}") from None
 
 
 def _fields(fields: str | Sequence[str]) -> tuple[str, ...]:
@@ -169,16 +208,17 @@ def _setter(graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]) 
     link_fibres = {graph.edges[a, s]["fibre"].name: (a, s), graph.edges[s, b]["fibre"].name: (s, b)}
     targets: list[tuple[str, Any, str]] = []  # (kind, node name or edge, field)
     for key in fields:
-        parts = key.split(".")
-        if parts[0] == "network" and len(parts) == 2:
-            if parts[1] not in LINK_PARAMETERS["network"]:
+        try:
+            path = FieldPath.parse(key)
+        except QnetError:
+            raise QnetError(f"{key!r}: a field is nodes.NAME.FIELD, fibres.NAME.FIELD, network.fibre_speed_km_per_s or {STATION_POSITION}") from None
+        if path.section == "network":
+            if path.field not in LINK_PARAMETERS["network"]:
                 raise QnetError(f"{key}: the network field that enters a link is fibre_speed_km_per_s")
-            targets.append(("network", None, parts[1]))
+            targets.append(("network", None, path.field))
             continue
-        if len(parts) != 3 or parts[0] not in ("nodes", "fibres") or not all(parts):
-            raise QnetError(f"{key!r}: a field is nodes.NAME.FIELD, fibres.NAME.FIELD, network.fibre_speed_km_per_s or {STATION_POSITION}")
-        _, name, fname = parts
-        if parts[0] == "nodes":
+        name, fname = path.name, path.field
+        if path.section == "nodes":
             if name not in graph:
                 raise QnetError(f"{key}: no node named {name!r} (nodes: {', '.join(sorted(map(str, graph)))})")
             if name not in (a, b, s):
@@ -277,25 +317,55 @@ def optimize_link(
     ``min_fidelity``: keep only x with fidelity >= it. ``grid_points``: the coarse scan (>= 3).
     ``xtol``: absolute tolerance on x (default 1e-9 of the range). ``engine``: "aer" (default)
     or "batch" (:mod:`qnet.link.batch`, the same circuits in numpy). See the module docstring for
-    the method; raises :class:`~qnet.errors.QnetError` for an unknown field or figure, an
-    invalid range, or a constraint no x in the range meets.
+    the method.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network (:func:`qnet.load_network`).
+    a, b : str
+        The link's memory nodes.
+    fields : str or sequence of str
+        What x sets (see above).
+    bounds : (float, float)
+        The range [lo, hi] of x.
+    maximize : str
+        A :data:`~qnet.link.results.LINK_FIELDS` figure, e.g. ``"rate_hz"``.
+    min_fidelity : float, optional
+        The constraint F >= min_fidelity.
+    station : str, optional
+        The station between ``a`` and ``b`` (default: the one there is).
+    grid_points : int
+        Points of the coarse scan (>= 3).
+    xtol : float, optional
+        Absolute tolerance on x.
+    engine : str
+        "aer" or "batch".
+
+    Returns
+    -------
+    OptimizeResult
+
+    Raises
+    ------
+    QnetError
+        For an unknown field or figure, an invalid range, or a constraint no x in the range meets.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> both = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
+    >>> result = optimize_link(graph, "alice", "bob", both, (0.01, 0.3), "rate_hz", 0.9, grid_points=3,
+    ...                        xtol=1e-6, engine="batch")
+    >>> round(result.value, 3), round(result.fidelity, 3), result.constraint_active
+    (0.065, 0.9, True)
     """
     from qnet.link.spec import find_station
-    from qnet.link.results import LINK_FIELDS
 
     fields = _fields(fields)
     lo, hi = _bounds(bounds, fields)
-    if maximize not in LINK_FIELDS:
-        raise QnetError(f"maximize {maximize!r}: unknown figure; one of {', '.join(LINK_FIELDS)}")
-    if min_fidelity is not None and not (0.0 <= float(min_fidelity) <= 1.0):
-        raise QnetError(f"min_fidelity = {min_fidelity!r} is invalid: a number in [0, 1]")
-    from qnet.link.run import ENGINES
-
-    if engine not in ENGINES:
-        raise QnetError(f"engine {engine!r} is invalid; one of {', '.join(ENGINES)}")
-    if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 3:
-        raise QnetError(f"grid_points = {grid_points!r} is invalid: an integer >= 3")
-    f0 = None if min_fidelity is None else float(min_fidelity)
+    f0 = _check_request(maximize, min_fidelity, engine, grid_points)
     xtol = 1e-9 * (hi - lo) if xtol is None else float(xtol)
     s = find_station(graph, a, b, station)
     apply, total = _setter(graph, a, b, s, fields)
@@ -306,95 +376,136 @@ def optimize_link(
         except QnetError as exc:
             raise QnetError(f"range {lo:g}:{hi:g} of {label}: {exc}") from None
 
-    ev = _Evaluations(apply, a, b, s, engine)
-
-    def objective(r: Any) -> float:
-        v = getattr(r, maximize)
-        return v if not math.isnan(v) else -math.inf
-
-    def feasible(r: Any) -> bool:
-        return not isinstance(r, Exception) and not math.isnan(r.fidelity) and (f0 is None or r.fidelity >= f0 - FEASIBILITY_TOL)
-
+    search = _Search(_Evaluations(apply, a, b, s, engine), maximize, f0, xtol)
     step = (hi - lo) / (grid_points - 1)
     xs = [lo + i * step for i in range(grid_points)]
     xs[-1] = hi
-    results = ev.run(xs)
+    results = search.ev.run(xs)
     grid = tuple(
-        (x, None, None) if isinstance(r, Exception) else (x, float(objective(r)), float(r.fidelity)) for x, r in zip(xs, results)
+        (x, None, None) if isinstance(r, Exception) else (x, float(search.objective(r)), float(r.fidelity))
+        for x, r in zip(xs, results)
     )
     ok = [i for i, r in enumerate(results) if not isinstance(r, Exception)]
     if not ok:
         raise QnetError(f"no value of {label} in {lo:g}:{hi:g} gives a working link: {results[0]}")
-
-    from scipy.optimize import brentq, minimize_scalar
-
-    def bracket(k: int) -> tuple[float, float]:
-        return xs[max(k - 1, 0)], xs[min(k + 1, grid_points - 1)]
-
-    feas = [i for i in ok if feasible(results[i])]
-    if feas:
-        k = max(feas, key=lambda i: objective(results[i]))
-        x_k, r_k = xs[k], results[k]
-        lo_b, hi_b = bracket(k)
-        values = [objective(results[i]) for i in feas]
-    else:
-        # a narrow feasible window may sit between grid points: maximise the fidelity there first
-        k = max(ok, key=lambda i: results[i].fidelity)
-        lo_b, hi_b = bracket(k)
-        res = minimize_scalar(lambda x: _fid_penalty(ev.run([x])[0]), bounds=(lo_b, hi_b), method="bounded", options={"xatol": xtol})
-        x_k, r_k = float(res.x), ev.run([res.x])[0]
-        if not feasible(r_k):
-            fmax, xmax = max((results[k].fidelity, xs[k]), (getattr(r_k, "fidelity", -1.0), x_k))
-            raise QnetError(
-                f"no value of {label} in {lo:g}:{hi:g} gives fidelity >= {f0:g}: the highest fidelity is "
-                f"{fmax:.6g} (at {xmax:.6g})"
-            )
-        values = [objective(r_k)]
-    v_k = objective(r_k)
-
-    candidates: list[float] = [x_k]
-    if math.isfinite(v_k):
-        scale = max([abs(v) for v in values if math.isfinite(v)] + [1e-300])
-
-        def penalised(x: float) -> float:
-            r = ev.run([x])[0]
-            if isinstance(r, Exception):
-                return -v_k + 10.0 * scale
-            if not feasible(r):
-                return -v_k + scale * (1.0 + (f0 - r.fidelity))
-            v = objective(r)
-            return -v if math.isfinite(v) else (-v_k - scale if v > 0 else -v_k + 10.0 * scale)
-
-        res = minimize_scalar(penalised, bounds=(lo_b, hi_b), method="bounded", options={"xatol": xtol})
-        candidates.append(float(res.x))
-        if f0 is not None:  # where the constraint F(x) = f0 cuts the bracket, its boundary is a candidate
-
-            def gap(x: float) -> float:
-                r = ev.run([x])[0]
-                return (r.fidelity - f0) if not isinstance(r, Exception) else -1.0
-
-            for x_in in dict.fromkeys(candidates):
-                if gap(x_in) < 0:
-                    continue
-                for xb in (lo_b, hi_b):
-                    if xb == x_in or gap(xb) >= 0:
-                        continue
-                    root = brentq(gap, min(x_in, xb), max(x_in, xb), xtol=xtol, rtol=1e-15)
-                    for x in (root, root + math.copysign(xtol, x_in - xb)):  # the feasible side of the root
-                        if feasible(ev.run([x])[0]):
-                            candidates.append(x)
-                            break
-    scored = [(x, ev.run([x])[0]) for x in candidates]
-    scored = [(x, r) for x, r in scored if feasible(r)]
-    x_best, r_best = max(scored, key=lambda t: (objective(t[1]), -abs(t[0] - x_k)))
+    x_k, r_k, (lo_b, hi_b), values = search.start(xs, results, ok, f"{label} in {lo:g}:{hi:g}")
+    candidates = search.candidates(x_k, r_k, values, lo_b, hi_b)
+    scored = [(x, search.ev.run([x])[0]) for x in candidates]
+    scored = [(x, r) for x, r in scored if search.feasible(r)]
+    x_best, r_best = max(scored, key=lambda item: (search.objective(item[1]), -abs(item[0] - x_k)))
     at_bound = "lower" if x_best - lo <= 10 * xtol else "upper" if hi - x_best <= 10 * xtol else None
     active = f0 is not None and abs(r_best.fidelity - f0) <= 1e-9
     return OptimizeResult(
         fields=fields, bounds=(lo, hi), maximize=maximize, min_fidelity=f0, value=x_best,
-        objective=float(objective(r_best)), link=r_best, constraint_active=active, at_bound=at_bound,
-        evaluations=len(ev.cache), grid=grid,
+        objective=float(search.objective(r_best)), link=r_best, constraint_active=active, at_bound=at_bound,
+        evaluations=len(search.ev.cache), grid=grid,
         arm_lengths_km=None if total is None else (x_best * total, max(0.0, (1.0 - x_best) * total)),
     )
+
+
+def _check_request(maximize: str, min_fidelity: float | None, engine: str, grid_points: int) -> float | None:
+    """Refuse an unknown figure or engine, a bad fidelity target or grid; the target as a float."""
+    from qnet.link.results import LINK_FIELDS
+    from qnet.link.run import ENGINES
+
+    if maximize not in LINK_FIELDS:
+        raise QnetError(f"maximize {maximize!r}: unknown figure; one of {', '.join(LINK_FIELDS)}")
+    if min_fidelity is not None and not (0.0 <= float(min_fidelity) <= 1.0):
+        raise QnetError(f"min_fidelity = {min_fidelity!r} is invalid: a number in [0, 1]")
+    if engine not in ENGINES:
+        raise QnetError(f"engine {engine!r} is invalid; one of {', '.join(ENGINES)}")
+    if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 3:
+        raise QnetError(f"grid_points = {grid_points!r} is invalid: an integer >= 3")
+    return None if min_fidelity is None else float(min_fidelity)
+
+
+class _Search:
+    """Steps 2 and 3 of the method (module docstring) around the best grid point."""
+
+    def __init__(self, ev: _Evaluations, maximize: str, f0: float | None, xtol: float):
+        self.ev, self.maximize, self.f0, self.xtol = ev, maximize, f0, xtol
+
+    def objective(self, r: Any) -> float:
+        v = getattr(r, self.maximize)
+        return v if not math.isnan(v) else -math.inf
+
+    def feasible(self, r: Any) -> bool:
+        f0 = self.f0
+        return not isinstance(r, Exception) and not math.isnan(r.fidelity) and (f0 is None or r.fidelity >= f0 - FEASIBILITY_TOL)
+
+    def start(self, xs: list[float], results: list[Any], ok: list[int], where: str) -> tuple[float, Any, tuple[float, float], list[float]]:
+        """(x, result, bracket, objective values) of the best feasible grid point, or of the fidelity
+        maximum near the best grid fidelity when no grid point is feasible (QnetError if none is)."""
+        from scipy.optimize import minimize_scalar
+
+        def bracket(k: int) -> tuple[float, float]:
+            return xs[max(k - 1, 0)], xs[min(k + 1, len(xs) - 1)]
+
+        feas = [i for i in ok if self.feasible(results[i])]
+        if feas:
+            k = max(feas, key=lambda i: self.objective(results[i]))
+            return xs[k], results[k], bracket(k), [self.objective(results[i]) for i in feas]
+        # a narrow feasible window may sit between grid points: maximise the fidelity there first
+        k = max(ok, key=lambda i: results[i].fidelity)
+        lo_b, hi_b = bracket(k)
+        res = minimize_scalar(lambda x: _fid_penalty(self.ev.run([x])[0]), bounds=(lo_b, hi_b), method="bounded",
+                              options={"xatol": self.xtol})
+        x_k, r_k = float(res.x), self.ev.run([res.x])[0]
+        if not self.feasible(r_k):
+            fmax, xmax = max((results[k].fidelity, xs[k]), (getattr(r_k, "fidelity", -1.0), x_k))
+            raise QnetError(
+                f"no value of {where} gives fidelity >= {self.f0:g}: the highest fidelity is "
+                f"{fmax:.6g} (at {xmax:.6g})"
+            )
+        return x_k, r_k, (lo_b, hi_b), [self.objective(r_k)]
+
+    def candidates(self, x_k: float, r_k: Any, values: list[float], lo_b: float, hi_b: float) -> list[float]:
+        """x_k, the bounded search's optimum in the bracket, and where the constraint cuts the bracket."""
+        from scipy.optimize import minimize_scalar
+
+        v_k = self.objective(r_k)
+        candidates: list[float] = [x_k]
+        if not math.isfinite(v_k):
+            return candidates
+        scale = max([abs(v) for v in values if math.isfinite(v)] + [1e-300])
+
+        def penalised(x: float) -> float:
+            r = self.ev.run([x])[0]
+            if isinstance(r, Exception):
+                return -v_k + 10.0 * scale
+            if not self.feasible(r):
+                return -v_k + scale * (1.0 + (self.f0 - r.fidelity))
+            v = self.objective(r)
+            return -v if math.isfinite(v) else (-v_k - scale if v > 0 else -v_k + 10.0 * scale)
+
+        res = minimize_scalar(penalised, bounds=(lo_b, hi_b), method="bounded", options={"xatol": self.xtol})
+        candidates.append(float(res.x))
+        if self.f0 is not None:  # where the constraint F(x) = f0 cuts the bracket, its boundary is a candidate
+            candidates += self._boundaries(candidates, lo_b, hi_b)
+        return candidates
+
+    def _boundaries(self, candidates: list[float], lo_b: float, hi_b: float) -> list[float]:
+        """Feasible points next to the roots of F(x) = f0 between a feasible candidate and an infeasible bracket end."""
+        from scipy.optimize import brentq
+
+        xtol, out = self.xtol, []
+
+        def gap(x: float) -> float:
+            r = self.ev.run([x])[0]
+            return (r.fidelity - self.f0) if not isinstance(r, Exception) else -1.0
+
+        for x_in in dict.fromkeys(candidates):
+            if gap(x_in) < 0:
+                continue
+            for xb in (lo_b, hi_b):
+                if xb == x_in or gap(xb) >= 0:
+                    continue
+                root = brentq(gap, min(x_in, xb), max(x_in, xb), xtol=xtol, rtol=1e-15)
+                for x in (root, root + math.copysign(xtol, x_in - xb)):  # the feasible side of the root
+                    if self.feasible(self.ev.run([x])[0]):
+                        out.append(x)
+                        break
+        return out
 
 
 def _fid_penalty(r: Any) -> float:
@@ -402,7 +513,26 @@ def _fid_penalty(r: Any) -> float:
 
 
 def format_optimum(result: OptimizeResult) -> str:
-    """A readable report: what was varied, the optimum, and the link's figures there."""
+    """A readable report: what was varied, the optimum, and the link's figures there (``qnet optimize``).
+
+    Parameters
+    ----------
+    result : OptimizeResult
+        From :func:`optimize_link`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import qnet
+    >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> result = optimize_link(graph, "alice", "bob", "station_position", (0.2, 0.8), "rate_hz", grid_points=3,
+    ...                        engine="batch")
+    >>> print(format_optimum(result).splitlines()[0])
+    qnet optimize: maximize rate_hz
+    """
     from qnet.link.results import format_table
 
     what = ", ".join(result.fields)

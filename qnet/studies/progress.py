@@ -13,6 +13,17 @@ __all__ = ["Progress", "clock", "plural", "singular", "per_second"]
 def plural(n: int, word: str) -> str:
     """``n`` and ``word`` (a plural noun) agreeing in number: '1 point', '2 points', '1 delivery'.
 
+    Parameters
+    ----------
+    n : int
+        The count.
+    word : str
+        A plural noun.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> plural(1, "errors"), plural(0, "links"), plural(1, "deliveries"), plural(3, "points")
@@ -22,20 +33,67 @@ def plural(n: int, word: str) -> str:
 
 
 def singular(word: str) -> str:
-    """The singular of a plural noun ('points' -> 'point', 'deliveries' -> 'delivery')."""
+    """The singular of a plural noun ('points' -> 'point', 'deliveries' -> 'delivery').
+
+    Parameters
+    ----------
+    word : str
+        A plural noun.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> singular("points"), singular("deliveries"), singular("data")
+    ('point', 'delivery', 'data')
+    """
     if word.endswith("ies"):
         return word[:-3] + "y"
     return word[:-1] if word.endswith("s") else word
 
 
 def per_second(rate: float, word: str) -> str:
-    """A rate with its unit: '1 point/s', '1,200 points/s' (``word`` a plural noun)."""
+    """A rate with its unit: '1 point/s', '1,200 points/s' (``word`` a plural noun).
+
+    Parameters
+    ----------
+    rate : float
+        Items per second.
+    word : str
+        A plural noun.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> per_second(1200.4, "points"), per_second(1.2, "points")
+    ('1,200 points/s', '1 point/s')
+    """
     text = f"{rate:,.0f}"
     return f"{text} {singular(word) if text == '1' else word}/s"
 
 
 def clock(seconds: float) -> str:
-    """H:MM:SS (or M:SS) for a duration in seconds; '?' when unknown."""
+    """H:MM:SS (or M:SS) for a duration in seconds; '?' when unknown.
+
+    Parameters
+    ----------
+    seconds : float
+        A duration (s); inf or NaN when unknown.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> clock(75), clock(3725.4), clock(float("inf"))
+    ('1:15', '1:02:05', '?')
+    """
     if not math.isfinite(seconds):
         return "?"
     seconds = int(round(seconds))
@@ -50,6 +108,31 @@ class Progress:
     On a terminal the line is redrawn at most every 0.2 s; otherwise a plain log line is
     written every ``interval`` seconds. ``label`` and ``unit`` name the work ("qnet sweep",
     "points": a plural noun, made singular for a count of 1). ``done`` counts items already finished before this run (e.g. resumed).
+
+    Parameters
+    ----------
+    total : int
+        Items in all.
+    done : int
+        Items finished before this run.
+    stream : file, optional
+        Where to write (stderr by default).
+    interval : float
+        Seconds between lines when the stream is not a terminal.
+    enabled : bool
+        Write anything at all.
+    label, unit : str
+        The line's prefix and the items' plural noun.
+
+    Examples
+    --------
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> bar = Progress(4, stream=stream, label="qnet sweep", unit="points")
+    >>> bar.update(3, errors=1)
+    >>> bar.close()
+    >>> stream.getvalue().split(",")[0]
+    'qnet sweep: 3/4 points (75.0%)'
     """
 
     def __init__(
@@ -66,6 +149,7 @@ class Progress:
         self.last = self.t0
 
     def line(self) -> str:
+        """The progress line: done/total, percentage, rate, errors, elapsed time and ETA."""
         elapsed = time.perf_counter() - self.t0
         new = self.done - self.start_done
         rate = new / elapsed if elapsed > 0 else 0.0
@@ -79,6 +163,7 @@ class Progress:
         )
 
     def update(self, items: int, errors: int = 0) -> None:
+        """Count ``items`` more finished (``errors`` of them failed); redraw when it is time."""
         self.done += items
         self.errors += errors
         now = time.perf_counter()
@@ -98,5 +183,6 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
+        """Write the final line (with a newline on a terminal)."""
         if self.enabled:
             self._show(final=True)

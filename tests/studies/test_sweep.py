@@ -19,10 +19,11 @@ import pytest
 
 import qnet
 from qnet.studies import sweep
+from qnet.studies.sweep.table import canonical
 from qnet.cli import main
 from qnet.link.results import LINK_FIELDS
 from qnet.studies.progress import Progress
-from qnet.studies.sweep import Axis, LinkEvaluator, WorkerDied, grid, parse_values, parse_vary, run_sweep
+from qnet.studies.sweep import Axis, Evaluator, LinkEvaluator, WorkerDied, grid, parse_values, parse_vary, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -49,7 +50,7 @@ def assert_rows_close(got: list[dict[str, str]], want: list[dict[str, str]], rel
             if key in ("error", "sweep_id"):
                 assert g[key] == w[key], key
             elif key.startswith(("nodes.", "fibres.", "network.")):  # inputs: the same value
-                assert sweep._canon(g[key]) == sweep._canon(w[key]), key
+                assert canonical(g[key]) == canonical(w[key]), key
             elif g[key] == "" or math.isinf(number(w[key])):
                 assert g[key] == w[key], key
             else:
@@ -252,7 +253,7 @@ def test_an_existing_output_needs_resume_or_overwrite(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- nothing lost
 
-class InterruptAfter:
+class InterruptAfter(Evaluator):
     """An evaluator that behaves like ``inner`` and raises KeyboardInterrupt on chunk ``n``."""
 
     def __init__(self, inner, n):
@@ -326,7 +327,7 @@ def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(t
 
 # --------------------------------------------------------------------------- parallel
 
-class ExitOnPoint:
+class ExitOnPoint(Evaluator):
     """Kills its worker process (os._exit) when it meets the given length; else like ``inner``."""
 
     def __init__(self, inner, length):

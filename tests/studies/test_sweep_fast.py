@@ -28,6 +28,10 @@ import pytest
 import qnet
 from qnet.link import batch
 from qnet.studies import sweep
+from qnet.studies.sweep.evaluators import error_message
+from qnet.studies.sweep.axes import toml_literal
+from qnet.studies.sweep.linkpoints import LinkPoints, link_points
+from qnet.studies.sweep.table import RowFormatter, cell_text
 from qnet.link.circuit import compile_link, link_program
 from qnet.link.spec import elementary_links, link_spec
 from qnet.link.results import LINK_FIELDS
@@ -261,9 +265,9 @@ def test_per_point_update_equals_the_full_network_build(network, a, b, monkeypat
     sweep.clear_cache()
     s = qnet.link.spec.find_station(qnet.network_from_dict(network), a, b)
     ev = sweep.LinkEvaluator(network=network, a=a, b=b, overrides=("nodes.%s.t2_s=0.8" % a,))
-    builder = sweep._link_points(ev)
+    builder = link_points(ev)
     full = []
-    monkeypatch.setattr(builder, "_full", lambda point, real=builder._full: full.append(point) or real(point))
+    monkeypatch.setattr(builder, "full_spec", lambda point, real=builder.full_spec: full.append(point) or real(point))
     rng = random.Random(5)
     points = list(_points(network, a, b, s, rng, 400))
     # the same values under different fields must not share a cached object
@@ -275,7 +279,7 @@ def test_per_point_update_equals_the_full_network_build(network, a, b, monkeypat
         except Exception as exc:
             got = (type(exc), str(exc))
         try:
-            want = sweep._LinkPoints._full(builder, point)
+            want = LinkPoints.full_spec(builder, point)
         except Exception as exc:
             want = (type(exc), str(exc))
         if isinstance(want[0], type):
@@ -301,13 +305,13 @@ def _reference_rows(network, points):
     """Each point through the public API: network_from_dict, link_spec, compile_link, run_links."""
     out = []
     for point in points:
-        sets = [f"{k}={sweep._toml_literal(v)}" for k, v in point.items()]
+        sets = [f"{k}={toml_literal(v)}" for k, v in point.items()]
         try:
             graph = qnet.network_from_dict(network, overrides=sets)
             link = compile_link(link_spec(graph, "alice", "bob"))
             result = qnet.run_links([link])[0]
         except Exception as exc:
-            out.append({"error": sweep._error_message(exc)})
+            out.append({"error": error_message(exc)})
             continue
         row = {name: getattr(result, name) for name in LINK_FIELDS}
         row["error"] = ""
@@ -356,14 +360,14 @@ def test_row_formatter_writes_what_csv_writer_writes():
     rng = random.Random(2)
     rows = [[rng.choice(values) for _ in range(5)] for _ in range(300)] + [[0.1] * 5] * 50
     errors = [rng.choice(["", "nodes.alice.t2_s = -1 is invalid: a number > 0", 'x, "y"']) for _ in rows]
-    formatter = sweep._RowFormatter(5)
+    formatter = RowFormatter(5)
     got = formatter.lines([list(col) for col in zip(*rows)], errors)
     buf = io.StringIO()
-    csv.writer(buf).writerows([[sweep._cell(v) for v in row] + [e] for row, e in zip(rows, errors)])
+    csv.writer(buf).writerows([[cell_text(v) for v in row] + [e] for row, e in zip(rows, errors)])
     assert got == buf.getvalue()
     # again, with the caches warm (and some columns switched off)
     assert formatter.lines([list(col) for col in zip(*rows)], errors) == buf.getvalue()
-    one = sweep._RowFormatter(0)
+    one = RowFormatter(0)
     buf = io.StringIO()
     csv.writer(buf).writerows([[""], ["x"]])
     assert one.lines([], ["", "x"]) == buf.getvalue()

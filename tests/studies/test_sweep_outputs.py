@@ -24,11 +24,12 @@ from pathlib import Path
 import pytest
 
 from qnet.studies import sweep
+from qnet.studies.sweep.table import canonical
 from qnet.cli import main
 from qnet.errors import QnetError
 from qnet.outputs import output_lock
 from qnet.studies.progress import Progress, plural
-from qnet.studies.sweep import Axis, Grid, LinkEvaluator, Range, parse_values, parse_vary, run_sweep
+from qnet.studies.sweep import Axis, Evaluator, Grid, LinkEvaluator, Range, parse_values, parse_vary, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 LIU = str(ROOT / "examples" / "liu2026_ion_link.toml")
@@ -53,7 +54,7 @@ def sweep_cli(out, *args: str, network: str = LIU) -> int:
     return main(["sweep", network, "alice", "bob", "-o", str(out), "-q", *args])
 
 
-class Constant:
+class Constant(Evaluator):
     """A trivial evaluator (y = 1 at every point) that can stop the run at chunk ``stop_at``."""
 
     columns = ("y",)
@@ -173,7 +174,7 @@ def test_grid_finds_positions_without_listing_points():
     assert g.index((arm, arm, "uniform", t2)) is None
     small = Grid([parse_vary("nodes.alice.t2_s=1:3:3"), parse_values("nodes.bob.t2_s=5,6")])
     assert list(small) == [(1.0, 5), (1.0, 6), (2.0, 5), (2.0, 6), (3.0, 5), (3.0, 6)]
-    assert [small.index((sweep._canon(a), sweep._canon(b))) for a, b in small] == list(range(6))
+    assert [small.index((canonical(a), canonical(b))) for a, b in small] == list(range(6))
 
 
 def test_a_grid_too_large_is_refused_in_one_line_before_anything_is_written(tmp_path, capsys):
@@ -194,7 +195,7 @@ def test_a_table_that_cannot_fit_on_the_disk_is_refused(tmp_path, capsys, monkey
     import shutil
 
     real = shutil.disk_usage
-    monkeypatch.setattr(sweep.shutil, "disk_usage", lambda p: real(p)._replace(free=10**6))
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=10**6))
     assert sweep_cli(tmp_path / "s.csv", "--vary", "nodes.alice.t2_s=1:10:100000") == 2
     err = one_error_line(capsys)
     assert "100,000 points" in err and "GB free" in err

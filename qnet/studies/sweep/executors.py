@@ -1,0 +1,407 @@
+"""Where a sweep's chunks run: in this process, in local worker processes, or on a Dask cluster.
+
+:func:`start_executor` picks one; each yields ``(positions, rows)`` per finished chunk, can
+:meth:`~Executor.drain` the chunks still running after Ctrl-C, and is closed when the sweep
+ends. The Dask scheduler runs the code it is sent and qnet unpickles what comes back, so the
+cluster must be trusted; an address on another machine needs ``tls://`` (:func:`dask_security`)
+or an explicit ``insecure`` (:func:`check_dask_address`).
+
+Only the standard library is imported at module level (dask where it is used).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from qnet.errors import QnetError
+
+__all__ = [
+    "WorkerDied", "Executor", "ChunkResult", "start_executor", "evaluate_chunk", "dask_security", "check_dask_address",
+    "dask_address",
+]
+
+#: A finished chunk: its grid positions and one result row per point.
+ChunkResult = tuple[list[int], list[dict[str, Any]]]
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """Worker process setup: one OpenMP/BLAS thread each, Ctrl-C is the parent's business, and
+    the worker ends when its parent ``parent`` does (a killed sweep leaves no orphan)."""
+    import signal
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), name="qnet-watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int, interval_s: float = 0.25) -> None:
+    """End this process as soon as its parent ``parent`` is gone (it is then re-parented).
+
+    Polls ``os.getppid()``, which changes when the parent dies on POSIX systems, so it works
+    whatever killed the parent (SIGKILL included) and whatever the worker is busy with (Aer
+    and numpy release the GIL; a Python loop yields it every few milliseconds).
+    """
+    while os.getppid() == parent:
+        time.sleep(interval_s)
+    os._exit(1)
+
+
+def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]]) -> tuple[list[int], list[dict[str, Any]]]:
+    """Evaluate one chunk (runs in this process, a worker process or a Dask worker).
+
+    Parameters
+    ----------
+    evaluator : Evaluator
+        What computes the rows.
+    fields : tuple of str
+        The grid's fields (the keys of each point).
+    chunk : (list of int, list of tuple)
+        The points' grid positions and values.
+
+    Returns
+    -------
+    ChunkResult
+        The positions and one row per point.
+
+    Examples
+    --------
+    >>> from qnet.studies.sweep import Evaluator
+    >>> class One(Evaluator):
+    ...     columns = ("y",)
+    ...     def evaluate(self, points):
+    ...         return [{"y": 1.0, "error": ""} for _ in points]
+    >>> evaluate_chunk(One(), ("nodes.a.t2_s",), ([0, 1], [(1.0,), (2.0,)]))
+    ([0, 1], [{'y': 1.0, 'error': ''}, {'y': 1.0, 'error': ''}])
+    """
+    indices, values = chunk
+    rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
+    if len(rows) != len(indices):
+        raise RuntimeError(f"evaluator returned {len(rows)} rows for {len(indices)} points")
+    return indices, rows
+
+
+class WorkerDied(QnetError):
+    """A worker process or Dask worker died; the finished points are on disk.
+
+    Examples
+    --------
+    >>> isinstance(WorkerDied("a worker process died"), QnetError)
+    True
+    """
+
+
+class Executor:
+    """Chunks being evaluated somewhere; iterate for the finished ones (in completion order).
+
+    Made by :func:`start_executor` (see its example).
+    """
+
+    def __iter__(self) -> Iterator[ChunkResult]:
+        raise NotImplementedError
+
+    def drain(self) -> list[ChunkResult]:
+        """After Ctrl-C: the chunks that finish without more work being started."""
+        return []
+
+    def close(self) -> None:
+        """Stop what still runs and release the workers."""
+
+
+class _Serial(Executor):
+    """Chunks evaluated one after the other in this process."""
+
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator):
+        self.evaluator, self.fields, self.chunks = evaluator, fields, chunks
+
+    def __iter__(self) -> Iterator[ChunkResult]:
+        for chunk in self.chunks:
+            yield evaluate_chunk(self.evaluator, self.fields, chunk)
+
+    def drain(self) -> list[ChunkResult]:
+        return []  # an interrupted chunk in this process is not finished
+
+    def close(self) -> None:
+        pass
+
+
+class _Pool(Executor):
+    """Chunks on local spawned worker processes, at most two per worker in flight."""
+
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.evaluator, self.fields, self.chunks, self.workers = evaluator, fields, chunks, workers
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
+        self.pending: set = set()
+
+    def _submit(self, n: int) -> None:
+        for chunk in itertools.islice(self.chunks, n):
+            self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk))
+
+    def __iter__(self) -> Iterator[ChunkResult]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        self._submit(2 * self.workers)
+        while self.pending:
+            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    result = fut.result()
+                except BrokenProcessPool as exc:
+                    raise WorkerDied(f"a worker process died ({exc})") from None
+                self._submit(1)
+                yield result
+
+    def drain(self) -> list[ChunkResult]:
+        """After Ctrl-C: cancel the queued chunks, wait for the running ones (workers ignore SIGINT)."""
+        out = []
+        for fut in list(self.pending):
+            if fut.cancel():
+                continue
+            try:
+                out.append(fut.result())
+            except Exception:
+                pass
+        self.pending.clear()
+        return out
+
+    def close(self) -> None:
+        for fut in self.pending:
+            fut.cancel()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dask(Executor):
+    """Chunks on a dask.distributed cluster (an address or a ``Client``)."""
+
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise QnetError("--dask needs dask.distributed: pip install 'qnet[dask]'") from None
+        self.own = not isinstance(dask, Client)
+        try:
+            self.client = (Client(dask, security=security) if security is not None else Client(dask)) if self.own else dask
+        except Exception as exc:  # unreachable scheduler, bad address
+            raise QnetError(f"cannot connect to the Dask scheduler at {dask!r}: {exc}") from None
+        self.fields, self.chunks = fields, chunks
+        self.remote = self.client.scatter(evaluator, broadcast=True)
+        workers = self.client.scheduler_info().get("workers", {}).values()
+        self.slots = max(1, sum(w.get("nthreads", 1) for w in workers))
+        self.futures: list = []
+
+    def _submit(self, n: int) -> list:
+        new = [
+            self.client.submit(evaluate_chunk, self.remote, self.fields, chunk, pure=False)
+            for chunk in itertools.islice(self.chunks, n)
+        ]
+        self.futures += new
+        return new
+
+    def __iter__(self) -> Iterator[ChunkResult]:
+        from distributed import as_completed
+
+        queue = as_completed(self._submit(2 * self.slots))
+        for fut in queue:
+            try:
+                result = fut.result()
+            except Exception as exc:
+                if type(exc).__name__ == "KilledWorker":
+                    raise WorkerDied(f"a Dask worker died ({exc})") from None
+                raise
+            self.futures.remove(fut)
+            for new in self._submit(1):
+                queue.add(new)
+            yield result
+
+    def drain(self) -> list[ChunkResult]:
+        out = []
+        for fut in self.futures:
+            if fut.status == "finished":
+                out.append(fut.result())
+        return out
+
+    def close(self) -> None:
+        if self.futures:
+            self.client.cancel(self.futures)
+            self.futures = []
+        if self.own:
+            self.client.close()
+
+
+def dask_address(client: Any) -> str:
+    """The scheduler address of a ``distributed.Client`` (its repr when it has none).
+
+    Examples
+    --------
+    >>> dask_address("not a client")
+    "'not a client'"
+    """
+    try:
+        return str(client.scheduler.address)
+    except AttributeError:
+        return repr(client)
+
+
+def _loopback(address: str) -> bool:
+    import ipaddress
+
+    scheme, _, rest = address.rpartition("://")
+    if scheme == "inproc":
+        return True
+    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 or rest.startswith("[") else rest
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def dask_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None, tls_key: str | None = None) -> Any:
+    """A ``distributed.security.Security`` requiring TLS from these files, or None when none is given.
+
+    Parameters
+    ----------
+    tls_ca_file : str, optional
+        The certificate authority that signed the cluster's certificates (``--dask-tls-ca-file``).
+    tls_cert, tls_key : str, optional
+        This client's certificate and private key (``--dask-tls-cert``, ``--dask-tls-key``).
+
+    Returns
+    -------
+    distributed.security.Security or None
+        With ``require_encryption=True``; None when no file is given (then a ``tls://``
+        address uses dask's configuration ``distributed.comm.tls.*``).
+
+    Raises
+    ------
+    QnetError
+        When only some of the three are given, or a file does not exist.
+
+    Examples
+    --------
+    >>> dask_security() is None
+    True
+    >>> dask_security(tls_ca_file="ca.pem")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: --dask-tls-cert, --dask-tls-key missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together
+    """
+    given = {"--dask-tls-ca-file": tls_ca_file, "--dask-tls-cert": tls_cert, "--dask-tls-key": tls_key}
+    if not any(given.values()):
+        return None
+    missing = [k for k, v in given.items() if not v]
+    if missing:
+        raise QnetError(f"{', '.join(missing)} missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together")
+    for option, path in given.items():
+        if not Path(path).is_file():
+            raise QnetError(f"{option} {path}: no such file")
+    try:
+        from distributed.security import Security
+    except ImportError:
+        raise QnetError("--dask needs dask.distributed: pip install 'qnet[dask]'") from None
+    return Security(tls_ca_file=tls_ca_file, tls_client_cert=tls_cert, tls_client_key=tls_key, require_encryption=True)
+
+
+def check_dask_address(address: str, *, security: Any = None, insecure: bool = False) -> None:
+    """Refuse to send pickles over plain TCP to another machine unless ``insecure`` is given.
+
+    A Dask scheduler runs the code it is sent, and qnet unpickles what comes back: the cluster
+    must be trusted, and the connection to it encrypted and authenticated (TLS) unless it stays
+    on this machine. ``tls://`` addresses use ``security`` (or, without it, dask's own
+    configuration ``distributed.comm.tls.*``).
+
+    Parameters
+    ----------
+    address : str
+        The scheduler address (``tcp://host:port``, ``tls://host:port``, ``host:port``, ``inproc://...``).
+    security : distributed.security.Security, optional
+        From :func:`dask_security`; needs a ``tls://`` address.
+    insecure : bool
+        ``--dask-insecure``: allow plain TCP to another machine.
+
+    Raises
+    ------
+    QnetError
+        One line: plain TCP to a host that is not loopback (127.0.0.0/8, ::1, localhost)
+        without ``insecure``, TLS files with a non-TLS address, or TLS files with ``insecure``.
+
+    Examples
+    --------
+    >>> check_dask_address("tcp://127.0.0.1:8786")
+    >>> check_dask_address("tcp://10.0.0.2:8786", insecure=True)
+    >>> check_dask_address("tcp://10.0.0.2:8786")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: --dask tcp://10.0.0.2:8786: plain TCP to another machine would send and run pickled code unauthenticated; ...
+    """
+    if not isinstance(address, str) or not address.strip():
+        raise QnetError(f"--dask {address!r}: expected a scheduler address such as tcp://127.0.0.1:8786 or tls://host:8786")
+    tls = address.startswith("tls://")
+    if security is not None and not tls:
+        raise QnetError(f"--dask {address}: the TLS options need a tls:// address")
+    if security is not None and insecure:
+        raise QnetError("--dask-insecure and the --dask-tls-* options exclude each other")
+    if tls or insecure or _loopback(address):
+        return
+    raise QnetError(
+        f"--dask {address}: plain TCP to another machine would send and run pickled code unauthenticated; "
+        f"use tls:// with --dask-tls-ca-file/--dask-tls-cert/--dask-tls-key, or --dask-insecure on a network you trust"
+    )
+
+
+def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *, workers: int = 1, dask: Any = None,
+                   security: Any = None) -> Executor:
+    """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
+    processes when ``workers > 1``, else in this process.
+
+    Parameters
+    ----------
+    evaluator : Evaluator
+        What computes the rows (configured for parallel workers where they are used).
+    fields : tuple of str
+        The grid's fields.
+    chunks : iterator of (list of int, list of tuple)
+        The chunks, consumed as workers become free.
+    workers : int
+        Local worker processes (spawned).
+    dask : str or distributed.Client, optional
+        A scheduler address or a client.
+    security : distributed.security.Security, optional
+        TLS settings for a ``dask`` address (:func:`dask_security`).
+
+    Returns
+    -------
+    Executor
+
+    Examples
+    --------
+    >>> from qnet.studies.sweep import Evaluator
+    >>> class One(Evaluator):
+    ...     columns = ("y",)
+    ...     def evaluate(self, points):
+    ...         return [{"y": 1.0, "error": ""} for _ in points]
+    >>> executor = start_executor(One(), ("x",), iter([([0], [(1.0,)]), ([1], [(2.0,)])]))
+    >>> [positions for positions, rows in executor]
+    [[0], [1]]
+    >>> executor.close()
+    """
+    if dask is not None:
+        return _Dask(evaluator, fields, chunks, dask, security)
+    if workers > 1:
+        return _Pool(evaluator, fields, chunks, workers)
+    return _Serial(evaluator, fields, chunks)

@@ -1,0 +1,277 @@
+"""The fast path of a link sweep: a point's values -> the link's LinkSpec, without rebuilding the network.
+
+:class:`LinkPoints` builds the base network once and replaces, per point, only the hardware
+objects the point touches; :func:`link_points` keeps one per network table in this process.
+
+Only the standard library is imported at module level.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Mapping
+
+from qnet.errors import QnetError
+from qnet.network.fields import FieldPath
+from qnet.studies.sweep.axes import toml_literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qnet.studies.sweep.evaluators import LinkEvaluator
+
+__all__ = ["LinkPoints", "link_points", "clear_points"]
+
+_NUMBER = (int, float)
+
+
+def _value_key(value: Any) -> Any:
+    """A dict key of a point value that tells apart what the network would tell apart.
+
+    The type is part of it (True, 1, 1.0 and numpy's bool are different inputs), and so is
+    the sign of a zero (-0.0 prints differently).
+    """
+    if value == value and value != 0:
+        return (type(value), value)
+    return (type(value), repr(value))
+
+
+def _override_value(value: Any) -> Any:
+    """The value a ``--set KEY=<literal>`` override gives the network (what the full path sees)."""
+    kind = type(value)
+    if kind is float or (kind is int and -(2**63) <= value < 2**63):
+        return value  # repr round-trips exactly through TOML
+    from qnet.network.tables import parse_override
+
+    return parse_override(f"network.x={toml_literal(value)}")[1]
+
+
+class LinkPoints:
+    """A link evaluator's points -> (LinkSpec, fibre transmission), building the network once.
+
+    The base network (the table with ``--set`` applied) is validated once; a point's values
+    replace only the hardware objects they touch (``dataclasses.replace``: the objects
+    validate themselves again), each distinct (object, fields, values) once per process.
+    Anything unusual (a key or value the fast path does not know, a value that fails
+    validation, a base network that does not build) goes through the full path,
+    ``network_from_dict`` with the point's overrides then ``link_spec`` (:meth:`full_spec`), so
+    error messages are exactly the full path's (``tests/studies/test_sweep_fast.py`` holds the
+    two paths equal).
+
+    Parameters
+    ----------
+    ev : LinkEvaluator
+        The evaluator whose network, link and overrides are used.
+
+    Examples
+    --------
+    >>> import tomllib
+    >>> from qnet.studies.sweep import LinkEvaluator
+    >>> with open("examples/liu2026_ion_link.toml", "rb") as fh:
+    ...     table = tomllib.load(fh)
+    >>> points = LinkPoints(LinkEvaluator(network=table, a="alice", b="bob"))
+    >>> spec, eta = points.spec({"fibres.alice-station.length_km": 10.0})
+    >>> spec.length_a_km, points.full_spec({"fibres.alice-station.length_km": 10.0})[0] == spec
+    (10.0, True)
+    """
+
+    def __init__(self, ev: "LinkEvaluator"):
+        from qnet.quantum.channels import fibre_transmission
+        from qnet.network.hardware import Fibre, MemoryNode, Station
+        from qnet.link.spec import find_station, spec_from_hardware
+        from qnet.network.graph import network_from_dict
+
+        self.ev = ev
+        self.plans: dict[tuple, Any] = {}
+        self.objects: dict[tuple, dict] = {}  # (object, fields) -> {values: replaced object}
+        self.base: dict[tuple, Any] | None = None
+        try:
+            graph = network_from_dict(ev.network, source=ev.source, overrides=ev.overrides)
+            s = find_station(graph, ev.a, ev.b, ev.station)
+        except Exception:
+            return  # every point takes the full path (and reports what is wrong)
+        base: dict[tuple, Any] = {("nodes", n): graph.nodes[n]["hardware"] for n in graph}
+        for _, _, fibre in graph.edges(data="fibre"):
+            base[("fibres", fibre.name)] = fibre
+        self.allowed = {
+            MemoryNode: frozenset(MemoryNode.public_fields()) - {"name"},
+            Station: frozenset(Station.public_fields()) - {"name"},
+            Fibre: frozenset(("length_km", "attenuation_db_per_km")),
+        }
+        self.base = base
+        self.speed = graph.graph["fibre_speed_km_per_s"]
+        self.s = s
+        self.link = (
+            ("nodes", s), ("nodes", ev.a), ("nodes", ev.b),
+            ("fibres", graph.edges[ev.a, s]["fibre"].name), ("fibres", graph.edges[ev.b, s]["fibre"].name),
+        )
+        self.link_objects = tuple(base[t] for t in self.link)  # station, memory A, memory B, fibre A, fibre B
+        self.transmission: dict[int, float] = {}  # id(fibre) -> fibre_transmission
+        self.spec_from_hardware, self.fibre_transmission = spec_from_hardware, fibre_transmission
+
+    def _plan(self, keys: tuple[str, ...]) -> Any:
+        """How a point with these keys changes the network, or None (the full path).
+
+        (per object: its key, the fields set, the point keys, the object's slot in the link
+        or None, the cache of replaced objects), and the key of the fibre speed or None.
+        """
+        targets: dict[tuple, list[tuple[str, str]]] = {}
+        speed = None
+        for key in keys:
+            if not isinstance(key, str) or "=" in key:
+                return None
+            try:
+                path = FieldPath.parse(key)
+            except QnetError:
+                return None
+            if str(path) != key:  # blanks around a part: the full path decides
+                return None
+            if path.section == "network":
+                if path.field == "fibre_speed_km_per_s":
+                    speed = key
+                else:  # name and description change no number, but the full build checks they are strings
+                    return None
+                continue
+            target = (path.section, path.name)
+            obj = self.base.get(target)
+            if obj is None or path.field not in self.allowed.get(type(obj), ()):
+                return None
+            targets.setdefault(target, []).append((path.field, key))
+        plan = []
+        for target, fk in targets.items():
+            names = tuple(f for f, _ in fk)
+            cache = self.objects.setdefault((target, names), {})
+            slot = self.link.index(target) if target in self.link else None
+            plan.append((target, names, tuple(k for _, k in fk), slot, cache))
+        return tuple(plan), speed
+
+    def spec(self, point: Mapping[str, Any]) -> tuple[Any, float]:
+        """(LinkSpec, fibre transmission of both arms) of one point; raises what the full path raises.
+
+        The fast path where it applies, else :meth:`full_spec`.
+        """
+        if self.base is not None:
+            keys = tuple(point)
+            plan = self.plans.get(keys, False)
+            if plan is False:
+                plan = self.plans[keys] = self._plan(keys)
+            if plan is not None:
+                try:
+                    out = self._fast(point, *plan)
+                except Exception:
+                    out = None
+                if out is not None:
+                    return out
+        return self.full_spec(point)
+
+    def _fast(self, point: Mapping[str, Any], targets: tuple, speed_key: str | None) -> tuple[Any, float] | None:
+        objects = list(self.link_objects)
+        for target, names, keys, slot, cache in targets:
+            if len(keys) == 1:
+                v = point[keys[0]]
+                ck = v if (type(v) is float and v == v and v != 0.0) else _value_key(v)
+            else:
+                ck = tuple([_value_key(point[k]) for k in keys])
+            obj = cache.get(ck)
+            if obj is None:
+                try:
+                    obj = dataclasses.replace(self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)})
+                except Exception:
+                    obj = _INVALID
+                cache[ck] = obj
+            if obj is _INVALID:
+                return None  # the full path reports it
+            if slot is not None:
+                objects[slot] = obj
+        c = self.speed
+        if speed_key is not None:
+            c = _override_value(point[speed_key])
+            if isinstance(c, bool) or not isinstance(c, _NUMBER) or not (0 < c < math.inf):
+                return None
+            c = float(c)
+        st, mem_a, mem_b, fib_a, fib_b = objects
+        transmission = self.transmission
+        ta = transmission.get(id(fib_a))
+        if ta is None:  # the fibres are kept alive by the caches: their ids are stable
+            ta = transmission[id(fib_a)] = self.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km)
+        tb = transmission.get(id(fib_b))
+        if tb is None:
+            tb = transmission[id(fib_b)] = self.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km)
+        ev = self.ev
+        return self.spec_from_hardware(ev.a, ev.b, self.s, st, mem_a, mem_b, fib_a, fib_b, c, (ta, tb)), ta * tb
+
+    def full_spec(self, point: Mapping[str, Any]) -> tuple[Any, float]:
+        """The reference path: ``network_from_dict`` with the point as ``--set`` overrides, then ``link_spec``."""
+        from qnet.quantum.channels import fibre_transmission
+        from qnet.link.spec import link_spec
+        from qnet.network.graph import network_from_dict
+
+        ev = self.ev
+        overrides = list(ev.overrides) + [f"{k}={toml_literal(v)}" for k, v in point.items()]
+        graph = network_from_dict(ev.network, source=ev.source, overrides=overrides)
+        spec = link_spec(graph, ev.a, ev.b, ev.station)
+        eta = 1.0
+        for node in (spec.node_a, spec.node_b):
+            fibre = graph.edges[node, spec.station]["fibre"]
+            eta *= fibre_transmission(fibre.length_km, fibre.attenuation_db_per_km)
+        return spec, eta
+
+
+_INVALID = object()
+_POINTS: "OrderedDict[tuple, LinkPoints]" = OrderedDict()
+_POINTS_LOCK = threading.Lock()
+
+
+def link_points(ev: "LinkEvaluator") -> LinkPoints:
+    """The evaluator's :class:`LinkPoints`, kept across chunks in this process.
+
+    Keyed by the network table's *content* (and the overrides, link and source), so a table
+    changed in place between chunks is simply another entry.
+
+    Parameters
+    ----------
+    ev : LinkEvaluator
+        The evaluator.
+
+    Returns
+    -------
+    LinkPoints
+
+    Examples
+    --------
+    >>> import tomllib
+    >>> from qnet.studies.sweep import LinkEvaluator
+    >>> with open("examples/liu2026_ion_link.toml", "rb") as fh:
+    ...     ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob")
+    >>> link_points(ev) is link_points(ev)
+    True
+    """
+    try:
+        table = json.dumps(ev.network, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return LinkPoints(ev)
+    key = (table, ev.overrides, ev.a, ev.b, ev.station, ev.source)
+    with _POINTS_LOCK:
+        hit = _POINTS.get(key)
+        if hit is not None and sum(map(len, hit.objects.values())) < 200_000:
+            _POINTS.move_to_end(key)
+            return hit
+    builder = LinkPoints(ev)
+    with _POINTS_LOCK:
+        _POINTS[key] = builder
+        while len(_POINTS) > 8:
+            _POINTS.popitem(last=False)
+    return builder
+
+
+def clear_points() -> None:
+    """Forget the :class:`LinkPoints` kept by :func:`link_points` in this process.
+
+    Examples
+    --------
+    >>> clear_points()
+    """
+    with _POINTS_LOCK:
+        _POINTS.clear()

@@ -1,0 +1,413 @@
+"""Sweep tables on disk: the columns every table has, CSV and Parquet reading and writing.
+
+A sweep writes its rows to an append-only CSV journal (:class:`Journal`, flushed after every
+chunk, the rows formatted by :class:`RowFormatter`) and, when needed, rewrites the table at the
+end (:func:`write_csv`, :func:`write_parquet`, atomically). Cells are strings: floats as their
+``repr`` (they read back exactly), ``inf`` as ``inf``, booleans as ``true``/``false``.
+
+Only the standard library is imported at module level (pyarrow where Parquet is used).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import numbers
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from qnet.errors import QnetError
+from qnet.studies.choices import TABLE_FORMATS
+
+__all__ = [
+    "ERROR_COLUMN", "SWEEP_ID_COLUMN", "output_format", "require_pyarrow", "cell_text", "canonical",
+    "np_bool_types", "read_csv", "read_parquet", "read_table", "write_csv", "write_parquet", "Journal",
+    "RowFormatter",
+]
+
+#: The column of a point's error message (empty when the point succeeded).
+ERROR_COLUMN = "error"
+#: The last column of every sweep table: :func:`~qnet.studies.sweep.sweep_id` of what computed the row.
+SWEEP_ID_COLUMN = "sweep_id"
+
+
+def output_format(path: str | Path, fmt: str | None = None) -> str:
+    """'csv' or 'parquet': ``fmt`` if given, else from the suffix (.parquet/.pq), else csv.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table's path.
+    fmt : str, optional
+        'csv' or 'parquet'.
+
+    Returns
+    -------
+    str
+        'csv' or 'parquet'.
+
+    Raises
+    ------
+    QnetError
+        When ``fmt`` is neither.
+
+    Examples
+    --------
+    >>> output_format("a.pq"), output_format("a.txt"), output_format("a.csv", "parquet")
+    ('parquet', 'csv', 'parquet')
+    """
+    if fmt is not None:
+        if fmt not in TABLE_FORMATS:
+            raise QnetError(f"format {fmt!r} is invalid; allowed: {', '.join(TABLE_FORMATS)}")
+        return fmt
+    return "parquet" if Path(path).suffix.lower() in (".parquet", ".pq") else "csv"
+
+
+def require_pyarrow() -> None:
+    """Raise a one-line :class:`~qnet.errors.QnetError` saying what to install when pyarrow is missing.
+
+    Examples
+    --------
+    >>> try:
+    ...     require_pyarrow()
+    ... except QnetError as exc:
+    ...     assert "pip install" in str(exc)
+    """
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise QnetError("Parquet output needs pyarrow: pip install 'qnet[parquet]' (or write CSV)") from None
+
+
+def cell_text(value: Any) -> str:
+    """The CSV cell of a value: a float as its ``repr``, a bool as true/false, None as ''.
+
+    Parameters
+    ----------
+    value : object
+        A point value or a result.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (0.1, float("inf"), True, 3, None, "gaussian")]
+    ['0.1', 'inf', 'true', '3', '', 'gaussian']
+    """
+    kind = type(value)
+    if kind is float:  # the common case, first
+        return repr(value)
+    if kind is str:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np_bool_types())):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    return str(value)
+
+
+def canonical(value: Any) -> Any:
+    """A comparable form of an input value (CSV cell or Python value): numbers as float.
+
+    A point read back from a table equals the grid's point in this form.
+
+    Parameters
+    ----------
+    value : object
+        A CSV cell or a Python value.
+
+    Returns
+    -------
+    float or str
+
+    Examples
+    --------
+    >>> canonical("1.5") == canonical(1.5), canonical(True), canonical("gaussian")
+    (True, 'true', 'gaussian')
+    """
+    if type(value) is float:
+        return value
+    if isinstance(value, (bool, np_bool_types())):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Real):
+        return float(value)
+    text = str(value)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def np_bool_types() -> tuple[type, ...]:
+    """``(numpy.bool_,)`` when numpy is imported already, else ``()`` (numpy is never imported here).
+
+    Examples
+    --------
+    >>> import numpy
+    >>> np_bool_types() == (numpy.bool_,)
+    True
+    """
+    numpy = sys.modules.get("numpy")
+    return (numpy.bool_,) if numpy is not None else ()
+
+
+def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    """(header, rows as strings) of a CSV table; an unterminated last line is dropped.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    (list of str, list of list of str)
+        The header and the rows that have as many cells as it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_csv(path, ["x", "error"], [["1.0", ""]])
+    >>> read_csv(path)
+    (['x', 'error'], [['1.0', '']])
+    """
+    data = path.read_bytes()
+    if not data:
+        return [], []
+    if not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    header = next(reader, [])
+    rows = [r for r in reader if len(r) == len(header)]
+    return header, rows
+
+
+def read_parquet(path: Path) -> tuple[list[str], list[list[str]]]:
+    """(header, rows as strings, :func:`cell_text`) of a Parquet table (needs pyarrow).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> write_parquet(path, ["x", "kind", "error"], [["1.5", "a", ""]], {"kind"})
+    >>> read_parquet(path)
+    (['x', 'kind', 'error'], [['1.5', 'a', '']])
+    """
+    require_pyarrow()
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    header = table.column_names
+    columns = [table.column(name).to_pylist() for name in header]
+    return header, [[cell_text(v) for v in row] for row in zip(*columns)]
+
+
+def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
+    """(header, rows as strings) of a sweep output, CSV or Parquet (by suffix).
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+
+    Returns
+    -------
+    (list of str, list of list of str)
+        The header and the complete rows.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_csv(path, ["x", "y"], [["1.0", "2.5"], ["2.0", "inf"]])
+    >>> read_table(path)
+    (['x', 'y'], [['1.0', '2.5'], ['2.0', 'inf']])
+    """
+    path = Path(path)
+    if output_format(path) == "parquet":
+        return read_parquet(path)
+    return read_csv(path)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Write a CSV table atomically (through a temporary sibling, synced); see :func:`read_csv`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_csv(path, ["x"], [["1.0"], ["2.0"]])
+    >>> path.read_text().split()
+    ['x', '1.0', '2.0']
+    """
+    from qnet.outputs import replacing
+
+    with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_parquet(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: set[str]) -> None:
+    """Write string rows as a Parquet table atomically: float64 columns, except ``text_columns``,
+    the error column and any column that does not parse as numbers (strings).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> write_parquet(path, ["x", "error"], [["1.5", ""], ["inf", "bad"]], set())
+    >>> read_table(path)
+    (['x', 'error'], [['1.5', ''], ['inf', 'bad']])
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = []
+    for j, name in enumerate(header):
+        cells = [r[j] for r in rows]
+        numeric = name not in text_columns
+        if numeric and name != ERROR_COLUMN:
+            try:
+                values = [float(c) if c != "" else None for c in cells]
+                arrays.append(pa.array(values, type=pa.float64()))
+                continue
+            except ValueError:
+                pass
+        arrays.append(pa.array([c if c != "" else None for c in cells], type=pa.string()))
+    from qnet.outputs import replacing
+
+    with replacing(path) as tmp:
+        pq.write_table(pa.table(arrays, names=list(header)), tmp)
+
+
+class Journal:
+    """Append-only CSV file, flushed after every chunk (a cut last line is dropped on opening).
+
+    Parameters
+    ----------
+    path : Path
+        The file (created with ``header`` when missing or empty).
+    header : sequence of str
+        The columns.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "j.csv"
+    >>> journal = Journal(path, ["x", "error"])
+    >>> journal.write([["1.0", ""]])
+    >>> journal.close()
+    >>> read_csv(path)
+    (['x', 'error'], [['1.0', '']])
+    """
+
+    def __init__(self, path: Path, header: Sequence[str]):
+        self.path = path
+        exists = path.exists() and path.stat().st_size > 0
+        if exists:
+            data = path.read_bytes()
+            if not data.endswith(b"\n"):  # a killed writer left half a line: cut it
+                with open(path, "r+b") as fh:
+                    fh.truncate(data.rfind(b"\n") + 1)
+        self.fh = open(path, "a", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.fh)
+        if not exists or path.stat().st_size == 0:
+            self.writer.writerow(header)
+            self.fh.flush()
+
+    def write(self, rows: Iterable[Sequence[str]]) -> None:
+        """Append rows of cells and flush."""
+        self.writer.writerows(rows)
+        self.fh.flush()
+
+    def write_text(self, text: str) -> None:
+        """Append lines already formatted as this CSV dialect (:class:`RowFormatter`)."""
+        self.fh.write(text)
+        self.fh.flush()
+
+    def close(self, sync: bool = False) -> None:
+        """Close the file (``sync``: fsync it first, when it is the final table)."""
+        if not self.fh.closed:
+            if sync:  # the journal is the final table: on disk, as write_csv leaves it
+                self.fh.flush()
+                os.fsync(self.fh.fileno())
+            self.fh.close()
+
+
+class RowFormatter:
+    """Table rows as CSV text, exactly as ``csv.writer`` writes their ``cell_text`` strings.
+
+    Formats column by column; a column whose values repeat (the grid's inputs, lengths,
+    attempt times) remembers the text of each float, since ``repr`` of a float costs about
+    half a microsecond. A row none of whose cells needs quoting is joined directly (what the
+    csv module writes for it); any other row goes through the csv module.
+
+    Parameters
+    ----------
+    n_columns : int
+        How many value columns :meth:`lines` gets (the error and sweep_id columns come after).
+
+    Examples
+    --------
+    >>> RowFormatter(2).lines([[1.0, 2.0], [0.5, "a,b"]], ["", "bad"], "id").splitlines()
+    ['1.0,0.5,,id', '2.0,"a,b",bad,id']
+    """
+
+    def __init__(self, n_columns: int):
+        self.caches: list[dict | None] = [{} for _ in range(n_columns)]
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def _column(self, j: int, values: list[Any]) -> list[str]:
+        cache = self.caches[j]
+        if cache is None:
+            return [repr(v) if type(v) is float else cell_text(v) for v in values]
+        out = []
+        hits = 0
+        for v in values:
+            if type(v) is float:
+                text = cache.get(v)
+                if text is None:
+                    text = repr(v)
+                    if v != 0.0:  # 0.0 and -0.0 are equal keys but different text
+                        cache[v] = text
+                else:
+                    hits += 1
+            else:
+                text = cell_text(v)
+            out.append(text)
+        if hits < len(values) // 4 or len(cache) > 100_000:
+            self.caches[j] = None  # values that do not repeat: plain repr from now on
+        return out
+
+    def lines(self, columns: list[list[Any]], errors: list[str], ident: str | None = None) -> str:
+        """CSV lines: the columns' cells, then ``errors``, then ``ident`` on every row (when given)."""
+        cells = [self._column(j, values) for j, values in enumerate(columns)]
+        cells.append(errors)
+        if ident is not None:
+            cells.append([ident] * len(errors))
+        n = len(cells)
+        out = []
+        for row in zip(*cells):
+            line = ",".join(row)
+            if n > 1 and line.count(",") == n - 1 and '"' not in line and "\n" not in line and "\r" not in line:
+                out.append(line + "\r\n")
+            else:  # a cell needs quoting (or the row is one empty cell): the csv module decides
+                self.buffer.seek(0)
+                self.buffer.truncate()
+                self.writer.writerow(row)
+                out.append(self.buffer.getvalue())
+        return "".join(out)
