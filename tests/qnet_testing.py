@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pytest
 
 import qnet
 
@@ -76,3 +77,67 @@ def assert_physical(rho, atol=1e-10):
     assert np.allclose(rho, rho.conj().T, atol=atol)
     assert abs(np.trace(rho) - 1) < atol
     assert np.linalg.eigvalsh((rho + rho.conj().T) / 2).min() > -atol
+
+
+#: agreement of the batch engine with Aer (float64 arithmetic on sums of ~1e3 terms of size <= 1)
+TOL = 1e-12
+
+
+def aer_density_matrices(circuits):
+    """Final density matrix of each circuit from one exact Aer run."""
+    from qiskit_aer.library import SaveDensityMatrix
+
+    from qnet.link.run import simulator
+
+    runs = []
+    for qc in circuits:
+        qc = qc.copy()
+        qc.append(SaveDensityMatrix(qc.num_qubits, label="rho"), qc.qubits)
+        runs.append(qc)
+    result = simulator("density_matrix").run(runs, shots=1).result()
+    return [np.asarray(result.data(i)["rho"]) for i in range(len(runs))]
+
+
+def compiled(**kwargs) -> qnet.CompiledLink:
+    """The compiled alice-bob link of :func:`build_link_network` (``**kwargs``)."""
+    graph = qnet.network_from_dict(build_link_network(**kwargs))
+    return qnet.compile_link(qnet.link_spec(graph, "alice", "bob"))
+
+
+# every physical feature the compiler has, for both schemes (single-click only: phase noise)
+VARIANTS = {
+    "ideal": {},
+    "dark_counts": {"station": {"dark_count_probability": 0.02}},
+    "visibility": {"station": {"visibility": 0.8}},
+    "phase_noise": {"station": {"phase_noise_rad": 0.4}},
+    "t1": {"alice": {"t1_s": 2e-4, "t2_s": 1e-3}, "bob": {"t1_s": 5e-4}},
+    "gaussian": {"alice": {"t2_s": 1e-4, "decay": "gaussian"}, "bob": {"t2_s": 3e-4, "decay": "gaussian"}},
+    "asymmetric": {
+        "length_a_km": 3.0, "length_b_km": 27.0, "attenuation_b_db_per_km": 0.35,
+        "alice": {"emission_efficiency": 0.3, "conversion_efficiency": 0.5, "t2_s": 1e-3},
+        "bob": {"emission_efficiency": 0.9, "t2_s": 2e-3, "t1_s": 0.01},
+    },
+    "everything": {
+        "length_a_km": 8.0, "length_b_km": 13.0,
+        "alice": {"t1_s": 3e-4, "t2_s": 2e-4, "decay": "gaussian", "emission_efficiency": 0.4},
+        "bob": {"t1_s": 1e-3, "t2_s": 5e-4, "emission_efficiency": 0.7},
+        "station": {"detector_efficiency": 0.8, "dark_count_probability": 1e-3, "visibility": 0.9, "phase_noise_rad": 0.2},
+    },
+}
+
+
+def _variants():
+    """Every VARIANTS entry for both schemes, as pytest params (scheme, network kwargs)."""
+    for scheme in ("single_click", "two_photon"):
+        for name, kwargs in VARIANTS.items():
+            kwargs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in kwargs.items()}
+            if scheme == "two_photon" and "station" in kwargs:
+                kwargs["station"].pop("phase_noise_rad", None)
+                if name == "phase_noise":
+                    continue
+            if scheme == "single_click":
+                kwargs.setdefault("alpha", 0.07 if name != "asymmetric" else 0.2)
+            yield pytest.param(scheme, kwargs, id=f"{scheme}-{name}")
+
+
+ALL_VARIANTS = list(_variants())

@@ -74,6 +74,7 @@ def bad_references(text: str, where: Path, files: list[Path]) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_nothing_points_outside_the_repository():
     files = _repo_files()
     checked = _checked_files()
@@ -114,6 +115,7 @@ def _normalised(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quote", README_NUMBERS.QUOTES, ids=lambda q: q.name)
 def test_readme_quotes_the_numbers_the_code_gives(quote):
     readme = _normalised((ROOT / "README.md").read_text(encoding="utf-8"))

@@ -55,6 +55,7 @@ def test_custom_noise_example_matches_depolarising_formula(capsys):
     assert out["changed"] < out["base"]
 
 
+@pytest.mark.slow
 def test_distance_sweep_writes_csv_and_png(tmp_path):
     script = _load_script("distance_sweep")
     script.main(["--points", "6", "--csv", str(tmp_path / "s.csv"), "--png", str(tmp_path / "s.png")])

@@ -59,12 +59,8 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "optimize": (["optimize", LIU, "alice", "bob", "--maximize", "rate_hz", "--min-fidelity", "0.9",
                   "--vary", f"{BRIGHT}=0.005:0.3"], ()),
 }
-SLOW = {"compare", "sweep_cutoff", "link_shots"}
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CASES]
-)
+@pytest.mark.slow  # ~10 s in all: the guard of refactorings, run by the full suite
+@pytest.mark.parametrize("name", list(CASES))
 def test_readme_command_output_is_unchanged(name, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     argv, files = CASES[name]

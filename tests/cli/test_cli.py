@@ -102,6 +102,7 @@ def test_link_seed_and_shots_are_checked_by_the_parser(capsys, args, needle):
     assert needle in err and err.splitlines()[-1].startswith("qnet link: error: ")
 
 
+@pytest.mark.slow
 def test_largest_seed_is_accepted(capsys):
     bright = [f"--set=nodes.{n}.{f}=1" for n in ("alice", "bob") for f in ("emission_efficiency", "conversion_efficiency")]
     out = run_json(capsys, "--shots", "2000", "--seed", str(2**63 - 1), *bright)
@@ -168,6 +169,7 @@ def test_compile_validates_every_network_before_writing(capsys, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["path", str(ROOT / "examples" / "ion_repeater_chain.toml"), "alice", "bob",
                                       "--samples", "20", "--seed", "1", "--no-progress"],
                                      ["link", LIU, "alice", "bob", "--engine", "batch"]])

@@ -227,6 +227,7 @@ def command_for(base: str, path: str, choice: int, tmp: Path) -> list[str]:
     ][choice % 4]
 
 
+@pytest.mark.slow
 @settings(max_examples=250, **SETTINGS)
 @given(network=mutated_network(), choice=st.integers(0, 3), text_damage=st.sampled_from([None] * 8 + ["cut", "byte"]),
        at=st.floats(0.01, 1))
@@ -307,6 +308,7 @@ def argument_list(draw) -> list[str]:
     return argv
 
 
+@pytest.mark.slow
 @settings(max_examples=150, **SETTINGS)
 @given(argv=argument_list())
 def test_fuzz_argument_lists(capsys, tmp_path, argv):

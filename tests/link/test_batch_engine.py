@@ -18,69 +18,10 @@ from qnet.link import batch
 from qnet.link.spec import elementary_links
 from qnet.link.results import LINK_FIELDS
 
-from qnet_testing import build_link_network
+from qnet_testing import ALL_VARIANTS, TOL, aer_density_matrices, compiled
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
-TOL = 1e-12
-
-
-def aer_density_matrices(circuits):
-    """Final density matrix of each circuit from one exact Aer run."""
-    from qiskit_aer.library import SaveDensityMatrix
-
-    from qnet.link.run import simulator
-
-    runs = []
-    for qc in circuits:
-        qc = qc.copy()
-        qc.append(SaveDensityMatrix(qc.num_qubits, label="rho"), qc.qubits)
-        runs.append(qc)
-    result = simulator("density_matrix").run(runs, shots=1).result()
-    return [np.asarray(result.data(i)["rho"]) for i in range(len(runs))]
-
-
-def compiled(**kwargs) -> qnet.CompiledLink:
-    graph = qnet.network_from_dict(build_link_network(**kwargs))
-    return qnet.compile_link(qnet.link_spec(graph, "alice", "bob"))
-
-
-# every physical feature the compiler has, for both schemes (single-click only: phase noise)
-VARIANTS = {
-    "ideal": {},
-    "dark_counts": {"station": {"dark_count_probability": 0.02}},
-    "visibility": {"station": {"visibility": 0.8}},
-    "phase_noise": {"station": {"phase_noise_rad": 0.4}},
-    "t1": {"alice": {"t1_s": 2e-4, "t2_s": 1e-3}, "bob": {"t1_s": 5e-4}},
-    "gaussian": {"alice": {"t2_s": 1e-4, "decay": "gaussian"}, "bob": {"t2_s": 3e-4, "decay": "gaussian"}},
-    "asymmetric": {
-        "length_a_km": 3.0, "length_b_km": 27.0, "attenuation_b_db_per_km": 0.35,
-        "alice": {"emission_efficiency": 0.3, "conversion_efficiency": 0.5, "t2_s": 1e-3},
-        "bob": {"emission_efficiency": 0.9, "t2_s": 2e-3, "t1_s": 0.01},
-    },
-    "everything": {
-        "length_a_km": 8.0, "length_b_km": 13.0,
-        "alice": {"t1_s": 3e-4, "t2_s": 2e-4, "decay": "gaussian", "emission_efficiency": 0.4},
-        "bob": {"t1_s": 1e-3, "t2_s": 5e-4, "emission_efficiency": 0.7},
-        "station": {"detector_efficiency": 0.8, "dark_count_probability": 1e-3, "visibility": 0.9, "phase_noise_rad": 0.2},
-    },
-}
-
-
-def _variants():
-    for scheme in ("single_click", "two_photon"):
-        for name, kwargs in VARIANTS.items():
-            kwargs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in kwargs.items()}
-            if scheme == "two_photon" and "station" in kwargs:
-                kwargs["station"].pop("phase_noise_rad", None)
-                if name == "phase_noise":
-                    continue
-            if scheme == "single_click":
-                kwargs.setdefault("alpha", 0.07 if name != "asymmetric" else 0.2)
-            yield pytest.param(scheme, kwargs, id=f"{scheme}-{name}")
-
-
-ALL_VARIANTS = list(_variants())
 
 
 def assert_same_links(links):
@@ -116,6 +57,7 @@ def test_every_link_feature_equals_aer_as_an_instruction_list(scheme, kwargs):
     assert np.abs(got - want).max() <= TOL
 
 
+@pytest.mark.slow
 def test_all_variants_in_one_call_grouped_by_structure():
     """Mixed schemes and noise structures in one call: grouping must not mix them up."""
     links = [compiled(scheme=p.values[0], **p.values[1]) for p in ALL_VARIANTS]
@@ -123,6 +65,7 @@ def test_all_variants_in_one_call_grouped_by_structure():
     assert_same_links(links)
 
 
+@pytest.mark.slow
 def test_points_that_differ_in_every_parameter_share_one_batch():
     """One structure, every parameter different per point (per-point superoperators)."""
     rng = np.random.default_rng(7)
@@ -200,6 +143,7 @@ def _generic_circuit(rng, shared):
     return qc
 
 
+@pytest.mark.slow
 def test_generic_instructions_equal_aer():
     from scipy.stats import unitary_group
 

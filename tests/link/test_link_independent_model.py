@@ -318,6 +318,7 @@ def test_named_configurations_match_model(link_network):
         _compare(p, res)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme,seed", [("single_click", 11), ("two_photon", 12)])
 def test_random_configurations_match_model(scheme, seed, link_network):
     rng = np.random.default_rng(seed)

@@ -323,6 +323,7 @@ def physical_links(draw):
     )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(kwargs=physical_links(), engine=st.sampled_from(["aer", "batch"]))
 def test_random_physical_links_give_a_physical_result_or_a_qnet_error(link_network, kwargs, engine):

@@ -83,6 +83,7 @@ def _check_physical(res: qnet.LinkResult) -> None:
     assert res.link_efficiency >= 0 and res.diqkd_key_rate_hz >= 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(link_kwargs())
 def test_delivered_state_is_physical(link_result, kwargs):
@@ -90,6 +91,7 @@ def test_delivered_state_is_physical(link_result, kwargs):
     _check_physical(link_result(**kwargs))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(link_kwargs(dark=st.just(0.0), eff=st.floats(0.1, 1.0), att=st.floats(0.15, 0.25)))
 def test_far_links_still_herald_without_dark_counts(link_result, kwargs):
@@ -122,6 +124,7 @@ def test_single_click_success_falls_with_length(link_result, alpha_a, alpha_b, l
     assert far <= near * (1 + 1e-12)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.floats(1e-5, 1e-1), st.sampled_from(["exponential", "gaussian"]), st.floats(1.0, 200.0), st.floats(0.1, 50.0))
 def test_two_photon_fidelity_falls_with_storage(link_result, t2, law, length, extra):

@@ -64,6 +64,7 @@ def sample_counts(probs: np.ndarray, p: float, n_shots: int, rng) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ end to end (Aer)
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kwargs,seed",
     [
@@ -95,6 +96,7 @@ def test_estimates_within_five_standard_errors(link_result, kwargs, seed):
     assert again.to_dict() == est.to_dict()  # same seed, same numbers and errors
 
 
+@pytest.mark.slow
 def test_liu_link_chsh_and_key_fraction_over_seeds(liu):
     """The issue's link at 10^5 shots, four seeds: each figure within 5 SE of the exact value,
     and the mean CHSH within 3 standard errors of the mean of the exact 2.512 (the plug-in
@@ -125,6 +127,7 @@ def liu_replicates(liu):
     return exact, est, np.array(plug_in)
 
 
+@pytest.mark.slow
 def test_plug_in_chsh_is_biased_upward_and_the_cross_fitted_one_is_not(liu_replicates):
     """The plug-in maximum over settings overshoots the exact S by many standard errors of
     the mean (the issue's bias); the cross-fitted estimate does not overshoot (within 2 SE of
@@ -137,6 +140,7 @@ def test_plug_in_chsh_is_biased_upward_and_the_cross_fitted_one_is_not(liu_repli
     assert exact.chsh - s.mean() < 0.25 * se_one
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["fidelity", "chsh", "qber", "diqkd_key_fraction", "bb84_key_fraction"])
 def test_standard_errors_match_the_spread_and_intervals_cover(liu_replicates, name):
     """Over 100 data sets the reported SE equals the estimates' standard deviation within
@@ -152,6 +156,7 @@ def test_standard_errors_match_the_spread_and_intervals_cover(liu_replicates, na
 
 
 # ------------------------------------------------------------------ few shots, no herald
+@pytest.mark.slow
 @pytest.mark.parametrize("n_shots", [100, 300, 3000])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_few_shots_stay_physical(liu, n_shots, seed):
@@ -189,6 +194,7 @@ def test_no_herald_is_a_one_line_error(liu, capsys):
     assert err.startswith("qnet: error: ") and "no herald observed" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_json_gives_every_estimated_figure_an_error(liu, capsys):
     """--json under --shots: each estimated figure x has x_se (> 0 but for a key that is 0 in
     every replicate) and x_ci95 = [lo, hi] around
@@ -282,6 +288,7 @@ def test_table_rounds_to_the_error_and_uses_an_interval_at_a_bound():
     assert format_estimate("diqkd_key_fraction", 0.0, 0.0, (0.0, 0.0)) == "0 [0, 0]"
 
 
+@pytest.mark.slow
 def test_chsh_intervals_hold_the_truth_at_few_heralds(liu):
     """At 3000 shots (~3 heralds per setting) the cross-fitted CHSH is far below the truth
     (settings chosen on ~2 heralds, some folds empty) and the plug-in far above it; the

@@ -309,6 +309,7 @@ def test_n_links_exact_mean_time(n):
     assert np.allclose(ex.completion_time_pmf, pmf, rtol=0, atol=1e-13)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("n", "p", "a", "m"),
     [(4, 0.3, 1.0, 0), (4, 0.35, 0.7, 1), (8, 0.4, 0.9, 1)],
@@ -346,6 +347,7 @@ def test_asap_mean_time_is_max_of_links(n):
     assert within(mc.mean_completion_time_s, mc.completion_time_stderr_s, waiting.n_link_mean_rounds(n, p) * TAU)
 
 
+@pytest.mark.slow
 def test_512_link_chain_runs():
     p = 0.2
     link = ChainLink(noisy_state(0.97), p, TAU, MemoryDecay(0.5, 2.0), MemoryDecay(0.5))

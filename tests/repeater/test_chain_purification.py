@@ -133,6 +133,7 @@ def test_one_link_chain_is_the_purified_link(protocol, memory):
 # --------------------------------------------------------------------------- no decay: closed forms
 
 
+@pytest.mark.slow
 def test_no_decay_purified_leaf_and_two_link_swap_and_time():
     V = 0.8
     A, D = (1 + V) / 2, (1 - V) / 2

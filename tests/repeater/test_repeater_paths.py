@@ -59,6 +59,7 @@ def test_one_link_chain_equals_qnet_link(capsys):
     assert chain["links"][0] == link
 
 
+@pytest.mark.slow
 def test_nested_exact_and_monte_carlo_agree_on_the_example(capsys):
     exact = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--exact")
     mc = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--samples", "3000", "--seed", "5", "--no-progress")
@@ -131,6 +132,7 @@ def test_a_path_that_does_not_exist(tmp_path):
         best_path(graph, "alice", "island", "length")
 
 
+@pytest.mark.slow
 def test_a_512_link_chain_runs_to_a_result():
     n = 512
     mem = {"kind": "memory", "t2_s": 10.0, "emission_efficiency": 0.4, "conversion_efficiency": 0.5,
@@ -159,6 +161,7 @@ def _read_rows(path):
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
     out = tmp_path / "chain.csv"
     field = "nodes.r1.gate_fidelity,nodes.r2.gate_fidelity,nodes.r3.gate_fidelity"
@@ -176,6 +179,7 @@ def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
     assert float(rows[0]["rate_hz"]) == pytest.approx(float(rows[1]["rate_hz"]), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_seeded_monte_carlo_chain_sweep_is_the_same_serial_and_parallel(tmp_path):
     field = "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s"
     common = ["sweep", CHAIN, "alice", "bob", "--via", VIA, "--values", f"{field}=0.05,0.3", "--samples", "50", "--seed", "4", "-q"]

@@ -32,6 +32,7 @@ def single_click(length_km=10.0, emission=0.5):
                               alice={"emission_efficiency": emission}, bob={"emission_efficiency": emission})
 
 
+@pytest.mark.slow
 def test_rate_at_min_fidelity_is_the_closed_form_alpha():
     # F(alpha) = (1 - alpha)/(1 - alpha eta/2) falls and P = 2 alpha eta - (alpha eta)^2 rises with
     # alpha, so the best rate at F >= F0 sits where F = F0:
@@ -61,6 +62,7 @@ def test_unconstrained_monotone_rate_ends_at_the_upper_bound():
     assert res.value == 0.01 and res.at_bound == "lower"
 
 
+@pytest.mark.slow
 def test_two_photon_rate_is_best_with_the_station_in_the_middle():
     # two_photon: P = eta_A eta_B / 2 = e^2 10^(-0.2 L/10)/2 does not depend on where the station is
     # (same attenuation on both arms); T_att = prep + 2 max(L_A, L_B)/c is smallest at L_A = L_B.

@@ -54,6 +54,7 @@ def lines_by_gid(ax) -> dict[str, object]:
     return {line.get_gid(): line for line in ax.get_lines()}
 
 
+@pytest.mark.slow
 def test_rates_log_axis_plob_and_diqkd_crossing_from_rows():
     rows = sweep_rows()
     fig = plot_results(rows, X, f"rate_hz,{KEY}")
@@ -93,6 +94,7 @@ def test_csv_with_error_rows_skips_and_counts_them(tmp_path):
     assert "3 of 12 rows have an error" in ax.get_legend().get_title().get_text()
 
 
+@pytest.mark.slow
 def test_link_efficiency_line_and_logy_switch(tmp_path):
     rows = sweep_rows()
     fig = plot_results(rows, X, "link_efficiency", tmp_path / "eff.svg")

@@ -300,6 +300,7 @@ def test_resume_can_retry_errors_and_refuses_another_network(tmp_path, capsys):
     assert "columns" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(tmp_path):
     args = ["--vary", f"{ARMS}=0.5:50:60", "--vary", f"{ALPHAS}=0.02:0.3:60", "--engine", "batch", "-q"]
     out = tmp_path / "killed.csv"
@@ -346,6 +347,7 @@ class ExitOnPoint(Evaluator):
         return self.inner.evaluate(points)
 
 
+@pytest.mark.slow
 def test_worker_processes_equal_serial_and_a_killed_worker_loses_nothing(tmp_path):
     ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob")
     axes = [parse_vary(f"{ARMS}=1:40:12"), parse_values("nodes.alice.t2_s=0.5,1.0,inf")]
@@ -365,6 +367,7 @@ def test_worker_processes_equal_serial_and_a_killed_worker_loses_nothing(tmp_pat
     assert_rows_close(read_csv(tmp_path / "died.csv"), read_csv(tmp_path / "serial.csv"))
 
 
+@pytest.mark.slow
 def test_dask_cluster_sweep_equals_the_local_one(tmp_path):
     distributed = pytest.importorskip("distributed")
     ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob")

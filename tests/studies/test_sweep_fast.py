@@ -37,7 +37,7 @@ from qnet.link.spec import elementary_links, link_spec
 from qnet.link.results import LINK_FIELDS
 from qnet.link.run import final_states, heralded_state, heralded_states
 
-from test_batch_engine import ALL_VARIANTS, TOL, aer_density_matrices, compiled
+from qnet_testing import ALL_VARIANTS, TOL, aer_density_matrices, compiled
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -171,6 +171,7 @@ def test_editing_a_compiled_circuit_in_place_does_not_leak_into_later_compiles()
     assert np.array_equal(again.operation.params[0], before)
 
 
+@pytest.mark.slow
 def test_compiled_circuit_runs_in_place_like_a_copy():
     """Aer 0.18 reads a read-only Kraus array as if it were transposed: qnet hands it writable ones."""
     links = [compiled(scheme=p.values[0], **p.values[1]) for p in ALL_VARIANTS]
@@ -319,6 +320,7 @@ def _reference_rows(network, points):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["aer", "batch"])
 def test_mixed_chunk_rows_equal_run_links(engine):
     rng = random.Random(11)
@@ -373,6 +375,7 @@ def test_row_formatter_writes_what_csv_writer_writes():
     assert one.lines([], ["", "x"]) == buf.getvalue()
 
 
+@pytest.mark.slow
 def test_an_output_written_in_order_is_the_final_table(tmp_path):
     ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", engine="batch")
     axes = [sweep.parse_vary("fibres.alice-station.length_km=1:40:7"),

@@ -245,6 +245,7 @@ def test_a_failed_run_keeps_its_rows_and_says_to_resume(tmp_path):
     assert (again.skipped, again.evaluated) == (10, 10) and len(read_csv(out)) == 20
 
 
+@pytest.mark.slow
 def test_a_dask_run_that_cannot_connect_leaves_nothing_behind(tmp_path, capsys):
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")
@@ -336,6 +337,7 @@ def _wait_for_rows(proc: subprocess.Popen, out: Path, rows: int) -> None:
     pytest.fail(f"the sweep did not write {rows} rows: {proc.stderr.read()!r}")
 
 
+@pytest.mark.slow
 def test_two_sweeps_never_write_one_output_and_a_killed_ones_lock_does_not_block(tmp_path, capsys):
     out = tmp_path / "s.csv"
     proc = _slow_sweep(out)
@@ -379,6 +381,7 @@ def _alive(pid: int, start: str) -> bool:
     return fields[19] == start and fields[0] != "Z"  # same process (not a reused pid), not a zombie
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker processes in /proc")
 def test_killing_the_main_process_ends_its_workers(tmp_path):
     out = tmp_path / "s.csv"
@@ -415,6 +418,7 @@ class FakeClient:
         raise OSError("no scheduler here")
 
 
+@pytest.mark.slow
 def test_plain_tcp_to_another_machine_is_refused_unless_insecure(tmp_path, capsys, monkeypatch):
     distributed = pytest.importorskip("distributed")
     monkeypatch.setattr(distributed, "Client", FakeClient)
