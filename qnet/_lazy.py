@@ -22,6 +22,17 @@ def attach(package: str, submodules: Sequence[str], exports: Mapping[str, str]) 
         Submodules reachable as attributes (``qnet.link.run``).
     exports : mapping of str to str
         Public name -> the submodule that defines it.
+
+    Returns
+    -------
+    (callable, callable, list of str)
+        The package's module-level ``__getattr__`` and ``__dir__``, and its ``__all__``.
+
+    Examples
+    --------
+    >>> import qnet.link
+    >>> "compile_link" in qnet.link.__all__, qnet.link.compile_link.__module__
+    (True, 'qnet.link.circuit')
     """
 
     def __getattr__(name: str) -> Any:

@@ -68,7 +68,23 @@ def check_output_path(path: str | os.PathLike, *, overwrite: bool = False, optio
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary sibling renamed into place."""
+    r"""Write ``text`` (UTF-8) to ``path`` through a temporary sibling renamed into place.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write (replaced whole, or left as it was if writing fails).
+    text : str
+        Its new content.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "note.txt"
+    >>> write_text_atomic(target, "done\n")
+    >>> target.read_text()
+    'done\n'
+    """
     with replacing(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
@@ -120,6 +136,16 @@ class OutputLock:
     which the OS drops when the holder dies: a lock left by a killed run never blocks the next
     one. The sidecar holds ``qnet lock pid N`` (for the error message) and is removed on
     :meth:`release`. Use :func:`output_lock`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "sweep.csv"
+    >>> lock = output_lock(out)
+    >>> lock.lock_path.name, lock.lock_path.exists()
+    ('sweep.csv.lock', True)
+    >>> lock.release(); lock.lock_path.exists()
+    False
     """
 
     def __init__(self, path: Path, lock_path: Path, fd: int):
@@ -182,6 +208,16 @@ def output_lock(path: str | os.PathLike, *, option: str = "-o") -> OutputLock:
     QnetError
         If another process holds the lock, or ``OUT.lock`` exists and is not a qnet lock file
         (a file of the user's is never overwritten).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "table.csv"
+    >>> _ = (out.parent / "table.csv.lock").write_text("my notes")
+    >>> output_lock(out)
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: -o ...table.csv: ...
     """
     p = Path(path)
     lock = p.with_name(p.name + ".lock")

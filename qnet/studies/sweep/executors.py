@@ -100,7 +100,15 @@ class WorkerDied(QnetError):
 class Executor:
     """Chunks being evaluated somewhere; iterate for the finished ones (in completion order).
 
-    Made by :func:`start_executor` (see its example).
+    Made by :func:`start_executor` (see its example): serially in this process, in worker
+    processes, or on a Dask cluster. Subclasses implement ``__iter__``; ``drain`` and ``close``
+    default to nothing to do.
+
+    Examples
+    --------
+    >>> executor = Executor()
+    >>> executor.drain(), executor.close()
+    ([], None)
     """
 
     def __iter__(self) -> Iterator[ChunkResult]:
