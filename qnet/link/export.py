@@ -13,6 +13,9 @@ from typing import Iterable
 
 import numpy as np
 
+from qnet.errors import QnetError
+from qnet.network.hardware import NAME_RULE, is_valid_name
+
 __all__ = ["save_circuits", "load_circuits", "circuit_filename", "circuits_equal", "kraus_choi"]
 
 
@@ -30,11 +33,24 @@ def circuit_filename(network_path: str | Path, a: str, b: str) -> str:
     -------
     str
 
+    Raises
+    ------
+    QnetError
+        If a node name could reach outside the output folder (it must follow
+        :data:`~qnet.network.hardware.NAME_RULE`, as every name a network file loads does).
+
     Examples
     --------
     >>> circuit_filename("examples/liu2026_ion_link.toml", "alice", "bob")
     'liu2026_ion_link__alice-bob.qpy'
+    >>> circuit_filename("net.toml", "x/../../escaped", "bob")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: node name 'x/../../escaped' cannot name a file: use letters, digits, '_' and '-' only ...
     """
+    for name in (a, b):
+        if not is_valid_name(name):
+            raise QnetError(f"node name {name!r} cannot name a file: use {NAME_RULE}")
     return f"{Path(network_path).stem}__{a}-{b}.qpy"
 
 

@@ -241,3 +241,18 @@ def test_saving_equal_circuits_leaves_the_file_alone(tmp_path):
     ).circuit
     save_circuits([changed], target)
     assert circuits_equal(load_circuits(target)[0], changed) and not circuits_equal(load_circuits(target)[0], first)
+
+
+def test_compile_cannot_write_outside_its_folder(tmp_path):
+    """A node name that walks out of -o is refused by the loader and by the file namer itself."""
+    from qnet.cli import main
+
+    bad = tmp_path / "net.toml"
+    bad.write_text(
+        '[nodes."x/../../escaped"]\nkind = "memory"\n[nodes.s]\nkind = "station"\n[nodes.b]\nkind = "memory"\n'
+        '[[fibres]]\na = "x/../../escaped"\nb = "s"\nlength_km = 1\n[[fibres]]\na = "s"\nb = "b"\nlength_km = 1\n'
+    )
+    assert main(["compile", str(bad), "-o", str(tmp_path / "out")]) == 2
+    assert not (tmp_path.parent / "escaped").exists() and not list(tmp_path.rglob("*.qpy"))
+    with pytest.raises(qnet.QnetError, match="cannot name a file"):
+        circuit_filename("net.toml", "x/../../escaped", "b")
