@@ -19,12 +19,12 @@ import os
 import sys
 from typing import Sequence
 
-from qnet.cli import chain, link, plot, sweep
+from qnet.cli import chain, link, network, plot, sweep
 
 __all__ = ["main", "build_parser"]
 
 #: The command groups, in the order ``qnet --help`` lists their commands.
-_COMMAND_GROUPS = (link, chain, sweep, plot)
+_COMMAND_GROUPS = (link, chain, sweep, plot, network)
 
 
 def _version() -> str:

@@ -5,7 +5,7 @@ Imports only :mod:`qnet.quantum` and :mod:`qnet.errors`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('hardware', 'fields', 'tables', 'graph', 'io')
+SUBMODULES = ('hardware', 'fields', 'tables', 'graph', 'io', 'generate', 'writer', 'importers')
 EXPORTS = {
     'load_network': 'io',
     'read_network_table': 'io',
@@ -29,6 +29,13 @@ EXPORTS = {
     'default_fibre_name': 'hardware',
     'shown_key': 'hardware',
     'validate_value': 'hardware',
+    'TOPOLOGIES': 'generate',
+    'Hardware': 'generate',
+    'read_hardware': 'generate',
+    'network_table': 'generate',
+    'to_toml': 'writer',
+    'write_network': 'writer',
+    'read_topology': 'importers',
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)

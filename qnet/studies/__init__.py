@@ -5,7 +5,7 @@ Imports every layer below it, never :mod:`qnet.cli`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('optimize', 'plot', 'progress', 'ranges', 'sweep')
+SUBMODULES = ('optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw')
 EXPORTS = {
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
@@ -14,6 +14,9 @@ EXPORTS = {
     'STATION_POSITION': 'optimize',
     'LINK_PARAMETERS': 'optimize',
     'plot_results': 'plot',
+    'draw_network': 'draw',
+    'memory_graph': 'draw',
+    'read_utilisation': 'draw',
     'read_results': 'plot',
     'PlotInfo': 'plot',
     'is_rate_column': 'plot',
