@@ -52,9 +52,10 @@ def memory_graph(graph: nx.Graph) -> nx.Graph:
     (4, {'station': 's3', 'length_km': 25.0})
     """
     from qnet.link.spec import elementary_links
+    from qnet.network.hardware import MemoryNode
 
     g = nx.Graph()
-    g.add_nodes_from(n for n, d in graph.nodes(data=True) if d.get("kind") == "memory")
+    g.add_nodes_from(n for n, hw in graph.nodes(data="hardware") if isinstance(hw, MemoryNode))
     for a, b, s in elementary_links(graph):
         km = graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km
         if not g.has_edge(a, b) or km < g.edges[a, b]["length_km"]:
