@@ -29,7 +29,7 @@ def _output_options(p: argparse.ArgumentParser, what: str) -> None:
 
 def _generator(kinds, name: str, help_text: str) -> argparse.ArgumentParser:
     p = kinds.add_parser(name, help=help_text)
-    p.add_argument("--hardware", required=True, help="hardware file: [memory], [station], [fibre] (e.g. examples/ion_hardware.toml)")
+    p.add_argument("--hardware", required=True, help="hardware file: [memory], [station], [fibre] (e.g. examples/hardware/ion.toml)")
     _output_options(p, "network file")
     p.set_defaults(handler=_cmd_generate, kind=name)
     return p

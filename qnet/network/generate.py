@@ -3,7 +3,7 @@
 A *topology* is an abstract ``networkx.Graph``: nodes are the future memory nodes (names that
 ``--set``/``--via`` can reach), every edge carries ``length_km`` and every node ``pos`` (x, y in
 km, where the generator knows it). :func:`network_table` turns a topology and a *hardware file*
-(:func:`read_hardware`, e.g. ``examples/ion_hardware.toml``) into a qnet network table:
+(:func:`read_hardware`, e.g. ``examples/hardware/ion.toml``) into a qnet network table:
 
 * every topology node is a memory node with the hardware file's ``[memory]`` fields;
 * every edge u - v (u before v in the topology's node order) is a heralded link
@@ -132,7 +132,7 @@ def star(users: int, length_km: float) -> nx.Graph:
     return g
 
 
-def waxman(n: int, alpha: float = 0.4, beta: float = 0.2, domain_km: float = 100.0, seed: int = 0) -> nx.Graph:
+def waxman(n: int, alpha: float = 0.1, beta: float = 0.4, domain_km: float = 100.0, seed: int = 0) -> nx.Graph:
     """A connected Waxman random graph: ``n`` nodes uniform in a ``domain_km`` square, Euclidean fibres.
 
     ``networkx.waxman_graph`` joins u, v with probability ``beta * exp(-d / (alpha * L))``, L the
@@ -246,7 +246,7 @@ def read_hardware(path: str | Path) -> Hardware:
 
     Examples
     --------
-    >>> hw = read_hardware("examples/ion_hardware.toml")
+    >>> hw = read_hardware("examples/hardware/ion.toml")
     >>> hw.memory["t2_s"], hw.station["scheme"], hw.fibre["attenuation_db_per_km"]
     (10.0, 'single_click', 0.2)
     >>> read_hardware("examples/liu2026_ion_link.toml")
@@ -296,7 +296,7 @@ def network_table(topology: nx.Graph, hardware: Hardware, name: str = "", descri
 
     Examples
     --------
-    >>> table = network_table(line(3, 20.0), read_hardware("examples/ion_hardware.toml"))
+    >>> table = network_table(line(3, 20.0), read_hardware("examples/hardware/ion.toml"))
     >>> sorted(table["nodes"]), [(f["a"], f["b"], f["length_km"]) for f in table["fibres"][:2]]
     (['n0', 'n1', 'n2', 's-n0-n1', 's-n1-n2'], [('n0', 's-n0-n1', 10.0), ('s-n0-n1', 'n1', 10.0)])
     """

@@ -97,7 +97,7 @@ def write_network(table: Mapping[str, Any], path: str | Path, header: str = "", 
     --------
     >>> import tempfile, qnet
     >>> from qnet.network.generate import line, network_table, read_hardware
-    >>> out = write_network(network_table(line(3, 10.0), read_hardware("examples/ion_hardware.toml")),
+    >>> out = write_network(network_table(line(3, 10.0), read_hardware("examples/hardware/ion.toml")),
     ...                     Path(tempfile.mkdtemp()) / "line.toml")
     >>> sorted(n for n in qnet.load_network(out) if not n.startswith("s-"))
     ['n0', 'n1', 'n2']

@@ -15,7 +15,7 @@ from qnet.errors import QnetError
 from qnet.network.generate import Hardware, grid, line, network_table, read_hardware, ring, star, waxman
 from qnet.network.writer import to_toml, write_network
 
-HW = "examples/ion_hardware.toml"
+HW = "examples/hardware/ion.toml"
 
 
 def test_line_ring_grid_star_shapes_and_lengths():

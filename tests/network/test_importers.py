@@ -24,7 +24,7 @@ def test_shipped_graphml_with_known_lengths():
                        frozenset(("Bern", "Basel")): 98.0, frozenset(("Bern", "Zurich")): 125.0,
                        frozenset(("Basel", "Zurich")): 87.0}
     assert g.nodes["Geneva"]["pos"] == (6.1432, 46.2044)
-    graph = qnet.network_from_dict(network_table(g, read_hardware("examples/ion_hardware.toml")))
+    graph = qnet.network_from_dict(network_table(g, read_hardware("examples/hardware/ion.toml")))
     assert graph.edges["Geneva", "s-Geneva-Lausanne"]["fibre"].length_km == 31.0
 
 
