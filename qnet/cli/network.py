@@ -13,13 +13,10 @@ import sys
 
 from qnet.cli.args import count, seed
 from qnet.cli.options import add_network_options
+from qnet.network.choices import LENGTH_UNITS
+from qnet.studies.choices import DRAW_COLORS, DRAW_LAYOUTS
 
 __all__ = ["register"]
-
-#: ``qnet draw --color`` choices (the library's :data:`qnet.studies.draw.COLORS`, kept light here).
-_COLORS = ("fidelity", "rate", "utilisation")
-_LAYOUTS = ("spring", "kamada_kawai")
-_LENGTH_UNITS = ("km", "m")
 
 
 def _output_options(p: argparse.ArgumentParser, what: str) -> None:
@@ -73,16 +70,18 @@ def register(sub) -> None:
     p.add_argument("topology", help="a .graphml or .gml file")
     p.add_argument("--hardware", required=True, help="hardware file: [memory], [station], [fibre]")
     p.add_argument("--length-attr", help="edge attribute holding the fibre length (default: length_km, length, LinkLength, weight, else node coordinates)")
-    p.add_argument("--length-unit", choices=_LENGTH_UNITS, default="km", help="unit of --length-attr (default km)")
+    p.add_argument("--length-unit", choices=tuple(LENGTH_UNITS), default="km", help="unit of --length-attr (default km)")
     p.add_argument("--largest-component", action="store_true", help="keep the largest connected part of a disconnected map (default: refuse)")
     _output_options(p, "network file")
     p.set_defaults(handler=_cmd_import)
 
     p = sub.add_parser("draw", help="draw the memory-node topology, links coloured by fidelity, rate or utilisation")
     add_network_options(p)
-    p.add_argument("--color", choices=_COLORS, help="link colour (default: utilisation with --result, else fidelity)")
+    p.add_argument("--color", choices=DRAW_COLORS, help="link colour (default: utilisation with --result, else fidelity)")
     p.add_argument("--result", help="traffic result JSON: {\"links\": [{\"a\", \"b\", \"utilisation\"}, ...]}")
-    p.add_argument("--layout", choices=_LAYOUTS, default="spring", help="node layout (default spring, seeded; network files store no positions)")
+    p.add_argument("--layout", choices=DRAW_LAYOUTS, default="auto",
+                   help="node layout, computed (network files store no positions): auto (default) = kamada_kawai "
+                        "(fibre lengths as distances) up to 200 memory nodes, else spring (seed 0)")
     _output_options(p, "figure (.png, .svg or .pdf)")
     p.set_defaults(handler=_cmd_draw)
 
@@ -101,7 +100,7 @@ def _topology(args: argparse.Namespace):
     return gen.waxman(args.nodes, args.alpha, args.beta, args.domain_km, args.seed)
 
 
-def _write(args: argparse.Namespace, topology, what: str) -> int:
+def _write(args: argparse.Namespace, topology, what: str, name: str) -> int:
     from qnet.network.generate import network_table, read_hardware
     from qnet.network.writer import write_network
     from qnet.outputs import check_output_path
@@ -111,7 +110,7 @@ def _write(args: argparse.Namespace, topology, what: str) -> int:
     command = "qnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else f"qnet {args.command}"
     header = (f"{what}\nmade by: {command}\nhardware: {args.hardware}\n"
               "every edge u - v is a link u - s-u-v - v with the station in the middle (docs/topologies.md)")
-    table = network_table(topology, hardware, name=f"{args.command}_{getattr(args, 'kind', 'import')}")
+    table = network_table(topology, hardware, name=name)
     write_network(table, args.output, header=header, overwrite=args.overwrite)
     stations = topology.number_of_edges()
     print(f"wrote {args.output}: {topology.number_of_nodes()} memory nodes, {stations} links "
@@ -127,7 +126,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     what = f"{args.kind} topology"
     if topology.graph.get("added_edges"):
         what += f"; {topology.graph['added_edges']} shortest edges added to connect the Waxman graph's parts"
-    return _write(args, topology, what)
+    return _write(args, topology, what, f"{args.kind}_{topology.number_of_nodes()}")
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -140,7 +139,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if topology.graph["dropped_nodes"]:
         what += f"; largest connected part kept, {topology.graph['dropped_nodes']} nodes dropped"
         print(f"kept the largest connected part: {topology.graph['dropped_nodes']} nodes dropped")
-    return _write(args, topology, what)
+    from pathlib import Path
+
+    return _write(args, topology, what, Path(args.topology).stem)
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ Imports only :mod:`qnet.quantum` and :mod:`qnet.errors`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('hardware', 'fields', 'tables', 'graph', 'io', 'generate', 'writer', 'importers')
+SUBMODULES = ('hardware', 'fields', 'tables', 'graph', 'io', 'generate', 'writer', 'importers', 'choices')
 EXPORTS = {
     'load_network': 'io',
     'read_network_table': 'io',

@@ -30,13 +30,12 @@ import networkx as nx
 import numpy as np
 
 from qnet.errors import ConfigError, QnetError
+from qnet.network.choices import TOPOLOGIES
 from qnet.network.graph import network_from_dict
 from qnet.network.hardware import Fibre, MemoryNode, Station, is_valid_name, NAME_RULE
 
 __all__ = ["line", "ring", "grid", "star", "waxman", "TOPOLOGIES", "Hardware", "read_hardware", "network_table"]
 
-#: The kinds ``qnet generate`` makes.
-TOPOLOGIES = ("line", "ring", "grid", "star", "waxman")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:

@@ -26,13 +26,12 @@ from typing import Any
 import networkx as nx
 
 from qnet.errors import QnetError
+from qnet.network.choices import LENGTH_UNITS
 
 __all__ = ["read_topology", "great_circle_km", "LENGTH_ATTRS", "LENGTH_UNITS", "EARTH_RADIUS_KM"]
 
 #: Edge attributes tried, in order, when no ``length_attr`` is given.
 LENGTH_ATTRS = ("length_km", "length", "LinkLength", "weight")
-#: Units of an edge length attribute, and their size in km.
-LENGTH_UNITS = {"km": 1.0, "m": 1e-3}
 #: Mean Earth radius (km, IUGG) used for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
 

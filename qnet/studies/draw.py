@@ -5,10 +5,12 @@ What is drawn:
 * **memory nodes** as dots, labelled when there are at most :data:`MAX_LABELS`; **stations are
   collapsed into their links**: every elementary link A - station - B is one line A - B;
 * **where the nodes go**: network files store no positions (their node tables admit no extra
-  field), so the layout is computed, deterministically: ``networkx.spring_layout`` with
-  ``seed=0`` over the memory-node graph, each link weighted by 1 / its fibre length so that short
-  links pull harder (``layout="kamada_kawai"``: Kamada-Kawai with the fibre lengths as
-  distances, for small networks). A caller that knows positions passes ``pos``;
+  field), so the layout is computed, deterministically: ``layout="auto"`` (default) is
+  Kamada-Kawai with the fibre lengths as distances up to :data:`KAMADA_KAWAI_MAX` memory nodes
+  (drawn distances follow the fibre), else ``networkx.spring_layout`` with ``seed=0``, each link
+  weighted by 1 / its fibre length so that short links pull harder (O(n^2) Kamada-Kawai is too
+  slow there); ``"spring"`` and ``"kamada_kawai"`` force one. A caller that knows positions
+  passes ``pos``;
 * **link colours**: ``color="fidelity"`` (the link's delivered fidelity), ``"rate"`` (its
   rate_hz, log colour scale), both from every elementary link evaluated at once with the batch
   engine (equal to Aer within 1e-12; :func:`qnet.link.run.run_links`), or ``"utilisation"`` from a
@@ -29,13 +31,14 @@ from typing import Any, Mapping
 import networkx as nx
 
 from qnet.errors import QnetError
+from qnet.studies.choices import DRAW_COLORS, DRAW_LAYOUTS
 
-__all__ = ["draw_network", "memory_graph", "read_utilisation", "COLORS", "LAYOUTS", "MAX_LABELS"]
+__all__ = ["draw_network", "memory_graph", "read_utilisation", "COLORS", "LAYOUTS", "MAX_LABELS", "KAMADA_KAWAI_MAX"]
 
-#: What ``--color`` can colour links by (``utilisation`` needs a traffic result).
-COLORS = ("fidelity", "rate", "utilisation")
-#: Layouts of :func:`draw_network`.
-LAYOUTS = ("spring", "kamada_kawai")
+COLORS = DRAW_COLORS
+LAYOUTS = DRAW_LAYOUTS
+#: ``layout="auto"`` uses Kamada-Kawai up to this many memory nodes, the seeded spring layout above.
+KAMADA_KAWAI_MAX = 200
 #: Node labels are drawn up to this many memory nodes.
 MAX_LABELS = 40
 _SUFFIXES = (".png", ".svg", ".pdf")
@@ -113,7 +116,7 @@ def _link_values(graph: nx.Graph, g: nx.Graph, color: str, utilisation: Mapping 
 
 
 def _layout(g: nx.Graph, layout: str) -> dict:
-    if layout == "kamada_kawai":
+    if layout == "kamada_kawai" or (layout == "auto" and g.number_of_nodes() <= KAMADA_KAWAI_MAX):
         return nx.kamada_kawai_layout(g, weight="length_km")
     for u, v, d in g.edges(data=True):
         d["_pull"] = 1.0 / max(d["length_km"], 1e-3)
@@ -121,7 +124,7 @@ def _layout(g: nx.Graph, layout: str) -> dict:
 
 
 def draw_network(graph: nx.Graph, output: str | Path | None = None, color: str = "fidelity",
-                 utilisation: Mapping | None = None, pos: Mapping | None = None, layout: str = "spring",
+                 utilisation: Mapping | None = None, pos: Mapping | None = None, layout: str = "auto",
                  overwrite: bool = False, size_in: tuple[float, float] = (8.0, 6.0), dpi: int = 100):
     """Draw the memory-node topology of ``graph`` with links coloured by ``color``; save to ``output`` if given.
 
@@ -137,7 +140,7 @@ def draw_network(graph: nx.Graph, output: str | Path | None = None, color: str =
         ``frozenset({a, b}) -> utilisation`` (:func:`read_utilisation`), for ``color="utilisation"``.
     pos : mapping, optional
         Memory node -> (x, y); default: the layout (module docstring).
-    layout : {"spring", "kamada_kawai"}
+    layout : {"auto", "spring", "kamada_kawai"}
     overwrite : bool
         Replace an existing ``output``.
     size_in, dpi

@@ -33,7 +33,7 @@ def test_generate_waxman_matches_the_library(tmp_path, capsys):
     assert main(["generate", "waxman", "--nodes", "25", "--alpha", "0.2", "--seed", "7", "--hardware", HW, "-o", str(out)]) == 0
     with open(out, "rb") as f:
         table = tomllib.load(f)
-    expected = network_table(waxman(25, alpha=0.2, beta=0.4, domain_km=100.0, seed=7), read_hardware(HW), name="generate_waxman")
+    expected = network_table(waxman(25, alpha=0.2, beta=0.4, domain_km=100.0, seed=7), read_hardware(HW), name="waxman_25")
     assert table == expected
     assert main(["generate", "waxman", "--nodes", "25", "--hardware", HW, "-o", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
@@ -66,6 +66,7 @@ def test_import_graphml(tmp_path, capsys):
     assert "5 memory nodes, 5 links" in capsys.readouterr().out
     graph = qnet.load_network(out)
     assert graph.edges["Bern", "s-Bern-Zurich"]["fibre"].length_km == 62.5
+    assert graph.graph["name"] == "small_fibre_map"
 
 
 def test_draw_png_and_utilisation(tmp_path, capsys):
@@ -97,3 +98,15 @@ def test_cli_errors_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("qnet: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "out.toml").exists()
+
+
+def test_generate_offers_exactly_the_library_topologies():
+    import argparse
+
+    from qnet.cli import network
+    from qnet.network.choices import TOPOLOGIES
+
+    parser = argparse.ArgumentParser()
+    network.register(parser.add_subparsers(dest="command"))
+    gen = parser._subparsers._group_actions[0].choices["generate"]
+    assert tuple(gen._subparsers._group_actions[0].choices) == TOPOLOGIES

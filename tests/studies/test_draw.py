@@ -103,3 +103,13 @@ def test_layout_is_deterministic():
     pa = np.asarray(a.axes[0].collections[-1].get_offsets())
     pb = np.asarray(b.axes[0].collections[-1].get_offsets())
     assert np.array_equal(pa, pb)
+
+
+def test_auto_layout_follows_fibre_lengths():
+    # a line with one link 4x longer: Kamada-Kawai (auto, small network) draws it ~4x longer
+    graph = qnet.load_network(CHAIN, ["fibres.r3-s4.length_km=50", "fibres.s4-bob.length_km=50"])
+    fig = draw_network(graph, color="utilisation", utilisation={})
+    pts = dict(zip(memory_graph(graph), np.asarray(fig.axes[0].collections[-1].get_offsets())))
+    short = np.linalg.norm(pts["r1"] - pts["r2"])
+    long = np.linalg.norm(pts["r3"] - pts["bob"])
+    assert long / short == pytest.approx(4.0, rel=0.05)
