@@ -227,8 +227,9 @@ class Hardware:
         for key, table in (("memory", self.memory), ("station", self.station), ("fibre", self.fibre), ("network", self.network)):
             if not isinstance(table, Mapping):
                 raise ConfigError(key, None, None, f"[{key}] must be a table")
-        if "kind" in self.memory or "kind" in self.station:
-            raise ConfigError("memory" if "kind" in self.memory else "station", "kind", "...", "not a field here; the table's name gives the kind")
+        for key, table in (("memory", self.memory), ("station", self.station)):
+            if "kind" in table:
+                raise ConfigError(key, "kind", table["kind"], f"not a field here; the table [{key}] gives the kind")
         MemoryNode._build("memory", self.memory, name="memory")
         Station._build("station", self.station, name="station")
         for key in ("a", "b", "name", "length_km"):

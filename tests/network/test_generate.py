@@ -167,3 +167,11 @@ def test_bad_topology_for_network_table():
     g.add_edge("s-a-b", "c", length_km=1.0)  # a node named like a station
     with pytest.raises(QnetError, match="station name 's-a-b' is already a node's name"):
         network_table(g, hw)
+
+
+def test_hardware_kind_field_refused(tmp_path):
+    f = tmp_path / "hw.toml"
+    f.write_text("[memory]\nkind = 'memory'\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'two_photon'\n")
+    with pytest.raises(QnetError) as exc:
+        read_hardware(f)
+    assert str(exc.value) == f"hardware file {str(f)!r}: memory.kind = 'memory' is invalid: not a field here; the table [memory] gives the kind"

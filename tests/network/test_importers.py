@@ -107,3 +107,9 @@ def test_bad_files_one_line(tmp_path):
     nodes_only.add_nodes_from("ab")
     with pytest.raises(QnetError, match="the graph has no edges"):
         read_topology(_write(tmp_path, nodes_only, "n.graphml"))
+
+
+def test_colliding_names_refused(tmp_path):
+    f = _write(tmp_path, nx.Graph([("a b", "a_b", {"length_km": 1.0})]))
+    with pytest.raises(QnetError, match="nodes 'a_b' and another both become the name 'a_b'|nodes 'a b' and another"):
+        read_topology(f)

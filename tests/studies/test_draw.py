@@ -113,3 +113,15 @@ def test_auto_layout_follows_fibre_lengths():
     short = np.linalg.norm(pts["r1"] - pts["r2"])
     long = np.linalg.norm(pts["r3"] - pts["bob"])
     assert long / short == pytest.approx(4.0, rel=0.05)
+
+
+def test_without_matplotlib_one_line(monkeypatch, tmp_path):
+    import sys
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    with pytest.raises(QnetError) as exc:
+        draw_network(qnet.load_network(CHAIN), tmp_path / "x.png")
+    assert str(exc.value) == "qnet draw needs matplotlib: pip install 'qnet[plot]'"
+    assert not (tmp_path / "x.png").exists()
