@@ -169,8 +169,6 @@ def draw_network(graph: nx.Graph, output: str | Path | None = None, color: str =
             raise QnetError(f"-o {output}: the figure format comes from the suffix: one of {', '.join(_SUFFIXES)}")
         check_output_path(output, overwrite=overwrite)
     try:
-        from matplotlib import colormaps
-        from matplotlib.colors import LogNorm, Normalize
         from matplotlib.figure import Figure
     except ImportError:
         raise QnetError("qnet draw needs matplotlib: pip install 'qnet[plot]'") from None
@@ -180,48 +178,46 @@ def draw_network(graph: nx.Graph, output: str | Path | None = None, color: str =
     values = _link_values(graph, g, color, utilisation)
     pos = dict(pos) if pos is not None else _layout(g, layout)
     fig = Figure(figsize=size_in, dpi=dpi)
-    ax = fig.add_subplot()
-    shown = [v for v in values.values() if math.isfinite(v) and (color != "rate" or v > 0)]
-    if color == "rate" and shown:
-        norm = LogNorm(min(shown), max(shown) * (1.0 + 1e-9))
-    else:
-        norm = Normalize(min(shown, default=0.0), max(shown, default=1.0) + (1e-12 if shown and min(shown) == max(shown) else 0.0))
-    cmap = colormaps["viridis"]
-    from matplotlib.collections import LineCollection
-
-    segs, colours, grey = [], [], []
-    for e in g.edges:
-        seg = [pos[e[0]], pos[e[1]]]
-        v = values.get(e)
-        if v is not None and (color != "rate" or v > 0) and math.isfinite(v):
-            segs.append(seg)
-            colours.append(cmap(norm(v)))
-        else:
-            grey.append(seg)
-    if grey:
-        ax.add_collection(LineCollection(grey, colors="0.8", linewidths=1.0, zorder=1))
-    ax.add_collection(LineCollection(segs, colors=colours, linewidths=2.0, zorder=2))
-    xy = [pos[n] for n in g]
-    ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=20 if len(xy) <= MAX_LABELS else 4, c="k", zorder=3)
-    if g.number_of_nodes() <= MAX_LABELS:
-        for n in g:
-            ax.annotate(n, pos[n], fontsize=7, xytext=(3, 3), textcoords="offset points")
-    label = {"fidelity": "link fidelity", "rate": "rate_hz", "utilisation": "link utilisation"}[color]
-    from matplotlib.cm import ScalarMappable
-
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label)
-    name = graph.graph.get("name") or "network"
-    title = f"{name}: {g.number_of_nodes()} memory nodes, {g.number_of_edges()} links, coloured by {label.split()[-1] if color != 'rate' else 'rate_hz'}"
-    if grey:
-        title += f" ({len(grey)} grey: no value)"
-    ax.set_title(title, fontsize=9)
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.autoscale()
-    ax.set_xticks([])
-    ax.set_yticks([])
+    _render(fig, g, pos, values, color, graph.graph.get("name") or "network")
     if output is not None:
         from qnet.outputs import replacing
 
         with replacing(output) as tmp:
             fig.savefig(tmp, format=Path(output).suffix.lower()[1:])
     return fig
+
+
+def _render(fig, g: nx.Graph, pos: Mapping, values: Mapping[tuple, float], color: str, name: str) -> None:
+    """Links (coloured, or grey without a value), nodes, labels, colour bar and title on ``fig``."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import LogNorm, Normalize
+
+    ax = fig.add_subplot()
+    drawable = {e: v for e, v in values.items() if math.isfinite(v) and (color != "rate" or v > 0)}
+    shown = list(drawable.values())
+    if color == "rate" and shown:
+        norm = LogNorm(min(shown), max(shown) * (1.0 + 1e-9))
+    else:
+        norm = Normalize(min(shown, default=0.0), max(shown, default=1.0) + (1e-12 if shown and min(shown) == max(shown) else 0.0))
+    cmap = colormaps["viridis"]
+    segs = [[pos[u], pos[v]] for u, v in g.edges if (u, v) in drawable]
+    grey = [[pos[u], pos[v]] for u, v in g.edges if (u, v) not in drawable]
+    if grey:
+        ax.add_collection(LineCollection(grey, colors="0.8", linewidths=1.0, zorder=1))
+    ax.add_collection(LineCollection(segs, colors=[cmap(norm(drawable[e])) for e in g.edges if e in drawable],
+                                     linewidths=2.0, zorder=2))
+    xy = [pos[n] for n in g]
+    ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=20 if len(xy) <= MAX_LABELS else 4, c="k", zorder=3)
+    if g.number_of_nodes() <= MAX_LABELS:
+        for n in g:
+            ax.annotate(n, pos[n], fontsize=7, xytext=(3, 3), textcoords="offset points")
+    label = {"fidelity": "link fidelity", "rate": "rate_hz", "utilisation": "link utilisation"}[color]
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label)
+    title = f"{name}: {g.number_of_nodes()} memory nodes, {g.number_of_edges()} links, coloured by {label.split()[-1]}"
+    ax.set_title(title + (f" ({len(grey)} grey: no value)" if grey else ""), fontsize=9)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale()
+    ax.set_xticks([])
+    ax.set_yticks([])
