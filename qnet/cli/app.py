@@ -2,8 +2,8 @@
 
 Each command group lives in its own module with ``register(subparsers)``, which adds its
 parsers with ``set_defaults(handler=...)``: :mod:`qnet.cli.link` (link, purify, compile),
-:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.sweep` (sweep) and
-:mod:`qnet.cli.plot` (plot, optimize), :mod:`qnet.cli.network` (generate, import, draw); :mod:`qnet.cli.options`
+:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.sweep` (sweep),
+:mod:`qnet.cli.plot` (plot, optimize) and :mod:`qnet.cli.network` (generate, import, draw); :mod:`qnet.cli.options`
 holds the options they share.
 
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 
 from qnet.cli.args import count, seed
 from qnet.cli.options import add_network_options
@@ -100,6 +99,17 @@ def _topology(args: argparse.Namespace):
     return gen.waxman(args.nodes, args.alpha, args.beta, args.domain_km, args.seed)
 
 
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that made a file, rebuilt from the parsed options (every option spelled out, defaults included)."""
+    words = ["qnet", args.command, getattr(args, "kind", None) or args.topology]
+    skip = {"command", "kind", "topology", "handler", "output", "overwrite"}
+    for key, value in vars(args).items():
+        if key in skip or value is None or value is False:
+            continue
+        words += [f"--{key.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    return " ".join(shlex.quote(w) for w in words + ["-o", args.output])
+
+
 def _write(args: argparse.Namespace, topology, what: str, name: str) -> int:
     from qnet.network.generate import network_table, read_hardware
     from qnet.network.writer import write_network
@@ -107,7 +117,7 @@ def _write(args: argparse.Namespace, topology, what: str, name: str) -> int:
 
     check_output_path(args.output, overwrite=args.overwrite)
     hardware = read_hardware(args.hardware)
-    command = "qnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else f"qnet {args.command}"
+    command = _command_line(args)
     header = (f"{what}\nmade by: {command}\nhardware: {args.hardware}\n"
               "every edge u - v is a link u - s-u-v - v with the station in the middle (docs/topologies.md)")
     table = network_table(topology, hardware, name=name)

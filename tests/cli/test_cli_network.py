@@ -25,7 +25,8 @@ def test_generate_grid_writes_the_library_table(tmp_path, capsys):
     memories = [n for n, hw in graph.nodes(data="hardware") if isinstance(hw, qnet.MemoryNode)]
     assert len(memories) == 6 and graph.number_of_nodes() == 13 and graph.number_of_edges() == 14
     assert graph.edges["n0_0", "s-n0_0-n0_1"]["fibre"].length_km == 5.0
-    assert out.read_text().startswith("# grid topology\n# made by: qnet ")
+    assert out.read_text().startswith(
+        f"# grid topology\n# made by: qnet generate grid --hardware {HW} --rows 2 --cols 3 --spacing-km 10.0 -o {out}\n")
 
 
 def test_generate_waxman_matches_the_library(tmp_path, capsys):
