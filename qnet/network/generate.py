@@ -172,32 +172,40 @@ def waxman(n: int, alpha: float = 0.1, beta: float = 0.4, domain_km: float = 100
 
 
 def _joining_edges(pos: np.ndarray, components: list[list[int]]) -> list[tuple[int, int]]:
-    """The fewest, shortest edges that connect ``components`` (MST over inter-component distances)."""
-    k = len(components)
+    """The fewest, shortest edges that connect ``components`` (MST over inter-component distances).
+
+    For every component the nearest node of every other component is found in row chunks (memory
+    ~ 256 x n), then a minimum spanning tree over the k x k matrix of those distances picks k - 1.
+    """
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    k, n = len(components), len(pos)
     if k == 1:
         return []
-    label = np.empty(len(pos), dtype=np.intp)
+    label = np.empty(n, dtype=np.intp)
     for c, members in enumerate(components):
         label[members] = c
-    best = np.full((k, k), np.inf)
+    best = np.zeros((k, k))
     ends = np.zeros((k, k, 2), dtype=np.intp)
     for c, members in enumerate(components):
-        d = np.linalg.norm(pos[members][:, None, :] - pos[None, :, :], axis=2)  # |members| x n
-        d[:, members] = np.inf
-        row = d.argmin(axis=0)  # nearest member of c for every node
-        dist = d[row, np.arange(len(pos))]
-        for node in np.argsort(dist, kind="stable"):
-            other = label[node]
-            if other != c and dist[node] < best[c, other]:
-                best[c, other] = dist[node]
-                ends[c, other] = (members[row[node]], node)
-    comp = nx.Graph()
-    for c in range(k):
-        for o in range(c + 1, k):
-            comp.add_edge(c, o, weight=best[c, o])
+        members = np.asarray(members)
+        dist, near = np.full(n, np.inf), np.zeros(n, dtype=np.intp)  # nearest member of c for every node
+        for start in range(0, len(members), 256):
+            rows = members[start:start + 256]
+            d = np.linalg.norm(pos[rows][:, None, :] - pos[None, :, :], axis=2)
+            i = d.argmin(axis=0)
+            closer = d[i, np.arange(n)] < dist
+            dist[closer], near[closer] = d[i, np.arange(n)][closer], rows[i[closer]]
+        idx = np.flatnonzero(label != c)
+        order = idx[np.lexsort((idx, dist[idx], label[idx]))]  # by component, then distance, then index
+        first = order[np.r_[True, label[order][1:] != label[order][:-1]]]
+        # shifted by 1 so that a zero distance (coincident nodes) is not read as "no edge"
+        best[c, label[first]] = dist[first] + 1.0
+        ends[c, label[first], 0], ends[c, label[first], 1] = near[first], first
+    tree = minimum_spanning_tree(np.triu(np.minimum(best, best.T))).tocoo()
     out = []
-    for c, o in sorted(tuple(sorted(e)) for e in nx.minimum_spanning_edges(comp, data=False)):
-        u, v = ends[c, o]
+    for c, o in zip(tree.row, tree.col):
+        u, v = ends[c, o] if best[c, o] <= best[o, c] else ends[o, c][::-1]
         out.append((int(min(u, v)), int(max(u, v))))
     return sorted(out)
 
