@@ -78,6 +78,7 @@ EXPORTS = {
     'TARGET': 'station',
     'station_povm': 'station',
     'station_kraus': 'station',
+    'station_superop': 'station',
     'canonical_factor': 'station',
     'N_PHOTON_QUBITS': 'station',
 }
