@@ -81,6 +81,7 @@ EXPORTS = {
     'station_povm': 'station',
     'station_kraus': 'station',
     'station_superop': 'station',
+    'station_factors': 'station',
     'canonical_factor': 'station',
     'N_PHOTON_QUBITS': 'station',
 }

@@ -2,8 +2,7 @@
 
 :func:`compile_link` turns a ``LinkSpec`` into a :class:`CompiledLink`: a ``QuantumCircuit``
 (memories, photonic modes, emission, loss as amplitude damping, optical phase noise, memory
-dephasing and T1 as raw Aer ``kraus`` instructions, the station as a click-record instrument,
-one Aer ``superop`` instruction)
+dephasing and T1 as raw Aer ``kraus`` instructions, the station as a click-record instrument)
 plus the metadata needed to read the heralded state out of its final density matrix. The
 circuit is built from a plain instruction list (:func:`link_program`, a :class:`LinkProgram` of
 :class:`LinkOp`), which the batch engine (:mod:`qnet.link.batch`) also evaluates directly.
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from qnet.link.spec import LinkSpec
-from qnet.link.station import HERALDS, TARGET, Herald, station_superop
+from qnet.link.station import HERALDS, TARGET, Herald, station_factors
 from qnet.quantum import channels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,8 +86,7 @@ class LinkOp(NamedTuple):
     """One instruction of a link circuit, without Qiskit: what :func:`compile_link` appends.
 
     ``name`` and ``qubits`` (circuit indices) as in the circuit; ``params`` the instruction's
-    parameters: the angle of ``ry``, the Kraus matrices of ``kraus`` or the one matrix of ``superop``
-    (read-only arrays, Qiskit's
+    parameters: the angle of ``ry``, the Kraus matrices of ``kraus`` (read-only arrays, Qiskit's
     little-endian order on ``qubits``), nothing for ``cx``, ``h``, ``x``, ``barrier``.
     ``label`` is the instruction's label. ``key`` is hashable and names the instruction
     exactly (equal keys, equal instructions): compiled circuits share one Qiskit instruction
@@ -189,10 +187,14 @@ def _memory_op(t_key: tuple[float, float], t1: float, t2: float, law: str, name:
 
 
 @lru_cache(maxsize=256)
-def _station_op(scheme: str, visibility: float, dark: float, photons: tuple[int, ...]) -> LinkOp:
-    label = f"station {scheme}"
-    ops = _frozen([station_superop(scheme, visibility, dark)])
-    return LinkOp("superop", photons, ops, label, ("station", scheme, _fkey(visibility), _fkey(dark), photons))
+def _station_ops(scheme: str, visibility: float, dark: float, photons: tuple[int, ...]) -> tuple[LinkOp, ...]:
+    out = []
+    for part, kraus, where in station_factors(scheme, visibility, dark):
+        label = f"station {scheme} {part}".rstrip()
+        qubits = tuple(photons[j] for j in where)
+        key = ("station", scheme, part, _fkey(visibility), _fkey(dark), qubits)
+        out.append(LinkOp("kraus", qubits, _frozen(kraus), label, key))
+    return tuple(out)
 
 
 _EMISSION = {
@@ -258,7 +260,7 @@ def link_program(spec: LinkSpec) -> LinkProgram:
     >>> import qnet
     >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
     >>> [op.name for op in link_program(spec).ops]
-    ['ry', 'cx', 'ry', 'cx', 'barrier', 'kraus', 'kraus', 'kraus', 'kraus', 'kraus', 'barrier', 'superop']
+    ['ry', 'cx', 'ry', 'cx', 'barrier', 'kraus', 'kraus', 'kraus', 'kraus', 'kraus', 'barrier', 'kraus']
     """
     if spec.scheme not in _LAYOUT:  # pragma: no cover - guarded by Station validation
         raise ValueError(f"unknown scheme {spec.scheme!r}")
@@ -282,7 +284,7 @@ def link_program(spec: LinkSpec) -> LinkProgram:
     ops.append(_memory_op(_fkey(spec.storage_time_b_s), spec.t1_b_s, spec.t2_b_s, spec.decay_b, "B", mem_b))
     ops.append(_barrier(n, "fibre + storage"))
     photons = arm_a + arm_b
-    ops.append(_station_op(spec.scheme, spec.visibility, spec.dark_count_probability, photons))
+    ops.extend(_station_ops(spec.scheme, spec.visibility, spec.dark_count_probability, photons))
     structure = _STRUCTURES.get((spec.scheme, len(ops)))  # the layout is fixed by the scheme and the op count
     if structure is None:
         structure = _STRUCTURES.setdefault((spec.scheme, len(ops)), (n, tuple((op.name, op.qubits) for op in ops)))
@@ -301,8 +303,6 @@ def _make_instruction(op: LinkOp, n: int):
     if op.name == "kraus":
         # writable copies: Aer (0.18) reads a read-only numpy array as if it were transposed
         operation = Instruction("kraus", len(op.qubits), 0, [np.array(k) for k in op.params], label=op.label)
-    elif op.name == "superop":  # Aer's superoperator instruction (Qiskit SuperOp convention)
-        operation = Instruction("superop", len(op.qubits), 0, [np.array(op.params[0])], label=op.label)
     elif op.name == "ry":
         operation = RYGate(op.params[0])
     elif op.name == "barrier":
@@ -419,7 +419,8 @@ def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLi
     ``two_photon``: 0 = memory A, 1/2 = photon A (H/V rails), 3/4 = photon B (H/V), 5 = memory B.
     The circuit is :func:`link_program`'s instruction list: emission (``ry`` + ``cx``, or
     ``h``, ``cx``, ``x``, ``cx``), a barrier, loss, phase noise and memory decay as ``kraus``,
-    a barrier, the station instrument as a ``superop`` (:func:`qnet.link.station.station_superop`). The circuit's instructions are its own, free to edit;
+    a barrier, the station instrument (``kraus``; for ``two_photon`` one per polarisation,
+    :func:`qnet.link.station.station_factors`). The circuit's instructions are its own, free to edit;
     ``share_instructions=True`` (for qnet's own hot paths, e.g. sweeps, whose circuits are run
     and discarded) reuses one cached instruction object per distinct instruction instead.
 
@@ -440,7 +441,7 @@ def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLi
     >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
     >>> link = compile_link(spec)
     >>> link.circuit.num_qubits, link.circuit.size(), sorted(link.circuit.count_ops().items())
-    (4, 10, [('barrier', 2), ('cx', 2), ('kraus', 5), ('ry', 2), ('superop', 1)])
+    (4, 10, [('barrier', 2), ('cx', 2), ('kraus', 6), ('ry', 2)])
     """
     program = link_program(spec)
     qc = program_circuit(program, share_instructions=share_instructions)

@@ -1,7 +1,8 @@
-"""The station as one Aer ``superop`` instruction is the same channel as its canonical Kraus list.
+"""The compiled station (two_photon: one instrument per polarisation) is the full instrument's channel.
 
-Independent references: Qiskit's ``SuperOp``/``Choi`` of the Kraus list (not qnet's formula),
-and Aer running the old form (a ``kraus`` instruction of the same operators) next to the new.
+Independent references: Qiskit's ``SuperOp``/``Choi`` of the full Kraus list (not qnet's
+formulas), and Aer and the batch engine running the old form (one ``kraus`` instruction of the
+full 4-qubit list) and the full instrument as one ``superop`` next to the compiled circuit.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from qiskit.quantum_info import Choi, Kraus, SuperOp
 
 import qnet
 from qnet.link import batch
-from qnet.link.station import station_kraus, station_superop
+from qnet.link.station import station_factors, station_kraus, station_superop
 from qnet_testing import ALL_VARIANTS, TOL, aer_density_matrices, build_link_network
 
 from pathlib import Path
@@ -34,16 +35,31 @@ def test_superop_is_the_kraus_channel(scheme, visibility, dark):
     assert not s.flags.writeable
 
 
-def _old_form(qc):
-    """The circuit with its station as the ``kraus`` instruction it was before (the same operators)."""
+@pytest.mark.parametrize("visibility, dark", [(1.0, 0.0), (0.84, 6e-5), (0.3, 0.02), (0.999, 0.4)])
+def test_two_photon_station_is_the_product_of_its_polarisations(visibility, dark):
+    full = SuperOp(Kraus(list(station_kraus("two_photon", visibility, dark))))
+    product = SuperOp(np.eye(256))
+    for _name, ops, qubits in station_factors("two_photon", visibility, dark):
+        product = product.compose(SuperOp(Kraus(list(ops))), qargs=list(qubits))
+    assert np.abs(product.data - full.data).max() <= 1e-12
+    (name, ops, qubits), = station_factors("single_click", visibility, dark)
+    assert ops is station_kraus("single_click", visibility, dark) and qubits == (0, 1)
+
+
+def _old_form(qc, form="kraus"):
+    """The circuit with its station as one instruction of the full instrument (as compiled before issue #9)."""
     spec = qc.metadata["spec"]
     old = qc.copy_empty_like()
-    for inst in qc.data[:-1]:
-        old.append(inst)
-    last = qc.data[-1]
-    assert last.operation.name == "superop" and last.operation.label.startswith("station")
-    ops = [np.array(k) for k in station_kraus(spec["scheme"], spec["visibility"], spec["dark_count_probability"])]
-    old.append(Instruction("kraus", len(last.qubits), 0, ops, label=last.operation.label), last.qubits)
+    for inst in qc.data:
+        if not (inst.operation.label or "").startswith("station"):
+            old.append(inst)
+    photons = [old.qubits[q] for q in qc.metadata["photon_qubits"]]
+    args = (spec["scheme"], spec["visibility"], spec["dark_count_probability"])
+    if form == "kraus":
+        params = [np.array(k) for k in station_kraus(*args)]
+    else:
+        params = [np.array(station_superop(*args))]
+    old.append(Instruction(form, len(photons), 0, params, label=f"station {spec['scheme']}"), photons)
     return old
 
 
@@ -71,10 +87,12 @@ def test_old_and_new_station_give_the_same_states_on_aer_and_batch():
     links = list(_example_links()) + list(_random_links())
     new = [link.circuit for link in links]
     old = [_old_form(qc) for qc in new]
-    aer_new, aer_old = aer_density_matrices(new), aer_density_matrices(old)
+    sup = [_old_form(qc, "superop") for qc in new]
+    aer_new, aer_old, aer_sup = aer_density_matrices(new), aer_density_matrices(old), aer_density_matrices(sup)
     batch_new, batch_old = batch.density_matrices(new), batch.density_matrices(old)
-    for a, b, c, d in zip(aer_new, aer_old, batch_new, batch_old):
+    for a, b, c, d, e in zip(aer_new, aer_old, batch_new, batch_old, aer_sup):
         assert np.abs(a - b).max() <= TOL
+        assert np.abs(a - e).max() <= TOL
         assert np.abs(c - d).max() <= TOL
         assert np.abs(a - c).max() <= TOL
 
@@ -113,7 +131,7 @@ def test_superop_instruction_convention_with_a_complex_channel():
 
 def test_distinct_superop_objects_with_one_matrix_share_one_superoperator():
     links = list(_random_links(2))
-    copies = [qnet.compile_link(links[1].spec) for _ in range(3)]  # own instruction objects, equal matrices
-    got = batch.density_matrices([links[1].circuit] + [c.circuit for c in copies])
+    copies = [_old_form(links[1].circuit, "superop") for _ in range(3)]  # own instruction objects, equal matrices
+    got = batch.density_matrices(copies)
     for g in got[1:]:
         assert np.array_equal(g, got[0])

@@ -64,7 +64,7 @@ def _reference_circuit(spec):
     from qiskit.circuit import Instruction
 
     from qnet.quantum import channels
-    from qnet.link.station import station_superop
+    from qnet.link.station import station_kraus
 
     def kraus(ops, label):
         ops = [np.asarray(k, dtype=complex) for k in ops]
@@ -98,9 +98,13 @@ def _reference_circuit(spec):
     ):
         qc.append(kraus(channels.memory_kraus(t, t1, t2, law), f"memory {name} ({t:.3g} s)"), [m])
     qc.barrier(label="fibre + storage")
-    # the station as one superoperator (issue #9; it was kraus(station_kraus(...)) before)
-    station = station_superop(spec.scheme, spec.visibility, spec.dark_count_probability)
-    qc.append(Instruction("superop", len(arm_a + arm_b), 0, [np.array(station)], label=f"station {spec.scheme}"), list(arm_a + arm_b))
+    if spec.scheme == "single_click":
+        ops = station_kraus(spec.scheme, spec.visibility, spec.dark_count_probability)
+        qc.append(kraus(ops, f"station {spec.scheme}"), list(arm_a + arm_b))
+    else:  # issue #9: one single-click instrument per polarisation (qnet.link.station.station_factors)
+        ops = station_kraus("single_click", math.sqrt(spec.visibility), spec.dark_count_probability)
+        for part, qubits in (("H", [arm_a[0], arm_b[0]]), ("V", [arm_a[1], arm_b[1]])):
+            qc.append(kraus(ops, f"station two_photon {part}"), qubits)
     return qc
 
 
