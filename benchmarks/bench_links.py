@@ -4,11 +4,15 @@ Prints medians of --repeats runs. Not a test: nothing here asserts a time.
 
 (a) Per-circuit Aer time of a two_photon link (examples/krutyanskiy2023_230m_link.toml) and a
     single_click link (examples/liu2026_ion_link.toml): --copies copies in one exact Aer run(),
-    the wall time divided by the copies. "superop" is the compiled circuit (the station as one
-    ``superop`` instruction); "kraus" the same circuit with the station as the ``kraus``
-    instruction of its canonical Kraus list (the form compiled before issue #9).
+    the wall time divided by the copies. "compiled" is the circuit as compiled now (two_photon:
+    one 2-qubit ``kraus`` station per polarisation); "one kraus" the same circuit with the
+    station as one ``kraus`` instruction of the full instrument's canonical Kraus list (169
+    operators on 4 qubits for two_photon: the form compiled before issue #9); "one superop" the
+    full instrument as one Aer ``superop`` instruction.
 (b) --links distinct links of each scheme (each a different fibre efficiency and storage time)
-    end to end: compile (shared instructions) + ``run_links``, engine aer and engine batch.
+    end to end, specs -> LinkResults: ``qnet.link.distinct.run_specs`` (engine aer: compile with
+    shared instructions + one ``run_links``; engine batch: the instruction lists, no Qiskit
+    circuits), and compile + ``run_links(engine="batch")`` on the Qiskit circuits.
 (c) The links of a 512-link two_photon chain (benchmarks/bench_chain.py's network, the stations
     two_photon): ``qnet.repeater.path.build_chain`` (specs, each distinct link once, one run),
     engine aer and batch; "every link" runs all 512 circuits as before issue #9.
@@ -42,19 +46,21 @@ def example_spec(scheme: str):
     return qnet.link_spec(qnet.load_network(path), a, b)
 
 
-def kraus_form(qc):
-    """The circuit with its station as a ``kraus`` instruction of :func:`qnet.link.station.station_kraus`."""
+def one_instruction(qc, form: str):
+    """The circuit with its station as one ``kraus`` (or ``superop``) instruction of the full instrument."""
     from qiskit.circuit import Instruction
 
-    from qnet.link.station import station_kraus
+    from qnet.link.station import station_kraus, station_superop
 
     spec = qc.metadata["spec"]
     out = qc.copy_empty_like()
-    for inst in qc.data[:-1]:
-        out.append(inst)
-    last = qc.data[-1]
-    ops = [np.array(k) for k in station_kraus(spec["scheme"], spec["visibility"], spec["dark_count_probability"])]
-    out.append(Instruction("kraus", len(last.qubits), 0, ops, label=last.operation.label), last.qubits)
+    for inst in qc.data:
+        if not (inst.operation.label or "").startswith("station"):
+            out.append(inst)
+    photons = [out.qubits[q] for q in qc.metadata["photon_qubits"]]
+    args = (spec["scheme"], spec["visibility"], spec["dark_count_probability"])
+    params = [np.array(k) for k in station_kraus(*args)] if form == "kraus" else [np.array(station_superop(*args))]
+    out.append(Instruction(form, len(photons), 0, params, label=f"station {spec['scheme']}"), photons)
     return out
 
 
@@ -84,9 +90,13 @@ def distinct_specs(scheme: str, n: int):
 
 
 def end_to_end(specs, engine: str):
-    import qnet
+    if engine == "batch circuits":
+        import qnet
 
-    return qnet.run_links([qnet.compile_link(s, share_instructions=True) for s in specs], engine=engine)
+        return qnet.run_links([qnet.compile_link(s, share_instructions=True) for s in specs], engine="batch")
+    from qnet.link.distinct import run_specs
+
+    return run_specs(specs, engine=engine)
 
 
 def main() -> None:
@@ -108,16 +118,18 @@ def main() -> None:
     for scheme in ("two_photon", "single_click"):
         qc = qnet.compile_link(example_spec(scheme)).circuit
         t_new = per_circuit(qc, args.copies, args.repeats)
-        t_old = per_circuit(kraus_form(qc), max(1, args.copies // 4), args.repeats)
-        print(f"    {scheme:12s} station as superop {t_new * 1e3:7.3f} ms, as kraus {t_old * 1e3:7.3f} ms, "
-              f"ratio {t_old / t_new:5.1f}x")
-    print(f"(b) {args.links} distinct links, compile + run_links (median of {args.repeats}):")
+        slow = scheme == "two_photon"  # 50 ms a circuit: fewer copies
+        t_old = per_circuit(one_instruction(qc, "kraus"), max(1, args.copies // 4) if slow else args.copies, args.repeats)
+        t_sup = per_circuit(one_instruction(qc, "superop"), args.copies, args.repeats)
+        print(f"    {scheme:12s} compiled {t_new * 1e3:7.3f} ms; station as one kraus {t_old * 1e3:7.3f} ms "
+              f"({t_old / t_new:.1f}x), as one superop {t_sup * 1e3:7.3f} ms ({t_sup / t_new:.1f}x)")
+    print(f"(b) {args.links} distinct links, specs -> results (median of {args.repeats}):")
     for scheme in ("two_photon", "single_click"):
         specs = distinct_specs(scheme, args.links)
-        for engine in ("aer", "batch"):
+        for engine in ("aer", "batch", "batch circuits"):
             end_to_end(specs[:10], engine)
             t, res = median_time(lambda: end_to_end(specs, engine), args.repeats)
-            print(f"    {scheme:12s} {engine:5s} {t:7.3f} s = {args.links / t:9,.0f} links/s")
+            print(f"    {scheme:12s} {engine:14s} {t:7.3f} s = {args.links / t:9,.0f} links/s")
     print(f"(c) the links of a {args.chain}-link two_photon chain (build_chain; median of {args.repeats}):")
     data = chain_network(args.chain)
     for name, node in data["nodes"].items():
@@ -132,8 +144,19 @@ def main() -> None:
         t, _ = median_time(lambda: build_chain(graph, path, engine=engine), args.repeats)
         print(f"    distinct links once, engine {engine:5s}: {t:7.3f} s")
     specs = build_chain(graph, path)[1]
-    t, _ = median_time(lambda: qnet.run_links([qnet.compile_link(s) for s in specs]), 1)
-    print(f"    every link (512 circuits, one run, engine aer): {t:7.3f} s")
+    t, _ = median_time(lambda: qnet.run_links([qnet.compile_link(s) for s in specs]), args.repeats)
+    print(f"    every link ({len(specs)} circuits, one run, engine aer): {t:7.3f} s")
+    old = [one_instruction(qnet.compile_link(s).circuit, "kraus") for s in specs]
+    from qnet.link.run import _save_instruction, simulator
+
+    def run_old():
+        circuits = [c.copy() for c in old]
+        for c in circuits:
+            c.append(_save_instruction(c.num_qubits), c.qubits, copy=False)
+        simulator().run(circuits, shots=1).result()
+
+    t, _ = median_time(run_old, 1)
+    print(f"    every link, station as one kraus (before issue #9; Aer run only, one run): {t:7.3f} s")
 
 
 if __name__ == "__main__":
