@@ -15,7 +15,8 @@ Prints medians of --repeats runs. Not a test: nothing here asserts a time.
     circuits), and compile + ``run_links(engine="batch")`` on the Qiskit circuits.
 (c) The links of a 512-link two_photon chain (benchmarks/bench_chain.py's network, the stations
     two_photon): ``qnet.repeater.path.build_chain`` (specs, each distinct link once, one run),
-    engine aer and batch; "every link" runs all 512 circuits as before issue #9.
+    engine aer and batch; "every link" runs all 512 circuits as before issue #9; then the whole
+    ``simulate_path`` (links + Monte Carlo of --samples deliveries), one run per engine.
 
     python benchmarks/bench_links.py [--repeats 3] [--copies 200] [--links 10000] [--chain 512]
 """
@@ -105,12 +106,13 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=200)
     parser.add_argument("--links", type=int, default=10000)
     parser.add_argument("--chain", type=int, default=512)
+    parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
     import qiskit
     import qiskit_aer
 
     import qnet
-    from qnet.repeater.path import build_chain
+    from qnet.repeater.path import build_chain, simulate_path
 
     print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
           f"python {sys.version.split()[0]}, {platform.processor() or platform.machine()}")
@@ -157,6 +159,9 @@ def main() -> None:
 
     t, _ = median_time(run_old, 1)
     print(f"    every link, station as one kraus (before issue #9; Aer run only, one run): {t:7.3f} s")
+    for engine in ("aer", "batch"):
+        t, r = median_time(lambda: simulate_path(graph, path, samples=args.samples, seed=1, engine=engine), 1)
+        print(f"    simulate_path, {args.samples} deliveries, engine {engine:5s}: {t:7.3f} s (F = {r.fidelity:.4f})")
 
 
 if __name__ == "__main__":
