@@ -6,7 +6,7 @@ import argparse
 import json
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_network_options, add_twirl_option
+from qnet.cli.options import add_engine_option, add_network_options, add_twirl_option
 from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES
 
 __all__ = ["register"]
@@ -34,6 +34,7 @@ def _add_chain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    add_engine_option(p)
 
 
 def _purify_option(p: argparse.ArgumentParser) -> None:
@@ -55,8 +56,8 @@ def register(sub) -> None:
     >>> parser = argparse.ArgumentParser(prog="qnet")
     >>> register(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["compare", "net.toml", "alice", "bob", "--distances", "10:30:3", "--purify", "bbpssw"])
-    >>> args.distances, args.purify, args.twirl, args.metric, args.handler.__name__
-    ([10.0, 20.0, 30.0], 'bbpssw', True, 'fidelity', '_cmd_compare')
+    >>> args.distances, args.purify, args.twirl, args.metric, args.engine, args.handler.__name__
+    ([10.0, 20.0, 30.0], 'bbpssw', True, 'fidelity', 'aer', '_cmd_compare')
     """
     p = sub.add_parser("chain", help="end-to-end fidelity and rate of a repeater chain along a given path")
     _add_chain_options(p)
@@ -82,14 +83,16 @@ def register(sub) -> None:
 
 def _hops(graph, args):
     from qnet.errors import QnetError
-    from qnet.repeater.routing import best_path, explicit_path
+    from qnet.repeater.routing import all_link_results, best_path, explicit_path
 
     if args.via is not None:
         inner = [n.strip() for n in args.via.split(",") if n.strip()]
         if not inner:
             raise QnetError("--via needs at least one node name")
         return explicit_path(graph, [args.a, *inner, args.b])
-    return best_path(graph, args.a, args.b, args.metric or "hops")
+    metric = args.metric or "hops"
+    results = all_link_results(graph, engine=args.engine) if metric in ("fidelity", "rate") else None
+    return best_path(graph, args.a, args.b, metric, link_results=results)
 
 
 def _progress(args, label: str, unit: str):
@@ -114,7 +117,7 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     hops = _hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
     result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy,
-                           progress=callback, purify=args.purify, twirl=args.twirl)
+                           progress=callback, purify=args.purify, twirl=args.twirl, engine=args.engine)
     if bar is not None:
         bar.close()
     print(json.dumps(result.to_dict()) if args.json else format_chain(result))
@@ -138,7 +141,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
     bar, callback = _progress(args, "qnet compare", "distances")
     result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
-                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy)
+                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy,
+                          engine=args.engine)
     if bar is not None:
         bar.close()
     rows = [r.to_dict() for r in result.rows]

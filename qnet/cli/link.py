@@ -11,8 +11,8 @@ import json
 import sys
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_link_ends, add_network_options, add_twirl_option
-from qnet.link.choices import DEVICES, ENGINES
+from qnet.cli.options import add_engine_option, add_link_ends, add_network_options, add_twirl_option
+from qnet.link.choices import DEVICES
 from qnet.repeater.choices import PROTOCOLS
 
 __all__ = ["register"]
@@ -41,7 +41,7 @@ def register(sub) -> None:
     p.add_argument("--density-matrix", action="store_true", help="with --json: include the delivered density matrix")
     p.add_argument("--shots", type=count, help="estimate from N shots per tomography setting (default: exact density matrix)")
     p.add_argument("--seed", type=seed, help="seed of the shot sampler (0 to 2^63-1)")
-    p.add_argument("--engine", choices=ENGINES, default="aer", help="aer (default) or batch: the same circuits in qnet's numpy simulator")
+    add_engine_option(p)
     p.add_argument("--device", choices=DEVICES, default="CPU", help="Aer device (GPU needs qiskit-aer-gpu)")
     p.set_defaults(handler=_cmd_link)
 
@@ -50,6 +50,7 @@ def register(sub) -> None:
     add_link_ends(p)
     p.add_argument("--protocol", choices=PROTOCOLS, default="dejmps", help="purification protocol (default dejmps)")
     add_twirl_option(p)
+    add_engine_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_cmd_purify)
 
@@ -87,7 +88,7 @@ def _cmd_purify(args: argparse.Namespace) -> int:
     from qnet.repeater.link_purification import format_purified, purify_link
 
     graph = load_network(args.network, args.overrides)
-    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol, twirl=args.twirl)
+    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol, twirl=args.twirl, engine=args.engine)
     print(json.dumps(result.to_dict()) if args.json else format_purified(result))
     return 0
 

@@ -1,4 +1,4 @@
-"""Options shared by several ``qnet`` commands: the network file with ``--set``, a link's ends, ``--twirl``.
+"""Options shared by several ``qnet`` commands: the network file with ``--set``, a link's ends, ``--twirl``, ``--engine``.
 
 Each function adds its arguments to one subcommand's parser, with the same names and help
 everywhere. Imports nothing heavy (``qnet --help`` stays instant).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_network_options", "add_link_ends", "add_twirl_option"]
+__all__ = ["add_network_options", "add_link_ends", "add_twirl_option", "add_engine_option"]
 
 
 def add_network_options(p: argparse.ArgumentParser) -> None:
@@ -76,3 +76,24 @@ def add_twirl_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--twirl", action=argparse.BooleanOptionalAction, default=True,
                    help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
                         "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls")
+
+
+def add_engine_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--engine``: the simulator of the elementary links (:data:`qnet.link.choices.ENGINES`).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A subcommand's parser; its namespace gets ``engine`` (str, default "aer").
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_engine_option(p)
+    >>> p.parse_args([]).engine, p.parse_args(["--engine", "batch"]).engine
+    ('aer', 'batch')
+    """
+    from qnet.link.choices import ENGINES
+
+    p.add_argument("--engine", choices=ENGINES, default="aer",
+                   help="link simulator: aer (default, Qiskit Aer) or batch (the same circuits in qnet's numpy simulator)")

@@ -9,7 +9,7 @@ Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('batch', 'circuit', 'export', 'multiplexing', 'results', 'run', 'shots', 'spec', 'station')
+SUBMODULES = ('batch', 'circuit', 'distinct', 'export', 'multiplexing', 'results', 'run', 'shots', 'spec', 'station')
 EXPORTS = {
     'LinkSpec': 'spec',
     'ElementaryLink': 'spec',
@@ -60,6 +60,8 @@ EXPORTS = {
     'link_result': 'run',
     'final_states': 'run',
     'run_links': 'run',
+    'run_specs': 'distinct',
+    'physics_key': 'distinct',
     'run_link': 'run',
     'simulate_link': 'run',
     'SETTINGS': 'shots',
@@ -78,6 +80,8 @@ EXPORTS = {
     'TARGET': 'station',
     'station_povm': 'station',
     'station_kraus': 'station',
+    'station_superop': 'station',
+    'station_factors': 'station',
     'canonical_factor': 'station',
     'N_PHOTON_QUBITS': 'station',
 }

@@ -23,7 +23,8 @@ small exact density-matrix simulator that works on a whole batch of circuits at 
   ``save_density_matrix`` of all qubits returns (to rounding, ~1e-15), from which
   :func:`qnet.heralded_state` reads the heralded memory state.
 
-Supported instructions: ``barrier``; ``kraus`` on any number of qubits; ``unitary``; every
+Supported instructions: ``barrier``; ``kraus`` and ``superop`` (Aer's, Qiskit ``SuperOp``
+convention) on any number of qubits; ``unitary``; every
 standard gate with a matrix (``ry``, ``rx``, ``rz``, ``p`` vectorised; ``cx``, ``h``, ``x``,
 ``sdg``, ... through ``Gate.to_matrix``, or a built-in table for instruction lists). Anything
 else (measure, reset, saves, control flow) raises :class:`UnsupportedInstruction`.
@@ -162,6 +163,19 @@ def _superop_from_kraus(k: np.ndarray) -> np.ndarray:
     kt = np.ascontiguousarray(k.reshape(nb, m, d * d).transpose(0, 2, 1))  # [(r,a), m]; contiguous for BLAS
     s = np.matmul(kt, np.ascontiguousarray(k.reshape(nb, m, d * d).conj()))  # [(r,a), (c,b)]
     return s.reshape(nb, d, d, d, d).transpose(0, 1, 3, 2, 4).reshape(nb, d * d, d * d)
+
+
+def _digest(mats: Sequence[Any]) -> bytes:
+    """A hash of the content of a list of matrices."""
+    h = hashlib.blake2b(digest_size=20)
+    for p in mats:
+        h.update(np.ascontiguousarray(p, dtype=complex).tobytes())
+    return h.digest()
+
+
+def _from_qiskit_superop(m: Any, d: int) -> np.ndarray:
+    """A Qiskit/Aer ``superop`` matrix (column-stacking: [(c,r),(b,a)] = sum conj(K[c,b]) K[r,a]) in this module's order."""
+    return np.asarray(m, dtype=complex).reshape(d, d, d, d).transpose(1, 0, 3, 2).reshape(d * d, d * d)
 
 
 _SUPEROP_CACHE: "OrderedDict[tuple[int, ...], tuple[list, np.ndarray]]" = OrderedDict()
@@ -305,6 +319,15 @@ def _superops(name: str, k: int, ops: Sequence[Any]) -> _Superops:
             return _Superops(_superop_from_kraus(_rotation_unitaries(name, theta[:1])[:, None]))
         values, inverse = np.unique(theta, return_inverse=True)
         return _Superops(_superop_from_kraus(_rotation_unitaries(name, values)[:, None]), inverse.reshape(-1))
+    if name == "superop":
+        mats = [op.params[0] for op in ops]
+        starts, inverse = _distinct([id(m) for m in mats])
+        # distinct objects may hold one matrix (circuits compiled without shared instructions)
+        groups: dict[bytes, int] = {}
+        remap = np.array([groups.setdefault(_digest([mats[i]]), len(groups)) for i in starts], dtype=np.intp)
+        firsts = {g: starts[u] for u, g in reversed(list(enumerate(remap)))}
+        unique = np.array([_from_qiskit_superop(mats[firsts[g]], d) for g in range(len(groups))])
+        return _Superops(unique, None if inverse is None else remap[inverse])
     if name == "kraus" or name == "unitary":
         if name == "unitary":
             sets: list = [[_unitary_matrix(op)] for op in ops]
@@ -322,10 +345,7 @@ def _superops(name: str, k: int, ops: Sequence[Any]) -> _Superops:
         remap = np.empty(len(unique_sets), dtype=np.intp)
         supers = []
         for u, params in enumerate(unique_sets):
-            h = hashlib.blake2b(digest_size=20)
-            for p in params:
-                h.update(np.ascontiguousarray(p, dtype=complex).tobytes())
-            g = groups.setdefault(h.digest(), len(groups))
+            g = groups.setdefault(_digest(params), len(groups))
             if g == len(supers):
                 supers.append(_cached_superop(params, d))
             remap[u] = g
@@ -471,7 +491,7 @@ def _simulate_group(n: int, structure: tuple, programs: Sequence[Sequence[Any]])
         if name == "barrier":
             continue
         ops = [prog[j] for prog in programs]
-        if name not in _ROTATIONS and name not in ("kraus", "unitary"):
+        if name not in _ROTATIONS and name not in ("kraus", "superop", "unitary"):
             _gate_matrix(ops[0])  # raises UnsupportedInstruction early for measure, reset, saves, ...
         ent, vals = _apply(ent, vals, _superops(name, len(qubits), ops), qubits, n)
     return ent, vals

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from qnet.link.spec import LinkSpec
-from qnet.link.station import HERALDS, TARGET, Herald, station_kraus
+from qnet.link.station import HERALDS, TARGET, Herald, station_factors
 from qnet.quantum import channels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,10 +187,14 @@ def _memory_op(t_key: tuple[float, float], t1: float, t2: float, law: str, name:
 
 
 @lru_cache(maxsize=256)
-def _station_op(scheme: str, visibility: float, dark: float, photons: tuple[int, ...]) -> LinkOp:
-    label = f"station {scheme}"
-    ops = _frozen(station_kraus(scheme, visibility, dark))
-    return LinkOp("kraus", photons, ops, label, ("station", scheme, _fkey(visibility), _fkey(dark), photons))
+def _station_ops(scheme: str, visibility: float, dark: float, photons: tuple[int, ...]) -> tuple[LinkOp, ...]:
+    out = []
+    for part, kraus, where in station_factors(scheme, visibility, dark):
+        label = f"station {scheme} {part}".rstrip()
+        qubits = tuple(photons[j] for j in where)
+        key = ("station", scheme, part, _fkey(visibility), _fkey(dark), qubits)
+        out.append(LinkOp("kraus", qubits, _frozen(kraus), label, key))
+    return tuple(out)
 
 
 _EMISSION = {
@@ -280,7 +284,7 @@ def link_program(spec: LinkSpec) -> LinkProgram:
     ops.append(_memory_op(_fkey(spec.storage_time_b_s), spec.t1_b_s, spec.t2_b_s, spec.decay_b, "B", mem_b))
     ops.append(_barrier(n, "fibre + storage"))
     photons = arm_a + arm_b
-    ops.append(_station_op(spec.scheme, spec.visibility, spec.dark_count_probability, photons))
+    ops.extend(_station_ops(spec.scheme, spec.visibility, spec.dark_count_probability, photons))
     structure = _STRUCTURES.get((spec.scheme, len(ops)))  # the layout is fixed by the scheme and the op count
     if structure is None:
         structure = _STRUCTURES.setdefault((spec.scheme, len(ops)), (n, tuple((op.name, op.qubits) for op in ops)))
@@ -415,7 +419,8 @@ def compile_link(spec: LinkSpec, share_instructions: bool = False) -> CompiledLi
     ``two_photon``: 0 = memory A, 1/2 = photon A (H/V rails), 3/4 = photon B (H/V), 5 = memory B.
     The circuit is :func:`link_program`'s instruction list: emission (``ry`` + ``cx``, or
     ``h``, ``cx``, ``x``, ``cx``), a barrier, loss, phase noise and memory decay as ``kraus``,
-    a barrier, the station instrument. The circuit's instructions are its own, free to edit;
+    a barrier, the station instrument (``kraus``; for ``two_photon`` one per polarisation,
+    :func:`qnet.link.station.station_factors`). The circuit's instructions are its own, free to edit;
     ``share_instructions=True`` (for qnet's own hot paths, e.g. sweeps, whose circuits are run
     and discarded) reuses one cached instruction object per distinct instruction instead.
 

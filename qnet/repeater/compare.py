@@ -28,11 +28,10 @@ from qnet.quantum.channels import fibre_transmission
 from qnet.errors import QnetError
 from qnet.quantum.figures import plob_rate_hz
 from qnet.network.hardware import Fibre
-from qnet.link.circuit import compile_link
 from qnet.link.spec import link_spec
 from qnet.repeater.path import ChainResult, simulate_path
 from qnet.link.results import LinkResult, json_number
-from qnet.link.run import run_links
+from qnet.link.distinct import run_specs
 from qnet.repeater.routing import Hop
 
 __all__ = ["ComparisonRow", "Comparison", "compare_path", "scaled_graph"]
@@ -209,6 +208,7 @@ def compare_path(
     purify: str | None = None,
     twirl: bool = True,
     swap_policy: str = "asap",
+    engine: str = "aer",
 ) -> Comparison:
     """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
 
@@ -241,6 +241,8 @@ def compare_path(
         BBPSSW re-twirls its output (default True).
     swap_policy : str
         ``"asap"`` (default) or ``"nested"``.
+    engine : str
+        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -273,20 +275,20 @@ def compare_path(
     a, b = hops[0][0], hops[-1][1]
     graphs = [scaled_graph(graph, hops, float(d)) for d in distances_km]
     specs = [link_spec(g, a, b, _DIRECT) for g in graphs]
-    directs = run_links([compile_link(s) for s in specs])
+    directs = run_specs(specs, engine=engine)
     rows = []
     for i, (d, g, spec, direct) in enumerate(zip(distances_km, graphs, specs, directs)):
         chain = None
         if exact is not False:
             try:
-                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl, swap_policy=swap_policy)
+                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl, swap_policy=swap_policy, engine=engine)
             except QnetError as exc:
                 if exact:
                     raise QnetError(f"total distance {float(d):g} km (--distances): {exc}") from None
         if chain is None:
             chain = simulate_path(
                 g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify, twirl=twirl,
-                swap_policy=swap_policy,
+                swap_policy=swap_policy, engine=engine,
             )
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
         rows.append(ComparisonRow(float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta))

@@ -219,7 +219,7 @@ def purification_table(
 
 def purify_link(
     graph: nx.Graph, a: str, b: str, station: str | None = None, protocol: str = "dejmps", tail_tolerance: float = 1e-12,
-    twirl: bool = True,
+    twirl: bool = True, engine: str = "aer",
 ) -> PurifiedLinkResult:
     """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring).
 
@@ -242,6 +242,8 @@ def purify_link(
         Probability mass of waiting times left out (without a cutoff).
     twirl : bool
         BBPSSW re-twirls its output (default True).
+    engine : str
+        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -268,7 +270,7 @@ def purify_link(
     nodes: tuple[MemoryNode, MemoryNode] = (graph.nodes[a]["hardware"], graph.nodes[b]["hardware"])
     for node in nodes:
         _memories_for_purification(node)
-    raw = run_links([compile_link(spec)])[0]
+    raw = run_links([compile_link(spec)], engine=engine)[0]
     p, tau = raw.success_probability, raw.attempt_time_s
     cutoff = waiting.cutoff_rounds(min(n.cutoff_s for n in nodes), tau)
     if cutoff is not None:

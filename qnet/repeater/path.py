@@ -1,7 +1,8 @@
 """Repeater chains from a network: path -> elementary links on Aer -> chain time process -> result.
 
 A path is a sequence of memory nodes (``routing``); each hop is an elementary link whose
-circuit runs on Aer (``run_links``, one call for the whole path). The inner nodes are
+circuit runs on Aer or the batch engine (``run_specs``: each distinct link once, one call
+for the whole path). The inner nodes are
 repeaters: their ``gate_fidelity`` and ``readout_fidelity`` enter the Bell-state-measurement
 circuit (``swapping``), ``swap_time_s`` and ``cutoff_s`` the time process (``chain``), and
 ``memories`` (default: one per link it joins) follow :mod:`qnet.link.multiplexing`: a repeater splits
@@ -38,11 +39,10 @@ import numpy as np
 
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
-from qnet.link.circuit import compile_link
 from qnet.link.spec import LinkSpec, link_spec
 from qnet.link.multiplexing import memories_per_link
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
-from qnet.link.run import run_links
+from qnet.link.distinct import run_specs
 from qnet.repeater.routing import Hop
 from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 
@@ -269,11 +269,12 @@ def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -
 
 def build_chain(
     graph: nx.Graph, hops: Sequence[Hop] | Sequence[str], swap_policy: str = "asap", shots: int | None = None,
-    purify: str | None = None, twirl: bool = True,
+    purify: str | None = None, twirl: bool = True, engine: str = "aer",
 ):
-    """(RepeaterChain, link specs, link results) for a path (links run on Aer).
+    """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``engine``).
 
-    Each link's spec and result carry the chain's attempts per round.
+    Each link's spec and result carry the chain's attempts per round. Each distinct link is
+    simulated once, all of them in one run (:func:`qnet.link.distinct.run_specs`).
 
     Parameters
     ----------
@@ -290,6 +291,8 @@ def build_chain(
         (:class:`qnet.repeater.chain.LinkPurification`, module docstring).
     twirl : bool
         BBPSSW re-twirls its output (default True).
+    engine : str
+        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -323,7 +326,7 @@ def build_chain(
     specs: list[LinkSpec] = [
         replace(link_spec(graph, a, b, s), attempts_per_round=min(mems[i], mems[i + 1])) for i, (a, b, s) in enumerate(hops)
     ]
-    results = run_links([compile_link(s) for s in specs], shots=shots)
+    results = run_specs(specs, shots=shots, engine=engine)
     speed = graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
     links = []
     for (a, b, _s), spec, res in zip(hops, specs, results):
@@ -377,6 +380,7 @@ def simulate_path(
     progress: Callable[[int, int], None] | None = None,
     purify: str | None = None,
     twirl: bool = True,
+    engine: str = "aer",
 ) -> ChainResult:
     """End-to-end figures of the chain along a path (exact where an exact method exists).
 
@@ -402,6 +406,8 @@ def simulate_path(
         (module docstring; Monte Carlo only); None (default): raw links.
     twirl : bool
         BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
+    engine : str
+        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -426,7 +432,7 @@ def simulate_path(
     from qnet.repeater.chain import exact_chain, simulate_chain
 
     hops = path_hops(graph, hops)
-    chain, specs, results = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl)
+    chain, specs, results = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, engine=engine)
     protocol = _purify_protocol(purify)
     path = tuple([hops[0][0]] + [b for _a, b, _s in hops])
     common = dict(

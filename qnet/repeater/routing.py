@@ -119,13 +119,17 @@ def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
     return [Hop(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
 
 
-def all_link_results(graph: nx.Graph) -> dict:
-    """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one Aer run.
+def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
+    """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one run.
+
+    Each distinct link is simulated once (:func:`qnet.link.distinct.run_specs`).
 
     Parameters
     ----------
     graph : networkx.Graph
         The network.
+    engine : str
+        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -140,12 +144,11 @@ def all_link_results(graph: nx.Graph) -> dict:
     >>> len(results), round(results[("alice", "r1", "s1")].fidelity, 4)
     (4, 0.973)
     """
-    from qnet.link.circuit import compile_link
+    from qnet.link.distinct import run_specs
     from qnet.link.spec import link_spec
-    from qnet.link.run import run_links
 
     links = elementary_links(graph)
-    return dict(zip(links, run_links([compile_link(link_spec(graph, a, b, s)) for a, b, s in links])))
+    return dict(zip(links, run_specs([link_spec(graph, a, b, s) for a, b, s in links], engine=engine)))
 
 
 def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:

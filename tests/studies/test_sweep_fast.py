@@ -98,8 +98,13 @@ def _reference_circuit(spec):
     ):
         qc.append(kraus(channels.memory_kraus(t, t1, t2, law), f"memory {name} ({t:.3g} s)"), [m])
     qc.barrier(label="fibre + storage")
-    ops = station_kraus(spec.scheme, spec.visibility, spec.dark_count_probability)
-    qc.append(kraus(ops, f"station {spec.scheme}"), list(arm_a + arm_b))
+    if spec.scheme == "single_click":
+        ops = station_kraus(spec.scheme, spec.visibility, spec.dark_count_probability)
+        qc.append(kraus(ops, f"station {spec.scheme}"), list(arm_a + arm_b))
+    else:  # issue #9: one single-click instrument per polarisation (qnet.link.station.station_factors)
+        ops = station_kraus("single_click", math.sqrt(spec.visibility), spec.dark_count_probability)
+        for part, qubits in (("H", [arm_a[0], arm_b[0]]), ("V", [arm_a[1], arm_b[1]])):
+            qc.append(kraus(ops, f"station two_photon {part}"), qubits)
     return qc
 
 
