@@ -41,6 +41,7 @@ def test_generate_waxman_matches_the_library(tmp_path, capsys):
     assert main(["generate", "waxman", "--nodes", "25", "--hardware", HW, "-o", str(out), "--overwrite"]) == 0
 
 
+@pytest.mark.slow
 def test_path_on_a_generated_network_equals_chain_on_its_route(tmp_path, capsys):
     out = tmp_path / "w.toml"
     assert main(["generate", "waxman", "--nodes", "12", "--alpha", "0.3", "--domain-km", "60", "--seed", "2",
@@ -70,6 +71,7 @@ def test_import_graphml(tmp_path, capsys):
     assert graph.graph["name"] == "small_fibre_map"
 
 
+@pytest.mark.slow
 def test_draw_png_and_utilisation(tmp_path, capsys):
     out = tmp_path / "chain.png"
     assert main(["draw", "examples/ion_repeater_chain.toml", "-o", str(out), "--color", "rate"]) == 0

@@ -83,6 +83,7 @@ def _random_links(n=6, seed=5):
         yield qnet.compile_link(qnet.link_spec(qnet.network_from_dict(data), "alice", "bob"))
 
 
+@pytest.mark.slow
 def test_old_and_new_station_give_the_same_states_on_aer_and_batch():
     links = list(_example_links()) + list(_random_links())
     new = [link.circuit for link in links]

@@ -83,6 +83,7 @@ def test_a_chain_runs_its_links_in_one_call(monkeypatch):
     assert calls == [len({distinct.physics_key(s) for s in specs})] and len(results) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nodes, policy", [(["alice", "r1", "r2", "r3", "bob"], "nested"), (["alice", "r1", "r2"], "asap")])
 def test_chain_batch_engine_equals_aer(nodes, policy):
     graph = qnet.load_network(CHAIN)
@@ -91,6 +92,7 @@ def test_chain_batch_engine_equals_aer(nodes, policy):
     _close(aer.to_dict(), fast.to_dict())
 
 
+@pytest.mark.slow
 def test_routing_compare_and_purify_batch_engine_equals_aer():
     graph = qnet.load_network(METRO)
     aer, fast = all_link_results(graph), all_link_results(graph, engine="batch")
@@ -105,6 +107,7 @@ def test_routing_compare_and_purify_batch_engine_equals_aer():
     _close(purify_link(two, "alice", "bob").to_dict(), purify_link(two, "alice", "bob", engine="batch").to_dict())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [
     ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact", "--policy", "nested"],
     ["path", METRO, "campus", "airport", "--samples", "50", "--seed", "1", "--no-progress"],

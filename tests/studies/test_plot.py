@@ -180,6 +180,7 @@ def test_no_numeric_data_and_missing_file(tmp_path):
         plot_results(tmp_path / "blank.csv", X, "rate_hz")
 
 
+@pytest.mark.slow
 def test_cli_writes_figure_notes_skips_and_fails_in_one_line(tmp_path, capsys):
     path = write_csv(tmp_path / "s.csv", sweep_rows(errors=(0,)))
     assert main(["plot", str(path), "--x", X, "--y", f"rate_hz,{KEY}"]) == 0
