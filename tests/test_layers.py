@@ -79,3 +79,17 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "rglob", lambda self, pattern: iter([fake]))
     monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: "from qnet.repeater.swapping import swap\n")
     assert layer_violations() == ["qnet/quantum/_layer_probe.py:1: qnet.quantum._layer_probe -> qnet.repeater.swapping"]
+
+
+def test_every_layer_lists_its_modules_and_its_exports_resolve():
+    """Each layer's lazy __init__ names exactly its modules, and every exported name imports."""
+    import importlib
+
+    for layer in qnet.LAYERS:
+        package = importlib.import_module(f"qnet.{layer}")
+        folder = Path(package.__file__).parent
+        modules = {f.stem for f in folder.glob("*.py")} - {"__init__"}
+        modules |= {d.name for d in folder.iterdir() if (d / "__init__.py").exists()}
+        assert set(package.SUBMODULES) == modules, layer
+        for name, module in package.EXPORTS.items():
+            assert getattr(package, name) is getattr(importlib.import_module(f"qnet.{layer}.{module}"), name)

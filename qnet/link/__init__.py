@@ -9,7 +9,7 @@ Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('batch', 'circuit', 'distinct', 'export', 'multiplexing', 'results', 'run', 'shots', 'spec', 'station')
+SUBMODULES = ('batch', 'choices', 'circuit', 'distinct', 'export', 'multiplexing', 'results', 'run', 'shots', 'spec', 'station', 'superops')
 EXPORTS = {
     'LinkSpec': 'spec',
     'ElementaryLink': 'spec',
@@ -26,7 +26,7 @@ EXPORTS = {
     'program_circuit': 'circuit',
     'program_metadata': 'circuit',
     'compile_link': 'circuit',
-    'UnsupportedInstruction': 'batch',
+    'UnsupportedInstruction': 'superops',
     'circuit_structure': 'batch',
     'density_matrices': 'batch',
     'density_stack': 'batch',

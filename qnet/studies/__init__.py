@@ -5,7 +5,7 @@ Imports every layer below it, never :mod:`qnet.cli`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw')
+SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw')
 EXPORTS = {
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
