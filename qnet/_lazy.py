@@ -36,10 +36,8 @@ def attach(package: str, submodules: Sequence[str], exports: Mapping[str, str]) 
     """
 
     def __getattr__(name: str) -> Any:
-        if name in exports:
-            value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
-            setattr(sys.modules[package], name, value)
-            return value
+        if name in exports:  # not cached: a module may rebind its global (register_channel does)
+            return getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
         if name in submodules:
             return importlib.import_module(f"{package}.{name}")
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
