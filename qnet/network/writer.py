@@ -10,29 +10,62 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
 from qnet.errors import QnetError
 
-__all__ = ["to_toml", "write_network"]
+__all__ = ["toml_scalar", "to_toml", "write_network"]
 
 
-def _value(where: str, value: Any) -> str:
-    if isinstance(value, bool):
+def toml_scalar(value: Any) -> str:
+    """A string, boolean or number (numpy scalars too) as a TOML value that reads back exactly.
+
+    Floats are written with ``repr`` (every double round-trips), ``inf``/``nan`` as TOML's own.
+
+    Parameters
+    ----------
+    value : str, bool, int or float (or a numpy scalar of those kinds)
+        The value.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        For any other type (lists, tables, None, ...).
+
+    Examples
+    --------
+    >>> toml_scalar(0.1), toml_scalar(float("-inf")), toml_scalar(True), toml_scalar(3), toml_scalar("gaussian")
+    ('0.1', '-inf', 'true', '3', '"gaussian"')
+    """
+    numpy = sys.modules.get("numpy")  # numpy's bool_ is not a numbers.Integral; never imported here
+    if isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_)):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
         if math.isnan(value):
             return "nan"
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        text = repr(value)
-        return text if any(c in text for c in ".en") else text + ".0"
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    raise QnetError(f"{where} = {value!r}: cannot be written to a network file (string, bool, int or float only)")
+    raise TypeError(f"{value!r} is not a TOML scalar (string, bool, int or float)")
+
+
+def _value(where: str, value: Any) -> str:
+    try:
+        return toml_scalar(value)
+    except TypeError:
+        raise QnetError(f"{where} = {value!r}: cannot be written to a network file (string, bool, int or float only)") from None
 
 
 def _key(key: str) -> str:

@@ -23,8 +23,9 @@ from typing import Any, Iterator, Mapping
 
 from qnet.errors import QnetError
 from qnet.network.fields import FieldPath
+from qnet.network.writer import toml_scalar
 from qnet.studies.ranges import Range, RangeError, parse_list, parse_range
-from qnet.studies.sweep.table import canonical, np_bool_types
+from qnet.studies.sweep.table import canonical
 
 __all__ = [
     "Axis", "parse_vary", "parse_values", "Grid", "grid", "MAX_POINTS", "check_field", "Range",
@@ -414,15 +415,7 @@ def toml_literal(value: Any) -> str:
     >>> toml_literal(0.1), toml_literal(float("-inf")), toml_literal(True), toml_literal("gaussian")
     ('0.1', '-inf', 'true', '"gaussian"')
     """
-    if isinstance(value, (bool, np_bool_types())):
-        return "true" if value else "false"
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    return json.dumps(str(value))
+    try:
+        return toml_scalar(value)
+    except TypeError:
+        return json.dumps(str(value))
