@@ -8,14 +8,57 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["SEED_MAX", "seed", "positive_int", "count"]
+__all__ = ["SEED_MAX", "integer_in", "seed", "positive_int", "count"]
 
 #: Seeds are integers in [0, SEED_MAX]: what numpy's and Aer's generators both accept.
 SEED_MAX = 2**63 - 1
 
 
-def seed(text: str) -> int:
-    """A random seed: an integer in [0, 2^63 - 1].
+def integer_in(minimum: int, maximum: int, shown_maximum: str | None = None):
+    """An argparse type for integers in [minimum, maximum].
+
+    Parameters
+    ----------
+    minimum, maximum : int
+        The allowed range (both included).
+    shown_maximum : str, optional
+        How the messages write ``maximum`` (e.g. ``"2^63-1"``; default: the number).
+
+    Returns
+    -------
+    callable
+        ``parse(text) -> int``, raising ``argparse.ArgumentTypeError`` (one line naming the
+        range) for a non-integer or a value outside it.
+
+    Examples
+    --------
+    >>> parse = integer_in(1, 10)
+    >>> parse("10")
+    10
+    >>> parse("ten")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 'ten' is not an integer (allowed: 1 to 10)
+    """
+    allowed = f"allowed: {minimum} to {maximum if shown_maximum is None else shown_maximum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer ({allowed})") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({allowed})")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+#: A random seed: an integer in [0, 2^63 - 1].
+seed = integer_in(0, SEED_MAX, "2^63-1")
+seed.__name__ = "seed"
+seed.__doc__ = """A random seed: an integer in [0, 2^63 - 1].
 
     Parameters
     ----------
@@ -40,17 +83,10 @@ def seed(text: str) -> int:
     ...
     argparse.ArgumentTypeError: -1 is out of range (allowed: 0 to 2^63-1)
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer (allowed: 0 to 2^63-1)") from None
-    if not 0 <= value <= SEED_MAX:
-        raise argparse.ArgumentTypeError(f"{text} is out of range (allowed: 0 to 2^63-1)")
-    return value
 
 
 def positive_int(maximum: int = SEED_MAX):
-    """An argparse type for integers in [1, maximum].
+    """An argparse type for integers in [1, maximum] (:func:`integer_in` from 1).
 
     Parameters
     ----------
@@ -64,24 +100,12 @@ def positive_int(maximum: int = SEED_MAX):
 
     Examples
     --------
-    >>> parse = positive_int(10)
-    >>> parse("10")
-    10
-    >>> parse("ten")
+    >>> positive_int(10)("0")
     Traceback (most recent call last):
     ...
-    argparse.ArgumentTypeError: 'ten' is not an integer (allowed: 1 to 10)
+    argparse.ArgumentTypeError: 0 is out of range (allowed: 1 to 10)
     """
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer (allowed: 1 to {maximum})") from None
-        if not 1 <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"{text} is out of range (allowed: 1 to {maximum})")
-        return value
-
+    parse = integer_in(1, maximum)
     parse.__name__ = "positive integer"
     return parse
 
