@@ -5,7 +5,7 @@ Imports the quantum, network and link layers.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('chain', 'choices', 'compare', 'link_purification', 'path', 'purification', 'routing', 'swapping')
+SUBMODULES = ('chain', 'choices', 'compare', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'traffic')
 EXPORTS = {
     'ChainResult': 'path',
     'build_chain': 'path',

@@ -12,7 +12,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS"]
+__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS", "TRAFFIC_POLICIES"]
 
 #: Swap policies: ``asap`` (swap as soon as both links exist) or ``nested`` (doubling, 2^n links).
 SWAP_POLICIES = ("asap", "nested")
@@ -22,3 +22,7 @@ PROTOCOLS = ("dejmps", "bbpssw")
 
 #: Routing metrics: max fidelity, max rate, min length, min hops.
 METRICS = ("fidelity", "rate", "length", "hops")
+
+#: Memory policies of traffic: ``shared`` (link pairs go to whichever request can use them first)
+#: or ``reserve`` (a request holds memories along its path while one of its pairs is built).
+TRAFFIC_POLICIES = ("shared", "reserve")
