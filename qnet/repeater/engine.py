@@ -1,0 +1,783 @@
+"""The event engine of repeaters: many requests sharing memories on a network (a chain is one).
+
+One engine serves ``qnet chain`` / ``qnet path`` (one request on one route, each delivery from a
+fresh start: :func:`qnet.repeater.chain.simulate_chain`) and ``qnet traffic`` (many requests on
+one clock: :func:`qnet.repeater.traffic.simulate_traffic`). The rules are those of chains
+(:mod:`qnet.repeater.chain`), with memories as a shared resource:
+
+* every elementary link has ``cap`` memories at each end (its ends' shares). Pairs of a link are
+  made in a *pool*: the link's memories (policy ``shared``) or the memories a request reserved
+  on it (``reserve``). A pool attempts while some request needs a pair from it that it does not
+  have (need > pairs waiting + attempt running) and it has a free memory at both ends: one
+  attempt *bundle* uses all m = min(free at a, free at b) of them, succeeds per round with
+  1 - (1 - p)^m (the multiplexing rule), keeps one memory at each end for the pair and frees the
+  others; its size is fixed when it starts;
+* a link pair waits in its pool until a request uses it in a swap (or a delivery, for a one-hop
+  route): requests that can use pairs at a node are served in the order (higher priority, earlier
+  start of the pair they are building, a seeded random key); within a pool the oldest pair goes
+  first. Once used, pairs belong to that request (``owner``) and follow the chain rules: swaps as
+  soon as both sides exist (``asap``) or as nesting halves (``nested``), swap success and time,
+  cutoffs (a request's own end nodes hold its pairs without cutoff), restarts;
+* a swapping node's two memories are free once it has measured (at the start of swap_time_s); a
+  delivered pair frees both end memories at delivery; a discarded pair (cutoff, failed swap, its
+  request stopped, or a link pair no request needs any more) frees both at once;
+* ``reserve``: a request starts building a pair only when it can reserve ``share`` memories at
+  both ends of every link of its route at once; it keeps them until that pair is delivered (or
+  the request stops), then queues again behind the requests already waiting;
+* a request builds one pair at a time (its links do not attempt again once a pair covers them)
+  while it has unmet demand: without ``rate_hz`` always, with it one demand every 1/rate_hz s
+  from ``start_s``;
+* within one instant (events closer than TIME_RTOL): heralds and swap completions, then swaps,
+  then deliveries, then cutoffs, then requests stopping, starting and demands arriving.
+
+States are not carried in the event loop: each delivery records its tree of heralds and swaps
+(:mod:`qnet.repeater.chain.trees`), evaluated afterwards per route, all deliveries together.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from qnet.errors import QnetError
+from qnet.link.multiplexing import success_per_round
+from qnet.quantum.waiting import TIME_RTOL
+from qnet.repeater.chain.trees import Leaf, Swap
+
+__all__ = ["EngineLink", "EngineRoute", "EngineRequest", "Delivery", "Engine"]
+
+# event kinds, in the order they apply within one instant
+_HERALD, _SWAP_DONE, _CUTOFF, _STOP, _START, _ARRIVAL = range(6)
+
+
+@dataclass(frozen=True)
+class EngineLink:
+    """One elementary link for the engine.
+
+    ``p`` per attempt; ``attempt_time_s`` one round; ``node_a``/``node_b`` node indices;
+    ``cap_a``/``cap_b`` its memories at each end; ``cutoff_s`` the cutoff of a pair waiting in
+    it; ``source`` an optional sampler (``source.sample(rng, t) -> (time, leaf_id)``, chains with
+    purified links) used instead of the geometric draw; ``name`` (its station) for traces.
+    """
+
+    p: float
+    attempt_time_s: float
+    node_a: int
+    node_b: int
+    cap_a: int
+    cap_b: int
+    cutoff_s: float = math.inf
+    source: Any = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class EngineRoute:
+    """A request's route: link ids in order and, per boundary 0..n, cutoff, swap success and time.
+
+    ``left_side[i]`` is 0 when the route enters link ``hops[i]`` at its ``node_a``, else 1. For a
+    GHZ request (``hub`` set) the hops are its three legs, each with the hub at boundary 1.
+    """
+
+    hops: tuple[int, ...]
+    left_side: tuple[int, ...]
+    cutoff_s: tuple[float, ...]
+    swap_success: tuple[float, ...]
+    swap_time_s: tuple[float, ...]
+    nested: bool = False
+    hub: int | None = None
+
+
+@dataclass(frozen=True)
+class EngineRequest:
+    """A request as the engine sees it (times in s, ``rate_hz`` None: as fast as possible)."""
+
+    route: EngineRoute
+    priority: int = 0
+    rate_hz: float | None = None
+    start_s: float = 0.0
+    stop_s: float = math.inf
+    share: tuple[int, ...] = ()  # reserve policy: memories per end reserved on each hop
+
+
+class Delivery(NamedTuple):
+    """One delivery: request index, time (s), latency (s), tree (GHZ: a tuple of three leaves)."""
+
+    request: int
+    time_s: float
+    latency_s: float
+    tree: Any
+
+
+class _Event(NamedTuple):
+    time_s: float
+    kind: int
+    seq: int
+    target: Any = None  # _HERALD: the pool; _SWAP_DONE/_CUTOFF: the pair; else the request
+    token: int = 0  # _HERALD: the bundle's token
+    leaf_id: int = 0
+
+
+class _Pool:
+    """Where pairs of one link are made: the link's memories, or one request's reservation on it."""
+
+    __slots__ = ("link", "owner", "free", "private", "need", "waiting", "bundle", "token")
+
+    def __init__(self, link: int, owner: int, free: tuple[list[int], list[int]], private: bool):
+        self.link, self.owner, self.free, self.private = link, owner, free, private
+        self.need = 0
+        self.waiting: deque[_Pair] = deque()
+        self.bundle: tuple[list[int], list[int]] | None = None
+        self.token = 0
+
+
+class _Pair:
+    """A pair: waiting in a pool (owner -1) or owned by a request over boundaries lo..hi."""
+
+    __slots__ = ("id", "lo", "hi", "exists_s", "tree", "swapping", "swap_ok", "owner", "mem_lo", "mem_hi", "alive", "pool", "leaf_id", "cut_at")
+
+    def __init__(self, pid: int, exists_s: float, tree: Any, mem_lo: tuple, mem_hi: tuple, owner: int = -1):
+        self.id, self.exists_s, self.tree, self.mem_lo, self.mem_hi, self.owner = pid, exists_s, tree, mem_lo, mem_hi, owner
+        self.lo = self.hi = 0
+        self.swapping, self.swap_ok, self.alive = False, True, True
+        self.pool: _Pool | None = None
+        self.leaf_id = 0
+        self.cut_at = math.inf
+
+
+class _Req:
+    __slots__ = ("index", "spec", "n", "by_lo", "by_hi", "covered", "pools", "building", "active", "build_start_s",
+                 "key", "demanded", "served", "done")
+
+    def __init__(self, index: int, spec: EngineRequest):
+        self.index, self.spec, self.n = index, spec, len(spec.route.hops)
+        self.active = self.building = False
+        self.demanded = self.served = 0
+        self.pools: list[_Pool] = []
+        self.done: list[Delivery] = []
+        self.key: tuple = (0,)
+
+
+class Engine:
+    """Discrete-event simulation of requests on links (module docstring for the rules).
+
+    Parameters
+    ----------
+    links : sequence of EngineLink
+    requests : sequence of EngineRequest
+    node_names : sequence of str
+        Names of the node indices (traces).
+    policy : str
+        ``"shared"`` or ``"reserve"``.
+    rng : numpy.random.Generator
+        Draws of the physics (heralds, swap successes).
+    tie_rng : numpy.random.Generator, optional
+        Draws of the contention rule's random keys (a separate stream, so a lone request draws
+        exactly what a chain draws).
+    trace : bool
+        Record every event (:data:`qnet.repeater.traffic.records.TRACE_COLUMNS`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute
+    >>> link = EngineLink(p=0.5, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=1, cap_b=1)
+    >>> route = EngineRoute(hops=(0,), left_side=(0,), cutoff_s=(np.inf, np.inf), swap_success=(1.0, 1.0), swap_time_s=(0.0, 0.0))
+    >>> eng = Engine([link], [EngineRequest(route)], ["a", "b"], "shared", np.random.default_rng(1))
+    >>> eng.run(until_s=1.0)
+    >>> 300 < len(eng.requests[0].done) < 700
+    True
+    """
+
+    def __init__(self, links, requests, node_names, policy: str, rng: np.random.Generator,
+                 tie_rng: np.random.Generator | None = None, trace: bool = False):
+        self.links = list(links)
+        self.specs = list(requests)
+        self.node_names = list(node_names)
+        self.policy = policy
+        self.rng = rng
+        self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
+        self.record = trace
+        self.vector_draws = all(link.source is None for link in self.links)
+        self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
+        # which (request, hop) use each link; node-level memory ids: offset of each link end
+        self.users: list[list[tuple[int, int]]] = [[] for _ in self.links]
+        for r, spec in enumerate(self.specs):
+            for i, g in enumerate(spec.route.hops):
+                self.users[g].append((r, i))
+        offset: dict[int, int] = {}
+        self.mem_offset = []
+        for link in self.links:
+            oa = offset.get(link.node_a, 0)
+            offset[link.node_a] = oa + link.cap_a
+            ob = offset.get(link.node_b, 0)
+            offset[link.node_b] = ob + link.cap_b
+            self.mem_offset.append((oa, ob))
+        self.node_memories = [offset.get(n, 0) for n in range(len(self.node_names))]
+        self.p_cache: dict[tuple[int, int], float] = {}
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+
+    def reset(self) -> None:
+        """A fresh start at t = 0: every memory free, no pair, no event."""
+        self.now = 0.0
+        self.heap: list[_Event] = []
+        self.seq = 0
+        self.events = 0
+        self.pair_ids = 0
+        self.free = [([*range(k.cap_a)], [*range(k.cap_b)]) for k in self.links]
+        self.shared_pools = [_Pool(g, -1, self.free[g], False) for g in range(len(self.links))]
+        self.node_held = [0] * len(self.node_names)
+        self.node_area = [0.0] * len(self.node_names)
+        self.node_peak = [0] * len(self.node_names)
+        self.node_since = [0.0] * len(self.node_names)
+        self.link_used = [0] * len(self.links)
+        self.link_area = [0.0] * len(self.links)
+        self.link_since = [0.0] * len(self.links)
+        self.heralds = [0] * len(self.links)
+        self.waiters: list[tuple] = []  # reserve: requests waiting for memories, heap of (key, r)
+        self.rows: list[tuple] = []
+        self.requests = [_Req(r, spec) for r, spec in enumerate(self.specs)]
+        for req in self.requests:
+            req.pools = [self.shared_pools[g] for g in req.spec.route.hops]
+            if req.spec.start_s < math.inf:
+                self._push(req.spec.start_s, _START, req)
+
+    def _push(self, time_s: float, kind: int, target: Any = None, token: int = 0, leaf_id: int = 0) -> None:
+        heapq.heappush(self.heap, _Event(time_s, kind, self.seq, target, token, leaf_id))
+        self.seq += 1
+
+    def _trace(self, event: str, pair: _Pair | None, req: int = -1, node: str = "", parents=(), link: str = "") -> None:
+        if not self.record:
+            return
+        pa = (list(parents) + [-1, -1, -1])[:3]
+        if pair is None:
+            self.rows.append((self.now, event, -1, *pa, req, node, "", "", -1, -1, link, math.nan))
+            return
+        (na, ma), (nb, mb) = self._mem_ref(pair.mem_lo), self._mem_ref(pair.mem_hi)
+        self.rows.append((self.now, event, pair.id, *pa, req, node, na, nb, ma, mb, link, math.nan))
+
+    def _mem_ref(self, mem: tuple) -> tuple[str, int]:
+        g, side, slot = mem[1].link, mem[0], mem[2]
+        link = self.links[g]
+        node = link.node_a if side == 0 else link.node_b
+        return self.node_names[node], self.mem_offset[g][side] + slot
+
+    # ------------------------------------------------------------------ memories
+
+    def _account(self, g: int, side: int, delta: int) -> None:
+        t = self.now
+        node = self.links[g].node_a if side == 0 else self.links[g].node_b
+        self.node_area[node] += self.node_held[node] * (t - self.node_since[node])
+        self.node_since[node] = t
+        self.node_held[node] += delta
+        self.node_peak[node] = max(self.node_peak[node], self.node_held[node])
+        self.link_area[g] += self.link_used[g] * (t - self.link_since[g])
+        self.link_since[g] = t
+        self.link_used[g] += delta
+
+    def _take(self, pool: _Pool, side: int) -> int:
+        slot = heapq.heappop(pool.free[side])
+        if not pool.private:
+            self._account(pool.link, side, +1)
+        return slot
+
+    def _give(self, pool: _Pool, side: int, slot: int) -> None:
+        heapq.heappush(pool.free[side], slot)
+        if not pool.private:
+            self._account(pool.link, side, -1)
+
+    def _release(self, mem: tuple, starts: list) -> None:
+        """Free one memory (side, pool, slot) and let its pool attempt again if it should."""
+        side, pool, slot = mem
+        self._give(pool, side, slot)
+        self._maybe_attempt(pool, starts)
+        if not pool.private and self.waiters:
+            self._serve_waiters(starts)
+
+    # ------------------------------------------------------------------ attempts
+
+    def _maybe_attempt(self, pool: _Pool, starts: list) -> None:
+        if pool.bundle is not None or pool.need <= len(pool.waiting) or not pool.free[0] or not pool.free[1]:
+            return
+        m = min(len(pool.free[0]), len(pool.free[1]))
+        pool.bundle = ([self._take(pool, 0) for _ in range(m)], [self._take(pool, 1) for _ in range(m)])
+        pool.token += 1
+        starts.append(pool)
+
+    def _draw(self, starts: list[_Pool], t: float) -> None:
+        """Schedule the heralds of the bundles in ``starts``, started at ``t`` (one vectorised draw when possible)."""
+        if not starts:
+            return
+        if self.vector_draws:
+            p = [self._p_round(pool.link, len(pool.bundle[0])) for pool in starts]
+            draws = self.rng.geometric(p)
+            for pool, d in zip(starts, draws):
+                self._push(t + d * self.links[pool.link].attempt_time_s, _HERALD, pool, pool.token)
+        else:
+            for pool in starts:
+                ti, leaf_id = self.links[pool.link].source.sample(self.rng, t)
+                self._push(ti, _HERALD, pool, pool.token, leaf_id)
+        starts.clear()
+
+    def _p_round(self, g: int, m: int) -> float:
+        """Success probability per round of link ``g`` with ``m`` memories (cached)."""
+        key = (g, m)
+        p = self.p_cache.get(key)
+        if p is None:
+            p = self.p_cache[key] = success_per_round(self.links[g].p, m)
+        return p
+
+    def _herald(self, ev: _Event, dirty: list) -> None:
+        pool = ev.target
+        if ev.token != pool.token or pool.bundle is None:
+            return  # the bundle was cancelled
+        slots_a, slots_b = pool.bundle
+        pool.bundle = None
+        g = pool.link
+        self.heralds[g] += 1
+        self.now = ev.time_s
+        pair = _Pair(self.pair_ids, ev.time_s, None, (0, pool, slots_a[0]), (1, pool, slots_b[0]))
+        self.pair_ids += 1
+        pair.pool, pair.leaf_id = pool, ev.leaf_id
+        pool.waiting.append(pair)
+        self._trace("herald", pair, pool.owner, link=self.links[g].name)
+        starts: list[_Pool] = []
+        for s in slots_a[1:]:
+            self._give(pool, 0, s)
+        for s in slots_b[1:]:
+            self._give(pool, 1, s)
+        users = self.users[g] if pool.owner < 0 else [(pool.owner, i) for i in range(self.requests[pool.owner].n)
+                                                      if self.requests[pool.owner].spec.route.hops[i] == g]
+        for r, i in users:
+            req = self.requests[r]
+            if req.building and not req.covered[i]:
+                heapq.heappush(dirty, (req.key, i, r))
+                heapq.heappush(dirty, (req.key, i + 1, r))
+        c = self.links[g].cutoff_s
+        if c < math.inf:
+            pair.cut_at = pair.exists_s + c
+            self._push(pair.cut_at, _CUTOFF, pair)
+        self._trim(pool, starts)
+        self._maybe_attempt(pool, starts)
+        self._draw(starts, ev.time_s)
+
+    def _trim(self, pool: _Pool, starts: list) -> None:
+        """Discard the oldest waiting pairs that no request needs."""
+        while len(pool.waiting) > max(pool.need, 0):
+            pair = pool.waiting.popleft()
+            self._drop(pair, "discarded", starts)
+
+    def _drop(self, pair: _Pair, event: str, starts: list) -> None:
+        pair.alive = False
+        self._trace(event, pair, pair.owner)
+        self._release(pair.mem_lo, starts)
+        self._release(pair.mem_hi, starts)
+
+    # ------------------------------------------------------------------ requests
+
+    def _begin_build(self, req: _Req, t: float) -> None:
+        """``req`` starts building its next pair at ``t`` (reserve: once it holds its memories)."""
+        spec = req.spec
+        if not req.active or req.building or (spec.rate_hz is not None and req.served >= req.demanded):
+            return
+        req.build_start_s = t
+        req.key = (-spec.priority, t, float(self.tie_rng.random()))
+        if self.policy == "reserve" and not self._reserve(req):
+            heapq.heappush(self.waiters, (req.key, req.index))
+            return
+        req.building = True
+        req.covered = [False] * req.n
+        req.by_lo = [None] * (req.n + 1)
+        req.by_hi = [None] * (req.n + 1)
+        self._need(req, range(req.n), +1, t)
+
+    def _need(self, req: _Req, hops, delta: int, t: float) -> None:
+        """Hops ``hops`` of ``req`` need (``delta`` = +1) or no longer need (-1) a link pair."""
+        starts: list[_Pool] = []
+        for i in hops:
+            pool = req.pools[i]
+            pool.need += delta
+            if delta < 0:
+                self._trim(pool, starts)
+            self._maybe_attempt(pool, starts)
+        self._draw(starts, t)
+
+    def _reserve(self, req: _Req) -> bool:
+        """Reserve ``share`` memories at both ends of every hop, all or none."""
+        hops = req.spec.route.hops
+        share = req.spec.share
+        if any(len(self.free[g][0]) < share[i] or len(self.free[g][1]) < share[i] for i, g in enumerate(hops)):
+            return False
+        req.pools = []
+        for i, g in enumerate(hops):
+            shared = self.shared_pools[g]
+            own = ([self._take(shared, 0) for _ in range(share[i])], [self._take(shared, 1) for _ in range(share[i])])
+            req.pools.append(_Pool(g, req.index, own, True))
+        return True
+
+    def _unreserve(self, req: _Req, t: float) -> None:
+        """Give ``req``'s reserved memories back and start whoever waits for them."""
+        for pool in req.pools:
+            if pool.bundle is not None:
+                for side in (0, 1):
+                    for slot in pool.bundle[side]:
+                        heapq.heappush(pool.free[side], slot)
+                pool.bundle = None
+                pool.token += 1
+            shared = self.shared_pools[pool.link]
+            for side in (0, 1):
+                for slot in pool.free[side]:
+                    self._give(shared, side, slot)
+                pool.free[side].clear()
+        req.pools = [self.shared_pools[g] for g in req.spec.route.hops]
+        self._serve_waiters(t)
+
+    def _serve_waiters(self, t: float) -> None:
+        """Start every waiting request that can now reserve its memories, in queue order."""
+        kept = []
+        while self.waiters:
+            key, r = heapq.heappop(self.waiters)
+            req = self.requests[r]
+            if not req.active or req.building or req.key != key:
+                continue
+            if self._reserve(req):
+                req.building = True
+                req.covered = [False] * req.n
+                req.by_lo = [None] * (req.n + 1)
+                req.by_hi = [None] * (req.n + 1)
+                self._need(req, range(req.n), +1, t)
+            else:
+                kept.append((key, r))
+        for item in kept:
+            heapq.heappush(self.waiters, item)
+
+    def _stop(self, req: _Req, t: float) -> None:
+        """``req``'s window ends: its pairs are discarded, its memories freed."""
+        req.active = False
+        if not req.building:
+            return
+        req.building = False
+        starts: list[_Pool] = []
+        for pair in {id(p): p for p in req.by_lo if p is not None and p.alive}.values():
+            self._drop(pair, "discarded", starts)
+        self._draw(starts, t)
+        self._need(req, [i for i in range(req.n) if not req.covered[i]], -1, t)
+        if self.policy == "reserve":
+            self._unreserve(req, t)
+
+    def _arrival(self, req: _Req, t: float) -> None:
+        spec = req.spec
+        req.demanded += 1
+        nxt = spec.start_s + req.demanded / spec.rate_hz
+        if nxt < spec.stop_s:
+            self._push(nxt, _ARRIVAL, req)
+        self._begin_build(req, t)
+
+    # ------------------------------------------------------------------ pairs of a request
+
+    def _claim(self, req: _Req, i: int, pair: _Pair) -> _Pair:
+        """``req`` takes the oldest waiting pair of hop ``i``'s pool: it becomes its pair lo=i, hi=i+1."""
+        pool = req.pools[i]
+        pool.waiting.popleft()
+        pool.need -= 1
+        req.covered[i] = True
+        pair.owner, pair.lo, pair.hi = req.index, i, i + 1
+        pair.tree = Leaf(i, pair.exists_s, pair.leaf_id)
+        if req.spec.route.left_side[i] == 1:
+            pair.mem_lo, pair.mem_hi = pair.mem_hi, pair.mem_lo
+        route = req.spec.route
+        c = min(route.cutoff_s[i], route.cutoff_s[i + 1])
+        cut_at = pair.exists_s + c
+        if cut_at != pair.cut_at:
+            pair.cut_at = cut_at
+            if c < math.inf:
+                self._push(cut_at, _CUTOFF, pair)
+        return pair
+
+    def _side(self, req: _Req, j: int, left: bool) -> tuple[_Pair | None, bool]:
+        """The pair ``req`` could swap at boundary ``j`` on the left (or right): (pair, waiting in a pool)."""
+        owned = req.by_hi[j] if left else req.by_lo[j]
+        if owned is not None:
+            return owned, False
+        i = j - 1 if left else j
+        if 0 <= i < req.n and not req.covered[i] and req.pools[i].waiting:
+            return req.pools[i].waiting[0], True
+        return None, False
+
+    def _place(self, req: _Req, pair: _Pair) -> None:
+        req.by_lo[pair.lo] = pair
+        req.by_hi[pair.hi] = pair
+
+    def _remove(self, req: _Req, pair: _Pair) -> None:
+        if req.by_lo[pair.lo] is pair:
+            req.by_lo[pair.lo] = None
+        if req.by_hi[pair.hi] is pair:
+            req.by_hi[pair.hi] = None
+
+    def _available(self, req: _Req, pair: _Pair, dirty: list) -> None:
+        """``pair`` of ``req`` now exists: mark its ends for swapping, arm its cutoff."""
+        heapq.heappush(dirty, (req.key, pair.lo, req.index))
+        heapq.heappush(dirty, (req.key, pair.hi, req.index))
+        route = req.spec.route
+        c = min(route.cutoff_s[pair.lo], route.cutoff_s[pair.hi])
+        pair.cut_at = pair.exists_s + c
+        if c < math.inf:
+            self._push(pair.cut_at, _CUTOFF, pair)
+
+    def _discard(self, req: _Req, pair: _Pair, t: float, event: str) -> None:
+        """``req``'s pair is lost: its memories are freed and the links under it start again."""
+        self._remove(req, pair)
+        self.now = t
+        starts: list[_Pool] = []
+        self._drop(pair, event, starts)
+        self._draw(starts, t)
+        for i in range(pair.lo, pair.hi):
+            req.covered[i] = False
+        self._need(req, range(pair.lo, pair.hi), +1, t)
+
+    def _may_swap(self, req: _Req, left: _Pair, lw: bool, right: _Pair, rw: bool, j: int) -> bool:
+        if (not lw and left.swapping) or (not rw and right.swapping):
+            return False
+        if not req.spec.route.nested:
+            return True
+        lo = j - 1 if lw else left.lo
+        size = j - lo
+        return size == ((j + 1) if rw else right.hi) - j and lo % (2 * size) == 0
+
+    def _try_swap(self, req: _Req, j: int, dirty: list) -> None:
+        left, lw = self._side(req, j, True)
+        right, rw = self._side(req, j, False)
+        if left is None or right is None or not self._may_swap(req, left, lw, right, rw, j):
+            return
+        if lw:
+            self._claim(req, j - 1, left)
+        if rw:
+            self._claim(req, j, right)
+        route = req.spec.route
+        start = max(left.exists_s, right.exists_s)
+        self.now = start
+        a = route.swap_success[j]
+        ok = a >= 1.0 or self.rng.random() < a
+        self._remove(req, left)
+        self._remove(req, right)
+        left.alive = right.alive = False
+        done = start + route.swap_time_s[j]
+        new = _Pair(self.pair_ids, done, Swap(j, start, done, left.tree, right.tree), left.mem_lo, right.mem_hi, req.index)
+        self.pair_ids += 1
+        new.lo, new.hi, new.swapping, new.swap_ok = left.lo, right.hi, True, ok
+        node = self._mem_ref(left.mem_hi)[0] if self.record else ""
+        self._trace("swap", new, req.index, node, (left.id, right.id))
+        starts: list[_Pool] = []
+        self._release(left.mem_hi, starts)
+        self._release(right.mem_lo, starts)
+        self._draw(starts, start)
+        if route.swap_time_s[j] > 0.0:
+            self._place(req, new)
+            self._push(done, _SWAP_DONE, new)
+        elif ok:
+            new.swapping = False
+            self._place(req, new)
+            self._available(req, new, dirty)
+        else:
+            self._discard(req, new, done, "swap_failed")
+
+    def _try_fuse(self, req: _Req) -> Delivery | None:
+        """GHZ request: fuse one waiting pair of each leg at the hub when all three exist."""
+        if not all(not req.covered[i] and req.pools[i].waiting for i in range(3)):
+            return None
+        legs = [self._claim(req, i, req.pools[i].waiting[0]) for i in range(3)]
+        route = req.spec.route
+        start = max(p.exists_s for p in legs)
+        self.now = start
+        a = route.swap_success[1]
+        ok = a >= 1.0 or self.rng.random() < a
+        starts: list[_Pool] = []
+        for p in legs:
+            p.alive = False
+            self._trace("fusion" if ok else "swap_failed", p, req.index, self.node_names[route.hub])
+            self._release(p.mem_lo, starts)
+            self._release(p.mem_hi, starts)
+        self._draw(starts, start)
+        if not ok:
+            req.covered = [False] * 3
+            self._need(req, range(3), +1, start)
+            return None
+        return self._finish(req, start + route.swap_time_s[1], tuple(p.tree for p in legs), None)
+
+    def _full(self, req: _Req) -> _Pair | None:
+        full = req.by_lo[0]
+        if full is None and req.n == 1:
+            cand, waiting = self._side(req, 1, True)
+            if waiting:
+                return self._claim(req, 0, cand)
+        if full is not None and full.hi == req.n and not full.swapping:
+            return full
+        return None
+
+    def _finish(self, req: _Req, t: float, tree: Any, pair: _Pair | None) -> Delivery:
+        """Record a delivery of ``req`` at ``t`` and start its next pair."""
+        spec = req.spec
+        origin = req.build_start_s if spec.rate_hz is None else spec.start_s + req.served / spec.rate_hz
+        d = Delivery(req.index, t, t - origin, tree)
+        req.done.append(d)
+        req.served += 1
+        if pair is not None:
+            self._remove(req, pair)
+            pair.alive = False
+            self._trace("delivery", pair, req.index)
+            starts: list[_Pool] = []
+            self._release(pair.mem_lo, starts)
+            self._release(pair.mem_hi, starts)
+            self._draw(starts, t)
+        elif self.record:
+            self.rows.append((t, "delivery", -1, -1, -1, -1, req.index, self.node_names[spec.route.hub], "", "", -1, -1, "", math.nan))
+        req.building = False
+        if self.policy == "reserve":
+            self._unreserve(req, t)
+        if not self.stop_at_delivery:
+            self._begin_build(req, t)
+        return d
+
+    # ------------------------------------------------------------------ one instant
+
+    def _next_instant(self) -> list[_Event]:
+        """Pop every event within TIME_RTOL of the earliest, sorted by kind, time, order."""
+        heap = self.heap
+        t0 = heap[0].time_s
+        lim = t0 + TIME_RTOL * abs(t0) + self.atol_s
+        batch = []
+        while heap and heap[0].time_s <= lim:
+            batch.append(heapq.heappop(heap))
+        self.events += len(batch)
+        batch.sort(key=lambda e: (e.kind, e.time_s, e.seq))
+        return batch
+
+    def _arrive(self, ev: _Event, dirty: list) -> None:
+        """A swap completes: the new pair exists, or (failed) its links start again."""
+        pair = ev.target
+        req = self.requests[pair.owner]
+        if not pair.alive or not req.building or req.by_lo[pair.lo] is not pair:
+            return
+        self.now = ev.time_s
+        if pair.swap_ok:
+            pair.swapping = False
+            self._available(req, pair, dirty)
+        else:
+            self._discard(req, pair, ev.time_s, "swap_failed")
+
+    def _cutoff(self, ev: _Event) -> None:
+        pair = ev.target
+        if not pair.alive or pair.swapping or ev.time_s != pair.cut_at:
+            return
+        self.now = ev.time_s
+        if pair.owner < 0:
+            pool = pair.pool
+            pool.waiting.remove(pair)
+            starts: list[_Pool] = []
+            self._drop(pair, "cutoff", starts)
+            self._maybe_attempt(pool, starts)
+            self._draw(starts, ev.time_s)
+        else:
+            self._discard(self.requests[pair.owner], pair, ev.time_s, "cutoff")
+
+    def _swaps_and_deliveries(self, dirty: list) -> list[Delivery]:
+        touched: dict[int, tuple] = {}
+        while dirty:
+            key, j, r = heapq.heappop(dirty)
+            req = self.requests[r]
+            if not req.building or req.key != key:
+                continue
+            touched[r] = key
+            if req.spec.route.hub is None and 0 < j < req.n:
+                self._try_swap(req, j, dirty)
+        out = []
+        for r in sorted(touched, key=touched.get):
+            req = self.requests[r]
+            if not req.building:
+                continue
+            if req.spec.route.hub is not None:
+                d = self._try_fuse(req)
+            else:
+                full = self._full(req)
+                d = None if full is None else self._finish(req, full.exists_s, full.tree, full)
+            if d is not None:
+                out.append(d)
+        return out
+
+    def step(self) -> list[Delivery]:
+        """Apply the next instant; return the deliveries it made."""
+        dirty: list = []
+        later = []
+        for ev in self._next_instant():
+            if ev.kind == _HERALD:
+                self._herald(ev, dirty)
+            elif ev.kind == _SWAP_DONE:
+                self._arrive(ev, dirty)
+            else:
+                later.append(ev)
+        done = self._swaps_and_deliveries(dirty)
+        if done and self.stop_at_delivery:
+            return done
+        for ev in later:
+            self.now = max(self.now, ev.time_s)
+            req = ev.target
+            if ev.kind == _CUTOFF:
+                self._cutoff(ev)
+            elif ev.kind == _STOP:
+                self._stop(req, ev.time_s)
+            elif ev.kind == _START:
+                req.active = True
+                if req.spec.stop_s < math.inf:
+                    self._push(req.spec.stop_s, _STOP, req)
+                if req.spec.rate_hz is None:
+                    self._begin_build(req, ev.time_s)
+                else:
+                    self._arrival(req, ev.time_s)
+            else:
+                self._arrival(req, ev.time_s)
+        return done
+
+    # ------------------------------------------------------------------ runs
+
+    stop_at_delivery = False
+
+    def deliver(self, max_events: int) -> Delivery:
+        """Chain mode: from a fresh start, run to the first delivery of request 0."""
+        self.reset()
+        self.stop_at_delivery = True
+        while True:
+            if not self.heap:
+                raise QnetError("the chain can never deliver: no event left")
+            done = self.step()
+            if done:
+                return done[0]
+            if self.events > max_events:
+                raise QnetError(
+                    f"no end-to-end pair after {max_events} events (t = {self.now:.6g} s): the chain "
+                    "practically never delivers (cutoffs too short?); raise max_events to insist"
+                )
+
+    def run(self, until_s: float, progress: Callable[[float], None] | None = None) -> None:
+        """Traffic mode: run the clock to ``until_s`` (s); ``progress(t)`` now and then."""
+        self.stop_at_delivery = False
+        instants = 0
+        while self.heap and self.heap[0].time_s <= until_s:
+            self.step()
+            instants += 1
+            if progress is not None and instants % 4096 == 0:
+                progress(self.now)
+        self.now = until_s if not self.heap or self.heap[0].time_s > until_s else self.now
+
+    def close(self, t: float) -> None:
+        """Bring the occupancy integrals up to time ``t``."""
+        self.now = t
+        for g in range(len(self.links)):
+            self._account(g, 0, 0)
+            self._account(g, 1, 0)
