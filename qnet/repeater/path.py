@@ -312,6 +312,54 @@ def build_chain(
     >>> chain.n_links, round(chain.links[0].success_probability, 6), len(results)
     (2, 0.003598, 2)
     """
+    hops = path_hops(graph, hops)
+    protocol = _purify_protocol(purify)
+    mems = _node_memories(graph, hops, protocol)
+    specs: list[LinkSpec] = [
+        replace(link_spec(graph, a, b, s), attempts_per_round=min(mems[i], mems[i + 1])) for i, (a, b, s) in enumerate(hops)
+    ]
+    results = run_specs(specs, shots=shots, engine=engine)
+    chain = assemble_chain(graph, hops, specs, results, mems, swap_policy, protocol, twirl)
+    return chain, specs, results
+
+
+def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int],
+                   swap_policy: str = "asap", protocol: str | None = None, twirl: bool = True):
+    """The RepeaterChain of a route from its links' specs and results (oriented along the route).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network (node hardware: gates, readout, swap time, cutoff).
+    hops : sequence of Hop
+        The route.
+    specs, results : sequences
+        Each hop's :class:`~qnet.link.spec.LinkSpec` and :class:`~qnet.link.results.LinkResult`.
+    mems : sequence of int
+        Memories each node of the route devotes to each of its links (route order).
+    swap_policy : str
+        ``"asap"`` (default) or ``"nested"``.
+    protocol : str or None
+        Link purification protocol (None: raw links).
+    twirl : bool
+        BBPSSW re-twirls its output (default True).
+
+    Returns
+    -------
+    RepeaterChain
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.link.distinct import run_specs
+    >>> from qnet.link.spec import link_spec
+    >>> from qnet.repeater.path import assemble_chain, path_hops
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> hops = path_hops(graph, ["alice", "r1", "r2"])
+    >>> specs = [link_spec(graph, *h) for h in hops]
+    >>> assemble_chain(graph, hops, specs, run_specs(specs), [1, 1, 1]).n_links
+    2
+    """
     from qnet.repeater.chain import (
         ChainLink,
         LinkPurification,
@@ -320,13 +368,6 @@ def build_chain(
         RepeaterNode,
     )
 
-    hops = path_hops(graph, hops)
-    protocol = _purify_protocol(purify)
-    mems = _node_memories(graph, hops, protocol)
-    specs: list[LinkSpec] = [
-        replace(link_spec(graph, a, b, s), attempts_per_round=min(mems[i], mems[i + 1])) for i, (a, b, s) in enumerate(hops)
-    ]
-    results = run_specs(specs, shots=shots, engine=engine)
     speed = graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
     links = []
     for (a, b, _s), spec, res in zip(hops, specs, results):
@@ -366,7 +407,7 @@ def build_chain(
             )
         )
     chain = RepeaterChain(tuple(links), tuple(nodes), swap_policy=swap_policy, end_memories=(mems[0], mems[-1]))
-    return chain, specs, results
+    return chain
 
 
 def simulate_path(

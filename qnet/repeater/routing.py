@@ -25,7 +25,7 @@ from qnet.network.hardware import MemoryNode
 from qnet.link.spec import elementary_links, find_station
 from qnet.repeater.choices import METRICS
 
-__all__ = ["METRICS", "Hop", "link_graph", "explicit_path", "all_link_results", "best_path"]
+__all__ = ["METRICS", "Hop", "link_graph", "explicit_path", "all_link_results", "best_path", "k_best_paths"]
 
 #: Route costs of :func:`best_path` (module docstring).
 
@@ -186,13 +186,12 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
     >>> [h.station for h in best_path(graph, "alice", "bob", metric="hops")]
     ['s1', 's2', 's3', 's4']
     """
-    if metric not in METRICS:
-        raise NetworkError(f"metric = {metric!r} is invalid: one of {', '.join(METRICS)}")
-    _check_node(graph, a)
-    _check_node(graph, b)
-    if a == b:
-        raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
-    lg = link_graph(graph)
+    hops = k_best_paths(graph, a, b, 1, metric, link_results)[0]
+    return hops
+
+
+def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results: dict | None):
+    """cost(u, v, station) of one elementary link under ``metric`` (module docstring)."""
     if metric in ("fidelity", "rate") and link_results is None:
         link_results = all_link_results(graph)
 
@@ -207,17 +206,86 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
         w = (4.0 * r.fidelity - 1.0) / 3.0
         return math.inf if w <= 0 else -math.log(w)
 
+    return cost
+
+
+def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelity", link_results: dict | None = None) -> list[list[Hop]]:
+    """Up to ``k`` loop-free routes from ``a`` to ``b``, cheapest first under ``metric``.
+
+    The first is :func:`best_path`'s; the others follow in order of cost (networkx
+    ``shortest_simple_paths``, Yen's algorithm) and differ in their sequence of memory nodes;
+    between two adjacent nodes the cheapest station is used. Links delivering nothing are not
+    used.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    a, b : str
+        The two end memory nodes.
+    k : int
+        Number of routes wanted (>= 1).
+    metric : str
+        One of :data:`METRICS` (default ``"fidelity"``).
+    link_results : dict, optional
+        Link results by hop, for the ``fidelity`` and ``rate`` metrics.
+
+    Returns
+    -------
+    list of list of Hop
+        At least one route.
+
+    Raises
+    ------
+    NetworkError
+        An unknown metric or node, equal ends, or no (usable) path.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.routing import k_best_paths
+    >>> graph = qnet.load_network("examples/metro_ion_network.toml")
+    >>> for route in k_best_paths(graph, "campus", "airport", 2, metric="hops"):
+    ...     print([h.node_a for h in route] + [route[-1].node_b])
+    ['campus', 'harbour', 'airport']
+    ['campus', 'north', 'airport']
+    """
+    if metric not in METRICS:
+        raise NetworkError(f"metric = {metric!r} is invalid: one of {', '.join(METRICS)}")
+    _check_node(graph, a)
+    _check_node(graph, b)
+    if a == b:
+        raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
+    lg = link_graph(graph)
+    cost = _cost_function(graph, lg, metric, link_results)
+
     def weight(u: str, v: str, edges: dict) -> float:
         return min(cost(u, v, s) for s in edges)
 
+    def hops_of(nodes: list[str]) -> list[Hop]:
+        return [Hop(u, v, min(lg[u][v], key=lambda key: cost(u, v, key))) for u, v in zip(nodes, nodes[1:])]
+
+    def usable(hops: list[Hop]) -> bool:
+        return not any(math.isinf(cost(*h)) for h in hops)
+
     try:
-        nodes = nx.shortest_path(lg, a, b, weight=weight)
+        first = nx.shortest_path(lg, a, b, weight=weight)
     except nx.NetworkXNoPath:
         raise NetworkError(f"no path of elementary links joins {a!r} and {b!r}") from None
-    hops = []
-    for u, v in zip(nodes, nodes[1:]):
-        s = min(lg[u][v], key=lambda key: cost(u, v, key))
-        if math.isinf(cost(u, v, s)):
-            raise NetworkError(f"no usable path joins {a!r} and {b!r}: link {u}-{v} delivers nothing ({metric})")
-        hops.append(Hop(u, v, s))
-    return hops
+    routes = [hops_of(first)] if usable(hops_of(first)) else []
+    if k > 1 and routes:
+        simple = nx.Graph()
+        simple.add_nodes_from(lg.nodes)
+        for u, v in lg.edges():
+            w = weight(u, v, lg[u][v])
+            if not math.isinf(w):
+                simple.add_edge(u, v, weight=w)
+        for nodes in nx.shortest_simple_paths(simple, a, b, weight="weight"):
+            if nodes != first:
+                routes.append(hops_of(nodes))
+            if len(routes) == k:
+                break
+    if not routes:
+        bad = next(h for h in hops_of(first) if math.isinf(cost(*h)))
+        raise NetworkError(f"no usable path joins {a!r} and {b!r}: link {bad.node_a}-{bad.node_b} delivers nothing ({metric})")
+    return routes

@@ -8,7 +8,7 @@ engine that also runs chains), run (:func:`simulate_traffic`), results (figures 
 
 from qnet._lazy import attach
 
-SUBMODULES = ("records", "requests")
+SUBMODULES = ("records", "requests", "run", "states")
 EXPORTS = {
     "Request": "requests",
     "RequestRecord": "records",
@@ -16,6 +16,10 @@ EXPORTS = {
     "LinkRecord": "records",
     "TrafficRun": "records",
     "TRACE_COLUMNS": "records",
+    "simulate_traffic": "run",
+    "choose_routes": "run",
+    "link_memories": "run",
+    "delivered_fidelities": "states",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)
