@@ -70,6 +70,26 @@ def test_bell_finite_buffer_vs_full_ctmc(k, B):
     assert switch_capacity(k, mu, buffer=B) == pytest.approx(full_ctmc_capacity(k, mu, 2, B), rel=1e-10)
 
 
+def heterogeneous_bell_capacity(mus, B, q=1.0):
+    """Vardoyan et al.'s CTMC capacity for Bell pairs, links of rates mus, buffer B, no decoherence.
+
+    In that form, gamma = sum(mus) and the stored pairs of link i follow
+    P(j pairs on link i) = pi_0 prod_{l=1}^{j} mu_i / (gamma - mu_i); each is matched at rate
+    gamma - mu_i (written here from the formula, as a second, independent expression).
+    """
+    gamma = sum(mus)
+    terms = [[(mu / (gamma - mu)) ** j for j in range(1, B + 1)] for mu in mus]
+    pi0 = 1 / (1 + sum(sum(t) for t in terms))
+    return q * pi0 * sum((gamma - mu) * sum(t) for mu, t in zip(mus, terms))
+
+
+@pytest.mark.parametrize("k,B", [(2, 1), (2, 4), (3, 1), (3, 6), (5, 2), (9, 30)])
+def test_bell_matches_the_heterogeneous_form(k, B):
+    assert switch_capacity(k, 0.7, buffer=B, success_probability=0.8) == pytest.approx(
+        heterogeneous_bell_capacity([0.7] * k, B, q=0.8), rel=1e-12
+    )
+
+
 def test_bell_two_users_closed_form():
     for B in (1, 2, 7, 40):
         assert switch_capacity(2, 3.0, buffer=B) == pytest.approx(3.0 * 2 * B / (2 * B + 1), rel=1e-12)
