@@ -5,7 +5,7 @@ Imports the quantum, network and link layers.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('chain', 'choices', 'compare', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'traffic')
+SUBMODULES = ('chain', 'choices', 'compare', 'fusion', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic')
 EXPORTS = {
     'ChainResult': 'path',
     'build_chain': 'path',
@@ -46,6 +46,13 @@ EXPORTS = {
     'best_path': 'routing',
     'swap_circuit': 'swapping',
     'swap': 'swapping',
+    'GHZ_TARGET': 'fusion',
+    'fusion_hub_circuit': 'fusion',
+    'fusion_circuit': 'fusion',
+    'fuse': 'fusion',
+    'ghz_fidelity': 'fusion',
+    'SWITCH_PARTIES': 'switch',
+    'switch_capacity': 'switch',
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)
