@@ -21,7 +21,7 @@ Orders and conventions
 * Qiskit and qiskit_aer are imported lazily, inside the functions that need them.
 
 Registered kinds (builders live in :mod:`qnet.repeater.swapping` and :mod:`qnet.repeater.purification`):
-``"swap"``, ``"dejmps"``, ``"bbpssw"``. More can be added with :func:`register_channel`.
+``"swap"``, ``"dejmps"``, ``"bbpssw"``, ``"fusion"``. More can be added with :func:`register_channel`.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ _BUILDERS: dict[str, tuple[str, str, dict[str, Any]] | Callable[..., QuantumCirc
     "swap": ("qnet.repeater.swapping", "swap_circuit", {}),
     "dejmps": ("qnet.repeater.purification", "purify_circuit", {"protocol": "dejmps"}),
     "bbpssw": ("qnet.repeater.purification", "purify_circuit", {"protocol": "bbpssw"}),
+    "fusion": ("qnet.repeater.fusion", "fusion_hub_circuit", {}),
 }
 
 #: Names of the operations whose channel can be obtained with :func:`superop`.

@@ -5,7 +5,7 @@ Imports the quantum, network and link layers.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('chain', 'choices', 'compare', 'fusion', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic')
+SUBMODULES = ('chain', 'choices', 'compare', 'engine', 'fusion', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic')
 EXPORTS = {
     'ChainResult': 'path',
     'build_chain': 'path',

@@ -73,7 +73,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-import qnet.quantum.aer_channels as aer_channels
 from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -190,9 +189,6 @@ def fusion_circuit(gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) ->
     qc.cx(5, 4)
     return qc
 
-
-if "fusion" not in aer_channels.CHANNEL_KINDS:
-    aer_channels.register_channel("fusion", fusion_hub_circuit)
 
 _X = np.array([[0, 1], [1, 0]], dtype=complex)
 _Z = np.diag([1.0, -1.0]).astype(complex)

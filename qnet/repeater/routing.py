@@ -209,7 +209,8 @@ def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results
     return cost
 
 
-def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelity", link_results: dict | None = None) -> list[list[Hop]]:
+def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelity", link_results: dict | None = None,
+                 lg: nx.MultiGraph | None = None) -> list[list[Hop]]:
     """Up to ``k`` loop-free routes from ``a`` to ``b``, cheapest first under ``metric``.
 
     The first is :func:`best_path`'s; the others follow in order of cost (networkx
@@ -229,6 +230,8 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
         One of :data:`METRICS` (default ``"fidelity"``).
     link_results : dict, optional
         Link results by hop, for the ``fidelity`` and ``rate`` metrics.
+    lg : networkx.MultiGraph, optional
+        The network's link graph (:func:`link_graph`), when the caller already has it.
 
     Returns
     -------
@@ -256,11 +259,15 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
     _check_node(graph, b)
     if a == b:
         raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
-    lg = link_graph(graph)
+    lg = link_graph(graph) if lg is None else lg
     cost = _cost_function(graph, lg, metric, link_results)
+    weights: dict[tuple[str, str], float] = {}
 
     def weight(u: str, v: str, edges: dict) -> float:
-        return min(cost(u, v, s) for s in edges)
+        w = weights.get((u, v))
+        if w is None:
+            w = weights[(u, v)] = min(cost(u, v, s) for s in edges)
+        return w
 
     def hops_of(nodes: list[str]) -> list[Hop]:
         return [Hop(u, v, min(lg[u][v], key=lambda key: cost(u, v, key))) for u, v in zip(nodes, nodes[1:])]

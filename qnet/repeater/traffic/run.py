@@ -88,7 +88,8 @@ def _ghz_legs(graph: nx.Graph, lg: nx.MultiGraph, i: int, req: Request) -> list[
     return [Hop(p, hub, sorted(lg[p][hub])[0]) for p in req.parties]
 
 
-def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_paths: int, link_results: dict | None) -> list[list[Hop]]:
+def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_paths: int, link_results: dict | None,
+                  lg: nx.MultiGraph | None = None) -> list[list[Hop]]:
     """One route per request: the best under ``metric``, or among the ``k_paths`` best the least loaded.
 
     Load spreading is greedy in request order: a request takes the candidate whose busiest link
@@ -105,6 +106,8 @@ def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_p
         Candidates per request (>= 1).
     link_results : dict or None
         Link results by hop (for the fidelity and rate metrics).
+    lg : networkx.MultiGraph, optional
+        The link graph, when the caller has it.
 
     Returns
     -------
@@ -125,7 +128,7 @@ def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_p
     >>> [[h.node_b for h in r] for r in choose_routes(graph, reqs, "hops", 2, None)]
     [['harbour', 'airport'], ['north', 'airport']]
     """
-    lg = link_graph(graph)
+    lg = link_graph(graph) if lg is None else lg
     load: dict[str, int] = {}
     routes = []
     for i, req in enumerate(requests):
@@ -133,7 +136,7 @@ def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_p
             route = _ghz_legs(graph, lg, i, req)
         else:
             try:
-                candidates = k_best_paths(graph, req.a, req.b, k_paths, metric, link_results)
+                candidates = k_best_paths(graph, req.a, req.b, k_paths, metric, link_results, lg)
             except NetworkError as exc:
                 raise NetworkError(f"requests[{i}] ({req.a} - {req.b}): {exc}") from None
             route = min(candidates, key=lambda hops: max(load.get(h.station, 0) for h in hops))
@@ -158,8 +161,7 @@ def _check_options(duration_s: Any, policy: str, metric: str, k_paths: Any, swap
 class _Build:
     """The engine's links and routes for a set of routes (link ids by (frozenset(ends), station))."""
 
-    def __init__(self, graph: nx.Graph, routes: list[list[Hop]], engine: str):
-        lg = link_graph(graph)
+    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], engine: str):
         mems = link_memories(graph, lg)
         self.names = sorted(lg.nodes)
         index = {n: k for k, n in enumerate(self.names)}
@@ -276,8 +278,9 @@ def simulate_traffic(
         raise ConfigError("traffic", "requests", "[]", "at least one request")
     _check_parties(graph, requests)
     needs_results = metric in ("fidelity", "rate") and any(r.c is None for r in requests)
-    routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, engine) if needs_results else None)
-    build = _Build(graph, routes, engine)
+    lg = link_graph(graph)
+    routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, engine) if needs_results else None, lg)
+    build = _Build(graph, lg, routes, engine)
     users: dict[int, int] = {}
     eroutes = [build.route(graph, hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
     for er in eroutes:

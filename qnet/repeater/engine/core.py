@@ -38,132 +38,22 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
-from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import numpy as np
 
 from qnet.errors import QnetError
-from qnet.link.multiplexing import success_per_round
 from qnet.quantum.waiting import TIME_RTOL
 from qnet.repeater.chain.trees import Leaf, Swap
+from qnet.repeater.engine.model import (
+    ARRIVAL, CUTOFF, HERALD, START, STOP, SWAP_DONE, Delivery, Event, Pair, Pool, RequestState,
+)
+from qnet.repeater.engine.resources import Resources
 
-__all__ = ["EngineLink", "EngineRoute", "EngineRequest", "Delivery", "Engine"]
-
-# event kinds, in the order they apply within one instant
-_HERALD, _SWAP_DONE, _CUTOFF, _STOP, _START, _ARRIVAL = range(6)
-
-
-@dataclass(frozen=True)
-class EngineLink:
-    """One elementary link for the engine.
-
-    ``p`` per attempt; ``attempt_time_s`` one round; ``node_a``/``node_b`` node indices;
-    ``cap_a``/``cap_b`` its memories at each end; ``cutoff_s`` the cutoff of a pair waiting in
-    it; ``source`` an optional sampler (``source.sample(rng, t) -> (time, leaf_id)``, chains with
-    purified links) used instead of the geometric draw; ``name`` (its station) for traces.
-    """
-
-    p: float
-    attempt_time_s: float
-    node_a: int
-    node_b: int
-    cap_a: int
-    cap_b: int
-    cutoff_s: float = math.inf
-    source: Any = None
-    name: str = ""
+__all__ = ["Engine"]
 
 
-@dataclass(frozen=True)
-class EngineRoute:
-    """A request's route: link ids in order and, per boundary 0..n, cutoff, swap success and time.
-
-    ``left_side[i]`` is 0 when the route enters link ``hops[i]`` at its ``node_a``, else 1. For a
-    GHZ request (``hub`` set) the hops are its three legs, each with the hub at boundary 1.
-    """
-
-    hops: tuple[int, ...]
-    left_side: tuple[int, ...]
-    cutoff_s: tuple[float, ...]
-    swap_success: tuple[float, ...]
-    swap_time_s: tuple[float, ...]
-    nested: bool = False
-    hub: int | None = None
-
-
-@dataclass(frozen=True)
-class EngineRequest:
-    """A request as the engine sees it (times in s, ``rate_hz`` None: as fast as possible)."""
-
-    route: EngineRoute
-    priority: int = 0
-    rate_hz: float | None = None
-    start_s: float = 0.0
-    stop_s: float = math.inf
-    share: tuple[int, ...] = ()  # reserve policy: memories per end reserved on each hop
-
-
-class Delivery(NamedTuple):
-    """One delivery: request index, time (s), latency (s), tree (GHZ: a tuple of three leaves)."""
-
-    request: int
-    time_s: float
-    latency_s: float
-    tree: Any
-
-
-class _Event(NamedTuple):
-    time_s: float
-    kind: int
-    seq: int
-    target: Any = None  # _HERALD: the pool; _SWAP_DONE/_CUTOFF: the pair; else the request
-    token: int = 0  # _HERALD: the bundle's token
-    leaf_id: int = 0
-
-
-class _Pool:
-    """Where pairs of one link are made: the link's memories, or one request's reservation on it."""
-
-    __slots__ = ("link", "owner", "free", "private", "need", "waiting", "bundle", "token")
-
-    def __init__(self, link: int, owner: int, free: tuple[list[int], list[int]], private: bool):
-        self.link, self.owner, self.free, self.private = link, owner, free, private
-        self.need = 0
-        self.waiting: deque[_Pair] = deque()
-        self.bundle: tuple[list[int], list[int]] | None = None
-        self.token = 0
-
-
-class _Pair:
-    """A pair: waiting in a pool (owner -1) or owned by a request over boundaries lo..hi."""
-
-    __slots__ = ("id", "lo", "hi", "exists_s", "tree", "swapping", "swap_ok", "owner", "mem_lo", "mem_hi", "alive", "pool", "leaf_id", "cut_at")
-
-    def __init__(self, pid: int, exists_s: float, tree: Any, mem_lo: tuple, mem_hi: tuple, owner: int = -1):
-        self.id, self.exists_s, self.tree, self.mem_lo, self.mem_hi, self.owner = pid, exists_s, tree, mem_lo, mem_hi, owner
-        self.lo = self.hi = 0
-        self.swapping, self.swap_ok, self.alive = False, True, True
-        self.pool: _Pool | None = None
-        self.leaf_id = 0
-        self.cut_at = math.inf
-
-
-class _Req:
-    __slots__ = ("index", "spec", "n", "by_lo", "by_hi", "covered", "pools", "building", "active", "build_start_s",
-                 "key", "demanded", "served", "done")
-
-    def __init__(self, index: int, spec: EngineRequest):
-        self.index, self.spec, self.n = index, spec, len(spec.route.hops)
-        self.active = self.building = False
-        self.demanded = self.served = 0
-        self.pools: list[_Pool] = []
-        self.done: list[Delivery] = []
-        self.key: tuple = (0,)
-
-
-class Engine:
+class Engine(Resources):
     """Discrete-event simulation of requests on links (module docstring for the rules).
 
     Parameters
@@ -227,12 +117,12 @@ class Engine:
     def reset(self) -> None:
         """A fresh start at t = 0: every memory free, no pair, no event."""
         self.now = 0.0
-        self.heap: list[_Event] = []
+        self.heap: list[Event] = []
         self.seq = 0
         self.events = 0
         self.pair_ids = 0
         self.free = [([*range(k.cap_a)], [*range(k.cap_b)]) for k in self.links]
-        self.shared_pools = [_Pool(g, -1, self.free[g], False) for g in range(len(self.links))]
+        self.shared_pools = [Pool(g, -1, self.free[g], False) for g in range(len(self.links))]
         self.node_held = [0] * len(self.node_names)
         self.node_area = [0.0] * len(self.node_names)
         self.node_peak = [0] * len(self.node_names)
@@ -243,17 +133,17 @@ class Engine:
         self.heralds = [0] * len(self.links)
         self.waiters: list[tuple] = []  # reserve: requests waiting for memories, heap of (key, r)
         self.rows: list[tuple] = []
-        self.requests = [_Req(r, spec) for r, spec in enumerate(self.specs)]
+        self.requests = [RequestState(r, spec) for r, spec in enumerate(self.specs)]
         for req in self.requests:
             req.pools = [self.shared_pools[g] for g in req.spec.route.hops]
             if req.spec.start_s < math.inf:
-                self._push(req.spec.start_s, _START, req)
+                self._push(req.spec.start_s, START, req)
 
     def _push(self, time_s: float, kind: int, target: Any = None, token: int = 0, leaf_id: int = 0) -> None:
-        heapq.heappush(self.heap, _Event(time_s, kind, self.seq, target, token, leaf_id))
+        heapq.heappush(self.heap, Event(time_s, kind, self.seq, target, token, leaf_id))
         self.seq += 1
 
-    def _trace(self, event: str, pair: _Pair | None, req: int = -1, node: str = "", parents=(), link: str = "") -> None:
+    def _trace(self, event: str, pair: Pair | None, req: int = -1, node: str = "", parents=(), link: str = "") -> None:
         if not self.record:
             return
         pa = (list(parents) + [-1, -1, -1])[:3]
@@ -269,72 +159,8 @@ class Engine:
         node = link.node_a if side == 0 else link.node_b
         return self.node_names[node], self.mem_offset[g][side] + slot
 
-    # ------------------------------------------------------------------ memories
 
-    def _account(self, g: int, side: int, delta: int) -> None:
-        t = self.now
-        node = self.links[g].node_a if side == 0 else self.links[g].node_b
-        self.node_area[node] += self.node_held[node] * (t - self.node_since[node])
-        self.node_since[node] = t
-        self.node_held[node] += delta
-        self.node_peak[node] = max(self.node_peak[node], self.node_held[node])
-        self.link_area[g] += self.link_used[g] * (t - self.link_since[g])
-        self.link_since[g] = t
-        self.link_used[g] += delta
-
-    def _take(self, pool: _Pool, side: int) -> int:
-        slot = heapq.heappop(pool.free[side])
-        if not pool.private:
-            self._account(pool.link, side, +1)
-        return slot
-
-    def _give(self, pool: _Pool, side: int, slot: int) -> None:
-        heapq.heappush(pool.free[side], slot)
-        if not pool.private:
-            self._account(pool.link, side, -1)
-
-    def _release(self, mem: tuple, starts: list) -> None:
-        """Free one memory (side, pool, slot) and let its pool attempt again if it should."""
-        side, pool, slot = mem
-        self._give(pool, side, slot)
-        self._maybe_attempt(pool, starts)
-        if not pool.private and self.waiters:
-            self._serve_waiters(starts)
-
-    # ------------------------------------------------------------------ attempts
-
-    def _maybe_attempt(self, pool: _Pool, starts: list) -> None:
-        if pool.bundle is not None or pool.need <= len(pool.waiting) or not pool.free[0] or not pool.free[1]:
-            return
-        m = min(len(pool.free[0]), len(pool.free[1]))
-        pool.bundle = ([self._take(pool, 0) for _ in range(m)], [self._take(pool, 1) for _ in range(m)])
-        pool.token += 1
-        starts.append(pool)
-
-    def _draw(self, starts: list[_Pool], t: float) -> None:
-        """Schedule the heralds of the bundles in ``starts``, started at ``t`` (one vectorised draw when possible)."""
-        if not starts:
-            return
-        if self.vector_draws:
-            p = [self._p_round(pool.link, len(pool.bundle[0])) for pool in starts]
-            draws = self.rng.geometric(p)
-            for pool, d in zip(starts, draws):
-                self._push(t + d * self.links[pool.link].attempt_time_s, _HERALD, pool, pool.token)
-        else:
-            for pool in starts:
-                ti, leaf_id = self.links[pool.link].source.sample(self.rng, t)
-                self._push(ti, _HERALD, pool, pool.token, leaf_id)
-        starts.clear()
-
-    def _p_round(self, g: int, m: int) -> float:
-        """Success probability per round of link ``g`` with ``m`` memories (cached)."""
-        key = (g, m)
-        p = self.p_cache.get(key)
-        if p is None:
-            p = self.p_cache[key] = success_per_round(self.links[g].p, m)
-        return p
-
-    def _herald(self, ev: _Event, dirty: list) -> None:
+    def _herald(self, ev: Event, dirty: list) -> None:
         pool = ev.target
         if ev.token != pool.token or pool.bundle is None:
             return  # the bundle was cancelled
@@ -343,12 +169,12 @@ class Engine:
         g = pool.link
         self.heralds[g] += 1
         self.now = ev.time_s
-        pair = _Pair(self.pair_ids, ev.time_s, None, (0, pool, slots_a[0]), (1, pool, slots_b[0]))
+        pair = Pair(self.pair_ids, ev.time_s, None, (0, pool, slots_a[0]), (1, pool, slots_b[0]))
         self.pair_ids += 1
         pair.pool, pair.leaf_id = pool, ev.leaf_id
         pool.waiting.append(pair)
         self._trace("herald", pair, pool.owner, link=self.links[g].name)
-        starts: list[_Pool] = []
+        starts: list[Pool] = []
         for s in slots_a[1:]:
             self._give(pool, 0, s)
         for s in slots_b[1:]:
@@ -363,26 +189,15 @@ class Engine:
         c = self.links[g].cutoff_s
         if c < math.inf:
             pair.cut_at = pair.exists_s + c
-            self._push(pair.cut_at, _CUTOFF, pair)
+            self._push(pair.cut_at, CUTOFF, pair)
         self._trim(pool, starts)
         self._maybe_attempt(pool, starts)
         self._draw(starts, ev.time_s)
 
-    def _trim(self, pool: _Pool, starts: list) -> None:
-        """Discard the oldest waiting pairs that no request needs."""
-        while len(pool.waiting) > max(pool.need, 0):
-            pair = pool.waiting.popleft()
-            self._drop(pair, "discarded", starts)
-
-    def _drop(self, pair: _Pair, event: str, starts: list) -> None:
-        pair.alive = False
-        self._trace(event, pair, pair.owner)
-        self._release(pair.mem_lo, starts)
-        self._release(pair.mem_hi, starts)
 
     # ------------------------------------------------------------------ requests
 
-    def _begin_build(self, req: _Req, t: float) -> None:
+    def _begin_build(self, req: RequestState, t: float) -> None:
         """``req`` starts building its next pair at ``t`` (reserve: once it holds its memories)."""
         spec = req.spec
         if not req.active or req.building or (spec.rate_hz is not None and req.served >= req.demanded):
@@ -398,9 +213,9 @@ class Engine:
         req.by_hi = [None] * (req.n + 1)
         self._need(req, range(req.n), +1, t)
 
-    def _need(self, req: _Req, hops, delta: int, t: float) -> None:
+    def _need(self, req: RequestState, hops, delta: int, t: float) -> None:
         """Hops ``hops`` of ``req`` need (``delta`` = +1) or no longer need (-1) a link pair."""
-        starts: list[_Pool] = []
+        starts: list[Pool] = []
         for i in hops:
             pool = req.pools[i]
             pool.need += delta
@@ -409,62 +224,14 @@ class Engine:
             self._maybe_attempt(pool, starts)
         self._draw(starts, t)
 
-    def _reserve(self, req: _Req) -> bool:
-        """Reserve ``share`` memories at both ends of every hop, all or none."""
-        hops = req.spec.route.hops
-        share = req.spec.share
-        if any(len(self.free[g][0]) < share[i] or len(self.free[g][1]) < share[i] for i, g in enumerate(hops)):
-            return False
-        req.pools = []
-        for i, g in enumerate(hops):
-            shared = self.shared_pools[g]
-            own = ([self._take(shared, 0) for _ in range(share[i])], [self._take(shared, 1) for _ in range(share[i])])
-            req.pools.append(_Pool(g, req.index, own, True))
-        return True
 
-    def _unreserve(self, req: _Req, t: float) -> None:
-        """Give ``req``'s reserved memories back and start whoever waits for them."""
-        for pool in req.pools:
-            if pool.bundle is not None:
-                for side in (0, 1):
-                    for slot in pool.bundle[side]:
-                        heapq.heappush(pool.free[side], slot)
-                pool.bundle = None
-                pool.token += 1
-            shared = self.shared_pools[pool.link]
-            for side in (0, 1):
-                for slot in pool.free[side]:
-                    self._give(shared, side, slot)
-                pool.free[side].clear()
-        req.pools = [self.shared_pools[g] for g in req.spec.route.hops]
-        self._serve_waiters(t)
-
-    def _serve_waiters(self, t: float) -> None:
-        """Start every waiting request that can now reserve its memories, in queue order."""
-        kept = []
-        while self.waiters:
-            key, r = heapq.heappop(self.waiters)
-            req = self.requests[r]
-            if not req.active or req.building or req.key != key:
-                continue
-            if self._reserve(req):
-                req.building = True
-                req.covered = [False] * req.n
-                req.by_lo = [None] * (req.n + 1)
-                req.by_hi = [None] * (req.n + 1)
-                self._need(req, range(req.n), +1, t)
-            else:
-                kept.append((key, r))
-        for item in kept:
-            heapq.heappush(self.waiters, item)
-
-    def _stop(self, req: _Req, t: float) -> None:
+    def _stop(self, req: RequestState, t: float) -> None:
         """``req``'s window ends: its pairs are discarded, its memories freed."""
         req.active = False
         if not req.building:
             return
         req.building = False
-        starts: list[_Pool] = []
+        starts: list[Pool] = []
         for pair in {id(p): p for p in req.by_lo if p is not None and p.alive}.values():
             self._drop(pair, "discarded", starts)
         self._draw(starts, t)
@@ -472,17 +239,17 @@ class Engine:
         if self.policy == "reserve":
             self._unreserve(req, t)
 
-    def _arrival(self, req: _Req, t: float) -> None:
+    def _arrival(self, req: RequestState, t: float) -> None:
         spec = req.spec
         req.demanded += 1
         nxt = spec.start_s + req.demanded / spec.rate_hz
         if nxt < spec.stop_s:
-            self._push(nxt, _ARRIVAL, req)
+            self._push(nxt, ARRIVAL, req)
         self._begin_build(req, t)
 
     # ------------------------------------------------------------------ pairs of a request
 
-    def _claim(self, req: _Req, i: int, pair: _Pair) -> _Pair:
+    def _claim(self, req: RequestState, i: int, pair: Pair) -> Pair:
         """``req`` takes the oldest waiting pair of hop ``i``'s pool: it becomes its pair lo=i, hi=i+1."""
         pool = req.pools[i]
         pool.waiting.popleft()
@@ -498,10 +265,10 @@ class Engine:
         if cut_at != pair.cut_at:
             pair.cut_at = cut_at
             if c < math.inf:
-                self._push(cut_at, _CUTOFF, pair)
+                self._push(cut_at, CUTOFF, pair)
         return pair
 
-    def _side(self, req: _Req, j: int, left: bool) -> tuple[_Pair | None, bool]:
+    def _side(self, req: RequestState, j: int, left: bool) -> tuple[Pair | None, bool]:
         """The pair ``req`` could swap at boundary ``j`` on the left (or right): (pair, waiting in a pool)."""
         owned = req.by_hi[j] if left else req.by_lo[j]
         if owned is not None:
@@ -511,17 +278,17 @@ class Engine:
             return req.pools[i].waiting[0], True
         return None, False
 
-    def _place(self, req: _Req, pair: _Pair) -> None:
+    def _place(self, req: RequestState, pair: Pair) -> None:
         req.by_lo[pair.lo] = pair
         req.by_hi[pair.hi] = pair
 
-    def _remove(self, req: _Req, pair: _Pair) -> None:
+    def _remove(self, req: RequestState, pair: Pair) -> None:
         if req.by_lo[pair.lo] is pair:
             req.by_lo[pair.lo] = None
         if req.by_hi[pair.hi] is pair:
             req.by_hi[pair.hi] = None
 
-    def _available(self, req: _Req, pair: _Pair, dirty: list) -> None:
+    def _available(self, req: RequestState, pair: Pair, dirty: list) -> None:
         """``pair`` of ``req`` now exists: mark its ends for swapping, arm its cutoff."""
         heapq.heappush(dirty, (req.key, pair.lo, req.index))
         heapq.heappush(dirty, (req.key, pair.hi, req.index))
@@ -529,20 +296,20 @@ class Engine:
         c = min(route.cutoff_s[pair.lo], route.cutoff_s[pair.hi])
         pair.cut_at = pair.exists_s + c
         if c < math.inf:
-            self._push(pair.cut_at, _CUTOFF, pair)
+            self._push(pair.cut_at, CUTOFF, pair)
 
-    def _discard(self, req: _Req, pair: _Pair, t: float, event: str) -> None:
+    def _discard(self, req: RequestState, pair: Pair, t: float, event: str) -> None:
         """``req``'s pair is lost: its memories are freed and the links under it start again."""
         self._remove(req, pair)
         self.now = t
-        starts: list[_Pool] = []
+        starts: list[Pool] = []
         self._drop(pair, event, starts)
         self._draw(starts, t)
         for i in range(pair.lo, pair.hi):
             req.covered[i] = False
         self._need(req, range(pair.lo, pair.hi), +1, t)
 
-    def _may_swap(self, req: _Req, left: _Pair, lw: bool, right: _Pair, rw: bool, j: int) -> bool:
+    def _may_swap(self, req: RequestState, left: Pair, lw: bool, right: Pair, rw: bool, j: int) -> bool:
         if (not lw and left.swapping) or (not rw and right.swapping):
             return False
         if not req.spec.route.nested:
@@ -551,7 +318,7 @@ class Engine:
         size = j - lo
         return size == ((j + 1) if rw else right.hi) - j and lo % (2 * size) == 0
 
-    def _try_swap(self, req: _Req, j: int, dirty: list) -> None:
+    def _try_swap(self, req: RequestState, j: int, dirty: list) -> None:
         left, lw = self._side(req, j, True)
         right, rw = self._side(req, j, False)
         if left is None or right is None or not self._may_swap(req, left, lw, right, rw, j):
@@ -569,18 +336,18 @@ class Engine:
         self._remove(req, right)
         left.alive = right.alive = False
         done = start + route.swap_time_s[j]
-        new = _Pair(self.pair_ids, done, Swap(j, start, done, left.tree, right.tree), left.mem_lo, right.mem_hi, req.index)
+        new = Pair(self.pair_ids, done, Swap(j, start, done, left.tree, right.tree), left.mem_lo, right.mem_hi, req.index)
         self.pair_ids += 1
         new.lo, new.hi, new.swapping, new.swap_ok = left.lo, right.hi, True, ok
         node = self._mem_ref(left.mem_hi)[0] if self.record else ""
         self._trace("swap", new, req.index, node, (left.id, right.id))
-        starts: list[_Pool] = []
+        starts: list[Pool] = []
         self._release(left.mem_hi, starts)
         self._release(right.mem_lo, starts)
         self._draw(starts, start)
         if route.swap_time_s[j] > 0.0:
             self._place(req, new)
-            self._push(done, _SWAP_DONE, new)
+            self._push(done, SWAP_DONE, new)
         elif ok:
             new.swapping = False
             self._place(req, new)
@@ -588,7 +355,7 @@ class Engine:
         else:
             self._discard(req, new, done, "swap_failed")
 
-    def _try_fuse(self, req: _Req) -> Delivery | None:
+    def _try_fuse(self, req: RequestState) -> Delivery | None:
         """GHZ request: fuse one waiting pair of each leg at the hub when all three exist."""
         if not all(not req.covered[i] and req.pools[i].waiting for i in range(3)):
             return None
@@ -598,7 +365,7 @@ class Engine:
         self.now = start
         a = route.swap_success[1]
         ok = a >= 1.0 or self.rng.random() < a
-        starts: list[_Pool] = []
+        starts: list[Pool] = []
         for p in legs:
             p.alive = False
             self._trace("fusion" if ok else "swap_failed", p, req.index, self.node_names[route.hub])
@@ -611,7 +378,7 @@ class Engine:
             return None
         return self._finish(req, start + route.swap_time_s[1], tuple(p.tree for p in legs), None)
 
-    def _full(self, req: _Req) -> _Pair | None:
+    def _full(self, req: RequestState) -> Pair | None:
         full = req.by_lo[0]
         if full is None and req.n == 1:
             cand, waiting = self._side(req, 1, True)
@@ -621,7 +388,7 @@ class Engine:
             return full
         return None
 
-    def _finish(self, req: _Req, t: float, tree: Any, pair: _Pair | None) -> Delivery:
+    def _finish(self, req: RequestState, t: float, tree: Any, pair: Pair | None) -> Delivery:
         """Record a delivery of ``req`` at ``t`` and start its next pair."""
         spec = req.spec
         origin = req.build_start_s if spec.rate_hz is None else spec.start_s + req.served / spec.rate_hz
@@ -632,7 +399,7 @@ class Engine:
             self._remove(req, pair)
             pair.alive = False
             self._trace("delivery", pair, req.index)
-            starts: list[_Pool] = []
+            starts: list[Pool] = []
             self._release(pair.mem_lo, starts)
             self._release(pair.mem_hi, starts)
             self._draw(starts, t)
@@ -647,7 +414,7 @@ class Engine:
 
     # ------------------------------------------------------------------ one instant
 
-    def _next_instant(self) -> list[_Event]:
+    def _next_instant(self) -> list[Event]:
         """Pop every event within TIME_RTOL of the earliest, sorted by kind, time, order."""
         heap = self.heap
         t0 = heap[0].time_s
@@ -659,7 +426,7 @@ class Engine:
         batch.sort(key=lambda e: (e.kind, e.time_s, e.seq))
         return batch
 
-    def _arrive(self, ev: _Event, dirty: list) -> None:
+    def _arrive(self, ev: Event, dirty: list) -> None:
         """A swap completes: the new pair exists, or (failed) its links start again."""
         pair = ev.target
         req = self.requests[pair.owner]
@@ -672,7 +439,7 @@ class Engine:
         else:
             self._discard(req, pair, ev.time_s, "swap_failed")
 
-    def _cutoff(self, ev: _Event) -> None:
+    def _cutoff(self, ev: Event) -> None:
         pair = ev.target
         if not pair.alive or pair.swapping or ev.time_s != pair.cut_at:
             return
@@ -680,7 +447,7 @@ class Engine:
         if pair.owner < 0:
             pool = pair.pool
             pool.waiting.remove(pair)
-            starts: list[_Pool] = []
+            starts: list[Pool] = []
             self._drop(pair, "cutoff", starts)
             self._maybe_attempt(pool, starts)
             self._draw(starts, ev.time_s)
@@ -716,9 +483,9 @@ class Engine:
         dirty: list = []
         later = []
         for ev in self._next_instant():
-            if ev.kind == _HERALD:
+            if ev.kind == HERALD:
                 self._herald(ev, dirty)
-            elif ev.kind == _SWAP_DONE:
+            elif ev.kind == SWAP_DONE:
                 self._arrive(ev, dirty)
             else:
                 later.append(ev)
@@ -728,14 +495,14 @@ class Engine:
         for ev in later:
             self.now = max(self.now, ev.time_s)
             req = ev.target
-            if ev.kind == _CUTOFF:
+            if ev.kind == CUTOFF:
                 self._cutoff(ev)
-            elif ev.kind == _STOP:
+            elif ev.kind == STOP:
                 self._stop(req, ev.time_s)
-            elif ev.kind == _START:
+            elif ev.kind == START:
                 req.active = True
                 if req.spec.stop_s < math.inf:
-                    self._push(req.spec.stop_s, _STOP, req)
+                    self._push(req.spec.stop_s, STOP, req)
                 if req.spec.rate_hz is None:
                     self._begin_build(req, ev.time_s)
                 else:

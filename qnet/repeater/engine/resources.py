@@ -1,0 +1,142 @@
+"""Memories, attempts and reservations of the repeater event engine (a base class of its Engine)."""
+
+from __future__ import annotations
+
+import heapq
+
+from qnet.link.multiplexing import success_per_round
+from qnet.repeater.engine.model import HERALD, Pair, Pool, RequestState
+
+__all__ = ["Resources"]
+
+
+class Resources:
+    """Memory bookkeeping, attempt bundles and reservations; :class:`~qnet.repeater.engine.core.Engine` adds the events."""
+
+    # ------------------------------------------------------------------ memories
+
+    def _account(self, g: int, side: int, delta: int) -> None:
+        t = self.now
+        node = self.links[g].node_a if side == 0 else self.links[g].node_b
+        self.node_area[node] += self.node_held[node] * (t - self.node_since[node])
+        self.node_since[node] = t
+        self.node_held[node] += delta
+        self.node_peak[node] = max(self.node_peak[node], self.node_held[node])
+        self.link_area[g] += self.link_used[g] * (t - self.link_since[g])
+        self.link_since[g] = t
+        self.link_used[g] += delta
+
+    def _take(self, pool: Pool, side: int) -> int:
+        slot = heapq.heappop(pool.free[side])
+        if not pool.private:
+            self._account(pool.link, side, +1)
+        return slot
+
+    def _give(self, pool: Pool, side: int, slot: int) -> None:
+        heapq.heappush(pool.free[side], slot)
+        if not pool.private:
+            self._account(pool.link, side, -1)
+
+    def _release(self, mem: tuple, starts: list) -> None:
+        """Free one memory (side, pool, slot) and let its pool attempt again if it should."""
+        side, pool, slot = mem
+        self._give(pool, side, slot)
+        self._maybe_attempt(pool, starts)
+        if not pool.private and self.waiters:
+            self._serve_waiters(starts)
+
+    # ------------------------------------------------------------------ attempts
+
+    def _maybe_attempt(self, pool: Pool, starts: list) -> None:
+        if pool.bundle is not None or pool.need <= len(pool.waiting) or not pool.free[0] or not pool.free[1]:
+            return
+        m = min(len(pool.free[0]), len(pool.free[1]))
+        pool.bundle = ([self._take(pool, 0) for _ in range(m)], [self._take(pool, 1) for _ in range(m)])
+        pool.token += 1
+        starts.append(pool)
+
+    def _draw(self, starts: list[Pool], t: float) -> None:
+        """Schedule the heralds of the bundles in ``starts``, started at ``t`` (one vectorised draw when possible)."""
+        if not starts:
+            return
+        if self.vector_draws:
+            p = [self._p_round(pool.link, len(pool.bundle[0])) for pool in starts]
+            draws = self.rng.geometric(p)
+            for pool, d in zip(starts, draws):
+                self._push(t + d * self.links[pool.link].attempt_time_s, HERALD, pool, pool.token)
+        else:
+            for pool in starts:
+                ti, leaf_id = self.links[pool.link].source.sample(self.rng, t)
+                self._push(ti, HERALD, pool, pool.token, leaf_id)
+        starts.clear()
+
+    def _p_round(self, g: int, m: int) -> float:
+        """Success probability per round of link ``g`` with ``m`` memories (cached)."""
+        key = (g, m)
+        p = self.p_cache.get(key)
+        if p is None:
+            p = self.p_cache[key] = success_per_round(self.links[g].p, m)
+        return p
+
+    def _trim(self, pool: Pool, starts: list) -> None:
+        """Discard the oldest waiting pairs that no request needs."""
+        while len(pool.waiting) > max(pool.need, 0):
+            pair = pool.waiting.popleft()
+            self._drop(pair, "discarded", starts)
+
+    def _drop(self, pair: Pair, event: str, starts: list) -> None:
+        pair.alive = False
+        self._trace(event, pair, pair.owner)
+        self._release(pair.mem_lo, starts)
+        self._release(pair.mem_hi, starts)
+
+
+    def _reserve(self, req: RequestState) -> bool:
+        """Reserve ``share`` memories at both ends of every hop, all or none."""
+        hops = req.spec.route.hops
+        share = req.spec.share
+        if any(len(self.free[g][0]) < share[i] or len(self.free[g][1]) < share[i] for i, g in enumerate(hops)):
+            return False
+        req.pools = []
+        for i, g in enumerate(hops):
+            shared = self.shared_pools[g]
+            own = ([self._take(shared, 0) for _ in range(share[i])], [self._take(shared, 1) for _ in range(share[i])])
+            req.pools.append(Pool(g, req.index, own, True))
+        return True
+
+    def _unreserve(self, req: RequestState, t: float) -> None:
+        """Give ``req``'s reserved memories back and start whoever waits for them."""
+        for pool in req.pools:
+            if pool.bundle is not None:
+                for side in (0, 1):
+                    for slot in pool.bundle[side]:
+                        heapq.heappush(pool.free[side], slot)
+                pool.bundle = None
+                pool.token += 1
+            shared = self.shared_pools[pool.link]
+            for side in (0, 1):
+                for slot in pool.free[side]:
+                    self._give(shared, side, slot)
+                pool.free[side].clear()
+        req.pools = [self.shared_pools[g] for g in req.spec.route.hops]
+        self._serve_waiters(t)
+
+    def _serve_waiters(self, t: float) -> None:
+        """Start every waiting request that can now reserve its memories, in queue order."""
+        kept = []
+        while self.waiters:
+            key, r = heapq.heappop(self.waiters)
+            req = self.requests[r]
+            if not req.active or req.building or req.key != key:
+                continue
+            if self._reserve(req):
+                req.building = True
+                req.covered = [False] * req.n
+                req.by_lo = [None] * (req.n + 1)
+                req.by_hi = [None] * (req.n + 1)
+                self._need(req, range(req.n), +1, t)
+            else:
+                kept.append((key, r))
+        for item in kept:
+            heapq.heappush(self.waiters, item)
+
