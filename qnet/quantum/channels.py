@@ -161,6 +161,40 @@ def storage_coherence_factor(t_from_s: float, t_to_s: float, t2_s: float, decay:
     return math.exp(-_gaussian_exponent(t_from_s, t_to_s, t2_s))
 
 
+def storage_coherence_factors(t_from_s, t_to_s, t2_s: float, decay: str = "exponential") -> np.ndarray:
+    """:func:`storage_coherence_factor` of many intervals at once (arrays of ages, t_from <= t_to).
+
+    Parameters
+    ----------
+    t_from_s, t_to_s : array_like
+        Ages of the memory at the start and end of each storage (s).
+    t2_s : float
+        Dephasing time constant T2 (s); ``inf`` for none.
+    decay : str, optional
+        One of :data:`DECAY_LAWS` (default ``"exponential"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One factor in [0, 1] per interval.
+
+    Examples
+    --------
+    >>> from qnet.quantum.channels import storage_coherence_factor, storage_coherence_factors
+    >>> fs = storage_coherence_factors([0.0, 1e-3], [1e-3, 2e-3], 2e-3, "gaussian")
+    >>> [round(float(f), 6) for f in fs] == [round(storage_coherence_factor(0.0, 1e-3, 2e-3, "gaussian"), 6),
+    ...                                     round(storage_coherence_factor(1e-3, 2e-3, 2e-3, "gaussian"), 6)]
+    True
+    """
+    t_from_s, t_to_s = np.asarray(t_from_s, dtype=float), np.asarray(t_to_s, dtype=float)
+    if math.isinf(t2_s):
+        return np.ones(np.broadcast(t_from_s, t_to_s).shape)
+    _check_decay(decay)
+    if decay == "exponential":
+        return np.exp(-(t_to_s - t_from_s) / t2_s)
+    return np.exp(-_gaussian_exponent(t_from_s, t_to_s, t2_s))
+
+
 def _gaussian_exponent(t_from_s, t_to_s, t2_s: float):
     """(t_to^2 - t_from^2) / T2^2 as ((t_to - t_from)/T2) ((t_to + t_from)/T2).
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from qnet.errors import QnetError
-from qnet.quantum.channels import storage_kraus
+from qnet.quantum.channels import storage_coherence_factors, storage_kraus
 from qnet.quantum.states import bell_state
 from qnet.repeater.chain.model import MemoryDecay
 
@@ -22,6 +22,7 @@ __all__ = [
     "SwapFn",
     "PSI_PLUS",
     "superop",
+    "storage_superops",
     "apply_pair",
     "pair_superop",
     "storage_superop",
@@ -144,6 +145,47 @@ def storage_superop(mem: MemoryDecay, t_from_s: float, t_to_s: float) -> np.ndar
     if not mem.decays or t_to_s <= t_from_s:
         return np.eye(4, dtype=complex)
     return superop(storage_kraus(t_from_s, t_to_s, mem.t1_s, mem.t2_s, mem.decay))
+
+
+def storage_superops(mem: MemoryDecay, t_from_s: np.ndarray, t_to_s: np.ndarray) -> np.ndarray:
+    """:func:`storage_superop` of many storage intervals at once, in closed form.
+
+    Dephasing by c then amplitude damping with survival eta = exp(-dt/T1) map (row-major vec)
+    rho00 -> rho00 + (1 - eta) rho11, rho01 -> sqrt(eta) c rho01, rho10 -> sqrt(eta) c rho10,
+    rho11 -> eta rho11.
+
+    Parameters
+    ----------
+    mem : MemoryDecay
+        The memory's decoherence.
+    t_from_s, t_to_s : numpy.ndarray
+        Ages (s) at the start and the end of each storage (an end before its start counts as no storage).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 4, 4)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.repeater.chain import MemoryDecay
+    >>> from qnet.repeater.chain.linalg import storage_superop, storage_superops
+    >>> m = MemoryDecay(t2_s=0.3, t1_s=2.0, decay="gaussian")
+    >>> s = storage_superops(m, np.array([0.0, 0.1]), np.array([0.2, 0.4]))
+    >>> bool(np.allclose(s[1], storage_superop(m, 0.1, 0.4), atol=1e-15))
+    True
+    """
+    t_from_s = np.asarray(t_from_s, dtype=float)
+    t_to_s = np.maximum(np.asarray(t_to_s, dtype=float), t_from_s)
+    n = t_from_s.shape[0]
+    out = np.zeros((n, 4, 4), dtype=complex)
+    c = storage_coherence_factors(t_from_s, t_to_s, mem.t2_s, mem.decay)
+    eta = np.ones(n) if math.isinf(mem.t1_s) else np.exp(-(t_to_s - t_from_s) / mem.t1_s)
+    out[:, 0, 0] = 1.0
+    out[:, 0, 3] = 1.0 - eta
+    out[:, 1, 1] = out[:, 2, 2] = np.sqrt(eta) * c
+    out[:, 3, 3] = eta
+    return out
 
 
 def _eig_or_none(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -14,7 +14,7 @@ from typing import NamedTuple, Union
 
 import numpy as np
 
-from qnet.repeater.chain.linalg import SwapFn, apply_pair, storage_superop, swap_batch
+from qnet.repeater.chain.linalg import SwapFn, apply_pair, storage_superops, swap_batch
 from qnet.repeater.chain.model import MemoryDecay, RepeaterChain
 from qnet.repeater.chain.sources import LinkSource
 
@@ -166,9 +166,6 @@ class TreeStates:
             self.age_a_s = self.age_a_s + shift
             self.age_b_s = self.age_b_s + shift
         self.any_decay = any(m.decays for m in specs)
-        # times are keyed on a grid this fine (for the channel cache only)
-        self.time_quantum_s = 1e-9 * min(link.attempt_time_s for link in links)
-        self.cache: dict[tuple, np.ndarray] = {}
         groups: dict[tuple[float, float], int] = {}
         self.node_group = np.zeros(chain.n_links + 1, dtype=int)
         self.group_params: list[tuple[float, float]] = []
@@ -181,39 +178,20 @@ class TreeStates:
                 self.group_params.append(key)
             self.node_group[j] = groups[key]
 
-    def _cached_superop(self, m: int, key: tuple, t_from_s: float, t_to_s: float) -> np.ndarray:
-        ck = (int(m),) + key
-        s = self.cache.get(ck)
-        if s is None:
-            spec = self.specs[m]
-            s = storage_superop(spec, 0.0, t_to_s - t_from_s) if spec.semigroup else storage_superop(spec, t_from_s, t_to_s)
-            self.cache[ck] = s
-        return s
-
     def _superops(self, mem: np.ndarray, t_from: np.ndarray, t_to: np.ndarray) -> np.ndarray | None:
+        """Per-row storage superoperators of memories ``mem`` (None: nothing decays)."""
         n = len(mem)
-        out = np.empty((n, 4, 4), dtype=complex)
-        out[:] = np.eye(4)
-        anything = False
-        t_to = np.maximum(t_to, t_from)
-        q = self.time_quantum_s
+        out = None
         for m in np.unique(mem):
             spec = self.specs[m]
             if not spec.decays:
                 continue
+            if out is None:
+                out = np.empty((n, 4, 4), dtype=complex)
+                out[:] = np.eye(4)
             sel = np.flatnonzero(mem == m)
-            if spec.semigroup:
-                keys = np.round((t_to[sel] - t_from[sel]) / q)[:, None]
-            else:
-                keys = np.stack([np.round(t_from[sel] / q), np.round(t_to[sel] / q)], axis=1)
-            uniq, first, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-            mats = np.empty((len(uniq), 4, 4), dtype=complex)
-            for u in range(len(uniq)):
-                k = sel[first[u]]
-                mats[u] = self._cached_superop(m, tuple(uniq[u]), float(t_from[k]), float(t_to[k]))
-            out[sel] = mats[inv.ravel()]
-            anything = True
-        return out if anything else None
+            out[sel] = storage_superops(spec, t_from[sel], t_to[sel])
+        return out
 
     def decay(self, states, lo, hi, herald_a_s, herald_b_s, t_from_s, t_to_s) -> np.ndarray:
         """Store segments (outer memories: A of link lo, B of link hi) from t_from_s to t_to_s."""
