@@ -260,6 +260,8 @@ class Engine(Resources):
         if req.spec.route.left_side[i] == 1:
             pair.mem_lo, pair.mem_hi = pair.mem_hi, pair.mem_lo
         route = req.spec.route
+        if route.hub is not None:
+            return pair  # a GHZ leg is claimed only to be fused at once
         c = min(route.cutoff_s[i], route.cutoff_s[i + 1])
         cut_at = pair.exists_s + c
         if cut_at != pair.cut_at:
