@@ -3,12 +3,13 @@
 Modules
 -------
 requests (:class:`Request`, the requests file), records (raw engine output), engine (the event
-engine that also runs chains), run (:func:`simulate_traffic`), results (figures per request).
+engine that also runs chains), run (:func:`simulate_traffic`), results (figures per request,
+node and link), trace (writing a run's event trace).
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ("records", "requests")
+SUBMODULES = ("records", "requests", "results", "trace")
 EXPORTS = {
     "Request": "requests",
     "RequestRecord": "records",
@@ -16,6 +17,16 @@ EXPORTS = {
     "LinkRecord": "records",
     "TrafficRun": "records",
     "TRACE_COLUMNS": "records",
+    "REQUEST_FIELDS": "requests",
+    "read_requests": "requests",
+    "requests_from_table": "requests",
+    "check_requests": "requests",
+    "RequestStats": "results",
+    "NodeStats": "results",
+    "TrafficResult": "results",
+    "format_traffic": "results",
+    "write_trace": "trace",
+    "check_trace_path": "trace",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)
