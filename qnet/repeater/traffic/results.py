@@ -268,8 +268,8 @@ class TrafficResult:
     >>> result = TrafficResult.from_run(run)
     >>> result.requests[0].rate_hz, result.requests[0].fidelity, result.nodes[0].occupancy
     (0.2, 0.8, 0.25)
-    >>> sorted(result.to_dict())
-    ['duration_s', 'interrupted', 'links', 'nodes', 'policy', 'requests', 'seed', 'simulated_time_s', 'total_rate_hz']
+    >>> list(result.to_dict())
+    ['requests', 'nodes', 'links', 'total_rate_hz', 'simulated_time_s', 'seed', 'duration_s', 'policy', 'interrupted']
     """
 
     requests: tuple[RequestStats, ...]
@@ -301,8 +301,8 @@ class TrafficResult:
         rate_hz_ci_method, demanded, unmet_demand, requested_rate_hz, min_fidelity, priority,
         start_s, stop_s, active_s, paths), ``nodes`` (name, memories, mean_occupied,
         peak_occupied, occupancy), ``links`` (a, b, station, memories, utilisation, heralds: what
-        ``qnet draw --result`` reads), ``total_rate_hz``, ``simulated_time_s``, ``duration_s``,
-        ``seed``, ``policy``, ``interrupted``.
+        ``qnet draw --result`` reads), ``total_rate_hz``, ``simulated_time_s``, ``seed``,
+        ``duration_s``, ``policy``, ``interrupted``.
         """
         return {
             "requests": [r.to_dict() for r in self.requests],
@@ -310,8 +310,8 @@ class TrafficResult:
             "links": [_link_dict(link) for link in self.links],
             "total_rate_hz": None if self.total_rate_hz is None else json_number(self.total_rate_hz),
             "simulated_time_s": json_number(self.simulated_time_s),
-            "duration_s": json_number(self.duration_s),
             "seed": self.seed,
+            "duration_s": json_number(self.duration_s),
             "policy": self.policy,
             "interrupted": self.interrupted,
         }

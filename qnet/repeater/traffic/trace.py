@@ -101,13 +101,14 @@ def _columns(trace: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     return cols
 
 
-def _kind(values: np.ndarray) -> str:
-    """'f' (float64), 'i' (int64) or 's' (text) for a column."""
-    if values.dtype.kind == "f":
-        return "f"
-    if values.dtype.kind in "iub":
-        return "i"
-    return "s"
+#: Column types (the rest are int64): float64 and text columns.
+_FLOAT_COLUMNS = ("time_s", "fidelity")
+_TEXT_COLUMNS = ("event", "node", "node_a", "node_b", "link")
+
+
+def _kind(name: str) -> str:
+    """'f' (float64), 'i' (int64) or 's' (text): the type of a trace column, fixed by its name."""
+    return "f" if name in _FLOAT_COLUMNS else "s" if name in _TEXT_COLUMNS else "i"
 
 
 def _cell(value: object) -> str:
@@ -166,8 +167,8 @@ def write_trace(trace: Mapping[str, np.ndarray] | None, path: str | os.PathLike,
 
 def _write_csv(cols: dict[str, np.ndarray], out: Path) -> None:
     lists = []
-    for values in cols.values():
-        kind = _kind(values)
+    for name, values in cols.items():
+        kind = _kind(name)
         if kind == "f":
             lists.append([_cell(x) for x in values.astype(float).tolist()])
         elif kind == "i":
@@ -186,8 +187,8 @@ def _write_parquet(cols: dict[str, np.ndarray], out: Path) -> None:
     import pyarrow.parquet as pq
 
     arrays = []
-    for values in cols.values():
-        kind = _kind(values)
+    for name, values in cols.items():
+        kind = _kind(name)
         if kind == "f":
             v = values.astype(np.float64)
             arrays.append(pa.array(v, type=pa.float64(), mask=np.isnan(v)))
