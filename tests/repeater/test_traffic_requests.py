@@ -44,7 +44,7 @@ priority = -2
 
 def test_example_file_fits_the_metro_network():
     graph = qnet.load_network(METRO)
-    requests = read_requests("examples/requests_metro.toml")
+    requests = read_requests("examples/requests/metro.toml")
     check_requests(graph, requests)
     assert 3 <= len(requests) <= 4
     assert any(r.rate_hz is not None for r in requests)

@@ -144,7 +144,7 @@ def read_requests(path: str | Path) -> tuple[Request, ...]:
 
     Examples
     --------
-    >>> [r.parties for r in read_requests("examples/requests_metro.toml")][:2]
+    >>> [r.parties for r in read_requests("examples/requests/metro.toml")][:2]
     [('campus', 'airport'), ('downtown', 'north')]
     >>> read_requests("no_such_requests.toml")
     Traceback (most recent call last):
