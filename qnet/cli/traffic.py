@@ -54,13 +54,15 @@ def register(sub) -> None:
                         "reserve (a request holds memories along its path while one of its pairs is built)")
     p.add_argument("--metric", choices=METRICS, default="hops", help="route cost (default hops)")
     p.add_argument("--k-paths", type=positive_int(K_PATHS_MAX), default=1, metavar="K",
-                   help=f"routes per request, the K best by --metric, load spread over them (default 1, at most {K_PATHS_MAX})")
+                   help=f"routes per request, the K best by --metric, load spread over them "
+                        f"(default 1, at most {K_PATHS_MAX})")
     p.add_argument("--swap-policy", choices=SWAP_POLICIES, default="asap",
                    help="swap as soon as possible (default) or nested doubling")
     add_engine_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--trace", metavar="T.parquet|T.csv",
-                   help="also write every event to this file: Parquet (needs pyarrow) or CSV by suffix (checked before the run)")
+                   help="also write every event to this file: Parquet (needs pyarrow) or CSV by suffix "
+                        "(checked before the run)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --trace file")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     p.set_defaults(handler=_cmd_traffic)
@@ -123,9 +125,10 @@ def _cmd_traffic(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     result = TrafficResult.from_run(run)
+    print(json.dumps(result.to_dict()) if args.json else format_traffic(result))  # first: a failed trace write keeps them
     if args.trace:
+        sys.stdout.flush()
         write_trace(run.trace, args.trace, overwrite=args.overwrite)
-    print(json.dumps(result.to_dict()) if args.json else format_traffic(result))
     if result.interrupted:
         print(f"qnet traffic: interrupted at t = {result.simulated_time_s:g} s of {result.duration_s:g} s; "
               f"the figures{' and the trace' if args.trace else ''} cover what was finished", file=sys.stderr)

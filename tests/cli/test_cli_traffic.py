@@ -33,7 +33,7 @@ def _fake_run(graph, requests, duration_s, seed, policy, trace, stop_at=None):
         active = max(0.0, min(r.stop_s, end) - r.start_s)
         times = r.start_s + (np.arange(4) + 0.5) * active / 4 if active > 0 else np.array([])
         records.append(RequestRecord(r, (r.parties,), times, np.full(times.size, 0.01), np.full(times.size, 0.85),
-                                     None if r.rate_hz is None else int(r.rate_hz * active), active))
+                                     None if r.rate_hz is None else 4 + int(r.rate_hz * active), active))
     nodes = tuple(NodeRecord(n, 2, 0.5, 2) for n in ("campus", "north"))
     links = (LinkRecord("campus", "north", "s_nc", 1, 0.4, 33),)
     columns = None

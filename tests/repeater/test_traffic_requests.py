@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import qnet
 from qnet.errors import ConfigError, NetworkError, QnetError
@@ -149,3 +151,27 @@ def test_check_requests_lists_a_few_nodes_of_a_big_network():
     with pytest.raises(NetworkError) as info:
         check_requests(graph, [Request("campus", "nowhere")])
     assert str(info.value).endswith(", ... (25 in all)")
+
+
+ODD = st.one_of(
+    st.sampled_from(["x", "y", "z", "", "campus", "inf", "nan"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=10**400 + 1),
+    st.booleans(),
+    st.dates(),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(derandomize=True, deadline=None, max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from(REQUEST_FIELDS + ("rate", "name")), ODD, max_size=6), max_size=3))
+def test_any_table_gives_requests_or_one_line(entries):
+    """Fuzz: whatever the values, requests_from_table returns valid requests or raises one QnetError line."""
+    try:
+        requests = requests_from_table({"requests": entries})
+    except QnetError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    for r in requests:
+        assert isinstance(r.a, str) and isinstance(r.b, str) and r.start_s < r.stop_s
+        assert 0 <= r.min_fidelity <= 1 and (r.rate_hz is None or 0 < r.rate_hz < math.inf)

@@ -36,7 +36,10 @@ def _real(key: str, value: object, allowed: str) -> float:
     """``value`` as a float; a non-number (a string, a bool, a date) is a ConfigError on ``key``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError("request", key, value, allowed)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float (TOML integers are unbounded in tomllib)
+        raise ConfigError("request", key, value, allowed) from None
 
 
 @dataclass(frozen=True)

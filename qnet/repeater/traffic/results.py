@@ -230,7 +230,8 @@ class NodeStats:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite numbers as None)."""
         return {"name": self.name, "memories": self.memories, "mean_occupied": json_number(self.mean_occupied),
-                "peak_occupied": self.peak_occupied, "occupancy": None if self.occupancy is None else json_number(self.occupancy)}
+                "peak_occupied": self.peak_occupied,
+                "occupancy": None if self.occupancy is None else json_number(self.occupancy)}
 
 
 def _link_dict(link: LinkRecord) -> dict[str, Any]:
@@ -360,9 +361,20 @@ def format_traffic(result: TrafficResult, top: int = 10) -> str:
     lines = [f"traffic: {n} request{'s' if n != 1 else ''}, {result.simulated_time_s:g} s simulated"
              + (f" of {result.duration_s:g} s" if result.simulated_time_s != result.duration_s else "")
              + f", policy {result.policy}, seed {'none' if result.seed is None else result.seed}"]
+    lines += _request_table(result.requests)
+    lines.append(f"total rate: {_g(result.total_rate_hz)} deliveries/s (95% CI: batch means over {BATCHES} batches "
+                 f"from {BATCH_MIN_DELIVERIES} deliveries, else exact Poisson; F>=min: fraction at or above min_fidelity)")
+    lines += _busiest(result, top)
+    if result.interrupted:
+        lines.append(f"interrupted at t = {result.simulated_time_s:g} s: figures cover what was finished")
+    return "\n".join(lines)
+
+
+def _request_table(requests: tuple[RequestStats, ...]) -> list[str]:
+    """The per-request table: a header and one aligned row per request (names left-aligned)."""
     head = ("#", "request", "delivered", "rate/s", "95% CI /s", "F mean", "F q05..q95", "F>=min", "latency q50 s", "unmet")
     rows = []
-    for r in result.requests:
+    for r in requests:
         q = r.fidelity_quantiles
         ci = "-" if r.rate_hz_ci is None else f"{_g(r.rate_hz_ci[0])}..{_g(r.rate_hz_ci[1])}"
         band = "-" if q["q05"] is None else f"{q['q05']:.3f}..{q['q95']:.3f}"
@@ -370,19 +382,21 @@ def format_traffic(result: TrafficResult, top: int = 10) -> str:
                      _g(r.fidelity, ".4f"), band, _g(r.fraction_above_min_fidelity, ".3f"),
                      _g(r.latency_s_quantiles["q50"]), "-" if r.unmet_demand is None else str(r.unmet_demand)))
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    for row in (head, *rows):
-        lines.append("  ".join(x.rjust(w) if i not in (1,) else x.ljust(w) for i, (x, w) in enumerate(zip(row, widths))).rstrip())
-    lines.append(f"total rate: {_g(result.total_rate_hz)} deliveries/s")
+    return ["  ".join(x.ljust(w) if i == 1 else x.rjust(w) for i, (x, w) in enumerate(zip(row, widths))).rstrip()
+            for row in (head, *rows)]
+
+
+def _busiest(result: TrafficResult, top: int) -> list[str]:
+    """The ``top`` nodes by occupancy and links by utilisation."""
+    lines = []
     busy = sorted((nd for nd in result.nodes if nd.occupancy is not None), key=lambda nd: -nd.occupancy)[:top]
     if busy:
         lines.append(f"nodes by occupancy (top {len(busy)}): mean memories in use / memories, peak")
-        lines += [f"  {nd.name:<12} {nd.mean_occupied:8.3g} / {nd.memories:<4} ({100 * nd.occupancy:5.1f}%)  peak {nd.peak_occupied}"
-                  for nd in busy]
+        lines += [f"  {nd.name:<12} {nd.mean_occupied:8.3g} / {nd.memories:<4} ({100 * nd.occupancy:5.1f}%)"
+                  f"  peak {nd.peak_occupied}" for nd in busy]
     links = sorted(result.links, key=lambda lk: -lk.utilisation)[:top]
     if links:
         lines.append(f"links by utilisation (top {len(links)}): fraction of memory pairs in use, heralds")
-        lines += [f"  {f'{lk.a} - {lk.station} - {lk.b}':<28} {100 * lk.utilisation:5.1f}% of {lk.memories}  {lk.heralds} heralds"
-                  for lk in links]
-    if result.interrupted:
-        lines.append(f"interrupted at t = {result.simulated_time_s:g} s: figures cover what was finished")
-    return "\n".join(lines)
+        lines += [f"  {f'{lk.a} - {lk.station} - {lk.b}':<28} {100 * lk.utilisation:5.1f}% of {lk.memories}"
+                  f"  {lk.heralds} heralds" for lk in links]
+    return lines
