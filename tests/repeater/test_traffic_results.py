@@ -248,3 +248,12 @@ def test_a_poisson_interval_would_undercover_bursty_deliveries():
         low, high = stats.chi2.ppf(0.025, 2 * n) / 2 / 40.0, stats.chi2.ppf(0.975, 2 * n + 2) / 2 / 40.0
         hits += low <= 5.0 <= high
     assert hits / 400 < 0.80
+
+
+def test_numpy_integers_from_the_engine_still_give_json():
+    rec = _record(Request("a", "b", rate_hz=1.0), [1.0], demanded=np.int64(3))
+    run = TrafficRun((rec,), (NodeRecord("a", np.int64(2), np.float64(0.5), np.int64(1)),),
+                     (LinkRecord("a", "b", "s", np.int64(1), np.float64(0.5), np.int64(4)),), 10.0, np.float64(10.0),
+                     np.int64(5), "shared")
+    d = json.loads(json.dumps(TrafficResult.from_run(run).to_dict(), allow_nan=False))
+    assert (d["requests"][0]["unmet_demand"], d["nodes"][0]["memories"], d["links"][0]["heralds"], d["seed"]) == (2, 2, 4, 5)

@@ -158,6 +158,7 @@ class RequestStats:
         if fid.size != n:
             raise QnetError(f"requests[{index}]: {n} delivery times but {fid.size} fidelities (an engine fault)")
         active = float(record.active_s)
+        demanded = None if record.demanded is None else int(record.demanded)  # numpy integers too
         if active > 0:
             rate = n / active
             ci, method = rate_interval(record.delivery_time_s, req.start_s, active)
@@ -168,7 +169,7 @@ class RequestStats:
             fidelity=float(fid.mean()) if n else None, fidelity_quantiles=_quantiles(fid),
             fraction_above_min_fidelity=float(np.mean(fid >= req.min_fidelity)) if n else None,
             latency_s_quantiles=_quantiles(np.asarray(record.latency_s, dtype=float)),
-            demanded=record.demanded, unmet_demand=None if record.demanded is None else record.demanded - n,
+            demanded=demanded, unmet_demand=None if demanded is None else demanded - n,
             requested_rate_hz=req.rate_hz, min_fidelity=req.min_fidelity, priority=req.priority,
             start_s=req.start_s, stop_s=req.stop_s, active_s=active,
             paths=tuple(tuple(p) for p in record.paths),
@@ -235,8 +236,8 @@ class NodeStats:
 
 
 def _link_dict(link: LinkRecord) -> dict[str, Any]:
-    return {"a": link.a, "b": link.b, "station": link.station, "memories": link.memories,
-            "utilisation": json_number(link.utilisation), "heralds": link.heralds}
+    return {"a": str(link.a), "b": str(link.b), "station": str(link.station), "memories": int(link.memories),
+            "utilisation": json_number(link.utilisation), "heralds": int(link.heralds)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,11 +288,12 @@ class TrafficResult:
     def from_run(cls, run: TrafficRun) -> "TrafficResult":
         """The figures of a :class:`~qnet.repeater.traffic.records.TrafficRun`."""
         requests = tuple(RequestStats.from_record(i, r) for i, r in enumerate(run.requests))
-        nodes = tuple(NodeStats(n.name, n.memories, float(n.mean_occupied), int(n.peak_occupied),
+        nodes = tuple(NodeStats(str(n.name), int(n.memories), float(n.mean_occupied), int(n.peak_occupied),
                                 n.mean_occupied / n.memories if n.memories > 0 else None) for n in run.nodes)
         t = float(run.simulated_time_s)
         total = sum(r.delivered for r in requests) / t if t > 0 else None
-        return cls(requests, nodes, tuple(run.links), total, t, float(run.duration_s), run.seed, run.policy,
+        seed = None if run.seed is None else int(run.seed)
+        return cls(requests, nodes, tuple(run.links), total, t, float(run.duration_s), seed, run.policy,
                    bool(run.interrupted))
 
     def to_dict(self) -> dict[str, Any]:
@@ -362,8 +364,9 @@ def format_traffic(result: TrafficResult, top: int = 10) -> str:
              + (f" of {result.duration_s:g} s" if result.simulated_time_s != result.duration_s else "")
              + f", policy {result.policy}, seed {'none' if result.seed is None else result.seed}"]
     lines += _request_table(result.requests)
-    lines.append(f"total rate: {_g(result.total_rate_hz)} deliveries/s (95% CI: batch means over {BATCHES} batches "
-                 f"from {BATCH_MIN_DELIVERIES} deliveries, else exact Poisson; F>=min: fraction at or above min_fidelity)")
+    lines.append(f"(95% CI: batch means over {BATCHES} batches from {BATCH_MIN_DELIVERIES} deliveries, else exact "
+                 "Poisson; F>=min: fraction of deliveries at or above min_fidelity; unmet: demands not served)")
+    lines.append(f"total rate: {_g(result.total_rate_hz)} deliveries/s")
     lines += _busiest(result, top)
     if result.interrupted:
         lines.append(f"interrupted at t = {result.simulated_time_s:g} s: figures cover what was finished")

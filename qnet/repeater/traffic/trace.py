@@ -194,6 +194,8 @@ def _write_parquet(cols: dict[str, np.ndarray], out: Path) -> None:
             arrays.append(pa.array(v, type=pa.float64(), mask=np.isnan(v)))
         elif kind == "i":
             arrays.append(pa.array(values.astype(np.int64), type=pa.int64()))
+        elif values.dtype.kind == "U":  # numpy strings: converted by Arrow itself (fast)
+            arrays.append(pa.array(values, type=pa.string()))
         else:
             arrays.append(pa.array([str(x) for x in values.tolist()], type=pa.string()))
     with replacing(out) as tmp:
