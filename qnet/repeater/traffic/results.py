@@ -119,8 +119,8 @@ class RequestStats:
         Fraction of deliveries with fidelity >= ``min_fidelity``.
     demanded, unmet_demand : int or None
         Demands that arrived and those not served (None without ``requested_rate_hz``).
-    requested_rate_hz, min_fidelity, priority, start_s, stop_s :
-        The request's own fields.
+    requested_rate_hz, min_fidelity, priority, start_s, stop_s : float or None, float, int, float, float
+        The request's own fields (``requested_rate_hz`` is its ``rate_hz``, the demand).
     active_s : float
         Length of the active window inside the run (s).
     paths : tuple of tuple of str
@@ -324,6 +324,16 @@ class TrafficResult:
 
         Columns: ``request`` (index), the request's figures with ``rate_hz_ci_low``/``_high``,
         ``fidelity_q05``..., ``latency_s_q05``..., and ``paths`` as text (``a-r1-b; a-r2-b``).
+
+        Examples
+        --------
+        >>> from qnet.repeater.traffic.records import RequestRecord, TrafficRun
+        >>> from qnet.repeater.traffic.requests import Request
+        >>> rec = RequestRecord(Request("a", "b", rate_hz=1.0), (("a", "r", "b"),), np.array([2.0]), np.array([0.3]),
+        ...                     np.array([0.9]), 3, 4.0)
+        >>> row = TrafficResult.from_run(TrafficRun((rec,), (), (), 4.0, 4.0, None, "shared")).to_rows()[0]
+        >>> row["rate_hz"], row["unmet_demand"], row["fidelity_q50"], row["paths"]
+        (0.25, 2, 0.9, 'a-r-b')
         """
         return [r.to_row() for r in self.requests]
 
