@@ -2,9 +2,9 @@
 
 Each command group lives in its own module with ``register(subparsers)``, which adds its
 parsers with ``set_defaults(handler=...)``: :mod:`qnet.cli.link` (link, purify, compile),
-:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.sweep` (sweep),
-:mod:`qnet.cli.plot` (plot, optimize) and :mod:`qnet.cli.network` (generate, import, draw); :mod:`qnet.cli.options`
-holds the options they share.
+:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.traffic` (traffic),
+:mod:`qnet.cli.sweep` (sweep), :mod:`qnet.cli.plot` (plot, optimize) and :mod:`qnet.cli.network`
+(generate, import, draw); :mod:`qnet.cli.options` holds the options they share.
 
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a
 traceback. User errors are :class:`~qnet.errors.QnetError` and ``OSError`` on a named file
@@ -20,12 +20,12 @@ import os
 import sys
 from typing import Sequence
 
-from qnet.cli import chain, link, network, plot, sweep
+from qnet.cli import chain, link, network, plot, sweep, traffic
 
 __all__ = ["main", "build_parser"]
 
 #: The command groups, in the order ``qnet --help`` lists their commands.
-_COMMAND_GROUPS = (link, chain, sweep, plot, network)
+_COMMAND_GROUPS = (link, chain, traffic, sweep, plot, network)
 
 
 def _version() -> str:
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 1 when ``compile --check`` found drift or stdout was closed early,
-        2 on a user error (one line on stderr), 130 on Ctrl-C.
+        2 on a user error (one line on stderr), 130 on Ctrl-C (``traffic`` first prints what was finished).
 
     Examples
     --------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["SEED_MAX", "integer_in", "seed", "positive_int", "count"]
+__all__ = ["SEED_MAX", "integer_in", "seed", "positive_int", "count", "positive_number"]
 
 #: Seeds are integers in [0, SEED_MAX]: what numpy's and Aer's generators both accept.
 SEED_MAX = 2**63 - 1
@@ -112,3 +112,39 @@ def positive_int(maximum: int = SEED_MAX):
 
 #: shot and sample counts: at least 1, at most 2^31 - 1 (Aer's shot counter is a C int on some builds)
 count = positive_int(2**31 - 1)
+
+
+def positive_number(text: str) -> float:
+    """An argparse type for a finite number > 0 (a duration in seconds, a length).
+
+    Parameters
+    ----------
+    text : str
+        The option's argument.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` is not a number, or not finite and > 0 (argparse prints it as one line naming
+        the option and exits with 2).
+
+    Examples
+    --------
+    >>> positive_number("2.5e-3")
+    0.0025
+    >>> positive_number("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 0 is out of range (allowed: a finite number > 0)
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (allowed: a finite number > 0)") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text} is out of range (allowed: a finite number > 0)")
+    return value

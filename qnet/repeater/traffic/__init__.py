@@ -1,14 +1,16 @@
-"""Many requests at once on any topology: the traffic engine.
+"""Many requests at once on any topology: traffic on the repeater event engine.
 
 Modules
 -------
-requests (:class:`Request`, the requests file), records (raw engine output), engine (the event
-engine that also runs chains), run (:func:`simulate_traffic`), results (figures per request).
+requests (:class:`Request`, the requests file), records (raw engine output), run
+(:func:`simulate_traffic`: routes, memories, links, the run), states (delivered states from
+their trees), results (figures per request, node and link), trace (writing a run's event
+trace). The engine itself is :mod:`qnet.repeater.engine`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ("records", "requests", "run", "states")
+SUBMODULES = ("records", "requests", "results", "run", "states", "trace")
 EXPORTS = {
     "Request": "requests",
     "RequestRecord": "records",
@@ -20,6 +22,16 @@ EXPORTS = {
     "choose_routes": "run",
     "link_memories": "run",
     "delivered_fidelities": "states",
+    "REQUEST_FIELDS": "requests",
+    "read_requests": "requests",
+    "requests_from_table": "requests",
+    "check_requests": "requests",
+    "RequestStats": "results",
+    "NodeStats": "results",
+    "TrafficResult": "results",
+    "format_traffic": "results",
+    "write_trace": "trace",
+    "check_trace_path": "trace",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)
