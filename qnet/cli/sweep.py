@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from qnet.cli.args import count, seed
-from qnet.cli.options import add_link_ends
+from qnet.cli.args import count, integer_in, positive_number, seed
 from qnet.link.choices import DEVICES, ENGINES
-from qnet.repeater.choices import METRICS, SWAP_POLICIES
+from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
 from qnet.studies.choices import TABLE_FORMATS
 
 __all__ = ["register", "run"]
@@ -43,12 +42,19 @@ what they send back: use --dask only with a cluster you trust. An address on thi
 --dask-tls-cert and --dask-tls-key (or dask's distributed.comm.tls.* configuration), or
 --dask-insecure on a network you trust.
 
+traffic (--traffic REQUESTS.toml --duration S): one `qnet traffic` run per point; columns
+total_rate_hz, simulated_time_s and, per request i (file order), r{i}_delivered, r{i}_rate_hz,
+r{i}_rate_hz_ci_low/high, r{i}_fidelity, r{i}_fraction_above_min_fidelity, r{i}_latency_s_q50,
+r{i}_unmet_demand. --replications N adds a last axis `seed` (N seeds); --values seed=1,5,9 too.
+
 examples:
   qnet sweep examples/liu2026_ion_link.toml alice bob -o dist.csv \\
       --vary fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:60:120
   qnet sweep examples/liu2026_ion_link.toml alice bob -o grid.parquet --workers 2 \\
       --vary nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:30 \\
       --values nodes.alice.decay,nodes.bob.decay=exponential,gaussian
+  qnet sweep examples/metro_ion_network.toml --traffic examples/requests/metro.toml --duration 60 \\
+      --values nodes.campus.memories=3,6 --replications 4 --workers 2 -o metro.csv
 """
 
 
@@ -92,7 +98,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("network", help="network file (TOML)")
-    add_link_ends(p)
+    p.add_argument("a", nargs="?", help="memory node A (not with --traffic)")
+    p.add_argument("b", nargs="?", help="memory node B (not with --traffic)")
+    p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
     p.add_argument("--vary", dest="axes", action=_AxisAction, default=[], metavar="FIELD=START:STOP:N", help="a range axis (see below)")
     p.add_argument("--values", dest="axes", action=_AxisAction, metavar="FIELD=V1,V2,...", help="an explicit-values axis (see below)")
     p.add_argument(
@@ -107,6 +115,13 @@ def register(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
     g.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
     g.add_argument("--seed", type=seed, help="Monte Carlo seed (each point's seed is derived from it and the point)")
+    g = p.add_argument_group("traffic (sweep runs of many requests instead of the link A - B; --metric, --policy and --seed as above)")
+    g.add_argument("--traffic", metavar="REQUESTS.toml", help="requests file: one traffic run per point (see qnet traffic)")
+    g.add_argument("--duration", type=positive_number, help="simulated seconds per run (with --traffic)")
+    g.add_argument("--memory-policy", choices=TRAFFIC_POLICIES, default="shared", help="memory policy (default shared)")
+    g.add_argument("--k-paths", type=integer_in(1, 100), default=1, help="candidate routes per request (default 1)")
+    g.add_argument("--replications", type=count,
+                   help="N runs per point with seeds SEED..SEED+N-1 (SEED = --seed or 0): a last axis over seed")
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
     p.add_argument("--format", choices=TABLE_FORMATS, help="table format (default: from the suffix, else csv)")
     p.add_argument(
@@ -166,19 +181,28 @@ def run(args: argparse.Namespace) -> int:
 
     from qnet.network.graph import network_from_dict
     from qnet.network.io import read_network_table
-    from qnet.studies.sweep import check_field, check_sweep_output, parse_values, parse_vary, run_sweep
+    from qnet.studies.sweep import RUN_FIELDS, Axis, check_field, check_sweep_output, parse_values, parse_vary, run_sweep
 
     security = _check_options(args)
     check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
     data, sha = read_network_table(args.network)
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
+    if args.replications:
+        base = 0 if args.seed is None else args.seed
+        axes.append(Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}"))
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
     graph = network_from_dict(data, source=args.network, overrides=args.overrides)
     for axis in axes:
         for key in axis.fields:
-            check_field(data, key)
+            if key not in RUN_FIELDS:
+                check_field(data, key)
     chain = args.chain or args.via is not None
-    evaluator = _chain_evaluator(args, data, graph) if chain else _link_evaluator(args, data, graph)
+    if args.traffic is not None:
+        evaluator = _traffic_evaluator(args, data, graph)
+    elif chain:
+        evaluator = _chain_evaluator(args, data, graph)
+    else:
+        evaluator = _link_evaluator(args, data, graph)
     try:
         summary = run_sweep(
             evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
@@ -204,6 +228,7 @@ def _check_options(args: argparse.Namespace):
 
     if args.retry_errors and not args.resume:
         raise QnetError("--retry-errors needs --resume")
+    _check_mode(args)
     if args.dask and args.workers != 1:
         raise QnetError("--dask and --workers exclude each other (the Dask cluster has its own workers)")
     tls = dict(tls_ca_file=args.dask_tls_ca_file, tls_cert=args.dask_tls_cert, tls_key=args.dask_tls_key)
@@ -220,6 +245,38 @@ def _check_options(args: argparse.Namespace):
 
         simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
     return security
+
+
+def _check_mode(args: argparse.Namespace) -> None:
+    """A link or chain sweep needs A and B; a traffic sweep needs --duration and no A, B; seeds only where they mean something."""
+    from qnet.errors import QnetError
+
+    traffic = args.traffic is not None
+    if traffic and (args.a is not None or args.chain or args.via is not None):
+        raise QnetError("--traffic sweeps the runs of a requests file: give no A B, --chain or --via")
+    if traffic and args.duration is None:
+        raise QnetError("--traffic needs --duration S (simulated seconds per run)")
+    if not traffic and (args.a is None or args.b is None):
+        raise QnetError("qnet sweep needs A and B (the link or chain ends), or --traffic REQUESTS.toml")
+    if not traffic and args.duration is not None:
+        raise QnetError("--duration applies to --traffic sweeps")
+    seeded = traffic or args.chain or args.via is not None
+    if not seeded and (args.replications or any(text.split("=", 1)[0].strip() == "seed" for _o, text in args.axes)):
+        raise QnetError("a seed axis (--replications, --values seed=...) applies to --chain and --traffic sweeps; a link has no randomness")
+
+
+def _traffic_evaluator(args: argparse.Namespace, data: dict, graph):
+    """The evaluator of ``--traffic``, after checking the requests against the network."""
+    from qnet.repeater.traffic import check_requests, read_requests
+    from qnet.studies.sweep import TrafficEvaluator
+
+    requests = read_requests(args.traffic)
+    check_requests(graph, requests)
+    return TrafficEvaluator(
+        network=data, requests=tuple(requests), duration_s=args.duration, policy=args.memory_policy,
+        metric=args.metric, k_paths=args.k_paths, swap_policy=args.policy, engine=args.engine, seed=args.seed,
+        overrides=tuple(args.overrides), source=args.network,
+    )
 
 
 def _chain_evaluator(args: argparse.Namespace, data: dict, graph):
@@ -261,7 +318,9 @@ def _metadata(args: argparse.Namespace, sha: str, chain: bool) -> dict:
         "argv": sys.argv[1:],
         "network": args.network,
         "network_sha256": sha,
-        "link": {"a": args.a, "b": args.b, "station": args.station} if not chain else None,
+        "link": {"a": args.a, "b": args.b, "station": args.station} if not chain and not args.traffic else None,
+        "traffic": {"requests": args.traffic, "duration_s": args.duration, "policy": args.memory_policy,
+                    "k_paths": args.k_paths, "seed": args.seed, "replications": args.replications} if args.traffic else None,
         "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "policy": args.policy,
                   "samples": args.samples, "seed": args.seed, "exact": args.exact} if chain else None,
         "set": list(args.overrides),

@@ -18,7 +18,9 @@ The pieces, each usable on its own:
   ``for_parallel()`` (a copy configured for one-thread workers). For ``workers > 1`` its class must be importable from a module (worker
   processes are spawned). :class:`LinkEvaluator` evaluates one elementary link,
   :class:`ChainEvaluator` a repeater chain (exact where available, else a seeded Monte Carlo
-  whose per-point seed is derived from the point, so serial, parallel and resumed sweeps agree).
+  whose per-point seed is derived from the point, so serial, parallel and resumed sweeps agree),
+  :class:`TrafficEvaluator` a traffic run of many requests. An axis over ``seed``
+  (:data:`RUN_FIELDS`) sets a chain's or traffic run's seed per point: replications.
 * **Execution** (:func:`run_sweep`). Points go to the evaluator in chunks (256 by default:
   one Aer ``run()`` per chunk), in this process, in local worker processes (``workers > 1``,
   spawned, Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
@@ -51,6 +53,7 @@ The pieces, each usable on its own:
 The modules, one job each: :mod:`~qnet.studies.sweep.axes` (axes, grid, point values),
 :mod:`~qnet.studies.sweep.evaluators` (the :class:`Evaluator` base class, link and chain
 evaluators) with :mod:`~qnet.studies.sweep.linkpoints` (the link's fast per-point update),
+:mod:`~qnet.studies.sweep.traffic` (the traffic evaluator),
 :mod:`~qnet.studies.sweep.table` (table files), :mod:`~qnet.studies.sweep.executors` (serial,
 worker processes, Dask), :mod:`~qnet.studies.sweep.output` (sidecars, metadata, resume) and
 :mod:`~qnet.studies.sweep.runner` (:func:`run_sweep`). This package imports them on first use
@@ -60,8 +63,11 @@ qiskit, dask and pyarrow are imported where they are used).
 
 from qnet._lazy import attach
 
-SUBMODULES = ("axes", "evaluators", "linkpoints", "table", "executors", "output", "runner")
+SUBMODULES = ("axes", "evaluators", "linkpoints", "table", "executors", "output", "runner", "traffic")
 EXPORTS = {
+    "TrafficEvaluator": "traffic",
+    "TRAFFIC_REQUEST_COLUMNS": "traffic",
+    "RUN_FIELDS": "axes",
     "Axis": "axes",
     "parse_vary": "axes",
     "parse_values": "axes",

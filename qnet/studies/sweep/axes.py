@@ -29,8 +29,13 @@ from qnet.studies.sweep.table import canonical
 
 __all__ = [
     "Axis", "parse_vary", "parse_values", "Grid", "grid", "MAX_POINTS", "check_field", "Range",
-    "toml_value", "toml_literal", "json_value",
+    "toml_value", "toml_literal", "json_value", "RUN_FIELDS",
 ]
+
+#: Axis fields that are not network fields but parameters of the run itself: ``seed`` (the Monte
+#: Carlo seed of a chain or traffic point; an axis over it is a set of replications).
+RUN_FIELDS = ("seed",)
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -72,7 +77,8 @@ class Axis:
         if not len(self.values):
             raise QnetError(f"axis {', '.join(self.fields)}: no values")
         for f in self.fields:
-            FieldPath.parse(f, context=self.text or f)
+            if f not in RUN_FIELDS:
+                FieldPath.parse(f, context=self.text or f)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: a range as its specification (start, stop, n, spacing), a list as its values."""
@@ -89,7 +95,8 @@ def _split_fields(text: str, option: str) -> tuple[tuple[str, ...], str]:
     if len(set(fields)) != len(fields):
         raise QnetError(f"{option} {text!r}: a field is named twice")
     for f in fields:
-        FieldPath.parse(f, context=f"{option} {text}")
+        if f not in RUN_FIELDS:
+            FieldPath.parse(f, context=f"{option} {text}")
     return fields, right.strip()
 
 

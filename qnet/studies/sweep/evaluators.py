@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from qnet.errors import QnetError
-from qnet.studies.sweep.axes import json_value, toml_literal
+from qnet.studies.sweep.axes import RUN_FIELDS, json_value, toml_literal
 from qnet.studies.sweep.linkpoints import clear_points, link_points
 from qnet.studies.sweep.table import ERROR_COLUMN
 
@@ -535,6 +535,8 @@ class ChainEvaluator(Evaluator):
         }
 
     def _point_seed(self, point: Mapping[str, Any]) -> int | None:
+        if "seed" in point:  # a replications axis
+            return int(point["seed"])
         if self.seed is None:
             return None
         text = json.dumps({k: json_value(v) for k, v in sorted(point.items())}, sort_keys=True)
@@ -549,7 +551,7 @@ class ChainEvaluator(Evaluator):
         rows = []
         for point in points:
             try:
-                overrides = list(self.overrides) + [f"{k}={toml_literal(v)}" for k, v in point.items()]
+                overrides = list(self.overrides) + [f"{k}={toml_literal(v)}" for k, v in point.items() if k not in RUN_FIELDS]
                 graph = network_from_dict(self.network, source=self.source, overrides=overrides)
                 if self.via is not None:
                     hops = explicit_path(graph, [self.a, *self.via, self.b])
