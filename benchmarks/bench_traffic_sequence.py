@@ -46,9 +46,21 @@ printed apart. The SeQUeNCe side runs under ``--sequence-python`` (a separate ve
 no dependency of qnet) or, without it, under this interpreter if ``import sequence`` works;
 otherwise the table says it could not be run and why.
 
-Measured on the project's 2-core machine (2026-11-29), SeQUeNCe 1.3.1 on Python 3.11.7 (installed
-as ``docs``-less venv, see ``--sequence-python``), 1 s simulated, seed 1, 3 fresh processes:
-MEASURED_SEQUENCE
+SeQUeNCe 1.3.1 declares Python >= 3.12; on 3.11 it runs from its own venv: install the runtime
+dependencies its wheel lists (jupyterlab is not needed), then ``pip install --no-deps
+--ignore-requires-python sequence==1.3.1``, and add a ``sitecustomize.py`` to that venv's
+site-packages that sets ``typing.override = typing_extensions.override``.
+
+Measured on the project's 2-core machine (2026-11-29; other jobs were running, load 1.4-2.4),
+SeQUeNCe 1.3.1 on Python 3.11.7, seed 1, imports excluded (about 1.3 s each):
+
+* 1 s simulated, 3 fresh processes: 15.48, 15.75, 16.64 s, median 15.75 s; 270 / 254 pairs
+  (a1-b1 / a2-b2), mean F 0.8408 / 0.8387; 33.3 pairs per wall second.
+* One process each: 0.25 s simulated 2.96 s (44.7 pairs/wall-s), 0.5 s 6.54 s (40.5), 2 s 43.5 s
+  (24.5), 10 s 286.5 s (5,328 pairs, 18.6 pairs/wall-s, load up to 4). SeQUeNCe's cost per
+  simulated second grows with the run: under cProfile a third of a 1 s run is
+  ``EventList.update_event_time``, a linear scan of the whole event heap. Compare at equal
+  ``--duration``.
 """
 
 from __future__ import annotations
@@ -192,6 +204,7 @@ def run_qnet(duration_s: float, seed: int) -> dict:
     t_import = time.perf_counter()
     from importlib.metadata import version
 
+    import qiskit_aer  # noqa: F401  (qnet imports Aer lazily: count it as import, as SeQUeNCe's are)
     import qnet
     from qnet.repeater.traffic import Request, simulate_traffic
     t_import = time.perf_counter() - t_import
