@@ -232,3 +232,23 @@ def test_trace_invariants(nodes, pairs, memories, cutoff, policy, seed):
         assert 0.0 <= link.utilisation <= 1.0
     for rec in run.requests:
         assert ((rec.fidelity >= 0) & (rec.fidelity <= 1 + 1e-12)).all()
+
+
+def test_reserve_never_starves_a_long_request():
+    """A long request crossing four busy one-hop requests still gets its turn (no backfilling past it)."""
+    graph = network(line(5, 10.0), memories=2)
+    reqs = [Request("n0", "n4")] + [Request(f"n{i}", f"n{i + 1}") for i in range(4)]
+    run = simulate_traffic(graph, reqs, duration_s=30.0, seed=2, policy="reserve")
+    counts = [len(r.delivery_time_s) for r in run.requests]
+    assert min(counts) > 0, counts
+
+
+def test_a_request_that_delivered_nothing_is_pointed_out():
+    """Under shared, pairs held for one request can block another's links for good without cutoffs: the report says so."""
+    from qnet.repeater.traffic import TrafficResult, format_traffic
+
+    graph = network(line(3, 10.0))
+    for policy, said in (("shared", True), ("reserve", False)):
+        res = TrafficResult.from_run(simulate_traffic(graph, [Request("n0", "n2")], duration_s=1e-3, seed=1, policy=policy))
+        assert res.requests[0].delivered == 0
+        assert ("delivered nothing" in format_traffic(res)) is said

@@ -204,9 +204,14 @@ class Engine(Resources):
             return
         req.build_start_s = t
         req.key = (-spec.priority, t, float(self.tie_rng.random()))
-        if self.policy == "reserve" and not self._reserve(req):
+        if self.policy == "reserve":
             heapq.heappush(self.waiters, (req.key, req.index))
+            self._serve_waiters(t)
             return
+        self._start_pair(req, t)
+
+    def _start_pair(self, req: RequestState, t: float) -> None:
+        """``req`` builds a pair from nothing: every hop needs a link pair."""
         req.building = True
         req.covered = [False] * req.n
         req.by_lo = [None] * (req.n + 1)

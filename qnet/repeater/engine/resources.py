@@ -122,21 +122,23 @@ class Resources:
         self._serve_waiters(t)
 
     def _serve_waiters(self, t: float) -> None:
-        """Start every waiting request that can now reserve its memories, in queue order."""
-        kept = []
+        """Start waiting requests that can reserve their memories, in queue order.
+
+        A request that cannot reserve keeps its links for itself: a later one may pass it only
+        on a route that shares none of them (no starvation; disjoint routes never wait).
+        """
+        kept, blocked = [], set()
         while self.waiters:
             key, r = heapq.heappop(self.waiters)
             req = self.requests[r]
             if not req.active or req.building or req.key != key:
                 continue
-            if self._reserve(req):
-                req.building = True
-                req.covered = [False] * req.n
-                req.by_lo = [None] * (req.n + 1)
-                req.by_hi = [None] * (req.n + 1)
-                self._need(req, range(req.n), +1, t)
+            hops = req.spec.route.hops
+            if blocked.isdisjoint(hops) and self._reserve(req):
+                self._start_pair(req, t)
             else:
                 kept.append((key, r))
+                blocked.update(hops)
         for item in kept:
             heapq.heappush(self.waiters, item)
 
