@@ -542,12 +542,12 @@ class Engine(Resources):
         """Traffic mode: run the clock to ``until_s`` (s); ``progress(t)`` now and then."""
         self.stop_at_delivery = False
         instants = 0
-        while self.heap and self.heap[0].time_s <= until_s:
+        while self.heap and self.heap[0].time_s < until_s:
             self.step()
             instants += 1
             if progress is not None and instants % 4096 == 0:
                 progress(self.now)
-        self.now = until_s if not self.heap or self.heap[0].time_s > until_s else self.now
+        self.now = until_s
 
     def close(self, t: float) -> None:
         """Bring the occupancy integrals up to time ``t``."""

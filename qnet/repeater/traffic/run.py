@@ -307,7 +307,7 @@ def _records(graph, requests, routes, build, eng, end, duration, seed, policy, s
     recs = []
     fid_by_request = []
     for r, (req, hops) in enumerate(zip(requests, routes)):
-        done = [d for d in eng.requests[r].done if d.time_s <= end]
+        done = [d for d in eng.requests[r].done if d.time_s < end]
         fids = delivered_fidelities(graph, hops, build.spec_of, done, req.c is not None, swap_policy)
         fid_by_request.append(fids)
         paths = tuple((h.node_a, h.node_b) for h in hops) if req.c is not None else (tuple([hops[0].node_a] + [h.node_b for h in hops]),)
