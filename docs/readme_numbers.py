@@ -183,6 +183,26 @@ def memories_compare() -> list[str]:
     ]
 
 
+# ---- traffic on the metro network (Monte Carlo, seed 1) ----------------------------------------
+
+METRO = "examples/metro_ion_network.toml"
+METRO_REQUESTS = "examples/requests/metro.toml"
+
+
+def traffic_metro() -> list[str]:
+    d = qnet_json("traffic", METRO, "--requests", str(ROOT / METRO_REQUESTS), "--duration", "60", "--seed", "1")
+    service, burst, chord = d["requests"]
+    chord_link = next(k for k in d["links"] if k["station"] == "s_ch")
+    return [
+        f"meets its demand of {service['requested_rate_hz']:g} pairs/s ({service['delivered']} pairs, {service['unmet_demand']} unmet)",
+        f"only {100 * service['fraction_above_min_fidelity']:.0f} % of them reach its {service['min_fidelity']:g} fidelity",
+        f"(mean {service['fidelity']:.3f})",
+        f"{burst['delivered']} pairs (F {burst['fidelity']:.3f})",
+        f"{chord['rate_hz']:.3g} pairs/s at F {chord['fidelity']:.3f}",
+        f"{100 * chord_link['utilisation']:.0f} % of the time",
+    ]
+
+
 @dataclass(frozen=True)
 class Quote:
     """A number (or sentence) the README quotes and the function that computes it."""
@@ -204,6 +224,8 @@ QUOTES = (
     Quote("chain vs direct link", f"qnet compare {CHAIN} ... --distances 50:400:8 --seed 1", chain_compare, fast=False),
     Quote("purified chain", f"qnet chain {CHAIN} ... --purify dejmps --seed 1 (memories 2/4/4/4/2)", chain_purified, fast=False),
     Quote("multiplex vs purify", f"qnet compare {CHAIN} ... --distances 100:300:5 --seed 1 (memories set)", memories_compare, fast=False),
+    Quote("traffic on the metro network", f"qnet traffic {METRO} --requests {METRO_REQUESTS} --duration 60 --seed 1",
+          traffic_metro, fast=False),
 )
 
 

@@ -13,8 +13,10 @@ Architecture: network file (TOML) -> ``networkx.Graph`` -> noisy Qiskit circuits
 
 Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_link``), chains
 (``simulate_path``, ``build_chain``, ``RepeaterChain``, ``simulate_chain``, ``exact_chain``),
-routes (``best_path``), comparisons (``compare_path``), purification (``purify``,
-``purify_link``) and sweeps (``run_sweep``, ``LinkEvaluator``, ``ChainEvaluator``).
+routes (``best_path``, ``k_best_paths``), comparisons (``compare_path``), purification
+(``purify``, ``purify_link``), many requests at once (``Request``, ``simulate_traffic``,
+``TrafficResult``), the switch (``fuse``, ``switch_capacity``) and sweeps (``run_sweep``,
+``LinkEvaluator``, ``ChainEvaluator``, ``TrafficEvaluator``).
 
 Conventions (units, Bell states, timing, what "rate" counts) are in docs/conventions.md; every
 elementary link delivers |Psi+> = (|01> + |10>)/sqrt2 with memory A first.
@@ -89,12 +91,25 @@ _LAZY = {
     "twirl_to_werner": "repeater.purification",
     "purify_link": "repeater.link_purification",
     "PurifiedLinkResult": "repeater.link_purification",
+    # many requests on a network, the entanglement switch
+    "Request": "repeater.traffic",
+    "read_requests": "repeater.traffic",
+    "simulate_traffic": "repeater.traffic",
+    "TrafficRun": "repeater.traffic",
+    "TrafficResult": "repeater.traffic",
+    "format_traffic": "repeater.traffic",
+    "write_trace": "repeater.traffic",
+    "k_best_paths": "repeater.routing",
+    "fuse": "repeater.fusion",
+    "ghz_fidelity": "repeater.fusion",
+    "switch_capacity": "repeater.switch",
     # parameter sweeps
     "Axis": "studies.sweep",
     "parse_vary": "studies.sweep",
     "grid": "studies.sweep",
     "LinkEvaluator": "studies.sweep",
     "ChainEvaluator": "studies.sweep",
+    "TrafficEvaluator": "studies.sweep",
     "run_sweep": "studies.sweep",
     "read_table": "studies.sweep",
 }

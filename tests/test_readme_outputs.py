@@ -56,6 +56,7 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
                        ("dist.csv",)),
     "sweep_cutoff": (["sweep", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--seed", "1", "-o", "OUT/cutoff.csv", "-q",
                       "--vary", "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s=0.05:1:10"], ("cutoff.csv",)),
+    "traffic_metro": (["traffic", METRO, "--requests", "examples/requests/metro.toml", "--duration", "60", "--seed", "1"], ()),
     "optimize": (["optimize", LIU, "alice", "bob", "--maximize", "rate_hz", "--min-fidelity", "0.9",
                   "--vary", f"{BRIGHT}=0.005:0.3"], ()),
 }
