@@ -109,6 +109,8 @@ class Engine(Resources):
             offset[link.node_b] = ob + link.cap_b
             self.mem_offset.append((oa, ob))
         self.node_memories = [offset.get(n, 0) for n in range(len(self.node_names))]
+        self.end_node = [n for link in self.links for n in (link.node_a, link.node_b)]  # end k = 2 g + side
+        self.contended = len(self.specs) > 1  # a lone request needs no random keys
         self.p_cache: dict[tuple[int, int], float] = {}
         self.reset()
 
@@ -123,13 +125,13 @@ class Engine(Resources):
         self.pair_ids = 0
         self.free = [([*range(k.cap_a)], [*range(k.cap_b)]) for k in self.links]
         self.shared_pools = [Pool(g, -1, self.free[g], False) for g in range(len(self.links))]
+        for g, pool in enumerate(self.shared_pools):
+            pool.users = self.users[g]
         self.node_held = [0] * len(self.node_names)
-        self.node_area = [0.0] * len(self.node_names)
         self.node_peak = [0] * len(self.node_names)
-        self.node_since = [0.0] * len(self.node_names)
-        self.link_used = [0] * len(self.links)
-        self.link_area = [0.0] * len(self.links)
-        self.link_since = [0.0] * len(self.links)
+        self.end_used = [0] * (2 * len(self.links))
+        self.end_area = [0.0] * (2 * len(self.links))
+        self.end_since = [0.0] * (2 * len(self.links))
         self.heralds = [0] * len(self.links)
         self.waiters: list[tuple] = []  # reserve: requests waiting for memories, heap of (key, r)
         self.rows: list[tuple] = []
@@ -173,15 +175,16 @@ class Engine(Resources):
         self.pair_ids += 1
         pair.pool, pair.leaf_id = pool, ev.leaf_id
         pool.waiting.append(pair)
-        self._trace("herald", pair, pool.owner, link=self.links[g].name)
+        if self.record:
+            self._trace("herald", pair, pool.owner, link=self.links[g].name)
         starts: list[Pool] = []
-        for s in slots_a[1:]:
-            self._give(pool, 0, s)
-        for s in slots_b[1:]:
-            self._give(pool, 1, s)
-        users = self.users[g] if pool.owner < 0 else [(pool.owner, i) for i in range(self.requests[pool.owner].n)
-                                                      if self.requests[pool.owner].spec.route.hops[i] == g]
-        for r, i in users:
+        if len(slots_a) > 1:  # the bundle's other memories are free again
+            for side, slots in ((0, slots_a), (1, slots_b)):
+                for slot in slots[1:]:
+                    heapq.heappush(pool.free[side], slot)
+                if not pool.private:
+                    self._account(g, side, 1 - len(slots))
+        for r, i in pool.users:
             req = self.requests[r]
             if req.building and not req.covered[i]:
                 heapq.heappush(dirty, (req.key, i, r))
@@ -203,7 +206,7 @@ class Engine(Resources):
         if not req.active or req.building or (spec.rate_hz is not None and req.served >= req.demanded):
             return
         req.build_start_s = t
-        req.key = (-spec.priority, t, float(self.tie_rng.random()))
+        req.key = (-spec.priority, t, float(self.tie_rng.random()) if self.contended else 0.0)
         if self.policy == "reserve":
             heapq.heappush(self.waiters, (req.key, req.index))
             self._serve_waiters(t)
@@ -326,9 +329,17 @@ class Engine(Resources):
         return size == ((j + 1) if rw else right.hi) - j and lo % (2 * size) == 0
 
     def _try_swap(self, req: RequestState, j: int, dirty: list) -> None:
-        left, lw = self._side(req, j, True)
-        right, rw = self._side(req, j, False)
-        if left is None or right is None or not self._may_swap(req, left, lw, right, rw, j):
+        left, lw = req.by_hi[j], False
+        if left is None:
+            if req.covered[j - 1] or not req.pools[j - 1].waiting:
+                return
+            left, lw = req.pools[j - 1].waiting[0], True
+        right, rw = req.by_lo[j], False
+        if right is None:
+            if req.covered[j] or not req.pools[j].waiting:
+                return
+            right, rw = req.pools[j].waiting[0], True
+        if not self._may_swap(req, left, lw, right, rw, j):
             return
         if lw:
             self._claim(req, j - 1, left)
@@ -549,9 +560,13 @@ class Engine(Resources):
                 progress(self.now)
         self.now = until_s
 
-    def close(self, t: float) -> None:
-        """Bring the occupancy integrals up to time ``t``."""
+    def close(self, t: float) -> tuple[list[float], list[float]]:
+        """Occupancy integrals up to time ``t``: (memory-seconds in use per node, per link)."""
         self.now = t
-        for g in range(len(self.links)):
-            self._account(g, 0, 0)
-            self._account(g, 1, 0)
+        node_area = [0.0] * len(self.node_names)
+        link_area = [0.0] * len(self.links)
+        for k in range(2 * len(self.links)):
+            self._account(k // 2, k % 2, 0)
+            node_area[self.end_node[k]] += self.end_area[k]
+            link_area[k // 2] += self.end_area[k]
+        return node_area, link_area

@@ -87,7 +87,7 @@ class Event(NamedTuple):
 class Pool:
     """Where pairs of one link are made: the link's memories, or one request's reservation on it."""
 
-    __slots__ = ("link", "owner", "free", "private", "need", "waiting", "bundle", "token")
+    __slots__ = ("link", "owner", "free", "private", "need", "waiting", "bundle", "token", "users")
 
     def __init__(self, link: int, owner: int, free: tuple[list[int], list[int]], private: bool):
         self.link, self.owner, self.free, self.private = link, owner, free, private
@@ -95,6 +95,7 @@ class Pool:
         self.waiting: deque[Pair] = deque()
         self.bundle: tuple[list[int], list[int]] | None = None
         self.token = 0
+        self.users: list[tuple[int, int]] = []  # (request, hop) that take pairs from this pool
 
 
 class Pair:

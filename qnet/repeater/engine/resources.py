@@ -16,15 +16,17 @@ class Resources:
     # ------------------------------------------------------------------ memories
 
     def _account(self, g: int, side: int, delta: int) -> None:
+        """Memories in use at one end of link ``g`` change by ``delta`` now (time integrals kept per end)."""
+        k = 2 * g + side
         t = self.now
-        node = self.links[g].node_a if side == 0 else self.links[g].node_b
-        self.node_area[node] += self.node_held[node] * (t - self.node_since[node])
-        self.node_since[node] = t
-        self.node_held[node] += delta
-        self.node_peak[node] = max(self.node_peak[node], self.node_held[node])
-        self.link_area[g] += self.link_used[g] * (t - self.link_since[g])
-        self.link_since[g] = t
-        self.link_used[g] += delta
+        self.end_area[k] += self.end_used[k] * (t - self.end_since[k])
+        self.end_since[k] = t
+        self.end_used[k] += delta
+        node = self.end_node[k]
+        held = self.node_held[node] + delta
+        self.node_held[node] = held
+        if held > self.node_peak[node]:
+            self.node_peak[node] = held
 
     def _take(self, pool: Pool, side: int) -> int:
         slot = heapq.heappop(pool.free[side])
@@ -50,8 +52,12 @@ class Resources:
     def _maybe_attempt(self, pool: Pool, starts: list) -> None:
         if pool.bundle is not None or pool.need <= len(pool.waiting) or not pool.free[0] or not pool.free[1]:
             return
-        m = min(len(pool.free[0]), len(pool.free[1]))
-        pool.bundle = ([self._take(pool, 0) for _ in range(m)], [self._take(pool, 1) for _ in range(m)])
+        fa, fb = pool.free
+        m = min(len(fa), len(fb))
+        pool.bundle = ([heapq.heappop(fa) for _ in range(m)], [heapq.heappop(fb) for _ in range(m)])
+        if not pool.private:
+            self._account(pool.link, 0, m)
+            self._account(pool.link, 1, m)
         pool.token += 1
         starts.append(pool)
 
@@ -59,7 +65,11 @@ class Resources:
         """Schedule the heralds of the bundles in ``starts``, started at ``t`` (one vectorised draw when possible)."""
         if not starts:
             return
-        if self.vector_draws:
+        if self.vector_draws and len(starts) == 1:  # the same draw as a one-element array
+            pool = starts[0]
+            d = self.rng.geometric(self._p_round(pool.link, len(pool.bundle[0])))
+            self._push(t + d * self.links[pool.link].attempt_time_s, HERALD, pool, pool.token)
+        elif self.vector_draws:
             p = [self._p_round(pool.link, len(pool.bundle[0])) for pool in starts]
             draws = self.rng.geometric(p)
             for pool, d in zip(starts, draws):
@@ -101,7 +111,9 @@ class Resources:
         for i, g in enumerate(hops):
             shared = self.shared_pools[g]
             own = ([self._take(shared, 0) for _ in range(share[i])], [self._take(shared, 1) for _ in range(share[i])])
-            req.pools.append(Pool(g, req.index, own, True))
+            pool = Pool(g, req.index, own, True)
+            pool.users = [(req.index, i)]
+            req.pools.append(pool)
         return True
 
     def _unreserve(self, req: RequestState, t: float) -> None:

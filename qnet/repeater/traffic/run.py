@@ -299,11 +299,11 @@ def simulate_traffic(
     except KeyboardInterrupt:
         interrupted = True
     end = min(eng.now, duration) if interrupted else duration
-    eng.close(end)
-    return _records(graph, requests, routes, build, eng, end, duration, seed, policy, swap_policy, interrupted)
+    areas = eng.close(end)
+    return _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted)
 
 
-def _records(graph, requests, routes, build, eng, end, duration, seed, policy, swap_policy, interrupted) -> TrafficRun:
+def _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted) -> TrafficRun:
     recs = []
     fid_by_request = []
     for r, (req, hops) in enumerate(zip(requests, routes)):
@@ -319,12 +319,12 @@ def _records(graph, requests, routes, build, eng, end, duration, seed, policy, s
             active_s=max(0.0, min(req.stop_s, end) - req.start_s),
         ))
     nodes = tuple(
-        NodeRecord(n, eng.node_memories[k], eng.node_area[k] / end if end > 0 else 0.0, eng.node_peak[k])
+        NodeRecord(n, eng.node_memories[k], areas[0][k] / end if end > 0 else 0.0, eng.node_peak[k])
         for k, n in enumerate(build.names)
     )
     links = tuple(
         LinkRecord(h.node_a, h.node_b, h.station, min(lk.cap_a, lk.cap_b),
-                   eng.link_area[g] / (end * (lk.cap_a + lk.cap_b)) if end > 0 else 0.0, eng.heralds[g])
+                   areas[1][g] / (end * (lk.cap_a + lk.cap_b)) if end > 0 else 0.0, eng.heralds[g])
         for g, (h, lk) in enumerate(zip(build.canon, build.links))
     )
     return TrafficRun(tuple(recs), nodes, links, duration, end, seed, policy, interrupted,
