@@ -11,8 +11,10 @@ Prints figures; asserts nothing. Medians of --repeats runs where stated.
     Target of issue #9: >= 2e5 heralds per second per core.
 (b) The issue's scenario: a 1,000-node Waxman network (``qnet generate waxman --nodes 1000
     --alpha 0.03 --hardware examples/hardware/ion.toml``), 100 concurrent requests between random
-    memory nodes, 600 simulated seconds (10 minutes), --engine batch; wall time split into
-    network build, links and routes, event loop, and delivered states. Target: <= 60 s on 2 cores.
+    memory nodes, 600 simulated seconds (10 minutes), --engine batch, a 1 s memory cutoff at every
+    node (without cutoffs, pairs held for one request can block another's links for good under
+    the shared policy: docs/conventions.md §14); wall time split into network build, links,
+    routes and states, and the event loop. Target: <= 60 s on 2 cores.
 
     python benchmarks/bench_traffic.py [--repeats 3] [--minutes 10] [--requests 100] [--nodes 1000]
 """
@@ -30,12 +32,16 @@ TARGET_HERALDS_PER_S = 2e5
 TARGET_WAXMAN_S = 60.0
 
 
-def _waxman_graph(nodes: int):
+def _waxman_graph(nodes: int, cutoff_s: float = 1.0):
+    """The generated Waxman network with examples/hardware/ion.toml, plus a memory cutoff (s)."""
+    from dataclasses import replace
+
     from qnet.network.generate import network_table, read_hardware, waxman
     from qnet.network.graph import network_from_dict
 
-    table = network_table(waxman(nodes, alpha=0.03, seed=0), read_hardware("examples/hardware/ion.toml"))
-    return network_from_dict(table)
+    hw = read_hardware("examples/hardware/ion.toml")
+    hw = replace(hw, memory={**hw.memory, "cutoff_s": cutoff_s})
+    return network_from_dict(network_table(waxman(nodes, alpha=0.03, seed=0), hw))
 
 
 def _random_requests(graph, n: int, seed: int = 0):
