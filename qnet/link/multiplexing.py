@@ -6,7 +6,9 @@ One rule everywhere (``qnet link``, ``chain``, ``path``, ``purify``, ``compare``
   ``memories`` (``None``: one per link it joins) are split evenly between the links it joins
   *on the route considered* (:func:`memories_per_link`): an end node or a single link's node
   gives all of them to its one link, a repeater gives ``memories // 2`` to each of its two
-  links (and needs at least two);
+  links (and needs at least two). A node that lists a ``memory_split`` (memories per link, by
+  station) gives each listed link that many and splits the rest evenly over the others
+  (:func:`link_shares`);
 * a link makes k = min(memories per link at its two ends) attempts in parallel per round
   (:func:`attempts_per_round`), each heralding independently with the single-mode herald
   probability p (``success_probability`` always means that: per attempt);
@@ -21,7 +23,7 @@ import numpy as np
 
 from qnet.errors import ConfigError
 
-__all__ = ["memories_per_link", "attempts_per_round", "success_per_round", "rate_hz"]
+__all__ = ["memories_per_link", "link_shares", "attempts_per_round", "success_per_round", "rate_hz"]
 
 
 def memories_per_link(name: str, memories: int | None, links_joined: int) -> int:
@@ -52,15 +54,59 @@ def memories_per_link(name: str, memories: int | None, links_joined: int) -> int
     >>> memories_per_link("r1", None, 2), memories_per_link("r1", 5, 2), memories_per_link("alice", 3, 1)
     (1, 2, 3)
     """
+    return link_shares(name, memories, None, [f"link {i + 1}" for i in range(int(links_joined))])["link 1"]
+
+
+def link_shares(name: str, memories: int | None, split, stations, strict: bool = True) -> dict[str, int]:
+    """Memories node ``name`` devotes to each link it joins among ``stations`` (the links considered).
+
+    Links listed in ``split`` get their listed number; the node's other memories
+    (``memories`` minus everything listed) are split evenly, ``//``, over the unlisted links
+    considered. ``memories=None``: one per link.
+
+    Parameters
+    ----------
+    name : str
+        The node (for the error message).
+    memories : int or None
+        The node's ``memories`` field.
+    split : sequence of (str, int) or None
+        The node's ``memory_split``: (station, memories) pairs.
+    stations : sequence of str
+        The stations of the links considered (a route's, or every link the node joins).
+    strict : bool
+        Refuse a link that would get no memory (default); False returns 0 for it.
+
+    Returns
+    -------
+    dict
+        station -> memories (>= 1 each when ``strict``).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``nodes.NAME.memories`` when a link considered would get no memory.
+
+    Examples
+    --------
+    >>> link_shares("r1", 5, None, ["s1", "s2"]), link_shares("r1", 6, [("s1", 4)], ["s1", "s2", "s3"])
+    ({'s1': 2, 's2': 2}, {'s1': 4, 's2': 1, 's3': 1})
+    """
+    stations = list(stations)
     if memories is None:
-        return 1
-    if memories < links_joined:
-        role = "repeater" if links_joined == 2 else "node"
-        raise ConfigError(
-            f"nodes.{name}", "memories", memories,
-            f"{role} {name!r} joins {links_joined} links on this path and needs at least {links_joined} memories",
-        )
-    return int(memories) // int(links_joined)
+        return {s: 1 for s in stations}
+    listed = dict(split or ())
+    rest = [s for s in stations if s not in listed]
+    free = int(memories) - sum(listed.values())
+    each = max(free // len(rest), 0) if rest else 0
+    out = {s: int(listed.get(s, each)) for s in stations}
+    if strict and rest and each < 1:
+        if listed:
+            why = f"after its memory_split ({sum(listed.values())} listed) none is left for {', '.join(rest)}"
+        else:
+            why = f"{name!r} joins {len(stations)} links here and needs at least {len(stations)} memories (one per link)"
+        raise ConfigError(f"nodes.{name}", "memories", memories, why)
+    return out
 
 
 def attempts_per_round(memories_a: int, memories_b: int) -> int:

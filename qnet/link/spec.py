@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 
 from qnet.errors import ConfigError, NetworkError
-from qnet.link.multiplexing import attempts_per_round, memories_per_link
+from qnet.link.multiplexing import attempts_per_round, link_shares
 from qnet.network.hardware import MAX_TIME_S, Fibre, MemoryNode, Station
 from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 from qnet.quantum import channels
@@ -347,7 +347,7 @@ def spec_from_hardware(
         mem_a.decay, mem_b.decay,
         st.dark_count_probability, st.visibility,
         st.phase_noise_rad, attempt,
-        attempts_per_round=link_attempts(a, mem_a, b, mem_b),
+        attempts_per_round=link_attempts(a, mem_a, b, mem_b, s),
     )
 
 
@@ -384,8 +384,8 @@ def _attempt_time(a: str, b: str, mems: tuple, fibs: tuple, storage: tuple[float
     return attempt
 
 
-def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode) -> int:
-    """k of a link taken alone: each end gives it all its memories (:mod:`qnet.link.multiplexing`).
+def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode, station: str = "") -> int:
+    """k of a link taken alone: each end gives it all its memories, or its ``memory_split`` share (:mod:`qnet.link.multiplexing`).
 
     Parameters
     ----------
@@ -393,6 +393,8 @@ def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode) -> int:
         Names of the two memory nodes (for error messages).
     mem_a, mem_b : MemoryNode
         Their hardware; ``memories`` None counts as one.
+    station : str
+        The link's station (a node's ``memory_split`` may list it).
 
     Returns
     -------
@@ -406,7 +408,7 @@ def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode) -> int:
     >>> link_attempts("alice", g.nodes["alice"]["hardware"], "bob", g.nodes["bob"]["hardware"])
     2
     """
-    return attempts_per_round(memories_per_link(a, mem_a.memories, 1), memories_per_link(b, mem_b.memories, 1))
+    return attempts_per_round(*(link_shares(n, m.memories, m.memory_split, [station])[station] for n, m in ((a, mem_a), (b, mem_b))))
 
 
 def elementary_links(graph: nx.Graph) -> list[ElementaryLink]:

@@ -80,7 +80,18 @@ def network_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides
         fields = {k: v for k, v in table.items() if k != "kind"}
         graph.add_node(name, hardware=NODE_KINDS[kind].from_mapping(name, fields))
     _add_fibres(graph, data.get("fibres", []))
+    _check_splits(graph)
     return graph
+
+
+def _check_splits(graph: nx.Graph) -> None:
+    """Every station a node's ``memory_split`` names is one the node has a fibre to."""
+    for name, d in graph.nodes(data=True):
+        for station, _count in getattr(d["hardware"], "memory_split", None) or ():
+            if not (station in graph[name] and isinstance(graph.nodes[station]["hardware"], Station)):
+                joined = sorted(n for n in graph[name] if isinstance(graph.nodes[n]["hardware"], Station))
+                raise ConfigError(f"nodes.{name}", f"memory_split.{station}", _count,
+                                  f"a station {name!r} has a fibre to ({', '.join(joined) or 'none'})")
 
 
 def _add_fibres(graph: nx.Graph, tables: list[dict[str, Any]]) -> None:

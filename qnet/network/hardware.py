@@ -252,6 +252,8 @@ readout_fidelity, swap_time_s, cutoff_s
     readout_fidelity: float = _spec("probability", 1.0, "probability a measured bit is read correctly")
     swap_time_s: float = _spec("duration", 0.0, "duration of an entanglement swap (s)")
     cutoff_s: float = _spec("positive_or_inf", math.inf, "discard a stored pair older than this (s)")
+    memory_split: tuple[tuple[str, int], ...] | None = field(
+        default=None, metadata={"doc": "memories for given links, by station: { station = count }; the rest split evenly"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -259,11 +261,34 @@ readout_fidelity, swap_time_s, cutoff_s
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, validate_value(self._location(), name, check, value))
+        if self.memory_split is not None:
+            object.__setattr__(self, "memory_split", self._checked_split(self.memory_split))
+
+    def _checked_split(self, split: Any) -> tuple[tuple[str, int], ...]:
+        """``memory_split`` as sorted (station, count) pairs: names, counts >= 1, at most ``memories`` in all."""
+        where = self._location()
+        items = split.items() if isinstance(split, Mapping) else split
+        try:
+            pairs = [(k, v) for k, v in items]
+        except (TypeError, ValueError):
+            raise ConfigError(where, "memory_split", split, "a table { station = memories, ... }") from None
+        out = []
+        for key, value in pairs:
+            if not is_valid_name(key):
+                raise ConfigError(where, "memory_split", split, f"station names as keys ({NAME_RULE})")
+            out.append((key, validate_value(where, f"memory_split.{key}", "count", value)))
+        if len({k for k, _ in out}) != len(out):
+            raise ConfigError(where, "memory_split", split, "each station once")
+        if self.memories is None:
+            raise ConfigError(where, "memory_split", split, "needs memories: the split shares out the node's memories")
+        if sum(v for _, v in out) > self.memories:
+            raise ConfigError(where, "memory_split", split, f"at most memories = {self.memories} in all")
+        return tuple(sorted(out))
 
     @classmethod
     def public_fields(cls) -> list[str]:
         """The fields a ``[nodes.NAME]`` table of kind memory may set (``name`` included)."""
-        return super().public_fields() + ["bright_state_population", "memories"]
+        return super().public_fields() + ["bright_state_population", "memories", "memory_split"]
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ import numpy as np
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import LinkSpec, link_spec
-from qnet.link.multiplexing import memories_per_link
+from qnet.link.multiplexing import link_shares
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
 from qnet.link.distinct import run_specs
 from qnet.repeater.routing import Hop
@@ -255,7 +255,7 @@ def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]
 
 
 def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int]:
-    """Memories each node of the path devotes to each of its links (path order, :mod:`qnet.link.multiplexing`).
+    """Memories each node of the path devotes to its links (path order; a pair (before, after) where they differ).
 
     Purified links use exactly the two copies per node and link (no further multiplexing).
     """
@@ -263,8 +263,19 @@ def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -
     if protocol is not None:
         _check_purify_memories(graph, hops)
         return [2] * len(path)
-    ends = (0, len(path) - 1)
-    return [memories_per_link(n, graph.nodes[n]["hardware"].memories, 1 if k in ends else 2) for k, n in enumerate(path)]
+    out: list[int | tuple[int, int]] = []
+    for k, n in enumerate(path):
+        hw = graph.nodes[n]["hardware"]
+        stations = ([hops[k - 1].station] if k > 0 else []) + ([hops[k].station] if k < len(hops) else [])
+        shares = link_shares(n, hw.memories, hw.memory_split, stations)
+        sides = [shares[s] for s in stations]
+        out.append(sides[0] if len(set(sides)) == 1 else (sides[0], sides[1]))
+    return out
+
+
+def _for_link(memories: int | tuple[int, int], side: int) -> int:
+    """A node's memories for its link before it (``side`` 0) or after it (1) on the route."""
+    return memories[side] if isinstance(memories, tuple) else memories
 
 
 def build_chain(
@@ -316,7 +327,8 @@ def build_chain(
     protocol = _purify_protocol(purify)
     mems = _node_memories(graph, hops, protocol)
     specs: list[LinkSpec] = [
-        replace(link_spec(graph, a, b, s), attempts_per_round=min(mems[i], mems[i + 1])) for i, (a, b, s) in enumerate(hops)
+        replace(link_spec(graph, a, b, s), attempts_per_round=min(_for_link(mems[i], 1), _for_link(mems[i + 1], 0)))
+        for i, (a, b, s) in enumerate(hops)
     ]
     results = run_specs(specs, shots=shots, engine=engine)
     chain = assemble_chain(graph, hops, specs, results, mems, swap_policy, protocol, twirl)
@@ -335,8 +347,9 @@ def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpe
         The route.
     specs, results : sequences
         Each hop's :class:`~qnet.link.spec.LinkSpec` and :class:`~qnet.link.results.LinkResult`.
-    mems : sequence of int
-        Memories each node of the route devotes to each of its links (route order).
+    mems : sequence of int or (int, int)
+        Memories each node of the route devotes to each of its links (route order; a pair
+        (before, after) where they differ).
     swap_policy : str
         ``"asap"`` (default) or ``"nested"``.
     protocol : str or None

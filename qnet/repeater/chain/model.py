@@ -259,8 +259,8 @@ class RepeaterNode:
         Duration of the swap (s; Bell-state measurement + classical message).
     cutoff_s : float
         A stored pair older than this (s) is discarded; ``inf`` (default): no cutoff.
-    memories : int
-        Memories per adjacent link (>= 1).
+    memories : int or (int, int)
+        Memories per adjacent link (>= 1), or (for the link before it, for the link after it).
     swap_success_probability : float
         Probability a swap succeeds, in (0, 1] (a failure loses both pairs).
 
@@ -280,7 +280,7 @@ class RepeaterNode:
     readout_fidelity: float = 1.0
     swap_time_s: float = 0.0
     cutoff_s: float = math.inf
-    memories: int = 1
+    memories: int | tuple[int, int] = 1
     swap_success_probability: float = 1.0
 
     def __post_init__(self) -> None:
@@ -302,9 +302,15 @@ class RepeaterNode:
             raise ConfigError("repeater", "cutoff_s", self.cutoff_s, "a time > 0 in seconds (inf: no cutoff)")
         object.__setattr__(self, "cutoff_s", c)
         m = self.memories
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise ConfigError("repeater", "memories", m, "an integer >= 1 (memories per adjacent link; a swap needs one on each side)")
-        object.__setattr__(self, "memories", int(m))
+        sides = tuple(m) if isinstance(m, (tuple, list)) and len(m) == 2 else (m,)
+        if any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1 for x in sides):
+            raise ConfigError("repeater", "memories", m, "an integer >= 1 (memories per adjacent link; a swap needs one on each side), "
+                              "or a pair (before, after) of them")
+        object.__setattr__(self, "memories", int(m) if len(sides) == 1 else (int(sides[0]), int(sides[1])))
+
+    def memories_for(self, side: int) -> int:
+        """Memories for the link before the node (``side`` 0) or after it (1)."""
+        return self.memories[side] if isinstance(self.memories, tuple) else self.memories
 
 
 @dataclass(frozen=True, eq=False)
@@ -374,7 +380,7 @@ class RepeaterChain:
             if link.purification is None:
                 continue
             for j in (i, i + 1):
-                if 1 <= j <= n - 1 and nodes[j - 1].memories < 2:
+                if 1 <= j <= n - 1 and nodes[j - 1].memories_for(0 if j == i + 1 else 1) < 2:
                     raise ConfigError(
                         "chain", f"nodes[{j - 1}].memories", nodes[j - 1].memories,
                         f"link {i} purifies: its repeaters need 2 memories per adjacent link (the two copies)",
@@ -400,16 +406,16 @@ class RepeaterChain:
             return self.nodes[boundary - 1]  # type: ignore[index]
         return None
 
-    def memories_at(self, boundary: int) -> int:
-        """Memories node ``boundary`` (0 = first end user, n_links = last) devotes to each of its links."""
-        node = self.node_at(boundary)
-        if node is not None:
-            return node.memories
-        return self.end_memories[0 if boundary == 0 else 1]  # type: ignore[index]
+    def link_memories(self, i: int) -> tuple[int, int]:
+        """Memories link ``i``'s two nodes (boundaries i and i + 1) devote to it."""
+        ends = self.end_memories
+        a = ends[0] if i == 0 else self.nodes[i - 1].memories_for(1)  # type: ignore[index]
+        b = ends[1] if i == self.n_links - 1 else self.nodes[i].memories_for(0)  # type: ignore[index]
+        return a, b
 
     def attempts_per_round(self, i: int) -> int:
         """Parallel attempts k of link ``i`` per round: the smaller of its two nodes' memories for it."""
-        return attempts_per_round(self.memories_at(i), self.memories_at(i + 1))
+        return attempts_per_round(*self.link_memories(i))
 
     def success_per_round(self, i: int) -> float:
         """Probability that link ``i`` succeeds in a round: 1 - (1 - p)^k with k attempts."""

@@ -57,7 +57,7 @@ def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[L
         cut[j], ok[j], swap_t[j] = node.cutoff_s, node.swap_success_probability, node.swap_time_s
     links = [
         EngineLink(p=link.success_probability, attempt_time_s=link.attempt_time_s, node_a=i, node_b=i + 1,
-                   cap_a=chain.memories_at(i), cap_b=chain.memories_at(i + 1), cutoff_s=min(cut[i], cut[i + 1]),
+                   cap_a=chain.link_memories(i)[0], cap_b=chain.link_memories(i)[1], cutoff_s=min(cut[i], cut[i + 1]),
                    source=None if sources is None else sources[i])
         for i, link in enumerate(chain.links)
     ]

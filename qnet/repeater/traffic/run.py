@@ -19,6 +19,7 @@ import numpy as np
 
 from qnet.errors import ConfigError, NetworkError
 from qnet.link.distinct import run_specs
+from qnet.link.multiplexing import link_shares
 from qnet.link.spec import link_spec
 from qnet.network.hardware import MemoryNode
 from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
@@ -32,9 +33,12 @@ __all__ = ["simulate_traffic", "link_memories", "choose_routes"]
 
 
 def link_memories(graph: nx.Graph, lg: nx.MultiGraph) -> dict[tuple[str, str], int]:
-    """Memories each node gives each elementary link it joins: ``memories // links joined``.
+    """Memories each node gives each elementary link it joins in the whole network.
 
-    ``memories`` unset: one per link. Keys are (node, station).
+    ``memories // links joined``, or a node's ``memory_split`` for the links it lists and the
+    rest split evenly over the others (:func:`qnet.link.multiplexing.link_shares`; here a share
+    may be 0, which is refused only for links a route uses). ``memories`` unset: one per link.
+    Keys are (node, station).
 
     Parameters
     ----------
@@ -59,10 +63,9 @@ def link_memories(graph: nx.Graph, lg: nx.MultiGraph) -> dict[tuple[str, str], i
     """
     out = {}
     for n in lg.nodes:
-        m = graph.nodes[n]["hardware"].memories
-        edges = list(lg.edges(n, keys=True))
-        for _u, _v, s in edges:
-            out[(n, s)] = 1 if m is None else m // len(edges)
+        hw = graph.nodes[n]["hardware"]
+        shares = link_shares(n, hw.memories, hw.memory_split, [s for _u, _v, s in lg.edges(n, keys=True)], strict=False)
+        out.update(((n, s), k) for s, k in shares.items())
     return out
 
 
