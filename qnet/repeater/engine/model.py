@@ -22,6 +22,12 @@ class EngineLink:
     ``cap_a``/``cap_b`` its memories at each end; ``cutoff_s`` the cutoff of a pair waiting in
     it; ``source`` an optional sampler (``source.sample(rng, t) -> (time, leaf_id)``, chains with
     purified links) used instead of the geometric draw; ``name`` (its station) for traces.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import EngineLink
+    >>> EngineLink(p=0.01, attempt_time_s=1e-4, node_a=0, node_b=1, cap_a=2, cap_b=1).cutoff_s
+    inf
     """
 
     p: float
@@ -41,6 +47,15 @@ class EngineRoute:
 
     ``left_side[i]`` is 0 when the route enters link ``hops[i]`` at its ``node_a``, else 1. For a
     GHZ request (``hub`` set) the hops are its three legs, each with the hub at boundary 1.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import EngineRoute
+    >>> inf = float("inf")
+    >>> route = EngineRoute(hops=(0, 1), left_side=(0, 0), cutoff_s=(inf, 0.1, inf),
+    ...                     swap_success=(1.0, 1.0, 1.0), swap_time_s=(0.0, 0.0, 0.0))
+    >>> len(route.hops), route.hub
+    (2, None)
     """
 
     hops: tuple[int, ...]
@@ -54,7 +69,15 @@ class EngineRoute:
 
 @dataclass(frozen=True)
 class EngineRequest:
-    """A request as the engine sees it (times in s, ``rate_hz`` None: as fast as possible)."""
+    """A request as the engine sees it (times in s, ``rate_hz`` None: as fast as possible).
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import EngineRequest, EngineRoute
+    >>> route = EngineRoute((0,), (0,), (float("inf"),) * 2, (1.0, 1.0), (0.0, 0.0))
+    >>> EngineRequest(route, rate_hz=2.0).stop_s
+    inf
+    """
 
     route: EngineRoute
     priority: int = 0
@@ -65,7 +88,15 @@ class EngineRequest:
 
 
 class Delivery(NamedTuple):
-    """One delivery: request index, time (s), latency (s), tree (GHZ: a tuple of three leaves)."""
+    """One delivery: request index, time (s), latency (s), tree (GHZ: a tuple of three leaves).
+
+    Examples
+    --------
+    >>> from qnet.repeater.chain.trees import Leaf
+    >>> from qnet.repeater.engine import Delivery
+    >>> Delivery(0, 0.5, 0.5, Leaf(0, 0.5, 0)).latency_s
+    0.5
+    """
 
     request: int
     time_s: float
@@ -74,7 +105,14 @@ class Delivery(NamedTuple):
 
 
 class Event(NamedTuple):
-    """A scheduled event; heap order (time_s, kind, seq)."""
+    """A scheduled event; heap order (time_s, kind, seq).
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine.model import CUTOFF, HERALD, Event
+    >>> Event(1.0, HERALD, 7) < Event(1.0, CUTOFF, 3)  # heralds first within an instant
+    True
+    """
 
     time_s: float
     kind: int
@@ -85,7 +123,15 @@ class Event(NamedTuple):
 
 
 class Pool:
-    """Where pairs of one link are made: the link's memories, or one request's reservation on it."""
+    """Where pairs of one link are made: the link's memories, or one request's reservation on it.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine.model import Pool
+    >>> pool = Pool(link=0, owner=-1, free=([0, 1], [0]), private=False)
+    >>> pool.need, len(pool.waiting), pool.bundle
+    (0, 0, None)
+    """
 
     __slots__ = ("link", "owner", "free", "private", "need", "waiting", "bundle", "token", "users")
 
@@ -99,7 +145,15 @@ class Pool:
 
 
 class Pair:
-    """A pair: waiting in a pool (owner -1) or owned by a request over boundaries lo..hi."""
+    """A pair: waiting in a pool (owner -1) or owned by a request over boundaries lo..hi.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine.model import Pair
+    >>> pair = Pair(0, exists_s=0.25, tree=None, mem_lo=(0, None, 0), mem_hi=(1, None, 0))
+    >>> pair.owner, pair.alive
+    (-1, True)
+    """
 
     __slots__ = ("id", "lo", "hi", "exists_s", "tree", "swapping", "swap_ok", "owner", "mem_lo", "mem_hi", "alive", "pool", "leaf_id", "cut_at")
 
@@ -113,7 +167,17 @@ class Pair:
 
 
 class RequestState:
-    """What the engine knows of one request while it runs."""
+    """What the engine knows of one request while it runs.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import EngineRequest, EngineRoute
+    >>> from qnet.repeater.engine.model import RequestState
+    >>> route = EngineRoute((0, 1), (0, 0), (float("inf"),) * 3, (1.0,) * 3, (0.0,) * 3)
+    >>> state = RequestState(0, EngineRequest(route))
+    >>> state.n, state.building, state.done
+    (2, False, [])
+    """
 
     __slots__ = ("index", "spec", "n", "by_lo", "by_hi", "covered", "pools", "building", "active", "build_start_s",
                  "key", "demanded", "served", "done")

@@ -11,7 +11,15 @@ __all__ = ["Resources"]
 
 
 class Resources:
-    """Memory bookkeeping, attempt bundles and reservations; :class:`~qnet.repeater.engine.core.Engine` adds the events."""
+    """Memory bookkeeping, attempt bundles and reservations; :class:`~qnet.repeater.engine.core.Engine` adds the events.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import Engine
+    >>> from qnet.repeater.engine.resources import Resources
+    >>> issubclass(Engine, Resources)
+    True
+    """
 
     # ------------------------------------------------------------------ memories
 

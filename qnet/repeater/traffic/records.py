@@ -49,6 +49,15 @@ class RequestRecord:
         Pairs demanded in the run (arrivals of ``rate_hz``); None without ``rate_hz``.
     active_s : float
         Length of the request's active window inside the run, [start_s, min(stop_s, end)) (s).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.repeater.traffic import Request, RequestRecord
+    >>> rec = RequestRecord(Request("a", "b"), (("a", "b"),), np.array([0.4, 0.9]), np.array([0.4, 0.5]),
+    ...                     np.array([0.9, 0.8]), None, 1.0)
+    >>> len(rec.delivery_time_s) / rec.active_s
+    2.0
     """
 
     request: Request
@@ -62,7 +71,14 @@ class RequestRecord:
 
 @dataclass(frozen=True)
 class NodeRecord:
-    """Memory use at one node: ``memories`` in total, time-average and peak number in use."""
+    """Memory use at one node: ``memories`` in total, time-average and peak number in use.
+
+    Examples
+    --------
+    >>> from qnet.repeater.traffic import NodeRecord
+    >>> NodeRecord("r1", memories=4, mean_occupied=1.5, peak_occupied=4).mean_occupied / 4
+    0.375
+    """
 
     name: str
     memories: int
@@ -76,6 +92,12 @@ class LinkRecord:
 
     ``memories``: memory pairs it can use (min of its ends' shares); ``utilisation``: time-average
     fraction of them in use (attempting or holding a pair), in [0, 1]; ``heralds``: pairs made.
+
+    Examples
+    --------
+    >>> from qnet.repeater.traffic import LinkRecord
+    >>> LinkRecord("a", "b", "s-a-b", memories=1, utilisation=0.5, heralds=12).station
+    's-a-b'
     """
 
     a: str
@@ -93,6 +115,15 @@ class TrafficRun:
     ``simulated_time_s`` is where the clock stopped (``duration_s``, or earlier when
     ``interrupted``: a Ctrl-C keeps what was finished). ``trace`` maps :data:`TRACE_COLUMNS`
     to equal-length arrays (None unless asked for).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.traffic import Request, simulate_traffic
+    >>> run = simulate_traffic(qnet.load_network("examples/ion_repeater_chain.toml"), [Request("alice", "r1")],
+    ...                        duration_s=2.0, seed=1, trace=True)
+    >>> run.simulated_time_s, run.interrupted, sorted(set(run.trace["event"]))
+    (2.0, False, ['delivery', 'herald'])
     """
 
     requests: tuple[RequestRecord, ...]

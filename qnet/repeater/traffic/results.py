@@ -125,6 +125,16 @@ class RequestStats:
         Length of the active window inside the run (s).
     paths : tuple of tuple of str
         The routes it used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.repeater.traffic import Request, RequestRecord, RequestStats
+    >>> rec = RequestRecord(Request("a", "b", min_fidelity=0.85), (("a", "b"),), np.array([0.4, 0.9]),
+    ...                     np.array([0.4, 0.5]), np.array([0.9, 0.8]), None, 1.0)
+    >>> st = RequestStats.from_record(0, rec)
+    >>> st.delivered, st.rate_hz, round(st.fidelity, 3), st.fraction_above_min_fidelity
+    (2, 2.0, 0.85, 0.5)
     """
 
     index: int
@@ -220,7 +230,14 @@ class RequestStats:
 
 @dataclass(frozen=True)
 class NodeStats:
-    """Memory use at one node; ``occupancy`` = mean_occupied / memories (None without memories)."""
+    """Memory use at one node; ``occupancy`` = mean_occupied / memories (None without memories).
+
+    Examples
+    --------
+    >>> from qnet.repeater.traffic import NodeStats
+    >>> NodeStats("r1", 4, 1.5, 4, 0.375).occupancy
+    0.375
+    """
 
     name: str
     memories: int
