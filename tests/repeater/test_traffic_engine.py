@@ -184,6 +184,8 @@ def _check_trace(run, cutoff_s):
         elif pid >= 0:
             assert pid in created and pid not in ended
             ended[pid] = t
+        if ev == "fusion":  # a fused GHZ leg: held until the fusion, within its cutoff
+            assert t - created[pid] <= cutoff_s * (1 + 1e-9) + 1e-12
     # no memory is held by two pairs at once (a child takes over its parents' outer memories at the swap)
     holds: dict = {}
     for pid, (ea, eb) in ends.items():
@@ -197,9 +199,12 @@ def _check_trace(run, cutoff_s):
     for k, rec in enumerate(run.requests):
         rows = [i for i in range(n) if tr["event"][i] == "delivery" and int(tr["request"][i]) == k]
         assert len(rows) == len(rec.delivery_time_s)
-        route_links = {f"s-{a}-{b}" if f"s-{a}-{b}" in station.values() else f"s-{b}-{a}" for a, b in zip(rec.paths[0], rec.paths[0][1:])}
+        legs = rec.paths if rec.request.c is not None else [rec.paths[0]]
+        route_links = {f"s-{a}-{b}" if f"s-{a}-{b}" in station.values() else f"s-{b}-{a}" for p in legs for a, b in zip(p, p[1:])}
         for i in rows:
-            stack, leaves = [int(tr["pair"][i])], []
+            pid = int(tr["pair"][i])
+            stack = [pid] if pid >= 0 else [int(tr[c][i]) for c in ("parent_a", "parent_b", "parent_c")]
+            leaves = []
             while stack:
                 q = stack.pop()
                 if parents[q]:
@@ -208,6 +213,23 @@ def _check_trace(run, cutoff_s):
                     leaves.append(station[q])
             assert sorted(leaves) == sorted(route_links)
         np.testing.assert_allclose(tr["fidelity"][rows], rec.fidelity)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    users=st.integers(3, 5),
+    groups=st.lists(st.lists(st.integers(0, 4), min_size=2, max_size=3, unique=True), min_size=1, max_size=4),
+    cutoff=st.sampled_from([0.005, 0.05]),
+    seed=st.integers(0, 2**16),
+)
+def test_trace_invariants_at_a_switch(users, groups, cutoff, seed):
+    """Bell pairs and GHZ states at a hub: the same invariants, fusions within their cutoff."""
+    graph = network(star(users, 8.0), memories=1, cutoff_s=cutoff, node_memories={"hub": 2 * users})
+    reqs = [Request(*[f"u{i % users}" for i in g]) for g in groups if len({i % users for i in g}) == len(g)]
+    if not reqs:
+        return
+    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, trace=True)
+    _check_trace(run, cutoff)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

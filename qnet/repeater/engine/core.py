@@ -394,7 +394,7 @@ class Engine(Resources):
             req.covered = [False] * 3
             self._need(req, range(3), +1, start)
             return None
-        return self._finish(req, start + route.swap_time_s[1], tuple(p.tree for p in legs), None)
+        return self._finish(req, start + route.swap_time_s[1], tuple(p.tree for p in legs), None, tuple(p.id for p in legs))
 
     def _full(self, req: RequestState) -> Pair | None:
         full = req.by_lo[0]
@@ -406,8 +406,8 @@ class Engine(Resources):
             return full
         return None
 
-    def _finish(self, req: RequestState, t: float, tree: Any, pair: Pair | None) -> Delivery:
-        """Record a delivery of ``req`` at ``t`` and start its next pair."""
+    def _finish(self, req: RequestState, t: float, tree: Any, pair: Pair | None, legs: tuple = ()) -> Delivery:
+        """Record a delivery of ``req`` at ``t`` (a pair, or a GHZ state of three ``legs``) and start its next pair."""
         spec = req.spec
         origin = req.build_start_s if spec.rate_hz is None else spec.start_s + req.served / spec.rate_hz
         d = Delivery(req.index, t, t - origin, tree)
@@ -422,7 +422,7 @@ class Engine(Resources):
             self._release(pair.mem_hi, starts)
             self._draw(starts, t)
         elif self.record:
-            self.rows.append((t, "delivery", -1, -1, -1, -1, req.index, self.node_names[spec.route.hub], "", "", -1, -1, "", math.nan))
+            self.rows.append((t, "delivery", -1, *legs, req.index, self.node_names[spec.route.hub], "", "", -1, -1, "", math.nan))
         req.building = False
         if self.policy == "reserve":
             self._unreserve(req, t)

@@ -20,7 +20,8 @@ __all__ = ["RequestRecord", "NodeRecord", "LinkRecord", "TrafficRun", "TRACE_COL
 #: "delivery", "fusion". ``pair`` is the id of the pair the event creates or ends; ``parent_a``,
 #: ``parent_b``, ``parent_c`` the pairs a swap / delivery / fusion consumed (-1: none);
 #: ``request`` the request index (-1: a link pair not yet given to a request); ``node`` the node
-#: where a swap or fusion happened ("" otherwise); ``node_a``, ``node_b`` the pair's ends and
+#: where a swap or fusion happened ("" otherwise; a GHZ delivery: its hub, pair -1 and the three
+#: fused legs as parents); ``node_a``, ``node_b`` the pair's ends and
 #: ``memory_a``, ``memory_b`` the memory slot it holds at each end (per node and link, from 0);
 #: ``link`` the station of a herald's link ("" otherwise); ``fidelity`` of a delivery (NaN otherwise).
 TRACE_COLUMNS = (

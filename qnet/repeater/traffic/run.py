@@ -164,14 +164,14 @@ def _check_options(duration_s: Any, policy: str, metric: str, k_paths: Any, swap
 class _Build:
     """The engine's links and routes for a set of routes (link ids by (frozenset(ends), station))."""
 
-    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], engine: str):
+    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], engine: str):
         mems = link_memories(graph, lg)
         self.names = sorted(lg.nodes)
         index = {n: k for k, n in enumerate(self.names)}
         self.ids: dict[tuple, int] = {}
         canon: list[Hop] = []
         interior: dict[int, set[str]] = {}
-        for hops in routes:
+        for hops, fused in zip(routes, ghz):
             path = [hops[0].node_a] + [h.node_b for h in hops]
             for k, h in enumerate(hops):
                 key = (frozenset((h.node_a, h.node_b)), h.station)
@@ -180,7 +180,10 @@ class _Build:
                     canon.append(h)
                 g = self.ids[key]
                 inner = interior.setdefault(g, set())
-                inner.update(n for n in (path[k], path[k + 1]) if n not in (path[0], path[-1]))
+                if fused:  # a GHZ leg party -> hub: the hub holds it as an inner node
+                    inner.add(h.node_b)
+                else:
+                    inner.update(n for n in (path[k], path[k + 1]) if n not in (path[0], path[-1]))
         oriented = sorted({tuple(h) for hops in routes for h in hops} | {tuple(h) for h in canon})
         specs = [link_spec(graph, *h) for h in oriented]
         results = run_specs(specs, engine=engine)
@@ -283,7 +286,7 @@ def simulate_traffic(
     needs_results = metric in ("fidelity", "rate") and any(r.c is None for r in requests)
     lg = link_graph(graph)
     routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, engine) if needs_results else None, lg)
-    build = _Build(graph, lg, routes, engine)
+    build = _Build(graph, lg, routes, [r.c is not None for r in requests], engine)
     users: dict[int, int] = {}
     eroutes = [build.route(graph, hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
     for er in eroutes:
