@@ -9,6 +9,7 @@ SUBMODULES = ('hardware', 'fields', 'tables', 'graph', 'io', 'generate', 'writer
 EXPORTS = {
     'load_network': 'io',
     'read_network_table': 'io',
+    'read_toml_file': 'io',
     'network_from_dict': 'graph',
     'DEFAULT_FIBRE_SPEED_KM_PER_S': 'graph',
     'parse_toml': 'tables',

@@ -46,7 +46,58 @@ from qnet.errors import QnetError
 from qnet.network.graph import network_from_dict
 from qnet.network.tables import parse_toml
 
-__all__ = ["load_network", "read_network_table"]
+__all__ = ["load_network", "read_network_table", "read_toml_file"]
+
+
+def read_toml_file(path: str | Path, what: str) -> tuple[dict[str, Any], bytes]:
+    """Read and parse one TOML file; every failure is one line naming ``what`` and the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    what : str
+        What the file is, for the messages (``"network file"``, ``"requests file"``).
+
+    Returns
+    -------
+    (dict, bytes)
+        The parsed table and the file's bytes.
+
+    Raises
+    ------
+    QnetError
+        Missing, a folder, unreadable, not UTF-8, not valid TOML, or nested more than
+        :data:`~qnet.network.tables.MAX_NESTING` levels deep.
+
+    Examples
+    --------
+    >>> data, raw = read_toml_file("examples/requests/metro.toml", "requests file")
+    >>> len(data["requests"]), raw[:1]
+    (3, b'#')
+    >>> read_toml_file("examples", "requests file")
+    Traceback (most recent call last):
+    ...
+    qnet.errors.QnetError: requests file 'examples' is a folder, expected a TOML file
+    """
+    if not str(path):
+        raise QnetError(f"{what} '': expected a file name")
+    where = f"{what} {str(path)!r}"
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise QnetError(f"{where} not found") from None
+    except IsADirectoryError:
+        raise QnetError(f"{where} is a folder, expected a TOML file") from None
+    except OSError as exc:
+        raise QnetError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = parse_toml(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise QnetError(f"{where} is not valid TOML: {exc}") from None
+    except ValueError as exc:
+        raise QnetError(f"{where} is refused: {exc}") from None
+    return data, raw
 
 
 def read_network_table(path: str | Path) -> tuple[dict[str, Any], str]:
@@ -78,23 +129,7 @@ def read_network_table(path: str | Path) -> tuple[dict[str, Any], str]:
     ...
     qnet.errors.QnetError: network file 'no_such_file.toml' not found
     """
-    if not str(path):
-        raise QnetError("network file '': expected a file name")
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise QnetError(f"network file {str(path)!r} not found") from None
-    except IsADirectoryError:
-        raise QnetError(f"network file {str(path)!r} is a folder, expected a TOML file") from None
-    except OSError as exc:
-        raise QnetError(f"network file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
-    try:
-        data = parse_toml(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise QnetError(f"network file {str(path)!r} is not valid TOML: {exc}") from None
-    except ValueError as exc:
-        raise QnetError(f"network file {str(path)!r} is refused: {exc}") from None
+    data, raw = read_toml_file(path, "network file")
     return data, hashlib.sha256(raw).hexdigest()
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -154,25 +153,10 @@ def read_requests(path: str | Path) -> tuple[Request, ...]:
     ...
     qnet.errors.QnetError: requests file 'no_such_requests.toml' not found
     """
-    from qnet.network.tables import parse_toml
+    from qnet.network.io import read_toml_file
 
-    if not str(path):
-        raise QnetError("requests file '': expected a file name")
+    data, _raw = read_toml_file(path, "requests file")
     where = f"requests file {str(path)!r}"
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise QnetError(f"{where} not found") from None
-    except IsADirectoryError:
-        raise QnetError(f"{where} is a folder, expected a TOML file") from None
-    except OSError as exc:
-        raise QnetError(f"{where} cannot be read: {exc.strerror or exc}") from None
-    try:
-        data = parse_toml(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise QnetError(f"{where} is not valid TOML: {exc}") from None
-    except ValueError as exc:
-        raise QnetError(f"{where} is refused: {exc}") from None
     return requests_from_table(data, source=where)
 
 
