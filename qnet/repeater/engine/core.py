@@ -23,7 +23,8 @@ one clock: :func:`qnet.repeater.traffic.simulate_traffic`). The rules are those 
   request stopped, or a link pair no request needs any more) frees both at once;
 * ``reserve``: a request starts building a pair only when it can reserve ``share`` memories at
   both ends of every link of its route at once; it keeps them until that pair is delivered (or
-  the request stops), then queues again behind the requests already waiting;
+  the request stops), then queues again behind the requests already waiting; a waiting request
+  keeps its links from the requests behind it (they may pass it only on disjoint routes);
 * a request builds one pair at a time (its links do not attempt again once a pair covers them)
   while it has unmet demand: without ``rate_hz`` always, with it one demand every 1/rate_hz s
   from ``start_s``;
@@ -161,7 +162,6 @@ class Engine(Resources):
         node = link.node_a if side == 0 else link.node_b
         return self.node_names[node], self.mem_offset[g][side] + slot
 
-
     def _herald(self, ev: Event, dirty: list) -> None:
         pool = ev.target
         if ev.token != pool.token or pool.bundle is None:
@@ -197,7 +197,6 @@ class Engine(Resources):
         self._maybe_attempt(pool, starts)
         self._draw(starts, ev.time_s)
 
-
     # ------------------------------------------------------------------ requests
 
     def _begin_build(self, req: RequestState, t: float) -> None:
@@ -231,7 +230,6 @@ class Engine(Resources):
                 self._trim(pool, starts)
             self._maybe_attempt(pool, starts)
         self._draw(starts, t)
-
 
     def _stop(self, req: RequestState, t: float) -> None:
         """``req``'s window ends: its pairs are discarded, its memories freed."""

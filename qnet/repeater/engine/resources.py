@@ -108,7 +108,6 @@ class Resources:
         self._release(pair.mem_lo, starts)
         self._release(pair.mem_hi, starts)
 
-
     def _reserve(self, req: RequestState) -> bool:
         """Reserve ``share`` memories at both ends of every hop, all or none."""
         hops = req.spec.route.hops
