@@ -16,7 +16,7 @@ import json
 import sys
 import time
 
-from qnet.cli.args import positive_int, positive_number, seed
+from qnet.cli.args import integer_in, positive_int, positive_number, seed
 from qnet.cli.options import add_engine_option, add_network_options
 from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
 
@@ -59,6 +59,8 @@ def register(sub) -> None:
     p.add_argument("--swap-policy", choices=SWAP_POLICIES, default="asap",
                    help="swap as soon as possible (default) or nested doubling")
     add_engine_option(p)
+    p.add_argument("--occupancy-bins", type=integer_in(0, 10_000), default=20, metavar="N",
+                   help="time slices of each node's occupancy over time in --json (default 20, 0: none)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--trace", metavar="T.parquet|T.csv",
                    help="also write every event to this file: Parquet (needs pyarrow) or CSV by suffix "
@@ -120,7 +122,8 @@ def _cmd_traffic(args: argparse.Namespace) -> int:
     try:
         run = simulate_traffic(graph, requests, duration_s=args.duration, seed=args.seed, policy=args.policy,
                                metric=args.metric, k_paths=args.k_paths, swap_policy=args.swap_policy,
-                               engine=args.engine, trace=bool(args.trace), progress=progress)
+                               engine=args.engine, trace=bool(args.trace), progress=progress,
+                               occupancy_bins=args.occupancy_bins)
     finally:
         if progress is not None:
             progress.close()

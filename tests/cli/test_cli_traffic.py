@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -52,18 +51,15 @@ def engine(monkeypatch):
     state = {"calls": [], "stop_at": None}
 
     def fake(graph, requests, *, duration_s, seed=None, policy="shared", metric="hops", k_paths=1,
-             swap_policy="asap", engine="aer", trace=False, progress=None):
+             swap_policy="asap", engine="aer", trace=False, progress=None, occupancy_bins=20):
         state["calls"].append(dict(requests=requests, duration_s=duration_s, seed=seed, policy=policy, metric=metric,
                                    k_paths=k_paths, swap_policy=swap_policy, engine=engine, trace=trace,
-                                   progress=progress, graph=graph))
+                                   progress=progress, graph=graph, occupancy_bins=occupancy_bins))
         return _fake_run(graph, requests, duration_s, seed, policy, trace, state["stop_at"])
 
-    try:
-        import qnet.repeater.traffic.run as module
-    except ImportError:  # the engine is not there yet: a stand-in module
-        module = types.ModuleType("qnet.repeater.traffic.run")
-        monkeypatch.setitem(sys.modules, "qnet.repeater.traffic.run", module)
-    monkeypatch.setattr(module, "simulate_traffic", fake, raising=False)
+    import qnet.repeater.traffic.run as module
+
+    monkeypatch.setattr(module, "simulate_traffic", fake)
     return state
 
 
@@ -82,10 +78,11 @@ def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
 
 def test_every_option_reaches_the_engine(engine, capsys):
     args = BASE + ["--policy", "reserve", "--metric", "rate", "--k-paths", "3", "--swap-policy", "nested",
-                   "--engine", "batch", "--set", "nodes.campus.memories=4"]
+                   "--engine", "batch", "--set", "nodes.campus.memories=4", "--occupancy-bins", "7"]
     assert main(args) == 0
     (call,) = engine["calls"]
     assert (call["policy"], call["metric"], call["k_paths"], call["swap_policy"], call["engine"]) == ("reserve", "rate", 3, "nested", "batch")
+    assert call["occupancy_bins"] == 7
     assert call["graph"].nodes["campus"]["hardware"].memories == 4
 
 
@@ -93,7 +90,7 @@ def test_json_output(engine, capsys):
     assert main(BASE + ["--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert list(d) == ["requests", "nodes", "links", "total_rate_hz", "simulated_time_s", "seed", "duration_s",
-                       "policy", "interrupted"]
+                       "policy", "interrupted", "occupancy_bin_s"]
     assert d["interrupted"] is False and d["seed"] == 1 and len(d["requests"]) == 3
     window = d["requests"][1]
     assert (window["a"], window["active_s"], window["rate_hz"]) == ("downtown", 30.0, 4 / 30.0)

@@ -274,3 +274,18 @@ def test_a_request_that_delivered_nothing_is_pointed_out():
         res = TrafficResult.from_run(simulate_traffic(graph, [Request("n0", "n2")], duration_s=1e-3, seed=1, policy=policy))
         assert res.requests[0].delivered == 0
         assert ("delivered nothing" in format_traffic(res)) is said
+
+
+def test_occupancy_over_time_follows_the_windows_and_averages_to_the_mean():
+    """Slices of equal length: their mean is the run's mean occupancy; a node idle outside a window reads 0 there."""
+    graph = network(line(3, 10.0))
+    reqs = [Request("n0", "n1", start_s=2.0, stop_s=4.0), Request("n1", "n2")]
+    run = simulate_traffic(graph, reqs, duration_s=8.0, seed=1, occupancy_bins=4)
+    assert run.occupancy_bin_s == 2.0
+    for node in run.nodes:
+        assert len(node.occupied_over_time) == 4
+        assert np.mean(node.occupied_over_time) == pytest.approx(node.mean_occupied, rel=1e-12, abs=1e-15)
+        assert all(0.0 <= x <= node.memories for x in node.occupied_over_time)
+    n0 = {n.name: n for n in run.nodes}["n0"]
+    assert n0.occupied_over_time[0] == 0.0 and n0.occupied_over_time[2:] == (0.0, 0.0)
+    assert n0.occupied_over_time[1] > 0.5  # its one memory works for the request while it is active

@@ -149,7 +149,8 @@ def test_nodes_links_and_total_rate():
     assert [r.rate_hz for r in result.requests] == [pytest.approx(0.3), pytest.approx(0.2)]
     d = result.to_dict()
     assert d["links"] == [{"a": "a", "b": "r1", "station": "s1", "memories": 2, "utilisation": 0.75, "heralds": 120}]
-    assert d["nodes"][0] == {"name": "r1", "memories": 4, "mean_occupied": 3.0, "peak_occupied": 4, "occupancy": 0.75}
+    assert d["nodes"][0] == {"name": "r1", "memories": 4, "mean_occupied": 3.0, "peak_occupied": 4, "occupancy": 0.75,
+                          "occupied_over_time": []}
 
 
 ISSUE_REQUEST_KEYS = ["a", "b", "delivered", "rate_hz", "rate_hz_ci", "fidelity", "fidelity_quantiles",

@@ -547,16 +547,33 @@ class Engine(Resources):
                     "practically never delivers (cutoffs too short?); raise max_events to insist"
                 )
 
-    def run(self, until_s: float, progress: Callable[[float], None] | None = None) -> None:
-        """Traffic mode: run the clock to ``until_s`` (s); ``progress(t)`` now and then."""
+    def run(self, until_s: float, progress: Callable[[float], None] | None = None, bins: int = 0) -> None:
+        """Traffic mode: run the clock to ``until_s`` (s); ``progress(t)`` now and then.
+
+        ``bins`` > 0 records the memory-seconds in use per node at the ends of ``bins`` equal
+        slices of [0, until_s) (:attr:`snapshots`: occupancy over time).
+        """
         self.stop_at_delivery = False
+        edges = [until_s * (k + 1) / bins for k in range(bins)]
+        self.snapshots: list[list[float]] = []
         instants = 0
         while self.heap and self.heap[0].time_s < until_s:
+            while len(self.snapshots) < bins and self.heap[0].time_s > edges[len(self.snapshots)]:
+                self.snapshots.append(self._node_areas_at(edges[len(self.snapshots)]))
             self.step()
             instants += 1
             if progress is not None and instants % 4096 == 0:
                 progress(self.now)
+        while len(self.snapshots) < bins - 1:
+            self.snapshots.append(self._node_areas_at(edges[len(self.snapshots)]))
         self.now = until_s
+
+    def _node_areas_at(self, t: float) -> list[float]:
+        """Memory-seconds in use per node from 0 to ``t`` (no event in between)."""
+        out = [0.0] * len(self.node_names)
+        for k, node in enumerate(self.end_node):
+            out[node] += self.end_area[k] + self.end_used[k] * (t - self.end_since[k])
+        return out
 
     def close(self, t: float) -> tuple[list[float], list[float]]:
         """Occupancy integrals up to time ``t``: (memory-seconds in use per node, per link)."""

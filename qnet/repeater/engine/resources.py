@@ -97,10 +97,22 @@ class Resources:
         return p
 
     def _trim(self, pool: Pool, starts: list) -> None:
-        """Discard the oldest waiting pairs that no request needs."""
+        """Discard the oldest waiting pairs that no request needs; stop an attempt nobody needs."""
         while len(pool.waiting) > max(pool.need, 0):
             pair = pool.waiting.popleft()
             self._drop(pair, "discarded", starts)
+        if pool.bundle is not None and pool.need <= len(pool.waiting):
+            self._cancel(pool)
+
+    def _cancel(self, pool: Pool) -> None:
+        """Abandon the pool's running attempt: its memories are free now, its herald will be ignored."""
+        for side in (0, 1):
+            for slot in pool.bundle[side]:
+                heapq.heappush(pool.free[side], slot)
+            if not pool.private:
+                self._account(pool.link, side, -len(pool.bundle[side]))
+        pool.bundle = None
+        pool.token += 1
 
     def _drop(self, pair: Pair, event: str, starts: list) -> None:
         pair.alive = False
@@ -127,11 +139,7 @@ class Resources:
         """Give ``req``'s reserved memories back and start whoever waits for them."""
         for pool in req.pools:
             if pool.bundle is not None:
-                for side in (0, 1):
-                    for slot in pool.bundle[side]:
-                        heapq.heappush(pool.free[side], slot)
-                pool.bundle = None
-                pool.token += 1
+                self._cancel(pool)
             shared = self.shared_pools[pool.link]
             for side in (0, 1):
                 for slot in pool.free[side]:

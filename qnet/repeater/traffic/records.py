@@ -74,6 +74,9 @@ class RequestRecord:
 class NodeRecord:
     """Memory use at one node: ``memories`` in total, time-average and peak number in use.
 
+    ``occupied_over_time``: the time-average number in use in each of the run's equal time
+    slices (:attr:`TrafficRun.occupancy_bin_s` long), in order; empty when not recorded.
+
     Examples
     --------
     >>> from qnet.repeater.traffic import NodeRecord
@@ -85,6 +88,7 @@ class NodeRecord:
     memories: int
     mean_occupied: float
     peak_occupied: int
+    occupied_over_time: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,8 @@ class TrafficRun:
 
     ``simulated_time_s`` is where the clock stopped (``duration_s``, or earlier when
     ``interrupted``: a Ctrl-C keeps what was finished). ``trace`` maps :data:`TRACE_COLUMNS`
-    to equal-length arrays (None unless asked for).
+    to equal-length arrays (None unless asked for). ``occupancy_bin_s``: the length of the time
+    slices of the nodes' ``occupied_over_time`` (None when not recorded).
 
     Examples
     --------
@@ -136,3 +141,4 @@ class TrafficRun:
     policy: str
     interrupted: bool = False
     trace: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    occupancy_bin_s: float | None = None

@@ -244,12 +244,14 @@ class NodeStats:
     mean_occupied: float
     peak_occupied: int
     occupancy: float | None
+    occupied_over_time: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite numbers as None)."""
         return {"name": self.name, "memories": self.memories, "mean_occupied": json_number(self.mean_occupied),
                 "peak_occupied": self.peak_occupied,
-                "occupancy": None if self.occupancy is None else json_number(self.occupancy)}
+                "occupancy": None if self.occupancy is None else json_number(self.occupancy),
+                "occupied_over_time": [json_number(x) for x in self.occupied_over_time]}
 
 
 def _link_dict(link: LinkRecord) -> dict[str, Any]:
@@ -288,7 +290,7 @@ class TrafficResult:
     >>> result.requests[0].rate_hz, result.requests[0].fidelity, result.nodes[0].occupancy
     (0.2, 0.8, 0.25)
     >>> list(result.to_dict())
-    ['requests', 'nodes', 'links', 'total_rate_hz', 'simulated_time_s', 'seed', 'duration_s', 'policy', 'interrupted']
+    ['requests', 'nodes', 'links', 'total_rate_hz', 'simulated_time_s', 'seed', 'duration_s', 'policy', 'interrupted', 'occupancy_bin_s']
     """
 
     requests: tuple[RequestStats, ...]
@@ -300,18 +302,21 @@ class TrafficResult:
     seed: int | None
     policy: str
     interrupted: bool = False
+    occupancy_bin_s: float | None = None
 
     @classmethod
     def from_run(cls, run: TrafficRun) -> "TrafficResult":
         """The figures of a :class:`~qnet.repeater.traffic.records.TrafficRun`."""
         requests = tuple(RequestStats.from_record(i, r) for i, r in enumerate(run.requests))
         nodes = tuple(NodeStats(str(n.name), int(n.memories), float(n.mean_occupied), int(n.peak_occupied),
-                                n.mean_occupied / n.memories if n.memories > 0 else None) for n in run.nodes)
+                                n.mean_occupied / n.memories if n.memories > 0 else None,
+                                tuple(float(x) for x in getattr(n, "occupied_over_time", ()))) for n in run.nodes)
         t = float(run.simulated_time_s)
         total = sum(r.delivered for r in requests) / t if t > 0 else None
         seed = None if run.seed is None else int(run.seed)
+        bin_s = getattr(run, "occupancy_bin_s", None)
         return cls(requests, nodes, tuple(run.links), total, t, float(run.duration_s), seed, run.policy,
-                   bool(run.interrupted))
+                   bool(run.interrupted), None if bin_s is None else float(bin_s))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``qnet traffic --json`` (no NaN or inf: those are None / ``null``).
@@ -320,9 +325,10 @@ class TrafficResult:
         fidelity, fidelity_quantiles, fraction_above_min_fidelity, latency_s_quantiles,
         rate_hz_ci_method, demanded, unmet_demand, requested_rate_hz, min_fidelity, priority,
         start_s, stop_s, active_s, paths), ``nodes`` (name, memories, mean_occupied,
-        peak_occupied, occupancy), ``links`` (a, b, station, memories, utilisation, heralds: what
+        peak_occupied, occupancy, occupied_over_time: mean memories in use per time slice of
+        ``occupancy_bin_s``), ``links`` (a, b, station, memories, utilisation, heralds: what
         ``qnet draw --result`` reads), ``total_rate_hz``, ``simulated_time_s``, ``seed``,
-        ``duration_s``, ``policy``, ``interrupted``.
+        ``duration_s``, ``policy``, ``interrupted``, ``occupancy_bin_s``.
         """
         return {
             "requests": [r.to_dict() for r in self.requests],
@@ -334,6 +340,7 @@ class TrafficResult:
             "duration_s": json_number(self.duration_s),
             "policy": self.policy,
             "interrupted": self.interrupted,
+            "occupancy_bin_s": None if self.occupancy_bin_s is None else json_number(self.occupancy_bin_s),
         }
 
     def to_rows(self) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ its recorded tree (route by route, all deliveries together).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -229,6 +230,7 @@ def simulate_traffic(
     engine: str = "aer",
     trace: bool = False,
     progress: Callable[[float, float], None] | None = None,
+    occupancy_bins: int = 20,
 ) -> TrafficRun:
     """Serve ``requests`` on ``graph`` for ``duration_s`` simulated seconds.
 
@@ -256,6 +258,9 @@ def simulate_traffic(
         Record every event in ``run.trace``.
     progress : callable, optional
         ``progress(t_s, duration_s)`` now and then.
+    occupancy_bins : int
+        Time slices of each node's occupancy over time (``NodeRecord.occupied_over_time``;
+        default 20, 0: none).
 
     Returns
     -------
@@ -279,6 +284,8 @@ def simulate_traffic(
     ([True, True], 20.0)
     """
     duration = _check_options(duration_s, policy, metric, k_paths, swap_policy)
+    if isinstance(occupancy_bins, bool) or not isinstance(occupancy_bins, int) or not 0 <= occupancy_bins <= 10_000:
+        raise ConfigError("traffic", "occupancy_bins", occupancy_bins, "an integer from 0 (none) to 10000")
     requests = list(requests)
     if not requests:
         raise ConfigError("traffic", "requests", "[]", "at least one request")
@@ -301,12 +308,26 @@ def simulate_traffic(
     eng = Engine(build.links, especs, build.names, policy, np.random.default_rng(seed), tie, trace=trace)
     interrupted = False
     try:
-        eng.run(duration, None if progress is None else (lambda t: progress(t, duration)))
+        eng.run(duration, None if progress is None else (lambda t: progress(t, duration)), occupancy_bins)
     except KeyboardInterrupt:
         interrupted = True
     end = min(eng.now, duration) if interrupted else duration
     areas = eng.close(end)
-    return _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted)
+    run = _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted)
+    return _with_occupancy_over_time(run, eng, areas[0], duration, occupancy_bins)
+
+
+def _with_occupancy_over_time(run: TrafficRun, eng: Engine, final: list[float], duration: float, bins: int) -> TrafficRun:
+    """The nodes' mean memories in use per time slice (complete slices only when interrupted)."""
+    if bins == 0:
+        return run
+    width = duration / bins
+    cum = list(getattr(eng, "snapshots", []))
+    if not run.interrupted:
+        cum = cum + [final]
+    series = np.diff(np.array([[0.0] * len(final)] + cum), axis=0).T / width  # (nodes, slices)
+    nodes = tuple(dataclasses.replace(n, occupied_over_time=tuple(float(x) for x in series[k])) for k, n in enumerate(run.nodes))
+    return dataclasses.replace(run, nodes=nodes, occupancy_bin_s=width)
 
 
 def _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted) -> TrafficRun:
