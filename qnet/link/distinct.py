@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+from qnet.errors import QnetError
+from qnet.link.choices import ENGINES
 from qnet.link.circuit import compile_link, link_program
 from qnet.link.results import LinkResult
-from qnet.link.run import heralded_state, link_result, run_links
+from qnet.link.run import final_states, heralded_state, link_result, run_links
 from qnet.link.spec import LinkSpec
 
 __all__ = ["run_specs", "physics_key"]
@@ -79,6 +81,8 @@ def run_specs(
     >>> [(r.node_a, r.node_b, round(r.fidelity, 4)) for r in run_specs(specs, engine="batch")]
     [('alice', 'r1', 0.973), ('r1', 'r2', 0.973), ('alice', 'r1', 0.973)]
     """
+    if engine not in ENGINES:
+        raise QnetError(f"engine = {engine!r} is invalid: one of {', '.join(ENGINES)}")
     if shots is not None:
         return run_links([compile_link(s) for s in specs], shots=shots, seed=seed, device=device, engine=engine)
     index: dict[LinkSpec, int] = {}
@@ -95,7 +99,8 @@ def run_specs(
         results = _run_programs(distinct)
     else:
         compiled = [compile_link(s, share_instructions=True) for s in distinct]
-        results = run_links(compiled, shots=None, seed=seed, device=device, engine=engine)
+        states = final_states(compiled, device, engine, in_place=True)  # the circuits are ours: no copies
+        results = [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, states)]
     out, handed = [], set()
     for spec, i in zip(specs, where):
         r = results[i]
