@@ -63,7 +63,7 @@ def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[L
     ]
     route = EngineRoute(hops=tuple(range(n)), left_side=(0,) * n, cutoff_s=tuple(cut), swap_success=tuple(ok),
                         swap_time_s=tuple(swap_t), nested=chain.swap_policy == "nested")
-    return Engine(links, [EngineRequest(route)], [str(j) for j in range(n + 1)], "shared", rng)
+    return Engine(links, [EngineRequest(route)], [str(j) for j in range(n + 1)], "shared", rng, occupancy=False)
 
 
 def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:

@@ -72,6 +72,8 @@ class Engine(Resources):
         exactly what a chain draws).
     trace : bool
         Record every event (:data:`qnet.repeater.traffic.records.TRACE_COLUMNS`).
+    occupancy : bool
+        Integrate memory use over time (node occupancy, link utilisation; default True).
 
     Examples
     --------
@@ -86,7 +88,7 @@ class Engine(Resources):
     """
 
     def __init__(self, links, requests, node_names, policy: str, rng: np.random.Generator,
-                 tie_rng: np.random.Generator | None = None, trace: bool = False):
+                 tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True):
         self.links = list(links)
         self.specs = list(requests)
         self.node_names = list(node_names)
@@ -94,6 +96,7 @@ class Engine(Resources):
         self.rng = rng
         self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
         self.record = trace
+        self.occupancy = occupancy
         self.vector_draws = all(link.source is None for link in self.links)
         self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
         # which (request, hop) use each link; node-level memory ids: offset of each link end
@@ -125,7 +128,7 @@ class Engine(Resources):
         self.events = 0
         self.pair_ids = 0
         self.free = [([*range(k.cap_a)], [*range(k.cap_b)]) for k in self.links]
-        self.shared_pools = [Pool(g, -1, self.free[g], False) for g in range(len(self.links))]
+        self.shared_pools = [Pool(g, -1, self.free[g], False, self.occupancy) for g in range(len(self.links))]
         for g, pool in enumerate(self.shared_pools):
             pool.users = self.users[g]
         self.node_held = [0] * len(self.node_names)
@@ -182,7 +185,7 @@ class Engine(Resources):
             for side, slots in ((0, slots_a), (1, slots_b)):
                 for slot in slots[1:]:
                     heapq.heappush(pool.free[side], slot)
-                if not pool.private:
+                if pool.counted:
                     self._account(g, side, 1 - len(slots))
         for r, i in pool.users:
             req = self.requests[r]
@@ -472,20 +475,24 @@ class Engine(Resources):
 
     def _swaps_and_deliveries(self, dirty: list) -> list[Delivery]:
         touched: dict[int, tuple] = {}
+        requests = self.requests
         while dirty:
             key, j, r = heapq.heappop(dirty)
-            req = self.requests[r]
+            req = requests[r]
             if not req.building or req.key != key:
                 continue
             touched[r] = key
-            if req.spec.route.hub is None and 0 < j < req.n:
+            if 0 < j < req.n and not req.ghz and (
+                (req.by_hi[j] is not None or (not req.covered[j - 1] and req.pools[j - 1].waiting))
+                and (req.by_lo[j] is not None or (not req.covered[j] and req.pools[j].waiting))
+            ):  # both sides may exist: look closer
                 self._try_swap(req, j, dirty)
         out = []
-        for r in sorted(touched, key=touched.get):
-            req = self.requests[r]
+        for r in (sorted(touched, key=touched.get) if len(touched) > 1 else touched):
+            req = requests[r]
             if not req.building:
                 continue
-            if req.spec.route.hub is not None:
+            if req.ghz:
                 d = self._try_fuse(req)
             else:
                 full = self._full(req)

@@ -133,10 +133,11 @@ class Pool:
     (0, 0, None)
     """
 
-    __slots__ = ("link", "owner", "free", "private", "need", "waiting", "bundle", "token", "users")
+    __slots__ = ("link", "owner", "free", "private", "counted", "need", "waiting", "bundle", "token", "users")
 
-    def __init__(self, link: int, owner: int, free: tuple[list[int], list[int]], private: bool):
+    def __init__(self, link: int, owner: int, free: tuple[list[int], list[int]], private: bool, counted: bool | None = None):
         self.link, self.owner, self.free, self.private = link, owner, free, private
+        self.counted = not private if counted is None else counted  # memory use is integrated (occupancy)
         self.need = 0
         self.waiting: deque[Pair] = deque()
         self.bundle: tuple[list[int], list[int]] | None = None
@@ -179,11 +180,12 @@ class RequestState:
     (2, False, [])
     """
 
-    __slots__ = ("index", "spec", "n", "by_lo", "by_hi", "covered", "pools", "building", "active", "build_start_s",
+    __slots__ = ("index", "spec", "n", "ghz", "by_lo", "by_hi", "covered", "pools", "building", "active", "build_start_s",
                  "key", "demanded", "served", "done")
 
     def __init__(self, index: int, spec: EngineRequest):
         self.index, self.spec, self.n = index, spec, len(spec.route.hops)
+        self.ghz = spec.route.hub is not None
         self.active = self.building = False
         self.demanded = self.served = 0
         self.pools: list[Pool] = []

@@ -38,13 +38,13 @@ class Resources:
 
     def _take(self, pool: Pool, side: int) -> int:
         slot = heapq.heappop(pool.free[side])
-        if not pool.private:
+        if pool.counted:
             self._account(pool.link, side, +1)
         return slot
 
     def _give(self, pool: Pool, side: int, slot: int) -> None:
         heapq.heappush(pool.free[side], slot)
-        if not pool.private:
+        if pool.counted:
             self._account(pool.link, side, -1)
 
     def _release(self, mem: tuple, starts: list) -> None:
@@ -63,7 +63,7 @@ class Resources:
         fa, fb = pool.free
         m = min(len(fa), len(fb))
         pool.bundle = ([heapq.heappop(fa) for _ in range(m)], [heapq.heappop(fb) for _ in range(m)])
-        if not pool.private:
+        if pool.counted:
             self._account(pool.link, 0, m)
             self._account(pool.link, 1, m)
         pool.token += 1
@@ -109,7 +109,7 @@ class Resources:
         for side in (0, 1):
             for slot in pool.bundle[side]:
                 heapq.heappush(pool.free[side], slot)
-            if not pool.private:
+            if pool.counted:
                 self._account(pool.link, side, -len(pool.bundle[side]))
         pool.bundle = None
         pool.token += 1
