@@ -220,15 +220,16 @@ def _check_trace(run, cutoff_s):
     users=st.integers(3, 5),
     groups=st.lists(st.lists(st.integers(0, 4), min_size=2, max_size=3, unique=True), min_size=1, max_size=4),
     cutoff=st.sampled_from([0.005, 0.05]),
+    policy=st.sampled_from(["shared", "reserve"]),
     seed=st.integers(0, 2**16),
 )
-def test_trace_invariants_at_a_switch(users, groups, cutoff, seed):
+def test_trace_invariants_at_a_switch(users, groups, cutoff, policy, seed):
     """Bell pairs and GHZ states at a hub: the same invariants, fusions within their cutoff."""
     graph = network(star(users, 8.0), memories=1, cutoff_s=cutoff, node_memories={"hub": 2 * users})
     reqs = [Request(*[f"u{i % users}" for i in g]) for g in groups if len({i % users for i in g}) == len(g)]
     if not reqs:
         return
-    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, trace=True)
+    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, trace=True, policy=policy)
     _check_trace(run, cutoff)
 
 
