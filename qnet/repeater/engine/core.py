@@ -127,10 +127,18 @@ class Engine(Resources):
         self.seq = 0
         self.events = 0
         self.pair_ids = 0
-        self.free = [([*range(k.cap_a)], [*range(k.cap_b)]) for k in self.links]
-        self.shared_pools = [Pool(g, -1, self.free[g], False, self.occupancy) for g in range(len(self.links))]
-        for g, pool in enumerate(self.shared_pools):
-            pool.users = self.users[g]
+        if getattr(self, "shared_pools", None) is None:
+            self.free = [([*range(k.cap_a)], [*range(k.cap_b)]) for k in self.links]
+            self.shared_pools = [Pool(g, -1, self.free[g], False, self.occupancy) for g in range(len(self.links))]
+            for g, pool in enumerate(self.shared_pools):
+                pool.users = self.users[g]
+        else:  # the same pools, emptied (a chain resets before every delivery)
+            for pool, k in zip(self.shared_pools, self.links):
+                pool.free[0][:] = range(k.cap_a)
+                pool.free[1][:] = range(k.cap_b)
+                pool.need, pool.bundle = 0, None
+                pool.waiting.clear()
+                pool.token += 1
         self.node_held = [0] * len(self.node_names)
         self.node_peak = [0] * len(self.node_names)
         self.end_used = [0] * (2 * len(self.links))
