@@ -204,9 +204,11 @@ class Engine(Resources):
         if c < math.inf:
             pair.cut_at = pair.exists_s + c
             self._push(pair.cut_at, CUTOFF, pair)
-        self._trim(pool, starts)
+        if len(pool.waiting) > pool.need:
+            self._trim(pool, starts)
         self._maybe_attempt(pool, starts)
-        self._draw(starts, ev.time_s)
+        if starts:
+            self._draw(starts, ev.time_s)
 
     # ------------------------------------------------------------------ requests
 
@@ -446,11 +448,12 @@ class Engine(Resources):
         heap = self.heap
         t0 = heap[0].time_s
         lim = t0 + TIME_RTOL * abs(t0) + self.atol_s
-        batch = []
+        batch = [heapq.heappop(heap)]
         while heap and heap[0].time_s <= lim:
             batch.append(heapq.heappop(heap))
         self.events += len(batch)
-        batch.sort(key=lambda e: (e.kind, e.time_s, e.seq))
+        if len(batch) > 1:
+            batch.sort(key=lambda e: (e.kind, e.time_s, e.seq))
         return batch
 
     def _arrive(self, ev: Event, dirty: list) -> None:
