@@ -1,10 +1,12 @@
 """Multiplexing: how many attempts an elementary link makes per round, and what that buys.
 
-One rule everywhere (``qnet link``, ``chain``, ``path``, ``purify``, ``compare`` and sweeps):
+One rule everywhere (``qnet link``, ``chain``, ``path``, ``purify``, ``compare``, ``traffic`` and
+sweeps):
 
 * every node limits the attempts of the links it joins, end nodes included. A node's
   ``memories`` (``None``: one per link it joins) are split evenly between the links it joins
-  *on the route considered* (:func:`memories_per_link`): an end node or a single link's node
+  *on the route considered* (:func:`memories_per_link`; ``qnet traffic`` considers every link
+  the node joins in the network, since many routes share it): an end node or a single link's node
   gives all of them to its one link, a repeater gives ``memories // 2`` to each of its two
   links (and needs at least two). A node that lists a ``memory_split`` (memories per link, by
   station) gives each listed link that many and splits the rest evenly over the others
