@@ -8,7 +8,7 @@ import qnet
 from qnet.errors import ConfigError
 from qnet.repeater.path import build_chain
 from qnet.repeater.routing import link_graph
-from qnet.repeater.traffic.run import link_memories
+from qnet.repeater.traffic.setup import link_memories
 
 CHAIN = "examples/ion_repeater_chain.toml"  # alice - s1 - r1 - s2 - r2 - s3 - r3 - s4 - bob
 

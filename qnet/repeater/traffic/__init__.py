@@ -2,15 +2,15 @@
 
 Modules
 -------
-requests (:class:`Request`, the requests file), records (raw engine output), run
-(:func:`simulate_traffic`: routes, memories, links, the run), states (delivered states from
+requests (:class:`Request`, the requests file), records (raw engine output), setup (memories
+per link, routes, the engine's links), run (:func:`simulate_traffic`), states (delivered states from
 their trees), results (figures per request, node and link), trace (writing a run's event
 trace). The engine itself is :mod:`qnet.repeater.engine`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ("records", "requests", "results", "run", "states", "trace")
+SUBMODULES = ("records", "requests", "results", "run", "setup", "states", "trace")
 EXPORTS = {
     "Request": "requests",
     "RequestRecord": "records",
@@ -19,8 +19,10 @@ EXPORTS = {
     "TrafficRun": "records",
     "TRACE_COLUMNS": "records",
     "simulate_traffic": "run",
-    "choose_routes": "run",
-    "link_memories": "run",
+    "choose_routes": "setup",
+    "link_memories": "setup",
+    "check_parties": "setup",
+    "TrafficLinks": "setup",
     "delivered_fidelities": "states",
     "REQUEST_FIELDS": "requests",
     "read_requests": "requests",

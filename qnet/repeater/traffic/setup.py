@@ -1,0 +1,201 @@
+"""What a traffic run is made of: memories per link, one route per request, the engine's links.
+
+:func:`link_memories` (a node's memories over the links it joins), :func:`choose_routes` (the
+metric's best route, or the least loaded of the k best; a GHZ request's three legs to its hub)
+and :class:`TrafficLinks` (every link a route uses: simulated once per distinct spec, its
+memories, its cutoff, optionally purified; and each request's route for the engine).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import networkx as nx
+
+from qnet.errors import ConfigError, NetworkError
+from qnet.link.distinct import run_specs
+from qnet.link.multiplexing import link_shares
+from qnet.link.spec import link_spec
+from qnet.network.hardware import MemoryNode
+from qnet.repeater.engine import EngineLink, EngineRoute
+from qnet.repeater.routing import Hop, k_best_paths, link_graph
+from qnet.repeater.traffic.requests import Request
+
+__all__ = ["link_memories", "check_parties", "choose_routes", "TrafficLinks"]
+
+
+def link_memories(graph: nx.Graph, lg: nx.MultiGraph) -> dict[tuple[str, str], int]:
+    """Memories each node gives each elementary link it joins in the whole network.
+
+    ``memories // links joined``, or a node's ``memory_split`` for the links it lists and the
+    rest split evenly over the others (:func:`qnet.link.multiplexing.link_shares`; here a share
+    may be 0, which is refused only for links a route uses). ``memories`` unset: one per link.
+    Keys are (node, station).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    lg : networkx.MultiGraph
+        Its link graph (:func:`qnet.repeater.routing.link_graph`).
+
+    Returns
+    -------
+    dict
+        (node, station) -> memories (0 when the node has fewer memories than links).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.routing import link_graph
+    >>> from qnet.repeater.traffic.setup import link_memories
+    >>> graph = qnet.load_network("examples/metro_ion_network.toml")
+    >>> link_memories(graph, link_graph(graph))[("campus", "s_cd")]
+    1
+    """
+    out = {}
+    for n in lg.nodes:
+        hw = graph.nodes[n]["hardware"]
+        shares = link_shares(n, hw.memories, hw.memory_split, [s for _u, _v, s in lg.edges(n, keys=True)], strict=False)
+        out.update(((n, s), k) for s, k in shares.items())
+    return out
+
+
+def check_parties(graph: nx.Graph, requests: Sequence[Request]) -> None:
+    for i, req in enumerate(requests):
+        if not isinstance(req, Request):
+            raise ConfigError("requests", f"[{i}]", type(req).__name__, "a qnet.repeater.traffic.Request")
+        for key, name in zip("abc", req.parties):
+            if name not in graph or not isinstance(graph.nodes[name]["hardware"], MemoryNode):
+                what = "a station" if name in graph else "not in the network"
+                raise ConfigError(f"requests[{i}]", key, name, f"a memory node of the network ({name!r} is {what})")
+
+
+def _ghz_legs(graph: nx.Graph, lg: nx.MultiGraph, i: int, req: Request) -> list[Hop]:
+    """The three legs hub - party of a GHZ request: the hub is joined to all three by links."""
+    hubs = [h for h in lg.nodes if h not in req.parties and all(lg.has_edge(h, p) for p in req.parties)]
+    if not hubs:
+        raise NetworkError(
+            f"requests[{i}]: no memory node is joined by elementary links to {req.a!r}, {req.b!r} and {req.c!r} "
+            "(a GHZ request is fused at such a hub, an entanglement switch)"
+        )
+    hub = sorted(hubs)[0]
+    return [Hop(p, hub, sorted(lg[p][hub])[0]) for p in req.parties]
+
+
+def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_paths: int, link_results: dict | None,
+                  lg: nx.MultiGraph | None = None) -> list[list[Hop]]:
+    """One route per request: the best under ``metric``, or among the ``k_paths`` best the least loaded.
+
+    Load spreading is greedy in request order: a request takes the candidate whose busiest link
+    already carries the fewest routes (ties: the cheaper candidate). A GHZ request's route is its
+    three legs (party -> hub).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+    requests : sequence of Request
+    metric : str
+        One of :data:`qnet.repeater.choices.METRICS`.
+    k_paths : int
+        Candidates per request (>= 1).
+    link_results : dict or None
+        Link results by hop (for the fidelity and rate metrics).
+    lg : networkx.MultiGraph, optional
+        The link graph, when the caller has it.
+
+    Returns
+    -------
+    list of list of Hop
+
+    Raises
+    ------
+    NetworkError
+        A pair no route joins (naming the request), or a GHZ request without a hub.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.traffic import Request
+    >>> from qnet.repeater.traffic.setup import choose_routes
+    >>> graph = qnet.load_network("examples/metro_ion_network.toml")
+    >>> reqs = [Request("campus", "airport"), Request("campus", "airport")]
+    >>> [[h.node_b for h in r] for r in choose_routes(graph, reqs, "hops", 2, None)]
+    [['harbour', 'airport'], ['north', 'airport']]
+    """
+    lg = link_graph(graph) if lg is None else lg
+    load: dict[str, int] = {}
+    routes = []
+    for i, req in enumerate(requests):
+        if req.c is not None:
+            route = _ghz_legs(graph, lg, i, req)
+        else:
+            try:
+                candidates = k_best_paths(graph, req.a, req.b, k_paths, metric, link_results, lg)
+            except NetworkError as exc:
+                raise NetworkError(f"requests[{i}] ({req.a} - {req.b}): {exc}") from None
+            route = min(candidates, key=lambda hops: max(load.get(h.station, 0) for h in hops))
+        for h in route:
+            load[h.station] = load.get(h.station, 0) + 1
+        routes.append(route)
+    return routes
+
+
+
+
+class TrafficLinks:
+    """The engine's links and routes for a set of routes (link ids by (frozenset(ends), station))."""
+
+    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], engine: str):
+        mems = link_memories(graph, lg)
+        self.names = sorted(lg.nodes)
+        index = {n: k for k, n in enumerate(self.names)}
+        self.ids: dict[tuple, int] = {}
+        canon: list[Hop] = []
+        interior: dict[int, set[str]] = {}
+        for hops, fused in zip(routes, ghz):
+            path = [hops[0].node_a] + [h.node_b for h in hops]
+            for k, h in enumerate(hops):
+                key = (frozenset((h.node_a, h.node_b)), h.station)
+                if key not in self.ids:
+                    self.ids[key] = len(canon)
+                    canon.append(h)
+                g = self.ids[key]
+                inner = interior.setdefault(g, set())
+                if fused:  # a GHZ leg party -> hub: the hub holds it as an inner node
+                    inner.add(h.node_b)
+                else:
+                    inner.update(n for n in (path[k], path[k + 1]) if n not in (path[0], path[-1]))
+        oriented = sorted({tuple(h) for hops in routes for h in hops} | {tuple(h) for h in canon})
+        specs = [link_spec(graph, *h) for h in oriented]
+        results = run_specs(specs, engine=engine)
+        self.spec_of = {h: (s, r) for h, s, r in zip(oriented, specs, results)}
+        self.links = []
+        for g, h in enumerate(canon):
+            caps = [mems[(n, h.station)] for n in (h.node_a, h.node_b)]
+            for n, cap in zip((h.node_a, h.node_b), caps):
+                if cap < 1:
+                    hw = graph.nodes[n]["hardware"]
+                    raise ConfigError(f"nodes.{n}", "memories", hw.memories,
+                                      f"{n!r} joins {lg.degree(n)} elementary links; a route uses link {h.station}, so it needs at least one memory per link")
+            cut = min([graph.nodes[n]["hardware"].cutoff_s for n in interior[g]], default=math.inf)
+            res = self.spec_of[tuple(h)][1]
+            self.links.append(EngineLink(p=res.success_probability, attempt_time_s=res.attempt_time_s,
+                                         node_a=index[h.node_a], node_b=index[h.node_b], cap_a=caps[0], cap_b=caps[1],
+                                         cutoff_s=cut, name=h.station))
+        self.canon = canon
+
+    def route(self, graph: nx.Graph, hops: list[Hop], ghz: bool, swap_policy: str) -> EngineRoute:
+        ids = [self.ids[(frozenset((h.node_a, h.node_b)), h.station)] for h in hops]
+        left = tuple(0 if self.canon[g].node_a == h.node_a else 1 for g, h in zip(ids, hops))
+        if ghz:
+            hub = graph.nodes[hops[0].node_b]["hardware"]
+            return EngineRoute(tuple(ids), left, (math.inf, hub.cutoff_s), (1.0, 1.0), (0.0, hub.swap_time_s),
+                               hub=self.names.index(hops[0].node_b))
+        inner = [graph.nodes[h.node_a]["hardware"] for h in hops[1:]]
+        return EngineRoute(tuple(ids), left, (math.inf, *[hw.cutoff_s for hw in inner], math.inf),
+                           (1.0,) * (len(hops) + 1), (0.0, *[hw.swap_time_s for hw in inner], 0.0),
+                           nested=swap_policy == "nested")
+
+
