@@ -6,8 +6,8 @@ import argparse
 import json
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_engine_option, add_network_options, add_twirl_option
-from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES
+from qnet.cli.options import add_engine_option, add_network_options, add_purify_option
+from qnet.repeater.choices import METRICS, SWAP_POLICIES
 
 __all__ = ["register"]
 
@@ -37,12 +37,6 @@ def _add_chain_options(p: argparse.ArgumentParser) -> None:
     add_engine_option(p)
 
 
-def _purify_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--purify", choices=PROTOCOLS,
-                   help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
-    add_twirl_option(p)
-
-
 def register(sub) -> None:
     """Add the ``chain``, ``path`` and ``compare`` commands to ``qnet``'s subparsers.
 
@@ -61,19 +55,19 @@ def register(sub) -> None:
     """
     p = sub.add_parser("chain", help="end-to-end fidelity and rate of a repeater chain along a given path")
     _add_chain_options(p)
-    _purify_option(p)
+    add_purify_option(p)
     p.set_defaults(handler=_cmd_chain, metric=None)
 
     p = sub.add_parser("path", help="choose the route through the network, then report it like qnet chain")
     _add_chain_options(p)
-    _purify_option(p)
+    add_purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity",
                    help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
     _add_chain_options(p)
-    _purify_option(p)
+    add_purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity", help="route cost when --via is not given")
     p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")
     p.add_argument("--csv", help="also write the scan as CSV to this file (checked before computing)")

@@ -97,3 +97,25 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--engine", choices=ENGINES, default="aer",
                    help="link simulator: aer (default, Qiskit Aer) or batch (the same circuits in qnet's numpy simulator)")
+
+
+def add_purify_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--purify PROTOCOL`` (every elementary link purified once) and ``--twirl/--no-twirl``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A subcommand's parser; its namespace gets ``purify`` (str or None) and ``twirl`` (bool).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_purify_option(p)
+    >>> p.parse_args(["--purify", "dejmps"]).purify, p.parse_args([]).purify
+    ('dejmps', None)
+    """
+    from qnet.repeater.choices import PROTOCOLS
+
+    p.add_argument("--purify", choices=PROTOCOLS,
+                   help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
+    add_twirl_option(p)

@@ -51,10 +51,11 @@ def engine(monkeypatch):
     state = {"calls": [], "stop_at": None}
 
     def fake(graph, requests, *, duration_s, seed=None, policy="shared", metric="hops", k_paths=1,
-             swap_policy="asap", engine="aer", trace=False, progress=None, occupancy_bins=20):
+             swap_policy="asap", engine="aer", trace=False, progress=None, occupancy_bins=20, purify=None, twirl=True):
         state["calls"].append(dict(requests=requests, duration_s=duration_s, seed=seed, policy=policy, metric=metric,
                                    k_paths=k_paths, swap_policy=swap_policy, engine=engine, trace=trace,
-                                   progress=progress, graph=graph, occupancy_bins=occupancy_bins))
+                                   progress=progress, graph=graph, occupancy_bins=occupancy_bins, purify=purify,
+                                   twirl=twirl))
         return _fake_run(graph, requests, duration_s, seed, policy, trace, state["stop_at"])
 
     import qnet.repeater.traffic.run as module
@@ -78,11 +79,12 @@ def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
 
 def test_every_option_reaches_the_engine(engine, capsys):
     args = BASE + ["--policy", "reserve", "--metric", "rate", "--k-paths", "3", "--swap-policy", "nested",
-                   "--engine", "batch", "--set", "nodes.campus.memories=4", "--occupancy-bins", "7"]
+                   "--engine", "batch", "--set", "nodes.campus.memories=4", "--occupancy-bins", "7",
+                   "--purify", "bbpssw", "--no-twirl"]
     assert main(args) == 0
     (call,) = engine["calls"]
     assert (call["policy"], call["metric"], call["k_paths"], call["swap_policy"], call["engine"]) == ("reserve", "rate", 3, "nested", "batch")
-    assert call["occupancy_bins"] == 7
+    assert (call["occupancy_bins"], call["purify"], call["twirl"]) == (7, "bbpssw", False)
     assert call["graph"].nodes["campus"]["hardware"].memories == 4
 
 

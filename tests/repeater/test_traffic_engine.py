@@ -290,3 +290,46 @@ def test_occupancy_over_time_follows_the_windows_and_averages_to_the_mean():
     n0 = {n.name: n for n in run.nodes}["n0"]
     assert n0.occupied_over_time[0] == 0.0 and n0.occupied_over_time[2:] == (0.0, 0.0)
     assert n0.occupied_over_time[1] > 0.5  # its one memory works for the request while it is active
+
+
+PURIFY_MEMORIES = ["nodes.alice.memories=2", "nodes.r1.memories=4", "nodes.r2.memories=4", "nodes.r3.memories=4",
+                   "nodes.bob.memories=2"]
+
+
+@pytest.mark.parametrize("policy", ["shared", "reserve"])
+def test_one_purified_request_is_the_purified_chain(policy):
+    """Every link purified once (DEJMPS): the same draws and states as `qnet chain --purify dejmps`."""
+    graph = qnet.load_network("examples/ion_repeater_chain.toml", PURIFY_MEMORIES)
+    chain = simulate_path(graph, ["alice", "r1", "r2", "r3", "bob"], samples=40, seed=4, purify="dejmps")
+    run = simulate_traffic(graph, [Request("alice", "bob")], duration_s=1.5 * 40 / chain.rate_hz, seed=4,
+                           purify="dejmps", policy=policy)
+    rec = run.requests[0]
+    assert len(rec.latency_s) >= 40
+    np.testing.assert_allclose(rec.latency_s[:40], chain.completion_time_samples_s, atol=1e-12)
+    np.testing.assert_allclose(rec.fidelity[:40], chain.fidelity_samples, atol=1e-12)
+
+
+def test_a_route_crossing_links_backwards_sees_mirrored_states():
+    """Links keep the orientation of the first route that uses them; a request crossing them the other
+    way evaluates the same pairs mirrored, which must equal the chain built in its own direction."""
+    graph = qnet.load_network("examples/ion_repeater_chain.toml", PURIFY_MEMORIES + ["nodes.r1.t2_s=0.2"])
+    chain = simulate_path(graph, ["bob", "r3", "r2", "r1", "alice"], samples=30, seed=6, purify="bbpssw")
+    duration = 1.5 * 30 / chain.rate_hz
+    never = Request("alice", "bob", start_s=2 * duration)  # fixes the links' orientation, never runs
+    run = simulate_traffic(graph, [never, Request("bob", "alice")], duration_s=duration, seed=6, purify="bbpssw")
+    rec = run.requests[1]
+    assert len(run.requests[0].latency_s) == 0 and len(rec.latency_s) >= 30
+    np.testing.assert_allclose(rec.latency_s[:30], chain.completion_time_samples_s, atol=1e-12)
+    np.testing.assert_allclose(rec.fidelity[:30], chain.fidelity_samples, atol=1e-12)
+    graph_raw = qnet.load_network("examples/ion_repeater_chain.toml", ["nodes.r1.t2_s=0.2"])
+    raw = simulate_path(graph_raw, ["bob", "r3", "r2", "r1", "alice"], samples=30, seed=6)
+    run = simulate_traffic(graph_raw, [never, Request("bob", "alice")], duration_s=1.5 * 30 / raw.rate_hz, seed=6)
+    np.testing.assert_allclose(run.requests[1].fidelity[:30], raw.fidelity_samples, atol=1e-12)
+
+
+def test_purifying_needs_two_memories_per_link():
+    graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    with pytest.raises(ConfigError, match=r"nodes\.alice\.memories.*two memories per link to purify"):
+        simulate_traffic(graph, [Request("alice", "r2")], duration_s=1.0, purify="dejmps")
+    with pytest.raises(ConfigError, match="purify = 'x'"):
+        simulate_traffic(graph, [Request("alice", "r2")], duration_s=1.0, purify="x")

@@ -15,7 +15,7 @@ from qnet.errors import QnetError
 from qnet.quantum.waiting import cutoff_rounds
 from qnet.repeater.chain.model import ChainLink, RepeaterChain
 
-__all__ = ["GeometricSource", "PurifiedSource", "LinkSource", "link_sources"]
+__all__ = ["GeometricSource", "PurifiedSource", "MirroredSource", "LinkSource", "link_sources"]
 
 _MAX_PURIFY_ROUNDS = 2**22  # waiting times tabulated per purified link (as qnet.repeater.link_purification)
 _MAX_TRIALS = 10_000_000  # purification trials of one link before giving up
@@ -154,8 +154,49 @@ class PurifiedSource:
         raise QnetError(f"a purified link failed {_MAX_TRIALS:,} purification trials in a row")
 
 
+class MirroredSource:
+    """A link's source seen from its other end: the same samples, states with memories A and B swapped.
+
+    A route that crosses a link from its ``node_b`` to its ``node_a`` evaluates the pairs the
+    link's source made (drawn once, in the link's own orientation) in the route's orientation.
+
+    Parameters
+    ----------
+    source : GeometricSource or PurifiedSource
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qnet.repeater.chain import ChainLink
+    >>> from qnet.repeater.chain.sources import GeometricSource, MirroredSource
+    >>> rho = np.diag([0.1, 0.6, 0.2, 0.1]).astype(complex)  # |01> more likely than |10>
+    >>> m = MirroredSource(GeometricSource(ChainLink(rho, 0.5, 1e-3), 0.5))
+    >>> np.diag(m.states[0]).real.tolist()
+    [0.1, 0.2, 0.6, 0.1]
+    """
+
+    _SWAP = np.eye(4)[[0, 2, 1, 3]]
+
+    def __init__(self, source):
+        self.source = source
+
+    @property
+    def states(self) -> np.ndarray:
+        """The source's states (so far) with the two memories exchanged."""
+        return self._SWAP @ self.source.states @ self._SWAP
+
+    @property
+    def age_shift_s(self) -> float:
+        """As the source's."""
+        return self.source.age_shift_s
+
+    def sample(self, rng: np.random.Generator, start_s: float) -> tuple[float, int]:
+        """As the source's."""
+        return self.source.sample(rng, start_s)
+
+
 #: A sampler of one link's pairs.
-LinkSource = Union[GeometricSource, PurifiedSource]
+LinkSource = Union[GeometricSource, PurifiedSource, MirroredSource]
 
 
 def link_sources(chain: RepeaterChain) -> list[LinkSource] | None:

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 
 from qnet.errors import ConfigError
-from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
+from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES, TRAFFIC_POLICIES
 from qnet.repeater.engine import Engine, EngineRequest
 from qnet.repeater.routing import all_link_results, link_graph
 from qnet.repeater.traffic.records import TRACE_COLUMNS, LinkRecord, NodeRecord, RequestRecord, TrafficRun
@@ -56,6 +56,8 @@ def simulate_traffic(
     trace: bool = False,
     progress: Callable[[float, float], None] | None = None,
     occupancy_bins: int = 20,
+    purify: str | None = None,
+    twirl: bool = True,
 ) -> TrafficRun:
     """Serve ``requests`` on ``graph`` for ``duration_s`` simulated seconds.
 
@@ -86,6 +88,11 @@ def simulate_traffic(
     occupancy_bins : int
         Time slices of each node's occupancy over time (``NodeRecord.occupied_over_time``;
         default 20, 0: none).
+    purify : str or None
+        ``"dejmps"`` or ``"bbpssw"`` purifies every elementary link once before it is used, as
+        ``qnet chain --purify`` (two memories per node and link); None (default): raw links.
+    twirl : bool
+        BBPSSW re-twirls its output (default True).
 
     Returns
     -------
@@ -109,6 +116,8 @@ def simulate_traffic(
     ([True, True], 20.0)
     """
     duration = _check_options(duration_s, policy, metric, k_paths, swap_policy)
+    if purify is not None and purify not in PROTOCOLS:
+        raise ConfigError("traffic", "purify", purify, f"one of {', '.join(PROTOCOLS)} (or None: raw links)")
     if isinstance(occupancy_bins, bool) or not isinstance(occupancy_bins, int) or not 0 <= occupancy_bins <= 10_000:
         raise ConfigError("traffic", "occupancy_bins", occupancy_bins, "an integer from 0 (none) to 10000")
     requests = list(requests)
@@ -118,7 +127,7 @@ def simulate_traffic(
     needs_results = metric in ("fidelity", "rate") and any(r.c is None for r in requests)
     lg = link_graph(graph)
     routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, engine) if needs_results else None, lg)
-    build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], engine)
+    build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], engine, purify, twirl)
     users: dict[int, int] = {}
     eroutes = [build.route(graph, hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
     for er in eroutes:
@@ -126,7 +135,7 @@ def simulate_traffic(
             users[g] = users.get(g, 0) + 1
     especs = [
         EngineRequest(er, req.priority, req.rate_hz, req.start_s, req.stop_s,
-                      share=tuple(max(1, min(build.links[g].cap_a, build.links[g].cap_b) // users[g]) for g in er.hops))
+                      share=tuple(_share(build.links[g], users[g], purify) for g in er.hops))
         for req, er in zip(requests, eroutes)
     ]
     tie = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
@@ -140,6 +149,11 @@ def simulate_traffic(
     areas = eng.close(end)
     run = _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted)
     return _with_occupancy_over_time(run, eng, areas[0], duration, occupancy_bins)
+
+
+def _share(link, users: int, purify: str | None) -> int:
+    """Memories a request reserves at each end of a link: an even share (both copies to purify)."""
+    return 2 if purify is not None else max(1, min(link.cap_a, link.cap_b) // users)
 
 
 def _with_occupancy_over_time(run: TrafficRun, eng: Engine, final: list[float], duration: float, bins: int) -> TrafficRun:
@@ -160,7 +174,8 @@ def _records(graph, requests, routes, build, eng, areas, end, duration, seed, po
     fid_by_request = []
     for r, (req, hops) in enumerate(zip(requests, routes)):
         done = [d for d in eng.requests[r].done if d.time_s < end]
-        fids = delivered_fidelities(graph, hops, build.spec_of, done, req.c is not None, swap_policy)
+        fids = delivered_fidelities(graph, hops, build.spec_of, done, req.c is not None, swap_policy,
+                                    build.purify, build.twirl, build.route_sources(hops))
         fid_by_request.append(fids)
         paths = tuple((h.node_a, h.node_b) for h in hops) if req.c is not None else (tuple([hops[0].node_a] + [h.node_b for h in hops]),)
         recs.append(RequestRecord(

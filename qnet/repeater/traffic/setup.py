@@ -145,48 +145,124 @@ def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_p
 
 
 class TrafficLinks:
-    """The engine's links and routes for a set of routes (link ids by (frozenset(ends), station))."""
+    """The elementary links a set of routes uses, ready for the engine.
 
-    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], engine: str):
-        mems = link_memories(graph, lg)
+    Each link (a pair of memory nodes and a station) is simulated once per distinct spec, all in
+    one run (:func:`qnet.link.distinct.run_specs`); its memories are its ends' shares
+    (:func:`link_memories`); a pair waiting in it obeys the cutoff of any end that is an inner
+    node of a route using it (a GHZ request's hub included). With ``purify`` every link is
+    purified once (:class:`qnet.repeater.chain.LinkPurification`, as ``qnet chain --purify``):
+    each end devotes exactly two memories to it, and its pairs come from a
+    :class:`~qnet.repeater.chain.sources.PurifiedSource`.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+    lg : networkx.MultiGraph
+        Its link graph.
+    routes : list of list of Hop
+        One route per request (a GHZ request: its legs party -> hub).
+    ghz : list of bool
+        Which routes are GHZ legs.
+    engine : str
+        Link engine.
+    purify : str or None
+        ``"dejmps"``, ``"bbpssw"`` or None (raw links).
+    twirl : bool
+        BBPSSW re-twirls its output.
+
+    Raises
+    ------
+    ConfigError
+        A node without a memory (two, to purify) for a link a route uses.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.path import path_hops
+    >>> from qnet.repeater.routing import link_graph
+    >>> from qnet.repeater.traffic.setup import TrafficLinks
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> route = path_hops(graph, ["alice", "r1", "r2"])
+    >>> links = TrafficLinks(graph, link_graph(graph), [route], [False], "batch")
+    >>> [(k.name, k.cap_a, k.cap_b) for k in links.links], links.route(graph, route, False, "asap").hops
+    ([('s1', 1, 1), ('s2', 1, 1)], (0, 1))
+    """
+
+    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], engine: str,
+                 purify: str | None = None, twirl: bool = True):
         self.names = sorted(lg.nodes)
-        index = {n: k for k, n in enumerate(self.names)}
         self.ids: dict[tuple, int] = {}
-        canon: list[Hop] = []
+        self.canon: list[Hop] = []
+        interior = self._index(routes, ghz)
+        oriented = sorted({tuple(h) for hops in routes for h in hops} | {tuple(h) for h in self.canon})
+        specs = [link_spec(graph, *h) for h in oriented]
+        self.spec_of = {h: (s, r) for h, s, r in zip(oriented, specs, run_specs(specs, engine=engine))}
+        self.purify, self.twirl = purify, twirl
+        mems = link_memories(graph, lg)
+        index = {n: k for k, n in enumerate(self.names)}
+        self.links, self.sources = [], []
+        for g, h in enumerate(self.canon):
+            caps = self._caps(graph, lg, mems, h)
+            spec, res = self.spec_of[tuple(h)]
+            source = None if purify is None else self._purified(graph, h)
+            cut = min([graph.nodes[n]["hardware"].cutoff_s for n in interior[g]], default=math.inf)
+            self.links.append(EngineLink(p=res.success_probability, attempt_time_s=res.attempt_time_s,
+                                         node_a=index[h.node_a], node_b=index[h.node_b], cap_a=caps[0], cap_b=caps[1],
+                                         cutoff_s=cut, source=source, name=h.station))
+            self.sources.append(source)
+
+    def _index(self, routes: list[list[Hop]], ghz: list[bool]) -> dict[int, set[str]]:
+        """Number the links the routes use; the inner nodes of routes at each link's ends."""
         interior: dict[int, set[str]] = {}
         for hops, fused in zip(routes, ghz):
             path = [hops[0].node_a] + [h.node_b for h in hops]
             for k, h in enumerate(hops):
                 key = (frozenset((h.node_a, h.node_b)), h.station)
                 if key not in self.ids:
-                    self.ids[key] = len(canon)
-                    canon.append(h)
-                g = self.ids[key]
-                inner = interior.setdefault(g, set())
+                    self.ids[key] = len(self.canon)
+                    self.canon.append(h)
+                inner = interior.setdefault(self.ids[key], set())
                 if fused:  # a GHZ leg party -> hub: the hub holds it as an inner node
                     inner.add(h.node_b)
                 else:
                     inner.update(n for n in (path[k], path[k + 1]) if n not in (path[0], path[-1]))
-        oriented = sorted({tuple(h) for hops in routes for h in hops} | {tuple(h) for h in canon})
-        specs = [link_spec(graph, *h) for h in oriented]
-        results = run_specs(specs, engine=engine)
-        self.spec_of = {h: (s, r) for h, s, r in zip(oriented, specs, results)}
-        self.links = []
-        for g, h in enumerate(canon):
-            caps = [mems[(n, h.station)] for n in (h.node_a, h.node_b)]
-            for n, cap in zip((h.node_a, h.node_b), caps):
-                if cap < 1:
-                    hw = graph.nodes[n]["hardware"]
-                    raise ConfigError(f"nodes.{n}", "memories", hw.memories,
-                                      f"{n!r} joins {lg.degree(n)} elementary links; a route uses link {h.station}, so it needs at least one memory per link")
-            cut = min([graph.nodes[n]["hardware"].cutoff_s for n in interior[g]], default=math.inf)
-            res = self.spec_of[tuple(h)][1]
-            self.links.append(EngineLink(p=res.success_probability, attempt_time_s=res.attempt_time_s,
-                                         node_a=index[h.node_a], node_b=index[h.node_b], cap_a=caps[0], cap_b=caps[1],
-                                         cutoff_s=cut, name=h.station))
-        self.canon = canon
+        return interior
+
+    def _caps(self, graph: nx.Graph, lg: nx.MultiGraph, mems: dict, h: Hop) -> tuple[int, int]:
+        """The link's memories at each end (exactly 2 to purify: the two copies), checked."""
+        need = 1 if self.purify is None else 2
+        for n in (h.node_a, h.node_b):
+            if mems[(n, h.station)] < need:
+                hw = graph.nodes[n]["hardware"]
+                what = "at least one memory per link" if need == 1 else "two memories per link to purify"
+                raise ConfigError(f"nodes.{n}", "memories", hw.memories,
+                                  f"{n!r} joins {lg.degree(n)} elementary links; a route uses link {h.station}, so it needs {what}")
+        if need == 2:
+            return 2, 2
+        return mems[(h.node_a, h.station)], mems[(h.node_b, h.station)]
+
+    def _purified(self, graph: nx.Graph, h: Hop):
+        """The purified source of link ``h`` in its own orientation."""
+        from qnet.repeater.chain.sources import PurifiedSource
+        from qnet.repeater.path import assemble_chain
+
+        spec, res = self.spec_of[tuple(h)]
+        chain = assemble_chain(graph, [h], [spec], [res], [2, 2], "asap", self.purify, self.twirl)
+        return PurifiedSource(chain.links[0])
+
+    def route_sources(self, hops: list[Hop]) -> list | None:
+        """The sources of a route's hops in the route's orientation (None: raw links)."""
+        if self.purify is None:
+            return None
+        from qnet.repeater.chain.sources import MirroredSource
+
+        ids = [self.ids[(frozenset((h.node_a, h.node_b)), h.station)] for h in hops]
+        return [self.sources[g] if self.canon[g].node_a == h.node_a else MirroredSource(self.sources[g])
+                for g, h in zip(ids, hops)]
 
     def route(self, graph: nx.Graph, hops: list[Hop], ghz: bool, swap_policy: str) -> EngineRoute:
+        """The engine's view of one route: link ids, sides, per-boundary cutoffs and swaps."""
         ids = [self.ids[(frozenset((h.node_a, h.node_b)), h.station)] for h in hops]
         left = tuple(0 if self.canon[g].node_a == h.node_a else 1 for g, h in zip(ids, hops))
         if ghz:
@@ -197,5 +273,3 @@ class TrafficLinks:
         return EngineRoute(tuple(ids), left, (math.inf, *[hw.cutoff_s for hw in inner], math.inf),
                            (1.0,) * (len(hops) + 1), (0.0, *[hw.swap_time_s for hw in inner], 0.0),
                            nested=swap_policy == "nested")
-
-

@@ -20,14 +20,16 @@ from qnet.repeater.routing import Hop
 __all__ = ["delivered_fidelities"]
 
 
-def _route_chain(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, swap_policy: str):
+def _route_chain(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, swap_policy: str, purify: str | None, twirl: bool):
     specs = [spec_of[tuple(h)][0] for h in hops]
     results = [spec_of[tuple(h)][1] for h in hops]
-    return assemble_chain(graph, hops, specs, results, [1] * (len(hops) + 1), swap_policy)
+    mems = [1 if purify is None else 2] * (len(hops) + 1)
+    return assemble_chain(graph, hops, specs, results, mems, swap_policy, purify, twirl)
 
 
 def delivered_fidelities(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, deliveries: Sequence, ghz: bool,
-                         swap_policy: str = "asap") -> np.ndarray:
+                         swap_policy: str = "asap", purify: str | None = None, twirl: bool = True,
+                         sources: Sequence | None = None) -> np.ndarray:
     """Fidelity of every delivery of one request (<Psi+|rho|Psi+>, or the GHZ fidelity).
 
     Parameters
@@ -44,6 +46,14 @@ def delivered_fidelities(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, de
         The request is a GHZ request.
     swap_policy : str
         ``"asap"`` or ``"nested"``.
+    purify : str or None
+        The links' purification protocol (None: raw links).
+    twirl : bool
+        BBPSSW re-twirls its output.
+    sources : sequence, optional
+        With ``purify``: the hops' sources in the route's orientation
+        (:meth:`qnet.repeater.traffic.setup.TrafficLinks.route_sources`): their tables give the
+        purified leaves' states.
 
     Returns
     -------
@@ -63,8 +73,8 @@ def delivered_fidelities(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, de
     if not deliveries:
         return np.empty(0)
     if not ghz:
-        chain = _route_chain(graph, hops, spec_of, swap_policy)
-        states = TreeStates(chain, default_swap_fn()).evaluate([d.tree for d in deliveries])
+        chain = _route_chain(graph, hops, spec_of, swap_policy, purify, twirl)
+        states = TreeStates(chain, default_swap_fn(), sources).evaluate([d.tree for d in deliveries])
         return fidelity_rows(states)
     from qnet.repeater.fusion import fuse, ghz_fidelity
 
@@ -72,9 +82,13 @@ def delivered_fidelities(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, de
     fused_at = np.array([d.time_s for d in deliveries]) - hub.swap_time_s
     legs = []
     for i, leg in enumerate(hops):
-        tables = TreeStates(_route_chain(graph, [leg], spec_of, swap_policy), None)
+        leg_sources = None if sources is None else [sources[i]]
+        tables = TreeStates(_route_chain(graph, [leg], spec_of, swap_policy, purify, twirl), None, leg_sources)
         heralds = np.array([d.tree[i].time_s for d in deliveries])
-        states = np.repeat(tables.rho[0][None], len(deliveries), axis=0)
+        if leg_sources is None:
+            states = np.repeat(tables.rho[0][None], len(deliveries), axis=0)
+        else:
+            states = sources[i].states[np.array([d.tree[i].leaf_id for d in deliveries])]
         zero = np.zeros(len(deliveries), dtype=int)
         legs.append(tables.decay(states, zero, zero, heralds, heralds, heralds, fused_at))
     out = fuse(legs[0], legs[1], legs[2], gate_fidelity=hub.gate_fidelity, readout_fidelity=hub.readout_fidelity)
