@@ -25,7 +25,7 @@ import numpy as np
 
 from qnet.errors import ConfigError
 
-__all__ = ["memories_per_link", "link_shares", "attempts_per_round", "success_per_round", "rate_hz"]
+__all__ = ["memories_per_link", "link_shares", "attempts_per_round", "success_per_round", "rate_hz", "rate_figures"]
 
 
 def memories_per_link(name: str, memories: int | None, links_joined: int) -> int:
@@ -187,3 +187,48 @@ def rate_hz(p, k, attempt_time_s):
     (39.40399, 39.40399)
     """
     return success_per_round(p, k) / attempt_time_s
+
+
+def rate_figures(p, k, attempt_time_s: float, coherence_time_s: float, diqkd_key_fraction, bb84_key_fraction) -> dict:
+    """What the rate buys: ``rate_hz``, ``link_efficiency`` (rate x T_coh, 0 when the rate is 0) and the key rates.
+
+    One formula for exact links (:func:`qnet.link.run.link_figures`) and sampled ones
+    (:mod:`qnet.link.shots`, arrays of bootstrap replicates).
+
+    Parameters
+    ----------
+    p : float or numpy.ndarray
+        Herald probability per attempt.
+    k : int
+        Attempts per round.
+    attempt_time_s : float
+        One round (s).
+    coherence_time_s : float
+        The pair's coherence time T_coh (s; inf: no decay).
+    diqkd_key_fraction, bb84_key_fraction : float or numpy.ndarray
+        Secret bits per delivered pair.
+
+    Returns
+    -------
+    dict
+        ``rate_hz``, ``link_efficiency``, ``diqkd_key_rate_hz``, ``bb84_key_rate_hz`` (floats, or
+        arrays shaped like ``p``).
+
+    Examples
+    --------
+    >>> f = rate_figures(0.01, 1, 1e-3, 0.5, 0.2, 0.4)
+    >>> round(f["rate_hz"], 6), round(f["link_efficiency"], 6), round(f["bb84_key_rate_hz"], 6)
+    (10.0, 5.0, 4.0)
+    >>> rate_figures(0.0, 1, 1e-3, float("inf"), 0.0, 0.0)["link_efficiency"]
+    0.0
+    """
+    rate = rate_hz(p, k, attempt_time_s)
+    r = np.asarray(rate, dtype=float)
+    with np.errstate(invalid="ignore"):
+        efficiency = np.where(r > 0, r * coherence_time_s, 0.0)
+    return {
+        "rate_hz": rate,
+        "link_efficiency": float(efficiency) if efficiency.ndim == 0 else efficiency,
+        "diqkd_key_rate_hz": diqkd_key_fraction * rate,
+        "bb84_key_rate_hz": bb84_key_fraction * rate,
+    }

@@ -334,17 +334,17 @@ def link_figures(
     >>> round(f["rate_hz"], 6), round(f["link_efficiency"], 6), round(f["bb84_key_rate_hz"], 6)
     (2.325581, 1.27907, 0.930233)
     """
-    from qnet.link.multiplexing import rate_hz
+    from qnet.link.multiplexing import rate_figures
 
     k = spec.attempts_per_round
-    rate = rate_hz(p, k, spec.attempt_time_s)
     t_coh = spec.pair_coherence_time_s if pair_coherence_time_s is None else pair_coherence_time_s
     r = figures.diqkd_key_fraction(chsh, qber)
+    paid = rate_figures(p, k, spec.attempt_time_s, t_coh, r, bb84_key_fraction)
     return dict(
         fidelity=fidelity, success_probability=p, attempts_per_round=k, attempt_time_s=spec.attempt_time_s,
-        rate_hz=rate, pair_coherence_time_s=t_coh, link_efficiency=rate * t_coh if rate > 0 else 0.0,
-        chsh=chsh, qber=qber, diqkd_key_fraction=r, diqkd_key_rate_hz=r * rate,
-        bb84_key_fraction=bb84_key_fraction, bb84_key_rate_hz=bb84_key_fraction * rate,
+        rate_hz=paid["rate_hz"], pair_coherence_time_s=t_coh, link_efficiency=paid["link_efficiency"],
+        chsh=chsh, qber=qber, diqkd_key_fraction=r, diqkd_key_rate_hz=paid["diqkd_key_rate_hz"],
+        bb84_key_fraction=bb84_key_fraction, bb84_key_rate_hz=paid["bb84_key_rate_hz"],
     )
 
 

@@ -311,21 +311,16 @@ def _figures(
     s = np.clip(s, 0.0, _S_MAX)
     q = clip01((1.0 - sign[2] * diag[..., 2]) / 2)
     q_x = clip01((1.0 - sign[0] * diag[..., 0]) / 2)
-    rate = multiplexing.rate_hz(p, attempts_per_round, attempt_time_s)
     r = figures.diqkd_key_fraction(s, q)
     r_bb84 = figures.bb84_key_fraction_from_errors(q, q_x)
-    efficiency = rate * coherence_time_s  # rate > 0: inf (not NaN) for a memory that never decays
     return {
         "fidelity": clip01((1.0 + diag @ sign) / 4),
         "success_probability": p,
-        "rate_hz": rate,
-        "link_efficiency": efficiency,
         "chsh": s,
         "qber": q,
         "diqkd_key_fraction": r,
-        "diqkd_key_rate_hz": r * rate,
         "bb84_key_fraction": r_bb84,
-        "bb84_key_rate_hz": r_bb84 * rate,
+        **multiplexing.rate_figures(p, attempts_per_round, attempt_time_s, coherence_time_s, r, r_bb84),
     }
 
 
