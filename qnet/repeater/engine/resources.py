@@ -51,9 +51,7 @@ class Resources:
         """Free one memory (side, pool, slot) and let its pool attempt again if it should."""
         side, pool, slot = mem
         self._give(pool, side, slot)
-        self._maybe_attempt(pool, starts)
-        if not pool.private and self.waiters:
-            self._serve_waiters(starts)
+        self._maybe_attempt(pool, starts)  # (reserved memories go back to their link in _unreserve)
 
     # ------------------------------------------------------------------ attempts
 
