@@ -523,7 +523,7 @@ class Engine(Resources):
                 self._arrive(ev, dirty)
             else:
                 later.append(ev)
-        done = self._swaps_and_deliveries(dirty)
+        done = self._swaps_and_deliveries(dirty) if dirty else []
         if done and self.stop_at_delivery:
             return done
         for ev in later:
