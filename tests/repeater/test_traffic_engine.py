@@ -333,3 +333,20 @@ def test_purifying_needs_two_memories_per_link():
         simulate_traffic(graph, [Request("alice", "r2")], duration_s=1.0, purify="dejmps")
     with pytest.raises(ConfigError, match="purify = 'x'"):
         simulate_traffic(graph, [Request("alice", "r2")], duration_s=1.0, purify="x")
+
+
+def test_k_paths_spread_requests_over_routes():
+    """Four identical requests across a ring, two candidate routes each: two take each side."""
+    from qnet.repeater.routing import link_graph
+    from qnet.repeater.traffic import choose_routes
+
+    graph = network(ring(6, 10.0))
+    reqs = [Request("n0", "n3")] * 4
+    one = choose_routes(graph, reqs, "hops", 1, None)
+    assert len({tuple(h.station for h in r) for r in one}) == 1  # the best route only
+    two = choose_routes(graph, reqs, "hops", 2, None, link_graph(graph))
+    sides = [tuple(h.node_b for h in r) for r in two]
+    assert sides.count(sides[0]) == 2 and len(set(sides)) == 2
+    for route in two:  # loop-free, from n0 to n3
+        nodes = [route[0].node_a] + [h.node_b for h in route]
+        assert nodes[0] == "n0" and nodes[-1] == "n3" and len(set(nodes)) == len(nodes)
