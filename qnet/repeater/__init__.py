@@ -9,6 +9,7 @@ SUBMODULES = ('chain', 'choices', 'compare', 'engine', 'fusion', 'link_purificat
 EXPORTS = {
     'ChainResult': 'path',
     'build_chain': 'path',
+    'build_chains': 'path',
     'simulate_path': 'path',
     'format_chain': 'path',
     'path_hops': 'path',

@@ -29,7 +29,7 @@ from qnet.errors import QnetError
 from qnet.quantum.figures import plob_rate_hz
 from qnet.network.hardware import Fibre
 from qnet.link.spec import link_spec
-from qnet.repeater.path import ChainResult, simulate_path
+from qnet.repeater.path import ChainResult, build_chains, simulate_path
 from qnet.link.results import LinkResult, json_number
 from qnet.link.distinct import run_specs
 from qnet.repeater.routing import Hop
@@ -276,20 +276,19 @@ def compare_path(
     graphs = [scaled_graph(graph, hops, float(d)) for d in distances_km]
     specs = [link_spec(g, a, b, _DIRECT) for g in graphs]
     directs = run_specs(specs, engine=engine)
+    chains = build_chains([(g, hops) for g in graphs], swap_policy, purify=purify, twirl=twirl, engine=engine)
     rows = []
     for i, (d, g, spec, direct) in enumerate(zip(distances_km, graphs, specs, directs)):
         chain = None
+        common = dict(purify=purify, twirl=twirl, swap_policy=swap_policy, engine=engine, built=chains[i])
         if exact is not False:
             try:
-                chain = simulate_path(g, hops, exact=True, purify=purify, twirl=twirl, swap_policy=swap_policy, engine=engine)
+                chain = simulate_path(g, hops, exact=True, **common)
             except QnetError as exc:
                 if exact:
                     raise QnetError(f"total distance {float(d):g} km (--distances): {exc}") from None
         if chain is None:
-            chain = simulate_path(
-                g, hops, samples=samples, seed=None if seed is None else seed + i, purify=purify, twirl=twirl,
-                swap_policy=swap_policy, engine=engine,
-            )
+            chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i, **common)
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
         rows.append(ComparisonRow(float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta))
         if progress is not None:

@@ -323,16 +323,49 @@ def build_chain(
     >>> chain.n_links, round(chain.links[0].success_probability, 6), len(results)
     (2, 0.003598, 2)
     """
-    hops = path_hops(graph, hops)
+    return build_chains([(graph, hops)], swap_policy, shots, purify, twirl, engine)[0]
+
+
+def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, purify: str | None = None,
+                 twirl: bool = True, engine: str = "aer") -> list:
+    """:func:`build_chain` for many (graph, path) cases, every distinct link of all of them in one run.
+
+    Parameters
+    ----------
+    paths : sequence of (networkx.Graph, path)
+        The cases (the same route on scaled copies of a network, for instance).
+    swap_policy, shots, purify, twirl, engine
+        As :func:`build_chain`.
+
+    Returns
+    -------
+    list of (RepeaterChain, list of LinkSpec, list of LinkResult)
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.path import build_chains
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> [chain.n_links for chain, _s, _r in build_chains([(graph, ["alice", "r1"]), (graph, ["alice", "r1", "r2"])])]
+    [1, 2]
+    """
     protocol = _purify_protocol(purify)
-    mems = _node_memories(graph, hops, protocol)
-    specs: list[LinkSpec] = [
-        replace(link_spec(graph, a, b, s), attempts_per_round=min(_for_link(mems[i], 1), _for_link(mems[i + 1], 0)))
-        for i, (a, b, s) in enumerate(hops)
-    ]
-    results = run_specs(specs, shots=shots, engine=engine)
-    chain = assemble_chain(graph, hops, specs, results, mems, swap_policy, protocol, twirl)
-    return chain, specs, results
+    cases = []
+    for graph, path in paths:
+        hops = path_hops(graph, path)
+        mems = _node_memories(graph, hops, protocol)
+        specs: list[LinkSpec] = [
+            replace(link_spec(graph, a, b, s), attempts_per_round=min(_for_link(mems[i], 1), _for_link(mems[i + 1], 0)))
+            for i, (a, b, s) in enumerate(hops)
+        ]
+        cases.append((graph, hops, mems, specs))
+    results = run_specs([s for *_x, specs in cases for s in specs], shots=shots, engine=engine)
+    out, k = [], 0
+    for graph, hops, mems, specs in cases:
+        res = results[k : k + len(specs)]
+        k += len(specs)
+        out.append((assemble_chain(graph, hops, specs, res, mems, swap_policy, protocol, twirl), specs, res))
+    return out
 
 
 def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int],
@@ -435,6 +468,7 @@ def simulate_path(
     purify: str | None = None,
     twirl: bool = True,
     engine: str = "aer",
+    built: tuple | None = None,
 ) -> ChainResult:
     """End-to-end figures of the chain along a path (exact where an exact method exists).
 
@@ -462,6 +496,8 @@ def simulate_path(
         BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
     engine : str
         Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    built : (RepeaterChain, specs, results), optional
+        The chain of this path already built (:func:`build_chains`): its links are not run again.
 
     Returns
     -------
@@ -486,7 +522,9 @@ def simulate_path(
     from qnet.repeater.chain import exact_chain, simulate_chain
 
     hops = path_hops(graph, hops)
-    chain, specs, results = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, engine=engine)
+    if built is None:
+        built = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, engine=engine)
+    chain, specs, results = built
     protocol = _purify_protocol(purify)
     path = tuple([hops[0][0]] + [b for _a, b, _s in hops])
     common = dict(

@@ -127,3 +127,13 @@ def test_cli_refuses_an_unknown_engine(capsys):
         main(["chain", CHAIN, "alice", "bob", "--engine", "gpu"])
     assert exc.value.code == 2
     assert "--engine" in capsys.readouterr().err
+
+
+def test_compare_runs_every_distance_in_one_run(monkeypatch):
+    """The direct links in one run and every distance's chain links in another (not one run per distance)."""
+    from qnet.repeater.compare import compare_path
+
+    graph = qnet.load_network(CHAIN)
+    calls = _counting(monkeypatch)
+    c = compare_path(graph, ["alice", "r1", "r2"], [20.0, 40.0, 80.0, 160.0], samples=20, seed=1)
+    assert len(c.rows) == 4 and len(calls) == 2
