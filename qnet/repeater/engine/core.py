@@ -47,11 +47,17 @@ from qnet.errors import QnetError
 from qnet.quantum.waiting import TIME_RTOL
 from qnet.repeater.chain.trees import Leaf, Swap
 from qnet.repeater.engine.model import (
-    ARRIVAL, CUTOFF, HERALD, START, STOP, SWAP_DONE, Delivery, Event, Pair, Pool, RequestState,
+    ARRIVAL, CUTOFF, HERALD, START, STOP, SWAP_DONE, Delivery, Pair, Pool, RequestState,
 )
 from qnet.repeater.engine.resources import Resources
 
 __all__ = ["Engine"]
+
+_new_tuple = tuple.__new__  # Leaf/Swap without their Python-level __new__ (hot loop)
+
+
+def _instant_order(ev: tuple) -> tuple:
+    return ev[1], ev[0], ev[2]  # kind, time, order
 
 
 class Engine(Resources):
@@ -98,6 +104,8 @@ class Engine(Resources):
         self.record = trace
         self.occupancy = occupancy
         self.vector_draws = all(link.source is None for link in self.links)
+        self.attempt_s = [link.attempt_time_s for link in self.links]
+        self.cutoffs = [link.cutoff_s for link in self.links]
         self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
         # which (request, hop) use each link; node-level memory ids: offset of each link end
         self.users: list[list[tuple[int, int]]] = [[] for _ in self.links]
@@ -123,7 +131,7 @@ class Engine(Resources):
     def reset(self) -> None:
         """A fresh start at t = 0: every memory free, no pair, no event."""
         self.now = 0.0
-        self.heap: list[Event] = []
+        self.heap: list[tuple] = []  # events (model.Event's fields, plain tuples)
         self.seq = 0
         self.events = 0
         self.pair_ids = 0
@@ -154,7 +162,7 @@ class Engine(Resources):
                 self._push(req.spec.start_s, START, req)
 
     def _push(self, time_s: float, kind: int, target: Any = None, token: int = 0, leaf_id: int = 0) -> None:
-        heapq.heappush(self.heap, Event(time_s, kind, self.seq, target, token, leaf_id))
+        heapq.heappush(self.heap, (time_s, kind, self.seq, target, token, leaf_id))  # an Event, as a plain tuple
         self.seq += 1
 
     def _trace(self, event: str, pair: Pair | None, req: int = -1, node: str = "", parents=(), link: str = "") -> None:
@@ -173,19 +181,20 @@ class Engine(Resources):
         node = link.node_a if side == 0 else link.node_b
         return self.node_names[node], self.mem_offset[g][side] + slot
 
-    def _herald(self, ev: Event, dirty: list) -> None:
-        pool = ev.target
-        if ev.token != pool.token or pool.bundle is None:
+    def _herald(self, ev: tuple, dirty: list) -> None:
+        t, _, _, pool, token, leaf_id = ev
+        bundle = pool.bundle
+        if token != pool.token or bundle is None:
             return  # the bundle was cancelled
-        slots_a, slots_b = pool.bundle
+        slots_a, slots_b = bundle
         pool.bundle = None
         g = pool.link
         self.heralds[g] += 1
-        self.now = ev.time_s
-        pair = Pair(self.pair_ids, ev.time_s, None, (0, pool, slots_a[0]), (1, pool, slots_b[0]))
+        self.now = t
+        pair = Pair(self.pair_ids, t, None, (0, pool, slots_a[0]), (1, pool, slots_b[0]), -1, pool, leaf_id)
         self.pair_ids += 1
-        pair.pool, pair.leaf_id = pool, ev.leaf_id
-        pool.waiting.append(pair)
+        waiting = pool.waiting
+        waiting.append(pair)
         if self.record:
             self._trace("herald", pair, pool.owner, link=self.links[g].name)
         starts: list[Pool] = []
@@ -195,20 +204,23 @@ class Engine(Resources):
                     heapq.heappush(pool.free[side], slot)
                 if pool.counted:
                     self._account(g, side, 1 - len(slots))
+        requests = self.requests
         for r, i in pool.users:
-            req = self.requests[r]
+            req = requests[r]
             if req.building and not req.covered[i]:
-                heapq.heappush(dirty, (req.key, i, r))
-                heapq.heappush(dirty, (req.key, i + 1, r))
-        c = self.links[g].cutoff_s
+                key = req.key
+                heapq.heappush(dirty, (key, i, r))
+                heapq.heappush(dirty, (key, i + 1, r))
+        c = self.cutoffs[g]
         if c < math.inf:
-            pair.cut_at = pair.exists_s + c
+            pair.cut_at = t + c
             self._push(pair.cut_at, CUTOFF, pair)
-        if len(pool.waiting) > pool.need:
+        if len(waiting) > pool.need:
             self._trim(pool, starts)
-        self._maybe_attempt(pool, starts)
+        if pool.bundle is None and pool.need > len(waiting) and pool.free[0] and pool.free[1]:
+            self._start_bundle(pool, starts)
         if starts:
-            self._draw(starts, ev.time_s)
+            self._draw(starts, t)
 
     # ------------------------------------------------------------------ requests
 
@@ -275,10 +287,10 @@ class Engine(Resources):
         pool.need -= 1
         req.covered[i] = True
         pair.owner, pair.lo, pair.hi = req.index, i, i + 1
-        pair.tree = Leaf(i, pair.exists_s, pair.leaf_id)
-        if req.spec.route.left_side[i] == 1:
-            pair.mem_lo, pair.mem_hi = pair.mem_hi, pair.mem_lo
+        pair.tree = _new_tuple(Leaf, (i, pair.exists_s, pair.leaf_id))
         route = req.spec.route
+        if route.left_side[i] == 1:
+            pair.mem_lo, pair.mem_hi = pair.mem_hi, pair.mem_lo
         if route.hub is not None:
             return pair  # a GHZ leg is claimed only to be fused at once
         c = min(route.cutoff_s[i], route.cutoff_s[i + 1])
@@ -311,10 +323,11 @@ class Engine(Resources):
 
     def _available(self, req: RequestState, pair: Pair, dirty: list) -> None:
         """``pair`` of ``req`` now exists: mark its ends for swapping, arm its cutoff."""
-        heapq.heappush(dirty, (req.key, pair.lo, req.index))
-        heapq.heappush(dirty, (req.key, pair.hi, req.index))
-        route = req.spec.route
-        c = min(route.cutoff_s[pair.lo], route.cutoff_s[pair.hi])
+        key, r, lo, hi = req.key, req.index, pair.lo, pair.hi
+        heapq.heappush(dirty, (key, lo, r))
+        heapq.heappush(dirty, (key, hi, r))
+        cut = req.spec.route.cutoff_s
+        c = cut[lo] if cut[lo] < cut[hi] else cut[hi]
         pair.cut_at = pair.exists_s + c
         if c < math.inf:
             self._push(pair.cut_at, CUTOFF, pair)
@@ -357,23 +370,30 @@ class Engine(Resources):
         if rw:
             self._claim(req, j, right)
         route = req.spec.route
-        start = max(left.exists_s, right.exists_s)
+        le, re = left.exists_s, right.exists_s
+        start = le if le > re else re
         self.now = start
         a = route.swap_success[j]
         ok = a >= 1.0 or self.rng.random() < a
-        self._remove(req, left)
-        self._remove(req, right)
+        by_lo, by_hi = req.by_lo, req.by_hi
+        for p in (left, right):  # (_remove, inline)
+            if by_lo[p.lo] is p:
+                by_lo[p.lo] = None
+            if by_hi[p.hi] is p:
+                by_hi[p.hi] = None
         left.alive = right.alive = False
         done = start + route.swap_time_s[j]
-        new = Pair(self.pair_ids, done, Swap(j, start, done, left.tree, right.tree), left.mem_lo, right.mem_hi, req.index)
+        new = Pair(self.pair_ids, done, _new_tuple(Swap, (j, start, done, left.tree, right.tree)), left.mem_lo, right.mem_hi,
+                   req.index, None, 0, left.lo, right.hi)
         self.pair_ids += 1
-        new.lo, new.hi, new.swapping, new.swap_ok = left.lo, right.hi, True, ok
-        node = self._mem_ref(left.mem_hi)[0] if self.record else ""
-        self._trace("swap", new, req.index, node, (left.id, right.id))
+        new.swapping, new.swap_ok = True, ok
+        if self.record:
+            self._trace("swap", new, req.index, self._mem_ref(left.mem_hi)[0], (left.id, right.id))
         starts: list[Pool] = []
         self._release(left.mem_hi, starts)
         self._release(right.mem_lo, starts)
-        self._draw(starts, start)
+        if starts:
+            self._draw(starts, start)
         if route.swap_time_s[j] > 0.0:
             self._place(req, new)
             self._push(done, SWAP_DONE, new)
@@ -398,8 +418,7 @@ class Engine(Resources):
         for p in legs:
             p.alive = False
             self._trace("fusion" if ok else "swap_failed", p, req.index, self.node_names[route.hub])
-            self._release(p.mem_lo, starts)
-            self._release(p.mem_hi, starts)
+            self._release_pair(p, starts)
         self._draw(starts, start)
         if not ok:
             req.covered = [False] * 3
@@ -421,17 +440,18 @@ class Engine(Resources):
         """Record a delivery of ``req`` at ``t`` (a pair, or a GHZ state of three ``legs``) and start its next pair."""
         spec = req.spec
         origin = req.build_start_s if spec.rate_hz is None else spec.start_s + req.served / spec.rate_hz
-        d = Delivery(req.index, t, t - origin, tree)
+        d = _new_tuple(Delivery, (req.index, t, t - origin, tree))
         req.done.append(d)
         req.served += 1
         if pair is not None:
             self._remove(req, pair)
             pair.alive = False
-            self._trace("delivery", pair, req.index)
+            if self.record:
+                self._trace("delivery", pair, req.index)
             starts: list[Pool] = []
-            self._release(pair.mem_lo, starts)
-            self._release(pair.mem_hi, starts)
-            self._draw(starts, t)
+            self._release_pair(pair, starts)
+            if starts:
+                self._draw(starts, t)
         elif self.record:
             self.rows.append((t, "delivery", -1, *legs, req.index, self.node_names[spec.route.hub], "", "", -1, -1, "", math.nan))
         req.building = False
@@ -443,46 +463,49 @@ class Engine(Resources):
 
     # ------------------------------------------------------------------ one instant
 
-    def _next_instant(self) -> list[Event]:
+    def _next_instant(self) -> list[tuple]:
         """Pop every event within TIME_RTOL of the earliest, sorted by kind, time, order."""
         heap = self.heap
-        t0 = heap[0].time_s
+        first = heapq.heappop(heap)
+        t0 = first[0]
+        if not heap or heap[0][0] > t0 + TIME_RTOL * abs(t0) + self.atol_s:
+            self.events += 1
+            return [first]  # the usual instant: one event
         lim = t0 + TIME_RTOL * abs(t0) + self.atol_s
-        batch = [heapq.heappop(heap)]
-        while heap and heap[0].time_s <= lim:
+        batch = [first]
+        while heap and heap[0][0] <= lim:
             batch.append(heapq.heappop(heap))
         self.events += len(batch)
-        if len(batch) > 1:
-            batch.sort(key=lambda e: (e.kind, e.time_s, e.seq))
+        batch.sort(key=_instant_order)
         return batch
 
-    def _arrive(self, ev: Event, dirty: list) -> None:
+    def _arrive(self, ev: tuple, dirty: list) -> None:
         """A swap completes: the new pair exists, or (failed) its links start again."""
-        pair = ev.target
+        t, pair = ev[0], ev[3]
         req = self.requests[pair.owner]
         if not pair.alive or not req.building or req.by_lo[pair.lo] is not pair:
             return
-        self.now = ev.time_s
+        self.now = t
         if pair.swap_ok:
             pair.swapping = False
             self._available(req, pair, dirty)
         else:
-            self._discard(req, pair, ev.time_s, "swap_failed")
+            self._discard(req, pair, t, "swap_failed")
 
-    def _cutoff(self, ev: Event) -> None:
-        pair = ev.target
-        if not pair.alive or pair.swapping or ev.time_s != pair.cut_at:
+    def _cutoff(self, ev: tuple) -> None:
+        t, pair = ev[0], ev[3]
+        if not pair.alive or pair.swapping or t != pair.cut_at:
             return
-        self.now = ev.time_s
+        self.now = t
         if pair.owner < 0:
             pool = pair.pool
             pool.waiting.remove(pair)
             starts: list[Pool] = []
             self._drop(pair, "cutoff", starts)
             self._maybe_attempt(pool, starts)
-            self._draw(starts, ev.time_s)
+            self._draw(starts, t)
         else:
-            self._discard(self.requests[pair.owner], pair, ev.time_s, "cutoff")
+            self._discard(self.requests[pair.owner], pair, t, "cutoff")
 
     def _swaps_and_deliveries(self, dirty: list) -> list[Delivery]:
         touched: dict[int, tuple] = {}
@@ -517,9 +540,10 @@ class Engine(Resources):
         dirty: list = []
         later = []
         for ev in self._next_instant():
-            if ev.kind == HERALD:
+            kind = ev[1]
+            if kind == HERALD:
                 self._herald(ev, dirty)
-            elif ev.kind == SWAP_DONE:
+            elif kind == SWAP_DONE:
                 self._arrive(ev, dirty)
             else:
                 later.append(ev)
@@ -527,22 +551,22 @@ class Engine(Resources):
         if done and self.stop_at_delivery:
             return done
         for ev in later:
-            self.now = max(self.now, ev.time_s)
-            req = ev.target
-            if ev.kind == CUTOFF:
+            t, kind, _, req = ev[:4]
+            self.now = max(self.now, t)
+            if kind == CUTOFF:
                 self._cutoff(ev)
-            elif ev.kind == STOP:
-                self._stop(req, ev.time_s)
-            elif ev.kind == START:
+            elif kind == STOP:
+                self._stop(req, t)
+            elif kind == START:
                 req.active = True
                 if req.spec.stop_s < math.inf:
                     self._push(req.spec.stop_s, STOP, req)
                 if req.spec.rate_hz is None:
-                    self._begin_build(req, ev.time_s)
+                    self._begin_build(req, t)
                 else:
-                    self._arrival(req, ev.time_s)
+                    self._arrival(req, t)
             else:
-                self._arrival(req, ev.time_s)
+                self._arrival(req, t)
         return done
 
     # ------------------------------------------------------------------ runs
@@ -575,10 +599,13 @@ class Engine(Resources):
         edges = [until_s * (k + 1) / bins for k in range(bins)]
         self.snapshots: list[list[float]] = []
         instants = 0
-        while self.heap and self.heap[0].time_s < until_s:
-            while len(self.snapshots) < bins and self.heap[0].time_s > edges[len(self.snapshots)]:
-                self.snapshots.append(self._node_areas_at(edges[len(self.snapshots)]))
-            self.step()
+        heap, step = self.heap, self.step
+        next_edge = edges[0] if edges else math.inf
+        while heap and heap[0][0] < until_s:
+            while heap[0][0] > next_edge:
+                self.snapshots.append(self._node_areas_at(next_edge))
+                next_edge = edges[len(self.snapshots)] if len(self.snapshots) < bins else math.inf
+            step()
             instants += 1
             if progress is not None and instants % 4096 == 0:
                 progress(self.now)

@@ -158,13 +158,11 @@ class Pair:
 
     __slots__ = ("id", "lo", "hi", "exists_s", "tree", "swapping", "swap_ok", "owner", "mem_lo", "mem_hi", "alive", "pool", "leaf_id", "cut_at")
 
-    def __init__(self, pid: int, exists_s: float, tree: Any, mem_lo: tuple, mem_hi: tuple, owner: int = -1):
+    def __init__(self, pid: int, exists_s: float, tree: Any, mem_lo: tuple, mem_hi: tuple, owner: int = -1,
+                 pool: Pool | None = None, leaf_id: int = 0, lo: int = 0, hi: int = 0):
         self.id, self.exists_s, self.tree, self.mem_lo, self.mem_hi, self.owner = pid, exists_s, tree, mem_lo, mem_hi, owner
-        self.lo = self.hi = 0
-        self.swapping, self.swap_ok, self.alive = False, True, True
-        self.pool: Pool | None = None
-        self.leaf_id = 0
-        self.cut_at = math.inf
+        self.pool, self.leaf_id, self.lo, self.hi = pool, leaf_id, lo, hi
+        self.swapping, self.swap_ok, self.alive, self.cut_at = False, True, True, math.inf
 
 
 class RequestState:

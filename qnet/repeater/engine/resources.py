@@ -27,12 +27,13 @@ class Resources:
         """Memories in use at one end of link ``g`` change by ``delta`` now (time integrals kept per end)."""
         k = 2 * g + side
         t = self.now
-        self.end_area[k] += self.end_used[k] * (t - self.end_since[k])
-        self.end_since[k] = t
-        self.end_used[k] += delta
+        used, since = self.end_used, self.end_since
+        self.end_area[k] += used[k] * (t - since[k])
+        since[k] = t
+        used[k] += delta
         node = self.end_node[k]
-        held = self.node_held[node] + delta
-        self.node_held[node] = held
+        node_held = self.node_held
+        held = node_held[node] = node_held[node] + delta
         if held > self.node_peak[node]:
             self.node_peak[node] = held
 
@@ -50,17 +51,32 @@ class Resources:
     def _release(self, mem: tuple, starts: list) -> None:
         """Free one memory (side, pool, slot) and let its pool attempt again if it should."""
         side, pool, slot = mem
-        self._give(pool, side, slot)
-        self._maybe_attempt(pool, starts)  # (reserved memories go back to their link in _unreserve)
+        free = pool.free
+        heapq.heappush(free[side], slot)
+        if pool.counted:
+            self._account(pool.link, side, -1)
+        if pool.bundle is None and pool.need > len(pool.waiting) and free[0] and free[1]:
+            self._start_bundle(pool, starts)  # (reserved memories go back to their link in _unreserve)
+
+    def _release_pair(self, pair: Pair, starts: list) -> None:
+        """Free both memories of ``pair`` (its lo end first)."""
+        self._release(pair.mem_lo, starts)
+        self._release(pair.mem_hi, starts)
 
     # ------------------------------------------------------------------ attempts
 
     def _maybe_attempt(self, pool: Pool, starts: list) -> None:
-        if pool.bundle is not None or pool.need <= len(pool.waiting) or not pool.free[0] or not pool.free[1]:
-            return
+        if pool.bundle is None and pool.need > len(pool.waiting) and pool.free[0] and pool.free[1]:
+            self._start_bundle(pool, starts)
+
+    def _start_bundle(self, pool: Pool, starts: list) -> None:
+        """Take every free memory pair of ``pool`` for one attempt bundle (to be drawn with ``starts``)."""
         fa, fb = pool.free
         m = min(len(fa), len(fb))
-        pool.bundle = ([heapq.heappop(fa) for _ in range(m)], [heapq.heappop(fb) for _ in range(m)])
+        if m == 1:
+            pool.bundle = ([heapq.heappop(fa)], [heapq.heappop(fb)])
+        else:
+            pool.bundle = ([heapq.heappop(fa) for _ in range(m)], [heapq.heappop(fb) for _ in range(m)])
         if pool.counted:
             self._account(pool.link, 0, m)
             self._account(pool.link, 1, m)
@@ -68,18 +84,14 @@ class Resources:
         starts.append(pool)
 
     def _draw(self, starts: list[Pool], t: float) -> None:
-        """Schedule the heralds of the bundles in ``starts``, started at ``t`` (one vectorised draw when possible)."""
-        if not starts:
-            return
-        if self.vector_draws and len(starts) == 1:  # the same draw as a one-element array
-            pool = starts[0]
-            d = self.rng.geometric(self._p_round(pool.link, len(pool.bundle[0])))
-            self._push(t + d * self.links[pool.link].attempt_time_s, HERALD, pool, pool.token)
-        elif self.vector_draws:
-            p = [self._p_round(pool.link, len(pool.bundle[0])) for pool in starts]
-            draws = self.rng.geometric(p)
-            for pool, d in zip(starts, draws):
-                self._push(t + d * self.links[pool.link].attempt_time_s, HERALD, pool, pool.token)
+        """Schedule the heralds of the bundles in ``starts``, started at ``t`` (one draw each, in order)."""
+        if self.vector_draws:
+            heap, geometric, p_cache, attempt_s = self.heap, self.rng.geometric, self.p_cache, self.attempt_s
+            for pool in starts:
+                g, m = pool.link, len(pool.bundle[0])
+                p = p_cache.get((g, m)) or self._p_round(g, m)
+                heapq.heappush(heap, (t + geometric(p) * attempt_s[g], HERALD, self.seq, pool, pool.token, 0))
+                self.seq += 1
         else:
             for pool in starts:
                 ti, leaf_id = self.links[pool.link].source.sample(self.rng, t)
@@ -115,8 +127,7 @@ class Resources:
     def _drop(self, pair: Pair, event: str, starts: list) -> None:
         pair.alive = False
         self._trace(event, pair, pair.owner)
-        self._release(pair.mem_lo, starts)
-        self._release(pair.mem_hi, starts)
+        self._release_pair(pair, starts)
 
     def _reserve(self, req: RequestState) -> bool:
         """Reserve ``share`` memories at both ends of every hop, all or none."""
