@@ -181,7 +181,7 @@ class Engine(Resources):
         node = link.node_a if side == 0 else link.node_b
         return self.node_names[node], self.mem_offset[g][side] + slot
 
-    def _herald(self, ev: tuple, dirty: list) -> None:
+    def _herald(self, ev: tuple, dirty: dict) -> None:
         t, _, _, pool, token, leaf_id = ev
         bundle = pool.bundle
         if token != pool.token or bundle is None:
@@ -208,9 +208,11 @@ class Engine(Resources):
         for r, i in pool.users:
             req = requests[r]
             if req.building and not req.covered[i]:
-                key = req.key
-                heapq.heappush(dirty, (key, i, r))
-                heapq.heappush(dirty, (key, i + 1, r))
+                js = dirty.get(r)
+                if js is None:
+                    dirty[r] = [i, i + 1]
+                else:
+                    js += (i, i + 1)
         c = self.cutoffs[g]
         if c < math.inf:
             pair.cut_at = t + c
@@ -322,10 +324,10 @@ class Engine(Resources):
             req.by_hi[pair.hi] = None
 
     def _available(self, req: RequestState, pair: Pair, dirty: list) -> None:
-        """``pair`` of ``req`` now exists: mark its ends for swapping, arm its cutoff."""
-        key, r, lo, hi = req.key, req.index, pair.lo, pair.hi
-        heapq.heappush(dirty, (key, lo, r))
-        heapq.heappush(dirty, (key, hi, r))
+        """``pair`` of ``req`` now exists: mark its ends for swapping (``dirty``: ``req``'s boundaries to look at), arm its cutoff."""
+        lo, hi = pair.lo, pair.hi
+        heapq.heappush(dirty, lo)
+        heapq.heappush(dirty, hi)
         cut = req.spec.route.cutoff_s
         c = cut[lo] if cut[lo] < cut[hi] else cut[hi]
         pair.cut_at = pair.exists_s + c
@@ -479,7 +481,7 @@ class Engine(Resources):
         batch.sort(key=_instant_order)
         return batch
 
-    def _arrive(self, ev: tuple, dirty: list) -> None:
+    def _arrive(self, ev: tuple, dirty: dict) -> None:
         """A swap completes: the new pair exists, or (failed) its links start again."""
         t, pair = ev[0], ev[3]
         req = self.requests[pair.owner]
@@ -488,7 +490,7 @@ class Engine(Resources):
         self.now = t
         if pair.swap_ok:
             pair.swapping = False
-            self._available(req, pair, dirty)
+            self._available(req, pair, dirty.setdefault(req.index, []))  # (made a heap before use)
         else:
             self._discard(req, pair, t, "swap_failed")
 
@@ -507,22 +509,31 @@ class Engine(Resources):
         else:
             self._discard(self.requests[pair.owner], pair, t, "cutoff")
 
-    def _swaps_and_deliveries(self, dirty: list) -> list[Delivery]:
-        touched: dict[int, tuple] = {}
+    def _swaps_and_deliveries(self, dirty: dict) -> list[Delivery]:
+        """Swap where ``dirty`` (request -> boundaries) says pairs may meet; then deliver.
+
+        Requests go in key order (priority, build start, random key), each one's boundaries in
+        increasing order, including those its own swaps mark meanwhile (a swap marks only its
+        own request's boundaries).
+        """
         requests = self.requests
-        while dirty:
-            key, j, r = heapq.heappop(dirty)
+        touched = [r for r in dirty if requests[r].building]
+        if len(touched) > 1:
+            touched.sort(key=lambda r: requests[r].key)
+        for r in touched:
             req = requests[r]
-            if not req.building or req.key != key:
-                continue
-            touched[r] = key
-            if 0 < j < req.n and not req.ghz and (
-                (req.by_hi[j] is not None or (not req.covered[j - 1] and req.pools[j - 1].waiting))
-                and (req.by_lo[j] is not None or (not req.covered[j] and req.pools[j].waiting))
-            ):  # both sides may exist: look closer
-                self._try_swap(req, j, dirty)
+            js = dirty[r]
+            heapq.heapify(js)
+            n, by_lo, by_hi, covered, pools = req.n, req.by_lo, req.by_hi, req.covered, req.pools
+            while js:
+                j = heapq.heappop(js)
+                if 0 < j < n and not req.ghz and (
+                    (by_hi[j] is not None or (not covered[j - 1] and pools[j - 1].waiting))
+                    and (by_lo[j] is not None or (not covered[j] and pools[j].waiting))
+                ):  # both sides may exist: look closer
+                    self._try_swap(req, j, js)
         out = []
-        for r in (sorted(touched, key=touched.get) if len(touched) > 1 else touched):
+        for r in touched:
             req = requests[r]
             if not req.building:
                 continue
@@ -537,7 +548,7 @@ class Engine(Resources):
 
     def step(self) -> list[Delivery]:
         """Apply the next instant; return the deliveries it made."""
-        dirty: list = []
+        dirty: dict[int, list[int]] = {}
         later = []
         for ev in self._next_instant():
             kind = ev[1]
