@@ -59,9 +59,19 @@ class Resources:
             self._start_bundle(pool, starts)  # (reserved memories go back to their link in _unreserve)
 
     def _release_pair(self, pair: Pair, starts: list) -> None:
-        """Free both memories of ``pair`` (its lo end first)."""
-        self._release(pair.mem_lo, starts)
-        self._release(pair.mem_hi, starts)
+        """Free both memories of ``pair`` at once, then let their pools attempt (lo end first).
+
+        Both are free before either pool starts a bundle: a link pair that is dropped returns two
+        memories of one pool, and the bundle that follows uses both.
+        """
+        side, pool, slot = pair.mem_lo
+        side_hi, pool_hi, slot_hi = pair.mem_hi
+        self._give(pool, side, slot)
+        self._give(pool_hi, side_hi, slot_hi)
+        if pool.bundle is None and pool.need > len(pool.waiting) and pool.free[0] and pool.free[1]:
+            self._start_bundle(pool, starts)
+        if pool_hi.bundle is None and pool_hi.need > len(pool_hi.waiting) and pool_hi.free[0] and pool_hi.free[1]:
+            self._start_bundle(pool_hi, starts)
 
     # ------------------------------------------------------------------ attempts
 

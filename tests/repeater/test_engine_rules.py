@@ -1,0 +1,43 @@
+"""Rules of the event engine checked one event at a time (qnet.repeater.engine)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute
+
+INF = math.inf
+
+
+def _two_hop_engine(cap: int, cutoff_s: float, trace: bool = False) -> Engine:
+    """a -- r -- b: link 0 heralds after exactly one round (p = 1, 1 ms) with ``cap`` memories per
+    end and a cutoff; link 1 practically never heralds, so link 0's pairs wait until cut off."""
+    links = [EngineLink(p=1.0, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=cap, cap_b=cap, cutoff_s=cutoff_s),
+             EngineLink(p=1e-12, attempt_time_s=1e-3, node_a=1, node_b=2, cap_a=1, cap_b=1)]
+    route = EngineRoute(hops=(0, 1), left_side=(0, 0), cutoff_s=(INF, cutoff_s, INF), swap_success=(1.0,) * 3,
+                        swap_time_s=(0.0,) * 3)
+    return Engine(links, [EngineRequest(route)], ["a", "r", "b"], "shared", np.random.default_rng(1), trace=trace)
+
+
+def test_a_bundle_uses_every_free_memory_pair():
+    eng = _two_hop_engine(cap=3, cutoff_s=INF)
+    eng.run(until_s=0.5e-3)  # t = 0: link 0 attempts with all three memory pairs
+    assert [len(side) for side in eng.shared_pools[0].bundle] == [3, 3]
+    eng.run(until_s=1.5e-3)  # its herald keeps one pair; no new attempt while that pair waits
+    assert eng.shared_pools[0].bundle is None and len(eng.shared_pools[0].waiting) == 1
+    assert [len(side) for side in eng.shared_pools[0].free] == [2, 2]
+
+
+def test_a_cut_off_pair_frees_both_memories_before_the_next_attempt():
+    """The pair waiting in link 0 is cut off at 1 ms + 5 ms: both its memories are free at that
+    instant, so the attempt that follows uses both memory pairs of each end (not one, as if
+    the second memory came back later)."""
+    eng = _two_hop_engine(cap=2, cutoff_s=5e-3, trace=True)
+    eng.run(until_s=6.5e-3)
+    events = [(round(row[0], 9), row[1]) for row in eng.rows]
+    assert events == [(1e-3, "herald"), (6e-3, "cutoff")]
+    assert [len(side) for side in eng.shared_pools[0].bundle] == [2, 2]
+    eng.run(until_s=7.5e-3)  # p = 1: the next pair exists one round after the cutoff
+    assert [(round(row[0], 9), row[1]) for row in eng.rows][-1] == (7e-3, "herald")
