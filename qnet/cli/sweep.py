@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from qnet.cli.args import count, integer_in, positive_number, seed
+from qnet.cli.options import add_loop_option
 from qnet.link.choices import DEVICES, ENGINES
 from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
 from qnet.studies.choices import TABLE_FORMATS
@@ -122,6 +123,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--k-paths", type=integer_in(1, 100), default=1, help="candidate routes per request (default 1)")
     g.add_argument("--replications", type=count,
                    help="N runs per point with seeds SEED..SEED+N-1 (SEED = --seed or 0): a last axis over seed")
+    add_loop_option(g)
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
     p.add_argument("--format", choices=TABLE_FORMATS, help="table format (default: from the suffix, else csv)")
     p.add_argument(
@@ -275,7 +277,7 @@ def _traffic_evaluator(args: argparse.Namespace, data: dict, graph):
     return TrafficEvaluator(
         network=data, requests=tuple(requests), duration_s=args.duration, policy=args.memory_policy,
         metric=args.metric, k_paths=args.k_paths, swap_policy=args.policy, engine=args.engine, seed=args.seed,
-        overrides=tuple(args.overrides), source=args.network,
+        overrides=tuple(args.overrides), source=args.network, loop=args.loop,
     )
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 
 from qnet.cli.args import integer_in, positive_int, positive_number, seed
-from qnet.cli.options import add_engine_option, add_network_options, add_purify_option
+from qnet.cli.options import add_engine_option, add_loop_option, add_network_options, add_purify_option
 from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
 
 __all__ = ["register"]
@@ -60,6 +60,7 @@ def register(sub) -> None:
                    help="swap as soon as possible (default) or nested doubling")
     add_engine_option(p)
     add_purify_option(p)
+    add_loop_option(p)
     p.add_argument("--occupancy-bins", type=integer_in(0, 10_000), default=20, metavar="N",
                    help="time slices of each node's occupancy over time in --json (default 20, 0: none)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -124,7 +125,8 @@ def _cmd_traffic(args: argparse.Namespace) -> int:
         run = simulate_traffic(graph, requests, duration_s=args.duration, seed=args.seed, policy=args.policy,
                                metric=args.metric, k_paths=args.k_paths, swap_policy=args.swap_policy,
                                engine=args.engine, trace=bool(args.trace), progress=progress,
-                               occupancy_bins=args.occupancy_bins, purify=args.purify, twirl=args.twirl)
+                               occupancy_bins=args.occupancy_bins, purify=args.purify, twirl=args.twirl,
+                               loop=args.loop)
     finally:
         if progress is not None:
             progress.close()

@@ -12,7 +12,7 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS", "TRAFFIC_POLICIES"]
+__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS", "TRAFFIC_POLICIES", "EVENT_LOOPS"]
 
 #: Swap policies: ``asap`` (swap as soon as both links exist) or ``nested`` (doubling, 2^n links).
 SWAP_POLICIES = ("asap", "nested")
@@ -26,3 +26,7 @@ METRICS = ("fidelity", "rate", "length", "hops")
 #: Memory policies of traffic: ``shared`` (link pairs go to whichever request can use them first)
 #: or ``reserve`` (a request holds memories along its path while one of its pairs is built).
 TRAFFIC_POLICIES = ("shared", "reserve")
+
+#: Event loops of traffic runs: ``python`` (interpreted) or ``compiled`` (the same rules compiled with
+#: numba, opt-in: ``pip install 'qnet[fast]'``; equal results, 10-30x the heralds per second).
+EVENT_LOOPS = ("python", "compiled")

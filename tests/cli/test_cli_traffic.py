@@ -51,11 +51,12 @@ def engine(monkeypatch):
     state = {"calls": [], "stop_at": None}
 
     def fake(graph, requests, *, duration_s, seed=None, policy="shared", metric="hops", k_paths=1,
-             swap_policy="asap", engine="aer", trace=False, progress=None, occupancy_bins=20, purify=None, twirl=True):
+             swap_policy="asap", engine="aer", trace=False, progress=None, occupancy_bins=20, purify=None, twirl=True,
+             loop="python"):
         state["calls"].append(dict(requests=requests, duration_s=duration_s, seed=seed, policy=policy, metric=metric,
                                    k_paths=k_paths, swap_policy=swap_policy, engine=engine, trace=trace,
                                    progress=progress, graph=graph, occupancy_bins=occupancy_bins, purify=purify,
-                                   twirl=twirl))
+                                   twirl=twirl, loop=loop))
         return _fake_run(graph, requests, duration_s, seed, policy, trace, state["stop_at"])
 
     import qnet.repeater.traffic.run as module
@@ -67,8 +68,9 @@ def engine(monkeypatch):
 def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
     assert main(BASE) == 0
     (call,) = engine["calls"]
-    assert {k: call[k] for k in ("duration_s", "seed", "policy", "metric", "k_paths", "swap_policy", "engine", "trace")} == dict(
-        duration_s=60.0, seed=1, policy="shared", metric="hops", k_paths=1, swap_policy="asap", engine="aer", trace=False)
+    assert {k: call[k] for k in ("duration_s", "seed", "policy", "metric", "k_paths", "swap_policy", "engine", "trace", "loop")} == dict(
+        duration_s=60.0, seed=1, policy="shared", metric="hops", k_paths=1, swap_policy="asap", engine="aer", trace=False,
+        loop="python")
     assert call["progress"] is None  # stderr is not a terminal here
     assert [r.parties for r in call["requests"]] == [("campus", "airport"), ("downtown", "north"), ("campus", "harbour")]
     out, err = capsys.readouterr()
@@ -80,9 +82,10 @@ def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
 def test_every_option_reaches_the_engine(engine, capsys):
     args = BASE + ["--policy", "reserve", "--metric", "rate", "--k-paths", "3", "--swap-policy", "nested",
                    "--engine", "batch", "--set", "nodes.campus.memories=4", "--occupancy-bins", "7",
-                   "--purify", "bbpssw", "--no-twirl"]
+                   "--purify", "bbpssw", "--no-twirl", "--loop", "compiled"]
     assert main(args) == 0
     (call,) = engine["calls"]
+    assert call["loop"] == "compiled"
     assert (call["policy"], call["metric"], call["k_paths"], call["swap_policy"], call["engine"]) == ("reserve", "rate", 3, "nested", "batch")
     assert (call["occupancy_bins"], call["purify"], call["twirl"]) == (7, "bbpssw", False)
     assert call["graph"].nodes["campus"]["hardware"].memories == 4

@@ -45,6 +45,8 @@ class TrafficEvaluator(Evaluator):
         Candidate routes per request.
     engine : str
         Link engine.
+    loop : str
+        Event loop, ``"python"`` or ``"compiled"`` (equal results; not part of :meth:`describe`).
     seed : int, optional
         The seed of a point without a ``seed`` value.
     overrides : tuple of str
@@ -73,6 +75,7 @@ class TrafficEvaluator(Evaluator):
     k_paths: int = 1
     swap_policy: str = "asap"
     engine: str = "aer"
+    loop: str = "python"
     seed: int | None = None
     overrides: tuple[str, ...] = ()
     source: str = "<dict>"
@@ -109,7 +112,7 @@ class TrafficEvaluator(Evaluator):
         seed = point.get("seed", self.seed)
         run = simulate_traffic(graph, self.requests, duration_s=self.duration_s, seed=None if seed is None else int(seed),
                                policy=self.policy, metric=self.metric, k_paths=self.k_paths,
-                               swap_policy=self.swap_policy, engine=self.engine)
+                               swap_policy=self.swap_policy, engine=self.engine, loop=self.loop)
         res = TrafficResult.from_run(run)
         row: dict[str, Any] = {"total_rate_hz": res.total_rate_hz, "simulated_time_s": res.simulated_time_s, ERROR_COLUMN: ""}
         for i, r in enumerate(res.requests):

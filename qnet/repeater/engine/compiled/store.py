@@ -1,0 +1,332 @@
+"""Storage of the compiled engine: its state type and the array structures the rules use.
+
+:class:`State` is a numba struct passed by reference (one pointer per call). Its structures,
+all on numpy arrays (numba's typed lists are too slow for a hot loop):
+
+* the event heap: parallel arrays ``ev_*`` of (time, kind, order, target, token, leaf id),
+  ordered by (time, kind, order) like the interpreted engine's heap of tuples;
+* memory slots per pool side: a segment of ``free_buf`` (free slots, kept in descending order so
+  the smallest pops from the end, as a heap's minimum) and of ``bund_buf`` (the running bundle's
+  slots in the order they were taken);
+* pairs waiting per pool: a first-in first-out segment of ``wait_buf``;
+* boundaries to look at per request: a row of ``dirty_buf``, a heap of ints;
+* pairs, delivery trees and deliveries: arrays indexed by id, doubled when full.
+
+Counters live in ``si`` (indices below); the clock in ``sf[NOW]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.experimental import structref
+
+__all__ = ["State", "FIELDS"]
+
+NOW = 0  # sf
+SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV = range(9)  # si
+
+
+@structref.register
+class StateType(types.StructRef):
+    """The numba type of :class:`State`."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class State(structref.StructRefProxy):
+    """One compiled run's arrays, passed by reference (fields: :data:`FIELDS`)."""
+
+
+FIELDS = (
+    "sf", "si",
+    "ev_t", "ev_k", "ev_q", "ev_x", "ev_tok", "ev_leaf",
+    "p_round", "attempt_s", "link_cut", "end_node", "heralds",
+    "pool_link", "pool_counted", "need", "token", "has_bundle",
+    "slot_off", "free_buf", "free_cnt", "bund_buf", "bund_cnt", "wait_off", "wait_buf", "wait_cnt",
+    "users_ptr", "users_r", "users_i",
+    "end_used", "end_area", "end_since", "node_held", "node_peak", "snaps", "edges",
+    "reserve", "contended", "rate", "start", "stop", "prio", "nested", "hub", "nhops",
+    "active", "building", "demanded", "served", "build_start", "key",
+    "hop_ptr", "hops", "left_side", "share", "bnd_ptr", "cut_b", "swap_ok_b", "swap_t_b",
+    "covered", "req_pool", "by_lo", "by_hi", "waiters", "blocked",
+    "dirty_buf", "dirty_cnt", "dirty_reqs", "in_dirty", "starts",
+    "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
+    "p_cut",
+    "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
+    "d_req", "d_t", "d_lat", "d_tree",
+)
+structref.define_proxy(State, StateType, list(FIELDS))
+
+
+# ---------------------------------------------------------------------- growth
+
+@njit(cache=True)
+def _grown(a):
+    out = np.empty((2 * a.shape[0],) + a.shape[1:], a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
+def _grow_events(S):
+    S.ev_t, S.ev_k, S.ev_q = _grown(S.ev_t), _grown(S.ev_k), _grown(S.ev_q)
+    S.ev_x, S.ev_tok, S.ev_leaf = _grown(S.ev_x), _grown(S.ev_tok), _grown(S.ev_leaf)
+
+
+@njit(cache=True)
+def _grow_pairs(S):
+    S.p_exists, S.p_tree, S.p_mem, S.p_owner = _grown(S.p_exists), _grown(S.p_tree), _grown(S.p_mem), _grown(S.p_owner)
+    S.p_lo, S.p_hi, S.p_swapping, S.p_ok = _grown(S.p_lo), _grown(S.p_hi), _grown(S.p_swapping), _grown(S.p_ok)
+    S.p_alive, S.p_pool, S.p_leaf, S.p_cut = _grown(S.p_alive), _grown(S.p_pool), _grown(S.p_leaf), _grown(S.p_cut)
+
+
+@njit(cache=True)
+def _grow_trees(S):
+    S.t_kind, S.t_a, S.t_t0, S.t_t1 = _grown(S.t_kind), _grown(S.t_a), _grown(S.t_t0), _grown(S.t_t1)
+    S.t_left, S.t_right, S.t_leaf = _grown(S.t_left), _grown(S.t_right), _grown(S.t_leaf)
+
+
+@njit(cache=True)
+def _grow_deliveries(S):
+    S.d_req, S.d_t, S.d_lat, S.d_tree = _grown(S.d_req), _grown(S.d_t), _grown(S.d_lat), _grown(S.d_tree)
+
+
+# ---------------------------------------------------------------------- the event heap
+
+@njit(cache=True)
+def _ev_less(S, a, b):
+    if S.ev_t[a] != S.ev_t[b]:
+        return S.ev_t[a] < S.ev_t[b]
+    if S.ev_k[a] != S.ev_k[b]:
+        return S.ev_k[a] < S.ev_k[b]
+    return S.ev_q[a] < S.ev_q[b]
+
+
+@njit(cache=True)
+def _ev_swap(S, a, b):
+    S.ev_t[a], S.ev_t[b] = S.ev_t[b], S.ev_t[a]
+    S.ev_k[a], S.ev_k[b] = S.ev_k[b], S.ev_k[a]
+    S.ev_q[a], S.ev_q[b] = S.ev_q[b], S.ev_q[a]
+    S.ev_x[a], S.ev_x[b] = S.ev_x[b], S.ev_x[a]
+    S.ev_tok[a], S.ev_tok[b] = S.ev_tok[b], S.ev_tok[a]
+    S.ev_leaf[a], S.ev_leaf[b] = S.ev_leaf[b], S.ev_leaf[a]
+
+
+@njit(cache=True)
+def push_event(S, t, kind, target, token, leaf):
+    """Schedule an event (its order number is the next ``seq``)."""
+    n = S.si[EVN]
+    if n == len(S.ev_t):
+        _grow_events(S)
+    S.ev_t[n], S.ev_k[n], S.ev_q[n] = t, kind, S.si[SEQ]
+    S.ev_x[n], S.ev_tok[n], S.ev_leaf[n] = target, token, leaf
+    S.si[SEQ] += 1
+    S.si[EVN] = n + 1
+    while n > 0:
+        parent = (n - 1) >> 1
+        if not _ev_less(S, n, parent):
+            break
+        _ev_swap(S, n, parent)
+        n = parent
+
+
+@njit(cache=True)
+def pop_event(S):
+    """Remove the earliest event: (time, kind, order, target, token, leaf id)."""
+    out = (S.ev_t[0], S.ev_k[0], S.ev_q[0], S.ev_x[0], S.ev_tok[0], S.ev_leaf[0])
+    n = S.si[EVN] - 1
+    S.si[EVN] = n
+    if n > 0:
+        _ev_swap(S, 0, n)
+        k = 0
+        while True:
+            c = 2 * k + 1
+            if c >= n:
+                break
+            if c + 1 < n and _ev_less(S, c + 1, c):
+                c += 1
+            if not _ev_less(S, c, k):
+                break
+            _ev_swap(S, c, k)
+            k = c
+    return out
+
+
+# ---------------------------------------------------------------------- memory slots, waiting pairs
+
+@njit(cache=True)
+def pop_free(S, p, side):
+    """Take the smallest free slot of pool ``p``'s ``side``."""
+    k = 2 * p + side
+    S.free_cnt[k] -= 1
+    return S.free_buf[S.slot_off[k] + S.free_cnt[k]]
+
+
+@njit(cache=True)
+def push_free(S, p, side, slot):
+    """Return ``slot`` to pool ``p``'s ``side`` (kept in descending order)."""
+    k = 2 * p + side
+    off, n = S.slot_off[k], S.free_cnt[k]
+    i = off + n
+    while i > off and S.free_buf[i - 1] < slot:
+        S.free_buf[i] = S.free_buf[i - 1]
+        i -= 1
+    S.free_buf[i] = slot
+    S.free_cnt[k] = n + 1
+
+
+@njit(cache=True)
+def waiting_first(S, p):
+    return S.wait_buf[S.wait_off[p]]
+
+
+@njit(cache=True)
+def waiting_append(S, p, pid):
+    S.wait_buf[S.wait_off[p] + S.wait_cnt[p]] = pid
+    S.wait_cnt[p] += 1
+
+
+@njit(cache=True)
+def waiting_remove(S, p, pid):
+    """Remove ``pid`` from pool ``p``'s queue (the first in line when ``pid`` is -1); return it."""
+    off, n = S.wait_off[p], S.wait_cnt[p]
+    i = 0
+    if pid >= 0:
+        while S.wait_buf[off + i] != pid:
+            i += 1
+    out = S.wait_buf[off + i]
+    for k in range(off + i, off + n - 1):
+        S.wait_buf[k] = S.wait_buf[k + 1]
+    S.wait_cnt[p] = n - 1
+    return out
+
+
+# ---------------------------------------------------------------------- boundaries to look at
+
+@njit(cache=True)
+def dirty_push(S, r, j):
+    """Boundary ``j`` of request ``r`` is to be looked at (a heap of ints per request)."""
+    n = S.dirty_cnt[r]
+    if n == S.dirty_buf.shape[1]:
+        S.dirty_buf = _grown(S.dirty_buf.T.copy()).T.copy()
+    row = S.dirty_buf[r]
+    row[n] = j
+    S.dirty_cnt[r] = n + 1
+    while n > 0:
+        parent = (n - 1) >> 1
+        if row[parent] <= row[n]:
+            break
+        row[parent], row[n] = row[n], row[parent]
+        n = parent
+
+
+@njit(cache=True)
+def dirty_pop(S, r):
+    row = S.dirty_buf[r]
+    out = row[0]
+    n = S.dirty_cnt[r] - 1
+    S.dirty_cnt[r] = n
+    row[0] = row[n]
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= n:
+            break
+        if c + 1 < n and row[c + 1] < row[c]:
+            c += 1
+        if row[k] <= row[c]:
+            break
+        row[k], row[c] = row[c], row[k]
+        k = c
+    return out
+
+
+@njit(cache=True)
+def mark(S, r, j):
+    """Mark boundary ``j`` of request ``r`` (the request joins this instant's list once)."""
+    if not S.in_dirty[r]:
+        S.in_dirty[r] = True
+        S.dirty_reqs[S.si[NDIRTY]] = r
+        S.si[NDIRTY] += 1
+        S.dirty_cnt[r] = 0
+    dirty_push(S, r, j)
+
+
+# ---------------------------------------------------------------------- pairs, trees, deliveries
+
+@njit(cache=True)
+def new_pair(S, exists, tree, lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_slot, owner, pool, leaf, lo, hi):
+    """A new pair's id (alive, not swapping, swap ok, no cutoff yet)."""
+    pid = S.si[NPAIRS]
+    if pid == len(S.p_exists):
+        _grow_pairs(S)
+    S.si[NPAIRS] = pid + 1
+    S.p_exists[pid], S.p_tree[pid], S.p_owner[pid], S.p_pool[pid], S.p_leaf[pid] = exists, tree, owner, pool, leaf
+    m = S.p_mem[pid]
+    m[0], m[1], m[2], m[3], m[4], m[5] = lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_slot
+    S.p_lo[pid], S.p_hi[pid] = lo, hi
+    S.p_swapping[pid], S.p_ok[pid], S.p_alive[pid] = 0, 1, 1
+    S.p_cut[pid] = np.inf
+    return pid
+
+
+@njit(cache=True)
+def new_tree(S, kind, a, t0, t1, left, right, leaf):
+    """A delivery-tree node: kind 0 Leaf(a, t0, leaf), 1 Swap(a, t0, t1, left, right), 2 GHZ (left, right, leaf)."""
+    k = S.si[NTREES]
+    if k == len(S.t_kind):
+        _grow_trees(S)
+    S.si[NTREES] = k + 1
+    S.t_kind[k], S.t_a[k], S.t_t0[k], S.t_t1[k] = kind, a, t0, t1
+    S.t_left[k], S.t_right[k], S.t_leaf[k] = left, right, leaf
+    return k
+
+
+@njit(cache=True)
+def add_delivery(S, r, t, latency, tree):
+    k = S.si[NDELIV]
+    if k == len(S.d_req):
+        _grow_deliveries(S)
+    S.si[NDELIV] = k + 1
+    S.d_req[k], S.d_t[k], S.d_lat[k], S.d_tree[k] = r, t, latency, tree
+
+
+@njit(cache=True)
+def set_run(S, edges, snaps):
+    """Snapshot slices for the next run."""
+    S.edges = edges
+    S.snaps = snaps
+    S.si[NSNAP] = 0
+
+
+@njit(cache=True)
+def export_counts(S):
+    """(now, events, snapshots taken, snapshots, heralds, node peaks, end used/area/since, end nodes, demanded)."""
+    return (S.sf[NOW], S.si[EVENTS], S.si[NSNAP], S.snaps.copy(), S.heralds.copy(), S.node_peak.copy(), S.end_used.copy(),
+            S.end_area.copy(), S.end_since.copy(), S.end_node.copy(), S.demanded.copy())
+
+
+@njit(cache=True)
+def _delivered_nodes(S, n, m):
+    """Which tree nodes belong to a delivered tree (children are always made before their parents)."""
+    keep = np.zeros(m, np.bool_)
+    for k in range(n):
+        keep[S.d_tree[k]] = True
+    for k in range(m - 1, -1, -1):
+        if keep[k] and S.t_kind[k] != 0:
+            keep[S.t_left[k]] = True
+            keep[S.t_right[k]] = True
+            if S.t_kind[k] == 2:
+                keep[S.t_leaf[k]] = True
+    return np.flatnonzero(keep)
+
+
+@njit(cache=True)
+def export_deliveries(S):
+    """Deliveries (request, time, latency, tree) and the delivered tree nodes (index, kind, a, t0, t1, left, right, leaf)."""
+    n, m = S.si[NDELIV], S.si[NTREES]
+    k = _delivered_nodes(S, n, m)
+    return (S.d_req[:n].copy(), S.d_t[:n].copy(), S.d_lat[:n].copy(), S.d_tree[:n].copy(), k, S.t_kind[k], S.t_a[k],
+            S.t_t0[k], S.t_t1[k], S.t_left[k], S.t_right[k], S.t_leaf[k])

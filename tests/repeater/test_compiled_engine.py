@@ -1,0 +1,181 @@
+"""The compiled event loop (loop="compiled") gives the interpreted engine's runs to the last bit.
+
+Both loops draw the same numbers from the same generators in the same order, so every delivery
+time, latency, delivered state, occupancy integral and herald count must be *equal* (not close):
+any difference is a rule the two implementations apply differently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("numba")
+
+import qnet  # noqa: E402
+from qnet.errors import ConfigError  # noqa: E402
+from qnet.network.generate import line, ring, star  # noqa: E402
+from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute  # noqa: E402
+from qnet.repeater.engine.compiled import engine as compiled_engine  # noqa: E402
+from qnet.repeater.traffic import Request, simulate_traffic  # noqa: E402
+from qnet.repeater.traffic.requests import read_requests  # noqa: E402
+
+from test_traffic_engine import network  # noqa: E402
+
+
+def assert_same_run(a, b) -> None:
+    """Every field of two TrafficRuns equal (arrays element by element, NaN equal to NaN)."""
+    assert type(a) is type(b)
+    if dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            assert_same_run(getattr(a, f.name), getattr(b, f.name))
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, strict=True)
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_run(x, y)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def both(graph, requests, **kw):
+    """The run on each loop (batch link engine: the links are evaluated identically either way)."""
+    kw.setdefault("engine", "batch")
+    return (simulate_traffic(graph, requests, loop="python", **kw), simulate_traffic(graph, requests, loop="compiled", **kw))
+
+
+@pytest.mark.parametrize("policy", ["shared", "reserve"])
+@pytest.mark.parametrize("swap_policy", ["asap", "nested"])
+def test_one_request_on_a_chain(policy, swap_policy):
+    """Cutoffs, swap time and two memories per link end (bundles of two)."""
+    graph = network(line(5, 10.0), cutoff_s=0.02, swap_time_s=1e-3, memories=4)
+    py, cc = both(graph, [Request("n0", "n4")], duration_s=3.0, seed=5, policy=policy, swap_policy=swap_policy)
+    assert len(py.requests[0].latency_s) > 20
+    assert_same_run(py, cc)
+
+
+@pytest.mark.parametrize("policy", ["shared", "reserve"])
+def test_many_requests_with_demand_windows_priorities_and_spread_routes(policy):
+    graph = network(ring(6, 8.0), memories=3, cutoff_s=0.05)
+    reqs = [Request("n0", "n3"), Request("n1", "n4", rate_hz=40.0, priority=1), Request("n5", "n2", start_s=0.3, stop_s=1.2),
+            Request("n0", "n2", min_fidelity=0.8), Request("n3", "n0")]
+    py, cc = both(graph, reqs, duration_s=2.0, seed=9, policy=policy, k_paths=2, occupancy_bins=7)
+    assert all(len(r.latency_s) > 0 for r in py.requests)
+    assert_same_run(py, cc)
+
+
+def test_switch_with_ghz_and_bell_requests():
+    graph = network(star(5, 8.0), memories=1, cutoff_s=0.05, node_memories={"hub": 7})
+    reqs = [Request("u0", "u1", c="u2"), Request("u3", "u4"), Request("u1", "u3", rate_hz=50.0, priority=1)]
+    py, cc = both(graph, reqs, duration_s=5.0, seed=7)
+    assert len(py.requests[0].latency_s) > 5
+    assert_same_run(py, cc)
+
+
+@pytest.mark.parametrize("swap_time_s", [0.0, 2e-3])
+def test_failed_swaps_on_engine_inputs(swap_time_s):
+    """Swaps that fail (probability 0.6 of success), done at once or after a swap time, at two inner nodes."""
+    inf = float("inf")
+    links = [EngineLink(p=0.2, attempt_time_s=1e-3, node_a=i, node_b=i + 1, cap_a=2, cap_b=2, cutoff_s=0.05) for i in range(3)]
+    route = EngineRoute(hops=(0, 1, 2), left_side=(0, 0, 0), cutoff_s=(inf, 0.05, 0.05, inf),
+                        swap_success=(1.0, 0.6, 0.6, 1.0), swap_time_s=(0.0, swap_time_s, swap_time_s, 0.0))
+    reverse = EngineRoute(hops=(2, 1), left_side=(1, 1), cutoff_s=(inf, 0.05, inf), swap_success=(1.0, 0.6, 1.0),
+                          swap_time_s=(0.0, swap_time_s, 0.0))
+    args = (links, [EngineRequest(route), EngineRequest(reverse, priority=1, rate_hz=30.0)], ["a", "b", "c", "d"], "shared")
+    runs = []
+    for cls in (Engine, compiled_engine.CompiledEngine):
+        eng = cls(*args, np.random.default_rng(2), np.random.default_rng(3))
+        eng.run(until_s=5.0, bins=4)
+        runs.append((eng, [r.done for r in eng.requests], eng.heralds, eng.node_peak, eng.snapshots, eng.close(5.0)))
+    assert len(runs[0][1][0]) > 10 and len(runs[0][1][1]) > 10
+    assert runs[0][1:] == runs[1][1:]
+    assert runs[0][0].events == runs[1][0].events
+
+
+def test_shipped_example():
+    graph = qnet.load_network("examples/metro_ion_network.toml")
+    py, cc = both(graph, read_requests("examples/requests/metro.toml"), duration_s=60.0, seed=1)
+    assert_same_run(py, cc)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    nodes=st.integers(4, 6),
+    pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=4),
+    memories=st.integers(1, 4),
+    cutoff=st.sampled_from([0.005, 0.02, 0.2]),
+    policy=st.sampled_from(["shared", "reserve"]),
+    seed=st.integers(0, 2**16),
+)
+def test_random_rings(nodes, pairs, memories, cutoff, policy, seed):
+    graph = network(ring(nodes, 8.0), memories=max(memories, 2), cutoff_s=cutoff)
+    reqs = [Request(f"n{a % nodes}", f"n{b % nodes}") for a, b in pairs if a % nodes != b % nodes]
+    if not reqs:
+        return
+    assert_same_run(*both(graph, reqs, duration_s=0.5, seed=seed, policy=policy))
+
+
+def test_chunked_calls_change_nothing_and_report_progress(monkeypatch):
+    """The compiled loop returns to Python every so many instants (progress, Ctrl-C): the run is the same."""
+    graph = network(ring(5, 8.0), memories=2, cutoff_s=0.02)
+    reqs = [Request("n0", "n2"), Request("n1", "n3")]
+    whole = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, engine="batch", loop="compiled")
+    monkeypatch.setattr(compiled_engine, "_CHUNK_INSTANTS", 7)
+    seen: list[float] = []
+    chunked = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, engine="batch", loop="compiled",
+                               progress=lambda t, d: seen.append(t))
+    assert_same_run(whole, chunked)
+    assert len(seen) > 10 and seen == sorted(seen) and 0.0 < seen[-1] <= 1.0
+
+
+def test_ctrl_c_keeps_what_finished(monkeypatch):
+    graph = network(ring(5, 8.0), memories=2)
+    reqs = [Request("n0", "n2")]
+    full = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, engine="batch", loop="compiled")
+    monkeypatch.setattr(compiled_engine, "_CHUNK_INSTANTS", 50)
+
+    def interrupt(t, duration):
+        if t > 0.5:
+            raise KeyboardInterrupt
+
+    cut = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, engine="batch", loop="compiled", progress=interrupt)
+    assert cut.interrupted and 0.5 < cut.simulated_time_s < 2.0
+    kept = cut.requests[0].delivery_time_s
+    assert 0 < len(kept) < len(full.requests[0].delivery_time_s)
+    np.testing.assert_array_equal(kept, full.requests[0].delivery_time_s[: len(kept)])
+
+
+def test_what_the_compiled_loop_does_not_run(monkeypatch):
+    graph = network(line(3, 10.0), memories=4)
+    reqs = [Request("n0", "n2")]
+    with pytest.raises(ConfigError, match="traffic.loop = 'compiled'.*trace or purified links"):
+        simulate_traffic(graph, reqs, duration_s=1.0, loop="compiled", trace=True)
+    with pytest.raises(ConfigError, match="traffic.loop = 'compiled'.*trace or purified links"):
+        simulate_traffic(graph, reqs, duration_s=1.0, loop="compiled", purify="dejmps")
+    with pytest.raises(ConfigError, match="traffic.loop = 'fast' is invalid: one of python, compiled"):
+        simulate_traffic(graph, reqs, duration_s=1.0, loop="fast")
+    monkeypatch.setattr(compiled_engine, "available", lambda: False)
+    with pytest.raises(ConfigError, match=r"needs numba: pip install 'qnet\[fast\]'"):
+        simulate_traffic(graph, reqs, duration_s=1.0, loop="compiled")
+
+
+def test_command_line(capsys):
+    """`qnet traffic --loop compiled` prints what the interpreted loop prints; what it cannot run is one line, exit 2."""
+    from qnet.cli import main
+
+    base = ["traffic", "examples/metro_ion_network.toml", "--requests", "examples/requests/metro.toml", "--duration", "30",
+            "--seed", "2", "--engine", "batch", "--json"]
+    assert main(base) == 0
+    python_out = capsys.readouterr().out
+    assert main(base + ["--loop", "compiled"]) == 0
+    assert capsys.readouterr().out == python_out
+    assert main(base + ["--loop", "compiled", "--purify", "dejmps"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "traffic.loop = 'compiled' is invalid" in err
