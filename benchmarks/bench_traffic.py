@@ -4,7 +4,10 @@ Prints figures; asserts nothing. Medians of --repeats runs where stated.
 
 (a) Event-engine throughput, states carried: simulated link heralds per wall second of
     ``simulate_traffic`` (links, routes, events and every delivered state), and of the event loop
-    alone (``Engine.run``), on three workloads on one core:
+    alone (``Engine.run``: its events, and every delivery's tree of heralds and swaps), on three
+    workloads on one core, for each event loop (``--loop``: python, and compiled when numba is
+    installed; the compiled loop is warmed up first, its one-off compile or cache load printed
+    apart):
       * one 10 km link, a request served back to back (every herald is a delivery);
       * one request over a 16-link chain (heralds, swaps, one delivery per 16 heralds);
       * 100 requests between random node pairs of a 1,000-node Waxman network.
@@ -14,9 +17,10 @@ Prints figures; asserts nothing. Medians of --repeats runs where stated.
     memory nodes, 600 simulated seconds (10 minutes), --engine batch, a 1 s memory cutoff at every
     node (without cutoffs, pairs held for one request can block another's links for good under
     the shared policy: docs/conventions.md §14); wall time split into network build, links,
-    routes and states, and the event loop. Target: <= 60 s on 2 cores.
+    routes and states, and the event loop. Target: <= 60 s on 2 cores. Run with each loop.
 
     python benchmarks/bench_traffic.py [--repeats 3] [--minutes 10] [--requests 100] [--nodes 1000]
+                                       [--loop python compiled]
 """
 
 from __future__ import annotations
@@ -65,46 +69,60 @@ def _line_graph(links: int):
 
 
 class _Timed:
-    """simulate_traffic with the event loop timed apart (Engine.run wrapped)."""
+    """simulate_traffic with the event loop timed apart (the run method of either loop's engine wrapped)."""
 
     def __enter__(self):
-        from qnet.repeater.engine import core
+        from qnet.repeater.engine.compiled.engine import CompiledEngine
+        from qnet.repeater.engine.core import Engine
 
-        self.core, self.original, self.loop_s = core, core.Engine.run, 0.0
+        self.originals, self.loop_s = {cls: cls.run for cls in (Engine, CompiledEngine)}, 0.0
+        for cls, original in self.originals.items():
+            cls.run = self._timed(original)
+        return self
 
+    def _timed(self, original):
         def run(engine, *args, **kwargs):
             t = time.perf_counter()
             try:
-                return self.original(engine, *args, **kwargs)
+                return original(engine, *args, **kwargs)
             finally:
                 self.loop_s += time.perf_counter() - t
 
-        core.Engine.run = run
-        return self
+        return run
 
     def __exit__(self, *exc):
-        self.core.Engine.run = self.original
+        for cls, original in self.originals.items():
+            cls.run = original
 
 
-def throughput(name: str, graph, requests, duration_s: float, repeats: int) -> None:
+def throughput(name: str, graph, requests, duration_s: float, repeats: int, loop: str) -> None:
     from qnet.repeater.traffic import simulate_traffic
 
     totals, loops, heralds = [], [], 0
     for r in range(repeats):
         with _Timed() as timed:
             t = time.perf_counter()
-            run = simulate_traffic(graph, requests, duration_s=duration_s, seed=r, engine="batch")
+            run = simulate_traffic(graph, requests, duration_s=duration_s, seed=r, engine="batch", loop=loop)
             totals.append(time.perf_counter() - t)
         loops.append(timed.loop_s)
         heralds = sum(link.heralds for link in run.links)
-    total, loop = float(np.median(totals)), float(np.median(loops))
+    total, loop_s = float(np.median(totals)), float(np.median(loops))
     delivered = sum(len(q.delivery_time_s) for q in run.requests)
-    print(f"  {name:<34} {heralds:>9,} heralds {delivered:>8,} deliveries  "
-          f"{heralds / total:>9,.0f} heralds/s (all)  {heralds / loop:>9,.0f} heralds/s (event loop)  "
-          f"{heralds / loop / TARGET_HERALDS_PER_S:.2f} x target")
+    print(f"  {name:<46} {heralds:>9,} heralds {delivered:>8,} deliveries  "
+          f"{heralds / total:>9,.0f} heralds/s (all)  {heralds / loop_s:>9,.0f} heralds/s (event loop)  "
+          f"{heralds / loop_s / TARGET_HERALDS_PER_S:.2f} x target")
 
 
-def waxman_scenario(nodes: int, n_requests: int, minutes: float) -> None:
+def warm_up(loop: str) -> None:
+    """Load (or compile) the compiled loop once, so the runs below time the loop, not numba."""
+    from qnet.repeater.traffic import Request, simulate_traffic
+
+    t = time.perf_counter()
+    simulate_traffic(_line_graph(1), [Request("n0", "n1")], duration_s=1.0, seed=0, engine="batch", loop=loop)
+    print(f"  ({loop} loop: first run in this process {time.perf_counter() - t:.1f} s, compile or cache load included)")
+
+
+def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> None:
     from qnet.repeater.traffic import TrafficResult, simulate_traffic
 
     t0 = time.perf_counter()
@@ -112,14 +130,14 @@ def waxman_scenario(nodes: int, n_requests: int, minutes: float) -> None:
     t1 = time.perf_counter()
     requests = _random_requests(graph, n_requests)
     with _Timed() as timed:
-        run = simulate_traffic(graph, requests, duration_s=60.0 * minutes, seed=1, engine="batch")
+        run = simulate_traffic(graph, requests, duration_s=60.0 * minutes, seed=1, engine="batch", loop=loop)
     t2 = time.perf_counter()
     res = TrafficResult.from_run(run)
     heralds = sum(link.heralds for link in run.links)
     delivered = sum(r.delivered for r in res.requests)
     served = sum(1 for r in res.requests if r.delivered)
     total = t2 - t0
-    print(f"  network: {nodes} memory nodes, {graph.number_of_edges() // 2:,} links; {n_requests} requests, "
+    print(f"  {loop} loop; network: {nodes} memory nodes, {graph.number_of_edges() // 2:,} links; {n_requests} requests, "
           f"{minutes:g} simulated minutes; {served} requests served, {delivered:,} pairs, {heralds:,} heralds")
     print(f"  wall: build network {t1 - t0:.1f} s, links + routes + states {t2 - t1 - timed.loop_s:.1f} s, "
           f"event loop {timed.loop_s:.1f} s; total {total:.1f} s ({total / TARGET_WAXMAN_S:.2f} x the {TARGET_WAXMAN_S:.0f} s target)")
@@ -128,22 +146,31 @@ def waxman_scenario(nodes: int, n_requests: int, minutes: float) -> None:
 
 
 def main() -> None:
+    from qnet.repeater.engine.compiled.engine import available
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--nodes", type=int, default=1000)
+    ap.add_argument("--loop", nargs="+", choices=("python", "compiled"),
+                    default=["python", "compiled"] if available() else ["python"])
     args = ap.parse_args()
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     from qnet.repeater.traffic import Request
 
-    print("(a) heralds per second, one core (medians of", args.repeats, "runs)")
-    throughput("one link, back to back", _line_graph(1), [Request("n0", "n1")], 300.0, args.repeats)
-    throughput("one request, 16-link chain", _line_graph(16), [Request("n0", "n16")], 300.0, args.repeats)
     big = _waxman_graph(args.nodes)
-    throughput(f"{args.requests} requests, {args.nodes}-node Waxman", big, _random_requests(big, args.requests), 60.0, args.repeats)
-    print(f"(b) {args.nodes}-node Waxman, {args.requests} requests, {args.minutes:g} simulated minutes (one run)")
-    waxman_scenario(args.nodes, args.requests, args.minutes)
+    workloads = [("one link, back to back", _line_graph(1), [Request("n0", "n1")], 300.0),
+                 ("one request, 16-link chain", _line_graph(16), [Request("n0", "n16")], 300.0),
+                 (f"{args.requests} requests, {args.nodes}-node Waxman", big, _random_requests(big, args.requests), 60.0)]
+    print("(a) heralds per second, one core (medians of", args.repeats, "runs)")
+    for loop in args.loop:
+        warm_up(loop)
+        for name, graph, requests, duration_s in workloads:
+            throughput(f"{name} [{loop}]", graph, requests, duration_s, args.repeats, loop)
+    print(f"(b) {args.nodes}-node Waxman, {args.requests} requests, {args.minutes:g} simulated minutes (one run per loop)")
+    for loop in args.loop:
+        waxman_scenario(args.nodes, args.requests, args.minutes, loop)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Modules
 -------
 model (inputs, events and per-run state), resources (memories, attempt bundles, reservations),
 core (:class:`Engine`: heralds, swaps, fusions, deliveries, cutoffs, requests, runs). The rules
-are in :mod:`qnet.repeater.engine.core`.
+are in :mod:`qnet.repeater.engine.core`. compiled/ runs the same rules compiled with numba
+(opt-in for traffic runs, ``loop="compiled"``; equal results to the last bit).
 """
 
 from qnet._lazy import attach
