@@ -12,7 +12,6 @@ import dataclasses
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 pytest.importorskip("numba")
 
@@ -24,7 +23,7 @@ from qnet.repeater.engine.compiled import engine as compiled_engine  # noqa: E40
 from qnet.repeater.traffic import Request, simulate_traffic  # noqa: E402
 from qnet.repeater.traffic.requests import read_requests  # noqa: E402
 
-from test_traffic_engine import network  # noqa: E402
+from test_traffic_engine import RING_TRAFFIC, network  # noqa: E402
 
 
 def assert_same_run(a, b) -> None:
@@ -106,16 +105,9 @@ def test_shipped_example():
 
 
 @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    nodes=st.integers(4, 6),
-    pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=4),
-    memories=st.integers(1, 4),
-    cutoff=st.sampled_from([0.005, 0.02, 0.2]),
-    policy=st.sampled_from(["shared", "reserve"]),
-    seed=st.integers(0, 2**16),
-)
+@given(**RING_TRAFFIC)
 def test_random_rings(nodes, pairs, memories, cutoff, policy, seed):
-    graph = network(ring(nodes, 8.0), memories=max(memories, 2), cutoff_s=cutoff)
+    graph = network(ring(nodes, 8.0), memories=memories, cutoff_s=cutoff)
     reqs = [Request(f"n{a % nodes}", f"n{b % nodes}") for a, b in pairs if a % nodes != b % nodes]
     if not reqs:
         return

@@ -233,8 +233,8 @@ def test_trace_invariants_at_a_switch(users, groups, cutoff, policy, seed):
     _check_trace(run, cutoff)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(
+#: Random traffic on rings: ring size, request end pairs (mod size), memories per node, cutoff, policy, seed.
+RING_TRAFFIC = dict(
     nodes=st.integers(4, 6),
     pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=4),
     memories=st.integers(2, 4),
@@ -242,6 +242,10 @@ def test_trace_invariants_at_a_switch(users, groups, cutoff, policy, seed):
     policy=st.sampled_from(["shared", "reserve"]),
     seed=st.integers(0, 2**16),
 )
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(**RING_TRAFFIC)
 def test_trace_invariants(nodes, pairs, memories, cutoff, policy, seed):
     graph = network(ring(nodes, 8.0), memories=memories, cutoff_s=cutoff)
     reqs = [Request(f"n{a % nodes}", f"n{b % nodes}") for a, b in pairs if a % nodes != b % nodes]

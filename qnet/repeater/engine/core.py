@@ -627,21 +627,3 @@ class Engine(Resources):
         while len(self.snapshots) < bins - 1:
             self.snapshots.append(self._node_areas_at(edges[len(self.snapshots)]))
         self.now = until_s
-
-    def _node_areas_at(self, t: float) -> list[float]:
-        """Memory-seconds in use per node from 0 to ``t`` (no event in between)."""
-        out = [0.0] * len(self.node_names)
-        for k, node in enumerate(self.end_node):
-            out[node] += self.end_area[k] + self.end_used[k] * (t - self.end_since[k])
-        return out
-
-    def close(self, t: float) -> tuple[list[float], list[float]]:
-        """Occupancy integrals up to time ``t``: (memory-seconds in use per node, per link)."""
-        self.now = t
-        node_area = [0.0] * len(self.node_names)
-        link_area = [0.0] * len(self.links)
-        for k in range(2 * len(self.links)):
-            self._account(k // 2, k % 2, 0)
-            node_area[self.end_node[k]] += self.end_area[k]
-            link_area[k // 2] += self.end_area[k]
-        return node_area, link_area

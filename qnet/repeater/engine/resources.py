@@ -7,10 +7,44 @@ import heapq
 from qnet.link.multiplexing import success_per_round
 from qnet.repeater.engine.model import HERALD, Pair, Pool, RequestState
 
-__all__ = ["Resources"]
+__all__ = ["Occupancy", "Resources"]
 
 
-class Resources:
+class Occupancy:
+    """Memory-seconds in use, from time integrals per link end (``end_area``, ``end_used``,
+    ``end_since``, ``end_node``: end k = 2 link + side); shared by both event loops.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine.resources import Occupancy
+    >>> occ = Occupancy()
+    >>> occ.node_names, occ.links = ["a", "b"], [None]
+    >>> occ.end_area, occ.end_used, occ.end_since, occ.end_node = [1.0, 0.0], [1, 2], [2.0, 2.0], [0, 1]
+    >>> occ.close(3.0)  # end 0: 1 + 1 x 1 s; end 1: 0 + 2 x 1 s
+    ([2.0, 2.0], [4.0])
+    """
+
+    def _node_areas_at(self, t: float) -> list[float]:
+        """Memory-seconds in use per node from 0 to ``t`` (no event in between)."""
+        out = [0.0] * len(self.node_names)
+        for k, node in enumerate(self.end_node):
+            out[node] += self.end_area[k] + self.end_used[k] * (t - self.end_since[k])
+        return out
+
+    def close(self, t: float) -> tuple[list[float], list[float]]:
+        """Occupancy integrals up to time ``t``: (memory-seconds in use per node, per link)."""
+        self.now = t
+        node_area = [0.0] * len(self.node_names)
+        link_area = [0.0] * len(self.links)
+        for k in range(len(self.end_area)):
+            self.end_area[k] += self.end_used[k] * (t - self.end_since[k])
+            self.end_since[k] = t
+            node_area[self.end_node[k]] += self.end_area[k]
+            link_area[k // 2] += self.end_area[k]
+        return node_area, link_area
+
+
+class Resources(Occupancy):
     """Memory bookkeeping, attempt bundles and reservations; :class:`~qnet.repeater.engine.core.Engine` adds the events.
 
     Examples

@@ -14,6 +14,7 @@ purified links (link ``source`` samplers) are interpreted only (:func:`check_run
 from __future__ import annotations
 
 import gc
+import importlib
 from typing import Any, Callable
 
 import numpy as np
@@ -23,6 +24,7 @@ from qnet.link.multiplexing import success_per_round
 from qnet.quantum.waiting import TIME_RTOL
 from qnet.repeater.chain.trees import Leaf, Swap
 from qnet.repeater.engine.model import Delivery
+from qnet.repeater.engine.resources import Occupancy
 
 __all__ = ["CompiledEngine", "available", "check_runnable"]
 
@@ -39,7 +41,7 @@ def available() -> bool:
     True
     """
     try:
-        import numba  # noqa: F401
+        importlib.import_module("numba")
     except ImportError:
         return False
     return True
@@ -77,7 +79,7 @@ class _Request:
         self.demanded = 0
 
 
-class CompiledEngine:
+class CompiledEngine(Occupancy):
     """:class:`~qnet.repeater.engine.core.Engine`'s traffic mode, run by the compiled kernel.
 
     Parameters
@@ -135,7 +137,7 @@ class CompiledEngine:
                     progress(float(store.export_counts(S)[0]))
         finally:
             self._collect(S, bins)
-        self.snapshots += [self._areas_at(edges[k]) for k in range(len(self.snapshots), bins - 1)]
+        self.snapshots += [self._node_areas_at(edges[k]) for k in range(len(self.snapshots), bins - 1)]
         self.now = until_s
 
     def _collect(self, S, bins: int) -> None:
@@ -156,24 +158,6 @@ class CompiledEngine:
             self.requests[r].done.append(new(Delivery, (r, t, lat, trees[tree])))
         for req, n in zip(self.requests, demanded.tolist()):
             req.demanded = n
-
-    def _areas_at(self, t: float) -> list[float]:
-        out = [0.0] * len(self.node_names)
-        for k, node in enumerate(self.end_node):
-            out[node] += self.end_area[k] + self.end_used[k] * (t - self.end_since[k])
-        return out
-
-    def close(self, t: float) -> tuple[list[float], list[float]]:
-        """Occupancy integrals up to time ``t``, as :meth:`Engine.close <qnet.repeater.engine.core.Engine.close>`."""
-        self.now = t
-        node_area = [0.0] * len(self.node_names)
-        link_area = [0.0] * len(self.links)
-        for k in range(len(self.end_area)):
-            self.end_area[k] += self.end_used[k] * (t - self.end_since[k])
-            self.end_since[k] = t
-            node_area[self.end_node[k]] += self.end_area[k]
-            link_area[k // 2] += self.end_area[k]
-        return node_area, link_area
 
 
 def _p_rounds(links) -> np.ndarray:

@@ -22,11 +22,10 @@ import numpy as np
 from numba import njit
 
 from qnet.repeater.engine.compiled.store import (
-    EVENTS, EVN, NDIRTY, NOW, NSNAP, NSTARTS, add_delivery, dirty_pop, dirty_push, mark, new_pair, new_tree, pop_event, pop_free,
-    push_event, push_free, waiting_append, waiting_first, waiting_remove,
+    ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery, bury,
+    compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
+    push_free, waiting_append, waiting_first, waiting_remove,
 )
-
-HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)  # as qnet.repeater.engine.model
 INF = math.inf
 
 
@@ -144,6 +143,7 @@ def _trim(S, p):
 def _drop(S, pid):
     S.p_alive[pid] = 0
     _release_pair(S, pid)
+    bury(S, pid)
 
 
 # ---------------------------------------------------------------------- heralds
@@ -235,7 +235,7 @@ def _stop(S, rng, r, t):
     b0 = S.bnd_ptr[r]
     for j in range(S.nhops[r] + 1):
         pid = S.by_lo[b0 + j]
-        if pid >= 0 and S.p_alive[pid]:
+        if pid >= 0 and S.p_alive[pid] == 1:
             _drop(S, pid)
     _draw(S, rng, base, t)
     _need(S, rng, r, 0, S.nhops[r], -1, t, True)
@@ -434,6 +434,8 @@ def _try_swap(S, rng, r, j):
     _remove(S, r, right)
     S.p_alive[left] = 0
     S.p_alive[right] = 0
+    bury(S, left)
+    bury(S, right)
     done = start + S.swap_t_b[b0 + j]
     tree = new_tree(S, 1, j, start, done, S.p_tree[left], S.p_tree[right], 0)
     ml, mr = S.p_mem[left], S.p_mem[right]
@@ -471,6 +473,7 @@ def _try_fuse(S, rng, tie, r):
     base = S.si[NSTARTS]
     for k in range(3):
         S.p_alive[legs[k]] = 0
+        bury(S, legs[k])
         _release_pair(S, legs[k])
     _draw(S, rng, base, start)
     if not ok:
@@ -483,7 +486,7 @@ def _try_fuse(S, rng, tie, r):
 
 @njit(cache=True)
 def _full(S, r):
-    b0, h0 = S.bnd_ptr[r], S.hop_ptr[r]
+    b0 = S.bnd_ptr[r]
     full = S.by_lo[b0]
     if full < 0 and S.nhops[r] == 1:
         cand, waiting = _side_pair(S, r, 0, S.by_hi[b0 + 1])
@@ -502,6 +505,7 @@ def _finish(S, rng, tie, r, t, tree, pid):
     if pid >= 0:
         _remove(S, r, pid)
         S.p_alive[pid] = 0
+        bury(S, pid)
         base = S.si[NSTARTS]
         _release_pair(S, pid)
         _draw(S, rng, base, t)
@@ -563,7 +567,7 @@ def _swaps_and_deliveries(S, rng, tie):
 @njit(cache=True)
 def _arrive(S, rng, t, pid):
     r = S.p_owner[pid]
-    if not S.p_alive[pid] or not S.building[r] or S.by_lo[S.bnd_ptr[r] + S.p_lo[pid]] != pid:
+    if S.p_alive[pid] != 1 or not S.building[r] or S.by_lo[S.bnd_ptr[r] + S.p_lo[pid]] != pid:
         return
     S.sf[NOW] = t
     if S.p_ok[pid]:
@@ -575,7 +579,7 @@ def _arrive(S, rng, t, pid):
 
 @njit(cache=True)
 def _cutoff(S, rng, t, pid):
-    if not S.p_alive[pid] or S.p_swapping[pid] or t != S.p_cut[pid]:
+    if S.p_alive[pid] != 1 or S.p_swapping[pid] or t != S.p_cut[pid]:
         return
     S.sf[NOW] = t
     if S.p_owner[pid] < 0:
@@ -616,6 +620,7 @@ def _step(S, rng, tie, atol):
             _herald(S, rng, ev[0], ev[3], ev[4], ev[5])
         elif ev[1] == SWAP_DONE:
             _arrive(S, rng, ev[0], ev[3])
+            event_done(S, SWAP_DONE, ev[3])
     if S.si[NDIRTY] > 0:
         _swaps_and_deliveries(S, rng, tie)
     for ev in batch:
@@ -625,6 +630,7 @@ def _step(S, rng, tie, atol):
         S.sf[NOW] = max(S.sf[NOW], t)
         if kind == CUTOFF:
             _cutoff(S, rng, t, target)
+            event_done(S, CUTOFF, target)
         elif kind == STOP:
             _stop(S, rng, target, t)
         elif kind == START:
@@ -637,6 +643,7 @@ def _step(S, rng, tie, atol):
                 _arrival(S, rng, tie, target, t)
         else:
             _arrival(S, rng, tie, target, t)
+    free_dead(S)
 
 
 @njit(cache=True)
@@ -656,6 +663,8 @@ def run_until(S, rng, tie, until_s, atol, max_instants):
         while S.si[NSNAP] < bins and S.ev_t[0] > S.edges[S.si[NSNAP]]:
             _node_areas_at(S, S.edges[S.si[NSNAP]], S.snaps[S.si[NSNAP]])
             S.si[NSNAP] += 1
+        if 4 * S.si[NTREES] > 3 * len(S.t_kind):
+            compact_trees(S)
         _step(S, rng, tie, atol)
     return S.si[EVN] == 0 or S.ev_t[0] >= until_s
 

@@ -60,7 +60,7 @@ class KernelInputs:
         z = lambda n, dtype=np.int64: np.zeros(n, dtype)  # noqa: E731
         route = [s.route for s in specs]
         self.fields = dict(
-            sf=z(1, np.float64), si=z(9),
+            sf=z(1, np.float64), si=z(store.N_COUNTERS),
             ev_t=z(_START, np.float64), ev_k=z(_START), ev_q=z(_START), ev_x=z(_START), ev_tok=z(_START), ev_leaf=z(_START),
             p_round=p_round, attempt_s=f([k.attempt_time_s for k in links]), link_cut=f([k.cutoff_s for k in links]),
             end_node=i([n for k in links for n in (k.node_a, k.node_b)]), heralds=z(L),
@@ -90,7 +90,7 @@ class KernelInputs:
             starts=z(_START),
             p_exists=z(_START, np.float64), p_tree=z(_START), p_mem=np.zeros((_START, 6), np.int64), p_owner=z(_START),
             p_lo=z(_START), p_hi=z(_START), p_swapping=z(_START), p_ok=z(_START), p_alive=z(_START), p_pool=z(_START),
-            p_leaf=z(_START), p_cut=z(_START, np.float64),
+            p_leaf=z(_START), p_cut=z(_START, np.float64), p_pending=z(_START), grave=z(_START), pfree=z(_START),
             t_kind=z(_START), t_a=z(_START), t_t0=z(_START, np.float64), t_t1=z(_START, np.float64), t_left=z(_START),
             t_right=z(_START), t_leaf=z(_START),
             d_req=z(_START), d_t=z(_START, np.float64), d_lat=z(_START, np.float64), d_tree=z(_START),

@@ -10,7 +10,11 @@ all on numpy arrays (numba's typed lists are too slow for a hot loop):
   slots in the order they were taken);
 * pairs waiting per pool: a first-in first-out segment of ``wait_buf``;
 * boundaries to look at per request: a row of ``dirty_buf``, a heap of ints;
-* pairs, delivery trees and deliveries: arrays indexed by id, doubled when full.
+* pairs, delivery trees and deliveries: arrays indexed by id, doubled when full. A dead pair's
+  id is reused once no scheduled event refers to it (``p_pending``; freed at the end of the
+  instant it died in, :func:`free_dead`), and tree nodes that no live pair or delivery holds are
+  dropped by :func:`compact_trees` (nodes keep their order: children before parents), so a long
+  run holds only what is alive and what was delivered.
 
 Counters live in ``si`` (indices below); the clock in ``sf[NOW]``.
 """
@@ -24,7 +28,9 @@ from numba.experimental import structref
 __all__ = ["State", "FIELDS"]
 
 NOW = 0  # sf
-SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV = range(9)  # si
+SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP = range(11)  # si
+N_COUNTERS = 11
+HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)  # event kinds, as qnet.repeater.engine.model
 
 
 @structref.register
@@ -53,7 +59,7 @@ FIELDS = (
     "covered", "req_pool", "by_lo", "by_hi", "waiters", "blocked",
     "dirty_buf", "dirty_cnt", "dirty_reqs", "in_dirty", "starts",
     "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
-    "p_cut",
+    "p_cut", "p_pending", "grave", "pfree",
     "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
     "d_req", "d_t", "d_lat", "d_tree",
 )
@@ -80,6 +86,7 @@ def _grow_pairs(S):
     S.p_exists, S.p_tree, S.p_mem, S.p_owner = _grown(S.p_exists), _grown(S.p_tree), _grown(S.p_mem), _grown(S.p_owner)
     S.p_lo, S.p_hi, S.p_swapping, S.p_ok = _grown(S.p_lo), _grown(S.p_hi), _grown(S.p_swapping), _grown(S.p_ok)
     S.p_alive, S.p_pool, S.p_leaf, S.p_cut = _grown(S.p_alive), _grown(S.p_pool), _grown(S.p_leaf), _grown(S.p_cut)
+    S.p_pending, S.pfree = _grown(S.p_pending), _grown(S.pfree)
 
 
 @njit(cache=True)
@@ -124,6 +131,8 @@ def push_event(S, t, kind, target, token, leaf):
     S.ev_x[n], S.ev_tok[n], S.ev_leaf[n] = target, token, leaf
     S.si[SEQ] += 1
     S.si[EVN] = n + 1
+    if kind == CUTOFF or kind == SWAP_DONE:
+        S.p_pending[target] += 1
     while n > 0:
         parent = (n - 1) >> 1
         if not _ev_less(S, n, parent):
@@ -258,11 +267,15 @@ def mark(S, r, j):
 
 @njit(cache=True)
 def new_pair(S, exists, tree, lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_slot, owner, pool, leaf, lo, hi):
-    """A new pair's id (alive, not swapping, swap ok, no cutoff yet)."""
-    pid = S.si[NPAIRS]
-    if pid == len(S.p_exists):
-        _grow_pairs(S)
-    S.si[NPAIRS] = pid + 1
+    """A new pair's id (alive, not swapping, swap ok, no cutoff yet): a freed id, else the next."""
+    if S.si[NFREEP] > 0:
+        S.si[NFREEP] -= 1
+        pid = S.pfree[S.si[NFREEP]]
+    else:
+        pid = S.si[NPAIRS]
+        if pid == len(S.p_exists):
+            _grow_pairs(S)
+        S.si[NPAIRS] = pid + 1
     S.p_exists[pid], S.p_tree[pid], S.p_owner[pid], S.p_pool[pid], S.p_leaf[pid] = exists, tree, owner, pool, leaf
     m = S.p_mem[pid]
     m[0], m[1], m[2], m[3], m[4], m[5] = lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_slot
@@ -270,6 +283,74 @@ def new_pair(S, exists, tree, lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_sl
     S.p_swapping[pid], S.p_ok[pid], S.p_alive[pid] = 0, 1, 1
     S.p_cut[pid] = np.inf
     return pid
+
+
+@njit(cache=True)
+def bury(S, pid):
+    """Pair ``pid`` died (``p_alive`` 0): its id is freed at the end of the instant if no event refers to it."""
+    n = S.si[NGRAVE]
+    if n == len(S.grave):
+        S.grave = _grown(S.grave)
+    S.grave[n] = pid
+    S.si[NGRAVE] = n + 1
+
+
+@njit(cache=True)
+def event_done(S, kind, target):
+    """An event was applied: a pair it referred to may now be freed."""
+    if kind == CUTOFF or kind == SWAP_DONE:
+        S.p_pending[target] -= 1
+        if S.p_pending[target] == 0 and S.p_alive[target] == 0:
+            bury(S, target)
+
+
+@njit(cache=True)
+def free_dead(S):
+    """Free the ids of this instant's dead pairs that no scheduled event refers to (``p_alive`` -1: free)."""
+    for k in range(S.si[NGRAVE]):
+        pid = S.grave[k]
+        if S.p_alive[pid] == 0 and S.p_pending[pid] == 0:
+            S.p_alive[pid] = -1
+            S.pfree[S.si[NFREEP]] = pid
+            S.si[NFREEP] += 1
+    S.si[NGRAVE] = 0
+
+
+@njit(cache=True)
+def compact_trees(S):
+    """Keep the tree nodes of live pairs and deliveries only (in order), and grow when they fill half."""
+    m = S.si[NTREES]
+    keep = np.zeros(m, np.bool_)
+    for pid in range(S.si[NPAIRS]):
+        if S.p_alive[pid] == 1 and S.p_tree[pid] >= 0:
+            keep[S.p_tree[pid]] = True
+    for k in range(S.si[NDELIV]):
+        keep[S.d_tree[k]] = True
+    for k in range(m - 1, -1, -1):
+        if keep[k] and S.t_kind[k] != 0:
+            keep[S.t_left[k]] = True
+            keep[S.t_right[k]] = True
+            if S.t_kind[k] == 2:
+                keep[S.t_leaf[k]] = True
+    where = np.full(m, -1, np.int64)
+    n = 0
+    for k in range(m):
+        if keep[k]:
+            where[k] = n
+            kind = S.t_kind[k]
+            S.t_kind[n], S.t_a[n], S.t_t0[n], S.t_t1[n] = kind, S.t_a[k], S.t_t0[k], S.t_t1[k]
+            S.t_left[n] = where[S.t_left[k]] if kind != 0 else -1
+            S.t_right[n] = where[S.t_right[k]] if kind != 0 else -1
+            S.t_leaf[n] = where[S.t_leaf[k]] if kind == 2 else S.t_leaf[k]
+            n += 1
+    S.si[NTREES] = n
+    for pid in range(S.si[NPAIRS]):
+        if S.p_alive[pid] == 1 and S.p_tree[pid] >= 0:
+            S.p_tree[pid] = where[S.p_tree[pid]]
+    for k in range(S.si[NDELIV]):
+        S.d_tree[k] = where[S.d_tree[k]]
+    if 2 * n > len(S.t_kind):
+        _grow_trees(S)
 
 
 @njit(cache=True)
