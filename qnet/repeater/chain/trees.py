@@ -79,36 +79,42 @@ class _FlatTrees:
 
 
 def _flatten(trees: list[Tree]) -> _FlatTrees:
-    cols: dict[str, list] = {k: [] for k in _FlatTrees.__dataclass_fields__ if k != "roots"}
+    where: list[int] = []
+    left: list[int] = []
+    right: list[int] = []
+    state_s: list[float] = []
+    exists_s: list[float] = []
+    lo: list[int] = []
+    hi: list[int] = []
+    herald_a: list[float] = []
+    herald_b: list[float] = []
+    height: list[int] = []
+    leaf_id: list[int] = []
     roots: list[int] = []
-
-    def add(**row) -> int:
-        for k, v in row.items():
-            cols[k].append(v)
-        return len(cols["height"]) - 1
-
     for tree in trees:
         stack: list[tuple[Tree, bool]] = [(tree, False)]
         out: list[int] = []
         while stack:
             node, expanded = stack.pop()
-            if isinstance(node, Leaf):
-                h = node.time_s
-                out.append(add(where=node.link, left=-1, right=-1, state_s=h, exists_s=h, lo=node.link,
-                               hi=node.link, herald_a_s=h, herald_b_s=h, height=0, leaf_id=node.leaf_id))
+            if type(node) is Leaf:
+                link, h, lid = node
+                out.append(len(height))
+                where.append(link), left.append(-1), right.append(-1), state_s.append(h), exists_s.append(h)
+                lo.append(link), hi.append(link), herald_a.append(h), herald_b.append(h), height.append(0)
+                leaf_id.append(lid)
             elif not expanded:
-                stack.extend([(node, True), (node.right, False), (node.left, False)])
+                stack += ((node, True), (node.right, False), (node.left, False))
             else:
                 r_id = out.pop()
                 l_id = out.pop()
-                out.append(add(
-                    where=node.boundary, left=l_id, right=r_id, state_s=node.start_s, exists_s=node.done_s,
-                    lo=cols["lo"][l_id], hi=cols["hi"][r_id], herald_a_s=cols["herald_a_s"][l_id],
-                    herald_b_s=cols["herald_b_s"][r_id], height=1 + max(cols["height"][l_id], cols["height"][r_id]),
-                    leaf_id=0,
-                ))
+                out.append(len(height))
+                where.append(node.boundary), left.append(l_id), right.append(r_id), state_s.append(node.start_s)
+                exists_s.append(node.done_s), lo.append(lo[l_id]), hi.append(hi[r_id]), herald_a.append(herald_a[l_id])
+                herald_b.append(herald_b[r_id]), height.append(1 + max(height[l_id], height[r_id])), leaf_id.append(0)
         roots.append(out.pop())
-    return _FlatTrees(**{k: np.array(v) for k, v in cols.items()}, roots=np.array(roots))
+    return _FlatTrees(np.array(where), np.array(left), np.array(right), np.array(state_s), np.array(exists_s),
+                      np.array(lo), np.array(hi), np.array(herald_a), np.array(herald_b), np.array(height),
+                      np.array(leaf_id), np.array(roots))
 
 
 class TreeStates:

@@ -149,13 +149,8 @@ class CompiledEngine(Occupancy):
         self.snapshots = snaps[:nsnap].tolist()
         self.heralds, self.node_peak = heralds.tolist(), peaks.tolist()
         self.end_used, self.end_area, self.end_since, self.end_node = used.tolist(), area.tolist(), since.tolist(), end_node.tolist()
-        d_req, d_t, d_lat, d_tree, *nodes = (x.tolist() for x in store.export_deliveries(S))
-        trees = _trees(*nodes)
-        for req in self.requests:
-            req.done = []
-        new = tuple.__new__
-        for r, t, lat, tree in zip(d_req, d_t, d_lat, d_tree):
-            self.requests[r].done.append(new(Delivery, (r, t, lat, trees[tree])))
+        for req, done in zip(self.requests, _deliveries(len(self.requests), *(x.tolist() for x in store.export_deliveries(S)))):
+            req.done = done
         for req, n in zip(self.requests, demanded.tolist()):
             req.demanded = n
 
@@ -170,20 +165,23 @@ def _p_rounds(links) -> np.ndarray:
     return table
 
 
-def _trees(index, kind, a, t0, t1, left, right, leaf) -> dict[int, Any]:
-    """Delivered tree nodes as :class:`Leaf`, :class:`Swap` and GHZ triples, by node index."""
+def _deliveries(n_requests: int, d_req, d_t, d_lat, d_tree, index, kind, a, t0, t1, left, right, leaf) -> list[list[Delivery]]:
+    """Each request's deliveries, their trees (:class:`Leaf`, :class:`Swap`, GHZ triples) rebuilt from the node arrays."""
     new = tuple.__new__
-    out: dict[int, Any] = {}
+    nodes: dict[int, Any] = {}
+    out: list[list[Delivery]] = [[] for _ in range(n_requests)]
     collecting = gc.isenabled()
     gc.disable()  # (many new tuples, no cycles: the collector's passes would cost more than the building)
     try:
         for k, kd, ak, s, d, lt, rt, lf in zip(index, kind, a, t0, t1, left, right, leaf):
             if kd == 0:
-                out[k] = new(Leaf, (ak, s, lf))
+                nodes[k] = new(Leaf, (ak, s, lf))
             elif kd == 1:
-                out[k] = new(Swap, (ak, s, d, out[lt], out[rt]))
+                nodes[k] = new(Swap, (ak, s, d, nodes[lt], nodes[rt]))
             else:
-                out[k] = (out[lt], out[rt], out[lf])
+                nodes[k] = (nodes[lt], nodes[rt], nodes[lf])
+        for r, t, lat, tree in zip(d_req, d_t, d_lat, d_tree):
+            out[r].append(new(Delivery, (r, t, lat, nodes[tree])))
     finally:
         if collecting:
             gc.enable()
