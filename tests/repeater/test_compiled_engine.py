@@ -23,7 +23,7 @@ from qnet.repeater.engine.compiled import engine as compiled_engine  # noqa: E40
 from qnet.repeater.traffic import Request, simulate_traffic  # noqa: E402
 from qnet.repeater.traffic.requests import read_requests  # noqa: E402
 
-from test_traffic_engine import RING_TRAFFIC, network  # noqa: E402
+from test_traffic_engine import RING_TRAFFIC, network, ring_case  # noqa: E402
 
 
 def assert_same_run(a, b) -> None:
@@ -107,8 +107,7 @@ def test_shipped_example():
 @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(**RING_TRAFFIC)
 def test_random_rings(nodes, pairs, memories, cutoff, policy, seed):
-    graph = network(ring(nodes, 8.0), memories=memories, cutoff_s=cutoff)
-    reqs = [Request(f"n{a % nodes}", f"n{b % nodes}") for a, b in pairs if a % nodes != b % nodes]
+    graph, reqs = ring_case(nodes, pairs, memories, cutoff)
     if not reqs:
         return
     assert_same_run(*both(graph, reqs, duration_s=0.5, seed=seed, policy=policy))
@@ -171,3 +170,26 @@ def test_command_line(capsys):
     assert main(base + ["--loop", "compiled", "--purify", "dejmps"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "traffic.loop = 'compiled' is invalid" in err
+
+
+def test_a_long_run_holds_only_live_pairs_and_delivered_trees():
+    """Pair ids are reused and undelivered trees dropped: storage follows what is alive, not the heralds."""
+    from qnet.repeater.engine.compiled import store
+    from qnet.repeater.traffic import run as run_module
+
+    engines = []
+
+    class Kept(compiled_engine.CompiledEngine):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            engines.append(self)
+
+    graph = network(line(4, 10.0), memories=2, cutoff_s=0.01)  # most link pairs are cut off before they are swapped
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run_module, "CompiledEngine", Kept)
+        run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=100.0, seed=1, engine="batch", loop="compiled")
+    heralds = sum(link.heralds for link in run.links)
+    pair_ids, tree_nodes, deliveries = store.sizes(engines[0].state._state)
+    assert heralds > 5000 and deliveries == len(run.requests[0].latency_s) > 10
+    assert pair_ids < 100  # at most a few pairs per link exist at once
+    assert tree_nodes <= 2 * 3 * deliveries + 100  # a delivered tree has 3 leaves and 2 swaps; few others are held

@@ -244,11 +244,16 @@ RING_TRAFFIC = dict(
 )
 
 
+def ring_case(nodes: int, pairs, memories: int, cutoff: float):
+    """A RING_TRAFFIC example: the ring network and its requests (pairs of equal ends dropped)."""
+    graph = network(ring(nodes, 8.0), memories=memories, cutoff_s=cutoff)
+    return graph, [Request(f"n{a % nodes}", f"n{b % nodes}") for a, b in pairs if a % nodes != b % nodes]
+
+
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(**RING_TRAFFIC)
 def test_trace_invariants(nodes, pairs, memories, cutoff, policy, seed):
-    graph = network(ring(nodes, 8.0), memories=memories, cutoff_s=cutoff)
-    reqs = [Request(f"n{a % nodes}", f"n{b % nodes}") for a, b in pairs if a % nodes != b % nodes]
+    graph, reqs = ring_case(nodes, pairs, memories, cutoff)
     if not reqs:
         return
     run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, policy=policy, trace=True)

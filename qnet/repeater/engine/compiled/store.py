@@ -317,6 +317,19 @@ def free_dead(S):
 
 
 @njit(cache=True)
+def _with_subtrees(S, keep):
+    """Mark every delivered tree, and every node under a marked one (children are made before parents)."""
+    for k in range(S.si[NDELIV]):
+        keep[S.d_tree[k]] = True
+    for k in range(len(keep) - 1, -1, -1):
+        if keep[k] and S.t_kind[k] != 0:
+            keep[S.t_left[k]] = True
+            keep[S.t_right[k]] = True
+            if S.t_kind[k] == 2:
+                keep[S.t_leaf[k]] = True
+
+
+@njit(cache=True)
 def compact_trees(S):
     """Keep the tree nodes of live pairs and deliveries only (in order), and grow when they fill half."""
     m = S.si[NTREES]
@@ -324,14 +337,7 @@ def compact_trees(S):
     for pid in range(S.si[NPAIRS]):
         if S.p_alive[pid] == 1 and S.p_tree[pid] >= 0:
             keep[S.p_tree[pid]] = True
-    for k in range(S.si[NDELIV]):
-        keep[S.d_tree[k]] = True
-    for k in range(m - 1, -1, -1):
-        if keep[k] and S.t_kind[k] != 0:
-            keep[S.t_left[k]] = True
-            keep[S.t_right[k]] = True
-            if S.t_kind[k] == 2:
-                keep[S.t_leaf[k]] = True
+    _with_subtrees(S, keep)
     where = np.full(m, -1, np.int64)
     n = 0
     for k in range(m):
@@ -390,17 +396,10 @@ def export_counts(S):
 
 
 @njit(cache=True)
-def _delivered_nodes(S, n, m):
+def _delivered_nodes(S, m):
     """Which tree nodes belong to a delivered tree (children are always made before their parents)."""
     keep = np.zeros(m, np.bool_)
-    for k in range(n):
-        keep[S.d_tree[k]] = True
-    for k in range(m - 1, -1, -1):
-        if keep[k] and S.t_kind[k] != 0:
-            keep[S.t_left[k]] = True
-            keep[S.t_right[k]] = True
-            if S.t_kind[k] == 2:
-                keep[S.t_leaf[k]] = True
+    _with_subtrees(S, keep)
     return np.flatnonzero(keep)
 
 
@@ -408,6 +407,12 @@ def _delivered_nodes(S, n, m):
 def export_deliveries(S):
     """Deliveries (request, time, latency, tree) and the delivered tree nodes (index, kind, a, t0, t1, left, right, leaf)."""
     n, m = S.si[NDELIV], S.si[NTREES]
-    k = _delivered_nodes(S, n, m)
+    k = _delivered_nodes(S, m)
     return (S.d_req[:n].copy(), S.d_t[:n].copy(), S.d_lat[:n].copy(), S.d_tree[:n].copy(), k, S.t_kind[k], S.t_a[k],
             S.t_t0[k], S.t_t1[k], S.t_left[k], S.t_right[k], S.t_leaf[k])
+
+
+@njit(cache=True)
+def sizes(S):
+    """(pair ids ever used, tree nodes held, deliveries): what the run's arrays hold."""
+    return S.si[NPAIRS], S.si[NTREES], S.si[NDELIV]
