@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("numba")
 
@@ -193,3 +194,29 @@ def test_a_long_run_holds_only_live_pairs_and_delivered_trees():
     assert heralds > 5000 and deliveries == len(run.requests[0].latency_s) > 10
     assert pair_ids < 100  # at most a few pairs per link exist at once
     assert tree_nodes <= 2 * 3 * deliveries + 100  # a delivered tree has 3 leaves and 2 swaps; few others are held
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    users=st.integers(3, 5),
+    groups=st.lists(st.lists(st.integers(0, 4), min_size=2, max_size=3, unique=True), min_size=1, max_size=4),
+    rates=st.lists(st.one_of(st.none(), st.floats(5.0, 200.0)), min_size=4, max_size=4),
+    windows=st.lists(st.tuples(st.floats(0.0, 0.3), st.floats(0.05, 1.0)), min_size=4, max_size=4),
+    priorities=st.lists(st.integers(0, 2), min_size=4, max_size=4),
+    hub_memories=st.integers(0, 3),
+    cutoff=st.sampled_from([0.005, 0.05, float("inf")]),
+    policy=st.sampled_from(["shared", "reserve"]),
+    seed=st.integers(0, 2**16),
+)
+def test_random_switch_traffic(users, groups, rates, windows, priorities, hub_memories, cutoff, policy, seed):
+    """Bell and GHZ requests at a hub with random demands, windows and priorities: both loops equal."""
+    graph = network(star(users, 8.0), memories=1, cutoff_s=cutoff, node_memories={"hub": users + hub_memories})
+    reqs = []
+    for k, g in enumerate(groups):
+        parties = [f"u{i % users}" for i in g]
+        if len(set(parties)) == len(parties):
+            start, length = windows[k]
+            reqs.append(Request(*parties, rate_hz=rates[k], start_s=start, stop_s=start + length, priority=priorities[k]))
+    if not reqs:
+        return
+    assert_same_run(*both(graph, reqs, duration_s=1.0, seed=seed, policy=policy, occupancy_bins=3))

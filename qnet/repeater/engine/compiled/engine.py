@@ -136,11 +136,11 @@ class CompiledEngine(Occupancy):
                 if progress is not None:
                     progress(float(store.export_counts(S)[0]))
         finally:
-            self._collect(S, bins)
+            self._collect(S)
         self.snapshots += [self._node_areas_at(edges[k]) for k in range(len(self.snapshots), bins - 1)]
         self.now = until_s
 
-    def _collect(self, S, bins: int) -> None:
+    def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         from qnet.repeater.engine.compiled import store
 
