@@ -43,9 +43,15 @@ def fibre_name(table: Mapping[str, Any]) -> str:
     return str(table.get("name", default_fibre_name(table.get("a"), table.get("b"))))
 
 
+#: Node fields that are tables; one entry is addressed as nodes.NAME.FIELD.KEY (``--set``, sweeps).
+TABLE_FIELDS = ("memory_split",)
+
+_SHAPES = "nodes.NAME.FIELD, fibres.NAME.FIELD, network.FIELD or nodes.NAME.memory_split.STATION"
+
+
 @dataclass(frozen=True)
 class FieldPath:
-    """The address of one field of a network table.
+    """The address of one field of a network table (or of one entry of a table-valued node field).
 
     Parameters
     ----------
@@ -55,24 +61,31 @@ class FieldPath:
         The node or fibre name (None for ``network``).
     field : str
         The field within that table.
+    key : str or None
+        One entry of a table-valued node field (:data:`TABLE_FIELDS`), e.g. the station of
+        ``nodes.r1.memory_split.s1``; None for a whole field.
 
     Examples
     --------
     >>> p = FieldPath.parse("nodes.alice.t2_s")
     >>> p, str(p)
-    (FieldPath(section='nodes', name='alice', field='t2_s'), 'nodes.alice.t2_s')
+    (FieldPath(section='nodes', name='alice', field='t2_s', key=None), 'nodes.alice.t2_s')
     >>> table = {"nodes": {"alice": {"kind": "memory", "t2_s": 1.0}}}
     >>> p.get(table), p.replace(table, 2.0)["nodes"]["alice"]["t2_s"], table["nodes"]["alice"]["t2_s"]
     (1.0, 2.0, 1.0)
     >>> FieldPath.parse("nodes.alice")
     Traceback (most recent call last):
     ...
-    qnet.errors.QnetError: 'nodes.alice': a field must be nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD
+    qnet.errors.QnetError: 'nodes.alice': a field must be nodes.NAME.FIELD, fibres.NAME.FIELD, network.FIELD or nodes.NAME.memory_split.STATION
+    >>> split = FieldPath.parse("nodes.alice.memory_split.s1")
+    >>> str(split), split.replace(table, 2)["nodes"]["alice"]["memory_split"]
+    ('nodes.alice.memory_split.s1', {'s1': 2})
     """
 
     section: str
     name: str | None
     field: str
+    key: str | None = None
 
     @classmethod
     def parse(cls, key: str, context: str | None = None) -> "FieldPath":
@@ -81,7 +94,8 @@ class FieldPath:
         Parameters
         ----------
         key : str
-            ``nodes.NAME.FIELD``, ``fibres.NAME.FIELD`` or ``network.FIELD``.
+            ``nodes.NAME.FIELD``, ``fibres.NAME.FIELD``, ``network.FIELD`` or
+            ``nodes.NAME.FIELD.KEY`` for a table-valued field (:data:`TABLE_FIELDS`).
         context : str, optional
             What the error message quotes instead of ``key``.
 
@@ -92,24 +106,25 @@ class FieldPath:
         Raises
         ------
         QnetError
-            If the key does not have the shape nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD.
+            If the key has none of those shapes.
 
         Examples
         --------
         >>> FieldPath.parse("network.fibre_speed_km_per_s")
-        FieldPath(section='network', name=None, field='fibre_speed_km_per_s')
+        FieldPath(section='network', name=None, field='fibre_speed_km_per_s', key=None)
         """
         parts = tuple(p.strip() for p in str(key).split("."))
-        shaped = (parts[0] in ("nodes", "fibres") and len(parts) == 3) or (parts[0] == "network" and len(parts) == 2)
+        shaped = ((parts[0] in ("nodes", "fibres") and len(parts) == 3) or (parts[0] == "network" and len(parts) == 2)
+                  or (parts[0] == "nodes" and len(parts) == 4 and parts[2] in TABLE_FIELDS))
         if not shaped or not all(parts):
             where = context if context is not None else key
-            raise QnetError(f"{where!r}: a field must be nodes.NAME.FIELD, fibres.NAME.FIELD or network.FIELD")
+            raise QnetError(f"{where!r}: a field must be {_SHAPES}")
         if parts[0] == "network":
             return cls("network", None, parts[1])
-        return cls(parts[0], parts[1], parts[2])
+        return cls(parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None)
 
     def __str__(self) -> str:
-        return ".".join(p for p in (self.section, self.name, self.field) if p is not None)
+        return ".".join(p for p in (self.section, self.name, self.field, self.key) if p is not None)
 
     def _table(self, data: Mapping[str, Any], context: str) -> Any:
         """The node, fibre or network table this path points into (QnetError when absent)."""
@@ -175,7 +190,10 @@ class FieldPath:
         >>> FieldPath.parse("fibres.alice-mid.length_km").get(table), FieldPath.parse("network.name").get(table, "")
         (2.0, '')
         """
-        return self._table(data, str(self)).get(self.field, default)
+        value = self._table(data, str(self)).get(self.field, default)
+        if self.key is None:
+            return value
+        return value.get(self.key, default) if isinstance(value, Mapping) else default
 
     def set(self, data: MutableMapping[str, Any], value: Any, context: str | None = None) -> None:
         """Write ``value`` into ``data`` in place (the ``[network]`` table is created if absent).
@@ -190,7 +208,8 @@ class FieldPath:
         if self.section == "network":
             data.setdefault("network", {})[self.field] = value
             return
-        self._table(data, context if context is not None else str(self))[self.field] = value
+        table = self._table(data, context if context is not None else str(self))
+        table[self.field] = self._field_value(table, value)
 
     def replace(self, data: Mapping[str, Any], value: Any) -> dict[str, Any]:
         """A copy of ``data`` with this field set to ``value``; ``data`` is not changed.
@@ -209,10 +228,18 @@ class FieldPath:
             return out
         self._table(data, str(self))  # the same error as get/set for a missing node or fibre
         if self.section == "nodes":
-            out["nodes"] = {**data["nodes"], self.name: {**data["nodes"][self.name], self.field: value}}
+            node = data["nodes"][self.name]
+            out["nodes"] = {**data["nodes"], self.name: {**node, self.field: self._field_value(node, value)}}
         else:
             out["fibres"] = [
                 {**f, self.field: value} if isinstance(f, Mapping) and fibre_name(f) == self.name else f
                 for f in data["fibres"]
             ]
         return out
+
+    def _field_value(self, table: Mapping[str, Any], value: Any) -> Any:
+        """The field's new value: ``value``, or for a key the field's table with that entry set."""
+        if self.key is None:
+            return value
+        old = table.get(self.field)
+        return {**(old if isinstance(old, Mapping) else {}), self.key: value}

@@ -58,3 +58,22 @@ def test_split_larger_than_memories_and_starved_links_are_refused():
         build_chain(g, ["alice", "r1", "r2"])
     with pytest.raises(ConfigError, match=r"nodes\.r1\.memories"):
         qnet.simulate_traffic(g, [qnet.Request("alice", "r2")], duration_s=1.0)
+
+
+def test_one_station_of_a_split_is_settable_and_merges():
+    """`--set nodes.r1.memory_split.s2=4` is `memory_split = {s2 = 4}`; a second key adds to the table."""
+    from qnet.network.fields import FieldPath
+
+    whole = load("nodes.r1.memories=6", "nodes.r1.memory_split={s2=4}")
+    one = load("nodes.r1.memories=6", "nodes.r1.memory_split.s2=4")
+    assert one.nodes["r1"]["hardware"].memory_split == whole.nodes["r1"]["hardware"].memory_split == (("s2", 4),)
+    both = load("nodes.r1.memories=6", "nodes.r1.memory_split={s2=4}", "nodes.r1.memory_split.s1=2")
+    assert both.nodes["r1"]["hardware"].memory_split == (("s1", 2), ("s2", 4))
+    shares = link_memories(both, link_graph(both))
+    assert shares[("r1", "s1")] == 2 and shares[("r1", "s2")] == 4
+    path = FieldPath.parse("nodes.r1.memory_split.s2")
+    table = {"nodes": {"r1": {"kind": "memory", "memory_split": {"s1": 1}}}}
+    assert path.get(table) is None and path.replace(table, 3)["nodes"]["r1"]["memory_split"] == {"s1": 1, "s2": 3}
+    assert table["nodes"]["r1"]["memory_split"] == {"s1": 1}  # replace copies
+    with pytest.raises(ConfigError, match=r"memory_split\.s9 = 1 is invalid"):
+        load("nodes.r1.memories=4", "nodes.r1.memory_split.s9=1")
