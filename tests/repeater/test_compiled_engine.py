@@ -19,6 +19,7 @@ pytest.importorskip("numba")
 import qnet  # noqa: E402
 from qnet.errors import ConfigError  # noqa: E402
 from qnet.network.generate import line, ring, star  # noqa: E402
+from qnet.repeater.chain.trees import FlatTree  # noqa: E402
 from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute  # noqa: E402
 from qnet.repeater.engine.compiled import engine as compiled_engine  # noqa: E402
 from qnet.repeater.traffic import Request, simulate_traffic  # noqa: E402
@@ -93,7 +94,9 @@ def test_failed_swaps_on_engine_inputs(swap_time_s):
     for cls in (Engine, compiled_engine.CompiledEngine):
         eng = cls(*args, np.random.default_rng(2), np.random.default_rng(3))
         eng.run(until_s=5.0, bins=4)
-        runs.append((eng, [r.done for r in eng.requests], eng.heralds, eng.node_peak, eng.snapshots, eng.close(5.0)))
+        done = [[(d.request, d.time_s, d.latency_s, d.tree.tree() if isinstance(d.tree, FlatTree) else d.tree) for d in r.done]
+                for r in eng.requests]
+        runs.append((eng, done, eng.heralds, eng.node_peak, eng.snapshots, eng.close(5.0)))
     assert len(runs[0][1][0]) > 10 and len(runs[0][1][1]) > 10
     assert runs[0][1:] == runs[1][1:]
     assert runs[0][0].events == runs[1][0].events

@@ -18,7 +18,7 @@ from qnet.repeater.chain.linalg import SwapFn, apply_pair, storage_superops, swa
 from qnet.repeater.chain.model import MemoryDecay, RepeaterChain
 from qnet.repeater.chain.sources import LinkSource
 
-__all__ = ["Leaf", "Swap", "Tree", "TreeStates"]
+__all__ = ["Leaf", "Swap", "Tree", "FlatTree", "TreeStates"]
 
 
 class Leaf(NamedTuple):
@@ -60,6 +60,36 @@ class Swap(NamedTuple):
 Tree = Union[Leaf, Swap]
 
 
+class FlatTree(NamedTuple):
+    """A delivery tree kept as rows ``start..stop`` of a table of flattened trees (its root last).
+
+    ``table`` is a :class:`_FlatTrees` whose rows hold trees one after another, each in the
+    post-order :func:`_flatten` gives (left subtree, right subtree, node), child indices
+    pointing into the table. The compiled event loop delivers its trees this way, so their states
+    are evaluated without building :class:`Leaf`/:class:`Swap` objects; :meth:`tree` builds them.
+
+    Examples
+    --------
+    >>> from qnet.repeater.chain.trees import FlatTree, Leaf, Swap, _flatten
+    >>> table = _flatten([Swap(1, 0.003, 0.004, Leaf(0, 0.001, 0), Leaf(1, 0.003, 0))])
+    >>> FlatTree(table, 0, 3).tree()
+    Swap(boundary=1, start_s=0.003, done_s=0.004, left=Leaf(link=0, time_s=0.001, leaf_id=0), right=Leaf(link=1, time_s=0.003, leaf_id=0))
+    """
+
+    table: "_FlatTrees"
+    start: int
+    stop: int
+
+    def tree(self, k: int | None = None) -> Tree:
+        """The tree as :class:`Leaf`/:class:`Swap` objects (row ``k``'s subtree; default the root)."""
+        f = self.table
+        k = self.stop - 1 if k is None else k
+        if f.height[k] == 0:
+            return Leaf(int(f.where[k]), float(f.state_s[k]), int(f.leaf_id[k]))
+        return Swap(int(f.where[k]), float(f.state_s[k]), float(f.exists_s[k]), self.tree(int(f.left[k])),
+                    self.tree(int(f.right[k])))
+
+
 @dataclass
 class _FlatTrees:
     """Nodes of many trees in post-order (children before parents), as parallel arrays."""
@@ -78,7 +108,24 @@ class _FlatTrees:
     roots: np.ndarray
 
 
+def _gather(trees: list[FlatTree]) -> _FlatTrees:
+    """The rows of flat trees of one table, concatenated in order (what :func:`_flatten` gives for their trees)."""
+    f = trees[0].table
+    starts = np.array([t.start for t in trees], dtype=np.int64)
+    sizes = np.array([t.stop for t in trees], dtype=np.int64) - starts
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))  # new row i is old row rows[i]
+    shift = np.repeat(offsets - starts, sizes)  # old index -> new index within a tree
+    leaf = f.height[rows] == 0
+    left = np.where(leaf, -1, f.left[rows] + shift)
+    right = np.where(leaf, -1, f.right[rows] + shift)
+    return _FlatTrees(f.where[rows], left, right, f.state_s[rows], f.exists_s[rows], f.lo[rows], f.hi[rows],
+                      f.herald_a_s[rows], f.herald_b_s[rows], f.height[rows], f.leaf_id[rows], offsets + sizes - 1)
+
+
 def _flatten(trees: list[Tree]) -> _FlatTrees:
+    if trees and all(type(t) is FlatTree and t.table is trees[0].table for t in trees):
+        return _gather(trees)
     where: list[int] = []
     left: list[int] = []
     right: list[int] = []

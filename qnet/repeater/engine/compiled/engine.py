@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import gc
 import importlib
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from qnet.errors import ConfigError
 from qnet.link.multiplexing import success_per_round
 from qnet.quantum.waiting import TIME_RTOL
-from qnet.repeater.chain.trees import Leaf, Swap
+from qnet.repeater.chain.trees import FlatTree, Leaf, _FlatTrees
 from qnet.repeater.engine.model import Delivery
 from qnet.repeater.engine.resources import Occupancy
 
@@ -103,7 +103,7 @@ class CompiledEngine(Occupancy):
     >>> args = ([link], [EngineRequest(route)], ["a", "b"], "shared")
     >>> fast, slow = CompiledEngine(*args, np.random.default_rng(1)), Engine(*args, np.random.default_rng(1))
     >>> fast.run(until_s=1.0); slow.run(until_s=1.0)
-    >>> fast.requests[0].done == slow.requests[0].done
+    >>> [(d.time_s, d.tree.tree()) for d in fast.requests[0].done] == [(d.time_s, d.tree) for d in slow.requests[0].done]
     True
     """
 
@@ -149,8 +149,23 @@ class CompiledEngine(Occupancy):
         self.snapshots = snaps[:nsnap].tolist()
         self.heralds, self.node_peak = heralds.tolist(), peaks.tolist()
         self.end_used, self.end_area, self.end_since, self.end_node = used.tolist(), area.tolist(), since.tolist(), end_node.tolist()
-        for req, done in zip(self.requests, _deliveries(len(self.requests), *(x.tolist() for x in store.export_deliveries(S)))):
-            req.done = done
+        ghz = np.array([spec.route.hub is not None for spec in self.specs], dtype=bool)
+        d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(S)
+        *columns, first, last = store.flat_deliveries(S, ~ghz[d_req])
+        table = _FlatTrees(*columns, roots=np.empty(0, np.int64))
+        triples = _ghz_trees(d_tree[ghz[d_req]].tolist(), *(x.tolist() for x in nodes)) if ghz.any() else iter(())
+        for req in self.requests:
+            req.done = []
+        new = tuple.__new__
+        collecting = gc.isenabled()
+        gc.disable()  # (many new tuples, no cycles: the collector's passes would cost more than the building)
+        try:
+            for r, t, lat, a, b in zip(d_req.tolist(), d_t.tolist(), d_lat.tolist(), first.tolist(), last.tolist()):
+                tree = next(triples) if a < 0 else new(FlatTree, (table, a, b))
+                self.requests[r].done.append(new(Delivery, (r, t, lat, tree)))
+        finally:
+            if collecting:
+                gc.enable()
         for req, n in zip(self.requests, demanded.tolist()):
             req.demanded = n
 
@@ -165,24 +180,9 @@ def _p_rounds(links) -> np.ndarray:
     return table
 
 
-def _deliveries(n_requests: int, d_req, d_t, d_lat, d_tree, index, kind, a, t0, t1, left, right, leaf) -> list[list[Delivery]]:
-    """Each request's deliveries, their trees (:class:`Leaf`, :class:`Swap`, GHZ triples) rebuilt from the node arrays."""
-    new = tuple.__new__
-    nodes: dict[int, Any] = {}
-    out: list[list[Delivery]] = [[] for _ in range(n_requests)]
-    collecting = gc.isenabled()
-    gc.disable()  # (many new tuples, no cycles: the collector's passes would cost more than the building)
-    try:
-        for k, kd, ak, s, d, lt, rt, lf in zip(index, kind, a, t0, t1, left, right, leaf):
-            if kd == 0:
-                nodes[k] = new(Leaf, (ak, s, lf))
-            elif kd == 1:
-                nodes[k] = new(Swap, (ak, s, d, nodes[lt], nodes[rt]))
-            else:
-                nodes[k] = (nodes[lt], nodes[rt], nodes[lf])
-        for r, t, lat, tree in zip(d_req, d_t, d_lat, d_tree):
-            out[r].append(new(Delivery, (r, t, lat, nodes[tree])))
-    finally:
-        if collecting:
-            gc.enable()
-    return out
+def _ghz_trees(roots, index, kind, a, t0, t1, left, right, leaf):
+    """The GHZ deliveries' trees (three :class:`Leaf` legs each), in order, from the tree node arrays."""
+    at = {k: i for i, k in enumerate(index)}
+    for root in roots:
+        i = at[root]
+        yield tuple(Leaf(a[at[k]], t0[at[k]], leaf[at[k]]) for k in (left[i], right[i], leaf[i]))

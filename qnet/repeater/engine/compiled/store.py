@@ -416,3 +416,53 @@ def export_deliveries(S):
 def sizes(S):
     """(pair ids ever used, tree nodes held, deliveries): what the run's arrays hold."""
     return S.si[NPAIRS], S.si[NTREES], S.si[NDELIV]
+
+
+@njit(cache=True)
+def flat_deliveries(S, take):
+    """Delivered trees ``take[k]`` flattened one after another, each in post-order (left, right, node).
+
+    Returns the columns of :class:`qnet.repeater.chain.trees.FlatTree`'s table (where, left, right,
+    state time, exists time, lo, hi, herald time at a, at b, height, leaf id) and each
+    delivery's first and last-plus-one row (-1 when not taken).
+    """
+    m = S.si[NTREES]
+    where, left, right = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
+    state_s, exists_s = np.empty(m), np.empty(m)
+    lo, hi, height, leaf_id = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
+    herald_a, herald_b = np.empty(m), np.empty(m)
+    start, stop = np.full(len(take), -1, np.int64), np.full(len(take), -1, np.int64)
+    row_of = np.empty(m, np.int64)  # tree node -> its row
+    stack = np.empty(2 * m + 2, np.int64)  # node, then 1 once its children are placed
+    n = 0
+    for d in range(len(take)):
+        if not take[d]:
+            continue
+        start[d] = n
+        top = 0
+        stack[0], stack[1] = S.d_tree[d], 0
+        top = 2
+        while top > 0:
+            k, expanded = stack[top - 2], stack[top - 1]
+            top -= 2
+            if S.t_kind[k] == 0:
+                t = S.t_t0[k]
+                where[n], left[n], right[n], state_s[n], exists_s[n] = S.t_a[k], -1, -1, t, t
+                lo[n], hi[n], herald_a[n], herald_b[n], height[n], leaf_id[n] = S.t_a[k], S.t_a[k], t, t, 0, S.t_leaf[k]
+                row_of[k] = n
+                n += 1
+            elif expanded == 0:
+                stack[top], stack[top + 1] = k, 1
+                stack[top + 2], stack[top + 3] = S.t_right[k], 0
+                stack[top + 4], stack[top + 5] = S.t_left[k], 0
+                top += 6
+            else:
+                a, b = row_of[S.t_left[k]], row_of[S.t_right[k]]
+                where[n], left[n], right[n], state_s[n], exists_s[n] = S.t_a[k], a, b, S.t_t0[k], S.t_t1[k]
+                lo[n], hi[n], herald_a[n], herald_b[n] = lo[a], hi[b], herald_a[a], herald_b[b]
+                height[n], leaf_id[n] = 1 + max(height[a], height[b]), 0
+                row_of[k] = n
+                n += 1
+        stop[d] = n
+    return (where[:n], left[:n], right[:n], state_s[:n], exists_s[:n], lo[:n], hi[:n], herald_a[:n], herald_b[:n],
+            height[:n], leaf_id[:n], start, stop)
