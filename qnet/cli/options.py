@@ -140,5 +140,5 @@ def add_loop_option(p) -> None:
 
     p.add_argument("--loop", choices=EVENT_LOOPS, default="python",
                    help="event loop: python (default) or compiled (the same rules compiled with numba, "
-                        "pip install 'qnet[fast]': equal results, ~5x faster once compiled; the first run "
+                        "pip install 'qnet[fast]': equal results, 3-4x faster on long runs once compiled; the first run "
                         "compiles for ~40 s; no --trace, no --purify)")

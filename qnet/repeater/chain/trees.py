@@ -18,7 +18,7 @@ from qnet.repeater.chain.linalg import SwapFn, apply_pair, storage_superops, swa
 from qnet.repeater.chain.model import MemoryDecay, RepeaterChain
 from qnet.repeater.chain.sources import LinkSource
 
-__all__ = ["Leaf", "Swap", "Tree", "FlatTree", "TreeStates"]
+__all__ = ["Leaf", "Swap", "Tree", "FlatTree", "FlatTrees", "TreeStates"]
 
 
 class Leaf(NamedTuple):
@@ -63,7 +63,7 @@ Tree = Union[Leaf, Swap]
 class FlatTree(NamedTuple):
     """A delivery tree kept as rows ``start..stop`` of a table of flattened trees (its root last).
 
-    ``table`` is a :class:`_FlatTrees` whose rows hold trees one after another, each in the
+    ``table`` is a :class:`FlatTrees` whose rows hold trees one after another, each in the
     post-order :func:`_flatten` gives (left subtree, right subtree, node), child indices
     pointing into the table. The compiled event loop delivers its trees this way, so their states
     are evaluated without building :class:`Leaf`/:class:`Swap` objects; :meth:`tree` builds them.
@@ -76,7 +76,7 @@ class FlatTree(NamedTuple):
     Swap(boundary=1, start_s=0.003, done_s=0.004, left=Leaf(link=0, time_s=0.001, leaf_id=0), right=Leaf(link=1, time_s=0.003, leaf_id=0))
     """
 
-    table: "_FlatTrees"
+    table: "FlatTrees"
     start: int
     stop: int
 
@@ -91,8 +91,16 @@ class FlatTree(NamedTuple):
 
 
 @dataclass
-class _FlatTrees:
-    """Nodes of many trees in post-order (children before parents), as parallel arrays."""
+class FlatTrees:
+    """Nodes of many trees in post-order (children before parents), as parallel arrays.
+
+    Examples
+    --------
+    >>> from qnet.repeater.chain.trees import Leaf, Swap, _flatten
+    >>> f = _flatten([Swap(1, 0.003, 0.004, Leaf(0, 0.001, 0), Leaf(1, 0.003, 0)), Leaf(0, 0.002, 0)])
+    >>> f.height.tolist(), f.left.tolist(), f.roots.tolist()
+    ([0, 0, 1, 0], [-1, -1, 0, -1], [2, 3])
+    """
 
     where: np.ndarray  # leaf: link index; swap: boundary
     left: np.ndarray  # child node ids (-1 for leaves)
@@ -108,7 +116,7 @@ class _FlatTrees:
     roots: np.ndarray
 
 
-def _gather(trees: list[FlatTree]) -> _FlatTrees:
+def _gather(trees: list[FlatTree]) -> FlatTrees:
     """The rows of flat trees of one table, concatenated in order (what :func:`_flatten` gives for their trees)."""
     f = trees[0].table
     starts = np.array([t.start for t in trees], dtype=np.int64)
@@ -119,11 +127,11 @@ def _gather(trees: list[FlatTree]) -> _FlatTrees:
     leaf = f.height[rows] == 0
     left = np.where(leaf, -1, f.left[rows] + shift)
     right = np.where(leaf, -1, f.right[rows] + shift)
-    return _FlatTrees(f.where[rows], left, right, f.state_s[rows], f.exists_s[rows], f.lo[rows], f.hi[rows],
+    return FlatTrees(f.where[rows], left, right, f.state_s[rows], f.exists_s[rows], f.lo[rows], f.hi[rows],
                       f.herald_a_s[rows], f.herald_b_s[rows], f.height[rows], f.leaf_id[rows], offsets + sizes - 1)
 
 
-def _flatten(trees: list[Tree]) -> _FlatTrees:
+def _flatten(trees: list[Tree]) -> FlatTrees:
     if trees and all(type(t) is FlatTree and t.table is trees[0].table for t in trees):
         return _gather(trees)
     where: list[int] = []
@@ -159,7 +167,7 @@ def _flatten(trees: list[Tree]) -> _FlatTrees:
                 exists_s.append(node.done_s), lo.append(lo[l_id]), hi.append(hi[r_id]), herald_a.append(herald_a[l_id])
                 herald_b.append(herald_b[r_id]), height.append(1 + max(height[l_id], height[r_id])), leaf_id.append(0)
         roots.append(out.pop())
-    return _FlatTrees(np.array(where), np.array(left), np.array(right), np.array(state_s), np.array(exists_s),
+    return FlatTrees(np.array(where), np.array(left), np.array(right), np.array(state_s), np.array(exists_s),
                       np.array(lo), np.array(hi), np.array(herald_a), np.array(herald_b), np.array(height),
                       np.array(leaf_id), np.array(roots))
 
@@ -258,11 +266,11 @@ class TreeStates:
             return states
         return apply_pair(states, sa, sb)
 
-    def _decay_nodes(self, states: np.ndarray, f: _FlatTrees, ids: np.ndarray, t_to_s: np.ndarray) -> np.ndarray:
+    def _decay_nodes(self, states: np.ndarray, f: FlatTrees, ids: np.ndarray, t_to_s: np.ndarray) -> np.ndarray:
         """States of nodes ``ids`` stored from the time they exist to ``t_to_s``."""
         return self.decay(states[ids], f.lo[ids], f.hi[ids], f.herald_a_s[ids], f.herald_b_s[ids], f.state_s[ids], t_to_s)
 
-    def _leaf_states(self, states: np.ndarray, f: _FlatTrees) -> None:
+    def _leaf_states(self, states: np.ndarray, f: FlatTrees) -> None:
         leaves = np.flatnonzero(f.height == 0)
         if self.tables is None:
             states[leaves] = self.rho[f.where[leaves]]

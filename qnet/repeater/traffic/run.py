@@ -104,7 +104,7 @@ def simulate_traffic(
         BBPSSW re-twirls its output (default True).
     loop : str
         Event loop: ``"python"`` (default) or ``"compiled"`` (the same rules compiled with numba,
-        :mod:`qnet.repeater.engine.compiled`: the same deliveries to the last bit, 10-30x faster
+        :mod:`qnet.repeater.engine.compiled`: the same deliveries to the last bit, 3-4x faster end to end
         once compiled; needs ``pip install 'qnet[fast]'``; no ``trace``, no ``purify``).
 
     Returns

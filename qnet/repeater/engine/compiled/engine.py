@@ -4,7 +4,7 @@
 what traffic runs read from it (deliveries with their trees, demand, heralds per link, node
 peaks, occupancy integrals and snapshots), from a run of :mod:`qnet.repeater.engine.compiled.rules`. It
 draws the same numbers from the same generators in the same order, so its deliveries, times and
-occupancy equal the interpreted engine's to the last bit; it runs 10-30x faster.
+occupancy equal the interpreted engine's to the last bit; its events run 7-10x faster.
 
 It needs the optional ``numba`` package (``pip install 'qnet[fast]'``); the first run in a
 fresh install compiles the kernel (tens of seconds, then cached). Traces (``trace=True``) and
@@ -22,7 +22,7 @@ import numpy as np
 from qnet.errors import ConfigError
 from qnet.link.multiplexing import success_per_round
 from qnet.quantum.waiting import TIME_RTOL
-from qnet.repeater.chain.trees import FlatTree, Leaf, _FlatTrees
+from qnet.repeater.chain.trees import FlatTree, FlatTrees, Leaf
 from qnet.repeater.engine.model import Delivery
 from qnet.repeater.engine.resources import Occupancy
 
@@ -152,7 +152,7 @@ class CompiledEngine(Occupancy):
         ghz = np.array([spec.route.hub is not None for spec in self.specs], dtype=bool)
         d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(S)
         *columns, first, last = store.flat_deliveries(S, ~ghz[d_req])
-        table = _FlatTrees(*columns, roots=np.empty(0, np.int64))
+        table = FlatTrees(*columns, roots=np.empty(0, np.int64))
         triples = _ghz_trees(d_tree[ghz[d_req]].tolist(), *(x.tolist() for x in nodes)) if ghz.any() else iter(())
         for req in self.requests:
             req.done = []
