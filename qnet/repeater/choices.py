@@ -28,5 +28,5 @@ METRICS = ("fidelity", "rate", "length", "hops")
 TRAFFIC_POLICIES = ("shared", "reserve")
 
 #: Event loops of traffic runs: ``python`` (interpreted) or ``compiled`` (the same rules compiled with
-#: numba, opt-in: ``pip install 'qnet[fast]'``; equal results, 7-10x the heralds per second).
+#: numba, opt-in: ``pip install 'qnet[fast]'``; equal results, 6-10x the heralds per second).
 EVENT_LOOPS = ("python", "compiled")

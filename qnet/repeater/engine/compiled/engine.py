@@ -4,7 +4,7 @@
 what traffic runs read from it (deliveries with their trees, demand, heralds per link, node
 peaks, occupancy integrals and snapshots), from a run of :mod:`qnet.repeater.engine.compiled.rules`. It
 draws the same numbers from the same generators in the same order, so its deliveries, times and
-occupancy equal the interpreted engine's to the last bit; its events run 7-10x faster.
+occupancy equal the interpreted engine's to the last bit; its events run 6-10x faster.
 
 It needs the optional ``numba`` package (``pip install 'qnet[fast]'``); the first run in a
 fresh install compiles the kernel (tens of seconds, then cached). Traces (``trace=True``) and
