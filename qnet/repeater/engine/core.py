@@ -34,7 +34,7 @@ one clock: :func:`qnet.repeater.traffic.simulate_traffic`). The rules are those 
 States are not carried in the event loop: each delivery records its tree of heralds and swaps
 (:mod:`qnet.repeater.chain.trees`), evaluated afterwards per route, all deliveries together.
 
-:mod:`qnet.repeater.engine.compiled.rules` is this engine's compiled twin (same rules, same
+:mod:`qnet.repeater.engine.compiled.rules` (with ``compiled.memories``) is this engine's compiled twin (same rules, same
 draws, equal runs; ``tests/repeater/test_compiled_engine.py``): a rule changed here must be
 changed there.
 """

@@ -1,4 +1,8 @@
-"""Memories, attempts and reservations of the repeater event engine (a base class of its Engine)."""
+"""Memories, attempts and reservations of the repeater event engine (a base class of its Engine).
+
+Their compiled twins are in :mod:`qnet.repeater.engine.compiled.memories` (and ``compiled.rules``
+for the reservations): a rule changed here must be changed there.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Modules
 -------
-store (the state type and its array structures), rules (the engine's rules, as in
+store (the state type and its array structures), memories (memories and attempt bundles, as in
+:mod:`qnet.repeater.engine.resources`), rules (the engine's rules, as in
 :mod:`qnet.repeater.engine.core`), state (the state built from engine inputs), engine
 (:class:`CompiledEngine`: what traffic runs read, as from the interpreted
 :class:`~qnet.repeater.engine.core.Engine`). Only ``engine`` may be imported without numba.
@@ -10,7 +11,7 @@ store (the state type and its array structures), rules (the engine's rules, as i
 
 from qnet._lazy import attach
 
-SUBMODULES = ("engine", "rules", "state", "store")
+SUBMODULES = ("engine", "memories", "rules", "state", "store")
 EXPORTS = {"CompiledEngine": "engine", "available": "engine", "check_runnable": "engine"}
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)

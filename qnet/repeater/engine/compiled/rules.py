@@ -1,8 +1,8 @@
 """The event engine's rules compiled with numba: the twin of the interpreted engine.
 
 Every function here mirrors the method of the same name in
-:class:`~qnet.repeater.engine.core.Engine` (or its base
-:class:`~qnet.repeater.engine.resources.Resources`), on arrays instead of objects: the same
+:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.compiled.memories`
+those of its base :class:`~qnet.repeater.engine.resources.Resources`), on arrays instead of objects: the same
 events in the same order and the same draws from the same generators, so a run gives the same
 deliveries, times and occupancy to the last bit (``tests/repeater/test_compiled_engine.py``
 checks it feature by feature). A rule changed there must be changed here.
@@ -21,129 +21,15 @@ import math
 import numpy as np
 from numba import njit
 
+from qnet.repeater.engine.compiled.memories import (
+    account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
+)
 from qnet.repeater.engine.compiled.store import (
     ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery, bury,
     compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
     push_free, waiting_append, waiting_first, waiting_remove,
 )
 INF = math.inf
-
-
-# ---------------------------------------------------------------------- memories and attempts
-
-@njit(cache=True)
-def _account(S, g, side, delta):
-    k = 2 * g + side
-    t = S.sf[NOW]
-    S.end_area[k] += S.end_used[k] * (t - S.end_since[k])
-    S.end_since[k] = t
-    S.end_used[k] += delta
-    node = S.end_node[k]
-    held = S.node_held[node] + delta
-    S.node_held[node] = held
-    if held > S.node_peak[node]:
-        S.node_peak[node] = held
-
-
-@njit(cache=True)
-def _take(S, p, side):
-    slot = pop_free(S, p, side)
-    if S.pool_counted[p]:
-        _account(S, S.pool_link[p], side, 1)
-    return slot
-
-
-@njit(cache=True)
-def _give(S, p, side, slot):
-    push_free(S, p, side, slot)
-    if S.pool_counted[p]:
-        _account(S, S.pool_link[p], side, -1)
-
-
-@njit(cache=True)
-def _maybe_attempt(S, p):
-    if not S.has_bundle[p] and S.need[p] > S.wait_cnt[p] and S.free_cnt[2 * p] > 0 and S.free_cnt[2 * p + 1] > 0:
-        _start_bundle(S, p)
-
-
-@njit(cache=True)
-def _start_bundle(S, p):
-    m = min(S.free_cnt[2 * p], S.free_cnt[2 * p + 1])
-    for side in range(2):
-        k = 2 * p + side
-        off = S.slot_off[k]
-        for i in range(m):
-            S.bund_buf[off + i] = pop_free(S, p, side)
-        S.bund_cnt[k] = m
-    S.has_bundle[p] = True
-    if S.pool_counted[p]:
-        _account(S, S.pool_link[p], 0, m)
-        _account(S, S.pool_link[p], 1, m)
-    S.token[p] += 1
-    n = S.si[NSTARTS]
-    if n == len(S.starts):
-        grown = np.empty(2 * n, np.int64)
-        grown[:n] = S.starts
-        S.starts = grown
-    S.starts[n] = p
-    S.si[NSTARTS] = n + 1
-
-
-@njit(cache=True)
-def _release(S, pid, end):
-    m = S.p_mem[pid]
-    p = m[end + 1]
-    _give(S, p, m[end], m[end + 2])
-    _maybe_attempt(S, p)
-
-
-@njit(cache=True)
-def _release_pair(S, pid):
-    m = S.p_mem[pid]
-    p, p_hi = m[1], m[4]
-    _give(S, p, m[0], m[2])
-    _give(S, p_hi, m[3], m[5])
-    _maybe_attempt(S, p)
-    _maybe_attempt(S, p_hi)
-
-
-@njit(cache=True)
-def _draw(S, rng, base, t):
-    """Heralds of the bundles started since ``si[NSTARTS] == base`` (the caller's own starts)."""
-    for k in range(base, S.si[NSTARTS]):
-        p = S.starts[k]
-        g = S.pool_link[p]
-        pr = S.p_round[g, S.bund_cnt[2 * p]]
-        push_event(S, t + rng.geometric(pr) * S.attempt_s[g], HERALD, p, S.token[p], 0)
-    S.si[NSTARTS] = base
-
-
-@njit(cache=True)
-def _cancel(S, p):
-    for side in range(2):
-        k = 2 * p + side
-        off, m = S.slot_off[k], S.bund_cnt[k]
-        for i in range(m):
-            push_free(S, p, side, S.bund_buf[off + i])
-        if S.pool_counted[p]:
-            _account(S, S.pool_link[p], side, -m)
-    S.has_bundle[p] = False
-    S.token[p] += 1
-
-
-@njit(cache=True)
-def _trim(S, p):
-    while S.wait_cnt[p] > max(S.need[p], 0):
-        _drop(S, waiting_remove(S, p, -1))
-    if S.has_bundle[p] and S.need[p] <= S.wait_cnt[p]:
-        _cancel(S, p)
-
-
-@njit(cache=True)
-def _drop(S, pid):
-    S.p_alive[pid] = 0
-    _release_pair(S, pid)
-    bury(S, pid)
 
 
 # ---------------------------------------------------------------------- heralds
@@ -167,7 +53,7 @@ def _herald(S, rng, t, p, tok, leaf):
             for i in range(1, m):
                 push_free(S, p, side, S.bund_buf[off + i])
             if S.pool_counted[p]:
-                _account(S, g, side, 1 - m)
+                account(S, g, side, 1 - m)
     for u in range(S.users_ptr[p], S.users_ptr[p + 1]):
         r, i = S.users_r[u], S.users_i[u]
         if S.building[r] and not S.covered[S.hop_ptr[r] + i]:
@@ -178,9 +64,9 @@ def _herald(S, rng, t, p, tok, leaf):
         S.p_cut[pid] = t + c
         push_event(S, t + c, CUTOFF, pid, 0, 0)
     if S.wait_cnt[p] > S.need[p]:
-        _trim(S, p)
-    _maybe_attempt(S, p)
-    _draw(S, rng, base, t)
+        trim(S, p)
+    maybe_attempt(S, p)
+    draw(S, rng, base, t)
 
 
 # ---------------------------------------------------------------------- requests
@@ -220,9 +106,9 @@ def _need(S, rng, r, i0, i1, delta, t, only_uncovered):
         p = S.req_pool[h0 + i]
         S.need[p] += delta
         if delta < 0:
-            _trim(S, p)
-        _maybe_attempt(S, p)
-    _draw(S, rng, base, t)
+            trim(S, p)
+        maybe_attempt(S, p)
+    draw(S, rng, base, t)
 
 
 @njit(cache=True)
@@ -236,8 +122,8 @@ def _stop(S, rng, r, t):
     for j in range(S.nhops[r] + 1):
         pid = S.by_lo[b0 + j]
         if pid >= 0 and S.p_alive[pid] == 1:
-            _drop(S, pid)
-    _draw(S, rng, base, t)
+            drop(S, pid)
+    draw(S, rng, base, t)
     _need(S, rng, r, 0, S.nhops[r], -1, t, True)
     if S.reserve:
         _unreserve(S, rng, r, t)
@@ -264,7 +150,7 @@ def _reserve(S, r):
         for side in range(2):
             S.free_cnt[2 * q + side] = 0
             for _ in range(S.share[h0 + i]):
-                push_free(S, q, side, _take(S, g, side))
+                push_free(S, q, side, take(S, g, side))
         S.need[q] = 0
         S.has_bundle[q] = False
         S.wait_cnt[q] = 0
@@ -278,10 +164,10 @@ def _unreserve(S, rng, r, t):
     for i in range(S.nhops[r]):
         q, g = S.req_pool[h0 + i], S.hops[h0 + i]
         if S.has_bundle[q]:
-            _cancel(S, q)
+            cancel(S, q)
         for side in range(2):
             while S.free_cnt[2 * q + side] > 0:
-                _give(S, g, side, pop_free(S, q, side))
+                give(S, g, side, pop_free(S, q, side))
         S.req_pool[h0 + i] = g
     _serve_waiters(S, rng, t)
 
@@ -382,8 +268,8 @@ def _discard(S, rng, r, pid, t):
     _remove(S, r, pid)
     S.sf[NOW] = t
     base = S.si[NSTARTS]
-    _drop(S, pid)
-    _draw(S, rng, base, t)
+    drop(S, pid)
+    draw(S, rng, base, t)
     h0, lo, hi = S.hop_ptr[r], S.p_lo[pid], S.p_hi[pid]
     S.covered[h0 + lo:h0 + hi] = False
     _need(S, rng, r, lo, hi, 1, t, False)
@@ -443,9 +329,9 @@ def _try_swap(S, rng, r, j):
     S.p_swapping[new] = 1
     S.p_ok[new] = 1 if ok else 0
     base = S.si[NSTARTS]
-    _release(S, left, 3)
-    _release(S, right, 0)
-    _draw(S, rng, base, start)
+    release(S, left, 3)
+    release(S, right, 0)
+    draw(S, rng, base, start)
     if S.swap_t_b[b0 + j] > 0.0:
         _place(S, r, new)
         push_event(S, done, SWAP_DONE, new, 0, 0)
@@ -474,8 +360,8 @@ def _try_fuse(S, rng, tie, r):
     for k in range(3):
         S.p_alive[legs[k]] = 0
         bury(S, legs[k])
-        _release_pair(S, legs[k])
-    _draw(S, rng, base, start)
+        release_pair(S, legs[k])
+    draw(S, rng, base, start)
     if not ok:
         S.covered[h0:h0 + 3] = False
         _need(S, rng, r, 0, 3, 1, start, False)
@@ -507,8 +393,8 @@ def _finish(S, rng, tie, r, t, tree, pid):
         S.p_alive[pid] = 0
         bury(S, pid)
         base = S.si[NSTARTS]
-        _release_pair(S, pid)
-        _draw(S, rng, base, t)
+        release_pair(S, pid)
+        draw(S, rng, base, t)
     S.building[r] = False
     if S.reserve:
         _unreserve(S, rng, r, t)
@@ -586,9 +472,9 @@ def _cutoff(S, rng, t, pid):
         p = S.p_pool[pid]
         waiting_remove(S, p, pid)
         base = S.si[NSTARTS]
-        _drop(S, pid)
-        _maybe_attempt(S, p)
-        _draw(S, rng, base, t)
+        drop(S, pid)
+        maybe_attempt(S, p)
+        draw(S, rng, base, t)
     else:
         _discard(S, rng, S.p_owner[pid], pid, t)
 
