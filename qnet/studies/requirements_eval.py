@@ -160,11 +160,12 @@ class RequirementsEvaluator(Evaluator):
 
     def _row(self, graph: Any, built: Any) -> dict[str, Any]:
         from qnet.repeater.path import simulate_path
+        from qnet.repeater.routing import Hop
 
         if isinstance(built, Exception):
             return {"error": error_message(built)}
         try:
-            result = simulate_path(graph, list(self.hops), exact=self.method == "exact", samples=self.samples,
+            result = simulate_path(graph, [Hop(*h) for h in self.hops], exact=self.method == "exact", samples=self.samples,
                                    seed=self.seed, swap_policy=self.swap_policy, engine=self.engine, built=built)
         except QnetError as exc:
             return {"error": error_message(exc)}
