@@ -5,7 +5,7 @@ swapping (so the exact chain applies: deterministic, no common random numbers ne
 fidelity >= 0.9 and rate_hz >= 5 (today: 0.848 and 3.42 /s), eight shared improvement factors
 (nodes.*.FIELD: t2_s, emission, conversion and detector efficiency, gate and readout fidelity,
 visibility, phase noise). Prints the wall time (median of --repeats fresh searches, every
-evaluation computed: no journal), the evaluations, the
+evaluation computed: no journal) and the process's CPU time, the evaluations, the
 cost and the factors found, and the ratio to the 120 s target. Not a test: nothing here asserts a
 time.
 
@@ -62,16 +62,19 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs visible; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    times, result = [], None
+    times, cpus, result = [], [], None
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = one_search(args.link_backend)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
     assert result is not None
     med = statistics.median(times)
     print(f"8 parameters, 4-link nested chain, exact, link backend {args.link_backend}: median {med:.1f} s over "
           f"{args.repeats} runs (min {min(times):.1f}, max {max(times):.1f}); {result.evaluations} evaluations "
           f"({med / result.evaluations * 1e3:.0f} ms each); target {TARGET_S:.0f} s -> {TARGET_S / med:.2f}x the target")
+    print(f"  CPU time of this process (all its threads): median {statistics.median(cpus):.1f} s "
+          f"(on a busy machine the wall time is longer than on a quiet one; the CPU time is not)")
     print(f"  cost {result.cost:.4f}, binding {', '.join(result.binding)}; fidelity {result.figures['fidelity']:.4f}, "
           f"rate {result.figures['rate_hz']:.3f} /s")
     for var, k in zip(result.variables, result.factors):

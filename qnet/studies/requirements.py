@@ -17,7 +17,7 @@ relative to the target's size). Method:
 
 1. today's hardware (k = 1) and the most improved (k = KMAX) are evaluated; if today's meets
    every target the answer is "no improvement"; if the most improved does not, the smallest
-   target margin is maximised (SLSQP on (z, s): max s s.t. g_j(z) >= s) from there, and if no
+   target margin is maximised (SLSQP on (z, s): max s s.t. g_j(z) >= s, at most 15 iterations) from there, and if no
    point meets every target, a :class:`RequirementsUnreachable` error names the targets that
    the best point found still misses, with their values there;
 2. ``starts`` start points: on rays z = t d from 0 (d = the diagonal KMAX, then random
@@ -408,7 +408,7 @@ def solve_requirements(
         if problem.best is None or problem.best[0] > 0:
             if float(np.min(problem.margins(top_row))) < -FEASIBILITY_TOL:
                 problem.phase = "maximising the smallest margin"
-                _maximin(problem, problem.zmax.copy(), step, maxiter)
+                _maximin(problem, problem.zmax.copy(), step, min(maxiter, 15))
                 if problem.best is None:
                     raise _unreachable(problem)
             rng = np.random.default_rng(seed)

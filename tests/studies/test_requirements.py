@@ -162,6 +162,31 @@ def test_product_of_efficiencies_meets_its_kkt_closed_form(table):
     assert em.values(result.factors[0])[0] == pytest.approx(cv.values(result.factors[1])[0], rel=1e-3)
 
 
+def _efficiency_problem(table, w_e=1.0, w_c=1.0):
+    em = Variable("nodes.*.emission_efficiency", "probability", ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"), (0.4, 0.4), 100.0, w_e)
+    cv = Variable("nodes.*.conversion_efficiency", "probability", ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"), (0.5, 0.5), 100.0, w_c)
+    ev = RequirementsEvaluator(table, LINK, (em, cv), engine="batch")
+    base = ev.evaluate([{em.name: 1.0, cv.name: 1.0}])[0]["rate_hz"]
+    return ev, parse_target(f"rate_hz>={2.5 * base}")
+
+
+@pytest.mark.parametrize("cost, w_e, expected", [
+    # Lagrange for sum w_i ln k_i s.t. sum a_i/k_i <= A (a_i = -ln p_i): -ln(new_i) = a_i/k_i is proportional to w_i
+    ("log", 2.0, 2.0),
+    # for sum w_i (k_i - 1): k_i = sqrt(lambda a_i / w_i), so -ln(new_i) is proportional to sqrt(a_i w_i)
+    ("factor", 1.0, math.sqrt(math.log(0.4) / math.log(0.5))),
+    ("factor", 3.0, math.sqrt(3.0 * math.log(0.4) / math.log(0.5))),
+])
+def test_weights_and_cost_kinds_meet_their_closed_forms(table, cost, w_e, expected):
+    ev, target = _efficiency_problem(table, w_e=w_e)
+    r = solve_requirements(ev, [target], cost=cost, starts=2)
+    em, cv = ev.variables
+    new_e, new_c = em.values(r.factors[0])[0], cv.values(r.factors[1])[0]
+    assert math.log(new_e) / math.log(new_c) == pytest.approx(expected, rel=5e-3)
+    expected_cost = sum(v.weight * (math.log(k) if cost == "log" else k - 1) for v, k in zip(ev.variables, r.factors))
+    assert r.cost == pytest.approx(expected_cost, rel=1e-12)
+
+
 def test_shape_of_published_requirement_studies(table):
     """da Silva et al. 2021 / Avis et al. 2023 in shape: the coherence time needed grows with the
     fidelity target and diverges, as 1/(F_inf - target), at the fidelity F_inf that perfect memories
