@@ -69,6 +69,8 @@ def register(sub) -> None:
     p.add_argument("--swap-policy", "--policy", dest="policy", choices=SWAP_POLICIES, default="asap",
                    help="swap as soon as possible (default) or nested doubling (2^n links; exact on more than 2 links)")
     p.add_argument("--starts", type=count, default=3, help="local searches from different start points (default 3)")
+    p.add_argument("--workers", type=count, default=1,
+                   help="processes evaluating each batch of points (the n+1 points of a gradient) together (default 1)")
     p.add_argument("-o", "--output", help="journal of every evaluated point (JSON lines), for --resume")
     p.add_argument("--resume", action="store_true", help="continue from the -o journal (replays the evaluated points)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o journal")
@@ -98,6 +100,7 @@ def _cmd_requirements(args: argparse.Namespace) -> int:
             max_factor=args.max_factor, weights=dict(args.weights), cost=args.cost, method=args.method,
             samples=args.samples, seed=args.seed, swap_policy=args.policy, engine=args.engine, starts=args.starts,
             output=args.output, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+            workers=args.workers,
         )
     except KeyboardInterrupt:
         where = f"; the evaluated points are in {args.output} (add --resume to continue)" if args.output else ""

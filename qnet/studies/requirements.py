@@ -174,13 +174,53 @@ class _Status:
         self.shown = True
 
 
+class _Workers:
+    """Evaluate a batch in this process (``workers`` = 1) or split across spawned worker processes
+    (the sweep's worker setup: one BLAS thread each, Ctrl-C is the parent's, they end with it)."""
+
+    def __init__(self, evaluator: RequirementsEvaluator, workers: int):
+        self.ev, self.workers, self.pool = evaluator, workers, None
+
+    def evaluate(self, points: list[dict[str, float]]) -> list[dict[str, Any]]:
+        if self.workers <= 1 or len(points) < 2:
+            return self.ev.evaluate(points)
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.pool is None:
+            import multiprocessing
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+
+            from qnet.studies.sweep.executors import _init_worker
+
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init_worker, initargs=(os.getpid(),))
+        n = min(self.workers, len(points))
+        try:
+            parts = list(self.pool.map(self.ev.evaluate, [points[i::n] for i in range(n)]))
+        except BrokenProcessPool as exc:
+            from qnet.studies.sweep.executors import WorkerDied
+
+            raise WorkerDied(f"a worker process died ({exc})") from None
+        out: list[dict[str, Any]] = [{}] * len(points)
+        for i, rows in enumerate(parts):
+            out[i::n] = rows
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
 class _Problem:
     """Points z = ln k -> rows (journal first, then one evaluator batch), margins, cost; tracks the best point."""
 
     def __init__(self, evaluator: RequirementsEvaluator, targets: Sequence[Target], cost_kind: str,
-                 journal: Journal, status: _Status):
+                 journal: Journal, status: _Status, workers: int = 1):
         import numpy as np
 
+        self.workers = _Workers(evaluator, workers)
         self.ev, self.targets, self.cost_kind, self.journal, self.status = evaluator, tuple(targets), cost_kind, journal, status
         self.names = [v.name for v in evaluator.variables]
         self.zmax = np.array([math.log(v.max_factor) for v in evaluator.variables])
@@ -217,7 +257,7 @@ class _Problem:
         keys = [self.factors(z) for z in zs]
         todo = list(dict.fromkeys(k for k in keys if self.journal.get(k) is None))
         if todo:
-            new = self.ev.evaluate([dict(zip(self.names, k)) for k in todo])
+            new = self.workers.evaluate([dict(zip(self.names, k)) for k in todo])
             for k, row in zip(todo, new):
                 self.journal.add(k, row)
             self.journal.flush()
@@ -341,6 +381,7 @@ def solve_requirements(
     progress: bool = False,
     seed: int = 0,
     stream: Any = None,
+    workers: int = 1,
 ) -> RequirementsResult:
     """The cheapest improvement of ``evaluator``'s variables that meets every target (module docstring).
 
@@ -364,6 +405,8 @@ def solve_requirements(
         Seed of the random start directions.
     stream : file, optional
         Where progress goes (stderr).
+    workers : int
+        Processes that evaluate a batch (the Jacobian's n points) together (default 1: this one).
 
     Returns
     -------
@@ -397,7 +440,9 @@ def solve_requirements(
     if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
         raise QnetError(f"starts = {starts!r} is invalid: an integer >= 1")
     journal = journal if journal is not None else Journal(evaluator.describe())
-    problem = _Problem(evaluator, targets, cost, journal, _Status(progress, stream))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise QnetError(f"workers = {workers!r} is invalid: an integer >= 1")
+    problem = _Problem(evaluator, targets, cost, journal, _Status(progress, stream), workers)
     step = 1e-4 if evaluator.method == "exact" else 2e-2
     n = len(problem.zmax)
     baseline_row: dict | None = None
@@ -424,6 +469,7 @@ def solve_requirements(
             raise
         interrupted = True
     finally:
+        problem.workers.close()
         journal.flush()
         problem.status.show(len(journal), "done" if not interrupted else "interrupted",
                             None if problem.best is None else problem.best[0], final=problem.status.shown)
@@ -487,6 +533,7 @@ def find_requirements(
     overwrite: bool = False,
     progress: bool = False,
     source: str | None = None,
+    workers: int = 1,
 ) -> RequirementsResult:
     """Parse, set up and solve a requirements search (what ``qnet requirements`` runs).
 
@@ -530,6 +577,8 @@ def find_requirements(
         Progress on stderr.
     source : str, optional
         The network file's name, for messages.
+    workers : int
+        Processes evaluating each batch of points (default 1).
 
     Returns
     -------
@@ -578,7 +627,8 @@ def find_requirements(
     evaluator = build(method if method is not None else _choose_method(build("exact")))
     journal = Journal(evaluator.describe(), output, resume=resume, overwrite=overwrite)
     try:
-        return solve_requirements(evaluator, tgts, cost=cost, starts=starts, journal=journal, progress=progress)
+        return solve_requirements(evaluator, tgts, cost=cost, starts=starts, journal=journal, progress=progress,
+                                  workers=workers)
     finally:
         journal.close()
 

@@ -321,3 +321,11 @@ def test_cli_bad_input_is_one_line_exit_2(capsys, argv, message):
     assert code == 2
     assert err.startswith("qnet: error: ") and err.count("\n") == 1
     assert message in err
+
+
+def test_two_workers_give_the_same_answer(table):
+    """The exact chain is deterministic: splitting each batch over 2 processes changes nothing."""
+    target = [parse_target("fidelity>=0.968")]
+    one = solve_requirements(_link_problem(table), target, starts=1)
+    two = solve_requirements(_link_problem(table), target, starts=1, workers=2)
+    assert two.factors == one.factors and two.evaluations == one.evaluations
