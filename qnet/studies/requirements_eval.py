@@ -33,7 +33,7 @@ from qnet.errors import QnetError
 from qnet.studies.improvements import TARGET_FIGURES, Variable
 from qnet.studies.sweep.evaluators import Evaluator, error_message, table_sha256
 
-__all__ = ["RequirementsEvaluator", "Journal", "METHODS", "FIGURE_COLUMNS"]
+__all__ = ["RequirementsEvaluator", "Journal", "BatchWorkers", "METHODS", "FIGURE_COLUMNS"]
 
 #: The evaluation methods.
 METHODS = ("exact", "monte_carlo")
@@ -268,3 +268,64 @@ class Journal:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+class BatchWorkers:
+    """Evaluate a batch in this process (``workers`` = 1) or split across spawned worker processes
+    (the sweep's worker setup: one BLAS thread each, Ctrl-C is the parent's, they end with it).
+
+    Parameters
+    ----------
+    evaluator : RequirementsEvaluator
+        What computes the rows (pickled to the workers).
+    workers : int
+        Processes (1: evaluate here).
+
+    Examples
+    --------
+    >>> import tomllib
+    >>> from qnet.studies.improvements import Variable
+    >>> with open("examples/ion_repeater_chain.toml", "rb") as fh:
+    ...     table = tomllib.load(fh)
+    >>> t2 = Variable("nodes.*.t2_s", "time", ("nodes.alice.t2_s",), (10.0,))
+    >>> pool = BatchWorkers(RequirementsEvaluator(table, (("alice", "r1", "s1"),), (t2,), engine="batch"), 1)
+    >>> [row["error"] for row in pool.evaluate([{"nodes.*.t2_s": 1.0}, {"nodes.*.t2_s": 2.0}])]
+    ['', '']
+    >>> pool.close()
+    """
+
+    def __init__(self, evaluator: RequirementsEvaluator, workers: int):
+        self.ev, self.workers, self.pool = evaluator, workers, None
+
+    def evaluate(self, points: list[dict[str, float]]) -> list[dict[str, Any]]:
+        """One row per point, in order (:meth:`RequirementsEvaluator.evaluate`)."""
+        if self.workers <= 1 or len(points) < 2:
+            return self.ev.evaluate(points)
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.pool is None:
+            import multiprocessing
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+
+            from qnet.studies.sweep.executors import _init_worker
+
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init_worker, initargs=(os.getpid(),))
+        n = min(self.workers, len(points))
+        try:
+            parts = list(self.pool.map(self.ev.evaluate, [points[i::n] for i in range(n)]))
+        except BrokenProcessPool as exc:
+            from qnet.studies.sweep.executors import WorkerDied
+
+            raise WorkerDied(f"a worker process died ({exc})") from None
+        out: list[dict[str, Any]] = [{}] * len(points)
+        for i, rows in enumerate(parts):
+            out[i::n] = rows
+        return out
+
+    def close(self) -> None:
+        """Stop the worker processes (if any were started)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
