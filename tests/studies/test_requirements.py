@@ -329,3 +329,33 @@ def test_two_workers_give_the_same_answer(table):
     one = solve_requirements(_link_problem(table), target, starts=1)
     two = solve_requirements(_link_problem(table), target, starts=1, workers=2)
     assert two.factors == one.factors and two.evaluations == one.evaluations
+
+
+def test_a_capped_factor_is_reported_at_its_bound_and_the_other_makes_up(table):
+    free = solve_requirements(_link_problem(table), [parse_target("fidelity>=0.968")], starts=1)
+    t2, vis = _link_problem(table).variables
+    capped_t2 = Variable(t2.name, t2.rule, t2.fields, t2.baseline, 1.1)
+    ev = RequirementsEvaluator(table, LINK, (capped_t2, vis), engine="batch")
+    capped = solve_requirements(ev, [parse_target("fidelity>=0.968")], starts=1)
+    assert free.factors[0] > 1.1  # the cap binds ...
+    assert capped.at_max == ("nodes.*.t2_s",) and capped.factors[0] == pytest.approx(1.1, rel=1e-12)
+    assert capped.factors[1] > free.factors[1] and capped.cost > free.cost  # ... and costs more
+    assert "at its largest factor" in format_requirements(capped)
+
+
+def test_cli_interrupt_prints_the_best_point_and_exits_130(capsys, monkeypatch):
+    calls = {"n": 0}
+    real = RequirementsEvaluator.evaluate
+
+    def stop_later(self, points):
+        calls["n"] += 1
+        if calls["n"] > 4:
+            raise KeyboardInterrupt
+        return real(self, points)
+
+    monkeypatch.setattr(RequirementsEvaluator, "evaluate", stop_later)
+    code, out, err = _run(capsys, "requirements", CHAIN, "alice", "r1", "--set", "nodes.alice.t2_s=0.02",
+                          "--set", "nodes.r1.t2_s=0.02", "--target", "fidelity>=0.97", "--improve", "nodes.*.t2_s",
+                          "--link-backend", "batch", "--no-progress")
+    assert code == 130
+    assert "INTERRUPTED" in out and "interrupted: the result is the cheapest point found so far" in err
