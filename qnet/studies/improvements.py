@@ -103,8 +103,8 @@ def improved_value(rule: str, value: float, k: float) -> float:
         return value * k
     if rule == "probability":
         return value ** (1.0 / k)
-    if rule == "error":
-        return -math.expm1(math.log1p(-value) / k)
+    if rule == "error":  # 1 - (1 - p)^(1/k), exact for small p; p = 1 (nothing but errors) stays 1
+        return 1.0 if value >= 1.0 else -math.expm1(math.log1p(-value) / k)
     if rule == "phase":
         return value / math.sqrt(k)
     if rule in ("loss", "duration"):
@@ -112,13 +112,15 @@ def improved_value(rule: str, value: float, k: float) -> float:
     raise ValueError(f"unknown rule {rule!r}")
 
 
-def _ideal(rule: str, value: float) -> bool:
-    """True when no factor can change ``value`` (already perfect)."""
+def _fixed(rule: str, value: float) -> str | None:
+    """Why no factor can change ``value`` ("already ideal", or a probability 0 or 1 that the rule keeps), else None."""
     if rule == "time":
-        return math.isinf(value)
+        return "already ideal" if math.isinf(value) else None
     if rule == "probability":
-        return value >= 1.0 or value <= 0.0  # 0 stays 0: p^(1/k) cannot help a dead channel
-    return value <= 0.0
+        return "already ideal" if value >= 1.0 else ("0, which p^(1/k) keeps at 0" if value <= 0.0 else None)
+    if rule == "error" and value >= 1.0:
+        return "1, which 1 - (1 - p)^(1/k) keeps at 1"
+    return "already ideal" if value <= 0.0 else None
 
 
 @dataclass(frozen=True)
@@ -313,9 +315,10 @@ def expand_variables(graph: Any, hops: Sequence[Any], specs: Sequence[ImproveSpe
                 if path.name != "*":
                     raise QnetError(f"--improve {spec.key}: {name} has no numeric field {path.field!r}")
                 continue
-            if _ideal(rule, float(value)):
+            why = _fixed(rule, float(value))
+            if why is not None:
                 if path.name != "*":
-                    raise QnetError(f"--improve {spec.key}: {float(value):g} is already ideal (no factor changes it)")
+                    raise QnetError(f"--improve {spec.key}: its value {float(value):g} is {why} (no factor changes it)")
                 continue
             fields.append(key)
             baseline.append(float(value))

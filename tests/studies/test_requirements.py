@@ -59,6 +59,26 @@ def test_rules_are_the_no_imperfection_probability_to_the_power_one_over_k():
     assert 1 - improved_value("error", 1e-3, k) == pytest.approx((1 - 1e-3) ** (1 / k))
 
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(derandomize=True, deadline=None, max_examples=300)
+@given(rule=st.sampled_from(["time", "probability", "error", "loss", "phase", "duration"]),
+       value=st.floats(min_value=1e-300, max_value=1.0), k1=st.floats(min_value=1.0, max_value=1e6),
+       dk=st.floats(min_value=0.0, max_value=1e6))
+def test_improvements_stay_physical_and_never_get_worse(rule, value, k1, dk):
+    """Any factor keeps a probability in [0, 1] and a time or noise >= 0, and a larger factor is never worse."""
+    a, b = improved_value(rule, value, k1), improved_value(rule, value, k1 + dk)
+    assert math.isfinite(a) and math.isfinite(b)
+    if rule in ("probability", "error"):
+        assert 0.0 <= a <= 1.0 and 0.0 <= b <= 1.0
+    assert a >= 0.0 and b >= 0.0
+    better = {"time": b >= a, "probability": b >= a}.get(rule, b <= a)  # errors, losses, noise, durations shrink
+    assert better
+    assert improved_value(rule, value, 1.0) == pytest.approx(value, rel=1e-12)
+
+
 @pytest.mark.parametrize("text, message", [
     ("nodes.*.t3_s", "unknown improvable field 't3_s'"),
     ("nodes.*.bright_state_population", "trades rate against fidelity"),
