@@ -179,7 +179,8 @@ class Journal:
 
     The file's first line is ``{"qnet_requirements": 1, "describe": ...}``; each further line
     ``{"k": [factors in variable order], "row": {...}}``. Opening an existing file resumes it:
-    its description must equal the evaluator's (else a one-line error says what differs).
+    its description must equal the evaluator's (else a one-line error says what differs). The
+    file is locked (``FILE.lock``, :func:`qnet.outputs.output_lock`) while it is open.
 
     Parameters
     ----------
@@ -207,16 +208,22 @@ class Journal:
         self.path = None if path is None else Path(path)
         self.resumed = 0
         self._fh: Any = None
+        self._lock: Any = None
         if self.path is None:
             return
-        if resume and self.path.exists():
-            self._read()
-            self._fh = open(self.path, "a", encoding="utf-8")
-            return
-        from qnet.outputs import check_output_path
+        from qnet.outputs import check_output_path, output_lock
 
         check_output_path(self.path, overwrite=overwrite or resume, option="-o")
-        self._fh = open(self.path, "w", encoding="utf-8")
+        self._lock = output_lock(self.path)  # a second search on the same journal is refused
+        try:
+            if resume and self.path.exists():
+                self._read()
+                self._fh = open(self.path, "a", encoding="utf-8")
+                return
+            self._fh = open(self.path, "w", encoding="utf-8")
+        except BaseException:
+            self._lock.release()
+            raise
         self._fh.write(json.dumps({"qnet_requirements": 1, "describe": self.describe}) + "\n")
         self._fh.flush()
 
@@ -264,10 +271,13 @@ class Journal:
             self._fh.flush()
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file and release its lock."""
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 class BatchWorkers:

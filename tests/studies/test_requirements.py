@@ -304,7 +304,10 @@ def test_journal_reads_back_non_finite_numbers(tmp_path):
     j.close()
     again = Journal({"x": 1}, path, resume=True)
     assert math.isnan(again.get((1.0,))["diqkd_key_rate_hz"]) and again.resumed == 1
+    with pytest.raises(QnetError, match="another qnet run"):  # a second search on the same journal is refused while it runs
+        Journal({"x": 1}, path, resume=True)
     again.close()
+    Journal({"x": 1}, path, resume=True).close()  # released
 
 
 # --------------------------------------------------------------------------- command line
