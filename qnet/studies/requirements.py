@@ -44,7 +44,7 @@ from typing import Any, Mapping, Sequence
 
 from qnet.errors import QnetError
 from qnet.studies.improvements import Target
-from qnet.studies.requirements_eval import Journal, RequirementsEvaluator, BatchWorkers
+from qnet.studies.requirements_eval import BatchWorkers, Journal, RequirementsEvaluator
 from qnet.studies.requirements_result import RequirementsResult, format_requirements
 
 __all__ = ["RequirementsResult", "RequirementsUnreachable", "solve_requirements", "find_requirements",

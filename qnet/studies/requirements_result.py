@@ -149,7 +149,7 @@ def format_requirements(result: RequirementsResult) -> str:
     for name in shown:
         tgt = " ".join(f"{t.op}{t.value:g}" for t in result.targets if t.figure == name)
         today = "" if result.baseline is None else f"{result.baseline.get(name, math.nan):.6g}"
-        lines.append(f"{name:<24} {today:>12} {result.figures.get(name, math.nan):>12.6g} {tgt:>12}")
+        lines.append(f"{name:<24} {today:>12} {result.figures.get(name, math.nan):>12.6g} {tgt:>12}".rstrip())
     lines.append("")
     lines.append("binding targets: " + (", ".join(result.binding) if result.binding else "none (every target has slack)"))
     if result.cost == 0.0:
