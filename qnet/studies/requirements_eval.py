@@ -305,7 +305,8 @@ class BatchWorkers:
     """
 
     def __init__(self, evaluator: RequirementsEvaluator, workers: int):
-        self.ev, self.workers, self.pool = evaluator, workers, None
+        self.ev, self.workers = evaluator, workers
+        self.pool: Any = None
 
     def evaluate(self, points: list[dict[str, float]]) -> list[dict[str, Any]]:
         """One row per point, in order (:meth:`RequirementsEvaluator.evaluate`)."""
