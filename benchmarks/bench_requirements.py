@@ -18,11 +18,15 @@ blind-computing-type target (fidelity) on the same chain, and their ratio.
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
-import statistics
-import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # as the qnet command line does (qnet/cli/app.py)
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
 
 FIELDS = ("t2_s", "emission_efficiency", "conversion_efficiency", "detector_efficiency", "gate_fidelity",
           "readout_fidelity", "visibility", "phase_noise_rad")
