@@ -382,3 +382,25 @@ def test_cli_interrupt_prints_the_best_point_and_exits_130(capsys, monkeypatch):
                           "--link-backend", "batch", "--no-progress")
     assert code == 130
     assert "INTERRUPTED" in out and "interrupted: the result is the cheapest point found so far" in err
+
+
+def test_the_method_falls_back_to_the_monte_carlo_where_no_exact_method_exists():
+    """A nested 4-link chain is exact with a shared factor (identical links) but not with one node's
+    own factor (its links differ); 3 links swapped asap have no exact method at all."""
+    from qnet.studies.requirements import _choose_method
+
+    def method(improve, via, policy):
+        import qnet
+        from qnet.repeater.path import path_hops
+
+        with open(CHAIN, "rb") as fh:
+            table = tomllib.load(fh)
+        graph = qnet.load_network(CHAIN)
+        hops = tuple(tuple(h) for h in path_hops(graph, ["alice", *via]))
+        variables = expand_variables(graph, hops, parse_improve(improve))
+        return _choose_method(RequirementsEvaluator(table, hops, variables, swap_policy=policy, engine="batch"))
+
+    assert method("nodes.*.t2_s", ["r1", "r2", "r3", "bob"], "nested") == "exact"
+    assert method("nodes.*.t2_s,nodes.r1.t2_s", ["r1", "r2", "r3", "bob"], "nested") == "monte_carlo"
+    assert method("nodes.*.t2_s", ["r1", "r2", "r3"], "asap") == "monte_carlo"
+    assert method("nodes.*.t2_s,nodes.r1.t2_s", ["r1", "r2"], "asap") == "exact"  # 2 links: any links
