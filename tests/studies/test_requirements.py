@@ -15,6 +15,8 @@ import tomllib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qnet.errors import QnetError
 from qnet.studies.improvements import (
@@ -57,10 +59,6 @@ def test_rules_are_the_no_imperfection_probability_to_the_power_one_over_k():
     assert 10 ** (-improved_value("loss", 0.2, k) / 10) == pytest.approx((10 ** (-0.2 / 10)) ** (1 / k))
     assert math.exp(-improved_value("phase", 0.3, k) ** 2 / 2) == pytest.approx(math.exp(-0.3**2 / 2) ** (1 / k))
     assert 1 - improved_value("error", 1e-3, k) == pytest.approx((1 - 1e-3) ** (1 / k))
-
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @settings(derandomize=True, deadline=None, max_examples=300)
