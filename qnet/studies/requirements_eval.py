@@ -213,6 +213,8 @@ class Journal:
             return
         from qnet.outputs import check_output_path, output_lock
 
+        if self.path.is_file() and not (resume or overwrite):
+            raise QnetError(f"-o {self.path}: exists; add --resume to continue that search or --overwrite to replace it")
         check_output_path(self.path, overwrite=overwrite or resume, option="-o")
         self._lock = output_lock(self.path)  # a second search on the same journal is refused
         try:
