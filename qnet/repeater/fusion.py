@@ -73,7 +73,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
+from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map, register_channel
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -355,3 +355,6 @@ def ghz_fidelity(rho: np.ndarray):
         raise ConfigError("ghz_fidelity", "rho", None, f"an 8x8 density matrix or a stack (n, 8, 8) is required, got shape {a.shape}")
     fid = (a[..., 0, 0].real + a[..., 7, 7].real + 2.0 * a[..., 0, 7].real) / 2.0
     return float(fid) if fid.ndim == 0 else fid
+
+
+register_channel("fusion", fusion_hub_circuit)  # its Aer channel, for reduced_map("fusion", ...)

@@ -31,7 +31,7 @@ import networkx as nx
 import numpy as np
 
 from qnet.quantum import channels
-from qnet.quantum import waiting
+from qnet.repeater import waiting
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
 from qnet.link.circuit import compile_link
