@@ -1,7 +1,7 @@
 """The package's layers: a module imports only from its own layer and the layers below it.
 
 quantum -> network -> link -> repeater -> studies -> cli (``qnet.LAYERS``), with ``errors``,
-``outputs`` and ``_lazy`` beneath them all. Every ``import`` statement counts, including the
+``outputs``, ``_lazy`` and ``_deprecation`` beneath them all. Every ``import`` statement counts, including the
 ones inside functions (qnet imports heavy modules lazily, and a lazy import across layers is
 still a dependency), and so does a module named in a string: ``importlib.import_module("qnet.x.y")``,
 ``import_module(f"qnet.x.{name}")`` or ``__import__("qnet.x")``, and any string that is exactly
@@ -20,7 +20,7 @@ import pytest
 import qnet
 
 PACKAGE = Path(qnet.__file__).parent
-BASE = {"errors", "outputs", "_lazy"}
+BASE = {"errors", "outputs", "_lazy", "_deprecation"}
 
 
 def _layer(module: str) -> int:

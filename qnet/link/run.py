@@ -18,15 +18,17 @@ from typing import NamedTuple, Sequence
 import networkx as nx
 import numpy as np
 
+from qnet._deprecation import renamed_keywords
 from qnet.quantum import figures
 from qnet.errors import QnetError
 from qnet.link.circuit import CompiledLink, compile_link
 from qnet.link.spec import link_spec
 from qnet.link.results import LinkResult
 from qnet.quantum.states import PAULI, fidelity
-from qnet.link.choices import ENGINES
+from qnet.link.choices import ENGINES, LINK_BACKENDS
 
 __all__ = [
+    "LINK_BACKENDS",
     "ENGINES",
     "HeraldedState",
     "simulator",
@@ -42,9 +44,6 @@ __all__ = [
     "run_link",
     "simulate_link",
 ]
-
-
-#: The simulators a link can run on: Qiskit Aer, or qnet's vectorised numpy engine (:mod:`qnet.link.batch`).
 
 
 class HeraldedState(NamedTuple):
@@ -396,16 +395,17 @@ def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | No
     )
 
 
+@renamed_keywords(engine="link_backend")
 def run_links(
     compiled: Sequence[CompiledLink],
     shots: int | None = None,
     seed: int | None = None,
     device: str = "CPU",
-    engine: str = "aer",
+    link_backend: str = "aer",
 ) -> list[LinkResult]:
     """Run many compiled links in one Aer ``run()``; exact unless ``shots`` is given.
 
-    ``engine="batch"`` evaluates the same circuits with qnet's vectorised numpy simulator
+    ``link_backend="batch"`` evaluates the same circuits with qnet's vectorised numpy simulator
     (:mod:`qnet.link.batch`, equal to Aer within 1e-12; exact mode only).
 
     Parameters
@@ -418,8 +418,8 @@ def run_links(
         Seed of the shots and of the bootstrap (shots mode).
     device : str, default "CPU"
         Aer's device (:func:`simulator`).
-    engine : str, default "aer"
-        One of :data:`ENGINES`.
+    link_backend : str, default "aer"
+        One of :data:`LINK_BACKENDS`.
 
     Returns
     -------
@@ -429,7 +429,7 @@ def run_links(
     Raises
     ------
     QnetError
-        For invalid ``shots`` or ``engine``, the batch engine with shots, a link that never
+        For invalid ``shots`` or ``link_backend``, the batch engine with shots, a link that never
         heralds, or (shots mode) a setting that saw no herald.
 
     Examples
@@ -443,15 +443,15 @@ def run_links(
     """
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
         raise QnetError(f"shots = {shots!r} is invalid: an integer >= 1 (or None for the exact density matrix)")
-    if engine not in ENGINES:
-        raise QnetError(f"engine = {engine!r} is invalid: one of {', '.join(ENGINES)}")
-    if engine == "batch" and shots is not None:
-        raise QnetError("the batch engine computes exact density matrices only; drop shots or use engine 'aer'")
+    if link_backend not in LINK_BACKENDS:
+        raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
+    if link_backend == "batch" and shots is not None:
+        raise QnetError("the batch engine computes exact density matrices only; drop shots or use link_backend 'aer'")
     if not compiled:
         return []
     if shots is not None:
         return _run_shots(compiled, shots, seed, device)
-    return [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, final_states(compiled, device, engine))]
+    return [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, final_states(compiled, device, link_backend))]
 
 
 @lru_cache(maxsize=16)
@@ -461,24 +461,25 @@ def _save_instruction(n_qubits: int):
     return SaveDensityMatrix(n_qubits, label="rho")
 
 
+@renamed_keywords(engine="link_backend")
 def final_states(
-    compiled: Sequence[CompiledLink], device: str = "CPU", engine: str = "aer", threads: int = 0, in_place: bool = False
+    compiled: Sequence[CompiledLink], device: str = "CPU", link_backend: str = "aer", threads: int = 0, in_place: bool = False
 ) -> list[np.ndarray]:
     """Final density matrix (all qubits, Qiskit order) of each compiled circuit.
 
-    ``engine="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
+    ``link_backend="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
     appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
-    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``engine="batch"``: qnet's
+    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``link_backend="batch"``: qnet's
     vectorised numpy simulator of the same circuits.
 
     Parameters
     ----------
     compiled : sequence of CompiledLink
-        The links (or :class:`~qnet.link.circuit.LinkProgram` lists with ``engine="batch"``).
+        The links (or :class:`~qnet.link.circuit.LinkProgram` lists with ``link_backend="batch"``).
     device : str, default "CPU"
         Aer's device.
-    engine : str, default "aer"
-        One of :data:`ENGINES`.
+    link_backend : str, default "aer"
+        One of :data:`LINK_BACKENDS`.
     threads : int, default 0
         Aer's ``max_parallel_threads`` when > 0.
     in_place : bool, default False
@@ -494,11 +495,11 @@ def final_states(
     >>> import qnet
     >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> aer, = final_states([link])
-    >>> batch, = final_states([link], engine="batch")
+    >>> batch, = final_states([link], link_backend="batch")
     >>> aer.shape, bool(np.allclose(aer, batch, atol=1e-12))
     ((16, 16), True)
     """
-    if engine == "batch":
+    if link_backend == "batch":
         from qnet.link.batch import density_matrices
 
         return list(density_matrices([c.circuit for c in compiled]))
@@ -542,8 +543,9 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
     return out
 
 
+@renamed_keywords(engine="link_backend")
 def run_link(
-    compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU", engine: str = "aer"
+    compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU", link_backend: str = "aer"
 ) -> LinkResult:
     """Run one compiled link on Aer (see :func:`run_links` for the arguments).
 
@@ -555,10 +557,10 @@ def run_link(
     --------
     >>> import qnet
     >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
-    >>> round(run_link(link).fidelity, 6), round(run_link(link, engine="batch").fidelity, 6)
+    >>> round(run_link(link).fidelity, 6), round(run_link(link, link_backend="batch").fidelity, 6)
     (0.913843, 0.913843)
     """
-    return run_links([compiled], shots=shots, seed=seed, device=device, engine=engine)[0]
+    return run_links([compiled], shots=shots, seed=seed, device=device, link_backend=link_backend)[0]
 
 
 def simulate_link(

@@ -37,6 +37,7 @@ from typing import Any, Callable, Sequence
 import networkx as nx
 import numpy as np
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import LinkSpec, link_spec
@@ -278,11 +279,12 @@ def _for_link(memories: int | tuple[int, int], side: int) -> int:
     return memories[side] if isinstance(memories, tuple) else memories
 
 
+@renamed_keywords(engine="link_backend")
 def build_chain(
     graph: nx.Graph, hops: Sequence[Hop] | Sequence[str], swap_policy: str = "asap", shots: int | None = None,
-    purify: str | None = None, twirl: bool = True, engine: str = "aer",
+    purify: str | None = None, twirl: bool = True, link_backend: str = "aer",
 ):
-    """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``engine``).
+    """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``link_backend``).
 
     Each link's spec and result carry the chain's attempts per round. Each distinct link is
     simulated once, all of them in one run (:func:`qnet.link.distinct.run_specs`).
@@ -302,8 +304,8 @@ def build_chain(
         (:class:`qnet.repeater.chain.LinkPurification`, module docstring).
     twirl : bool
         BBPSSW re-twirls its output (default True).
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -323,18 +325,19 @@ def build_chain(
     >>> chain.n_links, round(chain.links[0].success_probability, 6), len(results)
     (2, 0.003598, 2)
     """
-    return build_chains([(graph, hops)], swap_policy, shots, purify, twirl, engine)[0]
+    return build_chains([(graph, hops)], swap_policy, shots, purify, twirl, link_backend)[0]
 
 
+@renamed_keywords(engine="link_backend")
 def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, purify: str | None = None,
-                 twirl: bool = True, engine: str = "aer") -> list:
+                 twirl: bool = True, link_backend: str = "aer") -> list:
     """:func:`build_chain` for many (graph, path) cases, every distinct link of all of them in one run.
 
     Parameters
     ----------
     paths : sequence of (networkx.Graph, path)
         The cases (the same route on scaled copies of a network, for instance).
-    swap_policy, shots, purify, twirl, engine
+    swap_policy, shots, purify, twirl, link_backend
         As :func:`build_chain`.
 
     Returns
@@ -359,7 +362,7 @@ def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, pur
             for i, (a, b, s) in enumerate(hops)
         ]
         cases.append((graph, hops, mems, specs))
-    results = run_specs([s for *_x, specs in cases for s in specs], shots=shots, engine=engine)
+    results = run_specs([s for *_x, specs in cases for s in specs], shots=shots, link_backend=link_backend)
     out, k = [], 0
     for graph, hops, mems, specs in cases:
         res = results[k : k + len(specs)]
@@ -456,6 +459,7 @@ def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpe
     return chain
 
 
+@renamed_keywords(engine="link_backend")
 def simulate_path(
     graph: nx.Graph,
     hops: Sequence[Hop] | Sequence[str],
@@ -467,7 +471,7 @@ def simulate_path(
     progress: Callable[[int, int], None] | None = None,
     purify: str | None = None,
     twirl: bool = True,
-    engine: str = "aer",
+    link_backend: str = "aer",
     built: tuple | None = None,
 ) -> ChainResult:
     """End-to-end figures of the chain along a path (exact where an exact method exists).
@@ -494,8 +498,8 @@ def simulate_path(
         (module docstring; Monte Carlo only); None (default): raw links.
     twirl : bool
         BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
     built : (RepeaterChain, specs, results), optional
         The chain of this path already built (:func:`build_chains`): its links are not run again.
 
@@ -523,7 +527,7 @@ def simulate_path(
 
     hops = path_hops(graph, hops)
     if built is None:
-        built = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, engine=engine)
+        built = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, link_backend=link_backend)
     chain, specs, results = built
     protocol = _purify_protocol(purify)
     path = tuple([hops[0][0]] + [b for _a, b, _s in hops])

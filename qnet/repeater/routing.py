@@ -20,6 +20,7 @@ from typing import NamedTuple, Sequence
 
 import networkx as nx
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import NetworkError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import elementary_links, find_station
@@ -119,7 +120,8 @@ def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
     return [Hop(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
 
 
-def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
+@renamed_keywords(engine="link_backend")
+def all_link_results(graph: nx.Graph, link_backend: str = "aer") -> dict:
     """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one run.
 
     Each distinct link is simulated once (:func:`qnet.link.distinct.run_specs`).
@@ -128,8 +130,8 @@ def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
     ----------
     graph : networkx.Graph
         The network.
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -148,7 +150,7 @@ def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
     from qnet.link.spec import link_spec
 
     links = elementary_links(graph)
-    return dict(zip(links, run_specs([link_spec(graph, a, b, s) for a, b, s in links], engine=engine)))
+    return dict(zip(links, run_specs([link_spec(graph, a, b, s) for a, b, s in links], link_backend=link_backend)))
 
 
 def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:

@@ -111,7 +111,7 @@ def _link_values(graph: nx.Graph, g: nx.Graph, color: str, utilisation: Mapping 
     from qnet.link.spec import link_spec
 
     edges = list(g.edges)
-    results = run_links([compile_link(link_spec(graph, a, b, g.edges[a, b]["station"])) for a, b in edges], engine="batch")
+    results = run_links([compile_link(link_spec(graph, a, b, g.edges[a, b]["station"])) for a, b in edges], link_backend="batch")
     return {e: (r.fidelity if color == "fidelity" else r.rate_hz) for e, r in zip(edges, results)}
 
 

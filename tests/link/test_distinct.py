@@ -22,7 +22,7 @@ def _specs():
 @pytest.mark.parametrize("engine", ["aer", "batch"])
 def test_distinct_links_equal_running_each(engine):
     specs = _specs()
-    got = run_specs(specs, engine=engine)
+    got = run_specs(specs, link_backend=engine)
     for spec, r in zip(specs, got):
         alone = qnet.run_link(qnet.compile_link(spec))
         assert r.success_probability == pytest.approx(alone.success_probability, rel=1e-12)
@@ -30,6 +30,6 @@ def test_distinct_links_equal_running_each(engine):
     assert got[0].density_matrix is not got[2].density_matrix  # each caller gets its own copy
 
 
-def test_unknown_engine_is_refused():
-    with pytest.raises(QnetError, match="engine = 'foo' is invalid"):
-        run_specs(_specs(), engine="foo")
+def test_unknown_link_backend_is_refused():
+    with pytest.raises(QnetError, match="link_backend = 'foo' is invalid"):
+        run_specs(_specs(), link_backend="foo")
