@@ -11,7 +11,8 @@ Architecture: network file (TOML) -> ``networkx.Graph`` -> noisy Qiskit circuits
     print(result.fidelity, result.rate_hz, result.link_efficiency)
     chain = qnet.simulate_path(g, ["alice", "r1", "bob"], seed=1)   # a repeater chain by node names
 
-Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_link``), chains
+Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_link``; many at once:
+``run_specs``, each distinct link simulated once, or ``run_links`` on compiled links), chains
 (``simulate_path``, ``build_chain``, ``RepeaterChain``, ``simulate_chain``, ``exact_chain``),
 routes (``best_path``, ``k_best_paths``), comparisons (``compare_path``), purification
 (``purify``, ``purify_link``), many requests at once (``Request``, ``simulate_traffic``,
@@ -52,6 +53,7 @@ _LAZY = {
     "run_link": "link.run",
     "run_links": "link.run",
     "simulate_link": "link.run",
+    "run_specs": "link.distinct",
     "swap": "repeater.swapping",
     "swap_circuit": "repeater.swapping",
     "purify": "repeater.purification",
