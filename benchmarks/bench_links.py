@@ -134,7 +134,7 @@ def main() -> None:
             print(f"    {scheme:12s} {engine:14s} {t:7.3f} s = {args.links / t:9,.0f} links/s")
     print(f"(c) the links of a {args.chain}-link two_photon chain (build_chain; median of {args.repeats}):")
     data = chain_network(args.chain)
-    for name, node in data["nodes"].items():
+    for node in data["nodes"].values():
         if node["kind"] == "station":
             node.update(scheme="two_photon", visibility=0.9)
             node.pop("phase_noise_rad")

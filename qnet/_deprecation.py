@@ -55,7 +55,7 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
 
     def decorate(obj: F) -> F:
         if isinstance(obj, type):
-            init = obj.__init__
+            init = obj.__init__  # type: ignore[misc]  # the class's own constructor, wrapped below
 
             @functools.wraps(init)
             def __init__(self: Any, *args: Any, **kwargs: Any) -> None:

@@ -105,7 +105,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     output = args.output or str(Path(args.results).with_suffix(".png"))
     fig = plot_results(args.results, args.x, args.y, output, logy=args.logy, title=args.title, overwrite=args.overwrite)
-    for note in fig.qnet_plot.notes:
+    for note in fig.qnet_plot.notes:  # type: ignore[attr-defined]  # set by plot_results
         print(f"qnet plot: note: {note}", file=sys.stderr)
     print(f"wrote {output}")
     return 0

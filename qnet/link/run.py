@@ -21,7 +21,7 @@ import numpy as np
 from qnet._deprecation import renamed_keywords
 from qnet.quantum import figures
 from qnet.errors import QnetError
-from qnet.link.circuit import CompiledLink, compile_link
+from qnet.link.circuit import CompiledLink, LinkProgram, compile_link
 from qnet.link.spec import link_spec
 from qnet.link.results import LinkResult
 from qnet.quantum.states import PAULI, fidelity
@@ -196,7 +196,7 @@ def _num_qubits(compiled) -> int:
     return compiled.circuit.num_qubits if hasattr(compiled, "circuit") else compiled.num_qubits
 
 
-def heralded_state(rho: np.ndarray, compiled: CompiledLink) -> HeraldedState:
+def heralded_state(rho: np.ndarray, compiled: CompiledLink | LinkProgram) -> HeraldedState:
     """(herald probability, delivered state) from the circuit's final density matrix.
 
     The delivered state is sum_h C_h rho_h C_h^dagger / P with rho_h the unnormalised memory
@@ -350,7 +350,7 @@ def link_figures(
     )
 
 
-def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
+def link_result(compiled: CompiledLink | LinkProgram, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
     """The :class:`LinkResult` of a link whose herald probability is ``p`` and delivered state ``rho``.
 
     ``f`` overrides the fidelity (shots mode estimates it separately); ``extra`` fills the
@@ -382,7 +382,7 @@ def link_result(compiled: CompiledLink, p: float, rho: np.ndarray, f: float | No
     (0.913843, 0.000955, 'alice', 'station')
     """
     spec = compiled.spec
-    values = link_figures(
+    values: dict[str, Any] = link_figures(
         spec, p, fidelity(rho, compiled.target) if f is None else f, figures.chsh(rho),
         figures.qber(rho, compiled.target), figures.bb84_key_fraction(rho, compiled.target),
     )
@@ -557,7 +557,7 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
         )
         base = link_result(c, est.values["success_probability"], sampling.tomographic_state(counts))
         names = {f.name for f in dataclasses.fields(LinkResult)}
-        values = {k: v for k, v in est.values.items() if k in names}
+        values: dict[str, Any] = {k: v for k, v in est.values.items() if k in names}
         out.append(
             dataclasses.replace(
                 base, **values, method="shots", shots=shots,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -403,7 +403,7 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
             raise ConfigError(where, name, value, "a probability or a pair (node A, node B) of them")
         a, b = (check_probability(name, v, where) for v in value)
         return a if a == b else (a, b)
-    return check_probability(name, value, where)
+    return check_probability(name, cast(float, value), where)
 
 
 def _key(kind: str, gate_fidelity, readout_fidelity) -> tuple[str, Any, Any]:
@@ -419,7 +419,9 @@ def _superop_cached(kind: str, gate_fidelity: float, readout_fidelity: float) ->
     return s
 
 
-def superop(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> np.ndarray:
+def superop(
+    kind: str, gate_fidelity: float | Sequence[float] = 1.0, readout_fidelity: float | Sequence[float] = 1.0
+) -> np.ndarray:
     """Aer superoperator of the registered operation ``kind``, computed once per parameter set.
 
     Read-only array (shared by the cache); little-endian, column stacking. Each distinct
@@ -475,8 +477,8 @@ def _reduced_map_cached(kind, gate_fidelity, readout_fidelity, keep, outcomes) -
 
 def reduced_map(
     kind: str,
-    gate_fidelity: float = 1.0,
-    readout_fidelity: float = 1.0,
+    gate_fidelity: float | Sequence[float] = 1.0,
+    readout_fidelity: float | Sequence[float] = 1.0,
     keep: Iterable[int] = (0, 1),
     outcomes: Iterable[Sequence[int]] | None = None,
 ) -> np.ndarray:

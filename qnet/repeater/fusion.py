@@ -315,8 +315,8 @@ def fuse(
         # kron(a, b, c) row-major flattened: [n, i_a, i_b, i_c, j_a, j_b, j_c]
         joint = np.einsum("nad,nbe,ncf->nabcdef", a[sl], b[sl], c[sl]).reshape(-1, 4096)
         out[sl] = joint @ m_t
-    out = out.reshape(-1, 8, 8)
-    return out[0] if single else out
+    states = out.reshape(-1, 8, 8)
+    return states[0] if single else states
 
 
 def ghz_fidelity(rho: np.ndarray):

@@ -116,7 +116,7 @@ class PurifiedLinkResult(DeliveredStateFigures):
     communication_time_s: float
     pair_coherence_time_s: float
     density_matrix: np.ndarray = field(repr=False)
-    waiting_pmf: np.ndarray = field(repr=False, default=None)  # P(D = k rounds), truncated
+    waiting_pmf: np.ndarray | None = field(repr=False, default=None)  # P(D = k rounds), truncated
     twirl: bool = True  # BBPSSW: output re-twirled to Werner form (qnet.repeater.purification)
 
     @property

@@ -157,6 +157,8 @@ class ChainResult(DeliveredStateFigures):
         if self.completion_time_samples_s is not None:
             values = np.quantile(self.completion_time_samples_s, qs)
         else:
+            if self.completion_time_pmf is None or self.round_time_s is None:
+                raise ValueError("this result holds neither completion-time samples nor their exact PMF")
             cdf = np.cumsum(self.completion_time_pmf)
             cdf = cdf / cdf[-1]
             values = [np.searchsorted(cdf, q - 1e-12) * self.round_time_s for q in qs]
@@ -243,19 +245,19 @@ def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]
     """
     if isinstance(path, str):
         raise QnetError(f"path {path!r} is a single name: give the memory nodes in order, e.g. ['alice', 'r1', 'bob']")
-    path = list(path)
-    if not path:
+    items: list[Any] = list(path)
+    if not items:
         raise QnetError("a chain needs at least one elementary link")
-    if all(isinstance(n, str) for n in path):
+    if all(isinstance(n, str) for n in items):
         from qnet.repeater.routing import explicit_path
 
-        return explicit_path(graph, path)
-    if all(not isinstance(h, str) and len(h) == 3 for h in path):
-        return [Hop(*h) for h in path]
+        return explicit_path(graph, items)
+    if all(not isinstance(h, str) and len(h) == 3 for h in items):
+        return [Hop(*h) for h in items]
     raise QnetError("path: give memory-node names in order (['alice', 'r1', 'bob']) or hops [(a, b, station), ...], not a mix")
 
 
-def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int]:
+def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int | tuple[int, int]]:
     """Memories each node of the path devotes to its links (path order; a pair (before, after) where they differ).
 
     Purified links use exactly the two copies per node and link (no further multiplexing).
@@ -371,7 +373,7 @@ def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, pur
     return out
 
 
-def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int],
+def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int | tuple[int, int]],
                    swap_policy: str = "asap", protocol: str | None = None, twirl: bool = True):
     """The RepeaterChain of a route from its links' specs and results (oriented along the route).
 

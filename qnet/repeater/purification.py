@@ -185,8 +185,8 @@ def purify(
     rho1: np.ndarray,
     rho2: np.ndarray,
     protocol: str = "dejmps",
-    gate_fidelity: float = 1.0,
-    readout_fidelity: float = 1.0,
+    gate_fidelity: float | tuple[float, float] = 1.0,
+    readout_fidelity: float | tuple[float, float] = 1.0,
     twirl: bool = True,
 ) -> tuple[float | np.ndarray, np.ndarray]:
     """One purification round on pairs ``rho1`` (kept) and ``rho2`` (sacrificed).

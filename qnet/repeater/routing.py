@@ -194,15 +194,16 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
 
 def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results: dict | None):
     """cost(u, v, station) of one elementary link under ``metric`` (module docstring)."""
+    results: dict = {} if link_results is None else link_results
     if metric in ("fidelity", "rate") and link_results is None:
-        link_results = all_link_results(graph)
+        results = all_link_results(graph)
 
     def cost(u: str, v: str, s: str) -> float:
         if metric == "length":
             return lg.edges[u, v, s]["length_km"]
         if metric == "hops":
             return 1.0
-        r = link_results.get((u, v, s)) or link_results[(v, u, s)]
+        r = results.get((u, v, s)) or results[(v, u, s)]
         if metric == "rate":
             return math.inf if r.rate_hz <= 0 else 1.0 / r.rate_hz
         w = (4.0 * r.fidelity - 1.0) / 3.0

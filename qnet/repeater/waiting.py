@@ -188,6 +188,7 @@ def convolve(series: np.ndarray, kernel: np.ndarray, n: int | None = None) -> np
     k = k[:kk]
     size = 1 << int(math.ceil(math.log2(m + kk - 1))) if m + kk > 2 else 1
     kshape = (kk,) + (1,) * (x.ndim - 1)
+    y: np.ndarray
     if np.iscomplexobj(x) or np.iscomplexobj(k):
         fx = np.fft.fft(x, size, axis=0)
         fk = np.fft.fft(k.reshape(kshape), size, axis=0)

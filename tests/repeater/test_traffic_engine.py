@@ -193,7 +193,7 @@ def _check_trace(run, cutoff_s):
             holds.setdefault(mem, []).append((created[pid], ended.get(pid, math.inf), pid))
     for mem, spans in holds.items():
         spans.sort()
-        for (s0, e0, p0), (s1, e1, p1) in zip(spans, spans[1:]):
+        for (_s0, e0, p0), (s1, _e1, p1) in zip(spans, spans[1:]):
             assert s1 >= e0 - 1e-12, f"memory {mem} held by pairs {p0} and {p1}"
     # every delivered pair traces back to heralds of exactly its route's links
     for k, rec in enumerate(run.requests):

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from qnet.cli import main
-from qnet.repeater.traffic import Request, TrafficResult, simulate_traffic
+from qnet.repeater.traffic import TrafficResult, simulate_traffic
 from qnet.network.io import load_network
 
 NET = "examples/metro_ion_network.toml"
