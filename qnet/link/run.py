@@ -449,7 +449,7 @@ def run_links(
     if link_backend not in LINK_BACKENDS:
         raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
     if link_backend == "batch" and shots is not None:
-        raise QnetError("the batch engine computes exact density matrices only; drop shots or use link_backend 'aer'")
+        raise QnetError("link backend 'batch' computes exact density matrices only; drop shots or use link backend 'aer'")
     if not compiled:
         return []
     if shots is not None:
