@@ -173,3 +173,16 @@ def test_old_python_keywords_warn_and_still_work():
     with pytest.warns(DeprecationWarning, match=r"TrafficEvaluator\(policy=\.\.\.\) is deprecated, use memory_policy="):
         tev = TrafficEvaluator(network={}, requests=(), duration_s=1.0, policy="reserve")
     assert tev.memory_policy == "reserve"
+
+
+def test_the_sweep_metadata_names_each_policy_by_its_concept():
+    """OUT.meta.json: the chain's swap policy and the traffic's memory policy no longer share the key "policy"."""
+    from qnet.cli.sweep import _metadata
+
+    chain = build_parser().parse_args(["sweep", CHAIN, "alice", "bob", "--via", "r1", "--swap-policy", "nested"])
+    meta = _metadata(chain, "sha", chain=True)
+    assert meta["chain"]["swap_policy"] == "nested" and "policy" not in meta["chain"]
+    traffic = build_parser().parse_args(["sweep", CHAIN, "--traffic", "r.toml", "--duration", "1",
+                                         "--memory-policy", "reserve", "--swap-policy", "nested"])
+    meta = _metadata(traffic, "sha", chain=False)
+    assert meta["traffic"]["memory_policy"] == "reserve" and "policy" not in meta["traffic"]
