@@ -324,6 +324,7 @@ def _metadata(args: argparse.Namespace, sha: str, chain: bool) -> dict:
         "network_sha256": sha,
         "link": {"a": args.a, "b": args.b, "station": args.station} if not chain and not args.traffic else None,
         "traffic": {"requests": args.traffic, "duration_s": args.duration, "memory_policy": args.memory_policy,
+                    "swap_policy": args.swap_policy,
                     "k_paths": args.k_paths, "seed": args.seed, "replications": args.replications} if args.traffic else None,
         "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "swap_policy": args.swap_policy,
                   "samples": args.samples, "seed": args.seed, "exact": args.exact} if chain else None,

@@ -185,4 +185,5 @@ def test_the_sweep_metadata_names_each_policy_by_its_concept():
     traffic = build_parser().parse_args(["sweep", CHAIN, "--traffic", "r.toml", "--duration", "1",
                                          "--memory-policy", "reserve", "--swap-policy", "nested"])
     meta = _metadata(traffic, "sha", chain=False)
-    assert meta["traffic"]["memory_policy"] == "reserve" and "policy" not in meta["traffic"]
+    assert (meta["traffic"]["memory_policy"], meta["traffic"]["swap_policy"]) == ("reserve", "nested")
+    assert "policy" not in meta["traffic"]
