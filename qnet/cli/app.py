@@ -53,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     Examples
     --------
     >>> args = build_parser().parse_args(["chain", "examples/liu2026_ion_link.toml", "alice", "bob",
-    ...                                   "--policy", "nested", "--samples", "200"])
-    >>> args.command, args.policy, args.samples, args.metric
+    ...                                   "--swap-policy", "nested", "--samples", "200"])
+    >>> args.command, args.swap_policy, args.samples, args.metric
     ('chain', 'nested', 200, None)
-    >>> build_parser().parse_args(["link", "net.toml", "alice", "bob", "--engine", "gpu"])
+    >>> build_parser().parse_args(["link", "net.toml", "alice", "bob", "--link-backend", "gpu"])
     Traceback (most recent call last):
     ...
     SystemExit: 2

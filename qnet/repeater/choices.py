@@ -12,9 +12,9 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS", "TRAFFIC_POLICIES", "EVENT_LOOPS"]
+__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS", "MEMORY_POLICIES", "TRAFFIC_POLICIES", "EVENT_LOOPS"]
 
-#: Swap policies: ``asap`` (swap as soon as both links exist) or ``nested`` (doubling, 2^n links).
+#: Swap policies (``--swap-policy`` / ``swap_policy=``): ``asap`` (swap as soon as both links exist) or ``nested`` (doubling, 2^n links).
 SWAP_POLICIES = ("asap", "nested")
 
 #: Purification protocols (one round of two pairs into one).
@@ -25,7 +25,11 @@ METRICS = ("fidelity", "rate", "length", "hops")
 
 #: Memory policies of traffic: ``shared`` (link pairs go to whichever request can use them first)
 #: or ``reserve`` (a request holds memories along its path while one of its pairs is built).
-TRAFFIC_POLICIES = ("shared", "reserve")
+#: ``--memory-policy`` / ``memory_policy=``.
+MEMORY_POLICIES = ("shared", "reserve")
+
+#: Deprecated name of :data:`MEMORY_POLICIES` (removed in the next release).
+TRAFFIC_POLICIES = MEMORY_POLICIES
 
 #: Event loops of traffic runs: ``python`` (interpreted) or ``compiled`` (the same rules compiled with
 #: numba, opt-in: ``pip install 'qnet[fast]'``; equal results, 6-10x the heralds per second).

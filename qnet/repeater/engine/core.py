@@ -50,7 +50,7 @@ from typing import Any, Callable
 import numpy as np
 
 from qnet.errors import QnetError
-from qnet.quantum.waiting import TIME_RTOL
+from qnet.repeater.waiting import TIME_RTOL
 from qnet.repeater.chain.trees import Leaf, Swap
 from qnet.repeater.engine.model import (
     ARRIVAL, CUTOFF, HERALD, START, STOP, SWAP_DONE, Delivery, Pair, Pool, RequestState, demands_by,

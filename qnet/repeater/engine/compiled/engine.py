@@ -21,7 +21,7 @@ import numpy as np
 
 from qnet.errors import ConfigError
 from qnet.link.multiplexing import success_per_round
-from qnet.quantum.waiting import TIME_RTOL
+from qnet.repeater.waiting import TIME_RTOL
 from qnet.repeater.chain.trees import FlatTree, FlatTrees, Leaf
 from qnet.repeater.engine.model import Delivery
 from qnet.repeater.engine.resources import Occupancy
