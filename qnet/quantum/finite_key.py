@@ -19,7 +19,7 @@ whose observed error rates and CHSH score equal their expectations; no completen
 
       H_min >= N [g(w_t) + g'(w_t) (w - w_t)] - sqrt(N) v,
       v = 2 (log2 13 + ceil(g'(w_t) / gamma)) sqrt(1 - 2 log2(eps_s eps_EA)),
-      l = H_min - leak_EC - log2(1/eps_cor) - 2 log2(1/eps_PA),
+      l = H_min - leak_EC - 3 log2(1/(1 - sqrt(1 - (eps_s/4)^2))) - log2(1/eps_cor) - 2 log2(1/eps_PA),
       leak_EC = f N [(1 - gamma) h(Q) + gamma h(w)],
 
   with eps_s = eps_EA = eps_PA = eps_sec / 3.
@@ -168,7 +168,7 @@ def asymptotic_fraction(protocol: str, chsh: float, qber: float, qber_x: float, 
     Examples
     --------
     >>> from qnet.quantum.figures import diqkd_key_fraction
-    >>> asymptotic_fraction("diqkd", 2.6, 0.02, 0.02) == diqkd_key_fraction(2.6, 0.02)
+    >>> round(asymptotic_fraction("diqkd", 2.6, 0.02, 0.02), 12) == round(diqkd_key_fraction(2.6, 0.02), 12)
     True
     >>> round(asymptotic_fraction("bbm92", 2.6, 0.02, 0.03, ec_efficiency=1.1), 6)   # 1 - h(.03) - 1.1 h(.02)
     0.650024
@@ -249,7 +249,10 @@ def _diqkd_bits(n_pairs: np.ndarray, chsh: float, qber: float, eps_sec: float, e
     v = 2.0 * (_LOG2_13 + np.ceil((1.0 - gamma) * slope / gamma)) * math.sqrt(1.0 - 2.0 * math.log2(eps * eps))
     leak = f * ((1.0 - gamma) * binary_entropy(qber) + gamma * binary_entropy(w))  # per round, (G, 1)
     big_n = n_pairs[:, None, None]
-    ell = big_n * (first - leak) - np.sqrt(big_n) * v - math.log2(1.0 / eps_cor) - 2.0 * math.log2(1.0 / eps)
+    x2 = (eps / 4.0) ** 2  # 1 - sqrt(1 - x2) = x2 / (1 + sqrt(1 - x2)), without cancellation
+    chain_rule = 3.0 * math.log2((1.0 + math.sqrt(1.0 - x2)) / x2)  # ~ 15 + 6 log2(1/eps_s) bits
+    ell = (big_n * (first - leak) - np.sqrt(big_n) * v - chain_rule - math.log2(1.0 / eps_cor)
+           - 2.0 * math.log2(1.0 / eps))
     ell = ell.max(axis=2)  # best tangent point for each gamma
     return _best(ell, _TEST_FRACTIONS)
 
@@ -326,7 +329,7 @@ def finite_key(protocol: str, pairs, *, chsh: float, qber: float, qber_x: float 
 
 def threshold_pairs(protocol: str, *, chsh: float, qber: float, qber_x: float | None = None,
                     eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0) -> float:
-    """The fewest delivered pairs giving a positive key (to 0.1 %), ``inf`` if none up to 10^18.
+    """The fewest delivered pairs giving a positive key (to 10^-6 in N), ``inf`` if none up to 10^18.
 
     Parameters
     ----------
@@ -351,7 +354,7 @@ def threshold_pairs(protocol: str, *, chsh: float, qber: float, qber_x: float | 
 def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, qber_x: float | None = None,
                   eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0,
                   missing: float | None = None) -> float:
-    """The fewest delivered pairs N whose finite key reaches ``key_bits`` (to 0.1 % in N).
+    """The fewest delivered pairs N whose finite key reaches ``key_bits`` (to 10^-6 in N, then a whole pair).
 
     Bisection in log N over [1, 10^18]; the key grows with N (tested).
 
@@ -400,7 +403,7 @@ def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, q
                else f"needs more than {MAX_PAIRS:.0e} pairs")
         raise QnetError(f"target key {key_bits:g} bits: unreachable ({why})")
     lo, hi = 0.0, math.log10(MAX_PAIRS)
-    while hi - lo > 4e-4:
+    while hi - lo > 1e-7:
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if enough(10.0**mid) else (mid, hi)
     return float(math.ceil(10.0**hi))
