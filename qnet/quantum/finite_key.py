@@ -329,7 +329,7 @@ def finite_key(protocol: str, pairs, *, chsh: float, qber: float, qber_x: float 
 
 def threshold_pairs(protocol: str, *, chsh: float, qber: float, qber_x: float | None = None,
                     eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0) -> float:
-    """The fewest delivered pairs giving a positive key (to 10^-6 in N), ``inf`` if none up to 10^18.
+    """The fewest delivered pairs giving a positive key (whole pairs), ``inf`` if none up to 10^18.
 
     Parameters
     ----------
@@ -354,9 +354,9 @@ def threshold_pairs(protocol: str, *, chsh: float, qber: float, qber_x: float | 
 def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, qber_x: float | None = None,
                   eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0,
                   missing: float | None = None) -> float:
-    """The fewest delivered pairs N whose finite key reaches ``key_bits`` (to 10^-6 in N, then a whole pair).
+    """The fewest delivered pairs N whose finite key reaches ``key_bits`` (a whole number of pairs).
 
-    Bisection in log N over [1, 10^18]; the key grows with N (tested).
+    Bisection in log N over [1, 10^18], then in whole pairs; the key grows with N (tested).
 
     Parameters
     ----------
@@ -403,7 +403,11 @@ def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, q
                else f"needs more than {MAX_PAIRS:.0e} pairs")
         raise QnetError(f"target key {key_bits:g} bits: unreachable ({why})")
     lo, hi = 0.0, math.log10(MAX_PAIRS)
-    while hi - lo > 1e-7:
+    while hi - lo > 1e-6:  # in log N first, then in whole pairs
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if enough(10.0**mid) else (mid, hi)
-    return float(math.ceil(10.0**hi))
+    below, above = math.floor(10.0**lo), math.ceil(10.0**hi)  # not enough at `below`, enough at `above`
+    while above - below > 1:
+        mid = (below + above) // 2
+        below, above = (below, mid) if enough(float(mid)) else (mid, above)
+    return float(above)
