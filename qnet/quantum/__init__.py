@@ -1,11 +1,11 @@
-"""Quantum layer: states, channels, figures of merit, Aer channel helpers, qubit order and waiting-time laws.
+"""Quantum layer: states, channels, figures of merit, finite-size keys, Aer channel helpers, qubit order and waiting-time laws.
 
 Imports nothing from the other layers.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('aer_channels', 'channels', 'figures', 'qubits', 'states', 'waiting')
+SUBMODULES = ('aer_channels', 'channels', 'figures', 'finite_key', 'qubits', 'states', 'waiting')
 EXPORTS = {
     'CHANNEL_KINDS': 'aer_channels',
     'register_channel': 'aer_channels',
@@ -49,6 +49,10 @@ EXPORTS = {
     'bb84_key_fraction_from_errors': 'figures',
     'plob_bound': 'figures',
     'plob_rate_hz': 'figures',
+    'FiniteKey': 'finite_key',
+    'pairs_for_key': 'finite_key',
+    'threshold_pairs': 'finite_key',
+    'tomamichel_key_length': 'finite_key',
     'BELL': 'states',
     'PAULI': 'states',
     'bell_state': 'states',

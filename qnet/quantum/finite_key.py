@@ -45,11 +45,11 @@ from qnet.quantum.figures import binary_entropy
 __all__ = [
     "PROTOCOLS",
     "FiniteKey",
-    "finite_key",
     "asymptotic_fraction",
+    "check_key_parameters",
+    "finite_key",
     "pairs_for_key",
     "threshold_pairs",
-    "check_key_parameters",
     "tomamichel_key_length",
 ]
 

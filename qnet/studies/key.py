@@ -19,7 +19,7 @@ from qnet.link.results import json_number
 from qnet.quantum import figures
 from qnet.quantum.finite_key import finite_key, pairs_for_key, threshold_pairs
 
-__all__ = ["KeyResult", "key_of_state", "key_of_figures", "werner_figures", "traffic_keys", "format_key"]
+__all__ = ["KeyResult", "format_key", "key_of_figures", "key_of_state", "traffic_keys", "werner_figures"]
 
 
 @dataclass(frozen=True)
@@ -234,10 +234,10 @@ def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, ta
         row = {"request": i, "a": req.get("a"), "b": req.get("b"), "delivered": req.get("delivered"),
                "fidelity": req.get("fidelity"), "key": None, "note": None}
         fidelity, rate = req.get("fidelity"), req.get("rate_hz") or 0.0
-        n = pairs if pairs is not None or target_bits is not None else req.get("delivered")
+        n = req.get("delivered") if pairs is None and target_bits is None else pairs
         if req.get("c") is not None:
             row["note"] = "GHZ request: no two-party key"
-        elif fidelity is None or not n:
+        elif fidelity is None or not req.get("delivered"):
             row["note"] = "no pairs delivered"
         else:
             result = key_of_figures(protocol, rate_hz=float(rate), pairs=None if n is None else float(n),

@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
 from qnet.errors import QnetError
-from qnet.quantum.figures import bb84_key_fraction_from_errors, binary_entropy, diqkd_key_fraction
+from qnet.quantum.figures import (
+    bb84_key_fraction_from_errors,
+    binary_entropy,
+    diqkd_key_fraction,
+)
 from qnet.quantum.finite_key import (
     asymptotic_fraction,
     finite_key,
