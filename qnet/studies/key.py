@@ -195,7 +195,8 @@ def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, ta
     Each request's pairs are taken as Werner states of its mean delivered fidelity
     (:func:`werner_figures`) at its delivered ``rate_hz``. Without ``pairs`` and
     ``target_bits``, N is the request's own ``delivered`` count (the key that run would give).
-    GHZ requests (with ``c``) and requests that delivered nothing get ``key: null`` and a reason.
+    GHZ requests (with ``c``), requests that delivered nothing and requests whose ``target_bits``
+    is unreachable get ``key: null`` and the reason in ``note``.
 
     Parameters
     ----------
@@ -217,7 +218,7 @@ def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, ta
     Raises
     ------
     QnetError
-        ``traffic`` is not a traffic result.
+        ``traffic`` is not a traffic result, or bad key parameters.
 
     Examples
     --------
@@ -240,9 +241,15 @@ def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, ta
         elif fidelity is None or not req.get("delivered"):
             row["note"] = "no pairs delivered"
         else:
-            result = key_of_figures(protocol, rate_hz=float(rate), pairs=None if n is None else float(n),
-                                    target_bits=target_bits, **werner_figures(float(fidelity)), **kw)
-            row["key"] = result.to_dict()
+            try:
+                result = key_of_figures(protocol, rate_hz=float(rate), pairs=None if n is None else float(n),
+                                        target_bits=target_bits, **werner_figures(float(fidelity)), **kw)
+            except QnetError as exc:  # this request's target is unreachable: say so, go on with the others
+                if target_bits is None:
+                    raise
+                row["note"] = str(exc)
+            else:
+                row["key"] = result.to_dict()
         rows.append(row)
     return rows
 

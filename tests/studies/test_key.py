@@ -67,6 +67,9 @@ def test_traffic_key_sections():
     assert rows[2]["key"] is None and rows[2]["note"].startswith("GHZ")
     target = traffic_keys(run, "bbm92", target_bits=1e4)[0]["key"]
     assert target["key_bits"] >= 1e4 and target["pairs"] < 1e6
+    run["requests"][0]["fidelity"] = 0.6  # Q = 27 %: no BBM92 key at any size, said per request
+    row = traffic_keys(run, "bbm92", target_bits=1e4)[0]
+    assert row["key"] is None and "unreachable" in row["note"]
 
 
 def test_cli_key_link_json_matches_the_chain_state(capsys):
