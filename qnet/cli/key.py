@@ -130,28 +130,28 @@ def _chain(args: argparse.Namespace):
     else:
         results = all_link_results(graph, engine=args.engine) if args.metric in ("fidelity", "rate") else None
         hops = best_path(graph, args.a, args.b, args.metric, link_results=results)
-    common = dict(swap_policy=args.policy, engine=args.engine)
+    common = {"swap_policy": args.policy, "engine": args.engine}
     try:
         return simulate_path(graph, hops, exact=True, **common)
     except QnetError:  # no exact method for this chain: the Monte Carlo, as qnet chain does
         from qnet.studies.progress import Progress
 
-        bar = None if args.no_progress else Progress(0, label="qnet key", unit="deliveries")
+        if args.no_progress:
+            return simulate_path(graph, hops, samples=args.samples, seed=args.seed, **common)
+        bar = Progress(0, label="qnet key", unit="deliveries")
 
         def callback(done: int, total: int) -> None:
             bar.total = total
             bar.set(done)
 
-        result = simulate_path(graph, hops, samples=args.samples, seed=args.seed,
-                               progress=None if bar is None else callback, **common)
-        if bar is not None:
-            bar.close()
+        result = simulate_path(graph, hops, samples=args.samples, seed=args.seed, progress=callback, **common)
+        bar.close()
         return result
 
 
 def _key_options(args: argparse.Namespace) -> dict:
-    return dict(pairs=args.pairs, target_bits=args.target_bits, eps_sec=args.eps_sec, eps_cor=args.eps_cor,
-                ec_efficiency=args.ec_efficiency)
+    return {"pairs": args.pairs, "target_bits": args.target_bits, "eps_sec": args.eps_sec, "eps_cor": args.eps_cor,
+            "ec_efficiency": args.ec_efficiency}
 
 
 def _cmd_key(args: argparse.Namespace) -> int:

@@ -390,10 +390,9 @@ def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, q
     check_key_parameters(protocol, eps_sec, eps_cor, ec_efficiency)
     if not 0.0 < key_bits < math.inf:
         raise QnetError(f"target key {key_bits!r} bits: out of range (allowed: a finite number > 0)")
-    kw = dict(chsh=chsh, qber=qber, qber_x=qber_x, eps_sec=eps_sec, eps_cor=eps_cor, ec_efficiency=ec_efficiency)
-
     def enough(n: float) -> bool:
-        return finite_key(protocol, n, **kw).key_bits >= key_bits
+        return finite_key(protocol, n, chsh=chsh, qber=qber, qber_x=qber_x, eps_sec=eps_sec, eps_cor=eps_cor,
+                          ec_efficiency=ec_efficiency).key_bits >= key_bits
 
     if not enough(MAX_PAIRS):
         if missing is not None:

@@ -113,7 +113,8 @@ def key_of_figures(protocol: str, *, chsh: float, qber: float, qber_x: float, ra
     """
     if (pairs is None) == (target_bits is None):
         raise QnetError("give exactly one of pairs (--pairs) and target_bits (--target-bits)")
-    kw = dict(chsh=chsh, qber=qber, qber_x=qber_x, eps_sec=eps_sec, eps_cor=eps_cor, ec_efficiency=ec_efficiency)
+    kw = {"chsh": chsh, "qber": qber, "qber_x": qber_x, "eps_sec": eps_sec, "eps_cor": eps_cor,
+          "ec_efficiency": ec_efficiency}
     if target_bits is not None:
         pairs = pairs_for_key(protocol, target_bits, **kw)
     key = finite_key(protocol, pairs, **kw)
@@ -297,8 +298,8 @@ def format_key(result: KeyResult, path: str = "") -> str:
     lines += [
         f"pairs              {result.pairs:.6g}",
         f"time               {_time(result.time_s)}  ({result.time_s:.4g} s = pairs / rate)",
-        f"key                {result.key_bits:.6g} bits  ({result.key_fraction:.4g} bit/pair; "
-        f"asymptotic {result.asymptotic_fraction:.4g} bit/pair)",
+        (f"key                {result.key_bits:.6g} bits  ({result.key_fraction:.4g} bit/pair; "
+         f"asymptotic {result.asymptotic_fraction:.4g} bit/pair)"),
         f"test fraction      {result.test_fraction:.3g}" if result.key_bits > 0 else "test fraction      - (no key)",
         f"key from           {result.threshold_pairs:.4g} pairs" if math.isfinite(result.threshold_pairs)
         else "key from           never (no key up to 1e18 pairs)",
