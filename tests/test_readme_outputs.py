@@ -61,6 +61,7 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
                   "--vary", f"{BRIGHT}=0.005:0.3"], ()),
     "key_diqkd": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "4.05e5"], ()),
     "key_bbm92_target": (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--target-bits", "1917"], ()),
+    "key_diqkd_scan": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "1e6:1e12:4:log"], ()),
 }
 @pytest.mark.slow  # ~10 s in all: the guard of refactorings, run by the full suite
 @pytest.mark.parametrize("name", list(CASES))

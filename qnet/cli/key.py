@@ -56,6 +56,44 @@ def probability(text: str) -> float:
     return value
 
 
+def pair_counts(text: str) -> tuple[float, ...]:
+    """``--pairs``: one count N, a list ``N1,N2,...`` or a range ``START:STOP:K[:log]`` (each N finite > 0).
+
+    Parameters
+    ----------
+    text : str
+        The option's argument.
+
+    Returns
+    -------
+    tuple of float
+        The pair counts, in order.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A malformed list or range, or a count that is not a finite number > 0.
+
+    Examples
+    --------
+    >>> pair_counts("4.05e5")
+    (405000.0,)
+    >>> pair_counts("1e4:1e8:5:log")
+    (10000.0, 100000.0, 1000000.0, 10000000.0, 100000000.0)
+    >>> pair_counts("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 0 is out of range (allowed: a finite number > 0)
+    """
+    from qnet.studies.ranges import RangeError, parse_list, parse_range
+
+    try:
+        values = [f"{v:.12g}" for v in parse_range(text)] if ":" in text else list(parse_list(text, str))
+    except RangeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc} (allowed: N, N1,N2,... or START:STOP:K[:log])") from None
+    return tuple(positive_number(v.strip()) for v in values)  # a log range rounded to 12 digits
+
+
 def _efficiency(text: str) -> float:
     """``--ec-efficiency``: a finite number >= 1."""
     value = positive_number(text)
@@ -69,7 +107,8 @@ def _add_key_options(p: argparse.ArgumentParser, *, pairs_required: bool) -> Non
                    help="diqkd (CHSH-based, entropy accumulation bound) or bbm92 (entanglement-based BB84, "
                         "Tomamichel et al. 2012)")
     amount = p.add_mutually_exclusive_group(required=pairs_required)
-    amount.add_argument("--pairs", type=positive_number, help="delivered Bell pairs N: the key they give")
+    amount.add_argument("--pairs", type=pair_counts,
+                        help="delivered Bell pairs N: the key they give (N1,N2,... or START:STOP:K[:log]: a table, one row per N)")
     amount.add_argument("--target-bits", type=positive_number, help="key length K: the pairs and time it needs")
     p.add_argument("--eps-sec", type=probability, default=1e-10, help="secrecy parameter (default 1e-10)")
     p.add_argument("--eps-cor", type=probability, default=1e-10, help="correctness parameter (default 1e-10)")
@@ -92,7 +131,7 @@ def register(sub) -> None:
     >>> register(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["key", "net.toml", "alice", "bob", "--protocol", "bbm92", "--pairs", "1e6"])
     >>> args.protocol, args.pairs, args.target_bits, args.eps_sec, args.handler.__name__
-    ('bbm92', 1000000.0, None, 1e-10, '_cmd_key')
+    ('bbm92', (1000000.0,), None, 1e-10, '_cmd_key')
     """
     p = sub.add_parser("key", help="finite-size secret key from N delivered pairs, or the pairs and time for K key bits")
     add_network_options(p)
@@ -149,22 +188,27 @@ def _chain(args: argparse.Namespace):
         return result
 
 
-def _key_options(args: argparse.Namespace) -> dict:
-    return {"pairs": args.pairs, "target_bits": args.target_bits, "eps_sec": args.eps_sec, "eps_cor": args.eps_cor,
+def _key_options(args: argparse.Namespace, pairs: float | None = None) -> dict:
+    return {"pairs": pairs, "target_bits": args.target_bits, "eps_sec": args.eps_sec, "eps_cor": args.eps_cor,
             "ec_efficiency": args.ec_efficiency}
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
-    from qnet.studies.key import format_key, key_of_state
+    from qnet.studies.key import format_key, format_key_scan, key_of_state
 
     chain = _chain(args)
-    result = key_of_state(args.protocol, chain.density_matrix, chain.rate_hz, **_key_options(args))
-    path = " - ".join(chain.path)
+    counts = args.pairs if args.pairs is not None else (None,)
+    results = [key_of_state(args.protocol, chain.density_matrix, chain.rate_hz, **_key_options(args, n)) for n in counts]
+    path = f"{' - '.join(chain.path)}  ({chain.method}; fidelity {chain.fidelity:.4f})"
     if args.json:
-        print(json.dumps({"path": list(chain.path), "method": chain.method, "fidelity": chain.fidelity,
-                          "key": result.to_dict()}))
+        out = {"path": list(chain.path), "method": chain.method, "fidelity": chain.fidelity}
+        if len(results) == 1:
+            out["key"] = results[0].to_dict()
+        else:
+            out["keys"] = [r.to_dict() for r in results]
+        print(json.dumps(out))
     else:
-        print(format_key(result, f"{path}  ({chain.method}; fidelity {chain.fidelity:.4f})"))
+        print(format_key(results[0], path) if len(results) == 1 else format_key_scan(results, path))
     return 0
 
 
@@ -177,7 +221,9 @@ def _cmd_traffic_key(args: argparse.Namespace) -> int:
             data = json.load(fh)
     except json.JSONDecodeError as exc:
         raise QnetError(f"{args.traffic!r}: not JSON ({exc.msg}, line {exc.lineno})") from None
-    rows = traffic_keys(data, args.protocol, **_key_options(args))
+    if args.pairs is not None and len(args.pairs) > 1:
+        raise QnetError("traffic-key --pairs: one count N (a list or range is for qnet key)")
+    rows = traffic_keys(data, args.protocol, **_key_options(args, None if args.pairs is None else args.pairs[0]))
     if args.json:
         print(json.dumps({"protocol": args.protocol, "requests": rows}))
         return 0

@@ -305,3 +305,38 @@ def format_key(result: KeyResult, path: str = "") -> str:
         else "key from           never (no key up to 1e18 pairs)",
     ]
     return "\n".join(lines)
+
+
+def format_key_scan(results: list[KeyResult], path: str = "") -> str:
+    """A table of keys for several pair counts of the same state (``qnet key --pairs A:B:K:log``).
+
+    Parameters
+    ----------
+    results : list of KeyResult
+        One per pair count, all of the same protocol, state and parameters.
+    path : str
+        The route (optional first line).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> rows = [key_of_figures("bbm92", chsh=2.8, qber=0.01, qber_x=0.01, rate_hz=10.0, pairs=n) for n in (1e3, 1e6)]
+    >>> lines = format_key_scan(rows).splitlines()
+    >>> print(lines[-3])
+          pairs  time               key bits   bit/pair test frac
+    >>> lines[-2].split()                  # 1000 pairs (100 s at 10/s): below the threshold, no key
+    ['1000', '1.67', 'min', '0', '0', '-']
+    """
+    first = results[0]
+    head = format_key(first, path).splitlines()
+    keep = [line for line in head if line.split(" ")[0] in ("protocol", "path", "state", "rate")]
+    keep.append(f"asymptotic         {first.asymptotic_fraction:.4g} bit/pair; key from "
+                + (f"{first.threshold_pairs:.4g} pairs" if math.isfinite(first.threshold_pairs) else "never"))
+    keep.append(f"{'pairs':>11}  {'time':<14} {'key bits':>12} {'bit/pair':>10} {'test frac':>9}")
+    for r in results:
+        test = f"{r.test_fraction:.3g}" if r.key_bits > 0 else "-"
+        keep.append(f"{r.pairs:11.4g}  {_time(r.time_s):<14} {r.key_bits:12.6g} {r.key_fraction:10.4g} {test:>9}")
+    return "\n".join(keep)

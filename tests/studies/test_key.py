@@ -162,3 +162,25 @@ def test_the_experiment_table_of_literature_md(capsys):
     assert key_of_figures("diqkd", pairs=1.5e6, **nadlinger).asymptotic_fraction == pytest.approx(0.583, abs=5e-4)
     assert finite_key("diqkd", 2.2e6, chsh=2 * math.sqrt(2), qber=0.0).key_bits > 0
     assert finite_key("diqkd", 2.1e6, chsh=2 * math.sqrt(2), qber=0.0).key_bits == 0
+
+
+def test_cli_key_scan_over_pair_counts(capsys):
+    assert main(["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "1e3:1e9:4:log", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    keys = out["keys"]
+    assert [k["pairs"] for k in keys] == [1e3, 1e5, 1e7, 1e9]
+    bits = [k["key_bits"] for k in keys]
+    assert bits[0] == 0 and all(b2 > b1 for b1, b2 in zip(bits[1:], bits[2:]))  # 0 below 1.3e4 pairs, then rising
+    single = key_of_figures("bbm92", chsh=keys[2]["chsh"], qber=keys[2]["qber"], qber_x=keys[2]["qber_x"],
+                            rate_hz=keys[2]["rate_hz"], pairs=1e7)
+    assert single.to_dict() == keys[2]
+    assert main(["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "1e3,1e6"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].split()[0] == "1000" and lines[-1].split()[0] == "1e+06"
+
+
+@pytest.mark.parametrize("value", ["1e3:1e9", "1,,2", "1e3:0:3:log", "1,-2"])
+def test_cli_bad_pair_lists_are_one_line(capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", value])
+    assert info.value.code == 2 and "argument --pairs" in capsys.readouterr().err.splitlines()[-1]
