@@ -110,8 +110,8 @@ def _add_key_options(p: argparse.ArgumentParser, *, pairs_required: bool) -> Non
     amount.add_argument("--pairs", type=pair_counts,
                         help="delivered Bell pairs N: the key they give (N1,N2,... or START:STOP:K[:log]: a table, one row per N)")
     amount.add_argument("--target-bits", type=positive_number, help="key length K: the pairs and time it needs")
-    p.add_argument("--eps-sec", type=probability, default=1e-10, help="secrecy parameter (default 1e-10)")
-    p.add_argument("--eps-cor", type=probability, default=1e-10, help="correctness parameter (default 1e-10)")
+    p.add_argument("--eps-sec", type=probability, default=1e-10, help="secrecy parameter (diqkd: the soundness; default 1e-10)")
+    p.add_argument("--eps-cor", type=probability, default=1e-10, help="correctness parameter (bbm92; diqkd's is its 64-bit hash tags' 2^-61; default 1e-10)")
     p.add_argument("--ec-efficiency", type=_efficiency, default=1.0,
                    help="error-correction leakage in units of the Shannon limit (default 1; practical codes 1.05-1.2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

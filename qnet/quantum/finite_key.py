@@ -10,24 +10,19 @@ whose observed error rates and CHSH score equal their expectations; no completen
       l = n (1 - h(Q_X + mu)) - leak_EC - log2(2 / (eps_sec^2 eps_cor)),
       mu = sqrt((n + k)/(n k) (k + 1)/k ln(2 / eps_sec)),   leak_EC = f n h(Q_Z).
 
-* **DI-QKD** (CHSH): the entropy accumulation theorem (EAT) bound of Arnon-Friedman, Dupuis,
-  Fawzi, Renner & Vidick, Nat. Commun. 9, 459 (2018) (also Arnon-Friedman, Renner & Vidick,
-  SIAM J. Comput. 48, 181 (2019)). Each of the N rounds is a test round (CHSH inputs) with
-  probability gamma, else a key round; with winning probability w = 1/2 + S/8, the tangent at
-  w_t of the convex single-round rate g(w) = (1 - gamma) (1 - h(1/2 + 1/2 sqrt(16 w (w - 1) + 3)))
-  is the min-tradeoff function, and
+* **DI-QKD** (CHSH): Proposition 2 (Supplementary Eq. 73) of Nadlinger et al., Nature 607, 682
+  (2022), arXiv:2109.14600 — the bound under which the first DI-QKD key was extracted; its
+  proof follows Arnon-Friedman, Renner & Vidick, SIAM J. Comput. 48, 181 (2019) with the
+  entropy accumulation theorem of Dupuis & Fawzi (2019). Each of the N rounds is a test round
+  (CHSH inputs) with probability gamma; the formula and its free parameters are in
+  :mod:`qnet.quantum.diqkd_bound`. qnet evaluates it for an honest run at its expectation: the
+  CHSH threshold is the expected winning probability w = 1/2 + S/8 and the syndrome is
+  m = f N [(1 - gamma) h(Q) + gamma h(w)]; eps_sec is the soundness eps_snd, and the correctness
+  is the paper's 2^-61 (64-bit hash tags; ``eps_cor`` is not used). Checked: with the paper's
+  own n = 1.5e6, gamma = 13/256, omega_thr = 0.825538, m = 296 517 and eps_snd = 1e-10 it gives
+  95 890 bits against the published 95 884 (``tests/quantum/test_finite_key.py``).
 
-      H_min >= N [g(w_t) + g'(w_t) (w - w_t)] - sqrt(N) v,
-      v = 2 (log2 13 + ceil(g'(w_t) / gamma)) sqrt(1 - 2 log2(eps_s eps_EA)),
-      l = H_min - leak_EC - 3 log2(1/(1 - sqrt(1 - (eps_s/4)^2))) - log2(1/eps_cor) - 2 log2(1/eps_PA),
-      leak_EC = f N [(1 - gamma) h(Q) + gamma h(w)],
-
-  with eps_s = eps_EA = eps_PA = eps_sec / 3. The constants follow the papers' structure as
-  qnet implements it; the papers print their rates as plots only, so no worked number of theirs
-  is reproduced (``docs/literature.md`` §5.8): the tests check an independent optimiser and
-  the limits instead.
-
-Both maximise l over their free fraction (p, or gamma and w_t) on a fixed grid, so the key is
+Both maximise l over their free parameters (p; or gamma, the tangent point and a Renyi order) on fixed grids, so the key is
 a pure function of its arguments. ``f`` (``ec_efficiency``) is the error-correction leakage in
 units of the Shannon limit (1 = ideal; practical codes 1.05-1.2). As N grows the key per pair
 tends to the asymptotic fraction with the same ``f`` (:func:`asymptotic_fraction`), which is
@@ -43,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qnet.errors import QnetError
+from qnet.quantum.diqkd_bound import EPS_HASH, diqkd_bits, eta
 from qnet.quantum.figures import binary_entropy
 
 __all__ = [
@@ -62,11 +58,9 @@ PROTOCOLS = ("diqkd", "bbm92")
 #: The largest pair count searched for a target key (10^18 pairs: beyond any experiment).
 MAX_PAIRS = 1e18
 
-_W_MAX = (2.0 + math.sqrt(2.0)) / 4.0  # Tsirelson: the quantum maximum of the CHSH winning probability
-_LOG2_13 = math.log2(13.0)
-# Free fractions searched: the test fraction 1 - p of BBM92 and gamma of DI-QKD (log-spaced).
+_S_MAX = 2.0 * math.sqrt(2.0)  # Tsirelson's bound on the CHSH value
+# Free fraction searched: the test fraction 1 - p of BBM92 (log-spaced).
 _TEST_FRACTIONS = np.logspace(-8, math.log10(0.5), 241)
-_TANGENTS = np.linspace(0.0, 1.0, 41)[1:]  # w_t = 3/4 + t (w - 3/4), t in (0, 1]
 
 
 @dataclass(frozen=True)
@@ -127,23 +121,10 @@ def check_key_parameters(protocol: str, eps_sec: float, eps_cor: float, ec_effic
     for name, value in (("eps_sec", eps_sec), ("eps_cor", eps_cor)):
         if not 0.0 < value < 1.0:
             raise QnetError(f"{name} {value!r}: out of range (allowed: 0 < {name} < 1)")
+    if protocol == "diqkd" and eps_sec <= 4.0 * EPS_HASH:
+        raise QnetError(f"eps_sec {eps_sec!r}: out of range for diqkd (allowed: > 4 x 2^-61, the hash tags' share)")
     if not 1.0 <= ec_efficiency < math.inf:
         raise QnetError(f"ec_efficiency {ec_efficiency!r}: out of range (allowed: a finite number >= 1)")
-
-
-def _single_round_rate(w):
-    """1 - h(1/2 + 1/2 sqrt(16 w (w - 1) + 3)) (0 for w <= 3/4): the CHSH entropy bound per key round."""
-    w = np.minimum(np.asarray(w, dtype=float), _W_MAX)
-    root = np.sqrt(np.maximum(0.0, 16.0 * w * (w - 1.0) + 3.0))
-    return np.where(w > 0.75, 1.0 - binary_entropy(0.5 + 0.5 * root), 0.0)
-
-
-def _single_round_slope(w):
-    """d/dw of :func:`_single_round_rate`: log2(x/(1-x)) (8w - 4)/R, x = (1 + R)/2, R = sqrt(16w(w-1)+3)."""
-    w = np.minimum(np.asarray(w, dtype=float), _W_MAX - 1e-12)
-    root = np.sqrt(np.maximum(1e-300, 16.0 * w * (w - 1.0) + 3.0))
-    x = 0.5 + 0.5 * root
-    return np.log2(x / (1.0 - x)) * (8.0 * w - 4.0) / root
 
 
 def asymptotic_fraction(protocol: str, chsh: float, qber: float, qber_x: float, ec_efficiency: float = 1.0) -> float:
@@ -177,7 +158,7 @@ def asymptotic_fraction(protocol: str, chsh: float, qber: float, qber_x: float, 
     0.650024
     """
     if protocol == "diqkd":
-        r = _single_round_rate(0.5 + chsh / 8.0) - ec_efficiency * binary_entropy(qber)
+        r = eta(0.5 + min(chsh, _S_MAX) / 8.0) - ec_efficiency * binary_entropy(qber)
     else:
         r = 1.0 - binary_entropy(qber_x) - ec_efficiency * binary_entropy(qber)
     return float(max(0.0, r))
@@ -236,27 +217,6 @@ def _bbm92_bits(n_pairs: np.ndarray, q_key: float, q_test: float, eps_sec: float
     t = _TEST_FRACTIONS[None, :]
     n = big_n * (1.0 - t) ** 2
     ell = tomamichel_key_length(n, big_n * t**2, q_test, f * n * binary_entropy(q_key), eps_sec, eps_cor)
-    return _best(ell, _TEST_FRACTIONS)
-
-
-def _diqkd_bits(n_pairs: np.ndarray, chsh: float, qber: float, eps_sec: float, eps_cor: float, f: float):
-    """Key bits (N,) maximised over gamma and the tangent point, and the optimal gamma (N,)."""
-    w = 0.5 + min(chsh, 2.0 * math.sqrt(2.0)) / 8.0
-    if w <= 0.75:
-        return np.zeros(n_pairs.shape), np.full(n_pairs.shape, np.nan)
-    eps = eps_sec / 3.0
-    gamma = _TEST_FRACTIONS[:, None]  # (G, 1)
-    w_t = (0.75 + _TANGENTS * (w - 0.75))[None, :]  # (1, T)
-    slope = _single_round_slope(w_t)
-    first = (1.0 - gamma) * (_single_round_rate(w_t) + slope * (w - w_t))  # per round, (G, T)
-    v = 2.0 * (_LOG2_13 + np.ceil((1.0 - gamma) * slope / gamma)) * math.sqrt(1.0 - 2.0 * math.log2(eps * eps))
-    leak = f * ((1.0 - gamma) * binary_entropy(qber) + gamma * binary_entropy(w))  # per round, (G, 1)
-    big_n = n_pairs[:, None, None]
-    x2 = (eps / 4.0) ** 2  # 1 - sqrt(1 - x2) = x2 / (1 + sqrt(1 - x2)), without cancellation
-    chain_rule = 3.0 * math.log2((1.0 + math.sqrt(1.0 - x2)) / x2)  # ~ 15 + 6 log2(1/eps_s) bits
-    ell = (big_n * (first - leak) - np.sqrt(big_n) * v - chain_rule - math.log2(1.0 / eps_cor)
-           - 2.0 * math.log2(1.0 / eps))
-    ell = ell.max(axis=2)  # best tangent point for each gamma
     return _best(ell, _TEST_FRACTIONS)
 
 
@@ -323,7 +283,7 @@ def finite_key(protocol: str, pairs, *, chsh: float, qber: float, qber_x: float 
     if protocol == "bbm92":
         bits, fraction = _bbm92_bits(n, qber, q_x, eps_sec, eps_cor, ec_efficiency)
     else:
-        bits, fraction = _diqkd_bits(n, chsh, qber, eps_sec, eps_cor, ec_efficiency)
+        bits, fraction = diqkd_bits(n, chsh, qber, eps_sec, ec_efficiency)
     r_inf = asymptotic_fraction(protocol, chsh, qber, q_x, ec_efficiency)
     out = [FiniteKey(protocol, float(big_n), float(b), float(b / big_n), r_inf, float(t))
            for big_n, b, t in zip(n, bits, fraction)]

@@ -285,9 +285,10 @@ def format_key(result: KeyResult, path: str = "") -> str:
     >>> print(format_key(r).splitlines()[0])
     protocol           bbm92 (Tomamichel et al. 2012), eps_sec 1e-10, eps_cor 1e-10, EC leakage 1 x Shannon
     """
-    name = {"diqkd": "diqkd (EAT, Arnon-Friedman et al. 2018)", "bbm92": "bbm92 (Tomamichel et al. 2012)"}[result.protocol]
+    name = {"diqkd": "diqkd (Nadlinger et al. 2022, Eq. 73)", "bbm92": "bbm92 (Tomamichel et al. 2012)"}[result.protocol]
+    cor = "2^-61 (64-bit hash tags)" if result.protocol == "diqkd" else f"{result.eps_cor:g}"
     lines = [f"path               {path}"] if path else []
-    lines.insert(0, f"protocol           {name}, eps_sec {result.eps_sec:g}, eps_cor {result.eps_cor:g}, "
+    lines.insert(0, f"protocol           {name}, eps_sec {result.eps_sec:g}, eps_cor {cor}, "
                     f"EC leakage {result.ec_efficiency:g} x Shannon")
     lines += [
         f"state              CHSH {result.chsh:.4f}, QBER Z {result.qber:.4g}, X {result.qber_x:.4g}",

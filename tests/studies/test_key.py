@@ -147,21 +147,22 @@ def test_the_experiment_table_of_literature_md(capsys):
     assert main(["key", LIU, "alice", "bob", "--protocol", "diqkd", "--target-bits", "1917", "--json"]) == 0
     liu = json.loads(capsys.readouterr().out)["key"]
     assert liu["chsh"] == pytest.approx(2.512, abs=5e-4) and liu["qber"] == pytest.approx(0.0516, abs=5e-5)
-    assert liu["pairs"] == pytest.approx(5.03e8, rel=1e-3) and liu["time_s"] / (365.25 * 86400) == pytest.approx(7.2, abs=0.05)
+    assert liu["pairs"] == pytest.approx(8.09e6, rel=1e-3) and liu["time_s"] / 86400 == pytest.approx(42.2, abs=0.05)
     assert liu["asymptotic_fraction"] == pytest.approx(0.178, abs=5e-4)
-    assert liu["threshold_pairs"] == pytest.approx(5.03e8, rel=1e-3)
+    assert liu["threshold_pairs"] == pytest.approx(8.06e6, rel=1e-3)
     at_published = key_of_figures("diqkd", chsh=liu["chsh"], qber=liu["qber"], qber_x=liu["qber_x"], rate_hz=1.0,
                                   pairs=4.05e5)
     assert at_published.key_bits == 0
     bbm92 = key_of_figures("bbm92", chsh=liu["chsh"], qber=liu["qber"], qber_x=liu["qber_x"], rate_hz=1.0, pairs=4.05e5)
     assert bbm92.key_bits == pytest.approx(61701, abs=2)
     nadlinger = dict(chsh=2.677, qber=0.0144, qber_x=0.0144, rate_hz=1.0)
-    assert key_of_figures("diqkd", pairs=1.5e6, **nadlinger).key_bits == 0
-    assert key_of_figures("diqkd", target_bits=95628, **nadlinger).pairs == pytest.approx(9.35e6, rel=1e-3)
+    assert key_of_figures("diqkd", pairs=1.5e6, **nadlinger).key_bits == pytest.approx(321758, abs=2)
+    assert key_of_figures("diqkd", target_bits=95884, **nadlinger).pairs == pytest.approx(8.04e5, rel=1e-3)
+    assert finite_key("diqkd", 1.5e6, chsh=2.64, qber=0.018).key_bits == pytest.approx(220495, abs=2)
     assert key_of_figures("bbm92", pairs=1.5e6, **nadlinger).key_bits == pytest.approx(714285, abs=2)
     assert key_of_figures("diqkd", pairs=1.5e6, **nadlinger).asymptotic_fraction == pytest.approx(0.583, abs=5e-4)
-    assert finite_key("diqkd", 2.2e6, chsh=2 * math.sqrt(2), qber=0.0).key_bits > 0
-    assert finite_key("diqkd", 2.1e6, chsh=2 * math.sqrt(2), qber=0.0).key_bits == 0
+    assert finite_key("diqkd", 1.48e5, chsh=2 * math.sqrt(2), qber=0.0).key_bits > 0
+    assert finite_key("diqkd", 1.47e5, chsh=2 * math.sqrt(2), qber=0.0).key_bits == 0
 
 
 def test_cli_key_scan_over_pair_counts(capsys):
