@@ -5,7 +5,7 @@ Imports nothing from the other layers.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('aer_channels', 'channels', 'figures', 'finite_key', 'qubits', 'states', 'waiting')
+SUBMODULES = ('aer_channels', 'channels', 'diqkd_bound', 'figures', 'finite_key', 'qubits', 'states', 'waiting')
 EXPORTS = {
     'CHANNEL_KINDS': 'aer_channels',
     'register_channel': 'aer_channels',
@@ -50,6 +50,7 @@ EXPORTS = {
     'plob_bound': 'figures',
     'plob_rate_hz': 'figures',
     'FiniteKey': 'finite_key',
+    'nadlinger_key_length': 'diqkd_bound',
     'pairs_for_key': 'finite_key',
     'threshold_pairs': 'finite_key',
     'tomamichel_key_length': 'finite_key',
