@@ -17,6 +17,7 @@ import numpy as np
 from qnet.errors import QnetError
 from qnet.link.results import json_number
 from qnet.quantum import figures
+from qnet.quantum.diqkd_bound import EPS_HASH
 from qnet.quantum.finite_key import finite_key, pairs_for_key, threshold_pairs
 
 __all__ = ["KeyResult", "format_key", "key_of_figures", "key_of_state", "traffic_keys", "werner_figures"]
@@ -31,7 +32,8 @@ class KeyResult:
     protocol : str
         ``"diqkd"`` or ``"bbm92"``.
     eps_sec, eps_cor, ec_efficiency : float
-        Secrecy, correctness, error-correction leakage (units of the Shannon limit).
+        Secrecy (DI-QKD: soundness), correctness (DI-QKD: 2^-61, its hash tags'), error-correction
+        leakage (units of the Shannon limit).
     chsh, qber, qber_x : float
         CHSH S and the Z- and X-basis error rates of the delivered state.
     rate_hz : float
@@ -119,6 +121,8 @@ def key_of_figures(protocol: str, *, chsh: float, qber: float, qber_x: float, ra
         pairs = pairs_for_key(protocol, target_bits, **kw)
     key = finite_key(protocol, pairs, **kw)
     time_s = key.pairs / rate_hz if rate_hz > 0 else math.inf
+    if protocol == "diqkd":  # its correctness is that of the bound's 64-bit hash tags, not the argument
+        eps_cor = EPS_HASH
     return KeyResult(protocol, eps_sec, eps_cor, ec_efficiency, float(chsh), float(qber), float(qber_x), float(rate_hz),
                      key.pairs, key.key_bits, key.key_fraction, key.asymptotic_fraction, key.test_fraction, time_s,
                      threshold_pairs(protocol, **kw), target_bits)
