@@ -193,9 +193,9 @@ def diqkd_bits(n_pairs: np.ndarray, chsh: float, qber: float, eps_snd: float, ec
     """qnet's DI-QKD key (N,) and optimal γ (N,) from Eq. (73) at the expected statistics.
 
     ω_thr = w = 1/2 + S/8 (an honest run exactly at its expectation, no completeness margin) and
-    m = f N [(1 − γ) h(Q) + γ h(w)] (error correction of every round's output at the Shannon
-    limit times f: key rounds at the QBER, test rounds given Bob's output and both inputs at the
-    CHSH loss rate 1 − w). Maximised over γ, t and α′ on fixed grids.
+    m = f N [(1 − γ) h(Q) + γ h(w)] (the paper's asymptotic error-correction overhead,
+    Supplementary Eq. 17, times f: key rounds at the QBER, test rounds given Bob's output and both
+    inputs at the CHSH loss rate 1 − w). Maximised over γ, t and α′ on fixed grids.
     """
     w = 0.5 + min(chsh, 2.0 * math.sqrt(2.0)) / 8.0
     best = np.zeros(n_pairs.shape)
