@@ -59,6 +59,9 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "traffic_metro": (["traffic", METRO, "--requests", "examples/requests/metro.toml", "--duration", "60", "--seed", "1"], ()),
     "optimize": (["optimize", LIU, "alice", "bob", "--maximize", "rate_hz", "--min-fidelity", "0.9",
                   "--vary", f"{BRIGHT}=0.005:0.3"], ()),
+    "key_diqkd": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "4.05e5"], ()),
+    "key_bbm92_target": (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--target-bits", "1917"], ()),
+    "key_diqkd_scan": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "1e6:1e12:4:log"], ()),
 }
 @pytest.mark.slow  # ~10 s in all: the guard of refactorings, run by the full suite
 @pytest.mark.parametrize("name", list(CASES))

@@ -11,7 +11,7 @@ import json
 import sys
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_link_backend_option, add_link_ends, add_network_options, add_twirl_option
+from qnet.cli.options import add_deprecated_alias, add_link_backend_option, add_link_ends, add_network_options, add_twirl_option
 from qnet.link.choices import DEVICES
 from qnet.repeater.choices import PROTOCOLS
 
@@ -48,7 +48,8 @@ def register(sub) -> None:
     p = sub.add_parser("purify", help="one purification round on a link (2 memories per node): fidelity and rate, exactly")
     add_network_options(p)
     add_link_ends(p)
-    p.add_argument("--protocol", choices=PROTOCOLS, default="dejmps", help="purification protocol (default dejmps)")
+    p.add_argument("--purify", choices=PROTOCOLS, default="dejmps", help="purification protocol (default dejmps)")
+    add_deprecated_alias(p, "--protocol", new="--purify")  # (--protocol is the key protocol of qnet key)
     add_twirl_option(p)
     add_link_backend_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -88,7 +89,7 @@ def _cmd_purify(args: argparse.Namespace) -> int:
     from qnet.repeater.link_purification import format_purified, purify_link
 
     graph = load_network(args.network, args.overrides)
-    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol, twirl=args.twirl, link_backend=args.link_backend)
+    result = purify_link(graph, args.a, args.b, args.station, protocol=args.purify, twirl=args.twirl, link_backend=args.link_backend)
     print(json.dumps(result.to_dict()) if args.json else format_purified(result))
     return 0
 

@@ -1,11 +1,11 @@
-"""Quantum layer: states, channels, figures of merit, Aer channel helpers, and qubit order.
+"""Quantum layer: states, channels, figures of merit, finite-size keys, Aer channel helpers, and qubit order.
 
 Imports nothing from the other layers.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('aer_channels', 'channels', 'figures', 'qubits', 'states')
+SUBMODULES = ('aer_channels', 'channels', 'diqkd_bound', 'figures', 'finite_key', 'qubits', 'states')
 EXPORTS = {
     'CHANNEL_KINDS': 'aer_channels',
     'register_channel': 'aer_channels',
@@ -49,6 +49,11 @@ EXPORTS = {
     'bb84_key_fraction_from_errors': 'figures',
     'plob_bound': 'figures',
     'plob_rate_hz': 'figures',
+    'FiniteKey': 'finite_key',
+    'nadlinger_key_length': 'diqkd_bound',
+    'pairs_for_key': 'finite_key',
+    'threshold_pairs': 'finite_key',
+    'tomamichel_key_length': 'finite_key',
     'BELL': 'states',
     'PAULI': 'states',
     'bell_state': 'states',

@@ -1,12 +1,15 @@
-"""Studies layer: parameter sweeps, optimisation, plots and progress reporting.
+"""Studies layer: parameter sweeps, optimisation, finite-size keys, plots and progress reporting.
 
 Imports every layer below it, never :mod:`qnet.cli`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'improvements', 'requirements', 'requirements_eval', 'requirements_result')
+SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'key', 'improvements', 'requirements', 'requirements_eval', 'requirements_result')
 EXPORTS = {
+    'KeyResult': 'key',
+    'key_of_state': 'key',
+    'traffic_keys': 'key',
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
     'parse_vary_range': 'optimize',

@@ -283,7 +283,7 @@ def test_a_chain_that_delivers_no_entanglement_says_so(capsys):
 
 def test_twirl_flags_reach_purify_and_chain(capsys):
     mem = ["--set", "nodes.alice.memories=2", "--set", "nodes.r1.memories=2"]
-    base = ["purify", CHAIN, "alice", "r1", "--protocol", "bbpssw", *mem]
+    base = ["purify", CHAIN, "alice", "r1", "--purify", "bbpssw", *mem]
     on, off = cli_json(capsys, *base), cli_json(capsys, *base, "--no-twirl")
     assert (on["twirl"], off["twirl"]) == (True, False)
     # same round, same fidelity out of it; the kept pair then dephases for t_c, which treats the
