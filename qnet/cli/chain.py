@@ -85,7 +85,7 @@ def _hops(graph, args):
             raise QnetError("--via needs at least one node name")
         return explicit_path(graph, [args.a, *inner, args.b])
     metric = args.metric or "hops"
-    results = all_link_results(graph, engine=args.engine) if metric in ("fidelity", "rate") else None
+    results = all_link_results(graph, engine=args.engine) if metric not in ("length", "hops") else None
     return best_path(graph, args.a, args.b, metric, link_results=results)
 
 

@@ -1,0 +1,694 @@
+"""Key-rate routing: the route with the highest secret-key rate, found exactly (``--metric key_rate``).
+
+The secret-key rate of a chain is not isotonic (Tang, Hinkley, Goodenough, Krastanov & Avis,
+arXiv:2511.20628): extending two partial routes by the same link can reverse their order, so a
+shortest path on any additive cost can miss the best route. This module defines the key rate of a
+route with one documented model (the *route model*, ``docs/conventions.md`` §13) and finds the
+route maximising it by a best-first label-setting search over partial routes that is exact for
+that model (same value as brute force over all simple paths, which :func:`exhaustive_key_route`
+does on small graphs).
+
+Route model (swap as soon as possible, before waiting)
+------------------------------------------------------
+* Link i of the route delivers the Pauli-twirled (Bell-diagonal) part of its state, described by
+  its correlations toward |Psi+>: s_i = (<XX>, <YY>, -<ZZ>) (1, 1, 1 for |Psi+>).
+* A swap at repeater v with ``gate_fidelity`` f and ``readout_fidelity`` r multiplies the
+  correlations by c_v = (f(2r-1), f(2r-1)^2, f(2r-1)) (the Bell measurement of ``docs/conventions.md``
+  §11: depolarising CNOT, each measured bit flipped with probability 1 - r). Bell-diagonal pairs
+  compose under swapping by the Klein-group convolution, whose characters multiply, so the route
+  delivers s = s_1 * c_1 * s_2 * ... * s_n (componentwise).
+* Link i makes k_i attempts per round, k_i from the route's memory shares exactly as
+  ``qnet chain`` assigns them (:func:`qnet.link.multiplexing.link_shares`), and delivers after an
+  exponential time of rate lambda_i = (1 - (1 - p_i)^k_i) / T_att,i (its ``rate_hz``). Swaps are
+  instantaneous and deterministic, pairs do not decohere while they wait and no cutoff discards
+  them: the chain delivers when its slowest link has, at mean time
+  E[max_i X_i] = integral_0^inf (1 - prod_i (1 - exp(-lambda_i t))) dt, and rate_hz = 1 / E[max].
+  The integral is taken by the trapezoid rule in log t (step 0.2 over the network's whole range of
+  rates; relative error below 1e-13, tested against the closed forms H_n / lambda and inclusion-
+  exclusion).
+* key_rate_hz = K(s) * rate_hz, K the BB84/BBM92 key fraction 1 - h(Q_Z) - h(Q_X) with
+  Q_Z = (1 - s_z)/2, Q_X = (1 - s_x)/2 (``key_rate``), or the DI-QKD fraction from
+  S = 2 sqrt(the two largest s_i^2) and Q_Z (``diqkd_key_rate``) (:mod:`qnet.quantum.figures`).
+
+The model leaves out what ``qnet chain`` adds to a chosen route: memory decoherence while pairs
+wait, cutoffs, swap times and the non-Bell-diagonal part of the link states. ``qnet path
+--metric key_rate`` therefore *chooses* the route with this model and then *reports* it with the
+chain simulation like any other route.
+
+Why the search is exact
+-----------------------
+K depends on |s| only (h is symmetric about 1/2) and is non-decreasing in each |s_j|: h(Q) falls
+as |s_z| or |s_x| grows, and S grows with every |s_j|. E[max] is non-decreasing when a link is
+added or slowed (every factor 1 - exp(-lambda t) is at most 1 and grows with lambda). A partial
+route's label is (the pending last hop and its first node's memory share, |s| so far, the sorted
+rates of its finished links); its completions share their future with every label of the same
+pending hop. Label L1 *dominates* L2 there when its share is no smaller, |s1| >= |s2|
+componentwise (on the components K uses) and the i-th slowest finished link of L1 is no slower
+than the i-th slowest of L2 for every i <= len(L1) <= len(L2): then the CDF of L1's slowest link
+is pointwise no smaller, for every completion, so L1 + C is no worse than L2 + C. A walk that
+revisits a node is no better than the simple path left after cutting its cycle (fewer links and
+swaps; memory shares without ``memory_split`` do not depend on which links a repeater joins), so
+dominance may ignore which nodes each label visited; where a node has a ``memory_split`` that
+argument fails and dominance also requires L1 to have visited a subset of L2's nodes. The search
+pops the label with the highest upper bound K(min(1, |s| * H(v))) / E[max(finished, pending at
+its largest share, one link at the widest-path rate W(v))] (H: best per-component product of
+correlations to the destination, W: the largest possible slowest-link rate of any continuation,
+both by a backward Dijkstra) and stops when that bound is no larger than the best complete route:
+no label left can beat it.
+
+Examples
+--------
+>>> import qnet
+>>> from qnet.repeater.keyroute import best_key_route
+>>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+>>> route = best_key_route(graph, "alice", "bob")
+>>> route.nodes, route.key_rate_hz > 0
+(['alice', 'r1', 'r2', 'r3', 'bob'], True)
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from qnet.errors import ConfigError, NetworkError
+from qnet.link.multiplexing import link_shares, success_per_round
+from qnet.quantum.figures import bb84_key_fraction_from_errors, correlation_matrix, diqkd_key_fraction
+from qnet.repeater.choices import KEY_METRICS
+from qnet.repeater.routing import Hop, _check_node, all_link_results, link_graph
+
+__all__ = [
+    "KEY_METRICS",
+    "KeyRoute",
+    "KeyRouteModel",
+    "best_key_route",
+    "exhaustive_key_route",
+    "key_fraction",
+    "mean_max_exponential",
+    "link_correlations",
+    "swap_factors",
+]
+
+#: Step of the trapezoid rule in ln t for E[max] (relative error < 1e-13, module docstring).
+GRID_STEP = 0.2
+_T_LOW = 1e-16  # the grid starts at this fraction of the fastest link's mean time
+_T_HIGH = 60.0  # and ends at this many mean times of the slowest
+
+
+def key_fraction(s: np.ndarray, metric: str = "key_rate") -> float:
+    """Secret bits per pair of the Bell-diagonal pair with correlations ``s`` toward |Psi+>.
+
+    Parameters
+    ----------
+    s : array_like, shape (3,)
+        (<XX>, <YY>, -<ZZ>) of the pair (signs do not matter: the fractions depend on |s|).
+    metric : str
+        ``"key_rate"`` (BB84/BBM92: 1 - h(Q_Z) - h(Q_X)) or ``"diqkd_key_rate"`` (DI-QKD from CHSH).
+
+    Returns
+    -------
+    float
+        The key fraction, >= 0.
+
+    Examples
+    --------
+    >>> from qnet.repeater.keyroute import key_fraction
+    >>> round(key_fraction([0.8, 0.8, 0.8]), 6)     # Werner w = 0.8: 1 - 2 h(0.1)
+    0.062009
+    >>> key_fraction([1.0, 1.0, 1.0], "diqkd_key_rate")
+    1.0
+    """
+    a = np.abs(np.asarray(s, dtype=float))
+    q_z = (1.0 - a[2]) / 2.0
+    if metric == "key_rate":
+        return float(bb84_key_fraction_from_errors(q_z, (1.0 - a[0]) / 2.0))
+    top = np.sort(a * a)
+    return float(diqkd_key_fraction(2.0 * math.sqrt(top[1] + top[2]), q_z))
+
+
+def swap_factors(gate_fidelity: float, readout_fidelity: float) -> np.ndarray:
+    """Factors c = (f(2r-1), f(2r-1)^2, f(2r-1)) a noisy swap applies to the correlations.
+
+    Parameters
+    ----------
+    gate_fidelity, readout_fidelity : float
+        f and r of the repeater (``docs/conventions.md`` §11).
+
+    Returns
+    -------
+    ndarray, shape (3,)
+
+    Examples
+    --------
+    >>> from qnet.repeater.keyroute import swap_factors
+    >>> [round(float(c), 6) for c in swap_factors(0.99, 0.95)]
+    [0.891, 0.8019, 0.891]
+    """
+    e = 2.0 * float(readout_fidelity) - 1.0
+    f = float(gate_fidelity)
+    return np.array([f * e, f * e * e, f * e])
+
+
+def link_correlations(rho: np.ndarray) -> np.ndarray:
+    """(<XX>, <YY>, -<ZZ>) of a two-qubit state: its Bell-diagonal part's correlations toward |Psi+>.
+
+    Parameters
+    ----------
+    rho : ndarray, shape (4, 4)
+        The pair, memory A first.
+
+    Returns
+    -------
+    ndarray, shape (3,)
+
+    Examples
+    --------
+    >>> from qnet.quantum.states import bell_projector
+    >>> from qnet.repeater.keyroute import link_correlations
+    >>> [round(float(x), 12) for x in link_correlations(bell_projector("psi+"))]
+    [1.0, 1.0, 1.0]
+    """
+    t = np.real(np.diag(correlation_matrix(rho)))
+    return np.array([t[0], t[1], -t[2]])
+
+
+class _TimeGrid:
+    """Trapezoid rule in ln t for E[max] of independent exponential times with rates in [lo, hi]."""
+
+    def __init__(self, lo_hz: float, hi_hz: float) -> None:
+        x0, x1 = math.log(_T_LOW / hi_hz), math.log(_T_HIGH / lo_hz)
+        n = int(math.ceil((x1 - x0) / GRID_STEP))
+        self.t = np.exp(x0 + GRID_STEP * np.arange(n + 1))
+        w = np.full(n + 1, GRID_STEP)
+        w[0] = w[-1] = GRID_STEP / 2.0
+        self.wt = w * self.t
+        self.t0 = float(self.t[0])  # the integrand is 1 (to 1e-16) below the first node
+
+    def log_cdf(self, rate_hz: float) -> np.ndarray:
+        """ln P(X <= t) on the grid for an exponential time of rate ``rate_hz``."""
+        return np.log(-np.expm1(-rate_hz * self.t))
+
+    def mean(self, log_cdf: np.ndarray) -> float:
+        """E[max] from ln P(max <= t) (the sum of the links' log CDFs)."""
+        return self.t0 + float(np.dot(self.wt, -np.expm1(log_cdf)))
+
+
+def mean_max_exponential(rates_hz: Sequence[float]) -> float:
+    """E[max_i X_i] (s) of independent exponential times X_i of rates ``rates_hz`` (route model).
+
+    Parameters
+    ----------
+    rates_hz : sequence of float
+        Rates (Hz), > 0.
+
+    Returns
+    -------
+    float
+        Mean time (s) until all have happened.
+
+    Examples
+    --------
+    >>> from qnet.repeater.keyroute import mean_max_exponential
+    >>> round(mean_max_exponential([2.0, 2.0, 2.0]), 12) == round((1 + 1/2 + 1/3) / 2, 12)
+    True
+    """
+    rates = [float(r) for r in rates_hz]
+    grid = _TimeGrid(min(rates), max(rates))
+    return grid.mean(sum((grid.log_cdf(r) for r in rates), np.zeros_like(grid.t)))
+
+
+@dataclass(frozen=True)
+class KeyRoute:
+    """A route and its figures under the route model (module docstring).
+
+    Parameters
+    ----------
+    hops : tuple of Hop
+        The route.
+    metric : str
+        ``"key_rate"`` (BB84/BBM92) or ``"diqkd_key_rate"``.
+    key_rate_hz : float
+        Secret bits per second (Hz): key_fraction / mean_completion_time_s.
+    key_fraction : float
+        Secret bits per delivered pair.
+    rate_hz : float
+        Pairs per second (Hz), 1 / E[max of the links' times].
+    fidelity : float
+        <Psi+|rho|Psi+> of the delivered Bell-diagonal pair, (1 + s_x + s_y + s_z)/4.
+    correlations : tuple of float
+        (s_x, s_y, s_z) = (<XX>, <YY>, -<ZZ>) of the delivered pair.
+    attempts_per_round : tuple of int
+        k of each link on this route.
+    labels : int
+        Partial routes the search created (0 for an evaluation).
+    """
+
+    hops: tuple[Hop, ...]
+    metric: str
+    key_rate_hz: float
+    key_fraction: float
+    rate_hz: float
+    fidelity: float
+    correlations: tuple[float, float, float]
+    attempts_per_round: tuple[int, ...]
+    labels: int = 0
+
+    @property
+    def nodes(self) -> list[str]:
+        """Memory nodes in route order."""
+        return [self.hops[0].node_a] + [h.node_b for h in self.hops]
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in KEY_METRICS:
+        raise NetworkError(f"metric = {metric!r} is invalid for key-rate routing: one of {', '.join(KEY_METRICS)}")
+
+
+class KeyRouteModel:
+    """Every elementary link of a network under the route model, ready for searches and evaluations.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    link_results : dict, optional
+        (a, b, station) -> LinkResult of every elementary link (:func:`~qnet.repeater.routing.all_link_results`);
+        computed (each distinct link once) when not given.
+    engine : str
+        Link engine when ``link_results`` is computed here.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.keyroute import KeyRouteModel
+    >>> model = KeyRouteModel(qnet.load_network("examples/ion_repeater_chain.toml"))
+    >>> r = model.evaluate(["alice", "r1", "r2"])
+    >>> r.attempts_per_round, 0 < r.key_rate_hz < r.rate_hz
+    ((1, 1), True)
+    """
+
+    def __init__(self, graph: nx.Graph, link_results: dict | None = None, engine: str = "aer") -> None:
+        self.graph = graph
+        self.lg = link_graph(graph)
+        results = all_link_results(graph, engine=engine) if link_results is None else link_results
+        self.nodes = list(self.lg.nodes)
+        self.index = {n: i for i, n in enumerate(self.nodes)}
+        self.hw = {n: graph.nodes[n]["hardware"] for n in self.nodes}
+        self.swap = {n: swap_factors(hw.gate_fidelity, hw.readout_fidelity) for n, hw in self.hw.items()}
+        self.needs_visited = any(hw.memory_split for hw in self.hw.values())
+        self.links: list[tuple[str, str, str]] = []
+        self.p, self.t_att, self.s = [], [], []
+        self.arcs: list[tuple[str, str, str, int]] = []  # (from, to, station, link)
+        self.out: dict[str, list[int]] = {n: [] for n in self.nodes}
+        self.arc_of: dict[tuple[str, str, str], int] = {}
+        for u, v, st in self.lg.edges(keys=True):
+            r = results.get((u, v, st)) or results[(v, u, st)]
+            li = len(self.links)
+            self.links.append((u, v, st))
+            self.p.append(float(r.success_probability))
+            self.t_att.append(float(r.attempt_time_s))
+            self.s.append(link_correlations(np.asarray(r.density_matrix)))
+            for x, y in ((u, v), (v, u)):
+                self.arc_of[(x, y, st)] = len(self.arcs)
+                self.out[x].append(len(self.arcs))
+                self.arcs.append((x, y, st, li))
+        kmax = max([1] + [hw.memories or 1 for hw in self.hw.values()])
+        usable = [i for i, p in enumerate(self.p) if p > 0.0]
+        lo = min((self.p[i] / self.t_att[i] for i in usable), default=1.0)
+        hi = max((success_per_round(self.p[i], kmax) / self.t_att[i] for i in usable), default=1.0)
+        self.grid = _TimeGrid(lo, hi)
+        self._vec: dict[tuple[int, int], np.ndarray] = {}
+        self._shares: dict[tuple[str, tuple[str, ...]], tuple[int, ...] | None] = {}
+
+    def rate_hz(self, link: int, k: int) -> float:
+        """Delivery rate (Hz) of ``link`` making ``k`` attempts per round: (1 - (1 - p)^k) / T_att."""
+        return float(success_per_round(self.p[link], k)) / self.t_att[link]
+
+    def _link_vec(self, link: int, k: int) -> np.ndarray:
+        key = (link, k)
+        if key not in self._vec:
+            self._vec[key] = self.grid.log_cdf(self.rate_hz(link, k))
+        return self._vec[key]
+
+    def shares(self, node: str, stations: tuple[str, ...]) -> tuple[int, ...] | None:
+        """Memories ``node`` gives each of its route links (by station, in order); None: too few."""
+        key = (node, stations)
+        if key not in self._shares:
+            hw = self.hw[node]
+            try:
+                sh = link_shares(node, hw.memories, hw.memory_split, stations)
+                self._shares[key] = tuple(sh[s] for s in stations)
+            except ConfigError:
+                self._shares[key] = None
+        return self._shares[key]
+
+    def _arcs_of(self, hops: Sequence) -> list[int]:
+        if all(isinstance(h, str) for h in hops):
+            from qnet.repeater.routing import explicit_path
+
+            hops = explicit_path(self.graph, list(hops))
+        try:
+            return [self.arc_of[tuple(h)] for h in hops]  # type: ignore[index]
+        except KeyError as exc:
+            raise NetworkError(f"no elementary link {exc.args[0]!r} in this network") from None
+
+    def evaluate(self, hops: Sequence, metric: str = "key_rate") -> KeyRoute:
+        """The route model's figures of one route (hops, or memory nodes in order).
+
+        Parameters
+        ----------
+        hops : sequence of Hop or of str
+            The route.
+        metric : str
+            ``"key_rate"`` or ``"diqkd_key_rate"`` (which key fraction).
+
+        Returns
+        -------
+        KeyRoute
+
+        Raises
+        ------
+        NetworkError
+            An unknown metric or link.
+        ConfigError
+            A node with too few memories for its links on this route.
+        """
+        _check_metric(metric)
+        arcs = self._arcs_of(hops)
+        path = [self.arcs[arcs[0]][0]] + [self.arcs[e][1] for e in arcs]
+        stations = [self.arcs[e][2] for e in arcs]
+        shares = []
+        for i, n in enumerate(path):
+            sts = tuple(stations[max(i - 1, 0) : i + 1])
+            sh = self.shares(n, sts)
+            if sh is None:
+                hw = self.hw[n]
+                link_shares(n, hw.memories, hw.memory_split, sts)  # raises the ConfigError naming the node
+            shares.append(sh)
+        ks = [min(shares[i][-1], shares[i + 1][0]) for i in range(len(arcs))]  # type: ignore[index]
+        s = self.s[self.arcs[arcs[0]][3]]
+        log_cdf = np.zeros_like(self.grid.t)
+        for i, e in enumerate(arcs):
+            if i:
+                s = (s * self.swap[path[i]]) * self.s[self.arcs[e][3]]
+            log_cdf = log_cdf + self._link_vec(self.arcs[e][3], ks[i])
+        return self._result(arcs, s, log_cdf, ks, metric, 0)
+
+    def _result(self, arcs, s, log_cdf, ks, metric, labels) -> KeyRoute:
+        if any(self.p[self.arcs[e][3]] <= 0.0 for e in arcs):
+            mean, frac = math.inf, 0.0
+        else:
+            mean, frac = self.grid.mean(log_cdf), key_fraction(s, metric)
+        return KeyRoute(
+            hops=tuple(Hop(*self.arcs[e][:3]) for e in arcs), metric=metric, key_rate_hz=frac / mean, key_fraction=frac,
+            rate_hz=1.0 / mean, fidelity=float((1.0 + s.sum()) / 4.0), correlations=tuple(float(x) for x in s),
+            attempts_per_round=tuple(int(k) for k in ks), labels=labels,
+        )
+
+    def _bounds(self, b: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """H(v): best per-component |s| product from v (its swap included) to b; W(v): widest rate to b."""
+        best: dict[str, np.ndarray] = {}
+        for c in range(3):
+            dist = {b: 0.0}
+            heap = [(0.0, b)]
+            done = set()
+            while heap:
+                d, w = heapq.heappop(heap)
+                if w in done:
+                    continue
+                done.add(w)
+                for e in self.out[w]:
+                    v, li = self.arcs[e][1], self.arcs[e][3]  # arc w -> v; its reverse v -> w is the same link
+                    if v == b or self.p[li] <= 0.0:
+                        continue
+                    f = abs(self.s[li][c]) * abs(self.swap[v][c])
+                    nd = d - math.log(f) if f > 0.0 else math.inf
+                    if nd < dist.get(v, math.inf):
+                        dist[v] = nd
+                        heapq.heappush(heap, (nd, v))
+            for v, d in dist.items():
+                best.setdefault(v, np.zeros(3))[c] = math.exp(-d)
+        kcap = {n: (hw.memories or 1) for n, hw in self.hw.items()}
+        wide = {b: math.inf}
+        heap2 = [(-math.inf, b)]
+        done = set()
+        while heap2:
+            negw, w = heapq.heappop(heap2)
+            if w in done:
+                continue
+            done.add(w)
+            for e in self.out[w]:
+                v, li = self.arcs[e][1], self.arcs[e][3]
+                if v == b or self.p[li] <= 0.0:
+                    continue
+                cap = min(-negw, self.rate_hz(li, min(kcap[v], kcap[w])))
+                if cap > wide.get(v, 0.0):
+                    wide[v] = cap
+                    heapq.heappush(heap2, (-cap, v))
+        return best, wide
+
+    def best(self, a: str, b: str, metric: str = "key_rate") -> KeyRoute:
+        """The route from ``a`` to ``b`` with the highest key rate under the route model (exact).
+
+        Parameters
+        ----------
+        a, b : str
+            End memory nodes.
+        metric : str
+            ``"key_rate"`` (BB84/BBM92, default) or ``"diqkd_key_rate"``.
+
+        Returns
+        -------
+        KeyRoute
+            Its ``labels`` counts the partial routes the search created.
+
+        Raises
+        ------
+        NetworkError
+            An unknown metric or node, equal ends, or no route that delivers key.
+        """
+        _check_metric(metric)
+        for n in (a, b):
+            _check_node(self.graph, n)
+        if a == b:
+            raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
+        return _Search(self, a, b, metric).run()
+
+
+class _Search:
+    """One best-first label-setting search (:meth:`KeyRouteModel.best`; module docstring)."""
+
+    def __init__(self, model: KeyRouteModel, a: str, b: str, metric: str) -> None:
+        self.m, self.a, self.b, self.metric = model, a, b, metric
+        self.comps = (0, 2) if metric == "key_rate" else (0, 1, 2)
+        self.h, self.w = model._bounds(b)
+        self.zero = np.zeros_like(model.grid.t)
+        # label fields, by label id
+        self.arc: list[int] = []
+        self.share: list[int] = []
+        self.s: list[np.ndarray] = []
+        self.log_cdf: list[np.ndarray] = []
+        self.rates: list[tuple[float, ...]] = []
+        self.parent: list[int] = []
+        self.visited: list[int] = []
+        self.alive: list[bool] = []
+        self.front: dict[int, list[int]] = {}
+        self.heap: list[tuple[float, int]] = []
+        self.best_value, self.best_route = 0.0, None
+        self._wide_vec: dict[float, np.ndarray] = {}
+
+    def _dominates(self, i: int, j: int) -> bool:
+        if self.share[i] < self.share[j]:
+            return False
+        si, sj = self.s[i], self.s[j]
+        if any(si[c] < sj[c] for c in self.comps):
+            return False
+        ri, rj = self.rates[i], self.rates[j]
+        if len(ri) > len(rj) or any(x < y for x, y in zip(ri, rj)):
+            return False
+        return not self.m.needs_visited or (self.visited[i] & ~self.visited[j]) == 0
+
+    def _arcs(self, label: int, last: int) -> list[int]:
+        out = [last]
+        while label >= 0:
+            out.append(self.arc[label])
+            label = self.parent[label]
+        return out[::-1]
+
+    def _complete(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray) -> None:
+        m = self.m
+        sb = m.shares(self.b, (m.arcs[arc][2],))
+        if sb is None:
+            return
+        k = min(share, sb[0])
+        full = log_cdf + m._link_vec(m.arcs[arc][3], k)
+        value = key_fraction(s, self.metric) / m.grid.mean(full)
+        if value > self.best_value:
+            arcs = self._arcs(parent, arc) if parent >= 0 else [arc]
+            self.best_value, self.best_route = value, (arcs, s, full)
+
+    def _add(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, rates: tuple, visited: int) -> None:
+        m = self.m
+        v, li = m.arcs[arc][1], m.arcs[arc][3]
+        if v == self.b:
+            self._complete(parent, arc, share, s, log_cdf)
+            return
+        if v not in self.h or (visited >> m.index[v]) & 1:
+            return
+        bound_s = np.minimum(1.0, np.abs(s) * self.h[v])
+        k_ub = key_fraction(bound_s, self.metric)
+        if k_ub <= 0.0:
+            return
+        wide = self.w[v]
+        if wide not in self._wide_vec:
+            self._wide_vec[wide] = m.grid.log_cdf(wide)
+        e_lb = m.grid.mean(log_cdf + m._link_vec(li, share) + self._wide_vec[wide])
+        ub = k_ub / e_lb
+        if ub <= self.best_value:
+            return
+        lid = len(self.arc)
+        self.arc.append(arc)
+        self.share.append(share)
+        self.s.append(np.abs(s))
+        self.log_cdf.append(log_cdf)
+        self.rates.append(rates)
+        self.parent.append(parent)
+        self.visited.append(visited | (1 << m.index[v]))
+        self.alive.append(True)
+        front = self.front.setdefault(arc, [])
+        for other in front:
+            if self.alive[other] and self._dominates(other, lid):
+                self.alive[lid] = False
+                return
+        for other in front:
+            if self.alive[other] and self._dominates(lid, other):
+                self.alive[other] = False
+        front[:] = [o for o in front if self.alive[o]] + [lid]
+        heapq.heappush(self.heap, (-ub, lid))
+
+    def _extend(self, lid: int) -> None:
+        m = self.m
+        arc = self.arc[lid]
+        v, st_in, li = m.arcs[arc][1], m.arcs[arc][2], m.arcs[arc][3]
+        for e in m.out[v]:
+            w, st_out, lo = m.arcs[e][1], m.arcs[e][2], m.arcs[e][3]
+            if m.p[lo] <= 0.0 or (self.visited[lid] >> m.index[w]) & 1:
+                continue
+            sh = m.shares(v, (st_in, st_out))
+            if sh is None:
+                continue
+            k = min(self.share[lid], sh[0])
+            rate = m.rate_hz(li, k)
+            rates = self.rates[lid]
+            pos = bisect.bisect_left(rates, rate)
+            new_rates = rates[:pos] + (rate,) + rates[pos:]
+            s = (self.s[lid] * m.swap[v]) * m.s[lo]
+            self._add(lid, e, sh[1], s, self.log_cdf[lid] + m._link_vec(li, k), new_rates, self.visited[lid])
+
+    def run(self) -> KeyRoute:
+        m = self.m
+        start = 1 << m.index[self.a]
+        for e in m.out[self.a]:
+            sh = m.shares(self.a, (m.arcs[e][2],))
+            if sh is None or m.p[m.arcs[e][3]] <= 0.0:
+                continue
+            self._add(-1, e, sh[0], m.s[m.arcs[e][3]], self.zero, (), start)
+        while self.heap:
+            neg_ub, lid = heapq.heappop(self.heap)
+            if -neg_ub <= self.best_value:
+                break
+            if self.alive[lid]:
+                self._extend(lid)
+        if self.best_route is None:
+            raise NetworkError(f"no route from {self.a!r} to {self.b!r} delivers key ({self.metric}: every route's key "
+                               "fraction is 0 under the route model, docs/conventions.md §13)")
+        arcs = self.best_route[0]
+        route = m.evaluate([Hop(*m.arcs[e][:3]) for e in arcs], self.metric)
+        return KeyRoute(**{**route.__dict__, "labels": len(self.arc)})
+
+
+def best_key_route(graph: nx.Graph, a: str, b: str, metric: str = "key_rate", link_results: dict | None = None,
+                   model: KeyRouteModel | None = None) -> KeyRoute:
+    """The route from ``a`` to ``b`` with the highest key rate under the route model (module docstring).
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The network.
+    a, b : str
+        End memory nodes.
+    metric : str
+        ``"key_rate"`` (BB84/BBM92, default) or ``"diqkd_key_rate"``.
+    link_results : dict, optional
+        Link results by hop (:func:`~qnet.repeater.routing.all_link_results`); computed when not given.
+    model : KeyRouteModel, optional
+        A model of this network already built (reused across many pairs).
+
+    Returns
+    -------
+    KeyRoute
+
+    Raises
+    ------
+    NetworkError
+        An unknown metric or node, equal ends, or no route that delivers key.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.keyroute import best_key_route
+    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
+    >>> r = best_key_route(graph, "alice", "r2")
+    >>> r.nodes, r.attempts_per_round
+    (['alice', 'r1', 'r2'], (1, 1))
+    """
+    model = KeyRouteModel(graph, link_results) if model is None else model
+    return model.best(a, b, metric)
+
+
+def exhaustive_key_route(model: KeyRouteModel, a: str, b: str, metric: str = "key_rate",
+                         cutoff: int | None = None) -> KeyRoute | None:
+    """Brute force: every simple route from ``a`` to ``b`` (parallel links included) evaluated; the best.
+
+    For small graphs and tests (the number of simple paths grows exponentially).
+
+    Parameters
+    ----------
+    model : KeyRouteModel
+        The network's model.
+    a, b : str
+        End memory nodes.
+    metric : str
+        ``"key_rate"`` or ``"diqkd_key_rate"``.
+    cutoff : int, optional
+        Longest route considered (links).
+
+    Returns
+    -------
+    KeyRoute or None
+        The best route, or None when no route delivers key.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> from qnet.repeater.keyroute import KeyRouteModel, exhaustive_key_route
+    >>> model = KeyRouteModel(qnet.load_network("examples/ion_repeater_chain.toml"))
+    >>> exhaustive_key_route(model, "alice", "bob").key_rate_hz == model.best("alice", "bob").key_rate_hz
+    True
+    """
+    best = None
+    for edges in nx.all_simple_edge_paths(model.lg, a, b, cutoff=cutoff):
+        try:
+            r = model.evaluate([Hop(u, v, st) for u, v, st in edges], metric)
+        except ConfigError:
+            continue
+        if r.key_rate_hz > 0.0 and (best is None or r.key_rate_hz > best.key_rate_hz):
+            best = r
+    return best
+
