@@ -7,7 +7,7 @@ import json
 
 from qnet.cli.args import count, seed
 from qnet.cli.options import add_engine_option, add_network_options, add_purify_option
-from qnet.repeater.choices import METRICS, SWAP_POLICIES
+from qnet.repeater.choices import KEY_METRICS, METRICS, SWAP_POLICIES
 
 __all__ = ["register"]
 
@@ -62,7 +62,8 @@ def register(sub) -> None:
     _add_chain_options(p)
     add_purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity",
-                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
+                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops; "
+                        "key_rate / diqkd_key_rate: the highest BB84 / DI-QKD key rate (exact search, docs/conventions.md §13)")
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
@@ -86,7 +87,22 @@ def _hops(graph, args):
         return explicit_path(graph, [args.a, *inner, args.b])
     metric = args.metric or "hops"
     results = all_link_results(graph, engine=args.engine) if metric not in ("length", "hops") else None
+    if metric in KEY_METRICS:
+        return _key_route(graph, args, metric, results)
     return best_path(graph, args.a, args.b, metric, link_results=results)
+
+
+def _key_route(graph, args, metric: str, results: dict):
+    """The key-rate route (exact search, route model), its model figures noted on stderr."""
+    import sys
+
+    from qnet.repeater.keyroute import best_key_route
+
+    route = best_key_route(graph, args.a, args.b, metric, link_results=results)
+    print(f"route by {metric}: {' - '.join(route.nodes)}; route model (swap asap, no waiting decoherence, "
+          f"docs/conventions.md §13): {route.key_rate_hz:.4g} bit/s = {route.key_fraction:.4g} bit x {route.rate_hz:.4g} /s",
+          file=sys.stderr)
+    return list(route.hops)
 
 
 def _progress(args, label: str, unit: str):
