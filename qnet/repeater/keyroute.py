@@ -124,12 +124,18 @@ def key_fraction(s: np.ndarray, metric: str = "key_rate") -> float:
     >>> key_fraction([1.0, 1.0, 1.0], "diqkd_key_rate")
     1.0
     """
-    a = np.abs(np.asarray(s, dtype=float))
-    q_z = (1.0 - a[2]) / 2.0
+    return float(_key_fractions(np.asarray(s, dtype=float).reshape(1, 3), metric)[0])
+
+
+def _key_fractions(s: np.ndarray, metric: str) -> np.ndarray:
+    """:func:`key_fraction` of each row of ``s`` (n, 3)."""
+    a = np.abs(s)
+    q_z = (1.0 - a[:, 2]) / 2.0
     if metric == "key_rate":
-        return float(bb84_key_fraction_from_errors(q_z, (1.0 - a[0]) / 2.0))
-    top = np.sort(a * a)
-    return float(diqkd_key_fraction(2.0 * math.sqrt(top[1] + top[2]), q_z))
+        return np.atleast_1d(bb84_key_fraction_from_errors(q_z, (1.0 - a[:, 0]) / 2.0))
+    sq = np.sort(a * a, axis=1)
+    chsh = 2.0 * np.sqrt(sq[:, 1] + sq[:, 2])  # the two largest (sorted: exactly monotone in each |s_j|)
+    return np.atleast_1d(diqkd_key_fraction(chsh, q_z))
 
 
 def swap_factors(gate_fidelity: float, readout_fidelity: float) -> np.ndarray:
@@ -324,11 +330,15 @@ class KeyRouteModel:
         hi = max((success_per_round(self.p[i], kmax) / self.t_att[i] for i in usable), default=1.0)
         self.grid = _TimeGrid(lo, hi)
         self._vec: dict[tuple[int, int], np.ndarray] = {}
+        self._rate: dict[tuple[int, int], float] = {}
         self._shares: dict[tuple[str, tuple[str, ...]], tuple[int, ...] | None] = {}
 
     def rate_hz(self, link: int, k: int) -> float:
         """Delivery rate (Hz) of ``link`` making ``k`` attempts per round: (1 - (1 - p)^k) / T_att."""
-        return float(success_per_round(self.p[link], k)) / self.t_att[link]
+        key = (link, k)
+        if key not in self._rate:
+            self._rate[key] = float(success_per_round(self.p[link], k)) / self.t_att[link]
+        return self._rate[key]
 
     def _link_vec(self, link: int, k: int) -> np.ndarray:
         key = (link, k)
@@ -411,47 +421,68 @@ class KeyRouteModel:
             attempts_per_round=tuple(int(k) for k in ks), labels=labels,
         )
 
-    def _bounds(self, b: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """H(v): best per-component |s| product from v (its swap included) to b; W(v): widest rate to b."""
-        best: dict[str, np.ndarray] = {}
-        for c in range(3):
-            dist = {b: 0.0}
-            heap = [(0.0, b)]
-            done = set()
-            while heap:
-                d, w = heapq.heappop(heap)
-                if w in done:
-                    continue
-                done.add(w)
-                for e in self.out[w]:
-                    v, li = self.arcs[e][1], self.arcs[e][3]  # arc w -> v; its reverse v -> w is the same link
-                    if v == b or self.p[li] <= 0.0:
-                        continue
-                    f = abs(self.s[li][c]) * abs(self.swap[v][c])
-                    nd = d - math.log(f) if f > 0.0 else math.inf
-                    if nd < dist.get(v, math.inf):
-                        dist[v] = nd
-                        heapq.heappush(heap, (nd, v))
-            for v, d in dist.items():
-                best.setdefault(v, np.zeros(3))[c] = math.exp(-d)
-        kcap = {n: (hw.memories or 1) for n, hw in self.hw.items()}
-        wide = {b: math.inf}
-        heap2 = [(-math.inf, b)]
-        done = set()
-        while heap2:
-            negw, w = heapq.heappop(heap2)
-            if w in done:
+    def _tables(self) -> None:
+        """Per-model arrays for the search's bounds: arc endpoints, link correlations, widest-path tree."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import minimum_spanning_tree
+
+        n = len(self.nodes)
+        self.arc_u = np.array([self.index[x] for x, _y, _s, _l in self.arcs], dtype=np.int64)
+        self.arc_v = np.array([self.index[y] for _x, y, _s, _l in self.arcs], dtype=np.int64)
+        self.arc_link = np.array([li for *_x, li in self.arcs], dtype=np.int64)
+        self.s_abs = np.abs(np.array(self.s)).reshape(-1, 3)
+        self.swap_abs = np.abs(np.array([self.swap[x] for x in self.nodes])).reshape(-1, 3)
+        self.arc_ok = np.array([self.p[li] > 0.0 for li in self.arc_link], dtype=bool)
+        # widest path: the slowest link's largest possible rate on the best route between two nodes lies on a
+        # minimum spanning tree of 1/rate (the minimax path property); parallel links keep their fastest.
+        kcap = {x: (hw.memories or 1) for x, hw in self.hw.items()}
+        best_inv: dict[tuple[int, int], float] = {}
+        for li, (x, y, _st) in enumerate(self.links):
+            if self.p[li] <= 0.0:
                 continue
-            done.add(w)
-            for e in self.out[w]:
-                v, li = self.arcs[e][1], self.arcs[e][3]
-                if v == b or self.p[li] <= 0.0:
-                    continue
-                cap = min(-negw, self.rate_hz(li, min(kcap[v], kcap[w])))
-                if cap > wide.get(v, 0.0):
-                    wide[v] = cap
-                    heapq.heappush(heap2, (-cap, v))
-        return best, wide
+            i, j = sorted((self.index[x], self.index[y]))
+            if i == j:
+                continue
+            inv = 1.0 / self.rate_hz(li, min(kcap[x], kcap[y]))
+            best_inv[(i, j)] = min(inv, best_inv.get((i, j), math.inf))
+        rows = [i for i, _j in best_inv]
+        cols = [j for _i, j in best_inv]
+        tree = minimum_spanning_tree(coo_matrix((list(best_inv.values()), (rows, cols)), shape=(n, n)).tocsr())
+        self.tree = (tree + tree.T).tocsr()
+
+    def _bounds(self, b: str) -> tuple[np.ndarray, np.ndarray]:
+        """H[v]: best per-component |s| product from v (its swap included) to b; W[v]: widest rate to b.
+
+        H is a backward Dijkstra on -ln(|s_link| |c_v|) per component (scipy), inflated by 1e-12
+        relative so that rounding never makes it an underestimate; W follows the widest-path tree.
+        """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import breadth_first_order, dijkstra
+
+        n, ib = len(self.nodes), self.index[b]
+        ok = self.arc_ok & (self.arc_u != ib)
+        u, v, li = self.arc_u[ok], self.arc_v[ok], self.arc_link[ok]
+        h = np.zeros((n, 3))
+        with np.errstate(divide="ignore"):
+            for c in range(3):
+                cost = -np.log(self.s_abs[li, c] * self.swap_abs[u, c])
+                keep = np.isfinite(cost)
+                order = np.lexsort((cost[keep], v[keep], u[keep]))  # parallel arcs: keep the cheapest
+                uu, vv, cc = u[keep][order], v[keep][order], cost[keep][order]
+                first = np.ones(len(uu), dtype=bool)
+                first[1:] = (uu[1:] != uu[:-1]) | (vv[1:] != vv[:-1])
+                # reversed graph (edges v -> u) from b; zero costs stay edges (1e-300 floor)
+                graph = coo_matrix((np.maximum(cc[first], 1e-300), (vv[first], uu[first])), shape=(n, n)).tocsr()
+                dist = dijkstra(graph, directed=True, indices=ib)
+                h[:, c] = np.exp(-dist) * (1.0 + 1e-12)
+        wide = np.zeros(n)
+        order, pred = breadth_first_order(self.tree, ib, directed=False, return_predecessors=True)
+        wide[ib] = math.inf
+        inv = self.tree
+        for x in order[1:]:
+            p = pred[x]
+            wide[x] = min(wide[p], 1.0 / inv[x, p])
+        return h, wide
 
     def best(self, a: str, b: str, metric: str = "key_rate") -> KeyRoute:
         """The route from ``a`` to ``b`` with the highest key rate under the route model (exact).
@@ -466,7 +497,7 @@ class KeyRouteModel:
         Returns
         -------
         KeyRoute
-            Its ``labels`` counts the partial routes the search created.
+            Its ``labels`` counts the partial routes the search kept.
 
         Raises
         ------
@@ -474,10 +505,12 @@ class KeyRouteModel:
             An unknown metric or node, equal ends, or no route that delivers key.
         """
         _check_metric(metric)
-        for n in (a, b):
-            _check_node(self.graph, n)
+        for x in (a, b):
+            _check_node(self.graph, x)
         if a == b:
             raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
+        if not hasattr(self, "tree"):
+            self._tables()
         return _Search(self, a, b, metric).run()
 
 
@@ -486,6 +519,7 @@ class _Search:
 
     def __init__(self, model: KeyRouteModel, a: str, b: str, metric: str) -> None:
         self.m, self.a, self.b, self.metric = model, a, b, metric
+        self.ib = model.index[b]
         self.comps = (0, 2) if metric == "key_rate" else (0, 1, 2)
         self.h, self.w = model._bounds(b)
         self.zero = np.zeros_like(model.grid.t)
@@ -501,7 +535,7 @@ class _Search:
         self.front: dict[int, list[int]] = {}
         self.heap: list[tuple[float, int]] = []
         self.best_value, self.best_route = 0.0, None
-        self._wide_vec: dict[float, np.ndarray] = {}
+        self._wide_vec: dict[int, np.ndarray] = {}
 
     def _dominates(self, i: int, j: int) -> bool:
         if self.share[i] < self.share[j]:
@@ -526,32 +560,45 @@ class _Search:
         sb = m.shares(self.b, (m.arcs[arc][2],))
         if sb is None:
             return
-        k = min(share, sb[0])
-        full = log_cdf + m._link_vec(m.arcs[arc][3], k)
+        full = log_cdf + m._link_vec(m.arcs[arc][3], min(share, sb[0]))
         value = key_fraction(s, self.metric) / m.grid.mean(full)
         if value > self.best_value:
-            arcs = self._arcs(parent, arc) if parent >= 0 else [arc]
-            self.best_value, self.best_route = value, (arcs, s, full)
+            self.best_value, self.best_route = value, self._arcs(parent, arc)
 
-    def _add(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, rates: tuple, visited: int) -> None:
+    def _wide(self, node: int) -> np.ndarray:
+        if node not in self._wide_vec:
+            self._wide_vec[node] = self.m.grid.log_cdf(self.w[node])
+        return self._wide_vec[node]
+
+    def _add_all(self, parent: int, arcs: list[int], shares: list[int], s_all: np.ndarray, log_cdf: np.ndarray,
+                 rates: tuple, visited: int) -> None:
         m = self.m
-        v, li = m.arcs[arc][1], m.arcs[arc][3]
-        if v == self.b:
-            self._complete(parent, arc, share, s, log_cdf)
+        inner = []
+        for i, (e, sh) in enumerate(zip(arcs, shares)):
+            if m.arc_v[e] == self.ib:
+                self._complete(parent, e, sh, s_all[i], log_cdf)
+            elif not (visited >> int(m.arc_v[e])) & 1:
+                inner.append(i)
+        if not inner:
             return
-        if v not in self.h or (visited >> m.index[v]) & 1:
+        idx = np.array(inner)
+        ws = m.arc_v[np.array(arcs)[idx]]
+        bound_s = np.minimum(1.0, np.abs(s_all[idx]) * self.h[ws])
+        k_ub = _key_fractions(bound_s, self.metric)
+        live = [j for j in range(len(idx)) if k_ub[j] > 0.0]
+        if not live:
             return
-        bound_s = np.minimum(1.0, np.abs(s) * self.h[v])
-        k_ub = key_fraction(bound_s, self.metric)
-        if k_ub <= 0.0:
-            return
-        wide = self.w[v]
-        if wide not in self._wide_vec:
-            self._wide_vec[wide] = m.grid.log_cdf(wide)
-        e_lb = m.grid.mean(log_cdf + m._link_vec(li, share) + self._wide_vec[wide])
-        ub = k_ub / e_lb
-        if ub <= self.best_value:
-            return
+        lcdf = np.stack([log_cdf + m._link_vec(int(m.arc_link[arcs[inner[j]]]), shares[inner[j]]) + self._wide(int(ws[j]))
+                         for j in live])
+        e_lb = m.grid.t0 + (-np.expm1(lcdf)) @ m.grid.wt
+        for j, e_j in zip(live, e_lb):
+            ub = k_ub[j] / e_j
+            if ub > self.best_value:
+                i = inner[j]
+                self._push(parent, arcs[i], shares[i], s_all[i], log_cdf, rates, visited, ub)
+
+    def _push(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, rates: tuple,
+              visited: int, ub: float) -> None:
         lid = len(self.arc)
         self.arc.append(arc)
         self.share.append(share)
@@ -559,7 +606,7 @@ class _Search:
         self.log_cdf.append(log_cdf)
         self.rates.append(rates)
         self.parent.append(parent)
-        self.visited.append(visited | (1 << m.index[v]))
+        self.visited.append(visited | (1 << int(self.m.arc_v[arc])))
         self.alive.append(True)
         front = self.front.setdefault(arc, [])
         for other in front:
@@ -573,32 +620,42 @@ class _Search:
         heapq.heappush(self.heap, (-ub, lid))
 
     def _extend(self, lid: int) -> None:
+        """Every one-link continuation of label ``lid`` (its pending link finished with the share it now gets)."""
         m = self.m
         arc = self.arc[lid]
         v, st_in, li = m.arcs[arc][1], m.arcs[arc][2], m.arcs[arc][3]
+        visited = self.visited[lid]
+        groups: dict[int, tuple[list[int], list[int]]] = {}  # pending link's k -> (arcs, next shares)
         for e in m.out[v]:
             w, st_out, lo = m.arcs[e][1], m.arcs[e][2], m.arcs[e][3]
-            if m.p[lo] <= 0.0 or (self.visited[lid] >> m.index[w]) & 1:
+            if m.p[lo] <= 0.0 or (visited >> m.index[w]) & 1:
                 continue
             sh = m.shares(v, (st_in, st_out))
             if sh is None:
                 continue
-            k = min(self.share[lid], sh[0])
+            group = groups.setdefault(min(self.share[lid], sh[0]), ([], []))
+            group[0].append(e)
+            group[1].append(sh[1])
+        s_v = self.s[lid] * m.swap[v]
+        for k, (arcs, shares) in groups.items():
             rate = m.rate_hz(li, k)
             rates = self.rates[lid]
             pos = bisect.bisect_left(rates, rate)
-            new_rates = rates[:pos] + (rate,) + rates[pos:]
-            s = (self.s[lid] * m.swap[v]) * m.s[lo]
-            self._add(lid, e, sh[1], s, self.log_cdf[lid] + m._link_vec(li, k), new_rates, self.visited[lid])
+            s_all = s_v * m.s_abs[m.arc_link[np.array(arcs)]]
+            self._add_all(lid, arcs, shares, s_all, self.log_cdf[lid] + m._link_vec(li, k),
+                          rates[:pos] + (rate,) + rates[pos:], visited)
 
     def run(self) -> KeyRoute:
         m = self.m
         start = 1 << m.index[self.a]
+        arcs, shares = [], []
         for e in m.out[self.a]:
             sh = m.shares(self.a, (m.arcs[e][2],))
-            if sh is None or m.p[m.arcs[e][3]] <= 0.0:
-                continue
-            self._add(-1, e, sh[0], m.s[m.arcs[e][3]], self.zero, (), start)
+            if sh is not None and m.p[m.arcs[e][3]] > 0.0:
+                arcs.append(e)
+                shares.append(sh[0])
+        if arcs:
+            self._add_all(-1, arcs, shares, m.s_abs[m.arc_link[np.array(arcs)]], self.zero, (), start)
         while self.heap:
             neg_ub, lid = heapq.heappop(self.heap)
             if -neg_ub <= self.best_value:
@@ -608,8 +665,7 @@ class _Search:
         if self.best_route is None:
             raise NetworkError(f"no route from {self.a!r} to {self.b!r} delivers key ({self.metric}: every route's key "
                                "fraction is 0 under the route model, docs/conventions.md §13)")
-        arcs = self.best_route[0]
-        route = m.evaluate([Hop(*m.arcs[e][:3]) for e in arcs], self.metric)
+        route = m.evaluate([Hop(*m.arcs[e][:3]) for e in self.best_route], self.metric)
         return KeyRoute(**{**route.__dict__, "labels": len(self.arc)})
 
 
