@@ -28,33 +28,46 @@ from pathlib import Path
 HARDWARE = Path(__file__).resolve().parents[1] / "examples" / "hardware" / "ion.toml"
 
 
-def build_network(nodes: int, alpha: float, heterogeneous: bool, seed: int = 0):
-    """The Waxman network described in the module docstring."""
+def improved_hardware():
+    """examples/hardware/ion.toml with bright-state population 0.002, gates 0.999, readout 0.9999."""
     import tempfile
 
-    from qnet.network.generate import network_table, read_hardware, waxman
-    from qnet.network.graph import network_from_dict
+    from qnet.network.generate import read_hardware
 
     text = HARDWARE.read_text()
     for old, new in (("bright_state_population = 0.02", "bright_state_population = 0.002"),
                      ("gate_fidelity = 0.995", "gate_fidelity = 0.999"), ("readout_fidelity = 0.999", "readout_fidelity = 0.9999")):
+        assert old in text, old
         text = text.replace(old, new)
     with tempfile.TemporaryDirectory() as tmp:
-        hw_path = Path(tmp) / "hw.toml"
-        hw_path.write_text(text)
-        table = network_table(waxman(nodes, alpha=alpha, seed=seed), read_hardware(hw_path))
+        path = Path(tmp) / "hw.toml"
+        path.write_text(text)
+        return read_hardware(path)
+
+
+def vary_nodes(table: dict, seed: int = 0) -> None:
+    """Each memory node of a network table its own gate fidelity, bright-state population and memories."""
+    rng = random.Random(seed)
+    degree: dict[str, int] = {}
+    for name, node in table["nodes"].items():
+        if node["kind"] == "station":
+            for end in name[2:].split("-"):
+                degree[end] = degree.get(end, 0) + 1
+    for name, node in table["nodes"].items():
+        if node["kind"] == "memory":
+            node["gate_fidelity"] = rng.uniform(0.995, 1.0)
+            node["bright_state_population"] = rng.uniform(0.001, 0.01)
+            node["memories"] = max(1, degree.get(name, 1)) * rng.randint(1, 4)
+
+
+def build_network(nodes: int, alpha: float, heterogeneous: bool, seed: int = 0):
+    """The Waxman network described in the module docstring."""
+    from qnet.network.generate import network_table, waxman
+    from qnet.network.graph import network_from_dict
+
+    table = network_table(waxman(nodes, alpha=alpha, seed=seed), improved_hardware())
     if heterogeneous:
-        rng = random.Random(seed)
-        degree: dict[str, int] = {}
-        for name, node in table["nodes"].items():
-            if node["kind"] == "station":
-                for end in name[2:].split("-"):
-                    degree[end] = degree.get(end, 0) + 1
-        for name, node in table["nodes"].items():
-            if node["kind"] == "memory":
-                node["gate_fidelity"] = rng.uniform(0.995, 1.0)
-                node["bright_state_population"] = rng.uniform(0.001, 0.01)
-                node["memories"] = max(1, degree.get(name, 1)) * rng.randint(1, 4)
+        vary_nodes(table, seed)
     return network_from_dict(table)
 
 
