@@ -119,7 +119,7 @@ def main() -> None:
         return
     print("How often the additive metric's route has a lower key rate than the key-rate optimum "
           "(% of pairs with key; median / max loss over those pairs, %)")
-    head = f"{"network":<42} {'key':<6} {'pairs':>5} {'key>0':>5}" + "".join(f" {m:>19}" for m in ADDITIVE)
+    head = f"{'network':<42} {'key':<6} {'pairs':>5} {'key>0':>5}" + "".join(f" {m:>19}" for m in ADDITIVE)
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -127,7 +127,7 @@ def main() -> None:
             f" {row[m]['lose_percent']:5.0f}% {row[m]['median_loss_percent']:5.1f}/{row[m]['max_loss_percent']:5.1f}"
             for m in ADDITIVE)
         key = "bb84" if row["key_metric"] == "key_rate" else "diqkd"
-        print(f"{row["network"]:<42} {key:<6} {row['pairs']:>5} {row['with_key']:>5}{cells}")
+        print(f"{row['network']:<42} {key:<6} {row['pairs']:>5} {row['with_key']:>5}{cells}")
 
 
 if __name__ == "__main__":
