@@ -86,6 +86,8 @@ def compare(graph, pairs: int, seed: int) -> dict:
             for metric in ADDITIVE:
                 hops = routes[(a, b, metric)]
                 value = 0.0 if hops is None else model.evaluate(hops, key_metric).key_rate_hz
+                if value > best * (1.0 + 1e-12):
+                    raise RuntimeError(f"{metric} route {a} - {b} beats the exact key-rate search: {value} > {best}")
                 losses[metric].append(max(0.0, 1.0 - value / best))
         out[key_metric] = {"pairs": len(chosen), "with_key": with_key, "losses": losses}
     return out

@@ -329,7 +329,8 @@ class KeyRouteModel:
         lo = min((self.p[i] / self.t_att[i] for i in usable), default=1.0)
         hi = max((success_per_round(self.p[i], kmax) / self.t_att[i] for i in usable), default=1.0)
         self.grid = _TimeGrid(lo, hi)
-        self._vec: dict[tuple[int, int], np.ndarray] = {}
+        self._vec: dict[tuple[int, int], int] = {}
+        self._vec_rows = np.empty((64, len(self.grid.t)))
         self._rate: dict[tuple[int, int], float] = {}
         self._shares: dict[tuple[str, tuple[str, ...]], tuple[int, ...] | None] = {}
 
@@ -340,11 +341,20 @@ class KeyRouteModel:
             self._rate[key] = float(success_per_round(self.p[link], k)) / self.t_att[link]
         return self._rate[key]
 
-    def _link_vec(self, link: int, k: int) -> np.ndarray:
+    def _vec_id(self, link: int, k: int) -> int:
+        """Row of ``_vec_rows`` holding ln P(X <= t) of ``link`` with ``k`` attempts per round."""
         key = (link, k)
-        if key not in self._vec:
-            self._vec[key] = self.grid.log_cdf(self.rate_hz(link, k))
-        return self._vec[key]
+        row = self._vec.get(key)
+        if row is None:
+            row = len(self._vec)
+            if row == len(self._vec_rows):  # grow by doubling (rows handed out earlier stay valid views)
+                self._vec_rows = np.concatenate([self._vec_rows, np.empty_like(self._vec_rows)])
+            self._vec_rows[row] = self.grid.log_cdf(self.rate_hz(link, k))
+            self._vec[key] = row
+        return row
+
+    def _link_vec(self, link: int, k: int) -> np.ndarray:
+        return self._vec_rows[self._vec_id(link, k)]
 
     def shares(self, node: str, stations: tuple[str, ...]) -> tuple[int, ...] | None:
         """Memories ``node`` gives each of its route links (by station, in order); None: too few."""
@@ -535,7 +545,8 @@ class _Search:
         self.front: dict[int, list[int]] = {}
         self.heap: list[tuple[float, int]] = []
         self.best_value, self.best_route = 0.0, None
-        self._wide_vec: dict[int, np.ndarray] = {}
+        with np.errstate(divide="ignore"):  # nodes that cannot reach b (W = 0) are pruned before use
+            self.wide_rows = np.log(-np.expm1(-np.outer(self.w, model.grid.t)))
 
     def _dominates(self, i: int, j: int) -> bool:
         if self.share[i] < self.share[j]:
@@ -565,11 +576,6 @@ class _Search:
         if value > self.best_value:
             self.best_value, self.best_route = value, self._arcs(parent, arc)
 
-    def _wide(self, node: int) -> np.ndarray:
-        if node not in self._wide_vec:
-            self._wide_vec[node] = self.m.grid.log_cdf(self.w[node])
-        return self._wide_vec[node]
-
     def _add_all(self, parent: int, arcs: list[int], shares: list[int], s_all: np.ndarray, log_cdf: np.ndarray,
                  rates: tuple, visited: int) -> None:
         m = self.m
@@ -588,8 +594,8 @@ class _Search:
         live = [j for j in range(len(idx)) if k_ub[j] > 0.0]
         if not live:
             return
-        lcdf = np.stack([log_cdf + m._link_vec(int(m.arc_link[arcs[inner[j]]]), shares[inner[j]]) + self._wide(int(ws[j]))
-                         for j in live])
+        rows = [m._vec_id(int(m.arc_link[arcs[inner[j]]]), shares[inner[j]]) for j in live]
+        lcdf = log_cdf[None, :] + m._vec_rows[rows] + self.wide_rows[ws[live]]
         e_lb = m.grid.t0 + (-np.expm1(lcdf)) @ m.grid.wt
         for j, e_j in zip(live, e_lb):
             ub = k_ub[j] / e_j
