@@ -68,7 +68,6 @@ Examples
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from collections.abc import Sequence
@@ -455,6 +454,8 @@ class KeyRouteModel:
                 continue
             inv = 1.0 / self.rate_hz(li, min(kcap[x], kcap[y]))
             best_inv[(i, j)] = min(inv, best_inv.get((i, j), math.inf))
+        self.cap_log_cdf = np.array([self.grid.log_cdf(self.rate_hz(li, min(kcap[x], kcap[y]))) if self.p[li] > 0.0
+                                     else np.full(len(self.grid.t), -np.inf) for li, (x, y, _st) in enumerate(self.links)])
         rows = [i for i, _j in best_inv]
         cols = [j for _i, j in best_inv]
         tree = minimum_spanning_tree(coo_matrix((list(best_inv.values()), (rows, cols)), shape=(n, n)).tocsr())
@@ -492,7 +493,31 @@ class KeyRouteModel:
         for x in order[1:]:
             p = pred[x]
             wide[x] = min(wide[p], 1.0 / inv[x, p])
-        return h, wide
+        with np.errstate(divide="ignore"):  # nodes that cannot reach b (W = 0) get -inf: pruned before use
+            g = np.minimum(np.log(-np.expm1(-np.outer(wide, self.grid.t))), self._completion_log_cdf(ib))
+        return h, g
+
+    def _completion_log_cdf(self, ib: int) -> np.ndarray:
+        """ln G_v(t): at every grid time, the largest ln P(all links of a continuation v -> b are done by t).
+
+        One max-product path problem per grid time (Bellman-Ford on all of them at once), each link at its
+        largest possible rate; shrunk toward 0 by 1e-12 relative so that rounding never makes it too small.
+        """
+        ok = self.arc_ok & (self.arc_u != ib)
+        u, v, li = self.arc_u[ok], self.arc_v[ok], self.arc_link[ok]
+        order = np.argsort(u, kind="stable")
+        u, v, li = u[order], v[order], li[order]
+        starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
+        cost = -self.cap_log_cdf[li]  # (arcs, grid) >= 0
+        dist = np.full((len(self.nodes), len(self.grid.t)), np.inf)
+        dist[ib] = 0.0
+        for _ in range(len(self.nodes)):
+            best = np.minimum.reduceat(dist[v] + cost, starts, axis=0)
+            new = np.minimum(dist[u[starts]], best)
+            if np.array_equal(new, dist[u[starts]]):
+                break
+            dist[u[starts]] = new
+        return -dist * (1.0 - 1e-12)
 
     def best(self, a: str, b: str, metric: str = "key_rate") -> KeyRoute:
         """The route from ``a`` to ``b`` with the highest key rate under the route model (exact).
@@ -531,22 +556,19 @@ class _Search:
         self.m, self.a, self.b, self.metric = model, a, b, metric
         self.ib = model.index[b]
         self.comps = (0, 2) if metric == "key_rate" else (0, 1, 2)
-        self.h, self.w = model._bounds(b)
+        self.h, self.future = model._bounds(b)
         self.zero = np.zeros_like(model.grid.t)
         # label fields, by label id
         self.arc: list[int] = []
         self.share: list[int] = []
         self.s: list[np.ndarray] = []
         self.log_cdf: list[np.ndarray] = []
-        self.rates: list[tuple[float, ...]] = []
         self.parent: list[int] = []
         self.visited: list[int] = []
         self.alive: list[bool] = []
         self.front: dict[int, list[int]] = {}
         self.heap: list[tuple[float, int]] = []
         self.best_value, self.best_route = 0.0, None
-        with np.errstate(divide="ignore"):  # nodes that cannot reach b (W = 0) are pruned before use
-            self.wide_rows = np.log(-np.expm1(-np.outer(self.w, model.grid.t)))
 
     def _dominates(self, i: int, j: int) -> bool:
         if self.share[i] < self.share[j]:
@@ -554,10 +576,9 @@ class _Search:
         si, sj = self.s[i], self.s[j]
         if any(si[c] < sj[c] for c in self.comps):
             return False
-        ri, rj = self.rates[i], self.rates[j]
-        if len(ri) > len(rj) or any(x < y for x, y in zip(ri, rj)):
+        if self.m.needs_visited and (self.visited[i] & ~self.visited[j]) != 0:
             return False
-        return not self.m.needs_visited or (self.visited[i] & ~self.visited[j]) == 0
+        return bool(np.all(self.log_cdf[i] >= self.log_cdf[j]))
 
     def _arcs(self, label: int, last: int) -> list[int]:
         out = [last]
@@ -577,7 +598,7 @@ class _Search:
             self.best_value, self.best_route = value, self._arcs(parent, arc)
 
     def _add_all(self, parent: int, arcs: list[int], shares: list[int], s_all: np.ndarray, log_cdf: np.ndarray,
-                 rates: tuple, visited: int) -> None:
+                 visited: int) -> None:
         m = self.m
         inner = []
         for i, (e, sh) in enumerate(zip(arcs, shares)):
@@ -595,22 +616,21 @@ class _Search:
         if not live:
             return
         rows = [m._vec_id(int(m.arc_link[arcs[inner[j]]]), shares[inner[j]]) for j in live]
-        lcdf = log_cdf[None, :] + m._vec_rows[rows] + self.wide_rows[ws[live]]
+        lcdf = log_cdf[None, :] + m._vec_rows[rows] + self.future[ws[live]]
         e_lb = m.grid.t0 + (-np.expm1(lcdf)) @ m.grid.wt
         for j, e_j in zip(live, e_lb):
             ub = k_ub[j] / e_j
             if ub > self.best_value:
                 i = inner[j]
-                self._push(parent, arcs[i], shares[i], s_all[i], log_cdf, rates, visited, ub)
+                self._push(parent, arcs[i], shares[i], s_all[i], log_cdf, visited, ub)
 
-    def _push(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, rates: tuple,
-              visited: int, ub: float) -> None:
+    def _push(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, visited: int,
+              ub: float) -> None:
         lid = len(self.arc)
         self.arc.append(arc)
         self.share.append(share)
         self.s.append(np.abs(s))
         self.log_cdf.append(log_cdf)
-        self.rates.append(rates)
         self.parent.append(parent)
         self.visited.append(visited | (1 << int(self.m.arc_v[arc])))
         self.alive.append(True)
@@ -644,12 +664,8 @@ class _Search:
             group[1].append(sh[1])
         s_v = self.s[lid] * m.swap[v]
         for k, (arcs, shares) in groups.items():
-            rate = m.rate_hz(li, k)
-            rates = self.rates[lid]
-            pos = bisect.bisect_left(rates, rate)
             s_all = s_v * m.s_abs[m.arc_link[np.array(arcs)]]
-            self._add_all(lid, arcs, shares, s_all, self.log_cdf[lid] + m._link_vec(li, k),
-                          rates[:pos] + (rate,) + rates[pos:], visited)
+            self._add_all(lid, arcs, shares, s_all, self.log_cdf[lid] + m._link_vec(li, k), visited)
 
     def run(self) -> KeyRoute:
         m = self.m
@@ -661,7 +677,7 @@ class _Search:
                 arcs.append(e)
                 shares.append(sh[0])
         if arcs:
-            self._add_all(-1, arcs, shares, m.s_abs[m.arc_link[np.array(arcs)]], self.zero, (), start)
+            self._add_all(-1, arcs, shares, m.s_abs[m.arc_link[np.array(arcs)]], self.zero, start)
         while self.heap:
             neg_ub, lid = heapq.heappop(self.heap)
             if -neg_ub <= self.best_value:
