@@ -98,6 +98,7 @@ __all__ = [
 GRID_STEP = 0.2
 _T_LOW = 1e-16  # the grid starts at this fraction of the fastest link's mean time
 _T_HIGH = 60.0  # and ends at this many mean times of the slowest
+_COARSE_POINTS = 32  # grid times at which the search's completion bound solves its path problems
 
 
 def key_fraction(s: np.ndarray, metric: str = "key_rate") -> float:
@@ -497,27 +498,44 @@ class KeyRouteModel:
             g = np.minimum(np.log(-np.expm1(-np.outer(wide, self.grid.t))), self._completion_log_cdf(ib))
         return h, g
 
-    def _completion_log_cdf(self, ib: int) -> np.ndarray:
-        """ln G_v(t): at every grid time, the largest ln P(all links of a continuation v -> b are done by t).
+    def _completion_tables(self) -> None:
+        """Undirected link graph with each link's largest-rate -ln CDF at coarse grid times (parallel links: min)."""
+        from scipy.sparse import csr_matrix
 
-        One max-product path problem per grid time (Bellman-Ford on all of them at once), each link at its
-        largest possible rate; shrunk toward 0 by 1e-12 relative so that rounding never makes it too small.
+        n, size = len(self.nodes), len(self.grid.t)
+        step = max(1, size // _COARSE_POINTS)
+        self.coarse = np.unique(np.r_[np.arange(0, size, step), size - 1])
+        self.coarse_of = np.searchsorted(self.coarse, np.arange(size))  # the first coarse time at or after each time
+        ends = [tuple(sorted((self.index[x], self.index[y]))) for x, y, _st in self.links]
+        usable = [li for li in range(len(self.links)) if self.p[li] > 0.0 and ends[li][0] != ends[li][1]]
+        usable.sort(key=lambda li: ends[li])
+        keys = [ends[li] for li in usable]
+        starts = [k for k in range(len(keys)) if k == 0 or keys[k] != keys[k - 1]]
+        cost = -self.cap_log_cdf[np.array(usable, dtype=np.int64)][:, self.coarse] if usable else np.zeros((0, len(self.coarse)))
+        self.pair_cost = np.maximum(np.minimum.reduceat(cost, starts, axis=0), 1e-300) if usable else cost
+        rows = np.array([keys[k][0] for k in starts], dtype=np.int64)
+        cols = np.array([keys[k][1] for k in starts], dtype=np.int64)
+        self.pair_graph = csr_matrix((np.arange(1.0, len(starts) + 1.0), (rows, cols)), shape=(n, n))
+        self.pair_perm = (self.pair_graph.data - 1.0).astype(np.int64)
+
+    def _completion_log_cdf(self, ib: int) -> np.ndarray:
+        """ln G_v(t): an upper bound on ln P(all links of any continuation v -> b are done by t), every grid time.
+
+        At the coarse times, the largest product of the links' CDFs over paths to b (a shortest path on
+        -ln CDF per time, scipy's Dijkstra), each link at its largest possible rate; between them the value of
+        the next coarse time (every CDF grows with t, so that bounds it); shrunk toward 0 by 1e-12 relative so
+        that rounding never makes it too small.
         """
-        ok = self.arc_ok & (self.arc_u != ib)
-        u, v, li = self.arc_u[ok], self.arc_v[ok], self.arc_link[ok]
-        order = np.argsort(u, kind="stable")
-        u, v, li = u[order], v[order], li[order]
-        starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
-        cost = -self.cap_log_cdf[li]  # (arcs, grid) >= 0
-        dist = np.full((len(self.nodes), len(self.grid.t)), np.inf)
-        dist[ib] = 0.0
-        for _ in range(len(self.nodes)):
-            best = np.minimum.reduceat(dist[v] + cost, starts, axis=0)
-            new = np.minimum(dist[u[starts]], best)
-            if np.array_equal(new, dist[u[starts]]):
-                break
-            dist[u[starts]] = new
-        return -dist * (1.0 - 1e-12)
+        from scipy.sparse.csgraph import dijkstra
+
+        if not hasattr(self, "pair_graph"):
+            self._completion_tables()
+        dist = np.empty((len(self.nodes), len(self.coarse)))
+        graph = self.pair_graph.copy()
+        for c in range(len(self.coarse)):
+            graph.data = self.pair_cost[self.pair_perm, c]
+            dist[:, c] = dijkstra(graph, directed=False, indices=ib)
+        return -dist[:, self.coarse_of] * (1.0 - 1e-12)
 
     def best(self, a: str, b: str, metric: str = "key_rate") -> KeyRoute:
         """The route from ``a`` to ``b`` with the highest key rate under the route model (exact).
