@@ -98,7 +98,7 @@ __all__ = [
 GRID_STEP = 0.2
 _T_LOW = 1e-16  # the grid starts at this fraction of the fastest link's mean time
 _T_HIGH = 60.0  # and ends at this many mean times of the slowest
-_COARSE_POINTS = 32  # grid times at which the search's completion bound solves its path problems
+_COARSE_POINTS = 64  # grid times at which the search's completion bound solves its path problems
 
 
 def key_fraction(s: np.ndarray, metric: str = "key_rate") -> float:
@@ -188,6 +188,7 @@ class _TimeGrid:
     """Trapezoid rule in ln t for E[max] of independent exponential times with rates in [lo, hi]."""
 
     def __init__(self, lo_hz: float, hi_hz: float) -> None:
+        self.hi_hz = hi_hz
         x0, x1 = math.log(_T_LOW / hi_hz), math.log(_T_HIGH / lo_hz)
         n = int(math.ceil((x1 - x0) / GRID_STEP))
         self.t = np.exp(x0 + GRID_STEP * np.arange(n + 1))
@@ -503,8 +504,10 @@ class KeyRouteModel:
         from scipy.sparse import csr_matrix
 
         n, size = len(self.nodes), len(self.grid.t)
-        step = max(1, size // _COARSE_POINTS)
-        self.coarse = np.unique(np.r_[np.arange(0, size, step), size - 1])
+        # where CDFs are far from 0 (t >= 0.01 / the fastest rate): below it 1 - CDF is ~1 whatever the bound
+        first = int(np.searchsorted(self.grid.t, 0.01 / self.grid.hi_hz))
+        step = max(1, -(-(size - first) // _COARSE_POINTS))
+        self.coarse = np.unique(np.r_[np.arange(first, size, step), size - 1])
         self.coarse_of = np.searchsorted(self.coarse, np.arange(size))  # the first coarse time at or after each time
         ends = [tuple(sorted((self.index[x], self.index[y]))) for x, y, _st in self.links]
         usable = [li for li in range(len(self.links)) if self.p[li] > 0.0 and ends[li][0] != ends[li][1]]
