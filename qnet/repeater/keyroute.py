@@ -38,23 +38,27 @@ chain simulation like any other route.
 Why the search is exact
 -----------------------
 K depends on |s| only (h is symmetric about 1/2) and is non-decreasing in each |s_j|: h(Q) falls
-as |s_z| or |s_x| grows, and S grows with every |s_j|. E[max] is non-decreasing when a link is
-added or slowed (every factor 1 - exp(-lambda t) is at most 1 and grows with lambda). A partial
-route's label is (the pending last hop and its first node's memory share, |s| so far, the sorted
-rates of its finished links); its completions share their future with every label of the same
-pending hop. Label L1 *dominates* L2 there when its share is no smaller, |s1| >= |s2|
-componentwise (on the components K uses) and the i-th slowest finished link of L1 is no slower
-than the i-th slowest of L2 for every i <= len(L1) <= len(L2): then the CDF of L1's slowest link
-is pointwise no smaller, for every completion, so L1 + C is no worse than L2 + C. A walk that
-revisits a node is no better than the simple path left after cutting its cycle (fewer links and
-swaps; memory shares without ``memory_split`` do not depend on which links a repeater joins), so
-dominance may ignore which nodes each label visited; where a node has a ``memory_split`` that
-argument fails and dominance also requires L1 to have visited a subset of L2's nodes. The search
-pops the label with the highest upper bound K(min(1, |s| * H(v))) / E[max(finished, pending at
-its largest share, one link at the widest-path rate W(v))] (H: best per-component product of
-correlations to the destination, W: the largest possible slowest-link rate of any continuation,
-both by a backward Dijkstra) and stops when that bound is no larger than the best complete route:
-no label left can beat it.
+as |s_z| or |s_x| grows, and S grows with every |s_j|. The model's E[max] is the quadrature
+t_0 + sum_j w_j (1 - exp(sum_i ln F_i(t_j))) with positive weights w_j, so it is non-decreasing
+when any link's ln F_i(t_j) falls at any grid time (a link added, or slowed) -- exactly, for the
+model as computed (every floating-point step is monotone). A partial route's label is (the
+pending last hop and its first node's memory share, |s| so far, L = sum of its finished links'
+ln F on the grid); its completions share their future with every label of the same pending hop.
+Label 1 *dominates* label 2 there when its share is no smaller, |s1| >= |s2| componentwise (on
+the components K uses) and L1 >= L2 at every grid time: then for every completion C, label 1 + C
+has no smaller K and no larger E[max] than label 2 + C. A walk that revisits a node is no better
+than the simple path left after cutting its cycle (fewer links and swaps; memory shares without
+``memory_split`` do not depend on which links a repeater joins), so dominance may ignore which
+nodes each label visited; where a node has a ``memory_split`` that argument fails and dominance
+also requires label 1 to have visited a subset of label 2's nodes. The search pops the label with
+the highest upper bound K(min(1, |s| H(v))) / E(L + ln F_pending + ln G_v), H(v) the best
+per-component product of correlations (swaps included) from v to the destination and ln G_v(t)
+an upper bound on the ln CDF of any continuation from v (the largest product of link CDFs over
+paths to the destination at coarse grid times, each link at its largest possible rate, carried to
+the finer times by monotonicity in t, and the widest-path rate), all by backward Dijkstra; the
+pending link is taken at its largest share. It stops when no bound exceeds the best complete
+route: no label left can beat it. Bounds are rounded outward by 1e-12 relative, so only routes
+within that of the optimum can be lost (ties).
 
 Examples
 --------
@@ -428,14 +432,14 @@ class KeyRouteModel:
             mean, frac = self.grid.mean(log_cdf), key_fraction(s, metric)
         return KeyRoute(
             hops=tuple(Hop(*self.arcs[e][:3]) for e in arcs), metric=metric, key_rate_hz=frac / mean, key_fraction=frac,
-            rate_hz=1.0 / mean, fidelity=float((1.0 + s.sum()) / 4.0), correlations=tuple(float(x) for x in s),
+            rate_hz=1.0 / mean, fidelity=float((1.0 + s.sum()) / 4.0), correlations=(float(s[0]), float(s[1]), float(s[2])),
             attempts_per_round=tuple(int(k) for k in ks), labels=labels,
         )
 
     def _tables(self) -> None:
         """Per-model arrays for the search's bounds: arc endpoints, link correlations, widest-path tree."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import minimum_spanning_tree
+        from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
+        from scipy.sparse.csgraph import minimum_spanning_tree  # type: ignore[import-untyped]
 
         n = len(self.nodes)
         self.arc_u = np.array([self.index[x] for x, _y, _s, _l in self.arcs], dtype=np.int64)
@@ -469,8 +473,8 @@ class KeyRouteModel:
         H is a backward Dijkstra on -ln(|s_link| |c_v|) per component (scipy), inflated by 1e-12
         relative so that rounding never makes it an underestimate; W follows the widest-path tree.
         """
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import breadth_first_order, dijkstra
+        from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
+        from scipy.sparse.csgraph import breadth_first_order, dijkstra  # type: ignore[import-untyped]
 
         n, ib = len(self.nodes), self.index[b]
         ok = self.arc_ok & (self.arc_u != ib)
@@ -501,7 +505,7 @@ class KeyRouteModel:
 
     def _completion_tables(self) -> None:
         """Undirected link graph with each link's largest-rate -ln CDF at coarse grid times (parallel links: min)."""
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
         n, size = len(self.nodes), len(self.grid.t)
         # where CDFs are far from 0 (t >= 0.01 / the fastest rate): below it 1 - CDF is ~1 whatever the bound
@@ -529,7 +533,7 @@ class KeyRouteModel:
         the next coarse time (every CDF grows with t, so that bounds it); shrunk toward 0 by 1e-12 relative so
         that rounding never makes it too small.
         """
-        from scipy.sparse.csgraph import dijkstra
+        from scipy.sparse.csgraph import dijkstra  # type: ignore[import-untyped]
 
         if not hasattr(self, "pair_graph"):
             self._completion_tables()
@@ -589,7 +593,8 @@ class _Search:
         self.alive: list[bool] = []
         self.front: dict[int, list[int]] = {}
         self.heap: list[tuple[float, int]] = []
-        self.best_value, self.best_route = 0.0, None
+        self.best_value = 0.0
+        self.best_route: list[int] | None = None
 
     def _dominates(self, i: int, j: int) -> bool:
         if self.share[i] < self.share[j]:
