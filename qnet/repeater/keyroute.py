@@ -752,8 +752,23 @@ def best_key_route(graph: nx.Graph, a: str, b: str, metric: str = "key_rate", li
     >>> r.nodes, r.attempts_per_round
     (['alice', 'r1', 'r2'], (1, 1))
     """
-    model = KeyRouteModel(graph, link_results) if model is None else model
+    if model is None:
+        model = _cached_model(graph, link_results)
     return model.best(a, b, metric)
+
+
+_LAST_MODEL: list = []  # [(graph, link_results, model)]: the last model built from given link results
+
+
+def _cached_model(graph: nx.Graph, link_results: dict | None) -> KeyRouteModel:
+    """The model of (graph, link_results), reused while both are the same objects (a traffic run's requests)."""
+    if link_results is None:
+        return KeyRouteModel(graph)
+    if _LAST_MODEL and _LAST_MODEL[0][0] is graph and _LAST_MODEL[0][1] is link_results:
+        return _LAST_MODEL[0][2]
+    model = KeyRouteModel(graph, link_results)
+    _LAST_MODEL[:] = [(graph, link_results, model)]
+    return model
 
 
 def exhaustive_key_route(model: KeyRouteModel, a: str, b: str, metric: str = "key_rate",

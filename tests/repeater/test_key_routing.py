@@ -276,3 +276,17 @@ def test_traffic_routes_by_key_rate():
     reqs = [SimpleNamespace(a="alice", b="r2", c=None)]
     assert tuple(choose_routes(graph, reqs, "key_rate", 2, None)[0]) == want
 
+
+
+def test_traffic_requests_each_get_their_exact_route():
+    """Several requests on one network (the model is built once and reused): each route is the brute-force best."""
+    from qnet.repeater.traffic.setup import choose_routes
+
+    graph = _network(7, 7)
+    results = _fake_results(graph, 7, 0.05)
+    model = KeyRouteModel(graph, results)
+    pairs = [(a, b) for a, b in itertools.combinations(model.nodes, 2) if exhaustive_key_route(model, a, b)][:4]
+    assert len(pairs) == 4
+    routes = choose_routes(graph, [SimpleNamespace(a=a, b=b, c=None) for a, b in pairs], "key_rate", 1, results)
+    for (a, b), hops in zip(pairs, routes):
+        assert model.evaluate(hops).key_rate_hz == pytest.approx(exhaustive_key_route(model, a, b).key_rate_hz, rel=1e-12)
