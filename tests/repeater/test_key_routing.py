@@ -132,10 +132,10 @@ def _network(seed: int, n: int, heterogeneous: bool = True, splits: bool = False
     table = network_table(waxman(n, alpha=1.0, beta=0.9, domain_km=40.0, seed=seed), read_hardware(HW))
     names = [k for k, v in table["nodes"].items() if v["kind"] == "memory"]
     stations = [k for k, v in table["nodes"].items() if v["kind"] == "station"]
-    for st in stations[: seed % 3]:  # parallel links: a second station between the same two nodes
-        twin = "q" + st[1:]
-        table["nodes"][twin] = dict(table["nodes"][st])
-        _s, u, v = st.split("-")
+    for station in stations[: seed % 3]:  # parallel links: a second station between the same two nodes
+        twin = "q" + station[1:]
+        table["nodes"][twin] = dict(table["nodes"][station])
+        _s, u, v = station.split("-")
         table["fibres"] += [{"a": u, "b": twin, "length_km": float(rng.uniform(1, 20))},
                             {"a": twin, "b": v, "length_km": float(rng.uniform(1, 20))}]
     stations_of = {k: [] for k in names}
