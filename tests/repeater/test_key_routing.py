@@ -290,3 +290,21 @@ def test_traffic_requests_each_get_their_exact_route():
     routes = choose_routes(graph, [SimpleNamespace(a=a, b=b, c=None) for a, b in pairs], "key_rate", 1, results)
     for (a, b), hops in zip(pairs, routes):
         assert model.evaluate(hops).key_rate_hz == pytest.approx(exhaustive_key_route(model, a, b).key_rate_hz, rel=1e-12)
+
+
+def test_route_model_is_the_exact_chain_without_waiting_noise():
+    """No decoherence and no cutoff: the model's state figures are qnet chain --exact's; its rate differs only
+    by exponential vs round-grid link times (two equal links: E[max] = 1.5/p vs (3 - 2p)/(p(2 - p)) rounds)."""
+    from qnet.repeater.path import simulate_path
+
+    nodes = ["alice", "r1", "r2", "r3", "bob"]
+    overrides = [f"nodes.{n}.t2_s=inf" for n in nodes] + [f"nodes.{n}.cutoff_s=inf" for n in nodes[1:-1]]
+    graph = qnet.load_network(CHAIN, overrides)
+    model = KeyRouteModel(graph)
+    chain = simulate_path(graph, ["alice", "r1", "r2"], exact=True)
+    for metric, want in (("key_rate", chain.bb84_key_fraction), ("diqkd_key_rate", chain.diqkd_key_fraction)):
+        r = model.evaluate(["alice", "r1", "r2"], metric)
+        assert r.key_fraction == pytest.approx(want, rel=1e-10)
+        assert r.fidelity == pytest.approx(chain.fidelity, rel=1e-10)
+    p = model.p[0]
+    assert r.rate_hz / chain.rate_hz == pytest.approx((3 - 2 * p) / (1.5 * (2 - p)), rel=1e-6)
