@@ -48,6 +48,7 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "chain_nested_exact": (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--swap-policy", "nested", "--exact",
                             "--no-progress"], ()),
     "path_metro": (["path", METRO, "campus", "airport", "--metric", "fidelity", "--seed", "1", "--no-progress"], ()),
+    "path_key_rate": (["path", CHAIN, "alice", "r3", "--metric", "key_rate", "--seed", "1", "--no-progress"], ()),
     "compare": (["compare", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--distances", "50:400:8", "--seed", "1",
                  "--no-progress"], ()),
     "purify": (["purify", LIU, "alice", "bob", "--set", "nodes.alice.memories=2", "--set", "nodes.bob.memories=2"], ()),

@@ -7,7 +7,7 @@ import json
 
 from qnet.cli.args import count, seed
 from qnet.cli.options import add_link_backend_option, add_network_options, add_no_progress_option, add_purify_option, add_swap_policy_option
-from qnet.repeater.choices import METRICS
+from qnet.repeater.choices import KEY_METRICS, METRICS
 
 __all__ = ["register"]
 
@@ -62,7 +62,8 @@ def register(sub) -> None:
     _add_chain_options(p)
     add_purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity",
-                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
+                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops; "
+                        "key_rate / diqkd_key_rate: the highest BB84 / DI-QKD key rate (exact search, docs/conventions.md §13)")
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
@@ -85,8 +86,23 @@ def _hops(graph, args):
             raise QnetError("--via needs at least one node name")
         return explicit_path(graph, [args.a, *inner, args.b])
     metric = args.metric or "hops"
-    results = all_link_results(graph, link_backend=args.link_backend) if metric in ("fidelity", "rate") else None
+    results = all_link_results(graph, link_backend=args.link_backend) if metric not in ("length", "hops") else None
+    if metric in KEY_METRICS:
+        return _key_route(graph, args, metric, results)
     return best_path(graph, args.a, args.b, metric, link_results=results)
+
+
+def _key_route(graph, args, metric: str, results: dict):
+    """The key-rate route (exact search, route model), its model figures noted on stderr."""
+    import sys
+
+    from qnet.repeater.keyroute import best_key_route
+
+    route = best_key_route(graph, args.a, args.b, metric, link_results=results)
+    print(f"route by {metric}: {' - '.join(route.nodes)}; route model (swap asap, no waiting decoherence, "
+          f"docs/conventions.md §13): {route.key_rate_hz:.4g} bit/s = {route.key_fraction:.4g} bit x {route.rate_hz:.4g} /s",
+          file=sys.stderr)
+    return list(route.hops)
 
 
 def _progress(args, label: str, unit: str):

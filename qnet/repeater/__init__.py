@@ -5,7 +5,7 @@ Imports the quantum, network and link layers.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('chain', 'choices', 'compare', 'engine', 'fusion', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic', 'waiting')
+SUBMODULES = ('chain', 'choices', 'compare', 'engine', 'fusion', 'keyroute', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic', 'waiting')
 EXPORTS = {
     'ChainResult': 'path',
     'build_chain': 'path',
@@ -45,6 +45,9 @@ EXPORTS = {
     'explicit_path': 'routing',
     'all_link_results': 'routing',
     'best_path': 'routing',
+    'KeyRoute': 'keyroute',
+    'KeyRouteModel': 'keyroute',
+    'best_key_route': 'keyroute',
     'swap_circuit': 'swapping',
     'swap': 'swapping',
     'GHZ_TARGET': 'fusion',

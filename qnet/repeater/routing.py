@@ -11,6 +11,9 @@ The *link graph* has the memory nodes as vertices and one edge per elementary li
   (an upper bound on a swap-as-soon-as-possible chain's completion time).
 * ``"length"``: minimise the total fibre length (km).
 * ``"hops"``: the fewest elementary links.
+* ``"key_rate"`` / ``"diqkd_key_rate"``: the highest BB84/BBM92 or DI-QKD secret-key rate under
+  the route model of :mod:`qnet.repeater.keyroute` (not an additive cost: an exact best-first
+  label-setting search, one route).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from qnet._deprecation import renamed_keywords
 from qnet.errors import NetworkError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import elementary_links, find_station
-from qnet.repeater.choices import METRICS
+from qnet.repeater.choices import KEY_METRICS, METRICS
 
 __all__ = ["METRICS", "Hop", "link_graph", "explicit_path", "all_link_results", "best_path", "k_best_paths"]
 
@@ -219,7 +222,8 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
     The first is :func:`best_path`'s; the others follow in order of cost (networkx
     ``shortest_simple_paths``, Yen's algorithm) and differ in their sequence of memory nodes;
     between two adjacent nodes the cheapest station is used. Links delivering nothing are not
-    used.
+    used. The key-rate metrics give their one best route
+    (:func:`qnet.repeater.keyroute.best_key_route`), whatever ``k``.
 
     Parameters
     ----------
@@ -262,6 +266,10 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
     _check_node(graph, b)
     if a == b:
         raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
+    if metric in KEY_METRICS:
+        from qnet.repeater.keyroute import best_key_route
+
+        return [list(best_key_route(graph, a, b, metric, link_results).hops)]
     lg = link_graph(graph) if lg is None else lg
     cost = _cost_function(graph, lg, metric, link_results)
     weights: dict[tuple[str, str], float] = {}

@@ -142,7 +142,7 @@ def simulate_traffic(
     if not requests:
         raise ConfigError("traffic", "requests", "[]", "at least one request")
     check_parties(graph, requests)
-    needs_results = metric in ("fidelity", "rate") and any(r.c is None for r in requests)
+    needs_results = metric not in ("length", "hops") and any(r.c is None for r in requests)
     lg = link_graph(graph)
     routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, link_backend) if needs_results else None, lg)
     build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], link_backend, purify, twirl)
