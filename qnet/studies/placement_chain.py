@@ -1,0 +1,240 @@
+"""The physics behind ``qnet place``: segment links, the screening bounds of a chain, its verification.
+
+A *segment* is the fibre between two consecutive chain nodes (a demand's end node or a
+repeater) along a route through the map; the map nodes in between pass the fibre through. It
+becomes one heralded link built exactly as :func:`qnet.network.generate.network_table` builds
+every generated link: the hardware file's memories at both ends and its station in the middle
+of the fibre (two fibres of half the length). Its figures depend on its length only, so every
+distinct length is evaluated once, all of them in one run (:func:`qnet.link.distinct.run_specs`).
+
+A *chain* (a route cut at its repeaters) is judged twice:
+
+* **screen** (:func:`chain_bounds`, cheap, used to enumerate candidates for the MILP): two
+  upper bounds on what qnet's chain model gives,
+
+  - ``fidelity_bound``: the links' heralded states swapped one after the other with the
+    repeater's gate and readout fidelities (:func:`qnet.repeater.swapping.swap`) *without*
+    any memory waiting; waiting only adds dephasing and amplitude damping, which lower the
+    fidelity of the (Pauli-frame corrected, near-|Psi+>) states qnet's links deliver;
+  - ``rate_bound_hz``: 1 / E[max_i T_i], the time at which the last link has heralded when
+    every link i starts at 0 and T_i >= tau_i * E_i with E_i exponential of rate
+    -ln(1 - q_i) (the number of rounds G_i of a link with success q_i per round satisfies
+    P(G_i > t) = (1 - q_i)^t, so G_i >= E_i in distribution); a chain completes no earlier
+    than its last link (swaps, cutoffs and waiting only add time), so its rate is at most this.
+
+* **verification** (:func:`verify_chain`): qnet's own chain model on a line network of the
+  chain's nodes (:func:`line_network`), :func:`qnet.repeater.path.simulate_path`: exact where
+  an exact method exists (one link; two links of equal attempt time), else a seeded Monte Carlo.
+
+Attempts per round follow :mod:`qnet.link.multiplexing` on that line network: with the
+hardware's ``memories`` unset, one; with ``memories = m``, ``m`` on a chain of one link and
+``max(m, 2) // 2`` otherwise (a repeater splits its memories between its two links).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+
+from qnet.errors import QnetError
+from qnet.network.generate import Hardware, network_table
+
+__all__ = ["SegmentLink", "segment_links", "attempts_per_round", "expected_max_exponential", "chain_bounds",
+           "line_network", "verify_chain", "ChainCheck", "MIN_SEGMENT_KM"]
+
+#: Segments shorter than this (km; two map nodes at the same coordinates) are built at this length.
+MIN_SEGMENT_KM = 1e-3
+
+
+@dataclass(frozen=True)
+class SegmentLink:
+    """One segment's heralded link: what the screen needs (per attempt; rounds come from :func:`attempts_per_round`).
+
+    Examples
+    --------
+    >>> s = SegmentLink(length_km=50.0, fidelity=0.97, success_probability=1e-3, attempt_time_s=6e-4,
+    ...                 rho=np.eye(4) / 4)
+    >>> round(s.rate_per_round(1), 6), round(s.exponential_rate_hz(1), 3)
+    (0.001, 1.668)
+    """
+
+    length_km: float
+    fidelity: float
+    success_probability: float
+    attempt_time_s: float
+    rho: np.ndarray
+
+    def rate_per_round(self, attempts: int) -> float:
+        """Success probability per round with ``attempts`` attempts: 1 - (1 - p)^k."""
+        return -math.expm1(attempts * math.log1p(-self.success_probability)) if self.success_probability < 1 else 1.0
+
+    def exponential_rate_hz(self, attempts: int) -> float:
+        """-ln(1 - q) / tau (1/s): the rate of the exponential that the link's herald time dominates."""
+        if self.success_probability >= 1.0:
+            return math.inf
+        return -attempts * math.log1p(-self.success_probability) / self.attempt_time_s
+
+
+def attempts_per_round(memories: int | None, n_links: int) -> int:
+    """Attempts per round of every link of a chain of ``n_links`` built from a hardware file (module docstring).
+
+    Examples
+    --------
+    >>> attempts_per_round(None, 3), attempts_per_round(4, 1), attempts_per_round(4, 3), attempts_per_round(1, 2)
+    (1, 4, 2, 1)
+    """
+    if memories is None:
+        return 1
+    return int(memories) if n_links == 1 else max(int(memories), 2) // 2
+
+
+def _two_node_graph(length_km: float, hardware: Hardware) -> nx.Graph:
+    from qnet.network.graph import network_from_dict
+
+    topo = nx.Graph()
+    topo.add_edge("a", "b", length_km=max(float(length_km), MIN_SEGMENT_KM))
+    return network_from_dict(network_table(topo, hardware), source="<placement segment>")
+
+
+def segment_links(lengths_km: Sequence[float], hardware: Hardware, link_backend: str = "batch") -> dict[float, SegmentLink]:
+    """The heralded link of every distinct segment length, all evaluated in one run.
+
+    Parameters
+    ----------
+    lengths_km : sequence of float
+        Segment lengths (km); repeats are evaluated once.
+    hardware : Hardware
+        Memories, station and fibre of every link (:func:`qnet.network.generate.read_hardware`).
+    link_backend : {"batch", "aer"}
+        The link simulator (equal within 1e-12; batch is faster).
+
+    Returns
+    -------
+    dict
+        length_km -> :class:`SegmentLink`.
+
+    Examples
+    --------
+    >>> from qnet.network.generate import read_hardware
+    >>> links = segment_links([25.0, 50.0, 25.0], read_hardware("examples/hardware/ion.toml"))
+    >>> sorted(links), links[25.0].success_probability > links[50.0].success_probability
+    ([25.0, 50.0], True)
+    """
+    from qnet.link.distinct import run_specs
+    from qnet.link.spec import link_spec
+
+    distinct = sorted(set(float(x) for x in lengths_km))
+    specs = [link_spec(_two_node_graph(x, hardware), "a", "b") for x in distinct]
+    results = run_specs(specs, engine=link_backend) if specs else []
+    return {x: SegmentLink(x, r.fidelity, r.success_probability, r.attempt_time_s, r.density_matrix)
+            for x, r in zip(distinct, results)}
+
+
+def expected_max_exponential(rates_hz: Sequence[float]) -> float:
+    """E[max_i X_i] (s) of independent exponentials X_i of the given rates (1/s), exactly.
+
+    Inclusion-exclusion, sum over non-empty subsets S of (-1)^(|S|+1) / sum_S rate, up to 14
+    variables; numerical quadrature of the integral of 1 - prod_i (1 - exp(-rate_i t)) beyond.
+
+    Examples
+    --------
+    >>> round(expected_max_exponential([2.0]), 12), round(expected_max_exponential([1.0, 1.0, 1.0]), 12)  # H_3 = 11/6
+    (0.5, 1.833333333333)
+    """
+    mu = np.asarray([r for r in rates_hz if r != math.inf], dtype=float)
+    if mu.size == 0:
+        return 0.0
+    if np.any(mu <= 0):
+        return math.inf
+    n = mu.size
+    if n <= 14:
+        masks = (np.arange(1, 1 << n)[:, None] >> np.arange(n)) & 1
+        sums = masks @ mu
+        signs = np.where(masks.sum(axis=1) % 2 == 1, 1.0, -1.0)
+        return float(np.sum(signs / sums))
+    from scipy.integrate import quad
+
+    scale = 1.0 / mu.min()
+    val, _err = quad(lambda t: -math.expm1(float(np.sum(np.log1p(-np.exp(-mu * t))))), 0.0, math.inf, limit=200)
+    return float(val) if val > 0 else scale
+
+
+def chain_bounds(links: Sequence[SegmentLink], attempts: int, gate_fidelity: float, readout_fidelity: float) -> tuple[float, float]:
+    """(fidelity_bound, rate_bound_hz) of a chain of ``links`` (the screen; module docstring).
+
+    Examples
+    --------
+    Two perfect-state links, perfect repeater: fidelity 1; two links of rate 2/s: 1 / (1.5 / 2 s).
+
+    >>> from qnet.quantum.states import bell_state
+    >>> psi = bell_state("psi+"); rho = np.outer(psi, psi.conj())
+    >>> link = SegmentLink(10.0, 1.0, -math.expm1(-1e-3), 5e-4, rho)  # exponential rate 2/s
+    >>> f, r = chain_bounds([link, link], 1, 1.0, 1.0)
+    >>> round(f, 9), round(r, 6)
+    (1.0, 1.333333)
+    """
+    from qnet.quantum.states import fidelity
+    from qnet.repeater.swapping import swap
+
+    rho = links[0].rho
+    for link in links[1:]:
+        rho = swap(rho, link.rho, gate_fidelity, readout_fidelity)
+    f = float(fidelity(rho, "psi+")) if len(links) > 1 else links[0].fidelity
+    t = expected_max_exponential([link.exponential_rate_hz(attempts) for link in links])
+    return f, (1.0 / t if t > 0 else math.inf)
+
+
+def line_network(names: Sequence[str], lengths_km: Sequence[float], hardware: Hardware,
+                 pos: Mapping[str, Any] | None = None) -> nx.Graph:
+    """The topology of one chain: ``names`` in order, consecutive ones joined by a segment of ``lengths_km``.
+
+    Examples
+    --------
+    >>> g = line_network(["a", "r", "b"], [30.0, 40.0], None)  # hardware not needed for the topology
+    >>> [g.edges[e]["length_km"] for e in g.edges]
+    [30.0, 40.0]
+    """
+    topo = nx.Graph()
+    for n in names:
+        topo.add_node(n, **({"pos": pos[n]} if pos and n in pos else {}))
+    for a, b, km in zip(names, names[1:], lengths_km):
+        topo.add_edge(a, b, length_km=max(float(km), MIN_SEGMENT_KM))
+    return topo
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """qnet's chain model on one chain: ``method`` is ``"exact"`` or ``"monte_carlo"`` (``samples`` deliveries)."""
+
+    fidelity: float
+    rate_hz: float
+    method: str
+    samples: int | None
+
+
+def verify_chain(names: Sequence[str], lengths_km: Sequence[float], hardware: Hardware, samples: int = 1000,
+                 seed: int | None = 0, link_backend: str = "batch") -> ChainCheck:
+    """End-to-end fidelity and rate of a chain by qnet's chain model (exact where it exists, else Monte Carlo).
+
+    Examples
+    --------
+    >>> from qnet.network.generate import read_hardware
+    >>> hw = read_hardware("examples/hardware/ion.toml")
+    >>> c = verify_chain(["a", "b"], [40.0], hw)  # one link: its own figures
+    >>> c.method, abs(c.fidelity - segment_links([40.0], hw)[40.0].fidelity) < 1e-12
+    ('exact', True)
+    """
+    from qnet.network.graph import network_from_dict
+    from qnet.repeater.path import simulate_path
+
+    graph = network_from_dict(network_table(line_network(names, lengths_km, hardware), hardware), source="<placement chain>")
+    try:
+        r = simulate_path(graph, list(names), exact=True, engine=link_backend)
+    except QnetError:
+        r = simulate_path(graph, list(names), samples=samples, seed=seed, engine=link_backend)
+    return ChainCheck(float(r.fidelity), float(r.rate_hz), r.method, r.samples)
+
