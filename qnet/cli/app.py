@@ -3,8 +3,8 @@
 Each command group lives in its own module with ``register(subparsers)``, which adds its
 parsers with ``set_defaults(handler=...)``: :mod:`qnet.cli.link` (link, purify, compile),
 :mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.traffic` (traffic),
-:mod:`qnet.cli.sweep` (sweep), :mod:`qnet.cli.plot` (plot, optimize) and :mod:`qnet.cli.network`
-(generate, import, draw); :mod:`qnet.cli.options` holds the options they share.
+:mod:`qnet.cli.sweep` (sweep), :mod:`qnet.cli.plot` (plot, optimize), :mod:`qnet.cli.network`
+(generate, import, draw) and :mod:`qnet.cli.place` (place); :mod:`qnet.cli.options` holds the options they share.
 
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a
 traceback. User errors are :class:`~qnet.errors.QnetError` and ``OSError`` on a named file
@@ -20,12 +20,12 @@ import os
 import sys
 from typing import Sequence
 
-from qnet.cli import chain, link, network, plot, sweep, traffic
+from qnet.cli import chain, link, network, place, plot, sweep, traffic
 
 __all__ = ["main", "build_parser"]
 
 #: The command groups, in the order ``qnet --help`` lists their commands.
-_COMMAND_GROUPS = (link, chain, traffic, sweep, plot, network)
+_COMMAND_GROUPS = (link, chain, traffic, sweep, plot, network, place)
 
 
 def _version() -> str:
