@@ -468,8 +468,8 @@ def solve_milp(columns: Sequence[Sequence[frozenset]], max_repeaters: int | None
 
     Examples
     --------
-    >>> solve_milp([[frozenset("x"), frozenset("y")], [frozenset("yz"), frozenset("w")]])[:2]
-    (frozenset({'w', 'x'}), 'optimal')
+    >>> solve_milp([[frozenset("x"), frozenset("y")], [frozenset("y"), frozenset("zw")]])  # y serves both
+    (frozenset({'y'}), 'optimal', 1)
     >>> solve_milp([[frozenset("xy")]], max_repeaters=1)[1]
     'infeasible'
     """
