@@ -55,6 +55,9 @@ __all__ = ["Demand", "read_demands", "read_map", "Candidate", "PlacementOptions"
            "PlacementError", "candidates", "solve_milp", "place"]
 
 
+#: The figures of a chain not yet run through the chain model (a demand without targets).
+_UNCHECKED = ChainCheck(math.nan, math.nan, "unchecked", None)
+
 #: Candidates of a demand left unserved by a MILP answer that are checked at once (cuts more per round).
 EXTRA_CHECKS = 8
 
@@ -297,8 +300,14 @@ def _routes(g: nx.Graph, d: Demand, k: int) -> list[tuple[list[str], list[float]
 
 
 def _search(route, cum, sites, links: dict[float, SegmentLink], hw: Hardware, opts: PlacementOptions,
-            keep: Callable[[float, float], bool], emit: Callable[[tuple[int, ...], float, float], bool]) -> bool:
-    """Depth-first search over the cuts of one route; ``keep(f, r)`` prunes, ``emit`` returns False to stop."""
+            keep: Callable[[float, float], bool], emit: Callable[[tuple[int, ...], float, float], bool],
+            minimal: bool = False) -> bool:
+    """Depth-first search over the cuts of one route; ``keep(f, r)`` prunes, ``emit`` returns False to stop.
+
+    ``minimal``: only repeater sets of which no repeater can go (two neighbouring segments
+    together longer than ``max_link_km``): for a demand without targets, where every chain within
+    the bounds serves and a superset is never needed.
+    """
     mem = hw.memory.get("memories")
     g_f, r_f = float(hw.memory.get("gate_fidelity", 1.0)), float(hw.memory.get("readout_fidelity", 1.0))
     m = len(route) - 1
@@ -315,6 +324,8 @@ def _search(route, cum, sites, links: dict[float, SegmentLink], hw: Hardware, op
                 break  # cum is increasing: every later j is longer still
             if j < m and (j not in sites or len(reps) >= opts.max_repeaters_per_path):
                 continue
+            if minimal and reps and cum[j] - cum[reps[-2] if len(reps) > 1 else 0] <= opts.max_link_km + 1e-9:
+                continue  # the repeater at i could go: not a minimal set
             if state is None and j == m:  # a single link: all the end nodes' memories attempt on it
                 single = attempts_per_round(mem, 1)
                 f, r = s.fidelity, s.exponential_rate_hz(single)
@@ -385,7 +396,7 @@ def candidates(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: Place
                                        tuple(round(cum[b] - cum[a], 9) for a, b in zip(pts, pts[1:])), f, r))
                 return len(found) < opts.max_candidates
 
-            if not _search(route, cum, sites, links, hw, opts, d.met, emit):
+            if not _search(route, cum, sites, links, hw, opts, d.met, emit, minimal=not (d.min_fidelity or d.min_rate_hz)):
                 exhaustive = False
                 break
         out.append(found)
@@ -581,6 +592,8 @@ def place(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementO
         """qnet's chain model on ``c``: its figures if it meets the demand, else None (and ``c`` is removed)."""
         nonlocal removed
         d = demands[di]
+        if d.min_fidelity == 0 and d.min_rate_hz == 0:
+            return _UNCHECKED  # every chain meets no requirement: figures computed once, at the end
         chk = checks.get(c.segments_km)
         if chk is None:
             chk = checks[c.segments_km] = verify_chain(c.chain, c.segments_km, hw, opts.samples, opts.seed,
@@ -630,6 +643,11 @@ def place(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementO
                     for c in nxt[:EXTRA_CHECKS]:
                         check(di, c)
             if len(plans) == len(demands):
+                for di, plan in plans.items():
+                    if plan.check is _UNCHECKED:
+                        c = plan.candidate
+                        plans[di] = DemandPlan(plan.demand, c, verify_chain(c.chain, c.segments_km, hw, opts.samples,
+                                                                            opts.seed, opts.link_backend))
                 break
     except KeyboardInterrupt:
         status = "interrupted"
