@@ -14,7 +14,9 @@ repeater (``sites`` restricts them), the end nodes of other demands included unl
    N_max) and the screen: a partial chain whose fidelity or rate bound already misses the
    demand's target is dropped (adding a link never raises either bound). Every distinct
    segment length is simulated once. Only the repeater sets that are minimal (no other
-   candidate of the demand needs a subset) enter the MILP.
+   candidate of the demand needs a subset) enter the MILP. A demand without targets keeps only
+   chains none of whose repeaters could go (two neighbouring segments longer than L_max
+   together): every chain within the bounds serves it.
 2. **MILP** (:func:`solve_milp`, ``scipy.optimize.milp`` with HiGHS): binary y_v (node v is a
    repeater), z_{d,S} in [0, 1] (demand d uses repeater set S); z_{d,S} <= y_v for v in S;
    sum_S z_{d,S} >= 1; sum_v y_v <= K; minimise sum_v y_v. (z may stay continuous: z_{d,S} > 0

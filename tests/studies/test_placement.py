@@ -356,3 +356,35 @@ def test_interrupted_search_keeps_its_best_point_and_says_so(tmp_path, capsys, m
     cap = capsys.readouterr()
     assert "(interrupted)" in cap.out and "1 demands not verified" in cap.out
     assert "interrupted" in cap.err and not out.exists()
+
+
+# ----------------------------------------------------------------------------- properties of the screen
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def link_table(hw):
+    lengths = [float(x) for x in range(5, 305, 10)]
+    return segment_links(lengths, hw)
+
+
+@settings(max_examples=60, deadline=None)
+@given(idx=st.lists(st.integers(0, 29), min_size=1, max_size=6), g=st.floats(0.9, 1.0), r=st.floats(0.9, 1.0),
+       k=st.integers(1, 3))
+def test_screen_state_is_physical_and_adding_a_link_never_raises_a_bound(link_table, idx, g, r, k):
+    # The pruning of the enumeration relies on this (module docstring): checked on qnet's own link states.
+    from qnet.quantum.states import is_physical
+    from qnet.studies.placement_chain import screen_bounds, screen_extend, screen_start
+
+    links = [link_table[float(5 + 10 * i)] for i in idx]
+    state = screen_start(links[0], k)
+    f0, r0 = screen_bounds(state)
+    for link in links[1:]:
+        state = screen_extend(state, link, k, g, r)
+        rho = state.rho_vec.reshape(4, 4)
+        assert is_physical(rho, atol=1e-9)
+        f1, r1 = screen_bounds(state)
+        assert 0.0 <= f1 <= f0 + 1e-12 and 0.0 < r1 <= r0 * (1 + 1e-12)
+        f0, r0 = f1, r1
