@@ -94,6 +94,8 @@ def _cmd_place(args: argparse.Namespace) -> int:
                             time_limit_s=args.time_limit, end_repeaters=not args.no_end_repeaters)
     say = None if args.no_progress else (lambda m: print(f"qnet place: {m}", file=sys.stderr, flush=True))
     p = place(g, demands, hw, opts, progress=say)
+    if say is not None:
+        say(f"done in {p.elapsed_s:.1f} s")
     if args.json:
         print(json.dumps(placement_dict(p)))
     else:

@@ -1,11 +1,12 @@
-"""Studies layer: parameter sweeps, optimisation, plots and progress reporting.
+"""Studies layer: parameter sweeps, optimisation, repeater placement, plots and progress reporting.
 
 Imports every layer below it, never :mod:`qnet.cli`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw')
+SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'placement', 'placement_chain',
+              'placement_report')
 EXPORTS = {
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
@@ -21,6 +22,11 @@ EXPORTS = {
     'PlotInfo': 'plot',
     'is_rate_column': 'plot',
     'OUTPUT_SUFFIXES': 'plot',
+    'Demand': 'placement',
+    'PlacementOptions': 'placement',
+    'place': 'placement',
+    'read_demands': 'placement',
+    'read_map': 'placement',
     'Progress': 'progress',
     'clock': 'progress',
     'plural': 'progress',

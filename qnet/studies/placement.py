@@ -476,8 +476,9 @@ def solve_milp(columns: Sequence[Sequence[frozenset]], max_repeaters: int | None
     Returns
     -------
     (frozenset or None, str, int)
-        The repeaters (None if infeasible), the status (``"optimal"``, ``"feasible"``,
-        ``"infeasible"``) and the bound on the count (rounded up).
+        The repeaters (None if none found), the status (``"optimal"``, ``"feasible"``: time limit
+        with a solution, ``"infeasible"``, ``"timeout"``: time limit without one) and the bound
+        on the count (rounded up).
 
     Examples
     --------
@@ -516,7 +517,7 @@ def solve_milp(columns: Sequence[Sequence[frozenset]], max_repeaters: int | None
         res = milp(c, constraints=LinearConstraint(a, lo, hi), integrality=np.concatenate([np.ones(ny), np.zeros(nz)]),
                    bounds=Bounds(0, 1), options={"time_limit": float(time_limit_s)})
     if res.x is None:
-        return None, "infeasible", 0
+        return None, ("infeasible" if res.status == 2 else "timeout"), 0
     chosen = frozenset(v for v, x in zip(nodes, res.x[:ny]) if x > 0.5)
     bound = getattr(res, "mip_dual_bound", None)
     lower = math.ceil(bound - 1e-6) if bound is not None and math.isfinite(bound) else len(chosen)
@@ -622,11 +623,14 @@ def place(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementO
                     cand, chk = failed_best[di]
                     raise _infeasible(demands[di], cand, chk)
             sol, st, lower = solve_milp(columns, opts.max_repeaters, opts.time_limit_s)
+            if st == "timeout":
+                raise PlacementError(f"the MILP found no placement within --time-limit {opts.time_limit_s:g} s; "
+                                     "raise it, or lower --paths / --max-repeaters-per-path")
             if sol is None:
                 free, _st, _lb = solve_milp(columns, None, opts.time_limit_s)
                 n = len(free) if free is not None else "?"
-                raise PlacementError(f"--max-repeaters {opts.max_repeaters}: too few; the demands need {n} "
-                                     f"(best found: {', '.join(sorted(free or ()))})")
+                raise PlacementError(f"--max-repeaters {opts.max_repeaters}: too few; the demands need at least {n} "
+                                     f"(best found without the limit, not yet verified: {', '.join(sorted(free or ()))})")
             chosen = sol
             if st != "optimal":
                 status = "feasible"

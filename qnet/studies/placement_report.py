@@ -95,7 +95,7 @@ def format_placement(p: Placement, total_demands: int | None = None) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     tail = (f"{p.candidates} candidate chains, {p.segments} segment links simulated, {p.iterations} MILP rounds, "
-            f"{p.removed} candidates refused by the chain model, {p.elapsed_s:.1f} s")
+            f"{p.removed} candidates refused by the chain model")
     out = [head, *table, tail]
     if total_demands is not None and len(p.plans) < total_demands:
         out.append(f"{total_demands - len(p.plans)} demands not verified")

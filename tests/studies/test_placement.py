@@ -328,7 +328,7 @@ def test_cli_too_few_repeaters_says_how_many_are_needed(tmp_path, capsys):
     assert main(["place", SWISS, "--hardware", HW, "--demands", d, "--no-progress", "--max-repeaters", "1",
                  "--max-link-km", "110"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--max-repeaters 1: too few; the demands need 3" in err
+    assert err.count("\n") == 0 and "--max-repeaters 1: too few; the demands need at least 3" in err
 
 
 def test_cli_bad_inputs(tmp_path, capsys):
