@@ -59,6 +59,9 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "traffic_metro": (["traffic", METRO, "--requests", "examples/requests/metro.toml", "--duration", "60", "--seed", "1"], ()),
     "optimize": (["optimize", LIU, "alice", "bob", "--maximize", "rate_hz", "--min-fidelity", "0.9",
                   "--vary", f"{BRIGHT}=0.005:0.3"], ()),
+    "place_surfnet": (["place", "examples/maps/Surfnet.gml", "--hardware", "examples/hardware/ion.toml", "--demands",
+                       "examples/maps/surfnet_demands.toml", "-o", "OUT/surfnet_net.toml", "--no-progress"],
+                      ("surfnet_net.toml",)),
 }
 @pytest.mark.slow  # ~10 s in all: the guard of refactorings, run by the full suite
 @pytest.mark.parametrize("name", list(CASES))

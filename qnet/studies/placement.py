@@ -502,7 +502,7 @@ def solve_milp(columns: Sequence[Sequence[frozenset]], max_repeaters: int | None
     rows, cols, vals, lo, hi = [], [], [], [], []
     r = 0
     for j, (_d, s) in enumerate(zs):  # z - y_v <= 0
-        for v in s:
+        for v in sorted(s):  # a fixed row order: HiGHS breaks ties by it
             rows += [r, r]; cols += [ny + j, col[v]]; vals += [1.0, -1.0]; lo.append(-np.inf); hi.append(0.0); r += 1
     for d in range(len(columns)):  # sum z >= 1
         for j, (dd, _s) in enumerate(zs):
