@@ -101,7 +101,7 @@ _DEMAND_FIELDS = ("a", "b", "min_fidelity", "min_rate_hz")
 
 
 def _target(where: str, key: str, value: Any, upper: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= upper:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= upper or math.isinf(value):
         allowed = "a number in [0, 1]" if upper == 1.0 else "a finite number >= 0 (1/s)"
         raise QnetError(f"{where}.{key} = {value!r} is invalid: {allowed}")
     return float(value)
@@ -168,7 +168,7 @@ def read_demands(path: str | Path, nodes: Sequence[str] | None = None) -> tuple[
             raise QnetError(f"{w}: {row['a']} - {row['b']} is listed twice")
         seen.add(pair)
         out.append(Demand(row["a"], row["b"], _target(w, "min_fidelity", row.get("min_fidelity", 0.0), 1.0),
-                          _target(w, "min_rate_hz", row.get("min_rate_hz", 0.0), math.inf - 1)))
+                          _target(w, "min_rate_hz", row.get("min_rate_hz", 0.0), math.inf)))
     return tuple(out)
 
 

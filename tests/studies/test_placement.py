@@ -263,6 +263,7 @@ def test_read_map_names_topology_zoo_nodes_by_label():
     ("[[demands]]\na = 'Bern'\nb = 'Bern'\n", r"demands\[0\]: a = b = 'Bern'"),
     ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_fidelity = 1.2\n", r"demands\[0\].min_fidelity = 1.2 is invalid: a number in \[0, 1\]"),
     ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_rate_hz = -1\n", r"demands\[0\].min_rate_hz = -1 is invalid"),
+    ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_rate_hz = inf\n", r"demands\[0\].min_rate_hz = inf is invalid: a finite"),
     ("[[demands]]\na = 'Bern'\nb = 'Basel'\nrate = 1\n", r"demands\[0\].rate: unknown field"),
     ("[defaults]\nmin_fidelity = 0.5\n", r"needs at least one \[\[demands\]\]"),
     ("[[demands]]\na = 'Bern'\nb = 'Basel'\n[[demands]]\na = 'Basel'\nb = 'Bern'\n", "listed twice"),
@@ -388,3 +389,26 @@ def test_screen_state_is_physical_and_adding_a_link_never_raises_a_bound(link_ta
         f1, r1 = screen_bounds(state)
         assert 0.0 <= f1 <= f0 + 1e-12 and 0.0 < r1 <= r0 * (1 + 1e-12)
         f0, r0 = f1, r1
+
+
+_ODD = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
+                 st.text(max_size=5), st.sampled_from(["Bern", "Basel", "Zurich"]), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(rows=st.lists(st.dictionaries(st.sampled_from(["a", "b", "min_fidelity", "min_rate_hz", "x"]), _ODD, max_size=5),
+                     max_size=3),
+       defaults=st.dictionaries(st.sampled_from(["min_fidelity", "min_rate_hz", "a"]), _ODD, max_size=2))
+def test_any_demands_table_is_read_or_refused_in_one_line(rows, defaults):
+    # read_demands only sees parsed TOML; feed it the parsed table directly through a stub file reader.
+    from unittest import mock
+
+    data = {"demands": rows, **({"defaults": defaults} if defaults else {})}
+    with mock.patch("tomllib.loads", return_value=data), mock.patch("pathlib.Path.read_text", return_value=""):
+        try:
+            out = read_demands("d.toml", ["Bern", "Basel", "Zurich"])
+        except QnetError as exc:
+            assert "\n" not in str(exc) and str(exc)
+            return
+    for d in out:
+        assert d.a != d.b and 0 <= d.min_fidelity <= 1 and 0 <= d.min_rate_hz < math.inf
