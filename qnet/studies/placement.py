@@ -267,7 +267,8 @@ class Placement:
     """The result of :func:`place`.
 
     ``status``: ``"optimal"`` (fewest repeaters over the enumerated candidates, every demand
-    verified), ``"feasible"`` (a MILP hit its time limit: verified, fewest not proven) or
+    verified), ``"feasible"`` (a MILP hit its time limit, or the enumeration its
+    ``max_candidates``: verified, fewest not proven) or
     ``"interrupted"`` (Ctrl-C: ``repeaters`` is the last MILP answer, ``plans`` the demands
     verified on it so far). ``lower_bound`` is the MILP's bound on the count.
     """
@@ -586,79 +587,101 @@ def place(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementO
     for di, (d, cs) in enumerate(zip(demands, cands)):
         if not cs:
             raise _infeasible(d, _best_chain(g, d, di, hw, opts, info))
-    alive = [list(cs) for cs in cands]
-    checks: dict[tuple[float, ...], ChainCheck] = {}
-    failed_best: dict[int, tuple[Candidate, ChainCheck]] = {}
-    removed, it = 0, 0
-
-    def check(di: int, c: Candidate) -> ChainCheck | None:
-        """qnet's chain model on ``c``: its figures if it meets the demand, else None (and ``c`` is removed)."""
-        nonlocal removed
-        d = demands[di]
-        if d.min_fidelity == 0 and d.min_rate_hz == 0:
-            return _UNCHECKED  # every chain meets no requirement: figures computed once, at the end
-        chk = checks.get(c.segments_km)
-        if chk is None:
-            chk = checks[c.segments_km] = verify_chain(c.chain, c.segments_km, hw, opts.samples, opts.seed,
-                                                       opts.link_backend, (d.min_fidelity, d.min_rate_hz))
-        if d.met(chk.fidelity, chk.rate_hz):
-            return chk
-        alive[di].remove(c)
-        removed += 1
-        prev = failed_best.get(di)
-        if prev is None or d.score(chk.fidelity, chk.rate_hz) > d.score(prev[1].fidelity, prev[1].rate_hz):
-            failed_best[di] = (c, chk)
-        return None
-
+    v = _Verifier(demands, cands, hw, opts)
     chosen: frozenset = frozenset()
-    lower, plans = 0, {}
+    lower, it, plans = 0, 0, {}
     notes = [] if info["exhaustive"] else [f"enumeration stopped at {opts.max_candidates} candidates for a demand"]
-    status = "optimal"
+    status = "optimal" if info["exhaustive"] else "feasible"
     try:
         while True:
             it += 1
-            columns = [_minimal([frozenset(c.repeaters) for c in cs]) for cs in alive]
-            for di, sets in enumerate(columns):
-                if not sets:
-                    cand, chk = failed_best[di]
-                    raise _infeasible(demands[di], cand, chk)
-            sol, st, lower = solve_milp(columns, opts.max_repeaters, opts.time_limit_s)
-            if st == "timeout":
-                raise PlacementError(f"the MILP found no placement within --time-limit {opts.time_limit_s:g} s; "
-                                     "raise it, or lower --paths / --max-repeaters-per-path")
-            if sol is None:
-                free, _st, _lb = solve_milp(columns, None, opts.time_limit_s)
-                n = len(free) if free is not None else "?"
-                raise PlacementError(f"--max-repeaters {opts.max_repeaters}: too few; the demands need at least {n} "
-                                     f"(best found without the limit, not yet verified: {', '.join(sorted(free or ()))})")
-            chosen = sol
+            chosen, st, lower = _solve_round(v, demands, opts)
             if st != "optimal":
                 status = "feasible"
-            say(f"MILP round {it}: {len(sol)} repeaters; verifying the demands' chains")
+            say(f"MILP round {it}: {len(chosen)} repeaters; verifying the demands' chains")
             plans = {}
-            for di, d in enumerate(demands):
-                usable = sorted((c for c in alive[di] if set(c.repeaters) <= sol),
-                                key=lambda c: (-d.score(c.fidelity_bound, c.rate_bound_hz), len(c.repeaters)))
-                for c in usable:
-                    chk = check(di, c)
-                    if chk is not None:
-                        plans[di] = DemandPlan(d, c, chk)
-                        break
-                if di not in plans:  # cut deeper: the demand's next best candidates, whatever their repeaters
-                    nxt = sorted(alive[di], key=lambda c: (len(c.repeaters), -d.score(c.fidelity_bound, c.rate_bound_hz)))
-                    for c in nxt[:EXTRA_CHECKS]:
-                        check(di, c)
+            for di in range(len(demands)):
+                plan = v.serve(di, chosen)
+                if plan is not None:
+                    plans[di] = plan
             if len(plans) == len(demands):
-                for di, plan in plans.items():
-                    if plan.check is _UNCHECKED:
-                        c = plan.candidate
-                        plans[di] = DemandPlan(plan.demand, c, verify_chain(c.chain, c.segments_km, hw, opts.samples,
-                                                                            opts.seed, opts.link_backend))
+                plans = {di: v.final(plan) for di, plan in plans.items()}
                 break
     except KeyboardInterrupt:
         status = "interrupted"
         notes.append("interrupted: repeaters are the last MILP answer, verified for the demands listed")
     return Placement(tuple(sorted(chosen)), tuple(plans[i] for i in sorted(plans)), status, lower, it,
                      sum(len(c) for c in cands), info["segments"], info["exhaustive"], time.perf_counter() - t0,
-                     removed, tuple(notes))
+                     v.removed, tuple(notes))
 
+
+def _solve_round(v: "_Verifier", demands: Sequence[Demand], opts: PlacementOptions) -> tuple[frozenset, str, int]:
+    """One MILP over the candidates still alive; raises when a demand has none left or K is too small."""
+    columns = [_minimal([frozenset(c.repeaters) for c in cs]) for cs in v.alive]
+    for di, sets in enumerate(columns):
+        if not sets:
+            cand, chk = v.failed_best[di]
+            raise _infeasible(demands[di], cand, chk)
+    sol, st, lower = solve_milp(columns, opts.max_repeaters, opts.time_limit_s)
+    if st == "timeout":
+        raise PlacementError(f"the MILP found no placement within --time-limit {opts.time_limit_s:g} s; "
+                             "raise it, or lower --paths / --max-repeaters-per-path")
+    if sol is None:
+        free, _st, _lb = solve_milp(columns, None, opts.time_limit_s)
+        n = len(free) if free is not None else "?"
+        raise PlacementError(f"--max-repeaters {opts.max_repeaters}: too few; the demands need at least {n} "
+                             f"(best found without the limit, not yet verified: {', '.join(sorted(free or ()))})")
+    return sol, st, lower
+
+
+class _Verifier:
+    """The candidates still alive per demand, and qnet's chain model on them (each chain once per target)."""
+
+    def __init__(self, demands: Sequence[Demand], cands: Sequence[Sequence[Candidate]], hw: Hardware, opts: PlacementOptions):
+        self.demands, self.hw, self.opts = demands, hw, opts
+        self.alive = [list(cs) for cs in cands]
+        self.checks: dict[tuple, ChainCheck] = {}
+        self.failed_best: dict[int, tuple[Candidate, ChainCheck]] = {}
+        self.removed = 0
+
+    def _run(self, c: Candidate, targets: tuple[float, float] | None) -> ChainCheck:
+        o = self.opts
+        return verify_chain(c.chain, c.segments_km, self.hw, o.samples, o.seed, o.link_backend, targets)
+
+    def check(self, di: int, c: Candidate) -> ChainCheck | None:
+        """Its figures if ``c`` meets demand ``di``, else None (and ``c`` is removed for good)."""
+        d = self.demands[di]
+        if d.min_fidelity == 0 and d.min_rate_hz == 0:
+            return _UNCHECKED  # every chain meets no requirement: figures computed once, at the end
+        key = (c.segments_km, d.min_fidelity, d.min_rate_hz)
+        chk = self.checks.get(key)
+        if chk is None:
+            chk = self.checks[key] = self._run(c, (d.min_fidelity, d.min_rate_hz))
+        if d.met(chk.fidelity, chk.rate_hz):
+            return chk
+        self.alive[di].remove(c)
+        self.removed += 1
+        prev = self.failed_best.get(di)
+        if prev is None or d.score(chk.fidelity, chk.rate_hz) > d.score(prev[1].fidelity, prev[1].rate_hz):
+            self.failed_best[di] = (c, chk)
+        return None
+
+    def serve(self, di: int, chosen: frozenset) -> DemandPlan | None:
+        """The best verified chain of demand ``di`` on repeaters ``chosen``; None after cutting deeper."""
+        d = self.demands[di]
+        usable = sorted((c for c in self.alive[di] if set(c.repeaters) <= chosen),
+                        key=lambda c: (-d.score(c.fidelity_bound, c.rate_bound_hz), len(c.repeaters)))
+        for c in usable:
+            chk = self.check(di, c)
+            if chk is not None:
+                return DemandPlan(d, c, chk)
+        nxt = sorted(self.alive[di], key=lambda c: (len(c.repeaters), -d.score(c.fidelity_bound, c.rate_bound_hz)))
+        for c in nxt[:EXTRA_CHECKS]:  # cut deeper: the demand's next best candidates, whatever their repeaters
+            self.check(di, c)
+        return None
+
+    def final(self, plan: DemandPlan) -> DemandPlan:
+        """``plan`` with its chain's figures (run now for a demand without targets)."""
+        if plan.check is not _UNCHECKED:
+            return plan
+        return DemandPlan(plan.demand, plan.candidate, self._run(plan.candidate, None))
