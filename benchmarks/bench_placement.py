@@ -8,7 +8,7 @@ the chain model refused) with the time of each step: reading, enumerating (segme
 screen), and the MILP/verification loop. ``--paths`` and ``--max-repeaters-per-path`` grow the
 search. Not a test: nothing here asserts a time. Run from the repository root:
 
-    python benchmarks/bench_placement.py [--repeats 3] [--paths 4] [--max-repeaters-per-path 6]
+    python benchmarks/bench_placement.py [--repeats 3] [--paths 8] [--max-repeaters-per-path 6]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--paths", type=int, default=4)
+    p.add_argument("--paths", type=int, default=8)
     p.add_argument("--max-repeaters-per-path", type=int, default=6)
     p.add_argument("--samples", type=int, default=1000)
     args = p.parse_args()

@@ -30,7 +30,7 @@ def register(sub) -> None:
     >>> register(parser.add_subparsers(dest="command"))
     >>> a = parser.parse_args(["place", "map.gml", "--hardware", "hw.toml", "--demands", "d.toml", "--max-repeaters", "4"])
     >>> a.max_repeaters, a.paths, a.max_repeaters_per_path, a.max_link_km, a.detour_factor, a.link_backend
-    (4, 4, 6, inf, 1.0, 'batch')
+    (4, 8, 6, inf, 1.0, 'batch')
     """
     from qnet.link.choices import ENGINES
 
@@ -39,7 +39,7 @@ def register(sub) -> None:
     p.add_argument("--hardware", required=True, help="hardware file: [memory], [station], [fibre] of every node and link")
     p.add_argument("--demands", required=True, help="demands file: [[demands]] a, b, min_fidelity, min_rate_hz")
     p.add_argument("--max-repeaters", type=count, help="K: at most this many repeaters in all (default: no limit)")
-    p.add_argument("--paths", type=count, default=4, help="routes per demand, shortest first (default 4)")
+    p.add_argument("--paths", type=count, default=8, help="routes per demand, shortest first (default 8)")
     p.add_argument("--max-repeaters-per-path", type=count, default=6, help="N_max: repeaters on one chain (default 6)")
     p.add_argument("--max-link-km", type=_km, default=math.inf, help="L_max: the longest elementary link, km (default: no limit)")
     p.add_argument("--detour-factor", type=float, default=1.0,

@@ -230,7 +230,7 @@ class Candidate:
 class PlacementOptions:
     """Bounds and settings of a placement (defaults in brackets).
 
-    paths [4]: routes per demand (shortest first); max_repeaters_per_path [6]: N_max;
+    paths [8]: routes per demand (shortest first); max_repeaters_per_path [6]: N_max;
     max_link_km [inf]: L_max, the longest segment; max_repeaters [None]: K, the most repeaters in
     all; sites [None]: the map nodes allowed to hold a repeater (default all but demand ends);
     samples [1000], seed [0]: the Monte Carlo of verification; link_backend ["batch"];
@@ -240,7 +240,7 @@ class PlacementOptions:
     False keeps the paper's partition of end nodes and repeater sites.
     """
 
-    paths: int = 4
+    paths: int = 8
     max_repeaters_per_path: int = 6
     max_link_km: float = math.inf
     max_repeaters: int | None = None

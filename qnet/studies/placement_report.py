@@ -94,8 +94,8 @@ def format_placement(p: Placement, total_demands: int | None = None) -> str:
                      pl.check.method if pl.check.samples is None else f"mc {pl.check.samples}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    tail = (f"{p.candidates} candidate chains, {p.segments} segment links simulated, {p.iterations} MILP rounds, "
-            f"{p.removed} candidates refused by the chain model")
+    tail = (f"{plural(p.candidates, 'candidate chains')}, {plural(p.segments, 'segment links')} simulated, "
+            f"{plural(p.iterations, 'MILP rounds')}, {plural(p.removed, 'candidates')} refused by the chain model")
     out = [head, *table, tail]
     if total_demands is not None and len(p.plans) < total_demands:
         out.append(f"{total_demands - len(p.plans)} demands not verified")
