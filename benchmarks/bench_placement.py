@@ -51,7 +51,7 @@ def main() -> None:
     print(f"SURFnet placement: {g.number_of_nodes()} nodes, {g.number_of_edges()} fibres, {len(demands)} demands, "
           f"{args.paths} routes each, at most {args.max_repeaters_per_path} repeaters per chain")
     print(f"  result: {len(res.repeaters)} repeaters ({res.status}): {', '.join(res.repeaters)}")
-    print(f"  {res.candidates} candidate chains, {res.segments} distinct segment links, {res.iterations} MILP rounds, "
+    print(f"  {res.candidates} candidate chains, {res.segments} distinct segment links, {res.iterations} MILP round(s), "
           f"{res.removed} candidates refused by the chain model")
     print(f"  wall time, median of {args.repeats}: {med:.1f} s (read {read_s:.2f} s, enumerate {enum_s:.1f} s, "
           f"MILP + verification {loop_s:.1f} s); target <= 600 s")

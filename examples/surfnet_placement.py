@@ -11,7 +11,7 @@ sites, no fidelity or rate target, L_max from 60 to 300 km, N_max = 1, 2, 4, the
 routes of each pair.
 Part B (qnet's physics instead of L_max): the ten demands of examples/maps/surfnet_demands.toml
 (fidelity >= 0.7, rate >= 0.2 /s, verified by qnet's chain model) with fibre attenuation from
-0.14 to 0.22 dB/km (the ion hardware file otherwise).
+0.14 to 0.26 dB/km (the ion hardware file otherwise).
 
 Prints both tables and writes docs/surfnet_placement.png (-o to change). Takes a few minutes.
 
@@ -33,7 +33,7 @@ ENDS = ("Delft", "Amsterdam", "Groningen", "Enschede", "Eindhoven", "Maastricht"
 L_MAX_KM = (60, 80, 100, 120, 140, 160, 180, 200, 250, 300)
 N_MAX = (1, 2, 4)
 PATHS = 6
-ATTENUATION_DB_PER_KM = (0.14, 0.15, 0.16, 0.17, 0.18, 0.19, 0.20, 0.21, 0.22)
+ATTENUATION_DB_PER_KM = (0.14, 0.16, 0.18, 0.19, 0.20, 0.21, 0.22, 0.23, 0.24, 0.25, 0.26)
 
 
 def count(g, demands, hw, opts) -> int | None:
