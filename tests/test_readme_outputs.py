@@ -63,6 +63,9 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "key_diqkd": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "4.05e5"], ()),
     "key_bbm92_target": (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--target-bits", "1917"], ()),
     "key_diqkd_scan": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "1e6:1e12:4:log"], ()),
+    "place_surfnet": (["place", "examples/maps/Surfnet.gml", "--hardware", "examples/hardware/ion.toml", "--demands",
+                       "examples/maps/surfnet_demands.toml", "-o", "OUT/surfnet_net.toml", "--no-progress"],
+                      ("surfnet_net.toml",)),
 }
 @pytest.mark.slow  # ~10 s in all: the guard of refactorings, run by the full suite
 @pytest.mark.parametrize("name", list(CASES))
