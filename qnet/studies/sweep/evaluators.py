@@ -422,25 +422,39 @@ def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
 
 
 def _layout_rows(items, members, p_all, rho, failed, target, coherence, rows) -> None:
-    """Fill ``rows`` for the links ``members`` of one layout from their heralded states (a stack)."""
-    from qnet.link.run import link_figures, never_heralds_error
+    """Fill ``rows`` for the links ``members`` of one layout from their heralded states (a stack).
+
+    Every figure is computed for the whole stack at once (:func:`qnet.link.run.link_figure_columns`,
+    the formulas of ``qnet link``); only the rows are built point by point.
+    """
+    import numpy as np
+
+    from qnet.link.results import LINK_FIELDS
+    from qnet.link.run import link_figure_columns, never_heralds_error
     from qnet.quantum import figures
     from qnet.quantum.states import fidelity
 
-    columns = (fidelity(rho, target), figures.chsh(rho), figures.qber(rho, target), figures.bb84_key_fraction(rho, target))
-    for i, p, f, s, q, bb84, bad in zip(members, p_all.tolist(), *(c.tolist() for c in columns), failed.tolist()):
-        link = items[i]
-        if bad:
-            rows[i] = {ERROR_COLUMN: error_message(never_heralds_error(link, p))}
-            continue
-        spec = link.spec
+    specs = [items[i].spec for i in members]
+    t_coh = []
+    for spec in specs:
         memories = (spec.t2_a_s, spec.t1_a_s, spec.decay_a, spec.t2_b_s, spec.t1_b_s, spec.decay_b)
-        t_coh = coherence.get(memories)
-        if t_coh is None:
-            t_coh = coherence[memories] = spec.pair_coherence_time_s
-        row = link_figures(spec, min(1.0, p), f, s, q, bb84, t_coh)
-        row[ERROR_COLUMN] = ""
-        rows[i] = row
+        t = coherence.get(memories)
+        if t is None:
+            t = coherence[memories] = spec.pair_coherence_time_s
+        t_coh.append(t)
+    columns = link_figure_columns(
+        np.minimum(1.0, p_all),
+        np.array([spec.attempts_per_round for spec in specs]),
+        np.array([spec.attempt_time_s for spec in specs]),
+        np.array(t_coh, dtype=float),
+        fidelity(rho, target), figures.chsh(rho), figures.qber(rho, target), figures.bb84_key_fraction(rho, target),
+    )
+    values = zip(*(columns[name].tolist() for name in LINK_FIELDS))
+    for i, p, bad, row in zip(members, p_all.tolist(), failed.tolist(), values):
+        if bad:
+            rows[i] = {ERROR_COLUMN: error_message(never_heralds_error(items[i], p))}
+        else:
+            rows[i] = dict(zip(LINK_FIELDS, row), error="")
 
 
 @dataclass(frozen=True)
