@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 from qnet.errors import QnetError
 from qnet.studies.sweep.axes import RUN_FIELDS, json_value, toml_literal
 from qnet.studies.sweep.linkpoints import clear_points, link_points
+from qnet.studies.sweep.profile import _no_clock, stage_clock
 from qnet.studies.sweep.table import ERROR_COLUMN
 
 __all__ = [
@@ -273,6 +274,7 @@ class LinkEvaluator(Evaluator):
     def _evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         from qnet.quantum import figures
 
+        clock = stage_clock()  # stage times when the chunk is profiled (qnet sweep --profile)
         rows: list[dict[str, Any] | None] = [None] * len(points)
         extra: list[tuple[float, float, float] | None] = [None] * len(points)
         todo: dict[_SpecKey, list[int]] = {}
@@ -298,7 +300,8 @@ class LinkEvaluator(Evaluator):
                 else:
                     same.append(i)
         keys = list(todo)
-        for key, row in zip(keys, self._evaluate_specs([k.spec for k in keys])):
+        clock("spec")
+        for key, row in zip(keys, self._evaluate_specs([k.spec for k in keys], clock)):
             _cache_put(key, row)
             for i in todo[key]:
                 rows[i] = dict(row)
@@ -307,7 +310,7 @@ class LinkEvaluator(Evaluator):
                 row.update(zip(LINK_EXTRA_COLUMNS, more))
         return rows  # type: ignore[return-value]
 
-    def _evaluate_specs(self, specs: Sequence[Any]) -> list[dict[str, Any]]:
+    def _evaluate_specs(self, specs: Sequence[Any], clock: Any = _no_clock) -> list[dict[str, Any]]:
         """One row per distinct spec: every circuit of the chunk in one Aer run() (or one batch call)."""
         from qnet.link import circuit as link_module
         from qnet.link.circuit import link_program
@@ -323,10 +326,14 @@ class LinkEvaluator(Evaluator):
                 rows[j] = {ERROR_COLUMN: error_message(exc)}
                 continue
             compiled.append((j, item))
+        clock("compile")
         if compiled:
             items = [c for _, c in compiled]
-            for (j, _), row in zip(compiled, link_rows(items, self._final_states(items))):
+            states = self._final_states(items)
+            clock("run")
+            for (j, _), row in zip(compiled, link_rows(items, states)):
                 rows[j] = row
+            clock("figures")
         return rows  # type: ignore[return-value]
 
     def _final_states(self, items: Sequence[Any]) -> Any:

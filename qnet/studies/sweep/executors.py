@@ -25,8 +25,9 @@ __all__ = [
     "dask_address",
 ]
 
-#: A finished chunk: its grid positions and one result row per point.
-ChunkResult = tuple[list[int], list[dict[str, Any]]]
+#: A finished chunk: its grid positions and one result row per point (and, when profiled, its
+#: ``{stage: seconds}``).
+ChunkResult = tuple
 
 
 def _init_worker(parent: int | None = None) -> None:
@@ -53,7 +54,7 @@ def _watch_parent(parent: int, interval_s: float = 0.25) -> None:
     os._exit(1)
 
 
-def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]]) -> tuple[list[int], list[dict[str, Any]]]:
+def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]], profile: bool = False) -> ChunkResult:
     """Evaluate one chunk (runs in this process, a worker process or a Dask worker).
 
     Parameters
@@ -64,11 +65,14 @@ def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[in
         The grid's fields (the keys of each point).
     chunk : (list of int, list of tuple)
         The points' grid positions and values.
+    profile : bool
+        Also return the chunk's stage times (:mod:`qnet.studies.sweep.profile`): the stages the
+        evaluator reports, and ``evaluate`` for the rest of its time.
 
     Returns
     -------
     ChunkResult
-        The positions and one row per point.
+        The positions and one row per point (and ``{stage: seconds}`` with ``profile``).
 
     Examples
     --------
@@ -81,10 +85,20 @@ def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[in
     ([0, 1], [{'y': 1.0, 'error': ''}, {'y': 1.0, 'error': ''}])
     """
     indices, values = chunk
-    rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
+    if profile:
+        from qnet.studies.sweep.profile import StageTimes, record
+
+        times = StageTimes()
+        t0 = time.perf_counter()
+        with record(times):
+            rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
+        rest = time.perf_counter() - t0 - sum(times.seconds.values())
+        times.add("evaluate", max(0.0, rest))
+    else:
+        rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
     if len(rows) != len(indices):
         raise RuntimeError(f"evaluator returned {len(rows)} rows for {len(indices)} points")
-    return indices, rows
+    return (indices, rows, times.seconds) if profile else (indices, rows)
 
 
 class WorkerDied(QnetError):
@@ -125,12 +139,12 @@ class Executor:
 class _Serial(Executor):
     """Chunks evaluated one after the other in this process."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator):
-        self.evaluator, self.fields, self.chunks = evaluator, fields, chunks
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, profile: bool = False):
+        self.evaluator, self.fields, self.chunks, self.profile = evaluator, fields, chunks, profile
 
     def __iter__(self) -> Iterator[ChunkResult]:
         for chunk in self.chunks:
-            yield evaluate_chunk(self.evaluator, self.fields, chunk)
+            yield evaluate_chunk(self.evaluator, self.fields, chunk, self.profile)
 
     def drain(self) -> list[ChunkResult]:
         return []  # an interrupted chunk in this process is not finished
@@ -142,11 +156,12 @@ class _Serial(Executor):
 class _Pool(Executor):
     """Chunks on local spawned worker processes, at most two per worker in flight."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int):
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int, profile: bool = False):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.evaluator, self.fields, self.chunks, self.workers = evaluator, fields, chunks, workers
+        self.profile = profile
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
             initargs=(os.getpid(),),
@@ -155,7 +170,7 @@ class _Pool(Executor):
 
     def _submit(self, n: int) -> None:
         for chunk in itertools.islice(self.chunks, n):
-            self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk))
+            self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk, self.profile))
 
     def __iter__(self) -> Iterator[ChunkResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -194,7 +209,8 @@ class _Pool(Executor):
 class _Dask(Executor):
     """Chunks on a dask.distributed cluster (an address or a ``Client``)."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None):
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None,
+                 profile: bool = False):
         try:
             from distributed import Client
         except ImportError:
@@ -204,7 +220,7 @@ class _Dask(Executor):
             self.client = (Client(dask, security=security) if security is not None else Client(dask)) if self.own else dask
         except Exception as exc:  # unreachable scheduler, bad address
             raise QnetError(f"cannot connect to the Dask scheduler at {dask!r}: {exc}") from None
-        self.fields, self.chunks = fields, chunks
+        self.fields, self.chunks, self.profile = fields, chunks, profile
         self.remote = self.client.scatter(evaluator, broadcast=True)
         workers = self.client.scheduler_info().get("workers", {}).values()
         self.slots = max(1, sum(w.get("nthreads", 1) for w in workers))
@@ -212,7 +228,7 @@ class _Dask(Executor):
 
     def _submit(self, n: int) -> list:
         new = [
-            self.client.submit(evaluate_chunk, self.remote, self.fields, chunk, pure=False)
+            self.client.submit(evaluate_chunk, self.remote, self.fields, chunk, self.profile, pure=False)
             for chunk in itertools.islice(self.chunks, n)
         ]
         self.futures += new
@@ -373,7 +389,7 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
 
 
 def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *, workers: int = 1, dask: Any = None,
-                   security: Any = None) -> Executor:
+                   security: Any = None, profile: bool = False) -> Executor:
     """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
     processes when ``workers > 1``, else in this process.
 
@@ -391,6 +407,8 @@ def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *,
         A scheduler address or a client.
     security : distributed.security.Security, optional
         TLS settings for a ``dask`` address (:func:`dask_security`).
+    profile : bool
+        Each finished chunk also carries its stage times (:func:`evaluate_chunk`).
 
     Returns
     -------
@@ -409,7 +427,7 @@ def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *,
     >>> executor.close()
     """
     if dask is not None:
-        return _Dask(evaluator, fields, chunks, dask, security)
+        return _Dask(evaluator, fields, chunks, dask, security, profile)
     if workers > 1:
-        return _Pool(evaluator, fields, chunks, workers)
-    return _Serial(evaluator, fields, chunks)
+        return _Pool(evaluator, fields, chunks, workers, profile)
+    return _Serial(evaluator, fields, chunks, profile)
