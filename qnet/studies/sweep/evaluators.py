@@ -76,6 +76,9 @@ class Evaluator(abc.ABC):
     seed: int | None = None
     #: How the figures are computed, recorded in the metadata.
     method_description: str = "exact density matrix (no sampling)"
+    #: With local worker processes, may the main process evaluate chunks while the workers start?
+    #: (Worth it for cheap chunks; an evaluator that must never run in the main process says no.)
+    helps_while_workers_start: bool = False
 
     @abc.abstractmethod
     def evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -228,6 +231,7 @@ class LinkEvaluator(Evaluator):
     aer_threads: int = 0  # Aer max_parallel_threads (0: Aer's default, all cores)
     device: str = "CPU"  # Aer device ("GPU" needs qiskit-aer-gpu)
     columns: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
+    helps_while_workers_start = True  # chunks of milliseconds: the main process evaluates some while workers spawn
 
     def __post_init__(self) -> None:
         from qnet.link.results import LINK_FIELDS

@@ -314,7 +314,13 @@ def _start_metadata(evaluator: Evaluator, axes: Sequence[Axis], plan: _Plan, *, 
 
 
 class _Writer:
-    """Appends finished chunks to the journal, counting points and errors, and moves the progress bar."""
+    """Appends finished chunks to the journal, counting points and errors, and moves the progress bar.
+
+    Chunks are appended in the order they were started (grid order): a chunk that finishes
+    before an earlier one (parallel workers) waits in memory for it, so a fresh CSV output stays
+    in grid order and needs no final rewrite. :meth:`flush` appends the waiting chunks whatever
+    their order when the run ends without the earlier ones (Ctrl-C, a failure).
+    """
 
     def __init__(self, evaluator: Evaluator, plan: _Plan, inflight: dict[int, list[tuple]], bar: Progress):
         self.plan, self.inflight, self.bar = plan, inflight, bar
@@ -328,9 +334,24 @@ class _Writer:
         self.in_order = plan.fmt == "csv" and not plan.existing and not plan.grid.has_repeats
         self.last = -1
         self.collect = False  # collect young garbage after each chunk (set while the run has gc off)
+        self.ready: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}  # finished, waiting for an earlier chunk
 
     def write(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
-        """Append one finished chunk."""
+        """Take one finished chunk: appended now, with the waiting ones it unblocks, or when the earlier ones are."""
+        self.ready[indices[0]] = (indices, rows)
+        while self.inflight:
+            waiting = self.ready.pop(next(iter(self.inflight)), None)  # the oldest chunk not written yet
+            if waiting is None:
+                return
+            self._append(*waiting)
+
+    def flush(self) -> None:
+        """Append the chunks still waiting for an earlier one (the run ends without it)."""
+        for first in sorted(self.ready):
+            self._append(*self.ready.pop(first))
+
+    def _append(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
+        """Append one finished chunk to the journal."""
         values = self.inflight.pop(indices[0])
         n_err = 0
         errs = []
@@ -353,7 +374,7 @@ class _Writer:
 
     def finished(self) -> str:
         """What a failed run leaves: where the finished points are, and how to complete them."""
-        done = self.plan.skipped + self.evaluated
+        done = self.plan.skipped + self.evaluated + sum(len(indices) for indices, _ in self.ready.values())
         if done == 0:
             return "nothing was written"
         return f"the {done} finished points are in {self.plan.output}: rerun with --resume to complete it"
@@ -433,6 +454,7 @@ class _Run:
             for result in executor:
                 self._take(result)
             self.status = "complete"
+            self.times.merge(getattr(executor, "local_times", {}))  # chunks the main process evaluated itself
         except KeyboardInterrupt:
             self.status = "interrupted"
             if executor is not None:
@@ -456,6 +478,7 @@ class _Run:
         """Close the journal; remove every file when nothing finished, else write the final table and metadata."""
         plan, writer = self.plan, self.writer
         t_finish = time.perf_counter()
+        writer.flush()
         writer.journal.close(sync=writer.in_order)
         self.bar.close()
         if self.status != "complete" and not plan.resuming and writer.evaluated == 0:
