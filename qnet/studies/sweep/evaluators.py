@@ -133,21 +133,6 @@ def clear_cache() -> None:
     clear_points()
 
 
-def _cache_get(key: Any) -> dict[str, Any] | None:
-    with _CACHE_LOCK:
-        row = _CACHE.get(key)
-        if row is not None:
-            _CACHE.move_to_end(key)
-        return row
-
-
-def _cache_put(key: Any, row: dict[str, Any]) -> None:
-    with _CACHE_LOCK:
-        _CACHE[key] = row
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-
-
 def table_sha256(network: Mapping[str, Any]) -> str:
     """Content hash of a parsed network table (a resumed sweep must be over the same network).
 
@@ -285,6 +270,7 @@ class LinkEvaluator(Evaluator):
         builder = link_points(self)  # the base network once per chunk (or per process)
         engine = self.engine
         plob = figures.plob_rate_hz
+        keyed: list[tuple[int, _SpecKey]] = []
         for i, point in enumerate(points):
             try:
                 spec, eta = builder.spec(point)
@@ -293,25 +279,38 @@ class LinkEvaluator(Evaluator):
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
             extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta, spec.attempt_time_s, spec.attempts_per_round))
-            key = _SpecKey(engine, spec)
-            cached = _cache_get(key)
-            if cached is not None:
-                rows[i] = dict(cached)
-            else:
-                same = todo.get(key)
-                if same is None:
-                    todo[key] = [i]
+            keyed.append((i, _SpecKey(engine, spec)))
+        with _CACHE_LOCK:  # once per chunk
+            get, move = _CACHE.get, _CACHE.move_to_end
+            for i, key in keyed:
+                cached = get(key)
+                if cached is not None:
+                    move(key)
+                    rows[i] = cached
                 else:
-                    same.append(i)
+                    same = todo.get(key)
+                    if same is None:
+                        todo[key] = [i]
+                    else:
+                        same.append(i)
         keys = list(todo)
         clock("spec")
-        for key, row in zip(keys, self._evaluate_specs([k.spec for k in keys], clock)):
-            _cache_put(key, row)
+        new = list(zip(keys, self._evaluate_specs([k.spec for k in keys], clock)))
+        with _CACHE_LOCK:
+            for key, row in new:
+                _CACHE[key] = row
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        for key, row in new:
             for i in todo[key]:
-                rows[i] = dict(row)
-        for row, more in zip(rows, extra):
+                rows[i] = row
+        # every row its own dict (cached rows are shared): the figures, then the per-point columns
+        for i, (row, more) in enumerate(zip(rows, extra)):
             if more is not None and not row.get(ERROR_COLUMN):
+                row = rows[i] = dict(row)
                 row.update(zip(LINK_EXTRA_COLUMNS, more))
+            else:
+                rows[i] = dict(row)
         return rows  # type: ignore[return-value]
 
     def _evaluate_specs(self, specs: Sequence[Any], clock: Any = _no_clock) -> list[dict[str, Any]]:
@@ -413,14 +412,21 @@ def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     if isinstance(states, BaseException):
         return [{ERROR_COLUMN: error_message(states)}] * len(items)
     rows: list[dict[str, Any] | None] = [None] * len(items)
-    groups: dict[tuple, list[int]] = {}
+    # links of one layout share their herald records (one tuple object): grouping by its id
+    # saves hashing the nested tuples at every point (equal records in other objects only make
+    # another group, evaluated the same way)
+    groups: dict[tuple, tuple[Any, list[int]]] = {}
     for i, c in enumerate(items):
         n = c.circuit.num_qubits if hasattr(c, "circuit") else c.num_qubits
-        groups.setdefault((n, c.memory_qubits, c.photon_qubits, c.heralds, c.target), []).append(i)
+        key = (n, c.memory_qubits, c.photon_qubits, id(c.heralds), c.target)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (c.heralds, [])
+        group[1].append(i)
     # the batch engine hands its states over stacked already (qnet.link.batch.StateList)
     stacked = {tuple(idx.tolist()): st for idx, st in getattr(states, "groups", ())}
     coherence: dict[tuple, float] = {}
-    for (n, memory_qubits, photon_qubits, heralds, target), members in groups.items():
+    for (n, memory_qubits, photon_qubits, _, target), (heralds, members) in groups.items():
         rhos = stacked.get(tuple(members))
         if rhos is None:
             rhos = np.stack([states[i] for i in members])
