@@ -62,8 +62,11 @@ def test_profile_with_workers_splits_main_and_worker_stages(tmp_path):
     summary = run_sweep(ev, [parse_vary(f"{ARMS}=1:40:40")], out, workers=2, chunk_size=10, progress=False, profile=True)
     profile = summary.profile.to_dict()
     stages = _check_profile(profile, 40, 2)
-    assert {stage for where, stage in stages if where == "workers"} == LINK_STAGES
-    assert {stage for where, stage in stages if where == "main"} >= {"prepare", "write", "wait"}
+    # the main process evaluates chunks itself until the workers are up (how many: a race)
+    in_workers = {stage for where, stage in stages if where == "workers"}
+    in_main = {stage for where, stage in stages if where == "main"}
+    assert in_workers <= LINK_STAGES and LINK_STAGES <= in_workers | in_main
+    assert in_main >= {"prepare", "write", "wait"}
     recorded = json.loads(out.with_name("w.csv.meta.json").read_text())["runs"][-1]["profile"]
     _check_profile(recorded, 40, 2)
 

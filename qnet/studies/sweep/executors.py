@@ -153,15 +153,21 @@ class _Serial(Executor):
         pass
 
 
+def _started() -> bool:
+    """A worker's first task when the main process helps: it returns once the worker is up."""
+    return True
+
+
 class _Pool(Executor):
     """Chunks on local spawned worker processes, at most two per worker in flight.
 
     While the workers start (a spawned process imports numpy, qnet and Qiskit first), this
     process evaluates chunks itself when the evaluator allows it
-    (``helps_while_workers_start``): each worker gets one chunk at first, and until the first
-    of them comes back the chunks after those are evaluated here (a short sweep then costs
-    about what a serial one does instead of waiting for the workers). Their stage times, when
-    profiled, are in :attr:`local_times`.
+    (``helps_while_workers_start``): each worker's first task only reports that it is up, and
+    it gets chunks from then on; until every worker is up the main process evaluates the next
+    chunk itself. A short sweep then costs about what a serial one does (the workers still
+    starting when it ends are stopped) instead of waiting for them. The stage times of the
+    chunks evaluated here, when profiled, are in :attr:`local_times`.
     """
 
     def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int, profile: bool = False):
@@ -176,32 +182,45 @@ class _Pool(Executor):
             initargs=(os.getpid(),),
         )
         self.pending: set = set()
+        self.starting: set = set()  # workers' "I am up" tasks not yet returned
 
     def _submit(self, n: int) -> None:
         for chunk in itertools.islice(self.chunks, n):
             self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk, self.profile))
 
-    def __iter__(self) -> Iterator[ChunkResult]:
-        from concurrent.futures import FIRST_COMPLETED, wait
+    @staticmethod
+    def _result(fut: Any) -> Any:
         from concurrent.futures.process import BrokenProcessPool
 
-        self._submit(self.workers)
-        helping = bool(getattr(self.evaluator, "helps_while_workers_start", False))
-        while self.pending:
-            if helping:
-                if not any(fut.done() for fut in self.pending):
-                    chunk = next(self.chunks, None)
-                    if chunk is not None:
-                        yield self._here(chunk)
-                        continue
-                helping = False
-                self._submit(self.workers)  # two per worker in flight from now on
+        try:
+            return fut.result()
+        except BrokenProcessPool as exc:
+            raise WorkerDied(f"a worker process died ({exc})") from None
+
+    def __iter__(self) -> Iterator[ChunkResult]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        if getattr(self.evaluator, "helps_while_workers_start", False):
+            self.starting = {self.executor.submit(_started) for _ in range(self.workers)}
+        else:
+            self._submit(2 * self.workers)
+        chunks_left = True
+        while True:
+            for fut in [f for f in self.starting if f.done()]:  # a worker is up: two chunks for it
+                self.starting.discard(fut)
+                self._result(fut)
+                self._submit(2)
+            if self.starting and chunks_left:
+                chunk = next(self.chunks, None)
+                if chunk is not None:
+                    yield self._here(chunk)
+                    continue
+                chunks_left = False
+            if not self.pending:
+                return
             done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                try:
-                    result = fut.result()
-                except BrokenProcessPool as exc:
-                    raise WorkerDied(f"a worker process died ({exc})") from None
+                result = self._result(fut)
                 self._submit(1)
                 yield result
 
@@ -229,6 +248,9 @@ class _Pool(Executor):
     def close(self) -> None:
         for fut in self.pending:
             fut.cancel()
+        if self.starting and not self.pending:  # workers still starting, nothing left for them: stop them
+            for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+                process.terminate()
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
