@@ -4,7 +4,11 @@ Prints points/s for the Aer and batch engines with 1 and 2 workers (in-process `
 pool start-up included, result cache cleared), the ratio to a vectorised closed-form numpy
 evaluation of the same points, where the time per point goes, and the wall time of the CLI
 sweep as a fresh process, also as a ratio to a fresh process that evaluates the closed form
-on the same points and writes them to CSV. Not a test: nothing here asserts a time.
+on the same points and writes them to CSV; the cold-start sweeps are also run on the ion link
+example (examples/liu2026_ion_link.toml) over the same grid. The per-stage breakdown is
+``run_sweep(profile=True)``, the stages ``qnet sweep --profile`` prints. Not a test: nothing here
+asserts a time. ``python benchmarks/run_all.py --only sweep`` records the figures
+(benchmarks/results/sweep.json).
 
     python benchmarks/bench_sweep.py [--side 100] [--repeats 1]
 
