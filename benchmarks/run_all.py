@@ -76,6 +76,17 @@ def versions() -> dict[str, str]:
     return out
 
 
+def commit() -> str | None:
+    """The checked-out commit (with "+dirty" when the tree has changes), or None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def run_one(bench: Benchmark, quick: bool, extra: list[str]) -> dict:
     """Run one benchmark script in a fresh process; its record (figures and where they came from)."""
     args = [*(bench.quick_args if quick else bench.args), *extra]
@@ -102,6 +113,7 @@ def run_one(bench: Benchmark, quick: bool, extra: list[str]) -> dict:
         "load_average_before": None if load is None else round(load, 2),
         "machine": platform.machine(),
         "versions": versions(),
+        "commit": commit(),
         "wall_s": round(wall, 1),
         "about": bench.about,
         "figures": measured["figures"],
