@@ -153,24 +153,32 @@ class _Serial(Executor):
         pass
 
 
-def _started() -> bool:
-    """A worker's first task when the main process helps: it returns once the worker is up."""
+#: Seconds of work per worker below which a helping pool starts no worker: a spawned worker
+#: costs about this much (a fresh Python importing numpy, networkx and qnet) before it helps.
+WORKER_START_S = 1.0
+
+
+def _started(evaluator: Any, fields: tuple[str, ...], point: tuple) -> bool:
+    """A worker's first task when the main process helps: evaluate one point (imports, caches), then report."""
+    evaluator.evaluate([dict(zip(fields, point))])
     return True
 
 
 class _Pool(Executor):
     """Chunks on local spawned worker processes, at most two per worker in flight.
 
-    While the workers start (a spawned process imports numpy, qnet and Qiskit first), this
-    process evaluates chunks itself when the evaluator allows it
-    (``helps_while_workers_start``): each worker's first task only reports that it is up, and
-    it gets chunks from then on; until every worker is up the main process evaluates the next
-    chunk itself. A short sweep then costs about what a serial one does (the workers still
-    starting when it ends are stopped) instead of waiting for them. The stage times of the
-    chunks evaluated here, when profiled, are in :attr:`local_times`.
+    When the evaluator allows it (``helps_while_workers_start``), this process evaluates chunks
+    too: a spawned worker first imports numpy, qnet and Qiskit and warms its caches on one point
+    (its first task), and gets chunks, one at a time, only once that is done; meanwhile, and
+    between handing finished chunks over, the main process evaluates the next chunk itself. A
+    short sweep then costs about what a serial one does (workers still starting when it ends
+    are stopped) instead of waiting for Python to start twice; and when the first chunk shows
+    that the rest would take less than :data:`WORKER_START_S` per worker, no worker is started. The stage times of the chunks
+    evaluated here, when profiled, are in :attr:`local_times`.
     """
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int, profile: bool = False):
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int, profile: bool = False,
+                 points: int | None = None):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -183,6 +191,7 @@ class _Pool(Executor):
         )
         self.pending: set = set()
         self.starting: set = set()  # workers' "I am up" tasks not yet returned
+        self.points = points  # points to evaluate, when known
 
     def _submit(self, n: int) -> None:
         for chunk in itertools.islice(self.chunks, n):
@@ -200,22 +209,41 @@ class _Pool(Executor):
     def __iter__(self) -> Iterator[ChunkResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        if getattr(self.evaluator, "helps_while_workers_start", False):
-            self.starting = {self.executor.submit(_started) for _ in range(self.workers)}
+        helping = bool(getattr(self.evaluator, "helps_while_workers_start", False))
+        per_worker = 1 if helping else 2  # chunks in flight per worker
+        if helping:
+            first = next(self.chunks, None)
+            if first is None:
+                return
+            t0 = time.perf_counter()
+            result = self._here(first)
+            n = len(first[0])
+            if self.points is not None and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.workers:
+                yield result  # the rest is quicker done here than starting workers
+                for chunk in self.chunks:
+                    yield self._here(chunk)
+                return
+            self.starting = {self.executor.submit(_started, self.evaluator, self.fields, first[1][0])
+                             for _ in range(self.workers)}
+            yield result
         else:
             self._submit(2 * self.workers)
-        chunks_left = True
         while True:
-            for fut in [f for f in self.starting if f.done()]:  # a worker is up: two chunks for it
+            for fut in [f for f in self.starting if f.done()]:  # a worker is up and warm: chunks for it
                 self.starting.discard(fut)
                 self._result(fut)
-                self._submit(2)
-            if self.starting and chunks_left:
+                self._submit(per_worker)
+            if helping:
+                for fut in [f for f in self.pending if f.done()]:  # hand finished chunks over first
+                    self.pending.discard(fut)
+                    result = self._result(fut)
+                    self._submit(1)
+                    yield result
                 chunk = next(self.chunks, None)
                 if chunk is not None:
                     yield self._here(chunk)
                     continue
-                chunks_left = False
+                helping = False  # no chunk left: wait for the workers' last ones
             if not self.pending:
                 return
             done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
@@ -437,7 +465,7 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
 
 
 def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *, workers: int = 1, dask: Any = None,
-                   security: Any = None, profile: bool = False) -> Executor:
+                   security: Any = None, profile: bool = False, points: int | None = None) -> Executor:
     """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
     processes when ``workers > 1``, else in this process.
 
@@ -457,6 +485,8 @@ def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *,
         TLS settings for a ``dask`` address (:func:`dask_security`).
     profile : bool
         Each finished chunk also carries its stage times (:func:`evaluate_chunk`).
+    points : int, optional
+        How many points the chunks hold (lets a short sweep skip starting workers).
 
     Returns
     -------
@@ -477,5 +507,5 @@ def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *,
     if dask is not None:
         return _Dask(evaluator, fields, chunks, dask, security, profile)
     if workers > 1:
-        return _Pool(evaluator, fields, chunks, workers, profile)
+        return _Pool(evaluator, fields, chunks, workers, profile, points)
     return _Serial(evaluator, fields, chunks, profile)

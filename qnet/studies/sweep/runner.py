@@ -448,7 +448,8 @@ class _Run:
         executor = None
         try:
             executor = start_executor(evaluator, plan.grid.fields, chunks, workers=self.workers if plan.todo else 1,
-                                      dask=self.dask, security=self.dask_security, profile=self.profile)
+                                      dask=self.dask, security=self.dask_security, profile=self.profile,
+                                      points=plan.todo)
             if self.profile:
                 self.times.add("prepare", time.perf_counter() - self.t_start)
             for result in executor:
