@@ -8,6 +8,7 @@ any difference is a rule the two implementations apply differently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -91,15 +92,16 @@ def test_failed_swaps_on_engine_inputs(swap_time_s):
                           swap_time_s=(0.0, swap_time_s, 0.0))
     args = (links, [EngineRequest(route), EngineRequest(reverse, priority=1, rate_hz=30.0)], ["a", "b", "c", "d"], "shared")
     runs = []
-    for cls in (Engine, compiled_engine.CompiledEngine):
+    plain = functools.partial(compiled_engine.CompiledEngine, compiled=False)  # the same rules, not compiled
+    for cls in (Engine, compiled_engine.CompiledEngine, plain):
         eng = cls(*args, np.random.default_rng(2), np.random.default_rng(3))
         eng.run(until_s=5.0, bins=4)
         done = [[(d.request, d.time_s, d.latency_s, d.tree.tree() if isinstance(d.tree, FlatTree) else d.tree) for d in r.done]
                 for r in eng.requests]
         runs.append((eng, done, eng.heralds, eng.node_peak, eng.snapshots, eng.close(5.0)))
     assert len(runs[0][1][0]) > 10 and len(runs[0][1][1]) > 10
-    assert runs[0][1:] == runs[1][1:]
-    assert runs[0][0].events == runs[1][0].events
+    assert runs[0][1:] == runs[1][1:] == runs[2][1:]
+    assert runs[0][0].events == runs[1][0].events == runs[2][0].events
 
 
 def test_shipped_example():

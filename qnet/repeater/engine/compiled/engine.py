@@ -14,7 +14,6 @@ purified links (link ``source`` samplers) are interpreted only (:func:`check_run
 from __future__ import annotations
 
 import gc
-import importlib
 from typing import Callable
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from qnet.errors import ConfigError
 from qnet.link.multiplexing import success_per_round
 from qnet.quantum.waiting import TIME_RTOL
+from qnet.repeater.engine.compiled import jit
 from qnet.repeater.chain.trees import FlatTree, FlatTrees, Leaf
 from qnet.repeater.engine.model import Delivery
 from qnet.repeater.engine.resources import Occupancy
@@ -32,7 +32,7 @@ _CHUNK_INSTANTS = 200_000  # instants per compiled call: Ctrl-C and progress are
 
 
 def available() -> bool:
-    """True when numba can be imported (the compiled loop can run).
+    """True when the rules can be compiled here (numba installed; :func:`qnet.repeater.engine.compiled.jit.available`).
 
     Examples
     --------
@@ -40,11 +40,7 @@ def available() -> bool:
     >>> isinstance(available(), bool)
     True
     """
-    try:
-        importlib.import_module("numba")
-    except ImportError:
-        return False
-    return True
+    return jit.available()
 
 
 def check_runnable(trace: bool, sources: bool) -> None:
@@ -111,15 +107,21 @@ class CompiledEngine(Occupancy):
     rows: list = []
 
     def __init__(self, links, requests, node_names, policy: str, rng: np.random.Generator,
-                 tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True):
-        check_runnable(trace, any(link.source is not None for link in links))
+                 tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True,
+                 compiled: bool = True):
+        if compiled:
+            check_runnable(trace, any(link.source is not None for link in links))
+        elif trace or any(link.source is not None for link in links):
+            raise ConfigError("traffic", "trace", trace, "False here (not yet on the array rules)")
         from qnet.repeater.engine.compiled.state import KernelInputs
 
         self.links, self.specs, self.node_names = list(links), list(requests), list(node_names)
         self.rng = rng
         self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
         self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
-        self.state = KernelInputs(self.links, self.specs, len(self.node_names), policy, occupancy, _p_rounds(self.links))
+        self.kernel = jit.kernel(compiled)
+        self.state = KernelInputs(self.links, self.specs, len(self.node_names), policy, occupancy, _p_rounds(self.links),
+                                  self.kernel)
         self.node_memories = [int(x) for x in self.state.memories]
         self.now = 0.0
         self.snapshots: list[list[float]] = []
@@ -127,8 +129,7 @@ class CompiledEngine(Occupancy):
 
     def run(self, until_s: float, progress: Callable[[float], None] | None = None, bins: int = 0) -> None:
         """Run the clock to ``until_s`` (s), as :meth:`Engine.run <qnet.repeater.engine.core.Engine.run>`."""
-        from qnet.repeater.engine.compiled import rules, store
-
+        rules, store = self.kernel.rules, self.kernel.store
         S = self.state.kernel_state(until_s, bins)
         edges = [until_s * (k + 1) / bins for k in range(bins)]
         try:
@@ -142,8 +143,7 @@ class CompiledEngine(Occupancy):
 
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
-        from qnet.repeater.engine.compiled import store
-
+        store = self.kernel.store
         (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(S)
         self.now, self.events = float(now), int(events)
         self.snapshots = snaps[:nsnap].tolist()

@@ -7,8 +7,8 @@ Each function mirrors the method of the same name (without its underscore) there
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from qnet.repeater.engine.compiled.jit import njit
 from qnet.repeater.engine.compiled.store import (
     HERALD, NOW, NSTARTS, bury, pop_free, push_event, push_free, waiting_remove,
 )

@@ -19,8 +19,8 @@ import heapq
 import math
 
 import numpy as np
-from numba import njit
 
+from qnet.repeater.engine.compiled.jit import njit
 from qnet.repeater.engine.compiled.memories import (
     account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
 )

@@ -5,14 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import types
-from numba.typed import List
-
-from qnet.repeater.engine.compiled import rules, store
+from qnet.repeater.engine.compiled.store import N_COUNTERS
 
 __all__ = ["KernelInputs"]
 
-_WAITER = types.Tuple((types.float64, types.float64, types.float64, types.int64))
 _START = 64  # first capacity of the growing arrays (events, pairs, trees, deliveries)
 
 
@@ -40,7 +36,8 @@ def _slots(links, hops: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 class KernelInputs:
     """The compiled state of one engine (its fields: :mod:`qnet.repeater.engine.compiled.store`)."""
 
-    def __init__(self, links, specs, n_nodes: int, policy: str, occupancy: bool, p_round: np.ndarray):
+    def __init__(self, links, specs, n_nodes: int, policy: str, occupancy: bool, p_round: np.ndarray, kernel):
+        self.kernel = kernel  # the rule modules, compiled or plain (:func:`qnet.repeater.engine.compiled.jit.kernel`)
         L, Q = len(links), len(specs)
         hops = [g for s in specs for g in s.route.hops]
         H = len(hops)
@@ -60,7 +57,7 @@ class KernelInputs:
         z = lambda n, dtype=np.int64: np.zeros(n, dtype)  # noqa: E731
         route = [s.route for s in specs]
         self.fields = dict(
-            sf=z(1, np.float64), si=z(store.N_COUNTERS),
+            sf=z(1, np.float64), si=z(N_COUNTERS),
             ev_t=z(_START, np.float64), ev_k=z(_START), ev_q=z(_START), ev_x=z(_START), ev_tok=z(_START), ev_leaf=z(_START),
             p_round=p_round, attempt_s=f([k.attempt_time_s for k in links]), link_cut=f([k.cutoff_s for k in links]),
             end_node=i([n for k in links for n in (k.node_a, k.node_b)]), heralds=z(L),
@@ -85,7 +82,7 @@ class KernelInputs:
             bnd_ptr=i(hop_ptr + np.arange(Q + 1)), cut_b=f(_per_boundary(route, "cutoff_s", math.inf)),
             swap_ok_b=f(_per_boundary(route, "swap_success", 1.0)), swap_t_b=f(_per_boundary(route, "swap_time_s", 0.0)),
             covered=z(H, np.bool_), req_pool=i(hops), by_lo=np.full(H + Q, -1, np.int64), by_hi=np.full(H + Q, -1, np.int64),
-            waiters=List.empty_list(_WAITER), blocked=z(L, np.bool_),
+            waiters=kernel.store.new_waiters(), blocked=z(L, np.bool_),
             dirty_buf=np.zeros((Q, 8), np.int64), dirty_cnt=z(Q), dirty_reqs=z(Q), in_dirty=z(Q, np.bool_),
             starts=z(_START),
             p_exists=z(_START, np.float64), p_tree=z(_START), p_mem=np.zeros((_START, 6), np.int64), p_owner=z(_START),
@@ -95,11 +92,12 @@ class KernelInputs:
             t_right=z(_START), t_leaf=z(_START),
             d_req=z(_START), d_t=z(_START, np.float64), d_lat=z(_START, np.float64), d_tree=z(_START),
         )
-        self._state: store.State | None = None
+        self._state = None
 
-    def kernel_state(self, until_s: float, bins: int) -> store.State:
+    def kernel_state(self, until_s: float, bins: int):
         """The state, with snapshot slices of [0, until_s) for this run (``bins`` of them)."""
         edges = np.array([until_s * (k + 1) / bins for k in range(bins)], dtype=np.float64)
+        store, rules = self.kernel.store, self.kernel.rules
         if self._state is None:
             self._state = store.State(*(self.fields[name] for name in store.FIELDS))
             rules.start_requests(self._state)

@@ -22,27 +22,15 @@ Counters live in ``si`` (indices below); the clock in ``sf[NOW]``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.experimental import structref
 
-__all__ = ["State", "FIELDS"]
+from qnet.repeater.engine.compiled.jit import ENABLED, njit
+
+__all__ = ["State", "FIELDS", "new_waiters"]
 
 NOW = 0  # sf
 SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP = range(11)  # si
 N_COUNTERS = 11
 HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)  # event kinds, as qnet.repeater.engine.model
-
-
-@structref.register
-class StateType(types.StructRef):
-    """The numba type of :class:`State`."""
-
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
-
-
-class State(structref.StructRefProxy):
-    """One compiled run's arrays, passed by reference (fields: :data:`FIELDS`)."""
 
 
 FIELDS = (
@@ -63,7 +51,41 @@ FIELDS = (
     "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
     "d_req", "d_t", "d_lat", "d_tree",
 )
-structref.define_proxy(State, StateType, list(FIELDS))
+
+if ENABLED:
+    from numba import types
+    from numba.experimental import structref
+    from numba.typed import List
+
+    @structref.register
+    class StateType(types.StructRef):
+        """The numba type of :class:`State`."""
+
+        def preprocess_fields(self, fields):
+            return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+    class State(structref.StructRefProxy):
+        """One run's arrays, passed by reference (fields: :data:`FIELDS`)."""
+
+    structref.define_proxy(State, StateType, list(FIELDS))
+    _WAITER = types.Tuple((types.float64, types.float64, types.float64, types.int64))
+
+    def new_waiters():
+        """An empty queue of (priority, time, key, request) (reserve policy)."""
+        return List.empty_list(_WAITER)
+else:
+    class State:  # type: ignore[no-redef]
+        """One run's arrays (fields: :data:`FIELDS`), the rules run as plain Python."""
+
+        __slots__ = FIELDS
+
+        def __init__(self, *values):
+            for name, value in zip(FIELDS, values, strict=True):
+                setattr(self, name, value)
+
+    def new_waiters():
+        """An empty queue of (priority, time, key, request) (reserve policy)."""
+        return []
 
 
 # ---------------------------------------------------------------------- growth
