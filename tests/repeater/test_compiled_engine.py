@@ -35,6 +35,12 @@ def assert_same_run(a, b) -> None:
     if dataclasses.is_dataclass(a):
         for f in dataclasses.fields(a):
             assert_same_run(getattr(a, f.name), getattr(b, f.name))
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            assert_same_run(a[k], b[k])
+    elif isinstance(a, np.ndarray) and a.dtype == object:
+        assert a.shape == b.shape and all(x == y for x, y in zip(a.tolist(), b.tolist()))
     elif isinstance(a, np.ndarray):
         np.testing.assert_array_equal(a, b, strict=True)
     elif isinstance(a, (tuple, list)):
@@ -76,30 +82,38 @@ def test_many_requests_with_demand_windows_priorities_and_spread_routes(policy):
 def test_switch_with_ghz_and_bell_requests():
     graph = network(star(5, 8.0), memories=1, cutoff_s=0.05, node_memories={"hub": 7})
     reqs = [Request("u0", "u1", c="u2"), Request("u3", "u4"), Request("u1", "u3", rate_hz=50.0, priority=1)]
-    py, cc = both(graph, reqs, duration_s=5.0, seed=7)
+    py, cc = both(graph, reqs, duration_s=5.0, seed=7, trace=True)
+    assert "fusion" in set(py.trace["event"])
     assert len(py.requests[0].latency_s) > 5
     assert_same_run(py, cc)
 
 
+@pytest.mark.parametrize("policy", ["shared", "reserve"])
 @pytest.mark.parametrize("swap_time_s", [0.0, 2e-3])
-def test_failed_swaps_on_engine_inputs(swap_time_s):
-    """Swaps that fail (probability 0.6 of success), done at once or after a swap time, at two inner nodes."""
+def test_failed_swaps_on_engine_inputs(swap_time_s, policy):
+    """Swaps that fail (probability 0.6 of success), done at once or after a swap time, at two inner nodes;
+    a window that closes on pairs in flight: the same deliveries, counts and trace rows."""
     inf = float("inf")
-    links = [EngineLink(p=0.2, attempt_time_s=1e-3, node_a=i, node_b=i + 1, cap_a=2, cap_b=2, cutoff_s=0.05) for i in range(3)]
+    links = [EngineLink(p=0.2, attempt_time_s=1e-3, node_a=i, node_b=i + 1, cap_a=2, cap_b=2, cutoff_s=0.05, name=f"s{i}")
+             for i in range(3)]
     route = EngineRoute(hops=(0, 1, 2), left_side=(0, 0, 0), cutoff_s=(inf, 0.05, 0.05, inf),
                         swap_success=(1.0, 0.6, 0.6, 1.0), swap_time_s=(0.0, swap_time_s, swap_time_s, 0.0))
     reverse = EngineRoute(hops=(2, 1), left_side=(1, 1), cutoff_s=(inf, 0.05, inf), swap_success=(1.0, 0.6, 1.0),
                           swap_time_s=(0.0, swap_time_s, 0.0))
-    args = (links, [EngineRequest(route), EngineRequest(reverse, priority=1, rate_hz=30.0)], ["a", "b", "c", "d"], "shared")
+    requests = [EngineRequest(route, stop_s=3.0, share=(1, 1, 1)),
+                EngineRequest(reverse, priority=1, rate_hz=30.0, start_s=0.5, share=(1, 1))]
+    args = (links, requests, ["a", "b", "c", "d"], policy)
     runs = []
     plain = functools.partial(compiled_engine.CompiledEngine, compiled=False)  # the same rules, not compiled
     for cls in (Engine, compiled_engine.CompiledEngine, plain):
-        eng = cls(*args, np.random.default_rng(2), np.random.default_rng(3))
+        eng = cls(*args, np.random.default_rng(2), np.random.default_rng(3), trace=True)
         eng.run(until_s=5.0, bins=4)
         done = [[(d.request, d.time_s, d.latency_s, d.tree.tree() if isinstance(d.tree, FlatTree) else d.tree) for d in r.done]
                 for r in eng.requests]
-        runs.append((eng, done, eng.heralds, eng.node_peak, eng.snapshots, eng.close(5.0)))
+        runs.append((eng, done, eng.heralds, eng.node_peak, eng.snapshots, eng.close(5.0), repr(eng.rows)))
     assert len(runs[0][1][0]) > 10 and len(runs[0][1][1]) > 10
+    events = {row[1] for row in runs[0][0].rows}
+    assert {"swap_failed", "delivery", "swap", "herald"} <= events
     assert runs[0][1:] == runs[1][1:] == runs[2][1:]
     assert runs[0][0].events == runs[1][0].events == runs[2][0].events
 
@@ -152,8 +166,6 @@ def test_ctrl_c_keeps_what_finished(monkeypatch):
 def test_what_the_compiled_loop_does_not_run(monkeypatch):
     graph = network(line(3, 10.0), memories=4)
     reqs = [Request("n0", "n2")]
-    with pytest.raises(ConfigError, match="traffic.loop = 'compiled'.*trace or purified links"):
-        simulate_traffic(graph, reqs, duration_s=1.0, loop="compiled", trace=True)
     with pytest.raises(ConfigError, match="traffic.loop = 'compiled'.*trace or purified links"):
         simulate_traffic(graph, reqs, duration_s=1.0, loop="compiled", purify="dejmps")
     with pytest.raises(ConfigError, match="traffic.loop = 'fast' is invalid: one of python, compiled"):

@@ -47,7 +47,7 @@ def _check_loop(loop: str, trace: bool, purify: str | None) -> None:
     if loop not in EVENT_LOOPS:
         raise ConfigError("traffic", "loop", loop, f"one of {', '.join(EVENT_LOOPS)}")
     if loop == "compiled":
-        check_runnable(trace, purify is not None)
+        check_runnable(False, purify is not None)
 
 
 def simulate_traffic(

@@ -14,6 +14,7 @@ purified links (link ``source`` samplers) are interpreted only (:func:`check_run
 from __future__ import annotations
 
 import gc
+import math
 from typing import Callable
 
 import numpy as np
@@ -44,7 +45,7 @@ def available() -> bool:
 
 
 def check_runnable(trace: bool, sources: bool) -> None:
-    """Raise unless the compiled loop can run: numba installed, no trace, no purified links (``sources``).
+    """Raise unless the compiled loop can run: numba installed, no purified links (``sources``); ``trace``: any.
 
     Raises
     ------
@@ -54,12 +55,12 @@ def check_runnable(trace: bool, sources: bool) -> None:
     Examples
     --------
     >>> from qnet.repeater.engine.compiled.engine import check_runnable
-    >>> check_runnable(trace=True, sources=False)
+    >>> check_runnable(trace=False, sources=True)
     Traceback (most recent call last):
     ...
     qnet.errors.ConfigError: traffic.loop = 'compiled' is invalid: 'python' for runs with a trace or purified links (the compiled loop runs neither)
     """
-    if trace or sources:
+    if sources:
         raise ConfigError("traffic", "loop", "compiled", "'python' for runs with a trace or purified links (the compiled loop runs neither)")
     if not available():
         raise ConfigError("traffic", "loop", "compiled", "'python' (the compiled loop needs numba: pip install 'qnet[fast]')")
@@ -103,16 +104,13 @@ class CompiledEngine(Occupancy):
     True
     """
 
-    record = False
-    rows: list = []
-
     def __init__(self, links, requests, node_names, policy: str, rng: np.random.Generator,
                  tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True,
                  compiled: bool = True):
         if compiled:
-            check_runnable(trace, any(link.source is not None for link in links))
-        elif trace or any(link.source is not None for link in links):
-            raise ConfigError("traffic", "trace", trace, "False here (not yet on the array rules)")
+            check_runnable(False, any(link.source is not None for link in links))
+        elif any(link.source is not None for link in links):
+            raise ConfigError("traffic", "purify", "dejmps", "None here (not yet on the array rules)")
         from qnet.repeater.engine.compiled.state import KernelInputs
 
         self.links, self.specs, self.node_names = list(links), list(requests), list(node_names)
@@ -121,7 +119,9 @@ class CompiledEngine(Occupancy):
         self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
         self.kernel = jit.kernel(compiled)
         self.state = KernelInputs(self.links, self.specs, len(self.node_names), policy, occupancy, _p_rounds(self.links),
-                                  self.kernel)
+                                  self.kernel, trace)
+        self.record = trace
+        self.rows: list[tuple] = []
         self.node_memories = [int(x) for x in self.state.memories]
         self.now = 0.0
         self.snapshots: list[list[float]] = []
@@ -144,6 +144,9 @@ class CompiledEngine(Occupancy):
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         store = self.kernel.store
+        if self.record:
+            self.rows = _trace_rows(*store.export_trace(S), self.node_names, [link.name for link in self.links],
+                                    store.TRACE_EVENTS)
         (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(S)
         self.now, self.events = float(now), int(events)
         self.snapshots = snaps[:nsnap].tolist()
@@ -168,6 +171,15 @@ class CompiledEngine(Occupancy):
                 gc.enable()
         for req, n in zip(self.requests, demanded.tolist()):
             req.demanded = n
+
+
+def _trace_rows(times, ints, nodes: list[str], links: list[str], events: tuple[str, ...]) -> list[tuple]:
+    """Trace rows as :data:`qnet.repeater.traffic.records.TRACE_COLUMNS` (fidelity NaN) from the kernel's arrays."""
+    name = lambda k, names: names[k] if k >= 0 else ""  # noqa: E731
+    return [
+        (t, events[kind], pair, pa, pb, pc, r, name(node, nodes), name(na, nodes), name(nb, nodes), ma, mb, name(link, links), math.nan)
+        for t, (kind, pair, pa, pb, pc, r, node, na, nb, ma, mb, link) in zip(times.tolist(), ints.tolist())
+    ]
 
 
 def _p_rounds(links) -> np.ndarray:

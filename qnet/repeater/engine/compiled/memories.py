@@ -10,7 +10,7 @@ import numpy as np
 
 from qnet.repeater.engine.compiled.jit import njit
 from qnet.repeater.engine.compiled.store import (
-    HERALD, NOW, NSTARTS, bury, pop_free, push_event, push_free, waiting_remove,
+    HERALD, NOW, NSTARTS, T_DISCARDED, bury, pop_free, push_event, push_free, trace, waiting_remove,
 )
 
 __all__ = ["account", "take", "give", "maybe_attempt", "start_bundle", "release", "release_pair", "draw", "cancel", "trim",
@@ -120,13 +120,15 @@ def cancel(S, p):
 @njit(cache=True)
 def trim(S, p):
     while S.wait_cnt[p] > max(S.need[p], 0):
-        drop(S, waiting_remove(S, p, -1))
+        drop(S, waiting_remove(S, p, -1), T_DISCARDED)
     if S.has_bundle[p] and S.need[p] <= S.wait_cnt[p]:
         cancel(S, p)
 
 
 @njit(cache=True)
-def drop(S, pid):
+def drop(S, pid, kind):
+    """Pair ``pid`` is lost (trace event ``kind``): its memories are freed."""
     S.p_alive[pid] = 0
+    trace(S, S.sf[NOW], kind, pid, -1, -1, -1, S.p_owner[pid], -1, -1)
     release_pair(S, pid)
     bury(S, pid)

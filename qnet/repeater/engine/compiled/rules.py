@@ -27,7 +27,8 @@ from qnet.repeater.engine.compiled.memories import (
 from qnet.repeater.engine.compiled.store import (
     ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery, bury,
     compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
-    push_free, waiting_append, waiting_first, waiting_remove,
+    push_free, waiting_append, waiting_first, waiting_remove, trace, T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED,
+    T_DELIVERY, T_FUSION,
 )
 INF = math.inf
 
@@ -45,6 +46,7 @@ def _herald(S, rng, t, p, tok, leaf):
     off_a, off_b = S.slot_off[2 * p], S.slot_off[2 * p + 1]
     pid = new_pair(S, t, -1, 0, p, S.bund_buf[off_a], 1, p, S.bund_buf[off_b], -1, p, leaf, 0, 0)
     waiting_append(S, p, pid)
+    trace(S, t, T_HERALD, pid, -1, -1, -1, S.pool_owner[p], -1, g)
     base = S.si[NSTARTS]
     m = S.bund_cnt[2 * p]
     if m > 1:  # the bundle's other memories are free again
@@ -122,7 +124,7 @@ def _stop(S, rng, r, t):
     for j in range(S.nhops[r] + 1):
         pid = S.by_lo[b0 + j]
         if pid >= 0 and S.p_alive[pid] == 1:
-            drop(S, pid)
+            drop(S, pid, T_DISCARDED)
     draw(S, rng, base, t)
     _need(S, rng, r, 0, S.nhops[r], -1, t, True)
     if S.reserve:
@@ -264,11 +266,11 @@ def _available(S, r, pid, in_loop):
 
 
 @njit(cache=True)
-def _discard(S, rng, r, pid, t):
+def _discard(S, rng, r, pid, t, kind):
     _remove(S, r, pid)
     S.sf[NOW] = t
     base = S.si[NSTARTS]
-    drop(S, pid)
+    drop(S, pid, kind)
     draw(S, rng, base, t)
     h0, lo, hi = S.hop_ptr[r], S.p_lo[pid], S.p_hi[pid]
     S.covered[h0 + lo:h0 + hi] = False
@@ -328,6 +330,9 @@ def _try_swap(S, rng, r, j):
     new = new_pair(S, done, tree, ml[0], ml[1], ml[2], mr[3], mr[4], mr[5], r, -1, 0, S.p_lo[left], S.p_hi[right])
     S.p_swapping[new] = 1
     S.p_ok[new] = 1 if ok else 0
+    if S.record:
+        at = 2 * S.pool_link[ml[4]] + ml[3]  # the left pair's hi end: the swapping node
+        trace(S, start, T_SWAP, new, S.p_serial[left], S.p_serial[right], -1, r, S.end_node[at], -1)
     base = S.si[NSTARTS]
     release(S, left, 3)
     release(S, right, 0)
@@ -340,7 +345,7 @@ def _try_swap(S, rng, r, j):
         _place(S, r, new)
         _available(S, r, new, True)
     else:
-        _discard(S, rng, r, new, done)
+        _discard(S, rng, r, new, done, T_SWAP_FAILED)
 
 
 @njit(cache=True)
@@ -360,6 +365,7 @@ def _try_fuse(S, rng, tie, r):
     for k in range(3):
         S.p_alive[legs[k]] = 0
         bury(S, legs[k])
+        trace(S, start, T_FUSION if ok else T_SWAP_FAILED, legs[k], -1, -1, -1, r, S.hub[r], -1)
         release_pair(S, legs[k])
     draw(S, rng, base, start)
     if not ok:
@@ -367,7 +373,9 @@ def _try_fuse(S, rng, tie, r):
         _need(S, rng, r, 0, 3, 1, start, False)
         return
     tree = new_tree(S, 2, -1, 0.0, 0.0, S.p_tree[legs[0]], S.p_tree[legs[1]], S.p_tree[legs[2]])
-    _finish(S, rng, tie, r, start + S.swap_t_b[b0 + 1], tree, -1)
+    done = start + S.swap_t_b[b0 + 1]
+    trace(S, done, T_DELIVERY, -1, S.p_serial[legs[0]], S.p_serial[legs[1]], S.p_serial[legs[2]], r, S.hub[r], -1)
+    _finish(S, rng, tie, r, done, tree, -1)
 
 
 @njit(cache=True)
@@ -392,6 +400,7 @@ def _finish(S, rng, tie, r, t, tree, pid):
         _remove(S, r, pid)
         S.p_alive[pid] = 0
         bury(S, pid)
+        trace(S, S.sf[NOW], T_DELIVERY, pid, -1, -1, -1, r, -1, -1)
         base = S.si[NSTARTS]
         release_pair(S, pid)
         draw(S, rng, base, t)
@@ -460,7 +469,7 @@ def _arrive(S, rng, t, pid):
         S.p_swapping[pid] = 0
         _available(S, r, pid, False)
     else:
-        _discard(S, rng, r, pid, t)
+        _discard(S, rng, r, pid, t, T_SWAP_FAILED)
 
 
 @njit(cache=True)
@@ -472,11 +481,11 @@ def _cutoff(S, rng, t, pid):
         p = S.p_pool[pid]
         waiting_remove(S, p, pid)
         base = S.si[NSTARTS]
-        drop(S, pid)
+        drop(S, pid, T_CUTOFF)
         maybe_attempt(S, p)
         draw(S, rng, base, t)
     else:
-        _discard(S, rng, S.p_owner[pid], pid, t)
+        _discard(S, rng, S.p_owner[pid], pid, t, T_CUTOFF)
 
 
 @njit(cache=True)

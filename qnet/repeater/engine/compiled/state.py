@@ -36,7 +36,8 @@ def _slots(links, hops: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 class KernelInputs:
     """The compiled state of one engine (its fields: :mod:`qnet.repeater.engine.compiled.store`)."""
 
-    def __init__(self, links, specs, n_nodes: int, policy: str, occupancy: bool, p_round: np.ndarray, kernel):
+    def __init__(self, links, specs, n_nodes: int, policy: str, occupancy: bool, p_round: np.ndarray, kernel,
+                 record: bool = False):
         self.kernel = kernel  # the rule modules, compiled or plain (:func:`qnet.repeater.engine.compiled.jit.kernel`)
         L, Q = len(links), len(specs)
         hops = [g for s in specs for g in s.route.hops]
@@ -52,6 +53,11 @@ class KernelInputs:
                 users[g].append((r, i))
                 users[L + hop_ptr[r] + i].append((r, i))
         slot_off, free_buf, wait_off, wait_buf = _slots(links, hops)
+        mem_off, seen = [], [0] * n_nodes  # node-level memory index of slot 0 at each link end
+        for link in links:
+            for node, cap in ((link.node_a, link.cap_a), (link.node_b, link.cap_b)):
+                mem_off.append(seen[node])
+                seen[node] += cap
         f = lambda xs: np.array(xs, dtype=np.float64)  # noqa: E731
         i = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
         z = lambda n, dtype=np.int64: np.zeros(n, dtype)  # noqa: E731
@@ -88,6 +94,9 @@ class KernelInputs:
             p_exists=z(_START, np.float64), p_tree=z(_START), p_mem=np.zeros((_START, 6), np.int64), p_owner=z(_START),
             p_lo=z(_START), p_hi=z(_START), p_swapping=z(_START), p_ok=z(_START), p_alive=z(_START), p_pool=z(_START),
             p_leaf=z(_START), p_cut=z(_START, np.float64), p_pending=z(_START), grave=z(_START), pfree=z(_START),
+            p_serial=z(_START), record=bool(record), mem_off=i(mem_off),
+            pool_owner=i([-1] * L + [r for r, s in enumerate(specs) for _ in s.route.hops]),
+            tr_t=z(_START if record else 1, np.float64), tr_i=np.zeros((_START if record else 1, 12), np.int64),
             t_kind=z(_START), t_a=z(_START), t_t0=z(_START, np.float64), t_t1=z(_START, np.float64), t_left=z(_START),
             t_right=z(_START), t_leaf=z(_START),
             d_req=z(_START), d_t=z(_START, np.float64), d_lat=z(_START, np.float64), d_tree=z(_START),

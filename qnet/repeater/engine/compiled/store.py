@@ -28,8 +28,11 @@ from qnet.repeater.engine.compiled.jit import ENABLED, njit
 __all__ = ["State", "FIELDS", "new_waiters"]
 
 NOW = 0  # sf
-SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP = range(11)  # si
-N_COUNTERS = 11
+SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP, NSERIAL, NTRACE = range(13)  # si
+N_COUNTERS = 13
+#: Trace events (row kinds), as named in :data:`qnet.repeater.traffic.records.TRACE_COLUMNS`.
+TRACE_EVENTS = ("herald", "swap", "swap_failed", "cutoff", "discarded", "delivery", "fusion")
+T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED, T_DELIVERY, T_FUSION = range(7)
 HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)  # event kinds, as qnet.repeater.engine.model
 
 
@@ -47,7 +50,8 @@ FIELDS = (
     "covered", "req_pool", "by_lo", "by_hi", "waiters", "blocked",
     "dirty_buf", "dirty_cnt", "dirty_reqs", "in_dirty", "starts",
     "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
-    "p_cut", "p_pending", "grave", "pfree",
+    "p_cut", "p_pending", "grave", "pfree", "p_serial",
+    "record", "mem_off", "pool_owner", "tr_t", "tr_i",
     "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
     "d_req", "d_t", "d_lat", "d_tree",
 )
@@ -108,7 +112,7 @@ def _grow_pairs(S):
     S.p_exists, S.p_tree, S.p_mem, S.p_owner = _grown(S.p_exists), _grown(S.p_tree), _grown(S.p_mem), _grown(S.p_owner)
     S.p_lo, S.p_hi, S.p_swapping, S.p_ok = _grown(S.p_lo), _grown(S.p_hi), _grown(S.p_swapping), _grown(S.p_ok)
     S.p_alive, S.p_pool, S.p_leaf, S.p_cut = _grown(S.p_alive), _grown(S.p_pool), _grown(S.p_leaf), _grown(S.p_cut)
-    S.p_pending, S.pfree = _grown(S.p_pending), _grown(S.pfree)
+    S.p_pending, S.pfree, S.p_serial = _grown(S.p_pending), _grown(S.pfree), _grown(S.p_serial)
 
 
 @njit(cache=True)
@@ -304,7 +308,42 @@ def new_pair(S, exists, tree, lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_sl
     S.p_lo[pid], S.p_hi[pid] = lo, hi
     S.p_swapping[pid], S.p_ok[pid], S.p_alive[pid] = 0, 1, 1
     S.p_cut[pid] = np.inf
+    S.p_serial[pid] = S.si[NSERIAL]  # (the pair's id in a trace: ids in p_* arrays are reused)
+    S.si[NSERIAL] += 1
     return pid
+
+
+@njit(cache=True)
+def trace(S, t, kind, pid, pa, pb, pc, r, node, link):
+    """Record one trace row (when ``record``): time, event, pair, parents, request, node, the pair's memories, link.
+
+    ``pid`` is a pair's index (-1: none); ``pa``, ``pb``, ``pc`` are parents' trace ids (-1: none);
+    ``node`` and ``link`` are indices (-1: none).
+    """
+    if not S.record:
+        return
+    k = S.si[NTRACE]
+    if k == len(S.tr_t):
+        S.tr_t, S.tr_i = _grown(S.tr_t), _grown(S.tr_i)
+    S.si[NTRACE] = k + 1
+    S.tr_t[k] = t
+    row = S.tr_i[k]
+    row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[11] = kind, -1, pa, pb, pc, r, node, link
+    row[7], row[8], row[9], row[10] = -1, -1, -1, -1
+    if pid >= 0:
+        row[1] = S.p_serial[pid]
+        m = S.p_mem[pid]
+        for e in range(2):
+            end = 2 * S.pool_link[m[3 * e + 1]] + m[3 * e]
+            row[7 + e] = S.end_node[end]
+            row[9 + e] = S.mem_off[end] + m[3 * e + 2]
+
+
+@njit(cache=True)
+def export_trace(S):
+    """The trace rows so far: times and the integer columns (:func:`trace`)."""
+    n = S.si[NTRACE]
+    return S.tr_t[:n].copy(), S.tr_i[:n].copy()
 
 
 @njit(cache=True)
