@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import gc
 import math
+import time
 from typing import Callable
 
 import numpy as np
 
-from qnet.errors import ConfigError
+from qnet.errors import ConfigError, QnetError
 from qnet.link.multiplexing import success_per_round
 from qnet.quantum.waiting import TIME_RTOL
 from qnet.repeater.engine.compiled import jit
@@ -106,7 +107,7 @@ class CompiledEngine(Occupancy):
 
     def __init__(self, links, requests, node_names, policy: str, rng: np.random.Generator,
                  tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True,
-                 compiled: bool = True):
+                 compiled: bool = True, chain: bool = False):
         if compiled:
             check_runnable(False, any(link.source is not None for link in links))
         elif any(link.source is not None for link in links):
@@ -119,7 +120,7 @@ class CompiledEngine(Occupancy):
         self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
         self.kernel = jit.kernel(compiled)
         self.state = KernelInputs(self.links, self.specs, len(self.node_names), policy, occupancy, _p_rounds(self.links),
-                                  self.kernel, trace)
+                                  self.kernel, trace, chain)
         self.record = trace
         self.rows: list[tuple] = []
         self.node_memories = [int(x) for x in self.state.memories]
@@ -140,6 +141,53 @@ class CompiledEngine(Occupancy):
             self._collect(S)
         self.snapshots += [self._node_areas_at(edges[k]) for k in range(len(self.snapshots), bins - 1)]
         self.now = until_s
+
+    def deliver(self, count: int, max_events: int, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list]:
+        """Chain mode (``chain=True``): ``count`` deliveries of request 0, each from a fresh start.
+
+        Parameters
+        ----------
+        count : int
+            Deliveries to make.
+        max_events : int
+            Bound on the events of one delivery.
+        progress : callable, optional
+            ``progress(done, count)`` now and then (calls take about 0.1 s each).
+
+        Returns
+        -------
+        (numpy.ndarray, list of FlatTree)
+            Each delivery's latency (s) from its fresh start, and its tree.
+
+        Raises
+        ------
+        QnetError
+            No event is left before a delivery, or a delivery needs more than ``max_events`` events.
+        """
+        rules, store = self.kernel.rules, self.kernel.store
+        S = self.state.kernel_state(0.0, 0)
+        done, chunk = 0, 1
+        while done < count:
+            n = min(chunk, count - done)
+            began = time.perf_counter()
+            made, status = rules.deliver(S, self.rng, self.tie_rng, self.atol_s, max_events, n)
+            done += int(made)
+            if status == 1:
+                raise QnetError("the chain can never deliver: no event left")
+            if status == 2:
+                now = float(store.export_counts(S)[0])
+                raise QnetError(
+                    f"no end-to-end pair after {max_events} events (t = {now:.6g} s): the chain "
+                    "practically never delivers (cutoffs too short?); raise max_events to insist"
+                )
+            if progress is not None:
+                progress(done, count)
+            if time.perf_counter() - began < 0.05:
+                chunk *= 2
+        d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
+        *columns, first, last = store.flat_deliveries(S, np.ones(len(d_req), np.bool_))
+        table = FlatTrees(*columns, roots=np.empty(0, np.int64))
+        return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
 
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""

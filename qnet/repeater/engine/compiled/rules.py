@@ -25,7 +25,8 @@ from qnet.repeater.engine.compiled.memories import (
     account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
 )
 from qnet.repeater.engine.compiled.store import (
-    ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery, bury,
+    ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDELIV, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery,
+    bury, reset,
     compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
     push_free, waiting_append, waiting_first, waiting_remove, trace, T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED,
     T_DELIVERY, T_FUSION,
@@ -407,7 +408,8 @@ def _finish(S, rng, tie, r, t, tree, pid):
     S.building[r] = False
     if S.reserve:
         _unreserve(S, rng, r, t)
-    _begin_build(S, rng, tie, r, t)
+    if not S.chain:  # (chain mode stops at a delivery)
+        _begin_build(S, rng, tie, r, t)
 
 
 # ---------------------------------------------------------------------- one instant
@@ -509,6 +511,7 @@ def _instant(S, atol):
 
 @njit(cache=True)
 def _step(S, rng, tie, atol):
+    delivered = S.si[NDELIV]
     batch = _instant(S, atol)
     for ev in batch:
         if ev[1] == HERALD:
@@ -518,6 +521,8 @@ def _step(S, rng, tie, atol):
             event_done(S, SWAP_DONE, ev[3])
     if S.si[NDIRTY] > 0:
         _swaps_and_deliveries(S, rng, tie)
+        if S.chain and S.si[NDELIV] > delivered:
+            return  # chain mode: the instant's other events are not applied
     for ev in batch:
         t, kind, target = ev[0], ev[1], ev[3]
         if kind == HERALD or kind == SWAP_DONE:
@@ -570,3 +575,25 @@ def start_requests(S):
     for r in range(len(S.start)):
         if S.start[r] < INF:
             push_event(S, S.start[r], START, r, 0, 0)
+
+
+@njit(cache=True)
+def deliver(S, rng, tie, atol, max_events, count):
+    """Chain mode: ``count`` deliveries of request 0, each from a fresh start (:func:`store.reset`).
+
+    Returns (deliveries made, status): status 0 all made, 1 no event left (the chain can never
+    deliver), 2 a delivery needed more than ``max_events`` events.
+    """
+    for k in range(count):
+        reset(S)
+        start_requests(S)
+        n = S.si[NDELIV]
+        while S.si[NDELIV] == n:
+            if S.si[EVN] == 0:
+                return k, 1
+            if 4 * S.si[NTREES] > 3 * len(S.t_kind):
+                compact_trees(S)
+            _step(S, rng, tie, atol)
+            if S.si[NDELIV] == n and S.si[EVENTS] > max_events:
+                return k, 2
+    return count, 0

@@ -37,7 +37,7 @@ class KernelInputs:
     """The compiled state of one engine (its fields: :mod:`qnet.repeater.engine.compiled.store`)."""
 
     def __init__(self, links, specs, n_nodes: int, policy: str, occupancy: bool, p_round: np.ndarray, kernel,
-                 record: bool = False):
+                 record: bool = False, chain: bool = False):
         self.kernel = kernel  # the rule modules, compiled or plain (:func:`qnet.repeater.engine.compiled.jit.kernel`)
         L, Q = len(links), len(specs)
         hops = [g for s in specs for g in s.route.hops]
@@ -94,7 +94,8 @@ class KernelInputs:
             p_exists=z(_START, np.float64), p_tree=z(_START), p_mem=np.zeros((_START, 6), np.int64), p_owner=z(_START),
             p_lo=z(_START), p_hi=z(_START), p_swapping=z(_START), p_ok=z(_START), p_alive=z(_START), p_pool=z(_START),
             p_leaf=z(_START), p_cut=z(_START, np.float64), p_pending=z(_START), grave=z(_START), pfree=z(_START),
-            p_serial=z(_START), record=bool(record), mem_off=i(mem_off),
+            p_serial=z(_START), record=bool(record), mem_off=i(mem_off), chain=bool(chain),
+            cap=i([c for k in links for c in (k.cap_a, k.cap_b)] + [c for g in hops for c in (links[g].cap_a, links[g].cap_b)]),
             pool_owner=i([-1] * L + [r for r, s in enumerate(specs) for _ in s.route.hops]),
             tr_t=z(_START if record else 1, np.float64), tr_i=np.zeros((_START if record else 1, 12), np.int64),
             t_kind=z(_START), t_a=z(_START), t_t0=z(_START, np.float64), t_t1=z(_START, np.float64), t_left=z(_START),
@@ -108,7 +109,7 @@ class KernelInputs:
         edges = np.array([until_s * (k + 1) / bins for k in range(bins)], dtype=np.float64)
         store, rules = self.kernel.store, self.kernel.rules
         if self._state is None:
-            self._state = store.State(*(self.fields[name] for name in store.FIELDS))
+            self._state = store.new_state(*(self.fields[name] for name in store.FIELDS))
             rules.start_requests(self._state)
         store.set_run(self._state, edges, np.zeros((bins, len(self.memories))))
         return self._state

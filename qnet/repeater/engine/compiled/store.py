@@ -51,7 +51,7 @@ FIELDS = (
     "dirty_buf", "dirty_cnt", "dirty_reqs", "in_dirty", "starts",
     "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
     "p_cut", "p_pending", "grave", "pfree", "p_serial",
-    "record", "mem_off", "pool_owner", "tr_t", "tr_i",
+    "record", "mem_off", "pool_owner", "tr_t", "tr_i", "chain", "cap",
     "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
     "d_req", "d_t", "d_lat", "d_tree",
 )
@@ -72,10 +72,19 @@ if ENABLED:
         """One run's arrays, passed by reference (fields: :data:`FIELDS`)."""
 
     structref.define_proxy(State, StateType, list(FIELDS))
+
+    @njit(cache=True)
+    def new_state(*fields):
+        """A :class:`State` of ``fields`` (in :data:`FIELDS` order), made by a cached compiled call.
+
+        (``State(*fields)`` from Python compiles its constructor again in every process: seconds.)
+        """
+        return State(*fields)
     _WAITER = types.Tuple((types.float64, types.float64, types.float64, types.int64))
 
+    @njit(cache=True)
     def new_waiters():
-        """An empty queue of (priority, time, key, request) (reserve policy)."""
+        """An empty queue of (priority, time, key, request) (reserve policy; compiled and cached)."""
         return List.empty_list(_WAITER)
 else:
     class State:  # type: ignore[no-redef]
@@ -90,6 +99,10 @@ else:
     def new_waiters():
         """An empty queue of (priority, time, key, request) (reserve policy)."""
         return []
+
+    def new_state(*fields):
+        """A :class:`State` of ``fields`` (in :data:`FIELDS` order)."""
+        return State(*fields)
 
 
 # ---------------------------------------------------------------------- growth
@@ -439,6 +452,46 @@ def add_delivery(S, r, t, latency, tree):
         _grow_deliveries(S)
     S.si[NDELIV] = k + 1
     S.d_req[k], S.d_t[k], S.d_lat[k], S.d_tree[k] = r, t, latency, tree
+
+
+@njit(cache=True)
+def reset(S):
+    """A fresh start at t = 0 (chain mode, before every delivery): every memory free, no pair, no event.
+
+    Deliveries and their trees are kept; counters of heralds and occupancy start again.
+    """
+    S.sf[NOW] = 0.0
+    for c in (SEQ, EVENTS, EVN, NPAIRS, NSTARTS, NDIRTY, NGRAVE, NFREEP, NSERIAL):
+        S.si[c] = 0
+    L = len(S.heralds)
+    for k in range(len(S.cap)):  # shared pools: every slot free (descending); reservations: none
+        off = S.slot_off[k]
+        S.free_cnt[k] = S.cap[k] if k < 2 * L else 0
+        for i in range(S.free_cnt[k]):
+            S.free_buf[off + i] = S.cap[k] - 1 - i
+    S.need[:] = 0
+    S.has_bundle[:] = False
+    S.token += 1
+    S.wait_cnt[:] = 0
+    S.heralds[:] = 0
+    S.end_used[:] = 0
+    S.end_area[:] = 0.0
+    S.end_since[:] = 0.0
+    S.node_held[:] = 0
+    S.node_peak[:] = 0
+    S.active[:] = False
+    S.building[:] = False
+    S.demanded[:] = 0
+    S.served[:] = 0
+    S.covered[:] = False
+    S.req_pool[:] = S.hops
+    S.by_lo[:] = -1
+    S.by_hi[:] = -1
+    while len(S.waiters) > 0:
+        S.waiters.pop()
+    S.dirty_cnt[:] = 0
+    S.in_dirty[:] = False
+    S.p_pending[:] = 0
 
 
 @njit(cache=True)
