@@ -14,21 +14,21 @@ from collections.abc import Callable
 import numpy as np
 
 from qnet.errors import ConfigError
-from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute
+from qnet.repeater.engine import EngineLink, EngineRequest, EngineRoute
 from qnet.repeater.engine.compiled import jit
 from qnet.repeater.engine.compiled.engine import CompiledEngine
 from qnet.repeater.chain.linalg import SwapFn, default_swap_fn, fidelity_rows
 from qnet.repeater.chain.model import RepeaterChain
 from qnet.repeater.chain.results import ChainMonteCarloResult
 from qnet.repeater.chain.sources import LinkSource, link_sources
-from qnet.repeater.chain.trees import Tree, TreeStates
+from qnet.repeater.chain.trees import TreeStates
 
 __all__ = ["simulate_chain", "chain_engine"]
 
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
-def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[LinkSource] | None = None) -> Engine:
+def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[LinkSource] | None = None) -> CompiledEngine:
     """The event engine (:mod:`qnet.repeater.engine`) running ``chain`` as one request on one route.
 
     Parameters
@@ -66,10 +66,8 @@ def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[L
     route = EngineRoute(hops=tuple(range(n)), left_side=(0,) * n, cutoff_s=tuple(cut), swap_success=tuple(ok),
                         swap_time_s=tuple(swap_t), nested=chain.swap_policy == "nested")
     names = [str(j) for j in range(n + 1)]
-    if sources is None:
-        return CompiledEngine(links, [EngineRequest(route)], names, "shared", rng, occupancy=False, compiled=jit.available(),
-                              chain=True)
-    return Engine(links, [EngineRequest(route)], names, "shared", rng, occupancy=False)
+    return CompiledEngine(links, [EngineRequest(route)], names, "shared", rng, occupancy=False, compiled=jit.available(),
+                          chain=True)
 
 
 def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
@@ -139,18 +137,7 @@ def simulate_chain(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     swap_fn = default_swap_fn() if swap_fn is None else swap_fn
     sources = link_sources(chain)
-    engine = chain_engine(chain, rng, sources)
-    if isinstance(engine, CompiledEngine):
-        times, trees = engine.deliver(samples, max_events, progress)
-    else:
-        times = np.empty(samples)
-        trees = []
-        for s in range(samples):
-            d = engine.deliver(max_events)
-            times[s] = d.latency_s
-            trees.append(d.tree)
-            if progress is not None:
-                progress(s + 1, samples)
+    times, trees = chain_engine(chain, rng, sources).deliver(samples, max_events, progress)
     states = TreeStates(chain, swap_fn, sources).evaluate(trees)
     fids = fidelity_rows(states)
     f_mean, f_se, f_hw = _mean_ci(fids)

@@ -109,9 +109,7 @@ class CompiledEngine(Occupancy):
                  tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True,
                  compiled: bool = True, chain: bool = False):
         if compiled:
-            check_runnable(False, any(link.source is not None for link in links))
-        elif any(link.source is not None for link in links):
-            raise ConfigError("traffic", "purify", "dejmps", "None here (not yet on the array rules)")
+            check_runnable(trace, False)
         from qnet.repeater.engine.compiled.state import KernelInputs
 
         self.links, self.specs, self.node_names = list(links), list(requests), list(node_names)
@@ -137,6 +135,7 @@ class CompiledEngine(Occupancy):
             while not rules.run_until(S, self.rng, self.tie_rng, until_s, self.atol_s, _CHUNK_INSTANTS):
                 if progress is not None:
                     progress(float(store.export_counts(S)[0]))
+            self._raise_error(S)
         finally:
             self._collect(S)
         self.snapshots += [self._node_areas_at(edges[k]) for k in range(len(self.snapshots), bins - 1)]
@@ -172,6 +171,8 @@ class CompiledEngine(Occupancy):
             began = time.perf_counter()
             made, status = rules.deliver(S, self.rng, self.tie_rng, self.atol_s, max_events, n)
             done += int(made)
+            if status == 3:
+                self._raise_error(S)
             if status == 1:
                 raise QnetError("the chain can never deliver: no event left")
             if status == 2:
@@ -188,6 +189,19 @@ class CompiledEngine(Occupancy):
         *columns, first, last = store.flat_deliveries(S, np.ones(len(d_req), np.bool_))
         table = FlatTrees(*columns, roots=np.empty(0, np.int64))
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
+
+    def _raise_error(self, S) -> None:
+        """Raise the error a run stopped on, if any (a purified link's wait or trials beyond their bounds)."""
+        code, k, value = (int(x) for x in self.kernel.store.error_of(S))
+        if code == 0:
+            return
+        source = self.state.sources[k]
+        if code == self.kernel.store.ERR_LONG_WAIT:
+            raise QnetError(
+                f"a purified link (p = {source.p:.3g} per attempt) drew a waiting time of {value:,} rounds; "
+                "set a cutoff on its nodes to bound it"
+            )
+        raise QnetError(f"a purified link failed {self.kernel.memories.MAX_TRIALS:,} purification trials in a row")
 
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""

@@ -9,6 +9,7 @@ it (or with the environment variable ``QNET_JIT=0``) the same functions run as p
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -16,19 +17,29 @@ import sys
 import types
 from pathlib import Path
 
-__all__ = ["ENABLED", "njit", "available", "kernel"]
+__all__ = ["ENABLED", "njit", "objmode", "available", "kernel"]
 
 #: The rules are compiled in this process (numba is importable and QNET_JIT is not "0").
 ENABLED = os.environ.get("QNET_JIT", "1") != "0" and importlib.util.find_spec("numba") is not None
 
+
+
+def _plain_njit(*args, **kwargs):
+    """No numba: the decorated function itself (``@njit`` or ``@njit(cache=True)``)."""
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return args[0]
+    return lambda f: f
+
+
+def _plain_objmode(**types_of):
+    """No numba: ``with objmode(x="float64[:]"):`` runs its block as it is."""
+    return contextlib.nullcontext()
+
+
 if ENABLED:
-    from numba import njit
+    from numba import njit, objmode
 else:
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        """No numba: the decorated function itself (``@njit`` or ``@njit(cache=True)``)."""
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            return args[0]
-        return lambda f: f
+    njit, objmode = _plain_njit, _plain_objmode
 
 _PACKAGE = __name__.rpartition(".")[0]
 _RULES = ("store", "memories", "rules")  # in import order
@@ -77,10 +88,12 @@ def _plain(name: str) -> types.ModuleType:
         package.__path__ = []
         sys.modules[_PLAIN] = package
         shim = types.ModuleType(f"{_PLAIN}.jit")
-        shim.__dict__.update(ENABLED=False, njit=lambda *a, **k: a[0] if len(a) == 1 and callable(a[0]) and not k else (lambda f: f))
+        shim.__dict__.update(ENABLED=False, njit=_plain_njit, objmode=_plain_objmode)
         sys.modules[shim.__name__] = shim
     path = Path(__file__).with_name(f"{name}.py")
-    source = path.read_text().replace(f"{_PACKAGE}.", f"{_PLAIN}.")
+    source = path.read_text()
+    for m in (*_RULES, "jit"):  # (other modules, such as tables, are shared)
+        source = source.replace(f"{_PACKAGE}.{m} ", f"{_PLAIN}.{m} ")
     module = types.ModuleType(full)
     module.__file__ = str(path)
     sys.modules[full] = module

@@ -25,7 +25,7 @@ from qnet.repeater.engine.compiled.memories import (
     account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
 )
 from qnet.repeater.engine.compiled.store import (
-    ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDELIV, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery,
+    ARRIVAL, CUTOFF, ERR, EVENTS, EVN, HERALD, NDELIV, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery,
     bury, reset,
     compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
     push_free, waiting_append, waiting_first, waiting_remove, trace, T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED,
@@ -566,6 +566,8 @@ def run_until(S, rng, tie, until_s, atol, max_instants):
         if 4 * S.si[NTREES] > 3 * len(S.t_kind):
             compact_trees(S)
         _step(S, rng, tie, atol)
+        if S.si[ERR] != 0:
+            return True
     return S.si[EVN] == 0 or S.ev_t[0] >= until_s
 
 
@@ -582,7 +584,7 @@ def deliver(S, rng, tie, atol, max_events, count):
     """Chain mode: ``count`` deliveries of request 0, each from a fresh start (:func:`store.reset`).
 
     Returns (deliveries made, status): status 0 all made, 1 no event left (the chain can never
-    deliver), 2 a delivery needed more than ``max_events`` events.
+    deliver), 2 a delivery needed more than ``max_events`` events, 3 an error (``store.error_of``).
     """
     for k in range(count):
         reset(S)
@@ -594,6 +596,8 @@ def deliver(S, rng, tie, atol, max_events, count):
             if 4 * S.si[NTREES] > 3 * len(S.t_kind):
                 compact_trees(S)
             _step(S, rng, tie, atol)
+            if S.si[ERR] != 0:
+                return k, 3
             if S.si[NDELIV] == n and S.si[EVENTS] > max_events:
                 return k, 2
     return count, 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from qnet.repeater.engine.compiled import tables
 from qnet.repeater.engine.compiled.store import N_COUNTERS
 
 __all__ = ["KernelInputs"]
@@ -96,6 +97,7 @@ class KernelInputs:
             p_leaf=z(_START), p_cut=z(_START, np.float64), p_pending=z(_START), grave=z(_START), pfree=z(_START),
             p_serial=z(_START), record=bool(record), mem_off=i(mem_off), chain=bool(chain),
             cap=i([c for k in links for c in (k.cap_a, k.cap_b)] + [c for g in hops for c in (links[g].cap_a, links[g].cap_b)]),
+            **self._sources(links),
             pool_owner=i([-1] * L + [r for r, s in enumerate(specs) for _ in s.route.hops]),
             tr_t=z(_START if record else 1, np.float64), tr_i=np.zeros((_START if record else 1, 12), np.int64),
             t_kind=z(_START), t_a=z(_START), t_t0=z(_START, np.float64), t_t1=z(_START, np.float64), t_left=z(_START),
@@ -103,6 +105,39 @@ class KernelInputs:
             d_req=z(_START), d_t=z(_START, np.float64), d_lat=z(_START, np.float64), d_tree=z(_START),
         )
         self._state = None
+
+    def _sources(self, links) -> dict:
+        """Fields of the links' samplers: none (raw: kind 0), a raw link's source (1), a purified one (2).
+
+        Distinct purified sources (``self.sources``, shared by identical links) keep a copy of
+        their tables (``pur_tab``), grown through :func:`qnet.repeater.engine.compiled.tables.grown`.
+        """
+        kind, p, att, sid = [], [], [], []
+        self.sources: list = []
+        for link in links:
+            src = link.source
+            if src is not None and hasattr(src, "success_by_wait"):
+                if not any(src is x for x in self.sources):
+                    self.sources.append(src)
+                kind.append(2), p.append(0.0), att.append(0.0), sid.append([x is src for x in self.sources].index(True))
+            elif src is not None:
+                kind.append(1), p.append(float(src.p)), att.append(float(src.attempt_time_s)), sid.append(-1)
+            else:
+                kind.append(0), p.append(0.0), att.append(0.0), sid.append(-1)
+        srcs = self.sources
+        width = max([1] + [len(x.success_by_wait) for x in srcs])
+        table = np.zeros((max(1, len(srcs)), width))
+        for k, x in enumerate(srcs):
+            table[k, : len(x.success_by_wait)] = x.success_by_wait
+        f = lambda xs: np.array(xs, dtype=np.float64)  # noqa: E731
+        i = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+        return dict(
+            src_kind=i(kind), src_p=f(p), src_att=f(att), src_id=i(sid), pur_p=f([x.p for x in srcs]),
+            pur_att=f([x.attempt_time_s for x in srcs]), pur_comm=f([x.communication_time_s for x in srcs]),
+            pur_cut=i([-1 if x.cutoff_rounds is None else x.cutoff_rounds for x in srcs]),
+            pur_max=i([x.max_wait_rounds for x in srcs]), pur_reg=i([tables.register(x) for x in srcs]),
+            pur_len=i([len(x.success_by_wait) for x in srcs]), pur_tab=table,
+        )
 
     def kernel_state(self, until_s: float, bins: int):
         """The state, with snapshot slices of [0, until_s) for this run (``bins`` of them)."""

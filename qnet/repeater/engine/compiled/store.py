@@ -29,7 +29,9 @@ __all__ = ["State", "FIELDS", "new_waiters"]
 
 NOW = 0  # sf
 SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP, NSERIAL, NTRACE = range(13)  # si
-N_COUNTERS = 13
+ERR, ERR_SOURCE, ERR_VALUE = 13, 14, 15  # si: an error stops the run (ERR_* below), at purified source k, value
+N_COUNTERS = 16
+ERR_LONG_WAIT, ERR_TRIALS = 1, 2  # a purified link drew a wait beyond its table's bound; failed MAX_TRIALS trials
 #: Trace events (row kinds), as named in :data:`qnet.repeater.traffic.records.TRACE_COLUMNS`.
 TRACE_EVENTS = ("herald", "swap", "swap_failed", "cutoff", "discarded", "delivery", "fusion")
 T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED, T_DELIVERY, T_FUSION = range(7)
@@ -52,6 +54,8 @@ FIELDS = (
     "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
     "p_cut", "p_pending", "grave", "pfree", "p_serial",
     "record", "mem_off", "pool_owner", "tr_t", "tr_i", "chain", "cap",
+    "src_kind", "src_p", "src_att", "src_id", "pur_p", "pur_att", "pur_comm", "pur_cut", "pur_max", "pur_reg", "pur_len",
+    "pur_tab",
     "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
     "d_req", "d_t", "d_lat", "d_tree",
 )
@@ -350,6 +354,12 @@ def trace(S, t, kind, pid, pa, pb, pc, r, node, link):
             end = 2 * S.pool_link[m[3 * e + 1]] + m[3 * e]
             row[7 + e] = S.end_node[end]
             row[9 + e] = S.mem_off[end] + m[3 * e + 2]
+
+
+@njit(cache=True)
+def error_of(S):
+    """(error code, purified source, value) of a run that stopped on an error (code 0: none)."""
+    return S.si[ERR], S.si[ERR_SOURCE], S.si[ERR_VALUE]
 
 
 @njit(cache=True)
