@@ -181,15 +181,18 @@ def run(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
+    from qnet.errors import QnetError
     from qnet.network.graph import network_from_dict
     from qnet.network.io import read_network_table
-    from qnet.studies.sweep import RUN_FIELDS, Axis, check_field, check_sweep_output, parse_values, parse_vary, run_sweep
+    from qnet.studies.sweep import MAX_POINTS, RUN_FIELDS, Axis, check_field, check_sweep_output, parse_values, parse_vary, run_sweep
 
     security = _check_options(args)
     check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
     data, sha = read_network_table(args.network)
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     if args.replications:
+        if args.replications > MAX_POINTS:  # (refused before its seeds are listed)
+            raise QnetError(f"--replications = {args.replications} is invalid: at most {MAX_POINTS:,}, the most points in one sweep")
         base = 0 if args.seed is None else args.seed
         axes.append(Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}"))
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names

@@ -34,13 +34,22 @@ from qnet.network.choices import TOPOLOGIES
 from qnet.network.graph import network_from_dict
 from qnet.network.hardware import Fibre, MemoryNode, Station, is_valid_name, NAME_RULE
 
-__all__ = ["line", "ring", "grid", "star", "waxman", "TOPOLOGIES", "Hardware", "read_hardware", "network_table"]
+__all__ = ["line", "ring", "grid", "star", "waxman", "TOPOLOGIES", "Hardware", "read_hardware", "network_table",
+           "MAX_NODES", "MAX_WAXMAN_NODES"]
 
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
+#: The most memory nodes a generated topology may have (its network file, graph and link graph
+#: grow with them; a Waxman graph's construction with their square: :data:`MAX_WAXMAN_NODES`).
+MAX_NODES = 100_000
+MAX_WAXMAN_NODES = 5_000
+
+
+def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise QnetError(f"{name} = {value!r} is invalid: an integer >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise QnetError(f"{name} = {value!r} is invalid: an integer in [{minimum}, {maximum}] (a generated network's size)")
     return int(value)
 
 
@@ -69,7 +78,7 @@ def line(n: int, spacing_km: float) -> nx.Graph:
     >>> list(g), [g.edges[e]["length_km"] for e in g.edges]
     (['n0', 'n1', 'n2', 'n3'], [25.0, 25.0, 25.0])
     """
-    n, spacing_km = _check_int("nodes", n, 2), _check_km("spacing_km", spacing_km)
+    n, spacing_km = _check_int("nodes", n, 2, MAX_NODES), _check_km("spacing_km", spacing_km)
     pos = np.column_stack([np.arange(n) * spacing_km, np.zeros(n)])
     return _from_positions([f"n{i}" for i in range(n)], pos, [(i, i + 1) for i in range(n - 1)])
 
@@ -83,7 +92,7 @@ def ring(n: int, spacing_km: float) -> nx.Graph:
     >>> g.number_of_edges(), {d for _, d in g.degree}, round(g.edges["n5", "n0"]["length_km"], 9)
     (6, {2}, 10.0)
     """
-    n, spacing_km = _check_int("nodes", n, 3), _check_km("spacing_km", spacing_km)
+    n, spacing_km = _check_int("nodes", n, 3, MAX_NODES), _check_km("spacing_km", spacing_km)
     radius = spacing_km / (2.0 * math.sin(math.pi / n))
     angle = 2.0 * math.pi * np.arange(n) / n
     pos = radius * np.column_stack([np.cos(angle), np.sin(angle)])
@@ -102,10 +111,12 @@ def grid(rows: int, cols: int, spacing_km: float) -> nx.Graph:
     >>> g.number_of_nodes(), g.number_of_edges(), g.degree["n0_1"]
     (6, 7, 3)
     """
-    rows, cols = _check_int("rows", rows, 1), _check_int("cols", cols, 1)
+    rows, cols = _check_int("rows", rows, 1, MAX_NODES), _check_int("cols", cols, 1, MAX_NODES)
     spacing_km = _check_km("spacing_km", spacing_km)
     if rows * cols < 2:
         raise QnetError(f"grid {rows} x {cols} is invalid: at least 2 nodes")
+    if rows * cols > MAX_NODES:
+        raise QnetError(f"grid {rows} x {cols} is invalid: at most {MAX_NODES} nodes")
     names = [f"n{r}_{c}" for r in range(rows) for c in range(cols)]
     pos = np.array([(c * spacing_km, r * spacing_km) for r in range(rows) for c in range(cols)], dtype=float)
     edges = [(r * cols + c, r * cols + c + 1) for r in range(rows) for c in range(cols - 1)]
@@ -122,7 +133,7 @@ def star(users: int, length_km: float) -> nx.Graph:
     >>> list(g), g.degree["hub"], g.edges["hub", "u2"]["length_km"]
     (['hub', 'u0', 'u1', 'u2'], 3, 20.0)
     """
-    users, length_km = _check_int("users", users, 1), _check_km("length_km", length_km)
+    users, length_km = _check_int("users", users, 1, MAX_NODES - 1), _check_km("length_km", length_km)
     angle = 2.0 * math.pi * np.arange(users) / users
     pos = np.vstack([[0.0, 0.0], length_km * np.column_stack([np.cos(angle), np.sin(angle)])])
     g = _from_positions(["hub"] + [f"u{i}" for i in range(users)], pos, [(0, i + 1) for i in range(users)])
@@ -157,7 +168,7 @@ def waxman(n: int, alpha: float = 0.1, beta: float = 0.4, domain_km: float = 100
     >>> g.number_of_nodes(), nx.is_connected(g), g.graph["added_edges"] >= 0
     (50, True, True)
     """
-    n, domain_km = _check_int("nodes", n, 2), _check_km("domain_km", domain_km)
+    n, domain_km = _check_int("nodes", n, 2, MAX_WAXMAN_NODES), _check_km("domain_km", domain_km)
     for name, value in (("alpha", alpha), ("beta", beta)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
             raise QnetError(f"{name} = {value!r} is invalid: a number in (0, 1]")

@@ -107,6 +107,8 @@ def validate_value(where: str, name: str, check: str | tuple[str, ...], value: A
     --------
     >>> validate_value("nodes.alice", "memories", "count", 2.0), validate_value("nodes.alice", "decay", DECAY_LAWS, "gaussian")
     (2, 'gaussian')
+    >>> validate_value("nodes.alice", "memories", "count", 2**63 - 1)
+    9223372036854775807
     >>> validate_value("nodes.alice", "emission_efficiency", "probability", 1.5)
     Traceback (most recent call last):
     ...
@@ -126,7 +128,9 @@ def validate_value(where: str, name: str, check: str | tuple[str, ...], value: A
     ok, allowed = _CHECKS[check]
     if math.isnan(number) or not ok(number):
         raise ConfigError(where, name, number if math.isfinite(number) else value, allowed)
-    return int(number) if check == "count" else number
+    if check == "count":
+        return int(value) if isinstance(value, numbers.Integral) else int(number)  # (an integer keeps every digit)
+    return number
 
 
 def _as_float(value: numbers.Real) -> float:

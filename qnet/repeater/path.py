@@ -43,6 +43,7 @@ from qnet.link.spec import LinkSpec, link_spec
 from qnet.link.multiplexing import link_shares
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
 from qnet.link.distinct import run_specs
+from qnet.repeater.engine.model import check_link_memories
 from qnet.repeater.routing import Hop
 from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 
@@ -268,6 +269,7 @@ def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -
         hw = graph.nodes[n]["hardware"]
         stations = ([hops[k - 1].station] if k > 0 else []) + ([hops[k].station] if k < len(hops) else [])
         shares = link_shares(n, hw.memories, hw.memory_split, stations)
+        check_link_memories(n, hw.memories, shares)
         sides = [shares[s] for s in stations]
         out.append(sides[0] if len(set(sides)) == 1 else (sides[0], sides[1]))
     return out

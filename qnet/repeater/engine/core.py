@@ -27,7 +27,9 @@ one clock: :func:`qnet.repeater.traffic.simulate_traffic`). The rules are those 
   keeps its links from the requests behind it (they may pass it only on disjoint routes);
 * a request builds one pair at a time (its links do not attempt again once a pair covers them)
   while it has unmet demand: without ``rate_hz`` always, with it one demand every 1/rate_hz s
-  from ``start_s``;
+  from ``start_s``. Demands are counted, not simulated (:func:`~qnet.repeater.engine.model.demands_by`
+  where a request could start a pair; one ARRIVAL event only while it waits for its next demand),
+  so any demand rate costs the events of an as-fast-as-possible request;
 * within one instant (events closer than TIME_RTOL): heralds and swap completions, then swaps,
   then deliveries, then cutoffs, then requests stopping, starting and demands arriving.
 
@@ -51,7 +53,7 @@ from qnet.errors import QnetError
 from qnet.quantum.waiting import TIME_RTOL
 from qnet.repeater.chain.trees import Leaf, Swap
 from qnet.repeater.engine.model import (
-    ARRIVAL, CUTOFF, HERALD, START, STOP, SWAP_DONE, Delivery, Pair, Pool, RequestState,
+    ARRIVAL, CUTOFF, HERALD, START, STOP, SWAP_DONE, Delivery, Pair, Pool, RequestState, demands_by,
 )
 from qnet.repeater.engine.resources import Resources
 
@@ -233,8 +235,15 @@ class Engine(Resources):
     def _begin_build(self, req: RequestState, t: float) -> None:
         """``req`` starts building its next pair at ``t`` (reserve: once it holds its memories)."""
         spec = req.spec
-        if not req.active or req.building or (spec.rate_hz is not None and req.served >= req.demanded):
+        if not req.active or req.building:
             return
+        if spec.rate_hz is not None and req.served >= req.demanded:
+            req.demanded = demands_by(spec.start_s, spec.rate_hz, t, True)
+            if req.served >= req.demanded:  # no unmet demand: wake up at the next one
+                nxt = spec.start_s + req.demanded / spec.rate_hz
+                if nxt < spec.stop_s:
+                    self._push(nxt, ARRIVAL, req)
+                return
         req.build_start_s = t
         req.key = (-spec.priority, t, float(self.tie_rng.random()) if self.contended else 0.0)
         if self.policy == "reserve":
@@ -275,14 +284,6 @@ class Engine(Resources):
         self._need(req, [i for i in range(req.n) if not req.covered[i]], -1, t)
         if self.policy == "reserve":
             self._unreserve(req, t)
-
-    def _arrival(self, req: RequestState, t: float) -> None:
-        spec = req.spec
-        req.demanded += 1
-        nxt = spec.start_s + req.demanded / spec.rate_hz
-        if nxt < spec.stop_s:
-            self._push(nxt, ARRIVAL, req)
-        self._begin_build(req, t)
 
     # ------------------------------------------------------------------ pairs of a request
 
@@ -576,12 +577,9 @@ class Engine(Resources):
                 req.active = True
                 if req.spec.stop_s < math.inf:
                     self._push(req.spec.stop_s, STOP, req)
-                if req.spec.rate_hz is None:
-                    self._begin_build(req, t)
-                else:
-                    self._arrival(req, t)
-            else:
-                self._arrival(req, t)
+                self._begin_build(req, t)
+            else:  # ARRIVAL: a demand arrived while the request had none left
+                self._begin_build(req, t)
         return done
 
     # ------------------------------------------------------------------ runs

@@ -21,6 +21,7 @@ import numpy as np
 from qnet.errors import ConfigError
 from qnet.repeater.choices import EVENT_LOOPS, METRICS, PROTOCOLS, SWAP_POLICIES, TRAFFIC_POLICIES
 from qnet.repeater.engine import Engine, EngineRequest
+from qnet.repeater.engine.model import demands_before
 from qnet.repeater.engine.compiled.engine import CompiledEngine, check_runnable
 from qnet.repeater.routing import all_link_results, link_graph
 from qnet.repeater.traffic.records import TRACE_COLUMNS, LinkRecord, NodeRecord, RequestRecord, TrafficRun
@@ -198,7 +199,7 @@ def _records(graph, requests, routes, build, eng, areas, end, duration, seed, po
             request=req, paths=paths,
             delivery_time_s=np.array([d.time_s for d in done], dtype=float),
             latency_s=np.array([d.latency_s for d in done], dtype=float), fidelity=fids,
-            demanded=None if req.rate_hz is None else eng.requests[r].demanded,
+            demanded=None if req.rate_hz is None else demands_before(req.start_s, req.rate_hz, min(req.stop_s, end)),
             active_s=max(0.0, min(req.stop_s, end) - req.start_s),
         ))
     nodes = tuple(

@@ -16,6 +16,7 @@ import networkx as nx
 from qnet.errors import ConfigError, NetworkError
 from qnet.link.distinct import run_specs
 from qnet.link.multiplexing import link_shares
+from qnet.repeater.engine.model import check_link_memories
 from qnet.link.spec import link_spec
 from qnet.network.hardware import MemoryNode
 from qnet.repeater.engine import EngineLink, EngineRoute
@@ -58,6 +59,7 @@ def link_memories(graph: nx.Graph, lg: nx.MultiGraph) -> dict[tuple[str, str], i
     for n in lg.nodes:
         hw = graph.nodes[n]["hardware"]
         shares = link_shares(n, hw.memories, hw.memory_split, [s for _u, _v, s in lg.edges(n, keys=True)], strict=False)
+        check_link_memories(n, hw.memories, shares)
         out.update(((n, s), k) for s, k in shares.items())
     return out
 

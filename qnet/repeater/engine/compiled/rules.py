@@ -31,7 +31,10 @@ from qnet.repeater.engine.compiled.store import (
     push_free, waiting_append, waiting_first, waiting_remove, trace, T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED,
     T_DELIVERY, T_FUSION,
 )
+from qnet.repeater.engine.model import demands_by as _demands_by_py
+
 INF = math.inf
+_demands_by = njit(cache=True)(_demands_by_py)  # the engine's own function, compiled
 
 
 # ---------------------------------------------------------------------- heralds
@@ -76,8 +79,15 @@ def _herald(S, rng, t, p, tok, leaf):
 
 @njit(cache=True)
 def _begin_build(S, rng, tie, r, t):
-    if not S.active[r] or S.building[r] or (not math.isnan(S.rate[r]) and S.served[r] >= S.demanded[r]):
+    if not S.active[r] or S.building[r]:
         return
+    if not math.isnan(S.rate[r]) and S.served[r] >= S.demanded[r]:
+        S.demanded[r] = _demands_by(S.start[r], S.rate[r], t, True)
+        if S.served[r] >= S.demanded[r]:  # no unmet demand: wake up at the next one
+            nxt = S.start[r] + S.demanded[r] / S.rate[r]
+            if nxt < S.stop[r]:
+                push_event(S, nxt, ARRIVAL, r, 0, 0)
+            return
     S.build_start[r] = t
     S.key[r, 0] = -S.prio[r]
     S.key[r, 1] = t
@@ -130,15 +140,6 @@ def _stop(S, rng, r, t):
     _need(S, rng, r, 0, S.nhops[r], -1, t, True)
     if S.reserve:
         _unreserve(S, rng, r, t)
-
-
-@njit(cache=True)
-def _arrival(S, rng, tie, r, t):
-    S.demanded[r] += 1
-    nxt = S.start[r] + S.demanded[r] / S.rate[r]
-    if nxt < S.stop[r]:
-        push_event(S, nxt, ARRIVAL, r, 0, 0)
-    _begin_build(S, rng, tie, r, t)
 
 
 @njit(cache=True)
@@ -537,12 +538,9 @@ def _step(S, rng, tie, atol):
             S.active[target] = True
             if S.stop[target] < INF:
                 push_event(S, S.stop[target], STOP, target, 0, 0)
-            if math.isnan(S.rate[target]):
-                _begin_build(S, rng, tie, target, t)
-            else:
-                _arrival(S, rng, tie, target, t)
-        else:
-            _arrival(S, rng, tie, target, t)
+            _begin_build(S, rng, tie, target, t)
+        else:  # ARRIVAL: a demand arrived while the request had none left
+            _begin_build(S, rng, tie, target, t)
     free_dead(S)
 
 
