@@ -24,10 +24,10 @@ def _two_hop_engine(cap: int, cutoff_s: float, trace: bool = False) -> Engine:
 def test_a_bundle_uses_every_free_memory_pair():
     eng = _two_hop_engine(cap=3, cutoff_s=INF)
     eng.run(until_s=0.5e-3)  # t = 0: link 0 attempts with all three memory pairs
-    assert [len(side) for side in eng.shared_pools[0].bundle] == [3, 3]
+    assert (eng.pool(0).bundle_a, eng.pool(0).bundle_b) == (3, 3)
     eng.run(until_s=1.5e-3)  # its herald keeps one pair; no new attempt while that pair waits
-    assert eng.shared_pools[0].bundle is None and len(eng.shared_pools[0].waiting) == 1
-    assert [len(side) for side in eng.shared_pools[0].free] == [2, 2]
+    assert (eng.pool(0).bundle_a, eng.pool(0).waiting) == (0, 1)
+    assert (eng.pool(0).free_a, eng.pool(0).free_b) == (2, 2)
 
 
 def test_a_cut_off_pair_frees_both_memories_before_the_next_attempt():
@@ -38,6 +38,21 @@ def test_a_cut_off_pair_frees_both_memories_before_the_next_attempt():
     eng.run(until_s=6.5e-3)
     events = [(round(row[0], 9), row[1]) for row in eng.rows]
     assert events == [(1e-3, "herald"), (6e-3, "cutoff")]
-    assert [len(side) for side in eng.shared_pools[0].bundle] == [2, 2]
+    assert (eng.pool(0).bundle_a, eng.pool(0).bundle_b) == (2, 2)
     eng.run(until_s=7.5e-3)  # p = 1: the next pair exists one round after the cutoff
     assert [(round(row[0], 9), row[1]) for row in eng.rows][-1] == (7e-3, "herald")
+
+
+def test_the_engine_sits_below_chains_and_traffic():
+    """qnet.repeater.engine imports nothing from qnet.repeater.chain or .traffic (they use it, not the reverse)."""
+    import ast
+    from pathlib import Path
+
+    import qnet.repeater.engine as engine
+
+    for path in Path(engine.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in getattr(node, "names", [])] \
+                if isinstance(node, ast.Import) else []
+            for name in names:
+                assert not name.startswith(("qnet.repeater.chain", "qnet.repeater.traffic")), f"{path.name} imports {name}"

@@ -14,9 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qnet.errors import ConfigError
-from qnet.repeater.engine import EngineLink, EngineRequest, EngineRoute
-from qnet.repeater.engine.compiled import jit
-from qnet.repeater.engine.compiled.engine import CompiledEngine
+from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute
 from qnet.repeater.chain.linalg import SwapFn, default_swap_fn, fidelity_rows
 from qnet.repeater.chain.model import RepeaterChain
 from qnet.repeater.chain.results import ChainMonteCarloResult
@@ -28,7 +26,8 @@ __all__ = ["simulate_chain", "chain_engine"]
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
-def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[LinkSource] | None = None) -> CompiledEngine:
+def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[LinkSource] | None = None,
+                 loop: str = "auto") -> Engine:
     """The event engine (:mod:`qnet.repeater.engine`) running ``chain`` as one request on one route.
 
     Parameters
@@ -37,10 +36,13 @@ def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[L
     rng : numpy.random.Generator
     sources : list of link sources, optional
         As :func:`qnet.repeater.chain.sources.link_sources` (None: geometric links).
+    loop : str
+        Event loop (:class:`~qnet.repeater.engine.core.Engine`; every loop gives the same run).
 
     Returns
     -------
     Engine
+        In chain mode (:meth:`~qnet.repeater.engine.core.Engine.deliver`).
 
     Examples
     --------
@@ -66,8 +68,7 @@ def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[L
     route = EngineRoute(hops=tuple(range(n)), left_side=(0,) * n, cutoff_s=tuple(cut), swap_success=tuple(ok),
                         swap_time_s=tuple(swap_t), nested=chain.swap_policy == "nested")
     names = [str(j) for j in range(n + 1)]
-    return CompiledEngine(links, [EngineRequest(route)], names, "shared", rng, occupancy=False, compiled=jit.available(),
-                          chain=True)
+    return Engine(links, [EngineRequest(route)], names, "shared", rng, occupancy=False, loop=loop, chain=True)
 
 
 def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:

@@ -19,10 +19,10 @@ import networkx as nx
 import numpy as np
 
 from qnet.errors import ConfigError
-from qnet.repeater.choices import EVENT_LOOPS, METRICS, PROTOCOLS, SWAP_POLICIES, TRAFFIC_POLICIES
+from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES, TRAFFIC_POLICIES
 from qnet.repeater.engine import Engine, EngineRequest
 from qnet.repeater.engine.model import demands_before
-from qnet.repeater.engine.compiled.engine import CompiledEngine, check_runnable
+from qnet.repeater.engine.core import use_compiled
 from qnet.repeater.routing import all_link_results, link_graph
 from qnet.repeater.traffic.records import TRACE_COLUMNS, LinkRecord, NodeRecord, RequestRecord, TrafficRun
 from qnet.repeater.traffic.requests import Request
@@ -44,13 +44,6 @@ def _check_options(duration_s: Any, policy: str, metric: str, k_paths: Any, swap
     return d
 
 
-def _check_loop(loop: str, trace: bool, purify: str | None) -> None:
-    if loop not in EVENT_LOOPS:
-        raise ConfigError("traffic", "loop", loop, f"one of {', '.join(EVENT_LOOPS)}")
-    if loop == "compiled":
-        check_runnable(False, purify is not None)
-
-
 def simulate_traffic(
     graph: nx.Graph,
     requests: Sequence[Request],
@@ -67,7 +60,7 @@ def simulate_traffic(
     occupancy_bins: int = 20,
     purify: str | None = None,
     twirl: bool = True,
-    loop: str = "python",
+    loop: str = "auto",
 ) -> TrafficRun:
     """Serve ``requests`` on ``graph`` for ``duration_s`` simulated seconds.
 
@@ -104,9 +97,10 @@ def simulate_traffic(
     twirl : bool
         BBPSSW re-twirls its output (default True).
     loop : str
-        Event loop: ``"python"`` (default) or ``"compiled"`` (the same rules compiled with numba,
-        :mod:`qnet.repeater.engine.compiled`: the same deliveries to the last bit, 3-4x faster end to end
-        once compiled; needs ``pip install 'qnet[fast]'``; no ``trace``, no ``purify``).
+        Event loop, one of :data:`qnet.repeater.choices.EVENT_LOOPS`: ``"auto"`` (default: the
+        rules compiled with numba when it is installed), ``"compiled"`` (needs
+        ``pip install 'qnet[fast]'``) or ``"python"`` (the same rules, not compiled); every loop
+        gives the same run to the last bit.
 
     Returns
     -------
@@ -117,7 +111,7 @@ def simulate_traffic(
     ------
     ConfigError
         A bad option, request field, or a node without a memory for a link a route uses; the
-        compiled loop without numba, or with a trace or purified links.
+        compiled loop without numba.
     NetworkError
         A pair that no route joins, a GHZ request without a hub.
 
@@ -135,7 +129,7 @@ def simulate_traffic(
         raise ConfigError("traffic", "purify", purify, f"one of {', '.join(PROTOCOLS)} (or None: raw links)")
     if isinstance(occupancy_bins, bool) or not isinstance(occupancy_bins, int) or not 0 <= occupancy_bins <= 10_000:
         raise ConfigError("traffic", "occupancy_bins", occupancy_bins, "an integer from 0 (none) to 10000")
-    _check_loop(loop, trace, purify)
+    use_compiled(loop)  # (checked before the links are simulated)
     requests = list(requests)
     if not requests:
         raise ConfigError("traffic", "requests", "[]", "at least one request")
@@ -155,8 +149,7 @@ def simulate_traffic(
         for req, er in zip(requests, eroutes)
     ]
     tie = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    engine_class = CompiledEngine if loop == "compiled" else Engine
-    eng = engine_class(build.links, especs, build.names, policy, np.random.default_rng(seed), tie, trace=trace)
+    eng = Engine(build.links, especs, build.names, policy, np.random.default_rng(seed), tie, trace=trace, loop=loop)
     interrupted = False
     try:
         eng.run(duration, None if progress is None else (lambda t: progress(t, duration)), occupancy_bins)

@@ -46,7 +46,7 @@ class TrafficEvaluator(Evaluator):
     engine : str
         Link engine.
     loop : str
-        Event loop, ``"python"`` or ``"compiled"`` (equal results; not part of :meth:`describe`).
+        Event loop, ``"auto"``, ``"compiled"`` or ``"python"`` (equal results; not part of :meth:`describe`).
     seed : int, optional
         The seed of a point without a ``seed`` value.
     overrides : tuple of str
@@ -75,7 +75,7 @@ class TrafficEvaluator(Evaluator):
     k_paths: int = 1
     swap_policy: str = "asap"
     engine: str = "aer"
-    loop: str = "python"
+    loop: str = "auto"
     seed: int | None = None
     overrides: tuple[str, ...] = ()
     source: str = "<dict>"

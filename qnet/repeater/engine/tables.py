@@ -25,7 +25,7 @@ def register(source) -> int:
 
     Examples
     --------
-    >>> from qnet.repeater.engine.compiled.tables import register
+    >>> from qnet.repeater.engine.tables import register
     >>> class Source:
     ...     pass
     >>> s = Source()
@@ -43,7 +43,7 @@ def grown(key: int, d: int) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from qnet.repeater.engine.compiled.tables import grown, register
+    >>> from qnet.repeater.engine.tables import grown, register
     >>> class Source:
     ...     success_by_wait = np.zeros(2)
     ...     def _ensure(self, d):

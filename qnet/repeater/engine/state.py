@@ -1,12 +1,12 @@
-"""The compiled engine's :class:`~qnet.repeater.engine.compiled.store.State` built from engine inputs."""
+"""The compiled engine's :class:`~qnet.repeater.engine.store.State` built from engine inputs."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from qnet.repeater.engine.compiled import tables
-from qnet.repeater.engine.compiled.store import N_COUNTERS
+from qnet.repeater.engine import tables
+from qnet.repeater.engine.store import N_COUNTERS
 
 __all__ = ["KernelInputs"]
 
@@ -35,11 +35,11 @@ def _slots(links, hops: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 class KernelInputs:
-    """The compiled state of one engine (its fields: :mod:`qnet.repeater.engine.compiled.store`)."""
+    """The compiled state of one engine (its fields: :mod:`qnet.repeater.engine.store`)."""
 
     def __init__(self, links, specs, n_nodes: int, policy: str, occupancy: bool, p_round: np.ndarray, kernel,
                  record: bool = False, chain: bool = False):
-        self.kernel = kernel  # the rule modules, compiled or plain (:func:`qnet.repeater.engine.compiled.jit.kernel`)
+        self.kernel = kernel  # the rule modules, compiled or plain (:func:`qnet.repeater.engine.jit.kernel`)
         L, Q = len(links), len(specs)
         hops = [g for s in specs for g in s.route.hops]
         H = len(hops)
@@ -110,7 +110,7 @@ class KernelInputs:
         """Fields of the links' samplers: none (raw: kind 0), a raw link's source (1), a purified one (2).
 
         Distinct purified sources (``self.sources``, shared by identical links) keep a copy of
-        their tables (``pur_tab``), grown through :func:`qnet.repeater.engine.compiled.tables.grown`.
+        their tables (``pur_tab``), grown through :func:`qnet.repeater.engine.tables.grown`.
         """
         kind, p, att, sid = [], [], [], []
         self.sources: list = []

@@ -1,16 +1,16 @@
 """Memories and attempt bundles of the compiled engine: the twin of :mod:`qnet.repeater.engine.resources`.
 
 Each function mirrors the method of the same name (without its underscore) there; see
-:mod:`qnet.repeater.engine.compiled.rules` for the layout.
+:mod:`qnet.repeater.engine.rules` for the layout.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from qnet.repeater.engine.compiled import tables
-from qnet.repeater.engine.compiled.jit import njit, objmode
-from qnet.repeater.engine.compiled.store import (
+from qnet.repeater.engine import tables
+from qnet.repeater.engine.jit import njit, objmode
+from qnet.repeater.engine.store import (
     ERR, ERR_LONG_WAIT, ERR_SOURCE, ERR_TRIALS, ERR_VALUE, HERALD, NOW, NSTARTS, T_DISCARDED, bury, pop_free, push_event,
     push_free, trace, waiting_remove,
 )

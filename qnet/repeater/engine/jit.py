@@ -1,6 +1,6 @@
 """One source of rules, compiled or not: ``njit`` is numba's when it is installed, else a no-op.
 
-The rules (:mod:`~qnet.repeater.engine.compiled.store`, ``memories``, ``rules``) are written once,
+The rules (:mod:`~qnet.repeater.engine.store`, ``memories``, ``rules``) are written once,
 for numba's nopython mode, on numpy arrays. With numba they are compiled (``ENABLED``); without
 it (or with the environment variable ``QNET_JIT=0``) the same functions run as plain Python.
 :func:`kernel` gives either set in one process: ``kernel(True)`` the compiled modules,
@@ -51,7 +51,7 @@ def available() -> bool:
 
     Examples
     --------
-    >>> from qnet.repeater.engine.compiled.jit import available
+    >>> from qnet.repeater.engine.jit import available
     >>> isinstance(available(), bool)
     True
     """
@@ -62,11 +62,11 @@ def kernel(compiled: bool) -> types.SimpleNamespace:
     """The rule modules (``store``, ``memories``, ``rules``), compiled or plain Python.
 
     ``compiled=False`` while numba is in use gives plain copies of the same source files (made
-    once, under ``qnet.repeater.engine.compiled._plain``): the same rules, uncompiled.
+    once, under ``qnet.repeater.engine._plain``): the same rules, uncompiled.
 
     Examples
     --------
-    >>> from qnet.repeater.engine.compiled.jit import kernel
+    >>> from qnet.repeater.engine.jit import kernel
     >>> k = kernel(False)
     >>> k.rules.run_until.__module__.endswith("rules")
     True

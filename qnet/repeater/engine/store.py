@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnet.repeater.engine.compiled.jit import ENABLED, njit
+from qnet.repeater.engine.jit import ENABLED, njit
 
 __all__ = ["State", "FIELDS", "new_waiters"]
 
@@ -354,6 +354,14 @@ def trace(S, t, kind, pid, pa, pb, pc, r, node, link):
             end = 2 * S.pool_link[m[3 * e + 1]] + m[3 * e]
             row[7 + e] = S.end_node[end]
             row[9 + e] = S.mem_off[end] + m[3 * e + 2]
+
+
+@njit(cache=True)
+def pool_view(S, p):
+    """(free slots at a, at b, running bundle's memory pairs at a, at b, pairs waiting) of pool ``p``."""
+    n_a = S.bund_cnt[2 * p] if S.has_bundle[p] else 0
+    n_b = S.bund_cnt[2 * p + 1] if S.has_bundle[p] else 0
+    return S.free_cnt[2 * p], S.free_cnt[2 * p + 1], n_a, n_b, S.wait_cnt[p]
 
 
 @njit(cache=True)

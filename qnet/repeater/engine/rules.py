@@ -1,13 +1,13 @@
 """The event engine's rules compiled with numba: the twin of the interpreted engine.
 
 Every function here mirrors the method of the same name in
-:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.compiled.memories`
+:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.memories`
 those of its base :class:`~qnet.repeater.engine.resources.Resources`), on arrays instead of objects: the same
 events in the same order and the same draws from the same generators, so a run gives the same
 deliveries, times and occupancy to the last bit (``tests/repeater/test_compiled_engine.py``
 checks it feature by feature). A rule changed there must be changed here.
 
-Layout (:mod:`qnet.repeater.engine.compiled.store`): pools ``0..L-1`` are the links' shared
+Layout (:mod:`qnet.repeater.engine.store`): pools ``0..L-1`` are the links' shared
 pools, pool ``L + h`` the reservation of route hop ``h`` (the hops of all requests numbered
 in one layout, ``hop_ptr``); per-request boundaries likewise (``bnd_ptr``, n + 1 each). A
 pair's memories are row ``p_mem[id]``: (side, pool, slot) of its lo end, then of its hi end.
@@ -20,11 +20,11 @@ import math
 
 import numpy as np
 
-from qnet.repeater.engine.compiled.jit import njit
-from qnet.repeater.engine.compiled.memories import (
+from qnet.repeater.engine.jit import njit
+from qnet.repeater.engine.memories import (
     account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
 )
-from qnet.repeater.engine.compiled.store import (
+from qnet.repeater.engine.store import (
     ARRIVAL, CUTOFF, ERR, EVENTS, EVN, HERALD, NDELIV, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery,
     bury, reset,
     compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
