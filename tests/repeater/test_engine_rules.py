@@ -11,14 +11,14 @@ from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute
 INF = math.inf
 
 
-def _two_hop_engine(cap: int, cutoff_s: float, trace: bool = False) -> Engine:
+def _two_hop_engine(cap: int, cutoff_s: float, trace: bool = False, loop: str = "auto") -> Engine:
     """a -- r -- b: link 0 heralds after exactly one round (p = 1, 1 ms) with ``cap`` memories per
     end and a cutoff; link 1 practically never heralds, so link 0's pairs wait until cut off."""
     links = [EngineLink(p=1.0, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=cap, cap_b=cap, cutoff_s=cutoff_s),
              EngineLink(p=1e-12, attempt_time_s=1e-3, node_a=1, node_b=2, cap_a=1, cap_b=1)]
     route = EngineRoute(hops=(0, 1), left_side=(0, 0), cutoff_s=(INF, cutoff_s, INF), swap_success=(1.0,) * 3,
                         swap_time_s=(0.0,) * 3)
-    return Engine(links, [EngineRequest(route)], ["a", "r", "b"], "shared", np.random.default_rng(1), trace=trace)
+    return Engine(links, [EngineRequest(route)], ["a", "r", "b"], "shared", np.random.default_rng(1), trace=trace, loop=loop)
 
 
 def test_a_bundle_uses_every_free_memory_pair():
@@ -56,3 +56,53 @@ def test_the_engine_sits_below_chains_and_traffic():
                 if isinstance(node, ast.Import) else []
             for name in names:
                 assert not name.startswith(("qnet.repeater.chain", "qnet.repeater.traffic")), f"{path.name} imports {name}"
+
+
+def test_the_compile_notice_is_printed_once_and_only_when_numba_has_nothing_cached(monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from qnet.repeater.engine import core
+
+    def dispatcher(index):
+        return SimpleNamespace(_cache=SimpleNamespace(_cache_file=SimpleNamespace(_load_index=lambda: index)))
+
+    monkeypatch.setattr(core, "_noticed", set())
+    warm = SimpleNamespace(rules=SimpleNamespace(deliver=dispatcher({"sig": 1})), store=SimpleNamespace(new_state=dispatcher({"sig": 1})))
+    cold = SimpleNamespace(rules=SimpleNamespace(run_until=dispatcher({})), store=SimpleNamespace(new_state=dispatcher({"sig": 1})))
+    out = io.StringIO()
+    assert not core.compile_notice(warm, "deliver", out)
+    assert core.compile_notice(cold, "run_until", out)
+    assert not core.compile_notice(cold, "run_until", out)  # once per process
+    assert out.getvalue().count("\n") == 1 and "compiling the event loop, once per install" in out.getvalue()
+
+
+def test_auto_runs_the_plain_rules_while_the_first_compile_is_in_the_background(monkeypatch):
+    """`loop="auto"` with nothing in numba's cache: this run uncompiled (the same run), one background compile."""
+    from qnet.repeater.engine import core
+
+    started = []
+    monkeypatch.setattr(core, "available", lambda: True)
+    monkeypatch.setattr(core, "cached", lambda kernel, entry: False)
+    monkeypatch.setattr(core, "compile_in_background", lambda: started.append(1) or True)
+    cold = _two_hop_engine(cap=2, cutoff_s=5e-3, loop="auto")
+    assert cold.compiled is False and started == [1]
+    warm = _two_hop_engine(cap=2, cutoff_s=5e-3, loop="compiled")
+    for eng in (cold, warm):
+        eng.run(until_s=0.5)
+    assert [d.time_s for d in cold.requests[0].done] == [d.time_s for d in warm.requests[0].done]
+
+
+def test_one_background_compile_at_a_time(monkeypatch, tmp_path):
+    import io
+    import subprocess
+
+    from qnet.repeater.engine import core
+
+    calls = []
+    monkeypatch.setattr(core.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: calls.append(argv))
+    out = io.StringIO()
+    assert core.compile_in_background(out) and not core.compile_in_background(out)  # the lock holds the second
+    assert len(calls) == 1 and calls[0][1:3] == ["-m", "qnet.repeater.engine.warm"]
+    assert out.getvalue().count("\n") == 1 and "compiled in the background" in out.getvalue()

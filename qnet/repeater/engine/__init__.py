@@ -43,12 +43,12 @@ model (inputs and deliveries), core (:class:`Engine`: a run's Python face), the 
 once on numpy arrays: rules (events, requests, swaps, deliveries), memories (memories, attempt
 bundles, link sources), store (the state's structures), state (the state built from the inputs),
 tables (purified links' tables), jit (numba's ``njit`` when installed, else the functions run as
-plain Python), trees (delivery trees).
+plain Python), warm (compiles them into numba's cache), trees (delivery trees).
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ("core", "jit", "memories", "model", "rules", "state", "store", "tables", "trees")
+SUBMODULES = ("core", "jit", "memories", "model", "rules", "state", "store", "tables", "trees", "warm")
 EXPORTS = {
     "EngineLink": "model",
     "EngineRoute": "model",

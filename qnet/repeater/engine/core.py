@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import gc
 import math
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +38,93 @@ from qnet.repeater.engine.trees import FlatTree, FlatTrees, Leaf
 __all__ = ["Engine", "PoolView", "available", "use_compiled"]
 
 _CHUNK_INSTANTS = 200_000  # instants per compiled call: Ctrl-C and progress are seen between calls
+_NOTICE = "qnet: compiling the event loop, once per install (a minute or more; later runs load it from numba's cache) ..."
+_BACKGROUND = ("qnet: the event loop is being compiled in the background, once per install; this run uses the same "
+               "rules uncompiled (the same results)")
+_noticed: set[str] = set()  # entry points this process has announced or found cached
+_LOCK_S = 1800.0  # a background compile younger than this is left to finish
+
+
+def cached(kernel, entry: str) -> bool:
+    """Whether numba's cache holds the compiled rules for ``entry`` (``"run_until"``: traffic, ``"deliver"``: chains).
+
+    (numba compiles a rule the first time it runs and caches it, ``cache=True``.) True also when
+    the rules are not compiled or numba's cache cannot be read.
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import jit
+    >>> from qnet.repeater.engine.core import cached
+    >>> cached(jit.kernel(False), "deliver")  # the plain rules: nothing to compile
+    True
+    """
+    try:
+        return all(bool(f._cache._cache_file._load_index()) for f in (getattr(kernel.rules, entry), kernel.store.new_state))
+    except AttributeError:  # not compiled, or numba's cache internals changed
+        return True
+
+
+def _stderr_if_watched():
+    """stderr when a person is watching it (a terminal, as for progress lines), else None."""
+    return sys.stderr if getattr(sys.stderr, "isatty", lambda: False)() else None
+
+
+def compile_notice(kernel, entry: str, stream=None) -> bool:
+    """Say (once per process) that the event loop is about to be compiled, when it is.
+
+    Given only when numba's cache holds nothing for ``entry`` (:func:`cached`), so a cached
+    run says nothing; on ``stream``, by default stderr when that is a terminal.
+
+    Returns
+    -------
+    bool
+        Whether the rules are about to be compiled (the notice was due).
+
+    Examples
+    --------
+    >>> from qnet.repeater.engine import jit
+    >>> from qnet.repeater.engine.core import compile_notice
+    >>> compile_notice(jit.kernel(False), "deliver")  # the plain rules: nothing to compile
+    False
+    """
+    if entry in _noticed:
+        return False
+    _noticed.add(entry)
+    cold = not cached(kernel, entry)
+    stream = _stderr_if_watched() if stream is None else stream
+    if cold and stream is not None:
+        print(_NOTICE, file=stream, flush=True)
+    return cold
+
+
+def compile_in_background(stream=None) -> bool:
+    """Start compiling the rules into numba's cache in a separate, low-priority process (once per machine).
+
+    ``loop="auto"``'s first run after an install runs the plain rules at once (the same results)
+    instead of waiting for the compiler; the runs after it load the compiled rules. A lock file
+    (in the temporary folder, :data:`_LOCK_S` old at most) keeps parallel runs from starting
+    more than one compile.
+
+    Returns
+    -------
+    bool
+        Whether a compile was started.
+    """
+    lock = Path(tempfile.gettempdir()) / f"qnet-engine-compile-{os.getuid() if hasattr(os, 'getuid') else 0}.lock"
+    try:
+        if lock.exists() and time.time() - lock.stat().st_mtime < _LOCK_S:
+            return False
+        lock.unlink(missing_ok=True)
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.close(fd)
+        subprocess.Popen([sys.executable, "-m", "qnet.repeater.engine.warm", str(lock)], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        return False
+    stream = _stderr_if_watched() if stream is None else stream
+    if stream is not None:
+        print(_BACKGROUND, file=stream, flush=True)
+    return True
 
 
 def available() -> bool:
@@ -113,7 +205,9 @@ class Engine:
     occupancy : bool
         Integrate memory use over time (node occupancy, link utilisation; default True).
     loop : str
-        ``"auto"`` (default: compiled when numba is installed), ``"compiled"`` or ``"python"``
+        ``"auto"`` (default: compiled when numba is installed; the first run after an install
+        runs the plain rules while a background process compiles them,
+        :func:`compile_in_background`), ``"compiled"`` (compiles here if need be) or ``"python"``
         (:func:`use_compiled`); every setting gives the same run.
     chain : bool
         Chain mode: :meth:`deliver` (each delivery from a fresh start) instead of :meth:`run`.
@@ -144,6 +238,8 @@ class Engine:
         from qnet.repeater.engine.state import KernelInputs
 
         self.compiled = use_compiled(loop)
+        if self.compiled and loop == "auto" and not cached(jit.kernel(True), "deliver" if chain else "run_until"):
+            self.compiled = not compile_in_background()  # this run: the plain rules, at once
         self.links, self.specs, self.node_names = list(links), list(requests), list(node_names)
         self.rng = rng
         self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
@@ -165,6 +261,8 @@ class Engine:
         slices of [0, until_s) (:attr:`snapshots`: occupancy over time).
         """
         rules, store = self.kernel.rules, self.kernel.store
+        if self.compiled:
+            compile_notice(self.kernel, "run_until")
         S = self.state.kernel_state(until_s, bins)
         edges = [until_s * (k + 1) / bins for k in range(bins)]
         try:
@@ -200,6 +298,8 @@ class Engine:
             No event is left before a delivery, or a delivery needs more than ``max_events`` events.
         """
         rules, store = self.kernel.rules, self.kernel.store
+        if self.compiled:
+            compile_notice(self.kernel, "deliver")
         S = self.state.kernel_state(0.0, 0)
         done, chunk = 0, 1
         while done < count:
