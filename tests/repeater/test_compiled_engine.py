@@ -274,3 +274,39 @@ def test_chain_mode_deliveries_are_equal(purify, policy):
         if purify:
             assert len(sources[0].success_by_wait) > 1024  # the table grew during the run
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("policy", ["shared", "reserve"])
+def test_auto_moves_a_long_run_from_the_plain_to_the_compiled_rules_unchanged(monkeypatch, policy):
+    """loop="auto" starts on the plain rules and moves the state (every array, the reserve queue) to the
+    compiled rules once the run proves long: the same run as either throughout, traced and purified."""
+    monkeypatch.setattr(engine_core, "_PLAIN_S", 0.0)  # move after the first chunk
+    monkeypatch.setattr(engine_core, "_PLAIN_CHUNK", 50)
+    monkeypatch.setattr(engine_core, "cached", lambda kernel, entry: True)
+    moved = []
+    original = Engine._to_compiled
+    monkeypatch.setattr(Engine, "_to_compiled", lambda self, S: moved.append(1) or original(self, S))
+    graph = network(ring(6, 8.0), memories=3, cutoff_s=0.05)
+    reqs = [Request("n0", "n3"), Request("n1", "n4", rate_hz=40.0, priority=1), Request("n5", "n2", start_s=0.3, stop_s=1.2)]
+    kw = dict(duration_s=2.0, seed=9, policy=policy, k_paths=2, occupancy_bins=7, engine="batch", trace=True)
+    auto = simulate_traffic(graph, reqs, loop="auto", **kw)
+    assert moved == [1]
+    assert_same_run(auto, simulate_traffic(graph, reqs, loop="python", **kw))
+
+
+def test_auto_moves_a_long_chain_to_the_compiled_rules_unchanged(monkeypatch):
+    from qnet.repeater.chain import ChainLink, RepeaterChain, RepeaterNode, simulate_chain
+
+    monkeypatch.setattr(engine_core, "_PLAIN_S", 0.0)  # move after the first chunk (one delivery)
+    monkeypatch.setattr(engine_core, "cached", lambda kernel, entry: True)
+    moved = []
+    original = Engine._to_compiled
+    monkeypatch.setattr(Engine, "_to_compiled", lambda self, S: moved.append(1) or original(self, S))
+    rho = np.diag([0.0, 0.5, 0.5, 0.0])
+    chain = RepeaterChain((ChainLink(rho, 0.05, 1e-3),) * 3, RepeaterNode(cutoff_s=0.1, swap_success_probability=0.9))
+    auto = simulate_chain(chain, 300, seed=4)
+    assert moved == [1]
+    monkeypatch.setattr(engine_core, "available", lambda: False)  # auto = plain throughout
+    plain = simulate_chain(chain, 300, seed=4)
+    np.testing.assert_array_equal(auto.completion_time_samples_s, plain.completion_time_samples_s)
+    np.testing.assert_array_equal(auto.fidelity_samples, plain.fidelity_samples)

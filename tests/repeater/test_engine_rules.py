@@ -67,9 +67,16 @@ def test_the_compile_notice_is_printed_once_and_only_when_numba_has_nothing_cach
     def dispatcher(index):
         return SimpleNamespace(_cache=SimpleNamespace(_cache_file=SimpleNamespace(_load_index=lambda: index)))
 
+    class Module:  # every function cached except those named
+        def __init__(self, *cold):
+            self.cold = cold
+
+        def __getattr__(self, name):
+            return dispatcher({} if name in self.cold else {"sig": 1})
+
     monkeypatch.setattr(core, "_noticed", set())
-    warm = SimpleNamespace(rules=SimpleNamespace(deliver=dispatcher({"sig": 1})), store=SimpleNamespace(new_state=dispatcher({"sig": 1})))
-    cold = SimpleNamespace(rules=SimpleNamespace(run_until=dispatcher({})), store=SimpleNamespace(new_state=dispatcher({"sig": 1})))
+    warm = SimpleNamespace(rules=Module(), store=Module())
+    cold = SimpleNamespace(rules=Module("run_until"), store=Module())
     out = io.StringIO()
     assert not core.compile_notice(warm, "deliver", out)
     assert core.compile_notice(cold, "run_until", out)

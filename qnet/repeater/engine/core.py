@@ -38,6 +38,8 @@ from qnet.repeater.engine.trees import FlatTree, FlatTrees, Leaf
 __all__ = ["Engine", "PoolView", "available", "use_compiled"]
 
 _CHUNK_INSTANTS = 200_000  # instants per compiled call: Ctrl-C and progress are seen between calls
+_PLAIN_CHUNK = 2_000  # instants (or deliveries, at most) per call of the plain rules before a run may move on
+_PLAIN_S = 0.3  # loop="auto": a run still going after this long on the plain rules moves to the compiled ones
 _NOTICE = "qnet: compiling the event loop, once per install (a minute or more; later runs load it from numba's cache) ..."
 _BACKGROUND = ("qnet: the event loop is being compiled in the background, once per install; this run uses the same "
                "rules uncompiled (the same results)")
@@ -58,8 +60,12 @@ def cached(kernel, entry: str) -> bool:
     >>> cached(jit.kernel(False), "deliver")  # the plain rules: nothing to compile
     True
     """
+    store = kernel.store
+    used = (getattr(kernel.rules, entry), kernel.rules.start_requests, store.new_state, store.new_waiters, store.waiters_of,
+            store.set_run, store.export_counts, store.export_deliveries, store.flat_deliveries, store.error_of,
+            store.export_trace)
     try:
-        return all(bool(f._cache._cache_file._load_index()) for f in (getattr(kernel.rules, entry), kernel.store.new_state))
+        return all(bool(f._cache._cache_file._load_index()) for f in used)
     except AttributeError:  # not compiled, or numba's cache internals changed
         return True
 
@@ -205,10 +211,12 @@ class Engine:
     occupancy : bool
         Integrate memory use over time (node occupancy, link utilisation; default True).
     loop : str
-        ``"auto"`` (default: compiled when numba is installed; the first run after an install
-        runs the plain rules while a background process compiles them,
-        :func:`compile_in_background`), ``"compiled"`` (compiles here if need be) or ``"python"``
-        (:func:`use_compiled`); every setting gives the same run.
+        ``"auto"`` (default): the plain rules first, moving to the compiled ones (numba installed)
+        when a run lasts longer than 0.3 s, as loading them costs about a second; the first run
+        after an install stays on the plain rules while a background process compiles them
+        (:func:`compile_in_background`). ``"compiled"``: compiled throughout (compiled here if
+        need be); ``"python"``: plain throughout (:func:`use_compiled`). Every setting gives
+        the same run.
     chain : bool
         Chain mode: :meth:`deliver` (each delivery from a fresh start) instead of :meth:`run`.
 
@@ -238,8 +246,13 @@ class Engine:
         from qnet.repeater.engine.state import KernelInputs
 
         self.compiled = use_compiled(loop)
-        if self.compiled and loop == "auto" and not cached(jit.kernel(True), "deliver" if chain else "run_until"):
-            self.compiled = not compile_in_background()  # this run: the plain rules, at once
+        self.switch = False  # start on the plain rules, move to the compiled ones if the run proves long
+        if self.compiled and loop == "auto":
+            self.compiled = False
+            if cached(jit.kernel(True), "deliver" if chain else "run_until"):
+                self.switch = True  # (loading compiled code costs ~1 s: short runs end before it pays)
+            else:
+                compile_in_background()  # this run: the plain rules throughout
         self.links, self.specs, self.node_names = list(links), list(requests), list(node_names)
         self.rng = rng
         self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
@@ -260,15 +273,18 @@ class Engine:
         ``bins`` > 0 records the memory-seconds in use per node at the ends of ``bins`` equal
         slices of [0, until_s) (:attr:`snapshots`: occupancy over time).
         """
-        rules, store = self.kernel.rules, self.kernel.store
         if self.compiled:
             compile_notice(self.kernel, "run_until")
         S = self.state.kernel_state(until_s, bins)
         edges = [until_s * (k + 1) / bins for k in range(bins)]
+        began = time.perf_counter()
         try:
-            while not rules.run_until(S, self.rng, self.tie_rng, until_s, self.atol_s, _CHUNK_INSTANTS):
+            while not self.kernel.rules.run_until(S, self.rng, self.tie_rng, until_s, self.atol_s,
+                                                  _PLAIN_CHUNK if self.switch else _CHUNK_INSTANTS):
                 if progress is not None:
-                    progress(float(store.export_counts(S)[0]))
+                    progress(float(self.kernel.store.export_counts(S)[0]))
+                if self.switch and time.perf_counter() - began > _PLAIN_S:
+                    S = self._to_compiled(S)
             self._raise_error(S)
         finally:
             self._collect(S)
@@ -297,13 +313,13 @@ class Engine:
         QnetError
             No event is left before a delivery, or a delivery needs more than ``max_events`` events.
         """
-        rules, store = self.kernel.rules, self.kernel.store
         if self.compiled:
             compile_notice(self.kernel, "deliver")
         S = self.state.kernel_state(0.0, 0)
-        done, chunk = 0, 1
+        done, chunk, start = 0, 1, time.perf_counter()
         while done < count:
-            n = min(chunk, count - done)
+            rules, store = self.kernel.rules, self.kernel.store
+            n = min(chunk, count - done, _PLAIN_CHUNK if self.switch else count)
             began = time.perf_counter()
             made, status = rules.deliver(S, self.rng, self.tie_rng, self.atol_s, max_events, n)
             done += int(made)
@@ -321,10 +337,25 @@ class Engine:
                 progress(done, count)
             if time.perf_counter() - began < 0.05:
                 chunk *= 2
+            if self.switch and time.perf_counter() - start > _PLAIN_S:
+                S = self._to_compiled(S)
         d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
         *columns, first, last = store.flat_deliveries(S, np.ones(len(d_req), np.bool_))
         table = FlatTrees(*columns, roots=np.empty(0, np.int64))
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
+
+    def _to_compiled(self, S):
+        """Move a run from the plain rules to the compiled ones: the same state, every array as it is."""
+        kernel = jit.kernel(True)
+        store = kernel.store
+        values = {name: getattr(S, name) for name in store.FIELDS}
+        w = values["waiters"]
+        values["waiters"] = store.waiters_of(np.array([x[0] for x in w], np.float64), np.array([x[1] for x in w], np.float64),
+                                             np.array([x[2] for x in w], np.float64), np.array([x[3] for x in w], np.int64))
+        self.kernel = self.state.kernel = kernel
+        self.state._state = store.new_state(*(values[name] for name in store.FIELDS))
+        self.compiled, self.switch = True, False
+        return self.state._state
 
     def pool(self, p: int) -> PoolView:
         """Pool ``p``'s memories now (pools 0..L-1 are the links' shared pools).

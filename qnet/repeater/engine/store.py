@@ -90,6 +90,14 @@ if ENABLED:
     def new_waiters():
         """An empty queue of (priority, time, key, request) (reserve policy; compiled and cached)."""
         return List.empty_list(_WAITER)
+
+    @njit(cache=True)
+    def waiters_of(k0, k1, k2, r):
+        """The queue of (k0[i], k1[i], k2[i], r[i]) in this order (a plain run's queue, moved to the compiled rules)."""
+        out = List.empty_list(_WAITER)
+        for i in range(len(r)):
+            out.append((k0[i], k1[i], k2[i], r[i]))
+        return out
 else:
     class State:  # type: ignore[no-redef]
         """One run's arrays (fields: :data:`FIELDS`), the rules run as plain Python."""
@@ -103,6 +111,10 @@ else:
     def new_waiters():
         """An empty queue of (priority, time, key, request) (reserve policy)."""
         return []
+
+    def waiters_of(k0, k1, k2, r):
+        """The queue of (k0[i], k1[i], k2[i], r[i]) in this order."""
+        return list(zip(k0, k1, k2, r))
 
     def new_state(*fields):
         """A :class:`State` of ``fields`` (in :data:`FIELDS` order)."""

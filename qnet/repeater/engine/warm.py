@@ -25,6 +25,7 @@ def warm() -> None:
     """
     import numpy as np
 
+    from qnet.repeater.engine import jit
     from qnet.repeater.engine.core import Engine, available
     from qnet.repeater.engine.model import EngineLink, EngineRequest, EngineRoute
 
@@ -33,8 +34,10 @@ def warm() -> None:
     link = EngineLink(p=0.5, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=1, cap_b=1)
     route = EngineRoute((0,), (0,), (np.inf, np.inf), (1.0, 1.0), (0.0, 0.0))
     args = ([link], [EngineRequest(route)], ["a", "b"], "shared", np.random.default_rng(0))
-    Engine(*args, loop="compiled").run(until_s=0.01)
+    Engine(*args, loop="compiled", trace=True).run(until_s=0.01)
     Engine(*args, loop="compiled", chain=True).deliver(1, 1000)
+    kernel = jit.kernel(True)
+    kernel.store.waiters_of(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1, np.int64))
 
 
 if __name__ == "__main__":
