@@ -3,7 +3,7 @@
 
 from qnet._lazy import attach
 
-SUBMODULES = ('app', 'args', 'options', 'link', 'chain', 'traffic', 'plot', 'sweep', 'network')
+SUBMODULES = ('app', 'args', 'options', 'link', 'chain', 'traffic', 'plot', 'sweep', 'network', 'requirements')
 EXPORTS = {
     'main': 'app',
     'build_parser': 'app',

@@ -3,7 +3,8 @@
 Each command group lives in its own module with ``register(subparsers)``, which adds its
 parsers with ``set_defaults(handler=...)``: :mod:`qnet.cli.link` (link, purify, compile),
 :mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.traffic` (traffic),
-:mod:`qnet.cli.sweep` (sweep), :mod:`qnet.cli.plot` (plot, optimize) and :mod:`qnet.cli.network`
+:mod:`qnet.cli.sweep` (sweep), :mod:`qnet.cli.plot` (plot, optimize), :mod:`qnet.cli.requirements`
+(requirements) and :mod:`qnet.cli.network`
 (generate, import, draw); :mod:`qnet.cli.options` holds the options they share.
 
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a
@@ -20,12 +21,12 @@ import os
 import sys
 from typing import Sequence
 
-from qnet.cli import chain, link, network, plot, sweep, traffic
+from qnet.cli import chain, link, network, plot, requirements, sweep, traffic
 
 __all__ = ["main", "build_parser"]
 
 #: The command groups, in the order ``qnet --help`` lists their commands.
-_COMMAND_GROUPS = (link, chain, traffic, sweep, plot, network)
+_COMMAND_GROUPS = (link, chain, traffic, sweep, plot, requirements, network)
 
 
 def _version() -> str:

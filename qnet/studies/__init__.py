@@ -5,7 +5,7 @@ Imports every layer below it, never :mod:`qnet.cli`.
 
 from qnet._lazy import attach
 
-SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw')
+SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'improvements', 'requirements', 'requirements_eval', 'requirements_result')
 EXPORTS = {
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
@@ -55,6 +55,12 @@ EXPORTS = {
     'read_table': 'sweep',
     'output_format': 'sweep',
     'clear_cache': 'sweep',
+    'find_requirements': 'requirements',
+    'solve_requirements': 'requirements',
+    'format_requirements': 'requirements_result',
+    'RequirementsResult': 'requirements_result',
+    'RequirementsUnreachable': 'requirements',
+    'RequirementsEvaluator': 'requirements_eval',
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)
