@@ -113,3 +113,18 @@ def test_one_background_compile_at_a_time(monkeypatch, tmp_path):
     assert core.compile_in_background(out) and not core.compile_in_background(out)  # the lock holds the second
     assert len(calls) == 1 and calls[0][1:3] == ["-m", "qnet.repeater.engine.warm"]
     assert out.getvalue().count("\n") == 1 and "compiled in the background" in out.getvalue()
+
+
+def test_priorities_of_any_size_keep_their_order():
+    """Priorities are Python integers of any size (the fuzz test found 2^63): only their order counts."""
+    link = EngineLink(p=0.3, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=1, cap_b=1)
+    route = EngineRoute((0,), (0,), (INF, INF), (1.0, 1.0), (0.0, 0.0))
+
+    def run(priorities):
+        eng = Engine([link], [EngineRequest(route, priority=p) for p in priorities], ["a", "b"], "shared",
+                     np.random.default_rng(1), np.random.default_rng(2))
+        eng.run(until_s=1.0)
+        return [[d.time_s for d in r.done] for r in eng.requests]
+
+    small, huge = run([1, 0, 2]), run([2**63, -2**70, 2**64])
+    assert small == huge and len(small[2]) > 100  # (the highest priority takes the one link)

@@ -22,6 +22,18 @@ def _per_boundary(routes, field: str, pad: float) -> list[float]:
     return out
 
 
+def _ranks(priorities: list[int]) -> list[int]:
+    """Each priority's rank among the distinct ones (0: lowest): the same order, any size of integer.
+
+    Examples
+    --------
+    >>> _ranks([5, -2**70, 2**63, 5])
+    [1, 0, 2, 1]
+    """
+    rank = {p: k for k, p in enumerate(sorted(set(priorities)))}
+    return [rank[p] for p in priorities]
+
+
 def _slots(links, hops: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Segments of the slot buffers per pool side and of the waiting queues per pool, and free slots."""
     caps = [c for k in links for c in (k.cap_a, k.cap_b)] + [c for g in hops for c in (links[g].cap_a, links[g].cap_b)]
@@ -79,7 +91,7 @@ class KernelInputs:
             node_held=z(n_nodes), node_peak=z(n_nodes), snaps=np.zeros((0, n_nodes)), edges=z(0, np.float64),
             reserve=policy == "reserve", contended=Q > 1,
             rate=f([math.nan if s.rate_hz is None else s.rate_hz for s in specs]), start=f([s.start_s for s in specs]),
-            stop=f([s.stop_s for s in specs]), prio=i([s.priority for s in specs]),
+            stop=f([s.stop_s for s in specs]), prio=i(_ranks([s.priority for s in specs])),
             nested=np.array([r.nested for r in route], dtype=np.bool_), hub=i([-1 if r.hub is None else r.hub for r in route]),
             nhops=i([len(r.hops) for r in route]),
             active=z(Q, np.bool_), building=z(Q, np.bool_), demanded=z(Q), served=z(Q), build_start=z(Q, np.float64),
