@@ -337,8 +337,9 @@ class Engine:
                 progress(done, count)
             if time.perf_counter() - began < 0.05:
                 chunk *= 2
-            if self.switch and time.perf_counter() - start > _PLAIN_S:
+            if self.switch and done < count and time.perf_counter() - start > _PLAIN_S:
                 S = self._to_compiled(S)
+        store = self.kernel.store
         d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
         *columns, first, last = store.flat_deliveries(S, np.ones(len(d_req), np.bool_))
         table = FlatTrees(*columns, roots=np.empty(0, np.int64))
