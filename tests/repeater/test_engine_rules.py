@@ -89,14 +89,15 @@ def test_auto_runs_the_plain_rules_while_the_first_compile_is_in_the_background(
     from qnet.repeater.engine import core
 
     started = []
-    monkeypatch.setattr(core, "available", lambda: True)
+    monkeypatch.setattr(core, "_PLAIN_S", 0.0)  # decide after the first chunk
+    monkeypatch.setattr(core, "_PLAIN_CHUNK", 20)
     monkeypatch.setattr(core, "cached", lambda kernel, entry: False)
     monkeypatch.setattr(core, "compile_in_background", lambda: started.append(1) or True)
     cold = _two_hop_engine(cap=2, cutoff_s=5e-3, loop="auto")
-    assert cold.compiled is False and started == [1]
     warm = _two_hop_engine(cap=2, cutoff_s=5e-3, loop="compiled")
     for eng in (cold, warm):
         eng.run(until_s=0.5)
+    assert cold.compiled is False and started == [1]
     assert [d.time_s for d in cold.requests[0].done] == [d.time_s for d in warm.requests[0].done]
 
 

@@ -246,13 +246,11 @@ class Engine:
         from qnet.repeater.engine.state import KernelInputs
 
         self.compiled = use_compiled(loop)
-        self.switch = False  # start on the plain rules, move to the compiled ones if the run proves long
-        if self.compiled and loop == "auto":
-            self.compiled = False
-            if cached(jit.kernel(True), "deliver" if chain else "run_until"):
-                self.switch = True  # (loading compiled code costs ~1 s: short runs end before it pays)
-            else:
-                compile_in_background()  # this run: the plain rules throughout
+        self.entry = "deliver" if chain else "run_until"
+        # auto: start on the plain rules, move to the compiled ones if the run proves long (numba's
+        # import and cache load cost about a second: short runs end before they would pay)
+        self.switch = self.compiled and loop == "auto"
+        self.compiled = self.compiled and not self.switch
         self.links, self.specs, self.node_names = list(links), list(requests), list(node_names)
         self.rng = rng
         self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
@@ -346,8 +344,16 @@ class Engine:
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
 
     def _to_compiled(self, S):
-        """Move a run from the plain rules to the compiled ones: the same state, every array as it is."""
+        """Move a run from the plain rules to the compiled ones: the same state, every array as it is.
+
+        With nothing in numba's cache (the first run after an install) the run stays on the plain
+        rules and a background process compiles them (:func:`compile_in_background`).
+        """
         kernel = jit.kernel(True)
+        self.switch = False
+        if not cached(kernel, self.entry):
+            compile_in_background()
+            return S
         store = kernel.store
         values = {name: getattr(S, name) for name in store.FIELDS}
         w = values["waiters"]
@@ -355,7 +361,7 @@ class Engine:
                                              np.array([x[2] for x in w], np.float64), np.array([x[3] for x in w], np.int64))
         self.kernel = self.state.kernel = kernel
         self.state._state = store.new_state(*(values[name] for name in store.FIELDS))
-        self.compiled, self.switch = True, False
+        self.compiled = True
         return self.state._state
 
     def pool(self, p: int) -> PoolView:

@@ -36,10 +36,17 @@ def _plain_objmode(**types_of):
     return contextlib.nullcontext()
 
 
-if ENABLED:
-    from numba import njit, objmode
-else:
-    njit, objmode = _plain_njit, _plain_objmode
+
+
+def __getattr__(name: str):
+    """``njit`` and ``objmode``: numba's, imported on first use (an uncompiled run never imports numba)."""
+    if name in ("njit", "objmode"):
+        if not ENABLED:
+            return _plain_njit if name == "njit" else _plain_objmode
+        import numba
+
+        return getattr(numba, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _PACKAGE = __name__.rpartition(".")[0]
 _RULES = ("store", "memories", "rules")  # in import order

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 from qnet.repeater.engine import tables
-from qnet.repeater.engine.store import N_COUNTERS
 
 __all__ = ["KernelInputs"]
 
@@ -76,7 +75,7 @@ class KernelInputs:
         z = lambda n, dtype=np.int64: np.zeros(n, dtype)  # noqa: E731
         route = [s.route for s in specs]
         self.fields = dict(
-            sf=z(1, np.float64), si=z(N_COUNTERS),
+            sf=z(1, np.float64), si=z(kernel.store.N_COUNTERS),
             ev_t=z(_START, np.float64), ev_k=z(_START), ev_q=z(_START), ev_x=z(_START), ev_tok=z(_START), ev_leaf=z(_START),
             p_round=p_round, attempt_s=f([k.attempt_time_s for k in links]), link_cut=f([k.cutoff_s for k in links]),
             end_node=i([n for k in links for n in (k.node_a, k.node_b)]), heralds=z(L),
