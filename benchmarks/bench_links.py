@@ -12,7 +12,7 @@ Prints medians of --repeats runs. Not a test: nothing here asserts a time.
 (b) --links distinct links of each scheme (each a different fibre efficiency and storage time)
     end to end, specs -> LinkResults: ``qnet.link.distinct.run_specs`` (engine aer: compile with
     shared instructions + one ``run_links``; engine batch: the instruction lists, no Qiskit
-    circuits), and compile + ``run_links(engine="batch")`` on the Qiskit circuits.
+    circuits), and compile + ``run_links(link_backend="batch")`` on the Qiskit circuits.
 (c) The links of a 512-link two_photon chain (benchmarks/bench_chain.py's network, the stations
     two_photon): ``qnet.repeater.path.build_chain`` (specs, each distinct link once, one run),
     engine aer and batch; "every link" runs all 512 circuits as before issue #9; then the whole
@@ -94,10 +94,10 @@ def end_to_end(specs, engine: str):
     if engine == "batch circuits":
         import qnet
 
-        return qnet.run_links([qnet.compile_link(s, share_instructions=True) for s in specs], engine="batch")
+        return qnet.run_links([qnet.compile_link(s, share_instructions=True) for s in specs], link_backend="batch")
     from qnet.link.distinct import run_specs
 
-    return run_specs(specs, engine=engine)
+    return run_specs(specs, link_backend=engine)
 
 
 def main() -> None:
@@ -134,7 +134,7 @@ def main() -> None:
             print(f"    {scheme:12s} {engine:14s} {t:7.3f} s = {args.links / t:9,.0f} links/s")
     print(f"(c) the links of a {args.chain}-link two_photon chain (build_chain; median of {args.repeats}):")
     data = chain_network(args.chain)
-    for name, node in data["nodes"].items():
+    for node in data["nodes"].values():
         if node["kind"] == "station":
             node.update(scheme="two_photon", visibility=0.9)
             node.pop("phase_noise_rad")
@@ -143,7 +143,7 @@ def main() -> None:
     graph = qnet.network_from_dict(data)
     path = hops(args.chain)
     for engine in ("aer", "batch"):
-        t, _ = median_time(lambda: build_chain(graph, path, engine=engine), args.repeats)
+        t, _ = median_time(lambda: build_chain(graph, path, link_backend=engine), args.repeats)
         print(f"    distinct links once, engine {engine:5s}: {t:7.3f} s")
     specs = build_chain(graph, path)[1]
     t, _ = median_time(lambda: qnet.run_links([qnet.compile_link(s) for s in specs]), args.repeats)
@@ -160,7 +160,7 @@ def main() -> None:
     t, _ = median_time(run_old, 1)
     print(f"    every link, station as one kraus (before issue #9; Aer run only, one run): {t:7.3f} s")
     for engine in ("aer", "batch"):
-        t, r = median_time(lambda: simulate_path(graph, path, samples=args.samples, seed=1, engine=engine), 1)
+        t, r = median_time(lambda: simulate_path(graph, path, samples=args.samples, seed=1, link_backend=engine), 1)
         print(f"    simulate_path, {args.samples} deliveries, engine {engine:5s}: {t:7.3f} s (F = {r.fidelity:.4f})")
 
 

@@ -39,7 +39,7 @@ def one_search(engine: str, workers: int, starts: int):
 
     return find_requirements(CHAIN, "alice", "bob", ",".join(f"nodes.*.{f}" for f in FIELDS),
                              ["fidelity>=0.9", "rate_hz>=5"], via=["r1", "r2", "r3"], swap_policy="nested",
-                             engine=engine, starts=starts, workers=workers)
+                             link_backend=engine, starts=starts, workers=workers)
 
 
 def cpu_seconds() -> float:
@@ -54,7 +54,7 @@ def study(engine: str) -> None:
     """T2 needed (shared factor, everything else as today) for QKD vs blind computing on the nested chain."""
     from qnet.studies.requirements import find_requirements
 
-    common = dict(via=["r1", "r2", "r3"], swap_policy="nested", engine=engine, starts=1, max_factor=1e4,
+    common = dict(via=["r1", "r2", "r3"], swap_policy="nested", link_backend=engine, starts=1, max_factor=1e4,
                   overrides=[f"nodes.{n}.t2_s=1.0" for n in ("alice", "r1", "r2", "r3", "bob")])
     rows = []
     for label, targets in (("QKD   bb84_key_rate_hz>=0.1", ["bb84_key_rate_hz>=0.1"]),

@@ -91,7 +91,7 @@ def breakdown(data: dict, side: int) -> None:
     fields, points = grid([parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")])
     for engine, n in (("batch", 1024), ("aer", 256)):
         clear_cache()
-        ev = LinkEvaluator(network=data, a="alice", b="bob", engine=engine)
+        ev = LinkEvaluator(network=data, a="alice", b="bob", link_backend=engine)
         chunk = [dict(zip(fields, p)) for p in points[-n:]]  # values this process has not seen yet
         stages: dict[str, float] = {}
 
@@ -168,7 +168,7 @@ def main() -> None:
 
             def go():
                 clear_cache()
-                ev = LinkEvaluator(network=data, a="alice", b="bob", engine=engine)
+                ev = LinkEvaluator(network=data, a="alice", b="bob", link_backend=engine)
                 return run_sweep(ev, axes, out, workers=workers, overwrite=True, progress=False)
 
             t, summary = median_time(go, args.repeats)
@@ -190,10 +190,10 @@ def main() -> None:
         cmd = [sys.executable, str(script), str(args.side), str(tmp / "cf.csv")]
         t_cold, _ = median_time(lambda: subprocess.run(cmd, check=True), args.repeats)
         print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
-        for extra in (["--engine", "aer", "--workers", "1"], ["--engine", "aer", "--workers", "2"],
-                      ["--engine", "batch", "--workers", "1"], ["--engine", "batch", "--workers", "2"]):
+        for extra in (["--link-backend", "aer", "--workers", "1"], ["--link-backend", "aer", "--workers", "2"],
+                      ["--link-backend", "batch", "--workers", "1"], ["--link-backend", "batch", "--workers", "2"]):
             cmd = [sys.executable, "-m", "qnet", "sweep", str(network), "alice", "bob", *axes_text(args.side),
-                   "-o", str(tmp / "cli.csv"), "--overwrite", "-q", *extra]
+                   "-o", str(tmp / "cli.csv"), "--overwrite", "--no-progress", *extra]
             t, proc = median_time(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
             if proc.returncode:
                 raise SystemExit(proc.stderr)

@@ -14,7 +14,7 @@ Prints figures; asserts nothing. Medians of --repeats runs where stated.
     Target of issue #9: >= 2e5 heralds per second per core.
 (b) The issue's scenario: a 1,000-node Waxman network (``qnet generate waxman --nodes 1000
     --alpha 0.03 --hardware examples/hardware/ion.toml``), 100 concurrent requests between random
-    memory nodes, 600 simulated seconds (10 minutes), --engine batch, a 1 s memory cutoff at every
+    memory nodes, 600 simulated seconds (10 minutes), --link-backend batch, a 1 s memory cutoff at every
     node (without cutoffs, pairs held for one request can block another's links for good under
     the shared policy: docs/conventions.md §14); wall time split into network build, links,
     routes and states, and the event loop. Target: <= 60 s on 2 cores. Run with each loop.
@@ -101,7 +101,7 @@ def throughput(name: str, graph, requests, duration_s: float, repeats: int, loop
     for r in range(repeats):
         with _Timed() as timed:
             t = time.perf_counter()
-            run = simulate_traffic(graph, requests, duration_s=duration_s, seed=r, engine="batch", loop=loop)
+            run = simulate_traffic(graph, requests, duration_s=duration_s, seed=r, link_backend="batch", loop=loop)
             totals.append(time.perf_counter() - t)
         loops.append(timed.loop_s)
         heralds = sum(link.heralds for link in run.links)
@@ -117,7 +117,7 @@ def warm_up(loop: str) -> None:
     from qnet.repeater.traffic import Request, simulate_traffic
 
     t = time.perf_counter()
-    simulate_traffic(_line_graph(1), [Request("n0", "n1")], duration_s=1.0, seed=0, engine="batch", loop=loop)
+    simulate_traffic(_line_graph(1), [Request("n0", "n1")], duration_s=1.0, seed=0, link_backend="batch", loop=loop)
     print(f"  ({loop} loop: first run in this process {time.perf_counter() - t:.1f} s, compile or cache load included)")
 
 
@@ -129,7 +129,7 @@ def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> N
     t1 = time.perf_counter()
     requests = _random_requests(graph, n_requests)
     with _Timed() as timed:
-        run = simulate_traffic(graph, requests, duration_s=60.0 * minutes, seed=1, engine="batch", loop=loop)
+        run = simulate_traffic(graph, requests, duration_s=60.0 * minutes, seed=1, link_backend="batch", loop=loop)
     t2 = time.perf_counter()
     res = TrafficResult.from_run(run)
     heralds = sum(link.heralds for link in run.links)

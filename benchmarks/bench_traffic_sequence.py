@@ -10,7 +10,7 @@ test: nothing here asserts a time.
 Scenario: the dumbbell of ``benchmarks/data/traffic_dumbbell.toml`` (a1, a2 - r1 - r2 - b1, b2,
 every elementary link 20 km with a two-photon station in its middle), requests a1-b1 and a2-b2
 as fast as possible for ``--duration`` simulated seconds; both requests contend for r1-r2.
-qnet runs ``simulate_traffic(..., policy="reserve")``. SeQUeNCe (``RouterNetTopo``,
+qnet runs ``simulate_traffic(..., memory_policy="reserve")``. SeQUeNCe (``RouterNetTopo``,
 ``QuantumRouter``, ``RequestApp``: one RSVP reservation per request, 5 memories at each user and
 10 at each repeater per request, target fidelity 0.5 so no purification) is configured from the
 *same* TOML file (:func:`sequence_config`), in the Bell-diagonal formalism with single-heralded
@@ -210,7 +210,7 @@ def run_qnet(duration_s: float, seed: int) -> dict:
     t_import = time.perf_counter() - t_import
     t0 = time.perf_counter()
     graph = qnet.load_network(NETWORK)
-    run = simulate_traffic(graph, [Request(a, b) for a, b in REQUESTS], duration_s=duration_s, seed=seed, policy="reserve")
+    run = simulate_traffic(graph, [Request(a, b) for a, b in REQUESTS], duration_s=duration_s, seed=seed, memory_policy="reserve")
     wall = time.perf_counter() - t0
     return {"simulator": "qnet", "version": version("qnet"), "python": sys.version.split()[0],
             "import_s": t_import, "wall_s": wall, "simulated_s": run.simulated_time_s,

@@ -11,7 +11,8 @@ Architecture: network file (TOML) -> ``networkx.Graph`` -> noisy Qiskit circuits
     print(result.fidelity, result.rate_hz, result.link_efficiency)
     chain = qnet.simulate_path(g, ["alice", "r1", "bob"], seed=1)   # a repeater chain by node names
 
-Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_link``), chains
+Public names: links (``link_spec``, ``compile_link``, ``run_link``, ``simulate_link``; many at once:
+``run_specs``, each distinct link simulated once, or ``run_links`` on compiled links), chains
 (``simulate_path``, ``build_chain``, ``RepeaterChain``, ``simulate_chain``, ``exact_chain``),
 routes (``best_path``, ``k_best_paths``), comparisons (``compare_path``), purification
 (``purify``, ``purify_link``), many requests at once (``Request``, ``simulate_traffic``,
@@ -52,6 +53,7 @@ _LAZY = {
     "run_link": "link.run",
     "run_links": "link.run",
     "simulate_link": "link.run",
+    "run_specs": "link.distinct",
     "swap": "repeater.swapping",
     "swap_circuit": "repeater.swapping",
     "purify": "repeater.purification",
@@ -103,6 +105,20 @@ _LAZY = {
     "fuse": "repeater.fusion",
     "ghz_fidelity": "repeater.fusion",
     "switch_capacity": "repeater.switch",
+    # waiting-time laws of repeater chains (rounds of attempts; closed forms and grid tools)
+    "TIME_RTOL": "repeater.waiting",
+    "cutoff_rounds": "repeater.waiting",
+    "geometric_pmf": "repeater.waiting",
+    "max_iid_pmf": "repeater.waiting",
+    "convolve": "repeater.waiting",
+    "renewal": "repeater.waiting",
+    "nested_completion_pmf": "repeater.waiting",
+    "pmf_mean": "repeater.waiting",
+    "two_link_mean_rounds": "repeater.waiting",
+    "two_link_storage_pmf": "repeater.waiting",
+    "two_link_mean_decay": "repeater.waiting",
+    "n_link_mean_rounds": "repeater.waiting",
+    "n_link_mean_rounds_alternating": "repeater.waiting",
     # parameter sweeps
     "Axis": "studies.sweep",
     "parse_vary": "studies.sweep",

@@ -3,7 +3,7 @@
 
 from qnet._lazy import attach
 
-SUBMODULES = ('app', 'args', 'options', 'link', 'chain', 'traffic', 'plot', 'sweep', 'network', 'requirements')
+SUBMODULES = ('app', 'args', 'options', 'link', 'chain', 'traffic', 'key', 'plot', 'sweep', 'network', 'requirements', 'place')
 EXPORTS = {
     'main': 'app',
     'build_parser': 'app',

@@ -2,10 +2,10 @@
 
 Each command group lives in its own module with ``register(subparsers)``, which adds its
 parsers with ``set_defaults(handler=...)``: :mod:`qnet.cli.link` (link, purify, compile),
-:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.traffic` (traffic),
+:mod:`qnet.cli.chain` (chain, path, compare), :mod:`qnet.cli.traffic` (traffic), :mod:`qnet.cli.key` (key, traffic-key),
 :mod:`qnet.cli.sweep` (sweep), :mod:`qnet.cli.plot` (plot, optimize), :mod:`qnet.cli.requirements`
-(requirements) and :mod:`qnet.cli.network`
-(generate, import, draw); :mod:`qnet.cli.options` holds the options they share.
+(requirements), :mod:`qnet.cli.network` (generate, import, draw) and :mod:`qnet.cli.place` (place);
+:mod:`qnet.cli.options` holds the options they share.
 
 User errors print one line on stderr (``qnet: error: ...``) and exit with status 2, without a
 traceback. User errors are :class:`~qnet.errors.QnetError` and ``OSError`` on a named file
@@ -21,12 +21,12 @@ import os
 import sys
 from typing import Sequence
 
-from qnet.cli import chain, link, network, plot, requirements, sweep, traffic
+from qnet.cli import chain, key, link, network, place, plot, requirements, sweep, traffic
 
 __all__ = ["main", "build_parser"]
 
 #: The command groups, in the order ``qnet --help`` lists their commands.
-_COMMAND_GROUPS = (link, chain, traffic, sweep, plot, requirements, network)
+_COMMAND_GROUPS = (link, chain, traffic, key, sweep, plot, requirements, network, place)
 
 
 def _version() -> str:
@@ -53,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     Examples
     --------
     >>> args = build_parser().parse_args(["chain", "examples/liu2026_ion_link.toml", "alice", "bob",
-    ...                                   "--policy", "nested", "--samples", "200"])
-    >>> args.command, args.policy, args.samples, args.metric
+    ...                                   "--swap-policy", "nested", "--samples", "200"])
+    >>> args.command, args.swap_policy, args.samples, args.metric
     ('chain', 'nested', 200, None)
-    >>> build_parser().parse_args(["link", "net.toml", "alice", "bob", "--engine", "gpu"])
+    >>> build_parser().parse_args(["link", "net.toml", "alice", "bob", "--link-backend", "gpu"])
     Traceback (most recent call last):
     ...
     SystemExit: 2

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_engine_option, add_network_options, add_purify_option
-from qnet.repeater.choices import METRICS, SWAP_POLICIES
+from qnet.cli.options import add_link_backend_option, add_network_options, add_no_progress_option, add_purify_option, add_swap_policy_option
+from qnet.repeater.choices import KEY_METRICS, METRICS
 
 __all__ = ["register"]
 
@@ -28,13 +28,13 @@ def _add_chain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", help="first end node (memory)")
     p.add_argument("b", help="last end node (memory)")
     p.add_argument("--via", help="the path's inner memory nodes in order, comma-separated (stations are found)")
-    p.add_argument("--policy", choices=SWAP_POLICIES, default="asap", help="swap as soon as possible (default) or nested doubling (2^n links)")
+    add_swap_policy_option(p)
     p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries (default 1000; at least 2)")
     p.add_argument("--seed", type=seed, help="seed of the Monte Carlo, 0 to 2^63-1 (reproducible runs)")
     p.add_argument("--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
-    add_engine_option(p)
+    add_no_progress_option(p)
+    add_link_backend_option(p)
 
 
 def register(sub) -> None:
@@ -50,7 +50,7 @@ def register(sub) -> None:
     >>> parser = argparse.ArgumentParser(prog="qnet")
     >>> register(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["compare", "net.toml", "alice", "bob", "--distances", "10:30:3", "--purify", "bbpssw"])
-    >>> args.distances, args.purify, args.twirl, args.metric, args.engine, args.handler.__name__
+    >>> args.distances, args.purify, args.twirl, args.metric, args.link_backend, args.handler.__name__
     ([10.0, 20.0, 30.0], 'bbpssw', True, 'fidelity', 'aer', '_cmd_compare')
     """
     p = sub.add_parser("chain", help="end-to-end fidelity and rate of a repeater chain along a given path")
@@ -62,7 +62,8 @@ def register(sub) -> None:
     _add_chain_options(p)
     add_purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity",
-                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops")
+                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops; "
+                        "key_rate / diqkd_key_rate: the highest BB84 / DI-QKD key rate (exact search, docs/conventions.md §13)")
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
@@ -85,8 +86,23 @@ def _hops(graph, args):
             raise QnetError("--via needs at least one node name")
         return explicit_path(graph, [args.a, *inner, args.b])
     metric = args.metric or "hops"
-    results = all_link_results(graph, engine=args.engine) if metric in ("fidelity", "rate") else None
+    results = all_link_results(graph, link_backend=args.link_backend) if metric not in ("length", "hops") else None
+    if metric in KEY_METRICS:
+        return _key_route(graph, args, metric, results)
     return best_path(graph, args.a, args.b, metric, link_results=results)
+
+
+def _key_route(graph, args, metric: str, results: dict):
+    """The key-rate route (exact search, route model), its model figures noted on stderr."""
+    import sys
+
+    from qnet.repeater.keyroute import best_key_route
+
+    route = best_key_route(graph, args.a, args.b, metric, link_results=results)
+    print(f"route by {metric}: {' - '.join(route.nodes)}; route model (swap asap, no waiting decoherence, "
+          f"docs/conventions.md §13): {route.key_rate_hz:.4g} bit/s = {route.key_fraction:.4g} bit x {route.rate_hz:.4g} /s",
+          file=sys.stderr)
+    return list(route.hops)
 
 
 def _progress(args, label: str, unit: str):
@@ -110,8 +126,8 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     graph = load_network(args.network, args.overrides)
     hops = _hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
-    result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.policy,
-                           progress=callback, purify=args.purify, twirl=args.twirl, engine=args.engine)
+    result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.swap_policy,
+                           progress=callback, purify=args.purify, twirl=args.twirl, link_backend=args.link_backend)
     if bar is not None:
         bar.close()
     print(json.dumps(result.to_dict()) if args.json else format_chain(result))
@@ -135,8 +151,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
     bar, callback = _progress(args, "qnet compare", "distances")
     result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
-                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.policy,
-                          engine=args.engine)
+                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.swap_policy,
+                          link_backend=args.link_backend)
     if bar is not None:
         bar.close()
     rows = [r.to_dict() for r in result.rows]

@@ -11,7 +11,7 @@ import json
 import sys
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_engine_option, add_link_ends, add_network_options, add_twirl_option
+from qnet.cli.options import add_deprecated_alias, add_link_backend_option, add_link_ends, add_network_options, add_twirl_option
 from qnet.link.choices import DEVICES
 from qnet.repeater.choices import PROTOCOLS
 
@@ -30,8 +30,8 @@ def register(sub) -> None:
     --------
     >>> parser = argparse.ArgumentParser(prog="qnet")
     >>> register(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["link", "net.toml", "alice", "bob", "--engine", "batch"])
-    >>> args.a, args.b, args.engine, args.device, args.handler.__name__
+    >>> args = parser.parse_args(["link", "net.toml", "alice", "bob", "--link-backend", "batch"])
+    >>> args.a, args.b, args.link_backend, args.device, args.handler.__name__
     ('alice', 'bob', 'batch', 'CPU', '_cmd_link')
     """
     p = sub.add_parser("link", help="fidelity, rate and link efficiency of one elementary link")
@@ -41,16 +41,17 @@ def register(sub) -> None:
     p.add_argument("--density-matrix", action="store_true", help="with --json: include the delivered density matrix")
     p.add_argument("--shots", type=count, help="estimate from N shots per tomography setting (default: exact density matrix)")
     p.add_argument("--seed", type=seed, help="seed of the shot sampler (0 to 2^63-1)")
-    add_engine_option(p)
+    add_link_backend_option(p)
     p.add_argument("--device", choices=DEVICES, default="CPU", help="Aer device (GPU needs qiskit-aer-gpu)")
     p.set_defaults(handler=_cmd_link)
 
     p = sub.add_parser("purify", help="one purification round on a link (2 memories per node): fidelity and rate, exactly")
     add_network_options(p)
     add_link_ends(p)
-    p.add_argument("--protocol", choices=PROTOCOLS, default="dejmps", help="purification protocol (default dejmps)")
+    p.add_argument("--purify", choices=PROTOCOLS, default="dejmps", help="purification protocol (default dejmps)")
+    add_deprecated_alias(p, "--protocol", new="--purify")  # (--protocol is the key protocol of qnet key)
     add_twirl_option(p)
-    add_engine_option(p)
+    add_link_backend_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_cmd_purify)
 
@@ -73,7 +74,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
         raise QnetError("--density-matrix needs --json (the table has no room for a density matrix)")
     graph = load_network(args.network, args.overrides)
     compiled = compile_link(link_spec(graph, args.a, args.b, args.station))
-    result = run_links([compiled], shots=args.shots, seed=args.seed, device=args.device, engine=args.engine)[0]
+    result = run_links([compiled], shots=args.shots, seed=args.seed, device=args.device, link_backend=args.link_backend)[0]
     if args.json:
         print(json.dumps(result.to_dict(density_matrix=args.density_matrix)))
     else:
@@ -88,7 +89,7 @@ def _cmd_purify(args: argparse.Namespace) -> int:
     from qnet.repeater.link_purification import format_purified, purify_link
 
     graph = load_network(args.network, args.overrides)
-    result = purify_link(graph, args.a, args.b, args.station, protocol=args.protocol, twirl=args.twirl, engine=args.engine)
+    result = purify_link(graph, args.a, args.b, args.station, protocol=args.purify, twirl=args.twirl, link_backend=args.link_backend)
     print(json.dumps(result.to_dict()) if args.json else format_purified(result))
     return 0
 

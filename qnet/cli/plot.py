@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from qnet.cli.options import add_link_ends, add_network_options
-from qnet.link.choices import ENGINES
+from qnet.cli.options import add_link_backend_option, add_link_ends, add_network_options
 
 __all__ = ["register"]
 
@@ -94,8 +93,7 @@ def register(sub) -> None:
                    help="figure to maximise: rate_hz, diqkd_key_rate_hz, link_efficiency, fidelity, chsh, ... (qnet link --json fields)")
     p.add_argument("--min-fidelity", type=float, metavar="F", help="only values where the link's fidelity >= F")
     p.add_argument("--grid", type=int, default=41, metavar="N", help="points of the initial scan (default 41)")
-    p.add_argument("--engine", choices=ENGINES, default="aer",
-                   help="aer: Qiskit Aer (default); batch: the same circuits in qnet's numpy engine")
+    add_link_backend_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_cmd_optimize)
 
@@ -107,7 +105,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     output = args.output or str(Path(args.results).with_suffix(".png"))
     fig = plot_results(args.results, args.x, args.y, output, logy=args.logy, title=args.title, overwrite=args.overwrite)
-    for note in fig.qnet_plot.notes:
+    for note in fig.qnet_plot.notes:  # type: ignore[attr-defined]  # set by plot_results
         print(f"qnet plot: note: {note}", file=sys.stderr)
     print(f"wrote {output}")
     return 0
@@ -122,6 +120,6 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     fields, bounds = parse_vary_range(args.vary)
     graph = load_network(args.network, args.overrides)
     result = optimize_link(graph, args.a, args.b, fields, bounds, args.maximize, args.min_fidelity,
-                           station=args.station, grid_points=args.grid, engine=args.engine)
+                           station=args.station, grid_points=args.grid, link_backend=args.link_backend)
     print(json.dumps(result.to_dict()) if args.json else format_optimum(result))
     return 0

@@ -7,8 +7,7 @@ import json
 import sys
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_network_options
-from qnet.repeater.choices import SWAP_POLICIES
+from qnet.cli.options import add_link_backend_option, add_network_options, add_no_progress_option, add_swap_policy_option
 
 __all__ = ["register"]
 
@@ -66,8 +65,7 @@ def register(sub) -> None:
                    help="exact chain, or Monte Carlo with common random numbers (default: exact where available)")
     p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
     p.add_argument("--seed", type=seed, default=1, help="the common Monte Carlo seed of every point (default 1)")
-    p.add_argument("--swap-policy", "--policy", dest="policy", choices=SWAP_POLICIES, default="asap",
-                   help="swap as soon as possible (default) or nested doubling (2^n links; exact on more than 2 links)")
+    add_swap_policy_option(p, deprecated_policy=False)
     p.add_argument("--starts", type=count, default=3, help="local searches from different start points (default 3)")
     p.add_argument("--workers", type=count, default=1,
                    help="processes evaluating each batch of points (the n+1 points of a gradient) together (default 1)")
@@ -75,11 +73,8 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the -o journal (replays the evaluated points)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o journal")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-progress", action="store_true", help="no progress on stderr")
-    from qnet.link.choices import ENGINES
-
-    p.add_argument("--link-backend", "--engine", dest="engine", choices=ENGINES, default="aer",
-                   help="link simulator: aer (default, Qiskit Aer) or batch (the same circuits in qnet's numpy simulator)")
+    add_no_progress_option(p)
+    add_link_backend_option(p)
     p.set_defaults(handler=_cmd_requirements)
 
 
@@ -98,7 +93,7 @@ def _cmd_requirements(args: argparse.Namespace) -> int:
         result = find_requirements(
             args.network, args.a, args.b, args.improve, args.targets, via=via, overrides=args.overrides,
             max_factor=args.max_factor, weights=dict(args.weights), cost=args.cost, method=args.method,
-            samples=args.samples, seed=args.seed, swap_policy=args.policy, engine=args.engine, starts=args.starts,
+            samples=args.samples, seed=args.seed, swap_policy=args.swap_policy, link_backend=args.link_backend, starts=args.starts,
             output=args.output, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
             workers=args.workers,
         )

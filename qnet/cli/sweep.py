@@ -10,9 +10,10 @@ import argparse
 import sys
 
 from qnet.cli.args import count, integer_in, positive_number, seed
-from qnet.cli.options import add_loop_option
-from qnet.link.choices import DEVICES, ENGINES
-from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
+from qnet.cli.options import (add_deprecated_alias, add_link_backend_option, add_loop_option, add_memory_policy_option,
+                              add_no_progress_option, add_swap_policy_option)
+from qnet.link.choices import DEVICES
+from qnet.repeater.choices import METRICS
 from qnet.studies.choices import TABLE_FORMATS
 
 __all__ = ["register", "run"]
@@ -31,7 +32,7 @@ per attempt time), `error` (why a point failed, e.g. an efficiency above 1; empt
 sweep_id (a hash of the network table, link and --set: --resume refuses rows of another one).
 CSV by default, Parquet with --format parquet or a .parquet suffix (needs pyarrow).
 OUT.meta.json records the versions, the network file's sha256, the axes (as written: START,
-STOP, N), --set, the engine, the workers and the times. OUT and its sidecars (OUT.meta.json,
+STOP, N), --set, the link backend, the workers and the times. OUT and its sidecars (OUT.meta.json,
 OUT.partial.csv) are replaced only with --overwrite; OUT.lock keeps a second run off OUT.
 At most 10^8 points per sweep, and only if their table fits on the disk.
 Rows are written chunk by chunk: after Ctrl-C or a crash, --resume evaluates only the missing
@@ -87,7 +88,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     >>> p = register(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["sweep", "net.toml", "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:3",
     ...                           "--values", "nodes.alice.decay=exponential,gaussian", "--format", "parquet"])
-    >>> args.axes, args.format, args.engine
+    >>> args.axes, args.format, args.link_backend
     ([('--vary', 'nodes.alice.t2_s=1:2:3'), ('--values', 'nodes.alice.decay=exponential,gaussian')], 'parquet', 'aer')
     """
     p = subparsers.add_parser(
@@ -112,23 +113,22 @@ def register(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--chain", action="store_true", help="sweep the repeater chain A ... B (route by --metric unless --via)")
     g.add_argument("--via", help="the chain's inner memory nodes in order, comma-separated (implies --chain)")
     g.add_argument("--metric", choices=METRICS, default="hops", help="route cost without --via (default hops)")
-    g.add_argument("--policy", choices=SWAP_POLICIES, default="asap", help="swap policy (default asap)")
+    add_swap_policy_option(g)
     g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
     g.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
     g.add_argument("--seed", type=seed, help="Monte Carlo seed (each point's seed is derived from it and the point)")
-    g = p.add_argument_group("traffic (sweep runs of many requests instead of the link A - B; --metric, --policy and --seed as above)")
+    g = p.add_argument_group("traffic (sweep runs of many requests instead of the link A - B; --metric, --swap-policy and --seed as above)")
     g.add_argument("--traffic", metavar="REQUESTS.toml", help="requests file: one traffic run per point (see qnet traffic)")
     g.add_argument("--duration", type=positive_number, help="simulated seconds per run (with --traffic)")
-    g.add_argument("--memory-policy", choices=TRAFFIC_POLICIES, default="shared", help="memory policy (default shared)")
+    add_memory_policy_option(g, deprecated_policy=False)  # here --policy meant the swap policy
     g.add_argument("--k-paths", type=integer_in(1, 100), default=1, help="candidate routes per request (default 1)")
     g.add_argument("--replications", type=count,
                    help="N runs per point with seeds SEED..SEED+N-1 (SEED = --seed or 0): a last axis over seed")
     add_loop_option(g)
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
     p.add_argument("--format", choices=TABLE_FORMATS, help="table format (default: from the suffix, else csv)")
-    p.add_argument(
-        "--engine", choices=ENGINES, default="aer",
-        help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
+    add_link_backend_option(
+        p, help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
         "batch: the same circuits in qnet's vectorised numpy simulator (equal to 1e-12, faster)",
     )
     p.add_argument("--device", choices=DEVICES, default="CPU",
@@ -146,7 +146,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="keep the points already in the output and evaluate the rest")
     p.add_argument("--retry-errors", action="store_true", help="with --resume: evaluate points recorded with an error again")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    add_no_progress_option(p)
+    add_deprecated_alias(p, "-q", "--quiet", new="--no-progress")
     p.set_defaults(handler=run)
     return p
 
@@ -212,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
         summary = run_sweep(
             evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
             dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume,
-            overwrite=args.overwrite, retry_errors=args.retry_errors, progress=not args.quiet,
+            overwrite=args.overwrite, retry_errors=args.retry_errors, progress=not args.no_progress,
             metadata=_metadata(args, sha, chain),
         )
     except KeyboardInterrupt:
@@ -221,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("qnet sweep: no point had finished; nothing was written", file=sys.stderr)
         raise
-    if not args.quiet:
+    if not args.no_progress:
         _report(summary)
     return 0
 
@@ -244,8 +245,8 @@ def _check_options(args: argparse.Namespace):
         security = dask_security(**tls)
         check_dask_address(args.dask, security=security, insecure=args.dask_insecure)
     if args.device != "CPU":
-        if args.engine != "aer":
-            raise QnetError(f"--device {args.device} runs Aer; it does not apply to --engine {args.engine}")
+        if args.link_backend != "aer":
+            raise QnetError(f"--device {args.device} runs Aer; it does not apply to --link-backend {args.link_backend}")
         from qnet.link.run import simulator
 
         simulator("density_matrix", args.device)  # a clear error now if Aer has no such device
@@ -278,8 +279,9 @@ def _traffic_evaluator(args: argparse.Namespace, data: dict, graph):
     requests = read_requests(args.traffic)
     check_requests(graph, requests)
     return TrafficEvaluator(
-        network=data, requests=tuple(requests), duration_s=args.duration, policy=args.memory_policy,
-        metric=args.metric, k_paths=args.k_paths, swap_policy=args.policy, engine=args.engine, seed=args.seed,
+        network=data, requests=tuple(requests), duration_s=args.duration, memory_policy=args.memory_policy,
+        metric=args.metric, k_paths=args.k_paths, swap_policy=args.swap_policy, link_backend=args.link_backend,
+        seed=args.seed,
         overrides=tuple(args.overrides), source=args.network, loop=args.loop,
     )
 
@@ -299,7 +301,7 @@ def _chain_evaluator(args: argparse.Namespace, data: dict, graph):
         raise QnetError(f"--samples {args.samples} is invalid: an integer >= 2")
     return ChainEvaluator(
         network=data, a=args.a, b=args.b, via=via, metric=args.metric, overrides=tuple(args.overrides),
-        exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.policy,
+        exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.swap_policy,
         source=args.network,
     )
 
@@ -312,7 +314,7 @@ def _link_evaluator(args: argparse.Namespace, data: dict, graph):
     find_station(graph, args.a, args.b, args.station)
     return LinkEvaluator(
         network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
-        engine=args.engine, source=args.network, device=args.device,
+        link_backend=args.link_backend, source=args.network, device=args.device,
     )
 
 
@@ -324,9 +326,10 @@ def _metadata(args: argparse.Namespace, sha: str, chain: bool) -> dict:
         "network": args.network,
         "network_sha256": sha,
         "link": {"a": args.a, "b": args.b, "station": args.station} if not chain and not args.traffic else None,
-        "traffic": {"requests": args.traffic, "duration_s": args.duration, "policy": args.memory_policy,
+        "traffic": {"requests": args.traffic, "duration_s": args.duration, "memory_policy": args.memory_policy,
+                    "swap_policy": args.swap_policy,
                     "k_paths": args.k_paths, "seed": args.seed, "replications": args.replications} if args.traffic else None,
-        "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "policy": args.policy,
+        "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "swap_policy": args.swap_policy,
                   "samples": args.samples, "seed": args.seed, "exact": args.exact} if chain else None,
         "set": list(args.overrides),
         "vary": [text for option, text in args.axes if option == "--vary"],

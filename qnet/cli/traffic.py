@@ -17,8 +17,9 @@ import sys
 import time
 
 from qnet.cli.args import integer_in, positive_int, positive_number, seed
-from qnet.cli.options import add_engine_option, add_loop_option, add_network_options, add_purify_option
-from qnet.repeater.choices import METRICS, SWAP_POLICIES, TRAFFIC_POLICIES
+from qnet.cli.options import (add_link_backend_option, add_loop_option, add_memory_policy_option, add_network_options,
+                              add_no_progress_option, add_purify_option, add_swap_policy_option)
+from qnet.repeater.choices import METRICS
 
 __all__ = ["register"]
 
@@ -39,7 +40,7 @@ def register(sub) -> None:
     >>> parser = argparse.ArgumentParser(prog="qnet")
     >>> register(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["traffic", "net.toml", "--requests", "req.toml", "--duration", "60", "--seed", "1"])
-    >>> args.duration, args.seed, args.policy, args.metric, args.k_paths, args.swap_policy, args.engine, args.trace
+    >>> args.duration, args.seed, args.memory_policy, args.metric, args.k_paths, args.swap_policy, args.link_backend, args.trace
     (60.0, 1, 'shared', 'hops', 1, 'asap', 'aer', None)
     """
     p = sub.add_parser("traffic", help="many requests at once: rate and fidelity per request, memory and link use")
@@ -49,16 +50,13 @@ def register(sub) -> None:
                         "start_s, stop_s, priority)")
     p.add_argument("--duration", type=positive_number, required=True, metavar="S", help="simulated time in seconds (> 0)")
     p.add_argument("--seed", type=seed, help="seed of the run, 0 to 2^63-1 (reproducible runs)")
-    p.add_argument("--policy", choices=TRAFFIC_POLICIES, default="shared",
-                   help="memory policy: shared (default: a link pair goes to whichever request can use it first) or "
-                        "reserve (a request holds memories along its path while one of its pairs is built)")
+    add_memory_policy_option(p)
     p.add_argument("--metric", choices=METRICS, default="hops", help="route cost (default hops)")
     p.add_argument("--k-paths", type=positive_int(K_PATHS_MAX), default=1, metavar="K",
                    help=f"routes per request, the K best by --metric, load spread over them "
                         f"(default 1, at most {K_PATHS_MAX})")
-    p.add_argument("--swap-policy", choices=SWAP_POLICIES, default="asap",
-                   help="swap as soon as possible (default) or nested doubling")
-    add_engine_option(p)
+    add_swap_policy_option(p, deprecated_policy=False)  # here --policy meant the memory policy
+    add_link_backend_option(p)
     add_purify_option(p)
     add_loop_option(p)
     p.add_argument("--occupancy-bins", type=integer_in(0, 10_000), default=20, metavar="N",
@@ -68,7 +66,7 @@ def register(sub) -> None:
                    help="also write every event to this file: Parquet (needs pyarrow) or CSV by suffix "
                         "(checked before the run)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --trace file")
-    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    add_no_progress_option(p)
     p.set_defaults(handler=_cmd_traffic)
 
 
@@ -122,9 +120,9 @@ def _cmd_traffic(args: argparse.Namespace) -> int:
     check_requests(graph, requests)
     progress = _progress(args)
     try:
-        run = simulate_traffic(graph, requests, duration_s=args.duration, seed=args.seed, policy=args.policy,
+        run = simulate_traffic(graph, requests, duration_s=args.duration, seed=args.seed, memory_policy=args.memory_policy,
                                metric=args.metric, k_paths=args.k_paths, swap_policy=args.swap_policy,
-                               engine=args.engine, trace=bool(args.trace), progress=progress,
+                               link_backend=args.link_backend, trace=bool(args.trace), progress=progress,
                                occupancy_bins=args.occupancy_bins, purify=args.purify, twirl=args.twirl,
                                loop=args.loop)
     finally:

@@ -48,6 +48,7 @@ EXPORTS = {
     'DeliveredStateFigures': 'results',
     'json_number': 'results',
     'format_table': 'results',
+    'LINK_BACKENDS': 'run',
     'ENGINES': 'run',
     'HeraldedState': 'run',
     'simulator': 'run',

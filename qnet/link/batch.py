@@ -1,6 +1,6 @@
 """The opt-in vectorised engine: qnet's compiled circuits evaluated in numpy, many points at once.
 
-``qnet sweep --engine batch`` (and :func:`run_links` here) runs **the same compiled circuits**
+``qnet sweep --link-backend batch`` (and :func:`run_links` here) runs **the same compiled circuits**
 that Aer runs (:func:`qnet.compile_link` output, raw ``kraus`` instructions and all), through a
 small exact density-matrix simulator that works on a whole batch of circuits at a time:
 

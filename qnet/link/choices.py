@@ -5,17 +5,21 @@ The command line offers them as ``choices`` without importing numpy, networkx or
 
 Examples
 --------
->>> from qnet.link.choices import DEVICES, ENGINES
->>> ENGINES, DEVICES
+>>> from qnet.link.choices import DEVICES, LINK_BACKENDS
+>>> LINK_BACKENDS, DEVICES
 (('aer', 'batch'), ('CPU', 'GPU'))
 """
 
 from __future__ import annotations
 
-__all__ = ["ENGINES", "DEVICES"]
+__all__ = ["LINK_BACKENDS", "ENGINES", "DEVICES"]
 
-#: Link engines: ``aer`` (Qiskit Aer) or ``batch`` (qnet's vectorised numpy simulator of the same circuits).
-ENGINES = ("aer", "batch")
+#: Link backends, the simulators of a link's circuit: ``aer`` (Qiskit Aer) or ``batch`` (qnet's
+#: vectorised numpy simulator of the same circuits). ``--link-backend`` / ``link_backend=``.
+LINK_BACKENDS = ("aer", "batch")
+
+#: Deprecated name of :data:`LINK_BACKENDS` (removed in the next release).
+ENGINES = LINK_BACKENDS
 
 #: Aer devices (``GPU`` needs the qiskit-aer-gpu package and an NVIDIA GPU).
 DEVICES = ("CPU", "GPU")

@@ -197,7 +197,7 @@ def _station_ops(scheme: str, visibility: float, dark: float, photons: tuple[int
     return tuple(out)
 
 
-_EMISSION = {
+_EMISSION: dict[str, tuple[LinkOp, ...] | None] = {
     # single_click, node i: sqrt(1-alpha)|0>|vac> + sqrt(alpha)|1>|1 photon> (ry on the memory, cx onto the photon)
     "single_click": None,
     # two_photon, node i: (|0>|H> + |1>|V>)/sqrt2 with dual-rail photon (H rail, V rail): h, cx, x, cx
@@ -272,7 +272,7 @@ def link_program(spec: LinkSpec) -> LinkProgram:
             _barrier(n, "emission"),
         ]
     else:
-        ops = list(_EMISSION["two_photon"])
+        ops = list(_EMISSION["two_photon"] or ())
         ops.append(_barrier(n, "emission"))
     for arm, eta, name in ((arm_a, spec.efficiency_a, "A"), (arm_b, spec.efficiency_b, "B")):
         key = _fkey(eta)

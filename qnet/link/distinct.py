@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import QnetError
-from qnet.link.choices import ENGINES
+from qnet.link.choices import LINK_BACKENDS
 from qnet.link.circuit import compile_link, link_program
 from qnet.link.results import LinkResult
 from qnet.link.run import final_states, heralded_state, link_result, run_links
@@ -44,14 +45,15 @@ def physics_key(spec: LinkSpec) -> LinkSpec:
     return dataclasses.replace(spec, node_a="", node_b="", station="")
 
 
+@renamed_keywords(engine="link_backend")
 def run_specs(
-    specs: Sequence[LinkSpec], shots: int | None = None, seed: int | None = None, device: str = "CPU", engine: str = "aer",
+    specs: Sequence[LinkSpec], shots: int | None = None, seed: int | None = None, device: str = "CPU", link_backend: str = "aer",
 ) -> list[LinkResult]:
     """:class:`LinkResult` of every spec, each distinct physics simulated once, all in one run.
 
     Exact mode (``shots`` None) runs each distinct :func:`physics_key` once and gives the specs
     that share it the same figures under their own names (and their own copy of the density
-    matrix); with ``engine="batch"`` it simulates the circuits' instruction lists
+    matrix); with ``link_backend="batch"`` it simulates the circuits' instruction lists
     (:func:`qnet.link.circuit.link_program`, exactly the compiled circuits' instructions) and
     builds no Qiskit circuit. Shots mode samples every spec separately (independent
     estimates), in one run.
@@ -60,7 +62,7 @@ def run_specs(
     ----------
     specs : sequence of LinkSpec
         The links.
-    shots, seed, device, engine
+    shots, seed, device, link_backend
         As for :func:`qnet.link.run.run_links`.
 
     Returns
@@ -78,13 +80,13 @@ def run_specs(
     >>> import qnet
     >>> g = qnet.load_network("examples/ion_repeater_chain.toml")
     >>> specs = [qnet.link_spec(g, a, b) for a, b in (("alice", "r1"), ("r1", "r2"), ("alice", "r1"))]
-    >>> [(r.node_a, r.node_b, round(r.fidelity, 4)) for r in run_specs(specs, engine="batch")]
+    >>> [(r.node_a, r.node_b, round(r.fidelity, 4)) for r in run_specs(specs, link_backend="batch")]
     [('alice', 'r1', 0.973), ('r1', 'r2', 0.973), ('alice', 'r1', 0.973)]
     """
-    if engine not in ENGINES:
-        raise QnetError(f"engine = {engine!r} is invalid: one of {', '.join(ENGINES)}")
+    if link_backend not in LINK_BACKENDS:
+        raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
     if shots is not None:
-        return run_links([compile_link(s) for s in specs], shots=shots, seed=seed, device=device, engine=engine)
+        return run_links([compile_link(s) for s in specs], shots=shots, seed=seed, device=device, link_backend=link_backend)
     index: dict[LinkSpec, int] = {}
     distinct: list[LinkSpec] = []
     where = []
@@ -95,11 +97,11 @@ def run_specs(
             i = index[key] = len(distinct)
             distinct.append(spec)
         where.append(i)
-    if engine == "batch":  # the circuits' instruction lists, without building Qiskit objects
+    if link_backend == "batch":  # the circuits' instruction lists, without building Qiskit objects
         results = _run_programs(distinct)
     else:
         compiled = [compile_link(s, share_instructions=True) for s in distinct]
-        states = final_states(compiled, device, engine, in_place=True)  # the circuits are ours: no copies
+        states = final_states(compiled, device, link_backend, in_place=True)  # the circuits are ours: no copies
         results = [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, states)]
     out, handed = [], set()
     for spec, i in zip(specs, where):

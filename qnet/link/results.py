@@ -210,7 +210,7 @@ class LinkResult:
         >>> r.error("fidelity") is None  # exact mode: no error
         True
         """
-        if not self.standard_errors or name not in self.standard_errors:
+        if not self.standard_errors or name not in self.standard_errors or self.intervals_95 is None:
             return None
         return FigureError(self.standard_errors[name], self.intervals_95[name])
 

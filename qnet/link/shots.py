@@ -106,7 +106,7 @@ class ShotEstimates:
     intervals_95: Mapping[str, tuple[float, float]]
 
 
-def measured_circuit(compiled, setting: tuple[str, str]):
+def measured_circuit(compiled, setting: tuple[str, ...]):
     """The link circuit with its memories rotated into ``setting`` and every qubit measured.
 
     Parameters
@@ -301,7 +301,7 @@ def _resampled(counts: np.ndarray, rng: np.random.Generator, draws: int) -> np.n
 
 
 def _figures(
-    t: np.ndarray, s: np.ndarray, p: np.ndarray, target: str, attempt_time_s: float, coherence_time_s: float,
+    t: np.ndarray, s: np.ndarray, p: np.ndarray | np.float64, target: str, attempt_time_s: float, coherence_time_s: float,
     attempts_per_round: int,
 ) -> dict:
     """Every figure from correlation matrices t (..., 3, 3), CHSH values s and herald probabilities p."""

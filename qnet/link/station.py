@@ -396,9 +396,9 @@ def station_superop(scheme: str, visibility: float, dark_count_probability: floa
     s = np.zeros((d, d, d, d), dtype=complex)  # [c, r, b, a] = conj(K[c, b]) K[r, a]
     for k in ops:
         s += k.conj()[:, None, :, None] * k[None, :, None, :]
-    s = s.reshape(d * d, d * d)
-    s.setflags(write=False)
-    return s
+    out = s.reshape(d * d, d * d)
+    out.setflags(write=False)
+    return out
 
 
 @lru_cache(maxsize=256)

@@ -277,8 +277,8 @@ def instruction_superops(name: str, k: int, ops: Sequence[Any]) -> Superops:
             raise UnsupportedInstruction(f"instruction {name!r} has an unbound parameter; assign it first") from None
         if np.all(theta == theta[0]):
             return Superops(_superop_from_kraus(_rotation_unitaries(name, theta[:1])[:, None]))
-        values, inverse = np.unique(theta, return_inverse=True)
-        return Superops(_superop_from_kraus(_rotation_unitaries(name, values)[:, None]), inverse.reshape(-1))
+        values, where = np.unique(theta, return_inverse=True)
+        return Superops(_superop_from_kraus(_rotation_unitaries(name, values)[:, None]), where.reshape(-1))
     if name == "superop":
         mats = [op.params[0] for op in ops]
         starts, inverse = _distinct([id(m) for m in mats])
@@ -301,9 +301,9 @@ def instruction_superops(name: str, k: int, ops: Sequence[Any]) -> Superops:
         if k <= 2:  # cheap: one S per distinct set
             return Superops(_superop_from_kraus(_kraus_stack(unique_sets, d)), inverse)
         # large: one S per distinct operator content (hash of the matrices)
-        groups: dict[bytes, int] = {}
+        groups = {}
         remap = np.empty(len(unique_sets), dtype=np.intp)
-        supers = []
+        supers: list[np.ndarray] = []
         for u, params in enumerate(unique_sets):
             g = groups.setdefault(_digest(params), len(groups))
             if g == len(supers):
@@ -315,5 +315,5 @@ def instruction_superops(name: str, k: int, ops: Sequence[Any]) -> Superops:
     if not ops[0].params or all(list(op.params) == list(ops[0].params) for op in ops[1:]):
         return Superops(_superop_from_kraus(first[None, None]))
     starts, inverse = _distinct([tuple(repr(p) for p in op.params) for op in ops])
-    mats = np.array([gate_matrix(ops[i]) for i in starts])[:, None]
-    return Superops(_superop_from_kraus(mats), inverse)
+    stack = np.array([gate_matrix(ops[i]) for i in starts])[:, None]
+    return Superops(_superop_from_kraus(stack), inverse)

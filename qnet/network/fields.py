@@ -40,7 +40,7 @@ def fibre_name(table: Mapping[str, Any]) -> str:
     >>> fibre_name({"a": "alice", "b": "mid"}), fibre_name({"a": "alice", "b": "mid", "name": "f1"})
     ('alice-mid', 'f1')
     """
-    return str(table.get("name", default_fibre_name(table.get("a"), table.get("b"))))
+    return str(table.get("name", default_fibre_name(str(table.get("a")), str(table.get("b")))))
 
 
 #: Node fields that are tables; one entry is addressed as nodes.NAME.FIELD.KEY (``--set``, sweeps).
@@ -172,7 +172,7 @@ class FieldPath:
         if self.section == "network":
             allowed = list(NETWORK_FIELDS)
         elif self.section == "nodes":
-            cls = NODE_KINDS.get(table.get("kind")) if isinstance(table, Mapping) else None
+            cls = NODE_KINDS.get(str(table.get("kind"))) if isinstance(table, Mapping) else None
             if cls is None:
                 return  # the network's own validation reports the bad kind
             allowed = [f for f in cls.public_fields() if f != "name"]

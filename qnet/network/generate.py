@@ -198,11 +198,11 @@ def _joining_edges(pos: np.ndarray, components: list[list[int]]) -> list[tuple[i
         label[members] = c
     best = np.zeros((k, k))
     ends = np.zeros((k, k, 2), dtype=np.intp)
-    for c, members in enumerate(components):
-        members = np.asarray(members)
+    for c, group in enumerate(components):
+        ids = np.asarray(group)
         dist, near = np.full(n, np.inf), np.zeros(n, dtype=np.intp)  # nearest member of c for every node
-        for start in range(0, len(members), 256):
-            rows = members[start:start + 256]
+        for start in range(0, len(ids), 256):
+            rows = ids[start:start + 256]
             d = np.linalg.norm(pos[rows][:, None, :] - pos[None, :, :], axis=2)
             i = d.argmin(axis=0)
             closer = d[i, np.arange(n)] < dist
@@ -328,10 +328,10 @@ def network_table(topology: nx.Graph, hardware: Hardware, name: str = "", descri
             raise QnetError(f"topology node {node!r}: invalid name: {NAME_RULE}")
     nodes: dict[str, dict[str, Any]] = {}
     for node in topology:
-        table = {"kind": "memory", **hardware.memory}
+        entry = {"kind": "memory", **hardware.memory}
         if "memories" in hardware.memory:
-            table["memories"] = max(int(hardware.memory["memories"]), topology.degree[node])
-        nodes[node] = table
+            entry["memories"] = max(int(hardware.memory["memories"]), topology.degree[node])
+        nodes[node] = entry
     fibres = []
     for u, v in sorted(topology.edges, key=lambda e: tuple(sorted((order[e[0]], order[e[1]])))):
         if order[u] > order[v]:

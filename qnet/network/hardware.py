@@ -133,7 +133,7 @@ def validate_value(where: str, name: str, check: str | tuple[str, ...], value: A
     return number
 
 
-def _as_float(value: numbers.Real) -> float:
+def _as_float(value: Any) -> float:
     """``float(value)``, with integers beyond the float range as +-inf (instead of OverflowError)."""
     try:
         return float(value)
@@ -402,4 +402,4 @@ class Fibre(_Validated):
 
 
 #: The record of each node ``kind`` of a network file.
-NODE_KINDS = {"memory": MemoryNode, "station": Station}
+NODE_KINDS: dict[str, type[MemoryNode] | type[Station]] = {"memory": MemoryNode, "station": Station}

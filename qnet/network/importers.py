@@ -84,7 +84,7 @@ def _lengths(raw: nx.Graph, length_attr: str | None, unit: float) -> dict[tuple[
             raise QnetError(f"--length-attr {length_attr!r}: no edge has it; edge attributes: {', '.join(found) or 'none'}")
         if missing:
             raise QnetError(f"edge {missing[0][0]} - {missing[0][1]}: no {length_attr!r} length")
-        attr = length_attr
+        attr: str | None = length_attr
     else:
         attr = next((a for a in LENGTH_ATTRS if all(a in d for *_, d in edges)), None)
     if attr is not None:

@@ -203,8 +203,8 @@ def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str]) -> dict[s
     (0.5, 1.0)
     """
     check_layout(data)
-    data = copy.deepcopy(dict(data))
+    out: dict[str, Any] = copy.deepcopy(dict(data))
     for text in overrides:
         path, value = parse_override(text)
-        path.set(data, value, context=f"--set {text!r}")
-    return data
+        path.set(out, value, context=f"--set {text!r}")
+    return out

@@ -1,11 +1,11 @@
-"""Quantum layer: states, channels, figures of merit, Aer channel helpers, qubit order and waiting-time laws.
+"""Quantum layer: states, channels, figures of merit, finite-size keys, Aer channel helpers, and qubit order.
 
 Imports nothing from the other layers.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('aer_channels', 'channels', 'figures', 'qubits', 'states', 'waiting')
+SUBMODULES = ('aer_channels', 'channels', 'diqkd_bound', 'figures', 'finite_key', 'qubits', 'states')
 EXPORTS = {
     'CHANNEL_KINDS': 'aer_channels',
     'register_channel': 'aer_channels',
@@ -49,6 +49,11 @@ EXPORTS = {
     'bb84_key_fraction_from_errors': 'figures',
     'plob_bound': 'figures',
     'plob_rate_hz': 'figures',
+    'FiniteKey': 'finite_key',
+    'nadlinger_key_length': 'diqkd_bound',
+    'pairs_for_key': 'finite_key',
+    'threshold_pairs': 'finite_key',
+    'tomamichel_key_length': 'finite_key',
     'BELL': 'states',
     'PAULI': 'states',
     'bell_state': 'states',
@@ -60,19 +65,6 @@ EXPORTS = {
     'nearest_physical_state': 'states',
     'as_state_stack': 'states',
     'broadcast_state_stacks': 'states',
-    'TIME_RTOL': 'waiting',
-    'cutoff_rounds': 'waiting',
-    'geometric_pmf': 'waiting',
-    'max_iid_pmf': 'waiting',
-    'convolve': 'waiting',
-    'renewal': 'waiting',
-    'nested_completion_pmf': 'waiting',
-    'pmf_mean': 'waiting',
-    'two_link_mean_rounds': 'waiting',
-    'two_link_storage_pmf': 'waiting',
-    'two_link_mean_decay': 'waiting',
-    'n_link_mean_rounds': 'waiting',
-    'n_link_mean_rounds_alternating': 'waiting',
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)

@@ -20,17 +20,18 @@ Orders and conventions
   in that order, acting on row-major flattened matrices: ``out.ravel() = M @ rho.ravel()``.
 * Qiskit and qiskit_aer are imported lazily, inside the functions that need them.
 
-Registered kinds (builders live in :mod:`qnet.repeater.swapping` and :mod:`qnet.repeater.purification`):
-``"swap"``, ``"dejmps"``, ``"bbpssw"``, ``"fusion"``. More can be added with :func:`register_channel`.
+The registry starts empty: this layer knows no repeater operation. Each higher-layer module that
+defines one registers its builder with :func:`register_channel` when it is imported
+(:mod:`qnet.repeater.swapping`: ``"swap"``; :mod:`qnet.repeater.purification`: ``"dejmps"``,
+``"bbpssw"``; :mod:`qnet.repeater.fusion`: ``"fusion"``).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -56,15 +57,10 @@ __all__ = [
     "node_pair",
 ]
 
-# kind -> (module, function, keyword arguments); the builder is called with
-# gate_fidelity=..., readout_fidelity=... on top of these and returns a QuantumCircuit
-# holding only gates and CPTP noise (no measurements, no saves).
-_BUILDERS: dict[str, tuple[str, str, dict[str, Any]] | Callable[..., QuantumCircuit]] = {
-    "swap": ("qnet.repeater.swapping", "swap_circuit", {}),
-    "dejmps": ("qnet.repeater.purification", "purify_circuit", {"protocol": "dejmps"}),
-    "bbpssw": ("qnet.repeater.purification", "purify_circuit", {"protocol": "bbpssw"}),
-    "fusion": ("qnet.repeater.fusion", "fusion_hub_circuit", {}),
-}
+# kind -> builder, called as builder(gate_fidelity=..., readout_fidelity=...); it returns a
+# QuantumCircuit holding only gates and CPTP noise (no measurements, no saves). Filled by the
+# modules that define the operations (see the module docstring).
+_BUILDERS: dict[str, Callable[..., QuantumCircuit]] = {}
 
 #: Names of the operations whose channel can be obtained with :func:`superop`.
 CHANNEL_KINDS = tuple(_BUILDERS)
@@ -74,7 +70,7 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
     """Register ``builder(gate_fidelity=..., readout_fidelity=...) -> QuantumCircuit`` as ``kind``.
 
     The circuit must contain only unitary gates and trace-preserving noise (no measurement,
-    reset or save instructions). Re-registering a kind clears the caches.
+    reset or save instructions). Registering a kind again with another builder clears the caches.
 
     Parameters
     ----------
@@ -105,9 +101,11 @@ def register_channel(kind: str, builder: Callable[..., QuantumCircuit]) -> None:
     [0.9, 0.1]
     """
     global CHANNEL_KINDS
+    replaced = kind in _BUILDERS and _BUILDERS[kind] != builder
     _BUILDERS[kind] = builder
     CHANNEL_KINDS = tuple(_BUILDERS)
-    clear_cache()
+    if replaced:
+        clear_cache()
 
 
 def check_probability(name: str, value: float, where: str = "qnet") -> float:
@@ -295,15 +293,11 @@ def channel_circuit(kind: str, gate_fidelity: float = 1.0, readout_fidelity: flo
     Examples
     --------
     >>> from qnet.quantum.aer_channels import channel_circuit
+    >>> import qnet.repeater.swapping                     # registers "swap"
     >>> channel_circuit("swap").num_qubits           # two pairs: q0-q1 and q2-q3
     4
     """
-    entry = _builder(kind)
-    if callable(entry):
-        return entry(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity)
-    module, func, kwargs = entry
-    builder = getattr(importlib.import_module(module), func)
-    return builder(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity, **kwargs)
+    return _builder(kind)(gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity)
 
 
 def _builder(kind: str):
@@ -311,7 +305,10 @@ def _builder(kind: str):
     try:
         return _BUILDERS[kind]
     except KeyError:
-        raise ValueError(f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)}") from None
+        raise ValueError(
+            f"unknown channel kind {kind!r}; known: {sorted(_BUILDERS)} (the repeater operations register "
+            "themselves when qnet.repeater.swapping, .purification and .fusion are imported)"
+        ) from None
 
 
 @functools.cache
@@ -406,7 +403,7 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
             raise ConfigError(where, name, value, "a probability or a pair (node A, node B) of them")
         a, b = (check_probability(name, v, where) for v in value)
         return a if a == b else (a, b)
-    return check_probability(name, value, where)
+    return check_probability(name, cast(float, value), where)
 
 
 def _key(kind: str, gate_fidelity, readout_fidelity) -> tuple[str, Any, Any]:
@@ -422,7 +419,9 @@ def _superop_cached(kind: str, gate_fidelity: float, readout_fidelity: float) ->
     return s
 
 
-def superop(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> np.ndarray:
+def superop(
+    kind: str, gate_fidelity: float | Sequence[float] = 1.0, readout_fidelity: float | Sequence[float] = 1.0
+) -> np.ndarray:
     """Aer superoperator of the registered operation ``kind``, computed once per parameter set.
 
     Read-only array (shared by the cache); little-endian, column stacking. Each distinct
@@ -451,6 +450,7 @@ def superop(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0
     Examples
     --------
     >>> from qnet.quantum.aer_channels import superop
+    >>> import qnet.repeater.swapping                     # registers "swap"
     >>> s = superop("swap", gate_fidelity=0.99)
     >>> s.shape, s.flags.writeable
     ((256, 256), False)
@@ -477,8 +477,8 @@ def _reduced_map_cached(kind, gate_fidelity, readout_fidelity, keep, outcomes) -
 
 def reduced_map(
     kind: str,
-    gate_fidelity: float = 1.0,
-    readout_fidelity: float = 1.0,
+    gate_fidelity: float | Sequence[float] = 1.0,
+    readout_fidelity: float | Sequence[float] = 1.0,
     keep: Iterable[int] = (0, 1),
     outcomes: Iterable[Sequence[int]] | None = None,
 ) -> np.ndarray:
@@ -523,6 +523,7 @@ def reduced_map(
     >>> import numpy as np
     >>> from qnet.quantum.aer_channels import reduced_map
     >>> from qnet.quantum.states import bell_projector, fidelity
+    >>> import qnet.repeater.swapping                     # registers "swap"
     >>> pairs = np.kron(bell_projector("psi+"), bell_projector("psi+"))
     >>> out = (reduced_map("swap", keep=(0, 3)) @ pairs.ravel()).reshape(4, 4)
     >>> round(fidelity(out, "psi+"), 6)
@@ -551,6 +552,7 @@ def clear_cache() -> None:
     Examples
     --------
     >>> from qnet.quantum.aer_channels import clear_cache, superop
+    >>> import qnet.repeater.swapping                     # registers "swap"
     >>> s = superop("swap")
     >>> superop("swap") is s
     True

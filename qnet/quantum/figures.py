@@ -242,6 +242,9 @@ def binary_entropy(p):
     >>> round(binary_entropy(0.11), 4)          # the BB84 threshold: h(0.11) ~ 1/2
     0.4999
     """
+    if isinstance(p, float) or type(p) is int:  # one link's figures: plain math, ~20x faster than numpy on a scalar
+        x = float(p)
+        return -x * math.log2(x) - (1.0 - x) * math.log2(1.0 - x) if 0.0 < x < 1.0 else (math.nan if x != x else 0.0)
     a = np.asarray(p, dtype=float)
     inside = (a > 0.0) & (a < 1.0)
     x = np.where(inside, a, 0.5)

@@ -1,11 +1,11 @@
-"""Repeater layer: swaps, purification, chains (Monte Carlo and exact), routing, paths and comparisons.
+"""Repeater layer: swaps, purification, chains (Monte Carlo and exact), routing, paths, comparisons and waiting-time laws.
 
 Imports the quantum, network and link layers.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('chain', 'choices', 'compare', 'engine', 'fusion', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic')
+SUBMODULES = ('chain', 'choices', 'compare', 'engine', 'fusion', 'keyroute', 'link_purification', 'path', 'purification', 'routing', 'swapping', 'switch', 'traffic', 'waiting')
 EXPORTS = {
     'ChainResult': 'path',
     'build_chain': 'path',
@@ -45,6 +45,9 @@ EXPORTS = {
     'explicit_path': 'routing',
     'all_link_results': 'routing',
     'best_path': 'routing',
+    'KeyRoute': 'keyroute',
+    'KeyRouteModel': 'keyroute',
+    'best_key_route': 'keyroute',
     'swap_circuit': 'swapping',
     'swap': 'swapping',
     'GHZ_TARGET': 'fusion',
@@ -54,6 +57,19 @@ EXPORTS = {
     'ghz_fidelity': 'fusion',
     'SWITCH_PARTIES': 'switch',
     'switch_capacity': 'switch',
+    'TIME_RTOL': 'waiting',
+    'cutoff_rounds': 'waiting',
+    'geometric_pmf': 'waiting',
+    'max_iid_pmf': 'waiting',
+    'convolve': 'waiting',
+    'renewal': 'waiting',
+    'nested_completion_pmf': 'waiting',
+    'pmf_mean': 'waiting',
+    'two_link_mean_rounds': 'waiting',
+    'two_link_storage_pmf': 'waiting',
+    'two_link_mean_decay': 'waiting',
+    'n_link_mean_rounds': 'waiting',
+    'n_link_mean_rounds_alternating': 'waiting',
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, SUBMODULES, EXPORTS)

@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 import networkx as nx
 import numpy as np
 
+from qnet._deprecation import renamed_keywords
 from qnet.quantum.channels import fibre_transmission
 from qnet.errors import QnetError
 from qnet.quantum.figures import plob_rate_hz
@@ -196,6 +197,7 @@ def _crossover(x: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> float | N
     return float(x[i - 1] + (x[i] - x[i - 1]) * (-g0) / (g1 - g0))
 
 
+@renamed_keywords(engine="link_backend")
 def compare_path(
     graph: nx.Graph,
     hops: Sequence[Hop],
@@ -208,7 +210,7 @@ def compare_path(
     purify: str | None = None,
     twirl: bool = True,
     swap_policy: str = "asap",
-    engine: str = "aer",
+    link_backend: str = "aer",
 ) -> Comparison:
     """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
 
@@ -241,8 +243,8 @@ def compare_path(
         BBPSSW re-twirls its output (default True).
     swap_policy : str
         ``"asap"`` (default) or ``"nested"``.
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -275,12 +277,12 @@ def compare_path(
     a, b = hops[0][0], hops[-1][1]
     graphs = [scaled_graph(graph, hops, float(d)) for d in distances_km]
     specs = [link_spec(g, a, b, _DIRECT) for g in graphs]
-    directs = run_specs(specs, engine=engine)
-    chains = build_chains([(g, hops) for g in graphs], swap_policy, purify=purify, twirl=twirl, engine=engine)
+    directs = run_specs(specs, link_backend=link_backend)
+    chains = build_chains([(g, hops) for g in graphs], swap_policy, purify=purify, twirl=twirl, link_backend=link_backend)
     rows = []
     for i, (d, g, spec, direct) in enumerate(zip(distances_km, graphs, specs, directs)):
         chain = None
-        common = dict(purify=purify, twirl=twirl, swap_policy=swap_policy, engine=engine, built=chains[i])
+        common = dict(purify=purify, twirl=twirl, swap_policy=swap_policy, link_backend=link_backend, built=chains[i])
         if exact is not False:
             try:
                 chain = simulate_path(g, hops, exact=True, **common)

@@ -73,7 +73,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
+from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map, register_channel
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -315,8 +315,8 @@ def fuse(
         # kron(a, b, c) row-major flattened: [n, i_a, i_b, i_c, j_a, j_b, j_c]
         joint = np.einsum("nad,nbe,ncf->nabcdef", a[sl], b[sl], c[sl]).reshape(-1, 4096)
         out[sl] = joint @ m_t
-    out = out.reshape(-1, 8, 8)
-    return out[0] if single else out
+    states = out.reshape(-1, 8, 8)
+    return states[0] if single else states
 
 
 def ghz_fidelity(rho: np.ndarray):
@@ -355,3 +355,6 @@ def ghz_fidelity(rho: np.ndarray):
         raise ConfigError("ghz_fidelity", "rho", None, f"an 8x8 density matrix or a stack (n, 8, 8) is required, got shape {a.shape}")
     fid = (a[..., 0, 0].real + a[..., 7, 7].real + 2.0 * a[..., 0, 7].real) / 2.0
     return float(fid) if fid.ndim == 0 else fid
+
+
+register_channel("fusion", fusion_hub_circuit)  # its Aer channel, for reduced_map("fusion", ...)

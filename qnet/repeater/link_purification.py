@@ -30,8 +30,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from qnet._deprecation import renamed_keywords
 from qnet.quantum import channels
-from qnet.quantum import waiting
+from qnet.repeater import waiting
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
 from qnet.link.circuit import compile_link
@@ -115,7 +116,7 @@ class PurifiedLinkResult(DeliveredStateFigures):
     communication_time_s: float
     pair_coherence_time_s: float
     density_matrix: np.ndarray = field(repr=False)
-    waiting_pmf: np.ndarray = field(repr=False, default=None)  # P(D = k rounds), truncated
+    waiting_pmf: np.ndarray | None = field(repr=False, default=None)  # P(D = k rounds), truncated
     twirl: bool = True  # BBPSSW: output re-twirled to Werner form (qnet.repeater.purification)
 
     @property
@@ -217,9 +218,10 @@ def purification_table(
     return np.asarray(p_pur), stored(out, np.full(len(waits), communication_time_s))
 
 
+@renamed_keywords(engine="link_backend")
 def purify_link(
     graph: nx.Graph, a: str, b: str, station: str | None = None, protocol: str = "dejmps", tail_tolerance: float = 1e-12,
-    twirl: bool = True, engine: str = "aer",
+    twirl: bool = True, link_backend: str = "aer",
 ) -> PurifiedLinkResult:
     """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring).
 
@@ -242,8 +244,8 @@ def purify_link(
         Probability mass of waiting times left out (without a cutoff).
     twirl : bool
         BBPSSW re-twirls its output (default True).
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -270,7 +272,7 @@ def purify_link(
     nodes: tuple[MemoryNode, MemoryNode] = (graph.nodes[a]["hardware"], graph.nodes[b]["hardware"])
     for node in nodes:
         _memories_for_purification(node)
-    raw = run_links([compile_link(spec)], engine=engine)[0]
+    raw = run_links([compile_link(spec)], link_backend=link_backend)[0]
     p, tau = raw.success_probability, raw.attempt_time_s
     cutoff = waiting.cutoff_rounds(min(n.cutoff_s for n in nodes), tau)
     if cutoff is not None:

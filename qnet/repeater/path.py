@@ -37,6 +37,7 @@ from typing import Any, Callable, Sequence
 import networkx as nx
 import numpy as np
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import LinkSpec, link_spec
@@ -157,6 +158,8 @@ class ChainResult(DeliveredStateFigures):
         if self.completion_time_samples_s is not None:
             values = np.quantile(self.completion_time_samples_s, qs)
         else:
+            if self.completion_time_pmf is None or self.round_time_s is None:
+                raise ValueError("this result holds neither completion-time samples nor their exact PMF")
             cdf = np.cumsum(self.completion_time_pmf)
             cdf = cdf / cdf[-1]
             values = [np.searchsorted(cdf, q - 1e-12) * self.round_time_s for q in qs]
@@ -243,19 +246,19 @@ def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]
     """
     if isinstance(path, str):
         raise QnetError(f"path {path!r} is a single name: give the memory nodes in order, e.g. ['alice', 'r1', 'bob']")
-    path = list(path)
-    if not path:
+    items: list[Any] = list(path)
+    if not items:
         raise QnetError("a chain needs at least one elementary link")
-    if all(isinstance(n, str) for n in path):
+    if all(isinstance(n, str) for n in items):
         from qnet.repeater.routing import explicit_path
 
-        return explicit_path(graph, path)
-    if all(not isinstance(h, str) and len(h) == 3 for h in path):
-        return [Hop(*h) for h in path]
+        return explicit_path(graph, items)
+    if all(not isinstance(h, str) and len(h) == 3 for h in items):
+        return [Hop(*h) for h in items]
     raise QnetError("path: give memory-node names in order (['alice', 'r1', 'bob']) or hops [(a, b, station), ...], not a mix")
 
 
-def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int]:
+def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int | tuple[int, int]]:
     """Memories each node of the path devotes to its links (path order; a pair (before, after) where they differ).
 
     Purified links use exactly the two copies per node and link (no further multiplexing).
@@ -280,11 +283,12 @@ def _for_link(memories: int | tuple[int, int], side: int) -> int:
     return memories[side] if isinstance(memories, tuple) else memories
 
 
+@renamed_keywords(engine="link_backend")
 def build_chain(
     graph: nx.Graph, hops: Sequence[Hop] | Sequence[str], swap_policy: str = "asap", shots: int | None = None,
-    purify: str | None = None, twirl: bool = True, engine: str = "aer",
+    purify: str | None = None, twirl: bool = True, link_backend: str = "aer",
 ):
-    """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``engine``).
+    """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``link_backend``).
 
     Each link's spec and result carry the chain's attempts per round. Each distinct link is
     simulated once, all of them in one run (:func:`qnet.link.distinct.run_specs`).
@@ -304,8 +308,8 @@ def build_chain(
         (:class:`qnet.repeater.chain.LinkPurification`, module docstring).
     twirl : bool
         BBPSSW re-twirls its output (default True).
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -325,18 +329,19 @@ def build_chain(
     >>> chain.n_links, round(chain.links[0].success_probability, 6), len(results)
     (2, 0.003598, 2)
     """
-    return build_chains([(graph, hops)], swap_policy, shots, purify, twirl, engine)[0]
+    return build_chains([(graph, hops)], swap_policy, shots, purify, twirl, link_backend)[0]
 
 
+@renamed_keywords(engine="link_backend")
 def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, purify: str | None = None,
-                 twirl: bool = True, engine: str = "aer") -> list:
+                 twirl: bool = True, link_backend: str = "aer") -> list:
     """:func:`build_chain` for many (graph, path) cases, every distinct link of all of them in one run.
 
     Parameters
     ----------
     paths : sequence of (networkx.Graph, path)
         The cases (the same route on scaled copies of a network, for instance).
-    swap_policy, shots, purify, twirl, engine
+    swap_policy, shots, purify, twirl, link_backend
         As :func:`build_chain`.
 
     Returns
@@ -361,7 +366,7 @@ def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, pur
             for i, (a, b, s) in enumerate(hops)
         ]
         cases.append((graph, hops, mems, specs))
-    results = run_specs([s for *_x, specs in cases for s in specs], shots=shots, engine=engine)
+    results = run_specs([s for *_x, specs in cases for s in specs], shots=shots, link_backend=link_backend)
     out, k = [], 0
     for graph, hops, mems, specs in cases:
         res = results[k : k + len(specs)]
@@ -370,7 +375,7 @@ def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, pur
     return out
 
 
-def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int],
+def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int | tuple[int, int]],
                    swap_policy: str = "asap", protocol: str | None = None, twirl: bool = True):
     """The RepeaterChain of a route from its links' specs and results (oriented along the route).
 
@@ -458,6 +463,7 @@ def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpe
     return chain
 
 
+@renamed_keywords(engine="link_backend")
 def simulate_path(
     graph: nx.Graph,
     hops: Sequence[Hop] | Sequence[str],
@@ -469,7 +475,7 @@ def simulate_path(
     progress: Callable[[int, int], None] | None = None,
     purify: str | None = None,
     twirl: bool = True,
-    engine: str = "aer",
+    link_backend: str = "aer",
     built: tuple | None = None,
 ) -> ChainResult:
     """End-to-end figures of the chain along a path (exact where an exact method exists).
@@ -496,8 +502,8 @@ def simulate_path(
         (module docstring; Monte Carlo only); None (default): raw links.
     twirl : bool
         BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
     built : (RepeaterChain, specs, results), optional
         The chain of this path already built (:func:`build_chains`): its links are not run again.
 
@@ -525,7 +531,7 @@ def simulate_path(
 
     hops = path_hops(graph, hops)
     if built is None:
-        built = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, engine=engine)
+        built = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, link_backend=link_backend)
     chain, specs, results = built
     protocol = _purify_protocol(purify)
     path = tuple([hops[0][0]] + [b for _a, b, _s in hops])

@@ -49,12 +49,13 @@ probability.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, depolarizing_kraus, kraus_instruction, node_pair, reduced_map
+from qnet.quantum.aer_channels import bit_flip_kraus, depolarizing_kraus, kraus_instruction, node_pair, reduced_map, register_channel
 from qnet.quantum.states import bell_projector, broadcast_state_stacks
 from qnet.repeater.choices import PROTOCOLS
 
@@ -184,8 +185,8 @@ def purify(
     rho1: np.ndarray,
     rho2: np.ndarray,
     protocol: str = "dejmps",
-    gate_fidelity: float = 1.0,
-    readout_fidelity: float = 1.0,
+    gate_fidelity: float | tuple[float, float] = 1.0,
+    readout_fidelity: float | tuple[float, float] = 1.0,
     twirl: bool = True,
 ) -> tuple[float | np.ndarray, np.ndarray]:
     """One purification round on pairs ``rho1`` (kept) and ``rho2`` (sacrificed).
@@ -258,3 +259,9 @@ def purify(
             raise QnetError(f"{proto} purification of these two pairs never succeeds (success probability 0)")
         return float(p[0]), rho_out[0]
     return p, rho_out
+
+
+# their Aer channels, for reduced_map("dejmps", ...) and reduced_map("bbpssw", ...)
+for _name in PROTOCOLS:
+    register_channel(_name, functools.partial(purify_circuit, _name))
+del _name

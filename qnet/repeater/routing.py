@@ -11,6 +11,9 @@ The *link graph* has the memory nodes as vertices and one edge per elementary li
   (an upper bound on a swap-as-soon-as-possible chain's completion time).
 * ``"length"``: minimise the total fibre length (km).
 * ``"hops"``: the fewest elementary links.
+* ``"key_rate"`` / ``"diqkd_key_rate"``: the highest BB84/BBM92 or DI-QKD secret-key rate under
+  the route model of :mod:`qnet.repeater.keyroute` (not an additive cost: an exact best-first
+  label-setting search, one route).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from typing import NamedTuple, Sequence
 
 import networkx as nx
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import NetworkError
 from qnet.network.hardware import MemoryNode
 from qnet.link.spec import elementary_links, find_station
-from qnet.repeater.choices import METRICS
+from qnet.repeater.choices import KEY_METRICS, METRICS
 
 __all__ = ["METRICS", "Hop", "link_graph", "explicit_path", "all_link_results", "best_path", "k_best_paths"]
 
@@ -119,7 +123,8 @@ def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
     return [Hop(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
 
 
-def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
+@renamed_keywords(engine="link_backend")
+def all_link_results(graph: nx.Graph, link_backend: str = "aer") -> dict:
     """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one run.
 
     Each distinct link is simulated once (:func:`qnet.link.distinct.run_specs`).
@@ -128,8 +133,8 @@ def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
     ----------
     graph : networkx.Graph
         The network.
-    engine : str
-        Link engine, one of :data:`qnet.link.choices.ENGINES`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
 
     Returns
     -------
@@ -148,7 +153,7 @@ def all_link_results(graph: nx.Graph, engine: str = "aer") -> dict:
     from qnet.link.spec import link_spec
 
     links = elementary_links(graph)
-    return dict(zip(links, run_specs([link_spec(graph, a, b, s) for a, b, s in links], engine=engine)))
+    return dict(zip(links, run_specs([link_spec(graph, a, b, s) for a, b, s in links], link_backend=link_backend)))
 
 
 def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:
@@ -192,15 +197,16 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
 
 def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results: dict | None):
     """cost(u, v, station) of one elementary link under ``metric`` (module docstring)."""
+    results: dict = {} if link_results is None else link_results
     if metric in ("fidelity", "rate") and link_results is None:
-        link_results = all_link_results(graph)
+        results = all_link_results(graph)
 
     def cost(u: str, v: str, s: str) -> float:
         if metric == "length":
             return lg.edges[u, v, s]["length_km"]
         if metric == "hops":
             return 1.0
-        r = link_results.get((u, v, s)) or link_results[(v, u, s)]
+        r = results.get((u, v, s)) or results[(v, u, s)]
         if metric == "rate":
             return math.inf if r.rate_hz <= 0 else 1.0 / r.rate_hz
         w = (4.0 * r.fidelity - 1.0) / 3.0
@@ -216,7 +222,8 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
     The first is :func:`best_path`'s; the others follow in order of cost (networkx
     ``shortest_simple_paths``, Yen's algorithm) and differ in their sequence of memory nodes;
     between two adjacent nodes the cheapest station is used. Links delivering nothing are not
-    used.
+    used. The key-rate metrics give their one best route
+    (:func:`qnet.repeater.keyroute.best_key_route`), whatever ``k``.
 
     Parameters
     ----------
@@ -259,6 +266,10 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
     _check_node(graph, b)
     if a == b:
         raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
+    if metric in KEY_METRICS:
+        from qnet.repeater.keyroute import best_key_route
+
+        return [list(best_key_route(graph, a, b, metric, link_results).hops)]
     lg = link_graph(graph) if lg is None else lg
     cost = _cost_function(graph, lg, metric, link_results)
     weights: dict[tuple[str, str], float] = {}

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map
+from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map, register_channel
 from qnet.quantum.states import broadcast_state_stacks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -161,3 +161,6 @@ def swap(
     joint = (left[:, :, None, :, None] * right[:, None, :, None, :]).reshape(len(left), 256)
     out = (joint @ m.T).reshape(-1, 4, 4)
     return out[0] if single else out
+
+
+register_channel("swap", swap_circuit)  # its Aer channel, for reduced_map("swap", ...)

@@ -85,7 +85,7 @@ def _check(users, link_rate_hz, parties, buffer, success_probability) -> tuple[i
         mu = math.nan
     if not (mu > 0.0 and math.isfinite(mu)):
         raise _config_error("link_rate_hz", link_rate_hz, "a finite rate > 0 (pairs per second)")
-    ok_buffer = not isinstance(buffer, bool) and isinstance(buffer, numbers.Real) and buffer >= 1
+    ok_buffer = not isinstance(buffer, bool) and isinstance(buffer, numbers.Real) and buffer >= 1  # type: ignore[operator]  # mypy lacks the numeric tower
     ok_buffer = ok_buffer and (buffer == math.inf or float(buffer).is_integer())
     if not ok_buffer:
         raise _config_error("buffer", buffer, "an integer >= 1 (pairs stored per link) or inf")

@@ -1,12 +1,16 @@
-"""Studies layer: parameter sweeps, optimisation, plots and progress reporting.
+"""Studies layer: parameter sweeps, optimisation, finite-size keys, hardware requirements, repeater placement, plots and progress reporting.
 
 Imports every layer below it, never :mod:`qnet.cli`.
 """
 
 from qnet._lazy import attach
 
-SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'improvements', 'requirements', 'requirements_eval', 'requirements_result')
+SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'key', 'improvements', 'requirements',
+              'requirements_eval', 'requirements_result', 'placement', 'placement_chain', 'placement_report')
 EXPORTS = {
+    'KeyResult': 'key',
+    'key_of_state': 'key',
+    'traffic_keys': 'key',
     'OptimizeResult': 'optimize',
     'optimize_link': 'optimize',
     'parse_vary_range': 'optimize',
@@ -21,6 +25,11 @@ EXPORTS = {
     'PlotInfo': 'plot',
     'is_rate_column': 'plot',
     'OUTPUT_SUFFIXES': 'plot',
+    'Demand': 'placement',
+    'PlacementOptions': 'placement',
+    'place': 'placement',
+    'read_demands': 'placement',
+    'read_map': 'placement',
     'Progress': 'progress',
     'clock': 'progress',
     'plural': 'progress',

@@ -111,14 +111,14 @@ def _link_values(graph: nx.Graph, g: nx.Graph, color: str, utilisation: Mapping 
     from qnet.link.spec import link_spec
 
     edges = list(g.edges)
-    results = run_links([compile_link(link_spec(graph, a, b, g.edges[a, b]["station"])) for a, b in edges], engine="batch")
+    results = run_links([compile_link(link_spec(graph, a, b, g.edges[a, b]["station"])) for a, b in edges], link_backend="batch")
     return {e: (r.fidelity if color == "fidelity" else r.rate_hz) for e, r in zip(edges, results)}
 
 
 def _layout(g: nx.Graph, layout: str) -> dict:
     if layout == "kamada_kawai" or (layout == "auto" and g.number_of_nodes() <= KAMADA_KAWAI_MAX):
         return nx.kamada_kawai_layout(g, weight="length_km")
-    for u, v, d in g.edges(data=True):
+    for _u, _v, d in g.edges(data=True):
         d["_pull"] = 1.0 / max(d["length_km"], 1e-3)
     return nx.spring_layout(g, seed=0, weight="_pull")
 
@@ -197,6 +197,7 @@ def _render(fig, g: nx.Graph, pos: Mapping, values: Mapping[tuple, float], color
     ax = fig.add_subplot()
     drawable = {e: v for e, v in values.items() if math.isfinite(v) and (color != "rate" or v > 0)}
     shown = list(drawable.values())
+    norm: Normalize
     if color == "rate" and shown:
         norm = LogNorm(min(shown), max(shown) * (1.0 + 1e-9))
     else:

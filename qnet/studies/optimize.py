@@ -39,6 +39,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import QnetError
 from qnet.network.fields import FieldPath
 from qnet.studies.ranges import RangeError, parse_bounds
@@ -88,7 +89,7 @@ class OptimizeResult:
     >>> import qnet
     >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
     >>> result = optimize_link(graph, "alice", "bob", "nodes.alice.bright_state_population", (0.05, 0.3),
-    ...                        "fidelity", grid_points=3, engine="batch")
+    ...                        "fidelity", grid_points=3, link_backend="batch")
     >>> result.at_bound, sorted(result.to_dict())[:3]
     ('lower', ['arm_lengths_km', 'at_bound', 'bounds'])
     """
@@ -260,8 +261,8 @@ def _setter(graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]) 
 class _Evaluations:
     """Link results at x, cached; a failed point is stored as its exception."""
 
-    def __init__(self, apply: Callable[[float], "nx.Graph"], a: str, b: str, s: str, engine: str):
-        self.apply, self.a, self.b, self.s, self.engine = apply, a, b, s, engine
+    def __init__(self, apply: Callable[[float], "nx.Graph"], a: str, b: str, s: str, link_backend: str):
+        self.apply, self.a, self.b, self.s, self.link_backend = apply, a, b, s, link_backend
         self.cache: dict[float, Any] = {}
 
     def run(self, xs: Sequence[float]) -> list[Any]:
@@ -285,17 +286,18 @@ class _Evaluations:
         from qnet.link.run import run_links
 
         try:
-            return list(run_links(compiled, engine=self.engine))
+            return list(run_links(compiled, link_backend=self.link_backend))
         except QnetError:  # one link of the batch never heralds: run them one by one
             out: list[Any] = []
             for c in compiled:
                 try:
-                    out.append(run_links([c], engine=self.engine)[0])
+                    out.append(run_links([c], link_backend=self.link_backend)[0])
                 except QnetError as exc:
                     out.append(exc)
             return out
 
 
+@renamed_keywords(engine="link_backend")
 def optimize_link(
     graph: "nx.Graph",
     a: str,
@@ -308,14 +310,14 @@ def optimize_link(
     station: str | None = None,
     grid_points: int = 41,
     xtol: float | None = None,
-    engine: str = "aer",
+    link_backend: str = "aer",
 ) -> OptimizeResult:
     """Maximise ``maximize`` of the link ``a`` - station - ``b`` over one parameter in ``bounds``.
 
     ``fields``: one field, several (a comma-joined string or a sequence) that all take the
     value x, or ``"station_position"`` (fraction of the two arms' total length on A's side).
     ``min_fidelity``: keep only x with fidelity >= it. ``grid_points``: the coarse scan (>= 3).
-    ``xtol``: absolute tolerance on x (default 1e-9 of the range). ``engine``: "aer" (default)
+    ``xtol``: absolute tolerance on x (default 1e-9 of the range). ``link_backend``: "aer" (default)
     or "batch" (:mod:`qnet.link.batch`, the same circuits in numpy). See the module docstring for
     the method.
 
@@ -339,7 +341,7 @@ def optimize_link(
         Points of the coarse scan (>= 3).
     xtol : float, optional
         Absolute tolerance on x.
-    engine : str
+    link_backend : str
         "aer" or "batch".
 
     Returns
@@ -357,7 +359,7 @@ def optimize_link(
     >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
     >>> both = "nodes.alice.bright_state_population,nodes.bob.bright_state_population"
     >>> result = optimize_link(graph, "alice", "bob", both, (0.01, 0.3), "rate_hz", 0.9, grid_points=3,
-    ...                        xtol=1e-6, engine="batch")
+    ...                        xtol=1e-6, link_backend="batch")
     >>> round(result.value, 3), round(result.fidelity, 3), result.constraint_active
     (0.065, 0.9, True)
     """
@@ -365,7 +367,7 @@ def optimize_link(
 
     fields = _fields(fields)
     lo, hi = _bounds(bounds, fields)
-    f0 = _check_request(maximize, min_fidelity, engine, grid_points)
+    f0 = _check_request(maximize, min_fidelity, link_backend, grid_points)
     xtol = 1e-9 * (hi - lo) if xtol is None else float(xtol)
     s = find_station(graph, a, b, station)
     apply, total = _setter(graph, a, b, s, fields)
@@ -376,7 +378,7 @@ def optimize_link(
         except QnetError as exc:
             raise QnetError(f"range {lo:g}:{hi:g} of {label}: {exc}") from None
 
-    search = _Search(_Evaluations(apply, a, b, s, engine), maximize, f0, xtol)
+    search = _Search(_Evaluations(apply, a, b, s, link_backend), maximize, f0, xtol)
     step = (hi - lo) / (grid_points - 1)
     xs = [lo + i * step for i in range(grid_points)]
     xs[-1] = hi
@@ -403,17 +405,17 @@ def optimize_link(
     )
 
 
-def _check_request(maximize: str, min_fidelity: float | None, engine: str, grid_points: int) -> float | None:
-    """Refuse an unknown figure or engine, a bad fidelity target or grid; the target as a float."""
+def _check_request(maximize: str, min_fidelity: float | None, link_backend: str, grid_points: int) -> float | None:
+    """Refuse an unknown figure or link backend, a bad fidelity target or grid; the target as a float."""
     from qnet.link.results import LINK_FIELDS
-    from qnet.link.run import ENGINES
+    from qnet.link.run import LINK_BACKENDS
 
     if maximize not in LINK_FIELDS:
         raise QnetError(f"maximize {maximize!r}: unknown figure; one of {', '.join(LINK_FIELDS)}")
     if min_fidelity is not None and not (0.0 <= float(min_fidelity) <= 1.0):
         raise QnetError(f"min_fidelity = {min_fidelity!r} is invalid: a number in [0, 1]")
-    if engine not in ENGINES:
-        raise QnetError(f"engine {engine!r} is invalid; one of {', '.join(ENGINES)}")
+    if link_backend not in LINK_BACKENDS:
+        raise QnetError(f"link_backend {link_backend!r} is invalid; one of {', '.join(LINK_BACKENDS)}")
     if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 3:
         raise QnetError(f"grid_points = {grid_points!r} is invalid: an integer >= 3")
     return None if min_fidelity is None else float(min_fidelity)
@@ -529,7 +531,7 @@ def format_optimum(result: OptimizeResult) -> str:
     >>> import qnet
     >>> graph = qnet.load_network("examples/liu2026_ion_link.toml")
     >>> result = optimize_link(graph, "alice", "bob", "station_position", (0.2, 0.8), "rate_hz", grid_points=3,
-    ...                        engine="batch")
+    ...                        link_backend="batch")
     >>> print(format_optimum(result).splitlines()[0])
     qnet optimize: maximize rate_hz
     """

@@ -189,10 +189,10 @@ def read_results(source: str | Path | Iterable[Mapping[str, Any]]) -> tuple[list
         rows = [dict(zip(header, r)) for r in body if any(c.strip() for c in r)]
         return header, rows, str(path)
     rows = [dict(r) for r in source]
-    header: list[str] = []
+    columns: list[str] = []
     for r in rows:
-        header += [k for k in r if k not in header]
-    return header, rows, "the rows given"
+        columns += [k for k in r if k not in columns]
+    return columns, rows, "the rows given"
 
 
 def _number(value: Any) -> float:

@@ -299,7 +299,7 @@ def solve_requirements(
     >>> with open("examples/ion_repeater_chain.toml", "rb") as fh:
     ...     table = tomllib.load(fh)
     >>> t2 = Variable("nodes.*.t2_s", "time", ("nodes.alice.t2_s", "nodes.r1.t2_s"), (0.02, 0.02))
-    >>> ev = RequirementsEvaluator(table, (("alice", "r1", "s1"),), (t2,), engine="batch")
+    >>> ev = RequirementsEvaluator(table, (("alice", "r1", "s1"),), (t2,), link_backend="batch")
     >>> r = solve_requirements(ev, [parse_target("fidelity>=0.97")], starts=1)
     >>> round(r.factors[0], 2), r.binding
     (1.98, ('fidelity>=0.97',))
@@ -399,7 +399,7 @@ def find_requirements(
     samples: int = 1000,
     seed: int = 1,
     swap_policy: str = "asap",
-    engine: str = "aer",
+    link_backend: str = "aer",
     starts: int = 3,
     output: str | None = None,
     resume: bool = False,
@@ -438,8 +438,8 @@ def find_requirements(
         Monte Carlo deliveries per point and the common seed.
     swap_policy : str
         ``"asap"`` or ``"nested"``.
-    engine : str
-        Link engine: ``"aer"`` or ``"batch"``.
+    link_backend : str
+        Link backend: ``"aer"`` or ``"batch"``.
     starts : int
         Local searches.
     output : str, optional
@@ -467,7 +467,7 @@ def find_requirements(
     Examples
     --------
     >>> r = find_requirements("examples/ion_repeater_chain.toml", "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.97"],
-    ...                       overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02"], engine="batch", starts=1)
+    ...                       overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02"], link_backend="batch", starts=1)
     >>> r.method, round(r.new_values()["nodes.alice.t2_s"], 4)
     ('exact', 0.0396)
     """
@@ -495,7 +495,7 @@ def find_requirements(
     route = tuple((str(x), str(y), str(s)) for x, y, s in hops)
 
     def build(how: str) -> RequirementsEvaluator:
-        return RequirementsEvaluator(network, route, variables, tuple(overrides), how, samples, seed, swap_policy, engine, source)
+        return RequirementsEvaluator(network, route, variables, tuple(overrides), how, samples, seed, swap_policy, link_backend, source)
 
     evaluator = build(method if method is not None else _choose_method(build("exact")))
     journal = Journal(evaluator.describe(), output, resume=resume, overwrite=overwrite)

@@ -63,8 +63,8 @@ class RequirementsEvaluator(Evaluator):
         The Monte Carlo seed shared by every point.
     swap_policy : str
         ``"asap"`` or ``"nested"``.
-    engine : str
-        Link engine: ``"aer"`` or ``"batch"``.
+    link_backend : str
+        Link backend: ``"aer"`` or ``"batch"``.
     source : str
         The table's file name, for error messages.
 
@@ -89,7 +89,7 @@ class RequirementsEvaluator(Evaluator):
     samples: int = 1000
     seed: int = 1
     swap_policy: str = "asap"
-    engine: str = "aer"
+    link_backend: str = "aer"
     source: str = "<dict>"
     columns: tuple[str, ...] = field(default=FIGURE_COLUMNS, init=False, compare=False, repr=False)
 
@@ -111,7 +111,7 @@ class RequirementsEvaluator(Evaluator):
             "samples": self.samples if self.method == "monte_carlo" else None,
             "seed": self.seed if self.method == "monte_carlo" else None,
             "swap_policy": self.swap_policy,
-            "engine": self.engine,
+            "link_backend": self.link_backend,
         }
 
     def point_overrides(self, point: Mapping[str, float]) -> list[str]:
@@ -148,12 +148,12 @@ class RequirementsEvaluator(Evaluator):
         if not graphs:
             return []
         try:
-            return list(build_chains([(g, list(self.hops)) for g in graphs], self.swap_policy, engine=self.engine))
+            return list(build_chains([(g, list(self.hops)) for g in graphs], self.swap_policy, link_backend=self.link_backend))
         except QnetError:  # one point's link never heralds: build them one by one
             out: list[Any] = []
             for g in graphs:
                 try:
-                    out.append(build_chains([(g, list(self.hops))], self.swap_policy, engine=self.engine)[0])
+                    out.append(build_chains([(g, list(self.hops))], self.swap_policy, link_backend=self.link_backend)[0])
                 except QnetError as exc:
                     out.append(exc)
             return out
@@ -166,7 +166,7 @@ class RequirementsEvaluator(Evaluator):
             return {"error": error_message(built)}
         try:
             result = simulate_path(graph, [Hop(*h) for h in self.hops], exact=self.method == "exact", samples=self.samples,
-                                   seed=self.seed, swap_policy=self.swap_policy, engine=self.engine, built=built)
+                                   seed=self.seed, swap_policy=self.swap_policy, link_backend=self.link_backend, built=built)
         except QnetError as exc:
             return {"error": error_message(exc)}
         row: dict[str, Any] = {name: float(getattr(result, name)) for name in FIGURE_COLUMNS}
@@ -300,7 +300,7 @@ class BatchWorkers:
     >>> with open("examples/ion_repeater_chain.toml", "rb") as fh:
     ...     table = tomllib.load(fh)
     >>> t2 = Variable("nodes.*.t2_s", "time", ("nodes.alice.t2_s",), (10.0,))
-    >>> pool = BatchWorkers(RequirementsEvaluator(table, (("alice", "r1", "s1"),), (t2,), engine="batch"), 1)
+    >>> pool = BatchWorkers(RequirementsEvaluator(table, (("alice", "r1", "s1"),), (t2,), link_backend="batch"), 1)
     >>> [row["error"] for row in pool.evaluate([{"nodes.*.t2_s": 1.0}, {"nodes.*.t2_s": 2.0}])]
     ['', '']
     >>> pool.close()

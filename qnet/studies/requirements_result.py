@@ -118,7 +118,7 @@ def format_requirements(result: RequirementsResult) -> str:
     --------
     >>> from qnet.studies.requirements import find_requirements
     >>> r = find_requirements("examples/ion_repeater_chain.toml", "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.97"],
-    ...                       overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02"], engine="batch", starts=1)
+    ...                       overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02"], link_backend="batch", starts=1)
     >>> print(format_requirements(r).splitlines()[0])
     qnet requirements: alice - r1 (exact), targets fidelity>=0.97
     """

@@ -172,7 +172,7 @@ def test_compile_validates_every_network_before_writing(capsys, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [["path", str(ROOT / "examples" / "ion_repeater_chain.toml"), "alice", "bob",
                                       "--samples", "20", "--seed", "1", "--no-progress"],
-                                     ["link", LIU, "alice", "bob", "--engine", "batch"]])
+                                     ["link", LIU, "alice", "bob", "--link-backend", "batch"]])
 def test_closed_stdout_pipe_is_quiet(command):
     """`qnet path ... | head -1`: the reader is gone before qnet writes; no traceback, no noise."""
     import os
@@ -199,7 +199,7 @@ def test_errors_have_no_traceback_in_a_real_process(tmp_path):
 
 def test_batch_engine_gives_the_aer_numbers(capsys):
     aer = run_json(capsys)
-    batch = run_json(capsys, "--engine", "batch")
+    batch = run_json(capsys, "--link-backend", "batch")
     for name in LINK_FIELDS:
         assert batch[name] == pytest.approx(aer[name], rel=1e-10, abs=1e-13)
 

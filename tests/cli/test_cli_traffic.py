@@ -50,14 +50,14 @@ def engine(monkeypatch):
     """Install the stand-in engine; returns the list of its calls' keyword arguments (and ``stop_at`` to set)."""
     state = {"calls": [], "stop_at": None}
 
-    def fake(graph, requests, *, duration_s, seed=None, policy="shared", metric="hops", k_paths=1,
-             swap_policy="asap", engine="aer", trace=False, progress=None, occupancy_bins=20, purify=None, twirl=True,
+    def fake(graph, requests, *, duration_s, seed=None, memory_policy="shared", metric="hops", k_paths=1,
+             swap_policy="asap", link_backend="aer", trace=False, progress=None, occupancy_bins=20, purify=None, twirl=True,
              loop="auto"):
-        state["calls"].append(dict(requests=requests, duration_s=duration_s, seed=seed, policy=policy, metric=metric,
-                                   k_paths=k_paths, swap_policy=swap_policy, engine=engine, trace=trace,
+        state["calls"].append(dict(requests=requests, duration_s=duration_s, seed=seed, memory_policy=memory_policy, metric=metric,
+                                   k_paths=k_paths, swap_policy=swap_policy, link_backend=link_backend, trace=trace,
                                    progress=progress, graph=graph, occupancy_bins=occupancy_bins, purify=purify,
                                    twirl=twirl, loop=loop))
-        return _fake_run(graph, requests, duration_s, seed, policy, trace, state["stop_at"])
+        return _fake_run(graph, requests, duration_s, seed, memory_policy, trace, state["stop_at"])
 
     import qnet.repeater.traffic.run as module
 
@@ -68,8 +68,8 @@ def engine(monkeypatch):
 def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
     assert main(BASE) == 0
     (call,) = engine["calls"]
-    assert {k: call[k] for k in ("duration_s", "seed", "policy", "metric", "k_paths", "swap_policy", "engine", "trace", "loop")} == dict(
-        duration_s=60.0, seed=1, policy="shared", metric="hops", k_paths=1, swap_policy="asap", engine="aer", trace=False,
+    assert {k: call[k] for k in ("duration_s", "seed", "memory_policy", "metric", "k_paths", "swap_policy", "link_backend", "trace", "loop")} == dict(
+        duration_s=60.0, seed=1, memory_policy="shared", metric="hops", k_paths=1, swap_policy="asap", link_backend="aer", trace=False,
         loop="auto")
     assert call["progress"] is None  # stderr is not a terminal here
     assert [r.parties for r in call["requests"]] == [("campus", "airport"), ("downtown", "north"), ("campus", "harbour")]
@@ -80,13 +80,13 @@ def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
 
 
 def test_every_option_reaches_the_engine(engine, capsys):
-    args = BASE + ["--policy", "reserve", "--metric", "rate", "--k-paths", "3", "--swap-policy", "nested",
-                   "--engine", "batch", "--set", "nodes.campus.memories=4", "--occupancy-bins", "7",
+    args = BASE + ["--memory-policy", "reserve", "--metric", "rate", "--k-paths", "3", "--swap-policy", "nested",
+                   "--link-backend", "batch", "--set", "nodes.campus.memories=4", "--occupancy-bins", "7",
                    "--purify", "bbpssw", "--no-twirl", "--loop", "compiled"]
     assert main(args) == 0
     (call,) = engine["calls"]
     assert call["loop"] == "compiled"
-    assert (call["policy"], call["metric"], call["k_paths"], call["swap_policy"], call["engine"]) == ("reserve", "rate", 3, "nested", "batch")
+    assert (call["memory_policy"], call["metric"], call["k_paths"], call["swap_policy"], call["link_backend"]) == ("reserve", "rate", 3, "nested", "batch")
     assert (call["occupancy_bins"], call["purify"], call["twirl"]) == (7, "bbpssw", False)
     assert call["graph"].nodes["campus"]["hardware"].memories == 4
 
@@ -205,7 +205,8 @@ def test_bad_inputs_are_one_line_and_never_run(engine, tmp_path, capsys, request
     (["--duration", "nan"], "argument --duration: nan is out of range"),
     (["--duration", "soon"], "argument --duration: 'soon' is not a number"),
     (["--duration", "1", "--k-paths", "0"], "argument --k-paths: 0 is out of range"),
-    (["--duration", "1", "--policy", "greedy"], "argument --policy: invalid choice: 'greedy'"),
+    (["--duration", "1", "--memory-policy", "greedy"], "argument --memory-policy: invalid choice: 'greedy'"),
+    (["--duration", "1", "--policy", "greedy"], "argument --policy: invalid choice: 'greedy'"),  # the old spelling
     (["--duration", "1", "--seed", "-1"], "argument --seed: -1 is out of range"),
     ([], "the following arguments are required: --duration"),
 ])
@@ -232,7 +233,7 @@ def test_real_engine_end_to_end(tmp_path, capsys):
     """The real engine, when it is there: the example runs and its JSON has the result's keys."""
     pytest.importorskip("qnet.repeater.traffic.run")
     trace = tmp_path / "t.csv"
-    assert main(["traffic", METRO, "--requests", REQUESTS, "--duration", "0.5", "--seed", "1", "--engine", "batch",
+    assert main(["traffic", METRO, "--requests", REQUESTS, "--duration", "0.5", "--seed", "1", "--link-backend", "batch",
                  "--json", "--trace", str(trace)]) == 0
     d = json.loads(capsys.readouterr().out)
     assert len(d["requests"]) == 3 and d["simulated_time_s"] == 0.5 and d["interrupted"] is False

@@ -259,9 +259,9 @@ COMMON_OPTIONS = {
 }
 OPTIONS = {
     "link": {**COMMON_OPTIONS, "--seed": SEEDS, "--shots": ["400", "100", "1", "0", "-5", "2147483648", "9223372036854775808", "x"],
-             "--density-matrix": None, "--engine": ["batch", "aer", "gpu"]},
+             "--density-matrix": None, "--link-backend": ["batch", "aer", "gpu"]},
     "chain": {**COMMON_OPTIONS, "--seed": SEEDS, "--samples": ["20", "2", "0", "1", "x", "-3", "2147483648", "99999999999999999999"],
-              "--via": ["r1,r2,r3", "r1", "", ",", "r3,r2,r1", "s1", "carol", "r1,,r2"], "--policy": ["asap", "nested", "x"],
+              "--via": ["r1,r2,r3", "r1", "", ",", "r3,r2,r1", "s1", "carol", "r1,,r2"], "--swap-policy": ["asap", "nested", "x"],
               "--exact": None, "--purify": ["dejmps", "bbpssw", "x"]},
 }
 OPTIONS["path"] = {**OPTIONS["chain"], "--metric": ["fidelity", "rate", "length", "hops", "x"]}

@@ -32,7 +32,7 @@ def assert_same_links(links):
         assert g.shape == w.shape
         assert np.abs(g - w).max() <= TOL
     aer_results = qnet.run_links(links)
-    batch_results = qnet.run_links(links, engine="batch")
+    batch_results = qnet.run_links(links, link_backend="batch")
     for a, b in zip(aer_results, batch_results):
         assert np.abs(a.density_matrix - b.density_matrix).max() <= TOL
         for name in LINK_FIELDS:
@@ -176,7 +176,7 @@ def test_unsupported_instructions_are_refused(instruction):
 
 def test_heralded_states_use_qnet_heralded_state():
     links = [compiled(alpha=0.1), compiled(scheme="two_photon")]
-    batch_results = qnet.run_links(links, engine="batch")
+    batch_results = qnet.run_links(links, link_backend="batch")
     for res, c, r in zip(batch_results, links, aer_density_matrices([c.circuit for c in links])):
         p_aer, rho_aer = qnet.heralded_state(r, c)
         assert res.success_probability == pytest.approx(p_aer, abs=TOL)

@@ -243,11 +243,11 @@ NEVER = [
 @pytest.mark.parametrize("overrides", NEVER)
 def test_link_that_never_heralds_on_each_engine(link_network, overrides, engine):
     compiled = qnet.compile_link(qnet.link_spec(qnet.network_from_dict(link_network(**overrides)), "alice", "bob"))
-    rho = final_states([compiled], engine=engine)[0]
+    rho = final_states([compiled], link_backend=engine)[0]
     p, _ = heralded_states(rho[None], compiled.circuit.num_qubits, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
     assert never_heralds(p, compiled.circuit.num_qubits)[0]
     with pytest.raises(qnet.QnetError) as info:
-        qnet.run_link(compiled, engine=engine)
+        qnet.run_link(compiled, link_backend=engine)
     assert "alice-bob never heralds" in str(info.value)
 
 
@@ -263,7 +263,7 @@ def test_far_links_herald_with_closed_form_probability(link_network, scheme, len
     two_photon P = eta^2 / 2 (5e-41; 5e-61 at 1500 km), both far above the herald floor."""
     alpha = 0.1
     data = link_network(scheme=scheme, length_a_km=length_km, alpha=alpha, alice={"t2_s": 1.0}, bob={"t2_s": 1.0})
-    res = qnet.run_link(qnet.compile_link(qnet.link_spec(qnet.network_from_dict(data), "alice", "bob")), engine=engine)
+    res = qnet.run_link(qnet.compile_link(qnet.link_spec(qnet.network_from_dict(data), "alice", "bob")), link_backend=engine)
     _physical(res)
     eta = _fibre(length_km)
     expected = 2 * alpha * eta - (alpha * eta) ** 2 if scheme == "single_click" else eta * eta / 2
@@ -331,7 +331,7 @@ def test_random_physical_links_give_a_physical_result_or_a_qnet_error(link_netwo
         warnings.simplefilter("error")  # no overflow / invalid-value warnings on the way
         try:
             graph = qnet.network_from_dict(link_network(**kwargs))
-            res = qnet.run_link(qnet.compile_link(qnet.link_spec(graph, "alice", "bob")), engine=engine)
+            res = qnet.run_link(qnet.compile_link(qnet.link_spec(graph, "alice", "bob")), link_backend=engine)
         except qnet.QnetError as exc:
             assert "\n" not in str(exc)
             return

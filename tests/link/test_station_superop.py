@@ -102,7 +102,7 @@ def test_old_and_new_station_give_the_same_states_on_aer_and_batch():
 def test_link_results_equal_on_both_engines(scheme, kwargs):
     link = qnet.compile_link(qnet.link_spec(qnet.network_from_dict(build_link_network(scheme, **kwargs)), "alice", "bob"))
     aer, = qnet.run_links([link])
-    fast, = qnet.run_links([link], engine="batch")
+    fast, = qnet.run_links([link], link_backend="batch")
     for name in ("fidelity", "success_probability", "rate_hz", "chsh", "qber", "bb84_key_fraction"):
         assert getattr(fast, name) == pytest.approx(getattr(aer, name), rel=1e-10, abs=1e-14), name
 

@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 
 from qnet.errors import ConfigError
+import qnet.repeater.fusion  # noqa: F401  (the repeater operations register their channels on import)
+import qnet.repeater.purification  # noqa: F401
+import qnet.repeater.swapping  # noqa: F401
 from qnet.quantum import aer_channels as ac
 from qnet.quantum import qubits
 from qnet.quantum.states import bell_projector, fidelity
@@ -87,6 +90,23 @@ def test_circuit_superop_and_kraus_instruction_match_qiskit():
     assert np.allclose(want, by_hand, atol=1e-10)
     inst = ac.kraus_instruction(ks)
     assert (inst.name, inst.num_qubits, inst.label) == ("kraus", 2, None)
+
+
+def test_the_quantum_layer_knows_no_repeater_operation_until_the_repeater_layer_registers_it():
+    import subprocess
+    import sys
+
+    code = ("import qnet.quantum.aer_channels as ac; print(ac.CHANNEL_KINDS); "
+            "import qnet.repeater.swapping, qnet.repeater.purification, qnet.repeater.fusion; print(ac.CHANNEL_KINDS)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "()"
+    assert set(eval(out[1])) == {"swap", "dejmps", "bbpssw", "fusion"}
+
+
+def test_registering_the_same_builder_again_keeps_the_cache():
+    s = ac.superop("swap", 0.93, 0.99)
+    ac.register_channel("swap", ac._BUILDERS["swap"])
+    assert ac.superop("swap", 0.93, 0.99) is s
 
 
 def test_channel_circuit_and_unknown_kinds():

@@ -26,7 +26,7 @@ import pytest
 
 import qnet
 from qnet.repeater.chain import exact as qchain_exact
-from qnet.quantum import waiting
+from qnet.repeater import waiting
 from qnet.repeater.chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode, exact_chain, run_chain, simulate_chain
 from qnet.quantum.channels import pair_coherence_time
 from qnet.quantum.states import bell_projector, fidelity

@@ -55,7 +55,7 @@ def assert_same_run(a, b) -> None:
 
 def both(graph, requests, **kw):
     """The run on each loop (batch link engine: the links are evaluated identically either way)."""
-    kw.setdefault("engine", "batch")
+    kw.setdefault("link_backend", "batch")
     return (simulate_traffic(graph, requests, loop="python", **kw), simulate_traffic(graph, requests, loop="compiled", **kw))
 
 
@@ -64,7 +64,7 @@ def both(graph, requests, **kw):
 def test_one_request_on_a_chain(policy, swap_policy):
     """Cutoffs, swap time and two memories per link end (bundles of two)."""
     graph = network(line(5, 10.0), cutoff_s=0.02, swap_time_s=1e-3, memories=4)
-    py, cc = both(graph, [Request("n0", "n4")], duration_s=3.0, seed=5, policy=policy, swap_policy=swap_policy)
+    py, cc = both(graph, [Request("n0", "n4")], duration_s=3.0, seed=5, memory_policy=policy, swap_policy=swap_policy)
     assert len(py.requests[0].latency_s) > 20
     assert_same_run(py, cc)
 
@@ -74,7 +74,7 @@ def test_many_requests_with_demand_windows_priorities_and_spread_routes(policy):
     graph = network(ring(6, 8.0), memories=3, cutoff_s=0.05)
     reqs = [Request("n0", "n3"), Request("n1", "n4", rate_hz=40.0, priority=1), Request("n5", "n2", start_s=0.3, stop_s=1.2),
             Request("n0", "n2", min_fidelity=0.8), Request("n3", "n0")]
-    py, cc = both(graph, reqs, duration_s=2.0, seed=9, policy=policy, k_paths=2, occupancy_bins=7)
+    py, cc = both(graph, reqs, duration_s=2.0, seed=9, memory_policy=policy, k_paths=2, occupancy_bins=7)
     assert all(len(r.latency_s) > 0 for r in py.requests)
     assert_same_run(py, cc)
 
@@ -128,17 +128,17 @@ def test_random_rings(nodes, pairs, memories, cutoff, policy, seed):
     graph, reqs = ring_case(nodes, pairs, memories, cutoff)
     if not reqs:
         return
-    assert_same_run(*both(graph, reqs, duration_s=0.5, seed=seed, policy=policy))
+    assert_same_run(*both(graph, reqs, duration_s=0.5, seed=seed, memory_policy=policy))
 
 
 def test_chunked_calls_change_nothing_and_report_progress(monkeypatch):
     """The compiled loop returns to Python every so many instants (progress, Ctrl-C): the run is the same."""
     graph = network(ring(5, 8.0), memories=2, cutoff_s=0.02)
     reqs = [Request("n0", "n2"), Request("n1", "n3")]
-    whole = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, engine="batch", loop="compiled")
+    whole = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, link_backend="batch", loop="compiled")
     monkeypatch.setattr(engine_core, "_CHUNK_INSTANTS", 7)
     seen: list[float] = []
-    chunked = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, engine="batch", loop="compiled",
+    chunked = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, link_backend="batch", loop="compiled",
                                progress=lambda t, d: seen.append(t))
     assert_same_run(whole, chunked)
     assert len(seen) > 10 and seen == sorted(seen) and 0.0 < seen[-1] <= 1.0
@@ -147,14 +147,14 @@ def test_chunked_calls_change_nothing_and_report_progress(monkeypatch):
 def test_ctrl_c_keeps_what_finished(monkeypatch):
     graph = network(ring(5, 8.0), memories=2)
     reqs = [Request("n0", "n2")]
-    full = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, engine="batch", loop="compiled")
+    full = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, link_backend="batch", loop="compiled")
     monkeypatch.setattr(engine_core, "_CHUNK_INSTANTS", 50)
 
     def interrupt(t, duration):
         if t > 0.5:
             raise KeyboardInterrupt
 
-    cut = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, engine="batch", loop="compiled", progress=interrupt)
+    cut = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, link_backend="batch", loop="compiled", progress=interrupt)
     assert cut.interrupted and 0.5 < cut.simulated_time_s < 2.0
     kept = cut.requests[0].delivery_time_s
     assert 0 < len(kept) < len(full.requests[0].delivery_time_s)
@@ -173,13 +173,13 @@ def test_loops_without_numba_and_bad_loops(monkeypatch):
     assert engine_core.use_compiled("auto") is False
 
 
-@pytest.mark.parametrize("extra", [[], ["--policy", "reserve"]])
+@pytest.mark.parametrize("extra", [[], ["--memory-policy", "reserve"]])
 def test_command_line(capsys, extra):
     """`qnet traffic` prints the same with --loop compiled, python and auto; a bad loop is one line, exit 2."""
     from qnet.cli import main
 
     base = ["traffic", "examples/metro_ion_network.toml", "--requests", "examples/requests/metro.toml", "--duration", "30",
-            "--seed", "2", "--engine", "batch", "--json", *extra]
+            "--seed", "2", "--link-backend", "batch", "--json", *extra]
     assert main(base + ["--loop", "python"]) == 0
     python_out = capsys.readouterr().out
     assert main(base + ["--loop", "compiled"]) == 0
@@ -206,7 +206,7 @@ def test_a_long_run_holds_only_live_pairs_and_delivered_trees():
     graph = network(line(4, 10.0), memories=2, cutoff_s=0.01)  # most link pairs are cut off before they are swapped
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(run_module, "Engine", Kept)
-        run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=100.0, seed=1, engine="batch", loop="compiled")
+        run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=100.0, seed=1, link_backend="batch", loop="compiled")
     heralds = sum(link.heralds for link in run.links)
     pair_ids, tree_nodes, deliveries = store.sizes(engines[0].state._state)
     assert heralds > 5000 and deliveries == len(run.requests[0].latency_s) > 10
@@ -237,7 +237,7 @@ def test_random_switch_traffic(users, groups, rates, windows, priorities, hub_me
             reqs.append(Request(*parties, rate_hz=rates[k], start_s=start, stop_s=start + length, priority=priorities[k]))
     if not reqs:
         return
-    assert_same_run(*both(graph, reqs, duration_s=1.0, seed=seed, policy=policy, occupancy_bins=3))
+    assert_same_run(*both(graph, reqs, duration_s=1.0, seed=seed, memory_policy=policy, occupancy_bins=3))
 
 
 def test_purified_links_in_traffic_grow_their_tables_alike():
@@ -245,7 +245,7 @@ def test_purified_links_in_traffic_grow_their_tables_alike():
     graph = network(line(4, 60.0), memories=4)  # long links, no cutoff: waits far beyond the first 1024-round table
     reqs = [Request("n0", "n3"), Request("n1", "n2")]
     for policy in ("shared", "reserve"):
-        py, cc = both(graph, reqs, duration_s=20.0, seed=3, policy=policy, purify="dejmps", trace=True)
+        py, cc = both(graph, reqs, duration_s=20.0, seed=3, memory_policy=policy, purify="dejmps", trace=True)
         assert all(len(r.latency_s) > 3 for r in py.requests)
         assert_same_run(py, cc)
 
@@ -288,7 +288,7 @@ def test_auto_moves_a_long_run_from_the_plain_to_the_compiled_rules_unchanged(mo
     monkeypatch.setattr(Engine, "_to_compiled", lambda self, S: moved.append(1) or original(self, S))
     graph = network(ring(6, 8.0), memories=3, cutoff_s=0.05)
     reqs = [Request("n0", "n3"), Request("n1", "n4", rate_hz=40.0, priority=1), Request("n5", "n2", start_s=0.3, stop_s=1.2)]
-    kw = dict(duration_s=2.0, seed=9, policy=policy, k_paths=2, occupancy_bins=7, engine="batch", trace=True)
+    kw = dict(duration_s=2.0, seed=9, memory_policy=policy, k_paths=2, occupancy_bins=7, link_backend="batch", trace=True)
     auto = simulate_traffic(graph, reqs, loop="auto", **kw)
     assert moved == [1]
     assert_same_run(auto, simulate_traffic(graph, reqs, loop="python", **kw))

@@ -88,28 +88,28 @@ def test_a_chain_runs_its_links_in_one_call(monkeypatch):
 def test_chain_batch_engine_equals_aer(nodes, policy):
     graph = qnet.load_network(CHAIN)
     aer = simulate_path(graph, nodes, exact=True, swap_policy=policy)
-    fast = simulate_path(graph, nodes, exact=True, swap_policy=policy, engine="batch")
+    fast = simulate_path(graph, nodes, exact=True, swap_policy=policy, link_backend="batch")
     _close(aer.to_dict(), fast.to_dict())
 
 
 @pytest.mark.slow
 def test_routing_compare_and_purify_batch_engine_equals_aer():
     graph = qnet.load_network(METRO)
-    aer, fast = all_link_results(graph), all_link_results(graph, engine="batch")
+    aer, fast = all_link_results(graph), all_link_results(graph, link_backend="batch")
     assert aer.keys() == fast.keys()
     for k in aer:
         for name in FIGURES:
             assert getattr(fast[k], name) == pytest.approx(getattr(aer[k], name), rel=TOL, abs=1e-14)
     chain = qnet.load_network(CHAIN)
     _close(compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0]).to_dict(),
-           compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0], engine="batch").to_dict())
+           compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0], link_backend="batch").to_dict())
     two = qnet.load_network(str(ROOT / "examples" / "liu2026_ion_link.toml"), ["nodes.alice.memories=2", "nodes.bob.memories=2"])
-    _close(purify_link(two, "alice", "bob").to_dict(), purify_link(two, "alice", "bob", engine="batch").to_dict())
+    _close(purify_link(two, "alice", "bob").to_dict(), purify_link(two, "alice", "bob", link_backend="batch").to_dict())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("argv", [
-    ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact", "--policy", "nested"],
+    ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact", "--swap-policy", "nested"],
     ["path", METRO, "campus", "airport", "--samples", "50", "--seed", "1", "--no-progress"],
     ["compare", CHAIN, "alice", "r2", "--via", "r1", "--distances", "20,40", "--exact"],
     ["purify", str(ROOT / "examples" / "liu2026_ion_link.toml"), "alice", "bob",
@@ -118,15 +118,15 @@ def test_routing_compare_and_purify_batch_engine_equals_aer():
 def test_cli_engine_option(capsys, argv):
     assert main([*argv, "--json"]) == 0
     aer = json.loads(capsys.readouterr().out)
-    assert main([*argv, "--json", "--engine", "batch"]) == 0
+    assert main([*argv, "--json", "--link-backend", "batch"]) == 0
     _close(aer, json.loads(capsys.readouterr().out))
 
 
 def test_cli_refuses_an_unknown_engine(capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["chain", CHAIN, "alice", "bob", "--engine", "gpu"])
+        main(["chain", CHAIN, "alice", "bob", "--link-backend", "gpu"])
     assert exc.value.code == 2
-    assert "--engine" in capsys.readouterr().err
+    assert "--link-backend" in capsys.readouterr().err
 
 
 def test_compare_runs_every_distance_in_one_run(monkeypatch):

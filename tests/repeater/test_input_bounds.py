@@ -60,7 +60,7 @@ def test_deliveries_serve_demands_in_order_and_never_early(loop):
     """
     graph = qnet.load_network(METRO)
     req = Request("campus", "harbour", rate_hz=0.5, start_s=1.0, stop_s=9.0)
-    run = simulate_traffic(graph, [req], duration_s=10.0, seed=3, engine="batch", loop=loop)
+    run = simulate_traffic(graph, [req], duration_s=10.0, seed=3, link_backend="batch", loop=loop)
     rec = run.requests[0]
     assert rec.demanded == 4  # arrivals at 1 + k / 0.5 s < 9 s: k = 0, 1, 2, 3
     assert len(rec.delivery_time_s) == 4
@@ -76,7 +76,7 @@ def test_a_demand_above_any_source_costs_what_as_fast_as_possible_costs():
     as an as-fast-as-possible request does; only the latency's origin differs (its demand).
     """
     graph = qnet.load_network(METRO)
-    runs = [simulate_traffic(graph, [Request("campus", "airport", rate_hz=rate)], duration_s=5.0, seed=2, engine="batch")
+    runs = [simulate_traffic(graph, [Request("campus", "airport", rate_hz=rate)], duration_s=5.0, seed=2, link_backend="batch")
             for rate in (None, 1e300)]
     np.testing.assert_array_equal(runs[0].requests[0].delivery_time_s, runs[1].requests[0].delivery_time_s)
     assert runs[1].requests[0].demanded == demands_before(0.0, 1e300, 5.0)

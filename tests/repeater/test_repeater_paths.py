@@ -61,8 +61,8 @@ def test_one_link_chain_equals_qnet_link(capsys):
 
 @pytest.mark.slow
 def test_nested_exact_and_monte_carlo_agree_on_the_example(capsys):
-    exact = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--exact")
-    mc = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--samples", "3000", "--seed", "5", "--no-progress")
+    exact = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--exact")
+    mc = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--samples", "3000", "--seed", "5", "--no-progress")
     lo, hi = mc["rate_hz_ci"]
     assert lo < exact["rate_hz"] < hi
     # 4 standard errors of the Monte Carlo mean fidelity
@@ -165,7 +165,7 @@ def _read_rows(path):
 def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
     out = tmp_path / "chain.csv"
     field = "nodes.r1.gate_fidelity,nodes.r2.gate_fidelity,nodes.r3.gate_fidelity"
-    assert main(["sweep", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--vary", f"{field}=0.98:1:2", "-o", str(out), "-q"]) == 0
+    assert main(["sweep", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--vary", f"{field}=0.98:1:2", "-o", str(out), "--no-progress"]) == 0
     rows = _read_rows(out)
     assert [r["method"] for r in rows] == ["exact", "exact"]
     for row in rows:
@@ -182,7 +182,7 @@ def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
 @pytest.mark.slow
 def test_seeded_monte_carlo_chain_sweep_is_the_same_serial_and_parallel(tmp_path):
     field = "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s"
-    common = ["sweep", CHAIN, "alice", "bob", "--via", VIA, "--values", f"{field}=0.05,0.3", "--samples", "50", "--seed", "4", "-q"]
+    common = ["sweep", CHAIN, "alice", "bob", "--via", VIA, "--values", f"{field}=0.05,0.3", "--samples", "50", "--seed", "4", "--no-progress"]
     assert main([*common, "-o", str(tmp_path / "a.csv")]) == 0
     assert main([*common, "-o", str(tmp_path / "b.csv"), "--workers", "2"]) == 0
     a, b = _read_rows(tmp_path / "a.csv"), _read_rows(tmp_path / "b.csv")
@@ -259,7 +259,7 @@ def test_compare_csv_is_not_overwritten_silently(capsys, tmp_path, monkeypatch):
 def test_an_exact_compare_too_large_for_the_grid_is_refused_in_one_line(capsys):
     """1e6 km: the direct-link-free chain's links herald from dark counts (p ~ 2e-6 per round),
     which needs ~1.4e7 rounds for the exact tail: refused before any grid is allocated."""
-    args = ["compare", CHAIN, "alice", "bob", "--via", VIA, "--policy", "nested", "--exact", "--distances", "1e6"]
+    args = ["compare", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--exact", "--distances", "1e6"]
     assert main([*args, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "total distance 1e+06 km (--distances)" in err and "max_rounds = 1048576" in err
@@ -283,7 +283,7 @@ def test_a_chain_that_delivers_no_entanglement_says_so(capsys):
 
 def test_twirl_flags_reach_purify_and_chain(capsys):
     mem = ["--set", "nodes.alice.memories=2", "--set", "nodes.r1.memories=2"]
-    base = ["purify", CHAIN, "alice", "r1", "--protocol", "bbpssw", *mem]
+    base = ["purify", CHAIN, "alice", "r1", "--purify", "bbpssw", *mem]
     on, off = cli_json(capsys, *base), cli_json(capsys, *base, "--no-twirl")
     assert (on["twirl"], off["twirl"]) == (True, False)
     # same round, same fidelity out of it; the kept pair then dephases for t_c, which treats the

@@ -44,7 +44,7 @@ def test_one_request_on_a_path_is_the_chain(policy, extra):
     """Same seed, same draws: the first deliveries equal `qnet chain`'s samples (times to 1e-12 s)."""
     graph = network(line(4, 10.0), **extra)
     chain = simulate_path(graph, ["n0", "n1", "n2", "n3"], samples=100, seed=11)
-    run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=1.5 * 100 / chain.rate_hz, seed=11, policy=policy)
+    run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=1.5 * 100 / chain.rate_hz, seed=11, memory_policy=policy)
     rec = run.requests[0]
     assert len(rec.latency_s) >= 100
     np.testing.assert_allclose(rec.latency_s[:100], chain.completion_time_samples_s, rtol=0, atol=1e-12)
@@ -102,7 +102,7 @@ def test_two_requests_contending_for_one_repeater(policy, repeater_memories, eac
     p, t = link_p_t(graph, "n0", "n1")
     expected = each * _two_link_rate_hz(p, t)
     duration = 3000 / expected
-    run = simulate_traffic(graph, [Request("n0", "n2"), Request("n0", "n2")], duration_s=duration, seed=4, policy=policy)
+    run = simulate_traffic(graph, [Request("n0", "n2"), Request("n0", "n2")], duration_s=duration, seed=4, memory_policy=policy)
     for rec in run.requests:
         n = len(rec.delivery_time_s)
         # deliveries of one request: a renewal-reward count; sd(N) <= sqrt(N) (inter-delivery cv <= 1 here)
@@ -149,7 +149,7 @@ def test_bad_input_names_the_field():
     with pytest.raises(ConfigError, match="duration_s = 0"):
         simulate_traffic(graph, [Request("n0", "n2")], duration_s=0)
     with pytest.raises(ConfigError, match="policy"):
-        simulate_traffic(graph, [Request("n0", "n2")], duration_s=1.0, policy="greedy")
+        simulate_traffic(graph, [Request("n0", "n2")], duration_s=1.0, memory_policy="greedy")
     with pytest.raises(ConfigError, match="rate_hz = -1"):
         Request("n0", "n2", rate_hz=-1)
     starved = network(line(3, 5.0), node_memories={"n1": 1})
@@ -193,7 +193,7 @@ def _check_trace(run, cutoff_s):
             holds.setdefault(mem, []).append((created[pid], ended.get(pid, math.inf), pid))
     for mem, spans in holds.items():
         spans.sort()
-        for (s0, e0, p0), (s1, e1, p1) in zip(spans, spans[1:]):
+        for (_s0, e0, p0), (s1, _e1, p1) in zip(spans, spans[1:]):
             assert s1 >= e0 - 1e-12, f"memory {mem} held by pairs {p0} and {p1}"
     # every delivered pair traces back to heralds of exactly its route's links
     for k, rec in enumerate(run.requests):
@@ -229,7 +229,7 @@ def test_trace_invariants_at_a_switch(users, groups, cutoff, policy, seed):
     reqs = [Request(*[f"u{i % users}" for i in g]) for g in groups if len({i % users for i in g}) == len(g)]
     if not reqs:
         return
-    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, trace=True, policy=policy)
+    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, trace=True, memory_policy=policy)
     _check_trace(run, cutoff)
 
 
@@ -256,7 +256,7 @@ def test_trace_invariants(nodes, pairs, memories, cutoff, policy, seed):
     graph, reqs = ring_case(nodes, pairs, memories, cutoff)
     if not reqs:
         return
-    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, policy=policy, trace=True)
+    run = simulate_traffic(graph, reqs, duration_s=0.5, seed=seed, memory_policy=policy, trace=True)
     _check_trace(run, cutoff)
     for node in run.nodes:
         assert 0 <= node.mean_occupied <= node.memories and node.peak_occupied <= node.memories
@@ -270,7 +270,7 @@ def test_reserve_never_starves_a_long_request():
     """A long request crossing four busy one-hop requests still gets its turn (no backfilling past it)."""
     graph = network(line(5, 10.0), memories=2)
     reqs = [Request("n0", "n4")] + [Request(f"n{i}", f"n{i + 1}") for i in range(4)]
-    run = simulate_traffic(graph, reqs, duration_s=30.0, seed=2, policy="reserve")
+    run = simulate_traffic(graph, reqs, duration_s=30.0, seed=2, memory_policy="reserve")
     counts = [len(r.delivery_time_s) for r in run.requests]
     assert min(counts) > 0, counts
 
@@ -281,7 +281,7 @@ def test_a_request_that_delivered_nothing_is_pointed_out():
 
     graph = network(line(3, 10.0))
     for policy, said in (("shared", True), ("reserve", False)):
-        res = TrafficResult.from_run(simulate_traffic(graph, [Request("n0", "n2")], duration_s=1e-3, seed=1, policy=policy))
+        res = TrafficResult.from_run(simulate_traffic(graph, [Request("n0", "n2")], duration_s=1e-3, seed=1, memory_policy=policy))
         assert res.requests[0].delivered == 0
         assert ("delivered nothing" in format_traffic(res)) is said
 
@@ -311,7 +311,7 @@ def test_one_purified_request_is_the_purified_chain(policy):
     graph = qnet.load_network("examples/ion_repeater_chain.toml", PURIFY_MEMORIES)
     chain = simulate_path(graph, ["alice", "r1", "r2", "r3", "bob"], samples=40, seed=4, purify="dejmps")
     run = simulate_traffic(graph, [Request("alice", "bob")], duration_s=1.5 * 40 / chain.rate_hz, seed=4,
-                           purify="dejmps", policy=policy)
+                           purify="dejmps", memory_policy=policy)
     rec = run.requests[0]
     assert len(rec.latency_s) >= 40
     np.testing.assert_allclose(rec.latency_s[:40], chain.completion_time_samples_s, atol=1e-12)

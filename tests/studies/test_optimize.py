@@ -48,7 +48,7 @@ def test_rate_at_min_fidelity_is_the_closed_form_alpha():
     p = 2 * alpha * eta - (alpha * eta) ** 2
     assert res.objective == pytest.approx(p / res.link.attempt_time_s, rel=1e-7)
     # the batch engine evaluates the same circuits: same optimum
-    same = optimize_link(graph, "alice", "bob", ALPHAS, (0.01, 0.5), "rate_hz", min_fidelity=f0, engine="batch")
+    same = optimize_link(graph, "alice", "bob", ALPHAS, (0.01, 0.5), "rate_hz", min_fidelity=f0, link_backend="batch")
     assert same.value == pytest.approx(res.value, rel=1e-9)
 
 

@@ -196,7 +196,7 @@ def test_real_sweep_output(tmp_path, capsys):
     """The table `qnet sweep` writes plots as is (x = a varied field)."""
     out = tmp_path / "d.csv"
     argv = ["sweep", str(Path(__file__).resolve().parents[2] / "examples" / "liu2026_ion_link.toml"), "alice", "bob",
-            "-o", str(out), "-q", "--vary", "fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:4"]
+            "-o", str(out), "--no-progress", "--vary", "fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:4"]
     assert main(argv) == 0
     capsys.readouterr()
     fig = plot_results(out, "fibres.alice-station.length_km", "rate_hz,diqkd_key_fraction")

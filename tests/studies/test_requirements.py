@@ -134,7 +134,7 @@ def _link_problem(table, kmax=100.0):
     """One link alice - r1 with short memories: T2 and the station's visibility both limit the fidelity."""
     t2 = Variable("nodes.*.t2_s", "time", ("nodes.alice.t2_s", "nodes.r1.t2_s"), (0.02, 0.02), kmax)
     vis = Variable("nodes.*.visibility", "probability", ("nodes.s1.visibility",), (0.95,), kmax)
-    return RequirementsEvaluator(table, LINK, (t2, vis), engine="batch")
+    return RequirementsEvaluator(table, LINK, (t2, vis), link_backend="batch")
 
 
 def test_two_parameters_match_a_brute_force_grid(table):
@@ -164,7 +164,7 @@ def test_product_of_efficiencies_meets_its_kkt_closed_form(table):
     k_i = ln p_i / ln x. P is found independently by bisection on the rate."""
     em = Variable("nodes.*.emission_efficiency", "probability", ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"), (0.4, 0.4), 100.0)
     cv = Variable("nodes.*.conversion_efficiency", "probability", ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"), (0.5, 0.5), 100.0)
-    ev = RequirementsEvaluator(table, LINK, (em, cv), engine="batch")
+    ev = RequirementsEvaluator(table, LINK, (em, cv), link_backend="batch")
     base = ev.evaluate([{em.name: 1.0, cv.name: 1.0}])[0]["rate_hz"]
     target = parse_target(f"rate_hz>={2.5 * base}")
     result = solve_requirements(ev, [target], starts=2)
@@ -183,7 +183,7 @@ def test_product_of_efficiencies_meets_its_kkt_closed_form(table):
 def _efficiency_problem(table, w_e=1.0, w_c=1.0):
     em = Variable("nodes.*.emission_efficiency", "probability", ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"), (0.4, 0.4), 100.0, w_e)
     cv = Variable("nodes.*.conversion_efficiency", "probability", ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"), (0.5, 0.5), 100.0, w_c)
-    ev = RequirementsEvaluator(table, LINK, (em, cv), engine="batch")
+    ev = RequirementsEvaluator(table, LINK, (em, cv), link_backend="batch")
     base = ev.evaluate([{em.name: 1.0, cv.name: 1.0}])[0]["rate_hz"]
     return ev, parse_target(f"rate_hz>={2.5 * base}")
 
@@ -210,7 +210,7 @@ def test_shape_of_published_requirement_studies(table):
     fidelity target and diverges, as 1/(F_inf - target), at the fidelity F_inf that perfect memories
     give; beyond it the target is unreachable."""
     ev = _link_problem(table, kmax=1e6)
-    t2_only = RequirementsEvaluator(table, LINK, ev.variables[:1], overrides=("nodes.s1.visibility=0.95",), engine="batch")
+    t2_only = RequirementsEvaluator(table, LINK, ev.variables[:1], overrides=("nodes.s1.visibility=0.95",), link_backend="batch")
     needed = []
     for f in (0.949, 0.951, 0.953):  # today (T2 = 20 ms): 0.9478
         r = solve_requirements(t2_only, [parse_target(f"fidelity>={f}")], starts=1)
@@ -221,7 +221,7 @@ def test_shape_of_published_requirement_studies(table):
     from qnet.repeater.path import simulate_path
 
     g = qnet.load_network(CHAIN, ["nodes.alice.t2_s=inf", "nodes.r1.t2_s=inf", "nodes.s1.visibility=0.95"])
-    ceiling = simulate_path(g, ["alice", "r1"], exact=True, engine="batch").fidelity
+    ceiling = simulate_path(g, ["alice", "r1"], exact=True, link_backend="batch").fidelity
     # near it F = F_inf - c/T2 (first order in the waiting time over T2): the T2 needed grows as
     # 1/(F_inf - target), i.e. 4 times the gap needs a quarter of the coherence time
     far = solve_requirements(t2_only, [parse_target(f"fidelity>={ceiling - 4e-4}")], starts=1).factors[0]
@@ -242,13 +242,13 @@ def test_monte_carlo_with_common_random_numbers(table):
     Monte Carlo is near the exact one (sampling error of 4000 deliveries)."""
     exact = _link_problem(table)
     t2 = exact.variables[:1]
-    mc = RequirementsEvaluator(table, LINK, t2, method="monte_carlo", samples=4000, seed=7, engine="batch")
+    mc = RequirementsEvaluator(table, LINK, t2, method="monte_carlo", samples=4000, seed=7, link_backend="batch")
     a = mc.evaluate([{t2[0].name: 2.0}])[0]
     b = mc.evaluate([{t2[0].name: 3.0}, {t2[0].name: 2.0}])[1]
     assert a == b
     target = [parse_target("fidelity>=0.945")]
     r_mc = solve_requirements(mc, target, starts=1)
-    r_ex = solve_requirements(RequirementsEvaluator(table, LINK, t2, engine="batch"), target, starts=1)
+    r_ex = solve_requirements(RequirementsEvaluator(table, LINK, t2, link_backend="batch"), target, starts=1)
     assert r_mc.method == "monte_carlo" and r_mc.figures["fidelity"] >= 0.945
     assert r_mc.factors[0] == pytest.approx(r_ex.factors[0], rel=0.15)
 
@@ -257,16 +257,16 @@ def test_resume_replays_the_journal(table, tmp_path):
     out = tmp_path / "req.jsonl"
     first = find_requirements(table, "alice", "r1", "nodes.*.t2_s,nodes.*.visibility", ["fidelity>=0.968"],
                               overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02", "nodes.s1.visibility=0.95"],
-                              engine="batch", starts=1, output=str(out))
+                              link_backend="batch", starts=1, output=str(out))
     with pytest.raises(QnetError, match="exists"):
-        find_requirements(table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], engine="batch", output=str(out))
+        find_requirements(table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], link_backend="batch", output=str(out))
     again = find_requirements(table, "alice", "r1", "nodes.*.t2_s,nodes.*.visibility", ["fidelity>=0.968"],
                               overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02", "nodes.s1.visibility=0.95"],
-                              engine="batch", starts=1, output=str(out), resume=True)
+                              link_backend="batch", starts=1, output=str(out), resume=True)
     assert again.resumed == first.evaluations and again.evaluations == first.evaluations  # nothing recomputed
     assert again.factors == first.factors
     with pytest.raises(QnetError, match="another search"):
-        find_requirements(table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], engine="batch", output=str(out), resume=True)
+        find_requirements(table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], link_backend="batch", output=str(out), resume=True)
 
 
 class _Stop(RequirementsEvaluator):
@@ -282,7 +282,7 @@ class _Stop(RequirementsEvaluator):
 
 def _stopping(table, stop_after):
     ev = _link_problem(table)
-    stop = _Stop(table, LINK, ev.variables, engine="batch")
+    stop = _Stop(table, LINK, ev.variables, link_backend="batch")
     object.__setattr__(stop, "stop_after", stop_after)
     return stop
 
@@ -356,7 +356,7 @@ def test_a_capped_factor_is_reported_at_its_bound_and_the_other_makes_up(table):
     free = solve_requirements(_link_problem(table), [parse_target("fidelity>=0.968")], starts=1)
     t2, vis = _link_problem(table).variables
     capped_t2 = Variable(t2.name, t2.rule, t2.fields, t2.baseline, 1.1)
-    ev = RequirementsEvaluator(table, LINK, (capped_t2, vis), engine="batch")
+    ev = RequirementsEvaluator(table, LINK, (capped_t2, vis), link_backend="batch")
     capped = solve_requirements(ev, [parse_target("fidelity>=0.968")], starts=1)
     assert free.factors[0] > 1.1  # the cap binds ...
     assert capped.at_max == ("nodes.*.t2_s",) and capped.factors[0] == pytest.approx(1.1, rel=1e-12)
@@ -396,7 +396,7 @@ def test_the_method_falls_back_to_the_monte_carlo_where_no_exact_method_exists()
         graph = qnet.load_network(CHAIN)
         hops = tuple(tuple(h) for h in path_hops(graph, ["alice", *via]))
         variables = expand_variables(graph, hops, parse_improve(improve))
-        return _choose_method(RequirementsEvaluator(table, hops, variables, swap_policy=policy, engine="batch"))
+        return _choose_method(RequirementsEvaluator(table, hops, variables, swap_policy=policy, link_backend="batch"))
 
     assert method("nodes.*.t2_s", ["r1", "r2", "r3", "bob"], "nested") == "exact"
     assert method("nodes.*.t2_s,nodes.r1.t2_s", ["r1", "r2", "r3", "bob"], "nested") == "monte_carlo"

@@ -69,7 +69,7 @@ def reference(rows: list[dict[str, str]], fields: list[str], overrides=()) -> li
 
 def cli(tmp_path, *args: str, name: str = "out.csv") -> tuple[int, Path]:
     out = tmp_path / name
-    code = main(["sweep", LIU, "alice", "bob", "-o", str(out), "-q", *args])
+    code = main(["sweep", LIU, "alice", "bob", "-o", str(out), "--no-progress", *args])
     return code, out
 
 
@@ -150,7 +150,7 @@ def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
     assert meta["columns"] == list(rows[0])
     assert {r["sweep_id"] for r in rows} == {meta["sweep_id"]} == {sweep.sweep_id(meta["evaluator"])}
     run = meta["runs"][-1]
-    assert run["engine"] == "aer" and run["workers"] == 1 and run["status"] == "complete"
+    assert run["link_backend"] == "aer" and run["workers"] == 1 and run["status"] == "complete"
     assert run["started"] <= run["finished"] and run["points_evaluated"] == 6
     assert set(run["versions"]) >= {"qnet", "qiskit", "qiskit-aer", "numpy", "python"}
 
@@ -181,11 +181,11 @@ def test_batch_engine_sweep_equals_aer(tmp_path, monkeypatch):
         "--values", "nodes.station.dark_count_probability=0,0.01",
     ]
     assert cli(tmp_path, *axes, name="aer.csv")[0] == 0
-    assert cli(tmp_path, *axes, "--engine", "batch", name="batch.csv")[0] == 0
+    assert cli(tmp_path, *axes, "--link-backend", "batch", name="batch.csv")[0] == 0
     assert sum(simulated) == 48  # every point went through the batch engine (no cached Aer row)
     assert_rows_close(read_csv(tmp_path / "batch.csv"), read_csv(tmp_path / "aer.csv"))
     meta = json.loads((tmp_path / "batch.csv.meta.json").read_text())
-    assert meta["runs"][-1]["engine"] == "batch"
+    assert meta["runs"][-1]["link_backend"] == "batch"
 
 
 def test_identical_points_are_compiled_and_run_once(monkeypatch):
@@ -208,7 +208,7 @@ def test_identical_points_are_compiled_and_run_once(monkeypatch):
 
 def test_numpy_axis_values_and_the_python_api(tmp_path):
     np = pytest.importorskip("numpy")
-    ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob", engine="batch")
+    ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob", link_backend="batch")
     axes = [Axis((ARMS.split(",")[0],), tuple(np.linspace(1.0, 9.0, 5))), Axis(("nodes.alice.memories",), (np.int64(1),))]
     summary = run_sweep(ev, axes, tmp_path / "np.csv", progress=False)
     assert (summary.points, summary.evaluated, summary.errors, summary.status) == (5, 5, 0, "complete")
@@ -302,7 +302,7 @@ def test_resume_can_retry_errors_and_refuses_another_network(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(tmp_path):
-    args = ["--vary", f"{ARMS}=0.5:50:60", "--vary", f"{ALPHAS}=0.02:0.3:60", "--engine", "batch", "-q"]
+    args = ["--vary", f"{ARMS}=0.5:50:60", "--vary", f"{ALPHAS}=0.02:0.3:60", "--link-backend", "batch", "--no-progress"]
     out = tmp_path / "killed.csv"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(  # small chunks: a slow sweep, killed once two chunks are on disk
@@ -377,7 +377,7 @@ def test_dask_cluster_sweep_equals_the_local_one(tmp_path):
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
         # an address, as `qnet sweep --dask ADDRESS` gives it (qnet connects and disconnects) ...
-        code = main(["sweep", LIU, "alice", "bob", "-o", str(tmp_path / "dask.csv"), "-q", "--chunk-size", "4",
+        code = main(["sweep", LIU, "alice", "bob", "-o", str(tmp_path / "dask.csv"), "--no-progress", "--chunk-size", "4",
                      "--dask", cluster.scheduler_address, "--vary", f"{ARMS}=1:40:8",
                      "--values", "nodes.alice.emission_efficiency=0.05,1.5"])
         assert code == 0

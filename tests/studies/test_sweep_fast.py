@@ -343,7 +343,7 @@ def test_mixed_chunk_rows_equal_run_links(engine):
             point["nodes.alice.emission_efficiency"] = rng.choice([0.0, 1.5])  # never heralds / invalid
         points.append(point)
     sweep.clear_cache()
-    rows = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", engine=engine).evaluate(points)
+    rows = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend=engine).evaluate(points)
     want = _reference_rows(LIU, points)
     assert {bool(r["error"]) for r in rows} == {True, False}
     for point, row, ref in zip(points, rows, want):
@@ -382,7 +382,7 @@ def test_row_formatter_writes_what_csv_writer_writes():
 
 @pytest.mark.slow
 def test_an_output_written_in_order_is_the_final_table(tmp_path):
-    ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", engine="batch")
+    ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend="batch")
     axes = [sweep.parse_vary("fibres.alice-station.length_km=1:40:7"),
             sweep.parse_values("nodes.alice.emission_efficiency=0.05,1.5,0.0"),
             sweep.parse_values("nodes.bob.decay=exponential,gaussian")]

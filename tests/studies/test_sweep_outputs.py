@@ -51,7 +51,7 @@ def one_error_line(capsys) -> str:
 
 
 def sweep_cli(out, *args: str, network: str = LIU) -> int:
-    return main(["sweep", network, "alice", "bob", "-o", str(out), "-q", *args])
+    return main(["sweep", network, "alice", "bob", "-o", str(out), "--no-progress", *args])
 
 
 class Constant(Evaluator):
@@ -108,7 +108,7 @@ def test_temporary_files_never_replace_a_users_file(tmp_path):
     out = tmp_path / "out.csv"
     for name in ("out.csv.tmp", "out.csv.meta.json.tmp"):
         (tmp_path / name).write_text("mine\n")
-    ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob", engine="batch")
+    ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob", link_backend="batch")
     axes = [parse_values("nodes.alice.t2_s=1,2")]
     run_sweep(ev, axes, out, progress=False)
     run_sweep(ev, [parse_values("nodes.alice.t2_s=1,2,3")], out, resume=True, progress=False)
@@ -319,9 +319,9 @@ def test_a_second_run_on_a_locked_output_fails_naming_it(tmp_path, capsys):
 
 
 def _slow_sweep(out: Path, *extra: str) -> subprocess.Popen:
-    args = ["--vary", f"{ARMS}=0.5:50:200", "--vary", f"{ALPHAS}=0.02:0.3:200", "--engine", "batch", "--chunk-size", "1"]
+    args = ["--vary", f"{ARMS}=0.5:50:200", "--vary", f"{ALPHAS}=0.02:0.3:200", "--link-backend", "batch", "--chunk-size", "1"]
     return subprocess.Popen(
-        [sys.executable, "-m", "qnet", "sweep", LIU, "alice", "bob", "-o", str(out), "-q", *args, *extra],
+        [sys.executable, "-m", "qnet", "sweep", LIU, "alice", "bob", "-o", str(out), "--no-progress", *args, *extra],
         env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
@@ -353,7 +353,7 @@ def test_two_sweeps_never_write_one_output_and_a_killed_ones_lock_does_not_block
         proc.stderr.close()
     assert (tmp_path / "s.csv.lock").exists()  # SIGKILL: left behind, but the OS dropped the lock
     n = len(read_csv(out))
-    args = ["--vary", f"{ARMS}=0.5:50:3", "--vary", f"{ALPHAS}=0.02:0.3:200", "--engine", "batch"]
+    args = ["--vary", f"{ARMS}=0.5:50:3", "--vary", f"{ALPHAS}=0.02:0.3:200", "--link-backend", "batch"]
     assert sweep_cli(out, *args, "--resume") == 0  # a sub-grid of the killed one: resumable at once
     rows = read_csv(out)
     assert len(rows) >= 600 and len(rows) - n <= 600
@@ -473,7 +473,7 @@ def test_a_loopback_tcp_cluster_needs_no_tls(tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        assert sweep_cli(tmp_path / "s.csv", "--values", "nodes.alice.t2_s=1,2", "--engine", "batch",
+        assert sweep_cli(tmp_path / "s.csv", "--values", "nodes.alice.t2_s=1,2", "--link-backend", "batch",
                          "--dask", cluster.scheduler_address) == 0
     meta = json.loads((tmp_path / "s.csv.meta.json").read_text())
     assert meta["runs"][-1]["dask"] == cluster.scheduler_address and meta["runs"][-1]["dask_tls"] is False

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from qnet.cli import main
-from qnet.repeater.traffic import Request, TrafficResult, simulate_traffic
+from qnet.repeater.traffic import TrafficResult, simulate_traffic
 from qnet.network.io import load_network
 
 NET = "examples/metro_ion_network.toml"
@@ -22,7 +22,7 @@ def _rows(path):
 @pytest.mark.slow
 def test_replications_serial_and_workers_agree_and_match_direct_runs(tmp_path, capsys):
     common = [NET, "--traffic", REQ, "--duration", "20", "--values", "nodes.campus.memories=3,6", "--replications", "2",
-              "--seed", "5", "--engine", "batch", "-q"]
+              "--seed", "5", "--link-backend", "batch", "--no-progress"]
     assert main(["sweep", *common, "-o", str(tmp_path / "a.csv")]) == 0
     assert main(["sweep", *common, "-o", str(tmp_path / "b.csv"), "--workers", "2"]) == 0
     a, b = _rows(tmp_path / "a.csv"), _rows(tmp_path / "b.csv")
@@ -33,7 +33,7 @@ def test_replications_serial_and_workers_agree_and_match_direct_runs(tmp_path, c
     from qnet.repeater.traffic import read_requests
 
     graph = load_network(NET, overrides=["nodes.campus.memories=6"])
-    direct = TrafficResult.from_run(simulate_traffic(graph, read_requests(REQ), duration_s=20.0, seed=6, engine="batch"))
+    direct = TrafficResult.from_run(simulate_traffic(graph, read_requests(REQ), duration_s=20.0, seed=6, link_backend="batch"))
     row = a[3]
     assert int(row["r1_delivered"]) == direct.requests[1].delivered
     assert float(row["total_rate_hz"]) == pytest.approx(direct.total_rate_hz, rel=1e-12)
@@ -58,7 +58,7 @@ def test_chain_sweep_seed_axis_sets_the_seed(tmp_path):
 
     out = tmp_path / "c.csv"
     assert main(["sweep", "examples/ion_repeater_chain.toml", "alice", "r3", "--chain", "--samples", "20",
-                 "--values", "seed=3,4", "-o", str(out), "-q"]) == 0
+                 "--values", "seed=3,4", "-o", str(out), "--no-progress"]) == 0
     rows = _rows(out)
     graph = load_network("examples/ion_repeater_chain.toml")
     assert [row["seed"] for row in rows] == ["3", "4"] and {row["method"] for row in rows} == {"monte_carlo"}

@@ -15,7 +15,7 @@ process of ``docs/conventions.md`` ("Repeaters") on top of states that other mod
   keep decohering;
 * a cutoff discards a pair whose age exceeds ``cutoff_s`` and its link(s) restart at once; a pair
   whose partner arrives exactly ``cutoff_s`` later is kept (times compared with relative
-  tolerance :data:`qnet.quantum.waiting.TIME_RTOL`);
+  tolerance :data:`qnet.repeater.waiting.TIME_RTOL`);
 * after an end-to-end pair is delivered every link starts again: deliveries are a renewal
   process and rate_hz = 1 / E[completion time];
 * fidelity = <Psi+|rho|Psi+> of the delivered end-to-end state (links deliver |Psi+> and the
@@ -51,7 +51,7 @@ Modelling choices (documented here because they are part of the contract)
   later one kept, in one round of the protocol with the two end nodes' gate and readout
   fidelities; the bits travel for ``communication_time_s`` t_c while the kept pair keeps
   decohering; on failure (probability 1 - p_pur(D)) both copies restart after t_c. The
-  purification's ``cutoff_s`` (in whole rounds, :func:`qnet.quantum.waiting.cutoff_rounds`) discards a
+  purification's ``cutoff_s`` (in whole rounds, :func:`qnet.repeater.waiting.cutoff_rounds`) discards a
   raw copy that would wait longer and that copy restarts at once. The purified pair enters the
   chain at its success time (the later herald + t_c) in the state rho_out(D) after t_c, with
   memory ages = herald ages + t_c; from there on it is an ordinary pair (waiting, swaps, chain

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from qnet.errors import ConfigError, QnetError
-from qnet.quantum.waiting import TIME_RTOL, convolve, renewal
+from qnet.repeater.waiting import TIME_RTOL, convolve, renewal
 from qnet.repeater.chain.linalg import (
     PSI_PLUS,
     SwapFn,

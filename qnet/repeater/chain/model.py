@@ -121,7 +121,7 @@ class LinkPurification:
         t_c, the time the measurement bits travel (s; the link's fibre length / c).
     cutoff_s : float
         A raw copy that would wait longer than this (s, in whole rounds,
-        :func:`qnet.quantum.waiting.cutoff_rounds`) is discarded; ``inf``: no cutoff.
+        :func:`qnet.repeater.waiting.cutoff_rounds`) is discarded; ``inf``: no cutoff.
     twirl : bool
         BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
 

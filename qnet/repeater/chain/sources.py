@@ -12,7 +12,7 @@ from typing import Union
 import numpy as np
 
 from qnet.errors import QnetError
-from qnet.quantum.waiting import cutoff_rounds
+from qnet.repeater.waiting import cutoff_rounds
 from qnet.repeater.chain.model import ChainLink, RepeaterChain
 
 __all__ = ["GeometricSource", "PurifiedSource", "MirroredSource", "LinkSource", "link_sources"]

@@ -29,7 +29,7 @@ import numpy as np
 
 from qnet.errors import ConfigError, QnetError
 from qnet.link.multiplexing import success_per_round
-from qnet.quantum.waiting import TIME_RTOL
+from qnet.repeater.waiting import TIME_RTOL
 from qnet.repeater.choices import EVENT_LOOPS
 from qnet.repeater.engine import jit
 from qnet.repeater.engine.model import Delivery

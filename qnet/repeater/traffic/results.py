@@ -404,8 +404,9 @@ def format_traffic(result: TrafficResult, top: int = 10) -> str:
     lines += _busiest(result, top)
     starved = [str(r.index) for r in result.requests if r.delivered == 0]
     if starved and result.policy == "shared":
-        lines.append(f"request(s) {', '.join(starved)} delivered nothing: under --policy shared, pairs held for one request "
-                     "can block another's links for good unless the nodes have cutoffs (cutoff_s); try cutoffs or --policy reserve")
+        lines.append(f"request(s) {', '.join(starved)} delivered nothing: under --memory-policy shared, pairs held for "
+                     "one request can block another's links for good unless the nodes have cutoffs (cutoff_s); try "
+                     "cutoffs or --memory-policy reserve")
     if result.interrupted:
         lines.append(f"interrupted at t = {result.simulated_time_s:g} s: figures cover what was finished")
     return "\n".join(lines)

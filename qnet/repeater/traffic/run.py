@@ -18,8 +18,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import ConfigError
-from qnet.repeater.choices import METRICS, PROTOCOLS, SWAP_POLICIES, TRAFFIC_POLICIES
+from qnet.repeater.choices import MEMORY_POLICIES, METRICS, PROTOCOLS, SWAP_POLICIES
 from qnet.repeater.engine import Engine, EngineRequest
 from qnet.repeater.engine.model import demands_before
 from qnet.repeater.engine.core import use_compiled
@@ -32,11 +33,11 @@ from qnet.repeater.traffic.states import delivered_fidelities
 __all__ = ["simulate_traffic"]
 
 
-def _check_options(duration_s: Any, policy: str, metric: str, k_paths: Any, swap_policy: str) -> float:
+def _check_options(duration_s: Any, memory_policy: str, metric: str, k_paths: Any, swap_policy: str) -> float:
     d = float(duration_s) if isinstance(duration_s, (int, float)) and not isinstance(duration_s, bool) else math.nan
     if not (0.0 < d < math.inf):
         raise ConfigError("traffic", "duration_s", duration_s, "a simulated time > 0 in seconds (finite)")
-    for name, value, allowed in (("policy", policy, TRAFFIC_POLICIES), ("metric", metric, METRICS), ("swap_policy", swap_policy, SWAP_POLICIES)):
+    for name, value, allowed in (("memory_policy", memory_policy, MEMORY_POLICIES), ("metric", metric, METRICS), ("swap_policy", swap_policy, SWAP_POLICIES)):
         if value not in allowed:
             raise ConfigError("traffic", name, value, f"one of {', '.join(allowed)}")
     if isinstance(k_paths, bool) or not isinstance(k_paths, int) or k_paths < 1:
@@ -44,17 +45,18 @@ def _check_options(duration_s: Any, policy: str, metric: str, k_paths: Any, swap
     return d
 
 
+@renamed_keywords(policy="memory_policy", engine="link_backend")
 def simulate_traffic(
     graph: nx.Graph,
     requests: Sequence[Request],
     *,
     duration_s: float,
     seed: int | None = None,
-    policy: str = "shared",
+    memory_policy: str = "shared",
     metric: str = "hops",
     k_paths: int = 1,
     swap_policy: str = "asap",
-    engine: str = "aer",
+    link_backend: str = "aer",
     trace: bool = False,
     progress: Callable[[float, float], None] | None = None,
     occupancy_bins: int = 20,
@@ -74,7 +76,7 @@ def simulate_traffic(
         Simulated time (s), > 0.
     seed : int, optional
         Makes the run reproducible.
-    policy : str
+    memory_policy : str
         ``"shared"`` (default) or ``"reserve"`` (:mod:`qnet.repeater.engine`).
     metric : str
         Route cost, one of :data:`qnet.repeater.choices.METRICS` (default ``"hops"``).
@@ -82,8 +84,8 @@ def simulate_traffic(
         Candidate routes per request; > 1 spreads load (:func:`choose_routes`).
     swap_policy : str
         ``"asap"`` (default) or ``"nested"``.
-    engine : str
-        Link engine, ``"aer"`` (default) or ``"batch"``.
+    link_backend : str
+        Link backend, ``"aer"`` (default) or ``"batch"``.
     trace : bool
         Record every event in ``run.trace``.
     progress : callable, optional
@@ -98,9 +100,9 @@ def simulate_traffic(
         BBPSSW re-twirls its output (default True).
     loop : str
         Event loop, one of :data:`qnet.repeater.choices.EVENT_LOOPS`: ``"auto"`` (default: the
-        rules compiled with numba when it is installed), ``"compiled"`` (needs
+        rules compiled with numba when it is installed and the run lasts), ``"compiled"`` (needs
         ``pip install 'qnet[fast]'``) or ``"python"`` (the same rules, not compiled); every loop
-        gives the same run to the last bit.
+        gives the same run to the last bit (:class:`qnet.repeater.engine.core.Engine`).
 
     Returns
     -------
@@ -124,7 +126,7 @@ def simulate_traffic(
     >>> [len(r.fidelity) > 0 for r in run.requests], run.simulated_time_s
     ([True, True], 20.0)
     """
-    duration = _check_options(duration_s, policy, metric, k_paths, swap_policy)
+    duration = _check_options(duration_s, memory_policy, metric, k_paths, swap_policy)
     if purify is not None and purify not in PROTOCOLS:
         raise ConfigError("traffic", "purify", purify, f"one of {', '.join(PROTOCOLS)} (or None: raw links)")
     if isinstance(occupancy_bins, bool) or not isinstance(occupancy_bins, int) or not 0 <= occupancy_bins <= 10_000:
@@ -134,10 +136,10 @@ def simulate_traffic(
     if not requests:
         raise ConfigError("traffic", "requests", "[]", "at least one request")
     check_parties(graph, requests)
-    needs_results = metric in ("fidelity", "rate") and any(r.c is None for r in requests)
+    needs_results = metric not in ("length", "hops") and any(r.c is None for r in requests)
     lg = link_graph(graph)
-    routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, engine) if needs_results else None, lg)
-    build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], engine, purify, twirl)
+    routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, link_backend) if needs_results else None, lg)
+    build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], link_backend, purify, twirl)
     users: dict[int, int] = {}
     eroutes = [build.route(graph, hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
     for er in eroutes:
@@ -149,7 +151,7 @@ def simulate_traffic(
         for req, er in zip(requests, eroutes)
     ]
     tie = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    eng = Engine(build.links, especs, build.names, policy, np.random.default_rng(seed), tie, trace=trace, loop=loop)
+    eng = Engine(build.links, especs, build.names, memory_policy, np.random.default_rng(seed), tie, trace=trace, loop=loop)
     interrupted = False
     try:
         eng.run(duration, None if progress is None else (lambda t: progress(t, duration)), occupancy_bins)
@@ -157,7 +159,7 @@ def simulate_traffic(
         interrupted = True
     end = min(eng.now, duration) if interrupted else duration
     areas = eng.close(end)
-    run = _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted)
+    run = _records(graph, requests, routes, build, eng, areas, end, duration, seed, memory_policy, swap_policy, interrupted)
     return _with_occupancy_over_time(run, eng, areas[0], duration, occupancy_bins)
 
 

@@ -166,8 +166,8 @@ class TrafficLinks:
         One route per request (a GHZ request: its legs party -> hub).
     ghz : list of bool
         Which routes are GHZ legs.
-    engine : str
-        Link engine.
+    link_backend : str
+        Link backend.
     purify : str or None
         ``"dejmps"``, ``"bbpssw"`` or None (raw links).
     twirl : bool
@@ -191,7 +191,7 @@ class TrafficLinks:
     ([('s1', 1, 1), ('s2', 1, 1)], (0, 1))
     """
 
-    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], engine: str,
+    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], link_backend: str,
                  purify: str | None = None, twirl: bool = True):
         self.names = sorted(lg.nodes)
         self.ids: dict[tuple, int] = {}
@@ -199,7 +199,7 @@ class TrafficLinks:
         interior = self._index(routes, ghz)
         oriented = sorted({tuple(h) for hops in routes for h in hops} | {tuple(h) for h in self.canon})
         specs = [link_spec(graph, *h) for h in oriented]
-        self.spec_of = {h: (s, r) for h, s, r in zip(oriented, specs, run_specs(specs, engine=engine))}
+        self.spec_of = {h: (s, r) for h, s, r in zip(oriented, specs, run_specs(specs, link_backend=link_backend))}
         self.purify, self.twirl = purify, twirl
         mems = link_memories(graph, lg)
         index = {n: k for k, n in enumerate(self.names)}

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from qnet._deprecation import renamed_keywords
 from qnet.errors import QnetError
 from qnet.studies.sweep.axes import RUN_FIELDS, json_value, toml_literal
 from qnet.studies.sweep.linkpoints import clear_points, link_points
@@ -69,8 +70,8 @@ class Evaluator(abc.ABC):
     text_columns: tuple[str, ...] = ()
     #: Preferred points per chunk.
     chunk_size: int = DEFAULT_CHUNK_SIZE
-    #: The simulation engine, recorded in the metadata (None: not applicable).
-    engine: str | None = None
+    #: The link backend (aer or batch), recorded in the metadata (None: not applicable).
+    link_backend: str | None = None
     #: The seed, recorded in the metadata (None: none or not applicable).
     seed: int | None = None
     #: How the figures are computed, recorded in the metadata.
@@ -165,6 +166,7 @@ def table_sha256(network: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(network, sort_keys=True, default=repr).encode()).hexdigest()
 
 
+@renamed_keywords(engine="link_backend")
 @dataclass(frozen=True)
 class LinkEvaluator(Evaluator):
     """Evaluate the elementary link ``a`` - station - ``b`` of a network table at each point.
@@ -175,8 +177,8 @@ class LinkEvaluator(Evaluator):
     themselves again, so an invalid value is an error row with the message a full rebuild
     gives (anything unusual takes the full rebuild). Identical points (equal
     :class:`~qnet.link.spec.LinkSpec`) are compiled and run once, and remembered in this process.
-    ``engine="aer"`` runs the compiled circuits of a chunk in one Aer ``run()`` (exact density
-    matrix, no NoiseModel, no transpile); ``engine="batch"`` evaluates the same instructions
+    ``link_backend="aer"`` runs the compiled circuits of a chunk in one Aer ``run()`` (exact density
+    matrix, no NoiseModel, no transpile); ``link_backend="batch"`` evaluates the same instructions
     (:func:`qnet.link.circuit.link_program`, the list the circuits are built from) with
     :mod:`qnet.link.batch`. Heralded states and figures are computed for the whole chunk at once
     (:func:`link_rows`), with the functions of :func:`qnet.link.run.link_result`.
@@ -191,7 +193,7 @@ class LinkEvaluator(Evaluator):
         The station between them (default: the one there is).
     overrides : tuple of str
         ``--set`` strings applied before each point's values.
-    engine : str
+    link_backend : str
         "aer" or "batch".
     source : str
         The table's file name, for error messages.
@@ -203,13 +205,13 @@ class LinkEvaluator(Evaluator):
     Raises
     ------
     QnetError
-        For an unknown engine.
+        For an unknown link backend.
 
     Examples
     --------
     >>> import tomllib
     >>> with open("examples/liu2026_ion_link.toml", "rb") as fh:
-    ...     ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", engine="batch")
+    ...     ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", link_backend="batch")
     >>> good, bad = ev.evaluate([{"nodes.alice.emission_efficiency": 0.5}, {"nodes.alice.emission_efficiency": 2.0}])
     >>> round(good["fidelity"], 4), good["error"], bad["error"]
     (0.7283, '', 'nodes.alice.emission_efficiency = 2.0 is invalid: a number in [0, 1]')
@@ -222,7 +224,7 @@ class LinkEvaluator(Evaluator):
     b: str
     station: str | None = None
     overrides: tuple[str, ...] = ()
-    engine: str = "aer"
+    link_backend: str = "aer"
     source: str = "<dict>"
     aer_threads: int = 0  # Aer max_parallel_threads (0: Aer's default, all cores)
     device: str = "CPU"  # Aer device ("GPU" needs qiskit-aer-gpu)
@@ -230,17 +232,17 @@ class LinkEvaluator(Evaluator):
 
     def __post_init__(self) -> None:
         from qnet.link.results import LINK_FIELDS
-        from qnet.link.run import ENGINES
+        from qnet.link.run import LINK_BACKENDS
 
-        if self.engine not in ENGINES:
-            raise QnetError(f"engine {self.engine!r} is invalid; allowed: {', '.join(ENGINES)}")
+        if self.link_backend not in LINK_BACKENDS:
+            raise QnetError(f"link_backend {self.link_backend!r} is invalid; allowed: {', '.join(LINK_BACKENDS)}")
         object.__setattr__(self, "overrides", tuple(self.overrides))
         object.__setattr__(self, "columns", tuple(LINK_FIELDS) + LINK_EXTRA_COLUMNS)
 
     @property
     def chunk_size(self) -> int:  # type: ignore[override]
         """256 points (one Aer ``run()``) or 1024 for the batch engine."""
-        return 256 if self.engine == "aer" else 1024
+        return 256 if self.link_backend == "aer" else 1024
 
     def for_parallel(self) -> "LinkEvaluator":
         """A copy whose Aer runs one thread (one per worker process)."""
@@ -277,7 +279,7 @@ class LinkEvaluator(Evaluator):
         extra: list[tuple[float, float, float] | None] = [None] * len(points)
         todo: dict[_SpecKey, list[int]] = {}
         builder = link_points(self)  # the base network once per chunk (or per process)
-        engine = self.engine
+        link_backend = self.link_backend
         plob = figures.plob_rate_hz
         for i, point in enumerate(points):
             try:
@@ -287,7 +289,7 @@ class LinkEvaluator(Evaluator):
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
             extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta, spec.attempt_time_s, spec.attempts_per_round))
-            key = _SpecKey(engine, spec)
+            key = _SpecKey(link_backend, spec)
             cached = _cache_get(key)
             if cached is not None:
                 rows[i] = dict(cached)
@@ -318,7 +320,7 @@ class LinkEvaluator(Evaluator):
             try:
                 # Aer runs compile_link's circuits; the batch engine their instruction lists
                 # (the same instructions, without building Qiskit objects)
-                item = link_module.compile_link(spec, share_instructions=True) if self.engine == "aer" else link_program(spec)
+                item = link_module.compile_link(spec, share_instructions=True) if self.link_backend == "aer" else link_program(spec)
             except Exception as exc:
                 rows[j] = {ERROR_COLUMN: error_message(exc)}
                 continue
@@ -332,26 +334,26 @@ class LinkEvaluator(Evaluator):
     def _final_states(self, items: Sequence[Any]) -> Any:
         """The final density matrices of the chunk's links (a list), or the exception that stopped them."""
         try:
-            if self.engine == "batch":
+            if self.link_backend == "batch":
                 from qnet.link import batch
 
                 return batch.density_matrices(items)
             from qnet.link.run import final_states
 
             # the circuits were compiled by this evaluator for this chunk: safe to append to
-            return final_states(items, self.device, self.engine, threads=self.aer_threads, in_place=True)
+            return final_states(items, self.device, self.link_backend, threads=self.aer_threads, in_place=True)
         except Exception as exc:
             return exc
 
 
 class _SpecKey:
-    """(engine, LinkSpec) as a dict key whose hash is computed once (a spec has 22 fields)."""
+    """(link backend, LinkSpec) as a dict key whose hash is computed once (a spec has 22 fields)."""
 
-    __slots__ = ("engine", "spec", "hash")
+    __slots__ = ("link_backend", "spec", "hash")
 
-    def __init__(self, engine: str, spec: Any):
-        self.engine, self.spec = engine, spec
-        self.hash = hash((engine, spec))
+    def __init__(self, link_backend: str, spec: Any):
+        self.link_backend, self.spec = link_backend, spec
+        self.hash = hash((link_backend, spec))
 
     def __hash__(self) -> int:
         return self.hash
@@ -359,7 +361,7 @@ class _SpecKey:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _SpecKey):
             return NotImplemented
-        return self.hash == other.hash and self.engine == other.engine and self.spec == other.spec
+        return self.hash == other.hash and self.link_backend == other.link_backend and self.spec == other.spec
 
 def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     """Result rows of compiled links (or link programs) from their final density matrices.
@@ -391,7 +393,7 @@ def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     >>> spec = link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
     >>> program = link_program(spec)
     >>> row = link_rows([program], density_matrices([program]))[0]
-    >>> reference = run_links([compile_link(spec)], engine="batch")[0]
+    >>> reference = run_links([compile_link(spec)], link_backend="batch")[0]
     >>> abs(row["fidelity"] - reference.fidelity) < 1e-9, abs(row["chsh"] - reference.chsh) < 1e-9, row["error"]
     (True, True, '')
     """

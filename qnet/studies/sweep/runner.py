@@ -151,7 +151,7 @@ def run_sweep(
     >>> import tempfile, tomllib
     >>> from qnet.studies.sweep import LinkEvaluator, parse_values, read_table
     >>> with open("examples/liu2026_ion_link.toml", "rb") as fh:
-    ...     ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", engine="batch")
+    ...     ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", link_backend="batch")
     >>> out = Path(tempfile.mkdtemp()) / "t.csv"
     >>> summary = run_sweep(ev, [parse_values("fibres.alice-station.length_km=1,2")], out, progress=False)
     >>> summary.points, summary.errors, summary.status
@@ -275,7 +275,7 @@ def _start_metadata(evaluator: Evaluator, axes: Sequence[Axis], plan: _Plan, *, 
         "started": now(),
         "finished": None,
         "status": "running",
-        "engine": evaluator.engine,
+        "link_backend": evaluator.link_backend,
         "workers": workers if dask is None else None,
         "dask": address,
         "dask_tls": None if address is None else address.startswith("tls://"),

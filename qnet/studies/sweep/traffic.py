@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from qnet._deprecation import renamed_keywords
 from qnet.studies.sweep.axes import RUN_FIELDS, toml_literal
 from qnet.studies.sweep.evaluators import Evaluator, error_message, table_sha256
 from qnet.studies.sweep.table import ERROR_COLUMN
@@ -27,6 +28,7 @@ TRAFFIC_REQUEST_COLUMNS = (
 )
 
 
+@renamed_keywords(policy="memory_policy", engine="link_backend")
 @dataclass(frozen=True)
 class TrafficEvaluator(Evaluator):
     """Run the requests on the network at each point; one row of figures per run.
@@ -39,12 +41,12 @@ class TrafficEvaluator(Evaluator):
         The requests (:func:`qnet.repeater.traffic.read_requests`).
     duration_s : float
         Simulated time per run (s).
-    policy, metric, swap_policy : str
+    memory_policy, metric, swap_policy : str
         As :func:`qnet.repeater.traffic.simulate_traffic`.
     k_paths : int
         Candidate routes per request.
-    engine : str
-        Link engine.
+    link_backend : str
+        Link backend.
     loop : str
         Event loop, ``"auto"``, ``"compiled"`` or ``"python"`` (equal results; not part of :meth:`describe`).
     seed : int, optional
@@ -70,11 +72,11 @@ class TrafficEvaluator(Evaluator):
     network: Mapping[str, Any]
     requests: tuple = ()
     duration_s: float = 60.0
-    policy: str = "shared"
+    memory_policy: str = "shared"
     metric: str = "hops"
     k_paths: int = 1
     swap_policy: str = "asap"
-    engine: str = "aer"
+    link_backend: str = "aer"
     loop: str = "auto"
     seed: int | None = None
     overrides: tuple[str, ...] = ()
@@ -91,14 +93,18 @@ class TrafficEvaluator(Evaluator):
     @property
     def method_description(self) -> str:  # type: ignore[override]
         """What one point is, for the metadata."""
-        return f"traffic: {len(self.requests)} requests, {self.duration_s:g} s simulated per point, policy {self.policy}"
+        return f"traffic: {len(self.requests)} requests, {self.duration_s:g} s simulated per point, memory policy {self.memory_policy}"
 
     def describe(self) -> dict[str, Any]:
-        """The requests, options and network table's sha256 (what a resumed sweep must match)."""
+        """The requests, options and network table's sha256 (what a resumed sweep must match).
+
+        Its keys feed :func:`~qnet.studies.sweep.output.sweep_id`, so they keep their first
+        spelling (``"policy"`` is the memory policy) and tables written before still resume.
+        """
         return {
             "evaluator": "traffic",
             "requests": [dataclasses.asdict(r) for r in self.requests],
-            "duration_s": self.duration_s, "policy": self.policy, "metric": self.metric, "k_paths": self.k_paths,
+            "duration_s": self.duration_s, "policy": self.memory_policy, "metric": self.metric, "k_paths": self.k_paths,
             "swap_policy": self.swap_policy, "seed": self.seed, "set": list(self.overrides),
             "network_table_sha256": table_sha256(self.network),
         }
@@ -111,8 +117,8 @@ class TrafficEvaluator(Evaluator):
         graph = network_from_dict(self.network, source=self.source, overrides=list(self.overrides) + values)
         seed = point.get("seed", self.seed)
         run = simulate_traffic(graph, self.requests, duration_s=self.duration_s, seed=None if seed is None else int(seed),
-                               policy=self.policy, metric=self.metric, k_paths=self.k_paths,
-                               swap_policy=self.swap_policy, engine=self.engine, loop=self.loop)
+                               memory_policy=self.memory_policy, metric=self.metric, k_paths=self.k_paths,
+                               swap_policy=self.swap_policy, link_backend=self.link_backend, loop=self.loop)
         res = TrafficResult.from_run(run)
         row: dict[str, Any] = {"total_rate_hz": res.total_rate_hz, "simulated_time_s": res.simulated_time_s, ERROR_COLUMN: ""}
         for i, r in enumerate(res.requests):

@@ -72,7 +72,7 @@ def cutoff_rounds(cutoff_s: float, attempt_time_s: float) -> int | None:
     Examples
     --------
     >>> import math
-    >>> from qnet.quantum.waiting import cutoff_rounds
+    >>> from qnet.repeater.waiting import cutoff_rounds
     >>> 0.3 / 0.1                       # floor() of this alone would give 2
     2.9999999999999996
     >>> cutoff_rounds(0.3, 0.1), cutoff_rounds(3.5e-3, 1e-3), cutoff_rounds(math.inf, 1e-3)
@@ -105,7 +105,7 @@ def geometric_pmf(p: float, n_rounds: int) -> np.ndarray:
 
     Examples
     --------
-    >>> from qnet.quantum.waiting import geometric_pmf, pmf_mean
+    >>> from qnet.repeater.waiting import geometric_pmf, pmf_mean
     >>> geometric_pmf(0.5, 5).tolist()
     [0.0, 0.5, 0.25, 0.125, 0.0625]
     >>> round(pmf_mean(geometric_pmf(0.25, 400)), 6)       # mean 1/p
@@ -138,7 +138,7 @@ def max_iid_pmf(pmf: np.ndarray, k: int = 2) -> np.ndarray:
     --------
     Two links that must both succeed wait (3 - 2p)/(p (2 - p)) rounds on average:
 
-    >>> from qnet.quantum.waiting import geometric_pmf, max_iid_pmf, pmf_mean
+    >>> from qnet.repeater.waiting import geometric_pmf, max_iid_pmf, pmf_mean
     >>> round(pmf_mean(max_iid_pmf(geometric_pmf(0.5, 200))), 6)    # 2/0.75
     2.666667
     """
@@ -173,7 +173,7 @@ def convolve(series: np.ndarray, kernel: np.ndarray, n: int | None = None) -> np
     A kernel that is one round of delay shifts the series:
 
     >>> import numpy as np
-    >>> from qnet.quantum.waiting import convolve
+    >>> from qnet.repeater.waiting import convolve
     >>> (convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0]), 4).round(6) + 0.0).tolist()
     [0.0, 1.0, 2.0, 3.0]
     """
@@ -188,6 +188,7 @@ def convolve(series: np.ndarray, kernel: np.ndarray, n: int | None = None) -> np
     k = k[:kk]
     size = 1 << int(math.ceil(math.log2(m + kk - 1))) if m + kk > 2 else 1
     kshape = (kk,) + (1,) * (x.ndim - 1)
+    y: np.ndarray
     if np.iscomplexobj(x) or np.iscomplexobj(k):
         fx = np.fft.fft(x, size, axis=0)
         fk = np.fft.fft(k.reshape(kshape), size, axis=0)
@@ -234,7 +235,7 @@ def renewal(first: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     completes at a geometric time:
 
     >>> import numpy as np
-    >>> from qnet.quantum.waiting import renewal
+    >>> from qnet.repeater.waiting import renewal
     >>> one_round = np.array([0.0, 0.5, 0.0, 0.0, 0.0])
     >>> (renewal(one_round, one_round).round(6) + 0.0).tolist()
     [0.0, 0.5, 0.25, 0.125, 0.0625]
@@ -296,7 +297,7 @@ def nested_completion_pmf(
     --------
     One level with a = 1/2, m = 1 against the renewal closed form (E[max] + m) / a:
 
-    >>> from qnet.quantum.waiting import nested_completion_pmf, pmf_mean, two_link_mean_rounds
+    >>> from qnet.repeater.waiting import nested_completion_pmf, pmf_mean, two_link_mean_rounds
     >>> pmf = nested_completion_pmf(0.5, 1, 300, swap_success=0.5, swap_rounds=1)
     >>> round(pmf_mean(pmf), 6), round(two_link_mean_rounds(0.5, swap_success=0.5, swap_rounds=1), 6)
     (7.333333, 7.333333)
@@ -327,7 +328,7 @@ def pmf_mean(pmf: np.ndarray) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from qnet.quantum.waiting import pmf_mean
+    >>> from qnet.repeater.waiting import pmf_mean
     >>> pmf_mean(np.array([0.0, 0.25, 0.25]))           # mass 1/2, conditional mean 1.5
     1.5
     """
@@ -371,7 +372,7 @@ def two_link_mean_rounds(
 
     Examples
     --------
-    >>> from qnet.quantum.waiting import two_link_mean_rounds
+    >>> from qnet.repeater.waiting import two_link_mean_rounds
     >>> round(two_link_mean_rounds(0.5), 6)                 # (3 - 1)/(0.5 * 1.5)
     2.666667
     >>> round(two_link_mean_rounds(0.5, cutoff=0), 6)       # both in the same round: 1/p^2
@@ -418,7 +419,7 @@ def two_link_storage_pmf(p: float, n_rounds: int, cutoff: int | None = None) -> 
 
     Examples
     --------
-    >>> from qnet.quantum.waiting import two_link_storage_pmf
+    >>> from qnet.repeater.waiting import two_link_storage_pmf
     >>> two_link_storage_pmf(0.5, 4).round(6).tolist()       # p/(2-p) = 1/3 at D = 0
     [0.333333, 0.333333, 0.166667, 0.083333]
     >>> two_link_storage_pmf(0.5, 4, cutoff=1).round(6).tolist()
@@ -469,7 +470,7 @@ def two_link_mean_decay(p: float, lam: float, cutoff: int | None = None) -> floa
     The closed form against the sum over :func:`two_link_storage_pmf`:
 
     >>> import numpy as np
-    >>> from qnet.quantum.waiting import two_link_mean_decay, two_link_storage_pmf
+    >>> from qnet.repeater.waiting import two_link_mean_decay, two_link_storage_pmf
     >>> d = two_link_storage_pmf(0.5, 400, cutoff=2)
     >>> round(two_link_mean_decay(0.5, 0.1, cutoff=2), 6) == round(float(d @ np.exp(-0.1 * np.arange(400))), 6)
     True
@@ -509,7 +510,7 @@ def n_link_mean_rounds_alternating(n: int, p: float) -> float:
 
     Examples
     --------
-    >>> from qnet.quantum.waiting import n_link_mean_rounds_alternating
+    >>> from qnet.repeater.waiting import n_link_mean_rounds_alternating
     >>> round(n_link_mean_rounds_alternating(2, 0.5), 6)        # 2/p - 1/(1 - (1-p)^2)
     2.666667
     """
@@ -544,7 +545,7 @@ def n_link_mean_rounds(n: int, p: float, rtol: float = 1e-15) -> float:
 
     Examples
     --------
-    >>> from qnet.quantum.waiting import n_link_mean_rounds, n_link_mean_rounds_alternating
+    >>> from qnet.repeater.waiting import n_link_mean_rounds, n_link_mean_rounds_alternating
     >>> round(n_link_mean_rounds(1, 0.25), 6)                   # one link: 1/p
     4.0
     >>> round(n_link_mean_rounds(8, 0.1), 6) == round(n_link_mean_rounds_alternating(8, 0.1), 6)

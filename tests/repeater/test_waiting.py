@@ -1,4 +1,4 @@
-"""Pure waiting-time tools (qnet.quantum.waiting) against independent references.
+"""Pure waiting-time tools (qnet.repeater.waiting) against independent references.
 
 The references are written here from first principles: a per-round Markov chain solved as a
 linear system for two links with a cutoff, brute-force enumeration of maxima of geometric
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qnet.quantum import waiting
+from qnet.repeater import waiting
 
 
 def markov_two_links(p: float, c: int | None, lam: float = 0.0):

@@ -1,0 +1,61 @@
+"""Distinct links through the public API: milliseconds per link, public path vs the internal one.
+
+For each scheme (two_photon: examples/krutyanskiy2023_230m_link.toml; single_click:
+examples/liu2026_ion_link.toml), --links distinct links (each a different fibre efficiency and
+storage time, as in bench_links.py (b)) from specs to LinkResults, exact, on Aer:
+
+* "compile_link + run_links": ``qnet.run_links([qnet.compile_link(s) for s in specs])``, the
+  public two-call path a user writes;
+* "qnet.run_specs": the public one-call path (``qnet.run_specs(specs)``: each distinct link once,
+  compiled with shared instructions, one Aer run, no circuit copies);
+* "internal run_specs": ``qnet.link.distinct.run_specs``, what chains, routing and traffic use.
+
+Prints the median of --repeats runs (after one warm-up run) in ms per distinct link. Not a
+test: nothing here asserts a time; on a shared machine compare the ratios, not the figures.
+
+    python benchmarks/bench_public_links.py [--links 120] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+
+import numpy as np
+from _timing import median_time  # benchmarks/_timing.py
+from bench_links import distinct_specs
+
+
+def paths():
+    import qnet
+    from qnet.link import distinct
+
+    return {
+        "compile_link + run_links": lambda specs: qnet.run_links([qnet.compile_link(s) for s in specs]),
+        "qnet.run_specs": lambda specs: qnet.run_specs(specs),
+        "internal run_specs": lambda specs: distinct.run_specs(specs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--links", type=int, default=120)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    import qiskit
+    import qiskit_aer
+
+    print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
+          f"python {sys.version.split()[0]}, {platform.processor() or platform.machine()}")
+    print(f"{args.links} distinct links, specs -> LinkResults on Aer, exact (median of {args.repeats}), ms per link:")
+    for scheme in ("two_photon", "single_click"):
+        specs = distinct_specs(scheme, args.links)
+        for name, run in paths().items():
+            run(specs[:4])  # warm-up: imports, Aer's first run
+            t, _ = median_time(lambda: run(specs), args.repeats)
+            print(f"    {scheme:12s} {name:26s} {1e3 * t / args.links:7.3f} ms/link")
+
+
+if __name__ == "__main__":
+    main()
