@@ -17,7 +17,7 @@ import sys
 import types
 from pathlib import Path
 
-__all__ = ["ENABLED", "njit", "objmode", "available", "kernel"]
+__all__ = ["ENABLED", "available", "kernel"]  # and njit, objmode (module __getattr__: numba imported on first use)
 
 #: The rules are compiled in this process (numba is importable and QNET_JIT is not "0").
 ENABLED = os.environ.get("QNET_JIT", "1") != "0" and importlib.util.find_spec("numba") is not None
