@@ -28,6 +28,7 @@ import argparse
 import os
 import platform
 import time
+from _record import figure, seconds  # benchmarks/_record.py
 from _timing import median_time  # benchmarks/_timing.py
 
 TARGET_STATE_ONLY_S = 2.0
@@ -76,6 +77,8 @@ def bench_monte_carlo(n_links: int, samples: int) -> None:
           f"~{t_mc:6.2f} s ({samples} deliveries, {1e3 * t_mc / samples:.1f} ms each, {1e6 * t_mc / events:.1f} us per herald or swap)")
     print(f"               p per attempt {p:.3g}, rate {full.rate_hz:.4g} /s (95% CI {full.rate_hz_ci[0]:.4g}..{full.rate_hz_ci[1]:.4g}), "
           f"mean fidelity {full.fidelity:.4f}")
+    figure(f"monte_carlo.{n_links}_links_s", seconds(t_full), t_full,
+           f"simulate_path of a {n_links}-link chain, {samples} deliveries (links on Aer included), one run")
 
 
 # --------------------------------------------------------------------------- (b) state only
@@ -139,6 +142,9 @@ def bench_state_only(n_links: int, repeats: int) -> None:
     print(f"  {n_links} links, {n_links} purifications + {n_links - 1} swaps = {ops} operations; target <= {TARGET_STATE_ONLY_S:g} s")
     print(f"  {'case':<36} {'cold (s)':>9} {'warm (s)':>9} {'warm us/op':>10} {'cold/target':>11}  end-to-end F")
     for name, tc, tw, f, ok in rows:
+        key = "homogeneous" if name == "homogeneous" else "heterogeneous"
+        figure(f"state_only.{n_links}_links.{key}.cold_s", seconds(tc), tc,
+               f"{n_links}-link chain, one DEJMPS round per link then a nested swap tree, {name}, Aer channels built (cold)")
         print(f"  {name:<36} {tc:9.4f} {tw:9.4f} {1e6 * tw / ops:10.2f} {tc / TARGET_STATE_ONLY_S:11.3f}  {f:.4f}"
               f"  (purification succeeds w.p. {ok:.3f} on average)")
     print(f"  one Aer superoperator build (+ reduction): swap {1e3 * builds['swap']:.1f} ms, DEJMPS {1e3 * builds['dejmps']:.1f} ms; "

@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _record import figure, seconds  # benchmarks/_record.py
+
 TARGETS_S = {"help": 0.3, "link": 1.5, "chain": 3.0}
 SEQUENCE_PAIRS_PER_S = 500.0  # SeQUeNCe 1.3.1, single 20 km link (BDS formalism), 2-core machine
 Z95 = 1.959963984540054
@@ -122,11 +124,13 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp)
         med, times, _ = timed([*qnet, "--help"], args.repeats)
         report("qnet --help", "help", med, times)
+        figure("help_s", seconds(med), med, "qnet --help, fresh process")
 
         net = link_network(tmp / "link20.toml")
         med, times, out = timed([*qnet, "link", str(net), "alice", "bob", "--json"], args.repeats)
         link = json.loads(out)
         report("qnet link (20 km single-click, exact F and rate)", "link", med, times)
+        figure("link_s", seconds(med), med, "qnet link --json on the ion link (10 km arms), fresh process")
         n = pairs_for_precision(link["fidelity"])
         print(f"    F = {link['fidelity']:.6f}, rate = {link['rate_hz']:.6g} /s, P = {link['success_probability']:.4g} (exact)")
         print(f"    a sampler needs {n:,} pairs for the rate to 1 % and F to 0.01 (95 % CI): SeQUeNCe at ~{SEQUENCE_PAIRS_PER_S:g} "
@@ -138,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         med, times, out = timed([*base, "--exact"], args.repeats)
         exact = json.loads(out)
         report("qnet chain --exact (2 x 20 km)", "chain", med, times)
+        figure("chain_exact_s", seconds(med), med, "qnet chain --exact, 2 x 20 km, fresh process")
         print(f"    exact: rate = {exact['rate_hz']:.6g} /s, F = {exact['fidelity']:.6f}")
 
         pilot = json.loads(subprocess.run([*base, "--samples", str(args.pilot_samples), "--seed", "1"],
@@ -149,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         mc = json.loads(out)
         lo, hi = mc["rate_hz_ci"]
         report(f"qnet chain Monte Carlo (2 x 20 km, {samples:,} samples)", "chain", med, times)
+        figure("chain_monte_carlo_1pct_s", seconds(med), med,
+               f"qnet chain Monte Carlo to 1 % on the rate, 2 x 20 km, {samples:,} samples, fresh process")
         f_hw = Z95 * mc["fidelity_std"] / math.sqrt(samples)
         print(f"    Monte Carlo: rate = {mc['rate_hz']:.6g} /s (95 % CI half-width {100 * (hi - lo) / 2 / mc['rate_hz']:.2f} %), "
               f"F = {mc['fidelity']:.6f} +- {f_hw:.2g} (95 %); vs exact: rate {100 * (mc['rate_hz'] / exact['rate_hz'] - 1):+.2f} %, "

@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from _record import figure, seconds  # benchmarks/_record.py
 from _timing import median_time  # benchmarks/_timing.py
 from bench_chain import chain_network, hops
 
@@ -125,6 +126,9 @@ def main() -> None:
         t_sup = per_circuit(one_instruction(qc, "superop"), args.copies, args.repeats)
         print(f"    {scheme:12s} compiled {t_new * 1e3:7.3f} ms; station as one kraus {t_old * 1e3:7.3f} ms "
               f"({t_old / t_new:.1f}x), as one superop {t_sup * 1e3:7.3f} ms ({t_sup / t_new:.1f}x)")
+        figure(f"circuit.{scheme}.compiled_ms", f"{t_new * 1e3:.2f} ms", t_new * 1e3, f"one {scheme} link circuit on Aer, as compiled")
+        figure(f"circuit.{scheme}.one_kraus_ms", f"{t_old * 1e3:.2f} ms", t_old * 1e3,
+               "the same with its station as one kraus instruction of the full instrument (before issue #9)")
     print(f"(b) {args.links} distinct links, specs -> results (median of {args.repeats}):")
     for scheme in ("two_photon", "single_click"):
         specs = distinct_specs(scheme, args.links)
@@ -132,6 +136,8 @@ def main() -> None:
             end_to_end(specs[:10], engine)
             t, res = median_time(lambda: end_to_end(specs, engine), args.repeats)
             print(f"    {scheme:12s} {engine:14s} {t:7.3f} s = {args.links / t:9,.0f} links/s")
+            key = engine.replace(" ", "_")
+            figure(f"distinct.{scheme}.{key}_s", seconds(t), t, f"{args.links} distinct {scheme} links, spec to result, engine {engine}")
     print(f"(c) the links of a {args.chain}-link two_photon chain (build_chain; median of {args.repeats}):")
     data = chain_network(args.chain)
     for node in data["nodes"].values():
@@ -145,6 +151,8 @@ def main() -> None:
     for engine in ("aer", "batch"):
         t, _ = median_time(lambda: build_chain(graph, path, link_backend=engine), args.repeats)
         print(f"    distinct links once, engine {engine:5s}: {t:7.3f} s")
+        figure(f"chain.{args.chain}.links.{engine}_s", seconds(t), t,
+               f"the links of a {args.chain}-link two_photon chain, each distinct link once, engine {engine}")
     specs = build_chain(graph, path)[1]
     t, _ = median_time(lambda: qnet.run_links([qnet.compile_link(s) for s in specs]), args.repeats)
     print(f"    every link ({len(specs)} circuits, one run, engine aer): {t:7.3f} s")
@@ -162,6 +170,8 @@ def main() -> None:
     for engine in ("aer", "batch"):
         t, r = median_time(lambda: simulate_path(graph, path, samples=args.samples, seed=1, link_backend=engine), 1)
         print(f"    simulate_path, {args.samples} deliveries, engine {engine:5s}: {t:7.3f} s (F = {r.fidelity:.4f})")
+        figure(f"chain.{args.chain}.monte_carlo.{engine}_s", seconds(t), t,
+               f"simulate_path of the {args.chain}-link two_photon chain, {args.samples} deliveries, engine {engine}")
 
 
 if __name__ == "__main__":

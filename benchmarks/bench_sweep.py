@@ -4,7 +4,11 @@ Prints points/s for the Aer and batch engines with 1 and 2 workers (in-process `
 pool start-up included, result cache cleared), the ratio to a vectorised closed-form numpy
 evaluation of the same points, where the time per point goes, and the wall time of the CLI
 sweep as a fresh process, also as a ratio to a fresh process that evaluates the closed form
-on the same points and writes them to CSV. Not a test: nothing here asserts a time.
+on the same points and writes them to CSV; the cold-start sweeps are also run on the ion link
+example (examples/liu2026_ion_link.toml) over the same grid. The per-stage breakdown is
+``run_sweep(profile=True)``, the stages ``qnet sweep --profile`` prints. Not a test: nothing here
+asserts a time. ``python benchmarks/run_all.py --only sweep`` records the figures
+(benchmarks/results/sweep.json).
 
     python benchmarks/bench_sweep.py [--side 100] [--repeats 1]
 
@@ -22,10 +26,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _record import figure, rate, seconds  # benchmarks/_record.py
 from _timing import median_time  # benchmarks/_timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,49 +77,23 @@ def closed_form(arm_km: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 
-def breakdown(data: dict, side: int) -> None:
-    """Microseconds per point of each stage of a chunk, as LinkEvaluator runs it (1024 batch / 256 Aer).
+def breakdown(data: dict, side: int, tmp: Path) -> None:
+    """Microseconds per point of each stage of an in-process sweep (run_sweep(profile=True), as
+    `qnet sweep --profile` prints them), result cache cleared, one process."""
+    from qnet.studies.sweep import LinkEvaluator, clear_cache, parse_vary, run_sweep
 
-    Result cache cleared, garbage collector off (as in a chunk); the Aer stages run with one
-    thread, as in a worker process.
-    """
-    import gc
-
-    from qnet.link import batch
-    from qnet.link.circuit import compile_link, link_program
-    from qnet.link.run import final_states
-    from qnet.studies.sweep import LinkEvaluator, clear_cache, grid, parse_vary
-    from qnet.studies.sweep.evaluators import link_rows
-    from qnet.studies.sweep.linkpoints import link_points
-
-    fields, points = grid([parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")])
-    for engine, n in (("batch", 1024), ("aer", 256)):
+    axes = [parse_vary(f"{ARMS}=0.5:50:{side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{side}")]
+    for engine in ("batch", "aer"):
         clear_cache()
         ev = LinkEvaluator(network=data, a="alice", b="bob", link_backend=engine)
-        chunk = [dict(zip(fields, p)) for p in points[-n:]]  # values this process has not seen yet
-        stages: dict[str, float] = {}
-
-        def stage(name, fn):
-            t0 = time.perf_counter()
-            out = fn()
-            stages[name] = (time.perf_counter() - t0) / n * 1e6
-            return out
-
-        gc.disable()
-        builder = link_points(ev)
-        specs = stage("point -> LinkSpec", lambda: [builder.spec(p)[0] for p in chunk])
-        if engine == "batch":
-            items = stage("link_program", lambda: [link_program(s) for s in specs])
-            states = stage("batch simulation", lambda: batch.density_matrices(items))
-        else:
-            items = stage("compile_link (shared instructions, as in a sweep)", lambda: [compile_link(s, share_instructions=True) for s in specs])
-            states = stage("Aer run() + extraction", lambda: final_states(items, threads=1, in_place=True))
-        stage("heralds + figures (vectorised)", lambda: link_rows(items, states))
-        gc.enable()
-        clear_cache()
-        total = stage("whole chunk (LinkEvaluator.evaluate)", lambda: ev.evaluate(chunk))
-        del total
-        print(f"  {engine} engine, {n}-point chunk: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+        summary = run_sweep(ev, axes, tmp / f"profile-{engine}.csv", overwrite=True, progress=False, profile=True)
+        prof = summary.profile
+        stages = {k: v / prof.points * 1e6 for k, v in prof.main.items()}
+        print(f"  {engine} engine: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+              + f"; total {prof.total_s / prof.points * 1e6:.1f}")
+        for stage in ("spec", "compile", "run", "figures", "write"):
+            figure(f"inprocess.{engine}.{stage}_us_per_point", f"{stages.get(stage, 0.0):.1f} us", stages.get(stage, 0.0),
+                   f"{engine} engine, in-process sweep of {side * side} points: {stage} stage per point")
 
 
 CLOSED_FORM_SCRIPT = """\
@@ -178,9 +156,11 @@ def main() -> None:
             err = max(np.abs(f - f_cf).max(), np.abs(p - p_cf).max())
             print(f"engine {engine:5s} workers {workers}: {t:6.2f} s = {n / t:8,.0f} points/s; "
                   f"{t / t_cf:9,.0f}x the closed form; max |F, P - closed form| = {err:.1e}")
+            figure(f"inprocess.{engine}.w{workers}_points_per_s", rate(n / t, "points"), n / t,
+                   f"in-process run_sweep, {n} points, engine {engine}, {workers} worker(s), pool start-up included")
 
-    print("where the time goes (us/point, one process):")
-    breakdown(data, args.side)
+    print("where the time goes (us/point, one process; qnet sweep --profile's stages):")
+    breakdown(data, args.side, tmp)
 
     if not args.no_cli:
         network = tmp / "link.toml"
@@ -190,17 +170,26 @@ def main() -> None:
         cmd = [sys.executable, str(script), str(args.side), str(tmp / "cf.csv")]
         t_cold, _ = median_time(lambda: subprocess.run(cmd, check=True), args.repeats)
         print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
-        for extra in (["--link-backend", "aer", "--workers", "1"], ["--link-backend", "aer", "--workers", "2"],
-                      ["--link-backend", "batch", "--workers", "1"], ["--link-backend", "batch", "--workers", "2"]):
-            cmd = [sys.executable, "-m", "qnet", "sweep", str(network), "alice", "bob", *axes_text(args.side),
+        figure("cold.closed_form_s", seconds(t_cold), t_cold, f"fresh python process: the closed form of {n} points to CSV")
+        ion = ROOT / "examples" / "liu2026_ion_link.toml"
+        ion_axes = ["--vary", f"fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:50:{args.side}",
+                    "--vary", f"nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:{args.side}"]
+        cases = [("", network, axes_text(args.side), ["--link-backend", e, "--workers", w]) for e in ("aer", "batch") for w in ("1", "2")]
+        cases += [("ion.", ion, ion_axes, ["--link-backend", e, "--workers", w]) for e, w in (("aer", "2"), ("batch", "1"))]
+        for prefix, net, axes_args, extra in cases:
+            cmd = [sys.executable, "-m", "qnet", "sweep", str(net), "alice", "bob", *axes_args,
                    "-o", str(tmp / "cli.csv"), "--overwrite", "--no-progress", *extra]
             t, proc = median_time(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
             if proc.returncode:
                 raise SystemExit(proc.stderr)
             with open(tmp / "cli.csv", newline="") as fh:
                 rows = sum(1 for _ in csv.reader(fh)) - 1
-            print(f"cold start `qnet sweep ... {' '.join(extra)}` ({rows} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
+            what = "the ion link (examples/liu2026_ion_link.toml)" if prefix else "the closed-form link"
+            print(f"cold start `qnet sweep ... {' '.join(extra)}` on {what} ({rows} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
                   f"{t / t_cold:.1f}x the cold-start closed form")
+            key = f"cold.{prefix}{extra[1]}.w{extra[3]}"
+            figure(f"{key}_s", seconds(t), t, f"fresh process: qnet sweep {' '.join(extra)} over {n} points of {what}")
+            figure(f"{key}_vs_closed_form", f"{t / t_cold:.1f}×", t / t_cold, "the same as a ratio to the cold-start closed form")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import platform
 import time
 
 import numpy as np
+from _record import figure, rate, seconds  # benchmarks/_record.py
 
 TARGET_HERALDS_PER_S = 2e5
 TARGET_WAXMAN_S = 60.0
@@ -94,7 +95,7 @@ class _Timed:
             cls.run = original
 
 
-def throughput(name: str, graph, requests, duration_s: float, repeats: int, loop: str) -> None:
+def throughput(name: str, graph, requests, duration_s: float, repeats: int, loop: str, key: str = "") -> None:
     from qnet.repeater.traffic import simulate_traffic
 
     totals, loops, heralds = [], [], 0
@@ -110,6 +111,13 @@ def throughput(name: str, graph, requests, duration_s: float, repeats: int, loop
     print(f"  {name:<46} {heralds:>9,} heralds {delivered:>8,} deliveries  "
           f"{heralds / total:>9,.0f} heralds/s (all)  {heralds / loop_s:>9,.0f} heralds/s (event loop)  "
           f"{heralds / loop_s / TARGET_HERALDS_PER_S:.2f} x target")
+    if key:
+        figure(f"heralds_per_s.{loop}.{key}.all", rate(heralds / total, "heralds"), heralds / total,
+               f"{name}: links, routes, events and every delivered state")
+        figure(f"heralds_per_s.{loop}.{key}.event_loop", rate(heralds / loop_s, "heralds"), heralds / loop_s,
+               f"{name}: the event loop alone")
+        figure(f"heralds_per_s.{loop}.{key}.vs_target", f"{heralds / loop_s / TARGET_HERALDS_PER_S:.1f}×",
+               heralds / loop_s / TARGET_HERALDS_PER_S, f"{name}: event loop, as a multiple of the issue's 2e5/s")
 
 
 def warm_up(loop: str) -> None:
@@ -118,7 +126,9 @@ def warm_up(loop: str) -> None:
 
     t = time.perf_counter()
     simulate_traffic(_line_graph(1), [Request("n0", "n1")], duration_s=1.0, seed=0, link_backend="batch", loop=loop)
-    print(f"  ({loop} loop: first run in this process {time.perf_counter() - t:.1f} s, compile or cache load included)")
+    first = time.perf_counter() - t
+    print(f"  ({loop} loop: first run in this process {first:.1f} s, compile or cache load included)")
+    figure(f"first_run.{loop}_s", seconds(first), first, f"{loop} loop: the first (tiny) run in a process, compile or cache load included")
 
 
 def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> None:
@@ -140,6 +150,14 @@ def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> N
           f"{minutes:g} simulated minutes; {served} requests served, {delivered:,} pairs, {heralds:,} heralds")
     print(f"  wall: build network {t1 - t0:.1f} s, links + routes + states {t2 - t1 - timed.loop_s:.1f} s, "
           f"event loop {timed.loop_s:.1f} s; total {total:.1f} s ({total / TARGET_WAXMAN_S:.2f} x the {TARGET_WAXMAN_S:.0f} s target)")
+    for key, value, label in (("total", total, "total"), ("event_loop", timed.loop_s, "the event loop"),
+                              ("network", t1 - t0, "building the network"),
+                              ("links_routes_states", t2 - t1 - timed.loop_s, "links, routes and every delivered state")):
+        figure(f"waxman.{loop}.{key}_s", seconds(value), value,
+               f"{nodes}-node Waxman, {n_requests} requests, {minutes:g} simulated minutes, {loop} loop: {label}")
+    figure("waxman.heralds", f"{heralds:,}", heralds, "heralds in the Waxman scenario")
+    figure("waxman.pairs", f"{delivered:,}", delivered, "pairs delivered in the Waxman scenario")
+    figure("waxman.served", f"{served}", served, "requests served in the Waxman scenario")
     print(f"  total rate {res.total_rate_hz:.3g} pairs/s; median fidelity over requests "
           f"{np.nanmedian([r.fidelity if r.fidelity is not None else np.nan for r in res.requests]):.3f}")
 
@@ -159,14 +177,15 @@ def main() -> None:
     from qnet.repeater.traffic import Request
 
     big = _waxman_graph(args.nodes)
-    workloads = [("one link, back to back", _line_graph(1), [Request("n0", "n1")], 3000.0),
-                 ("one request, 16-link chain", _line_graph(16), [Request("n0", "n16")], 1000.0),
-                 (f"{args.requests} requests, {args.nodes}-node Waxman", big, _random_requests(big, args.requests), 60.0)]
+    workloads = [("one link, back to back", _line_graph(1), [Request("n0", "n1")], 3000.0, "link"),
+                 ("one request, 16-link chain", _line_graph(16), [Request("n0", "n16")], 1000.0, "chain16"),
+                 (f"{args.requests} requests, {args.nodes}-node Waxman", big, _random_requests(big, args.requests), 60.0,
+                  "waxman")]
     print("(a) heralds per second, one core (medians of", args.repeats, "runs)")
     for loop in args.loop:
         warm_up(loop)
-        for name, graph, requests, duration_s in workloads:
-            throughput(f"{name} [{loop}]", graph, requests, duration_s, args.repeats, loop)
+        for name, graph, requests, duration_s, key in workloads:
+            throughput(f"{name} [{loop}]", graph, requests, duration_s, args.repeats, loop, key)
     print(f"(b) {args.nodes}-node Waxman, {args.requests} requests, {args.minutes:g} simulated minutes (one run per loop)")
     for loop in args.loop:
         waxman_scenario(args.nodes, args.requests, args.minutes, loop)

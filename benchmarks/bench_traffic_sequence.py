@@ -75,6 +75,8 @@ import time
 import tomllib
 from pathlib import Path
 
+from _record import figure, seconds  # benchmarks/_record.py
+
 ROOT = Path(__file__).resolve().parents[1]
 NETWORK = ROOT / "benchmarks" / "data" / "traffic_dumbbell.toml"
 REQUESTS = (("a1", "b1"), ("a2", "b2"))
@@ -281,6 +283,12 @@ def print_table(rows: list[dict], failures: list[str], args) -> None:
         fids = " / ".join(f"{f:.4f}" for f in r["fidelity"])
         print(f"  {r['simulator']:10s} {r['version']:8s} {r['python']:7s} {r['import_s']:8.2f} {r['wall_s']:8.2f}  "
               f"{pairs:18s} {fids:19s} {r['pairs_per_wall_s']:12.1f} {ratio}")
+        name = r["simulator"].lower()
+        figure(f"{name}.wall_s", seconds(r["wall_s"]), r["wall_s"],
+               f"{r['simulator']} {r['version']}: {args.duration:g} s simulated, median of {args.repeats} fresh processes, imports excluded")
+        if base:
+            figure(f"{name}.pairs_per_wall_s_vs_sequence", f"{r['pairs_per_wall_s'] / base:.0f}×", r["pairs_per_wall_s"] / base,
+                   f"{r['simulator']}: delivered pairs per wall second relative to SeQUeNCe")
     for r in rows:
         walls = ", ".join(f"{w:.2f}" for w in r["walls_s"])
         same = "" if r["same_pairs"] else " (pairs differ between runs: not seeded?)"

@@ -148,6 +148,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     add_no_progress_option(p)
     add_deprecated_alias(p, "-q", "--quiet", new="--no-progress")
+    p.add_argument("--profile", action="store_true",
+                   help="print where the time went (spec, compile, run, figures, write, ...) as a table on stderr; "
+                   "also recorded in OUT.meta.json (the run's \"profile\")")
     p.set_defaults(handler=run)
     return p
 
@@ -180,9 +183,13 @@ def run(args: argparse.Namespace) -> int:
     ...
     qnet.errors.QnetError: --retry-errors needs --resume
     """
+    import time
     from pathlib import Path
 
     from qnet.errors import QnetError
+    from qnet.studies.sweep.profile import process_age_s
+
+    t_setup, startup_s = time.perf_counter(), process_age_s()
     from qnet.network.graph import network_from_dict
     from qnet.network.io import read_network_table
     from qnet.studies.sweep import MAX_POINTS, RUN_FIELDS, Axis, check_field, check_sweep_output, parse_values, parse_vary, run_sweep
@@ -209,12 +216,13 @@ def run(args: argparse.Namespace) -> int:
         evaluator = _chain_evaluator(args, data, graph)
     else:
         evaluator = _link_evaluator(args, data, graph)
+    setup_s = time.perf_counter() - t_setup
     try:
         summary = run_sweep(
             evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
             dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume,
             overwrite=args.overwrite, retry_errors=args.retry_errors, progress=not args.no_progress,
-            metadata=_metadata(args, sha, chain),
+            metadata=_metadata(args, sha, chain), profile=args.profile,
         )
     except KeyboardInterrupt:
         if Path(args.output).exists():
@@ -224,6 +232,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     if not args.no_progress:
         _report(summary)
+    if summary.profile is not None:
+        _report_profile(summary, startup_s, setup_s)
     return 0
 
 
@@ -348,3 +358,23 @@ def _report(summary) -> None:
         f"evaluated in {summary.seconds:.2f} s{rate}; {summary.errors} with an error) and {summary.metadata_path.name}",
         file=sys.stderr,
     )
+
+
+def _report_profile(summary, startup_s: float | None, setup_s: float) -> None:
+    """The stage table on stderr, with this command's start-up and setup; the same in OUT.meta.json."""
+    import json
+
+    from qnet.studies.sweep.output import write_json
+    from qnet.studies.sweep.profile import SweepProfile
+
+    run = summary.profile
+    first = {"startup": startup_s} if startup_s is not None else {}
+    first["setup"] = setup_s
+    profile = SweepProfile(run.total_s + sum(first.values()), run.points, run.workers, {**first, **run.main}, run.in_workers)
+    print(profile.format_table(), file=sys.stderr)
+    try:
+        meta = json.loads(summary.metadata_path.read_text(encoding="utf-8"))
+        meta["runs"][-1]["profile"] = profile.to_dict()
+        write_json(summary.metadata_path, meta)
+    except (OSError, ValueError, KeyError, IndexError):  # the table above is what matters
+        pass

@@ -35,6 +35,7 @@ __all__ = [
     "ENGINES",
     "HeraldedState",
     "simulator",
+    "link_figure_columns",
     "herald_floor",
     "never_heralds",
     "never_heralds_error",
@@ -336,17 +337,50 @@ def link_figures(
     >>> round(f["rate_hz"], 6), round(f["link_efficiency"], 6), round(f["bb84_key_rate_hz"], 6)
     (2.325581, 1.27907, 0.930233)
     """
+    t_coh = spec.pair_coherence_time_s if pair_coherence_time_s is None else pair_coherence_time_s
+    return link_figure_columns(p, spec.attempts_per_round, spec.attempt_time_s, t_coh, fidelity, chsh, qber, bb84_key_fraction)
+
+
+def link_figure_columns(
+    p, attempts_per_round, attempt_time_s, pair_coherence_time_s, fidelity, chsh, qber, bb84_key_fraction
+) -> dict:
+    """:func:`link_figures` of many links at once: every argument a scalar or an array (broadcast).
+
+    The same formulas, elementwise (a link sweep computes a chunk's figures with one call).
+
+    Parameters
+    ----------
+    p : float or numpy.ndarray
+        Herald probability per attempt.
+    attempts_per_round : int or numpy.ndarray
+        Parallel attempts k per round.
+    attempt_time_s, pair_coherence_time_s : float or numpy.ndarray
+        One round, and the pair's coherence time (s).
+    fidelity, chsh, qber, bb84_key_fraction : float or numpy.ndarray
+        Figures of the delivered states.
+
+    Returns
+    -------
+    dict
+        Every :data:`~qnet.link.results.LINK_FIELDS` figure by name: floats for scalar
+        arguments, arrays otherwise.
+
+    Examples
+    --------
+    >>> cols = link_figure_columns(np.array([1e-3, 0.0]), 1, 430e-6, 0.55, 0.9, np.array([2.5, 2.5]), 0.05, 0.4)
+    >>> np.round(cols["rate_hz"], 6).tolist(), cols["link_efficiency"].tolist()[1]
+    ([2.325581, 0.0], 0.0)
+    """
     from qnet.link.multiplexing import rate_figures
 
-    k = spec.attempts_per_round
-    t_coh = spec.pair_coherence_time_s if pair_coherence_time_s is None else pair_coherence_time_s
     r = figures.diqkd_key_fraction(chsh, qber)
-    paid = rate_figures(p, k, spec.attempt_time_s, t_coh, r, bb84_key_fraction)
+    paid = rate_figures(p, attempts_per_round, attempt_time_s, pair_coherence_time_s, r, bb84_key_fraction)
     return dict(
-        fidelity=fidelity, success_probability=p, attempts_per_round=k, attempt_time_s=spec.attempt_time_s,
-        rate_hz=paid["rate_hz"], pair_coherence_time_s=t_coh, link_efficiency=paid["link_efficiency"],
-        chsh=chsh, qber=qber, diqkd_key_fraction=r, diqkd_key_rate_hz=paid["diqkd_key_rate_hz"],
-        bb84_key_fraction=bb84_key_fraction, bb84_key_rate_hz=paid["bb84_key_rate_hz"],
+        fidelity=fidelity, success_probability=p, attempts_per_round=attempts_per_round,
+        attempt_time_s=attempt_time_s, rate_hz=paid["rate_hz"], pair_coherence_time_s=pair_coherence_time_s,
+        link_efficiency=paid["link_efficiency"], chsh=chsh, qber=qber, diqkd_key_fraction=r,
+        diqkd_key_rate_hz=paid["diqkd_key_rate_hz"], bb84_key_fraction=bb84_key_fraction,
+        bb84_key_rate_hz=paid["bb84_key_rate_hz"],
     )
 
 

@@ -6,7 +6,8 @@ Imports every layer below it, never :mod:`qnet.cli`.
 from qnet._lazy import attach
 
 SUBMODULES = ('choices', 'optimize', 'plot', 'progress', 'ranges', 'sweep', 'draw', 'key', 'improvements', 'requirements',
-              'requirements_eval', 'requirements_result', 'placement', 'placement_chain', 'placement_report')
+              'requirements_eval', 'requirements_result', 'placement', 'placement_candidates', 'placement_chain', 'placement_data',
+              'placement_milp', 'placement_report')
 EXPORTS = {
     'KeyResult': 'key',
     'key_of_state': 'key',

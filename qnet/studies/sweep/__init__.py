@@ -55,7 +55,8 @@ The modules, one job each: :mod:`~qnet.studies.sweep.axes` (axes, grid, point va
 evaluators) with :mod:`~qnet.studies.sweep.linkpoints` (the link's fast per-point update),
 :mod:`~qnet.studies.sweep.traffic` (the traffic evaluator),
 :mod:`~qnet.studies.sweep.table` (table files), :mod:`~qnet.studies.sweep.executors` (serial,
-worker processes, Dask), :mod:`~qnet.studies.sweep.output` (sidecars, metadata, resume) and
+worker processes, Dask), :mod:`~qnet.studies.sweep.output` (sidecars, metadata, resume),
+:mod:`~qnet.studies.sweep.profile` (stage times, ``qnet sweep --profile``) and
 :mod:`~qnet.studies.sweep.runner` (:func:`run_sweep`). This package imports them on first use
 (:func:`qnet._lazy.attach`); only the standard library is imported at module level (numpy,
 qiskit, dask and pyarrow are imported where they are used).
@@ -63,7 +64,7 @@ qiskit, dask and pyarrow are imported where they are used).
 
 from qnet._lazy import attach
 
-SUBMODULES = ("axes", "evaluators", "linkpoints", "table", "executors", "output", "runner", "traffic")
+SUBMODULES = ("axes", "evaluators", "linkpoints", "table", "executors", "output", "runner", "traffic", "profile")
 EXPORTS = {
     "TrafficEvaluator": "traffic",
     "TRAFFIC_REQUEST_COLUMNS": "traffic",
@@ -83,6 +84,7 @@ EXPORTS = {
     "clear_cache": "evaluators",
     "run_sweep": "runner",
     "SweepSummary": "runner",
+    "SweepProfile": "profile",
     "check_sweep_output": "output",
     "sidecar_paths": "output",
     "sweep_id": "output",

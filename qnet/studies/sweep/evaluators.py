@@ -26,6 +26,7 @@ from qnet._deprecation import renamed_keywords
 from qnet.errors import QnetError
 from qnet.studies.sweep.axes import RUN_FIELDS, json_value, toml_literal
 from qnet.studies.sweep.linkpoints import clear_points, link_points
+from qnet.studies.sweep.profile import _no_clock, stage_clock
 from qnet.studies.sweep.table import ERROR_COLUMN
 
 __all__ = [
@@ -76,6 +77,9 @@ class Evaluator(abc.ABC):
     seed: int | None = None
     #: How the figures are computed, recorded in the metadata.
     method_description: str = "exact density matrix (no sampling)"
+    #: With local worker processes, may the main process evaluate chunks while the workers start?
+    #: (Worth it for cheap chunks; an evaluator that must never run in the main process says no.)
+    helps_while_workers_start: bool = False
 
     @abc.abstractmethod
     def evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -128,21 +132,6 @@ def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
     clear_points()
-
-
-def _cache_get(key: Any) -> dict[str, Any] | None:
-    with _CACHE_LOCK:
-        row = _CACHE.get(key)
-        if row is not None:
-            _CACHE.move_to_end(key)
-        return row
-
-
-def _cache_put(key: Any, row: dict[str, Any]) -> None:
-    with _CACHE_LOCK:
-        _CACHE[key] = row
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
 
 
 def table_sha256(network: Mapping[str, Any]) -> str:
@@ -229,6 +218,7 @@ class LinkEvaluator(Evaluator):
     aer_threads: int = 0  # Aer max_parallel_threads (0: Aer's default, all cores)
     device: str = "CPU"  # Aer device ("GPU" needs qiskit-aer-gpu)
     columns: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
+    helps_while_workers_start = True  # chunks of milliseconds: the main process evaluates some while workers spawn
 
     def __post_init__(self) -> None:
         from qnet.link.results import LINK_FIELDS
@@ -275,12 +265,14 @@ class LinkEvaluator(Evaluator):
     def _evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         from qnet.quantum import figures
 
+        clock = stage_clock()  # stage times when the chunk is profiled (qnet sweep --profile)
         rows: list[dict[str, Any] | None] = [None] * len(points)
         extra: list[tuple[float, float, float] | None] = [None] * len(points)
         todo: dict[_SpecKey, list[int]] = {}
         builder = link_points(self)  # the base network once per chunk (or per process)
         link_backend = self.link_backend
         plob = figures.plob_rate_hz
+        keyed: list[tuple[int, _SpecKey]] = []
         for i, point in enumerate(points):
             try:
                 spec, eta = builder.spec(point)
@@ -289,27 +281,41 @@ class LinkEvaluator(Evaluator):
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
             extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta, spec.attempt_time_s, spec.attempts_per_round))
-            key = _SpecKey(link_backend, spec)
-            cached = _cache_get(key)
-            if cached is not None:
-                rows[i] = dict(cached)
-            else:
-                same = todo.get(key)
-                if same is None:
-                    todo[key] = [i]
+            keyed.append((i, _SpecKey(link_backend, spec)))
+        with _CACHE_LOCK:  # once per chunk
+            get, move = _CACHE.get, _CACHE.move_to_end
+            for i, key in keyed:
+                cached = get(key)
+                if cached is not None:
+                    move(key)
+                    rows[i] = cached
                 else:
-                    same.append(i)
+                    same = todo.get(key)
+                    if same is None:
+                        todo[key] = [i]
+                    else:
+                        same.append(i)
         keys = list(todo)
-        for key, row in zip(keys, self._evaluate_specs([k.spec for k in keys])):
-            _cache_put(key, row)
+        clock("spec")
+        new = list(zip(keys, self._evaluate_specs([k.spec for k in keys], clock)))
+        with _CACHE_LOCK:
+            for key, row in new:
+                _CACHE[key] = row
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        for key, row in new:
             for i in todo[key]:
-                rows[i] = dict(row)
-        for row, more in zip(rows, extra):
+                rows[i] = row
+        # every row its own dict (cached rows are shared): the figures, then the per-point columns
+        for i, (row, more) in enumerate(zip(rows, extra)):
             if more is not None and not row.get(ERROR_COLUMN):
+                row = rows[i] = dict(row)
                 row.update(zip(LINK_EXTRA_COLUMNS, more))
+            else:
+                rows[i] = dict(row)
         return rows  # type: ignore[return-value]
 
-    def _evaluate_specs(self, specs: Sequence[Any]) -> list[dict[str, Any]]:
+    def _evaluate_specs(self, specs: Sequence[Any], clock: Any = _no_clock) -> list[dict[str, Any]]:
         """One row per distinct spec: every circuit of the chunk in one Aer run() (or one batch call)."""
         from qnet.link import circuit as link_module
         from qnet.link.circuit import link_program
@@ -325,10 +331,14 @@ class LinkEvaluator(Evaluator):
                 rows[j] = {ERROR_COLUMN: error_message(exc)}
                 continue
             compiled.append((j, item))
+        clock("compile")
         if compiled:
             items = [c for _, c in compiled]
-            for (j, _), row in zip(compiled, link_rows(items, self._final_states(items))):
+            states = self._final_states(items)
+            clock("run")
+            for (j, _), row in zip(compiled, link_rows(items, states)):
                 rows[j] = row
+            clock("figures")
         return rows  # type: ignore[return-value]
 
     def _final_states(self, items: Sequence[Any]) -> Any:
@@ -404,14 +414,21 @@ def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     if isinstance(states, BaseException):
         return [{ERROR_COLUMN: error_message(states)}] * len(items)
     rows: list[dict[str, Any] | None] = [None] * len(items)
-    groups: dict[tuple, list[int]] = {}
+    # links of one layout share their herald records (one tuple object): grouping by its id
+    # saves hashing the nested tuples at every point (equal records in other objects only make
+    # another group, evaluated the same way)
+    groups: dict[tuple, tuple[Any, list[int]]] = {}
     for i, c in enumerate(items):
         n = c.circuit.num_qubits if hasattr(c, "circuit") else c.num_qubits
-        groups.setdefault((n, c.memory_qubits, c.photon_qubits, c.heralds, c.target), []).append(i)
+        key = (n, c.memory_qubits, c.photon_qubits, id(c.heralds), c.target)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (c.heralds, [])
+        group[1].append(i)
     # the batch engine hands its states over stacked already (qnet.link.batch.StateList)
     stacked = {tuple(idx.tolist()): st for idx, st in getattr(states, "groups", ())}
     coherence: dict[tuple, float] = {}
-    for (n, memory_qubits, photon_qubits, heralds, target), members in groups.items():
+    for (n, memory_qubits, photon_qubits, _, target), (heralds, members) in groups.items():
         rhos = stacked.get(tuple(members))
         if rhos is None:
             rhos = np.stack([states[i] for i in members])
@@ -424,25 +441,39 @@ def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
 
 
 def _layout_rows(items, members, p_all, rho, failed, target, coherence, rows) -> None:
-    """Fill ``rows`` for the links ``members`` of one layout from their heralded states (a stack)."""
-    from qnet.link.run import link_figures, never_heralds_error
+    """Fill ``rows`` for the links ``members`` of one layout from their heralded states (a stack).
+
+    Every figure is computed for the whole stack at once (:func:`qnet.link.run.link_figure_columns`,
+    the formulas of ``qnet link``); only the rows are built point by point.
+    """
+    import numpy as np
+
+    from qnet.link.results import LINK_FIELDS
+    from qnet.link.run import link_figure_columns, never_heralds_error
     from qnet.quantum import figures
     from qnet.quantum.states import fidelity
 
-    columns = (fidelity(rho, target), figures.chsh(rho), figures.qber(rho, target), figures.bb84_key_fraction(rho, target))
-    for i, p, f, s, q, bb84, bad in zip(members, p_all.tolist(), *(c.tolist() for c in columns), failed.tolist()):
-        link = items[i]
-        if bad:
-            rows[i] = {ERROR_COLUMN: error_message(never_heralds_error(link, p))}
-            continue
-        spec = link.spec
+    specs = [items[i].spec for i in members]
+    t_coh = []
+    for spec in specs:
         memories = (spec.t2_a_s, spec.t1_a_s, spec.decay_a, spec.t2_b_s, spec.t1_b_s, spec.decay_b)
-        t_coh = coherence.get(memories)
-        if t_coh is None:
-            t_coh = coherence[memories] = spec.pair_coherence_time_s
-        row = link_figures(spec, min(1.0, p), f, s, q, bb84, t_coh)
-        row[ERROR_COLUMN] = ""
-        rows[i] = row
+        t = coherence.get(memories)
+        if t is None:
+            t = coherence[memories] = spec.pair_coherence_time_s
+        t_coh.append(t)
+    columns = link_figure_columns(
+        np.minimum(1.0, p_all),
+        np.array([spec.attempts_per_round for spec in specs]),
+        np.array([spec.attempt_time_s for spec in specs]),
+        np.array(t_coh, dtype=float),
+        fidelity(rho, target), figures.chsh(rho), figures.qber(rho, target), figures.bb84_key_fraction(rho, target),
+    )
+    values = zip(*(columns[name].tolist() for name in LINK_FIELDS))
+    for i, p, bad, row in zip(members, p_all.tolist(), failed.tolist(), values):
+        if bad:
+            rows[i] = {ERROR_COLUMN: error_message(never_heralds_error(items[i], p))}
+        else:
+            rows[i] = dict(zip(LINK_FIELDS, row), error="")
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ __all__ = [
     "dask_address",
 ]
 
-#: A finished chunk: its grid positions and one result row per point.
-ChunkResult = tuple[list[int], list[dict[str, Any]]]
+#: A finished chunk: its grid positions and one result row per point (and, when profiled, its
+#: ``{stage: seconds}``).
+ChunkResult = tuple
 
 
 def _init_worker(parent: int | None = None) -> None:
@@ -53,7 +54,7 @@ def _watch_parent(parent: int, interval_s: float = 0.25) -> None:
     os._exit(1)
 
 
-def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]]) -> tuple[list[int], list[dict[str, Any]]]:
+def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]], profile: bool = False) -> ChunkResult:
     """Evaluate one chunk (runs in this process, a worker process or a Dask worker).
 
     Parameters
@@ -64,11 +65,14 @@ def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[in
         The grid's fields (the keys of each point).
     chunk : (list of int, list of tuple)
         The points' grid positions and values.
+    profile : bool
+        Also return the chunk's stage times (:mod:`qnet.studies.sweep.profile`): the stages the
+        evaluator reports, and ``evaluate`` for the rest of its time.
 
     Returns
     -------
     ChunkResult
-        The positions and one row per point.
+        The positions and one row per point (and ``{stage: seconds}`` with ``profile``).
 
     Examples
     --------
@@ -81,10 +85,20 @@ def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[in
     ([0, 1], [{'y': 1.0, 'error': ''}, {'y': 1.0, 'error': ''}])
     """
     indices, values = chunk
-    rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
+    if profile:
+        from qnet.studies.sweep.profile import StageTimes, record
+
+        times = StageTimes()
+        t0 = time.perf_counter()
+        with record(times):
+            rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
+        rest = time.perf_counter() - t0 - sum(times.seconds.values())
+        times.add("evaluate", max(0.0, rest))
+    else:
+        rows = evaluator.evaluate([dict(zip(fields, v)) for v in values])
     if len(rows) != len(indices):
         raise RuntimeError(f"evaluator returned {len(rows)} rows for {len(indices)} points")
-    return indices, rows
+    return (indices, rows, times.seconds) if profile else (indices, rows)
 
 
 class WorkerDied(QnetError):
@@ -125,12 +139,12 @@ class Executor:
 class _Serial(Executor):
     """Chunks evaluated one after the other in this process."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator):
-        self.evaluator, self.fields, self.chunks = evaluator, fields, chunks
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, profile: bool = False):
+        self.evaluator, self.fields, self.chunks, self.profile = evaluator, fields, chunks, profile
 
     def __iter__(self) -> Iterator[ChunkResult]:
         for chunk in self.chunks:
-            yield evaluate_chunk(self.evaluator, self.fields, chunk)
+            yield evaluate_chunk(self.evaluator, self.fields, chunk, self.profile)
 
     def drain(self) -> list[ChunkResult]:
         return []  # an interrupted chunk in this process is not finished
@@ -139,38 +153,112 @@ class _Serial(Executor):
         pass
 
 
-class _Pool(Executor):
-    """Chunks on local spawned worker processes, at most two per worker in flight."""
+#: Seconds of work per worker below which a helping pool starts no worker: a spawned worker
+#: costs about this much (a fresh Python importing numpy, networkx and qnet) before it helps.
+WORKER_START_S = 1.0
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int):
+
+def _started(evaluator: Any, fields: tuple[str, ...], point: tuple) -> bool:
+    """A worker's first task when the main process helps: evaluate one point (imports, caches), then report."""
+    evaluator.evaluate([dict(zip(fields, point))])
+    return True
+
+
+class _Pool(Executor):
+    """Chunks on local spawned worker processes, at most two per worker in flight.
+
+    When the evaluator allows it (``helps_while_workers_start``), this process evaluates chunks
+    too: a spawned worker first imports numpy, qnet and Qiskit and warms its caches on one point
+    (its first task), and gets chunks, one at a time, only once that is done; meanwhile, and
+    between handing finished chunks over, the main process evaluates the next chunk itself. A
+    short sweep then costs about what a serial one does (workers still starting when it ends
+    are stopped) instead of waiting for Python to start twice; and when the first chunk shows
+    that the rest would take less than :data:`WORKER_START_S` per worker, no worker is started. The stage times of the chunks
+    evaluated here, when profiled, are in :attr:`local_times`.
+    """
+
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int, profile: bool = False,
+                 points: int | None = None):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.evaluator, self.fields, self.chunks, self.workers = evaluator, fields, chunks, workers
+        self.profile = profile
+        self.local_times: dict[str, float] = {}  # stages of the chunks evaluated in this process
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
             initargs=(os.getpid(),),
         )
         self.pending: set = set()
+        self.starting: set = set()  # workers' "I am up" tasks not yet returned
+        self.points = points  # points to evaluate, when known
 
     def _submit(self, n: int) -> None:
         for chunk in itertools.islice(self.chunks, n):
-            self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk))
+            self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk, self.profile))
+
+    @staticmethod
+    def _result(fut: Any) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return fut.result()
+        except BrokenProcessPool as exc:
+            raise WorkerDied(f"a worker process died ({exc})") from None
 
     def __iter__(self) -> Iterator[ChunkResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
 
-        self._submit(2 * self.workers)
-        while self.pending:
+        helping = bool(getattr(self.evaluator, "helps_while_workers_start", False))
+        per_worker = 1 if helping else 2  # chunks in flight per worker
+        if helping:
+            first = next(self.chunks, None)
+            if first is None:
+                return
+            t0 = time.perf_counter()
+            result = self._here(first)
+            n = len(first[0])
+            if self.points is not None and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.workers:
+                yield result  # the rest is quicker done here than starting workers
+                for chunk in self.chunks:
+                    yield self._here(chunk)
+                return
+            self.starting = {self.executor.submit(_started, self.evaluator, self.fields, first[1][0])
+                             for _ in range(self.workers)}
+            yield result
+        else:
+            self._submit(2 * self.workers)
+        while True:
+            for fut in [f for f in self.starting if f.done()]:  # a worker is up and warm: chunks for it
+                self.starting.discard(fut)
+                self._result(fut)
+                self._submit(per_worker)
+            if helping:
+                for fut in [f for f in self.pending if f.done()]:  # hand finished chunks over first
+                    self.pending.discard(fut)
+                    result = self._result(fut)
+                    self._submit(1)
+                    yield result
+                chunk = next(self.chunks, None)
+                if chunk is not None:
+                    yield self._here(chunk)
+                    continue
+                helping = False  # no chunk left: wait for the workers' last ones
+            if not self.pending:
+                return
             done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                try:
-                    result = fut.result()
-                except BrokenProcessPool as exc:
-                    raise WorkerDied(f"a worker process died ({exc})") from None
+                result = self._result(fut)
                 self._submit(1)
                 yield result
+
+    def _here(self, chunk: tuple[list[int], list[tuple]]) -> ChunkResult:
+        """Evaluate one chunk in this process (while the workers start)."""
+        result = evaluate_chunk(self.evaluator, self.fields, chunk, self.profile)
+        if self.profile:
+            for stage, seconds in result[2].items():
+                self.local_times[stage] = self.local_times.get(stage, 0.0) + seconds
+        return result[0], result[1]
 
     def drain(self) -> list[ChunkResult]:
         """After Ctrl-C: cancel the queued chunks, wait for the running ones (workers ignore SIGINT)."""
@@ -188,13 +276,17 @@ class _Pool(Executor):
     def close(self) -> None:
         for fut in self.pending:
             fut.cancel()
+        if self.starting and not self.pending:  # workers still starting, nothing left for them: stop them
+            for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+                process.terminate()
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 class _Dask(Executor):
     """Chunks on a dask.distributed cluster (an address or a ``Client``)."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None):
+    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None,
+                 profile: bool = False):
         try:
             from distributed import Client
         except ImportError:
@@ -204,7 +296,7 @@ class _Dask(Executor):
             self.client = (Client(dask, security=security) if security is not None else Client(dask)) if self.own else dask
         except Exception as exc:  # unreachable scheduler, bad address
             raise QnetError(f"cannot connect to the Dask scheduler at {dask!r}: {exc}") from None
-        self.fields, self.chunks = fields, chunks
+        self.fields, self.chunks, self.profile = fields, chunks, profile
         self.remote = self.client.scatter(evaluator, broadcast=True)
         workers = self.client.scheduler_info().get("workers", {}).values()
         self.slots = max(1, sum(w.get("nthreads", 1) for w in workers))
@@ -212,7 +304,7 @@ class _Dask(Executor):
 
     def _submit(self, n: int) -> list:
         new = [
-            self.client.submit(evaluate_chunk, self.remote, self.fields, chunk, pure=False)
+            self.client.submit(evaluate_chunk, self.remote, self.fields, chunk, self.profile, pure=False)
             for chunk in itertools.islice(self.chunks, n)
         ]
         self.futures += new
@@ -373,7 +465,7 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
 
 
 def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *, workers: int = 1, dask: Any = None,
-                   security: Any = None) -> Executor:
+                   security: Any = None, profile: bool = False, points: int | None = None) -> Executor:
     """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
     processes when ``workers > 1``, else in this process.
 
@@ -391,6 +483,10 @@ def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *,
         A scheduler address or a client.
     security : distributed.security.Security, optional
         TLS settings for a ``dask`` address (:func:`dask_security`).
+    profile : bool
+        Each finished chunk also carries its stage times (:func:`evaluate_chunk`).
+    points : int, optional
+        How many points the chunks hold (lets a short sweep skip starting workers).
 
     Returns
     -------
@@ -409,7 +505,7 @@ def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *,
     >>> executor.close()
     """
     if dask is not None:
-        return _Dask(evaluator, fields, chunks, dask, security)
+        return _Dask(evaluator, fields, chunks, dask, security, profile)
     if workers > 1:
-        return _Pool(evaluator, fields, chunks, workers)
-    return _Serial(evaluator, fields, chunks)
+        return _Pool(evaluator, fields, chunks, workers, profile, points)
+    return _Serial(evaluator, fields, chunks, profile)

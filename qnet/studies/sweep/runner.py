@@ -23,6 +23,7 @@ from qnet.errors import QnetError
 from qnet.studies.progress import Progress
 from qnet.studies.sweep.evaluators import Evaluator, error_message
 from qnet.studies.sweep.executors import WorkerDied, check_dask_address, dask_address, start_executor
+from qnet.studies.sweep.profile import StageTimes, SweepProfile
 from qnet.studies.sweep.axes import Axis, Grid
 from qnet.studies.sweep.output import (
     check_disk_space, check_grid_size, check_sweep_output, finalize, now, read_existing, read_meta, sidecar_paths,
@@ -57,6 +58,8 @@ class SweepSummary:
         'complete', 'interrupted' or 'failed'.
     metadata_path : Path
         The sidecar ``OUT.meta.json``.
+    profile : SweepProfile or None
+        Where the time went (``run_sweep(profile=True)``), else None.
 
     Examples
     --------
@@ -72,6 +75,7 @@ class SweepSummary:
     seconds: float
     status: str  # complete, interrupted, failed
     metadata_path: Path
+    profile: SweepProfile | None = None  # stage times, when run_sweep(profile=True)
 
     @property
     def points_per_second(self) -> float:
@@ -97,6 +101,7 @@ def run_sweep(
     progress_stream: Any = None,
     progress_interval: float = 10.0,
     metadata: Mapping[str, Any] | None = None,
+    profile: bool = False,
 ) -> SweepSummary:
     """Evaluate ``evaluator`` over the grid of ``axes`` and write the table to ``output``.
 
@@ -132,6 +137,9 @@ def run_sweep(
         The progress line: on or off, where (stderr by default), and how often (s) when not a terminal.
     metadata : mapping, optional
         Merged into the sidecar ``OUT.meta.json``.
+    profile : bool
+        Time the stages of the run (:class:`~qnet.studies.sweep.profile.SweepProfile` in the
+        summary and in the run's entry of ``OUT.meta.json``).
 
     Returns
     -------
@@ -160,6 +168,7 @@ def run_sweep(
     >>> header[:2], [round(float(r[header.index("fidelity")]), 3) for r in rows]
     (['fibres.alice-station.length_km', 'fidelity'], [0.9..., 0.9...])
     """
+    t_start = time.perf_counter()
     output = Path(output)
     fmt = output_format(output, fmt)
     if not isinstance(evaluator, Evaluator):
@@ -186,6 +195,7 @@ def run_sweep(
         run = _Run(
             evaluator, axes, plan, chunk_size=chunk_size, workers=workers, dask=dask, dask_security=dask_security,
             bar_args=dict(stream=progress_stream, interval=progress_interval, enabled=progress), metadata=metadata,
+            profile=profile, t_start=t_start,
         )
         return run.go()
     finally:
@@ -304,7 +314,13 @@ def _start_metadata(evaluator: Evaluator, axes: Sequence[Axis], plan: _Plan, *, 
 
 
 class _Writer:
-    """Appends finished chunks to the journal, counting points and errors, and moves the progress bar."""
+    """Appends finished chunks to the journal, counting points and errors, and moves the progress bar.
+
+    Chunks are appended in the order they were started (grid order): a chunk that finishes
+    before an earlier one (parallel workers) waits in memory for it, so a fresh CSV output stays
+    in grid order and needs no final rewrite. :meth:`flush` appends the waiting chunks whatever
+    their order when the run ends without the earlier ones (Ctrl-C, a failure).
+    """
 
     def __init__(self, evaluator: Evaluator, plan: _Plan, inflight: dict[int, list[tuple]], bar: Progress):
         self.plan, self.inflight, self.bar = plan, inflight, bar
@@ -318,9 +334,24 @@ class _Writer:
         self.in_order = plan.fmt == "csv" and not plan.existing and not plan.grid.has_repeats
         self.last = -1
         self.collect = False  # collect young garbage after each chunk (set while the run has gc off)
+        self.ready: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}  # finished, waiting for an earlier chunk
 
     def write(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
-        """Append one finished chunk."""
+        """Take one finished chunk: appended now, with the waiting ones it unblocks, or when the earlier ones are."""
+        self.ready[indices[0]] = (indices, rows)
+        while self.inflight:
+            waiting = self.ready.pop(next(iter(self.inflight)), None)  # the oldest chunk not written yet
+            if waiting is None:
+                return
+            self._append(*waiting)
+
+    def flush(self) -> None:
+        """Append the chunks still waiting for an earlier one (the run ends without it)."""
+        for first in sorted(self.ready):
+            self._append(*self.ready.pop(first))
+
+    def _append(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
+        """Append one finished chunk to the journal."""
         values = self.inflight.pop(indices[0])
         n_err = 0
         errs = []
@@ -343,7 +374,7 @@ class _Writer:
 
     def finished(self) -> str:
         """What a failed run leaves: where the finished points are, and how to complete them."""
-        done = self.plan.skipped + self.evaluated
+        done = self.plan.skipped + self.evaluated + sum(len(indices) for indices, _ in self.ready.values())
         if done == 0:
             return "nothing was written"
         return f"the {done} finished points are in {self.plan.output}: rerun with --resume to complete it"
@@ -354,7 +385,7 @@ class _Run:
 
     def __init__(self, evaluator: Evaluator, axes: Sequence[Axis], plan: _Plan, *, chunk_size: int | None,
                  workers: int, dask: Any, dask_security: Any, bar_args: dict[str, Any],
-                 metadata: Mapping[str, Any] | None):
+                 metadata: Mapping[str, Any] | None, profile: bool = False, t_start: float | None = None):
         self.evaluator, self.plan = evaluator, plan
         self.workers, self.dask, self.dask_security = workers, dask, dask_security
         self.size = _chunk_size(evaluator, chunk_size, workers, dask, plan.todo)
@@ -366,6 +397,9 @@ class _Run:
         self.writer = _Writer(evaluator, plan, self.inflight, self.bar)
         self.status = "failed"
         self.t0 = time.perf_counter()
+        self.profile = profile
+        self.t_start = self.t0 if t_start is None else t_start
+        self.times, self.worker_times = StageTimes(), StageTimes()
 
     def go(self) -> SweepSummary:
         """Run the chunks, then finish the files whatever happened."""
@@ -382,7 +416,28 @@ class _Run:
             self._finish()
         plan, w = self.plan, self.writer
         return SweepSummary(plan.output, plan.grid.size, plan.skipped, w.evaluated, w.errors,
-                            time.perf_counter() - self.t0, self.status, plan.meta_path)
+                            time.perf_counter() - self.t0, self.status, plan.meta_path, self._profile())
+
+    def _profile(self) -> SweepProfile | None:
+        """The stage times so far ("wait": the main process's time no stage claims), or None."""
+        if not self.profile:
+            return None
+        total = time.perf_counter() - self.t_start
+        main = dict(self.times.seconds)
+        main["wait"] = max(0.0, total - sum(main.values()))
+        parallel = self.dask is not None or self.workers > 1
+        return SweepProfile(total, self.writer.evaluated, self.workers if parallel else 1, main,
+                            dict(self.worker_times.seconds))
+
+    def _take(self, result: tuple) -> None:
+        """Write one finished chunk (and keep its stage times)."""
+        t = time.perf_counter()
+        self.writer.write(result[0], result[1])
+        if self.profile:
+            self.times.add("write", time.perf_counter() - t)
+            if len(result) > 2:
+                parallel = self.dask is not None or self.workers > 1
+                (self.worker_times if parallel else self.times).merge(result[2])
 
     def _execute(self) -> None:
         """Evaluate every chunk left, writing each as it finishes; turn failures into one-line errors."""
@@ -393,16 +448,20 @@ class _Run:
         executor = None
         try:
             executor = start_executor(evaluator, plan.grid.fields, chunks, workers=self.workers if plan.todo else 1,
-                                      dask=self.dask, security=self.dask_security)
-            for indices, rows in executor:
-                writer.write(indices, rows)
+                                      dask=self.dask, security=self.dask_security, profile=self.profile,
+                                      points=plan.todo)
+            if self.profile:
+                self.times.add("prepare", time.perf_counter() - self.t_start)
+            for result in executor:
+                self._take(result)
             self.status = "complete"
+            self.times.merge(getattr(executor, "local_times", {}))  # chunks the main process evaluated itself
         except KeyboardInterrupt:
             self.status = "interrupted"
             if executor is not None:
                 try:
-                    for indices, rows in executor.drain():
-                        writer.write(indices, rows)
+                    for result in executor.drain():
+                        self._take(result)
                 except KeyboardInterrupt:  # a second Ctrl-C: stop waiting for running chunks
                     pass
             raise
@@ -419,6 +478,8 @@ class _Run:
     def _finish(self) -> None:
         """Close the journal; remove every file when nothing finished, else write the final table and metadata."""
         plan, writer = self.plan, self.writer
+        t_finish = time.perf_counter()
+        writer.flush()
         writer.journal.close(sync=writer.in_order)
         self.bar.close()
         if self.status != "complete" and not plan.resuming and writer.evaluated == 0:
@@ -432,6 +493,9 @@ class _Run:
             finished=now(), status=self.status, points_evaluated=writer.evaluated, errors=writer.errors,
             seconds=round(time.perf_counter() - self.t0, 3),
         )
+        if self.profile:
+            self.times.add("finish", time.perf_counter() - t_finish)
+            self.run_info["profile"] = self._profile().to_dict()
         write_json(plan.meta_path, self.meta)
 
     def _text_columns(self) -> set[str]:

@@ -1,0 +1,111 @@
+"""Parallel sweeps: chunks written in grid order as they finish out of order, the main process helping while workers start."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from qnet.studies.sweep import Evaluator, LinkEvaluator, parse_values, parse_vary, run_sweep
+from qnet.studies.sweep import executors, runner
+
+ROOT = Path(__file__).resolve().parents[2]
+LIU = ROOT / "examples" / "liu2026_ion_link.toml"
+ARMS = "fibres.alice-station.length_km,fibres.station-bob.length_km"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+class Square(Evaluator):
+    """y = x^2, and the process that computed it."""
+
+    columns = ("y", "pid")
+
+    def evaluate(self, points):
+        return [{"y": p["nodes.a.t2_s"] ** 2, "pid": float(os.getpid()), "error": ""} for p in points]
+
+
+class ReversedExecutor(executors.Executor):
+    """Finishes every chunk, then hands them over last first (the worst order for the writer)."""
+
+    def __init__(self, evaluator, fields, chunks, **_):
+        self.done = [executors.evaluate_chunk(evaluator, fields, c) for c in chunks]
+
+    def __iter__(self):
+        return iter(reversed(self.done))
+
+
+def test_chunks_finishing_out_of_order_are_written_in_grid_order_without_a_rewrite(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "start_executor", ReversedExecutor)
+    rewrites = []
+    monkeypatch.setattr(runner, "finalize", lambda *a, **k: rewrites.append(a))
+    out = tmp_path / "r.csv"
+    summary = run_sweep(Square(), [parse_values("nodes.a.t2_s=1,2,3,4,5,6,7")], out, chunk_size=2, progress=False)
+    assert summary.evaluated == 7 and rewrites == []  # the journal is the final table
+    assert [float(r["y"]) for r in rows(out)] == [1.0, 4.0, 9.0, 16.0, 25.0, 36.0, 49.0]
+
+
+class FailAfter(executors.Executor):
+    """Hands over the chunks after the first, then fails: the first never arrives."""
+
+    def __init__(self, evaluator, fields, chunks, **_):
+        chunks = list(chunks)
+        self.done = [executors.evaluate_chunk(evaluator, fields, c) for c in chunks[1:]]
+
+    def __iter__(self):
+        yield from self.done
+        raise RuntimeError("boom")
+
+
+def test_chunks_waiting_for_one_that_never_comes_are_still_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "start_executor", FailAfter)
+    out = tmp_path / "f.csv"
+    with pytest.raises(Exception, match="the 5 finished points are in"):
+        run_sweep(Square(), [parse_values("nodes.a.t2_s=1,2,3,4,5,6,7")], out, chunk_size=2, progress=False)
+    # the points of the missing first chunk (1, 2) are absent, the rest in grid order
+    assert [float(r["y"]) for r in rows(out)] == [9.0, 16.0, 25.0, 36.0, 49.0]
+
+
+def test_pooled_link_sweep_equals_serial_and_the_main_process_may_help():
+    with open(LIU, "rb") as fh:
+        ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", link_backend="batch")
+    assert ev.helps_while_workers_start and not Square().helps_while_workers_start
+    axes = [parse_vary(f"{ARMS}=1:60:30")]
+    fields = (ARMS.split(",")[0], ARMS.split(",")[1])
+    chunks = [([i], [(v, v)]) for i, v in enumerate(axes[0].values)]
+    pool = executors.start_executor(ev.for_parallel(), fields, iter(chunks), workers=2)
+    try:
+        got = {indices[0]: r[0] for indices, r in pool}
+    finally:
+        pool.close()
+    want = {idx[0]: ev.evaluate([dict(zip(fields, p[0]))])[0] for idx, p in chunks}
+    assert got.keys() == want.keys()
+    for i in want:
+        assert got[i]["fidelity"] == pytest.approx(want[i]["fidelity"], rel=1e-12)
+
+
+def test_an_evaluator_that_does_not_help_runs_only_in_workers(tmp_path):
+    out = tmp_path / "w.csv"
+    run_sweep(Square(), [parse_values("nodes.a.t2_s=1,2,3,4,5,6,7,8")], out, chunk_size=1, workers=2, progress=False)
+    got = rows(out)
+    assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 9)]
+    assert os.getpid() not in {int(float(r["pid"])) for r in got}
+
+
+class HelpingSquare(Square):
+    helps_while_workers_start = True
+
+
+def test_a_short_sweep_starts_no_worker(tmp_path):
+    """The first chunk shows the rest is quicker done here than starting a worker (executors.WORKER_START_S)."""
+    out = tmp_path / "s.csv"
+    run_sweep(HelpingSquare(), [parse_values("nodes.a.t2_s=1,2,3,4,5,6,7,8")], out, chunk_size=2, workers=2, progress=False)
+    got = rows(out)
+    assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 9)]
+    assert {int(float(r["pid"])) for r in got} == {os.getpid()}
