@@ -5,8 +5,8 @@ Prints figures; asserts nothing. Medians of --repeats runs where stated.
 (a) Event-engine throughput, states carried: simulated link heralds per wall second of
     ``simulate_traffic`` (links, routes, events and every delivered state), and of the event loop
     alone (``Engine.run``: its events, and every delivery's tree of heralds and swaps), on three
-    workloads on one core, for each event loop (``--loop``: python, and compiled when numba is
-    installed; the compiled loop is warmed up first, its one-off compile or cache load printed
+    workloads on one core, for each event loop (``--loop``: python, the rules not compiled, and
+    compiled when numba is installed; each loop is warmed up first, its one-off compile or cache load printed
     apart):
       * one 10 km link, a request served back to back (every herald is a delivery), 3000 s;
       * one request over a 16-link chain (heralds, swaps, one delivery per 16 heralds), 1000 s;
@@ -70,13 +70,12 @@ def _line_graph(links: int):
 
 
 class _Timed:
-    """simulate_traffic with the event loop timed apart (the run method of either loop's engine wrapped)."""
+    """simulate_traffic with the event loop timed apart (the engine's run method wrapped)."""
 
     def __enter__(self):
-        from qnet.repeater.engine.compiled.engine import CompiledEngine
         from qnet.repeater.engine.core import Engine
 
-        self.originals, self.loop_s = {cls: cls.run for cls in (Engine, CompiledEngine)}, 0.0
+        self.originals, self.loop_s = {Engine: Engine.run}, 0.0
         for cls, original in self.originals.items():
             cls.run = self._timed(original)
         return self
@@ -164,14 +163,14 @@ def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> N
 
 
 def main() -> None:
-    from qnet.repeater.engine.compiled.engine import available
+    from qnet.repeater.engine.core import available
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--nodes", type=int, default=1000)
-    ap.add_argument("--loop", nargs="+", choices=("python", "compiled"),
+    ap.add_argument("--loop", nargs="+", choices=("python", "compiled", "auto"),
                     default=["python", "compiled"] if available() else ["python"])
     args = ap.parse_args()
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")

@@ -286,23 +286,23 @@ def add_purify_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_loop_option(p) -> None:
-    """Add ``--loop {python,compiled}``: the event loop of traffic runs.
+    """Add ``--loop {auto,compiled,python}``: the event loop of traffic runs.
 
     Parameters
     ----------
     p : argparse.ArgumentParser or argument group
-        Where the option goes; the namespace gets ``loop`` (default ``"python"``).
+        Where the option goes; the namespace gets ``loop`` (default ``"auto"``).
 
     Examples
     --------
     >>> p = argparse.ArgumentParser()
     >>> add_loop_option(p)
     >>> p.parse_args(["--loop", "compiled"]).loop, p.parse_args([]).loop
-    ('compiled', 'python')
+    ('compiled', 'auto')
     """
     from qnet.repeater.choices import EVENT_LOOPS
 
-    p.add_argument("--loop", choices=EVENT_LOOPS, default="python",
-                   help="event loop: python (default) or compiled (the same rules compiled with numba, "
-                        "pip install 'qnet[fast]': equal results, 3-4x faster on long runs once compiled; the first run "
-                        "compiles for ~40 s; no --trace, no --purify)")
+    p.add_argument("--loop", choices=EVENT_LOOPS, default="auto",
+                   help="event loop: auto (default: compiled when numba is installed), compiled (the rules compiled "
+                        "with numba, pip install 'qnet[fast]'; the first run after an install compiles them once) or "
+                        "python (the same rules, not compiled); every loop gives the same results")

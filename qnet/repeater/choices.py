@@ -38,6 +38,7 @@ MEMORY_POLICIES = ("shared", "reserve")
 #: Deprecated name of :data:`MEMORY_POLICIES` (removed in the next release).
 TRAFFIC_POLICIES = MEMORY_POLICIES
 
-#: Event loops of traffic runs: ``python`` (interpreted) or ``compiled`` (the same rules compiled with
-#: numba, opt-in: ``pip install 'qnet[fast]'``; equal results, 6-10x the heralds per second).
-EVENT_LOOPS = ("python", "compiled")
+#: Event loops: ``auto`` (compiled when numba is installed, else python), ``compiled`` (the rules
+#: compiled with numba: ``pip install 'qnet[fast]'``) or ``python`` (the same rules, not compiled);
+#: every loop gives the same run to the last bit.
+EVENT_LOOPS = ("auto", "compiled", "python")

@@ -52,7 +52,7 @@ def engine(monkeypatch):
 
     def fake(graph, requests, *, duration_s, seed=None, memory_policy="shared", metric="hops", k_paths=1,
              swap_policy="asap", link_backend="aer", trace=False, progress=None, occupancy_bins=20, purify=None, twirl=True,
-             loop="python"):
+             loop="auto"):
         state["calls"].append(dict(requests=requests, duration_s=duration_s, seed=seed, memory_policy=memory_policy, metric=metric,
                                    k_paths=k_paths, swap_policy=swap_policy, link_backend=link_backend, trace=trace,
                                    progress=progress, graph=graph, occupancy_bins=occupancy_bins, purify=purify,
@@ -70,7 +70,7 @@ def test_defaults_reach_the_engine_and_the_table_is_printed(engine, capsys):
     (call,) = engine["calls"]
     assert {k: call[k] for k in ("duration_s", "seed", "memory_policy", "metric", "k_paths", "swap_policy", "link_backend", "trace", "loop")} == dict(
         duration_s=60.0, seed=1, memory_policy="shared", metric="hops", k_paths=1, swap_policy="asap", link_backend="aer", trace=False,
-        loop="python")
+        loop="auto")
     assert call["progress"] is None  # stderr is not a terminal here
     assert [r.parties for r in call["requests"]] == [("campus", "airport"), ("downtown", "north"), ("campus", "harbour")]
     out, err = capsys.readouterr()

@@ -456,7 +456,8 @@ def test_reproducible_and_progress():
     assert np.array_equal(a.completion_time_samples_s, b.completion_time_samples_s)
     assert np.array_equal(a.fidelity_samples, b.fidelity_samples)
     assert not np.array_equal(a.completion_time_samples_s, c.completion_time_samples_s)
-    assert calls[0] == (1, 200) and calls[-1] == (200, 200) and len(calls) == 200
+    done = [d for d, _ in calls]  # now and then (calls ~0.1 s apart), always at the end
+    assert calls[0] == (1, 200) and calls[-1] == (200, 200) and done == sorted(set(done))
 
 
 def test_swap_fn_is_used_and_may_be_unbatched():

@@ -20,10 +20,10 @@ import numpy as np
 
 from qnet._deprecation import renamed_keywords
 from qnet.errors import ConfigError
-from qnet.repeater.choices import EVENT_LOOPS, MEMORY_POLICIES, METRICS, PROTOCOLS, SWAP_POLICIES
+from qnet.repeater.choices import MEMORY_POLICIES, METRICS, PROTOCOLS, SWAP_POLICIES
 from qnet.repeater.engine import Engine, EngineRequest
 from qnet.repeater.engine.model import demands_before
-from qnet.repeater.engine.compiled.engine import CompiledEngine, check_runnable
+from qnet.repeater.engine.core import use_compiled
 from qnet.repeater.routing import all_link_results, link_graph
 from qnet.repeater.traffic.records import TRACE_COLUMNS, LinkRecord, NodeRecord, RequestRecord, TrafficRun
 from qnet.repeater.traffic.requests import Request
@@ -45,13 +45,6 @@ def _check_options(duration_s: Any, memory_policy: str, metric: str, k_paths: An
     return d
 
 
-def _check_loop(loop: str, trace: bool, purify: str | None) -> None:
-    if loop not in EVENT_LOOPS:
-        raise ConfigError("traffic", "loop", loop, f"one of {', '.join(EVENT_LOOPS)}")
-    if loop == "compiled":
-        check_runnable(trace, purify is not None)
-
-
 @renamed_keywords(policy="memory_policy", engine="link_backend")
 def simulate_traffic(
     graph: nx.Graph,
@@ -69,7 +62,7 @@ def simulate_traffic(
     occupancy_bins: int = 20,
     purify: str | None = None,
     twirl: bool = True,
-    loop: str = "python",
+    loop: str = "auto",
 ) -> TrafficRun:
     """Serve ``requests`` on ``graph`` for ``duration_s`` simulated seconds.
 
@@ -106,9 +99,10 @@ def simulate_traffic(
     twirl : bool
         BBPSSW re-twirls its output (default True).
     loop : str
-        Event loop: ``"python"`` (default) or ``"compiled"`` (the same rules compiled with numba,
-        :mod:`qnet.repeater.engine.compiled`: the same deliveries to the last bit, 3-4x faster end to end
-        once compiled; needs ``pip install 'qnet[fast]'``; no ``trace``, no ``purify``).
+        Event loop, one of :data:`qnet.repeater.choices.EVENT_LOOPS`: ``"auto"`` (default: the
+        rules compiled with numba when it is installed and the run lasts), ``"compiled"`` (needs
+        ``pip install 'qnet[fast]'``) or ``"python"`` (the same rules, not compiled); every loop
+        gives the same run to the last bit (:class:`qnet.repeater.engine.core.Engine`).
 
     Returns
     -------
@@ -119,7 +113,7 @@ def simulate_traffic(
     ------
     ConfigError
         A bad option, request field, or a node without a memory for a link a route uses; the
-        compiled loop without numba, or with a trace or purified links.
+        compiled loop without numba.
     NetworkError
         A pair that no route joins, a GHZ request without a hub.
 
@@ -137,7 +131,7 @@ def simulate_traffic(
         raise ConfigError("traffic", "purify", purify, f"one of {', '.join(PROTOCOLS)} (or None: raw links)")
     if isinstance(occupancy_bins, bool) or not isinstance(occupancy_bins, int) or not 0 <= occupancy_bins <= 10_000:
         raise ConfigError("traffic", "occupancy_bins", occupancy_bins, "an integer from 0 (none) to 10000")
-    _check_loop(loop, trace, purify)
+    use_compiled(loop)  # (checked before the links are simulated)
     requests = list(requests)
     if not requests:
         raise ConfigError("traffic", "requests", "[]", "at least one request")
@@ -157,8 +151,7 @@ def simulate_traffic(
         for req, er in zip(requests, eroutes)
     ]
     tie = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    engine_class = CompiledEngine if loop == "compiled" else Engine
-    eng = engine_class(build.links, especs, build.names, memory_policy, np.random.default_rng(seed), tie, trace=trace)
+    eng = Engine(build.links, especs, build.names, memory_policy, np.random.default_rng(seed), tie, trace=trace, loop=loop)
     interrupted = False
     try:
         eng.run(duration, None if progress is None else (lambda t: progress(t, duration)), occupancy_bins)

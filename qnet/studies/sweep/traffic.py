@@ -48,7 +48,7 @@ class TrafficEvaluator(Evaluator):
     link_backend : str
         Link backend.
     loop : str
-        Event loop, ``"python"`` or ``"compiled"`` (equal results; not part of :meth:`describe`).
+        Event loop, ``"auto"``, ``"compiled"`` or ``"python"`` (equal results; not part of :meth:`describe`).
     seed : int, optional
         The seed of a point without a ``seed`` value.
     overrides : tuple of str
@@ -77,7 +77,7 @@ class TrafficEvaluator(Evaluator):
     k_paths: int = 1
     swap_policy: str = "asap"
     link_backend: str = "aer"
-    loop: str = "python"
+    loop: str = "auto"
     seed: int | None = None
     overrides: tuple[str, ...] = ()
     source: str = "<dict>"

@@ -22,27 +22,20 @@ Counters live in ``si`` (indices below); the clock in ``sf[NOW]``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.experimental import structref
 
-__all__ = ["State", "FIELDS"]
+from qnet.repeater.engine.jit import ENABLED, njit
+
+__all__ = ["State", "FIELDS", "new_waiters"]
 
 NOW = 0  # sf
-SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP = range(11)  # si
-N_COUNTERS = 11
+SEQ, EVENTS, NSNAP, EVN, NPAIRS, NTREES, NSTARTS, NDIRTY, NDELIV, NGRAVE, NFREEP, NSERIAL, NTRACE = range(13)  # si
+ERR, ERR_SOURCE, ERR_VALUE = 13, 14, 15  # si: an error stops the run (ERR_* below), at purified source k, value
+N_COUNTERS = 16
+ERR_LONG_WAIT, ERR_TRIALS = 1, 2  # a purified link drew a wait beyond its table's bound; failed MAX_TRIALS trials
+#: Trace events (row kinds), as named in :data:`qnet.repeater.traffic.records.TRACE_COLUMNS`.
+TRACE_EVENTS = ("herald", "swap", "swap_failed", "cutoff", "discarded", "delivery", "fusion")
+T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED, T_DELIVERY, T_FUSION = range(7)
 HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)  # event kinds, as qnet.repeater.engine.model
-
-
-@structref.register
-class StateType(types.StructRef):
-    """The numba type of :class:`State`."""
-
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
-
-
-class State(structref.StructRefProxy):
-    """One compiled run's arrays, passed by reference (fields: :data:`FIELDS`)."""
 
 
 FIELDS = (
@@ -59,11 +52,73 @@ FIELDS = (
     "covered", "req_pool", "by_lo", "by_hi", "waiters", "blocked",
     "dirty_buf", "dirty_cnt", "dirty_reqs", "in_dirty", "starts",
     "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
-    "p_cut", "p_pending", "grave", "pfree",
+    "p_cut", "p_pending", "grave", "pfree", "p_serial",
+    "record", "mem_off", "pool_owner", "tr_t", "tr_i", "chain", "cap",
+    "src_kind", "src_p", "src_att", "src_id", "pur_p", "pur_att", "pur_comm", "pur_cut", "pur_max", "pur_reg", "pur_len",
+    "pur_tab",
     "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
     "d_req", "d_t", "d_lat", "d_tree",
 )
-structref.define_proxy(State, StateType, list(FIELDS))
+
+if ENABLED:
+    from numba import types
+    from numba.experimental import structref
+    from numba.typed import List
+
+    @structref.register
+    class StateType(types.StructRef):
+        """The numba type of :class:`State`."""
+
+        def preprocess_fields(self, fields):
+            return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+    class State(structref.StructRefProxy):
+        """One run's arrays, passed by reference (fields: :data:`FIELDS`)."""
+
+    structref.define_proxy(State, StateType, list(FIELDS))
+
+    @njit(cache=True)
+    def new_state(*fields):
+        """A :class:`State` of ``fields`` (in :data:`FIELDS` order), made by a cached compiled call.
+
+        (``State(*fields)`` from Python compiles its constructor again in every process: seconds.)
+        """
+        return State(*fields)
+    _WAITER = types.Tuple((types.float64, types.float64, types.float64, types.int64))
+
+    @njit(cache=True)
+    def new_waiters():
+        """An empty queue of (priority, time, key, request) (reserve policy; compiled and cached)."""
+        return List.empty_list(_WAITER)
+
+    @njit(cache=True)
+    def waiters_of(k0, k1, k2, r):
+        """The queue of (k0[i], k1[i], k2[i], r[i]) in this order (a plain run's queue, moved to the compiled rules)."""
+        out = List.empty_list(_WAITER)
+        for i in range(len(r)):
+            out.append((k0[i], k1[i], k2[i], r[i]))
+        return out
+else:
+    class State:  # type: ignore[no-redef]
+        """One run's arrays (fields: :data:`FIELDS`), the rules run as plain Python."""
+
+        __slots__ = FIELDS
+
+        def __init__(self, *values):
+            for name, value in zip(FIELDS, values, strict=True):
+                setattr(self, name, value)
+
+    def new_waiters():
+        """An empty queue of (priority, time, key, request) (reserve policy)."""
+        return []
+
+    def waiters_of(k0, k1, k2, r):
+        """The queue of (k0[i], k1[i], k2[i], r[i]) in this order."""
+        return list(zip(k0, k1, k2, r))
+
+    def new_state(*fields):
+        """A :class:`State` of ``fields`` (in :data:`FIELDS` order)."""
+        return State(*fields)
 
 
 # ---------------------------------------------------------------------- growth
@@ -86,7 +141,7 @@ def _grow_pairs(S):
     S.p_exists, S.p_tree, S.p_mem, S.p_owner = _grown(S.p_exists), _grown(S.p_tree), _grown(S.p_mem), _grown(S.p_owner)
     S.p_lo, S.p_hi, S.p_swapping, S.p_ok = _grown(S.p_lo), _grown(S.p_hi), _grown(S.p_swapping), _grown(S.p_ok)
     S.p_alive, S.p_pool, S.p_leaf, S.p_cut = _grown(S.p_alive), _grown(S.p_pool), _grown(S.p_leaf), _grown(S.p_cut)
-    S.p_pending, S.pfree = _grown(S.p_pending), _grown(S.pfree)
+    S.p_pending, S.pfree, S.p_serial = _grown(S.p_pending), _grown(S.pfree), _grown(S.p_serial)
 
 
 @njit(cache=True)
@@ -282,7 +337,56 @@ def new_pair(S, exists, tree, lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_sl
     S.p_lo[pid], S.p_hi[pid] = lo, hi
     S.p_swapping[pid], S.p_ok[pid], S.p_alive[pid] = 0, 1, 1
     S.p_cut[pid] = np.inf
+    S.p_serial[pid] = S.si[NSERIAL]  # (the pair's id in a trace: ids in p_* arrays are reused)
+    S.si[NSERIAL] += 1
     return pid
+
+
+@njit(cache=True)
+def trace(S, t, kind, pid, pa, pb, pc, r, node, link):
+    """Record one trace row (when ``record``): time, event, pair, parents, request, node, the pair's memories, link.
+
+    ``pid`` is a pair's index (-1: none); ``pa``, ``pb``, ``pc`` are parents' trace ids (-1: none);
+    ``node`` and ``link`` are indices (-1: none).
+    """
+    if not S.record:
+        return
+    k = S.si[NTRACE]
+    if k == len(S.tr_t):
+        S.tr_t, S.tr_i = _grown(S.tr_t), _grown(S.tr_i)
+    S.si[NTRACE] = k + 1
+    S.tr_t[k] = t
+    row = S.tr_i[k]
+    row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[11] = kind, -1, pa, pb, pc, r, node, link
+    row[7], row[8], row[9], row[10] = -1, -1, -1, -1
+    if pid >= 0:
+        row[1] = S.p_serial[pid]
+        m = S.p_mem[pid]
+        for e in range(2):
+            end = 2 * S.pool_link[m[3 * e + 1]] + m[3 * e]
+            row[7 + e] = S.end_node[end]
+            row[9 + e] = S.mem_off[end] + m[3 * e + 2]
+
+
+@njit(cache=True)
+def pool_view(S, p):
+    """(free slots at a, at b, running bundle's memory pairs at a, at b, pairs waiting) of pool ``p``."""
+    n_a = S.bund_cnt[2 * p] if S.has_bundle[p] else 0
+    n_b = S.bund_cnt[2 * p + 1] if S.has_bundle[p] else 0
+    return S.free_cnt[2 * p], S.free_cnt[2 * p + 1], n_a, n_b, S.wait_cnt[p]
+
+
+@njit(cache=True)
+def error_of(S):
+    """(error code, purified source, value) of a run that stopped on an error (code 0: none)."""
+    return S.si[ERR], S.si[ERR_SOURCE], S.si[ERR_VALUE]
+
+
+@njit(cache=True)
+def export_trace(S):
+    """The trace rows so far: times and the integer columns (:func:`trace`)."""
+    n = S.si[NTRACE]
+    return S.tr_t[:n].copy(), S.tr_i[:n].copy()
 
 
 @njit(cache=True)
@@ -378,6 +482,46 @@ def add_delivery(S, r, t, latency, tree):
         _grow_deliveries(S)
     S.si[NDELIV] = k + 1
     S.d_req[k], S.d_t[k], S.d_lat[k], S.d_tree[k] = r, t, latency, tree
+
+
+@njit(cache=True)
+def reset(S):
+    """A fresh start at t = 0 (chain mode, before every delivery): every memory free, no pair, no event.
+
+    Deliveries and their trees are kept; counters of heralds and occupancy start again.
+    """
+    S.sf[NOW] = 0.0
+    for c in (SEQ, EVENTS, EVN, NPAIRS, NSTARTS, NDIRTY, NGRAVE, NFREEP, NSERIAL):
+        S.si[c] = 0
+    L = len(S.heralds)
+    for k in range(len(S.cap)):  # shared pools: every slot free (descending); reservations: none
+        off = S.slot_off[k]
+        S.free_cnt[k] = S.cap[k] if k < 2 * L else 0
+        for i in range(S.free_cnt[k]):
+            S.free_buf[off + i] = S.cap[k] - 1 - i
+    S.need[:] = 0
+    S.has_bundle[:] = False
+    S.token += 1
+    S.wait_cnt[:] = 0
+    S.heralds[:] = 0
+    S.end_used[:] = 0
+    S.end_area[:] = 0.0
+    S.end_since[:] = 0.0
+    S.node_held[:] = 0
+    S.node_peak[:] = 0
+    S.active[:] = False
+    S.building[:] = False
+    S.demanded[:] = 0
+    S.served[:] = 0
+    S.covered[:] = False
+    S.req_pool[:] = S.hops
+    S.by_lo[:] = -1
+    S.by_hi[:] = -1
+    while len(S.waiters) > 0:
+        S.waiters.pop()
+    S.dirty_cnt[:] = 0
+    S.in_dirty[:] = False
+    S.p_pending[:] = 0
 
 
 @njit(cache=True)

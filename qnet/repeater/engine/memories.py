@@ -1,17 +1,21 @@
 """Memories and attempt bundles of the compiled engine: the twin of :mod:`qnet.repeater.engine.resources`.
 
 Each function mirrors the method of the same name (without its underscore) there; see
-:mod:`qnet.repeater.engine.compiled.rules` for the layout.
+:mod:`qnet.repeater.engine.rules` for the layout.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from qnet.repeater.engine.compiled.store import (
-    HERALD, NOW, NSTARTS, bury, pop_free, push_event, push_free, waiting_remove,
+from qnet.repeater.engine import tables
+from qnet.repeater.engine.jit import njit, objmode
+from qnet.repeater.engine.store import (
+    ERR, ERR_LONG_WAIT, ERR_SOURCE, ERR_TRIALS, ERR_VALUE, HERALD, NOW, NSTARTS, T_DISCARDED, bury, pop_free, push_event,
+    push_free, trace, waiting_remove,
 )
+
+MAX_TRIALS = 10_000_000  # purification trials of one link before giving up (as qnet.repeater.chain.sources)
 
 __all__ = ["account", "take", "give", "maybe_attempt", "start_bundle", "release", "release_pair", "draw", "cancel", "trim",
            "drop"]
@@ -99,9 +103,69 @@ def draw(S, rng, base, t):
     for k in range(base, S.si[NSTARTS]):
         p = S.starts[k]
         g = S.pool_link[p]
-        pr = S.p_round[g, S.bund_cnt[2 * p]]
-        push_event(S, t + rng.geometric(pr) * S.attempt_s[g], HERALD, p, S.token[p], 0)
+        kind = S.src_kind[g]
+        leaf = 0
+        if kind == 0:  # a raw link: m memory pairs attempt together
+            ti = t + rng.geometric(S.p_round[g, S.bund_cnt[2 * p]]) * S.attempt_s[g]
+        elif kind == 1:  # a raw link of a chain with purified links: its source's draw
+            ti = t + rng.geometric(S.src_p[g]) * S.src_att[g]
+        else:
+            ti, leaf = purified(S, rng, S.src_id[g], t)
+        push_event(S, ti, HERALD, p, S.token[p], leaf)
     S.si[NSTARTS] = base
+
+
+@njit(cache=True)
+def _fail(S, code, k, value):
+    S.si[ERR], S.si[ERR_SOURCE], S.si[ERR_VALUE] = code, k, value
+    return np.inf, 0
+
+
+@njit(cache=True)
+def purified(S, rng, k, start):
+    """(time the purified pair exists, its wait D) from purified source ``k`` started at ``start``.
+
+    Two copies herald after X and Y rounds (a copy waiting past the cutoff restarts); the pair
+    exists max(X, Y) rounds plus the bits' time later and is kept with probability p_pur(D),
+    D = |X - Y|; else the link tries again. The draws of
+    :meth:`qnet.repeater.chain.sources.PurifiedSource.sample`, in its order.
+    """
+    p, c, att, comm = S.pur_p[k], S.pur_cut[k], S.pur_att[k], S.pur_comm[k]
+    t = start
+    for _ in range(MAX_TRIALS):
+        x = y = 1
+        if p < 1.0:
+            x, y = rng.geometric(p), rng.geometric(p)
+            if c >= 0:  # the earlier copy is discarded after c rounds and restarts
+                while abs(x - y) > c:
+                    if x < y:
+                        x += c + rng.geometric(p)
+                    else:
+                        y += c + rng.geometric(p)
+        d = abs(x - y)
+        t += max(x, y) * att + comm
+        if d >= S.pur_len[k]:
+            if d >= S.pur_max[k]:
+                return _fail(S, ERR_LONG_WAIT, k, d)
+            _grow_table(S, k, d)
+        if rng.random() < S.pur_tab[k, d]:
+            return t, d
+    return _fail(S, ERR_TRIALS, k, 0)
+
+
+@njit(cache=True)
+def _grow_table(S, k, d):
+    """Source ``k``'s table, grown by its source (in Python) to cover a wait of ``d`` rounds."""
+    key = S.pur_reg[k]
+    with objmode(table="float64[::1]"):
+        table = tables.grown(key, d)
+    n = len(table)
+    if n > S.pur_tab.shape[1]:
+        wide = np.zeros((S.pur_tab.shape[0], n))
+        wide[:, : S.pur_tab.shape[1]] = S.pur_tab
+        S.pur_tab = wide
+    S.pur_tab[k, :n] = table
+    S.pur_len[k] = n
 
 
 @njit(cache=True)
@@ -120,13 +184,15 @@ def cancel(S, p):
 @njit(cache=True)
 def trim(S, p):
     while S.wait_cnt[p] > max(S.need[p], 0):
-        drop(S, waiting_remove(S, p, -1))
+        drop(S, waiting_remove(S, p, -1), T_DISCARDED)
     if S.has_bundle[p] and S.need[p] <= S.wait_cnt[p]:
         cancel(S, p)
 
 
 @njit(cache=True)
-def drop(S, pid):
+def drop(S, pid, kind):
+    """Pair ``pid`` is lost (trace event ``kind``): its memories are freed."""
     S.p_alive[pid] = 0
+    trace(S, S.sf[NOW], kind, pid, -1, -1, -1, S.p_owner[pid], -1, -1)
     release_pair(S, pid)
     bury(S, pid)

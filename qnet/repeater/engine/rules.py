@@ -1,13 +1,13 @@
 """The event engine's rules compiled with numba: the twin of the interpreted engine.
 
 Every function here mirrors the method of the same name in
-:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.compiled.memories`
+:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.memories`
 those of its base :class:`~qnet.repeater.engine.resources.Resources`), on arrays instead of objects: the same
 events in the same order and the same draws from the same generators, so a run gives the same
 deliveries, times and occupancy to the last bit (``tests/repeater/test_compiled_engine.py``
 checks it feature by feature). A rule changed there must be changed here.
 
-Layout (:mod:`qnet.repeater.engine.compiled.store`): pools ``0..L-1`` are the links' shared
+Layout (:mod:`qnet.repeater.engine.store`): pools ``0..L-1`` are the links' shared
 pools, pool ``L + h`` the reservation of route hop ``h`` (the hops of all requests numbered
 in one layout, ``hop_ptr``); per-request boundaries likewise (``bnd_ptr``, n + 1 each). A
 pair's memories are row ``p_mem[id]``: (side, pool, slot) of its lo end, then of its hi end.
@@ -19,15 +19,17 @@ import heapq
 import math
 
 import numpy as np
-from numba import njit
 
-from qnet.repeater.engine.compiled.memories import (
+from qnet.repeater.engine.jit import njit
+from qnet.repeater.engine.memories import (
     account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
 )
-from qnet.repeater.engine.compiled.store import (
-    ARRIVAL, CUTOFF, EVENTS, EVN, HERALD, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery, bury,
+from qnet.repeater.engine.store import (
+    ARRIVAL, CUTOFF, ERR, EVENTS, EVN, HERALD, NDELIV, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery,
+    bury, reset,
     compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
-    push_free, waiting_append, waiting_first, waiting_remove,
+    push_free, waiting_append, waiting_first, waiting_remove, trace, T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED,
+    T_DELIVERY, T_FUSION,
 )
 from qnet.repeater.engine.model import demands_by as _demands_by_py
 
@@ -48,6 +50,7 @@ def _herald(S, rng, t, p, tok, leaf):
     off_a, off_b = S.slot_off[2 * p], S.slot_off[2 * p + 1]
     pid = new_pair(S, t, -1, 0, p, S.bund_buf[off_a], 1, p, S.bund_buf[off_b], -1, p, leaf, 0, 0)
     waiting_append(S, p, pid)
+    trace(S, t, T_HERALD, pid, -1, -1, -1, S.pool_owner[p], -1, g)
     base = S.si[NSTARTS]
     m = S.bund_cnt[2 * p]
     if m > 1:  # the bundle's other memories are free again
@@ -132,7 +135,7 @@ def _stop(S, rng, r, t):
     for j in range(S.nhops[r] + 1):
         pid = S.by_lo[b0 + j]
         if pid >= 0 and S.p_alive[pid] == 1:
-            drop(S, pid)
+            drop(S, pid, T_DISCARDED)
     draw(S, rng, base, t)
     _need(S, rng, r, 0, S.nhops[r], -1, t, True)
     if S.reserve:
@@ -265,11 +268,11 @@ def _available(S, r, pid, in_loop):
 
 
 @njit(cache=True)
-def _discard(S, rng, r, pid, t):
+def _discard(S, rng, r, pid, t, kind):
     _remove(S, r, pid)
     S.sf[NOW] = t
     base = S.si[NSTARTS]
-    drop(S, pid)
+    drop(S, pid, kind)
     draw(S, rng, base, t)
     h0, lo, hi = S.hop_ptr[r], S.p_lo[pid], S.p_hi[pid]
     S.covered[h0 + lo:h0 + hi] = False
@@ -329,6 +332,9 @@ def _try_swap(S, rng, r, j):
     new = new_pair(S, done, tree, ml[0], ml[1], ml[2], mr[3], mr[4], mr[5], r, -1, 0, S.p_lo[left], S.p_hi[right])
     S.p_swapping[new] = 1
     S.p_ok[new] = 1 if ok else 0
+    if S.record:
+        at = 2 * S.pool_link[ml[4]] + ml[3]  # the left pair's hi end: the swapping node
+        trace(S, start, T_SWAP, new, S.p_serial[left], S.p_serial[right], -1, r, S.end_node[at], -1)
     base = S.si[NSTARTS]
     release(S, left, 3)
     release(S, right, 0)
@@ -341,7 +347,7 @@ def _try_swap(S, rng, r, j):
         _place(S, r, new)
         _available(S, r, new, True)
     else:
-        _discard(S, rng, r, new, done)
+        _discard(S, rng, r, new, done, T_SWAP_FAILED)
 
 
 @njit(cache=True)
@@ -361,6 +367,7 @@ def _try_fuse(S, rng, tie, r):
     for k in range(3):
         S.p_alive[legs[k]] = 0
         bury(S, legs[k])
+        trace(S, start, T_FUSION if ok else T_SWAP_FAILED, legs[k], -1, -1, -1, r, S.hub[r], -1)
         release_pair(S, legs[k])
     draw(S, rng, base, start)
     if not ok:
@@ -368,7 +375,9 @@ def _try_fuse(S, rng, tie, r):
         _need(S, rng, r, 0, 3, 1, start, False)
         return
     tree = new_tree(S, 2, -1, 0.0, 0.0, S.p_tree[legs[0]], S.p_tree[legs[1]], S.p_tree[legs[2]])
-    _finish(S, rng, tie, r, start + S.swap_t_b[b0 + 1], tree, -1)
+    done = start + S.swap_t_b[b0 + 1]
+    trace(S, done, T_DELIVERY, -1, S.p_serial[legs[0]], S.p_serial[legs[1]], S.p_serial[legs[2]], r, S.hub[r], -1)
+    _finish(S, rng, tie, r, done, tree, -1)
 
 
 @njit(cache=True)
@@ -393,13 +402,15 @@ def _finish(S, rng, tie, r, t, tree, pid):
         _remove(S, r, pid)
         S.p_alive[pid] = 0
         bury(S, pid)
+        trace(S, S.sf[NOW], T_DELIVERY, pid, -1, -1, -1, r, -1, -1)
         base = S.si[NSTARTS]
         release_pair(S, pid)
         draw(S, rng, base, t)
     S.building[r] = False
     if S.reserve:
         _unreserve(S, rng, r, t)
-    _begin_build(S, rng, tie, r, t)
+    if not S.chain:  # (chain mode stops at a delivery)
+        _begin_build(S, rng, tie, r, t)
 
 
 # ---------------------------------------------------------------------- one instant
@@ -461,7 +472,7 @@ def _arrive(S, rng, t, pid):
         S.p_swapping[pid] = 0
         _available(S, r, pid, False)
     else:
-        _discard(S, rng, r, pid, t)
+        _discard(S, rng, r, pid, t, T_SWAP_FAILED)
 
 
 @njit(cache=True)
@@ -473,11 +484,11 @@ def _cutoff(S, rng, t, pid):
         p = S.p_pool[pid]
         waiting_remove(S, p, pid)
         base = S.si[NSTARTS]
-        drop(S, pid)
+        drop(S, pid, T_CUTOFF)
         maybe_attempt(S, p)
         draw(S, rng, base, t)
     else:
-        _discard(S, rng, S.p_owner[pid], pid, t)
+        _discard(S, rng, S.p_owner[pid], pid, t, T_CUTOFF)
 
 
 @njit(cache=True)
@@ -501,6 +512,7 @@ def _instant(S, atol):
 
 @njit(cache=True)
 def _step(S, rng, tie, atol):
+    delivered = S.si[NDELIV]
     batch = _instant(S, atol)
     for ev in batch:
         if ev[1] == HERALD:
@@ -510,6 +522,8 @@ def _step(S, rng, tie, atol):
             event_done(S, SWAP_DONE, ev[3])
     if S.si[NDIRTY] > 0:
         _swaps_and_deliveries(S, rng, tie)
+        if S.chain and S.si[NDELIV] > delivered:
+            return  # chain mode: the instant's other events are not applied
     for ev in batch:
         t, kind, target = ev[0], ev[1], ev[3]
         if kind == HERALD or kind == SWAP_DONE:
@@ -550,6 +564,8 @@ def run_until(S, rng, tie, until_s, atol, max_instants):
         if 4 * S.si[NTREES] > 3 * len(S.t_kind):
             compact_trees(S)
         _step(S, rng, tie, atol)
+        if S.si[ERR] != 0:
+            return True
     return S.si[EVN] == 0 or S.ev_t[0] >= until_s
 
 
@@ -559,3 +575,27 @@ def start_requests(S):
     for r in range(len(S.start)):
         if S.start[r] < INF:
             push_event(S, S.start[r], START, r, 0, 0)
+
+
+@njit(cache=True)
+def deliver(S, rng, tie, atol, max_events, count):
+    """Chain mode: ``count`` deliveries of request 0, each from a fresh start (:func:`store.reset`).
+
+    Returns (deliveries made, status): status 0 all made, 1 no event left (the chain can never
+    deliver), 2 a delivery needed more than ``max_events`` events, 3 an error (``store.error_of``).
+    """
+    for k in range(count):
+        reset(S)
+        start_requests(S)
+        n = S.si[NDELIV]
+        while S.si[NDELIV] == n:
+            if S.si[EVN] == 0:
+                return k, 1
+            if 4 * S.si[NTREES] > 3 * len(S.t_kind):
+                compact_trees(S)
+            _step(S, rng, tie, atol)
+            if S.si[ERR] != 0:
+                return k, 3
+            if S.si[NDELIV] == n and S.si[EVENTS] > max_events:
+                return k, 2
+    return count, 0
