@@ -108,6 +108,7 @@ def test_one_background_compile_at_a_time(monkeypatch, tmp_path):
     from qnet.repeater.engine import core
 
     calls = []
+    monkeypatch.setenv("QNET_BACKGROUND_COMPILE", "1")  # (the suite turns it off: tests/conftest.py)
     monkeypatch.setattr(core.tempfile, "gettempdir", lambda: str(tmp_path))
     monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: calls.append(argv))
     out = io.StringIO()

@@ -103,6 +103,11 @@ def compile_notice(kernel, entry: str, stream=None) -> bool:
     return cold
 
 
+#: The background compiles this process started: held, so that a compile still running is not
+#: reaped (and warned about) when its handle would otherwise be garbage-collected.
+_started: list = []
+
+
 def compile_in_background(stream=None) -> bool:
     """Start compiling the rules into numba's cache in a separate, low-priority process (once per machine).
 
@@ -111,11 +116,16 @@ def compile_in_background(stream=None) -> bool:
     (in the temporary folder, :data:`_LOCK_S` old at most) keeps parallel runs from starting
     more than one compile.
 
+    ``QNET_BACKGROUND_COMPILE=0`` in the environment turns this off (the test suite does: its
+    runs compare both loops themselves, and a compile beside it would compete for its cores).
+
     Returns
     -------
     bool
         Whether a compile was started.
     """
+    if os.environ.get("QNET_BACKGROUND_COMPILE", "1") == "0":
+        return False
     lock = Path(tempfile.gettempdir()) / f"qnet-engine-compile-{os.getuid() if hasattr(os, 'getuid') else 0}.lock"
     try:
         if lock.exists() and time.time() - lock.stat().st_mtime < _LOCK_S:
@@ -123,8 +133,9 @@ def compile_in_background(stream=None) -> bool:
         lock.unlink(missing_ok=True)
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         os.close(fd)
-        subprocess.Popen([sys.executable, "-m", "qnet.repeater.engine.warm", str(lock)], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        _started.append(subprocess.Popen([sys.executable, "-m", "qnet.repeater.engine.warm", str(lock)],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True))
     except OSError:
         return False
     stream = _stderr_if_watched() if stream is None else stream
