@@ -39,14 +39,26 @@ def chain_network(n_links: int, lengths_km: list[float] | None = None) -> dict:
     examples/ion_repeater_chain.toml, 2 km links (1 km arms) unless ``lengths_km`` gives each link's length."""
     lengths_km = lengths_km or [2.0] * n_links
     memory = {
-        "kind": "memory", "t2_s": 10.0, "emission_efficiency": 0.4, "conversion_efficiency": 0.5,
-        "prep_time_s": 380e-6, "bright_state_population": 0.02, "gate_fidelity": 0.995, "readout_fidelity": 0.999,
+        "kind": "memory",
+        "t2_s": 10.0,
+        "emission_efficiency": 0.4,
+        "conversion_efficiency": 0.5,
+        "prep_time_s": 380e-6,
+        "bright_state_population": 0.02,
+        "gate_fidelity": 0.995,
+        "readout_fidelity": 0.999,
     }
     nodes = {f"n{i}": dict(memory) for i in range(n_links + 1)}
     fibres = []
     for i in range(n_links):
-        nodes[f"s{i}"] = {"kind": "station", "scheme": "single_click", "detector_efficiency": 0.8,
-                          "dark_count_probability": 1e-6, "visibility": 0.99, "phase_noise_rad": 0.1}
+        nodes[f"s{i}"] = {
+            "kind": "station",
+            "scheme": "single_click",
+            "detector_efficiency": 0.8,
+            "dark_count_probability": 1e-6,
+            "visibility": 0.99,
+            "phase_noise_rad": 0.1,
+        }
         fibres.append({"a": f"n{i}", "b": f"s{i}", "length_km": lengths_km[i] / 2})
         fibres.append({"a": f"s{i}", "b": f"n{i + 1}", "length_km": lengths_km[i] / 2})
     return {"network": {"name": f"chain{n_links}"}, "nodes": nodes, "fibres": fibres}
@@ -56,8 +68,8 @@ def hops(n_links: int) -> list[tuple[str, str, str]]:
     return [(f"n{i}", f"n{i + 1}", f"s{i}") for i in range(n_links)]
 
 
-
 # --------------------------------------------------------------------------- (a) Monte Carlo
+
 
 def bench_monte_carlo(n_links: int, samples: int) -> None:
     import qnet
@@ -73,15 +85,24 @@ def bench_monte_carlo(n_links: int, samples: int) -> None:
     t_mc = t_full - t_links
     events = samples * (2 * n_links - 1)  # one herald per link and one swap per repeater per delivery (no cutoff)
     p = results[0].success_probability
-    print(f"  {n_links:5d} links: simulate_path {t_full:7.2f} s  = links on Aer ~{t_links:5.2f} s + time process and states "
-          f"~{t_mc:6.2f} s ({samples} deliveries, {1e3 * t_mc / samples:.1f} ms each, {1e6 * t_mc / events:.1f} us per herald or swap)")
-    print(f"               p per attempt {p:.3g}, rate {full.rate_hz:.4g} /s (95% CI {full.rate_hz_ci[0]:.4g}..{full.rate_hz_ci[1]:.4g}), "
-          f"mean fidelity {full.fidelity:.4f}")
-    figure(f"monte_carlo.{n_links}_links_s", seconds(t_full), t_full,
-           f"simulate_path of a {n_links}-link chain, {samples} deliveries (links on Aer included), one run")
+    print(
+        f"  {n_links:5d} links: simulate_path {t_full:7.2f} s  = links on Aer ~{t_links:5.2f} s + time process and states "
+        f"~{t_mc:6.2f} s ({samples} deliveries, {1e3 * t_mc / samples:.1f} ms each, {1e6 * t_mc / events:.1f} us per herald or swap)"
+    )
+    print(
+        f"               p per attempt {p:.3g}, rate {full.rate_hz:.4g} /s (95% CI {full.rate_hz_ci[0]:.4g}..{full.rate_hz_ci[1]:.4g}), "
+        f"mean fidelity {full.fidelity:.4f}"
+    )
+    figure(
+        f"monte_carlo.{n_links}_links_s",
+        seconds(t_full),
+        t_full,
+        f"simulate_path of a {n_links}-link chain, {samples} deliveries (links on Aer included), one run",
+    )
 
 
 # --------------------------------------------------------------------------- (b) state only
+
 
 def purify_then_swap_tree(states):
     """DEJMPS on two copies of every link's pair, then a nested swap tree, one batched call per level.
@@ -124,8 +145,10 @@ def bench_state_only(n_links: int, repeats: int) -> None:
     t_run = time.perf_counter() - t0
     hom_state = qnet.run_link(qnet.compile_link(qnet.link_spec(graph_hom, "n0", "n1", "s0"))).density_matrix
     hom = np.broadcast_to(hom_state, (n_links, 4, 4)).copy()
-    print(f"  link states for the heterogeneous chain: compile {t_compile:.2f} s + one Aer run of {n_links} circuits {t_run:.2f} s "
-          f"(not part of the state-only figure)")
+    print(
+        f"  link states for the heterogeneous chain: compile {t_compile:.2f} s + one Aer run of {n_links} circuits {t_run:.2f} s "
+        f"(not part of the state-only figure)"
+    )
 
     ops = n_links + (n_links - 1)
     rows = []
@@ -135,21 +158,35 @@ def bench_state_only(n_links: int, repeats: int) -> None:
         rows.append((name, t_cold, t_warm, fidelity(rho, "psi+"), ok))
     builds = {}
     for kind, keep, outcomes in (("swap", (0, 3), None), ("dejmps", (0, 1), ((0, 0), (1, 1)))):
+
         def build():
             aer_channels.clear_cache()
             aer_channels.reduced_map(kind, 0.995, 0.999, keep=keep, outcomes=outcomes)
+
         builds[kind], _ = median_time(build, repeats)
-    print(f"  {n_links} links, {n_links} purifications + {n_links - 1} swaps = {ops} operations; target <= {TARGET_STATE_ONLY_S:g} s")
+    print(
+        f"  {n_links} links, {n_links} purifications + {n_links - 1} swaps = {ops} operations; target <= {TARGET_STATE_ONLY_S:g} s"
+    )
     print(f"  {'case':<36} {'cold (s)':>9} {'warm (s)':>9} {'warm us/op':>10} {'cold/target':>11}  end-to-end F")
     for name, tc, tw, f, ok in rows:
         key = "homogeneous" if name == "homogeneous" else "heterogeneous"
-        figure(f"state_only.{n_links}_links.{key}.cold_s", seconds(tc), tc,
-               f"{n_links}-link chain, one DEJMPS round per link then a nested swap tree, {name}, Aer channels built (cold)")
-        print(f"  {name:<36} {tc:9.4f} {tw:9.4f} {1e6 * tw / ops:10.2f} {tc / TARGET_STATE_ONLY_S:11.3f}  {f:.4f}"
-              f"  (purification succeeds w.p. {ok:.3f} on average)")
-    print(f"  one Aer superoperator build (+ reduction): swap {1e3 * builds['swap']:.1f} ms, DEJMPS {1e3 * builds['dejmps']:.1f} ms; "
-          f"a chain whose {n_links - 1} repeaters all differ would add ~{(n_links - 1) * builds['swap']:.1f} s of swap builds")
-    print("  reference (earlier measurement on this kind of machine): numpy batched 11-12 ms; Aer one run() per level ~1-1.6 s")
+        figure(
+            f"state_only.{n_links}_links.{key}.cold_s",
+            seconds(tc),
+            tc,
+            f"{n_links}-link chain, one DEJMPS round per link then a nested swap tree, {name}, Aer channels built (cold)",
+        )
+        print(
+            f"  {name:<36} {tc:9.4f} {tw:9.4f} {1e6 * tw / ops:10.2f} {tc / TARGET_STATE_ONLY_S:11.3f}  {f:.4f}"
+            f"  (purification succeeds w.p. {ok:.3f} on average)"
+        )
+    print(
+        f"  one Aer superoperator build (+ reduction): swap {1e3 * builds['swap']:.1f} ms, DEJMPS {1e3 * builds['dejmps']:.1f} ms; "
+        f"a chain whose {n_links - 1} repeaters all differ would add ~{(n_links - 1) * builds['swap']:.1f} s of swap builds"
+    )
+    print(
+        "  reference (earlier measurement on this kind of machine): numpy batched 11-12 ms; Aer one run() per level ~1-1.6 s"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -157,8 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=200, help="Monte Carlo deliveries per chain (default 200)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats of the state-only timings (default 5)")
     parser.add_argument("--links", default="512,1024", help="chain lengths of the Monte Carlo (default 512,1024)")
-    parser.add_argument("--state-links", type=int, default=1024, help="links of the state-only chain (power of 2, default 1024)")
-    parser.add_argument("--blas-threads", type=int, help="OPENBLAS_NUM_THREADS and OMP_NUM_THREADS (set before numpy loads)")
+    parser.add_argument(
+        "--state-links", type=int, default=1024, help="links of the state-only chain (power of 2, default 1024)"
+    )
+    parser.add_argument(
+        "--blas-threads", type=int, help="OPENBLAS_NUM_THREADS and OMP_NUM_THREADS (set before numpy loads)"
+    )
     args = parser.parse_args(argv)
     if args.blas_threads:
         os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.blas_threads)
@@ -166,9 +207,11 @@ def main(argv: list[str] | None = None) -> None:
     import qiskit
     import qiskit_aer
 
-    print(f"python {platform.python_version()}, qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
-          f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(
+        f"python {platform.python_version()}, qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
+        f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
+    )
     print("(a) Monte Carlo time process, qnet.repeater.path.simulate_path (asap swaps, one run each)")
     for n in (int(v) for v in args.links.split(",")):
         bench_monte_carlo(n, args.samples)
@@ -178,8 +221,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"(b) state only: purify (DEJMPS) then nested swap tree, Aer channels, median of {args.repeats}")
     bench_state_only(n, args.repeats)
     if not args.blas_threads:
-        print("(rerun with --blas-threads 1 to compare: the 16x256 batched products and the small Aer runs gain nothing "
-              "from threads, and idle-spinning BLAS threads slow everything on a busy machine)")
+        print(
+            "(rerun with --blas-threads 1 to compare: the 16x256 batched products and the small Aer runs gain nothing "
+            "from threads, and idle-spinning BLAS threads slow everything on a busy machine)"
+        )
 
 
 if __name__ == "__main__":

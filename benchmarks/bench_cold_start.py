@@ -59,9 +59,11 @@ phase_noise_rad = {phase}
 def link_network(path: Path) -> Path:
     """alice - 10 km - station - 10 km - bob with the hardware of examples/liu2026_ion_link.toml."""
     mem = MEMORY.format(t2=1.1, emission=0.05, conversion=0.3, alpha=0.05)
-    text = (f"[nodes.alice]\n{mem}\n[nodes.bob]\n{mem}\n[nodes.station]\n{STATION.format(visibility=0.97, phase=0.3)}\n"
-            "[[fibres]]\na = \"alice\"\nb = \"station\"\nlength_km = 10.0\n\n"
-            "[[fibres]]\na = \"station\"\nb = \"bob\"\nlength_km = 10.0\n")
+    text = (
+        f"[nodes.alice]\n{mem}\n[nodes.bob]\n{mem}\n[nodes.station]\n{STATION.format(visibility=0.97, phase=0.3)}\n"
+        '[[fibres]]\na = "alice"\nb = "station"\nlength_km = 10.0\n\n'
+        '[[fibres]]\na = "station"\nb = "bob"\nlength_km = 10.0\n'
+    )
     path.write_text(text)
     return path
 
@@ -73,7 +75,7 @@ def chain_network(path: Path) -> Path:
     text = "".join(f"[nodes.{n}]\n{mem}\n" for n in ("alice", "r", "bob"))
     text += "".join(f"[nodes.{s}]\n{station}\n" for s in ("s1", "s2"))
     for a, b in (("alice", "s1"), ("s1", "r"), ("r", "s2"), ("s2", "bob")):
-        text += f"[[fibres]]\na = \"{a}\"\nb = \"{b}\"\nlength_km = 10.0\n\n"
+        text += f'[[fibres]]\na = "{a}"\nb = "{b}"\nlength_km = 10.0\n\n'
     path.write_text(text)
     return path
 
@@ -118,8 +120,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pilot-samples", type=int, default=2000, help="Monte Carlo pilot run that sizes the 1 %% run")
     args = parser.parse_args(argv)
     qnet = qnet_command()
-    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f}; command: {' '.join(qnet)}; median of {args.repeats} fresh processes")
+    print(
+        f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}; command: {' '.join(qnet)}; median of {args.repeats} fresh processes"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         med, times, _ = timed([*qnet, "--help"], args.repeats)
@@ -132,10 +136,14 @@ def main(argv: list[str] | None = None) -> None:
         report("qnet link (20 km single-click, exact F and rate)", "link", med, times)
         figure("link_s", seconds(med), med, "qnet link --json on the ion link (10 km arms), fresh process")
         n = pairs_for_precision(link["fidelity"])
-        print(f"    F = {link['fidelity']:.6f}, rate = {link['rate_hz']:.6g} /s, P = {link['success_probability']:.4g} (exact)")
-        print(f"    a sampler needs {n:,} pairs for the rate to 1 % and F to 0.01 (95 % CI): SeQUeNCe at ~{SEQUENCE_PAIRS_PER_S:g} "
-              f"pairs/s takes ~{n / SEQUENCE_PAIRS_PER_S:.0f} s; qnet's exact run = {n / med:,.0f} pairs-equivalent per wall-second "
-              f"({n / med / SEQUENCE_PAIRS_PER_S:.0f}x the baseline, cold start included)")
+        print(
+            f"    F = {link['fidelity']:.6f}, rate = {link['rate_hz']:.6g} /s, P = {link['success_probability']:.4g} (exact)"
+        )
+        print(
+            f"    a sampler needs {n:,} pairs for the rate to 1 % and F to 0.01 (95 % CI): SeQUeNCe at ~{SEQUENCE_PAIRS_PER_S:g} "
+            f"pairs/s takes ~{n / SEQUENCE_PAIRS_PER_S:.0f} s; qnet's exact run = {n / med:,.0f} pairs-equivalent per wall-second "
+            f"({n / med / SEQUENCE_PAIRS_PER_S:.0f}x the baseline, cold start included)"
+        )
 
         chain = chain_network(tmp / "chain2x20.toml")
         base = [*qnet, "chain", str(chain), "alice", "bob", "--via", "r", "--json", "--no-progress"]
@@ -145,8 +153,11 @@ def main(argv: list[str] | None = None) -> None:
         figure("chain_exact_s", seconds(med), med, "qnet chain --exact, 2 x 20 km, fresh process")
         print(f"    exact: rate = {exact['rate_hz']:.6g} /s, F = {exact['fidelity']:.6f}")
 
-        pilot = json.loads(subprocess.run([*base, "--samples", str(args.pilot_samples), "--seed", "1"],
-                                          capture_output=True, text=True, check=True).stdout)
+        pilot = json.loads(
+            subprocess.run(
+                [*base, "--samples", str(args.pilot_samples), "--seed", "1"], capture_output=True, text=True, check=True
+            ).stdout
+        )
         lo, hi = pilot["rate_hz_ci"]
         rel_hw = (hi - lo) / 2 / pilot["rate_hz"]
         samples = math.ceil(1.1 * args.pilot_samples * (rel_hw / 0.01) ** 2)  # 10 % margin on the pilot's estimate
@@ -154,12 +165,18 @@ def main(argv: list[str] | None = None) -> None:
         mc = json.loads(out)
         lo, hi = mc["rate_hz_ci"]
         report(f"qnet chain Monte Carlo (2 x 20 km, {samples:,} samples)", "chain", med, times)
-        figure("chain_monte_carlo_1pct_s", seconds(med), med,
-               f"qnet chain Monte Carlo to 1 % on the rate, 2 x 20 km, {samples:,} samples, fresh process")
+        figure(
+            "chain_monte_carlo_1pct_s",
+            seconds(med),
+            med,
+            f"qnet chain Monte Carlo to 1 % on the rate, 2 x 20 km, {samples:,} samples, fresh process",
+        )
         f_hw = Z95 * mc["fidelity_std"] / math.sqrt(samples)
-        print(f"    Monte Carlo: rate = {mc['rate_hz']:.6g} /s (95 % CI half-width {100 * (hi - lo) / 2 / mc['rate_hz']:.2f} %), "
-              f"F = {mc['fidelity']:.6f} +- {f_hw:.2g} (95 %); vs exact: rate {100 * (mc['rate_hz'] / exact['rate_hz'] - 1):+.2f} %, "
-              f"F {mc['fidelity'] - exact['fidelity']:+.2g}")
+        print(
+            f"    Monte Carlo: rate = {mc['rate_hz']:.6g} /s (95 % CI half-width {100 * (hi - lo) / 2 / mc['rate_hz']:.2f} %), "
+            f"F = {mc['fidelity']:.6f} +- {f_hw:.2g} (95 %); vs exact: rate {100 * (mc['rate_hz'] / exact['rate_hz'] - 1):+.2f} %, "
+            f"F {mc['fidelity'] - exact['fidelity']:+.2g}"
+        )
 
 
 if __name__ == "__main__":

@@ -29,9 +29,28 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAIN = ["chain", "examples/ion_repeater_chain.toml", "alice", "bob", "--via", "r1,r2,r3", "--seed", "1", "--no-progress"]
-TRAFFIC = ["traffic", "examples/metro_ion_network.toml", "--requests", "examples/requests/metro.toml", "--duration", "60",
-           "--seed", "1", "--no-progress"]
+CHAIN = [
+    "chain",
+    "examples/ion_repeater_chain.toml",
+    "alice",
+    "bob",
+    "--via",
+    "r1,r2,r3",
+    "--seed",
+    "1",
+    "--no-progress",
+]
+TRAFFIC = [
+    "traffic",
+    "examples/metro_ion_network.toml",
+    "--requests",
+    "examples/requests/metro.toml",
+    "--duration",
+    "60",
+    "--seed",
+    "1",
+    "--no-progress",
+]
 RUN_CLI = "import sys; from qnet.cli.app import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -66,14 +85,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--src", type=Path, default=ROOT, help="checkout whose qnet is timed (default this one)")
     ap.add_argument("--skip-first-run", action="store_true", help="skip (c)")
     args = ap.parse_args(argv)
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, src {args.src}")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, src {args.src}"
+    )
     print(f"(a) README commands, fresh processes, median of {args.repeats}")
     for name, argv_ in (("qnet chain (1000 deliveries)", CHAIN), ("qnet traffic (60 s metro)", TRAFFIC)):
         for loop in args.loop if name.startswith("qnet traffic") else [None]:
             extra = [] if loop is None else ["--loop", loop]
             times = [fresh(args.src, argv_ + extra) for _ in range(args.repeats)]
-            print(f"  {name:<30} {' '.join(extra):<16} {statistics.median(times):7.2f} s  (runs: "
-                  f"{', '.join(f'{x:.2f}' for x in times)})")
+            print(
+                f"  {name:<30} {' '.join(extra):<16} {statistics.median(times):7.2f} s  (runs: "
+                f"{', '.join(f'{x:.2f}' for x in times)})"
+            )
     if args.src == ROOT:
         print("(b) the chain's event loop alone (one process, after a warm-up)")
         for links, samples in ((4, 20_000), (64, 2_000)):
@@ -84,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
             loop = ["--loop", args.loop[0]]
             first = fresh(args.src, TRAFFIC + loop, env)
             second = fresh(args.src, TRAFFIC + loop, env)
-            print(f"(c) first run after an install (empty numba cache), README traffic {' '.join(loop)}: {first:.1f} s; "
-                  f"the next run (cache loaded): {second:.1f} s")
+            print(
+                f"(c) first run after an install (empty numba cache), README traffic {' '.join(loop)}: {first:.1f} s; "
+                f"the next run (cache loaded): {second:.1f} s"
+            )
 
 
 if __name__ == "__main__":

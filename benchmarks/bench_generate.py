@@ -47,8 +47,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "big.toml"
-        gen = ["generate", "waxman", "--nodes", str(args.nodes), "--alpha", str(args.alpha), "--hardware", HARDWARE,
-               "-o", str(out), "--overwrite"]
+        gen = [
+            "generate",
+            "waxman",
+            "--nodes",
+            str(args.nodes),
+            "--alpha",
+            str(args.alpha),
+            "--hardware",
+            HARDWARE,
+            "-o",
+            str(out),
+            "--overwrite",
+        ]
         t_cli, _ = median_time(lambda: _cli(gen), args.repeats)
         t_topo, topo = median_time(lambda: waxman(args.nodes, alpha=args.alpha), args.repeats)
         hw = read_hardware(HARDWARE)
@@ -56,8 +67,10 @@ def main() -> None:
         t_toml, text = median_time(lambda: to_toml(table), args.repeats)
         t_load, _ = median_time(lambda: qnet.load_network(out), args.repeats)
         edges = topo.number_of_edges()
-        print(f"waxman --nodes {args.nodes} --alpha {args.alpha}: {edges} links (mean degree {2 * edges / args.nodes:.2f}), "
-              f"{topo.graph['added_edges']} joining edges, file {len(text) / 1e6:.2f} MB")
+        print(
+            f"waxman --nodes {args.nodes} --alpha {args.alpha}: {edges} links (mean degree {2 * edges / args.nodes:.2f}), "
+            f"{topo.graph['added_edges']} joining edges, file {len(text) / 1e6:.2f} MB"
+        )
         print(f"qnet generate (cold start)      {t_cli:8.3f} s  (median of {args.repeats})")
         print(f"  waxman topology               {t_topo:8.3f} s")
         print(f"  network_table (validated)     {t_table:8.3f} s")
@@ -67,7 +80,9 @@ def main() -> None:
         t_path = _cli(["path", str(out), "n0", far, "--seed", "1", "--no-progress"])
         print(f"qnet path n0 {far} (cold start) {t_path:8.3f} s  (one run: every link evaluated, then the route)")
         t_draw = _cli(["draw", str(out), "-o", str(Path(tmp) / "big.png"), "--color", "rate"])
-        print(f"qnet draw --color rate (cold)   {t_draw:8.3f} s  (one run: batch engine over every link, spring layout)")
+        print(
+            f"qnet draw --color rate (cold)   {t_draw:8.3f} s  (one run: batch engine over every link, spring layout)"
+        )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,11 @@ def improved_hardware():
     from qnet.network.generate import read_hardware
 
     text = HARDWARE.read_text()
-    for old, new in (("bright_state_population = 0.02", "bright_state_population = 0.002"),
-                     ("gate_fidelity = 0.995", "gate_fidelity = 0.999"), ("readout_fidelity = 0.999", "readout_fidelity = 0.9999")):
+    for old, new in (
+        ("bright_state_population = 0.02", "bright_state_population = 0.002"),
+        ("gate_fidelity = 0.995", "gate_fidelity = 0.999"),
+        ("readout_fidelity = 0.999", "readout_fidelity = 0.9999"),
+    ):
         assert old in text, old
         text = text.replace(old, new)
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,8 +93,10 @@ def main() -> None:
     t1 = time.perf_counter()
     model = KeyRouteModel(graph, results)
     t2 = time.perf_counter()
-    print(f"waxman {args.nodes} nodes, alpha {args.alpha}{', heterogeneous' if args.heterogeneous else ''}: "
-          f"{len(model.links)} links; link evaluation {t1 - t0:.2f} s, route model {t2 - t1:.3f} s (grid {len(model.grid.t)} points)")
+    print(
+        f"waxman {args.nodes} nodes, alpha {args.alpha}{', heterogeneous' if args.heterogeneous else ''}: "
+        f"{len(model.links)} links; link evaluation {t1 - t0:.2f} s, route model {t2 - t1:.3f} s (grid {len(model.grid.t)} points)"
+    )
     rng = random.Random(args.seed)
     pairs = [tuple(rng.sample(model.nodes, 2)) for _ in range(args.pairs)]
     for metric in ("key_rate", "diqkd_key_rate"):
@@ -106,10 +111,12 @@ def main() -> None:
                 nokey += 1
             times.append(time.perf_counter() - t)
         times.sort()
-        print(f"{metric:>15}: {len(pairs)} pairs, per pair median {statistics.median(times):.3f} s, "
-              f"p90 {times[int(0.9 * (len(times) - 1))]:.3f} s, max {times[-1]:.3f} s; "
-              f"{len(pairs) - nokey} with key (route links {min(hops, default=0)}-{max(hops, default=0)}, "
-              f"partial routes median {statistics.median(labels) if labels else 0:g}, max {max(labels, default=0)}), {nokey} without")
+        print(
+            f"{metric:>15}: {len(pairs)} pairs, per pair median {statistics.median(times):.3f} s, "
+            f"p90 {times[int(0.9 * (len(times) - 1))]:.3f} s, max {times[-1]:.3f} s; "
+            f"{len(pairs) - nokey} with key (route links {min(hops, default=0)}-{max(hops, default=0)}, "
+            f"partial routes median {statistics.median(labels) if labels else 0:g}, max {max(labels, default=0)}), {nokey} without"
+        )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,12 @@ def cold_start(repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "qnet", "link", str(LIU), "alice", "bob", "--json"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "qnet", "link", str(LIU), "alice", "bob", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(time.perf_counter() - t0)
         json.loads(out.stdout)
     return statistics.median(times)
@@ -66,7 +71,6 @@ def aer_batch(total_km: np.ndarray, alpha: np.ndarray):
     return np.array([r.success_probability for r in results]), np.array([r.fidelity for r in results])
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1000)
@@ -81,10 +85,14 @@ def main() -> None:
     aer_batch(L[:10], a[:10])  # warm imports and caches
     t_aer, (p_aer, f_aer) = median_time(lambda: aer_batch(L, a), args.repeats)
     t_cf, (p_cf, f_cf) = median_time(lambda: closed_form(L, a), max(args.repeats, 20))
-    print(f"{args.points} distinct links, compile + one Aer run(): median {t_aer:.3f} s = {args.points / t_aer:,.0f} links/s")
+    print(
+        f"{args.points} distinct links, compile + one Aer run(): median {t_aer:.3f} s = {args.points / t_aer:,.0f} links/s"
+    )
     print(f"closed form (numpy, vectorised): median {t_cf * 1e3:.3f} ms = {args.points / t_cf:,.0f} points/s")
     print(f"ratio Aer / closed form: {t_aer / t_cf:,.0f}x")
-    print(f"max |P - closed form| = {np.abs(p_aer - p_cf).max():.1e}, max |F - closed form| = {np.abs(f_aer - f_cf).max():.1e}")
+    print(
+        f"max |P - closed form| = {np.abs(p_aer - p_cf).max():.1e}, max |F - closed form| = {np.abs(f_aer - f_cf).max():.1e}"
+    )
 
 
 if __name__ == "__main__":

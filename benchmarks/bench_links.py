@@ -87,8 +87,16 @@ def distinct_specs(scheme: str, n: int):
     rng = np.random.default_rng(7)
     eta = rng.uniform(0.01, 0.5, (n, 2))
     t = rng.uniform(1e-6, 1e-3, (n, 2))
-    return [replace(base, efficiency_a=float(e[0]), efficiency_b=float(e[1]), storage_time_a_s=float(s[0]),
-                    storage_time_b_s=float(s[1])) for e, s in zip(eta, t)]
+    return [
+        replace(
+            base,
+            efficiency_a=float(e[0]),
+            efficiency_b=float(e[1]),
+            storage_time_a_s=float(s[0]),
+            storage_time_b_s=float(s[1]),
+        )
+        for e, s in zip(eta, t)
+    ]
 
 
 def end_to_end(specs, engine: str):
@@ -115,20 +123,35 @@ def main() -> None:
     import qnet
     from qnet.repeater.path import build_chain, simulate_path
 
-    print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
-          f"python {sys.version.split()[0]}, {platform.processor() or platform.machine()}")
+    print(
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
+        f"python {sys.version.split()[0]}, {platform.processor() or platform.machine()}"
+    )
     print(f"(a) one link circuit on Aer (median of {args.repeats} runs of {args.copies} copies, per circuit):")
     for scheme in ("two_photon", "single_click"):
         qc = qnet.compile_link(example_spec(scheme)).circuit
         t_new = per_circuit(qc, args.copies, args.repeats)
         slow = scheme == "two_photon"  # 50 ms a circuit: fewer copies
-        t_old = per_circuit(one_instruction(qc, "kraus"), max(1, args.copies // 4) if slow else args.copies, args.repeats)
+        t_old = per_circuit(
+            one_instruction(qc, "kraus"), max(1, args.copies // 4) if slow else args.copies, args.repeats
+        )
         t_sup = per_circuit(one_instruction(qc, "superop"), args.copies, args.repeats)
-        print(f"    {scheme:12s} compiled {t_new * 1e3:7.3f} ms; station as one kraus {t_old * 1e3:7.3f} ms "
-              f"({t_old / t_new:.1f}x), as one superop {t_sup * 1e3:7.3f} ms ({t_sup / t_new:.1f}x)")
-        figure(f"circuit.{scheme}.compiled_ms", f"{t_new * 1e3:.2f} ms", t_new * 1e3, f"one {scheme} link circuit on Aer, as compiled")
-        figure(f"circuit.{scheme}.one_kraus_ms", f"{t_old * 1e3:.2f} ms", t_old * 1e3,
-               "the same with its station as one kraus instruction of the full instrument (before issue #9)")
+        print(
+            f"    {scheme:12s} compiled {t_new * 1e3:7.3f} ms; station as one kraus {t_old * 1e3:7.3f} ms "
+            f"({t_old / t_new:.1f}x), as one superop {t_sup * 1e3:7.3f} ms ({t_sup / t_new:.1f}x)"
+        )
+        figure(
+            f"circuit.{scheme}.compiled_ms",
+            f"{t_new * 1e3:.2f} ms",
+            t_new * 1e3,
+            f"one {scheme} link circuit on Aer, as compiled",
+        )
+        figure(
+            f"circuit.{scheme}.one_kraus_ms",
+            f"{t_old * 1e3:.2f} ms",
+            t_old * 1e3,
+            "the same with its station as one kraus instruction of the full instrument (before issue #9)",
+        )
     print(f"(b) {args.links} distinct links, specs -> results (median of {args.repeats}):")
     for scheme in ("two_photon", "single_click"):
         specs = distinct_specs(scheme, args.links)
@@ -137,7 +160,12 @@ def main() -> None:
             t, res = median_time(lambda: end_to_end(specs, engine), args.repeats)
             print(f"    {scheme:12s} {engine:14s} {t:7.3f} s = {args.links / t:9,.0f} links/s")
             key = engine.replace(" ", "_")
-            figure(f"distinct.{scheme}.{key}_s", seconds(t), t, f"{args.links} distinct {scheme} links, spec to result, engine {engine}")
+            figure(
+                f"distinct.{scheme}.{key}_s",
+                seconds(t),
+                t,
+                f"{args.links} distinct {scheme} links, spec to result, engine {engine}",
+            )
     print(f"(c) the links of a {args.chain}-link two_photon chain (build_chain; median of {args.repeats}):")
     data = chain_network(args.chain)
     for node in data["nodes"].values():
@@ -151,8 +179,12 @@ def main() -> None:
     for engine in ("aer", "batch"):
         t, _ = median_time(lambda: build_chain(graph, path, link_backend=engine), args.repeats)
         print(f"    distinct links once, engine {engine:5s}: {t:7.3f} s")
-        figure(f"chain.{args.chain}.links.{engine}_s", seconds(t), t,
-               f"the links of a {args.chain}-link two_photon chain, each distinct link once, engine {engine}")
+        figure(
+            f"chain.{args.chain}.links.{engine}_s",
+            seconds(t),
+            t,
+            f"the links of a {args.chain}-link two_photon chain, each distinct link once, engine {engine}",
+        )
     specs = build_chain(graph, path)[1]
     t, _ = median_time(lambda: qnet.run_links([qnet.compile_link(s) for s in specs]), args.repeats)
     print(f"    every link ({len(specs)} circuits, one run, engine aer): {t:7.3f} s")
@@ -170,8 +202,12 @@ def main() -> None:
     for engine in ("aer", "batch"):
         t, r = median_time(lambda: simulate_path(graph, path, samples=args.samples, seed=1, link_backend=engine), 1)
         print(f"    simulate_path, {args.samples} deliveries, engine {engine:5s}: {t:7.3f} s (F = {r.fidelity:.4f})")
-        figure(f"chain.{args.chain}.monte_carlo.{engine}_s", seconds(t), t,
-               f"simulate_path of the {args.chain}-link two_photon chain, {args.samples} deliveries, engine {engine}")
+        figure(
+            f"chain.{args.chain}.monte_carlo.{engine}_s",
+            seconds(t),
+            t,
+            f"simulate_path of the {args.chain}-link two_photon chain, {args.samples} deliveries, engine {engine}",
+        )
 
 
 if __name__ == "__main__":

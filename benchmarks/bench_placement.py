@@ -40,21 +40,33 @@ def main() -> None:
         hw = read_hardware(ROOT / "examples/hardware/ion.toml")
         t1 = time.perf_counter()
         marks: list[float] = []
-        res = place(g, demands, hw, PlacementOptions(paths=args.paths, max_repeaters_per_path=args.max_repeaters_per_path,
-                                                     samples=args.samples),
-                    progress=lambda m: marks.append(time.perf_counter()) if m.startswith("MILP round 1") else None)
+        res = place(
+            g,
+            demands,
+            hw,
+            PlacementOptions(
+                paths=args.paths, max_repeaters_per_path=args.max_repeaters_per_path, samples=args.samples
+            ),
+            progress=lambda m: marks.append(time.perf_counter()) if m.startswith("MILP round 1") else None,
+        )
         t2 = time.perf_counter()
         times.append(t2 - t0)
         steps.append((t1 - t0, (marks[0] if marks else t2) - t1, t2 - (marks[0] if marks else t2)))
     med = statistics.median(times)
     read_s, enum_s, loop_s = (statistics.median(x) for x in zip(*steps))
-    print(f"SURFnet placement: {g.number_of_nodes()} nodes, {g.number_of_edges()} fibres, {len(demands)} demands, "
-          f"{args.paths} routes each, at most {args.max_repeaters_per_path} repeaters per chain")
+    print(
+        f"SURFnet placement: {g.number_of_nodes()} nodes, {g.number_of_edges()} fibres, {len(demands)} demands, "
+        f"{args.paths} routes each, at most {args.max_repeaters_per_path} repeaters per chain"
+    )
     print(f"  result: {len(res.repeaters)} repeaters ({res.status}): {', '.join(res.repeaters)}")
-    print(f"  {res.candidates} candidate chains, {res.segments} distinct segment links, {res.iterations} MILP round(s), "
-          f"{res.removed} candidates refused by the chain model")
-    print(f"  wall time, median of {args.repeats}: {med:.1f} s (read {read_s:.2f} s, enumerate {enum_s:.1f} s, "
-          f"MILP + verification {loop_s:.1f} s); target <= 600 s")
+    print(
+        f"  {res.candidates} candidate chains, {res.segments} distinct segment links, {res.iterations} MILP round(s), "
+        f"{res.removed} candidates refused by the chain model"
+    )
+    print(
+        f"  wall time, median of {args.repeats}: {med:.1f} s (read {read_s:.2f} s, enumerate {enum_s:.1f} s, "
+        f"MILP + verification {loop_s:.1f} s); target <= 600 s"
+    )
 
 
 if __name__ == "__main__":

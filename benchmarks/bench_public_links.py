@@ -46,8 +46,10 @@ def main() -> None:
     import qiskit
     import qiskit_aer
 
-    print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
-          f"python {sys.version.split()[0]}, {platform.processor() or platform.machine()}")
+    print(
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
+        f"python {sys.version.split()[0]}, {platform.processor() or platform.machine()}"
+    )
     print(f"{args.links} distinct links, specs -> LinkResults on Aer, exact (median of {args.repeats}), ms per link:")
     for scheme in ("two_photon", "single_click"):
         specs = distinct_specs(scheme, args.links)

@@ -76,7 +76,6 @@ def closed_form(arm_km: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.n
     return 2 * alpha * eta - (alpha * eta) ** 2, (1 - alpha) / (1 - alpha * eta / 2)
 
 
-
 def breakdown(data: dict, side: int, tmp: Path) -> None:
     """Microseconds per point of each stage of an in-process sweep (run_sweep(profile=True), as
     `qnet sweep --profile` prints them), result cache cleared, one process."""
@@ -89,11 +88,18 @@ def breakdown(data: dict, side: int, tmp: Path) -> None:
         summary = run_sweep(ev, axes, tmp / f"profile-{engine}.csv", overwrite=True, progress=False, profile=True)
         prof = summary.profile
         stages = {k: v / prof.points * 1e6 for k, v in prof.main.items()}
-        print(f"  {engine} engine: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
-              + f"; total {prof.total_s / prof.points * 1e6:.1f}")
+        print(
+            f"  {engine} engine: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+            + f"; total {prof.total_s / prof.points * 1e6:.1f}"
+        )
         for stage in ("spec", "compile", "run", "figures", "write"):
-            figure(f"inprocess.{engine}.{stage}_us_per_point", f"{stages.get(stage, 0.0):.1f} us", stages.get(stage, 0.0),
-                   f"{engine} engine, in-process sweep of {side * side} points: {stage} stage per point")
+            figure(
+                f"inprocess.{engine}.{stage}_us_per_point",
+                f"{stages.get(stage, 0.0):.1f} us",
+                stages.get(stage, 0.0),
+                f"{engine} engine, in-process sweep of {side * side} points: {stage} stage per point",
+            )
 
 
 CLOSED_FORM_SCRIPT = """\
@@ -126,8 +132,10 @@ def main() -> None:
     from qnet.studies.sweep import LinkEvaluator, clear_cache, parse_vary, read_table, run_sweep
 
     n = args.side**2
-    print(f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {n} points, median of {args.repeats}")
+    print(
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, numpy {np.__version__}, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {n} points, median of {args.repeats}"
+    )
     data = tomllib.loads(NETWORK)
     axes = [parse_vary(f"{ARMS}=0.5:50:{args.side}"), parse_vary(f"{ALPHAS}=0.01:0.3:{args.side}")]
     tmp = Path(tempfile.mkdtemp(prefix="qnet-bench-sweep-"))
@@ -154,10 +162,16 @@ def main() -> None:
             f = np.array([float(r[header.index("fidelity")]) for r in rows])
             p = np.array([float(r[header.index("success_probability")]) for r in rows])
             err = max(np.abs(f - f_cf).max(), np.abs(p - p_cf).max())
-            print(f"engine {engine:5s} workers {workers}: {t:6.2f} s = {n / t:8,.0f} points/s; "
-                  f"{t / t_cf:9,.0f}x the closed form; max |F, P - closed form| = {err:.1e}")
-            figure(f"inprocess.{engine}.w{workers}_points_per_s", rate(n / t, "points"), n / t,
-                   f"in-process run_sweep, {n} points, engine {engine}, {workers} worker(s), pool start-up included")
+            print(
+                f"engine {engine:5s} workers {workers}: {t:6.2f} s = {n / t:8,.0f} points/s; "
+                f"{t / t_cf:9,.0f}x the closed form; max |F, P - closed form| = {err:.1e}"
+            )
+            figure(
+                f"inprocess.{engine}.w{workers}_points_per_s",
+                rate(n / t, "points"),
+                n / t,
+                f"in-process run_sweep, {n} points, engine {engine}, {workers} worker(s), pool start-up included",
+            )
 
     print("where the time goes (us/point, one process; qnet sweep --profile's stages):")
     breakdown(data, args.side, tmp)
@@ -170,26 +184,58 @@ def main() -> None:
         cmd = [sys.executable, str(script), str(args.side), str(tmp / "cf.csv")]
         t_cold, _ = median_time(lambda: subprocess.run(cmd, check=True), args.repeats)
         print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
-        figure("cold.closed_form_s", seconds(t_cold), t_cold, f"fresh python process: the closed form of {n} points to CSV")
+        figure(
+            "cold.closed_form_s", seconds(t_cold), t_cold, f"fresh python process: the closed form of {n} points to CSV"
+        )
         ion = ROOT / "examples" / "liu2026_ion_link.toml"
-        ion_axes = ["--vary", f"fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:50:{args.side}",
-                    "--vary", f"nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:{args.side}"]
-        cases = [("", network, axes_text(args.side), ["--link-backend", e, "--workers", w]) for e in ("aer", "batch") for w in ("1", "2")]
-        cases += [("ion.", ion, ion_axes, ["--link-backend", e, "--workers", w]) for e, w in (("aer", "2"), ("batch", "1"))]
+        ion_axes = [
+            "--vary",
+            f"fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:50:{args.side}",
+            "--vary",
+            f"nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:{args.side}",
+        ]
+        cases = [
+            ("", network, axes_text(args.side), ["--link-backend", e, "--workers", w])
+            for e in ("aer", "batch")
+            for w in ("1", "2")
+        ]
+        cases += [
+            ("ion.", ion, ion_axes, ["--link-backend", e, "--workers", w]) for e, w in (("aer", "2"), ("batch", "1"))
+        ]
         for prefix, net, axes_args, extra in cases:
-            cmd = [sys.executable, "-m", "qnet", "sweep", str(net), "alice", "bob", *axes_args,
-                   "-o", str(tmp / "cli.csv"), "--overwrite", "--no-progress", *extra]
+            cmd = [
+                sys.executable,
+                "-m",
+                "qnet",
+                "sweep",
+                str(net),
+                "alice",
+                "bob",
+                *axes_args,
+                "-o",
+                str(tmp / "cli.csv"),
+                "--overwrite",
+                "--no-progress",
+                *extra,
+            ]
             t, proc = median_time(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
             if proc.returncode:
                 raise SystemExit(proc.stderr)
             with open(tmp / "cli.csv", newline="") as fh:
                 rows = sum(1 for _ in csv.reader(fh)) - 1
             what = "the ion link (examples/liu2026_ion_link.toml)" if prefix else "the closed-form link"
-            print(f"cold start `qnet sweep ... {' '.join(extra)}` on {what} ({rows} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
-                  f"{t / t_cold:.1f}x the cold-start closed form")
+            print(
+                f"cold start `qnet sweep ... {' '.join(extra)}` on {what} ({rows} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
+                f"{t / t_cold:.1f}x the cold-start closed form"
+            )
             key = f"cold.{prefix}{extra[1]}.w{extra[3]}"
             figure(f"{key}_s", seconds(t), t, f"fresh process: qnet sweep {' '.join(extra)} over {n} points of {what}")
-            figure(f"{key}_vs_closed_form", f"{t / t_cold:.1f}×", t / t_cold, "the same as a ratio to the cold-start closed form")
+            figure(
+                f"{key}_vs_closed_form",
+                f"{t / t_cold:.1f}×",
+                t / t_cold,
+                "the same as a ratio to the cold-start closed form",
+            )
 
 
 if __name__ == "__main__":

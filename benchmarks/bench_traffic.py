@@ -108,16 +108,30 @@ def throughput(name: str, graph, requests, duration_s: float, repeats: int, loop
         heralds = sum(link.heralds for link in run.links)
     total, loop_s = float(np.median(totals)), float(np.median(loops))
     delivered = sum(len(q.delivery_time_s) for q in run.requests)
-    print(f"  {name:<46} {heralds:>9,} heralds {delivered:>8,} deliveries  "
-          f"{heralds / total:>9,.0f} heralds/s (all)  {heralds / loop_s:>9,.0f} heralds/s (event loop)  "
-          f"{heralds / loop_s / TARGET_HERALDS_PER_S:.2f} x target")
+    print(
+        f"  {name:<46} {heralds:>9,} heralds {delivered:>8,} deliveries  "
+        f"{heralds / total:>9,.0f} heralds/s (all)  {heralds / loop_s:>9,.0f} heralds/s (event loop)  "
+        f"{heralds / loop_s / TARGET_HERALDS_PER_S:.2f} x target"
+    )
     if key:
-        figure(f"heralds_per_s.{loop}.{key}.all", rate(heralds / total, "heralds"), heralds / total,
-               f"{name}: links, routes, events and every delivered state")
-        figure(f"heralds_per_s.{loop}.{key}.event_loop", rate(heralds / loop_s, "heralds"), heralds / loop_s,
-               f"{name}: the event loop alone")
-        figure(f"heralds_per_s.{loop}.{key}.vs_target", f"{heralds / loop_s / TARGET_HERALDS_PER_S:.1f}×",
-               heralds / loop_s / TARGET_HERALDS_PER_S, f"{name}: event loop, as a multiple of the issue's 2e5/s")
+        figure(
+            f"heralds_per_s.{loop}.{key}.all",
+            rate(heralds / total, "heralds"),
+            heralds / total,
+            f"{name}: links, routes, events and every delivered state",
+        )
+        figure(
+            f"heralds_per_s.{loop}.{key}.event_loop",
+            rate(heralds / loop_s, "heralds"),
+            heralds / loop_s,
+            f"{name}: the event loop alone",
+        )
+        figure(
+            f"heralds_per_s.{loop}.{key}.vs_target",
+            f"{heralds / loop_s / TARGET_HERALDS_PER_S:.1f}×",
+            heralds / loop_s / TARGET_HERALDS_PER_S,
+            f"{name}: event loop, as a multiple of the issue's 2e5/s",
+        )
 
 
 def warm_up(loop: str) -> None:
@@ -128,7 +142,12 @@ def warm_up(loop: str) -> None:
     simulate_traffic(_line_graph(1), [Request("n0", "n1")], duration_s=1.0, seed=0, link_backend="batch", loop=loop)
     first = time.perf_counter() - t
     print(f"  ({loop} loop: first run in this process {first:.1f} s, compile or cache load included)")
-    figure(f"first_run.{loop}_s", seconds(first), first, f"{loop} loop: the first (tiny) run in a process, compile or cache load included")
+    figure(
+        f"first_run.{loop}_s",
+        seconds(first),
+        first,
+        f"{loop} loop: the first (tiny) run in a process, compile or cache load included",
+    )
 
 
 def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> None:
@@ -146,20 +165,33 @@ def waxman_scenario(nodes: int, n_requests: int, minutes: float, loop: str) -> N
     delivered = sum(r.delivered for r in res.requests)
     served = sum(1 for r in res.requests if r.delivered)
     total = t2 - t0
-    print(f"  {loop} loop; network: {nodes} memory nodes, {graph.number_of_edges() // 2:,} links; {n_requests} requests, "
-          f"{minutes:g} simulated minutes; {served} requests served, {delivered:,} pairs, {heralds:,} heralds")
-    print(f"  wall: build network {t1 - t0:.1f} s, links + routes + states {t2 - t1 - timed.loop_s:.1f} s, "
-          f"event loop {timed.loop_s:.1f} s; total {total:.1f} s ({total / TARGET_WAXMAN_S:.2f} x the {TARGET_WAXMAN_S:.0f} s target)")
-    for key, value, label in (("total", total, "total"), ("event_loop", timed.loop_s, "the event loop"),
-                              ("network", t1 - t0, "building the network"),
-                              ("links_routes_states", t2 - t1 - timed.loop_s, "links, routes and every delivered state")):
-        figure(f"waxman.{loop}.{key}_s", seconds(value), value,
-               f"{nodes}-node Waxman, {n_requests} requests, {minutes:g} simulated minutes, {loop} loop: {label}")
+    print(
+        f"  {loop} loop; network: {nodes} memory nodes, {graph.number_of_edges() // 2:,} links; {n_requests} requests, "
+        f"{minutes:g} simulated minutes; {served} requests served, {delivered:,} pairs, {heralds:,} heralds"
+    )
+    print(
+        f"  wall: build network {t1 - t0:.1f} s, links + routes + states {t2 - t1 - timed.loop_s:.1f} s, "
+        f"event loop {timed.loop_s:.1f} s; total {total:.1f} s ({total / TARGET_WAXMAN_S:.2f} x the {TARGET_WAXMAN_S:.0f} s target)"
+    )
+    for key, value, label in (
+        ("total", total, "total"),
+        ("event_loop", timed.loop_s, "the event loop"),
+        ("network", t1 - t0, "building the network"),
+        ("links_routes_states", t2 - t1 - timed.loop_s, "links, routes and every delivered state"),
+    ):
+        figure(
+            f"waxman.{loop}.{key}_s",
+            seconds(value),
+            value,
+            f"{nodes}-node Waxman, {n_requests} requests, {minutes:g} simulated minutes, {loop} loop: {label}",
+        )
     figure("waxman.heralds", f"{heralds:,}", heralds, "heralds in the Waxman scenario")
     figure("waxman.pairs", f"{delivered:,}", delivered, "pairs delivered in the Waxman scenario")
     figure("waxman.served", f"{served}", served, "requests served in the Waxman scenario")
-    print(f"  total rate {res.total_rate_hz:.3g} pairs/s; median fidelity over requests "
-          f"{np.nanmedian([r.fidelity if r.fidelity is not None else np.nan for r in res.requests]):.3f}")
+    print(
+        f"  total rate {res.total_rate_hz:.3g} pairs/s; median fidelity over requests "
+        f"{np.nanmedian([r.fidelity if r.fidelity is not None else np.nan for r in res.requests]):.3f}"
+    )
 
 
 def main() -> None:
@@ -170,23 +202,36 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--nodes", type=int, default=1000)
-    ap.add_argument("--loop", nargs="+", choices=("python", "compiled", "auto"),
-                    default=["python", "compiled"] if available() else ["python"])
+    ap.add_argument(
+        "--loop",
+        nargs="+",
+        choices=("python", "compiled", "auto"),
+        default=["python", "compiled"] if available() else ["python"],
+    )
     args = ap.parse_args()
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     from qnet.repeater.traffic import Request
 
     big = _waxman_graph(args.nodes)
-    workloads = [("one link, back to back", _line_graph(1), [Request("n0", "n1")], 3000.0, "link"),
-                 ("one request, 16-link chain", _line_graph(16), [Request("n0", "n16")], 1000.0, "chain16"),
-                 (f"{args.requests} requests, {args.nodes}-node Waxman", big, _random_requests(big, args.requests), 60.0,
-                  "waxman")]
+    workloads = [
+        ("one link, back to back", _line_graph(1), [Request("n0", "n1")], 3000.0, "link"),
+        ("one request, 16-link chain", _line_graph(16), [Request("n0", "n16")], 1000.0, "chain16"),
+        (
+            f"{args.requests} requests, {args.nodes}-node Waxman",
+            big,
+            _random_requests(big, args.requests),
+            60.0,
+            "waxman",
+        ),
+    ]
     print("(a) heralds per second, one core (medians of", args.repeats, "runs)")
     for loop in args.loop:
         warm_up(loop)
         for name, graph, requests, duration_s, key in workloads:
             throughput(f"{name} [{loop}]", graph, requests, duration_s, args.repeats, loop, key)
-    print(f"(b) {args.nodes}-node Waxman, {args.requests} requests, {args.minutes:g} simulated minutes (one run per loop)")
+    print(
+        f"(b) {args.nodes}-node Waxman, {args.requests} requests, {args.minutes:g} simulated minutes (one run per loop)"
+    )
     for loop in args.loop:
         waxman_scenario(args.nodes, args.requests, args.minutes, loop)
 

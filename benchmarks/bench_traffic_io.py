@@ -36,15 +36,32 @@ def synthetic_run(requests: int, deliveries: int, events: int, seed: int = 0):
     records = []
     for i, n in enumerate(rng.multinomial(deliveries, np.full(requests, 1 / requests))):
         req = Request(f"n{2 * i}", f"n{2 * i + 1}", rate_hz=float(n) / duration if n else None, min_fidelity=0.8)
-        records.append(RequestRecord(req, ((req.a, "r", req.b),), np.sort(rng.uniform(0, duration, n)),
-                                     rng.exponential(0.1, n), rng.uniform(0.6, 1.0, n), n if n else None, duration))
+        records.append(
+            RequestRecord(
+                req,
+                ((req.a, "r", req.b),),
+                np.sort(rng.uniform(0, duration, n)),
+                rng.exponential(0.1, n),
+                rng.uniform(0.6, 1.0, n),
+                n if n else None,
+                duration,
+            )
+        )
     nodes = tuple(NodeRecord(f"n{i}", 4, float(rng.uniform(0, 4)), 4) for i in range(1000))
-    links = tuple(LinkRecord(f"n{i % 1000}", f"n{(i + 1) % 1000}", f"s{i}", 2, float(rng.uniform()), 10) for i in range(2000))
+    links = tuple(
+        LinkRecord(f"n{i % 1000}", f"n{(i + 1) % 1000}", f"s{i}", 2, float(rng.uniform()), 10) for i in range(2000)
+    )
     names = np.array([f"n{i}" for i in range(1000)])
     trace = {c: rng.integers(-1, 10**6, events) for c in TRACE_COLUMNS}
-    trace.update(time_s=np.sort(rng.uniform(0, duration, events)), event=rng.choice(["herald", "swap", "delivery"], events),
-                 node=rng.choice(names, events), node_a=rng.choice(names, events), node_b=rng.choice(names, events),
-                 link=rng.choice(names, events), fidelity=np.where(rng.uniform(size=events) < 0.1, rng.uniform(size=events), np.nan))
+    trace.update(
+        time_s=np.sort(rng.uniform(0, duration, events)),
+        event=rng.choice(["herald", "swap", "delivery"], events),
+        node=rng.choice(names, events),
+        node_a=rng.choice(names, events),
+        node_b=rng.choice(names, events),
+        link=rng.choice(names, events),
+        fidelity=np.where(rng.uniform(size=events) < 0.1, rng.uniform(size=events), np.nan),
+    )
     return TrafficRun(tuple(records), nodes, links, duration, duration, seed, "shared", False, trace)
 
 

@@ -80,13 +80,14 @@ from _record import figure, seconds  # benchmarks/_record.py
 ROOT = Path(__file__).resolve().parents[1]
 NETWORK = ROOT / "benchmarks" / "data" / "traffic_dumbbell.toml"
 REQUESTS = (("a1", "b1"), ("a2", "b2"))
-TARGET_FIDELITY = 0.5   # SeQUeNCe's reservation threshold (below every pair here: no purification)
-START_DELAY_S = 1e-3    # SeQUeNCe's reservations must start after their handshake has crossed the path
-PS = 1e12               # SeQUeNCe's clock is in picoseconds
+TARGET_FIDELITY = 0.5  # SeQUeNCe's reservation threshold (below every pair here: no purification)
+START_DELAY_S = 1e-3  # SeQUeNCe's reservations must start after their handshake has crossed the path
+PS = 1e12  # SeQUeNCe's clock is in picoseconds
 
 
 # --------------------------------------------------------------------------- SeQUeNCe side
 # Runs under any interpreter that has `sequence`; imports nothing from qnet.
+
 
 def _station_links(net: dict) -> list[tuple[str, str, str, float, float]]:
     """(memory a, station, memory b, arm a km, arm b km) of every elementary link in the raw TOML table."""
@@ -113,25 +114,55 @@ def sequence_config(net: dict, duration_s: float, seed: int) -> dict:
     stations = {st: nodes[st] for _a, st, _b, _la, _lb in links}
     for i, (name, n) in enumerate(sorted((k, v) for k, v in nodes.items() if v["kind"] == "memory")):
         v = {stations[st]["visibility"] for a, st, b, _la, _lb in links if name in (a, b)}.pop()
-        templates[name] = {"MemoryArray": {
-            "fidelity": (1 + v) / 2, "efficiency": n["emission_efficiency"] * n.get("conversion_efficiency", 1.0),
-            "coherence_time": n["t2_s"] / 1.5, "decoherence_errors": [1 / 3, 1 / 3, 1 / 3]}}
-        routers.append({"name": name, "type": "QuantumRouter", "seed": seed * 1000 + i, "memo_size": int(n["memories"]),
-                        "template": name})
+        templates[name] = {
+            "MemoryArray": {
+                "fidelity": (1 + v) / 2,
+                "efficiency": n["emission_efficiency"] * n.get("conversion_efficiency", 1.0),
+                "coherence_time": n["t2_s"] / 1.5,
+                "decoherence_errors": [1 / 3, 1 / 3, 1 / 3],
+            }
+        }
+        routers.append(
+            {
+                "name": name,
+                "type": "QuantumRouter",
+                "seed": seed * 1000 + i,
+                "memo_size": int(n["memories"]),
+                "template": name,
+            }
+        )
     for i, (a, st, b, la, lb) in enumerate(links):
         if abs(la - lb) > 1e-12:
             raise ValueError(f"station {st}: SeQUeNCe places it in the middle, arms are {la} and {lb} km")
         det = {"efficiency": stations[st]["detector_efficiency"], "dark_count": 0}
         templates[st] = {"encoding_type": "single_heralded", "SingleHeraldedBSM": {"detectors": [det, dict(det)]}}
         att_db_per_m = 0.2e-3  # qnet's default; the TOML does not override it
-        qconns.append({"node1": a, "node2": b, "seed": seed * 1000 + 500 + i, "attenuation": att_db_per_m,
-                       "distance": (la + lb) * 1e3, "type": "meet_in_the_middle", "template": st})
+        qconns.append(
+            {
+                "node1": a,
+                "node2": b,
+                "seed": seed * 1000 + 500 + i,
+                "attenuation": att_db_per_m,
+                "distance": (la + lb) * 1e3,
+                "type": "meet_in_the_middle",
+                "template": st,
+            }
+        )
     dist = _shortest_km({(a, b): la + lb for a, _st, b, la, lb in links})
     names = [r["name"] for r in routers]
-    cconns = [{"node1": p, "node2": q, "delay": int(dist[p][q] * 1e3 / c_m_per_s * PS)}
-              for i, p in enumerate(names) for q in names[i + 1:]]
-    return {"formalism": "bell_diagonal", "stop_time": int((START_DELAY_S + duration_s) * PS), "templates": templates,
-            "nodes": routers, "qconnections": qconns, "cconnections": cconns}
+    cconns = [
+        {"node1": p, "node2": q, "delay": int(dist[p][q] * 1e3 / c_m_per_s * PS)}
+        for i, p in enumerate(names)
+        for q in names[i + 1 :]
+    ]
+    return {
+        "formalism": "bell_diagonal",
+        "stop_time": int((START_DELAY_S + duration_s) * PS),
+        "templates": templates,
+        "nodes": routers,
+        "qconnections": qconns,
+        "cconnections": cconns,
+    }
 
 
 def _shortest_km(edges: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
@@ -157,6 +188,7 @@ def run_sequence(net: dict, duration_s: float, seed: int) -> dict:
     from sequence.entanglement_management.purification import PurificationProtocol
     from sequence.entanglement_management.swapping import EntanglementSwappingA, EntanglementSwappingB
     from sequence.topology.router_net_topo import RouterNetTopo
+
     t_import = time.perf_counter() - t_import
 
     class CountingApp(RequestApp):
@@ -168,8 +200,12 @@ def run_sequence(net: dict, duration_s: float, seed: int) -> dict:
 
         def get_memory(self, info):
             res = self.memo_to_reservation.get(info.index)
-            if (info.state in ("ENTANGLED", "PURIFIED") and res is not None and info.remote_node == res.responder
-                    and info.fidelity >= res.fidelity):
+            if (
+                info.state in ("ENTANGLED", "PURIFIED")
+                and res is not None
+                and info.remote_node == res.responder
+                and info.fidelity >= res.fidelity
+            ):
                 state = self.node.timeline.quantum_manager.states[info.memory.qstate_key].state
                 self.times.append(self.node.timeline.now() / PS)
                 self.fidelities.append(float(state[0]))
@@ -193,13 +229,20 @@ def run_sequence(net: dict, duration_s: float, seed: int) -> dict:
     for a, _b in REQUESTS:
         if not apps[a].reservation_result:
             raise RuntimeError(f"SeQUeNCe rejected the reservation of request {a}")
-    return {"simulator": "SeQUeNCe", "version": version("sequence"), "python": sys.version.split()[0],
-            "import_s": t_import, "wall_s": wall, "simulated_s": duration_s,
-            "pairs": [len(apps[a].times) for a, _b in REQUESTS],
-            "fidelity": [statistics.fmean(apps[a].fidelities) if apps[a].fidelities else math.nan for a, _b in REQUESTS]}
+    return {
+        "simulator": "SeQUeNCe",
+        "version": version("sequence"),
+        "python": sys.version.split()[0],
+        "import_s": t_import,
+        "wall_s": wall,
+        "simulated_s": duration_s,
+        "pairs": [len(apps[a].times) for a, _b in REQUESTS],
+        "fidelity": [statistics.fmean(apps[a].fidelities) if apps[a].fidelities else math.nan for a, _b in REQUESTS],
+    }
 
 
 # --------------------------------------------------------------------------- qnet side
+
 
 def run_qnet(duration_s: float, seed: int) -> dict:
     """Build and run the scenario with qnet's traffic engine; wall time excludes the imports."""
@@ -209,18 +252,28 @@ def run_qnet(duration_s: float, seed: int) -> dict:
     import qiskit_aer  # noqa: F401  (qnet imports Aer lazily: count it as import, as SeQUeNCe's are)
     import qnet
     from qnet.repeater.traffic import Request, simulate_traffic
+
     t_import = time.perf_counter() - t_import
     t0 = time.perf_counter()
     graph = qnet.load_network(NETWORK)
-    run = simulate_traffic(graph, [Request(a, b) for a, b in REQUESTS], duration_s=duration_s, seed=seed, memory_policy="reserve")
+    run = simulate_traffic(
+        graph, [Request(a, b) for a, b in REQUESTS], duration_s=duration_s, seed=seed, memory_policy="reserve"
+    )
     wall = time.perf_counter() - t0
-    return {"simulator": "qnet", "version": version("qnet"), "python": sys.version.split()[0],
-            "import_s": t_import, "wall_s": wall, "simulated_s": run.simulated_time_s,
-            "pairs": [len(r.delivery_time_s) for r in run.requests],
-            "fidelity": [float(r.fidelity.mean()) if len(r.fidelity) else math.nan for r in run.requests]}
+    return {
+        "simulator": "qnet",
+        "version": version("qnet"),
+        "python": sys.version.split()[0],
+        "import_s": t_import,
+        "wall_s": wall,
+        "simulated_s": run.simulated_time_s,
+        "pairs": [len(r.delivery_time_s) for r in run.requests],
+        "fidelity": [float(r.fidelity.mean()) if len(r.fidelity) else math.nan for r in run.requests],
+    }
 
 
 # --------------------------------------------------------------------------- driver
+
 
 def worker(which: str, duration_s: float, seed: int) -> None:
     """One timed run, printed as one JSON line (what the driver reads back)."""
@@ -236,7 +289,16 @@ def fresh_runs(python: str, which: str, args) -> tuple[list[dict], str | None]:
     """--repeats fresh processes of ``python`` running one worker each: (their results, why they failed or None)."""
     outs = []
     for _ in range(args.repeats):
-        cmd = [python, str(Path(__file__).resolve()), "--worker", which, "--duration", str(args.duration), "--seed", str(args.seed)]
+        cmd = [
+            python,
+            str(Path(__file__).resolve()),
+            "--worker",
+            which,
+            "--duration",
+            str(args.duration),
+            "--seed",
+            str(args.seed),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
         except OSError as exc:
@@ -271,24 +333,38 @@ def summarise(outs: list[dict]) -> dict:
 
 
 def print_table(rows: list[dict], failures: list[str], args) -> None:
-    print(f"{len(REQUESTS)} requests ({', '.join('-'.join(r) for r in REQUESTS)}) on {NETWORK.relative_to(ROOT)}, "
-          f"{args.duration:g} s simulated, seed {args.seed}; medians of {args.repeats} fresh processes, imports excluded")
-    head = f"  {'simulator':10s} {'version':8s} {'python':7s} {'import s':>8s} {'wall s':>8s}  {'pairs per request':18s} " \
-           f"{'mean F per request':19s} {'pairs/wall-s':>12s} {'ratio':>7s}"
+    print(
+        f"{len(REQUESTS)} requests ({', '.join('-'.join(r) for r in REQUESTS)}) on {NETWORK.relative_to(ROOT)}, "
+        f"{args.duration:g} s simulated, seed {args.seed}; medians of {args.repeats} fresh processes, imports excluded"
+    )
+    head = (
+        f"  {'simulator':10s} {'version':8s} {'python':7s} {'import s':>8s} {'wall s':>8s}  {'pairs per request':18s} "
+        f"{'mean F per request':19s} {'pairs/wall-s':>12s} {'ratio':>7s}"
+    )
     print(head)
     base = next((r["pairs_per_wall_s"] for r in rows if r["simulator"] == "SeQUeNCe"), None)
     for r in rows:
         ratio = f"{r['pairs_per_wall_s'] / base:6.1f}x" if base else "      -"
         pairs = " / ".join(str(p) for p in r["pairs"])
         fids = " / ".join(f"{f:.4f}" for f in r["fidelity"])
-        print(f"  {r['simulator']:10s} {r['version']:8s} {r['python']:7s} {r['import_s']:8.2f} {r['wall_s']:8.2f}  "
-              f"{pairs:18s} {fids:19s} {r['pairs_per_wall_s']:12.1f} {ratio}")
+        print(
+            f"  {r['simulator']:10s} {r['version']:8s} {r['python']:7s} {r['import_s']:8.2f} {r['wall_s']:8.2f}  "
+            f"{pairs:18s} {fids:19s} {r['pairs_per_wall_s']:12.1f} {ratio}"
+        )
         name = r["simulator"].lower()
-        figure(f"{name}.wall_s", seconds(r["wall_s"]), r["wall_s"],
-               f"{r['simulator']} {r['version']}: {args.duration:g} s simulated, median of {args.repeats} fresh processes, imports excluded")
+        figure(
+            f"{name}.wall_s",
+            seconds(r["wall_s"]),
+            r["wall_s"],
+            f"{r['simulator']} {r['version']}: {args.duration:g} s simulated, median of {args.repeats} fresh processes, imports excluded",
+        )
         if base:
-            figure(f"{name}.pairs_per_wall_s_vs_sequence", f"{r['pairs_per_wall_s'] / base:.0f}×", r["pairs_per_wall_s"] / base,
-                   f"{r['simulator']}: delivered pairs per wall second relative to SeQUeNCe")
+            figure(
+                f"{name}.pairs_per_wall_s_vs_sequence",
+                f"{r['pairs_per_wall_s'] / base:.0f}×",
+                r["pairs_per_wall_s"] / base,
+                f"{r['simulator']}: delivered pairs per wall second relative to SeQUeNCe",
+            )
     for r in rows:
         walls = ", ".join(f"{w:.2f}" for w in r["walls_s"])
         same = "" if r["same_pairs"] else " (pairs differ between runs: not seeded?)"
@@ -304,7 +380,9 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=1.0, help="simulated seconds (default 1)")
     p.add_argument("--repeats", type=int, default=3, help="fresh processes per simulator (default 3)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--sequence-python", help="interpreter of a venv that has SeQUeNCe (default: this one, if it has it)")
+    p.add_argument(
+        "--sequence-python", help="interpreter of a venv that has SeQUeNCe (default: this one, if it has it)"
+    )
     p.add_argument("--skip-qnet", action="store_true")
     p.add_argument("--skip-sequence", action="store_true")
     p.add_argument("--worker", choices=("qnet", "sequence"), help=argparse.SUPPRESS)

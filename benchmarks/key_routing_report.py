@@ -119,15 +119,18 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows))
         return
-    print("How often the additive metric's route has a lower key rate than the key-rate optimum "
-          "(% of pairs with key; median / max loss over those pairs, %)")
+    print(
+        "How often the additive metric's route has a lower key rate than the key-rate optimum "
+        "(% of pairs with key; median / max loss over those pairs, %)"
+    )
     head = f"{'network':<42} {'key':<6} {'pairs':>5} {'key>0':>5}" + "".join(f" {m:>19}" for m in ADDITIVE)
     print(head)
     print("-" * len(head))
     for row in rows:
         cells = "".join(
             f" {row[m]['lose_percent']:5.0f}% {row[m]['median_loss_percent']:5.1f}/{row[m]['max_loss_percent']:5.1f}"
-            for m in ADDITIVE)
+            for m in ADDITIVE
+        )
         key = "bb84" if row["key_metric"] == "key_rate" else "diqkd"
         print(f"{row['network']:<42} {key:<6} {row['pairs']:>5} {row['with_key']:>5}{cells}")
 

@@ -50,18 +50,49 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark("cold_start", "bench_cold_start.py", ("--repeats", "5"), ("--repeats", "1"),
-              "fresh-process wall times: qnet --help, qnet link, a 2 x 20 km chain exactly and by Monte Carlo to 1 %"),
-    Benchmark("sweep", "bench_sweep.py", ("--repeats", "3"), ("--repeats", "1"),
-              "10^4-point link sweeps: in process and from a cold start, per engine and worker count, stage breakdown"),
-    Benchmark("chain", "bench_chain.py", ("--repeats", "5", "--links", "512"), ("--repeats", "1", "--links", "512"),
-              "long chains: 512-link Monte Carlo, 1024-link purify-and-swap state evaluation"),
-    Benchmark("links", "bench_links.py", ("--repeats", "3"), ("--repeats", "1", "--links", "2000", "--copies", "50"),
-              "link evaluation: one circuit on Aer, 10^4 distinct links, a 512-link two_photon chain's links"),
-    Benchmark("traffic", "bench_traffic.py", ("--repeats", "5"), ("--repeats", "1", "--minutes", "1"),
-              "traffic event engine: heralds per second, the 1,000-node Waxman scenario"),
-    Benchmark("traffic_sequence", "bench_traffic_sequence.py", (), (),
-              "beside SeQUeNCe 1.3.1 (needs a SeQUeNCe install: --sequence-python)", needs="sequence_python"),
+    Benchmark(
+        "cold_start",
+        "bench_cold_start.py",
+        ("--repeats", "5"),
+        ("--repeats", "1"),
+        "fresh-process wall times: qnet --help, qnet link, a 2 x 20 km chain exactly and by Monte Carlo to 1 %",
+    ),
+    Benchmark(
+        "sweep",
+        "bench_sweep.py",
+        ("--repeats", "3"),
+        ("--repeats", "1"),
+        "10^4-point link sweeps: in process and from a cold start, per engine and worker count, stage breakdown",
+    ),
+    Benchmark(
+        "chain",
+        "bench_chain.py",
+        ("--repeats", "5", "--links", "512"),
+        ("--repeats", "1", "--links", "512"),
+        "long chains: 512-link Monte Carlo, 1024-link purify-and-swap state evaluation",
+    ),
+    Benchmark(
+        "links",
+        "bench_links.py",
+        ("--repeats", "3"),
+        ("--repeats", "1", "--links", "2000", "--copies", "50"),
+        "link evaluation: one circuit on Aer, 10^4 distinct links, a 512-link two_photon chain's links",
+    ),
+    Benchmark(
+        "traffic",
+        "bench_traffic.py",
+        ("--repeats", "5"),
+        ("--repeats", "1", "--minutes", "1"),
+        "traffic event engine: heralds per second, the 1,000-node Waxman scenario",
+    ),
+    Benchmark(
+        "traffic_sequence",
+        "bench_traffic_sequence.py",
+        (),
+        (),
+        "beside SeQUeNCe 1.3.1 (needs a SeQUeNCe install: --sequence-python)",
+        needs="sequence_python",
+    ),
 )
 
 
@@ -79,9 +110,16 @@ def versions() -> dict[str, str]:
 def commit() -> str | None:
     """The checked-out commit (with "+dirty" when the tree has changes), or None outside git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
@@ -137,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{b.name:<18} {b.script:<28} {when:<26} {b.about}")
         return 0
     selected = [b for b in BENCHMARKS if (args.only is None or b.name in args.only)]
-    print(f"{os.cpu_count()} CPUs, {platform.machine()}, python {platform.python_version()}; "
-          f"benchmarks: {', '.join(b.name for b in selected)}{' (quick)' if args.quick else ''}", flush=True)
+    print(
+        f"{os.cpu_count()} CPUs, {platform.machine()}, python {platform.python_version()}; "
+        f"benchmarks: {', '.join(b.name for b in selected)}{' (quick)' if args.quick else ''}",
+        flush=True,
+    )
     records = []
     for bench in selected:
         extra: list[str] = []
@@ -152,11 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         records.append(record)
         if not args.no_record:
             RESULTS.mkdir(exist_ok=True)
-            (RESULTS / f"{bench.name}.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            (RESULTS / f"{bench.name}.json").write_text(
+                json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
     print("\n== figures (as the README quotes them)")
     for record in records:
         where = "not recorded" if args.no_record else f"benchmarks/results/{record['benchmark']}.json"
-        print(f"{record['benchmark']} ({record['date']}, {record['cpu_count']} CPUs, load {record['load_average_before']}; {where}):")
+        print(
+            f"{record['benchmark']} ({record['date']}, {record['cpu_count']} CPUs, load {record['load_average_before']}; {where}):"
+        )
         for key, fig in record["figures"].items():
             print(f"  {key:<44} {fig['text']:>18}  {fig['label']}")
     return 0

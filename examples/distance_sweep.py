@@ -25,7 +25,15 @@ from qnet.quantum.channels import fibre_transmission
 from qnet.quantum.figures import plob_bound
 
 HERE = Path(__file__).resolve().parent
-COLUMNS = ("total_km", "fidelity", "rate_hz", "link_efficiency", "diqkd_key_fraction", "diqkd_key_rate_hz", "plob_bits_per_s")
+COLUMNS = (
+    "total_km",
+    "fidelity",
+    "rate_hz",
+    "link_efficiency",
+    "diqkd_key_fraction",
+    "diqkd_key_rate_hz",
+    "plob_bits_per_s",
+)
 
 
 def sweep(network: Path, distances_km: np.ndarray) -> list[dict[str, float]]:

@@ -51,12 +51,22 @@ def main() -> None:
     hw = read_hardware(ROOT / "examples/hardware/ion.toml")
     pairs = [Demand(a, b) for a, b in itertools.combinations(ENDS, 2)]
     part_a = {}
-    print("A. repeaters needed (-: no placement) vs L_max, end nodes not repeater sites, all 21 pairs of", ", ".join(ENDS))
+    print(
+        "A. repeaters needed (-: no placement) vs L_max, end nodes not repeater sites, all 21 pairs of", ", ".join(ENDS)
+    )
     print("L_max km  " + "  ".join(f"N_max={n}" for n in N_MAX))
     for km in L_MAX_KM:
-        row = [count(g, pairs, hw, PlacementOptions(paths=PATHS, max_link_km=km, max_repeaters_per_path=n, samples=20,
-                                                        end_repeaters=False))
-               for n in N_MAX]
+        row = [
+            count(
+                g,
+                pairs,
+                hw,
+                PlacementOptions(
+                    paths=PATHS, max_link_km=km, max_repeaters_per_path=n, samples=20, end_repeaters=False
+                ),
+            )
+            for n in N_MAX
+        ]
         part_a[km] = row
         print(f"{km:8d}  " + "  ".join(f"{'-' if c is None else c:>7}" for c in row), flush=True)
     demands = read_demands(ROOT / "examples/maps/surfnet_demands.toml", list(g))
@@ -72,8 +82,14 @@ def main() -> None:
     ax1, ax2 = fig.subplots(1, 2)
     for i, n in enumerate(N_MAX):  # equal counts overlap: shifted by 0.06 per N_max to stay visible
         xs = [km for km in L_MAX_KM if part_a[km][i] is not None]
-        ax1.step(xs, [part_a[km][i] + 0.06 * (i - 1) for km in xs], where="post", marker="os^"[i % 3],
-                 linestyle=("-", "--", ":")[i % 3], label=f"N_max = {n}")
+        ax1.step(
+            xs,
+            [part_a[km][i] + 0.06 * (i - 1) for km in xs],
+            where="post",
+            marker="os^"[i % 3],
+            linestyle=("-", "--", ":")[i % 3],
+            label=f"N_max = {n}",
+        )
     ax1.set_xlabel("L_max, longest elementary link (km)")
     ax1.set_ylabel("repeaters")
     ax1.set_title("A: Rabbie et al.'s model, 21 pairs (no point: no placement)", fontsize=9)

@@ -234,7 +234,9 @@ def output_lock(path: str | os.PathLike, *, option: str = "-o") -> OutputLock:
         if not _try_lock(fd):
             os.close(fd)
             holder = text.decode(errors="replace").strip().removeprefix("qnet lock ")
-            raise QnetError(f"{option} {p}: another qnet run ({holder or 'pid unknown'}) is writing it; wait for it or choose another output")
+            raise QnetError(
+                f"{option} {p}: another qnet run ({holder or 'pid unknown'}) is writing it; wait for it or choose another output"
+            )
         try:
             same = os.stat(lock).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

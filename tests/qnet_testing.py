@@ -113,15 +113,23 @@ VARIANTS = {
     "t1": {"alice": {"t1_s": 2e-4, "t2_s": 1e-3}, "bob": {"t1_s": 5e-4}},
     "gaussian": {"alice": {"t2_s": 1e-4, "decay": "gaussian"}, "bob": {"t2_s": 3e-4, "decay": "gaussian"}},
     "asymmetric": {
-        "length_a_km": 3.0, "length_b_km": 27.0, "attenuation_b_db_per_km": 0.35,
+        "length_a_km": 3.0,
+        "length_b_km": 27.0,
+        "attenuation_b_db_per_km": 0.35,
         "alice": {"emission_efficiency": 0.3, "conversion_efficiency": 0.5, "t2_s": 1e-3},
         "bob": {"emission_efficiency": 0.9, "t2_s": 2e-3, "t1_s": 0.01},
     },
     "everything": {
-        "length_a_km": 8.0, "length_b_km": 13.0,
+        "length_a_km": 8.0,
+        "length_b_km": 13.0,
         "alice": {"t1_s": 3e-4, "t2_s": 2e-4, "decay": "gaussian", "emission_efficiency": 0.4},
         "bob": {"t1_s": 1e-3, "t2_s": 5e-4, "emission_efficiency": 0.7},
-        "station": {"detector_efficiency": 0.8, "dark_count_probability": 1e-3, "visibility": 0.9, "phase_noise_rad": 0.2},
+        "station": {
+            "detector_efficiency": 0.8,
+            "dark_count_probability": 1e-3,
+            "visibility": 0.9,
+            "phase_noise_rad": 0.2,
+        },
     },
 }
 

@@ -28,8 +28,18 @@ def test_every_public_name_resolves():
     assert len(qnet.__all__) == len(set(qnet.__all__))
     for name in qnet.__all__:
         assert getattr(qnet, name) is not None, name
-    for name in ("simulate_path", "build_chain", "compare_path", "purify", "purify_link", "run_sweep", "best_path",
-                 "RepeaterChain", "exact_chain", "simulate_chain"):
+    for name in (
+        "simulate_path",
+        "build_chain",
+        "compare_path",
+        "purify",
+        "purify_link",
+        "run_sweep",
+        "best_path",
+        "RepeaterChain",
+        "exact_chain",
+        "simulate_chain",
+    ):
         assert name in qnet.__all__
     with pytest.raises(AttributeError):
         qnet.no_such_name  # noqa: B018
@@ -48,12 +58,15 @@ def test_simulate_path_by_node_names_equals_by_hops():
     assert np.array_equal(by_names.density_matrix, by_hops.density_matrix)
 
 
-@pytest.mark.parametrize("path, needle", [
-    ("alice", "single name"),
-    ([], "at least one elementary link"),
-    (["alice", ("r1", "r2", "m2")], "not a mix"),
-    (["alice", "nobody"], "unknown node 'nobody'"),
-])
+@pytest.mark.parametrize(
+    "path, needle",
+    [
+        ("alice", "single name"),
+        ([], "at least one elementary link"),
+        (["alice", ("r1", "r2", "m2")], "not a mix"),
+        (["alice", "nobody"], "unknown node 'nobody'"),
+    ],
+)
 def test_bad_paths_are_one_line_errors(path, needle):
     graph = qnet.load_network(CHAIN)
     with pytest.raises(qnet.QnetError, match=needle):
@@ -109,7 +122,9 @@ def test_end_node_memories_change_the_chain_attempts():
     names = ["alice", "r1", "r2", "r3", "bob"]
     reps = [f"nodes.{r}.memories=4" for r in ("r1", "r2", "r3")]
     one = qnet.build_chain(qnet.load_network(CHAIN, reps), names)[0]
-    two = qnet.build_chain(qnet.load_network(CHAIN, reps + ["nodes.alice.memories=2", "nodes.bob.memories=2"]), names)[0]
+    two = qnet.build_chain(qnet.load_network(CHAIN, reps + ["nodes.alice.memories=2", "nodes.bob.memories=2"]), names)[
+        0
+    ]
     assert [one.attempts_per_round(i) for i in range(4)] == [1, 2, 2, 1]
     assert [two.attempts_per_round(i) for i in range(4)] == [2, 2, 2, 2]
     p = one.links[0].success_probability
@@ -118,7 +133,9 @@ def test_end_node_memories_change_the_chain_attempts():
     # and the chain's link results report the attempts the chain uses
     _chain, _specs, results = qnet.build_chain(qnet.load_network(CHAIN, reps), names)
     assert [r.attempts_per_round for r in results] == [1, 2, 2, 1]
-    assert results[1].rate_hz == pytest.approx((1 - (1 - results[1].success_probability) ** 2) / results[1].attempt_time_s, rel=1e-12)
+    assert results[1].rate_hz == pytest.approx(
+        (1 - (1 - results[1].success_probability) ** 2) / results[1].attempt_time_s, rel=1e-12
+    )
 
 
 def test_a_repeater_with_one_memory_is_refused():

@@ -42,10 +42,7 @@ def _repo_files() -> list[Path]:
 
 def _checked_files() -> list[Path]:
     roots = [ROOT / c for c in CHECKED]
-    return [
-        p for p in _repo_files()
-        if p.suffix in TEXT_SUFFIXES and any(p == r or r in p.parents for r in roots)
-    ]
+    return [p for p in _repo_files() if p.suffix in TEXT_SUFFIXES and any(p == r or r in p.parents for r in roots)]
 
 
 def _resolves(reference: str, where: Path, files: list[Path]) -> bool:
@@ -69,7 +66,11 @@ def bad_references(text: str, where: Path, files: list[Path]) -> list[str]:
     if where.suffix == ".md":
         for m in MD_LINK.finditer(text):
             link = m.group(1).split("#")[0]
-            if link and not re.match(r"[a-z]+:", link) and not _resolves(link if "/" in link else "./" + link, where, files):
+            if (
+                link
+                and not re.match(r"[a-z]+:", link)
+                and not _resolves(link if "/" in link else "./" + link, where, files)
+            ):
                 bad.append(f"{where.name}: link {m.group(1)!r} does not resolve inside the repository")
     return bad
 

@@ -124,12 +124,15 @@ def test_the_check_catches_an_upward_import(tmp_path, monkeypatch):
     assert layer_violations() == ["qnet/quantum/_layer_probe.py:1: qnet.quantum._layer_probe -> qnet.repeater.swapping"]
 
 
-@pytest.mark.parametrize("source", [
-    'import importlib\nimportlib.import_module("qnet.repeater.swapping")\n',
-    'from importlib import import_module\nimport_module(f"qnet.repeater.{name}")\n',
-    '__import__("qnet.repeater")\n',
-    '_BUILDERS = {"swap": ("qnet.repeater.swapping", "swap_circuit")}\n',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'import importlib\nimportlib.import_module("qnet.repeater.swapping")\n',
+        'from importlib import import_module\nimport_module(f"qnet.repeater.{name}")\n',
+        '__import__("qnet.repeater")\n',
+        '_BUILDERS = {"swap": ("qnet.repeater.swapping", "swap_circuit")}\n',
+    ],
+)
 def test_the_check_catches_an_upward_import_named_in_a_string(monkeypatch, source):
     """A module name in import_module / __import__ is an import too (the old aer_channels registry was one)."""
     fake = PACKAGE / "quantum" / "_layer_probe.py"

@@ -61,8 +61,10 @@ def stale(item: str, record: dict) -> list[str]:
 def load_record(name: str) -> dict:
     path = RESULTS / f"{name}.json"
     if not path.exists():
-        pytest.fail(f"README's Performance section cites `run_all.py --only {name}` but {path.relative_to(ROOT)} does not exist: "
-                    f"run `python benchmarks/run_all.py --only {name}` and commit the record")
+        pytest.fail(
+            f"README's Performance section cites `run_all.py --only {name}` but {path.relative_to(ROOT)} does not exist: "
+            f"run `python benchmarks/run_all.py --only {name}` and commit the record"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -81,11 +83,15 @@ def test_the_figure_rule_reads_the_readme_style():
 def test_the_section_quotes_figures_only_in_benchmark_bullets():
     assert BULLETS, "the Performance section should be a list of benchmarks"
     stray = figures(OUTSIDE)
-    assert not stray, (f"README Performance figures {stray} are outside the benchmark bullets: put each in the bullet "
-                       "of the benchmark that measures it (its `python benchmarks/run_all.py --only NAME`)")
+    assert not stray, (
+        f"README Performance figures {stray} are outside the benchmark bullets: put each in the bullet "
+        "of the benchmark that measures it (its `python benchmarks/run_all.py --only NAME`)"
+    )
     for item in BULLETS:
         if figures(item):
-            assert ONLY.search(item), f"README Performance bullet quotes figures but names no `run_all.py --only NAME`: {item[:80]}..."
+            assert ONLY.search(item), (
+                f"README Performance bullet quotes figures but names no `run_all.py --only NAME`: {item[:80]}..."
+            )
 
 
 @pytest.mark.parametrize("item", BULLETS, ids=lambda b: (ONLY.search(b) or [None, "no-command"])[1])
@@ -125,8 +131,12 @@ def test_records_say_when_where_and_how_they_were_measured():
 
 
 def test_a_figure_its_record_lacks_is_stale():
-    record = {"figures": {"x": {"text": "2.3 s", "value": 2.3, "label": ""},
-                          "y": {"text": "4,900 points/s", "value": 4912.0, "label": ""}}}
+    record = {
+        "figures": {
+            "x": {"text": "2.3 s", "value": 2.3, "label": ""},
+            "y": {"text": "4,900 points/s", "value": 4912.0, "label": ""},
+        }
+    }
     item = "sweeps take 2.3 s (4,900 points/s), and 0.43 s with batch (`python benchmarks/run_all.py --only sweep`)"
     assert stale(item, record) == ["0.43 s"]
     assert stale("2.30 s or 4,900 pairs/s", record) == ["2.30 s", "4,900 pairs/s"]  # as written, unit included

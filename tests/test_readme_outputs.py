@@ -42,31 +42,111 @@ CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "link_json": (["link", LIU, "alice", "bob", "--json"], ()),
     "link_101km": (["link", LIU, "alice", "bob", *ARMS_101_KM], ()),
     "link_shots": (["link", LIU, "alice", "bob", "--shots", "100000", "--seed", "1"], ()),
-    "compile_check": (["compile", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").glob("*.toml")),
-                       "-o", "circuits", "--check"], ()),
+    "compile_check": (
+        [
+            "compile",
+            *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").glob("*.toml")),
+            "-o",
+            "circuits",
+            "--check",
+        ],
+        (),
+    ),
     "chain_asap": (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--seed", "1", "--no-progress"], ()),
-    "chain_nested_exact": (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--swap-policy", "nested", "--exact",
-                            "--no-progress"], ()),
+    "chain_nested_exact": (
+        ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--swap-policy", "nested", "--exact", "--no-progress"],
+        (),
+    ),
     "path_metro": (["path", METRO, "campus", "airport", "--metric", "fidelity", "--seed", "1", "--no-progress"], ()),
     "path_key_rate": (["path", CHAIN, "alice", "r3", "--metric", "key_rate", "--seed", "1", "--no-progress"], ()),
-    "compare": (["compare", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--distances", "50:400:8", "--seed", "1",
-                 "--no-progress"], ()),
+    "compare": (
+        [
+            "compare",
+            CHAIN,
+            "alice",
+            "bob",
+            "--via",
+            "r1,r2,r3",
+            "--distances",
+            "50:400:8",
+            "--seed",
+            "1",
+            "--no-progress",
+        ],
+        (),
+    ),
     "purify": (["purify", LIU, "alice", "bob", "--set", "nodes.alice.memories=2", "--set", "nodes.bob.memories=2"], ()),
-    "sweep_distance": (["sweep", LIU, "alice", "bob", "-o", "OUT/dist.csv", "--no-progress",
-                        "--vary", "fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:60:120"],
-                       ("dist.csv",)),
-    "sweep_cutoff": (["sweep", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--seed", "1", "-o", "OUT/cutoff.csv", "--no-progress",
-                      "--vary", "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s=0.05:1:10"], ("cutoff.csv",)),
-    "traffic_metro": (["traffic", METRO, "--requests", "examples/requests/metro.toml", "--duration", "60", "--seed", "1"], ()),
-    "optimize": (["optimize", LIU, "alice", "bob", "--maximize", "rate_hz", "--min-fidelity", "0.9",
-                  "--vary", f"{BRIGHT}=0.005:0.3"], ()),
+    "sweep_distance": (
+        [
+            "sweep",
+            LIU,
+            "alice",
+            "bob",
+            "-o",
+            "OUT/dist.csv",
+            "--no-progress",
+            "--vary",
+            "fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:60:120",
+        ],
+        ("dist.csv",),
+    ),
+    "sweep_cutoff": (
+        [
+            "sweep",
+            CHAIN,
+            "alice",
+            "bob",
+            "--via",
+            "r1,r2,r3",
+            "--seed",
+            "1",
+            "-o",
+            "OUT/cutoff.csv",
+            "--no-progress",
+            "--vary",
+            "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s=0.05:1:10",
+        ],
+        ("cutoff.csv",),
+    ),
+    "traffic_metro": (
+        ["traffic", METRO, "--requests", "examples/requests/metro.toml", "--duration", "60", "--seed", "1"],
+        (),
+    ),
+    "optimize": (
+        [
+            "optimize",
+            LIU,
+            "alice",
+            "bob",
+            "--maximize",
+            "rate_hz",
+            "--min-fidelity",
+            "0.9",
+            "--vary",
+            f"{BRIGHT}=0.005:0.3",
+        ],
+        (),
+    ),
     "key_diqkd": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "4.05e5"], ()),
     "key_bbm92_target": (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--target-bits", "1917"], ()),
     "key_diqkd_scan": (["key", LIU, "alice", "bob", "--protocol", "diqkd", "--pairs", "1e6:1e12:4:log"], ()),
-    "place_surfnet": (["place", "examples/maps/Surfnet.gml", "--hardware", "examples/hardware/ion.toml", "--demands",
-                       "examples/maps/surfnet_demands.toml", "-o", "OUT/surfnet_net.toml", "--no-progress"],
-                      ("surfnet_net.toml",)),
+    "place_surfnet": (
+        [
+            "place",
+            "examples/maps/Surfnet.gml",
+            "--hardware",
+            "examples/hardware/ion.toml",
+            "--demands",
+            "examples/maps/surfnet_demands.toml",
+            "-o",
+            "OUT/surfnet_net.toml",
+            "--no-progress",
+        ],
+        ("surfnet_net.toml",),
+    ),
 }
+
+
 @pytest.mark.slow  # ~10 s in all: the guard of refactorings, run by the full suite
 @pytest.mark.parametrize("name", list(CASES))
 def test_readme_command_output_is_unchanged(name, tmp_path, capsys, monkeypatch):
@@ -95,8 +175,10 @@ def _same(text: str, expected: str) -> bool:
         return True
     words, numbers = _NUMBER.split(text), _NUMBER.findall(text)
     words_e, numbers_e = _NUMBER.split(expected), _NUMBER.findall(expected)
-    return words == words_e and len(numbers) == len(numbers_e) and all(
-        math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-300) for a, b in zip(numbers, numbers_e)
+    return (
+        words == words_e
+        and len(numbers) == len(numbers_e)
+        and all(math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-300) for a, b in zip(numbers, numbers_e))
     )
 
 

@@ -6,7 +6,13 @@ import argparse
 import json
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_link_backend_option, add_network_options, add_no_progress_option, add_purify_option, add_swap_policy_option
+from qnet.cli.options import (
+    add_link_backend_option,
+    add_network_options,
+    add_no_progress_option,
+    add_purify_option,
+    add_swap_policy_option,
+)
 from qnet.repeater.choices import KEY_METRICS, METRICS
 
 __all__ = ["register"]
@@ -31,7 +37,9 @@ def _add_chain_options(p: argparse.ArgumentParser) -> None:
     add_swap_policy_option(p)
     p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries (default 1000; at least 2)")
     p.add_argument("--seed", type=seed, help="seed of the Monte Carlo, 0 to 2^63-1 (reproducible runs)")
-    p.add_argument("--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)")
+    p.add_argument(
+        "--exact", action="store_true", help="exact mode (where an exact method exists; an error says why not)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_no_progress_option(p)
     add_link_backend_option(p)
@@ -61,16 +69,24 @@ def register(sub) -> None:
     p = sub.add_parser("path", help="choose the route through the network, then report it like qnet chain")
     _add_chain_options(p)
     add_purify_option(p)
-    p.add_argument("--metric", choices=METRICS, default="fidelity",
-                   help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops; "
-                        "key_rate / diqkd_key_rate: the highest BB84 / DI-QKD key rate (exact search, docs/conventions.md §13)")
+    p.add_argument(
+        "--metric",
+        choices=METRICS,
+        default="fidelity",
+        help="route cost: fidelity (max product of link Werner parameters, default), rate (min sum of 1/rate), length, hops; "
+        "key_rate / diqkd_key_rate: the highest BB84 / DI-QKD key rate (exact search, docs/conventions.md §13)",
+    )
     p.set_defaults(handler=_cmd_chain)
 
     p = sub.add_parser("compare", help="direct link vs repeater chain vs PLOB bound over total distance")
     _add_chain_options(p)
     add_purify_option(p)
     p.add_argument("--metric", choices=METRICS, default="fidelity", help="route cost when --via is not given")
-    p.add_argument("--distances", type=_range, help="total distances in km: START:STOP:N or a list (default: the path's own length)")
+    p.add_argument(
+        "--distances",
+        type=_range,
+        help="total distances in km: START:STOP:N or a list (default: the path's own length)",
+    )
     p.add_argument("--csv", help="also write the scan as CSV to this file (checked before computing)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
     p.set_defaults(handler=_cmd_compare)
@@ -99,9 +115,11 @@ def _key_route(graph, args, metric: str, results: dict):
     from qnet.repeater.keyroute import best_key_route
 
     route = best_key_route(graph, args.a, args.b, metric, link_results=results)
-    print(f"route by {metric}: {' - '.join(route.nodes)}; route model (swap asap, no waiting decoherence, "
-          f"docs/conventions.md §13): {route.key_rate_hz:.4g} bit/s = {route.key_fraction:.4g} bit x {route.rate_hz:.4g} /s",
-          file=sys.stderr)
+    print(
+        f"route by {metric}: {' - '.join(route.nodes)}; route model (swap asap, no waiting decoherence, "
+        f"docs/conventions.md §13): {route.key_rate_hz:.4g} bit/s = {route.key_fraction:.4g} bit x {route.rate_hz:.4g} /s",
+        file=sys.stderr,
+    )
     return list(route.hops)
 
 
@@ -126,8 +144,18 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     graph = load_network(args.network, args.overrides)
     hops = _hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
-    result = simulate_path(graph, hops, exact=args.exact, samples=args.samples, seed=args.seed, swap_policy=args.swap_policy,
-                           progress=callback, purify=args.purify, twirl=args.twirl, link_backend=args.link_backend)
+    result = simulate_path(
+        graph,
+        hops,
+        exact=args.exact,
+        samples=args.samples,
+        seed=args.seed,
+        swap_policy=args.swap_policy,
+        progress=callback,
+        purify=args.purify,
+        twirl=args.twirl,
+        link_backend=args.link_backend,
+    )
     if bar is not None:
         bar.close()
     print(json.dumps(result.to_dict()) if args.json else format_chain(result))
@@ -148,11 +176,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     hops = _hops(graph, args)
     distances = args.distances
     if distances is None:
-        distances = [sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)]
+        distances = [
+            sum(graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km for a, b, s in hops)
+        ]
     bar, callback = _progress(args, "qnet compare", "distances")
-    result = compare_path(graph, hops, distances, samples=args.samples, seed=args.seed, exact=True if args.exact else None,
-                          progress=callback, purify=args.purify, twirl=args.twirl, swap_policy=args.swap_policy,
-                          link_backend=args.link_backend)
+    result = compare_path(
+        graph,
+        hops,
+        distances,
+        samples=args.samples,
+        seed=args.seed,
+        exact=True if args.exact else None,
+        progress=callback,
+        purify=args.purify,
+        twirl=args.twirl,
+        swap_policy=args.swap_policy,
+        link_backend=args.link_backend,
+    )
     if bar is not None:
         bar.close()
     rows = [r.to_dict() for r in result.rows]
@@ -165,16 +205,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
-    print(f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second: the direct link's channel uses, k per attempt time)")
-    cols = [("total_km", "km"), ("plob_bits_per_s", "PLOB/s"), ("direct_rate_hz", "direct/s"), ("direct_fidelity", "direct F"),
-            ("direct_bb84_key_rate_hz", "direct key/s"), ("chain_rate_hz", "chain/s"), ("chain_fidelity", "chain F"),
-            ("chain_bb84_key_rate_hz", "chain key/s"), ("chain_diqkd_key_rate_hz", "chain DI key/s")]
+    print(
+        f"direct link vs repeater chain {' - '.join(result.path)} vs PLOB bound (per second: the direct link's channel uses, k per attempt time)"
+    )
+    cols = [
+        ("total_km", "km"),
+        ("plob_bits_per_s", "PLOB/s"),
+        ("direct_rate_hz", "direct/s"),
+        ("direct_fidelity", "direct F"),
+        ("direct_bb84_key_rate_hz", "direct key/s"),
+        ("chain_rate_hz", "chain/s"),
+        ("chain_fidelity", "chain F"),
+        ("chain_bb84_key_rate_hz", "chain key/s"),
+        ("chain_diqkd_key_rate_hz", "chain DI key/s"),
+    ]
     print("  ".join(f"{title:>13}" for _k, title in cols))
     for row in rows:
         print("  ".join(f"{(row[k] if row[k] is not None else float('nan')):13.4g}" for k, _t in cols))
-    print("(key = BB84/BBM92 asymptotic key rate; DI = device-independent; chain method: "
-          + ", ".join(sorted({r['chain_method'] for r in rows})) + ")")
+    print(
+        "(key = BB84/BBM92 asymptotic key rate; DI = device-independent; chain method: "
+        + ", ".join(sorted({r["chain_method"] for r in rows}))
+        + ")"
+    )
     for name, km in result.crossovers_km.items():
         print(f"{name.replace('_', ' ')}: " + ("not on this grid" if km is None else f"beyond ~{km:.4g} km"))
     return 0
-

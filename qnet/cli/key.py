@@ -13,7 +13,12 @@ import argparse
 import json
 
 from qnet.cli.args import count, positive_number, seed
-from qnet.cli.options import add_link_backend_option, add_network_options, add_no_progress_option, add_swap_policy_option
+from qnet.cli.options import (
+    add_link_backend_option,
+    add_network_options,
+    add_no_progress_option,
+    add_swap_policy_option,
+)
 from qnet.repeater.choices import METRICS
 
 __all__ = ["register"]
@@ -103,17 +108,35 @@ def _efficiency(text: str) -> float:
 
 
 def _add_key_options(p: argparse.ArgumentParser, *, pairs_required: bool) -> None:
-    p.add_argument("--protocol", choices=_PROTOCOLS, required=True,
-                   help="diqkd (CHSH-based, entropy accumulation bound) or bbm92 (entanglement-based BB84, "
-                        "Tomamichel et al. 2012)")
+    p.add_argument(
+        "--protocol",
+        choices=_PROTOCOLS,
+        required=True,
+        help="diqkd (CHSH-based, entropy accumulation bound) or bbm92 (entanglement-based BB84, "
+        "Tomamichel et al. 2012)",
+    )
     amount = p.add_mutually_exclusive_group(required=pairs_required)
-    amount.add_argument("--pairs", type=pair_counts,
-                        help="delivered Bell pairs N: the key they give (N1,N2,... or START:STOP:K[:log]: a table, one row per N)")
+    amount.add_argument(
+        "--pairs",
+        type=pair_counts,
+        help="delivered Bell pairs N: the key they give (N1,N2,... or START:STOP:K[:log]: a table, one row per N)",
+    )
     amount.add_argument("--target-bits", type=positive_number, help="key length K: the pairs and time it needs")
-    p.add_argument("--eps-sec", type=probability, default=1e-10, help="secrecy parameter (diqkd: the soundness; default 1e-10)")
-    p.add_argument("--eps-cor", type=probability, default=1e-10, help="correctness parameter (bbm92; diqkd's is its 64-bit hash tags' 2^-61; default 1e-10)")
-    p.add_argument("--ec-efficiency", type=_efficiency, default=1.0,
-                   help="error-correction leakage in units of the Shannon limit (default 1; practical codes 1.05-1.2)")
+    p.add_argument(
+        "--eps-sec", type=probability, default=1e-10, help="secrecy parameter (diqkd: the soundness; default 1e-10)"
+    )
+    p.add_argument(
+        "--eps-cor",
+        type=probability,
+        default=1e-10,
+        help="correctness parameter (bbm92; diqkd's is its 64-bit hash tags' 2^-61; default 1e-10)",
+    )
+    p.add_argument(
+        "--ec-efficiency",
+        type=_efficiency,
+        default=1.0,
+        help="error-correction leakage in units of the Shannon limit (default 1; practical codes 1.05-1.2)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -133,12 +156,16 @@ def register(sub) -> None:
     >>> args.protocol, args.pairs, args.target_bits, args.eps_sec, args.handler.__name__
     ('bbm92', (1000000.0,), None, 1e-10, '_cmd_key')
     """
-    p = sub.add_parser("key", help="finite-size secret key from N delivered pairs, or the pairs and time for K key bits")
+    p = sub.add_parser(
+        "key", help="finite-size secret key from N delivered pairs, or the pairs and time for K key bits"
+    )
     add_network_options(p)
     p.add_argument("a", help="first end node (memory)")
     p.add_argument("b", help="last end node (memory)")
     p.add_argument("--via", help="the path's inner memory nodes in order, comma-separated (stations are found)")
-    p.add_argument("--metric", choices=METRICS, default="hops", help="route cost when --via is not given (default hops)")
+    p.add_argument(
+        "--metric", choices=METRICS, default="hops", help="route cost when --via is not given (default hops)"
+    )
     add_swap_policy_option(p, deprecated_policy=False)
     p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries where no exact method exists")
     p.add_argument("--seed", type=seed, help="seed of the Monte Carlo (0 to 2^63-1)")
@@ -167,7 +194,9 @@ def _chain(args: argparse.Namespace):
             raise QnetError("--via needs at least one node name")
         hops = explicit_path(graph, [args.a, *inner, args.b])
     else:
-        results = all_link_results(graph, link_backend=args.link_backend) if args.metric in ("fidelity", "rate") else None
+        results = (
+            all_link_results(graph, link_backend=args.link_backend) if args.metric in ("fidelity", "rate") else None
+        )
         hops = best_path(graph, args.a, args.b, args.metric, link_results=results)
     common = {"swap_policy": args.swap_policy, "link_backend": args.link_backend}
     try:
@@ -189,8 +218,13 @@ def _chain(args: argparse.Namespace):
 
 
 def _key_options(args: argparse.Namespace, pairs: float | None = None) -> dict:
-    return {"pairs": pairs, "target_bits": args.target_bits, "eps_sec": args.eps_sec, "eps_cor": args.eps_cor,
-            "ec_efficiency": args.ec_efficiency}
+    return {
+        "pairs": pairs,
+        "target_bits": args.target_bits,
+        "eps_sec": args.eps_sec,
+        "eps_cor": args.eps_cor,
+        "ec_efficiency": args.ec_efficiency,
+    }
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
@@ -198,7 +232,9 @@ def _cmd_key(args: argparse.Namespace) -> int:
 
     chain = _chain(args)
     counts = args.pairs if args.pairs is not None else (None,)
-    results = [key_of_state(args.protocol, chain.density_matrix, chain.rate_hz, **_key_options(args, n)) for n in counts]
+    results = [
+        key_of_state(args.protocol, chain.density_matrix, chain.rate_hz, **_key_options(args, n)) for n in counts
+    ]
     path = f"{' - '.join(chain.path)}  ({chain.method}; fidelity {chain.fidelity:.4f})"
     if args.json:
         out = {"path": list(chain.path), "method": chain.method, "fidelity": chain.fidelity}
@@ -228,8 +264,10 @@ def _cmd_traffic_key(args: argparse.Namespace) -> int:
         print(json.dumps({"protocol": args.protocol, "requests": rows}))
         return 0
     print(f"finite-size {args.protocol} key per request (pairs taken as Werner states of the request's mean fidelity)")
-    print(f"{'request':>7}  {'a-b':<16} {'delivered':>10}  {'F':>6}  {'pairs':>10}  {'key bits':>10}  "
-          f"{'bit/pair':>9}  {'asympt.':>8}  {'time':>10}")
+    print(
+        f"{'request':>7}  {'a-b':<16} {'delivered':>10}  {'F':>6}  {'pairs':>10}  {'key bits':>10}  "
+        f"{'bit/pair':>9}  {'asympt.':>8}  {'time':>10}"
+    )
     for row in rows:
         key = row["key"]
         pair = f"{row['a']}-{row['b']}"
@@ -237,6 +275,8 @@ def _cmd_traffic_key(args: argparse.Namespace) -> int:
             print(f"{row['request']:>7}  {pair:<16} {row['delivered'] or 0:>10}  {'':>6}  {row['note']}")
             continue
         time = "never" if key["time_s"] is None else f"{key['time_s']:.4g} s"
-        print(f"{row['request']:>7}  {pair:<16} {row['delivered']:>10}  {row['fidelity']:6.4f}  {key['pairs']:10.4g}  "
-              f"{key['key_bits']:10.4g}  {key['key_fraction']:9.3g}  {key['asymptotic_fraction']:8.3g}  {time:>10}")
+        print(
+            f"{row['request']:>7}  {pair:<16} {row['delivered']:>10}  {row['fidelity']:6.4f}  {key['pairs']:10.4g}  "
+            f"{key['key_bits']:10.4g}  {key['key_fraction']:9.3g}  {key['asymptotic_fraction']:8.3g}  {time:>10}"
+        )
     return 0

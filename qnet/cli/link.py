@@ -11,7 +11,13 @@ import json
 import sys
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_deprecated_alias, add_link_backend_option, add_link_ends, add_network_options, add_twirl_option
+from qnet.cli.options import (
+    add_deprecated_alias,
+    add_link_backend_option,
+    add_link_ends,
+    add_network_options,
+    add_twirl_option,
+)
 from qnet.link.choices import DEVICES
 from qnet.repeater.choices import PROTOCOLS
 
@@ -39,13 +45,17 @@ def register(sub) -> None:
     add_link_ends(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--density-matrix", action="store_true", help="with --json: include the delivered density matrix")
-    p.add_argument("--shots", type=count, help="estimate from N shots per tomography setting (default: exact density matrix)")
+    p.add_argument(
+        "--shots", type=count, help="estimate from N shots per tomography setting (default: exact density matrix)"
+    )
     p.add_argument("--seed", type=seed, help="seed of the shot sampler (0 to 2^63-1)")
     add_link_backend_option(p)
     p.add_argument("--device", choices=DEVICES, default="CPU", help="Aer device (GPU needs qiskit-aer-gpu)")
     p.set_defaults(handler=_cmd_link)
 
-    p = sub.add_parser("purify", help="one purification round on a link (2 memories per node): fidelity and rate, exactly")
+    p = sub.add_parser(
+        "purify", help="one purification round on a link (2 memories per node): fidelity and rate, exactly"
+    )
     add_network_options(p)
     add_link_ends(p)
     p.add_argument("--purify", choices=PROTOCOLS, default="dejmps", help="purification protocol (default dejmps)")
@@ -58,7 +68,11 @@ def register(sub) -> None:
     p = sub.add_parser("compile", help="compile every elementary link of network files to QPY circuits")
     p.add_argument("networks", nargs="+", help="network files (TOML)")
     p.add_argument("-o", "--output", default="circuits", help="output folder (default: circuits)")
-    p.add_argument("--check", action="store_true", help="do not write: exit 1 if the saved circuits drift from the compiler's output")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write: exit 1 if the saved circuits drift from the compiler's output",
+    )
     p.set_defaults(handler=_cmd_compile)
 
 
@@ -74,7 +88,9 @@ def _cmd_link(args: argparse.Namespace) -> int:
         raise QnetError("--density-matrix needs --json (the table has no room for a density matrix)")
     graph = load_network(args.network, args.overrides)
     compiled = compile_link(link_spec(graph, args.a, args.b, args.station))
-    result = run_links([compiled], shots=args.shots, seed=args.seed, device=args.device, link_backend=args.link_backend)[0]
+    result = run_links(
+        [compiled], shots=args.shots, seed=args.seed, device=args.device, link_backend=args.link_backend
+    )[0]
     if args.json:
         print(json.dumps(result.to_dict(density_matrix=args.density_matrix)))
     else:
@@ -89,7 +105,9 @@ def _cmd_purify(args: argparse.Namespace) -> int:
     from qnet.repeater.link_purification import format_purified, purify_link
 
     graph = load_network(args.network, args.overrides)
-    result = purify_link(graph, args.a, args.b, args.station, protocol=args.purify, twirl=args.twirl, link_backend=args.link_backend)
+    result = purify_link(
+        graph, args.a, args.b, args.station, protocol=args.purify, twirl=args.twirl, link_backend=args.link_backend
+    )
     print(json.dumps(result.to_dict()) if args.json else format_purified(result))
     return 0
 
@@ -113,7 +131,9 @@ def _cmd_compile(args: argparse.Namespace) -> int:
                     drift.append(str(path))
                 continue
             save_circuits([circuit], path)
-            print(f"wrote {path}  ({plural(circuit.num_qubits, 'qubits')}, {plural(len(circuit.data), 'instructions')})")
+            print(
+                f"wrote {path}  ({plural(circuit.num_qubits, 'qubits')}, {plural(len(circuit.data), 'instructions')})"
+            )
     if drift:
         print("qnet: circuits drifted from the compiler: " + ", ".join(drift), file=sys.stderr)
         return 1

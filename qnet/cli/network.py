@@ -25,7 +25,11 @@ def _output_options(p: argparse.ArgumentParser, what: str) -> None:
 
 def _generator(kinds, name: str, help_text: str) -> argparse.ArgumentParser:
     p = kinds.add_parser(name, help=help_text)
-    p.add_argument("--hardware", required=True, help="hardware file: [memory], [station], [fibre] (e.g. examples/hardware/ion.toml)")
+    p.add_argument(
+        "--hardware",
+        required=True,
+        help="hardware file: [memory], [station], [fibre] (e.g. examples/hardware/ion.toml)",
+    )
     _output_options(p, "network file")
     p.set_defaults(handler=_cmd_generate, kind=name)
     return p
@@ -62,25 +66,42 @@ def register(sub) -> None:
     q.add_argument("--nodes", type=count, required=True, help="number of memory nodes (>= 2)")
     q.add_argument("--alpha", type=float, default=0.1, help="Waxman distance scale in (0, 1] (default 0.1)")
     q.add_argument("--beta", type=float, default=0.4, help="Waxman edge density in (0, 1] (default 0.4)")
-    q.add_argument("--domain-km", type=float, default=100.0, help="side of the square the nodes lie in, km (default 100)")
+    q.add_argument(
+        "--domain-km", type=float, default=100.0, help="side of the square the nodes lie in, km (default 100)"
+    )
     q.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
 
     p = sub.add_parser("import", help="write a network file from a GraphML/GML fibre map")
     p.add_argument("topology", help="a .graphml or .gml file")
     p.add_argument("--hardware", required=True, help="hardware file: [memory], [station], [fibre]")
-    p.add_argument("--length-attr", help="edge attribute holding the fibre length (default: length_km, length, LinkLength, weight, else node coordinates)")
-    p.add_argument("--length-unit", choices=tuple(LENGTH_UNITS), default="km", help="unit of --length-attr (default km)")
-    p.add_argument("--largest-component", action="store_true", help="keep the largest connected part of a disconnected map (default: refuse)")
+    p.add_argument(
+        "--length-attr",
+        help="edge attribute holding the fibre length (default: length_km, length, LinkLength, weight, else node coordinates)",
+    )
+    p.add_argument(
+        "--length-unit", choices=tuple(LENGTH_UNITS), default="km", help="unit of --length-attr (default km)"
+    )
+    p.add_argument(
+        "--largest-component",
+        action="store_true",
+        help="keep the largest connected part of a disconnected map (default: refuse)",
+    )
     _output_options(p, "network file")
     p.set_defaults(handler=_cmd_import)
 
     p = sub.add_parser("draw", help="draw the memory-node topology, links coloured by fidelity, rate or utilisation")
     add_network_options(p)
-    p.add_argument("--color", choices=DRAW_COLORS, help="link colour (default: utilisation with --result, else fidelity)")
-    p.add_argument("--result", help="traffic result JSON: {\"links\": [{\"a\", \"b\", \"utilisation\"}, ...]}")
-    p.add_argument("--layout", choices=DRAW_LAYOUTS, default="auto",
-                   help="node layout, computed (network files store no positions): auto (default) = kamada_kawai "
-                        "(fibre lengths as distances) up to 200 memory nodes, else spring (seed 0)")
+    p.add_argument(
+        "--color", choices=DRAW_COLORS, help="link colour (default: utilisation with --result, else fidelity)"
+    )
+    p.add_argument("--result", help='traffic result JSON: {"links": [{"a", "b", "utilisation"}, ...]}')
+    p.add_argument(
+        "--layout",
+        choices=DRAW_LAYOUTS,
+        default="auto",
+        help="node layout, computed (network files store no positions): auto (default) = kamada_kawai "
+        "(fibre lengths as distances) up to 200 memory nodes, else spring (seed 0)",
+    )
     _output_options(p, "figure (.png, .svg or .pdf)")
     p.set_defaults(handler=_cmd_draw)
 
@@ -118,13 +139,17 @@ def _write(args: argparse.Namespace, topology, what: str, name: str) -> int:
     check_output_path(args.output, overwrite=args.overwrite)
     hardware = read_hardware(args.hardware)
     command = _command_line(args)
-    header = (f"{what}\nmade by: {command}\nhardware: {args.hardware}\n"
-              "every edge u - v is a link u - s-u-v - v with the station in the middle (docs/topologies.md)")
+    header = (
+        f"{what}\nmade by: {command}\nhardware: {args.hardware}\n"
+        "every edge u - v is a link u - s-u-v - v with the station in the middle (docs/topologies.md)"
+    )
     table = network_table(topology, hardware, name=name)
     write_network(table, args.output, header=header, overwrite=args.overwrite)
     stations = topology.number_of_edges()
-    print(f"wrote {args.output}: {topology.number_of_nodes()} memory nodes, {stations} links "
-          f"({stations} stations, {2 * stations} fibres, {sum(d for *_, d in topology.edges(data='length_km')):.6g} km of fibre)")
+    print(
+        f"wrote {args.output}: {topology.number_of_nodes()} memory nodes, {stations} links "
+        f"({stations} stations, {2 * stations} fibres, {sum(d for *_, d in topology.edges(data='length_km')):.6g} km of fibre)"
+    )
     return 0
 
 
@@ -163,6 +188,8 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     color = args.color or ("utilisation" if args.result else "fidelity")
     utilisation = read_utilisation(args.result) if args.result else None
     graph = load_network(args.network, args.overrides)
-    fig = draw_network(graph, args.output, color=color, utilisation=utilisation, layout=args.layout, overwrite=args.overwrite)
+    fig = draw_network(
+        graph, args.output, color=color, utilisation=utilisation, layout=args.layout, overwrite=args.overwrite
+    )
     print(f"wrote {args.output}: {fig.axes[0].get_title()}")
     return 0

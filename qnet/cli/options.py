@@ -89,9 +89,18 @@ def add_deprecated_alias(p, *old: str, new: str) -> None:
     """
     target = next(a for a in p._actions if new in a.option_strings)  # a group shares its parser's actions
     flag = target.nargs == 0
-    p.add_argument(*old, action=DeprecatedAlias, new=new, dest=target.dest, help=argparse.SUPPRESS,
-                   default=argparse.SUPPRESS, nargs=0 if flag else None, const=target.const if flag else None,
-                   choices=None if flag else target.choices, type=None if flag else target.type)
+    p.add_argument(
+        *old,
+        action=DeprecatedAlias,
+        new=new,
+        dest=target.dest,
+        help=argparse.SUPPRESS,
+        default=argparse.SUPPRESS,
+        nargs=0 if flag else None,
+        const=target.const if flag else None,
+        choices=None if flag else target.choices,
+        type=None if flag else target.type,
+    )
 
 
 def add_network_options(p: argparse.ArgumentParser) -> None:
@@ -156,9 +165,13 @@ def add_twirl_option(p: argparse.ArgumentParser) -> None:
     >>> p.parse_args([]).twirl, p.parse_args(["--no-twirl"]).twirl
     (True, False)
     """
-    p.add_argument("--twirl", action=argparse.BooleanOptionalAction, default=True,
-                   help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
-                        "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls")
+    p.add_argument(
+        "--twirl",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="BBPSSW only: re-twirl the purified pair to Werner form, as the protocol is usually stated "
+        "(default: --twirl); --no-twirl keeps the circuit's Bell-diagonal output. DEJMPS never twirls",
+    )
 
 
 def add_link_backend_option(p, help: str | None = None) -> None:
@@ -182,9 +195,12 @@ def add_link_backend_option(p, help: str | None = None) -> None:
     """
     from qnet.link.choices import LINK_BACKENDS
 
-    p.add_argument("--link-backend", choices=LINK_BACKENDS, default="aer",
-                   help=help or "link simulator: aer (default, Qiskit Aer) or batch (the same circuits in qnet's "
-                                "numpy simulator)")
+    p.add_argument(
+        "--link-backend",
+        choices=LINK_BACKENDS,
+        default="aer",
+        help=help or "link simulator: aer (default, Qiskit Aer) or batch (the same circuits in qnet's numpy simulator)",
+    )
     add_deprecated_alias(p, "--engine", new="--link-backend")
 
 
@@ -212,8 +228,12 @@ def add_swap_policy_option(p, deprecated_policy: bool = True) -> None:
     """
     from qnet.repeater.choices import SWAP_POLICIES
 
-    p.add_argument("--swap-policy", choices=SWAP_POLICIES, default="asap",
-                   help="swap as soon as possible (default) or nested doubling (2^n links)")
+    p.add_argument(
+        "--swap-policy",
+        choices=SWAP_POLICIES,
+        default="asap",
+        help="swap as soon as possible (default) or nested doubling (2^n links)",
+    )
     if deprecated_policy:
         add_deprecated_alias(p, "--policy", new="--swap-policy")
 
@@ -238,9 +258,13 @@ def add_memory_policy_option(p, deprecated_policy: bool = True) -> None:
     """
     from qnet.repeater.choices import MEMORY_POLICIES
 
-    p.add_argument("--memory-policy", choices=MEMORY_POLICIES, default="shared",
-                   help="memory policy of traffic: shared (default: a link pair goes to whichever request can use it "
-                        "first) or reserve (a request holds memories along its path while one of its pairs is built)")
+    p.add_argument(
+        "--memory-policy",
+        choices=MEMORY_POLICIES,
+        default="shared",
+        help="memory policy of traffic: shared (default: a link pair goes to whichever request can use it "
+        "first) or reserve (a request holds memories along its path while one of its pairs is built)",
+    )
     if deprecated_policy:
         add_deprecated_alias(p, "--policy", new="--memory-policy")
 
@@ -280,8 +304,11 @@ def add_purify_option(p: argparse.ArgumentParser) -> None:
     """
     from qnet.repeater.choices import PROTOCOLS
 
-    p.add_argument("--purify", choices=PROTOCOLS,
-                   help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)")
+    p.add_argument(
+        "--purify",
+        choices=PROTOCOLS,
+        help="purify every elementary link once before swapping (two memories per node per link; Monte Carlo only)",
+    )
     add_twirl_option(p)
 
 
@@ -302,7 +329,11 @@ def add_loop_option(p) -> None:
     """
     from qnet.repeater.choices import EVENT_LOOPS
 
-    p.add_argument("--loop", choices=EVENT_LOOPS, default="auto",
-                   help="event loop: auto (default: compiled when numba is installed), compiled (the rules compiled "
-                        "with numba, pip install 'qnet[fast]'; the first run after an install compiles them once) or "
-                        "python (the same rules, not compiled); every loop gives the same results")
+    p.add_argument(
+        "--loop",
+        choices=EVENT_LOOPS,
+        default="auto",
+        help="event loop: auto (default: compiled when numba is installed), compiled (the rules compiled "
+        "with numba, pip install 'qnet[fast]'; the first run after an install compiles them once) or "
+        "python (the same rules, not compiled); every loop gives the same results",
+    )

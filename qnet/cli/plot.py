@@ -71,11 +71,17 @@ def register(sub) -> None:
     )
     p.add_argument("results", help="result table: CSV with a header row (qnet sweep output), or .parquet")
     p.add_argument("--x", required=True, metavar="FIELD", help="column on the x axis (e.g. total_length_km)")
-    p.add_argument("--y", required=True, metavar="FIELD[,FIELD]", help="column(s) on the y axis (e.g. rate_hz,diqkd_key_rate_hz)")
+    p.add_argument(
+        "--y", required=True, metavar="FIELD[,FIELD]", help="column(s) on the y axis (e.g. rate_hz,diqkd_key_rate_hz)"
+    )
     p.add_argument("-o", "--output", help="figure file, .png, .svg or .pdf (default: RESULTS with .png)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing figure file")
-    p.add_argument("--logy", action=argparse.BooleanOptionalAction, default=None,
-                   help="log y scale (default: log when a rate or link_efficiency is plotted)")
+    p.add_argument(
+        "--logy",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log y scale (default: log when a rate or link_efficiency is plotted)",
+    )
     p.add_argument("--title", help="figure title")
     p.set_defaults(handler=_cmd_plot)
 
@@ -88,9 +94,15 @@ def register(sub) -> None:
     )
     add_network_options(p)
     add_link_ends(p)
-    p.add_argument("--vary", required=True, metavar="FIELD[,FIELD...]=LO:HI", help="the parameter and its range (see below)")
-    p.add_argument("--maximize", required=True, metavar="FIGURE",
-                   help="figure to maximise: rate_hz, diqkd_key_rate_hz, link_efficiency, fidelity, chsh, ... (qnet link --json fields)")
+    p.add_argument(
+        "--vary", required=True, metavar="FIELD[,FIELD...]=LO:HI", help="the parameter and its range (see below)"
+    )
+    p.add_argument(
+        "--maximize",
+        required=True,
+        metavar="FIGURE",
+        help="figure to maximise: rate_hz, diqkd_key_rate_hz, link_efficiency, fidelity, chsh, ... (qnet link --json fields)",
+    )
     p.add_argument("--min-fidelity", type=float, metavar="F", help="only values where the link's fidelity >= F")
     p.add_argument("--grid", type=int, default=41, metavar="N", help="points of the initial scan (default 41)")
     add_link_backend_option(p)
@@ -119,7 +131,17 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
 
     fields, bounds = parse_vary_range(args.vary)
     graph = load_network(args.network, args.overrides)
-    result = optimize_link(graph, args.a, args.b, fields, bounds, args.maximize, args.min_fidelity,
-                           station=args.station, grid_points=args.grid, link_backend=args.link_backend)
+    result = optimize_link(
+        graph,
+        args.a,
+        args.b,
+        fields,
+        bounds,
+        args.maximize,
+        args.min_fidelity,
+        station=args.station,
+        grid_points=args.grid,
+        link_backend=args.link_backend,
+    )
     print(json.dumps(result.to_dict()) if args.json else format_optimum(result))
     return 0

@@ -7,7 +7,12 @@ import json
 import sys
 
 from qnet.cli.args import count, seed
-from qnet.cli.options import add_link_backend_option, add_network_options, add_no_progress_option, add_swap_policy_option
+from qnet.cli.options import (
+    add_link_backend_option,
+    add_network_options,
+    add_no_progress_option,
+    add_swap_policy_option,
+)
 
 __all__ = ["register"]
 
@@ -19,7 +24,9 @@ def _weight(text: str) -> tuple[str, float]:
             raise ValueError
         return key.strip(), float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected FIELD=WEIGHT (an --improve entry and a number > 0)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected FIELD=WEIGHT (an --improve entry and a number > 0)"
+        ) from None
 
 
 def register(sub) -> None:
@@ -50,25 +57,59 @@ def register(sub) -> None:
     p.add_argument("a", help="first end node (memory)")
     p.add_argument("b", help="last end node (memory)")
     p.add_argument("--via", help="the route's inner memory nodes in order, comma-separated (default: fewest hops)")
-    p.add_argument("--target", dest="targets", action="append", default=[], metavar="FIGURE>=VALUE",
-                   help="a requirement, FIGURE>=VALUE or FIGURE<=VALUE (fidelity, rate_hz, diqkd_key_rate_hz, "
-                   "bb84_key_rate_hz, qber, chsh, ...); repeatable")
-    p.add_argument("--improve", action="append", default=[], metavar="FIELD[:KMAX],...",
-                   help="parameters to improve, comma-separated or repeated: nodes.*.t2_s, nodes.r1.gate_fidelity, "
-                   "fibres.*.attenuation_db_per_km, ...; :KMAX caps that factor")
-    p.add_argument("--max-factor", type=float, default=None, help="largest improvement factor of a parameter without :KMAX (default 100)")
-    p.add_argument("--cost", choices=("log", "factor"), default="log",
-                   help="log: sum of ln k (default); factor: sum of (k - 1), the improvement factors of Avis et al.")
-    p.add_argument("--weight", dest="weights", action="append", type=_weight, default=[], metavar="FIELD=W",
-                   help="weight of an --improve entry in the cost (default 1); repeatable")
-    p.add_argument("--method", choices=("exact", "monte_carlo"),
-                   help="exact chain, or Monte Carlo with common random numbers (default: exact where available)")
+    p.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        default=[],
+        metavar="FIGURE>=VALUE",
+        help="a requirement, FIGURE>=VALUE or FIGURE<=VALUE (fidelity, rate_hz, diqkd_key_rate_hz, "
+        "bb84_key_rate_hz, qber, chsh, ...); repeatable",
+    )
+    p.add_argument(
+        "--improve",
+        action="append",
+        default=[],
+        metavar="FIELD[:KMAX],...",
+        help="parameters to improve, comma-separated or repeated: nodes.*.t2_s, nodes.r1.gate_fidelity, "
+        "fibres.*.attenuation_db_per_km, ...; :KMAX caps that factor",
+    )
+    p.add_argument(
+        "--max-factor",
+        type=float,
+        default=None,
+        help="largest improvement factor of a parameter without :KMAX (default 100)",
+    )
+    p.add_argument(
+        "--cost",
+        choices=("log", "factor"),
+        default="log",
+        help="log: sum of ln k (default); factor: sum of (k - 1), the improvement factors of Avis et al.",
+    )
+    p.add_argument(
+        "--weight",
+        dest="weights",
+        action="append",
+        type=_weight,
+        default=[],
+        metavar="FIELD=W",
+        help="weight of an --improve entry in the cost (default 1); repeatable",
+    )
+    p.add_argument(
+        "--method",
+        choices=("exact", "monte_carlo"),
+        help="exact chain, or Monte Carlo with common random numbers (default: exact where available)",
+    )
     p.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
     p.add_argument("--seed", type=seed, default=1, help="the common Monte Carlo seed of every point (default 1)")
     add_swap_policy_option(p, deprecated_policy=False)
     p.add_argument("--starts", type=count, default=3, help="local searches from different start points (default 3)")
-    p.add_argument("--workers", type=count, default=1,
-                   help="processes evaluating each batch of points (the n+1 points of a gradient) together (default 1)")
+    p.add_argument(
+        "--workers",
+        type=count,
+        default=1,
+        help="processes evaluating each batch of points (the n+1 points of a gradient) together (default 1)",
+    )
     p.add_argument("-o", "--output", help="journal of every evaluated point (JSON lines), for --resume")
     p.add_argument("--resume", action="store_true", help="continue from the -o journal (replays the evaluated points)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o journal")
@@ -91,10 +132,26 @@ def _cmd_requirements(args: argparse.Namespace) -> int:
     via = None if args.via is None else args.via.split(",")
     try:
         result = find_requirements(
-            args.network, args.a, args.b, args.improve, args.targets, via=via, overrides=args.overrides,
-            max_factor=args.max_factor, weights=dict(args.weights), cost=args.cost, method=args.method,
-            samples=args.samples, seed=args.seed, swap_policy=args.swap_policy, link_backend=args.link_backend, starts=args.starts,
-            output=args.output, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+            args.network,
+            args.a,
+            args.b,
+            args.improve,
+            args.targets,
+            via=via,
+            overrides=args.overrides,
+            max_factor=args.max_factor,
+            weights=dict(args.weights),
+            cost=args.cost,
+            method=args.method,
+            samples=args.samples,
+            seed=args.seed,
+            swap_policy=args.swap_policy,
+            link_backend=args.link_backend,
+            starts=args.starts,
+            output=args.output,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
             workers=args.workers,
         )
     except KeyboardInterrupt:

@@ -10,8 +10,14 @@ import argparse
 import sys
 
 from qnet.cli.args import count, integer_in, positive_number, seed
-from qnet.cli.options import (add_deprecated_alias, add_link_backend_option, add_loop_option, add_memory_policy_option,
-                              add_no_progress_option, add_swap_policy_option)
+from qnet.cli.options import (
+    add_deprecated_alias,
+    add_link_backend_option,
+    add_loop_option,
+    add_memory_policy_option,
+    add_no_progress_option,
+    add_swap_policy_option,
+)
 from qnet.link.choices import DEVICES
 from qnet.repeater.choices import METRICS
 from qnet.studies.choices import TABLE_FORMATS
@@ -103,54 +109,102 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("a", nargs="?", help="memory node A (not with --traffic)")
     p.add_argument("b", nargs="?", help="memory node B (not with --traffic)")
     p.add_argument("--station", help="station to herald through (needed only if A and B share several)")
-    p.add_argument("--vary", dest="axes", action=_AxisAction, default=[], metavar="FIELD=START:STOP:N", help="a range axis (see below)")
-    p.add_argument("--values", dest="axes", action=_AxisAction, metavar="FIELD=V1,V2,...", help="an explicit-values axis (see below)")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--vary",
+        dest="axes",
+        action=_AxisAction,
+        default=[],
+        metavar="FIELD=START:STOP:N",
+        help="a range axis (see below)",
+    )
+    p.add_argument(
+        "--values",
+        dest="axes",
+        action=_AxisAction,
+        metavar="FIELD=V1,V2,...",
+        help="an explicit-values axis (see below)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a field for every point, as in `qnet link` (repeatable)",
     )
     g = p.add_argument_group("repeater chains (sweep the chain from A to B instead of the link A - B)")
-    g.add_argument("--chain", action="store_true", help="sweep the repeater chain A ... B (route by --metric unless --via)")
+    g.add_argument(
+        "--chain", action="store_true", help="sweep the repeater chain A ... B (route by --metric unless --via)"
+    )
     g.add_argument("--via", help="the chain's inner memory nodes in order, comma-separated (implies --chain)")
     g.add_argument("--metric", choices=METRICS, default="hops", help="route cost without --via (default hops)")
     add_swap_policy_option(g)
-    g.add_argument("--exact", action="store_true", help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo")
+    g.add_argument(
+        "--exact",
+        action="store_true",
+        help="exact mode only (error rows where it does not exist); default: exact where available, else Monte Carlo",
+    )
     g.add_argument("--samples", type=count, default=1000, help="Monte Carlo deliveries per point (default 1000)")
     g.add_argument("--seed", type=seed, help="Monte Carlo seed (each point's seed is derived from it and the point)")
-    g = p.add_argument_group("traffic (sweep runs of many requests instead of the link A - B; --metric, --swap-policy and --seed as above)")
-    g.add_argument("--traffic", metavar="REQUESTS.toml", help="requests file: one traffic run per point (see qnet traffic)")
+    g = p.add_argument_group(
+        "traffic (sweep runs of many requests instead of the link A - B; --metric, --swap-policy and --seed as above)"
+    )
+    g.add_argument(
+        "--traffic", metavar="REQUESTS.toml", help="requests file: one traffic run per point (see qnet traffic)"
+    )
     g.add_argument("--duration", type=positive_number, help="simulated seconds per run (with --traffic)")
     add_memory_policy_option(g, deprecated_policy=False)  # here --policy meant the swap policy
     g.add_argument("--k-paths", type=integer_in(1, 100), default=1, help="candidate routes per request (default 1)")
-    g.add_argument("--replications", type=count,
-                   help="N runs per point with seeds SEED..SEED+N-1 (SEED = --seed or 0): a last axis over seed")
+    g.add_argument(
+        "--replications",
+        type=count,
+        help="N runs per point with seeds SEED..SEED+N-1 (SEED = --seed or 0): a last axis over seed",
+    )
     add_loop_option(g)
     p.add_argument("-o", "--output", default="sweep.csv", help="output table (default: sweep.csv)")
     p.add_argument("--format", choices=TABLE_FORMATS, help="table format (default: from the suffix, else csv)")
     add_link_backend_option(
-        p, help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
+        p,
+        help="aer: the compiled circuits on Qiskit Aer, one run() per chunk (default); "
         "batch: the same circuits in qnet's vectorised numpy simulator (equal to 1e-12, faster)",
     )
-    p.add_argument("--device", choices=DEVICES, default="CPU",
-                   help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)")
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="CPU",
+        help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)",
+    )
     p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
     g = p.add_argument_group("Dask (the scheduler runs the code it is sent: use only a cluster you trust)")
-    g.add_argument("--dask", metavar="ADDRESS",
-                   help="send chunks to a running, trusted dask.distributed scheduler (tcp://127.0.0.1:8786, tls://host:8786)")
-    g.add_argument("--dask-tls-ca-file", metavar="PEM", help="TLS: the certificate authority of the cluster's certificates")
+    g.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="send chunks to a running, trusted dask.distributed scheduler (tcp://127.0.0.1:8786, tls://host:8786)",
+    )
+    g.add_argument(
+        "--dask-tls-ca-file", metavar="PEM", help="TLS: the certificate authority of the cluster's certificates"
+    )
     g.add_argument("--dask-tls-cert", metavar="PEM", help="TLS: this client's certificate")
     g.add_argument("--dask-tls-key", metavar="PEM", help="TLS: this client's private key")
-    g.add_argument("--dask-insecure", action="store_true",
-                   help="allow plain tcp:// to another machine (pickles travel unencrypted, unauthenticated)")
+    g.add_argument(
+        "--dask-insecure",
+        action="store_true",
+        help="allow plain tcp:// to another machine (pickles travel unencrypted, unauthenticated)",
+    )
     p.add_argument("--chunk-size", type=int, help="points per chunk (default 256 for aer, 1024 for batch)")
     p.add_argument("--resume", action="store_true", help="keep the points already in the output and evaluate the rest")
-    p.add_argument("--retry-errors", action="store_true", help="with --resume: evaluate points recorded with an error again")
+    p.add_argument(
+        "--retry-errors", action="store_true", help="with --resume: evaluate points recorded with an error again"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     add_no_progress_option(p)
     add_deprecated_alias(p, "-q", "--quiet", new="--no-progress")
-    p.add_argument("--profile", action="store_true",
-                   help="print where the time went (spec, compile, run, figures, write, ...) as a table on stderr; "
-                   "also recorded in OUT.meta.json (the run's \"profile\")")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the time went (spec, compile, run, figures, write, ...) as a table on stderr; "
+        'also recorded in OUT.meta.json (the run\'s "profile")',
+    )
     p.set_defaults(handler=run)
     return p
 
@@ -192,7 +246,16 @@ def run(args: argparse.Namespace) -> int:
     t_setup, startup_s = time.perf_counter(), process_age_s()
     from qnet.network.graph import network_from_dict
     from qnet.network.io import read_network_table
-    from qnet.studies.sweep import MAX_POINTS, RUN_FIELDS, Axis, check_field, check_sweep_output, parse_values, parse_vary, run_sweep
+    from qnet.studies.sweep import (
+        MAX_POINTS,
+        RUN_FIELDS,
+        Axis,
+        check_field,
+        check_sweep_output,
+        parse_values,
+        parse_vary,
+        run_sweep,
+    )
 
     security = _check_options(args)
     check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
@@ -200,9 +263,13 @@ def run(args: argparse.Namespace) -> int:
     axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
     if args.replications:
         if args.replications > MAX_POINTS:  # (refused before its seeds are listed)
-            raise QnetError(f"--replications = {args.replications} is invalid: at most {MAX_POINTS:,}, the most points in one sweep")
+            raise QnetError(
+                f"--replications = {args.replications} is invalid: at most {MAX_POINTS:,}, the most points in one sweep"
+            )
         base = 0 if args.seed is None else args.seed
-        axes.append(Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}"))
+        axes.append(
+            Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}")
+        )
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
     graph = network_from_dict(data, source=args.network, overrides=args.overrides)
     for axis in axes:
@@ -219,10 +286,21 @@ def run(args: argparse.Namespace) -> int:
     setup_s = time.perf_counter() - t_setup
     try:
         summary = run_sweep(
-            evaluator, axes, Path(args.output), fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
-            dask=args.dask, dask_security=security, dask_insecure=args.dask_insecure, resume=args.resume,
-            overwrite=args.overwrite, retry_errors=args.retry_errors, progress=not args.no_progress,
-            metadata=_metadata(args, sha, chain), profile=args.profile,
+            evaluator,
+            axes,
+            Path(args.output),
+            fmt=args.format,
+            chunk_size=args.chunk_size,
+            workers=args.workers,
+            dask=args.dask,
+            dask_security=security,
+            dask_insecure=args.dask_insecure,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            retry_errors=args.retry_errors,
+            progress=not args.no_progress,
+            metadata=_metadata(args, sha, chain),
+            profile=args.profile,
         )
     except KeyboardInterrupt:
         if Path(args.output).exists():
@@ -278,7 +356,9 @@ def _check_mode(args: argparse.Namespace) -> None:
         raise QnetError("--duration applies to --traffic sweeps")
     seeded = traffic or args.chain or args.via is not None
     if not seeded and (args.replications or any(text.split("=", 1)[0].strip() == "seed" for _o, text in args.axes)):
-        raise QnetError("a seed axis (--replications, --values seed=...) applies to --chain and --traffic sweeps; a link has no randomness")
+        raise QnetError(
+            "a seed axis (--replications, --values seed=...) applies to --chain and --traffic sweeps; a link has no randomness"
+        )
 
 
 def _traffic_evaluator(args: argparse.Namespace, data: dict, graph):
@@ -289,10 +369,18 @@ def _traffic_evaluator(args: argparse.Namespace, data: dict, graph):
     requests = read_requests(args.traffic)
     check_requests(graph, requests)
     return TrafficEvaluator(
-        network=data, requests=tuple(requests), duration_s=args.duration, memory_policy=args.memory_policy,
-        metric=args.metric, k_paths=args.k_paths, swap_policy=args.swap_policy, link_backend=args.link_backend,
+        network=data,
+        requests=tuple(requests),
+        duration_s=args.duration,
+        memory_policy=args.memory_policy,
+        metric=args.metric,
+        k_paths=args.k_paths,
+        swap_policy=args.swap_policy,
+        link_backend=args.link_backend,
         seed=args.seed,
-        overrides=tuple(args.overrides), source=args.network, loop=args.loop,
+        overrides=tuple(args.overrides),
+        source=args.network,
+        loop=args.loop,
     )
 
 
@@ -310,8 +398,16 @@ def _chain_evaluator(args: argparse.Namespace, data: dict, graph):
     if args.samples < 2:
         raise QnetError(f"--samples {args.samples} is invalid: an integer >= 2")
     return ChainEvaluator(
-        network=data, a=args.a, b=args.b, via=via, metric=args.metric, overrides=tuple(args.overrides),
-        exact=True if args.exact else None, samples=args.samples, seed=args.seed, swap_policy=args.swap_policy,
+        network=data,
+        a=args.a,
+        b=args.b,
+        via=via,
+        metric=args.metric,
+        overrides=tuple(args.overrides),
+        exact=True if args.exact else None,
+        samples=args.samples,
+        seed=args.seed,
+        swap_policy=args.swap_policy,
         source=args.network,
     )
 
@@ -323,8 +419,14 @@ def _link_evaluator(args: argparse.Namespace, data: dict, graph):
 
     find_station(graph, args.a, args.b, args.station)
     return LinkEvaluator(
-        network=data, a=args.a, b=args.b, station=args.station, overrides=tuple(args.overrides),
-        link_backend=args.link_backend, source=args.network, device=args.device,
+        network=data,
+        a=args.a,
+        b=args.b,
+        station=args.station,
+        overrides=tuple(args.overrides),
+        link_backend=args.link_backend,
+        source=args.network,
+        device=args.device,
     )
 
 
@@ -336,11 +438,29 @@ def _metadata(args: argparse.Namespace, sha: str, chain: bool) -> dict:
         "network": args.network,
         "network_sha256": sha,
         "link": {"a": args.a, "b": args.b, "station": args.station} if not chain and not args.traffic else None,
-        "traffic": {"requests": args.traffic, "duration_s": args.duration, "memory_policy": args.memory_policy,
-                    "swap_policy": args.swap_policy,
-                    "k_paths": args.k_paths, "seed": args.seed, "replications": args.replications} if args.traffic else None,
-        "chain": {"a": args.a, "b": args.b, "via": args.via, "metric": args.metric, "swap_policy": args.swap_policy,
-                  "samples": args.samples, "seed": args.seed, "exact": args.exact} if chain else None,
+        "traffic": {
+            "requests": args.traffic,
+            "duration_s": args.duration,
+            "memory_policy": args.memory_policy,
+            "swap_policy": args.swap_policy,
+            "k_paths": args.k_paths,
+            "seed": args.seed,
+            "replications": args.replications,
+        }
+        if args.traffic
+        else None,
+        "chain": {
+            "a": args.a,
+            "b": args.b,
+            "via": args.via,
+            "metric": args.metric,
+            "swap_policy": args.swap_policy,
+            "samples": args.samples,
+            "seed": args.seed,
+            "exact": args.exact,
+        }
+        if chain
+        else None,
         "set": list(args.overrides),
         "vary": [text for option, text in args.axes if option == "--vary"],
         "values": [text for option, text in args.axes if option == "--values"],
@@ -370,7 +490,9 @@ def _report_profile(summary, startup_s: float | None, setup_s: float) -> None:
     run = summary.profile
     first = {"startup": startup_s} if startup_s is not None else {}
     first["setup"] = setup_s
-    profile = SweepProfile(run.total_s + sum(first.values()), run.points, run.workers, {**first, **run.main}, run.in_workers)
+    profile = SweepProfile(
+        run.total_s + sum(first.values()), run.points, run.workers, {**first, **run.main}, run.in_workers
+    )
     print(profile.format_table(), file=sys.stderr)
     try:
         meta = json.loads(summary.metadata_path.read_text(encoding="utf-8"))

@@ -61,6 +61,7 @@ BLOCK_BYTES = 4 * 2**20
 
 # --------------------------------------------------------------------------- reading the input
 
+
 def _instructions(qc: "QuantumCircuit") -> tuple[tuple, list]:
     """(structure, instructions) of a circuit; structure = (name, qubit indices) per instruction."""
     index = {q: i for i, q in enumerate(qc.qubits)}
@@ -68,7 +69,9 @@ def _instructions(qc: "QuantumCircuit") -> tuple[tuple, list]:
     structure = []
     for inst in data:
         if inst.clbits:
-            raise UnsupportedInstruction(f"instruction {inst.name!r} uses classical bits; the batch engine is exact-only")
+            raise UnsupportedInstruction(
+                f"instruction {inst.name!r} uses classical bits; the batch engine is exact-only"
+            )
         structure.append((inst.name, tuple([index[q] for q in inst.qubits])))
     return tuple(structure), data
 
@@ -177,7 +180,9 @@ class _Workspace(threading.local):
 _WORK = _Workspace()
 
 
-def _apply(ent: np.ndarray, vals: np.ndarray, sup: Superops, qubits: tuple[int, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _apply(
+    ent: np.ndarray, vals: np.ndarray, sup: Superops, qubits: tuple[int, ...], n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The (entries, values) after one instruction with superoperators ``sup``.
 
     The values returned live in this thread's workspace (valid until the next call).

@@ -267,8 +267,10 @@ def link_program(spec: LinkSpec) -> LinkProgram:
     mem_a, mem_b, arm_a, arm_b, n = _LAYOUT[spec.scheme]
     if spec.scheme == "single_click":
         ops = [
-            _ry_op(spec.bright_state_population_a, mem_a), _CX_A,
-            _ry_op(spec.bright_state_population_b, mem_b), _CX_B,
+            _ry_op(spec.bright_state_population_a, mem_a),
+            _CX_A,
+            _ry_op(spec.bright_state_population_b, mem_b),
+            _CX_B,
             _barrier(n, "emission"),
         ]
     else:
@@ -341,7 +343,9 @@ def _register(n: int):
     return QuantumRegister(n, "q")
 
 
-def program_circuit(program: LinkProgram, name: str | None = None, share_instructions: bool = False) -> "QuantumCircuit":
+def program_circuit(
+    program: LinkProgram, name: str | None = None, share_instructions: bool = False
+) -> "QuantumCircuit":
     """A ``QuantumCircuit`` of exactly ``program.ops`` (no metadata, no save instruction).
 
     ``share_instructions=True`` reuses one cached instruction object per distinct instruction
@@ -407,7 +411,10 @@ def program_metadata(program: LinkProgram) -> dict[str, Any]:
         "target": TARGET,
         "memory_qubits": list(program.memory_qubits),
         "photon_qubits": list(program.photon_qubits),
-        "heralds": [{"clicks": list(h.clicks), "detectors": list(h.detectors), "correction": list(h.correction)} for h in program.heralds],
+        "heralds": [
+            {"clicks": list(h.clicks), "detectors": list(h.detectors), "correction": list(h.correction)}
+            for h in program.heralds
+        ],
         "spec": program.spec.to_dict(),
     }
 

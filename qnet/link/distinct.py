@@ -47,7 +47,11 @@ def physics_key(spec: LinkSpec) -> LinkSpec:
 
 @renamed_keywords(engine="link_backend")
 def run_specs(
-    specs: Sequence[LinkSpec], shots: int | None = None, seed: int | None = None, device: str = "CPU", link_backend: str = "aer",
+    specs: Sequence[LinkSpec],
+    shots: int | None = None,
+    seed: int | None = None,
+    device: str = "CPU",
+    link_backend: str = "aer",
 ) -> list[LinkResult]:
     """:class:`LinkResult` of every spec, each distinct physics simulated once, all in one run.
 
@@ -86,7 +90,9 @@ def run_specs(
     if link_backend not in LINK_BACKENDS:
         raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
     if shots is not None:
-        return run_links([compile_link(s) for s in specs], shots=shots, seed=seed, device=device, link_backend=link_backend)
+        return run_links(
+            [compile_link(s) for s in specs], shots=shots, seed=seed, device=device, link_backend=link_backend
+        )
     index: dict[LinkSpec, int] = {}
     distinct: list[LinkSpec] = []
     where = []

@@ -225,7 +225,11 @@ def circuits_equal(first, second, atol: float = 1e-12) -> bool:
     >>> circuits_equal(near, near.copy()), circuits_equal(near, far)
     (True, False)
     """
-    if (first.num_qubits, first.num_clbits, len(first.data)) != (second.num_qubits, second.num_clbits, len(second.data)):
+    if (first.num_qubits, first.num_clbits, len(first.data)) != (
+        second.num_qubits,
+        second.num_clbits,
+        len(second.data),
+    ):
         return False
     for x, y in zip(first.data, second.data):
         if (x.operation.name, x.operation.label) != (y.operation.name, y.operation.label):

@@ -106,7 +106,9 @@ def link_shares(name: str, memories: int | None, split, stations, strict: bool =
         if listed:
             why = f"after its memory_split ({sum(listed.values())} listed) none is left for {', '.join(rest)}"
         else:
-            why = f"{name!r} joins {len(stations)} links here and needs at least {len(stations)} memories (one per link)"
+            why = (
+                f"{name!r} joins {len(stations)} links here and needs at least {len(stations)} memories (one per link)"
+            )
         raise ConfigError(f"nodes.{name}", "memories", memories, why)
     return out
 

@@ -16,8 +16,14 @@ from qnet.link.station import TARGET
 from qnet.quantum import figures
 
 __all__ = [
-    "LinkResult", "FigureError", "LINK_FIELDS", "LINK_LABELS", "DeliveredStateFigures", "json_number",
-    "format_table", "format_estimate",
+    "LinkResult",
+    "FigureError",
+    "LINK_FIELDS",
+    "LINK_LABELS",
+    "DeliveredStateFigures",
+    "json_number",
+    "format_table",
+    "format_estimate",
 ]
 
 #: The numeric fields of a link result, in the order ``qnet link --json`` prints them.
@@ -277,8 +283,14 @@ _UNITS = {
 #: A link field whose error is stored under another name (the DI-QKD key rate's name in qnet.link.shots).
 _ERROR_NAME = {"key_rate_hz": "diqkd_key_rate_hz"}
 #: Physical upper bound of each figure (lower bound 0 for all); absent: unbounded.
-_UPPER = {"fidelity": 1.0, "success_probability": 1.0, "qber": 1.0, "chsh": 2.0 * math.sqrt(2.0),
-          "diqkd_key_fraction": 1.0, "bb84_key_fraction": 1.0}
+_UPPER = {
+    "fidelity": 1.0,
+    "success_probability": 1.0,
+    "qber": 1.0,
+    "chsh": 2.0 * math.sqrt(2.0),
+    "diqkd_key_fraction": 1.0,
+    "bb84_key_fraction": 1.0,
+}
 _SHOTS_NOTE = (
     "+- one standard error; [low, high]: 95 % interval, shown instead where the estimate is within\n"
     "two standard errors of a physical bound. CHSH: settings chosen and scored on disjoint shots."
@@ -354,7 +366,9 @@ def format_table(result: LinkResult) -> str:
     ----------------------------------------------------------------
     fidelity               0.913843         <Psi+|rho|Psi+> after Pauli-frame correction
     """
-    title = f"link {result.node_a} - {result.station} - {result.node_b}  ({result.scheme}, target |Psi+>, {result.method}"
+    title = (
+        f"link {result.node_a} - {result.station} - {result.node_b}  ({result.scheme}, target |Psi+>, {result.method}"
+    )
     title += f", {result.shots} shots)" if result.method == "shots" else ")"
     rows = []
     for name in LINK_FIELDS:

@@ -98,7 +98,11 @@ def simulator(method: str = "density_matrix", device: str = "CPU"):
 
     available = AerSimulator().available_devices()
     if device not in available:
-        hint = " (install qiskit-aer-gpu in place of qiskit-aer on a machine with an NVIDIA GPU)" if device == "GPU" else ""
+        hint = (
+            " (install qiskit-aer-gpu in place of qiskit-aer on a machine with an NVIDIA GPU)"
+            if device == "GPU"
+            else ""
+        )
         raise QnetError(f"device = {device!r} is not available to Aer here{hint}; available: {', '.join(available)}")
     return AerSimulator(method=method, device=device)
 
@@ -230,7 +234,9 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink | LinkProgram) -> Her
     ((16, 16), (4, 4), 0.000955, 1.0)
     """
     n = _num_qubits(compiled)
-    p, states = heralded_states(np.asarray(rho)[None], n, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
+    p, states = heralded_states(
+        np.asarray(rho)[None], n, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds
+    )
     if never_heralds(p[0], n):
         raise never_heralds_error(compiled, float(p[0]))
     return HeraldedState(min(1.0, float(p[0])), states[0])
@@ -303,7 +309,12 @@ def heralded_states(
 
 
 def link_figures(
-    spec, p: float, fidelity: float, chsh: float, qber: float, bb84_key_fraction: float,
+    spec,
+    p: float,
+    fidelity: float,
+    chsh: float,
+    qber: float,
+    bb84_key_fraction: float,
     pair_coherence_time_s: float | None = None,
 ) -> dict[str, float]:
     """The :data:`~qnet.link.results.LINK_FIELDS` of a link, from its herald probability and state figures.
@@ -338,7 +349,9 @@ def link_figures(
     (2.325581, 1.27907, 0.930233)
     """
     t_coh = spec.pair_coherence_time_s if pair_coherence_time_s is None else pair_coherence_time_s
-    return link_figure_columns(p, spec.attempts_per_round, spec.attempt_time_s, t_coh, fidelity, chsh, qber, bb84_key_fraction)
+    return link_figure_columns(
+        p, spec.attempts_per_round, spec.attempt_time_s, t_coh, fidelity, chsh, qber, bb84_key_fraction
+    )
 
 
 def link_figure_columns(
@@ -376,15 +389,25 @@ def link_figure_columns(
     r = figures.diqkd_key_fraction(chsh, qber)
     paid = rate_figures(p, attempts_per_round, attempt_time_s, pair_coherence_time_s, r, bb84_key_fraction)
     return dict(
-        fidelity=fidelity, success_probability=p, attempts_per_round=attempts_per_round,
-        attempt_time_s=attempt_time_s, rate_hz=paid["rate_hz"], pair_coherence_time_s=pair_coherence_time_s,
-        link_efficiency=paid["link_efficiency"], chsh=chsh, qber=qber, diqkd_key_fraction=r,
-        diqkd_key_rate_hz=paid["diqkd_key_rate_hz"], bb84_key_fraction=bb84_key_fraction,
+        fidelity=fidelity,
+        success_probability=p,
+        attempts_per_round=attempts_per_round,
+        attempt_time_s=attempt_time_s,
+        rate_hz=paid["rate_hz"],
+        pair_coherence_time_s=pair_coherence_time_s,
+        link_efficiency=paid["link_efficiency"],
+        chsh=chsh,
+        qber=qber,
+        diqkd_key_fraction=r,
+        diqkd_key_rate_hz=paid["diqkd_key_rate_hz"],
+        bb84_key_fraction=bb84_key_fraction,
         bb84_key_rate_hz=paid["bb84_key_rate_hz"],
     )
 
 
-def link_result(compiled: CompiledLink | LinkProgram, p: float, rho: np.ndarray, f: float | None = None, **extra) -> LinkResult:
+def link_result(
+    compiled: CompiledLink | LinkProgram, p: float, rho: np.ndarray, f: float | None = None, **extra
+) -> LinkResult:
     """The :class:`LinkResult` of a link whose herald probability is ``p`` and delivered state ``rho``.
 
     ``f`` overrides the fidelity (shots mode estimates it separately); ``extra`` fills the
@@ -417,8 +440,12 @@ def link_result(compiled: CompiledLink | LinkProgram, p: float, rho: np.ndarray,
     """
     spec = compiled.spec
     values: dict[str, Any] = link_figures(
-        spec, p, fidelity(rho, compiled.target) if f is None else f, figures.chsh(rho),
-        figures.qber(rho, compiled.target), figures.bb84_key_fraction(rho, compiled.target),
+        spec,
+        p,
+        fidelity(rho, compiled.target) if f is None else f,
+        figures.chsh(rho),
+        figures.qber(rho, compiled.target),
+        figures.bb84_key_fraction(rho, compiled.target),
     )
     return LinkResult(
         **values,
@@ -483,12 +510,17 @@ def run_links(
     if link_backend not in LINK_BACKENDS:
         raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
     if link_backend == "batch" and shots is not None:
-        raise QnetError("link backend 'batch' computes exact density matrices only; drop shots or use link backend 'aer'")
+        raise QnetError(
+            "link backend 'batch' computes exact density matrices only; drop shots or use link backend 'aer'"
+        )
     if not compiled:
         return []
     if shots is not None:
         return _run_shots(compiled, shots, seed, device)
-    return [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, final_states(compiled, device, link_backend))]
+    return [
+        link_result(c, *heralded_state(rho, c))
+        for c, rho in zip(compiled, final_states(compiled, device, link_backend))
+    ]
 
 
 @lru_cache(maxsize=16)
@@ -517,7 +549,11 @@ def _structural_copy(circuit: QuantumCircuit) -> QuantumCircuit:
 
 @renamed_keywords(engine="link_backend")
 def final_states(
-    compiled: Sequence[CompiledLink], device: str = "CPU", link_backend: str = "aer", threads: int = 0, in_place: bool = False
+    compiled: Sequence[CompiledLink],
+    device: str = "CPU",
+    link_backend: str = "aer",
+    threads: int = 0,
+    in_place: bool = False,
 ) -> list[np.ndarray]:
     """Final density matrix (all qubits, Qiskit order) of each compiled circuit.
 
@@ -594,8 +630,12 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
         values: dict[str, Any] = {k: v for k, v in est.values.items() if k in names}
         out.append(
             dataclasses.replace(
-                base, **values, method="shots", shots=shots,
-                standard_errors=est.standard_errors, intervals_95=est.intervals_95,
+                base,
+                **values,
+                method="shots",
+                shots=shots,
+                standard_errors=est.standard_errors,
+                intervals_95=est.intervals_95,
             )
         )
     return out
@@ -603,7 +643,11 @@ def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, d
 
 @renamed_keywords(engine="link_backend")
 def run_link(
-    compiled: CompiledLink, shots: int | None = None, seed: int | None = None, device: str = "CPU", link_backend: str = "aer"
+    compiled: CompiledLink,
+    shots: int | None = None,
+    seed: int | None = None,
+    device: str = "CPU",
+    link_backend: str = "aer",
 ) -> LinkResult:
     """Run one compiled link on Aer (see :func:`run_links` for the arguments).
 

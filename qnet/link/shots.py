@@ -62,8 +62,17 @@ from qnet.errors import QnetError
 from qnet.quantum.states import PAULI, bell_projector, nearest_physical_state
 
 __all__ = [
-    "SETTINGS", "DRAWS", "FOLDS", "REPEATS", "ShotEstimates",
-    "measured_circuit", "herald_counts", "herald_error", "estimate", "tomographic_state", "split_counts",
+    "SETTINGS",
+    "DRAWS",
+    "FOLDS",
+    "REPEATS",
+    "ShotEstimates",
+    "measured_circuit",
+    "herald_counts",
+    "herald_error",
+    "estimate",
+    "tomographic_state",
+    "split_counts",
 ]
 
 #: The nine measurement settings (basis of memory A, basis of memory B).
@@ -216,7 +225,9 @@ def herald_error(compiled, shots: int, counts: np.ndarray) -> QnetError | None:
     s = compiled.spec
     where = f"{shots} shots per setting ({len(SETTINGS) * shots} in all)"
     if not seen.any():
-        return QnetError(f"link {s.node_a}-{s.node_b}: no herald observed in {where}; increase --shots or use the exact mode")
+        return QnetError(
+            f"link {s.node_a}-{s.node_b}: no herald observed in {where}; increase --shots or use the exact mode"
+        )
     empty = [f"{a}{b}" for k, (a, b) in enumerate(SETTINGS) if seen[k] == 0]
     k = int(seen.sum())
     return QnetError(
@@ -301,7 +312,12 @@ def _resampled(counts: np.ndarray, rng: np.random.Generator, draws: int) -> np.n
 
 
 def _figures(
-    t: np.ndarray, s: np.ndarray, p: np.ndarray | np.float64, target: str, attempt_time_s: float, coherence_time_s: float,
+    t: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray | np.float64,
+    target: str,
+    attempt_time_s: float,
+    coherence_time_s: float,
     attempts_per_round: int,
 ) -> dict:
     """Every figure from correlation matrices t (..., 3, 3), CHSH values s and herald probabilities p."""

@@ -123,7 +123,9 @@ class LinkSpec:
         t = self.attempt_time_s
         if not (0.0 < t <= MAX_ATTEMPT_TIME_S and math.isfinite(1.0 / t)):  # also rejects NaN
             raise ConfigError(
-                f"link {self.node_a}-{self.node_b}", "attempt_time_s", t,
+                f"link {self.node_a}-{self.node_b}",
+                "attempt_time_s",
+                t,
                 f"a time in seconds > 0 whose rate 1/T is finite, at most {MAX_ATTEMPT_TIME_S:g}",
             )
 
@@ -220,9 +222,7 @@ def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) ->
             raise NetworkError(f"node {node!r} is a station; a link joins two memory nodes")
     if a == b:
         raise NetworkError(f"a link needs two different memory nodes, got {a!r} twice")
-    stations = sorted(
-        s for s in nx.common_neighbors(graph, a, b) if isinstance(graph.nodes[s]["hardware"], Station)
-    )
+    stations = sorted(s for s in nx.common_neighbors(graph, a, b) if isinstance(graph.nodes[s]["hardware"], Station))
     if station is not None:
         if station not in stations:
             raise NetworkError(f"{station!r} is not a station joined by fibres to both {a!r} and {b!r}")
@@ -267,14 +267,28 @@ def link_spec(graph: nx.Graph, a: str, b: str, station: str | None = None) -> Li
     """
     s = find_station(graph, a, b, station)
     return spec_from_hardware(
-        a, b, s, graph.nodes[s]["hardware"], graph.nodes[a]["hardware"], graph.nodes[b]["hardware"],
-        graph.edges[a, s]["fibre"], graph.edges[b, s]["fibre"],
+        a,
+        b,
+        s,
+        graph.nodes[s]["hardware"],
+        graph.nodes[a]["hardware"],
+        graph.nodes[b]["hardware"],
+        graph.edges[a, s]["fibre"],
+        graph.edges[b, s]["fibre"],
         graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S),
     )
 
 
 def spec_from_hardware(
-    a: str, b: str, s: str, st: Station, mem_a: MemoryNode, mem_b: MemoryNode, fib_a: Fibre, fib_b: Fibre, c: float,
+    a: str,
+    b: str,
+    s: str,
+    st: Station,
+    mem_a: MemoryNode,
+    mem_b: MemoryNode,
+    fib_a: Fibre,
+    fib_b: Fibre,
+    c: float,
     transmissions: tuple[float, float] | None = None,
 ) -> LinkSpec:
     """The :class:`LinkSpec` of ``a`` - ``s`` - ``b`` from the hardware objects themselves.
@@ -324,7 +338,9 @@ def spec_from_hardware(
         for n, mem in ((a, mem_a), (b, mem_b)):
             if mem.bright_state_population is None:
                 raise ConfigError(
-                    f"nodes.{n}", "bright_state_population", None,
+                    f"nodes.{n}",
+                    "bright_state_population",
+                    None,
                     f"required field is missing: station {s!r} uses the single_click scheme, which needs it",
                 )
     if transmissions is None:
@@ -338,15 +354,28 @@ def spec_from_hardware(
     storage = (2.0 * (fib_a.length_km / c), 2.0 * (fib_b.length_km / c))  # = 2 L / c, without overflowing 2 L
     attempt = _attempt_time(a, b, (mem_a, mem_b), (fib_a, fib_b), storage, c)
     return LinkSpec(
-        a, b, s, st.scheme,
-        fib_a.length_km, fib_b.length_km,
-        eff_a, eff_b,
-        mem_a.bright_state_population, mem_b.bright_state_population,
-        storage[0], storage[1],
-        mem_a.t2_s, mem_b.t2_s, mem_a.t1_s, mem_b.t1_s,
-        mem_a.decay, mem_b.decay,
-        st.dark_count_probability, st.visibility,
-        st.phase_noise_rad, attempt,
+        a,
+        b,
+        s,
+        st.scheme,
+        fib_a.length_km,
+        fib_b.length_km,
+        eff_a,
+        eff_b,
+        mem_a.bright_state_population,
+        mem_b.bright_state_population,
+        storage[0],
+        storage[1],
+        mem_a.t2_s,
+        mem_b.t2_s,
+        mem_a.t1_s,
+        mem_b.t1_s,
+        mem_a.decay,
+        mem_b.decay,
+        st.dark_count_probability,
+        st.visibility,
+        st.phase_noise_rad,
+        attempt,
         attempts_per_round=link_attempts(a, mem_a, b, mem_b, s),
     )
 
@@ -364,20 +393,26 @@ def _attempt_time(a: str, b: str, mems: tuple, fibs: tuple, storage: tuple[float
         if not max(storage) <= MAX_ATTEMPT_TIME_S:
             longer = max(fibs, key=lambda f: f.length_km)
             raise ConfigError(
-                f"fibres.{longer.name}", "length_km", longer.length_km,
+                f"fibres.{longer.name}",
+                "length_km",
+                longer.length_km,
                 f"too long: the link {a}-{b}'s attempt time 2 L / c (network.fibre_speed_km_per_s = {c:g}) is {max(storage):.3g} s, "
                 f"above the {MAX_ATTEMPT_TIME_S:g} s qnet can time",
             )
         slow = max(mems, key=lambda m: m.prep_time_s)
         raise ConfigError(
-            f"nodes.{slow.name}", "prep_time_s", slow.prep_time_s,
+            f"nodes.{slow.name}",
+            "prep_time_s",
+            slow.prep_time_s,
             f"too long: the link {a}-{b}'s attempt time is {attempt:.3g} s, above the {MAX_ATTEMPT_TIME_S:g} s qnet can time",
         )
     if not (attempt > 0.0 and math.isfinite(1.0 / attempt)):
         lengths = ", ".join(f"fibres.{f.name}.length_km = {f.length_km:g}" for f in fibs)
         preps = ", ".join(f"nodes.{m.name}.prep_time_s = {m.prep_time_s:g}" for m in mems)
         raise ConfigError(
-            f"nodes.{a}", "prep_time_s", mems[0].prep_time_s,
+            f"nodes.{a}",
+            "prep_time_s",
+            mems[0].prep_time_s,
             f"the link {a}-{b} has attempt time {attempt:.3g} s ({preps}; {lengths}), so its rate would be "
             "infinite; give prep_time_s > 0 or a fibre length > 0",
         )
@@ -408,7 +443,9 @@ def link_attempts(a: str, mem_a: MemoryNode, b: str, mem_b: MemoryNode, station:
     >>> link_attempts("alice", g.nodes["alice"]["hardware"], "bob", g.nodes["bob"]["hardware"])
     2
     """
-    return attempts_per_round(*(link_shares(n, m.memories, m.memory_split, [station])[station] for n, m in ((a, mem_a), (b, mem_b))))
+    return attempts_per_round(
+        *(link_shares(n, m.memories, m.memory_split, [station])[station] for n, m in ((a, mem_a), (b, mem_b)))
+    )
 
 
 def elementary_links(graph: nx.Graph) -> list[ElementaryLink]:

@@ -47,12 +47,20 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
-    "Herald", "HERALDS", "TARGET", "station_povm", "station_kraus", "station_superop", "station_factors", "canonical_factor",
+    "Herald",
+    "HERALDS",
+    "TARGET",
+    "station_povm",
+    "station_kraus",
+    "station_superop",
+    "station_factors",
+    "canonical_factor",
     "N_PHOTON_QUBITS",
 ]
 
 #: The Bell state every link delivers after its Pauli-frame correction (the heralds' corrections map to it).
 TARGET = "psi+"
+
 
 @dataclass(frozen=True)
 class Herald:
@@ -266,7 +274,9 @@ def canonical_factor(rows: np.ndarray, rtol: float = FACTOR_RTOL) -> np.ndarray:
         if top <= tol2 or top == 0.0:
             break
         p = int(np.flatnonzero(norms2 >= (1.0 - _PIVOT_SLACK) * top)[0])
-        q = res[:, p] - np.sum(np.sum(basis[:k].conj() * res[:, p], axis=1)[:, None] * basis[:k], axis=0)  # reorthogonalise
+        q = res[:, p] - np.sum(
+            np.sum(basis[:k].conj() * res[:, p], axis=1)[:, None] * basis[:k], axis=0
+        )  # reorthogonalise
         norm = math.sqrt(float(np.sum(q.real**2 + q.imag**2)))
         q /= norm
         row = np.sum(q.conj()[:, None] * res, axis=0)
@@ -339,7 +349,9 @@ def station_kraus(scheme: str, visibility: float, dark_count_probability: float)
     amp, real_clicks = _fock_amplitudes(scheme, visibility)
     dim = amp.shape[1]
     patterns = list(itertools.product((0, 1), repeat=len(_DETECTORS[scheme])))
-    rows = {c: canonical_factor(amp[[i for i, k in enumerate(real_clicks) if k == c]].reshape(-1, dim)) for c in patterns}
+    rows = {
+        c: canonical_factor(amp[[i for i, k in enumerate(real_clicks) if k == c]].reshape(-1, dim)) for c in patterns
+    }
     ops = []
     for o in patterns:
         weights = {c: _dark_weight(c, o, dark_count_probability) for c in patterns}

@@ -207,7 +207,9 @@ class Superops:
     __slots__ = ("unique", "inverse")
 
     def __init__(self, unique: np.ndarray, inverse: np.ndarray | None = None):
-        if inverse is not None and (unique.shape[0] == 1 or np.array_equal(unique, np.broadcast_to(unique[0], unique.shape))):
+        if inverse is not None and (
+            unique.shape[0] == 1 or np.array_equal(unique, np.broadcast_to(unique[0], unique.shape))
+        ):
             unique, inverse = unique[:1], None
         self.unique, self.inverse = unique, inverse
 

@@ -114,8 +114,11 @@ class FieldPath:
         FieldPath(section='network', name=None, field='fibre_speed_km_per_s', key=None)
         """
         parts = tuple(p.strip() for p in str(key).split("."))
-        shaped = ((parts[0] in ("nodes", "fibres") and len(parts) == 3) or (parts[0] == "network" and len(parts) == 2)
-                  or (parts[0] == "nodes" and len(parts) == 4 and parts[2] in TABLE_FIELDS))
+        shaped = (
+            (parts[0] in ("nodes", "fibres") and len(parts) == 3)
+            or (parts[0] == "network" and len(parts) == 2)
+            or (parts[0] == "nodes" and len(parts) == 4 and parts[2] in TABLE_FIELDS)
+        )
         if not shaped or not all(parts):
             where = context if context is not None else key
             raise QnetError(f"{where!r}: a field must be {_SHAPES}")

@@ -34,9 +34,19 @@ from qnet.network.choices import TOPOLOGIES
 from qnet.network.graph import network_from_dict
 from qnet.network.hardware import Fibre, MemoryNode, Station, is_valid_name, NAME_RULE
 
-__all__ = ["line", "ring", "grid", "star", "waxman", "TOPOLOGIES", "Hardware", "read_hardware", "network_table",
-           "MAX_NODES", "MAX_WAXMAN_NODES"]
-
+__all__ = [
+    "line",
+    "ring",
+    "grid",
+    "star",
+    "waxman",
+    "TOPOLOGIES",
+    "Hardware",
+    "read_hardware",
+    "network_table",
+    "MAX_NODES",
+    "MAX_WAXMAN_NODES",
+]
 
 
 #: The most memory nodes a generated topology may have (its network file, graph and link graph
@@ -49,7 +59,9 @@ def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) 
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise QnetError(f"{name} = {value!r} is invalid: an integer >= {minimum}")
     if maximum is not None and value > maximum:
-        raise QnetError(f"{name} = {value!r} is invalid: an integer in [{minimum}, {maximum}] (a generated network's size)")
+        raise QnetError(
+            f"{name} = {value!r} is invalid: an integer in [{minimum}, {maximum}] (a generated network's size)"
+        )
     return int(value)
 
 
@@ -202,7 +214,7 @@ def _joining_edges(pos: np.ndarray, components: list[list[int]]) -> list[tuple[i
         ids = np.asarray(group)
         dist, near = np.full(n, np.inf), np.zeros(n, dtype=np.intp)  # nearest member of c for every node
         for start in range(0, len(ids), 256):
-            rows = ids[start:start + 256]
+            rows = ids[start : start + 256]
             d = np.linalg.norm(pos[rows][:, None, :] - pos[None, :, :], axis=2)
             i = d.argmin(axis=0)
             closer = d[i, np.arange(n)] < dist
@@ -243,7 +255,12 @@ class Hardware:
 
     def check(self) -> None:
         """Validate every table (one :class:`~qnet.errors.ConfigError` line naming ``memory.FIELD`` etc.)."""
-        for key, table in (("memory", self.memory), ("station", self.station), ("fibre", self.fibre), ("network", self.network)):
+        for key, table in (
+            ("memory", self.memory),
+            ("station", self.station),
+            ("fibre", self.fibre),
+            ("network", self.network),
+        ):
             if not isinstance(table, Mapping):
                 raise ConfigError(key, None, None, f"[{key}] must be a table")
         for key, table in (("memory", self.memory), ("station", self.station)):
@@ -253,11 +270,18 @@ class Hardware:
         Station._build("station", self.station, name="station")
         for key in ("a", "b", "name", "length_km"):
             if key in self.fibre:
-                raise ConfigError("fibre", key, self.fibre[key], "not a field here; generated fibres get ends, names and lengths from the topology")
+                raise ConfigError(
+                    "fibre",
+                    key,
+                    self.fibre[key],
+                    "not a field here; generated fibres get ends, names and lengths from the topology",
+                )
         Fibre._build("fibre", {**self.fibre, "a": "a", "b": "b", "length_km": 1.0}, name="fibre")
         for key in self.network:
             if key != "fibre_speed_km_per_s":
-                raise ConfigError("network", str(key), self.network[key], "unknown field; allowed: fibre_speed_km_per_s")
+                raise ConfigError(
+                    "network", str(key), self.network[key], "unknown field; allowed: fibre_speed_km_per_s"
+                )
 
 
 def read_hardware(path: str | Path) -> Hardware:

@@ -64,7 +64,9 @@ def network_from_dict(data: Mapping[str, Any], source: str = "<dict>", overrides
     net = data.get("network", {})
     for key in net:
         if key not in NETWORK_FIELDS:
-            raise ConfigError("network", shown_key(key), net[key], "unknown field; allowed: " + ", ".join(NETWORK_FIELDS))
+            raise ConfigError(
+                "network", shown_key(key), net[key], "unknown field; allowed: " + ", ".join(NETWORK_FIELDS)
+            )
     for key in ("name", "description"):
         if not isinstance(net.get(key, ""), str):
             raise ConfigError("network", key, net[key], "a string")
@@ -90,8 +92,12 @@ def _check_splits(graph: nx.Graph) -> None:
         for station, _count in getattr(d["hardware"], "memory_split", None) or ():
             if not (station in graph[name] and isinstance(graph.nodes[station]["hardware"], Station)):
                 joined = sorted(n for n in graph[name] if isinstance(graph.nodes[n]["hardware"], Station))
-                raise ConfigError(f"nodes.{name}", f"memory_split.{station}", _count,
-                                  f"a station {name!r} has a fibre to ({', '.join(joined) or 'none'})")
+                raise ConfigError(
+                    f"nodes.{name}",
+                    f"memory_split.{station}",
+                    _count,
+                    f"a station {name!r} has a fibre to ({', '.join(joined) or 'none'})",
+                )
 
 
 def _add_fibres(graph: nx.Graph, tables: list[dict[str, Any]]) -> None:
@@ -102,8 +108,13 @@ def _add_fibres(graph: nx.Graph, tables: list[dict[str, Any]]) -> None:
         where = f"fibres.{fibre.name}"
         if fibre.name in seen:
             how = "" if "name" in table else f" (the default name of a fibre {fibre.a} - {fibre.b})"
-            raise ConfigError(where, "name", fibre.name, f"fibre names must be unique: fibres[{seen[fibre.name]}] and "
-                              f"fibres[{i}] are both named {fibre.name!r}{how}; give one of them name = \"...\"")
+            raise ConfigError(
+                where,
+                "name",
+                fibre.name,
+                f"fibre names must be unique: fibres[{seen[fibre.name]}] and "
+                f'fibres[{i}] are both named {fibre.name!r}{how}; give one of them name = "..."',
+            )
         seen[fibre.name] = i
         for end in ("a", "b"):
             node = getattr(fibre, end)
@@ -114,9 +125,13 @@ def _add_fibres(graph: nx.Graph, tables: list[dict[str, Any]]) -> None:
         kinds = {type(graph.nodes[n]["hardware"]) for n in (fibre.a, fibre.b)}
         if kinds != {MemoryNode, Station}:
             kind = "memory nodes" if kinds == {MemoryNode} else "stations"
-            raise QnetError(f"{where}: joins two {kind} ({fibre.a}, {fibre.b}); a fibre joins a memory node to a "
-                            "station (links are memory - fibre - station - fibre - memory)")
+            raise QnetError(
+                f"{where}: joins two {kind} ({fibre.a}, {fibre.b}); a fibre joins a memory node to a "
+                "station (links are memory - fibre - station - fibre - memory)"
+            )
         if graph.has_edge(fibre.a, fibre.b):
             other = graph.edges[fibre.a, fibre.b]["fibre"].name
-            raise ConfigError(where, None, fibre.name, f"a second fibre between {fibre.a} and {fibre.b} (already: {other})")
+            raise ConfigError(
+                where, None, fibre.name, f"a second fibre between {fibre.a} and {fibre.b} (already: {other})"
+            )
         graph.add_edge(fibre.a, fibre.b, fibre=fibre)

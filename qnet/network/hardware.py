@@ -20,8 +20,18 @@ from qnet.errors import ConfigError
 from qnet.quantum.channels import DECAY_LAWS
 
 __all__ = [
-    "MemoryNode", "Station", "Fibre", "NODE_KINDS", "SCHEMES", "DECAY_LAWS",
-    "MAX_TIME_S", "NAME_RULE", "is_valid_name", "default_fibre_name", "shown_key", "validate_value",
+    "MemoryNode",
+    "Station",
+    "Fibre",
+    "NODE_KINDS",
+    "SCHEMES",
+    "DECAY_LAWS",
+    "MAX_TIME_S",
+    "NAME_RULE",
+    "is_valid_name",
+    "default_fibre_name",
+    "shown_key",
+    "validate_value",
 ]
 
 #: Heralding schemes of a station.
@@ -54,6 +64,7 @@ def is_valid_name(value: Any) -> bool:
     """
     return isinstance(value, str) and _NAME_PATTERN.fullmatch(value) is not None
 
+
 #: The longest duration qnet times (s): far beyond any experiment, and small enough that sums
 #: and squares of times in chains and waiting-time statistics stay finite in double precision.
 MAX_TIME_S = 1e30
@@ -61,7 +72,10 @@ MAX_TIME_S = 1e30
 # Value checks: name -> (predicate, description of what is allowed)
 _CHECKS = {
     "probability": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
-    "dark_count": (lambda v: 0.0 <= v < 1.0, "a number in [0, 1) (at 1 every detector clicks in every window: no click pattern can herald)"),
+    "dark_count": (
+        lambda v: 0.0 <= v < 1.0,
+        "a number in [0, 1) (at 1 every detector clicks in every window: no click pattern can herald)",
+    ),
     "open_probability": (lambda v: 0.0 < v <= 1.0, "a number in (0, 1]"),
     "alpha": (lambda v: 0.0 < v < 1.0, "a number in (0, 1) (the bright-state population)"),
     "nonnegative": (lambda v: 0.0 <= v < math.inf, "a finite number >= 0"),
@@ -193,9 +207,16 @@ class _Validated:
         allowed = set(cls.public_fields()) | set(fixed)
         for key in table:
             if key in fixed:  # e.g. name = "carol" inside [nodes.alice]: the table's key is the name
-                raise ConfigError(where, key, table[key], f"not a field here; the {key} is given by the table ([{where}])")
+                raise ConfigError(
+                    where, key, table[key], f"not a field here; the {key} is given by the table ([{where}])"
+                )
             if key not in allowed:
-                raise ConfigError(where, shown_key(key), table[key], "unknown field; allowed fields: " + ", ".join(sorted(allowed - set(fixed))))
+                raise ConfigError(
+                    where,
+                    shown_key(key),
+                    table[key],
+                    "unknown field; allowed fields: " + ", ".join(sorted(allowed - set(fixed))),
+                )
         kwargs = {k: v for k, v in table.items() if k not in fixed}
         missing = [
             f.name
@@ -251,13 +272,17 @@ readout_fidelity, swap_time_s, cutoff_s
     conversion_efficiency: float = _spec("probability", 1.0, "frequency-conversion efficiency")
     prep_time_s: float = _spec("duration", 0.0, "local preparation time per attempt (s)")
     bright_state_population: float | None = field(default=None, metadata={"doc": "alpha of the single-click scheme"})
-    memories: int | None = field(default=None, metadata={"doc": "memory qubits at the node; None = one per link it joins"})
+    memories: int | None = field(
+        default=None, metadata={"doc": "memory qubits at the node; None = one per link it joins"}
+    )
     gate_fidelity: float = _spec("probability", 1.0, "two-qubit gate: rho -> f rho + (1-f) I/4")
     readout_fidelity: float = _spec("probability", 1.0, "probability a measured bit is read correctly")
     swap_time_s: float = _spec("duration", 0.0, "duration of an entanglement swap (s)")
     cutoff_s: float = _spec("positive_or_inf", math.inf, "discard a stored pair older than this (s)")
     memory_split: tuple[tuple[str, int], ...] | None = field(
-        default=None, metadata={"doc": "memories for given links, by station: { station = count }; the rest split evenly"})
+        default=None,
+        metadata={"doc": "memories for given links, by station: { station = count }; the rest split evenly"},
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

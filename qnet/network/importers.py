@@ -53,7 +53,9 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 def _read(path: Path) -> nx.Graph:
     suffix = path.suffix.lower()
     if suffix not in (".graphml", ".gml"):
-        raise QnetError(f"topology file {str(path)!r}: unknown format {suffix or '(no suffix)'!r}; expected .graphml or .gml")
+        raise QnetError(
+            f"topology file {str(path)!r}: unknown format {suffix or '(no suffix)'!r}; expected .graphml or .gml"
+        )
     if not path.is_file():
         raise QnetError(f"topology file {str(path)!r} not found")
     try:
@@ -61,7 +63,9 @@ def _read(path: Path) -> nx.Graph:
             return nx.read_graphml(path)
         return nx.read_gml(path, label="id")
     except Exception as exc:  # networkx raises many kinds (XML, parse, key errors) on a bad file
-        raise QnetError(f"topology file {str(path)!r} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise QnetError(
+            f"topology file {str(path)!r} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
 
 
 def _number(where: str, value: Any) -> float:
@@ -81,7 +85,9 @@ def _lengths(raw: nx.Graph, length_attr: str | None, unit: float) -> dict[tuple[
         missing = [(u, v) for u, v, d in edges if length_attr not in d]
         if len(missing) == len(edges):
             found = sorted({k for *_, d in edges for k in d})
-            raise QnetError(f"--length-attr {length_attr!r}: no edge has it; edge attributes: {', '.join(found) or 'none'}")
+            raise QnetError(
+                f"--length-attr {length_attr!r}: no edge has it; edge attributes: {', '.join(found) or 'none'}"
+            )
         if missing:
             raise QnetError(f"edge {missing[0][0]} - {missing[0][1]}: no {length_attr!r} length")
         attr: str | None = length_attr
@@ -92,17 +98,29 @@ def _lengths(raw: nx.Graph, length_attr: str | None, unit: float) -> dict[tuple[
     nodes = raw.nodes
     for lat, lon in (("Latitude", "Longitude"), ("latitude", "longitude"), ("lat", "lon")):
         if all(lat in nodes[n] and lon in nodes[n] for n in raw):
-            return {(u, v): great_circle_km(float(nodes[u][lat]), float(nodes[u][lon]), float(nodes[v][lat]), float(nodes[v][lon]))
-                    for u, v, _ in edges}
+            return {
+                (u, v): great_circle_km(
+                    float(nodes[u][lat]), float(nodes[u][lon]), float(nodes[v][lat]), float(nodes[v][lon])
+                )
+                for u, v, _ in edges
+            }
     if all("x" in nodes[n] and "y" in nodes[n] for n in raw):
-        return {(u, v): math.dist((float(nodes[u]["x"]), float(nodes[u]["y"])), (float(nodes[v]["x"]), float(nodes[v]["y"])))
-                for u, v, _ in edges}
-    raise QnetError("no edge lengths: no edge attribute " + ", ".join(LENGTH_ATTRS)
-                    + " on every edge and no Latitude/Longitude or x/y on every node (use --length-attr)")
+        return {
+            (u, v): math.dist(
+                (float(nodes[u]["x"]), float(nodes[u]["y"])), (float(nodes[v]["x"]), float(nodes[v]["y"]))
+            )
+            for u, v, _ in edges
+        }
+    raise QnetError(
+        "no edge lengths: no edge attribute "
+        + ", ".join(LENGTH_ATTRS)
+        + " on every edge and no Latitude/Longitude or x/y on every node (use --length-attr)"
+    )
 
 
-def read_topology(path: str | Path, length_attr: str | None = None, length_unit: str = "km",
-                  largest_component: bool = False) -> nx.Graph:
+def read_topology(
+    path: str | Path, length_attr: str | None = None, length_unit: str = "km", largest_component: bool = False
+) -> nx.Graph:
     """A topology (names, ``length_km`` on edges) from a GraphML or GML fibre map (rules in the module docstring).
 
     Parameters
@@ -165,9 +183,11 @@ def read_topology(path: str | Path, length_attr: str | None = None, length_unit:
     if not nx.is_connected(g):
         parts = sorted(nx.connected_components(g), key=len, reverse=True)
         if not largest_component:
-            raise QnetError(f"topology file {str(path)!r}: the graph has {len(parts)} separate parts "
-                            f"(sizes {', '.join(str(len(p)) for p in parts[:5])}{', ...' if len(parts) > 5 else ''}); "
-                            "use --largest-component to keep the largest")
+            raise QnetError(
+                f"topology file {str(path)!r}: the graph has {len(parts)} separate parts "
+                f"(sizes {', '.join(str(len(p)) for p in parts[:5])}{', ...' if len(parts) > 5 else ''}); "
+                "use --largest-component to keep the largest"
+            )
         g.graph["dropped_nodes"] = g.number_of_nodes() - len(parts[0])
         g = g.subgraph(parts[0]).copy()
     g.graph.setdefault("dropped_nodes", 0)

@@ -109,7 +109,12 @@ def check_layout(data: Mapping[str, Any]) -> None:
         raise QnetError(f"network table refused: {_TOO_DEEP}")
     for key in data:
         if key not in ("network", "nodes", "fibres"):
-            raise ConfigError(shown_key(key), None, data[key], "unknown table; a network file has [network], [nodes.NAME] and [[fibres]]")
+            raise ConfigError(
+                shown_key(key),
+                None,
+                data[key],
+                "unknown table; a network file has [network], [nodes.NAME] and [[fibres]]",
+            )
     if not isinstance(data.get("network", {}), dict):
         raise ConfigError("network", None, data["network"], "must be a table")
     nodes = data.get("nodes")

@@ -65,7 +65,9 @@ def _value(where: str, value: Any) -> str:
     try:
         return toml_scalar(value)
     except TypeError:
-        raise QnetError(f"{where} = {value!r}: cannot be written to a network file (string, bool, int or float only)") from None
+        raise QnetError(
+            f"{where} = {value!r}: cannot be written to a network file (string, bool, int or float only)"
+        ) from None
 
 
 def _key(key: str) -> str:

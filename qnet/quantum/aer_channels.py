@@ -153,6 +153,7 @@ def check_probability(name: str, value: float, where: str = "qnet") -> float:
 
 # --------------------------------------------------------------------------- noise as Kraus
 
+
 def depolarizing_kraus(fidelity: float, n_qubits: int = 2) -> list[np.ndarray]:
     """Kraus set of rho -> f rho + (1 - f) I/d on ``n_qubits`` (= ``depolarizing_error(1-f, n)``).
 
@@ -269,6 +270,7 @@ def kraus_instruction(kraus: Sequence[np.ndarray], label: str | None = None) -> 
 
 
 # --------------------------------------------------------------------------- Aer superops
+
 
 def channel_circuit(kind: str, gate_fidelity: float = 1.0, readout_fidelity: float = 1.0) -> QuantumCircuit:
     """Build the (gates + noise) circuit registered as ``kind``.
@@ -409,7 +411,11 @@ def node_pair(name: str, value: float | Sequence[float], where: str = "qnet") ->
 def _key(kind: str, gate_fidelity, readout_fidelity) -> tuple[str, Any, Any]:
     """The cache key of a setting: ``kind`` checked, the node parameters normalised (:func:`node_pair`)."""
     _builder(kind)
-    return (kind, node_pair("gate_fidelity", gate_fidelity, kind), node_pair("readout_fidelity", readout_fidelity, kind))
+    return (
+        kind,
+        node_pair("gate_fidelity", gate_fidelity, kind),
+        node_pair("readout_fidelity", readout_fidelity, kind),
+    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -531,7 +531,11 @@ def storage_factors(
             coherence = np.exp(-(t_to - t_from) / t2_s)
         else:
             coherence = np.exp(-_gaussian_exponent(t_from, t_to, t2_s))
-    survival = np.ones_like(coherence) if math.isinf(t1_s) else np.broadcast_to(np.exp(-(t_to - t_from) / t1_s), coherence.shape)
+    survival = (
+        np.ones_like(coherence)
+        if math.isinf(t1_s)
+        else np.broadcast_to(np.exp(-(t_to - t_from) / t1_s), coherence.shape)
+    )
     return coherence, np.asarray(survival, dtype=float)
 
 

@@ -91,8 +91,9 @@ def _tradeoff_terms(gamma: float, tangents: tuple, alphas: tuple):
     t = np.asarray(tangents)[:, None, None]
     a = np.asarray(alphas)[None, :, None]
     d = _slope(t)
-    w = np.concatenate([np.broadcast_to(_OMEGAS, (t.shape[0], _OMEGAS.size)),
-                        np.clip(t[:, 0, :] + _NEAR, _W_MIN, _W_MAX)], axis=1)[:, None, :]
+    w = np.concatenate(
+        [np.broadcast_to(_OMEGAS, (t.shape[0], _OMEGAS.size)), np.clip(t[:, 0, :] + _NEAR, _W_MIN, _W_MAX)], axis=1
+    )[:, None, :]
     delta = eta(w) - (eta(t) + (w - t) * d)
     var = (1.0 - w) * (1.0 - gamma + gamma * w) * d**2 / gamma
     v = 0.5 * math.log(2.0) * (_LOG2_33 + np.sqrt(2.0 + var)) ** 2
@@ -119,8 +120,13 @@ def _eps_terms(n, a, eps_snd: float):
         e1, e2, e3, e_pa = eps * c1 / (2 * total), eps * c2 / (4 * total), eps * 6.0 / (2 * total), eps * 5.0 / total
         x2 = np.sqrt((_theta(e2) + log_ea) / (n * _LOG2_5_SQ))
     x2 = np.minimum(x2, 0.999 / math.sqrt(_LOG2_5_SQ))
-    return (-n * x2 * _LOG2_5_SQ - (_theta(e2) + (1.0 + x2) * log_ea) / x2 - (_theta(e1) + (1.0 + a) * log_ea) / a
-            - 3.0 * _theta(e3) - 5.0 * np.log2(1.0 / e_pa))
+    return (
+        -n * x2 * _LOG2_5_SQ
+        - (_theta(e2) + (1.0 + x2) * log_ea) / x2
+        - (_theta(e1) + (1.0 + a) * log_ea) / a
+        - 3.0 * _theta(e3)
+        - 5.0 * np.log2(1.0 / e_pa)
+    )
 
 
 def _raw_bits(n, gamma: float, omega_thr: float, syndrome_bits, eps_snd: float):
@@ -133,8 +139,9 @@ def _raw_bits(n, gamma: float, omega_thr: float, syndrome_bits, eps_snd: float):
     return n * (g + terms - gamma) + _eps_terms(n, _ALPHAS[None, :], eps_snd) - m - _FIXED_BITS
 
 
-def nadlinger_key_length(n: float, gamma: float, omega_thr: float, syndrome_bits: float,
-                         eps_snd: float = 1e-10) -> float:
+def nadlinger_key_length(
+    n: float, gamma: float, omega_thr: float, syndrome_bits: float, eps_snd: float = 1e-10
+) -> float:
     """Eq. (73) of Nadlinger et al. 2022 (module docstring): the secure key length, whole bits.
 
     The tangent point t and α′ are optimised on a grid, then refined continuously (Nelder–Mead);
@@ -179,12 +186,15 @@ def nadlinger_key_length(n: float, gamma: float, omega_thr: float, syndrome_bits
         tangents, alphas = (float(t),), (10.0**log_a,)
         terms, _ = _tradeoff_terms(float(gamma), tangents, alphas)
         g = float(eta(t) + (omega_thr - t) * _slope(t))
-        val = (n * (g + terms[0, 0] - gamma) + float(_eps_terms(n, 10.0**log_a, eps_snd))
-               - syndrome_bits - _FIXED_BITS)
+        val = n * (g + terms[0, 0] - gamma) + float(_eps_terms(n, 10.0**log_a, eps_snd)) - syndrome_bits - _FIXED_BITS
         return -val
 
-    best = minimize(negative, [_TANGENTS[i], math.log10(_ALPHAS[j])], method="Nelder-Mead",
-                    options={"xatol": 1e-9, "fatol": 1e-3, "maxiter": 2000})
+    best = minimize(
+        negative,
+        [_TANGENTS[i], math.log10(_ALPHAS[j])],
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-3, "maxiter": 2000},
+    )
     top = max(-best.fun, float(raw[i, j]))
     return float(np.floor(_upsilon(top))) if top >= 1.0 else 0.0
 

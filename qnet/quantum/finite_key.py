@@ -227,8 +227,17 @@ def _best(ell: np.ndarray, fractions: np.ndarray):
     return best, np.where(best > 0, fractions[i], np.nan)
 
 
-def finite_key(protocol: str, pairs, *, chsh: float, qber: float, qber_x: float | None = None,
-               eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0):
+def finite_key(
+    protocol: str,
+    pairs,
+    *,
+    chsh: float,
+    qber: float,
+    qber_x: float | None = None,
+    eps_sec: float = 1e-10,
+    eps_cor: float = 1e-10,
+    ec_efficiency: float = 1.0,
+):
     """The finite-size secret key from ``pairs`` delivered Bell pairs (module docstring's bounds).
 
     Parameters
@@ -285,13 +294,23 @@ def finite_key(protocol: str, pairs, *, chsh: float, qber: float, qber_x: float 
     else:
         bits, fraction = diqkd_bits(n, chsh, qber, eps_sec, ec_efficiency)
     r_inf = asymptotic_fraction(protocol, chsh, qber, q_x, ec_efficiency)
-    out = [FiniteKey(protocol, float(big_n), float(b), float(b / big_n), r_inf, float(t))
-           for big_n, b, t in zip(n, bits, fraction)]
+    out = [
+        FiniteKey(protocol, float(big_n), float(b), float(b / big_n), r_inf, float(t))
+        for big_n, b, t in zip(n, bits, fraction)
+    ]
     return out[0] if np.ndim(pairs) == 0 else out
 
 
-def threshold_pairs(protocol: str, *, chsh: float, qber: float, qber_x: float | None = None,
-                    eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0) -> float:
+def threshold_pairs(
+    protocol: str,
+    *,
+    chsh: float,
+    qber: float,
+    qber_x: float | None = None,
+    eps_sec: float = 1e-10,
+    eps_cor: float = 1e-10,
+    ec_efficiency: float = 1.0,
+) -> float:
     """The fewest delivered pairs giving a positive key (whole pairs), ``inf`` if none up to 10^18.
 
     Parameters
@@ -310,13 +329,31 @@ def threshold_pairs(protocol: str, *, chsh: float, qber: float, qber_x: float | 
     >>> 1e3 < n0 < 1e5, finite_key("bbm92", n0 * 0.99, chsh=2.8, qber=0.01).key_bits
     (True, 0.0)
     """
-    return pairs_for_key(protocol, 1.0, chsh=chsh, qber=qber, qber_x=qber_x, eps_sec=eps_sec, eps_cor=eps_cor,
-                         ec_efficiency=ec_efficiency, missing=math.inf)
+    return pairs_for_key(
+        protocol,
+        1.0,
+        chsh=chsh,
+        qber=qber,
+        qber_x=qber_x,
+        eps_sec=eps_sec,
+        eps_cor=eps_cor,
+        ec_efficiency=ec_efficiency,
+        missing=math.inf,
+    )
 
 
-def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, qber_x: float | None = None,
-                  eps_sec: float = 1e-10, eps_cor: float = 1e-10, ec_efficiency: float = 1.0,
-                  missing: float | None = None) -> float:
+def pairs_for_key(
+    protocol: str,
+    key_bits: float,
+    *,
+    chsh: float,
+    qber: float,
+    qber_x: float | None = None,
+    eps_sec: float = 1e-10,
+    eps_cor: float = 1e-10,
+    ec_efficiency: float = 1.0,
+    missing: float | None = None,
+) -> float:
     """The fewest delivered pairs N whose finite key reaches ``key_bits`` (a whole number of pairs).
 
     Bisection in log N over [1, 10^18], then in whole pairs; the key grows with N (tested).
@@ -353,16 +390,31 @@ def pairs_for_key(protocol: str, key_bits: float, *, chsh: float, qber: float, q
     check_key_parameters(protocol, eps_sec, eps_cor, ec_efficiency)
     if not 0.0 < key_bits < math.inf:
         raise QnetError(f"target key {key_bits!r} bits: out of range (allowed: a finite number > 0)")
+
     def enough(n: float) -> bool:
-        return finite_key(protocol, n, chsh=chsh, qber=qber, qber_x=qber_x, eps_sec=eps_sec, eps_cor=eps_cor,
-                          ec_efficiency=ec_efficiency).key_bits >= key_bits
+        return (
+            finite_key(
+                protocol,
+                n,
+                chsh=chsh,
+                qber=qber,
+                qber_x=qber_x,
+                eps_sec=eps_sec,
+                eps_cor=eps_cor,
+                ec_efficiency=ec_efficiency,
+            ).key_bits
+            >= key_bits
+        )
 
     if not enough(MAX_PAIRS):
         if missing is not None:
             return missing
         r_inf = asymptotic_fraction(protocol, chsh, qber, qber if qber_x is None else qber_x, ec_efficiency)
-        why = (f"the {protocol} key is 0 for any number of pairs here: asymptotic fraction 0" if r_inf <= 0
-               else f"needs more than {MAX_PAIRS:.0e} pairs")
+        why = (
+            f"the {protocol} key is 0 for any number of pairs here: asymptotic fraction 0"
+            if r_inf <= 0
+            else f"needs more than {MAX_PAIRS:.0e} pairs"
+        )
         raise QnetError(f"target key {key_bits:g} bits: unreachable ({why})")
     lo, hi = 0.0, math.log10(MAX_PAIRS)
     while hi - lo > 1e-6:  # in log N first, then in whole pairs

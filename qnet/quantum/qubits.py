@@ -44,7 +44,9 @@ def _basis_index(bits: Sequence[int]) -> int:
     return s
 
 
-def check_keep_outcomes(n: int, keep: Iterable[int], outcomes) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...] | None]:
+def check_keep_outcomes(
+    n: int, keep: Iterable[int], outcomes
+) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...] | None]:
     """``keep`` and ``outcomes`` checked against ``n`` qubits, as hashable tuples.
 
     Parameters

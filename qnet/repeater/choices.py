@@ -12,7 +12,16 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["SWAP_POLICIES", "PROTOCOLS", "METRICS", "ADDITIVE_METRICS", "KEY_METRICS", "MEMORY_POLICIES", "TRAFFIC_POLICIES", "EVENT_LOOPS"]
+__all__ = [
+    "SWAP_POLICIES",
+    "PROTOCOLS",
+    "METRICS",
+    "ADDITIVE_METRICS",
+    "KEY_METRICS",
+    "MEMORY_POLICIES",
+    "TRAFFIC_POLICIES",
+    "EVENT_LOOPS",
+]
 
 #: Swap policies (``--swap-policy`` / ``swap_policy=``): ``asap`` (swap as soon as both links exist) or ``nested`` (doubling, 2^n links).
 SWAP_POLICIES = ("asap", "nested")

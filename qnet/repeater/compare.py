@@ -88,7 +88,13 @@ def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Gr
     attenuation = g.edges[a, s0]["fibre"].attenuation_db_per_km
     g.add_node(_DIRECT, hardware=station)
     for end in (a, b):
-        g.add_edge(end, _DIRECT, fibre=Fibre(name=f"{end}-direct", a=end, b=_DIRECT, length_km=total_km / 2, attenuation_db_per_km=attenuation))
+        g.add_edge(
+            end,
+            _DIRECT,
+            fibre=Fibre(
+                name=f"{end}-direct", a=end, b=_DIRECT, length_km=total_km / 2, attenuation_db_per_km=attenuation
+            ),
+        )
     return g
 
 
@@ -278,7 +284,9 @@ def compare_path(
     graphs = [scaled_graph(graph, hops, float(d)) for d in distances_km]
     specs = [link_spec(g, a, b, _DIRECT) for g in graphs]
     directs = run_specs(specs, link_backend=link_backend)
-    chains = build_chains([(g, hops) for g in graphs], swap_policy, purify=purify, twirl=twirl, link_backend=link_backend)
+    chains = build_chains(
+        [(g, hops) for g in graphs], swap_policy, purify=purify, twirl=twirl, link_backend=link_backend
+    )
     rows = []
     for i, (d, g, spec, direct) in enumerate(zip(distances_km, graphs, specs, directs)):
         chain = None
@@ -292,7 +300,11 @@ def compare_path(
         if chain is None:
             chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i, **common)
         eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
-        rows.append(ComparisonRow(float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta))
+        rows.append(
+            ComparisonRow(
+                float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta
+            )
+        )
         if progress is not None:
             progress(i + 1, len(distances_km))
     x = np.array([r.total_km for r in rows])
@@ -301,7 +313,9 @@ def compare_path(
     crossovers = {
         "chain_rate_above_direct_rate": _crossover(x, chain_rate, col(lambda r: r.direct.rate_hz)),
         "chain_rate_above_plob": _crossover(x, chain_rate, col(lambda r: r.plob_bits_per_s)),
-        "chain_bb84_key_rate_above_plob": _crossover(x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.plob_bits_per_s)),
+        "chain_bb84_key_rate_above_plob": _crossover(
+            x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.plob_bits_per_s)
+        ),
         "chain_bb84_key_rate_above_direct": _crossover(
             x, col(lambda r: r.chain.bb84_key_rate_hz), col(lambda r: r.direct.bb84_key_rate_hz)
         ),

@@ -73,7 +73,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map, register_channel
+from qnet.quantum.aer_channels import (
+    bit_flip_kraus,
+    check_probability,
+    depolarizing_kraus,
+    kraus_instruction,
+    reduced_map,
+    register_channel,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -221,11 +228,15 @@ def _check_pairs(states, where: str) -> list[np.ndarray]:
     for name, rho in states:
         a = np.asarray(rho)
         if a.ndim not in (2, 3) or a.shape[-2:] != (4, 4) or a.shape[0] == 0:
-            raise ConfigError(where, name, None, f"a 4x4 density matrix or a stack (n, 4, 4) of them is required, got shape {a.shape}")
+            raise ConfigError(
+                where, name, None, f"a 4x4 density matrix or a stack (n, 4, 4) of them is required, got shape {a.shape}"
+            )
         a = a.reshape(-1, 4, 4).astype(complex, copy=False)
         bad = _unphysical(a)
         if bad is not None:
-            raise ConfigError(where, name, None, f"not a density matrix (Hermitian, trace 1, no eigenvalue below -{_TOL:g}): {bad}")
+            raise ConfigError(
+                where, name, None, f"not a density matrix (Hermitian, trace 1, no eigenvalue below -{_TOL:g}): {bad}"
+            )
         stacks.append((name, a))
     n = max(len(a) for _, a in stacks)
     for name, a in stacks:
@@ -352,7 +363,9 @@ def ghz_fidelity(rho: np.ndarray):
     if a.ndim not in (2, 3) or a.shape[-2:] != (8, 8):
         from qnet.errors import ConfigError
 
-        raise ConfigError("ghz_fidelity", "rho", None, f"an 8x8 density matrix or a stack (n, 8, 8) is required, got shape {a.shape}")
+        raise ConfigError(
+            "ghz_fidelity", "rho", None, f"an 8x8 density matrix or a stack (n, 8, 8) is required, got shape {a.shape}"
+        )
     fid = (a[..., 0, 0].real + a[..., 7, 7].real + 2.0 * a[..., 0, 7].real) / 2.0
     return float(fid) if fid.ndim == 0 else fid
 

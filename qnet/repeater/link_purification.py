@@ -136,7 +136,9 @@ class PurifiedLinkResult(DeliveredStateFigures):
 def _memories_for_purification(node: MemoryNode) -> None:
     if node.memories is None or node.memories < 2:
         raise ConfigError(
-            f"nodes.{node.name}", "memories", node.memories,
+            f"nodes.{node.name}",
+            "memories",
+            node.memories,
             "purifying a link needs two memories per node for that link: set memories = 2 (or more)",
         )
 
@@ -213,15 +215,22 @@ def purification_table(
         return states
 
     old = stored(fresh, waits * attempt_time_s)
-    p_pur, out = purify(fresh, old, protocol=protocol, gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity,
-                        twirl=twirl)
+    p_pur, out = purify(
+        fresh, old, protocol=protocol, gate_fidelity=gate_fidelity, readout_fidelity=readout_fidelity, twirl=twirl
+    )
     return np.asarray(p_pur), stored(out, np.full(len(waits), communication_time_s))
 
 
 @renamed_keywords(engine="link_backend")
 def purify_link(
-    graph: nx.Graph, a: str, b: str, station: str | None = None, protocol: str = "dejmps", tail_tolerance: float = 1e-12,
-    twirl: bool = True, link_backend: str = "aer",
+    graph: nx.Graph,
+    a: str,
+    b: str,
+    station: str | None = None,
+    protocol: str = "dejmps",
+    tail_tolerance: float = 1e-12,
+    twirl: bool = True,
+    link_backend: str = "aer",
 ) -> PurifiedLinkResult:
     """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring).
 
@@ -290,9 +299,16 @@ def purify_link(
     c = graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
     t_c = (spec.length_a_km + spec.length_b_km) / c  # the kept pair waits for the other node's bits
     p_pur, out = purification_table(
-        raw.density_matrix, np.arange(n_rounds), tau, (spec.storage_time_a_s, spec.storage_time_b_s),
-        ((spec.t1_a_s, spec.t2_a_s, spec.decay_a), (spec.t1_b_s, spec.t2_b_s, spec.decay_b)), protocol,
-        (nodes[0].gate_fidelity, nodes[1].gate_fidelity), (nodes[0].readout_fidelity, nodes[1].readout_fidelity), t_c, twirl,
+        raw.density_matrix,
+        np.arange(n_rounds),
+        tau,
+        (spec.storage_time_a_s, spec.storage_time_b_s),
+        ((spec.t1_a_s, spec.t2_a_s, spec.decay_a), (spec.t1_b_s, spec.t2_b_s, spec.decay_b)),
+        protocol,
+        (nodes[0].gate_fidelity, nodes[1].gate_fidelity),
+        (nodes[0].readout_fidelity, nodes[1].readout_fidelity),
+        t_c,
+        twirl,
     )
     weights = pmf * p_pur
     success = float(weights.sum() / pmf.sum())

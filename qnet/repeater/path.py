@@ -176,7 +176,11 @@ class ChainResult(DeliveredStateFigures):
         out: dict[str, Any] = {}
         for name in CHAIN_FIELDS:
             value = getattr(self, name)
-            out[name] = [json_number(v) for v in value] if isinstance(value, tuple) else (None if value is None else json_number(value))
+            out[name] = (
+                [json_number(v) for v in value]
+                if isinstance(value, tuple)
+                else (None if value is None else json_number(value))
+            )
         out["entangled"] = self.entangled
         out["completion_time_quantiles_s"] = self.completion_time_quantiles_s()
         out["fidelity_quantiles"] = self.fidelity_quantiles()
@@ -209,7 +213,9 @@ def _check_purify_memories(graph: nx.Graph, hops: Sequence[Hop]) -> None:
         if node.memories is None or node.memories < need:
             role = "end node" if need == 2 else "repeater"
             raise ConfigError(
-                f"nodes.{name}", "memories", node.memories,
+                f"nodes.{name}",
+                "memories",
+                node.memories,
                 f"{role} {name!r} purifies {'its link' if need == 2 else 'both of its links'} on this path and needs "
                 f"two memories per link: set memories = {need} (or more)",
             )
@@ -255,7 +261,9 @@ def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]
         return explicit_path(graph, items)
     if all(not isinstance(h, str) and len(h) == 3 for h in items):
         return [Hop(*h) for h in items]
-    raise QnetError("path: give memory-node names in order (['alice', 'r1', 'bob']) or hops [(a, b, station), ...], not a mix")
+    raise QnetError(
+        "path: give memory-node names in order (['alice', 'r1', 'bob']) or hops [(a, b, station), ...], not a mix"
+    )
 
 
 def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int | tuple[int, int]]:
@@ -285,8 +293,13 @@ def _for_link(memories: int | tuple[int, int], side: int) -> int:
 
 @renamed_keywords(engine="link_backend")
 def build_chain(
-    graph: nx.Graph, hops: Sequence[Hop] | Sequence[str], swap_policy: str = "asap", shots: int | None = None,
-    purify: str | None = None, twirl: bool = True, link_backend: str = "aer",
+    graph: nx.Graph,
+    hops: Sequence[Hop] | Sequence[str],
+    swap_policy: str = "asap",
+    shots: int | None = None,
+    purify: str | None = None,
+    twirl: bool = True,
+    link_backend: str = "aer",
 ):
     """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``link_backend``).
 
@@ -333,8 +346,14 @@ def build_chain(
 
 
 @renamed_keywords(engine="link_backend")
-def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, purify: str | None = None,
-                 twirl: bool = True, link_backend: str = "aer") -> list:
+def build_chains(
+    paths,
+    swap_policy: str = "asap",
+    shots: int | None = None,
+    purify: str | None = None,
+    twirl: bool = True,
+    link_backend: str = "aer",
+) -> list:
     """:func:`build_chain` for many (graph, path) cases, every distinct link of all of them in one run.
 
     Parameters
@@ -375,8 +394,16 @@ def build_chains(paths, swap_policy: str = "asap", shots: int | None = None, pur
     return out
 
 
-def assemble_chain(graph: nx.Graph, hops: Sequence[Hop], specs: Sequence[LinkSpec], results: Sequence, mems: Sequence[int | tuple[int, int]],
-                   swap_policy: str = "asap", protocol: str | None = None, twirl: bool = True):
+def assemble_chain(
+    graph: nx.Graph,
+    hops: Sequence[Hop],
+    specs: Sequence[LinkSpec],
+    results: Sequence,
+    mems: Sequence[int | tuple[int, int]],
+    swap_policy: str = "asap",
+    protocol: str | None = None,
+    twirl: bool = True,
+):
     """The RepeaterChain of a route from its links' specs and results (oriented along the route).
 
     Parameters
@@ -549,20 +576,37 @@ def simulate_path(
             msg = str(exc)
             if not msg.startswith("exact mode"):
                 msg = f"exact mode is not available for this chain: {msg}"
-            raise QnetError(msg.replace("use simulate_chain (Monte Carlo)", "drop --exact for the Monte Carlo")) from None
+            raise QnetError(
+                msg.replace("use simulate_chain (Monte Carlo)", "drop --exact for the Monte Carlo")
+            ) from None
         return ChainResult(
-            method="exact", samples=None, fidelity=r.fidelity, fidelity_std=None, rate_hz=r.rate_hz,
-            rate_hz_ci=None, mean_completion_time_s=r.mean_completion_time_s, density_matrix=r.mean_state,
-            completion_time_pmf=r.completion_time_pmf, round_time_s=r.round_time_s, **common,
+            method="exact",
+            samples=None,
+            fidelity=r.fidelity,
+            fidelity_std=None,
+            rate_hz=r.rate_hz,
+            rate_hz_ci=None,
+            mean_completion_time_s=r.mean_completion_time_s,
+            density_matrix=r.mean_state,
+            completion_time_pmf=r.completion_time_pmf,
+            round_time_s=r.round_time_s,
+            **common,
         )
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
         raise QnetError(f"samples = {samples!r} is invalid: an integer >= 2")
     r = simulate_chain(chain, samples, seed=seed, progress=progress)
     return ChainResult(
-        method="monte_carlo", samples=r.samples, fidelity=r.fidelity, fidelity_std=r.fidelity_std,
-        rate_hz=r.rate_hz, rate_hz_ci=tuple(r.rate_hz_ci), mean_completion_time_s=r.mean_completion_time_s,
-        density_matrix=r.mean_state, fidelity_samples=r.fidelity_samples,
-        completion_time_samples_s=r.completion_time_samples_s, **common,
+        method="monte_carlo",
+        samples=r.samples,
+        fidelity=r.fidelity,
+        fidelity_std=r.fidelity_std,
+        rate_hz=r.rate_hz,
+        rate_hz_ci=tuple(r.rate_hz_ci),
+        mean_completion_time_s=r.mean_completion_time_s,
+        density_matrix=r.mean_state,
+        fidelity_samples=r.fidelity_samples,
+        completion_time_samples_s=r.completion_time_samples_s,
+        **common,
     )
 
 
@@ -588,37 +632,61 @@ def format_chain(result: ChainResult) -> str:
     fidelity ... mean delivered <Psi+|rho|Psi+>
     ...
     """
-    lines = [f"chain {' - '.join(result.path)}  ({len(result.links)} links, {result.total_length_km:g} km, target |Psi+>, {result.method}"
-             + (f", each link purified once ({result.purify.upper()})" if result.purify else "")
-             + (f", {result.samples} samples)" if result.samples else ")")]
+    lines = [
+        f"chain {' - '.join(result.path)}  ({len(result.links)} links, {result.total_length_km:g} km, target |Psi+>, {result.method}"
+        + (f", each link purified once ({result.purify.upper()})" if result.purify else "")
+        + (f", {result.samples} samples)" if result.samples else ")")
+    ]
     lines.append("-" * len(lines[0]))
-    lines.append(f"{'link':<28} {'station':<10} {'fidelity':>9} {'P(success)':>11} {'k':>3} {'T_att (s)':>10} {'rate (1/s)':>11}")
+    lines.append(
+        f"{'link':<28} {'station':<10} {'fidelity':>9} {'P(success)':>11} {'k':>3} {'T_att (s)':>10} {'rate (1/s)':>11}"
+    )
     for (a, b), s, r in zip(zip(result.path, result.path[1:]), result.stations, result.links):
-        lines.append(f"{a + ' - ' + b:<28} {s:<10} {r.fidelity:9.4f} {r.success_probability:11.4g} {r.attempts_per_round:3d} "
-                     f"{r.attempt_time_s:10.4g} {r.rate_hz:11.4g}")
+        lines.append(
+            f"{a + ' - ' + b:<28} {s:<10} {r.fidelity:9.4f} {r.success_probability:11.4g} {r.attempts_per_round:3d} "
+            f"{r.attempt_time_s:10.4g} {r.rate_hz:11.4g}"
+        )
     lines.append("(P(success) per attempt; k attempts per round = min memories of the link's two nodes for it)")
     lines.append("")
     fid = f"{result.fidelity:.6g}" + (f"  (std {result.fidelity_std:.3g})" if result.fidelity_std is not None else "")
-    rate = f"{result.rate_hz:.6g}" + (f"  (95% CI {result.rate_hz_ci[0]:.4g} .. {result.rate_hz_ci[1]:.4g})" if result.rate_hz_ci else "")
+    rate = f"{result.rate_hz:.6g}" + (
+        f"  (95% CI {result.rate_hz_ci[0]:.4g} .. {result.rate_hz_ci[1]:.4g})" if result.rate_hz_ci else ""
+    )
     rows = [
         ("fidelity", fid, "mean delivered <Psi+|rho|Psi+>"),
         ("rate_hz", rate, "end-to-end pairs per second"),
         ("mean_completion_time_s", f"{result.mean_completion_time_s:.6g}", "mean time between deliveries"),
-        ("completion time (s)", "  ".join(f"{k} {v:.4g}" for k, v in result.completion_time_quantiles_s().items()), "5/50/95 % quantiles"),
+        (
+            "completion time (s)",
+            "  ".join(f"{k} {v:.4g}" for k, v in result.completion_time_quantiles_s().items()),
+            "5/50/95 % quantiles",
+        ),
         ("chsh", f"{result.chsh:.6g}", "of the mean delivered state"),
         ("qber", f"{result.qber:.6g}", "Z-basis error"),
-        ("diqkd_key_rate_hz", f"{result.diqkd_key_rate_hz:.6g}", f"DI-QKD key (fraction {result.diqkd_key_fraction:.4g})"),
-        ("bb84_key_rate_hz", f"{result.bb84_key_rate_hz:.6g}", f"BB84/BBM92 key (fraction {result.bb84_key_fraction:.4g})"),
+        (
+            "diqkd_key_rate_hz",
+            f"{result.diqkd_key_rate_hz:.6g}",
+            f"DI-QKD key (fraction {result.diqkd_key_fraction:.4g})",
+        ),
+        (
+            "bb84_key_rate_hz",
+            f"{result.bb84_key_rate_hz:.6g}",
+            f"BB84/BBM92 key (fraction {result.bb84_key_fraction:.4g})",
+        ),
     ]
     if not result.entangled:
-        rows.insert(1, ("entangled", "NO", "the delivered pair is not entangled (separable: positive partial transpose)"))
+        rows.insert(
+            1, ("entangled", "NO", "the delivered pair is not entangled (separable: positive partial transpose)")
+        )
     elif result.fidelity <= 0.5:
         rows.insert(1, ("entangled", "yes", "but fidelity <= 1/2: no better than a separable pair towards |Psi+>"))
     else:
         rows.insert(1, ("entangled", "yes", "negative partial transpose"))
     fq = result.fidelity_quantiles()
     if fq is not None:
-        rows.insert(1, ("fidelity quantiles", "  ".join(f"{k} {v:.4g}" for k, v in fq.items()), "5/50/95 % of delivered pairs"))
+        rows.insert(
+            1, ("fidelity quantiles", "  ".join(f"{k} {v:.4g}" for k, v in fq.items()), "5/50/95 % of delivered pairs")
+        )
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     lines += [f"{n:<{w0}}  {v:>{w1}}  {m}" for n, v, m in rows]

@@ -55,7 +55,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, depolarizing_kraus, kraus_instruction, node_pair, reduced_map, register_channel
+from qnet.quantum.aer_channels import (
+    bit_flip_kraus,
+    depolarizing_kraus,
+    kraus_instruction,
+    node_pair,
+    reduced_map,
+    register_channel,
+)
 from qnet.quantum.states import bell_projector, broadcast_state_stacks
 from qnet.repeater.choices import PROTOCOLS
 

@@ -215,8 +215,15 @@ def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results
     return cost
 
 
-def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelity", link_results: dict | None = None,
-                 lg: nx.MultiGraph | None = None) -> list[list[Hop]]:
+def k_best_paths(
+    graph: nx.Graph,
+    a: str,
+    b: str,
+    k: int,
+    metric: str = "fidelity",
+    link_results: dict | None = None,
+    lg: nx.MultiGraph | None = None,
+) -> list[list[Hop]]:
     """Up to ``k`` loop-free routes from ``a`` to ``b``, cheapest first under ``metric``.
 
     The first is :func:`best_path`'s; the others follow in order of cost (networkx
@@ -305,5 +312,7 @@ def k_best_paths(graph: nx.Graph, a: str, b: str, k: int, metric: str = "fidelit
                 break
     if not routes:
         bad = next(h for h in hops_of(first) if math.isinf(cost(*h)))
-        raise NetworkError(f"no usable path joins {a!r} and {b!r}: link {bad.node_a}-{bad.node_b} delivers nothing ({metric})")
+        raise NetworkError(
+            f"no usable path joins {a!r} and {b!r}: link {bad.node_a}-{bad.node_b} delivers nothing ({metric})"
+        )
     return routes

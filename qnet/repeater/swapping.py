@@ -43,7 +43,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qnet.quantum.aer_channels import bit_flip_kraus, check_probability, depolarizing_kraus, kraus_instruction, reduced_map, register_channel
+from qnet.quantum.aer_channels import (
+    bit_flip_kraus,
+    check_probability,
+    depolarizing_kraus,
+    kraus_instruction,
+    reduced_map,
+    register_channel,
+)
 from qnet.quantum.states import broadcast_state_stacks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

@@ -339,9 +339,7 @@ def pmf_mean(pmf: np.ndarray) -> float:
 # --------------------------------------------------------------------------- closed forms
 
 
-def two_link_mean_rounds(
-    p: float, cutoff: int | None = None, swap_success: float = 1.0, swap_rounds: int = 0
-) -> float:
+def two_link_mean_rounds(p: float, cutoff: int | None = None, swap_success: float = 1.0, swap_rounds: int = 0) -> float:
     """Mean completion time (rounds) of two geometric links, docs/literature.md §5.6.
 
     No cutoff: (3 - 2p) / (p (2 - p)). Cutoff c (a pair may wait up to c rounds):

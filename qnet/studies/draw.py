@@ -104,14 +104,18 @@ def _link_values(graph: nx.Graph, g: nx.Graph, color: str, utilisation: Mapping 
             raise QnetError("--color utilisation needs a traffic result (--result FILE)")
         unknown = [tuple(sorted(k)) for k in utilisation if not g.has_edge(*sorted(k))]
         if unknown:
-            raise QnetError(f"--result: link {unknown[0][0]} - {unknown[0][1]} is not an elementary link of the network")
+            raise QnetError(
+                f"--result: link {unknown[0][0]} - {unknown[0][1]} is not an elementary link of the network"
+            )
         return {e: utilisation[frozenset(e)] for e in g.edges if frozenset(e) in utilisation}
     from qnet.link.circuit import compile_link
     from qnet.link.run import run_links
     from qnet.link.spec import link_spec
 
     edges = list(g.edges)
-    results = run_links([compile_link(link_spec(graph, a, b, g.edges[a, b]["station"])) for a, b in edges], link_backend="batch")
+    results = run_links(
+        [compile_link(link_spec(graph, a, b, g.edges[a, b]["station"])) for a, b in edges], link_backend="batch"
+    )
     return {e: (r.fidelity if color == "fidelity" else r.rate_hz) for e, r in zip(edges, results)}
 
 
@@ -123,9 +127,17 @@ def _layout(g: nx.Graph, layout: str) -> dict:
     return nx.spring_layout(g, seed=0, weight="_pull")
 
 
-def draw_network(graph: nx.Graph, output: str | Path | None = None, color: str = "fidelity",
-                 utilisation: Mapping | None = None, pos: Mapping | None = None, layout: str = "auto",
-                 overwrite: bool = False, size_in: tuple[float, float] = (8.0, 6.0), dpi: int = 100):
+def draw_network(
+    graph: nx.Graph,
+    output: str | Path | None = None,
+    color: str = "fidelity",
+    utilisation: Mapping | None = None,
+    pos: Mapping | None = None,
+    layout: str = "auto",
+    overwrite: bool = False,
+    size_in: tuple[float, float] = (8.0, 6.0),
+    dpi: int = 100,
+):
     """Draw the memory-node topology of ``graph`` with links coloured by ``color``; save to ``output`` if given.
 
     Parameters
@@ -201,14 +213,19 @@ def _render(fig, g: nx.Graph, pos: Mapping, values: Mapping[tuple, float], color
     if color == "rate" and shown:
         norm = LogNorm(min(shown), max(shown) * (1.0 + 1e-9))
     else:
-        norm = Normalize(min(shown, default=0.0), max(shown, default=1.0) + (1e-12 if shown and min(shown) == max(shown) else 0.0))
+        norm = Normalize(
+            min(shown, default=0.0), max(shown, default=1.0) + (1e-12 if shown and min(shown) == max(shown) else 0.0)
+        )
     cmap = colormaps["viridis"]
     segs = [[pos[u], pos[v]] for u, v in g.edges if (u, v) in drawable]
     grey = [[pos[u], pos[v]] for u, v in g.edges if (u, v) not in drawable]
     if grey:
         ax.add_collection(LineCollection(grey, colors="0.8", linewidths=1.0, zorder=1))
-    ax.add_collection(LineCollection(segs, colors=[cmap(norm(drawable[e])) for e in g.edges if e in drawable],
-                                     linewidths=2.0, zorder=2))
+    ax.add_collection(
+        LineCollection(
+            segs, colors=[cmap(norm(drawable[e])) for e in g.edges if e in drawable], linewidths=2.0, zorder=2
+        )
+    )
     xy = [pos[n] for n in g]
     ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=20 if len(xy) <= MAX_LABELS else 4, c="k", zorder=3)
     if g.number_of_nodes() <= MAX_LABELS:

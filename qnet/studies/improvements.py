@@ -39,8 +39,16 @@ from qnet.errors import QnetError
 from qnet.network.fields import FieldPath
 
 __all__ = [
-    "RULES", "TARGET_FIGURES", "DEFAULT_MAX_FACTOR", "ImproveSpec", "Variable", "Target", "parse_improve",
-    "parse_target", "improved_value", "expand_variables",
+    "RULES",
+    "TARGET_FIGURES",
+    "DEFAULT_MAX_FACTOR",
+    "ImproveSpec",
+    "Variable",
+    "Target",
+    "parse_improve",
+    "parse_target",
+    "improved_value",
+    "expand_variables",
 ]
 
 #: How each improvable field changes with the improvement factor k (module docstring).
@@ -60,8 +68,15 @@ RULES = {
 }
 #: Figures of the end-to-end pair a target may constrain (``qnet chain --json`` names).
 TARGET_FIGURES = (
-    "fidelity", "rate_hz", "mean_completion_time_s", "chsh", "qber", "diqkd_key_fraction",
-    "diqkd_key_rate_hz", "bb84_key_fraction", "bb84_key_rate_hz",
+    "fidelity",
+    "rate_hz",
+    "mean_completion_time_s",
+    "chsh",
+    "qber",
+    "diqkd_key_fraction",
+    "diqkd_key_rate_hz",
+    "bb84_key_fraction",
+    "bb84_key_rate_hz",
 )
 #: The largest improvement factor of a variable unless the user gives one.
 DEFAULT_MAX_FACTOR = 100.0
@@ -174,12 +189,16 @@ def parse_improve(text: str) -> tuple[ImproveSpec, ...]:
         key = key.strip()
         path = FieldPath.parse(key, context=f"--improve {part}")
         if path.section == "network" or path.key is not None:
-            raise QnetError(f"--improve {part}: improvable fields are nodes.NAME.FIELD or fibres.NAME.FIELD (NAME may be *)")
+            raise QnetError(
+                f"--improve {part}: improvable fields are nodes.NAME.FIELD or fibres.NAME.FIELD (NAME may be *)"
+            )
         if path.field not in RULES:
             why = _REFUSED.get(path.field)
             if why:
                 raise QnetError(f"--improve {part}: {path.field} cannot be improved: {why}")
-            raise QnetError(f"--improve {part}: unknown improvable field {path.field!r}; allowed: {', '.join(sorted(RULES))}")
+            raise QnetError(
+                f"--improve {part}: unknown improvable field {path.field!r}; allowed: {', '.join(sorted(RULES))}"
+            )
         factor = None
         if kmax.strip():
             try:
@@ -187,7 +206,9 @@ def parse_improve(text: str) -> tuple[ImproveSpec, ...]:
             except ValueError:
                 factor = math.nan
             if not (1.0 < factor < math.inf):
-                raise QnetError(f"--improve {part}: the largest factor {kmax.strip()!r} is invalid: a finite number > 1")
+                raise QnetError(
+                    f"--improve {part}: the largest factor {kmax.strip()!r} is invalid: a finite number > 1"
+                )
         out.append(ImproveSpec(key, factor))
     return tuple(out)
 
@@ -231,8 +252,14 @@ class Variable:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"name": self.name, "rule": self.rule, "fields": list(self.fields), "baseline": list(self.baseline),
-                "max_factor": self.max_factor, "weight": self.weight}
+        return {
+            "name": self.name,
+            "rule": self.rule,
+            "fields": list(self.fields),
+            "baseline": list(self.baseline),
+            "max_factor": self.max_factor,
+            "weight": self.weight,
+        }
 
 
 def _route_items(graph: Any, hops: Sequence[Any]) -> tuple[list[str], list[tuple[str, Any]]]:
@@ -249,8 +276,13 @@ def _route_items(graph: Any, hops: Sequence[Any]) -> tuple[list[str], list[tuple
     return nodes, fibres
 
 
-def expand_variables(graph: Any, hops: Sequence[Any], specs: Sequence[ImproveSpec],
-                     max_factor: float = DEFAULT_MAX_FACTOR, weights: dict[str, float] | None = None) -> tuple[Variable, ...]:
+def expand_variables(
+    graph: Any,
+    hops: Sequence[Any],
+    specs: Sequence[ImproveSpec],
+    max_factor: float = DEFAULT_MAX_FACTOR,
+    weights: dict[str, float] | None = None,
+) -> tuple[Variable, ...]:
     """The variables of ``specs`` on the route ``hops`` of ``graph`` (wildcards shared, named fields individual).
 
     A wildcard covers the route's nodes (memories and stations) or fibres that have the field
@@ -302,7 +334,11 @@ def expand_variables(graph: Any, hops: Sequence[Any], specs: Sequence[ImproveSpe
         path = FieldPath.parse(spec.key)
         rule = RULES[path.field]
         if path.section == "nodes":
-            items = [(n, graph.nodes[n]["hardware"]) for n in nodes] if path.name == "*" else _named_node(graph, nodes, spec.key, path)
+            items = (
+                [(n, graph.nodes[n]["hardware"]) for n in nodes]
+                if path.name == "*"
+                else _named_node(graph, nodes, spec.key, path)
+            )
         else:
             items = list(dict(fibres).items()) if path.name == "*" else _named_fibre(fibres, spec.key, path)
         fields, baseline = [], []
@@ -323,11 +359,13 @@ def expand_variables(graph: Any, hops: Sequence[Any], specs: Sequence[ImproveSpe
             fields.append(key)
             baseline.append(float(value))
         if not fields:
-            raise QnetError(f"--improve {spec.key}: no {path.section[:-1]} on the route has a {path.field} that can be improved")
+            raise QnetError(
+                f"--improve {spec.key}: no {path.section[:-1]} on the route has a {path.field} that can be improved"
+            )
         kmax = spec.max_factor if spec.max_factor is not None else float(max_factor)
         w = 1.0 if weights is None else float(weights.get(spec.key, 1.0))
         out.append(Variable(spec.key, rule, tuple(fields), tuple(baseline), kmax, w))
-    for key in (weights or {}):
+    for key in weights or {}:
         if key not in names:
             raise QnetError(f"--weight {key}: not an --improve entry ({', '.join(names)})")
     return tuple(out)
@@ -344,7 +382,9 @@ def _named_node(graph: Any, nodes: list[str], key: str, path: FieldPath) -> list
 def _named_fibre(fibres: list[tuple[str, Any]], key: str, path: FieldPath) -> list[tuple[str, Any]]:
     found = [(n, f) for n, f in fibres if n == path.name]
     if not found:
-        raise QnetError(f"--improve {key}: no fibre named {path.name!r} on the route (fibres: {', '.join(n for n, _ in fibres)})")
+        raise QnetError(
+            f"--improve {key}: no fibre named {path.name!r} on the route (fibres: {', '.join(n for n, _ in fibres)})"
+        )
     return found[:1]
 
 

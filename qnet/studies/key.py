@@ -76,9 +76,19 @@ class KeyResult:
         return {k: (json_number(v) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def key_of_figures(protocol: str, *, chsh: float, qber: float, qber_x: float, rate_hz: float,
-                   pairs: float | None = None, target_bits: float | None = None, eps_sec: float = 1e-10,
-                   eps_cor: float = 1e-10, ec_efficiency: float = 1.0) -> KeyResult:
+def key_of_figures(
+    protocol: str,
+    *,
+    chsh: float,
+    qber: float,
+    qber_x: float,
+    rate_hz: float,
+    pairs: float | None = None,
+    target_bits: float | None = None,
+    eps_sec: float = 1e-10,
+    eps_cor: float = 1e-10,
+    ec_efficiency: float = 1.0,
+) -> KeyResult:
     """The finite key from N = ``pairs``, or the pairs and time for ``target_bits`` (exactly one).
 
     Parameters
@@ -115,17 +125,38 @@ def key_of_figures(protocol: str, *, chsh: float, qber: float, qber_x: float, ra
     """
     if (pairs is None) == (target_bits is None):
         raise QnetError("give exactly one of pairs (--pairs) and target_bits (--target-bits)")
-    kw = {"chsh": chsh, "qber": qber, "qber_x": qber_x, "eps_sec": eps_sec, "eps_cor": eps_cor,
-          "ec_efficiency": ec_efficiency}
+    kw = {
+        "chsh": chsh,
+        "qber": qber,
+        "qber_x": qber_x,
+        "eps_sec": eps_sec,
+        "eps_cor": eps_cor,
+        "ec_efficiency": ec_efficiency,
+    }
     if target_bits is not None:
         pairs = pairs_for_key(protocol, target_bits, **kw)
     key = finite_key(protocol, pairs, **kw)
     time_s = key.pairs / rate_hz if rate_hz > 0 else math.inf
     if protocol == "diqkd":  # its correctness is that of the bound's 64-bit hash tags, not the argument
         eps_cor = EPS_HASH
-    return KeyResult(protocol, eps_sec, eps_cor, ec_efficiency, float(chsh), float(qber), float(qber_x), float(rate_hz),
-                     key.pairs, key.key_bits, key.key_fraction, key.asymptotic_fraction, key.test_fraction, time_s,
-                     threshold_pairs(protocol, **kw), target_bits)
+    return KeyResult(
+        protocol,
+        eps_sec,
+        eps_cor,
+        ec_efficiency,
+        float(chsh),
+        float(qber),
+        float(qber_x),
+        float(rate_hz),
+        key.pairs,
+        key.key_bits,
+        key.key_fraction,
+        key.asymptotic_fraction,
+        key.test_fraction,
+        time_s,
+        threshold_pairs(protocol, **kw),
+        target_bits,
+    )
 
 
 def _qber_x(rho: np.ndarray, target: str) -> float:
@@ -164,8 +195,14 @@ def key_of_state(protocol: str, density_matrix: np.ndarray, rate_hz: float, *, t
     >>> round(r.chsh, 4), r.qber, 0 < r.key_fraction < r.asymptotic_fraction
     (2.687, 0.025, True)
     """
-    return key_of_figures(protocol, chsh=figures.chsh(density_matrix), qber=figures.qber(density_matrix, target),
-                          qber_x=_qber_x(density_matrix, target), rate_hz=rate_hz, **kw)
+    return key_of_figures(
+        protocol,
+        chsh=figures.chsh(density_matrix),
+        qber=figures.qber(density_matrix, target),
+        qber_x=_qber_x(density_matrix, target),
+        rate_hz=rate_hz,
+        **kw,
+    )
 
 
 def werner_figures(fidelity: float) -> dict[str, float]:
@@ -193,8 +230,9 @@ def werner_figures(fidelity: float) -> dict[str, float]:
     return {"chsh": max(0.0, 2.0 * math.sqrt(2.0) * w), "qber": q, "qber_x": q}
 
 
-def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, target_bits: float | None = None,
-                 **kw) -> list[dict[str, Any]]:
+def traffic_keys(
+    traffic: dict, protocol: str, *, pairs: float | None = None, target_bits: float | None = None, **kw
+) -> list[dict[str, Any]]:
     """A ``key`` section for each request of a ``qnet traffic --json`` result.
 
     Each request's pairs are taken as Werner states of its mean delivered fidelity
@@ -237,8 +275,15 @@ def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, ta
         raise QnetError("traffic result: no 'requests' list (expected the JSON of qnet traffic --json)")
     rows = []
     for i, req in enumerate(requests):
-        row = {"request": i, "a": req.get("a"), "b": req.get("b"), "delivered": req.get("delivered"),
-               "fidelity": req.get("fidelity"), "key": None, "note": None}
+        row = {
+            "request": i,
+            "a": req.get("a"),
+            "b": req.get("b"),
+            "delivered": req.get("delivered"),
+            "fidelity": req.get("fidelity"),
+            "key": None,
+            "note": None,
+        }
         fidelity, rate = req.get("fidelity"), req.get("rate_hz") or 0.0
         n = req.get("delivered") if pairs is None and target_bits is None else pairs
         if req.get("c") is not None:
@@ -247,8 +292,14 @@ def traffic_keys(traffic: dict, protocol: str, *, pairs: float | None = None, ta
             row["note"] = "no pairs delivered"
         else:
             try:
-                result = key_of_figures(protocol, rate_hz=float(rate), pairs=None if n is None else float(n),
-                                        target_bits=target_bits, **werner_figures(float(fidelity)), **kw)
+                result = key_of_figures(
+                    protocol,
+                    rate_hz=float(rate),
+                    pairs=None if n is None else float(n),
+                    target_bits=target_bits,
+                    **werner_figures(float(fidelity)),
+                    **kw,
+                )
             except QnetError as exc:  # this request's target is unreachable: say so, go on with the others
                 if target_bits is None:
                     raise
@@ -289,11 +340,16 @@ def format_key(result: KeyResult, path: str = "") -> str:
     >>> print(format_key(r).splitlines()[0])
     protocol           bbm92 (Tomamichel et al. 2012), eps_sec 1e-10, eps_cor 1e-10, EC leakage 1 x Shannon
     """
-    name = {"diqkd": "diqkd (Nadlinger et al. 2022, Eq. 73)", "bbm92": "bbm92 (Tomamichel et al. 2012)"}[result.protocol]
+    name = {"diqkd": "diqkd (Nadlinger et al. 2022, Eq. 73)", "bbm92": "bbm92 (Tomamichel et al. 2012)"}[
+        result.protocol
+    ]
     cor = "2^-61 (64-bit hash tags)" if result.protocol == "diqkd" else f"{result.eps_cor:g}"
     lines = [f"path               {path}"] if path else []
-    lines.insert(0, f"protocol           {name}, eps_sec {result.eps_sec:g}, eps_cor {cor}, "
-                    f"EC leakage {result.ec_efficiency:g} x Shannon")
+    lines.insert(
+        0,
+        f"protocol           {name}, eps_sec {result.eps_sec:g}, eps_cor {cor}, "
+        f"EC leakage {result.ec_efficiency:g} x Shannon",
+    )
     lines += [
         f"state              CHSH {result.chsh:.4f}, QBER Z {result.qber:.4g}, X {result.qber_x:.4g}",
         f"rate               {result.rate_hz:.4g} pairs/s",
@@ -303,10 +359,13 @@ def format_key(result: KeyResult, path: str = "") -> str:
     lines += [
         f"pairs              {result.pairs:.6g}",
         f"time               {_time(result.time_s)}  ({result.time_s:.4g} s = pairs / rate)",
-        (f"key                {result.key_bits:.6g} bits  ({result.key_fraction:.4g} bit/pair; "
-         f"asymptotic {result.asymptotic_fraction:.4g} bit/pair)"),
+        (
+            f"key                {result.key_bits:.6g} bits  ({result.key_fraction:.4g} bit/pair; "
+            f"asymptotic {result.asymptotic_fraction:.4g} bit/pair)"
+        ),
         f"test fraction      {result.test_fraction:.3g}" if result.key_bits > 0 else "test fraction      - (no key)",
-        f"key from           {result.threshold_pairs:.4g} pairs" if math.isfinite(result.threshold_pairs)
+        f"key from           {result.threshold_pairs:.4g} pairs"
+        if math.isfinite(result.threshold_pairs)
         else "key from           never (no key up to 1e18 pairs)",
     ]
     return "\n".join(lines)
@@ -338,8 +397,10 @@ def format_key_scan(results: list[KeyResult], path: str = "") -> str:
     first = results[0]
     head = format_key(first, path).splitlines()
     keep = [line for line in head if line.split(" ")[0] in ("protocol", "path", "state", "rate")]
-    keep.append(f"asymptotic         {first.asymptotic_fraction:.4g} bit/pair; key from "
-                + (f"{first.threshold_pairs:.4g} pairs" if math.isfinite(first.threshold_pairs) else "never"))
+    keep.append(
+        f"asymptotic         {first.asymptotic_fraction:.4g} bit/pair; key from "
+        + (f"{first.threshold_pairs:.4g} pairs" if math.isfinite(first.threshold_pairs) else "never")
+    )
     keep.append(f"{'pairs':>11}  {'time':<14} {'key bits':>12} {'bit/pair':>10} {'test frac':>9}")
     for r in results:
         test = f"{r.test_fraction:.3g}" if r.key_bits > 0 else "-"

@@ -49,12 +49,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from qnet.link.results import LinkResult
 
-__all__ = ["OptimizeResult", "optimize_link", "format_optimum", "parse_vary_range", "STATION_POSITION", "LINK_PARAMETERS"]
+__all__ = [
+    "OptimizeResult",
+    "optimize_link",
+    "format_optimum",
+    "parse_vary_range",
+    "STATION_POSITION",
+    "LINK_PARAMETERS",
+]
 
 STATION_POSITION = "station_position"
 #: Numeric fields that enter an elementary link, per table kind.
 LINK_PARAMETERS = {
-    "memory": ("t2_s", "t1_s", "emission_efficiency", "conversion_efficiency", "prep_time_s", "bright_state_population"),
+    "memory": (
+        "t2_s",
+        "t1_s",
+        "emission_efficiency",
+        "conversion_efficiency",
+        "prep_time_s",
+        "bright_state_population",
+    ),
     "station": ("detector_efficiency", "dark_count_probability", "visibility", "phase_noise_rad"),
     "fibre": ("length_km", "attenuation_db_per_km"),
     "network": ("fibre_speed_km_per_s",),
@@ -132,6 +146,7 @@ class OptimizeResult:
 
 # --------------------------------------------------------------------------- parsing and fields
 
+
 def parse_vary_range(text: str) -> tuple[tuple[str, ...], tuple[float, float]]:
     """``FIELD[,FIELD...]=LO:HI`` -> (fields, (lo, hi)) (``qnet optimize --vary``).
 
@@ -156,7 +171,9 @@ def parse_vary_range(text: str) -> tuple[tuple[str, ...], tuple[float, float]]:
     (('nodes.alice.t2_s', 'nodes.bob.t2_s'), (0.5, 2.0))
     """
     if "=" not in text:
-        raise QnetError(f"--vary {text!r}: expected FIELD[,FIELD...]=LO:HI (e.g. nodes.alice.bright_state_population=0.01:0.3)")
+        raise QnetError(
+            f"--vary {text!r}: expected FIELD[,FIELD...]=LO:HI (e.g. nodes.alice.bright_state_population=0.01:0.3)"
+        )
     left, right = text.split("=", 1)
     fields = tuple(f.strip() for f in left.split(","))
     try:
@@ -184,11 +201,15 @@ def _bounds(bounds: Sequence[float], fields: tuple[str, ...]) -> tuple[float, fl
     if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
         raise QnetError(f"range {lo:g}:{hi:g} of {','.join(fields)} is invalid: two finite numbers with LO < HI")
     if fields == (STATION_POSITION,) and not (0.0 <= lo and hi <= 1.0):
-        raise QnetError(f"range {lo:g}:{hi:g} of {STATION_POSITION} is invalid: a fraction of the total length, within 0:1")
+        raise QnetError(
+            f"range {lo:g}:{hi:g} of {STATION_POSITION} is invalid: a fraction of the total length, within 0:1"
+        )
     return lo, hi
 
 
-def _setter(graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]) -> tuple[Callable[[float], "nx.Graph"], float | None]:
+def _setter(
+    graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]
+) -> tuple[Callable[[float], "nx.Graph"], float | None]:
     """(x -> graph with every field set to x, total length when the station moves)."""
     from qnet.network.hardware import MemoryNode
 
@@ -212,7 +233,9 @@ def _setter(graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]) 
         try:
             path = FieldPath.parse(key)
         except QnetError:
-            raise QnetError(f"{key!r}: a field is nodes.NAME.FIELD, fibres.NAME.FIELD, network.fibre_speed_km_per_s or {STATION_POSITION}") from None
+            raise QnetError(
+                f"{key!r}: a field is nodes.NAME.FIELD, fibres.NAME.FIELD, network.fibre_speed_km_per_s or {STATION_POSITION}"
+            ) from None
         if path.section == "network":
             if path.field not in LINK_PARAMETERS["network"]:
                 raise QnetError(f"{key}: the network field that enters a link is fibre_speed_km_per_s")
@@ -231,11 +254,15 @@ def _setter(graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]) 
                 names = sorted(d["fibre"].name for _u, _v, d in graph.edges(data=True))
                 if name not in names:
                     raise QnetError(f"{key}: no fibre named {name!r} (fibres: {', '.join(names)})")
-                raise QnetError(f"{key}: fibre {name!r} is not part of the link {a} - {s} - {b}, so it cannot change it")
+                raise QnetError(
+                    f"{key}: fibre {name!r} is not part of the link {a} - {s} - {b}, so it cannot change it"
+                )
             kind, where = "fibre", link_fibres[name]
         if fname not in LINK_PARAMETERS[kind]:
-            raise QnetError(f"{key}: {fname!r} is not a numeric field of an elementary link's {kind}; "
-                            f"allowed: {', '.join(LINK_PARAMETERS[kind])}")
+            raise QnetError(
+                f"{key}: {fname!r} is not a numeric field of an elementary link's {kind}; "
+                f"allowed: {', '.join(LINK_PARAMETERS[kind])}"
+            )
         targets.append((kind, where, fname))
 
     def assign(x: float) -> "nx.Graph":
@@ -257,6 +284,7 @@ def _setter(graph: "nx.Graph", a: str, b: str, s: str, fields: tuple[str, ...]) 
 
 
 # --------------------------------------------------------------------------- evaluation
+
 
 class _Evaluations:
     """Link results at x, cached; a failed point is stored as its exception."""
@@ -398,9 +426,17 @@ def optimize_link(
     at_bound = "lower" if x_best - lo <= 10 * xtol else "upper" if hi - x_best <= 10 * xtol else None
     active = f0 is not None and abs(r_best.fidelity - f0) <= 1e-9
     return OptimizeResult(
-        fields=fields, bounds=(lo, hi), maximize=maximize, min_fidelity=f0, value=x_best,
-        objective=float(search.objective(r_best)), link=r_best, constraint_active=active, at_bound=at_bound,
-        evaluations=len(search.ev.cache), grid=grid,
+        fields=fields,
+        bounds=(lo, hi),
+        maximize=maximize,
+        min_fidelity=f0,
+        value=x_best,
+        objective=float(search.objective(r_best)),
+        link=r_best,
+        constraint_active=active,
+        at_bound=at_bound,
+        evaluations=len(search.ev.cache),
+        grid=grid,
         arm_lengths_km=None if total is None else (x_best * total, max(0.0, (1.0 - x_best) * total)),
     )
 
@@ -433,9 +469,15 @@ class _Search:
 
     def feasible(self, r: Any) -> bool:
         f0 = self.f0
-        return not isinstance(r, Exception) and not math.isnan(r.fidelity) and (f0 is None or r.fidelity >= f0 - FEASIBILITY_TOL)
+        return (
+            not isinstance(r, Exception)
+            and not math.isnan(r.fidelity)
+            and (f0 is None or r.fidelity >= f0 - FEASIBILITY_TOL)
+        )
 
-    def start(self, xs: list[float], results: list[Any], ok: list[int], where: str) -> tuple[float, Any, tuple[float, float], list[float]]:
+    def start(
+        self, xs: list[float], results: list[Any], ok: list[int], where: str
+    ) -> tuple[float, Any, tuple[float, float], list[float]]:
         """(x, result, bracket, objective values) of the best feasible grid point, or of the fidelity
         maximum near the best grid fidelity when no grid point is feasible (QnetError if none is)."""
         from scipy.optimize import minimize_scalar
@@ -450,14 +492,17 @@ class _Search:
         # a narrow feasible window may sit between grid points: maximise the fidelity there first
         k = max(ok, key=lambda i: results[i].fidelity)
         lo_b, hi_b = bracket(k)
-        res = minimize_scalar(lambda x: _fid_penalty(self.ev.run([x])[0]), bounds=(lo_b, hi_b), method="bounded",
-                              options={"xatol": self.xtol})
+        res = minimize_scalar(
+            lambda x: _fid_penalty(self.ev.run([x])[0]),
+            bounds=(lo_b, hi_b),
+            method="bounded",
+            options={"xatol": self.xtol},
+        )
         x_k, r_k = float(res.x), self.ev.run([res.x])[0]
         if not self.feasible(r_k):
             fmax, xmax = max((results[k].fidelity, xs[k]), (getattr(r_k, "fidelity", -1.0), x_k))
             raise QnetError(
-                f"no value of {where} gives fidelity >= {self.f0:g}: the highest fidelity is "
-                f"{fmax:.6g} (at {xmax:.6g})"
+                f"no value of {where} gives fidelity >= {self.f0:g}: the highest fidelity is {fmax:.6g} (at {xmax:.6g})"
             )
         return x_k, r_k, (lo_b, hi_b), [self.objective(r_k)]
 
@@ -538,7 +583,9 @@ def format_optimum(result: OptimizeResult) -> str:
     from qnet.link.results import format_table
 
     what = ", ".join(result.fields)
-    goal = f"maximize {result.maximize}" + (f" subject to fidelity >= {result.min_fidelity:g}" if result.min_fidelity is not None else "")
+    goal = f"maximize {result.maximize}" + (
+        f" subject to fidelity >= {result.min_fidelity:g}" if result.min_fidelity is not None else ""
+    )
     lines = [f"qnet optimize: {goal}", f"varying {what} over {result.bounds[0]:g}:{result.bounds[1]:g}"]
     value = f"{result.value:.10g}"
     if result.arm_lengths_km is not None:

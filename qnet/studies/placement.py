@@ -47,12 +47,30 @@ from qnet.network.generate import Hardware
 from qnet.studies.placement_candidates import _best_chain, candidates
 from qnet.studies.placement_chain import ChainCheck, verify_chain
 from qnet.studies.placement_data import (
-    Candidate, Demand, DemandPlan, Placement, PlacementError, PlacementOptions, read_demands, read_map,
+    Candidate,
+    Demand,
+    DemandPlan,
+    Placement,
+    PlacementError,
+    PlacementOptions,
+    read_demands,
+    read_map,
 )
 from qnet.studies.placement_milp import _minimal, solve_milp
 
-__all__ = ["Demand", "read_demands", "read_map", "Candidate", "PlacementOptions", "DemandPlan", "Placement",
-           "PlacementError", "candidates", "solve_milp", "place"]
+__all__ = [
+    "Demand",
+    "read_demands",
+    "read_map",
+    "Candidate",
+    "PlacementOptions",
+    "DemandPlan",
+    "Placement",
+    "PlacementError",
+    "candidates",
+    "solve_milp",
+    "place",
+]
 
 
 #: The figures of a chain not yet run through the chain model (a demand without targets).
@@ -69,20 +87,33 @@ def _fmt_chain(c: Candidate) -> str:
 
 
 def _infeasible(d: Demand, best: Candidate | None, check: ChainCheck | None = None) -> PlacementError:
-    want = " and ".join(([f"fidelity >= {d.min_fidelity:g}"] if d.min_fidelity else [])
-                        + ([f"rate >= {d.min_rate_hz:g} /s"] if d.min_rate_hz else []))
+    want = " and ".join(
+        ([f"fidelity >= {d.min_fidelity:g}"] if d.min_fidelity else [])
+        + ([f"rate >= {d.min_rate_hz:g} /s"] if d.min_rate_hz else [])
+    )
     if best is None:
-        return PlacementError(f"demand {d.label} cannot be met ({want}): no chain within the bounds (--max-link-km, --paths)")
+        return PlacementError(
+            f"demand {d.label} cannot be met ({want}): no chain within the bounds (--max-link-km, --paths)"
+        )
     if check is not None:
-        return PlacementError(f"demand {d.label} cannot be met ({want}): every candidate fell short in qnet's chain model; "
-                              f"best found: fidelity {check.fidelity:.4f}, rate {check.rate_hz:.3g} /s ({check.method}) "
-                              f"with {_fmt_chain(best)}")
-    return PlacementError(f"demand {d.label} cannot be met ({want}): best found: fidelity <= {best.fidelity_bound:.4f}, "
-                          f"rate <= {best.rate_bound_hz:.3g} /s with {_fmt_chain(best)}")
+        return PlacementError(
+            f"demand {d.label} cannot be met ({want}): every candidate fell short in qnet's chain model; "
+            f"best found: fidelity {check.fidelity:.4f}, rate {check.rate_hz:.3g} /s ({check.method}) "
+            f"with {_fmt_chain(best)}"
+        )
+    return PlacementError(
+        f"demand {d.label} cannot be met ({want}): best found: fidelity <= {best.fidelity_bound:.4f}, "
+        f"rate <= {best.rate_bound_hz:.3g} /s with {_fmt_chain(best)}"
+    )
 
 
-def place(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementOptions = _DEFAULT_OPTIONS,
-          progress: Callable[[str], None] | None = None) -> Placement:
+def place(
+    g: nx.Graph,
+    demands: Sequence[Demand],
+    hw: Hardware,
+    opts: PlacementOptions = _DEFAULT_OPTIONS,
+    progress: Callable[[str], None] | None = None,
+) -> Placement:
     """Fewest repeaters on ``g`` that serve every demand (module docstring).
 
     Parameters
@@ -147,9 +178,19 @@ def place(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementO
     except KeyboardInterrupt:
         status = "interrupted"
         notes.append("interrupted: repeaters are the last MILP answer, verified for the demands listed")
-    return Placement(tuple(sorted(chosen)), tuple(plans[i] for i in sorted(plans)), status, lower, it,
-                     sum(len(c) for c in cands), info["segments"], info["exhaustive"], time.perf_counter() - t0,
-                     v.removed, tuple(notes))
+    return Placement(
+        tuple(sorted(chosen)),
+        tuple(plans[i] for i in sorted(plans)),
+        status,
+        lower,
+        it,
+        sum(len(c) for c in cands),
+        info["segments"],
+        info["exhaustive"],
+        time.perf_counter() - t0,
+        v.removed,
+        tuple(notes),
+    )
 
 
 def _solve_round(v: "_Verifier", demands: Sequence[Demand], opts: PlacementOptions) -> tuple[frozenset, str, int]:
@@ -161,20 +202,26 @@ def _solve_round(v: "_Verifier", demands: Sequence[Demand], opts: PlacementOptio
             raise _infeasible(demands[di], cand, chk)
     sol, st, lower = solve_milp(columns, opts.max_repeaters, opts.time_limit_s)
     if st == "timeout":
-        raise PlacementError(f"the MILP found no placement within --time-limit {opts.time_limit_s:g} s; "
-                             "raise it, or lower --paths / --max-repeaters-per-path")
+        raise PlacementError(
+            f"the MILP found no placement within --time-limit {opts.time_limit_s:g} s; "
+            "raise it, or lower --paths / --max-repeaters-per-path"
+        )
     if sol is None:
         free, _st, _lb = solve_milp(columns, None, opts.time_limit_s)
         n = len(free) if free is not None else "?"
-        raise PlacementError(f"--max-repeaters {opts.max_repeaters}: too few; the demands need at least {n} "
-                             f"(best found without the limit, not yet verified: {', '.join(sorted(free or ()))})")
+        raise PlacementError(
+            f"--max-repeaters {opts.max_repeaters}: too few; the demands need at least {n} "
+            f"(best found without the limit, not yet verified: {', '.join(sorted(free or ()))})"
+        )
     return sol, st, lower
 
 
 class _Verifier:
     """The candidates still alive per demand, and qnet's chain model on them (each chain once per target)."""
 
-    def __init__(self, demands: Sequence[Demand], cands: Sequence[Sequence[Candidate]], hw: Hardware, opts: PlacementOptions):
+    def __init__(
+        self, demands: Sequence[Demand], cands: Sequence[Sequence[Candidate]], hw: Hardware, opts: PlacementOptions
+    ):
         self.demands, self.hw, self.opts = demands, hw, opts
         self.alive = [list(cs) for cs in cands]
         self.checks: dict[tuple, ChainCheck] = {}
@@ -206,8 +253,10 @@ class _Verifier:
     def serve(self, di: int, chosen: frozenset) -> DemandPlan | None:
         """The best verified chain of demand ``di`` on repeaters ``chosen``; None after cutting deeper."""
         d = self.demands[di]
-        usable = sorted((c for c in self.alive[di] if set(c.repeaters) <= chosen),
-                        key=lambda c: (-d.score(c.fidelity_bound, c.rate_bound_hz), len(c.repeaters)))
+        usable = sorted(
+            (c for c in self.alive[di] if set(c.repeaters) <= chosen),
+            key=lambda c: (-d.score(c.fidelity_bound, c.rate_bound_hz), len(c.repeaters)),
+        )
         for c in usable:
             chk = self.check(di, c)
             if chk is not None:

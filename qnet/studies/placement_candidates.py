@@ -12,7 +12,13 @@ import networkx as nx
 
 from qnet.network.generate import Hardware
 from qnet.studies.placement_chain import (
-    ScreenState, SegmentLink, attempts_per_round, screen_bounds, screen_extend, screen_start, segment_links,
+    ScreenState,
+    SegmentLink,
+    attempts_per_round,
+    screen_bounds,
+    screen_extend,
+    screen_start,
+    segment_links,
 )
 from qnet.studies.placement_data import Candidate, Demand, PlacementOptions
 
@@ -32,9 +38,17 @@ def _routes(g: nx.Graph, d: Demand, k: int) -> list[tuple[list[str], list[float]
     return out
 
 
-def _search(route, cum, sites, links: dict[float, SegmentLink], hw: Hardware, opts: PlacementOptions,
-            keep: Callable[[float, float], bool], emit: Callable[[tuple[int, ...], float, float], bool],
-            minimal: bool = False) -> bool:
+def _search(
+    route,
+    cum,
+    sites,
+    links: dict[float, SegmentLink],
+    hw: Hardware,
+    opts: PlacementOptions,
+    keep: Callable[[float, float], bool],
+    emit: Callable[[tuple[int, ...], float, float], bool],
+    minimal: bool = False,
+) -> bool:
     """Depth-first search over the cuts of one route; ``keep(f, r)`` prunes, ``emit`` returns False to stop.
 
     ``minimal``: only repeater sets of which no repeater can go (two neighbouring segments
@@ -95,8 +109,13 @@ def _segment_lengths(routes, sites_of, opts: PlacementOptions) -> set[float]:
     return out
 
 
-def candidates(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: PlacementOptions,
-               progress: Callable[[str], None] | None = None) -> tuple[list[list[Candidate]], dict[str, Any]]:
+def candidates(
+    g: nx.Graph,
+    demands: Sequence[Demand],
+    hw: Hardware,
+    opts: PlacementOptions,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[list[Candidate]], dict[str, Any]]:
     """Every candidate of every demand that passes the screen (:mod:`qnet.studies.placement`, step 1).
 
     Returns
@@ -125,17 +144,33 @@ def candidates(g: nx.Graph, demands: Sequence[Demand], hw: Hardware, opts: Place
 
             def emit(reps, f, r, route=route, cum=cum, found=found, di=di) -> bool:
                 pts = (0, *reps, len(route) - 1)
-                found.append(Candidate(di, tuple(route), tuple(route[i] for i in reps),
-                                       tuple(round(cum[b] - cum[a], 9) for a, b in zip(pts, pts[1:])), f, r))
+                found.append(
+                    Candidate(
+                        di,
+                        tuple(route),
+                        tuple(route[i] for i in reps),
+                        tuple(round(cum[b] - cum[a], 9) for a, b in zip(pts, pts[1:])),
+                        f,
+                        r,
+                    )
+                )
                 return len(found) < opts.max_candidates
 
-            if not _search(route, cum, sites, links, hw, opts, d.met, emit, minimal=not (d.min_fidelity or d.min_rate_hz)):
+            if not _search(
+                route, cum, sites, links, hw, opts, d.met, emit, minimal=not (d.min_fidelity or d.min_rate_hz)
+            ):
                 exhaustive = False
                 break
         out.append(found)
         if progress:
             progress(f"demand {d.label}: {len(found)} candidate chains")
-    return out, {"segments": len(links), "exhaustive": exhaustive, "links": links, "routes": routes_of, "sites": sites_of}
+    return out, {
+        "segments": len(links),
+        "exhaustive": exhaustive,
+        "links": links,
+        "routes": routes_of,
+        "sites": sites_of,
+    }
 
 
 def _best_chain(g: nx.Graph, d: Demand, di: int, hw: Hardware, opts: PlacementOptions, info: dict) -> Candidate | None:
@@ -143,13 +178,23 @@ def _best_chain(g: nx.Graph, d: Demand, di: int, hw: Hardware, opts: PlacementOp
     best: list[Any] = [-1.0, None]
     routes = info["routes"][di]
     start = sum(len(r) for r in info["routes"][:di])
-    for (route, cum), sites in zip(routes, info["sites"][start:start + len(routes)]):
+    for (route, cum), sites in zip(routes, info["sites"][start : start + len(routes)]):
+
         def emit(reps, f, r, route=route, cum=cum) -> bool:
             s = d.score(f, r)
             if s > best[0]:
                 pts = (0, *reps, len(route) - 1)
-                best[:] = [s, Candidate(di, tuple(route), tuple(route[i] for i in reps),
-                                        tuple(round(cum[b] - cum[a], 9) for a, b in zip(pts, pts[1:])), f, r)]
+                best[:] = [
+                    s,
+                    Candidate(
+                        di,
+                        tuple(route),
+                        tuple(route[i] for i in reps),
+                        tuple(round(cum[b] - cum[a], 9) for a, b in zip(pts, pts[1:])),
+                        f,
+                        r,
+                    ),
+                ]
             return True
 
         _search(route, cum, sites, info["links"], hw, opts, lambda f, r: d.score(f, r) > best[0], emit)

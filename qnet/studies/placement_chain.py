@@ -43,9 +43,22 @@ import numpy as np
 from qnet.errors import QnetError
 from qnet.network.generate import Hardware, network_table
 
-__all__ = ["SegmentLink", "segment_links", "attempts_per_round", "expected_max_exponential", "chain_bounds",
-           "ScreenState", "screen_start", "screen_extend", "screen_bounds",
-           "line_network", "verify_chain", "ChainCheck", "MIN_SEGMENT_KM", "SCREEN_SAMPLES"]
+__all__ = [
+    "SegmentLink",
+    "segment_links",
+    "attempts_per_round",
+    "expected_max_exponential",
+    "chain_bounds",
+    "ScreenState",
+    "screen_start",
+    "screen_extend",
+    "screen_bounds",
+    "line_network",
+    "verify_chain",
+    "ChainCheck",
+    "MIN_SEGMENT_KM",
+    "SCREEN_SAMPLES",
+]
 
 #: Segments shorter than this (km; two map nodes at the same coordinates) are built at this length.
 MIN_SEGMENT_KM = 1e-3
@@ -103,7 +116,9 @@ def _two_node_graph(length_km: float, hardware: Hardware) -> nx.Graph:
     return network_from_dict(network_table(topo, hardware), source="<placement segment>")
 
 
-def segment_links(lengths_km: Sequence[float], hardware: Hardware, link_backend: str = "batch") -> dict[float, SegmentLink]:
+def segment_links(
+    lengths_km: Sequence[float], hardware: Hardware, link_backend: str = "batch"
+) -> dict[float, SegmentLink]:
     """The heralded link of every distinct segment length, all evaluated in one run.
 
     Parameters
@@ -133,8 +148,10 @@ def segment_links(lengths_km: Sequence[float], hardware: Hardware, link_backend:
     distinct = sorted({float(x) for x in lengths_km})
     specs = [link_spec(_two_node_graph(x, hardware), "a", "b") for x in distinct]
     results = run_specs(specs, link_backend=link_backend) if specs else []
-    return {x: SegmentLink(x, r.fidelity, r.success_probability, r.attempt_time_s, r.density_matrix)
-            for x, r in zip(distinct, results)}
+    return {
+        x: SegmentLink(x, r.fidelity, r.success_probability, r.attempt_time_s, r.density_matrix)
+        for x, r in zip(distinct, results)
+    }
 
 
 def expected_max_exponential(rates_hz: Sequence[float]) -> float:
@@ -192,7 +209,9 @@ def screen_start(link: SegmentLink, attempts: int) -> ScreenState:
     return ScreenState(np.asarray(link.rho, dtype=complex).ravel(), (link.exponential_rate_hz(attempts),))
 
 
-def screen_extend(state: ScreenState, link: SegmentLink, attempts: int, gate_fidelity: float, readout_fidelity: float) -> ScreenState:
+def screen_extend(
+    state: ScreenState, link: SegmentLink, attempts: int, gate_fidelity: float, readout_fidelity: float
+) -> ScreenState:
     """``state`` with ``link`` swapped onto its end (no waiting) at a repeater of these fidelities."""
     t = _swap_tensor(gate_fidelity, readout_fidelity)
     rho = np.einsum("ouv,u,v->o", t, state.rho_vec, np.asarray(link.rho, dtype=complex).ravel())
@@ -208,7 +227,9 @@ def screen_bounds(state: ScreenState) -> tuple[float, float]:
     return f, (1.0 / t if t > 0 else math.inf)
 
 
-def chain_bounds(links: Sequence[SegmentLink], attempts: int, gate_fidelity: float, readout_fidelity: float) -> tuple[float, float]:
+def chain_bounds(
+    links: Sequence[SegmentLink], attempts: int, gate_fidelity: float, readout_fidelity: float
+) -> tuple[float, float]:
     """(fidelity_bound, rate_bound_hz) of a chain of ``links`` (the screen; module docstring).
 
     Examples
@@ -228,8 +249,9 @@ def chain_bounds(links: Sequence[SegmentLink], attempts: int, gate_fidelity: flo
     return screen_bounds(state)
 
 
-def line_network(names: Sequence[str], lengths_km: Sequence[float], hardware: Hardware,
-                 pos: Mapping[str, Any] | None = None) -> nx.Graph:
+def line_network(
+    names: Sequence[str], lengths_km: Sequence[float], hardware: Hardware, pos: Mapping[str, Any] | None = None
+) -> nx.Graph:
     """The topology of one chain: ``names`` in order, consecutive ones joined by a segment of ``lengths_km``.
 
     Examples
@@ -256,8 +278,15 @@ class ChainCheck:
     samples: int | None
 
 
-def verify_chain(names: Sequence[str], lengths_km: Sequence[float], hardware: Hardware, samples: int = 1000,
-                 seed: int | None = 0, link_backend: str = "batch", targets: tuple[float, float] | None = None) -> ChainCheck:
+def verify_chain(
+    names: Sequence[str],
+    lengths_km: Sequence[float],
+    hardware: Hardware,
+    samples: int = 1000,
+    seed: int | None = 0,
+    link_backend: str = "batch",
+    targets: tuple[float, float] | None = None,
+) -> ChainCheck:
     """End-to-end fidelity and rate of a chain by qnet's chain model (exact where it exists, else Monte Carlo).
 
     With ``targets`` (min fidelity, min rate in 1/s) a Monte Carlo first runs
@@ -275,7 +304,9 @@ def verify_chain(names: Sequence[str], lengths_km: Sequence[float], hardware: Ha
     from qnet.network.graph import network_from_dict
     from qnet.repeater.path import build_chain, simulate_path
 
-    graph = network_from_dict(network_table(line_network(names, lengths_km, hardware), hardware), source="<placement chain>")
+    graph = network_from_dict(
+        network_table(line_network(names, lengths_km, hardware), hardware), source="<placement chain>"
+    )
     built = build_chain(graph, list(names), link_backend=link_backend)
     try:
         r = simulate_path(graph, list(names), exact=True, built=built)

@@ -18,8 +18,16 @@ import networkx as nx
 from qnet.errors import QnetError
 from qnet.studies.placement_chain import ChainCheck
 
-__all__ = ["Demand", "read_demands", "read_map", "Candidate", "PlacementOptions", "DemandPlan", "Placement",
-           "PlacementError"]
+__all__ = [
+    "Demand",
+    "read_demands",
+    "read_map",
+    "Candidate",
+    "PlacementOptions",
+    "DemandPlan",
+    "Placement",
+    "PlacementError",
+]
 
 
 class PlacementError(QnetError):
@@ -125,8 +133,14 @@ def read_demands(path: str | Path, nodes: Sequence[str] | None = None) -> tuple[
         if pair in seen:
             raise QnetError(f"{w}: {row['a']} - {row['b']} is listed twice")
         seen.add(pair)
-        out.append(Demand(row["a"], row["b"], _target(w, "min_fidelity", row.get("min_fidelity", 0.0), 1.0),
-                          _target(w, "min_rate_hz", row.get("min_rate_hz", 0.0), math.inf)))
+        out.append(
+            Demand(
+                row["a"],
+                row["b"],
+                _target(w, "min_fidelity", row.get("min_fidelity", 0.0), 1.0),
+                _target(w, "min_rate_hz", row.get("min_rate_hz", 0.0), math.inf),
+            )
+        )
     return tuple(out)
 
 
@@ -146,8 +160,14 @@ def read_map(path: str | Path, detour_factor: float = 1.0, largest_component: bo
     """
     from qnet.network.importers import read_topology
 
-    if isinstance(detour_factor, bool) or not isinstance(detour_factor, (int, float)) or not 1.0 <= detour_factor < math.inf:
-        raise QnetError(f"--detour-factor {detour_factor!r} is invalid: a number >= 1 (fibre length / great-circle length)")
+    if (
+        isinstance(detour_factor, bool)
+        or not isinstance(detour_factor, (int, float))
+        or not 1.0 <= detour_factor < math.inf
+    ):
+        raise QnetError(
+            f"--detour-factor {detour_factor!r} is invalid: a number >= 1 (fibre length / great-circle length)"
+        )
     g = read_topology(path, largest_component=largest_component)
     suffix = Path(path).suffix.lower()
     raw = nx.read_gml(path, label="id") if suffix == ".gml" else nx.read_graphml(path)

@@ -44,8 +44,9 @@ def _quiet_stdout():
         os.close(devnull)
 
 
-def solve_milp(columns: Sequence[Sequence[frozenset]], max_repeaters: int | None = None,
-               time_limit_s: float = 60.0) -> tuple[frozenset | None, str, int]:
+def solve_milp(
+    columns: Sequence[Sequence[frozenset]], max_repeaters: int | None = None, time_limit_s: float = 60.0
+) -> tuple[frozenset | None, str, int]:
     """Fewest repeaters such that every demand has one of its repeater sets chosen (:mod:`qnet.studies.placement`, step 2).
 
     Parameters
@@ -110,8 +111,13 @@ def solve_milp(columns: Sequence[Sequence[frozenset]], max_repeaters: int | None
     a = coo_matrix((vals, (rows, cols)), shape=(r, ny + nz)).tocsr()
     c = np.concatenate([np.ones(ny), np.zeros(nz)])
     with _quiet_stdout():  # some HiGHS builds print solver notes on the C stdout
-        res = milp(c, constraints=LinearConstraint(a, lo, hi), integrality=np.concatenate([np.ones(ny), np.zeros(nz)]),
-                   bounds=Bounds(0, 1), options={"time_limit": float(time_limit_s)})
+        res = milp(
+            c,
+            constraints=LinearConstraint(a, lo, hi),
+            integrality=np.concatenate([np.ones(ny), np.zeros(nz)]),
+            bounds=Bounds(0, 1),
+            options={"time_limit": float(time_limit_s)},
+        )
     if res.x is None:
         return None, ("infeasible" if res.status == 2 else "timeout"), 0
     chosen = frozenset(v for v, x in zip(nodes, res.x[:ny]) if x > 0.5)

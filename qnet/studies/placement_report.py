@@ -55,8 +55,11 @@ def placement_network(p: Placement, g: nx.Graph, hw: Hardware, name: str = "plac
 
 def placement_header(p: Placement, map_path: str) -> str:
     """The network file's header: where it came from and every demand's route through the map."""
-    lines = [f"Written by qnet place from {map_path}: {len(p.repeaters)} repeaters ({p.status}): "
-             f"{', '.join(p.repeaters) or 'none'}.", "Routes through the map (repeaters in [brackets]):"]
+    lines = [
+        f"Written by qnet place from {map_path}: {len(p.repeaters)} repeaters ({p.status}): "
+        f"{', '.join(p.repeaters) or 'none'}.",
+        "Routes through the map (repeaters in [brackets]):",
+    ]
     for plan in p.plans:
         reps = set(plan.candidate.repeaters)
         route = " - ".join(f"[{n}]" if n in reps else n for n in plan.candidate.route)
@@ -66,20 +69,40 @@ def placement_header(p: Placement, map_path: str) -> str:
 
 def placement_dict(p: Placement) -> dict[str, Any]:
     """``qnet place --json``: the placement as a JSON-ready dict (infinite numbers as None)."""
+
     def num(x: float) -> float | None:
         return float(x) if math.isfinite(x) else None
 
     return {
-        "status": p.status, "repeaters": list(p.repeaters), "count": len(p.repeaters), "lower_bound": p.lower_bound,
-        "demands": [{
-            "a": pl.demand.a, "b": pl.demand.b, "min_fidelity": pl.demand.min_fidelity, "min_rate_hz": pl.demand.min_rate_hz,
-            "route": list(pl.candidate.route), "repeaters": list(pl.candidate.repeaters),
-            "segments_km": list(pl.candidate.segments_km), "fidelity": pl.check.fidelity, "rate_hz": pl.check.rate_hz,
-            "method": pl.check.method, "samples": pl.check.samples,
-            "fidelity_bound": num(pl.candidate.fidelity_bound), "rate_bound_hz": num(pl.candidate.rate_bound_hz),
-        } for pl in p.plans],
-        "candidates": p.candidates, "segment_links": p.segments, "milp_rounds": p.iterations,
-        "removed_by_verification": p.removed, "exhaustive": p.exhaustive, "elapsed_s": p.elapsed_s, "notes": list(p.notes),
+        "status": p.status,
+        "repeaters": list(p.repeaters),
+        "count": len(p.repeaters),
+        "lower_bound": p.lower_bound,
+        "demands": [
+            {
+                "a": pl.demand.a,
+                "b": pl.demand.b,
+                "min_fidelity": pl.demand.min_fidelity,
+                "min_rate_hz": pl.demand.min_rate_hz,
+                "route": list(pl.candidate.route),
+                "repeaters": list(pl.candidate.repeaters),
+                "segments_km": list(pl.candidate.segments_km),
+                "fidelity": pl.check.fidelity,
+                "rate_hz": pl.check.rate_hz,
+                "method": pl.check.method,
+                "samples": pl.check.samples,
+                "fidelity_bound": num(pl.candidate.fidelity_bound),
+                "rate_bound_hz": num(pl.candidate.rate_bound_hz),
+            }
+            for pl in p.plans
+        ],
+        "candidates": p.candidates,
+        "segment_links": p.segments,
+        "milp_rounds": p.iterations,
+        "removed_by_verification": p.removed,
+        "exhaustive": p.exhaustive,
+        "elapsed_s": p.elapsed_s,
+        "notes": list(p.notes),
     }
 
 
@@ -89,13 +112,22 @@ def format_placement(p: Placement, total_demands: int | None = None) -> str:
     rows = [("demand", "repeaters", "segments km", "fidelity", "rate /s", "method")]
     for pl in p.plans:
         c = pl.candidate
-        rows.append((pl.demand.label, ",".join(c.repeaters) or "-", "+".join(f"{x:.0f}" for x in c.segments_km),
-                     f"{pl.check.fidelity:.3f}", f"{pl.check.rate_hz:.3g}",
-                     pl.check.method if pl.check.samples is None else f"mc {pl.check.samples}"))
+        rows.append(
+            (
+                pl.demand.label,
+                ",".join(c.repeaters) or "-",
+                "+".join(f"{x:.0f}" for x in c.segments_km),
+                f"{pl.check.fidelity:.3f}",
+                f"{pl.check.rate_hz:.3g}",
+                pl.check.method if pl.check.samples is None else f"mc {pl.check.samples}",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    tail = (f"{plural(p.candidates, 'candidate chains')}, {plural(p.segments, 'segment links')} simulated, "
-            f"{plural(p.iterations, 'MILP rounds')}, {plural(p.removed, 'candidates')} refused by the chain model")
+    tail = (
+        f"{plural(p.candidates, 'candidate chains')}, {plural(p.segments, 'segment links')} simulated, "
+        f"{plural(p.iterations, 'MILP rounds')}, {plural(p.removed, 'candidates')} refused by the chain model"
+    )
     out = [head, *table, tail]
     if total_demands is not None and len(p.plans) < total_demands:
         out.append(f"{total_demands - len(p.plans)} demands not verified")
@@ -103,8 +135,14 @@ def format_placement(p: Placement, total_demands: int | None = None) -> str:
     return "\n".join(out)
 
 
-def draw_placement(p: Placement, g: nx.Graph, output: str | Path, overwrite: bool = False,
-                   size_in: tuple[float, float] = (7.0, 8.0), dpi: int = 100):
+def draw_placement(
+    p: Placement,
+    g: nx.Graph,
+    output: str | Path,
+    overwrite: bool = False,
+    size_in: tuple[float, float] = (7.0, 8.0),
+    dpi: int = 100,
+):
     """Draw placement ``p`` on its map (module docstring) and save it (``.png``, ``.svg`` or ``.pdf``).
 
     Examples
@@ -138,17 +176,34 @@ def draw_placement(p: Placement, g: nx.Graph, output: str | Path, overwrite: boo
     cmap = colormaps["tab10"]
     for i, pl in enumerate(p.plans):
         r = pl.candidate.route
-        ax.add_collection(LineCollection([[pos[u], pos[v]] for u, v in zip(r, r[1:])], colors=[cmap(i % 10)],
-                                         linewidths=2.5, alpha=0.7, zorder=2, label=pl.demand.label))
+        ax.add_collection(
+            LineCollection(
+                [[pos[u], pos[v]] for u, v in zip(r, r[1:])],
+                colors=[cmap(i % 10)],
+                linewidths=2.5,
+                alpha=0.7,
+                zorder=2,
+                label=pl.demand.label,
+            )
+        )
     ax.scatter([pos[n][0] for n in g], [pos[n][1] for n in g], s=6, c="0.5", zorder=3)
     ends = sorted({n for pl in p.plans for n in (pl.demand.a, pl.demand.b)} - set(p.repeaters))
     ax.scatter([pos[n][0] for n in ends], [pos[n][1] for n in ends], s=40, c="tab:blue", zorder=4, label="end node")
-    ax.scatter([pos[n][0] for n in p.repeaters], [pos[n][1] for n in p.repeaters], s=70, marker="s", c="tab:red",
-               zorder=5, label="repeater")
+    ax.scatter(
+        [pos[n][0] for n in p.repeaters],
+        [pos[n][1] for n in p.repeaters],
+        s=70,
+        marker="s",
+        c="tab:red",
+        zorder=5,
+        label="repeater",
+    )
     for n in sorted(set(ends) | set(p.repeaters)):
         ax.annotate(n, pos[n], fontsize=7, xytext=(4, 3), textcoords="offset points", zorder=6)
     ax.legend(fontsize=6, loc="best")
-    ax.set_title(f"{plural(len(p.repeaters), 'repeaters')} for {plural(len(p.plans), 'demands')} ({p.status})", fontsize=9)
+    ax.set_title(
+        f"{plural(len(p.repeaters), 'repeaters')} for {plural(len(p.plans), 'demands')} ({p.status})", fontsize=9
+    )
     lonlat = bool(g.graph.get("lonlat")) and all("pos" in g.nodes[n] for n in g)
     if lonlat:  # a degree of longitude is cos(latitude) of a degree of latitude
         mean_lat = sum(pos[n][1] for n in g) / g.number_of_nodes()

@@ -142,6 +142,7 @@ class PlotInfo:
 
 # --------------------------------------------------------------------------- reading
 
+
 def read_results(source: str | Path | Iterable[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]], str]:
     """(columns, rows, name) of a result table: a CSV (or Parquet) path or dict rows.
 
@@ -244,6 +245,7 @@ def _fmt(value: Any) -> str:
 
 # --------------------------------------------------------------------------- plotting
 
+
 def plot_results(
     source: str | Path | Iterable[Mapping[str, Any]],
     x: str,
@@ -316,7 +318,9 @@ def plot_results(
         from qnet.outputs import check_output_path
 
         if Path(output).suffix.lower() not in OUTPUT_SUFFIXES:
-            raise QnetError(f"-o {output}: the figure format comes from the suffix: one of {', '.join(OUTPUT_SUFFIXES)}")
+            raise QnetError(
+                f"-o {output}: the figure format comes from the suffix: one of {', '.join(OUTPUT_SUFFIXES)}"
+            )
         check_output_path(output, overwrite=overwrite)
     if ax is None:
         _require_matplotlib()
@@ -333,8 +337,14 @@ def plot_results(
     axes = {"left": ax}
     if layout.axes_cols["right"]:
         axes["right"] = ax.twinx()
-    info = PlotInfo(x=x, y=ys, rows=len(table.rows), skipped_error_rows=table.skipped,
-                    groups=tuple(layout.labels.values()), logy=dict(layout.log))
+    info = PlotInfo(
+        x=x,
+        y=ys,
+        rows=len(table.rows),
+        skipped_error_rows=table.skipped,
+        groups=tuple(layout.labels.values()),
+        logy=dict(layout.log),
+    )
     handles = _draw(axes, table, layout, x, ys, info)
     _finish_axes(axes, table, layout, x, info, handles, title)
     if own:
@@ -378,13 +388,20 @@ def _load(source: Any, x: str, ys: tuple[str, ...]) -> _Table:
     good = [r for r in rows if not _has_error(r)]
     skipped = len(rows) - len(good)
     if not good:
-        raise QnetError(f"no numeric data to plot in {name}: " + (f"all {skipped} rows have an error" if rows else "the table has no rows"))
+        raise QnetError(
+            f"no numeric data to plot in {name}: "
+            + (f"all {skipped} rows have an error" if rows else "the table has no rows")
+        )
     points = [r for r in good if math.isfinite(_number(r.get(x)))]
     if not points:
-        raise QnetError(f"no numeric data to plot in {name}: column {x!r} has no finite number in the {len(good)} rows without an error")
+        raise QnetError(
+            f"no numeric data to plot in {name}: column {x!r} has no finite number in the {len(good)} rows without an error"
+        )
     for col in ys:
         if not any(not math.isnan(_number(r.get(col))) for r in points):
-            raise QnetError(f"no numeric data to plot in {name}: column {col!r} has no number in the rows without an error")
+            raise QnetError(
+                f"no numeric data to plot in {name}: column {col!r} has no number in the rows without an error"
+            )
     points.sort(key=lambda r: _number(r.get(x)))
     return _Table(header, rows, name, good, points)
 
@@ -448,7 +465,9 @@ def _draw(axes: dict[str, Any], table: _Table, layout: _Layout, x: str, ys: tupl
             info.diqkd_zero_x[layout.labels[key]] = key_x
             if key_x is not None:
                 label = f"DI-QKD key fraction = 0 from {x} = {key_x:.4g}" + suffix
-                line = axes["left"].axvline(key_x, color="grey" if not several else _COLOURS[gi % 10], ls=":", lw=1.2, label=label)
+                line = axes["left"].axvline(
+                    key_x, color="grey" if not several else _COLOURS[gi % 10], ls=":", lw=1.2, label=label
+                )
                 line.set_gid("reference:diqkd_zero")
                 handles.append(line)
     if "link_efficiency" in ys:
@@ -460,8 +479,18 @@ def _draw(axes: dict[str, Any], table: _Table, layout: _Layout, x: str, ys: tupl
     return handles
 
 
-def _draw_column(a: Any, side: str, col: str, grows: list, xs: list[float], gi: int, suffix: str, layout: _Layout,
-                 ys: tuple[str, ...], info: PlotInfo) -> Any:
+def _draw_column(
+    a: Any,
+    side: str,
+    col: str,
+    grows: list,
+    xs: list[float],
+    gi: int,
+    suffix: str,
+    layout: _Layout,
+    ys: tuple[str, ...],
+    info: PlotInfo,
+) -> Any:
     """One column of one curve group; counts the values a log axis or infinity hides."""
     ci = ys.index(col)
     vals = [_number(r.get(col)) for r in grows]
@@ -497,21 +526,28 @@ def _draw_plob(a: Any, grows: list, xs: list[float], log: bool, suffix: str, dra
     return line
 
 
-def _finish_axes(axes: dict[str, Any], table: _Table, layout: _Layout, x: str, info: PlotInfo, handles: list,
-                 title: str | None) -> None:
+def _finish_axes(
+    axes: dict[str, Any], table: _Table, layout: _Layout, x: str, info: PlotInfo, handles: list, title: str | None
+) -> None:
     """Scales, labels, grid, the notes (what was not drawn) and the legend."""
     ax = axes["left"]
     for side, a in axes.items():
         a.set_yscale("log" if layout.log[side] else "linear")
         cols = layout.axes_cols[side]
-        a.set_ylabel(_LABELS.get(cols[0], cols[0]) if len(cols) == 1 else ("per second" if side == "left" and layout.rates else ", ".join(cols)))
+        a.set_ylabel(
+            _LABELS.get(cols[0], cols[0])
+            if len(cols) == 1
+            else ("per second" if side == "left" and layout.rates else ", ".join(cols))
+        )
     ax.set_xlabel(_LABELS.get(x, x))
     ax.grid(True, which="both", alpha=0.3)
     for side in layout.linear_fallback:
         info.notes.append(f"{', '.join(layout.axes_cols[side])}: no value > 0, linear axis")
     skipped, n = table.skipped, len(table.rows)
     if skipped:
-        info.notes.append(f"{skipped} of {n} rows {'has' if skipped == 1 else 'have'} an error and {'is' if skipped == 1 else 'are'} not drawn")
+        info.notes.append(
+            f"{skipped} of {n} rows {'has' if skipped == 1 else 'have'} an error and {'is' if skipped == 1 else 'are'} not drawn"
+        )
     for col, k in info.hidden_nonpositive.items():
         info.notes.append(f"{col}: {k} value{'s' if k > 1 else ''} <= 0 not drawn on the log axis")
     for col, k in info.hidden_infinite.items():

@@ -136,8 +136,14 @@ class Progress:
     """
 
     def __init__(
-        self, total: int, done: int = 0, stream: Any = None, interval: float = 10.0, enabled: bool = True,
-        label: str = "qnet", unit: str = "items",
+        self,
+        total: int,
+        done: int = 0,
+        stream: Any = None,
+        interval: float = 10.0,
+        enabled: bool = True,
+        label: str = "qnet",
+        unit: str = "items",
     ):
         self.stream = sys.stderr if stream is None else stream
         self.enabled = enabled

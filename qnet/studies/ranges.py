@@ -140,7 +140,6 @@ class Range(Sequence):
         return f"Range({self.start!r}, {self.stop!r}, {self.n}{', log=True' if self.log else ''})"
 
 
-
 def parse_range(spec: str, *, log: bool = True) -> Range:
     """``START:STOP:N`` (or ``START:STOP:N:log`` when ``log`` is allowed) as a :class:`Range`.
 

@@ -47,8 +47,15 @@ from qnet.studies.improvements import Target
 from qnet.studies.requirements_eval import BatchWorkers, Journal, RequirementsEvaluator
 from qnet.studies.requirements_result import RequirementsResult, format_requirements
 
-__all__ = ["RequirementsResult", "RequirementsUnreachable", "solve_requirements", "find_requirements",
-           "format_requirements", "COSTS", "BINDING_TOL"]
+__all__ = [
+    "RequirementsResult",
+    "RequirementsUnreachable",
+    "solve_requirements",
+    "find_requirements",
+    "format_requirements",
+    "COSTS",
+    "BINDING_TOL",
+]
 
 #: The cost functions (module docstring).
 COSTS = ("log", "factor")
@@ -80,7 +87,9 @@ class _Status:
             return
         self.last = now
         cost = "none meets every target yet" if best is None else f"{best:.6g}"
-        line = f"qnet requirements: {evaluations} evaluations, {phase}, best cost {cost}, elapsed {clock(now - self.t0)}"
+        line = (
+            f"qnet requirements: {evaluations} evaluations, {phase}, best cost {cost}, elapsed {clock(now - self.t0)}"
+        )
         self.stream.write(("\r" + line + "\x1b[K" + ("\n" if final else "")) if self.tty else line + "\n")
         self.stream.flush()
         self.shown = True
@@ -89,12 +98,25 @@ class _Status:
 class _Problem:
     """Points z = ln k -> rows (journal first, then one evaluator batch), margins, cost; tracks the best point."""
 
-    def __init__(self, evaluator: RequirementsEvaluator, targets: Sequence[Target], cost_kind: str,
-                 journal: Journal, status: _Status, workers: int = 1):
+    def __init__(
+        self,
+        evaluator: RequirementsEvaluator,
+        targets: Sequence[Target],
+        cost_kind: str,
+        journal: Journal,
+        status: _Status,
+        workers: int = 1,
+    ):
         import numpy as np
 
         self.workers = BatchWorkers(evaluator, workers)
-        self.ev, self.targets, self.cost_kind, self.journal, self.status = evaluator, tuple(targets), cost_kind, journal, status
+        self.ev, self.targets, self.cost_kind, self.journal, self.status = (
+            evaluator,
+            tuple(targets),
+            cost_kind,
+            journal,
+            status,
+        )
         self.names = [v.name for v in evaluator.variables]
         self.zmax = np.array([math.log(v.max_factor) for v in evaluator.variables])
         self.w = np.array([v.weight for v in evaluator.variables])
@@ -206,7 +228,11 @@ def _slsqp(problem: _Problem, z0: Any, step: float, maxiter: int) -> Any:
 
     bounds = [(0.0, float(u)) for u in problem.zmax]
     res = minimize(
-        problem.cost, np.asarray(z0, dtype=float), jac=problem.cost_grad, method="SLSQP", bounds=bounds,
+        problem.cost,
+        np.asarray(z0, dtype=float),
+        jac=problem.cost_grad,
+        method="SLSQP",
+        bounds=bounds,
         constraints=[{"type": "ineq", "fun": problem.margins_at, "jac": lambda z: _jacobian(problem, z, step)}],
         options={"maxiter": maxiter, "ftol": 1e-9},
     )
@@ -239,8 +265,15 @@ def _maximin(problem: _Problem, z0: Any, step: float, maxiter: int) -> None:
     x0 = np.append(z0, float(np.min(problem.margins_at(z0))))
     grad = np.zeros(n + 1)
     grad[n] = -1.0
-    minimize(lambda x: -x[n], x0, jac=lambda x: grad, method="SLSQP", bounds=bounds,
-             constraints=[{"type": "ineq", "fun": cons, "jac": cons_jac}], options={"maxiter": maxiter, "ftol": 1e-9})
+    minimize(
+        lambda x: -x[n],
+        x0,
+        jac=lambda x: grad,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=[{"type": "ineq", "fun": cons, "jac": cons_jac}],
+        options={"maxiter": maxiter, "ftol": 1e-9},
+    )
 
 
 def solve_requirements(
@@ -344,8 +377,12 @@ def solve_requirements(
     finally:
         problem.workers.close()
         journal.flush()
-        problem.status.show(len(journal), "done" if not interrupted else "interrupted",
-                            None if problem.best is None else problem.best[0], final=problem.status.shown)
+        problem.status.show(
+            len(journal),
+            "done" if not interrupted else "interrupted",
+            None if problem.best is None else problem.best[0],
+            final=problem.status.shown,
+        )
     assert problem.best is not None
     return _result(problem, baseline_row, interrupted)
 
@@ -357,7 +394,11 @@ def _unreachable(problem: _Problem) -> RequirementsUnreachable:
     if row.get("error"):
         return RequirementsUnreachable(f"no point within the improvement ranges gives a working chain: {row['error']}")
     margins = problem.margins(row)
-    missed = [f"{t} (best found {row.get(t.figure, math.nan):.6g})" for t, m in zip(problem.targets, margins) if m < -FEASIBILITY_TOL]
+    missed = [
+        f"{t} (best found {row.get(t.figure, math.nan):.6g})"
+        for t, m in zip(problem.targets, margins)
+        if m < -FEASIBILITY_TOL
+    ]
     where = ", ".join(f"{n} x{k:.4g}" for n, k in zip(problem.names, problem.factors(z)))
     ranges = ", ".join(f"{v.name} up to x{v.max_factor:g}" for v in problem.ev.variables)
     others = " together with the other targets" if len(problem.targets) > len(missed) else ""
@@ -376,9 +417,19 @@ def _result(problem: _Problem, baseline_row: dict | None, interrupted: bool) -> 
     path = tuple([ev.hops[0][0]] + [b for _a, b, _s in ev.hops])
     base = None if baseline_row is None or baseline_row.get("error") else dict(baseline_row)
     return RequirementsResult(
-        variables=ev.variables, targets=problem.targets, cost_kind=problem.cost_kind,
-        factors=problem.factors(z), cost=float(c), figures=dict(row), baseline=base, binding=binding, at_max=at_max,
-        method=ev.method, path=path, evaluations=len(problem.journal), resumed=problem.journal.resumed,
+        variables=ev.variables,
+        targets=problem.targets,
+        cost_kind=problem.cost_kind,
+        factors=problem.factors(z),
+        cost=float(c),
+        figures=dict(row),
+        baseline=base,
+        binding=binding,
+        at_max=at_max,
+        method=ev.method,
+        path=path,
+        evaluations=len(problem.journal),
+        resumed=problem.journal.resumed,
         interrupted=interrupted,
     )
 
@@ -495,13 +546,16 @@ def find_requirements(
     route = tuple((str(x), str(y), str(s)) for x, y, s in hops)
 
     def build(how: str) -> RequirementsEvaluator:
-        return RequirementsEvaluator(network, route, variables, tuple(overrides), how, samples, seed, swap_policy, link_backend, source)
+        return RequirementsEvaluator(
+            network, route, variables, tuple(overrides), how, samples, seed, swap_policy, link_backend, source
+        )
 
     evaluator = build(method if method is not None else _choose_method(build("exact")))
     journal = Journal(evaluator.describe(), output, resume=resume, overwrite=overwrite)
     try:
-        return solve_requirements(evaluator, tgts, cost=cost, starts=starts, journal=journal, progress=progress,
-                                  workers=workers)
+        return solve_requirements(
+            evaluator, tgts, cost=cost, starts=starts, journal=journal, progress=progress, workers=workers
+        )
     finally:
         journal.close()
 
@@ -518,7 +572,7 @@ def _route(graph: Any, a: str, b: str, via: Sequence[str] | None) -> list:
 
 
 def _choose_method(exact_ev: RequirementsEvaluator) -> str:
-    """"exact" when today's hardware and a probe point with every factor different have an exact method."""
+    """ "exact" when today's hardware and a probe point with every factor different have an exact method."""
     probe = {v.name: 1.0 + 0.37 * (i + 1) / len(exact_ev.variables) for i, v in enumerate(exact_ev.variables)}
     rows = exact_ev.evaluate([{v.name: 1.0 for v in exact_ev.variables}, probe])
     return "exact" if not any("exact mode" in r.get("error", "") for r in rows) else "monte_carlo"

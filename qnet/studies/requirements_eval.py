@@ -96,7 +96,9 @@ class RequirementsEvaluator(Evaluator):
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise QnetError(f"method {self.method!r} is invalid; one of {', '.join(METHODS)}")
-        if self.method == "monte_carlo" and (isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 2):
+        if self.method == "monte_carlo" and (
+            isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 2
+        ):
             raise QnetError(f"samples = {self.samples!r} is invalid: an integer >= 2")
 
     def describe(self) -> dict[str, Any]:
@@ -134,7 +136,9 @@ class RequirementsEvaluator(Evaluator):
         graphs: list[tuple[int, Any]] = []
         for i, point in enumerate(points):
             try:
-                graphs.append((i, network_from_dict(self.network, source=self.source, overrides=self.point_overrides(point))))
+                graphs.append(
+                    (i, network_from_dict(self.network, source=self.source, overrides=self.point_overrides(point)))
+                )
             except QnetError as exc:
                 rows[i] = {"error": error_message(exc)}
         for (i, graph), built in zip(graphs, self._build([g for _i, g in graphs])):
@@ -148,12 +152,16 @@ class RequirementsEvaluator(Evaluator):
         if not graphs:
             return []
         try:
-            return list(build_chains([(g, list(self.hops)) for g in graphs], self.swap_policy, link_backend=self.link_backend))
+            return list(
+                build_chains([(g, list(self.hops)) for g in graphs], self.swap_policy, link_backend=self.link_backend)
+            )
         except QnetError:  # one point's link never heralds: build them one by one
             out: list[Any] = []
             for g in graphs:
                 try:
-                    out.append(build_chains([(g, list(self.hops))], self.swap_policy, link_backend=self.link_backend)[0])
+                    out.append(
+                        build_chains([(g, list(self.hops))], self.swap_policy, link_backend=self.link_backend)[0]
+                    )
                 except QnetError as exc:
                     out.append(exc)
             return out
@@ -165,8 +173,16 @@ class RequirementsEvaluator(Evaluator):
         if isinstance(built, Exception):
             return {"error": error_message(built)}
         try:
-            result = simulate_path(graph, [Hop(*h) for h in self.hops], exact=self.method == "exact", samples=self.samples,
-                                   seed=self.seed, swap_policy=self.swap_policy, link_backend=self.link_backend, built=built)
+            result = simulate_path(
+                graph,
+                [Hop(*h) for h in self.hops],
+                exact=self.method == "exact",
+                samples=self.samples,
+                seed=self.seed,
+                swap_policy=self.swap_policy,
+                link_backend=self.link_backend,
+                built=built,
+            )
         except QnetError as exc:
             return {"error": error_message(exc)}
         row: dict[str, Any] = {name: float(getattr(result, name)) for name in FIGURE_COLUMNS}
@@ -201,8 +217,14 @@ class Journal:
     (0.9, None, 1)
     """
 
-    def __init__(self, describe: Mapping[str, Any], path: str | Path | None = None, *, resume: bool = False,
-                 overwrite: bool = False):
+    def __init__(
+        self,
+        describe: Mapping[str, Any],
+        path: str | Path | None = None,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+    ):
         self.describe = json.loads(json.dumps(describe))
         self.rows: dict[tuple[float, ...], dict[str, Any]] = {}
         self.path = None if path is None else Path(path)
@@ -214,7 +236,9 @@ class Journal:
         from qnet.outputs import check_output_path, output_lock
 
         if self.path.is_file() and not (resume or overwrite):
-            raise QnetError(f"-o {self.path}: exists; add --resume to continue that search or --overwrite to replace it")
+            raise QnetError(
+                f"-o {self.path}: exists; add --resume to continue that search or --overwrite to replace it"
+            )
         check_output_path(self.path, overwrite=overwrite or resume, option="-o")
         self._lock = output_lock(self.path)  # a second search on the same journal is refused
         try:
@@ -323,8 +347,12 @@ class BatchWorkers:
 
             from qnet.studies.sweep.executors import _init_worker
 
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker, initargs=(os.getpid(),))
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+            )
         n = min(self.workers, len(points))
         try:
             parts = list(self.pool.map(self.ev.evaluate, [points[i::n] for i in range(n)]))

@@ -93,14 +93,15 @@ class RequirementsResult:
                 for v, k in zip(self.variables, self.factors)
             ],
             "figures": {n: json_number(v) for n, v in self.figures.items() if n != "error"},
-            "baseline": None if self.baseline is None else {n: json_number(v) for n, v in self.baseline.items() if n != "error"},
+            "baseline": None
+            if self.baseline is None
+            else {n: json_number(v) for n, v in self.baseline.items() if n != "error"},
             "binding": list(self.binding),
             "at_max_factor": list(self.at_max),
             "evaluations": self.evaluations,
             "resumed": self.resumed,
             "interrupted": self.interrupted,
         }
-
 
 
 def format_requirements(result: RequirementsResult) -> str:
@@ -122,14 +123,19 @@ def format_requirements(result: RequirementsResult) -> str:
     >>> print(format_requirements(r).splitlines()[0])
     qnet requirements: alice - r1 (exact), targets fidelity>=0.97
     """
-    lines = [f"qnet requirements: {' - '.join(result.path)} ({result.method.replace('_', ' ')}"
-             + (", common random numbers" if result.method == "monte_carlo" else "") + "), targets "
-             + ", ".join(str(t) for t in result.targets)]
+    lines = [
+        f"qnet requirements: {' - '.join(result.path)} ({result.method.replace('_', ' ')}"
+        + (", common random numbers" if result.method == "monte_carlo" else "")
+        + "), targets "
+        + ", ".join(str(t) for t in result.targets)
+    ]
     if result.interrupted:
         lines.append("INTERRUPTED: the cheapest point found before Ctrl-C, not necessarily the optimum")
     unit = "sum of ln k" if result.cost_kind == "log" else "sum of (k - 1)"
-    lines.append(f"cost {result.cost:.6g} ({unit}); {result.evaluations} evaluations"
-                 + (f" ({result.resumed} from the journal)" if result.resumed else ""))
+    lines.append(
+        f"cost {result.cost:.6g} ({unit}); {result.evaluations} evaluations"
+        + (f" ({result.resumed} from the journal)" if result.resumed else "")
+    )
     lines.append("")
     rows = [("parameter", "factor k", "today", "needed", "")]
     for var, k in zip(result.variables, result.factors):
@@ -142,7 +148,9 @@ def format_requirements(result: RequirementsResult) -> str:
             rows += [(f"  {f}", "", f"{b:.6g}", f"{v:.6g}", "") for f, b, v in zip(var.fields, var.baseline, new)]
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        lines.append(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip())
+        lines.append(
+            f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip()
+        )
     lines.append("")
     lines.append(f"{'figure':<24} {'today':>12} {'needed':>12} {'target':>12}")
     shown = list(dict.fromkeys([t.figure for t in result.targets] + ["fidelity", "rate_hz"]))
@@ -151,8 +159,9 @@ def format_requirements(result: RequirementsResult) -> str:
         today = "" if result.baseline is None else f"{result.baseline.get(name, math.nan):.6g}"
         lines.append(f"{name:<24} {today:>12} {result.figures.get(name, math.nan):>12.6g} {tgt:>12}".rstrip())
     lines.append("")
-    lines.append("binding targets: " + (", ".join(result.binding) if result.binding else "none (every target has slack)"))
+    lines.append(
+        "binding targets: " + (", ".join(result.binding) if result.binding else "none (every target has slack)")
+    )
     if result.cost == 0.0:
         lines.append("today's hardware already meets every target")
     return "\n".join(lines)
-

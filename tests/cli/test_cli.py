@@ -34,7 +34,9 @@ def test_json_has_exactly_the_link_result_fields(capsys):
 
 def test_set_overrides_a_fibre_and_a_node(capsys):
     base = run_json(capsys)
-    longer = run_json(capsys, "--set", "fibres.alice-station.length_km=50.5", "--set", "fibres.station-bob.length_km=50.5")
+    longer = run_json(
+        capsys, "--set", "fibres.alice-station.length_km=50.5", "--set", "fibres.station-bob.length_km=50.5"
+    )
     # attempt time = prep + 2 L_arm / c: 380 us + 2*50.5 km / 2e5 km/s
     assert longer["attempt_time_s"] == pytest.approx(380e-6 + 2 * 50.5 / 2e5, rel=1e-12)
     assert longer["rate_hz"] < base["rate_hz"]
@@ -59,8 +61,14 @@ def test_table_names_every_field(capsys):
     [
         (["link", LIU, "alice", "carol"], "unknown node 'carol'"),
         (["link", LIU, "alice", "station"], "is a station"),
-        (["link", LIU, "alice", "bob", "--set", "nodes.alice.emission_efficiency=1.5"], "nodes.alice.emission_efficiency = 1.5"),
-        (["link", LIU, "alice", "bob", "--set", "fibres.alice-station.length_km=-3"], "fibres.alice-station.length_km = -3"),
+        (
+            ["link", LIU, "alice", "bob", "--set", "nodes.alice.emission_efficiency=1.5"],
+            "nodes.alice.emission_efficiency = 1.5",
+        ),
+        (
+            ["link", LIU, "alice", "bob", "--set", "fibres.alice-station.length_km=-3"],
+            "fibres.alice-station.length_km = -3",
+        ),
         (["link", LIU, "alice", "bob", "--set", "nodes.zed.t2_s=1"], "no node named 'zed'"),
         (["link", LIU, "alice", "bob", "--set", "t2_s"], "expected SECTION.NAME.FIELD=VALUE"),
         (["link", LIU, "alice", "bob", "--density-matrix"], "--density-matrix needs --json"),
@@ -104,7 +112,9 @@ def test_link_seed_and_shots_are_checked_by_the_parser(capsys, args, needle):
 
 @pytest.mark.slow
 def test_largest_seed_is_accepted(capsys):
-    bright = [f"--set=nodes.{n}.{f}=1" for n in ("alice", "bob") for f in ("emission_efficiency", "conversion_efficiency")]
+    bright = [
+        f"--set=nodes.{n}.{f}=1" for n in ("alice", "bob") for f in ("emission_efficiency", "conversion_efficiency")
+    ]
     out = run_json(capsys, "--shots", "2000", "--seed", str(2**63 - 1), *bright)
     assert 0 <= out["fidelity"] <= 1
 
@@ -170,9 +180,23 @@ def test_compile_validates_every_network_before_writing(capsys, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["path", str(ROOT / "examples" / "ion_repeater_chain.toml"), "alice", "bob",
-                                      "--samples", "20", "--seed", "1", "--no-progress"],
-                                     ["link", LIU, "alice", "bob", "--link-backend", "batch"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [
+            "path",
+            str(ROOT / "examples" / "ion_repeater_chain.toml"),
+            "alice",
+            "bob",
+            "--samples",
+            "20",
+            "--seed",
+            "1",
+            "--no-progress",
+        ],
+        ["link", LIU, "alice", "bob", "--link-backend", "batch"],
+    ],
+)
 def test_closed_stdout_pipe_is_quiet(command):
     """`qnet path ... | head -1`: the reader is gone before qnet writes; no traceback, no noise."""
     import os
@@ -180,8 +204,9 @@ def test_closed_stdout_pipe_is_quiet(command):
     read_end, write_end = os.pipe()
     os.close(read_end)  # closed before the process starts: every write fails with EPIPE
     try:
-        proc = subprocess.run([sys.executable, "-m", "qnet", *command], stdout=write_end,
-                              stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "qnet", *command], stdout=write_end, stderr=subprocess.PIPE, text=True
+        )
     finally:
         os.close(write_end)
     assert proc.stderr == ""
@@ -212,6 +237,8 @@ def test_gpu_device_without_qiskit_aer_gpu_is_a_clear_error(capsys):
     assert main(["link", LIU, "alice", "bob", "--device", "GPU"]) == 2
     err = capsys.readouterr().err
     assert "device = 'GPU' is not available" in err and "qiskit-aer-gpu" in err and err.count("\n") == 1
-    assert main(["sweep", LIU, "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:2", "--device", "GPU", "-o", "/dev/null"]) == 2
+    assert (
+        main(["sweep", LIU, "alice", "bob", "--vary", "nodes.alice.t2_s=1:2:2", "--device", "GPU", "-o", "/dev/null"])
+        == 2
+    )
     assert "qiskit-aer-gpu" in capsys.readouterr().err
-

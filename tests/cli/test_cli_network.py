@@ -19,22 +19,33 @@ HW = "examples/hardware/ion.toml"
 
 def test_generate_grid_writes_the_library_table(tmp_path, capsys):
     out = tmp_path / "grid.toml"
-    assert main(["generate", "grid", "--rows", "2", "--cols", "3", "--spacing-km", "10", "--hardware", HW, "-o", str(out)]) == 0
-    assert capsys.readouterr().out.startswith(f"wrote {out}: 6 memory nodes, 7 links (7 stations, 14 fibres, 70 km of fibre)")
+    assert (
+        main(["generate", "grid", "--rows", "2", "--cols", "3", "--spacing-km", "10", "--hardware", HW, "-o", str(out)])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith(
+        f"wrote {out}: 6 memory nodes, 7 links (7 stations, 14 fibres, 70 km of fibre)"
+    )
     graph = qnet.load_network(out)
     memories = [n for n, hw in graph.nodes(data="hardware") if isinstance(hw, qnet.MemoryNode)]
     assert len(memories) == 6 and graph.number_of_nodes() == 13 and graph.number_of_edges() == 14
     assert graph.edges["n0_0", "s-n0_0-n0_1"]["fibre"].length_km == 5.0
     assert out.read_text().startswith(
-        f"# grid topology\n# made by: qnet generate grid --hardware {HW} --rows 2 --cols 3 --spacing-km 10.0 -o {out}\n")
+        f"# grid topology\n# made by: qnet generate grid --hardware {HW} --rows 2 --cols 3 --spacing-km 10.0 -o {out}\n"
+    )
 
 
 def test_generate_waxman_matches_the_library(tmp_path, capsys):
     out = tmp_path / "w.toml"
-    assert main(["generate", "waxman", "--nodes", "25", "--alpha", "0.2", "--seed", "7", "--hardware", HW, "-o", str(out)]) == 0
+    assert (
+        main(["generate", "waxman", "--nodes", "25", "--alpha", "0.2", "--seed", "7", "--hardware", HW, "-o", str(out)])
+        == 0
+    )
     with open(out, "rb") as f:
         table = tomllib.load(f)
-    expected = network_table(waxman(25, alpha=0.2, beta=0.4, domain_km=100.0, seed=7), read_hardware(HW), name="waxman_25")
+    expected = network_table(
+        waxman(25, alpha=0.2, beta=0.4, domain_km=100.0, seed=7), read_hardware(HW), name="waxman_25"
+    )
     assert table == expected
     assert main(["generate", "waxman", "--nodes", "25", "--hardware", HW, "-o", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
@@ -44,8 +55,27 @@ def test_generate_waxman_matches_the_library(tmp_path, capsys):
 @pytest.mark.slow
 def test_path_on_a_generated_network_equals_chain_on_its_route(tmp_path, capsys):
     out = tmp_path / "w.toml"
-    assert main(["generate", "waxman", "--nodes", "12", "--alpha", "0.3", "--domain-km", "60", "--seed", "2",
-                 "--hardware", HW, "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "waxman",
+                "--nodes",
+                "12",
+                "--alpha",
+                "0.3",
+                "--domain-km",
+                "60",
+                "--seed",
+                "2",
+                "--hardware",
+                HW,
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     a, b = "n0", "n11"
     assert main(["path", str(out), a, b, "--metric", "fidelity", "--seed", "1", "--json", "--no-progress"]) == 0
@@ -53,7 +83,9 @@ def test_path_on_a_generated_network_equals_chain_on_its_route(tmp_path, capsys)
     assert path["path"][0] == a and path["path"][-1] == b
     assert 0.5 < path["fidelity"] < 1.0 and 0.0 < path["rate_hz"] < math.inf
     inner = path["path"][1:-1]
-    args = ["chain", str(out), a, b, "--seed", "1", "--json", "--no-progress"] + (["--via", ",".join(inner)] if inner else [])
+    args = ["chain", str(out), a, b, "--seed", "1", "--json", "--no-progress"] + (
+        ["--via", ",".join(inner)] if inner else []
+    )
     assert main(args) == 0
     chain = json.loads(capsys.readouterr().out)
     assert chain["fidelity"] == path["fidelity"] and chain["rate_hz"] == path["rate_hz"]
@@ -84,16 +116,28 @@ def test_draw_png_and_utilisation(tmp_path, capsys):
     assert svg.read_text().lstrip().startswith("<?xml")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["generate", "line", "--nodes", "1", "--hardware", HW, "-o", "OUT"], "nodes = 1 is invalid: an integer >= 2"),
-    (["generate", "star", "--users", "3", "--length-km", "-2", "--hardware", HW, "-o", "OUT"],
-     "length_km = -2.0 is invalid: a finite length in km > 0"),
-    (["generate", "ring", "--nodes", "5", "--hardware", "nope.toml", "-o", "OUT"], "hardware file 'nope.toml' not found"),
-    (["import", "tests/data/small_fibre_map.graphml", "--length-attr", "x", "--hardware", HW, "-o", "OUT"],
-     "--length-attr 'x': no edge has it"),
-    (["draw", "examples/ion_repeater_chain.toml", "--color", "utilisation", "-o", "OUT.png"],
-     "--color utilisation needs a traffic result (--result FILE)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["generate", "line", "--nodes", "1", "--hardware", HW, "-o", "OUT"], "nodes = 1 is invalid: an integer >= 2"),
+        (
+            ["generate", "star", "--users", "3", "--length-km", "-2", "--hardware", HW, "-o", "OUT"],
+            "length_km = -2.0 is invalid: a finite length in km > 0",
+        ),
+        (
+            ["generate", "ring", "--nodes", "5", "--hardware", "nope.toml", "-o", "OUT"],
+            "hardware file 'nope.toml' not found",
+        ),
+        (
+            ["import", "tests/data/small_fibre_map.graphml", "--length-attr", "x", "--hardware", HW, "-o", "OUT"],
+            "--length-attr 'x': no edge has it",
+        ),
+        (
+            ["draw", "examples/ion_repeater_chain.toml", "--color", "utilisation", "-o", "OUT.png"],
+            "--color utilisation needs a traffic result (--result FILE)",
+        ),
+    ],
+)
 def test_cli_errors_one_line(tmp_path, capsys, args, message):
     args = [a.replace("OUT", str(tmp_path / "out")) if a.startswith("OUT") else a for a in args]
     args = [str(tmp_path / "out.toml") if a == str(tmp_path / "out") else a for a in args]

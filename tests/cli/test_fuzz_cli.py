@@ -43,8 +43,30 @@ FIBRE_FIELDS = Fibre.public_fields()
 ODD_NAMES = ["a.b", "x=1", "p,q", "", " ", "a b", "ünï", "m-s", "s1", "alice", "bob", "-", "_", "x\ny", "[1]"]
 
 # ------------------------------------------------------------------ values and TOML writing
-ODD_NUMBERS = [0, -1, 1, 2, 10**30, -(10**30), 10**400, -(10**400), 2**63, 2**64 + 1, 1e-320, 5e-324, 1e308, -1e308, -0.0, 0.5, 1.0,
-               1.0 - 1e-16, 1e-12, 1e-300, 3.0, 1e6]
+ODD_NUMBERS = [
+    0,
+    -1,
+    1,
+    2,
+    10**30,
+    -(10**30),
+    10**400,
+    -(10**400),
+    2**63,
+    2**64 + 1,
+    1e-320,
+    5e-324,
+    1e308,
+    -1e308,
+    -0.0,
+    0.5,
+    1.0,
+    1.0 - 1e-16,
+    1e-12,
+    1e-300,
+    3.0,
+    1e6,
+]
 in_range = st.one_of(  # values most fields accept, at the edges of their ranges: the numerics are fuzzed too
     st.floats(min_value=0, max_value=1),
     st.sampled_from([1e-300, 1e-12, 1e-6, 1 - 1e-12, 1e3, 1e6, 1e12, 1e300, math.inf]),
@@ -57,7 +79,9 @@ odd_values = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.booleans(),
     st.text(max_size=6),
-    st.sampled_from(["memory", "station", "single_click", "two_photon", "gaussian", "exponential", "inf", "nan", "alice"]),
+    st.sampled_from(
+        ["memory", "station", "single_click", "two_photon", "gaussian", "exponential", "inf", "nan", "alice"]
+    ),
     st.lists(st.integers(-3, 3), max_size=3),
     st.dictionaries(st.sampled_from(["a", "kind", "x"]), st.integers(-3, 3), max_size=2),
 )
@@ -77,7 +101,9 @@ def toml_value(value) -> str:
         return json.dumps(value, ensure_ascii=False)  # JSON escapes are TOML escapes (raw DEL: invalid TOML, fine)
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return (
+        "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    )
 
 
 def toml_text(data: dict) -> str:
@@ -96,10 +122,14 @@ def mutation(draw, data: dict) -> None:
     """Apply one random mutation to the raw network table ``data`` (in place)."""
     nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
     fibres = data.get("fibres") if isinstance(data.get("fibres"), list) else []
-    what = draw(st.sampled_from(["number"] * 4 + ["node", "node", "fibre", "fibre", "network", "delete", "rename", "table"]))
+    what = draw(
+        st.sampled_from(["number"] * 4 + ["node", "node", "fibre", "fibre", "network", "delete", "rename", "table"])
+    )
     if what == "number":  # a numeric field that is already there gets a value at the edge of (or out of) its range
         tables = [t for t in [*nodes.values(), *fibres] if isinstance(t, dict)]
-        fields = [(t, k) for t in tables for k, v in t.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        fields = [
+            (t, k) for t in tables for k, v in t.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
         if fields:
             table, field = draw(st.sampled_from(fields))
             table[field] = draw(st.one_of(in_range, in_range, in_range, st.sampled_from(ODD_NUMBERS)))
@@ -221,7 +251,20 @@ def command_for(base: str, path: str, choice: int, tmp: Path) -> list[str]:
         return ["link", path, "alice", "bob", "--json"] if choice % 2 else ["compile", path, "-o", str(tmp), "--check"]
     return [
         ["link", path, "alice", "r1", "--json"],
-        ["chain", path, "alice", "bob", "--via", "r1,r2,r3", "--samples", "20", "--seed", "3", "--json", "--no-progress"],
+        [
+            "chain",
+            path,
+            "alice",
+            "bob",
+            "--via",
+            "r1,r2,r3",
+            "--samples",
+            "20",
+            "--seed",
+            "3",
+            "--json",
+            "--no-progress",
+        ],
         ["path", path, "alice", "r2", "--exact", "--json"],
         ["compile", path, "-o", str(tmp), "--check"],
     ][choice % 4]
@@ -229,8 +272,12 @@ def command_for(base: str, path: str, choice: int, tmp: Path) -> list[str]:
 
 @pytest.mark.slow
 @settings(max_examples=250, **SETTINGS)
-@given(network=mutated_network(), choice=st.integers(0, 3), text_damage=st.sampled_from([None] * 8 + ["cut", "byte"]),
-       at=st.floats(0.01, 1))
+@given(
+    network=mutated_network(),
+    choice=st.integers(0, 3),
+    text_damage=st.sampled_from([None] * 8 + ["cut", "byte"]),
+    at=st.floats(0.01, 1),
+)
 def test_fuzz_network_files(capsys, tmp_path, network, choice, text_damage, at):
     base, data = network
     text = toml_text(data)
@@ -248,21 +295,45 @@ def test_fuzz_network_files(capsys, tmp_path, network, choice, text_damage, at):
 # --------------------------------------------------------------------- fuzz: argument lists
 NODES = ["alice", "bob", "r1", "r2", "s1", "station", "carol", "", "a.b", "-x", "--json"]
 SEEDS = ["0", "1", str(2**63 - 1), str(2**63), "18446744073709551616", "-1", "x", "1.5", ""]
-OVERRIDES = ["nodes.alice.t2_s=2", "nodes.alice.kind=[1]", "nodes.alice.t2_s={a=1}", "fibres.alice-station.length_km=-1",
-             "fibres.alice-s1.length_km=1e308", "network.fibre_speed_km_per_s=1e-300", "nodes.alice=1", "x",
-             "nodes.r1.memories=2", "nodes.alice.bright_state_population=1e-300", "nodes.s1.visibility=0",
-             "nodes.alice.emission_efficiency=0", "nodes.bob.name=carol", "network.name=[1]", "nodes.alice.t2_s=" + "[" * 50]
+OVERRIDES = [
+    "nodes.alice.t2_s=2",
+    "nodes.alice.kind=[1]",
+    "nodes.alice.t2_s={a=1}",
+    "fibres.alice-station.length_km=-1",
+    "fibres.alice-s1.length_km=1e308",
+    "network.fibre_speed_km_per_s=1e-300",
+    "nodes.alice=1",
+    "x",
+    "nodes.r1.memories=2",
+    "nodes.alice.bright_state_population=1e-300",
+    "nodes.s1.visibility=0",
+    "nodes.alice.emission_efficiency=0",
+    "nodes.bob.name=carol",
+    "network.name=[1]",
+    "nodes.alice.t2_s=" + "[" * 50,
+]
 COMMON_OPTIONS = {
     "--set": OVERRIDES,
     "--json": None,
     "--station": NODES,
 }
 OPTIONS = {
-    "link": {**COMMON_OPTIONS, "--seed": SEEDS, "--shots": ["400", "100", "1", "0", "-5", "2147483648", "9223372036854775808", "x"],
-             "--density-matrix": None, "--link-backend": ["batch", "aer", "gpu"]},
-    "chain": {**COMMON_OPTIONS, "--seed": SEEDS, "--samples": ["20", "2", "0", "1", "x", "-3", "2147483648", "99999999999999999999"],
-              "--via": ["r1,r2,r3", "r1", "", ",", "r3,r2,r1", "s1", "carol", "r1,,r2"], "--swap-policy": ["asap", "nested", "x"],
-              "--exact": None, "--purify": ["dejmps", "bbpssw", "x"]},
+    "link": {
+        **COMMON_OPTIONS,
+        "--seed": SEEDS,
+        "--shots": ["400", "100", "1", "0", "-5", "2147483648", "9223372036854775808", "x"],
+        "--density-matrix": None,
+        "--link-backend": ["batch", "aer", "gpu"],
+    },
+    "chain": {
+        **COMMON_OPTIONS,
+        "--seed": SEEDS,
+        "--samples": ["20", "2", "0", "1", "x", "-3", "2147483648", "99999999999999999999"],
+        "--via": ["r1,r2,r3", "r1", "", ",", "r3,r2,r1", "s1", "carol", "r1,,r2"],
+        "--swap-policy": ["asap", "nested", "x"],
+        "--exact": None,
+        "--purify": ["dejmps", "bbpssw", "x"],
+    },
 }
 OPTIONS["path"] = {**OPTIONS["chain"], "--metric": ["fidelity", "rate", "length", "hops", "x"]}
 OPTIONS["path"].pop("--via")
@@ -304,7 +375,9 @@ def argument_list(draw) -> list[str]:
             argv += ["--samples", "20"]  # keep the Monte Carlo short
     if draw(st.integers(0, 9)) == 9:
         # a stray token (without newlines: argparse echoes an unrecognised argument as it is)
-        argv.insert(draw(st.integers(1, len(argv))), draw(st.text(st.characters(blacklist_characters="\n\r"), max_size=5)))
+        argv.insert(
+            draw(st.integers(1, len(argv))), draw(st.text(st.characters(blacklist_characters="\n\r"), max_size=5))
+        )
     return argv
 
 
@@ -353,9 +426,16 @@ request_value = {
     "stop_s": st.sampled_from([0.2, 1.0, 2.0, 1e300, math.inf, 0.0]),
     "priority": st.sampled_from([0, 1, -5, 2**63, 1.5]),
 }
-TRAFFIC_SETS = ["nodes.campus.memories=9223372036854775807", "nodes.north.memories=10000", "nodes.north.memories=30000",
-                "nodes.harbour.memories=4", "nodes.campus.memories=1e300", "nodes.campus.cutoff_s=1e-9",
-                "nodes.downtown.memories=0", "nodes.airport.t2_s=1e-300"]
+TRAFFIC_SETS = [
+    "nodes.campus.memories=9223372036854775807",
+    "nodes.north.memories=10000",
+    "nodes.north.memories=30000",
+    "nodes.harbour.memories=4",
+    "nodes.campus.memories=1e300",
+    "nodes.campus.cutoff_s=1e-9",
+    "nodes.downtown.memories=0",
+    "nodes.airport.t2_s=1e-300",
+]
 
 
 @st.composite
@@ -393,19 +473,38 @@ def _within_budget(seconds: float, run) -> None:
 
 @pytest.mark.slow
 @settings(max_examples=40, **SETTINGS)
-@given(requests=st.lists(traffic_request(), min_size=1, max_size=4), sets=st.lists(st.sampled_from(TRAFFIC_SETS), max_size=2),
-       loop=st.sampled_from(["python", "python", "compiled"]))
+@given(
+    requests=st.lists(traffic_request(), min_size=1, max_size=4),
+    sets=st.lists(st.sampled_from(TRAFFIC_SETS), max_size=2),
+    loop=st.sampled_from(["python", "python", "compiled"]),
+)
 def test_fuzz_traffic_requests(capsys, tmp_path, requests, sets, loop):
     path = tmp_path / "requests.toml"
     path.write_text("".join("[[requests]]\n" + toml_text(r) for r in requests), encoding="utf-8")
-    argv = ["traffic", str(METRO), "--requests", str(path), "--duration", "2", "--seed", "1", "--json", "--no-progress",
-            "--loop", loop]
+    argv = [
+        "traffic",
+        str(METRO),
+        "--requests",
+        str(path),
+        "--duration",
+        "2",
+        "--seed",
+        "1",
+        "--json",
+        "--no-progress",
+        "--loop",
+        loop,
+    ]
     for s in sets:
         argv += ["--set", s]
-    _within_budget(HANG_BUDGET_S, lambda: run_cli(capsys, argv))  # run_cli checks the outcome (one-line error or physical JSON)
+    _within_budget(
+        HANG_BUDGET_S, lambda: run_cli(capsys, argv)
+    )  # run_cli checks the outcome (one-line error or physical JSON)
 
 
-@pytest.mark.parametrize("rate", ["1e9", "1e300", "9223372036854775807", "18446744073709551616", "1.7976931348623157e308"])
+@pytest.mark.parametrize(
+    "rate", ["1e9", "1e300", "9223372036854775807", "18446744073709551616", "1.7976931348623157e308"]
+)
 def test_huge_demand_runs_and_reports_every_demand(capsys, tmp_path, rate):
     """The issue's hanging cases: each now ends, with the demand counted exactly (k = 0, 1, ... below 5 s)."""
     from qnet.repeater.engine.model import demands_before

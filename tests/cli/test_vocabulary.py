@@ -81,12 +81,16 @@ def vocabulary_problems(parser: argparse.ArgumentParser) -> list[str]:
                 meanings.setdefault(flag, {}).setdefault(meaning, []).append(command)
     for dest, by_flags in spellings.items():
         if len(by_flags) > 1 and set(by_flags) != SHARED_DESTS.get(dest):
-            problems.append(f"concept {dest!r} has several spellings: "
-                            + "; ".join(f"{'/'.join(f)} ({', '.join(c)})" for f, c in by_flags.items()))
+            problems.append(
+                f"concept {dest!r} has several spellings: "
+                + "; ".join(f"{'/'.join(f)} ({', '.join(c)})" for f, c in by_flags.items())
+            )
     for flag, by_meaning in meanings.items():
         if len(by_meaning) > 1 and {d for d, _c in by_meaning} != SHARED_FLAGS.get(flag):
-            problems.append(f"flag {flag} has several meanings: "
-                            + "; ".join(f"{m} ({', '.join(c)})" for m, c in by_meaning.items()))
+            problems.append(
+                f"flag {flag} has several meanings: "
+                + "; ".join(f"{m} ({', '.join(c)})" for m, c in by_meaning.items())
+            )
     return problems
 
 
@@ -119,23 +123,37 @@ def test_the_check_catches_two_meanings_and_two_spellings():
     assert problems[1].startswith("flag --policy has several meanings")
 
 
-@pytest.mark.parametrize("argv, dest, value", [
-    (["link", LIU, "alice", "bob", "--engine", "batch"], "link_backend", "batch"),
-    (["chain", CHAIN, "alice", "bob", "--policy", "nested"], "swap_policy", "nested"),
-    (["compare", CHAIN, "alice", "bob", "--policy", "nested"], "swap_policy", "nested"),
-    (["traffic", CHAIN, "--requests", "r.toml", "--duration", "1", "--policy", "reserve"], "memory_policy", "reserve"),
-    (["sweep", LIU, "alice", "bob", "--policy", "nested"], "swap_policy", "nested"),
-    (["sweep", LIU, "alice", "bob", "-q"], "no_progress", True),
-    (["sweep", LIU, "alice", "bob", "--quiet"], "no_progress", True),
-    (["optimize", LIU, "alice", "bob", "--vary", "x=0:1", "--maximize", "rate_hz", "--engine", "batch"],
-     "link_backend", "batch"),
-])
+@pytest.mark.parametrize(
+    "argv, dest, value",
+    [
+        (["link", LIU, "alice", "bob", "--engine", "batch"], "link_backend", "batch"),
+        (["chain", CHAIN, "alice", "bob", "--policy", "nested"], "swap_policy", "nested"),
+        (["compare", CHAIN, "alice", "bob", "--policy", "nested"], "swap_policy", "nested"),
+        (
+            ["traffic", CHAIN, "--requests", "r.toml", "--duration", "1", "--policy", "reserve"],
+            "memory_policy",
+            "reserve",
+        ),
+        (["sweep", LIU, "alice", "bob", "--policy", "nested"], "swap_policy", "nested"),
+        (["sweep", LIU, "alice", "bob", "-q"], "no_progress", True),
+        (["sweep", LIU, "alice", "bob", "--quiet"], "no_progress", True),
+        (
+            ["optimize", LIU, "alice", "bob", "--vary", "x=0:1", "--maximize", "rate_hz", "--engine", "batch"],
+            "link_backend",
+            "batch",
+        ),
+    ],
+)
 def test_old_spellings_work_with_one_warning_line(argv, dest, value, capsys):
     args = build_parser().parse_args(argv)
     assert getattr(args, dest) == value
     old = next(a for a in argv if a in ("--engine", "--policy", "-q", "--quiet"))
-    new = {"link_backend": "--link-backend", "swap_policy": "--swap-policy", "memory_policy": "--memory-policy",
-           "no_progress": "--no-progress"}[dest]
+    new = {
+        "link_backend": "--link-backend",
+        "swap_policy": "--swap-policy",
+        "memory_policy": "--memory-policy",
+        "no_progress": "--no-progress",
+    }[dest]
     assert capsys.readouterr().err == f"qnet: warning: {old} is deprecated, use {new}\n"
 
 
@@ -182,8 +200,20 @@ def test_the_sweep_metadata_names_each_policy_by_its_concept():
     chain = build_parser().parse_args(["sweep", CHAIN, "alice", "bob", "--via", "r1", "--swap-policy", "nested"])
     meta = _metadata(chain, "sha", chain=True)
     assert meta["chain"]["swap_policy"] == "nested" and "policy" not in meta["chain"]
-    traffic = build_parser().parse_args(["sweep", CHAIN, "--traffic", "r.toml", "--duration", "1",
-                                         "--memory-policy", "reserve", "--swap-policy", "nested"])
+    traffic = build_parser().parse_args(
+        [
+            "sweep",
+            CHAIN,
+            "--traffic",
+            "r.toml",
+            "--duration",
+            "1",
+            "--memory-policy",
+            "reserve",
+            "--swap-policy",
+            "nested",
+        ]
+    )
     meta = _metadata(traffic, "sha", chain=False)
     assert (meta["traffic"]["memory_policy"], meta["traffic"]["swap_policy"]) == ("reserve", "nested")
     assert "policy" not in meta["traffic"]

@@ -72,7 +72,10 @@ def test_points_that_differ_in_every_parameter_share_one_batch():
     links = []
     for scheme in ("single_click", "two_photon"):
         for _ in range(12):
-            station = {"visibility": float(rng.uniform(0.6, 1.0)), "dark_count_probability": float(rng.uniform(1e-4, 0.05))}
+            station = {
+                "visibility": float(rng.uniform(0.6, 1.0)),
+                "dark_count_probability": float(rng.uniform(1e-4, 0.05)),
+            }
             if scheme == "single_click":
                 station["phase_noise_rad"] = float(rng.uniform(0.01, 0.8))
             links.append(
@@ -82,7 +85,11 @@ def test_points_that_differ_in_every_parameter_share_one_batch():
                     length_b_km=float(rng.uniform(0.5, 40)),
                     alpha=float(rng.uniform(0.01, 0.4)),
                     alice={"t2_s": float(rng.uniform(1e-4, 1e-3)), "t1_s": float(rng.uniform(1e-4, 1e-2))},
-                    bob={"t2_s": float(rng.uniform(1e-4, 1e-3)), "decay": "gaussian", "emission_efficiency": float(rng.uniform(0.2, 1))},
+                    bob={
+                        "t2_s": float(rng.uniform(1e-4, 1e-3)),
+                        "decay": "gaussian",
+                        "emission_efficiency": float(rng.uniform(0.2, 1)),
+                    },
                     station=station,
                 )
             )
@@ -107,6 +114,7 @@ def test_sub_batch_size_does_not_change_results():
 
 
 # --------------------------------------------------------------------------- generic circuits
+
 
 def _random_kraus(rng, n_qubits: int, n_ops: int) -> list[np.ndarray]:
     """A random CPTP map: blocks of a random isometry (sum K^dagger K = 1)."""

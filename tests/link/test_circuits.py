@@ -46,9 +46,7 @@ def test_a_loaded_circuit_runs_on_aer_like_the_compiled_one():
 def test_circuits_equal_sees_a_changed_parameter():
     path, graph, a, b, s = next(_links())
     one = qnet.compile_link(qnet.link_spec(graph, a, b, s)).circuit
-    other = qnet.compile_link(
-        qnet.link_spec(qnet.load_network(path, [f"fibres.{a}-{s}.length_km=7"]), a, b, s)
-    ).circuit
+    other = qnet.compile_link(qnet.link_spec(qnet.load_network(path, [f"fibres.{a}-{s}.length_km=7"]), a, b, s)).circuit
     assert not circuits_equal(one, other)
 
 

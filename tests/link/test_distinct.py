@@ -39,12 +39,21 @@ def _distinct_specs_of_both_schemes():
     """Distinct links of each heralding scheme (efficiencies and storage times varied), one repeated."""
     rng = np.random.default_rng(11)
     out = []
-    for path, a, b in (("examples/krutyanskiy2023_230m_link.toml", "node_a", "node_b"),
-                       ("examples/liu2026_ion_link.toml", "alice", "bob")):
+    for path, a, b in (
+        ("examples/krutyanskiy2023_230m_link.toml", "node_a", "node_b"),
+        ("examples/liu2026_ion_link.toml", "alice", "bob"),
+    ):
         base = qnet.link_spec(qnet.load_network(path), a, b)
         for eta, t in zip(rng.uniform(0.05, 0.5, (4, 2)), rng.uniform(1e-6, 1e-3, (4, 2))):
-            out.append(replace(base, efficiency_a=float(eta[0]), efficiency_b=float(eta[1]),
-                               storage_time_a_s=float(t[0]), storage_time_b_s=float(t[1])))
+            out.append(
+                replace(
+                    base,
+                    efficiency_a=float(eta[0]),
+                    efficiency_b=float(eta[1]),
+                    storage_time_a_s=float(t[0]),
+                    storage_time_b_s=float(t[1]),
+                )
+            )
     return out + out[:1]
 
 

@@ -41,8 +41,13 @@ def proj(v) -> np.ndarray:
 # ------------------------------------------------------------------------ single click
 @pytest.mark.parametrize(
     "alpha,L,emit,conv,det",
-    [(0.1, 10.0, 1.0, 1.0, 1.0), (0.05, 0.0, 1.0, 1.0, 1.0), (0.3, 25.0, 0.5, 0.8, 0.9),
-     (0.5, 100.0, 0.2, 1.0, 0.6), (0.01, 3.0, 1.0, 0.3, 1.0)],
+    [
+        (0.1, 10.0, 1.0, 1.0, 1.0),
+        (0.05, 0.0, 1.0, 1.0, 1.0),
+        (0.3, 25.0, 0.5, 0.8, 0.9),
+        (0.5, 100.0, 0.2, 1.0, 0.6),
+        (0.01, 3.0, 1.0, 0.3, 1.0),
+    ],
 )
 def test_single_click_symmetric_closed_form(link_result, alpha, L, emit, conv, det):
     """P = 2 a eta - (a eta)^2, F = (1 - a)/(1 - a eta/2), eta = emit*conv*fibre*det.
@@ -51,7 +56,9 @@ def test_single_click_symmetric_closed_form(link_result, alpha, L, emit, conv, d
     give |11> with weight a^2(2 eta - eta^2) (bunched photons: one click).
     """
     res = link_result(
-        scheme="single_click", length_a_km=L, alpha=alpha,
+        scheme="single_click",
+        length_a_km=L,
+        alpha=alpha,
         alice={"emission_efficiency": emit, "conversion_efficiency": conv, "prep_time_s": 1e-6},
         bob={"emission_efficiency": emit, "conversion_efficiency": conv},
         station={"detector_efficiency": det},
@@ -64,7 +71,9 @@ def test_single_click_symmetric_closed_form(link_result, alpha, L, emit, conv, d
     np.testing.assert_allclose(res.density_matrix, expected, atol=ABS)
 
 
-@pytest.mark.parametrize("LA,LB,alpha_a,alpha_b", [(5.0, 40.0, 0.1, 0.1), (60.0, 2.0, 0.2, 0.2), (10.0, 30.0, 0.05, 0.25)])
+@pytest.mark.parametrize(
+    "LA,LB,alpha_a,alpha_b", [(5.0, 40.0, 0.1, 0.1), (60.0, 2.0, 0.2, 0.2), (10.0, 30.0, 0.05, 0.25)]
+)
 def test_single_click_asymmetric_closed_form(link_result, LA, LB, alpha_a, alpha_b):
     """Equal alpha: P = a(eta_A + eta_B) - a^2 eta_A eta_B (literature §5.2).
 
@@ -73,8 +82,11 @@ def test_single_click_asymmetric_closed_form(link_result, LA, LB, alpha_a, alpha
     aA aB (eta_A + eta_B - eta_A eta_B); P = |v|^2 + that weight.
     """
     res = link_result(
-        scheme="single_click", length_a_km=LA, length_b_km=LB,
-        alice={"bright_state_population": alpha_a}, bob={"bright_state_population": alpha_b},
+        scheme="single_click",
+        length_a_km=LA,
+        length_b_km=LB,
+        alice={"bright_state_population": alpha_a},
+        bob={"bright_state_population": alpha_b},
     )
     ea, eb = fibre(LA), fibre(LB)
     v = math.sqrt(alpha_a * (1 - alpha_b) * ea) * ket("10") + math.sqrt((1 - alpha_a) * alpha_b * eb) * ket("01")
@@ -95,7 +107,9 @@ def test_single_click_visibility_and_phase_noise(link_result, V, sigma):
     (literature §5.2) with p_odd the delivered odd-sector population."""
     alpha, L = 0.2, 15.0
     res = link_result(
-        scheme="single_click", length_a_km=L, alpha=alpha,
+        scheme="single_click",
+        length_a_km=L,
+        alpha=alpha,
         station={"visibility": V, "phase_noise_rad": sigma},
     )
     eta = fibre(L)
@@ -103,13 +117,13 @@ def test_single_click_visibility_and_phase_noise(link_result, V, sigma):
     rho = np.asarray(res.density_matrix)
     odd = 2 * alpha * (1 - alpha) * eta
     assert p * (rho[1, 1] + rho[2, 2]).real == pytest.approx(odd, rel=REL, abs=0)
-    assert p * rho[1, 2].real == pytest.approx(odd / 2 * V * math.exp(-sigma**2 / 2), rel=REL, abs=1e-15)
+    assert p * rho[1, 2].real == pytest.approx(odd / 2 * V * math.exp(-(sigma**2) / 2), rel=REL, abs=1e-15)
     p_odd = (rho[1, 1] + rho[2, 2]).real
-    assert res.fidelity == pytest.approx(p_odd * (1 + V * math.exp(-sigma**2 / 2)) / 2, abs=ABS)
+    assert res.fidelity == pytest.approx(p_odd * (1 + V * math.exp(-(sigma**2) / 2)) / 2, abs=ABS)
     if V == 1.0:
         assert p == pytest.approx(2 * alpha * eta - (alpha * eta) ** 2, rel=REL, abs=0)
         assert res.fidelity == pytest.approx(
-            (1 - alpha) / (1 - alpha * eta / 2) * (1 + math.exp(-sigma**2 / 2)) / 2, abs=ABS
+            (1 - alpha) / (1 - alpha * eta / 2) * (1 + math.exp(-(sigma**2) / 2)) / 2, abs=ABS
         )
 
 
@@ -117,8 +131,9 @@ def test_single_click_partially_distinguishable_photons_bunch_less(link_result):
     """Overlap o = V: two photons that both arrive bunch (one click) with probability
     o^2 + (1 - o^2)/2 = (1 + V^2)/2, so P = 2a(1-a)eta + a^2 [2 eta (1-eta) + eta^2 (1+V^2)/2]."""
     alpha, L, V = 0.4, 0.0, 0.5
-    res = link_result(scheme="single_click", length_a_km=L, alpha=alpha, station={"visibility": V},
-                      alice={"prep_time_s": 1e-6})
+    res = link_result(
+        scheme="single_click", length_a_km=L, alpha=alpha, station={"visibility": V}, alice={"prep_time_s": 1e-6}
+    )
     eta = fibre(L)
     p = 2 * alpha * (1 - alpha) * eta + alpha**2 * (2 * eta * (1 - eta) + eta**2 * (1 + V**2) / 2)
     assert res.success_probability == pytest.approx(p, rel=REL, abs=0)
@@ -129,8 +144,11 @@ def test_single_click_partially_distinguishable_photons_bunch_less(link_result):
 def test_two_photon_ideal(link_result, LA, LB, emit_a, det):
     """P = eta_A eta_B / 2 and the delivered state is exactly |Psi+> (F = 1)."""
     res = link_result(
-        scheme="two_photon", length_a_km=LA, length_b_km=LB,
-        alice={"emission_efficiency": emit_a}, station={"detector_efficiency": det},
+        scheme="two_photon",
+        length_a_km=LA,
+        length_b_km=LB,
+        alice={"emission_efficiency": emit_a},
+        station={"detector_efficiency": det},
     )
     ea, eb = emit_a * fibre(LA) * det, fibre(LB) * det
     assert res.success_probability == pytest.approx(ea * eb / 2, rel=REL, abs=0)
@@ -145,7 +163,9 @@ def test_two_photon_visibility(link_result, V):
     res = link_result(scheme="two_photon", length_a_km=20.0, station={"visibility": V})
     assert res.success_probability == pytest.approx(fibre(20.0) ** 2 / 2, rel=REL, abs=0)
     assert res.fidelity == pytest.approx((1 + V) / 2, abs=ABS)
-    expected = 0.5 * (proj(ket("01")) + proj(ket("10"))) + V / 2 * (np.outer(ket("01"), ket("10")) + np.outer(ket("10"), ket("01")))
+    expected = 0.5 * (proj(ket("01")) + proj(ket("10"))) + V / 2 * (
+        np.outer(ket("01"), ket("10")) + np.outer(ket("10"), ket("01"))
+    )
     np.testing.assert_allclose(res.density_matrix, expected, atol=ABS)
 
 
@@ -167,8 +187,11 @@ def test_stored_pair_dephasing(link_result, LA, LB, T2A, T2B, lawA, lawB):
     """t_i = 2 L_i / c; F = (1 + c_A(t_A) c_B(t_B))/2 on the two_photon |Psi+>
     (literature §5.3, exponential c = e^{-t/T2} or gaussian e^{-(t/T2)^2})."""
     res = link_result(
-        scheme="two_photon", length_a_km=LA, length_b_km=LB,
-        alice={"t2_s": T2A, "decay": lawA}, bob={"t2_s": T2B, "decay": lawB},
+        scheme="two_photon",
+        length_a_km=LA,
+        length_b_km=LB,
+        alice={"t2_s": T2A, "decay": lawA},
+        bob={"t2_s": T2B, "decay": lawB},
     )
     gamma = _coh(2 * LA / C, T2A, lawA) * _coh(2 * LB / C, T2B, lawB)
     assert res.fidelity == pytest.approx((1 + gamma) / 2, abs=ABS)
@@ -187,8 +210,14 @@ def test_gaussian_and_exponential_laws_differ_as_documented(link_result):
 
 def test_single_click_dephasing_multiplies_coherence(link_result):
     alpha, LA, LB, T2A, T2B = 0.1, 12.0, 30.0, 1e-3, 5e-4
-    res = link_result(scheme="single_click", length_a_km=LA, length_b_km=LB, alpha=alpha,
-                      alice={"t2_s": T2A}, bob={"t2_s": T2B, "decay": "gaussian"})
+    res = link_result(
+        scheme="single_click",
+        length_a_km=LA,
+        length_b_km=LB,
+        alpha=alpha,
+        alice={"t2_s": T2A},
+        bob={"t2_s": T2B, "decay": "gaussian"},
+    )
     ideal = link_result(scheme="single_click", length_a_km=LA, length_b_km=LB, alpha=alpha)
     gamma = _coh(2 * LA / C, T2A, "exponential") * _coh(2 * LB / C, T2B, "gaussian")
     # populations untouched by pure dephasing, the |01><10| coherence scaled by gamma
@@ -202,14 +231,19 @@ def test_amplitude_damping_closed_form(link_result, T1A, T1B, T2A):
     + (gA+gB)|00><00| + c_A c_B sqrt((1-gA)(1-gB))(|01><10| + h.c.)];
     symmetric, no dephasing: F = 1 - gamma."""
     LA, LB = 20.0, 35.0
-    res = link_result(scheme="two_photon", length_a_km=LA, length_b_km=LB,
-                      alice={"t1_s": T1A, "t2_s": T2A}, bob={"t1_s": T1B})
+    res = link_result(
+        scheme="two_photon", length_a_km=LA, length_b_km=LB, alice={"t1_s": T1A, "t2_s": T2A}, bob={"t1_s": T1B}
+    )
     tA, tB = 2 * LA / C, 2 * LB / C
     gA, gB = 1 - math.exp(-tA / T1A), 1 - math.exp(-tB / T1B)
     cA = 1.0 if math.isinf(T2A) else math.exp(-tA / T2A)
     coh = cA * math.sqrt((1 - gA) * (1 - gB))
-    expected = 0.5 * ((1 - gB) * proj(ket("01")) + (1 - gA) * proj(ket("10")) + (gA + gB) * proj(ket("00"))
-                      + coh * (np.outer(ket("01"), ket("10")) + np.outer(ket("10"), ket("01"))))
+    expected = 0.5 * (
+        (1 - gB) * proj(ket("01"))
+        + (1 - gA) * proj(ket("10"))
+        + (gA + gB) * proj(ket("00"))
+        + coh * (np.outer(ket("01"), ket("10")) + np.outer(ket("10"), ket("01")))
+    )
     np.testing.assert_allclose(res.density_matrix, expected, atol=ABS)
     assert res.fidelity == pytest.approx((2 - gA - gB) / 4 + coh / 2, abs=ABS)
 
@@ -228,8 +262,13 @@ def test_amplitude_damping_symmetric_fidelity(link_result):
 def test_attempt_time_rate_and_storage(link_result, LA, LB, prepA, prepB):
     """T_att = max(prep) + 2 max(L)/c; rate = P/T_att; storage uses 2 L_i / c (no prep)."""
     T2 = 1e-3
-    res = link_result(scheme="two_photon", length_a_km=LA, length_b_km=LB,
-                      alice={"prep_time_s": prepA, "t2_s": T2}, bob={"prep_time_s": prepB, "t2_s": T2})
+    res = link_result(
+        scheme="two_photon",
+        length_a_km=LA,
+        length_b_km=LB,
+        alice={"prep_time_s": prepA, "t2_s": T2},
+        bob={"prep_time_s": prepB, "t2_s": T2},
+    )
     t_att = max(prepA, prepB) + 2 * max(LA, LB) / C
     assert res.attempt_time_s == pytest.approx(t_att, rel=REL, abs=0)
     assert res.rate_hz == pytest.approx(res.success_probability / t_att, rel=REL, abs=0)
@@ -249,8 +288,9 @@ def test_attempt_time_rate_and_storage(link_result, LA, LB, prepA, prepB):
     ],
 )
 def test_pair_coherence_time_and_link_efficiency(link_result, T2A, T2B, law, expected):
-    res = link_result(scheme="single_click", length_a_km=10.0,
-                      alice={"t2_s": T2A, "decay": law}, bob={"t2_s": T2B, "decay": law})
+    res = link_result(
+        scheme="single_click", length_a_km=10.0, alice={"t2_s": T2A, "decay": law}, bob={"t2_s": T2B, "decay": law}
+    )
     if math.isinf(expected):
         assert math.isinf(res.pair_coherence_time_s)
         assert math.isinf(res.link_efficiency)
@@ -265,9 +305,12 @@ def test_pair_coherence_time_is_the_1_over_e_time_of_mixed_laws(link_result, t1)
     both memories decaying: c_A(T) c_B(T) [e^{-T/(2 T1)} per memory for amplitude damping] = 1/e.
     Mixed laws have no simple formula, so check the defining equation."""
     T2A, T2B = 1e-3, 6e-4
-    res = link_result(scheme="two_photon", length_a_km=10.0,
-                      alice={"t2_s": T2A, "decay": "exponential", "t1_s": t1},
-                      bob={"t2_s": T2B, "decay": "gaussian", "t1_s": t1})
+    res = link_result(
+        scheme="two_photon",
+        length_a_km=10.0,
+        alice={"t2_s": T2A, "decay": "exponential", "t1_s": t1},
+        bob={"t2_s": T2B, "decay": "gaussian", "t1_s": t1},
+    )
     T = res.pair_coherence_time_s
     ad = 1.0 if math.isinf(t1) else math.exp(-T / t1)  # two memories, each e^{-T/(2 T1)}
     assert _coh(T, T2A, "exponential") * _coh(T, T2B, "gaussian") * ad == pytest.approx(math.exp(-1.0), rel=1e-9, abs=0)
@@ -277,8 +320,13 @@ def test_pair_coherence_time_is_the_1_over_e_time_of_mixed_laws(link_result, t1)
 def test_fibre_speed_setting(link_result, speed):
     """fibre_speed_km_per_s changes T_att and the storage times t_i = 2 L_i / c."""
     L, T2 = 50.0, 1e-3
-    res = link_result(scheme="two_photon", length_a_km=L, network={"fibre_speed_km_per_s": speed},
-                      alice={"t2_s": T2}, bob={"t2_s": T2})
+    res = link_result(
+        scheme="two_photon",
+        length_a_km=L,
+        network={"fibre_speed_km_per_s": speed},
+        alice={"t2_s": T2},
+        bob={"t2_s": T2},
+    )
     assert res.attempt_time_s == pytest.approx(2 * L / speed, rel=REL, abs=0)
     assert res.fidelity == pytest.approx((1 + math.exp(-2 * (2 * L / speed) / T2)) / 2, abs=ABS)
 

@@ -182,10 +182,28 @@ def model_link(p: dict) -> tuple[float, np.ndarray]:
 # ------------------------------------------------------------------------------ glue
 def _params(scheme: str, **kw) -> dict:
     p = dict(
-        scheme=scheme, L_A=10.0, L_B=10.0, att_A=0.2, att_B=0.2, emit_A=1.0, emit_B=1.0,
-        conv_A=1.0, conv_B=1.0, det_eff=1.0, alpha_A=0.1, alpha_B=0.1, dark=0.0, V=1.0, sigma=0.0,
-        t2_A=math.inf, t2_B=math.inf, t1_A=math.inf, t1_B=math.inf,
-        law_A="exponential", law_B="exponential", speed=C_DEFAULT,
+        scheme=scheme,
+        L_A=10.0,
+        L_B=10.0,
+        att_A=0.2,
+        att_B=0.2,
+        emit_A=1.0,
+        emit_B=1.0,
+        conv_A=1.0,
+        conv_B=1.0,
+        det_eff=1.0,
+        alpha_A=0.1,
+        alpha_B=0.1,
+        dark=0.0,
+        V=1.0,
+        sigma=0.0,
+        t2_A=math.inf,
+        t2_B=math.inf,
+        t1_A=math.inf,
+        t1_B=math.inf,
+        law_A="exponential",
+        law_B="exponential",
+        speed=C_DEFAULT,
     )
     p.update(kw)
     return p
@@ -194,8 +212,11 @@ def _params(scheme: str, **kw) -> dict:
 def _network(p: dict, build) -> dict:
     def node(n: str) -> dict:
         d = {
-            "t2_s": p[f"t2_{n}"], "t1_s": p[f"t1_{n}"], "decay": p[f"law_{n}"],
-            "emission_efficiency": p[f"emit_{n}"], "conversion_efficiency": p[f"conv_{n}"],
+            "t2_s": p[f"t2_{n}"],
+            "t1_s": p[f"t1_{n}"],
+            "decay": p[f"law_{n}"],
+            "emission_efficiency": p[f"emit_{n}"],
+            "conversion_efficiency": p[f"conv_{n}"],
             "prep_time_s": 1e-6,
         }
         if p["scheme"] == "single_click":
@@ -206,9 +227,14 @@ def _network(p: dict, build) -> dict:
     if p["scheme"] == "single_click":
         station["phase_noise_rad"] = p["sigma"]
     return build(
-        scheme=p["scheme"], length_a_km=p["L_A"], length_b_km=p["L_B"],
-        attenuation_a_db_per_km=p["att_A"], attenuation_b_db_per_km=p["att_B"],
-        alice=node("A"), bob=node("B"), station=station,
+        scheme=p["scheme"],
+        length_a_km=p["L_A"],
+        length_b_km=p["L_B"],
+        attenuation_a_db_per_km=p["att_A"],
+        attenuation_b_db_per_km=p["att_B"],
+        alice=node("A"),
+        bob=node("B"),
+        station=station,
         network={"fibre_speed_km_per_s": p["speed"]},
     )
 
@@ -230,17 +256,26 @@ def _random_params(rng: np.random.Generator, scheme: str) -> dict:
 
     p = _params(
         scheme,
-        L_A=float(rng.uniform(0.0, 120.0)), L_B=float(rng.uniform(0.0, 120.0)),
-        att_A=float(rng.uniform(0.15, 0.4)), att_B=float(rng.uniform(0.15, 0.4)),
-        emit_A=float(rng.uniform(0.05, 1.0)), emit_B=float(rng.uniform(0.05, 1.0)),
-        conv_A=float(rng.uniform(0.3, 1.0)), conv_B=float(rng.uniform(0.3, 1.0)),
+        L_A=float(rng.uniform(0.0, 120.0)),
+        L_B=float(rng.uniform(0.0, 120.0)),
+        att_A=float(rng.uniform(0.15, 0.4)),
+        att_B=float(rng.uniform(0.15, 0.4)),
+        emit_A=float(rng.uniform(0.05, 1.0)),
+        emit_B=float(rng.uniform(0.05, 1.0)),
+        conv_A=float(rng.uniform(0.3, 1.0)),
+        conv_B=float(rng.uniform(0.3, 1.0)),
         det_eff=float(rng.uniform(0.2, 1.0)),
-        alpha_A=float(rng.uniform(0.01, 0.6)), alpha_B=float(rng.uniform(0.01, 0.6)),
+        alpha_A=float(rng.uniform(0.01, 0.6)),
+        alpha_B=float(rng.uniform(0.01, 0.6)),
         dark=float(rng.choice([0.0, 10 ** rng.uniform(-6, -1.3)])),
         V=float(rng.uniform(0.4, 1.0)),
         sigma=float(rng.uniform(0.0, 1.0)) if scheme == "single_click" else 0.0,
-        t2_A=t2(), t2_B=t2(), t1_A=t1(), t1_B=t1(),
-        law_A=str(rng.choice(["exponential", "gaussian"])), law_B=str(rng.choice(["exponential", "gaussian"])),
+        t2_A=t2(),
+        t2_B=t2(),
+        t1_A=t1(),
+        t1_B=t1(),
+        law_A=str(rng.choice(["exponential", "gaussian"])),
+        law_B=str(rng.choice(["exponential", "gaussian"])),
         speed=float(rng.choice([2.0e5, rng.uniform(1.5e5, 3.0e5)])),
     )
     return p
@@ -303,16 +338,45 @@ def test_named_configurations_match_model(link_network):
         _params("single_click", sigma=0.6),
         _params("single_click", t1_A=2e-4, t1_B=1e-3, L_A=20.0, L_B=40.0),
         _params("single_click", t2_A=3e-4, t2_B=1e-3, law_A="gaussian", L_A=20.0, L_B=40.0),
-        _params("single_click", L_A=50.0, L_B=5.0, dark=0.02, V=0.85, sigma=0.3, t2_A=5e-4, t2_B=2e-3,
-                t1_A=1e-3, t1_B=math.inf, law_B="gaussian", alpha_A=0.2, alpha_B=0.08, det_eff=0.6),
+        _params(
+            "single_click",
+            L_A=50.0,
+            L_B=5.0,
+            dark=0.02,
+            V=0.85,
+            sigma=0.3,
+            t2_A=5e-4,
+            t2_B=2e-3,
+            t1_A=1e-3,
+            t1_B=math.inf,
+            law_B="gaussian",
+            alpha_A=0.2,
+            alpha_B=0.08,
+            det_eff=0.6,
+        ),
         _params("two_photon"),
         _params("two_photon", L_A=2.0, L_B=60.0),
         _params("two_photon", dark=0.01),
         _params("two_photon", V=0.6),
         _params("two_photon", t1_A=1e-4, t1_B=5e-4, L_A=20.0, L_B=30.0),
         _params("two_photon", t2_A=2e-4, t2_B=4e-4, law_A="gaussian", law_B="gaussian", L_A=20.0, L_B=30.0),
-        _params("two_photon", L_A=45.0, L_B=12.0, dark=0.03, V=0.75, t2_A=5e-4, t2_B=1e-3, t1_A=2e-3,
-                t1_B=7e-4, law_A="gaussian", emit_A=0.4, emit_B=0.9, conv_A=0.5, det_eff=0.8, speed=1.7e5),
+        _params(
+            "two_photon",
+            L_A=45.0,
+            L_B=12.0,
+            dark=0.03,
+            V=0.75,
+            t2_A=5e-4,
+            t2_B=1e-3,
+            t1_A=2e-3,
+            t1_B=7e-4,
+            law_A="gaussian",
+            emit_A=0.4,
+            emit_B=0.9,
+            conv_A=0.5,
+            det_eff=0.8,
+            speed=1.7e5,
+        ),
     ]
     for p, res in zip(cases, _qnet_many(cases, link_network)):
         _compare(p, res)

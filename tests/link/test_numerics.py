@@ -50,8 +50,17 @@ def _physical(res: qnet.LinkResult) -> None:
         assert not math.isnan(getattr(res, name)), name
 
 
-FIGURES = {"fidelity", "success_probability", "attempt_time_s", "rate_hz", "pair_coherence_time_s", "link_efficiency",
-           "chsh", "qber", "mean_completion_time_s"}
+FIGURES = {
+    "fidelity",
+    "success_probability",
+    "attempt_time_s",
+    "rate_hz",
+    "pair_coherence_time_s",
+    "link_efficiency",
+    "chsh",
+    "qber",
+    "mean_completion_time_s",
+}
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -84,8 +93,18 @@ def _link_cli(*sets: str) -> list[str]:
 
 
 def _chain_cli(*sets: str) -> list[str]:
-    return ["chain", CHAIN, "alice", "bob", "--samples", "20", "--seed", "1", "--no-progress",
-            *(x for s in sets for x in ("--set", s))]
+    return [
+        "chain",
+        CHAIN,
+        "alice",
+        "bob",
+        "--samples",
+        "20",
+        "--seed",
+        "1",
+        "--no-progress",
+        *(x for s in sets for x in ("--set", s)),
+    ]
 
 
 # ------------------------------------------------------------ gaussian decay with tiny T2
@@ -106,10 +125,12 @@ def test_gaussian_factor_is_the_factored_closed_form():
 
 def test_pair_coherence_time_of_tiny_t2():
     """1/T_coh^2 = sum 1/T2^2 without squaring: T_coh = T2 for one gaussian memory, 0 when a rate is inf."""
-    assert channels.pair_coherence_time((1e-162, math.inf, "gaussian"), (math.inf, math.inf, "gaussian")) == pytest.approx(1e-162, rel=1e-14)
-    assert channels.pair_coherence_time((3e-200, math.inf, "gaussian"), (4e-200, math.inf, "gaussian")) == pytest.approx(
-        1 / math.sqrt(1 / 9 + 1 / 16) * 1e-200, rel=1e-14
-    )
+    assert channels.pair_coherence_time(
+        (1e-162, math.inf, "gaussian"), (math.inf, math.inf, "gaussian")
+    ) == pytest.approx(1e-162, rel=1e-14)
+    assert channels.pair_coherence_time(
+        (3e-200, math.inf, "gaussian"), (4e-200, math.inf, "gaussian")
+    ) == pytest.approx(1 / math.sqrt(1 / 9 + 1 / 16) * 1e-200, rel=1e-14)
     assert channels.pair_coherence_time((5e-324, 5e-324, "gaussian")) <= 1e-300
 
 
@@ -183,8 +204,14 @@ def test_very_long_fibre_is_computed_safely(link_result):
 
 
 def test_cli_link_and_chain_refuse_a_fibre_too_long_to_time(capsys):
-    _cli_error(capsys, *_link_cli("fibres.alice-station.length_km=1e308"), fragments=("fibres.alice-station.length_km", "1e+308"))
-    _cli_error(capsys, *_chain_cli("fibres.alice-s1.length_km=1e308"), fragments=("fibres.alice-s1.length_km", "1e+308"))
+    _cli_error(
+        capsys,
+        *_link_cli("fibres.alice-station.length_km=1e308"),
+        fragments=("fibres.alice-station.length_km", "1e+308"),
+    )
+    _cli_error(
+        capsys, *_chain_cli("fibres.alice-s1.length_km=1e308"), fragments=("fibres.alice-s1.length_km", "1e+308")
+    )
 
 
 # ------------------------------------------------------------------ zero attempt time
@@ -194,14 +221,30 @@ def test_attempt_time_without_a_finite_rate_is_refused(link_network, prep):
     with pytest.raises(qnet.ConfigError) as info:
         qnet.link_spec(qnet.network_from_dict(data), "alice", "bob")
     msg = str(info.value)
-    for frag in ("nodes.alice.prep_time_s", "nodes.bob.prep_time_s", "fibres.alice-mid.length_km", "fibres.bob-mid.length_km", "infinite"):
+    for frag in (
+        "nodes.alice.prep_time_s",
+        "nodes.bob.prep_time_s",
+        "fibres.alice-mid.length_km",
+        "fibres.bob-mid.length_km",
+        "infinite",
+    ):
         assert frag in msg, (frag, msg)
 
 
 def test_cli_link_and_chain_refuse_zero_attempt_time(capsys):
-    zero = ("fibres.alice-station.length_km=0", "fibres.station-bob.length_km=0", "nodes.alice.prep_time_s=0", "nodes.bob.prep_time_s=0")
+    zero = (
+        "fibres.alice-station.length_km=0",
+        "fibres.station-bob.length_km=0",
+        "nodes.alice.prep_time_s=0",
+        "nodes.bob.prep_time_s=0",
+    )
     _cli_error(capsys, *_link_cli(*zero), fragments=("prep_time_s", "length_km"))
-    zero = ("fibres.alice-s1.length_km=0", "fibres.s1-r1.length_km=0", "nodes.alice.prep_time_s=0", "nodes.r1.prep_time_s=0")
+    zero = (
+        "fibres.alice-s1.length_km=0",
+        "fibres.s1-r1.length_km=0",
+        "nodes.alice.prep_time_s=0",
+        "nodes.r1.prep_time_s=0",
+    )
     _cli_error(capsys, *_chain_cli(*zero), fragments=("prep_time_s", "length_km"))
 
 
@@ -225,7 +268,11 @@ def test_dark_counts_just_below_one_still_herald(link_result):
 
 
 def test_cli_link_and_chain_refuse_dark_counts_of_one(capsys):
-    _cli_error(capsys, *_link_cli("nodes.station.dark_count_probability=1"), fragments=("nodes.station.dark_count_probability",))
+    _cli_error(
+        capsys,
+        *_link_cli("nodes.station.dark_count_probability=1"),
+        fragments=("nodes.station.dark_count_probability",),
+    )
     _cli_error(capsys, *_chain_cli("nodes.s2.dark_count_probability=1"), fragments=("nodes.s2.dark_count_probability",))
 
 
@@ -244,7 +291,9 @@ NEVER = [
 def test_link_that_never_heralds_on_each_engine(link_network, overrides, engine):
     compiled = qnet.compile_link(qnet.link_spec(qnet.network_from_dict(link_network(**overrides)), "alice", "bob"))
     rho = final_states([compiled], link_backend=engine)[0]
-    p, _ = heralded_states(rho[None], compiled.circuit.num_qubits, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds)
+    p, _ = heralded_states(
+        rho[None], compiled.circuit.num_qubits, compiled.memory_qubits, compiled.photon_qubits, compiled.heralds
+    )
     assert never_heralds(p, compiled.circuit.num_qubits)[0]
     with pytest.raises(qnet.QnetError) as info:
         qnet.run_link(compiled, link_backend=engine)
@@ -257,13 +306,17 @@ def test_herald_floor_is_at_the_exponent_range():
 
 
 @pytest.mark.parametrize("engine", ["aer", "batch"])
-@pytest.mark.parametrize("scheme, length_km", [("single_click", 1000.0), ("two_photon", 1000.0), ("two_photon", 1500.0)])
+@pytest.mark.parametrize(
+    "scheme, length_km", [("single_click", 1000.0), ("two_photon", 1000.0), ("two_photon", 1500.0)]
+)
 def test_far_links_herald_with_closed_form_probability(link_network, scheme, length_km, engine):
     """eta = 10^(-0.2 L/10) per arm (1e-20 at 1000 km): single_click P = 2 a eta - (a eta)^2,
     two_photon P = eta^2 / 2 (5e-41; 5e-61 at 1500 km), both far above the herald floor."""
     alpha = 0.1
     data = link_network(scheme=scheme, length_a_km=length_km, alpha=alpha, alice={"t2_s": 1.0}, bob={"t2_s": 1.0})
-    res = qnet.run_link(qnet.compile_link(qnet.link_spec(qnet.network_from_dict(data), "alice", "bob")), link_backend=engine)
+    res = qnet.run_link(
+        qnet.compile_link(qnet.link_spec(qnet.network_from_dict(data), "alice", "bob")), link_backend=engine
+    )
     _physical(res)
     eta = _fibre(length_km)
     expected = 2 * alpha * eta - (alpha * eta) ** 2 if scheme == "single_click" else eta * eta / 2
@@ -283,13 +336,18 @@ def test_chain_refuses_links_too_rare_to_count():
 
 def test_cli_chain_refuses_links_too_rare_to_count(capsys):
     fibres = ("alice-s1", "s1-r1", "r1-s2", "s2-r2", "r2-s3", "s3-r3", "r3-s4", "s4-bob")
-    sets = [f"fibres.{f}.length_km=1000" for f in fibres] + [f"nodes.s{i}.dark_count_probability=0" for i in range(1, 5)]
+    sets = [f"fibres.{f}.length_km=1000" for f in fibres] + [
+        f"nodes.s{i}.dark_count_probability=0" for i in range(1, 5)
+    ]
     _cli_error(capsys, *_chain_cli(*sets), fragments=("success_probability", "64-bit"))
 
 
 # ------------------------------------------------------------------- property test
 FUZZ = settings(
-    max_examples=40, deadline=None, derandomize=True, database=None,
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -305,21 +363,31 @@ def physical_links(draw):
 
     def memory() -> dict:
         node = {
-            "t2_s": draw(_log_uniform(1e-9, 1e3)), "t1_s": draw(st.one_of(st.just(math.inf), _log_uniform(1e-9, 1e3))),
+            "t2_s": draw(_log_uniform(1e-9, 1e3)),
+            "t1_s": draw(st.one_of(st.just(math.inf), _log_uniform(1e-9, 1e3))),
             "decay": draw(st.sampled_from(["exponential", "gaussian"])),
-            "emission_efficiency": draw(unit), "conversion_efficiency": draw(unit),
+            "emission_efficiency": draw(unit),
+            "conversion_efficiency": draw(unit),
             "prep_time_s": draw(st.one_of(st.just(0.0), _log_uniform(1e-9, 1e-2))),
         }
         if scheme == "single_click":
             node["bright_state_population"] = draw(st.floats(1e-6, 1 - 1e-6))
         return node
 
-    station = {"detector_efficiency": draw(unit), "dark_count_probability": draw(st.floats(0.0, 0.999)), "visibility": draw(unit)}
+    station = {
+        "detector_efficiency": draw(unit),
+        "dark_count_probability": draw(st.floats(0.0, 0.999)),
+        "visibility": draw(unit),
+    }
     if scheme == "single_click":
         station["phase_noise_rad"] = draw(st.one_of(st.floats(0.0, 5.0), _log_uniform(1.0, 1e200)))
     return dict(
-        scheme=scheme, length_a_km=draw(_log_uniform(1e-3, 1e3)), length_b_km=draw(_log_uniform(1e-3, 1e3)),
-        alice=memory(), bob=memory(), station=station,
+        scheme=scheme,
+        length_a_km=draw(_log_uniform(1e-3, 1e3)),
+        length_b_km=draw(_log_uniform(1e-3, 1e3)),
+        alice=memory(),
+        bob=memory(),
+        station=station,
     )
 
 

@@ -23,7 +23,10 @@ PSI_PLUS = np.array([0.0, S, S, 0.0])
 TOL = 1e-12
 
 SETTINGS = settings(
-    max_examples=40, deadline=None, derandomize=True, database=None,
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -37,9 +40,11 @@ def link_kwargs(draw, dark=st.floats(1e-6, 0.5), eff=st.floats(1e-3, 1.0), att=s
 
     def memory() -> dict:
         node = {
-            "t2_s": draw(times), "t1_s": draw(times),
+            "t2_s": draw(times),
+            "t1_s": draw(times),
             "decay": draw(st.sampled_from(["exponential", "gaussian"])),
-            "emission_efficiency": draw(eff), "conversion_efficiency": draw(eff),
+            "emission_efficiency": draw(eff),
+            "conversion_efficiency": draw(eff),
             "prep_time_s": draw(st.floats(1e-7, 1e-4)),
         }
         if scheme == "single_click":
@@ -47,16 +52,21 @@ def link_kwargs(draw, dark=st.floats(1e-6, 0.5), eff=st.floats(1e-3, 1.0), att=s
         return node
 
     station = {
-        "detector_efficiency": draw(eff), "dark_count_probability": draw(dark),
+        "detector_efficiency": draw(eff),
+        "dark_count_probability": draw(dark),
         "visibility": draw(prob),
     }
     if scheme == "single_click":
         station["phase_noise_rad"] = draw(st.floats(0.0, 3.0))
     return dict(
         scheme=scheme,
-        length_a_km=draw(st.floats(0.0, 1000.0)), length_b_km=draw(st.floats(0.0, 1000.0)),
-        attenuation_a_db_per_km=draw(att), attenuation_b_db_per_km=draw(att),
-        alice=memory(), bob=memory(), station=station,
+        length_a_km=draw(st.floats(0.0, 1000.0)),
+        length_b_km=draw(st.floats(0.0, 1000.0)),
+        attenuation_a_db_per_km=draw(att),
+        attenuation_b_db_per_km=draw(att),
+        alice=memory(),
+        bob=memory(),
+        station=station,
         network={"fibre_speed_km_per_s": draw(st.floats(1.0e5, 3.0e5))},
     )
 
@@ -111,14 +121,20 @@ def test_1000_km_link_has_no_nan(link_result, scheme):
 
 @SETTINGS
 @given(
-    st.floats(1e-3, 0.999), st.floats(1e-3, 0.999), st.floats(0.0, 300.0), st.floats(0.0, 300.0),
+    st.floats(1e-3, 0.999),
+    st.floats(1e-3, 0.999),
+    st.floats(0.0, 300.0),
+    st.floats(0.0, 300.0),
     st.floats(0.1, 50.0),
 )
 def test_single_click_success_falls_with_length(link_result, alpha_a, alpha_b, la, lb, extra):
     """No dark counts, V = 1: P = aA eA + aB eB - aA aB eA eB grows with each eta
     (dP/deta_A = aA (1 - aB eB) >= 0), so lengthening a fibre cannot raise P."""
-    kw = dict(scheme="single_click", alice={"bright_state_population": alpha_a, "prep_time_s": 1e-6},
-              bob={"bright_state_population": alpha_b})
+    kw = dict(
+        scheme="single_click",
+        alice={"bright_state_population": alpha_a, "prep_time_s": 1e-6},
+        bob={"bright_state_population": alpha_b},
+    )
     near = link_result(length_a_km=la, length_b_km=lb, **kw).success_probability
     far = link_result(length_a_km=la + extra, length_b_km=lb, **kw).success_probability
     assert far <= near * (1 + 1e-12)

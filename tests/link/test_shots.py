@@ -30,8 +30,13 @@ from qnet_testing import assert_physical, random_state
 LIU = str(Path(__file__).resolve().parents[2] / "examples" / "liu2026_ion_link.toml")
 #: Estimated figures and their physical upper bounds (lower bound 0 for all).
 BOUNDS = {
-    "fidelity": 1.0, "success_probability": 1.0, "rate_hz": math.inf, "link_efficiency": math.inf,
-    "chsh": 2 * math.sqrt(2), "qber": 1.0, "diqkd_key_fraction": 1.0,
+    "fidelity": 1.0,
+    "success_probability": 1.0,
+    "rate_hz": math.inf,
+    "link_efficiency": math.inf,
+    "chsh": 2 * math.sqrt(2),
+    "qber": 1.0,
+    "diqkd_key_fraction": 1.0,
 }
 COMPARED = ("fidelity", "success_probability", "rate_hz", "chsh", "qber", "diqkd_key_fraction")
 
@@ -122,7 +127,18 @@ def liu_replicates(liu):
     for seed in range(100):
         rng = np.random.default_rng([2026, seed])
         counts = sample_counts(probs, exact.success_probability, 1_000_000, rng)
-        est.append(shots.estimate(counts, 1_000_000, "psi+", c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng, draws=400, repeats=2))
+        est.append(
+            shots.estimate(
+                counts,
+                1_000_000,
+                "psi+",
+                c.spec.attempt_time_s,
+                c.spec.pair_coherence_time_s,
+                rng,
+                draws=400,
+                repeats=2,
+            )
+        )
         plug_in.append(figures.chsh(shots.tomographic_state(counts)))
     return exact, est, np.array(plug_in)
 
@@ -187,7 +203,9 @@ def test_few_shots_stay_physical(liu, n_shots, seed):
 def test_no_herald_is_a_one_line_error(liu, capsys):
     """9 shots of a link heralding ~1e-3 per attempt: no herald (checked by the message)."""
     c, _ = liu
-    with pytest.raises(qnet.QnetError, match=r"no herald observed in 1 shots per setting \(9 in all\); increase --shots"):
+    with pytest.raises(
+        qnet.QnetError, match=r"no herald observed in 1 shots per setting \(9 in all\); increase --shots"
+    ):
         qnet.run_link(c, shots=1, seed=5)
     assert main(["link", LIU, "alice", "bob", "--shots", "1", "--seed", "5"]) == 2
     err = capsys.readouterr().err
@@ -254,7 +272,11 @@ def test_key_fraction_functions_take_arrays():
     s = np.array([1.5, 2.0, 2.5, 2.7, 2 * math.sqrt(2)])
     r = figures.diqkd_key_fraction(s, 0.03)
     for si, ri in zip(s, r):
-        want = 0.0 if si <= 2 else max(0.0, 1 - figures.binary_entropy(0.03) - figures.binary_entropy((1 + math.sqrt(si**2 / 4 - 1)) / 2))
+        want = (
+            0.0
+            if si <= 2
+            else max(0.0, 1 - figures.binary_entropy(0.03) - figures.binary_entropy((1 + math.sqrt(si**2 / 4 - 1)) / 2))
+        )
         assert ri == pytest.approx(want, abs=1e-15)
     assert isinstance(figures.diqkd_key_fraction(2.5, 0.03), float)
 
@@ -305,7 +327,9 @@ def test_chsh_intervals_hold_the_truth_at_few_heralds(liu):
         if used == 100 or counts.sum(axis=1).min() == 0:
             continue
         used += 1
-        e = shots.estimate(counts, 3000, "psi+", c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng, draws=400, repeats=2)
+        e = shots.estimate(
+            counts, 3000, "psi+", c.spec.attempt_time_s, c.spec.pair_coherence_time_s, rng, draws=400, repeats=2
+        )
         for name in covered:
             covered[name] += e.intervals_95[name][0] <= getattr(exact, name) <= e.intervals_95[name][1]
     assert used == 100 and min(covered.values()) >= 88, covered

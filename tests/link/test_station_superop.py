@@ -42,7 +42,7 @@ def test_two_photon_station_is_the_product_of_its_polarisations(visibility, dark
     for _name, ops, qubits in station_factors("two_photon", visibility, dark):
         product = product.compose(SuperOp(Kraus(list(ops))), qargs=list(qubits))
     assert np.abs(product.data - full.data).max() <= 1e-12
-    (name, ops, qubits), = station_factors("single_click", visibility, dark)
+    ((name, ops, qubits),) = station_factors("single_click", visibility, dark)
     assert ops is station_kraus("single_click", visibility, dark) and qubits == (0, 1)
 
 
@@ -74,11 +74,18 @@ def _random_links(n=6, seed=5):
     rng = np.random.default_rng(seed)
     for i in range(n):
         scheme = ("single_click", "two_photon")[i % 2]
-        station = {"visibility": float(rng.uniform(0.5, 1)), "dark_count_probability": float(10 ** rng.uniform(-7, -1.5))}
+        station = {
+            "visibility": float(rng.uniform(0.5, 1)),
+            "dark_count_probability": float(10 ** rng.uniform(-7, -1.5)),
+        }
         data = build_link_network(
-            scheme, length_a_km=float(rng.uniform(0.1, 40)), length_b_km=float(rng.uniform(0.1, 40)),
-            alice={"t2_s": float(10 ** rng.uniform(-4, -1))}, bob={"t1_s": float(10 ** rng.uniform(-3, 0))},
-            station=station, alpha=float(rng.uniform(0.02, 0.4)),
+            scheme,
+            length_a_km=float(rng.uniform(0.1, 40)),
+            length_b_km=float(rng.uniform(0.1, 40)),
+            alice={"t2_s": float(10 ** rng.uniform(-4, -1))},
+            bob={"t1_s": float(10 ** rng.uniform(-3, 0))},
+            station=station,
+            alpha=float(rng.uniform(0.02, 0.4)),
         )
         yield qnet.compile_link(qnet.link_spec(qnet.network_from_dict(data), "alice", "bob"))
 
@@ -100,9 +107,11 @@ def test_old_and_new_station_give_the_same_states_on_aer_and_batch():
 
 @pytest.mark.parametrize("scheme, kwargs", [p for p in ALL_VARIANTS if "everything" in p.id or "dark" in p.id])
 def test_link_results_equal_on_both_engines(scheme, kwargs):
-    link = qnet.compile_link(qnet.link_spec(qnet.network_from_dict(build_link_network(scheme, **kwargs)), "alice", "bob"))
-    aer, = qnet.run_links([link])
-    fast, = qnet.run_links([link], link_backend="batch")
+    link = qnet.compile_link(
+        qnet.link_spec(qnet.network_from_dict(build_link_network(scheme, **kwargs)), "alice", "bob")
+    )
+    (aer,) = qnet.run_links([link])
+    (fast,) = qnet.run_links([link], link_backend="batch")
     for name in ("fidelity", "success_probability", "rate_hz", "chsh", "qber", "bb84_key_fraction"):
         assert getattr(fast, name) == pytest.approx(getattr(aer, name), rel=1e-10, abs=1e-14), name
 

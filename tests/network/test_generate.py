@@ -62,19 +62,24 @@ def test_waxman_joins_components_with_fewest_shortest_edges():
     for u, v in added:
         cu, cv = comp[int(u[1:])], comp[int(v[1:])]
         assert cu != cv
-        shortest = min(math.dist(pos[i], pos[j]) for i in range(40) for j in range(40) if comp[i] == cu and comp[j] == cv)
+        shortest = min(
+            math.dist(pos[i], pos[j]) for i in range(40) for j in range(40) if comp[i] == cu and comp[j] == cv
+        )
         assert g.edges[u, v]["length_km"] == pytest.approx(shortest, rel=1e-12)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: line(1, 1.0), "nodes = 1 is invalid: an integer >= 2"),
-    (lambda: ring(2, 1.0), "nodes = 2 is invalid: an integer >= 3"),
-    (lambda: line(3, -1.0), "spacing_km = -1.0 is invalid: a finite length in km > 0"),
-    (lambda: grid(1, 1, 1.0), "grid 1 x 1 is invalid: at least 2 nodes"),
-    (lambda: star(0, 1.0), "users = 0 is invalid: an integer >= 1"),
-    (lambda: waxman(10, alpha=0.0), "alpha = 0.0 is invalid: a number in (0, 1]"),
-    (lambda: waxman(10, domain_km=math.inf), "domain_km = inf is invalid: a finite length in km > 0"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: line(1, 1.0), "nodes = 1 is invalid: an integer >= 2"),
+        (lambda: ring(2, 1.0), "nodes = 2 is invalid: an integer >= 3"),
+        (lambda: line(3, -1.0), "spacing_km = -1.0 is invalid: a finite length in km > 0"),
+        (lambda: grid(1, 1, 1.0), "grid 1 x 1 is invalid: at least 2 nodes"),
+        (lambda: star(0, 1.0), "users = 0 is invalid: an integer >= 1"),
+        (lambda: waxman(10, alpha=0.0), "alpha = 0.0 is invalid: a number in (0, 1]"),
+        (lambda: waxman(10, domain_km=math.inf), "domain_km = inf is invalid: a finite length in km > 0"),
+    ],
+)
 def test_bad_topology_parameters_one_line(call, message):
     with pytest.raises(QnetError) as exc:
         call()
@@ -116,8 +121,9 @@ def test_round_trip_toml(tmp_path):
     assert tomllib.loads(out.read_text()) == table
     a, b = qnet.load_network(out), qnet.network_from_dict(table)
     assert sorted(a.nodes(data="hardware")) == sorted(b.nodes(data="hardware"))
-    assert sorted((tuple(sorted((u, v))), f) for u, v, f in a.edges(data="fibre")) == \
-        sorted((tuple(sorted((u, v))), f) for u, v, f in b.edges(data="fibre"))
+    assert sorted((tuple(sorted((u, v))), f) for u, v, f in a.edges(data="fibre")) == sorted(
+        (tuple(sorted((u, v))), f) for u, v, f in b.edges(data="fibre")
+    )
     assert a.graph["name"] == "w" and a.graph["description"] == 'a "quoted" note'
     with pytest.raises(QnetError, match="exists"):
         write_network(table, out)
@@ -130,18 +136,29 @@ def test_to_toml_floats_round_trip_exactly():
     assert [back["nodes"][f"x{i}"]["v"] for i in range(len(values))] == values
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n", "missing table [station]"),
-    ("[memory]\nt2_s = 1.0\nemission_efficiency = 2.0\n[station]\nscheme = 'two_photon'\n",
-     "memory.emission_efficiency = 2.0 is invalid: a number in [0, 1]"),
-    ("[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'x'\n",
-     "station.scheme = 'x' is invalid: one of 'single_click', 'two_photon'"),
-    ("[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'two_photon'\n[fibre]\nlength_km = 3\n",
-     "fibre.length_km = 3 is invalid: not a field here"),
-    ("[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'two_photon'\n[nodes]\n",
-     "unknown table [nodes]"),
-    ("[memory\n", "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n", "missing table [station]"),
+        (
+            "[memory]\nt2_s = 1.0\nemission_efficiency = 2.0\n[station]\nscheme = 'two_photon'\n",
+            "memory.emission_efficiency = 2.0 is invalid: a number in [0, 1]",
+        ),
+        (
+            "[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'x'\n",
+            "station.scheme = 'x' is invalid: one of 'single_click', 'two_photon'",
+        ),
+        (
+            "[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'two_photon'\n[fibre]\nlength_km = 3\n",
+            "fibre.length_km = 3 is invalid: not a field here",
+        ),
+        (
+            "[memory]\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'two_photon'\n[nodes]\n",
+            "unknown table [nodes]",
+        ),
+        ("[memory\n", "is not valid TOML"),
+    ],
+)
 def test_bad_hardware_files_one_line(tmp_path, text, message):
     f = tmp_path / "hw.toml"
     f.write_text(text)
@@ -173,4 +190,7 @@ def test_hardware_kind_field_refused(tmp_path):
     f.write_text("[memory]\nkind = 'memory'\nt2_s = 1.0\nemission_efficiency = 0.5\n[station]\nscheme = 'two_photon'\n")
     with pytest.raises(QnetError) as exc:
         read_hardware(f)
-    assert str(exc.value) == f"hardware file {str(f)!r}: memory.kind = 'memory' is invalid: not a field here; the table [memory] gives the kind"
+    assert (
+        str(exc.value)
+        == f"hardware file {str(f)!r}: memory.kind = 'memory' is invalid: not a field here; the table [memory] gives the kind"
+    )

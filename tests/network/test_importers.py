@@ -20,9 +20,13 @@ def test_shipped_graphml_with_known_lengths():
     g = read_topology(MAP)
     assert sorted(g) == ["Basel", "Bern", "Geneva", "Lausanne", "Zurich"]
     lengths = {frozenset(e): km for *e, km in g.edges(data="length_km")}
-    assert lengths == {frozenset(("Geneva", "Lausanne")): 62.0, frozenset(("Lausanne", "Bern")): 101.5,
-                       frozenset(("Bern", "Basel")): 98.0, frozenset(("Bern", "Zurich")): 125.0,
-                       frozenset(("Basel", "Zurich")): 87.0}
+    assert lengths == {
+        frozenset(("Geneva", "Lausanne")): 62.0,
+        frozenset(("Lausanne", "Bern")): 101.5,
+        frozenset(("Bern", "Basel")): 98.0,
+        frozenset(("Bern", "Zurich")): 125.0,
+        frozenset(("Basel", "Zurich")): 87.0,
+    }
     assert g.nodes["Geneva"]["pos"] == (6.1432, 46.2044)
     graph = qnet.network_from_dict(network_table(g, read_hardware("examples/hardware/ion.toml")))
     assert graph.edges["Geneva", "s-Geneva-Lausanne"]["fibre"].length_km == 31.0
@@ -77,15 +81,30 @@ def test_largest_component_option(tmp_path):
     assert sorted(topo) == ["a", "b", "c"] and topo.graph["dropped_nodes"] == 2
 
 
-@pytest.mark.parametrize("graph, kwargs, message", [
-    (nx.Graph(), {}, "the graph has no nodes"),
-    (nx.Graph([("a", "a", {"length_km": 1.0}), ("a", "b", {"length_km": 1.0})]), {}, "self-loop at node a"),
-    (nx.Graph([("a", "b")]), {}, "no edge lengths: no edge attribute length_km, length, LinkLength, weight"),
-    (nx.Graph([("a", "b", {"length_km": 1.0})]), {"length_attr": "km"}, "--length-attr 'km': no edge has it; edge attributes: length_km"),
-    (nx.Graph([("a", "b", {"d": 1.0}), ("b", "c", {"e": 1.0})]), {"length_attr": "d"}, "edge b - c: no 'd' length"),
-    (nx.Graph([("a", "b", {"length_km": -3.0})]), {}, "edge a - b length_km = -3.0 is invalid: a finite number >= 0"),
-    (nx.Graph([("a", "b", {"length_km": 1.0})]), {"length_unit": "mi"}, "--length-unit 'mi' is invalid: one of km, m"),
-])
+@pytest.mark.parametrize(
+    "graph, kwargs, message",
+    [
+        (nx.Graph(), {}, "the graph has no nodes"),
+        (nx.Graph([("a", "a", {"length_km": 1.0}), ("a", "b", {"length_km": 1.0})]), {}, "self-loop at node a"),
+        (nx.Graph([("a", "b")]), {}, "no edge lengths: no edge attribute length_km, length, LinkLength, weight"),
+        (
+            nx.Graph([("a", "b", {"length_km": 1.0})]),
+            {"length_attr": "km"},
+            "--length-attr 'km': no edge has it; edge attributes: length_km",
+        ),
+        (nx.Graph([("a", "b", {"d": 1.0}), ("b", "c", {"e": 1.0})]), {"length_attr": "d"}, "edge b - c: no 'd' length"),
+        (
+            nx.Graph([("a", "b", {"length_km": -3.0})]),
+            {},
+            "edge a - b length_km = -3.0 is invalid: a finite number >= 0",
+        ),
+        (
+            nx.Graph([("a", "b", {"length_km": 1.0})]),
+            {"length_unit": "mi"},
+            "--length-unit 'mi' is invalid: one of km, m",
+        ),
+    ],
+)
 def test_bad_inputs_one_line(tmp_path, graph, kwargs, message):
     f = _write(tmp_path, graph)
     with pytest.raises(QnetError) as exc:

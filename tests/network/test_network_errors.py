@@ -63,7 +63,11 @@ NODE_CASES = [
     (("nodes", "alice", "cutoff_s"), 0.0, ["nodes.alice", "cutoff_s", "0"]),
     (("nodes", "mid", "detector_efficiency"), 1.2, ["nodes.mid", "detector_efficiency", "1.2"]),
     (("nodes", "mid", "dark_count_probability"), -1e-3, ["nodes.mid", "dark_count_probability", "-0.001"]),
-    (("nodes", "mid", "dark_count_probability"), 1.0, ["nodes.mid", "dark_count_probability", "1.0", "every detector clicks"]),
+    (
+        ("nodes", "mid", "dark_count_probability"),
+        1.0,
+        ["nodes.mid", "dark_count_probability", "1.0", "every detector clicks"],
+    ),
     (("nodes", "mid", "visibility"), 1.01, ["nodes.mid", "visibility", "1.01"]),
     (("nodes", "mid", "phase_noise_rad"), -0.1, ["nodes.mid", "phase_noise_rad", "-0.1"]),
     # unknown choices
@@ -345,8 +349,12 @@ def test_colliding_default_fibre_names_are_refused(link_network):
     """m - s-n and m-s - n both default to 'm-s-n': refuse and ask for an explicit name."""
     data = _net(link_network)
     memory = data["nodes"]["alice"]
-    data["nodes"] = {"m": dict(memory), "m-s": dict(memory), "s-n": {"kind": "station", "scheme": "single_click"},
-                     "n": {"kind": "station", "scheme": "single_click"}}
+    data["nodes"] = {
+        "m": dict(memory),
+        "m-s": dict(memory),
+        "s-n": {"kind": "station", "scheme": "single_click"},
+        "n": {"kind": "station", "scheme": "single_click"},
+    }
     data["fibres"] = [{"a": "m", "b": "s-n", "length_km": 1.0}, {"a": "m-s", "b": "n", "length_km": 1.0}]
     msg = _raises(data, "fibres.m-s-n", "fibres[0]", "fibres[1]", "unique", "name =", a="m", b="m-s")
     data["fibres"][1]["name"] = "other"  # the fix the message asks for

@@ -96,8 +96,10 @@ def test_the_quantum_layer_knows_no_repeater_operation_until_the_repeater_layer_
     import subprocess
     import sys
 
-    code = ("import qnet.quantum.aer_channels as ac; print(ac.CHANNEL_KINDS); "
-            "import qnet.repeater.swapping, qnet.repeater.purification, qnet.repeater.fusion; print(ac.CHANNEL_KINDS)")
+    code = (
+        "import qnet.quantum.aer_channels as ac; print(ac.CHANNEL_KINDS); "
+        "import qnet.repeater.swapping, qnet.repeater.purification, qnet.repeater.fusion; print(ac.CHANNEL_KINDS)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "()"
     assert set(eval(out[1])) == {"swap", "dejmps", "bbpssw", "fusion"}
@@ -112,7 +114,11 @@ def test_registering_the_same_builder_again_keeps_the_cache():
 def test_channel_circuit_and_unknown_kinds():
     assert set(("swap", "dejmps", "bbpssw")) <= set(ac.CHANNEL_KINDS)
     assert ac.channel_circuit("swap", 0.9, 0.95).num_qubits == 4
-    for call in (lambda: ac.channel_circuit("teleport"), lambda: ac.superop("teleport"), lambda: ac.reduced_map("teleport")):
+    for call in (
+        lambda: ac.channel_circuit("teleport"),
+        lambda: ac.superop("teleport"),
+        lambda: ac.reduced_map("teleport"),
+    ):
         with pytest.raises(ValueError, match="unknown channel kind 'teleport'"):
             call()
 

@@ -28,7 +28,7 @@ def assert_trace_preserving(kraus):
 
 def test_fibre_transmission_in_decibels():
     assert channels.fibre_transmission(100.0, 0.2) == pytest.approx(0.01, rel=1e-14)  # 20 dB
-    assert channels.fibre_transmission(15.0, 0.2) == pytest.approx(10 ** -0.3, rel=1e-14)  # 3 dB ~ 1/2
+    assert channels.fibre_transmission(15.0, 0.2) == pytest.approx(10**-0.3, rel=1e-14)  # 3 dB ~ 1/2
     assert channels.fibre_transmission(0.0, 0.2) == 1.0
 
 
@@ -127,10 +127,14 @@ def test_memory_kraus_without_decay_is_the_identity():
 def test_pair_coherence_time_closed_forms():
     inf = math.inf
     # exponential: 1/T = 1/2 + 1/3; gaussian: 1/T^2 = 1/9 + 1/16
-    assert channels.pair_coherence_time((2.0, inf, "exponential"), (3.0, inf, "exponential")) == pytest.approx(1.2, rel=1e-14)
+    assert channels.pair_coherence_time((2.0, inf, "exponential"), (3.0, inf, "exponential")) == pytest.approx(
+        1.2, rel=1e-14
+    )
     assert channels.pair_coherence_time((3.0, inf, "gaussian"), (4.0, inf, "gaussian")) == pytest.approx(2.4, rel=1e-14)
     # T1 alone: the coherence falls as exp(-t/(2 T1)) per memory
-    assert channels.pair_coherence_time((inf, 2.0, "exponential"), (inf, 2.0, "exponential")) == pytest.approx(2.0, rel=1e-14)
+    assert channels.pair_coherence_time((inf, 2.0, "exponential"), (inf, 2.0, "exponential")) == pytest.approx(
+        2.0, rel=1e-14
+    )
     # mixed: t/1 + (t/1)^2 = 1 -> t = (sqrt5 - 1)/2
     t = channels.pair_coherence_time((1.0, inf, "exponential"), (1.0, inf, "gaussian"))
     assert t == pytest.approx((math.sqrt(5) - 1) / 2, rel=1e-14)

@@ -62,7 +62,9 @@ def test_tomamichel_eq2_by_hand():
 @pytest.mark.parametrize("s, q", [(2.7, 0.01), (2.5, 0.04), (TSIRELSON, 0.0)])
 def test_asymptotic_fraction_is_qnets_asymptotic_key_at_the_shannon_limit(s, q):
     assert asymptotic_fraction("diqkd", s, q, q) == pytest.approx(diqkd_key_fraction(s, q), abs=1e-12)
-    assert asymptotic_fraction("bbm92", s, q, 2 * q) == pytest.approx(bb84_key_fraction_from_errors(q, 2 * q), abs=1e-12)
+    assert asymptotic_fraction("bbm92", s, q, 2 * q) == pytest.approx(
+        bb84_key_fraction_from_errors(q, 2 * q), abs=1e-12
+    )
 
 
 # Nadlinger et al., Nature 607, 682 (2022), main text and Fig. 4: n = 1.5e6 rounds, gamma = 13/256,
@@ -114,6 +116,7 @@ def _eq73_scipy(n, s, q, eps_snd=1e-10):
         if not (0 < gamma < 1 and 0.75 < t < w_max and a1 < 1 and a2 < 1 / math.log2(5)):
             return -1e30
         d = (_eta(t + 1e-7) - _eta(t - 1e-7)) / 2e-7
+
         def g(x, t=t, d=d):
             return _eta(t) + (x - t) * d
 
@@ -127,16 +130,27 @@ def _eq73_scipy(n, s, q, eps_snd=1e-10):
         s1, s2 = math.exp(v1), math.exp(v2)
         e1, e2, e3 = (e_s * x / (1 + s1 + 2 * s2) for x in (s1, s2, 1))
         m = n * ((1 - gamma) * binary_entropy(q) + gamma * binary_entropy(w))
-        return (n * g(w) + n * inf - n * a1**2 * k - n * gamma - n * a2 * math.log2(5) ** 2
-                - (theta(e1) + (1 + a1) * log_ea) / a1 - (theta(e2) + (1 + a2) * log_ea) / a2
-                - 3 * theta(e3) - 5 * math.log2(1 / e_pa) - m - 264)
+        return (
+            n * g(w)
+            + n * inf
+            - n * a1**2 * k
+            - n * gamma
+            - n * a2 * math.log2(5) ** 2
+            - (theta(e1) + (1 + a1) * log_ea) / a1
+            - (theta(e2) + (1 + a2) * log_ea) / a2
+            - 3 * theta(e3)
+            - 5 * math.log2(1 / e_pa)
+            - m
+            - 264
+        )
 
     best = -np.inf
     for lg in (-1.5, -2.5, -3.5):
         for la1 in (-3.0, -5.0):
             p0 = [lg, 0.5 * (0.75 + w), la1, -2.5, 6.0, 6.0, 4.0]
-            res = minimize(lambda p: -key(p), p0, method="Nelder-Mead",
-                           options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-4})
+            res = minimize(
+                lambda p: -key(p), p0, method="Nelder-Mead", options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-4}
+            )
             best = max(best, -res.fun)
     b = 4 / math.log(2)
     y = best
@@ -199,18 +213,21 @@ def test_pairs_for_key_is_the_fewest_reaching_the_target(protocol):
         assert finite_key(protocol, n - 1, **kw).key_bits < target
 
 
-@pytest.mark.parametrize("call, needle", [
-    (lambda: finite_key("bb84", 1e6, chsh=2.7, qber=0.01), "protocol 'bb84'"),
-    (lambda: finite_key("diqkd", -5, chsh=2.7, qber=0.01), "pairs -5"),
-    (lambda: finite_key("diqkd", float("nan"), chsh=2.7, qber=0.01), "pairs nan"),
-    (lambda: finite_key("diqkd", 1e6, chsh=2.7, qber=0.01, eps_sec=1.0), "eps_sec 1.0"),
-    (lambda: finite_key("diqkd", 1e6, chsh=2.7, qber=0.01, eps_sec=1e-18), "eps_sec 1e-18: out of range for diqkd"),
-    (lambda: finite_key("diqkd", 1e6, chsh=2.7, qber=0.01, eps_cor=-1e-9), "eps_cor -1e-09"),
-    (lambda: finite_key("bbm92", 1e6, chsh=2.7, qber=0.01, ec_efficiency=0.9), "ec_efficiency 0.9"),
-    (lambda: pairs_for_key("bbm92", 0, chsh=2.7, qber=0.01), "target key 0"),
-    (lambda: pairs_for_key("bbm92", 1e3, chsh=2.7, qber=0.2), "unreachable"),
-    (lambda: pairs_for_key("diqkd", 1e20, chsh=2.7, qber=0.01), "needs more than 1e+18 pairs"),
-])
+@pytest.mark.parametrize(
+    "call, needle",
+    [
+        (lambda: finite_key("bb84", 1e6, chsh=2.7, qber=0.01), "protocol 'bb84'"),
+        (lambda: finite_key("diqkd", -5, chsh=2.7, qber=0.01), "pairs -5"),
+        (lambda: finite_key("diqkd", float("nan"), chsh=2.7, qber=0.01), "pairs nan"),
+        (lambda: finite_key("diqkd", 1e6, chsh=2.7, qber=0.01, eps_sec=1.0), "eps_sec 1.0"),
+        (lambda: finite_key("diqkd", 1e6, chsh=2.7, qber=0.01, eps_sec=1e-18), "eps_sec 1e-18: out of range for diqkd"),
+        (lambda: finite_key("diqkd", 1e6, chsh=2.7, qber=0.01, eps_cor=-1e-9), "eps_cor -1e-09"),
+        (lambda: finite_key("bbm92", 1e6, chsh=2.7, qber=0.01, ec_efficiency=0.9), "ec_efficiency 0.9"),
+        (lambda: pairs_for_key("bbm92", 0, chsh=2.7, qber=0.01), "target key 0"),
+        (lambda: pairs_for_key("bbm92", 1e3, chsh=2.7, qber=0.2), "unreachable"),
+        (lambda: pairs_for_key("diqkd", 1e20, chsh=2.7, qber=0.01), "needs more than 1e+18 pairs"),
+    ],
+)
 def test_bad_input_is_one_line(call, needle):
     with pytest.raises(QnetError, match=None) as info:
         call()
@@ -218,15 +235,21 @@ def test_bad_input_is_one_line(call, needle):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(protocol=st.sampled_from(["bbm92", "diqkd"]), s=st.floats(2.0, TSIRELSON), q=st.floats(0.0, 0.15),
-       log_n=st.floats(1.0, 16.0), eps=st.floats(-15.0, -2.0), f=st.floats(1.0, 1.3))
+@given(
+    protocol=st.sampled_from(["bbm92", "diqkd"]),
+    s=st.floats(2.0, TSIRELSON),
+    q=st.floats(0.0, 0.15),
+    log_n=st.floats(1.0, 16.0),
+    eps=st.floats(-15.0, -2.0),
+    f=st.floats(1.0, 1.3),
+)
 def test_key_is_physical_and_monotone(protocol, s, q, log_n, eps, f):
     kw = dict(chsh=s, qber=q, eps_sec=10**eps, eps_cor=10**eps, ec_efficiency=f)
     n = 10**log_n
     small, large = finite_key(protocol, [n, 3 * n], **kw)
-    assert 0 <= small.key_bits <= large.key_bits                       # more pairs, never less key
-    assert small.key_fraction <= small.asymptotic_fraction + 1e-12     # never above the asymptote
-    assert small.key_bits == math.floor(small.key_bits)                # whole bits
+    assert 0 <= small.key_bits <= large.key_bits  # more pairs, never less key
+    assert small.key_fraction <= small.asymptotic_fraction + 1e-12  # never above the asymptote
+    assert small.key_bits == math.floor(small.key_bits)  # whole bits
     assert finite_key(protocol, n, **{**kw, "qber": min(0.5, q + 0.01)}).key_bits <= small.key_bits
     tighter = finite_key(protocol, n, **{**kw, "eps_sec": 10**eps / 100}).key_bits
-    assert tighter <= small.key_bits                                   # more secrecy costs key
+    assert tighter <= small.key_bits  # more secrecy costs key

@@ -60,7 +60,14 @@ def test_fidelity_of_werner_and_of_a_vector_target():
 
 @pytest.mark.parametrize(
     "pa, pb, becomes",
-    [("I", "I", "psi+"), ("Z", "I", "psi-"), ("I", "Z", "psi-"), ("X", "I", "phi+"), ("I", "X", "phi+"), ("Y", "I", "phi-")],
+    [
+        ("I", "I", "psi+"),
+        ("Z", "I", "psi-"),
+        ("I", "Z", "psi-"),
+        ("X", "I", "phi+"),
+        ("I", "X", "phi+"),
+        ("Y", "I", "phi-"),
+    ],
 )
 def test_apply_pauli_maps_bell_states_as_by_hand(pa, pb, becomes):
     # (Z x I)(|01> + |10>) = |01> - |10>; (X x I)(|01> + |10>) = |11> + |00>; (Y x I) gives i|11> - i|00>

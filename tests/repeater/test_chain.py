@@ -27,7 +27,15 @@ import pytest
 import qnet
 from qnet.repeater.chain import exact as qchain_exact
 from qnet.repeater import waiting
-from qnet.repeater.chain import ChainLink, MemoryDecay, RepeaterChain, RepeaterNode, exact_chain, run_chain, simulate_chain
+from qnet.repeater.chain import (
+    ChainLink,
+    MemoryDecay,
+    RepeaterChain,
+    RepeaterNode,
+    exact_chain,
+    run_chain,
+    simulate_chain,
+)
 from qnet.quantum.channels import pair_coherence_time
 from qnet.quantum.states import bell_projector, fidelity
 
@@ -509,7 +517,15 @@ def test_exact_refuses_unsupported_chains():
     with pytest.raises(ValueError, match="identical links"):
         exact_chain(RepeaterChain((link, other, link, link), swap_policy="nested"))
     with pytest.raises(ValueError, match="identical repeaters"):
-        nodes = (RepeaterNode(), RepeaterNode(), RepeaterNode(gate_fidelity=0.9), RepeaterNode(), RepeaterNode(), RepeaterNode(), RepeaterNode())
+        nodes = (
+            RepeaterNode(),
+            RepeaterNode(),
+            RepeaterNode(gate_fidelity=0.9),
+            RepeaterNode(),
+            RepeaterNode(),
+            RepeaterNode(),
+            RepeaterNode(),
+        )
         exact_chain(RepeaterChain((link,) * 8, nodes, swap_policy="nested"))
     with pytest.raises(ValueError, match="whole number of attempt rounds"):
         exact_chain(RepeaterChain((link, link), RepeaterNode(cutoff_s=2.5 * TAU)))

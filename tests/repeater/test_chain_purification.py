@@ -63,8 +63,14 @@ def chain_net(n_links: int, visibility=1.0, end_memories=2, repeater_memories=4,
     nodes: dict = {}
     for k, name in enumerate(names):
         mems = end_memories if k in (0, n_links) else repeater_memories
-        nodes[name] = {"kind": "memory", "t2_s": math.inf, "emission_efficiency": 1.0, "prep_time_s": PREP_S,
-                       "memories": mems, **memory}
+        nodes[name] = {
+            "kind": "memory",
+            "t2_s": math.inf,
+            "emission_efficiency": 1.0,
+            "prep_time_s": PREP_S,
+            "memories": mems,
+            **memory,
+        }
     fibres = []
     for k in range(n_links):
         st = f"m{k + 1}"
@@ -108,7 +114,10 @@ def mean_of_max_of_two(times: np.ndarray, probs: np.ndarray) -> float:
     "protocol, memory",
     [
         ("dejmps", {"t2_s": 2e-3}),
-        ("bbpssw", {"t2_s": 2e-3, "decay": "gaussian", "cutoff_s": 3 * TAU, "gate_fidelity": 0.97, "readout_fidelity": 0.99}),
+        (
+            "bbpssw",
+            {"t2_s": 2e-3, "decay": "gaussian", "cutoff_s": 3 * TAU, "gate_fidelity": 0.97, "readout_fidelity": 0.99},
+        ),
     ],
 )
 def test_one_link_chain_is_the_purified_link(protocol, memory):
@@ -140,7 +149,9 @@ def test_no_decay_purified_leaf_and_two_link_swap_and_time():
     p_pur = A * A + D * D
     f_leaf = A * A / p_pur
 
-    one = simulate_path(qnet.network_from_dict(chain_net(1, visibility=V)), hops_of(1), samples=400, seed=2, purify="dejmps")
+    one = simulate_path(
+        qnet.network_from_dict(chain_net(1, visibility=V)), hops_of(1), samples=400, seed=2, purify="dejmps"
+    )
     assert one.links[0].success_probability == pytest.approx(P_HERALD, rel=1e-9)
     assert one.links[0].attempt_time_s == pytest.approx(TAU, rel=1e-12)
     assert one.fidelity == pytest.approx(f_leaf, rel=1e-9)
@@ -154,7 +165,9 @@ def test_no_decay_purified_leaf_and_two_link_swap_and_time():
     se1 = float(np.std(one.completion_time_samples_s, ddof=1)) / math.sqrt(one.samples)
     assert abs(one.mean_completion_time_s - t_one) <= 4 * se1
 
-    two = simulate_path(qnet.network_from_dict(chain_net(2, visibility=V)), hops_of(2), samples=5000, seed=5, purify="dejmps")
+    two = simulate_path(
+        qnet.network_from_dict(chain_net(2, visibility=V)), hops_of(2), samples=5000, seed=5, purify="dejmps"
+    )
     assert two.fidelity == pytest.approx(f_leaf**2 + (1 - f_leaf) ** 2, rel=1e-9)  # XOR convolution
     assert two.fidelity_std < 1e-9
     t_two = mean_of_max_of_two(times, probs)
@@ -197,7 +210,9 @@ def test_purified_pair_enters_the_chain_with_memory_ages_shifted_by_t_c():
     assert abs(mc.fidelity - want) <= 4 * mc.fidelity_stderr
     # the shift matters here: starting the decay at the herald age instead is far outside 4 SE
     a_wrong = specs[0].storage_time_a_s
-    wrong = apply_storage(ref.density_matrix[None], 0, *storage_factors(a_wrong, a_wrong + s, math.inf, t2, "gaussian"))[0]
+    wrong = apply_storage(
+        ref.density_matrix[None], 0, *storage_factors(a_wrong, a_wrong + s, math.inf, t2, "gaussian")
+    )[0]
     f_wrong = float(np.real(np.trace(wrong @ bell_projector("psi+"))))
     assert abs(f_wrong - want) > 10 * mc.fidelity_stderr
     # completion: link 1's purified time + s (rate within the 95 % interval)
@@ -206,7 +221,7 @@ def test_purified_pair_enters_the_chain_with_memory_ages_shifted_by_t_c():
 
 
 def test_chain_api_purified_links_may_be_mixed_with_raw_ones():
-    rho = (0.9 * bell_projector("psi+") + 0.1 * bell_projector("psi-"))
+    rho = 0.9 * bell_projector("psi+") + 0.1 * bell_projector("psi-")
     pur = LinkPurification("dejmps", communication_time_s=0.25e-3)
     raw = ChainLink(rho, 0.5, 1e-3)
     purified = ChainLink(rho, 0.5, 1e-3, purification=pur)

@@ -56,7 +56,10 @@ def assert_same_run(a, b) -> None:
 def both(graph, requests, **kw):
     """The run on each loop (batch link engine: the links are evaluated identically either way)."""
     kw.setdefault("link_backend", "batch")
-    return (simulate_traffic(graph, requests, loop="python", **kw), simulate_traffic(graph, requests, loop="compiled", **kw))
+    return (
+        simulate_traffic(graph, requests, loop="python", **kw),
+        simulate_traffic(graph, requests, loop="compiled", **kw),
+    )
 
 
 @pytest.mark.parametrize("policy", ["shared", "reserve"])
@@ -72,8 +75,13 @@ def test_one_request_on_a_chain(policy, swap_policy):
 @pytest.mark.parametrize("policy", ["shared", "reserve"])
 def test_many_requests_with_demand_windows_priorities_and_spread_routes(policy):
     graph = network(ring(6, 8.0), memories=3, cutoff_s=0.05)
-    reqs = [Request("n0", "n3"), Request("n1", "n4", rate_hz=40.0, priority=1), Request("n5", "n2", start_s=0.3, stop_s=1.2),
-            Request("n0", "n2", min_fidelity=0.8), Request("n3", "n0")]
+    reqs = [
+        Request("n0", "n3"),
+        Request("n1", "n4", rate_hz=40.0, priority=1),
+        Request("n5", "n2", start_s=0.3, stop_s=1.2),
+        Request("n0", "n2", min_fidelity=0.8),
+        Request("n3", "n0"),
+    ]
     py, cc = both(graph, reqs, duration_s=2.0, seed=9, memory_policy=policy, k_paths=2, occupancy_bins=7)
     assert all(len(r.latency_s) > 0 for r in py.requests)
     assert_same_run(py, cc)
@@ -94,14 +102,28 @@ def test_failed_swaps_on_engine_inputs(swap_time_s, policy):
     """Swaps that fail (probability 0.6 of success), done at once or after a swap time, at two inner nodes;
     a window that closes on pairs in flight: the same deliveries, counts and trace rows."""
     inf = float("inf")
-    links = [EngineLink(p=0.2, attempt_time_s=1e-3, node_a=i, node_b=i + 1, cap_a=2, cap_b=2, cutoff_s=0.05, name=f"s{i}")
-             for i in range(3)]
-    route = EngineRoute(hops=(0, 1, 2), left_side=(0, 0, 0), cutoff_s=(inf, 0.05, 0.05, inf),
-                        swap_success=(1.0, 0.6, 0.6, 1.0), swap_time_s=(0.0, swap_time_s, swap_time_s, 0.0))
-    reverse = EngineRoute(hops=(2, 1), left_side=(1, 1), cutoff_s=(inf, 0.05, inf), swap_success=(1.0, 0.6, 1.0),
-                          swap_time_s=(0.0, swap_time_s, 0.0))
-    requests = [EngineRequest(route, stop_s=3.0, share=(1, 1, 1)),
-                EngineRequest(reverse, priority=1, rate_hz=30.0, start_s=0.5, share=(1, 1))]
+    links = [
+        EngineLink(p=0.2, attempt_time_s=1e-3, node_a=i, node_b=i + 1, cap_a=2, cap_b=2, cutoff_s=0.05, name=f"s{i}")
+        for i in range(3)
+    ]
+    route = EngineRoute(
+        hops=(0, 1, 2),
+        left_side=(0, 0, 0),
+        cutoff_s=(inf, 0.05, 0.05, inf),
+        swap_success=(1.0, 0.6, 0.6, 1.0),
+        swap_time_s=(0.0, swap_time_s, swap_time_s, 0.0),
+    )
+    reverse = EngineRoute(
+        hops=(2, 1),
+        left_side=(1, 1),
+        cutoff_s=(inf, 0.05, inf),
+        swap_success=(1.0, 0.6, 1.0),
+        swap_time_s=(0.0, swap_time_s, 0.0),
+    )
+    requests = [
+        EngineRequest(route, stop_s=3.0, share=(1, 1, 1)),
+        EngineRequest(reverse, priority=1, rate_hz=30.0, start_s=0.5, share=(1, 1)),
+    ]
     args = (links, requests, ["a", "b", "c", "d"], policy)
     runs = []
     for loop in ("compiled", "python"):
@@ -138,8 +160,9 @@ def test_chunked_calls_change_nothing_and_report_progress(monkeypatch):
     whole = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, link_backend="batch", loop="compiled")
     monkeypatch.setattr(engine_core, "_CHUNK_INSTANTS", 7)
     seen: list[float] = []
-    chunked = simulate_traffic(graph, reqs, duration_s=1.0, seed=3, link_backend="batch", loop="compiled",
-                               progress=lambda t, d: seen.append(t))
+    chunked = simulate_traffic(
+        graph, reqs, duration_s=1.0, seed=3, link_backend="batch", loop="compiled", progress=lambda t, d: seen.append(t)
+    )
     assert_same_run(whole, chunked)
     assert len(seen) > 10 and seen == sorted(seen) and 0.0 < seen[-1] <= 1.0
 
@@ -154,7 +177,9 @@ def test_ctrl_c_keeps_what_finished(monkeypatch):
         if t > 0.5:
             raise KeyboardInterrupt
 
-    cut = simulate_traffic(graph, reqs, duration_s=2.0, seed=4, link_backend="batch", loop="compiled", progress=interrupt)
+    cut = simulate_traffic(
+        graph, reqs, duration_s=2.0, seed=4, link_backend="batch", loop="compiled", progress=interrupt
+    )
     assert cut.interrupted and 0.5 < cut.simulated_time_s < 2.0
     kept = cut.requests[0].delivery_time_s
     assert 0 < len(kept) < len(full.requests[0].delivery_time_s)
@@ -178,8 +203,20 @@ def test_command_line(capsys, extra):
     """`qnet traffic` prints the same with --loop compiled, python and auto; a bad loop is one line, exit 2."""
     from qnet.cli import main
 
-    base = ["traffic", "examples/metro_ion_network.toml", "--requests", "examples/requests/metro.toml", "--duration", "30",
-            "--seed", "2", "--link-backend", "batch", "--json", *extra]
+    base = [
+        "traffic",
+        "examples/metro_ion_network.toml",
+        "--requests",
+        "examples/requests/metro.toml",
+        "--duration",
+        "30",
+        "--seed",
+        "2",
+        "--link-backend",
+        "batch",
+        "--json",
+        *extra,
+    ]
     assert main(base + ["--loop", "python"]) == 0
     python_out = capsys.readouterr().out
     assert main(base + ["--loop", "compiled"]) == 0
@@ -206,7 +243,9 @@ def test_a_long_run_holds_only_live_pairs_and_delivered_trees():
     graph = network(line(4, 10.0), memories=2, cutoff_s=0.01)  # most link pairs are cut off before they are swapped
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(run_module, "Engine", Kept)
-        run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=100.0, seed=1, link_backend="batch", loop="compiled")
+        run = simulate_traffic(
+            graph, [Request("n0", "n3")], duration_s=100.0, seed=1, link_backend="batch", loop="compiled"
+        )
     heralds = sum(link.heralds for link in run.links)
     pair_ids, tree_nodes, deliveries = store.sizes(engines[0].state._state)
     assert heralds > 5000 and deliveries == len(run.requests[0].latency_s) > 10
@@ -234,7 +273,9 @@ def test_random_switch_traffic(users, groups, rates, windows, priorities, hub_me
         parties = [f"u{i % users}" for i in g]
         if len(set(parties)) == len(parties):
             start, length = windows[k]
-            reqs.append(Request(*parties, rate_hz=rates[k], start_s=start, stop_s=start + length, priority=priorities[k]))
+            reqs.append(
+                Request(*parties, rate_hz=rates[k], start_s=start, stop_s=start + length, priority=priorities[k])
+            )
     if not reqs:
         return
     assert_same_run(*both(graph, reqs, duration_s=1.0, seed=seed, memory_policy=policy, occupancy_bins=3))
@@ -263,8 +304,12 @@ def test_chain_mode_deliveries_are_equal(purify, policy):
     rho[1, 2] = rho[2, 1] = 0.45
     pur = None if purify is None else LinkPurification(protocol=purify, communication_time_s=1e-4)
     link = ChainLink(rho, 0.002 if purify else 0.05, 1e-3, purification=pur)
-    node = RepeaterNode(cutoff_s=float("inf") if purify else 0.2, swap_success_probability=0.8, swap_time_s=1e-3,
-                        memories=2 if purify else 1)
+    node = RepeaterNode(
+        cutoff_s=float("inf") if purify else 0.2,
+        swap_success_probability=0.8,
+        swap_time_s=1e-3,
+        memories=2 if purify else 1,
+    )
     chain = RepeaterChain((link,) * 4, node, swap_policy=policy, end_memories=2 if purify else 1)
     runs = []
     for loop in ("compiled", "python"):
@@ -287,8 +332,14 @@ def test_auto_moves_a_long_run_from_the_plain_to_the_compiled_rules_unchanged(mo
     original = Engine._to_compiled
     monkeypatch.setattr(Engine, "_to_compiled", lambda self, S: moved.append(1) or original(self, S))
     graph = network(ring(6, 8.0), memories=3, cutoff_s=0.05)
-    reqs = [Request("n0", "n3"), Request("n1", "n4", rate_hz=40.0, priority=1), Request("n5", "n2", start_s=0.3, stop_s=1.2)]
-    kw = dict(duration_s=2.0, seed=9, memory_policy=policy, k_paths=2, occupancy_bins=7, link_backend="batch", trace=True)
+    reqs = [
+        Request("n0", "n3"),
+        Request("n1", "n4", rate_hz=40.0, priority=1),
+        Request("n5", "n2", start_s=0.3, stop_s=1.2),
+    ]
+    kw = dict(
+        duration_s=2.0, seed=9, memory_policy=policy, k_paths=2, occupancy_bins=7, link_backend="batch", trace=True
+    )
     auto = simulate_traffic(graph, reqs, loop="auto", **kw)
     assert moved == [1]
     assert_same_run(auto, simulate_traffic(graph, reqs, loop="python", **kw))

@@ -14,11 +14,16 @@ INF = math.inf
 def _two_hop_engine(cap: int, cutoff_s: float, trace: bool = False, loop: str = "auto") -> Engine:
     """a -- r -- b: link 0 heralds after exactly one round (p = 1, 1 ms) with ``cap`` memories per
     end and a cutoff; link 1 practically never heralds, so link 0's pairs wait until cut off."""
-    links = [EngineLink(p=1.0, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=cap, cap_b=cap, cutoff_s=cutoff_s),
-             EngineLink(p=1e-12, attempt_time_s=1e-3, node_a=1, node_b=2, cap_a=1, cap_b=1)]
-    route = EngineRoute(hops=(0, 1), left_side=(0, 0), cutoff_s=(INF, cutoff_s, INF), swap_success=(1.0,) * 3,
-                        swap_time_s=(0.0,) * 3)
-    return Engine(links, [EngineRequest(route)], ["a", "r", "b"], "shared", np.random.default_rng(1), trace=trace, loop=loop)
+    links = [
+        EngineLink(p=1.0, attempt_time_s=1e-3, node_a=0, node_b=1, cap_a=cap, cap_b=cap, cutoff_s=cutoff_s),
+        EngineLink(p=1e-12, attempt_time_s=1e-3, node_a=1, node_b=2, cap_a=1, cap_b=1),
+    ]
+    route = EngineRoute(
+        hops=(0, 1), left_side=(0, 0), cutoff_s=(INF, cutoff_s, INF), swap_success=(1.0,) * 3, swap_time_s=(0.0,) * 3
+    )
+    return Engine(
+        links, [EngineRequest(route)], ["a", "r", "b"], "shared", np.random.default_rng(1), trace=trace, loop=loop
+    )
 
 
 def test_a_bundle_uses_every_free_memory_pair():
@@ -52,10 +57,17 @@ def test_the_engine_sits_below_chains_and_traffic():
 
     for path in Path(engine.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in getattr(node, "names", [])] \
-                if isinstance(node, ast.Import) else []
+            names = (
+                [node.module]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in getattr(node, "names", [])]
+                if isinstance(node, ast.Import)
+                else []
+            )
             for name in names:
-                assert not name.startswith(("qnet.repeater.chain", "qnet.repeater.traffic")), f"{path.name} imports {name}"
+                assert not name.startswith(("qnet.repeater.chain", "qnet.repeater.traffic")), (
+                    f"{path.name} imports {name}"
+                )
 
 
 def test_the_compile_notice_is_printed_once_and_only_when_numba_has_nothing_cached(monkeypatch):
@@ -123,10 +135,16 @@ def test_priorities_of_any_size_keep_their_order():
     route = EngineRoute((0,), (0,), (INF, INF), (1.0, 1.0), (0.0, 0.0))
 
     def run(priorities):
-        eng = Engine([link], [EngineRequest(route, priority=p) for p in priorities], ["a", "b"], "shared",
-                     np.random.default_rng(1), np.random.default_rng(2))
+        eng = Engine(
+            [link],
+            [EngineRequest(route, priority=p) for p in priorities],
+            ["a", "b"],
+            "shared",
+            np.random.default_rng(1),
+            np.random.default_rng(2),
+        )
         eng.run(until_s=1.0)
         return [[d.time_s for d in r.done] for r in eng.requests]
 
-    small, huge = run([1, 0, 2]), run([2**63, -2**70, 2**64])
+    small, huge = run([1, 0, 2]), run([2**63, -(2**70), 2**64])
     assert small == huge and len(small[2]) > 100  # (the highest priority takes the one link)

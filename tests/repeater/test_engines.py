@@ -84,7 +84,9 @@ def test_a_chain_runs_its_links_in_one_call(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("nodes, policy", [(["alice", "r1", "r2", "r3", "bob"], "nested"), (["alice", "r1", "r2"], "asap")])
+@pytest.mark.parametrize(
+    "nodes, policy", [(["alice", "r1", "r2", "r3", "bob"], "nested"), (["alice", "r1", "r2"], "asap")]
+)
 def test_chain_batch_engine_equals_aer(nodes, policy):
     graph = qnet.load_network(CHAIN)
     aer = simulate_path(graph, nodes, exact=True, swap_policy=policy)
@@ -101,20 +103,35 @@ def test_routing_compare_and_purify_batch_engine_equals_aer():
         for name in FIGURES:
             assert getattr(fast[k], name) == pytest.approx(getattr(aer[k], name), rel=TOL, abs=1e-14)
     chain = qnet.load_network(CHAIN)
-    _close(compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0]).to_dict(),
-           compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0], link_backend="batch").to_dict())
-    two = qnet.load_network(str(ROOT / "examples" / "liu2026_ion_link.toml"), ["nodes.alice.memories=2", "nodes.bob.memories=2"])
+    _close(
+        compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0]).to_dict(),
+        compare_path(chain, ["alice", "r1", "r2"], [20.0, 40.0], link_backend="batch").to_dict(),
+    )
+    two = qnet.load_network(
+        str(ROOT / "examples" / "liu2026_ion_link.toml"), ["nodes.alice.memories=2", "nodes.bob.memories=2"]
+    )
     _close(purify_link(two, "alice", "bob").to_dict(), purify_link(two, "alice", "bob", link_backend="batch").to_dict())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [
-    ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact", "--swap-policy", "nested"],
-    ["path", METRO, "campus", "airport", "--samples", "50", "--seed", "1", "--no-progress"],
-    ["compare", CHAIN, "alice", "r2", "--via", "r1", "--distances", "20,40", "--exact"],
-    ["purify", str(ROOT / "examples" / "liu2026_ion_link.toml"), "alice", "bob",
-     "--set", "nodes.alice.memories=2", "--set", "nodes.bob.memories=2"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact", "--swap-policy", "nested"],
+        ["path", METRO, "campus", "airport", "--samples", "50", "--seed", "1", "--no-progress"],
+        ["compare", CHAIN, "alice", "r2", "--via", "r1", "--distances", "20,40", "--exact"],
+        [
+            "purify",
+            str(ROOT / "examples" / "liu2026_ion_link.toml"),
+            "alice",
+            "bob",
+            "--set",
+            "nodes.alice.memories=2",
+            "--set",
+            "nodes.bob.memories=2",
+        ],
+    ],
+)
 def test_cli_engine_option(capsys, argv):
     assert main([*argv, "--json"]) == 0
     aer = json.loads(capsys.readouterr().out)

@@ -77,6 +77,7 @@ def hub_partial(rho, effect):
 
 # --------------------------------------------------------------------------- model (1): GHZ basis
 
+
 def ghz_basis(m):
     """Hub state measured as outcome m = (m_a, m_b, m_c): (|0 m_b m_c> + (-1)^m_a |1 ~m_b ~m_c>)/sqrt2."""
     v = np.zeros(8, dtype=complex)
@@ -95,6 +96,7 @@ def ghz_basis_fuse(ra, rb, rc):
 
 
 # --------------------------------------------------------------------------- model (2): noisy hub, step by step
+
 
 def hub_permutation(fn):
     """8x8 permutation matrix |x y z> -> |fn(x, y, z)> on the hub (big-endian a, b, c)."""
@@ -137,6 +139,7 @@ def numpy_fuse(ra, rb, rc, f=1.0, r=1.0):
 
 # --------------------------------------------------------------------------- closed forms
 
+
 def stabiliser_fidelity(pa, pb, pc):
     """Sum over GHZ's stabiliser {III, ZZI, IZZ, ZIZ, XXX, XYY, YXY, YYX}; p = (p_I, p_X, p_Z, p_Y)."""
     I, Xp, Zp, Y = 0, 1, 2, 3
@@ -155,6 +158,7 @@ def noisy_psi_fidelity(f, r):
 
 
 # --------------------------------------------------------------------------- perfect nodes
+
 
 def test_target_constant():
     assert np.allclose(GHZ_TARGET, GHZ) and not GHZ_TARGET.flags.writeable
@@ -219,6 +223,7 @@ def test_bell_diagonal_stabiliser_sum():
 
 # --------------------------------------------------------------------------- noisy nodes
 
+
 @pytest.mark.parametrize("f,r", [(0.9, 1.0), (1.0, 0.95), (0.97, 0.9), (0.0, 1.0), (1.0, 0.5), (0.6, 0.0), (0.5, 0.8)])
 def test_noisy_psi_plus_closed_form(f, r):
     P = proj(PSI_P)
@@ -262,7 +267,9 @@ def test_whole_circuit_on_aer_matches():
     runs = []
     for f, r in [(1.0, 1.0), (0.9, 0.95)]:
         qc = fusion_circuit(f, r)
-        qc.data.insert(0, qc.copy_empty_like().append(SetDensityMatrix(reverse_qubit_order(kron(*states))), qc.qubits)[0])
+        qc.data.insert(
+            0, qc.copy_empty_like().append(SetDensityMatrix(reverse_qubit_order(kron(*states))), qc.qubits)[0]
+        )
         qc.append(SaveDensityMatrix(3, label="rho"), [0, 2, 4])
         runs.append((qc, f, r))
     result = simulator("density_matrix").run([qc for qc, _, _ in runs], shots=1).result()
@@ -272,6 +279,7 @@ def test_whole_circuit_on_aer_matches():
 
 
 # --------------------------------------------------------------------------- stacks, circuits, errors
+
 
 def test_stacks_equal_single_fusions():
     rng = np.random.default_rng(9)
@@ -313,9 +321,19 @@ def test_bad_inputs():
     _one_line_error(r"^fuse\.rho_c: .*shape \(2, 4, 5\)", P, P, np.zeros((2, 4, 5)))
     _one_line_error(r"^fuse\.rho_b: not a density matrix.*trace 2", P, 2 * P, P)
     _one_line_error(r"^fuse\.rho_b: not a density matrix.*eigenvalue -0\.2", P, np.diag([1.2, -0.2, 0, 0]), P)
-    _one_line_error(r"^fuse\.rho_a: not a density matrix.*state 1 of the stack is not Hermitian", np.stack([P, P + 0.1 * np.triu(np.ones((4, 4)), 1)]), P, P)
+    _one_line_error(
+        r"^fuse\.rho_a: not a density matrix.*state 1 of the stack is not Hermitian",
+        np.stack([P, P + 0.1 * np.triu(np.ones((4, 4)), 1)]),
+        P,
+        P,
+    )
     _one_line_error(r"^fuse\.rho_c: .*NaN", P, P, np.full((4, 4), np.nan))
-    _one_line_error(r"^fuse\.rho_a: a stack of 2 states cannot be combined with a stack of 3", np.stack([P, P]), np.stack([P] * 3), P)
+    _one_line_error(
+        r"^fuse\.rho_a: a stack of 2 states cannot be combined with a stack of 3",
+        np.stack([P, P]),
+        np.stack([P] * 3),
+        P,
+    )
     _one_line_error(r"^fuse\.gate_fidelity = 1\.5 is invalid", P, P, P, gate_fidelity=1.5)
     _one_line_error(r"^fuse\.readout_fidelity = -0\.1 is invalid", P, P, P, readout_fidelity=-0.1)
     _one_line_error(r"^fuse\.gate_fidelity = nan is invalid", P, P, P, gate_fidelity=float("nan"))

@@ -35,8 +35,14 @@ def _brute(start: float, rate: float, t: float, inclusive: bool) -> int:
 
 
 @settings(max_examples=300, deadline=None)
-@given(start=st.one_of(st.just(0.0), st.floats(0, 100)), rate=st.one_of(st.sampled_from([0.2, 1 / 3, 7.0, 0.1]), st.floats(1e-2, 1e3)),
-       dt=st.floats(0, 50), on_grid=st.integers(0, 60), use_grid=st.booleans(), inclusive=st.booleans())
+@given(
+    start=st.one_of(st.just(0.0), st.floats(0, 100)),
+    rate=st.one_of(st.sampled_from([0.2, 1 / 3, 7.0, 0.1]), st.floats(1e-2, 1e3)),
+    dt=st.floats(0, 50),
+    on_grid=st.integers(0, 60),
+    use_grid=st.booleans(),
+    inclusive=st.booleans(),
+)
 def test_demand_count_equals_counting_the_arrival_times(start, rate, dt, on_grid, use_grid, inclusive):
     t = start + on_grid / rate if use_grid else start + dt  # often exactly on an arrival time
     assert demands_by(start, rate, t, inclusive) == _brute(start, rate, t, inclusive)
@@ -76,8 +82,12 @@ def test_a_demand_above_any_source_costs_what_as_fast_as_possible_costs():
     as an as-fast-as-possible request does; only the latency's origin differs (its demand).
     """
     graph = qnet.load_network(METRO)
-    runs = [simulate_traffic(graph, [Request("campus", "airport", rate_hz=rate)], duration_s=5.0, seed=2, link_backend="batch")
-            for rate in (None, 1e300)]
+    runs = [
+        simulate_traffic(
+            graph, [Request("campus", "airport", rate_hz=rate)], duration_s=5.0, seed=2, link_backend="batch"
+        )
+        for rate in (None, 1e300)
+    ]
     np.testing.assert_array_equal(runs[0].requests[0].delivery_time_s, runs[1].requests[0].delivery_time_s)
     assert runs[1].requests[0].demanded == demands_before(0.0, 1e300, 5.0)
 
@@ -88,12 +98,33 @@ def test_memories_per_link_are_bounded_where_the_event_engine_follows_them():
         check_link_memories("r1", 20_002, {"s1": 10_001, "s2": 10_001})
 
 
-@pytest.mark.parametrize("argv", [
-    ["traffic", METRO, "--requests", "examples/requests/metro.toml", "--duration", "1",
-     "--set", "nodes.campus.memories=9223372036854775807"],
-    ["chain", "examples/ion_repeater_chain.toml", "alice", "bob", "--via", "r1,r2,r3", "--samples", "5",
-     "--set", "nodes.r1.memories=20002"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "traffic",
+            METRO,
+            "--requests",
+            "examples/requests/metro.toml",
+            "--duration",
+            "1",
+            "--set",
+            "nodes.campus.memories=9223372036854775807",
+        ],
+        [
+            "chain",
+            "examples/ion_repeater_chain.toml",
+            "alice",
+            "bob",
+            "--via",
+            "r1,r2,r3",
+            "--samples",
+            "5",
+            "--set",
+            "nodes.r1.memories=20002",
+        ],
+    ],
+)
 def test_huge_memory_counts_are_one_line_errors(capsys, argv):
     assert main(argv + ["--no-progress"]) == 2
     err = capsys.readouterr().err
@@ -103,7 +134,9 @@ def test_huge_memory_counts_are_one_line_errors(capsys, argv):
 
 def test_link_figures_accept_any_memory_count():
     """``qnet link`` computes 1 - (1 - p)^k in closed form: no bound there."""
-    graph = qnet.load_network("examples/liu2026_ion_link.toml", overrides=["nodes.alice.memories=1000000", "nodes.bob.memories=1000000"])
+    graph = qnet.load_network(
+        "examples/liu2026_ion_link.toml", overrides=["nodes.alice.memories=1000000", "nodes.bob.memories=1000000"]
+    )
     spec = qnet.link_spec(graph, "alice", "bob")
     assert spec.attempts_per_round == 1_000_000
 
@@ -119,6 +152,24 @@ def test_generated_topologies_are_bounded():
 
 
 def test_replications_are_bounded_by_one_sweeps_points(capsys, tmp_path):
-    assert main(["sweep", METRO, "--traffic", "examples/requests/metro.toml", "--duration", "1", "--replications", "1000000000",
-                 "-o", str(tmp_path / "s.csv")]) == 2
-    assert capsys.readouterr().err == "qnet: error: --replications = 1000000000 is invalid: at most 100,000,000, the most points in one sweep\n"
+    assert (
+        main(
+            [
+                "sweep",
+                METRO,
+                "--traffic",
+                "examples/requests/metro.toml",
+                "--duration",
+                "1",
+                "--replications",
+                "1000000000",
+                "-o",
+                str(tmp_path / "s.csv"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        capsys.readouterr().err
+        == "qnet: error: --replications = 1000000000 is invalid: at most 100,000,000, the most points in one sweep\n"
+    )

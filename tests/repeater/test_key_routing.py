@@ -70,8 +70,9 @@ def test_mean_max_identical_rates_is_harmonic(n):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(1e-2, 1e3), min_size=1, max_size=6))
 def test_mean_max_matches_inclusion_exclusion(rates):
-    exact = sum((-1) ** (len(sub) + 1) / sum(sub)
-                for r in range(1, len(rates) + 1) for sub in itertools.combinations(rates, r))
+    exact = sum(
+        (-1) ** (len(sub) + 1) / sum(sub) for r in range(1, len(rates) + 1) for sub in itertools.combinations(rates, r)
+    )
     assert mean_max_exponential(rates) == pytest.approx(exact, rel=1e-11)
 
 
@@ -122,8 +123,9 @@ def test_two_link_route_by_hand():
     s = model.s[links[0]] * swap_factors(hw.gate_fidelity, hw.readout_fidelity) * model.s[links[1]]
     assert r.rate_hz == pytest.approx(1 / mean, rel=1e-12)
     assert r.key_rate_hz == pytest.approx(bb84_key_fraction(bell_diagonal(s)) / mean, rel=1e-12)
-    assert r.fidelity == pytest.approx(np.real(bell_diagonal(s)[1, 1] + bell_diagonal(s)[2, 2] + 2 * bell_diagonal(s)[1, 2]) / 2,
-                                       rel=1e-12)
+    assert r.fidelity == pytest.approx(
+        np.real(bell_diagonal(s)[1, 1] + bell_diagonal(s)[2, 2] + 2 * bell_diagonal(s)[1, 2]) / 2, rel=1e-12
+    )
 
 
 def _network(seed: int, n: int, heterogeneous: bool = True, splits: bool = False):
@@ -136,8 +138,10 @@ def _network(seed: int, n: int, heterogeneous: bool = True, splits: bool = False
         twin = "q" + station[1:]
         table["nodes"][twin] = dict(table["nodes"][station])
         _s, u, v = station.split("-")
-        table["fibres"] += [{"a": u, "b": twin, "length_km": float(rng.uniform(1, 20))},
-                            {"a": twin, "b": v, "length_km": float(rng.uniform(1, 20))}]
+        table["fibres"] += [
+            {"a": u, "b": twin, "length_km": float(rng.uniform(1, 20))},
+            {"a": twin, "b": v, "length_km": float(rng.uniform(1, 20))},
+        ]
     stations_of = {k: [] for k in names}
     for name, node in table["nodes"].items():
         if node["kind"] == "station":
@@ -164,8 +168,13 @@ def _fake_results(graph, seed: int, noise: float):
     out = {}
     for a, b, s in elementary_links(graph):
         p, t_att, corr = float(10 ** rng.uniform(-3, -0.3)), float(rng.uniform(1e-4, 1e-3)), random_s(rng, noise)
-        out[(a, b, s)] = SimpleNamespace(success_probability=p, attempt_time_s=t_att, rate_hz=p / t_att,
-                                         fidelity=(1 + corr.sum()) / 4, density_matrix=bell_diagonal(corr))
+        out[(a, b, s)] = SimpleNamespace(
+            success_probability=p,
+            attempt_time_s=t_att,
+            rate_hz=p / t_att,
+            fidelity=(1 + corr.sum()) / 4,
+            density_matrix=bell_diagonal(corr),
+        )
     return out
 
 
@@ -175,7 +184,9 @@ def test_attempts_per_round_match_the_chain():
     for seed in range(6):
         graph = _network(seed, 7, splits=True)
         model = KeyRouteModel(graph, _fake_results(graph, seed, 0.05))
-        for edges in itertools.islice(__import__("networkx").all_simple_edge_paths(model.lg, model.nodes[0], model.nodes[-1]), 8):
+        for edges in itertools.islice(
+            __import__("networkx").all_simple_edge_paths(model.lg, model.nodes[0], model.nodes[-1]), 8
+        ):
             hops = [tuple(e) for e in edges]
             try:
                 r = model.evaluate(hops)
@@ -250,8 +261,25 @@ def test_k_best_paths_delegates_to_the_search():
 def test_cli_path_key_rate(capsys):
     graph = qnet.load_network(CHAIN)
     want = exhaustive_key_route(KeyRouteModel(graph), "alice", "r3", "diqkd_key_rate").nodes
-    assert main(["path", CHAIN, "alice", "r3", "--metric", "diqkd_key_rate", "--samples", "20", "--seed", "1",
-                 "--no-progress", "--json"]) == 0
+    assert (
+        main(
+            [
+                "path",
+                CHAIN,
+                "alice",
+                "r3",
+                "--metric",
+                "diqkd_key_rate",
+                "--samples",
+                "20",
+                "--seed",
+                "1",
+                "--no-progress",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["path"] == want
 
 
@@ -277,7 +305,6 @@ def test_traffic_routes_by_key_rate():
     assert tuple(choose_routes(graph, reqs, "key_rate", 2, None)[0]) == want
 
 
-
 def test_traffic_requests_each_get_their_exact_route():
     """Several requests on one network (the model is built once and reused): each route is the brute-force best."""
     from qnet.repeater.traffic.setup import choose_routes
@@ -289,7 +316,9 @@ def test_traffic_requests_each_get_their_exact_route():
     assert len(pairs) == 4
     routes = choose_routes(graph, [SimpleNamespace(a=a, b=b, c=None) for a, b in pairs], "key_rate", 1, results)
     for (a, b), hops in zip(pairs, routes):
-        assert model.evaluate(hops).key_rate_hz == pytest.approx(exhaustive_key_route(model, a, b).key_rate_hz, rel=1e-12)
+        assert model.evaluate(hops).key_rate_hz == pytest.approx(
+            exhaustive_key_route(model, a, b).key_rate_hz, rel=1e-12
+        )
 
 
 def test_route_model_is_the_exact_chain_without_waiting_noise():

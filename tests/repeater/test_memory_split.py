@@ -36,13 +36,16 @@ def test_split_for_a_single_link_and_for_traffic():
     assert shares[("r1", "s1")] == 5 and shares[("r1", "s2")] == 1
 
 
-@pytest.mark.parametrize("override,needle", [
-    ("nodes.r1.memory_split={s1=2}", "needs memories"),
-    ("nodes.r1.memory_split={s1=0}", "memory_split.s1 = 0"),
-    ("nodes.r1.memory_split={s1=1.5}", "memory_split.s1 = 1.5"),
-    ("nodes.r1.memory_split=3", "a table"),
-    ("nodes.r1.memory_split={s9=1}", "memory_split.s9 = 1 is invalid: a station 'r1' has a fibre to (s1, s2)"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        ("nodes.r1.memory_split={s1=2}", "needs memories"),
+        ("nodes.r1.memory_split={s1=0}", "memory_split.s1 = 0"),
+        ("nodes.r1.memory_split={s1=1.5}", "memory_split.s1 = 1.5"),
+        ("nodes.r1.memory_split=3", "a table"),
+        ("nodes.r1.memory_split={s9=1}", "memory_split.s9 = 1 is invalid: a station 'r1' has a fibre to (s1, s2)"),
+    ],
+)
 def test_bad_splits_are_one_line(override, needle):
     extra = [] if "needs memories" in needle else ["nodes.r1.memories=4"]
     with pytest.raises(ConfigError, match=needle.replace("(", r"\(").replace(")", r"\)")) as info:

@@ -98,6 +98,7 @@ def bell_diagonal_round(c1, c2, dejmps, f=1.0, r=1.0):
 
 # --------------------------------------------------------------------------- BBPSSW
 
+
 def test_bbpssw_reference_numbers():
     p, out = run_lit(werner_phi(0.9), werner_phi(0.9), protocol="bbpssw")
     assert p == pytest.approx(0.87556, abs=5e-6)
@@ -199,6 +200,7 @@ def test_bbpssw_werner_form_unequal_inputs(wa, wb):
 
 # --------------------------------------------------------------------------- DEJMPS
 
+
 def test_dejmps_recurrence_random_bell_diagonal():
     rng = np.random.default_rng(4)
     for _ in range(20):
@@ -238,6 +240,7 @@ def test_dejmps_perfect_pairs_stay_perfect():
 
 # --------------------------------------------------------------------------- noise
 
+
 @pytest.mark.parametrize("protocol", ["dejmps", "bbpssw"])
 @pytest.mark.parametrize("f,r", [(0.95, 1.0), (1.0, 0.9), (0.9, 0.97), (0.0, 1.0), (1.0, 0.5)])
 def test_noisy_bell_diagonal_closed_form(protocol, f, r):
@@ -247,8 +250,9 @@ def test_noisy_bell_diagonal_closed_form(protocol, f, r):
         if protocol == "bbpssw":  # the twirl keeps only A
             c1 = np.array([c1[0]] + [(1 - c1[0]) / 3] * 3)
             c2 = np.array([c2[0]] + [(1 - c2[0]) / 3] * 3)
-        p, out = run_lit(bell_diag_lit(c1), bell_diag_lit(c2), protocol=protocol, gate_fidelity=f, readout_fidelity=r,
-                         twirl=False)  # the circuit's own output (twirl: test_bbpssw_twirl_choice)
+        p, out = run_lit(
+            bell_diag_lit(c1), bell_diag_lit(c2), protocol=protocol, gate_fidelity=f, readout_fidelity=r, twirl=False
+        )  # the circuit's own output (twirl: test_bbpssw_twirl_choice)
         ref = bell_diagonal_round(c1, c2, dejmps=protocol == "dejmps", f=f, r=r)
         assert p == pytest.approx(ref.sum(), abs=1e-12)
         assert np.allclose(out, bell_diag_lit(ref / ref.sum()), atol=1e-12)
@@ -256,6 +260,7 @@ def test_noisy_bell_diagonal_closed_form(protocol, f, r):
 
 
 # 16x16 model, qubits q0 = A1, q1 = B1 (kept pair), q2 = A2, q3 = B2 (measured pair)
+
 
 def _op(single, q):
     mats = [I2] * 4
@@ -338,6 +343,7 @@ def test_outputs_physical(seed, f, r, protocol):
 
 
 # --------------------------------------------------------------------------- batches, API
+
 
 def test_batched_purify_equals_single():
     rng = np.random.default_rng(9)

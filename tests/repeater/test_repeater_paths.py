@@ -32,15 +32,31 @@ def cli_json(capsys, *args: str) -> dict:
 
 
 def test_chain_json_holds_the_documented_fields(capsys):
-    out = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--samples", "200", "--seed", "1", "--no-progress")
-    for key in ("fidelity", "fidelity_std", "rate_hz", "rate_hz_ci", "mean_completion_time_s", "method", "samples", "links"):
+    out = cli_json(
+        capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--samples", "200", "--seed", "1", "--no-progress"
+    )
+    for key in (
+        "fidelity",
+        "fidelity_std",
+        "rate_hz",
+        "rate_hz_ci",
+        "mean_completion_time_s",
+        "method",
+        "samples",
+        "links",
+    ):
         assert key in out
     assert out["method"] == "monte_carlo" and out["samples"] == 200
     lo, hi = out["rate_hz_ci"]
     assert lo < out["rate_hz"] < hi
     assert out["rate_hz"] == pytest.approx(1.0 / out["mean_completion_time_s"], rel=1e-12)
     assert [list(link) for link in out["links"]] == [list(qnet.LINK_FIELDS) + list(qnet.LINK_LABELS)] * 4
-    assert [(link["node_a"], link["node_b"]) for link in out["links"]] == [("alice", "r1"), ("r1", "r2"), ("r2", "r3"), ("r3", "bob")]
+    assert [(link["node_a"], link["node_b"]) for link in out["links"]] == [
+        ("alice", "r1"),
+        ("r1", "r2"),
+        ("r2", "r3"),
+        ("r3", "bob"),
+    ]
     assert out["entangled"] is True and out["fidelity"] > 0.5
     assert out["path"] == ["alice", "r1", "r2", "r3", "bob"]
 
@@ -62,7 +78,22 @@ def test_one_link_chain_equals_qnet_link(capsys):
 @pytest.mark.slow
 def test_nested_exact_and_monte_carlo_agree_on_the_example(capsys):
     exact = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--exact")
-    mc = cli_json(capsys, "chain", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--samples", "3000", "--seed", "5", "--no-progress")
+    mc = cli_json(
+        capsys,
+        "chain",
+        CHAIN,
+        "alice",
+        "bob",
+        "--via",
+        VIA,
+        "--swap-policy",
+        "nested",
+        "--samples",
+        "3000",
+        "--seed",
+        "5",
+        "--no-progress",
+    )
     lo, hi = mc["rate_hz_ci"]
     assert lo < exact["rate_hz"] < hi
     # 4 standard errors of the Monte Carlo mean fidelity
@@ -75,7 +106,10 @@ def test_nested_exact_and_monte_carlo_agree_on_the_example(capsys):
 def test_routing_metrics_pick_the_documented_routes():
     graph = qnet.load_network(METRO)
     # by the file: campus-north-airport is 10 + 12 = 22 km; campus-harbour-airport 15 + 18 = 33 km
-    assert [h[:2] for h in best_path(graph, "campus", "airport", "length")] == [("campus", "north"), ("north", "airport")]
+    assert [h[:2] for h in best_path(graph, "campus", "airport", "length")] == [
+        ("campus", "north"),
+        ("north", "airport"),
+    ]
     hops = best_path(graph, "campus", "airport", "hops")
     assert len(hops) == 2
     # downtown -> airport: via harbour (3 + 3.5 + 9 + 9 = 24.5 km) beats campus-north (8 + 10 + 12 = 30 km)
@@ -83,7 +117,20 @@ def test_routing_metrics_pick_the_documented_routes():
 
 
 def test_path_command_reports_the_route(capsys):
-    out = cli_json(capsys, "path", METRO, "downtown", "airport", "--metric", "length", "--samples", "100", "--seed", "2", "--no-progress")
+    out = cli_json(
+        capsys,
+        "path",
+        METRO,
+        "downtown",
+        "airport",
+        "--metric",
+        "length",
+        "--samples",
+        "100",
+        "--seed",
+        "2",
+        "--no-progress",
+    )
     assert out["path"] == ["downtown", "harbour", "airport"]
     assert out["total_length_km"] == pytest.approx(24.5)
 
@@ -109,8 +156,14 @@ def test_comparison_plob_and_direct_link_follow_their_definitions():
     "args, needle",
     [
         (["chain", METRO, "campus", "airport", "--via", "downtown"], "not an elementary link"),
-        (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--set", "nodes.r2.memories=1"], "nodes.r2.memories = 1"),
-        (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--set", "nodes.r1.cutoff_s=0"], "nodes.r1.cutoff_s = 0"),
+        (
+            ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--set", "nodes.r2.memories=1"],
+            "nodes.r2.memories = 1",
+        ),
+        (
+            ["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--set", "nodes.r1.cutoff_s=0"],
+            "nodes.r1.cutoff_s = 0",
+        ),
         (["chain", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--exact"], "exact mode is not available"),
         (["chain", CHAIN, "alice", "bob", "--via", "r1,zed"], "unknown node 'zed'"),
         (["path", CHAIN, "alice", "s1"], "is a station"),
@@ -135,8 +188,14 @@ def test_a_path_that_does_not_exist(tmp_path):
 @pytest.mark.slow
 def test_a_512_link_chain_runs_to_a_result():
     n = 512
-    mem = {"kind": "memory", "t2_s": 10.0, "emission_efficiency": 0.4, "conversion_efficiency": 0.5,
-           "prep_time_s": 380e-6, "bright_state_population": 0.02}
+    mem = {
+        "kind": "memory",
+        "t2_s": 10.0,
+        "emission_efficiency": 0.4,
+        "conversion_efficiency": 0.5,
+        "prep_time_s": 380e-6,
+        "bright_state_population": 0.02,
+    }
     nodes = {f"n{i}": dict(mem) for i in range(n + 1)}
     nodes.update({f"s{i}": {"kind": "station", "scheme": "single_click", "detector_efficiency": 0.8} for i in range(n)})
     fibres = []
@@ -165,13 +224,34 @@ def _read_rows(path):
 def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
     out = tmp_path / "chain.csv"
     field = "nodes.r1.gate_fidelity,nodes.r2.gate_fidelity,nodes.r3.gate_fidelity"
-    assert main(["sweep", CHAIN, "alice", "bob", "--via", VIA, "--swap-policy", "nested", "--vary", f"{field}=0.98:1:2", "-o", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                CHAIN,
+                "alice",
+                "bob",
+                "--via",
+                VIA,
+                "--swap-policy",
+                "nested",
+                "--vary",
+                f"{field}=0.98:1:2",
+                "-o",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     rows = _read_rows(out)
     assert [r["method"] for r in rows] == ["exact", "exact"]
     for row in rows:
         f = row["nodes.r1.gate_fidelity"]
         graph = qnet.load_network(CHAIN, [f"nodes.{n}.gate_fidelity={f}" for n in ("r1", "r2", "r3")])
-        direct = simulate_path(graph, explicit_path(graph, ["alice", "r1", "r2", "r3", "bob"]), exact=True, swap_policy="nested")
+        direct = simulate_path(
+            graph, explicit_path(graph, ["alice", "r1", "r2", "r3", "bob"]), exact=True, swap_policy="nested"
+        )
         assert float(row["fidelity"]) == pytest.approx(direct.fidelity, rel=1e-12)
         assert float(row["rate_hz"]) == pytest.approx(direct.rate_hz, rel=1e-12)
     # worse gates, worse pairs (same timing: the swap is deterministic)
@@ -182,7 +262,21 @@ def test_chain_sweep_rows_equal_direct_chain_runs(tmp_path):
 @pytest.mark.slow
 def test_seeded_monte_carlo_chain_sweep_is_the_same_serial_and_parallel(tmp_path):
     field = "nodes.r1.cutoff_s,nodes.r2.cutoff_s,nodes.r3.cutoff_s"
-    common = ["sweep", CHAIN, "alice", "bob", "--via", VIA, "--values", f"{field}=0.05,0.3", "--samples", "50", "--seed", "4", "--no-progress"]
+    common = [
+        "sweep",
+        CHAIN,
+        "alice",
+        "bob",
+        "--via",
+        VIA,
+        "--values",
+        f"{field}=0.05,0.3",
+        "--samples",
+        "50",
+        "--seed",
+        "4",
+        "--no-progress",
+    ]
     assert main([*common, "-o", str(tmp_path / "a.csv")]) == 0
     assert main([*common, "-o", str(tmp_path / "b.csv"), "--workers", "2"]) == 0
     a, b = _read_rows(tmp_path / "a.csv"), _read_rows(tmp_path / "b.csv")
@@ -216,7 +310,9 @@ def test_purified_chain_key_beats_plob_at_250_km():
 # --------------------------------------------------------------------------- CLI hardening
 
 
-@pytest.mark.parametrize("option, value", [("--seed", "-1"), ("--seed", "2**63"), ("--samples", "0"), ("--samples", "x")])
+@pytest.mark.parametrize(
+    "option, value", [("--seed", "-1"), ("--seed", "2**63"), ("--samples", "0"), ("--samples", "x")]
+)
 def test_seed_and_samples_are_checked_by_argparse(capsys, option, value):
     with pytest.raises(SystemExit) as exc:
         main(["chain", CHAIN, "alice", "bob", "--via", VIA, option, value, "--no-progress"])
@@ -292,7 +388,20 @@ def test_twirl_flags_reach_purify_and_chain(capsys):
     assert on["rate_hz"] == pytest.approx(off["rate_hz"], rel=1e-12)
     assert on["qber"] != pytest.approx(off["qber"], rel=1e-6)  # Werner vs Bell-diagonal output
     assert cli_json(capsys, "purify", CHAIN, "alice", "r1", *mem)["twirl"] is None  # DEJMPS: not applicable
-    chain = ["chain", CHAIN, "alice", "r1", "--purify", "bbpssw", *mem, "--samples", "50", "--seed", "2", "--no-progress"]
+    chain = [
+        "chain",
+        CHAIN,
+        "alice",
+        "r1",
+        "--purify",
+        "bbpssw",
+        *mem,
+        "--samples",
+        "50",
+        "--seed",
+        "2",
+        "--no-progress",
+    ]
     c_on, c_off = cli_json(capsys, *chain), cli_json(capsys, *chain, "--no-twirl")
     assert c_on["fidelity"] == pytest.approx(c_off["fidelity"], rel=1e-4)
     assert c_on["qber"] != pytest.approx(c_off["qber"], rel=1e-6)

@@ -78,6 +78,7 @@ def numpy_swap(rho_l, rho_r, f=1.0, r=1.0):
 
 # --------------------------------------------------------------------------- ideal swaps
 
+
 def test_psi_plus_swap_is_exact():
     out = swap(proj(PSI_P), proj(PSI_P))
     assert np.allclose(out, proj(PSI_P), atol=1e-12)
@@ -136,6 +137,7 @@ def test_general_states_match_numpy_model_ideal():
 
 # --------------------------------------------------------------------------- noisy swaps
 
+
 @pytest.mark.parametrize("f,r", [(0.9, 1.0), (1.0, 0.95), (0.97, 0.9), (0.0, 1.0), (1.0, 0.5), (1.0, 0.0)])
 def test_noisy_werner_swap_closed_form(f, r):
     """Werner inputs, noisy BSM.
@@ -182,6 +184,7 @@ def test_swap_outputs_physical(seed, f, r):
 
 
 # --------------------------------------------------------------------------- batches, API
+
 
 def test_batched_swap_equals_single_swaps():
     rng = np.random.default_rng(5)

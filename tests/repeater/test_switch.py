@@ -57,6 +57,7 @@ def full_ctmc_capacity(k, mu, parties, buffer, q=1.0):
 
 # --------------------------------------------------------------------------- Bell pairs
 
+
 @pytest.mark.parametrize("k", [2, 3, 4, 5, 6])
 def test_bell_buffer_one_closed_form(k):
     mu = 7.0
@@ -108,6 +109,7 @@ def test_bell_infinite_buffer_is_the_limit(k):
 
 # --------------------------------------------------------------------------- GHZ states
 
+
 @pytest.mark.parametrize("k", [3, 4, 5, 6])
 def test_ghz_buffer_one_closed_form(k):
     mu = 4.0
@@ -135,16 +137,21 @@ def test_ghz_infinite_buffer_is_the_limit(k):
 
 # --------------------------------------------------------------------------- q scaling, API
 
+
 @pytest.mark.parametrize("parties,B", [(2, 1), (2, 3), (2, math.inf), (3, 1), (3, 2), (3, math.inf)])
 def test_success_probability_scales_linearly(parties, B):
     full = switch_capacity(5, 2.0, parties=parties, buffer=B)
     for q in (0.9, 0.5, 1e-3):
-        assert switch_capacity(5, 2.0, parties=parties, buffer=B, success_probability=q) == pytest.approx(q * full, rel=1e-12)
+        assert switch_capacity(5, 2.0, parties=parties, buffer=B, success_probability=q) == pytest.approx(
+            q * full, rel=1e-12
+        )
 
 
 def test_rate_scales_linearly():
     for parties, B in [(2, 3), (3, 2)]:
-        assert switch_capacity(4, 10.0, parties=parties, buffer=B) == pytest.approx(10 * switch_capacity(4, 1.0, parties=parties, buffer=B), rel=1e-12)
+        assert switch_capacity(4, 10.0, parties=parties, buffer=B) == pytest.approx(
+            10 * switch_capacity(4, 1.0, parties=parties, buffer=B), rel=1e-12
+        )
 
 
 def test_integral_float_buffer_accepted():
@@ -166,8 +173,14 @@ def test_integral_float_buffer_accepted():
         ({"buffer": 0}, r"^switch_capacity\.buffer = 0 is invalid: an integer >= 1 \(pairs stored per link\) or inf"),
         ({"buffer": 1.5}, r"^switch_capacity\.buffer = 1\.5 is invalid"),
         ({"buffer": math.nan}, r"^switch_capacity\.buffer = nan is invalid"),
-        ({"buffer": 201, "parties": 3}, r"^switch_capacity\.buffer = 201 is invalid: at most 200 for GHZ states, or inf"),
-        ({"success_probability": 0.0}, r"^switch_capacity\.success_probability = 0\.0 is invalid: a probability in \(0, 1\]"),
+        (
+            {"buffer": 201, "parties": 3},
+            r"^switch_capacity\.buffer = 201 is invalid: at most 200 for GHZ states, or inf",
+        ),
+        (
+            {"success_probability": 0.0},
+            r"^switch_capacity\.success_probability = 0\.0 is invalid: a probability in \(0, 1\]",
+        ),
         ({"success_probability": 1.2}, r"^switch_capacity\.success_probability = 1\.2 is invalid"),
     ],
 )

@@ -18,8 +18,14 @@ from qnet.network.graph import network_from_dict
 from qnet.repeater.path import simulate_path
 from qnet.repeater.traffic import Request, simulate_traffic
 
-MEMORY = {"t2_s": 0.5, "emission_efficiency": 0.4, "conversion_efficiency": 0.5, "prep_time_s": 380e-6,
-          "bright_state_population": 0.05, "gate_fidelity": 0.99}
+MEMORY = {
+    "t2_s": 0.5,
+    "emission_efficiency": 0.4,
+    "conversion_efficiency": 0.5,
+    "prep_time_s": 380e-6,
+    "bright_state_population": 0.05,
+    "gate_fidelity": 0.99,
+}
 STATION = {"scheme": "single_click", "detector_efficiency": 0.8}
 
 
@@ -44,7 +50,9 @@ def test_one_request_on_a_path_is_the_chain(policy, extra):
     """Same seed, same draws: the first deliveries equal `qnet chain`'s samples (times to 1e-12 s)."""
     graph = network(line(4, 10.0), **extra)
     chain = simulate_path(graph, ["n0", "n1", "n2", "n3"], samples=100, seed=11)
-    run = simulate_traffic(graph, [Request("n0", "n3")], duration_s=1.5 * 100 / chain.rate_hz, seed=11, memory_policy=policy)
+    run = simulate_traffic(
+        graph, [Request("n0", "n3")], duration_s=1.5 * 100 / chain.rate_hz, seed=11, memory_policy=policy
+    )
     rec = run.requests[0]
     assert len(rec.latency_s) >= 100
     np.testing.assert_allclose(rec.latency_s[:100], chain.completion_time_samples_s, rtol=0, atol=1e-12)
@@ -91,18 +99,23 @@ def _two_link_rate_hz(p: float, t: float) -> float:
     return 1.0 / (t * (2.0 / p - 1.0 / (1.0 - (1.0 - p) ** 2)))
 
 
-@pytest.mark.parametrize("policy,repeater_memories,each", [
-    ("reserve", 2, 0.5),  # one memory per link at the repeater: the requests take turns
-    ("reserve", 4, 1.0),  # two per link: each reserves one, two independent chains
-    ("shared", 2, 0.5),  # one pair per link at a time, served first come first served
-])
+@pytest.mark.parametrize(
+    "policy,repeater_memories,each",
+    [
+        ("reserve", 2, 0.5),  # one memory per link at the repeater: the requests take turns
+        ("reserve", 4, 1.0),  # two per link: each reserves one, two independent chains
+        ("shared", 2, 0.5),  # one pair per link at a time, served first come first served
+    ],
+)
 def test_two_requests_contending_for_one_repeater(policy, repeater_memories, each):
     """Worked example of docs/conventions.md ("Traffic"): a - r - b, two a-b requests, r with 2 vs 4 memories."""
     graph = network(line(3, 10.0), node_memories={"n0": 2, "n1": repeater_memories, "n2": 2}, t2_s=math.inf)
     p, t = link_p_t(graph, "n0", "n1")
     expected = each * _two_link_rate_hz(p, t)
     duration = 3000 / expected
-    run = simulate_traffic(graph, [Request("n0", "n2"), Request("n0", "n2")], duration_s=duration, seed=4, memory_policy=policy)
+    run = simulate_traffic(
+        graph, [Request("n0", "n2"), Request("n0", "n2")], duration_s=duration, seed=4, memory_policy=policy
+    )
     for rec in run.requests:
         n = len(rec.delivery_time_s)
         # deliveries of one request: a renewal-reward count; sd(N) <= sqrt(N) (inter-delivery cv <= 1 here)
@@ -200,7 +213,9 @@ def _check_trace(run, cutoff_s):
         rows = [i for i in range(n) if tr["event"][i] == "delivery" and int(tr["request"][i]) == k]
         assert len(rows) == len(rec.delivery_time_s)
         legs = rec.paths if rec.request.c is not None else [rec.paths[0]]
-        route_links = {f"s-{a}-{b}" if f"s-{a}-{b}" in station.values() else f"s-{b}-{a}" for p in legs for a, b in zip(p, p[1:])}
+        route_links = {
+            f"s-{a}-{b}" if f"s-{a}-{b}" in station.values() else f"s-{b}-{a}" for p in legs for a, b in zip(p, p[1:])
+        }
         for i in rows:
             pid = int(tr["pair"][i])
             stack = [pid] if pid >= 0 else [int(tr[c][i]) for c in ("parent_a", "parent_b", "parent_c")]
@@ -281,7 +296,9 @@ def test_a_request_that_delivered_nothing_is_pointed_out():
 
     graph = network(line(3, 10.0))
     for policy, said in (("shared", True), ("reserve", False)):
-        res = TrafficResult.from_run(simulate_traffic(graph, [Request("n0", "n2")], duration_s=1e-3, seed=1, memory_policy=policy))
+        res = TrafficResult.from_run(
+            simulate_traffic(graph, [Request("n0", "n2")], duration_s=1e-3, seed=1, memory_policy=policy)
+        )
         assert res.requests[0].delivered == 0
         assert ("delivered nothing" in format_traffic(res)) is said
 
@@ -301,8 +318,13 @@ def test_occupancy_over_time_follows_the_windows_and_averages_to_the_mean():
     assert n0.occupied_over_time[1] > 0.5  # its one memory works for the request while it is active
 
 
-PURIFY_MEMORIES = ["nodes.alice.memories=2", "nodes.r1.memories=4", "nodes.r2.memories=4", "nodes.r3.memories=4",
-                   "nodes.bob.memories=2"]
+PURIFY_MEMORIES = [
+    "nodes.alice.memories=2",
+    "nodes.r1.memories=4",
+    "nodes.r2.memories=4",
+    "nodes.r3.memories=4",
+    "nodes.bob.memories=2",
+]
 
 
 @pytest.mark.parametrize("policy", ["shared", "reserve"])
@@ -310,8 +332,14 @@ def test_one_purified_request_is_the_purified_chain(policy):
     """Every link purified once (DEJMPS): the same draws and states as `qnet chain --purify dejmps`."""
     graph = qnet.load_network("examples/ion_repeater_chain.toml", PURIFY_MEMORIES)
     chain = simulate_path(graph, ["alice", "r1", "r2", "r3", "bob"], samples=40, seed=4, purify="dejmps")
-    run = simulate_traffic(graph, [Request("alice", "bob")], duration_s=1.5 * 40 / chain.rate_hz, seed=4,
-                           purify="dejmps", memory_policy=policy)
+    run = simulate_traffic(
+        graph,
+        [Request("alice", "bob")],
+        duration_s=1.5 * 40 / chain.rate_hz,
+        seed=4,
+        purify="dejmps",
+        memory_policy=policy,
+    )
     rec = run.requests[0]
     assert len(rec.latency_s) >= 40
     np.testing.assert_allclose(rec.latency_s[:40], chain.completion_time_samples_s, atol=1e-12)

@@ -22,7 +22,9 @@ def _file(tmp_path, text: str):
 
 
 def test_reads_every_field_in_file_order(tmp_path):
-    path = _file(tmp_path, """
+    path = _file(
+        tmp_path,
+        """
 [[requests]]
 a = "x"
 b = "y"
@@ -36,10 +38,18 @@ min_fidelity = 0.9
 start_s = 1
 stop_s = 2.5
 priority = -2
-""")
+""",
+    )
     first, second = read_requests(path)
     assert first == Request("x", "y")
-    assert (first.c, first.rate_hz, first.min_fidelity, first.start_s, first.stop_s, first.priority) == (None, None, 0.0, 0.0, math.inf, 0)
+    assert (first.c, first.rate_hz, first.min_fidelity, first.start_s, first.stop_s, first.priority) == (
+        None,
+        None,
+        0.0,
+        0.0,
+        math.inf,
+        0,
+    )
     assert second == Request("p", "q", c="r", rate_hz=3.0, min_fidelity=0.9, start_s=1.0, stop_s=2.5, priority=-2)
     assert isinstance(second.rate_hz, float) and second.parties == ("p", "q", "r")
 
@@ -65,39 +75,44 @@ def _entry(**fields) -> str:
     return "[[requests]]\n" + "".join(f"{k} = {v}\n" for k, v in fields.items() if v is not None)
 
 
-@pytest.mark.parametrize("text, message", [
-    # each message: the field, its value, what is allowed
-    (_entry() + _entry() + _entry() + _entry(rate_hz="-1.0"),
-     "requests[3].rate_hz = -1.0 is invalid: a demand > 0 pairs per second"),
-    (_entry(rate_hz="0"), "requests[0].rate_hz = 0 is invalid: a demand > 0"),
-    (_entry(rate_hz="inf"), "requests[0].rate_hz = inf is invalid: a demand > 0"),
-    (_entry(rate_hz='"fast"'), "requests[0].rate_hz = 'fast' is invalid: a demand > 0"),
-    (_entry(rate_hz="true"), "requests[0].rate_hz = True is invalid"),
-    (_entry(min_fidelity="1.5"), "requests[0].min_fidelity = 1.5 is invalid: a fidelity in [0, 1]"),
-    (_entry(min_fidelity="nan"), "requests[0].min_fidelity = nan is invalid: a fidelity in [0, 1]"),
-    (_entry(min_fidelity='"high"'), "requests[0].min_fidelity = 'high' is invalid: a fidelity in [0, 1]"),
-    (_entry(start_s="-1"), "requests[0].start_s = -1 is invalid: a time >= 0 in seconds"),
-    (_entry(start_s="1979-05-27"), "requests[0].start_s = datetime.date(1979, 5, 27) is invalid: a time >= 0"),
-    (_entry(start_s="5", stop_s="5"), "requests[0].stop_s = 5 is invalid: a time > start_s = 5 s"),
-    (_entry(stop_s='"later"'), "requests[0].stop_s = 'later' is invalid: a time > start_s = 0 s"),
-    (_entry(priority="1.5"), "requests[0].priority = 1.5 is invalid: an integer"),
-    (_entry(priority="true"), "requests[0].priority = True is invalid: an integer"),
-    (_entry(a="3"), "requests[0].a = 3 is invalid: a memory-node name"),
-    (_entry(c='""'), "requests[0].c = '' is invalid: a memory-node name"),
-    (_entry(b='"x"'), "requests[0].b = 'x' is invalid: a node different from the others"),
-    (_entry(c='"y"'), "requests[0].c = 'y' is invalid: a node different from the others"),
-    (_entry(rate="2"), "requests[0].rate = 2 is invalid: unknown field; a request has a, b, c, rate_hz"),
-    ("[[requests]]\nb = 'y'\n", "requests[0].a: missing: a request names two memory nodes a and b"),
-    (_entry() + "[[requests]]\na = 'y'\n", "requests[1].b: missing"),
-    ("", "no [[requests]] table"),
-    ("# only a comment\n", "no [[requests]] table"),
-    ("requests = []\n", "no [[requests]] table"),
-    ("[requests]\na = 'x'\n", "requests = {'a': 'x'} is invalid: must be an array of tables"),
-    ("requests = [1]\n", "requests[0] = 1 is invalid: must be a table"),
-    (_entry() + "[network]\nname = 'x'\n", "unknown table 'network'"),
-    ("[[requests]\na = 'x'", "is not valid TOML"),
-    ("x = " + "[" * 20 + "]" * 20, "is refused: tables or arrays nested more than 16 levels deep"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # each message: the field, its value, what is allowed
+        (
+            _entry() + _entry() + _entry() + _entry(rate_hz="-1.0"),
+            "requests[3].rate_hz = -1.0 is invalid: a demand > 0 pairs per second",
+        ),
+        (_entry(rate_hz="0"), "requests[0].rate_hz = 0 is invalid: a demand > 0"),
+        (_entry(rate_hz="inf"), "requests[0].rate_hz = inf is invalid: a demand > 0"),
+        (_entry(rate_hz='"fast"'), "requests[0].rate_hz = 'fast' is invalid: a demand > 0"),
+        (_entry(rate_hz="true"), "requests[0].rate_hz = True is invalid"),
+        (_entry(min_fidelity="1.5"), "requests[0].min_fidelity = 1.5 is invalid: a fidelity in [0, 1]"),
+        (_entry(min_fidelity="nan"), "requests[0].min_fidelity = nan is invalid: a fidelity in [0, 1]"),
+        (_entry(min_fidelity='"high"'), "requests[0].min_fidelity = 'high' is invalid: a fidelity in [0, 1]"),
+        (_entry(start_s="-1"), "requests[0].start_s = -1 is invalid: a time >= 0 in seconds"),
+        (_entry(start_s="1979-05-27"), "requests[0].start_s = datetime.date(1979, 5, 27) is invalid: a time >= 0"),
+        (_entry(start_s="5", stop_s="5"), "requests[0].stop_s = 5 is invalid: a time > start_s = 5 s"),
+        (_entry(stop_s='"later"'), "requests[0].stop_s = 'later' is invalid: a time > start_s = 0 s"),
+        (_entry(priority="1.5"), "requests[0].priority = 1.5 is invalid: an integer"),
+        (_entry(priority="true"), "requests[0].priority = True is invalid: an integer"),
+        (_entry(a="3"), "requests[0].a = 3 is invalid: a memory-node name"),
+        (_entry(c='""'), "requests[0].c = '' is invalid: a memory-node name"),
+        (_entry(b='"x"'), "requests[0].b = 'x' is invalid: a node different from the others"),
+        (_entry(c='"y"'), "requests[0].c = 'y' is invalid: a node different from the others"),
+        (_entry(rate="2"), "requests[0].rate = 2 is invalid: unknown field; a request has a, b, c, rate_hz"),
+        ("[[requests]]\nb = 'y'\n", "requests[0].a: missing: a request names two memory nodes a and b"),
+        (_entry() + "[[requests]]\na = 'y'\n", "requests[1].b: missing"),
+        ("", "no [[requests]] table"),
+        ("# only a comment\n", "no [[requests]] table"),
+        ("requests = []\n", "no [[requests]] table"),
+        ("[requests]\na = 'x'\n", "requests = {'a': 'x'} is invalid: must be an array of tables"),
+        ("requests = [1]\n", "requests[0] = 1 is invalid: must be a table"),
+        (_entry() + "[network]\nname = 'x'\n", "unknown table 'network'"),
+        ("[[requests]\na = 'x'", "is not valid TOML"),
+        ("x = " + "[" * 20 + "]" * 20, "is refused: tables or arrays nested more than 16 levels deep"),
+    ],
+)
 def test_bad_files_are_one_line_naming_the_field(tmp_path, text, message):
     path = _file(tmp_path, text)
     with pytest.raises(QnetError) as info:

@@ -13,7 +13,11 @@ from qnet.errors import QnetError
 from qnet.repeater.traffic.records import LinkRecord, NodeRecord, RequestRecord, TrafficRun
 from qnet.repeater.traffic.requests import Request
 from qnet.repeater.traffic.results import (
-    BATCH_MIN_DELIVERIES, BATCHES, TrafficResult, format_traffic, rate_interval,
+    BATCH_MIN_DELIVERIES,
+    BATCHES,
+    TrafficResult,
+    format_traffic,
+    rate_interval,
 )
 
 #: t quantile 0.975 with 9 degrees of freedom (tables), for BATCHES = 10
@@ -101,7 +105,9 @@ def test_many_deliveries_use_batch_means():
     mean = sum(rates) / BATCHES
     sd = math.sqrt(sum((x - mean) ** 2 for x in rates) / (BATCHES - 1))
     assert method == "batch_means" and mean == pytest.approx(250 / active)
-    assert (low, high) == pytest.approx((mean - T_975_9 * sd / math.sqrt(BATCHES), mean + T_975_9 * sd / math.sqrt(BATCHES)))
+    assert (low, high) == pytest.approx(
+        (mean - T_975_9 * sd / math.sqrt(BATCHES), mean + T_975_9 * sd / math.sqrt(BATCHES))
+    )
 
 
 def _coverage(sample_times, rate, duration, replicates, rng):
@@ -123,15 +129,19 @@ def _gamma_renewal_times(rate, shape):
         gaps = rng.gamma(shape, 1.0 / (shape * rate), int(3 * rate * duration) + 50)
         times = np.cumsum(gaps)
         return times[times < duration]
+
     return sample
 
 
-@pytest.mark.parametrize("name, sample, rate, low, high, method", [
-    ("poisson, many deliveries", _poisson_times(5.0), 5.0, 0.91, 0.98, "batch_means"),
-    ("poisson, few deliveries", _poisson_times(0.3), 0.3, 0.94, 1.00, "poisson_exact"),
-    ("regular renewal (gamma shape 4)", _gamma_renewal_times(5.0, 4.0), 5.0, 0.90, 0.98, "batch_means"),
-    ("bursty renewal (gamma shape 0.25)", _gamma_renewal_times(5.0, 0.25), 5.0, 0.88, 0.98, "batch_means"),
-])
+@pytest.mark.parametrize(
+    "name, sample, rate, low, high, method",
+    [
+        ("poisson, many deliveries", _poisson_times(5.0), 5.0, 0.91, 0.98, "batch_means"),
+        ("poisson, few deliveries", _poisson_times(0.3), 0.3, 0.94, 1.00, "poisson_exact"),
+        ("regular renewal (gamma shape 4)", _gamma_renewal_times(5.0, 4.0), 5.0, 0.90, 0.98, "batch_means"),
+        ("bursty renewal (gamma shape 0.25)", _gamma_renewal_times(5.0, 0.25), 5.0, 0.88, 0.98, "batch_means"),
+    ],
+)
 def test_rate_interval_covers_the_true_rate_about_95_percent(name, sample, rate, low, high, method):
     coverage, methods = _coverage(sample, rate, 40.0, 600, np.random.default_rng(2026))
     assert low <= coverage <= high, (name, coverage)
@@ -141,34 +151,56 @@ def test_rate_interval_covers_the_true_rate_about_95_percent(name, sample, rate,
 def test_nodes_links_and_total_rate():
     nodes = (NodeRecord("r1", 4, 3.0, 4), NodeRecord("r2", 2, 0.5, 1), NodeRecord("x", 0, 0.0, 0))
     links = (LinkRecord("a", "r1", "s1", 2, 0.75, 120),)
-    run = _run(_record(Request("a", "b"), [1.0, 2.0, 3.0]), _record(Request("b", "c", start_s=5.0), [6.0], active_s=5.0),
-               nodes=nodes, links=links)
+    run = _run(
+        _record(Request("a", "b"), [1.0, 2.0, 3.0]),
+        _record(Request("b", "c", start_s=5.0), [6.0], active_s=5.0),
+        nodes=nodes,
+        links=links,
+    )
     result = TrafficResult.from_run(run)
     assert [(n.name, n.occupancy) for n in result.nodes] == [("r1", 0.75), ("r2", 0.25), ("x", None)]
     assert result.total_rate_hz == pytest.approx(4 / 10.0)
     assert [r.rate_hz for r in result.requests] == [pytest.approx(0.3), pytest.approx(0.2)]
     d = result.to_dict()
     assert d["links"] == [{"a": "a", "b": "r1", "station": "s1", "memories": 2, "utilisation": 0.75, "heralds": 120}]
-    assert d["nodes"][0] == {"name": "r1", "memories": 4, "mean_occupied": 3.0, "peak_occupied": 4, "occupancy": 0.75,
-                          "occupied_over_time": []}
+    assert d["nodes"][0] == {
+        "name": "r1",
+        "memories": 4,
+        "mean_occupied": 3.0,
+        "peak_occupied": 4,
+        "occupancy": 0.75,
+        "occupied_over_time": [],
+    }
 
 
-ISSUE_REQUEST_KEYS = ["a", "b", "delivered", "rate_hz", "rate_hz_ci", "fidelity", "fidelity_quantiles",
-                      "fraction_above_min_fidelity", "latency_s_quantiles"]
+ISSUE_REQUEST_KEYS = [
+    "a",
+    "b",
+    "delivered",
+    "rate_hz",
+    "rate_hz_ci",
+    "fidelity",
+    "fidelity_quantiles",
+    "fraction_above_min_fidelity",
+    "latency_s_quantiles",
+]
 
 
 def test_json_has_the_issue_keys_and_no_nan_or_inf():
-    run = _run(_record(Request("a", "b", rate_hz=1.0), [1.0, 2.0], demanded=9),
-               _record(Request("a", "c", stop_s=math.inf), []),
-               _record(Request("c", "d", start_s=20.0), [], active_s=0.0),  # never active in this run
-               nodes=(NodeRecord("a", 2, 0.25, 1),), links=(LinkRecord("a", "b", "s", 1, 0.5, 3),))
+    run = _run(
+        _record(Request("a", "b", rate_hz=1.0), [1.0, 2.0], demanded=9),
+        _record(Request("a", "c", stop_s=math.inf), []),
+        _record(Request("c", "d", start_s=20.0), [], active_s=0.0),  # never active in this run
+        nodes=(NodeRecord("a", 2, 0.25, 1),),
+        links=(LinkRecord("a", "b", "s", 1, 0.5, 3),),
+    )
     d = TrafficResult.from_run(run).to_dict()
     text = json.dumps(d, allow_nan=False)  # raises on NaN or inf
     assert json.loads(text) == d
     assert list(d)[:6] == ["requests", "nodes", "links", "total_rate_hz", "simulated_time_s", "seed"]
     assert (d["seed"], d["policy"], d["interrupted"], d["duration_s"]) == (3, "shared", False, 10.0)
     for entry in d["requests"]:
-        assert list(entry)[:len(ISSUE_REQUEST_KEYS) + 1] == ["a", "b", "c"] + ISSUE_REQUEST_KEYS[2:]
+        assert list(entry)[: len(ISSUE_REQUEST_KEYS) + 1] == ["a", "b", "c"] + ISSUE_REQUEST_KEYS[2:]
         assert set(entry["fidelity_quantiles"]) == set(entry["latency_s_quantiles"]) == {"q05", "q50", "q95"}
     first, second, third = d["requests"]
     assert (first["unmet_demand"], first["requested_rate_hz"], first["rate_hz_ci_method"]) == (7, 1.0, "poisson_exact")
@@ -187,15 +219,19 @@ def test_json_is_what_qnet_draw_reads(tmp_path):
 
 def test_rows_are_flat_and_load_into_pandas():
     pd = pytest.importorskip("pandas")
-    run = _run(_record(Request("a", "b", rate_hz=2.0), [1.0, 2.0, 4.0], demanded=20, paths=(("a", "r", "b"), ("a", "q", "b"))),
-               _record(Request("a", "c"), []))
+    run = _run(
+        _record(Request("a", "b", rate_hz=2.0), [1.0, 2.0, 4.0], demanded=20, paths=(("a", "r", "b"), ("a", "q", "b"))),
+        _record(Request("a", "c"), []),
+    )
     result = TrafficResult.from_run(run)
     rows = result.to_rows()
     assert all(not isinstance(v, (list, dict, tuple)) for row in rows for v in row.values())
     assert rows[0]["request"] == 0 and rows[0]["paths"] == "a-r-b; a-q-b"
     assert list(rows[0])[:6] == ["request", "a", "b", "c", "delivered", "rate_hz"]
     frame = pd.DataFrame(rows)
-    assert frame.shape[0] == 2 and {"rate_hz_ci_low", "rate_hz_ci_high", "fidelity_q05", "latency_s_q95"} <= set(frame.columns)
+    assert frame.shape[0] == 2 and {"rate_hz_ci_low", "rate_hz_ci_high", "fidelity_q05", "latency_s_q95"} <= set(
+        frame.columns
+    )
     assert frame.loc[0, "rate_hz_ci_low"] == result.requests[0].rate_hz_ci[0]
     assert frame.loc[0, "unmet_demand"] == 17 and frame.loc[0, "fidelity_q50"] == pytest.approx(0.9)
     assert result.to_dataframe().equals(frame)
@@ -229,7 +265,9 @@ def test_format_lists_requests_and_the_ten_busiest_nodes_and_links():
 
 
 def test_interrupted_run_says_where_it_stopped():
-    run = _run(_record(Request("a", "b"), [0.5], active_s=1.25), duration_s=60.0, simulated_time_s=1.25, interrupted=True)
+    run = _run(
+        _record(Request("a", "b"), [0.5], active_s=1.25), duration_s=60.0, simulated_time_s=1.25, interrupted=True
+    )
     result = TrafficResult.from_run(run)
     assert result.total_rate_hz == pytest.approx(1 / 1.25) and result.requests[0].rate_hz == pytest.approx(1 / 1.25)
     assert result.to_dict()["interrupted"] is True
@@ -253,8 +291,19 @@ def test_a_poisson_interval_would_undercover_bursty_deliveries():
 
 def test_numpy_integers_from_the_engine_still_give_json():
     rec = _record(Request("a", "b", rate_hz=1.0), [1.0], demanded=np.int64(3))
-    run = TrafficRun((rec,), (NodeRecord("a", np.int64(2), np.float64(0.5), np.int64(1)),),
-                     (LinkRecord("a", "b", "s", np.int64(1), np.float64(0.5), np.int64(4)),), 10.0, np.float64(10.0),
-                     np.int64(5), "shared")
+    run = TrafficRun(
+        (rec,),
+        (NodeRecord("a", np.int64(2), np.float64(0.5), np.int64(1)),),
+        (LinkRecord("a", "b", "s", np.int64(1), np.float64(0.5), np.int64(4)),),
+        10.0,
+        np.float64(10.0),
+        np.int64(5),
+        "shared",
+    )
     d = json.loads(json.dumps(TrafficResult.from_run(run).to_dict(), allow_nan=False))
-    assert (d["requests"][0]["unmet_demand"], d["nodes"][0]["memories"], d["links"][0]["heralds"], d["seed"]) == (2, 2, 4, 5)
+    assert (d["requests"][0]["unmet_demand"], d["nodes"][0]["memories"], d["links"][0]["heralds"], d["seed"]) == (
+        2,
+        2,
+        4,
+        5,
+    )

@@ -17,8 +17,13 @@ from qnet.repeater.switch import switch_capacity
 from qnet.repeater.traffic import Request, simulate_traffic
 
 # identical links, no decoherence, perfect operations; small p so rounds approach the Poisson model
-IDEAL = {"t2_s": math.inf, "emission_efficiency": 0.04, "conversion_efficiency": 0.5, "prep_time_s": 380e-6,
-         "bright_state_population": 0.05}
+IDEAL = {
+    "t2_s": math.inf,
+    "emission_efficiency": 0.04,
+    "conversion_efficiency": 0.5,
+    "prep_time_s": 380e-6,
+    "bright_state_population": 0.05,
+}
 STATION = {"scheme": "single_click", "detector_efficiency": 0.8}
 
 

@@ -19,11 +19,20 @@ def _trace(n=5):
     events = np.array(["herald", "herald", "swap", "delivery", "cutoff"] * (n // 5 + 1))[:n]
     fidelity = np.where(events == "delivery", rng.uniform(0.5, 1.0, n), np.nan)
     return {
-        "time_s": np.sort(rng.uniform(0, 1, n)) + 1e-9 / 3, "event": events, "pair": np.arange(n),
-        "parent_a": np.full(n, -1), "parent_b": np.full(n, -1), "parent_c": np.full(n, -1),
-        "request": rng.integers(-1, 3, n), "node": np.where(events == "swap", "r1", ""),
-        "node_a": np.full(n, "alice"), "node_b": np.full(n, "r1"), "memory_a": np.zeros(n, dtype=np.int64),
-        "memory_b": np.ones(n, dtype=np.int32), "link": np.where(events == "herald", "s1", ""), "fidelity": fidelity,
+        "time_s": np.sort(rng.uniform(0, 1, n)) + 1e-9 / 3,
+        "event": events,
+        "pair": np.arange(n),
+        "parent_a": np.full(n, -1),
+        "parent_b": np.full(n, -1),
+        "parent_c": np.full(n, -1),
+        "request": rng.integers(-1, 3, n),
+        "node": np.where(events == "swap", "r1", ""),
+        "node_a": np.full(n, "alice"),
+        "node_b": np.full(n, "r1"),
+        "memory_a": np.zeros(n, dtype=np.int64),
+        "memory_b": np.ones(n, dtype=np.int32),
+        "link": np.where(events == "herald", "s1", ""),
+        "fidelity": fidelity,
     }
 
 

@@ -66,7 +66,9 @@ def test_two_link_mean_and_decay_match_markov_chain(p, c):
     # the delivered storage-time PMF is normalised and gives the same E[exp(-lam D)]
     pmf = waiting.two_link_storage_pmf(p, 5000, c)
     assert pmf.sum() == pytest.approx(1.0, rel=1e-12)
-    assert np.dot(pmf, np.exp(-lam * np.arange(5000))) == pytest.approx(waiting.two_link_mean_decay(p, lam, c), rel=1e-10)
+    assert np.dot(pmf, np.exp(-lam * np.arange(5000))) == pytest.approx(
+        waiting.two_link_mean_decay(p, lam, c), rel=1e-10
+    )
 
 
 def test_two_link_limits():

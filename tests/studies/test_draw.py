@@ -57,8 +57,11 @@ def test_fidelity_colours_follow_the_link_results():
 
 def test_utilisation_from_a_traffic_result(tmp_path):
     f = tmp_path / "traffic.json"
-    f.write_text(json.dumps({"links": [{"a": "alice", "b": "r1", "utilisation": 0.9},
-                                       {"a": "r2", "b": "r1", "utilisation": 0.1}]}))
+    f.write_text(
+        json.dumps(
+            {"links": [{"a": "alice", "b": "r1", "utilisation": 0.9}, {"a": "r2", "b": "r1", "utilisation": 0.1}]}
+        )
+    )
     fig = draw_network(qnet.load_network(CHAIN), color="utilisation", utilisation=read_utilisation(f))
     assert "(2 grey: no value)" in fig.axes[0].get_title()
     coll = _line_colours(fig)
@@ -66,12 +69,18 @@ def test_utilisation_from_a_traffic_result(tmp_path):
     assert len(colours) == 2 and colours[0] != colours[1]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("[1, 2]", "expected a JSON object with a 'links' list"),
-    ('{"links": [{"a": "x"}]}', "links[0] = {'a': 'x'} is invalid: an object with a, b and utilisation"),
-    ('{"links": [{"a": "x", "b": "y", "utilisation": 1.5}]}', "links[0].utilisation = 1.5 is invalid: a number in [0, 1]"),
-    ("{", "not a JSON file"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[1, 2]", "expected a JSON object with a 'links' list"),
+        ('{"links": [{"a": "x"}]}', "links[0] = {'a': 'x'} is invalid: an object with a, b and utilisation"),
+        (
+            '{"links": [{"a": "x", "b": "y", "utilisation": 1.5}]}',
+            "links[0].utilisation = 1.5 is invalid: a number in [0, 1]",
+        ),
+        ("{", "not a JSON file"),
+    ],
+)
 def test_bad_traffic_results_one_line(tmp_path, content, message):
     f = tmp_path / "t.json"
     f.write_text(content)

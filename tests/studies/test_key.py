@@ -34,7 +34,9 @@ def test_x_error_follows_the_target_correlation():
     # |Psi+> <XX> = +1: no X errors; a Z-flipped |Psi-> has <XX> = -1: all X errors for a psi+ target
     assert key_of_state("bbm92", bell_projector("psi+"), 1.0, pairs=1e6).qber_x == pytest.approx(0.0, abs=1e-12)
     assert key_of_state("bbm92", bell_projector("psi-"), 1.0, pairs=1e6).qber_x == pytest.approx(1.0, abs=1e-12)
-    assert key_of_state("bbm92", bell_projector("psi-"), 1.0, pairs=1e6, target="psi-").qber_x == pytest.approx(0.0, abs=1e-12)
+    assert key_of_state("bbm92", bell_projector("psi-"), 1.0, pairs=1e6, target="psi-").qber_x == pytest.approx(
+        0.0, abs=1e-12
+    )
 
 
 def test_time_is_pairs_over_rate():
@@ -54,11 +56,13 @@ def test_exactly_one_of_pairs_and_target():
 
 
 def test_traffic_key_sections():
-    run = {"requests": [
-        {"a": "a", "b": "b", "c": None, "delivered": 10**6, "rate_hz": 20.0, "fidelity": 0.97},
-        {"a": "a", "b": "c", "c": None, "delivered": 0, "rate_hz": 0.0, "fidelity": None},
-        {"a": "a", "b": "b", "c": "d", "delivered": 50, "rate_hz": 1.0, "fidelity": 0.9},
-    ]}
+    run = {
+        "requests": [
+            {"a": "a", "b": "b", "c": None, "delivered": 10**6, "rate_hz": 20.0, "fidelity": 0.97},
+            {"a": "a", "b": "c", "c": None, "delivered": 0, "rate_hz": 0.0, "fidelity": None},
+            {"a": "a", "b": "b", "c": "d", "delivered": 50, "rate_hz": 1.0, "fidelity": 0.9},
+        ]
+    }
     rows = traffic_keys(run, "bbm92")
     q = 2 * (1 - 0.97) / 3
     expected = finite_key("bbm92", 1e6, chsh=0, qber=q, qber_x=q)
@@ -80,7 +84,9 @@ def test_cli_key_link_json_matches_the_chain_state(capsys):
     assert main(["chain", LIU, "alice", "bob", "--exact", "--json"]) == 0
     chain = json.loads(capsys.readouterr().out)
     assert key["rate_hz"] == pytest.approx(chain["rate_hz"], rel=1e-12)
-    assert key["chsh"] == pytest.approx(chain["chsh"], rel=1e-12) and key["qber"] == pytest.approx(chain["qber"], abs=1e-12)
+    assert key["chsh"] == pytest.approx(chain["chsh"], rel=1e-12) and key["qber"] == pytest.approx(
+        chain["qber"], abs=1e-12
+    )
     # asymptote 1 - h(Q_X) - h(Q_Z) at f = 1; time = pairs / rate
     assert key["asymptotic_fraction"] == pytest.approx(1 - binary_entropy(key["qber_x"]) - binary_entropy(key["qber"]))
     assert key["time_s"] == pytest.approx(4.05e5 / key["rate_hz"], rel=1e-12)
@@ -88,16 +94,39 @@ def test_cli_key_link_json_matches_the_chain_state(capsys):
 
 
 def test_cli_key_chain_and_target_table(capsys):
-    assert main(["key", CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--protocol", "bbm92", "--target-bits", "1e6",
-                 "--samples", "50", "--seed", "3", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "key",
+                CHAIN,
+                "alice",
+                "bob",
+                "--via",
+                "r1,r2,r3",
+                "--protocol",
+                "bbm92",
+                "--target-bits",
+                "1e6",
+                "--samples",
+                "50",
+                "--seed",
+                "3",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "alice - r1 - r2 - r3 - bob" in text and "target key         1e+06 bits" in text
 
 
 def test_cli_traffic_key(tmp_path, capsys):
     path = tmp_path / "run.json"
-    path.write_text(json.dumps({"requests": [{"a": "x", "b": "y", "c": None, "delivered": 2 * 10**6, "rate_hz": 5.0,
-                                             "fidelity": 0.98}]}))
+    path.write_text(
+        json.dumps(
+            {"requests": [{"a": "x", "b": "y", "c": None, "delivered": 2 * 10**6, "rate_hz": 5.0, "fidelity": 0.98}]}
+        )
+    )
     assert main(["traffic-key", str(path), "--protocol", "diqkd", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["requests"][0]["key"]["pairs"] == 2e6
@@ -105,15 +134,27 @@ def test_cli_traffic_key(tmp_path, capsys):
     assert "x-y" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["key", LIU, "alice", "bob", "--protocol", "bb84", "--pairs", "10"], "invalid choice: 'bb84'"),
-    (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "0"], "argument --pairs: 0 is out of range"),
-    (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "-3"], "argument --pairs: -3 is out of range"),
-    (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "10", "--eps-sec", "1"], "argument --eps-sec: 1 is"),
-    (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "10", "--eps-cor", "0"], "argument --eps-cor: 0 is"),
-    (["key", LIU, "alice", "bob", "--protocol", "bbm92"], "one of the arguments --pairs --target-bits is required"),
-    (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "10", "--target-bits", "5"], "not allowed with"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["key", LIU, "alice", "bob", "--protocol", "bb84", "--pairs", "10"], "invalid choice: 'bb84'"),
+        (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "0"], "argument --pairs: 0 is out of range"),
+        (["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "-3"], "argument --pairs: -3 is out of range"),
+        (
+            ["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "10", "--eps-sec", "1"],
+            "argument --eps-sec: 1 is",
+        ),
+        (
+            ["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "10", "--eps-cor", "0"],
+            "argument --eps-cor: 0 is",
+        ),
+        (["key", LIU, "alice", "bob", "--protocol", "bbm92"], "one of the arguments --pairs --target-bits is required"),
+        (
+            ["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "10", "--target-bits", "5"],
+            "not allowed with",
+        ),
+    ],
+)
 def test_cli_parser_errors_are_one_line_exit_2(capsys, args, needle):
     with pytest.raises(SystemExit) as info:
         main(args)
@@ -121,12 +162,32 @@ def test_cli_parser_errors_are_one_line_exit_2(capsys, args, needle):
     assert info.value.code == 2 and needle in err.splitlines()[-1]
 
 
-@pytest.mark.parametrize("args, why", [
-    # the 4-link chain delivers F ~ 0.85: no CHSH key at any size
-    ([CHAIN, "alice", "bob", "--via", "r1,r2,r3", "--protocol", "diqkd", "--target-bits", "1e3", "--samples", "50",
-      "--seed", "3", "--no-progress"], "asymptotic fraction 0"),
-    ([LIU, "alice", "bob", "--protocol", "bbm92", "--target-bits", "1e30"], "needs more than 1e+18 pairs"),
-])
+@pytest.mark.parametrize(
+    "args, why",
+    [
+        # the 4-link chain delivers F ~ 0.85: no CHSH key at any size
+        (
+            [
+                CHAIN,
+                "alice",
+                "bob",
+                "--via",
+                "r1,r2,r3",
+                "--protocol",
+                "diqkd",
+                "--target-bits",
+                "1e3",
+                "--samples",
+                "50",
+                "--seed",
+                "3",
+                "--no-progress",
+            ],
+            "asymptotic fraction 0",
+        ),
+        ([LIU, "alice", "bob", "--protocol", "bbm92", "--target-bits", "1e30"], "needs more than 1e+18 pairs"),
+    ],
+)
 def test_cli_unreachable_target_is_one_line(capsys, args, why):
     status = main(["key", *args])
     err = capsys.readouterr().err.strip().splitlines()
@@ -150,8 +211,9 @@ def test_the_experiment_table_of_literature_md(capsys):
     assert liu["pairs"] == pytest.approx(8.09e6, rel=1e-3) and liu["time_s"] / 86400 == pytest.approx(42.2, abs=0.05)
     assert liu["asymptotic_fraction"] == pytest.approx(0.178, abs=5e-4)
     assert liu["threshold_pairs"] == pytest.approx(8.06e6, rel=1e-3)
-    at_published = key_of_figures("diqkd", chsh=liu["chsh"], qber=liu["qber"], qber_x=liu["qber_x"], rate_hz=1.0,
-                                  pairs=4.05e5)
+    at_published = key_of_figures(
+        "diqkd", chsh=liu["chsh"], qber=liu["qber"], qber_x=liu["qber_x"], rate_hz=1.0, pairs=4.05e5
+    )
     assert at_published.key_bits == 0
     bbm92 = key_of_figures("bbm92", chsh=liu["chsh"], qber=liu["qber"], qber_x=liu["qber_x"], rate_hz=1.0, pairs=4.05e5)
     assert bbm92.key_bits == pytest.approx(61701, abs=2)
@@ -172,8 +234,14 @@ def test_cli_key_scan_over_pair_counts(capsys):
     assert [k["pairs"] for k in keys] == [1e3, 1e5, 1e7, 1e9]
     bits = [k["key_bits"] for k in keys]
     assert bits[0] == 0 and all(b2 > b1 for b1, b2 in zip(bits[1:], bits[2:]))  # 0 below 1.3e4 pairs, then rising
-    single = key_of_figures("bbm92", chsh=keys[2]["chsh"], qber=keys[2]["qber"], qber_x=keys[2]["qber_x"],
-                            rate_hz=keys[2]["rate_hz"], pairs=1e7)
+    single = key_of_figures(
+        "bbm92",
+        chsh=keys[2]["chsh"],
+        qber=keys[2]["qber"],
+        qber_x=keys[2]["qber_x"],
+        rate_hz=keys[2]["rate_hz"],
+        pairs=1e7,
+    )
     assert single.to_dict() == keys[2]
     assert main(["key", LIU, "alice", "bob", "--protocol", "bbm92", "--pairs", "1e3,1e6"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -28,8 +28,13 @@ def evaluate(data, overrides=()):
 
 def single_click(length_km=10.0, emission=0.5):
     """Symmetric single-click link: no memory decay, no dark counts, V = 1, no phase noise."""
-    return build_link_network(scheme="single_click", length_a_km=length_km, alpha=0.1,
-                              alice={"emission_efficiency": emission}, bob={"emission_efficiency": emission})
+    return build_link_network(
+        scheme="single_click",
+        length_a_km=length_km,
+        alpha=0.1,
+        alice={"emission_efficiency": emission},
+        bob={"emission_efficiency": emission},
+    )
 
 
 @pytest.mark.slow
@@ -66,9 +71,13 @@ def test_unconstrained_monotone_rate_ends_at_the_upper_bound():
 def test_two_photon_rate_is_best_with_the_station_in_the_middle():
     # two_photon: P = eta_A eta_B / 2 = e^2 10^(-0.2 L/10)/2 does not depend on where the station is
     # (same attenuation on both arms); T_att = prep + 2 max(L_A, L_B)/c is smallest at L_A = L_B.
-    data = build_link_network(scheme="two_photon", length_a_km=30.0, length_b_km=10.0,
-                              alice={"emission_efficiency": 0.5, "prep_time_s": 1e-4},
-                              bob={"emission_efficiency": 0.5, "prep_time_s": 1e-4})
+    data = build_link_network(
+        scheme="two_photon",
+        length_a_km=30.0,
+        length_b_km=10.0,
+        alice={"emission_efficiency": 0.5, "prep_time_s": 1e-4},
+        bob={"emission_efficiency": 0.5, "prep_time_s": 1e-4},
+    )
     graph = qnet.network_from_dict(data)
     res = optimize_link(graph, "alice", "bob", "station_position", (0.1, 0.83), "rate_hz")  # 0.5 is not a grid point
     assert res.value == pytest.approx(0.5, abs=1e-6)
@@ -101,10 +110,23 @@ def test_interior_optimum_is_a_local_maximum_of_the_key_rate():
     assert res.objective >= max(v for _x, v, _f in res.grid)
     for dx in (-1e-4, 1e-4):
         x = res.value + dx
-        other = qnet.run_link(qnet.compile_link(qnet.link_spec(
-            qnet.load_network(LIU, ["fibres.alice-station.length_km=25", "fibres.station-bob.length_km=25",
-                                    f"nodes.alice.bright_state_population={x!r}", f"nodes.bob.bright_state_population={x!r}"]),
-            "alice", "bob")))
+        other = qnet.run_link(
+            qnet.compile_link(
+                qnet.link_spec(
+                    qnet.load_network(
+                        LIU,
+                        [
+                            "fibres.alice-station.length_km=25",
+                            "fibres.station-bob.length_km=25",
+                            f"nodes.alice.bright_state_population={x!r}",
+                            f"nodes.bob.bright_state_population={x!r}",
+                        ],
+                    ),
+                    "alice",
+                    "bob",
+                )
+            )
+        )
         assert getattr(other, KEY) <= res.objective
 
 
@@ -122,13 +144,23 @@ def test_infeasible_constraint_names_the_best_fidelity():
     "fields, bounds, maximize, needle",
     [
         (ALPHAS, (0.01, 0.5), "speed", "unknown figure; one of fidelity"),
-        ("nodes.alice.gate_fidelity", (0.9, 1.0), "rate_hz", "'gate_fidelity' is not a numeric field of an elementary link's memory"),
+        (
+            "nodes.alice.gate_fidelity",
+            (0.9, 1.0),
+            "rate_hz",
+            "'gate_fidelity' is not a numeric field of an elementary link's memory",
+        ),
         ("nodes.carol.t2_s", (1, 2), "rate_hz", "no node named 'carol'"),
         ("fibres.x.length_km", (1, 2), "rate_hz", "no fibre named 'x'"),
         ("station_position", (0.2, 1.2), "rate_hz", "within 0:1"),
         ("station_position,nodes.alice.t2_s", (0.2, 0.8), "rate_hz", "varied on its own"),
-        (ALPHAS, (0.0, 0.5), "rate_hz", "range 0:0.5 of nodes.alice.bright_state_population,nodes.bob.bright_state_population: "
-         "nodes.alice.bright_state_population = 0.0 is invalid"),
+        (
+            ALPHAS,
+            (0.0, 0.5),
+            "rate_hz",
+            "range 0:0.5 of nodes.alice.bright_state_population,nodes.bob.bright_state_population: "
+            "nodes.alice.bright_state_population = 0.0 is invalid",
+        ),
         (ALPHAS, (0.5, 0.1), "rate_hz", "LO < HI"),
     ],
 )
@@ -154,7 +186,19 @@ def test_parse_vary_range():
 
 
 def test_cli_json_and_one_line_error(capsys):
-    argv = ["optimize", LIU, "alice", "bob", "--vary", f"{ALPHAS}=0.005:0.3", "--maximize", "rate_hz", "--min-fidelity", "0.9", "--json"]
+    argv = [
+        "optimize",
+        LIU,
+        "alice",
+        "bob",
+        "--vary",
+        f"{ALPHAS}=0.005:0.3",
+        "--maximize",
+        "rate_hz",
+        "--min-fidelity",
+        "0.9",
+        "--json",
+    ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["fields"] == ALPHAS.split(",") and out["constraint_active"] is True

@@ -19,10 +19,21 @@ from qnet.network.generate import line, read_hardware
 from qnet.quantum.states import bell_projector
 from qnet.studies import placement as plc
 from qnet.studies.placement import (
-    Demand, PlacementError, PlacementOptions, place, read_demands, read_map, solve_milp,
+    Demand,
+    PlacementError,
+    PlacementOptions,
+    place,
+    read_demands,
+    read_map,
+    solve_milp,
 )
 from qnet.studies.placement_chain import (
-    SegmentLink, attempts_per_round, chain_bounds, expected_max_exponential, segment_links, verify_chain,
+    SegmentLink,
+    attempts_per_round,
+    chain_bounds,
+    expected_max_exponential,
+    segment_links,
+    verify_chain,
 )
 
 HW = "examples/hardware/ion.toml"
@@ -216,8 +227,12 @@ def test_line_placement_meets_targets_and_one_fewer_cannot(hw):
         pos = [int(n[1:]) for n in names]
         lengths = [30.0 * (b - a) for a, b in zip(pos, pos[1:])]
         links = segment_links(lengths, hw)
-        f, r = chain_bounds([links[x] for x in lengths], attempts_per_round(None, len(lengths)),
-                            hw.memory["gate_fidelity"], hw.memory["readout_fidelity"])
+        f, r = chain_bounds(
+            [links[x] for x in lengths],
+            attempts_per_round(None, len(lengths)),
+            hw.memory["gate_fidelity"],
+            hw.memory["readout_fidelity"],
+        )
         if f >= 0.75 and r >= 0.3:  # the screen lets it through: the chain model must refuse it
             c = verify_chain(names, lengths, hw, samples=500, seed=0)
             assert not d.met(c.fidelity, c.rate_hz), names
@@ -239,7 +254,10 @@ def test_worse_hardware_never_needs_fewer_repeaters(hw):
 def test_longer_allowed_links_never_need_more_repeaters(hw):
     g = read_map(SURFNET)
     demands = [Demand("Delft", "Groningen"), Demand("Amsterdam", "Maastricht"), Demand("Vlissingen", "Enschede")]
-    counts = [len(place(g, demands, hw, PlacementOptions(max_link_km=km, samples=20)).repeaters) for km in (130, 160, 250, 400)]
+    counts = [
+        len(place(g, demands, hw, PlacementOptions(max_link_km=km, samples=20)).repeaters)
+        for km in (130, 160, 250, 400)
+    ]
     assert counts == sorted(counts, reverse=True) and counts[-1] < counts[0]
 
 
@@ -258,17 +276,26 @@ def test_read_map_names_topology_zoo_nodes_by_label():
     assert read_map(SURFNET, 1.4).edges["Amsterdam", "Utrecht"]["length_km"] == pytest.approx(1.4 * want, rel=1e-12)
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[[demands]]\na = 'Bern'\nb = 'Oslo'\n", r"demands\[0\].b = 'Oslo': no such node"),
-    ("[[demands]]\na = 'Bern'\nb = 'Bern'\n", r"demands\[0\]: a = b = 'Bern'"),
-    ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_fidelity = 1.2\n", r"demands\[0\].min_fidelity = 1.2 is invalid: a number in \[0, 1\]"),
-    ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_rate_hz = -1\n", r"demands\[0\].min_rate_hz = -1 is invalid"),
-    ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_rate_hz = inf\n", r"demands\[0\].min_rate_hz = inf is invalid: a finite"),
-    ("[[demands]]\na = 'Bern'\nb = 'Basel'\nrate = 1\n", r"demands\[0\].rate: unknown field"),
-    ("[defaults]\nmin_fidelity = 0.5\n", r"needs at least one \[\[demands\]\]"),
-    ("[[demands]]\na = 'Bern'\nb = 'Basel'\n[[demands]]\na = 'Basel'\nb = 'Bern'\n", "listed twice"),
-    ("[[requests]]\na = 'Bern'\n", r"unknown table \[requests\]"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[[demands]]\na = 'Bern'\nb = 'Oslo'\n", r"demands\[0\].b = 'Oslo': no such node"),
+        ("[[demands]]\na = 'Bern'\nb = 'Bern'\n", r"demands\[0\]: a = b = 'Bern'"),
+        (
+            "[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_fidelity = 1.2\n",
+            r"demands\[0\].min_fidelity = 1.2 is invalid: a number in \[0, 1\]",
+        ),
+        ("[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_rate_hz = -1\n", r"demands\[0\].min_rate_hz = -1 is invalid"),
+        (
+            "[[demands]]\na = 'Bern'\nb = 'Basel'\nmin_rate_hz = inf\n",
+            r"demands\[0\].min_rate_hz = inf is invalid: a finite",
+        ),
+        ("[[demands]]\na = 'Bern'\nb = 'Basel'\nrate = 1\n", r"demands\[0\].rate: unknown field"),
+        ("[defaults]\nmin_fidelity = 0.5\n", r"needs at least one \[\[demands\]\]"),
+        ("[[demands]]\na = 'Bern'\nb = 'Basel'\n[[demands]]\na = 'Basel'\nb = 'Bern'\n", "listed twice"),
+        ("[[requests]]\na = 'Bern'\n", r"unknown table \[requests\]"),
+    ],
+)
 def test_bad_demands_files_say_what_is_wrong(tmp_path, text, match):
     f = tmp_path / "d.toml"
     f.write_text(text)
@@ -278,7 +305,9 @@ def test_bad_demands_files_say_what_is_wrong(tmp_path, text, match):
 
 def test_defaults_apply_to_every_demand(tmp_path):
     f = tmp_path / "d.toml"
-    f.write_text("[defaults]\nmin_fidelity = 0.6\n[[demands]]\na = 'x'\nb = 'y'\n[[demands]]\na = 'x'\nb = 'z'\nmin_fidelity = 0.9\n")
+    f.write_text(
+        "[defaults]\nmin_fidelity = 0.6\n[[demands]]\na = 'x'\nb = 'y'\n[[demands]]\na = 'x'\nb = 'z'\nmin_fidelity = 0.9\n"
+    )
     assert [d.min_fidelity for d in read_demands(f)] == [0.6, 0.9]
 
 
@@ -297,11 +326,33 @@ def _demands(tmp_path, text: str):
 
 
 def test_cli_writes_a_network_that_qnet_evaluates(tmp_path, capsys):
-    d = _demands(tmp_path, "[[demands]]\na = 'Geneva'\nb = 'Zurich'\nmin_rate_hz = 0.3\n"
-                           "[[demands]]\na = 'Lausanne'\nb = 'Basel'\nmin_rate_hz = 0.3\n")
+    d = _demands(
+        tmp_path,
+        "[[demands]]\na = 'Geneva'\nb = 'Zurich'\nmin_rate_hz = 0.3\n"
+        "[[demands]]\na = 'Lausanne'\nb = 'Basel'\nmin_rate_hz = 0.3\n",
+    )
     out, fig = tmp_path / "net.toml", tmp_path / "p.png"
-    assert main(["place", SWISS, "--hardware", HW, "--demands", d, "-o", str(out), "--figure", str(fig),
-                 "--json", "--no-progress", "--samples", "200"]) == 0
+    assert (
+        main(
+            [
+                "place",
+                SWISS,
+                "--hardware",
+                HW,
+                "--demands",
+                d,
+                "-o",
+                str(out),
+                "--figure",
+                str(fig),
+                "--json",
+                "--no-progress",
+                "--samples",
+                "200",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["status"] == "optimal" and res["count"] == len(res["repeaters"]) >= 1
     graph = qnet.load_network(out)
@@ -326,8 +377,24 @@ def test_cli_infeasible_demand_is_one_line_exit_2(tmp_path, capsys):
 
 def test_cli_too_few_repeaters_says_how_many_are_needed(tmp_path, capsys):
     d = _demands(tmp_path, "[[demands]]\na = 'Geneva'\nb = 'Zurich'\nmin_rate_hz = 0.3\n")
-    assert main(["place", SWISS, "--hardware", HW, "--demands", d, "--no-progress", "--max-repeaters", "1",
-                 "--max-link-km", "110"]) == 2
+    assert (
+        main(
+            [
+                "place",
+                SWISS,
+                "--hardware",
+                HW,
+                "--demands",
+                d,
+                "--no-progress",
+                "--max-repeaters",
+                "1",
+                "--max-link-km",
+                "110",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--max-repeaters 1: too few; the demands need at least 3" in err
 
@@ -350,8 +417,11 @@ def test_interrupted_search_keeps_its_best_point_and_says_so(tmp_path, capsys, m
         return verify_chain(*args, **kwargs)
 
     monkeypatch.setattr(plc, "verify_chain", interrupted)
-    d = _demands(tmp_path, "[[demands]]\na = 'Geneva'\nb = 'Bern'\nmin_rate_hz = 0.3\n"
-                           "[[demands]]\na = 'Basel'\nb = 'Lausanne'\nmin_rate_hz = 0.3\n")
+    d = _demands(
+        tmp_path,
+        "[[demands]]\na = 'Geneva'\nb = 'Bern'\nmin_rate_hz = 0.3\n"
+        "[[demands]]\na = 'Basel'\nb = 'Lausanne'\nmin_rate_hz = 0.3\n",
+    )
     out = tmp_path / "net.toml"
     assert main(["place", SWISS, "--hardware", HW, "--demands", d, "--no-progress", "-o", str(out)]) == 130
     cap = capsys.readouterr()
@@ -372,8 +442,12 @@ def link_table(hw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(idx=st.lists(st.integers(0, 29), min_size=1, max_size=6), g=st.floats(0.9, 1.0), r=st.floats(0.9, 1.0),
-       k=st.integers(1, 3))
+@given(
+    idx=st.lists(st.integers(0, 29), min_size=1, max_size=6),
+    g=st.floats(0.9, 1.0),
+    r=st.floats(0.9, 1.0),
+    k=st.integers(1, 3),
+)
 def test_screen_state_is_physical_and_adding_a_link_never_raises_a_bound(link_table, idx, g, r, k):
     # The pruning of the enumeration relies on this (module docstring): checked on qnet's own link states.
     from qnet.quantum.states import is_physical
@@ -391,14 +465,24 @@ def test_screen_state_is_physical_and_adding_a_link_never_raises_a_bound(link_ta
         f0, r0 = f1, r1
 
 
-_ODD = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
-                 st.text(max_size=5), st.sampled_from(["Bern", "Basel", "Zurich"]), st.lists(st.integers(), max_size=2))
+_ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.sampled_from(["Bern", "Basel", "Zurich"]),
+    st.lists(st.integers(), max_size=2),
+)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(rows=st.lists(st.dictionaries(st.sampled_from(["a", "b", "min_fidelity", "min_rate_hz", "x"]), _ODD, max_size=5),
-                     max_size=3),
-       defaults=st.dictionaries(st.sampled_from(["min_fidelity", "min_rate_hz", "a"]), _ODD, max_size=2))
+@given(
+    rows=st.lists(
+        st.dictionaries(st.sampled_from(["a", "b", "min_fidelity", "min_rate_hz", "x"]), _ODD, max_size=5), max_size=3
+    ),
+    defaults=st.dictionaries(st.sampled_from(["min_fidelity", "min_rate_hz", "a"]), _ODD, max_size=2),
+)
 def test_any_demands_table_is_read_or_refused_in_one_line(rows, defaults):
     # read_demands only sees parsed TOML; feed it the parsed table directly through a stub file reader.
     from unittest import mock

@@ -32,12 +32,21 @@ def sweep_rows(n: int = 12, errors: tuple[int, ...] = ()) -> list[dict[str, obje
         }
         row.update({f: 0.5 for f in LINK_FIELDS})
         row.update(
-            rate_hz=rate, **{KEY: key_fraction * rate}, diqkd_key_fraction=key_fraction, fidelity=0.95 - 0.001 * i,
-            link_efficiency=rate * 0.55, error="",
-            total_length_km=total, fibre_transmission=eta, plob_bits_per_s=-math.log2(1 - eta) / 4.3e-4,
+            rate_hz=rate,
+            **{KEY: key_fraction * rate},
+            diqkd_key_fraction=key_fraction,
+            fidelity=0.95 - 0.001 * i,
+            link_efficiency=rate * 0.55,
+            error="",
+            total_length_km=total,
+            fibre_transmission=eta,
+            plob_bits_per_s=-math.log2(1 - eta) / 4.3e-4,
         )
         if i in errors:
-            row.update({f: "" for f in LINK_FIELDS}, error="nodes.alice.emission_efficiency = 1.5 is invalid: a number in [0, 1]")
+            row.update(
+                {f: "" for f in LINK_FIELDS},
+                error="nodes.alice.emission_efficiency = 1.5 is invalid: a number in [0, 1]",
+            )
         rows.append(row)
     return rows
 
@@ -138,7 +147,9 @@ def test_second_grid_axis_gives_one_curve_per_value():
     lines = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "y:rate_hz"]
     assert len(lines) == 2
     assert [ln.get_label() for ln in lines] == [
-        "rate_hz (nodes.alice.bright_state_population=0.05)", "rate_hz (nodes.alice.bright_state_population=0.1)"]
+        "rate_hz (nodes.alice.bright_state_population=0.05)",
+        "rate_hz (nodes.alice.bright_state_population=0.1)",
+    ]
     np.testing.assert_allclose(lines[1].get_ydata(), [1.0, 2.0, 3.0])
 
 
@@ -152,7 +163,10 @@ def test_all_zero_rate_falls_back_to_linear_without_warning():
     "kwargs, needle",
     [
         (dict(x=X, y="rate_hz,bogus"), "unknown column 'bogus' in"),
-        (dict(x="nope", y="rate_hz"), "available: fibres.alice-station.length_km, fibres.station-bob.length_km, fidelity"),
+        (
+            dict(x="nope", y="rate_hz"),
+            "available: fibres.alice-station.length_km, fibres.station-bob.length_km, fidelity",
+        ),
         (dict(x=X, y="rate_hz", output="fig.txt"), "one of .png, .svg, .pdf"),
         (dict(x=X, y="rate_hz,rate_hz"), "named twice"),
     ],
@@ -195,8 +209,17 @@ def test_cli_writes_figure_notes_skips_and_fails_in_one_line(tmp_path, capsys):
 def test_real_sweep_output(tmp_path, capsys):
     """The table `qnet sweep` writes plots as is (x = a varied field)."""
     out = tmp_path / "d.csv"
-    argv = ["sweep", str(Path(__file__).resolve().parents[2] / "examples" / "liu2026_ion_link.toml"), "alice", "bob",
-            "-o", str(out), "--no-progress", "--vary", "fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:4"]
+    argv = [
+        "sweep",
+        str(Path(__file__).resolve().parents[2] / "examples" / "liu2026_ion_link.toml"),
+        "alice",
+        "bob",
+        "-o",
+        str(out),
+        "--no-progress",
+        "--vary",
+        "fibres.alice-station.length_km,fibres.station-bob.length_km=1:60:4",
+    ]
     assert main(argv) == 0
     capsys.readouterr()
     fig = plot_results(out, "fibres.alice-station.length_km", "rate_hz,diqkd_key_fraction")

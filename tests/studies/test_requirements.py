@@ -20,10 +20,17 @@ from hypothesis import strategies as st
 
 from qnet.errors import QnetError
 from qnet.studies.improvements import (
-    Variable, expand_variables, improved_value, parse_improve, parse_target,
+    Variable,
+    expand_variables,
+    improved_value,
+    parse_improve,
+    parse_target,
 )
 from qnet.studies.requirements import (
-    RequirementsUnreachable, find_requirements, format_requirements, solve_requirements,
+    RequirementsUnreachable,
+    find_requirements,
+    format_requirements,
+    solve_requirements,
 )
 from qnet.studies.requirements_eval import Journal, RequirementsEvaluator
 
@@ -39,15 +46,19 @@ def table():
 
 # --------------------------------------------------------------------------- rules and parsing
 
-@pytest.mark.parametrize("rule, value, k, expected", [
-    ("time", 0.5, 4.0, 2.0),
-    ("probability", 0.81, 2.0, 0.9),
-    ("probability", 0.4, 1.0, 0.4),
-    ("error", 1 - 0.81, 2.0, 1 - 0.9),
-    ("loss", 0.2, 4.0, 0.05),
-    ("phase", 0.3, 9.0, 0.1),
-    ("duration", 1e-3, 10.0, 1e-4),
-])
+
+@pytest.mark.parametrize(
+    "rule, value, k, expected",
+    [
+        ("time", 0.5, 4.0, 2.0),
+        ("probability", 0.81, 2.0, 0.9),
+        ("probability", 0.4, 1.0, 0.4),
+        ("error", 1 - 0.81, 2.0, 1 - 0.9),
+        ("loss", 0.2, 4.0, 0.05),
+        ("phase", 0.3, 9.0, 0.1),
+        ("duration", 1e-3, 10.0, 1e-4),
+    ],
+)
 def test_improved_value_closed_forms(rule, value, k, expected):
     assert improved_value(rule, value, k) == pytest.approx(expected, rel=1e-12)
 
@@ -57,14 +68,17 @@ def test_rules_are_the_no_imperfection_probability_to_the_power_one_over_k():
     k = 3.7
     assert math.exp(-1.0 / improved_value("time", 2.0, k)) == pytest.approx(math.exp(-1.0 / 2.0) ** (1 / k))
     assert 10 ** (-improved_value("loss", 0.2, k) / 10) == pytest.approx((10 ** (-0.2 / 10)) ** (1 / k))
-    assert math.exp(-improved_value("phase", 0.3, k) ** 2 / 2) == pytest.approx(math.exp(-0.3**2 / 2) ** (1 / k))
+    assert math.exp(-(improved_value("phase", 0.3, k) ** 2) / 2) == pytest.approx(math.exp(-(0.3**2) / 2) ** (1 / k))
     assert 1 - improved_value("error", 1e-3, k) == pytest.approx((1 - 1e-3) ** (1 / k))
 
 
 @settings(derandomize=True, deadline=None, max_examples=300)
-@given(rule=st.sampled_from(["time", "probability", "error", "loss", "phase", "duration"]),
-       value=st.floats(min_value=1e-300, max_value=1.0), k1=st.floats(min_value=1.0, max_value=1e6),
-       dk=st.floats(min_value=0.0, max_value=1e6))
+@given(
+    rule=st.sampled_from(["time", "probability", "error", "loss", "phase", "duration"]),
+    value=st.floats(min_value=1e-300, max_value=1.0),
+    k1=st.floats(min_value=1.0, max_value=1e6),
+    dk=st.floats(min_value=0.0, max_value=1e6),
+)
 def test_improvements_stay_physical_and_never_get_worse(rule, value, k1, dk):
     """Any factor keeps a probability in [0, 1] and a time or noise >= 0, and a larger factor is never worse."""
     a, b = improved_value(rule, value, k1), improved_value(rule, value, k1 + dk)
@@ -77,26 +91,32 @@ def test_improvements_stay_physical_and_never_get_worse(rule, value, k1, dk):
     assert improved_value(rule, value, 1.0) == pytest.approx(value, rel=1e-12)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("nodes.*.t3_s", "unknown improvable field 't3_s'"),
-    ("nodes.*.bright_state_population", "trades rate against fidelity"),
-    ("network.fibre_speed_km_per_s", "improvable fields are nodes.NAME.FIELD"),
-    ("nodes.*.t2_s:1", "a finite number > 1"),
-    ("nodes.*.t2_s:abc", "a finite number > 1"),
-    ("nodes.*.t2_s,,nodes.*.visibility", "an empty entry"),
-    ("t2_s", "a field must be"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("nodes.*.t3_s", "unknown improvable field 't3_s'"),
+        ("nodes.*.bright_state_population", "trades rate against fidelity"),
+        ("network.fibre_speed_km_per_s", "improvable fields are nodes.NAME.FIELD"),
+        ("nodes.*.t2_s:1", "a finite number > 1"),
+        ("nodes.*.t2_s:abc", "a finite number > 1"),
+        ("nodes.*.t2_s,,nodes.*.visibility", "an empty entry"),
+        ("t2_s", "a field must be"),
+    ],
+)
 def test_parse_improve_refuses(text, message):
     with pytest.raises(QnetError, match=message):
         parse_improve(text)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("fidelity=0.9", "expected FIGURE>=VALUE"),
-    ("fidelty>=0.9", "unknown figure 'fidelty'"),
-    ("rate_hz>=nan", "a finite number"),
-    ("rate_hz>=x", "a finite number"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("fidelity=0.9", "expected FIGURE>=VALUE"),
+        ("fidelty>=0.9", "unknown figure 'fidelty'"),
+        ("rate_hz>=nan", "a finite number"),
+        ("rate_hz>=x", "a finite number"),
+    ],
+)
 def test_parse_target_refuses(text, message):
     with pytest.raises(QnetError, match=message):
         parse_target(text)
@@ -115,8 +135,15 @@ def test_wildcards_are_shared_named_fields_individual():
 
     graph = qnet.load_network(CHAIN)
     hops = path_hops(graph, ["alice", "r1", "r2"])
-    v = expand_variables(graph, hops, parse_improve("nodes.*.t2_s,nodes.r1.t2_s,nodes.*.visibility,fibres.*.attenuation_db_per_km"))
-    assert [x.name for x in v] == ["nodes.*.t2_s", "nodes.r1.t2_s", "nodes.*.visibility", "fibres.*.attenuation_db_per_km"]
+    v = expand_variables(
+        graph, hops, parse_improve("nodes.*.t2_s,nodes.r1.t2_s,nodes.*.visibility,fibres.*.attenuation_db_per_km")
+    )
+    assert [x.name for x in v] == [
+        "nodes.*.t2_s",
+        "nodes.r1.t2_s",
+        "nodes.*.visibility",
+        "fibres.*.attenuation_db_per_km",
+    ]
     assert v[0].fields == ("nodes.alice.t2_s", "nodes.r2.t2_s")  # r1 has its own factor
     assert v[2].fields == ("nodes.s1.visibility", "nodes.s2.visibility")  # only the route's stations
     assert len(v[3].fields) == 4  # the route's four fibres
@@ -129,6 +156,7 @@ def test_wildcards_are_shared_named_fields_individual():
 
 
 # --------------------------------------------------------------------------- the search
+
 
 def _link_problem(table, kmax=100.0):
     """One link alice - r1 with short memories: T2 and the station's visibility both limit the fidelity."""
@@ -162,8 +190,20 @@ def test_product_of_efficiencies_meets_its_kkt_closed_form(table):
     """Rate depends on emission x conversion only through their product P: minimising ln k_e + ln k_c
     subject to p_e^(1/k_e) p_c^(1/k_c) >= P gives equal new values x = sqrt(P) (Lagrange), so
     k_i = ln p_i / ln x. P is found independently by bisection on the rate."""
-    em = Variable("nodes.*.emission_efficiency", "probability", ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"), (0.4, 0.4), 100.0)
-    cv = Variable("nodes.*.conversion_efficiency", "probability", ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"), (0.5, 0.5), 100.0)
+    em = Variable(
+        "nodes.*.emission_efficiency",
+        "probability",
+        ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"),
+        (0.4, 0.4),
+        100.0,
+    )
+    cv = Variable(
+        "nodes.*.conversion_efficiency",
+        "probability",
+        ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"),
+        (0.5, 0.5),
+        100.0,
+    )
     ev = RequirementsEvaluator(table, LINK, (em, cv), link_backend="batch")
     base = ev.evaluate([{em.name: 1.0, cv.name: 1.0}])[0]["rate_hz"]
     target = parse_target(f"rate_hz>={2.5 * base}")
@@ -181,20 +221,37 @@ def test_product_of_efficiencies_meets_its_kkt_closed_form(table):
 
 
 def _efficiency_problem(table, w_e=1.0, w_c=1.0):
-    em = Variable("nodes.*.emission_efficiency", "probability", ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"), (0.4, 0.4), 100.0, w_e)
-    cv = Variable("nodes.*.conversion_efficiency", "probability", ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"), (0.5, 0.5), 100.0, w_c)
+    em = Variable(
+        "nodes.*.emission_efficiency",
+        "probability",
+        ("nodes.alice.emission_efficiency", "nodes.r1.emission_efficiency"),
+        (0.4, 0.4),
+        100.0,
+        w_e,
+    )
+    cv = Variable(
+        "nodes.*.conversion_efficiency",
+        "probability",
+        ("nodes.alice.conversion_efficiency", "nodes.r1.conversion_efficiency"),
+        (0.5, 0.5),
+        100.0,
+        w_c,
+    )
     ev = RequirementsEvaluator(table, LINK, (em, cv), link_backend="batch")
     base = ev.evaluate([{em.name: 1.0, cv.name: 1.0}])[0]["rate_hz"]
     return ev, parse_target(f"rate_hz>={2.5 * base}")
 
 
-@pytest.mark.parametrize("cost, w_e, expected", [
-    # Lagrange for sum w_i ln k_i s.t. sum a_i/k_i <= A (a_i = -ln p_i): -ln(new_i) = a_i/k_i is proportional to w_i
-    ("log", 2.0, 2.0),
-    # for sum w_i (k_i - 1): k_i = sqrt(lambda a_i / w_i), so -ln(new_i) is proportional to sqrt(a_i w_i)
-    ("factor", 1.0, math.sqrt(math.log(0.4) / math.log(0.5))),
-    ("factor", 3.0, math.sqrt(3.0 * math.log(0.4) / math.log(0.5))),
-])
+@pytest.mark.parametrize(
+    "cost, w_e, expected",
+    [
+        # Lagrange for sum w_i ln k_i s.t. sum a_i/k_i <= A (a_i = -ln p_i): -ln(new_i) = a_i/k_i is proportional to w_i
+        ("log", 2.0, 2.0),
+        # for sum w_i (k_i - 1): k_i = sqrt(lambda a_i / w_i), so -ln(new_i) is proportional to sqrt(a_i w_i)
+        ("factor", 1.0, math.sqrt(math.log(0.4) / math.log(0.5))),
+        ("factor", 3.0, math.sqrt(3.0 * math.log(0.4) / math.log(0.5))),
+    ],
+)
 def test_weights_and_cost_kinds_meet_their_closed_forms(table, cost, w_e, expected):
     ev, target = _efficiency_problem(table, w_e=w_e)
     r = solve_requirements(ev, [target], cost=cost, starts=2)
@@ -210,7 +267,9 @@ def test_shape_of_published_requirement_studies(table):
     fidelity target and diverges, as 1/(F_inf - target), at the fidelity F_inf that perfect memories
     give; beyond it the target is unreachable."""
     ev = _link_problem(table, kmax=1e6)
-    t2_only = RequirementsEvaluator(table, LINK, ev.variables[:1], overrides=("nodes.s1.visibility=0.95",), link_backend="batch")
+    t2_only = RequirementsEvaluator(
+        table, LINK, ev.variables[:1], overrides=("nodes.s1.visibility=0.95",), link_backend="batch"
+    )
     needed = []
     for f in (0.949, 0.951, 0.953):  # today (T2 = 20 ms): 0.9478
         r = solve_requirements(t2_only, [parse_target(f"fidelity>={f}")], starts=1)
@@ -255,18 +314,46 @@ def test_monte_carlo_with_common_random_numbers(table):
 
 def test_resume_replays_the_journal(table, tmp_path):
     out = tmp_path / "req.jsonl"
-    first = find_requirements(table, "alice", "r1", "nodes.*.t2_s,nodes.*.visibility", ["fidelity>=0.968"],
-                              overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02", "nodes.s1.visibility=0.95"],
-                              link_backend="batch", starts=1, output=str(out))
+    first = find_requirements(
+        table,
+        "alice",
+        "r1",
+        "nodes.*.t2_s,nodes.*.visibility",
+        ["fidelity>=0.968"],
+        overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02", "nodes.s1.visibility=0.95"],
+        link_backend="batch",
+        starts=1,
+        output=str(out),
+    )
     with pytest.raises(QnetError, match="exists"):
-        find_requirements(table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], link_backend="batch", output=str(out))
-    again = find_requirements(table, "alice", "r1", "nodes.*.t2_s,nodes.*.visibility", ["fidelity>=0.968"],
-                              overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02", "nodes.s1.visibility=0.95"],
-                              link_backend="batch", starts=1, output=str(out), resume=True)
+        find_requirements(
+            table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], link_backend="batch", output=str(out)
+        )
+    again = find_requirements(
+        table,
+        "alice",
+        "r1",
+        "nodes.*.t2_s,nodes.*.visibility",
+        ["fidelity>=0.968"],
+        overrides=["nodes.alice.t2_s=0.02", "nodes.r1.t2_s=0.02", "nodes.s1.visibility=0.95"],
+        link_backend="batch",
+        starts=1,
+        output=str(out),
+        resume=True,
+    )
     assert again.resumed == first.evaluations and again.evaluations == first.evaluations  # nothing recomputed
     assert again.factors == first.factors
     with pytest.raises(QnetError, match="another search"):
-        find_requirements(table, "alice", "r1", "nodes.*.t2_s", ["fidelity>=0.968"], link_backend="batch", output=str(out), resume=True)
+        find_requirements(
+            table,
+            "alice",
+            "r1",
+            "nodes.*.t2_s",
+            ["fidelity>=0.968"],
+            link_backend="batch",
+            output=str(out),
+            resume=True,
+        )
 
 
 class _Stop(RequirementsEvaluator):
@@ -302,13 +389,16 @@ def test_journal_reads_back_non_finite_numbers(tmp_path):
     j.close()
     again = Journal({"x": 1}, path, resume=True)
     assert math.isnan(again.get((1.0,))["diqkd_key_rate_hz"]) and again.resumed == 1
-    with pytest.raises(QnetError, match="another qnet run"):  # a second search on the same journal is refused while it runs
+    with pytest.raises(
+        QnetError, match="another qnet run"
+    ):  # a second search on the same journal is refused while it runs
         Journal({"x": 1}, path, resume=True)
     again.close()
     Journal({"x": 1}, path, resume=True).close()  # released
 
 
 # --------------------------------------------------------------------------- command line
+
 
 def _run(capsys, *argv):
     from qnet.cli.app import main
@@ -319,9 +409,27 @@ def _run(capsys, *argv):
 
 
 def test_cli_json_and_table(capsys):
-    code, out, _err = _run(capsys, "requirements", CHAIN, "alice", "r1", "--set", "nodes.alice.t2_s=0.02",
-                           "--set", "nodes.r1.t2_s=0.02", "--target", "fidelity>=0.97", "--improve", "nodes.*.t2_s",
-                           "--link-backend", "batch", "--json", "--no-progress", "--starts", "1")
+    code, out, _err = _run(
+        capsys,
+        "requirements",
+        CHAIN,
+        "alice",
+        "r1",
+        "--set",
+        "nodes.alice.t2_s=0.02",
+        "--set",
+        "nodes.r1.t2_s=0.02",
+        "--target",
+        "fidelity>=0.97",
+        "--improve",
+        "nodes.*.t2_s",
+        "--link-backend",
+        "batch",
+        "--json",
+        "--no-progress",
+        "--starts",
+        "1",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["method"] == "exact" and data["binding"] == ["fidelity>=0.97"]
@@ -329,16 +437,21 @@ def test_cli_json_and_table(capsys):
     assert data["variables"][0]["new_values"][0] == pytest.approx(0.02 * data["variables"][0]["factor"])
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--improve", "nodes.*.t3_s", "--target", "fidelity>=0.9"], "unknown improvable field 't3_s'"),
-    (["--improve", "nodes.*.t2_s", "--target", "fidelty>=0.9"], "unknown figure 'fidelty'"),
-    (["--improve", "nodes.*.t2_s"], "--target: give at least one target"),
-    (["--target", "fidelity>=0.9"], "--improve: name at least one"),
-    (["--improve", "nodes.*.t2_s", "--target", "fidelity>=0.99"], "cannot meet fidelity>=0.99 (best found"),
-    (["--improve", "nodes.*.t2_s", "--target", "fidelity>=0.9", "--resume"], "--resume needs -o"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--improve", "nodes.*.t3_s", "--target", "fidelity>=0.9"], "unknown improvable field 't3_s'"),
+        (["--improve", "nodes.*.t2_s", "--target", "fidelty>=0.9"], "unknown figure 'fidelty'"),
+        (["--improve", "nodes.*.t2_s"], "--target: give at least one target"),
+        (["--target", "fidelity>=0.9"], "--improve: name at least one"),
+        (["--improve", "nodes.*.t2_s", "--target", "fidelity>=0.99"], "cannot meet fidelity>=0.99 (best found"),
+        (["--improve", "nodes.*.t2_s", "--target", "fidelity>=0.9", "--resume"], "--resume needs -o"),
+    ],
+)
 def test_cli_bad_input_is_one_line_exit_2(capsys, argv, message):
-    code, _out, err = _run(capsys, "requirements", CHAIN, "alice", "r1", "--link-backend", "batch", "--no-progress", *argv)
+    code, _out, err = _run(
+        capsys, "requirements", CHAIN, "alice", "r1", "--link-backend", "batch", "--no-progress", *argv
+    )
     assert code == 2
     assert err.startswith("qnet: error: ") and err.count("\n") == 1
     assert message in err
@@ -375,9 +488,24 @@ def test_cli_interrupt_prints_the_best_point_and_exits_130(capsys, monkeypatch):
         return real(self, points)
 
     monkeypatch.setattr(RequirementsEvaluator, "evaluate", stop_later)
-    code, out, err = _run(capsys, "requirements", CHAIN, "alice", "r1", "--set", "nodes.alice.t2_s=0.02",
-                          "--set", "nodes.r1.t2_s=0.02", "--target", "fidelity>=0.97", "--improve", "nodes.*.t2_s",
-                          "--link-backend", "batch", "--no-progress")
+    code, out, err = _run(
+        capsys,
+        "requirements",
+        CHAIN,
+        "alice",
+        "r1",
+        "--set",
+        "nodes.alice.t2_s=0.02",
+        "--set",
+        "nodes.r1.t2_s=0.02",
+        "--target",
+        "fidelity>=0.97",
+        "--improve",
+        "nodes.*.t2_s",
+        "--link-backend",
+        "batch",
+        "--no-progress",
+    )
     assert code == 130
     assert "INTERRUPTED" in out and "interrupted: the result is the cheapest point found so far" in err
 

@@ -75,6 +75,7 @@ def cli(tmp_path, *args: str, name: str = "out.csv") -> tuple[int, Path]:
 
 # --------------------------------------------------------------------------- axes and grid
 
+
 def test_vary_is_inclusive_linear_or_log_and_joins_fields():
     axis = parse_vary(f"{ARMS}=1:5:5")
     assert axis.fields == ("fibres.alice-station.length_km", "fibres.station-bob.length_km")
@@ -125,14 +126,22 @@ def test_bad_requests_are_one_line_errors(tmp_path, capsys, args, needle):
 
 # --------------------------------------------------------------------------- the table
 
+
 def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
-    code, out = cli(tmp_path, "--vary", f"{ARMS}=0.5:40:3", "--values", "nodes.alice.t2_s=0.5,inf", "--set", "nodes.bob.t2_s=2.0")
+    code, out = cli(
+        tmp_path, "--vary", f"{ARMS}=0.5:40:3", "--values", "nodes.alice.t2_s=0.5,inf", "--set", "nodes.bob.t2_s=2.0"
+    )
     assert code == 0
     rows = read_csv(out)
     fields = ["fibres.alice-station.length_km", "fibres.station-bob.length_km", "nodes.alice.t2_s"]
     assert list(rows[0]) == fields + list(LINK_FIELDS) + list(sweep.LINK_EXTRA_COLUMNS) + ["error", "sweep_id"]
     assert [(r[fields[0]], r[fields[2]]) for r in rows] == [
-        ("0.5", "0.5"), ("0.5", "inf"), ("20.25", "0.5"), ("20.25", "inf"), ("40.0", "0.5"), ("40.0", "inf")
+        ("0.5", "0.5"),
+        ("0.5", "inf"),
+        ("20.25", "0.5"),
+        ("20.25", "inf"),
+        ("40.0", "0.5"),
+        ("40.0", "inf"),
     ]
     for row, want in zip(rows, reference(rows, fields, ["nodes.bob.t2_s=2.0"])):
         assert row["error"] == ""
@@ -157,8 +166,11 @@ def test_cli_sweep_matches_run_links_and_writes_metadata(tmp_path):
 
 def test_failed_points_are_rows_with_their_error(tmp_path):
     code, out = cli(
-        tmp_path, "--values", "nodes.alice.emission_efficiency,nodes.bob.emission_efficiency=0.5,1.5,0.0,0.7",
-        "--set", "nodes.station.dark_count_probability=0",
+        tmp_path,
+        "--values",
+        "nodes.alice.emission_efficiency,nodes.bob.emission_efficiency=0.5,1.5,0.0,0.7",
+        "--set",
+        "nodes.station.dark_count_probability=0",
     )
     assert code == 0
     rows = read_csv(out)
@@ -177,8 +189,12 @@ def test_batch_engine_sweep_equals_aer(tmp_path, monkeypatch):
     real = batch.density_matrices
     monkeypatch.setattr(batch, "density_matrices", lambda circuits: simulated.append(len(circuits)) or real(circuits))
     axes = [
-        "--vary", f"{ARMS}=0.5:60:6", "--vary", f"{ALPHAS}=0.02:0.3:4",
-        "--values", "nodes.station.dark_count_probability=0,0.01",
+        "--vary",
+        f"{ARMS}=0.5:60:6",
+        "--vary",
+        f"{ALPHAS}=0.02:0.3:4",
+        "--values",
+        "nodes.station.dark_count_probability=0,0.01",
     ]
     assert cli(tmp_path, *axes, name="aer.csv")[0] == 0
     assert cli(tmp_path, *axes, "--link-backend", "batch", name="batch.csv")[0] == 0
@@ -209,7 +225,10 @@ def test_identical_points_are_compiled_and_run_once(monkeypatch):
 def test_numpy_axis_values_and_the_python_api(tmp_path):
     np = pytest.importorskip("numpy")
     ev = LinkEvaluator(network=LIU_DATA, a="alice", b="bob", link_backend="batch")
-    axes = [Axis((ARMS.split(",")[0],), tuple(np.linspace(1.0, 9.0, 5))), Axis(("nodes.alice.memories",), (np.int64(1),))]
+    axes = [
+        Axis((ARMS.split(",")[0],), tuple(np.linspace(1.0, 9.0, 5))),
+        Axis(("nodes.alice.memories",), (np.int64(1),)),
+    ]
     summary = run_sweep(ev, axes, tmp_path / "np.csv", progress=False)
     assert (summary.points, summary.evaluated, summary.errors, summary.status) == (5, 5, 0, "complete")
     rows = read_csv(tmp_path / "np.csv")
@@ -221,7 +240,12 @@ def test_numpy_axis_values_and_the_python_api(tmp_path):
 
 def test_parquet_output_has_typed_columns(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
-    args = ["--values", "nodes.alice.decay,nodes.bob.decay=exponential,gaussian", "--values", "nodes.alice.emission_efficiency=0.05,2"]
+    args = [
+        "--values",
+        "nodes.alice.decay,nodes.bob.decay=exponential,gaussian",
+        "--values",
+        "nodes.alice.emission_efficiency=0.05,2",
+    ]
     assert cli(tmp_path, *args, name="t.csv")[0] == 0
     assert cli(tmp_path, *args, name="t.parquet")[0] == 0
     assert not (tmp_path / "t.parquet.partial.csv").exists()
@@ -252,6 +276,7 @@ def test_an_existing_output_needs_resume_or_overwrite(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- nothing lost
+
 
 class InterruptAfter(Evaluator):
     """An evaluator that behaves like ``inner`` and raises KeyboardInterrupt on chunk ``n``."""
@@ -285,7 +310,10 @@ def test_interrupted_sweep_keeps_finished_chunks_and_resume_completes_it(tmp_pat
     resumed = run_sweep(ev, AXES, tmp_path / "cut.csv", chunk_size=4, resume=True, progress=False)
     assert (resumed.skipped, resumed.evaluated) == (8, 10)
     assert (tmp_path / "cut.csv").read_text() == (tmp_path / "full.csv").read_text()
-    assert [r["status"] for r in json.loads((tmp_path / "cut.csv.meta.json").read_text())["runs"]] == ["interrupted", "complete"]
+    assert [r["status"] for r in json.loads((tmp_path / "cut.csv.meta.json").read_text())["runs"]] == [
+        "interrupted",
+        "complete",
+    ]
 
 
 def test_resume_can_retry_errors_and_refuses_another_network(tmp_path, capsys):
@@ -302,12 +330,22 @@ def test_resume_can_retry_errors_and_refuses_another_network(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(tmp_path):
-    args = ["--vary", f"{ARMS}=0.5:50:60", "--vary", f"{ALPHAS}=0.02:0.3:60", "--link-backend", "batch", "--no-progress"]
+    args = [
+        "--vary",
+        f"{ARMS}=0.5:50:60",
+        "--vary",
+        f"{ALPHAS}=0.02:0.3:60",
+        "--link-backend",
+        "batch",
+        "--no-progress",
+    ]
     out = tmp_path / "killed.csv"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(  # small chunks: a slow sweep, killed once two chunks are on disk
         [sys.executable, "-m", "qnet", "sweep", LIU, "alice", "bob", "-o", str(out), *args, "--chunk-size", "3"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -327,6 +365,7 @@ def test_sweep_killed_in_a_subprocess_then_resumed_equals_an_uninterrupted_one(t
 
 
 # --------------------------------------------------------------------------- parallel
+
 
 class ExitOnPoint(Evaluator):
     """Kills its worker process (os._exit) when it meets the given length; else like ``inner``."""
@@ -377,9 +416,25 @@ def test_dask_cluster_sweep_equals_the_local_one(tmp_path):
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
         # an address, as `qnet sweep --dask ADDRESS` gives it (qnet connects and disconnects) ...
-        code = main(["sweep", LIU, "alice", "bob", "-o", str(tmp_path / "dask.csv"), "--no-progress", "--chunk-size", "4",
-                     "--dask", cluster.scheduler_address, "--vary", f"{ARMS}=1:40:8",
-                     "--values", "nodes.alice.emission_efficiency=0.05,1.5"])
+        code = main(
+            [
+                "sweep",
+                LIU,
+                "alice",
+                "bob",
+                "-o",
+                str(tmp_path / "dask.csv"),
+                "--no-progress",
+                "--chunk-size",
+                "4",
+                "--dask",
+                cluster.scheduler_address,
+                "--vary",
+                f"{ARMS}=1:40:8",
+                "--values",
+                "nodes.alice.emission_efficiency=0.05,1.5",
+            ]
+        )
         assert code == 0
         # ... or a Client of the caller's (left open)
         with distributed.Client(cluster) as client:
@@ -394,6 +449,7 @@ def test_dask_cluster_sweep_equals_the_local_one(tmp_path):
 
 
 # --------------------------------------------------------------------------- progress and CLI
+
 
 class FakeStream(io.StringIO):
     def __init__(self, tty: bool):
@@ -436,7 +492,9 @@ def test_sweep_is_a_qnet_command_that_imports_nothing_heavy():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    help_text = subprocess.run([sys.executable, "-m", "qnet", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True)
+    help_text = subprocess.run(
+        [sys.executable, "-m", "qnet", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True
+    )
     assert help_text.returncode == 0 and "--vary" in help_text.stdout and "--resume" in help_text.stdout
 
 

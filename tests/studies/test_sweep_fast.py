@@ -73,7 +73,10 @@ def _reference_circuit(spec):
     if spec.scheme == "single_click":
         mem_a, mem_b, arm_a, arm_b = 0, 3, (1,), (2,)
         qc = QuantumCircuit(4)
-        for m, (p,), alpha in ((mem_a, arm_a, spec.bright_state_population_a), (mem_b, arm_b, spec.bright_state_population_b)):
+        for m, (p,), alpha in (
+            (mem_a, arm_a, spec.bright_state_population_a),
+            (mem_b, arm_b, spec.bright_state_population_b),
+        ):
             qc.ry(2.0 * math.asin(math.sqrt(alpha)), m)
             qc.cx(m, p)
     else:
@@ -135,11 +138,20 @@ def test_instruction_list_is_the_compiled_circuit(spec):
     _same_instructions(link.circuit, ops, program.num_qubits)
     assert program.structure == (program.num_qubits, tuple((op.name, op.qubits) for op in program.ops))
     assert batch.circuit_structure(program) == batch.circuit_structure(link.circuit)
-    assert (program.memory_qubits, program.photon_qubits, program.heralds) == (link.memory_qubits, link.photon_qubits, link.heralds)
+    assert (program.memory_qubits, program.photon_qubits, program.heralds) == (
+        link.memory_qubits,
+        link.photon_qubits,
+        link.heralds,
+    )
     # and the circuit is the one the compiler always built
     reference = _reference_circuit(spec)
     expected = [
-        (i.operation.name, tuple(reference.find_bit(q).index for q in i.qubits), list(i.operation.params), i.operation.label)
+        (
+            i.operation.name,
+            tuple(reference.find_bit(q).index for q in i.qubits),
+            list(i.operation.params),
+            i.operation.label,
+        )
         for i in reference.data
     ]
     _same_instructions(link.circuit, expected, reference.num_qubits)
@@ -218,7 +230,10 @@ def test_batch_engine_refuses_unknown_instruction_list_entries():
 def test_batch_results_do_not_depend_on_the_batch():
     """A point's state is the same number alone or among a thousand (elementwise arithmetic only)."""
     rng = np.random.default_rng(3)
-    specs = [compiled(length_a_km=float(x), alpha=float(a)).spec for x, a in zip(rng.uniform(1, 60, 40), rng.uniform(0.01, 0.3, 40))]
+    specs = [
+        compiled(length_a_km=float(x), alpha=float(a)).spec
+        for x, a in zip(rng.uniform(1, 60, 40), rng.uniform(0.01, 0.3, 40))
+    ]
     programs = [link_program(s) for s in specs]
     together = batch.density_matrices(programs)
     for i in (0, 17, 39):
@@ -230,7 +245,9 @@ def test_vectorised_heralds_equal_heralded_state():
     rhos = final_states(links)
     for link, rho in zip(links, rhos):
         p_want, state_want = heralded_state(rho, link)
-        p, states = heralded_states(rho[None], link.circuit.num_qubits, link.memory_qubits, link.photon_qubits, link.heralds)
+        p, states = heralded_states(
+            rho[None], link.circuit.num_qubits, link.memory_qubits, link.photon_qubits, link.heralds
+        )
         assert min(1.0, p[0]) == pytest.approx(p_want, rel=1e-14, abs=0)
         assert np.abs(states[0] - state_want).max() <= 1e-14
         program = link_program(link.spec)
@@ -239,14 +256,58 @@ def test_vectorised_heralds_equal_heralded_state():
 
 # --------------------------------------------------------------------------- the per-point network update
 
-NODE_FIELDS = ["t2_s", "t1_s", "emission_efficiency", "conversion_efficiency", "prep_time_s", "bright_state_population",
-               "decay", "memories", "gate_fidelity", "cutoff_s"]
+NODE_FIELDS = [
+    "t2_s",
+    "t1_s",
+    "emission_efficiency",
+    "conversion_efficiency",
+    "prep_time_s",
+    "bright_state_population",
+    "decay",
+    "memories",
+    "gate_fidelity",
+    "cutoff_s",
+]
 STATION_FIELDS = ["detector_efficiency", "dark_count_probability", "visibility", "phase_noise_rad", "scheme"]
 FIBRE_FIELDS = ["length_km", "attenuation_db_per_km"]
-VALUES = [0.5, 0.05, 1e-3, 2.0, 7, 0, 0.0, -0.0, 1.0, -1.0, 1.5, math.inf, math.nan, True, False, "gaussian",
-          "exponential", "two_photon", "single_click", "bogus", np.float64(0.2), np.int64(3), np.bool_(True), 2**70, 12.5]
-ODD_KEYS = ["nodes.{a}.kind", "nodes.{a}.name", "nodes.nope.t2_s", "fibres.nope.length_km", "fibres.{fa}.a",
-            "network.bogus", "network.name", "nodes.{a}.t2_s ", "nodes.{a}.unknown_field"]
+VALUES = [
+    0.5,
+    0.05,
+    1e-3,
+    2.0,
+    7,
+    0,
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    1.5,
+    math.inf,
+    math.nan,
+    True,
+    False,
+    "gaussian",
+    "exponential",
+    "two_photon",
+    "single_click",
+    "bogus",
+    np.float64(0.2),
+    np.int64(3),
+    np.bool_(True),
+    2**70,
+    12.5,
+]
+ODD_KEYS = [
+    "nodes.{a}.kind",
+    "nodes.{a}.name",
+    "nodes.nope.t2_s",
+    "fibres.nope.length_km",
+    "fibres.{fa}.a",
+    "network.bogus",
+    "network.name",
+    "nodes.{a}.t2_s ",
+    "nodes.{a}.unknown_field",
+]
 
 
 def _points(network, a, b, s, rng, n):
@@ -266,7 +327,9 @@ def _points(network, a, b, s, rng, n):
         yield point
 
 
-@pytest.mark.parametrize("network, a, b", [(LIU, "alice", "bob"), (METRO, "campus", "downtown"), (METRO, "airport", "harbour")])
+@pytest.mark.parametrize(
+    "network, a, b", [(LIU, "alice", "bob"), (METRO, "campus", "downtown"), (METRO, "airport", "harbour")]
+)
 def test_per_point_update_equals_the_full_network_build(network, a, b, monkeypatch):
     sweep.clear_cache()
     s = qnet.link.spec.find_station(qnet.network_from_dict(network), a, b)
@@ -306,6 +369,7 @@ def test_per_point_update_after_a_bad_base_uses_the_full_path():
 
 
 # --------------------------------------------------------------------------- rows
+
 
 def _reference_rows(network, points):
     """Each point through the public API: network_from_dict, link_spec, compile_link, run_links."""
@@ -361,9 +425,31 @@ def test_mixed_chunk_rows_equal_run_links(engine):
 
 # --------------------------------------------------------------------------- the table
 
+
 def test_row_formatter_writes_what_csv_writer_writes():
-    values = [0.1, -0.0, 0.0, math.nan, math.inf, -math.inf, 1e-300, 123456789.0, 7, True, False, None, np.float64(0.5),
-              np.int64(4), np.bool_(False), "plain", "with, comma", 'quote "q"', "new\nline", "", " spaced "]
+    values = [
+        0.1,
+        -0.0,
+        0.0,
+        math.nan,
+        math.inf,
+        -math.inf,
+        1e-300,
+        123456789.0,
+        7,
+        True,
+        False,
+        None,
+        np.float64(0.5),
+        np.int64(4),
+        np.bool_(False),
+        "plain",
+        "with, comma",
+        'quote "q"',
+        "new\nline",
+        "",
+        " spaced ",
+    ]
     rng = random.Random(2)
     rows = [[rng.choice(values) for _ in range(5)] for _ in range(300)] + [[0.1] * 5] * 50
     errors = [rng.choice(["", "nodes.alice.t2_s = -1 is invalid: a number > 0", 'x, "y"']) for _ in rows]
@@ -383,9 +469,11 @@ def test_row_formatter_writes_what_csv_writer_writes():
 @pytest.mark.slow
 def test_an_output_written_in_order_is_the_final_table(tmp_path):
     ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend="batch")
-    axes = [sweep.parse_vary("fibres.alice-station.length_km=1:40:7"),
-            sweep.parse_values("nodes.alice.emission_efficiency=0.05,1.5,0.0"),
-            sweep.parse_values("nodes.bob.decay=exponential,gaussian")]
+    axes = [
+        sweep.parse_vary("fibres.alice-station.length_km=1:40:7"),
+        sweep.parse_values("nodes.alice.emission_efficiency=0.05,1.5,0.0"),
+        sweep.parse_values("nodes.bob.decay=exponential,gaussian"),
+    ]
     out = tmp_path / "t.csv"
     sweep.run_sweep(ev, axes, out, chunk_size=5, progress=False)
     written = out.read_bytes()
@@ -397,8 +485,10 @@ def test_an_output_written_in_order_is_the_final_table(tmp_path):
 
 @pytest.mark.parametrize("sizes", [(3,), (2, 3), (2, 1, 3), (1, 2, 2, 2)])
 def test_grid_is_the_outer_product(sizes):
-    axes = [sweep.Axis(tuple(f"nodes.n{i}.f{j}" for j in range(i % 2 + 1)), tuple(range(10 * i, 10 * i + k)))
-            for i, k in enumerate(sizes)]
+    axes = [
+        sweep.Axis(tuple(f"nodes.n{i}.f{j}" for j in range(i % 2 + 1)), tuple(range(10 * i, 10 * i + k)))
+        for i, k in enumerate(sizes)
+    ]
     fields, points = sweep.grid(axes)
     want = []
     for combo in itertools.product(*(a.values for a in axes)):

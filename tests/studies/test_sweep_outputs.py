@@ -74,6 +74,7 @@ class Constant(Evaluator):
 
 # --------------------------------------------------------------------------- paths checked first
 
+
 def test_output_in_a_missing_folder_fails_before_the_network_is_read(tmp_path, capsys):
     # the network file does not exist either: the output is checked first, before any work
     assert sweep_cli(tmp_path / "nodir" / "x" / "s.csv", "--values", "nodes.alice.t2_s=1", network="missing.toml") == 2
@@ -114,7 +115,12 @@ def test_temporary_files_never_replace_a_users_file(tmp_path):
     run_sweep(ev, [parse_values("nodes.alice.t2_s=1,2,3")], out, resume=True, progress=False)
     assert len(read_csv(out)) == 3
     assert all((tmp_path / n).read_text() == "mine\n" for n in ("out.csv.tmp", "out.csv.meta.json.tmp"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.csv.meta.json", "out.csv.meta.json.tmp", "out.csv.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.csv",
+        "out.csv.meta.json",
+        "out.csv.meta.json.tmp",
+        "out.csv.tmp",
+    ]
 
 
 def test_plot_refuses_to_overwrite_without_overwrite(tmp_path, capsys):
@@ -144,6 +150,7 @@ def test_plot_without_matplotlib_says_what_to_install(tmp_path, capsys, monkeypa
 
 # --------------------------------------------------------------------------- the lazy grid
 
+
 def test_range_values_are_computed_on_demand_and_found_again():
     lin, log = Range(0.5, 60.0, 120), Range(0.01, 100.0, 1000, log=True)
     for r in (lin, log):
@@ -162,8 +169,11 @@ def test_range_values_are_computed_on_demand_and_found_again():
 
 
 def test_grid_finds_positions_without_listing_points():
-    axes = [parse_vary(f"{ARMS}=1:10:100000"), parse_values("nodes.alice.decay=exponential,gaussian,exponential"),
-            parse_vary("nodes.alice.t2_s=0.1:10:1000:log")]
+    axes = [
+        parse_vary(f"{ARMS}=1:10:100000"),
+        parse_values("nodes.alice.decay=exponential,gaussian,exponential"),
+        parse_vary("nodes.alice.t2_s=0.1:10:1000:log"),
+    ]
     g = Grid(axes)
     assert len(g) == 100000 * 3 * 1000 and g.has_repeats
     arm, t2 = axes[0].values[4321], axes[2].values[999]
@@ -224,6 +234,7 @@ def test_a_ten_million_point_grid_starts_at_once_and_its_metadata_stays_small(tm
 
 # --------------------------------------------------------------------------- failed runs
 
+
 def test_a_run_that_finished_no_point_leaves_nothing_behind(tmp_path):
     out = tmp_path / "s.csv"
     axes = [parse_vary("nodes.alice.t2_s=1:10:20")]
@@ -259,6 +270,7 @@ def test_a_dask_run_that_cannot_connect_leaves_nothing_behind(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- resume checks
+
 
 def test_resume_mismatch_names_the_differing_field(tmp_path, capsys):
     out = tmp_path / "s.csv"
@@ -306,6 +318,7 @@ def test_a_table_without_sweep_id_cannot_be_resumed(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- one writer at a time
 
+
 def test_a_second_run_on_a_locked_output_fails_naming_it(tmp_path, capsys):
     out = tmp_path / "s.csv"
     with output_lock(out):
@@ -319,10 +332,21 @@ def test_a_second_run_on_a_locked_output_fails_naming_it(tmp_path, capsys):
 
 
 def _slow_sweep(out: Path, *extra: str) -> subprocess.Popen:
-    args = ["--vary", f"{ARMS}=0.5:50:200", "--vary", f"{ALPHAS}=0.02:0.3:200", "--link-backend", "batch", "--chunk-size", "1"]
+    args = [
+        "--vary",
+        f"{ARMS}=0.5:50:200",
+        "--vary",
+        f"{ALPHAS}=0.02:0.3:200",
+        "--link-backend",
+        "batch",
+        "--chunk-size",
+        "1",
+    ]
     return subprocess.Popen(
         [sys.executable, "-m", "qnet", "sweep", LIU, "alice", "bob", "-o", str(out), "--no-progress", *args, *extra],
-        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -408,6 +432,7 @@ def test_killing_the_main_process_ends_its_workers(tmp_path):
 
 # --------------------------------------------------------------------------- Dask: trust and TLS
 
+
 class FakeClient:
     """Records how qnet would connect, then fails as an unreachable scheduler does."""
 
@@ -447,19 +472,31 @@ def test_tls_options_build_a_security_that_requires_encryption(tmp_path, capsys,
     for name in ("ca", "cert", "key"):
         pems[name] = tmp_path / f"{name}.pem"
         pems[name].write_text("-----BEGIN-----\n")
-    tls = ["--dask-tls-ca-file", str(pems["ca"]), "--dask-tls-cert", str(pems["cert"]), "--dask-tls-key", str(pems["key"])]
+    tls = [
+        "--dask-tls-ca-file",
+        str(pems["ca"]),
+        "--dask-tls-cert",
+        str(pems["cert"]),
+        "--dask-tls-key",
+        str(pems["key"]),
+    ]
     out = tmp_path / "s.csv"
     args = ["--values", "nodes.alice.t2_s=1"]
     assert sweep_cli(out, *args, "--dask", "tls://10.1.2.3:8786", *tls) == 2
     assert "cannot connect" in one_error_line(capsys)
     [(address, security)] = FakeClient.calls
     assert address == "tls://10.1.2.3:8786" and security.require_encryption
-    assert (security.tls_ca_file, security.tls_client_cert, security.tls_client_key) == tuple(str(pems[n]) for n in ("ca", "cert", "key"))
+    assert (security.tls_ca_file, security.tls_client_cert, security.tls_client_key) == tuple(
+        str(pems[n]) for n in ("ca", "cert", "key")
+    )
     bad = [
         (["--dask", "tls://h:1", *tls[:4]], "--dask-tls-key missing"),
         (["--dask", "tcp://127.0.0.1:1", *tls], "need a tls:// address"),
         (["--dask", "tls://h:1", *tls, "--dask-insecure"], "exclude each other"),
-        (["--dask", "tls://h:1", *tls[:2], "--dask-tls-cert", "nope.pem", *tls[4:]], "--dask-tls-cert nope.pem: no such file"),
+        (
+            ["--dask", "tls://h:1", *tls[:2], "--dask-tls-cert", "nope.pem", *tls[4:]],
+            "--dask-tls-cert nope.pem: no such file",
+        ),
         ([*tls], "apply to --dask ADDRESS only"),
     ]
     for extra, needle in bad:
@@ -470,11 +507,22 @@ def test_tls_options_build_a_security_that_requires_encryption(tmp_path, capsys,
 
 def test_a_loopback_tcp_cluster_needs_no_tls(tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        assert sweep_cli(tmp_path / "s.csv", "--values", "nodes.alice.t2_s=1,2", "--link-backend", "batch",
-                         "--dask", cluster.scheduler_address) == 0
+        assert (
+            sweep_cli(
+                tmp_path / "s.csv",
+                "--values",
+                "nodes.alice.t2_s=1,2",
+                "--link-backend",
+                "batch",
+                "--dask",
+                cluster.scheduler_address,
+            )
+            == 0
+        )
     meta = json.loads((tmp_path / "s.csv.meta.json").read_text())
     assert meta["runs"][-1]["dask"] == cluster.scheduler_address and meta["runs"][-1]["dask_tls"] is False
     assert len(read_csv(tmp_path / "s.csv")) == 2
@@ -483,14 +531,25 @@ def test_a_loopback_tcp_cluster_needs_no_tls(tmp_path):
 def test_help_says_the_dask_scheduler_must_be_trusted():
     proc = subprocess.run([sys.executable, "-m", "qnet", "sweep", "--help"], cwd=ROOT, capture_output=True, text=True)
     text = " ".join(proc.stdout.split())
-    assert proc.returncode == 0 and "cluster you trust" in text and "--dask-tls-ca-file" in text and "--dask-insecure" in text
+    assert (
+        proc.returncode == 0
+        and "cluster you trust" in text
+        and "--dask-tls-ca-file" in text
+        and "--dask-insecure" in text
+    )
 
 
 # --------------------------------------------------------------------------- words
 
+
 def test_counts_of_one_are_singular():
-    assert [plural(1, "points"), plural(2, "points"), plural(1, "errors"), plural(1, "deliveries"), plural(0, "links")] == [
-        "1 point", "2 points", "1 error", "1 delivery", "0 links"]
+    assert [
+        plural(1, "points"),
+        plural(2, "points"),
+        plural(1, "errors"),
+        plural(1, "deliveries"),
+        plural(0, "links"),
+    ] == ["1 point", "2 points", "1 error", "1 delivery", "0 links"]
     stream = io.StringIO()
     bar = Progress(1, stream=stream, interval=0.0, label="qnet sweep", unit="points")
     bar.update(1, 1)

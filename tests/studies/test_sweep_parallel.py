@@ -105,7 +105,9 @@ class HelpingSquare(Square):
 def test_a_short_sweep_starts_no_worker(tmp_path):
     """The first chunk shows the rest is quicker done here than starting a worker (executors.WORKER_START_S)."""
     out = tmp_path / "s.csv"
-    run_sweep(HelpingSquare(), [parse_values("nodes.a.t2_s=1,2,3,4,5,6,7,8")], out, chunk_size=2, workers=2, progress=False)
+    run_sweep(
+        HelpingSquare(), [parse_values("nodes.a.t2_s=1,2,3,4,5,6,7,8")], out, chunk_size=2, workers=2, progress=False
+    )
     got = rows(out)
     assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 9)]
     assert {int(float(r["pid"])) for r in got} == {os.getpid()}

@@ -38,8 +38,22 @@ def _check_profile(profile: dict, points: int, workers: int) -> dict[tuple[str, 
 @pytest.mark.parametrize("engine", ["batch", "aer"])
 def test_cli_profile_prints_the_stages_and_records_them(tmp_path, capsys, engine):
     out = tmp_path / "p.csv"
-    code = main(["sweep", LIU, "alice", "bob", "-o", str(out), "--no-progress", "--link-backend", engine, "--profile",
-                 "--vary", f"{ARMS}=1:40:12"])
+    code = main(
+        [
+            "sweep",
+            LIU,
+            "alice",
+            "bob",
+            "-o",
+            str(out),
+            "--no-progress",
+            "--link-backend",
+            engine,
+            "--profile",
+            "--vary",
+            f"{ARMS}=1:40:12",
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert err.startswith("qnet sweep profile: 12 points, 1 process")
@@ -48,7 +62,12 @@ def test_cli_profile_prints_the_stages_and_records_them(tmp_path, capsys, engine
     meta = json.loads(out.with_name("p.csv.meta.json").read_text())
     stages = _check_profile(meta["runs"][-1]["profile"], 12, 1)
     # serial: every stage ran in this process, the evaluator's stages among them
-    assert {stage for where, stage in stages if where == "main"} >= LINK_STAGES | {"setup", "prepare", "write", "finish"}
+    assert {stage for where, stage in stages if where == "main"} >= LINK_STAGES | {
+        "setup",
+        "prepare",
+        "write",
+        "finish",
+    }
     assert not any(where == "workers" for where, _ in stages)
     # the table's total line is the JSON total
     total_line = next(line for line in err.splitlines() if "total (main process)" in line)
@@ -59,7 +78,9 @@ def test_profile_with_workers_splits_main_and_worker_stages(tmp_path):
     with open(LIU, "rb") as fh:
         ev = LinkEvaluator(network=tomllib.load(fh), a="alice", b="bob", link_backend="batch")
     out = tmp_path / "w.csv"
-    summary = run_sweep(ev, [parse_vary(f"{ARMS}=1:40:40")], out, workers=2, chunk_size=10, progress=False, profile=True)
+    summary = run_sweep(
+        ev, [parse_vary(f"{ARMS}=1:40:40")], out, workers=2, chunk_size=10, progress=False, profile=True
+    )
     profile = summary.profile.to_dict()
     stages = _check_profile(profile, 40, 2)
     # the main process evaluates chunks itself until the workers are up (how many: a race)

@@ -81,7 +81,6 @@ and the swap as a bilinear map), sources (links as samplers), trees (delivery tr
 states), montecarlo (:func:`simulate_chain`), exact (:func:`exact_chain`), run (:func:`run_chain`).
 """
 
-
 from qnet._lazy import attach
 
 SUBMODULES = ("exact", "linalg", "model", "montecarlo", "results", "run", "sources", "trees")

@@ -288,7 +288,9 @@ def _check_exact_supported(chain: RepeaterChain) -> str:
     tau = links[0].attempt_time_s
     for i, link in enumerate(links):
         if abs(link.attempt_time_s - tau) > TIME_RTOL * tau:
-            raise _unsupported(f"links attempt in rounds of different lengths (link 0: {tau!r} s, link {i}: {link.attempt_time_s!r} s)")
+            raise _unsupported(
+                f"links attempt in rounds of different lengths (link 0: {tau!r} s, link {i}: {link.attempt_time_s!r} s)"
+            )
     for j in range(1, n):
         node = chain.node_at(j)
         assert node is not None
@@ -307,7 +309,9 @@ def _check_exact_supported(chain: RepeaterChain) -> str:
         node = chain.node_at(j)
         assert node is not None
         if math.isfinite(node.cutoff_s):
-            raise _unsupported(f"cutoffs are exact only for 2 links (nodes[{j - 1}].cutoff_s = {node.cutoff_s!r} s on {n} links)")
+            raise _unsupported(
+                f"cutoffs are exact only for 2 links (nodes[{j - 1}].cutoff_s = {node.cutoff_s!r} s on {n} links)"
+            )
     l0 = links[0]
     for mem in (l0.memory_a, l0.memory_b):
         if not mem.semigroup:
@@ -332,7 +336,9 @@ def _check_exact_supported(chain: RepeaterChain) -> str:
         for j in range(size, n, 2 * size):
             node = chain.node_at(j)
             if node != ref:
-                raise _unsupported(f"the nested recursion needs identical repeaters per nesting level (node at boundary {j} differs from boundary {size})")
+                raise _unsupported(
+                    f"the nested recursion needs identical repeaters per nesting level (node at boundary {j} differs from boundary {size})"
+                )
     return "nested"
 
 

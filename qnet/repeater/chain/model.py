@@ -156,7 +156,9 @@ class LinkPurification:
             object.__setattr__(self, name, _node_pair("purification", name, getattr(self, name)))
         t_c = float(self.communication_time_s)
         if not (t_c >= 0.0 and math.isfinite(t_c)):
-            raise ConfigError("purification", "communication_time_s", self.communication_time_s, "a finite time >= 0 in seconds")
+            raise ConfigError(
+                "purification", "communication_time_s", self.communication_time_s, "a finite time >= 0 in seconds"
+            )
         object.__setattr__(self, "communication_time_s", t_c)
         c = float(self.cutoff_s)
         if not c > 0.0:
@@ -227,7 +229,9 @@ class ChainLink:
         p = float(self.success_probability)
         if not MIN_LINK_SUCCESS_PROBABILITY <= p <= 1.0:
             raise ConfigError(
-                "link", "success_probability", self.success_probability,
+                "link",
+                "success_probability",
+                self.success_probability,
                 f"a probability in [{MIN_LINK_SUCCESS_PROBABILITY:g}, 1]: chains count attempt rounds in 64-bit "
                 "integers, and waits of ~1/p rounds would overflow them (shorten the link or raise its efficiencies)",
             )
@@ -291,7 +295,9 @@ class RepeaterNode:
             object.__setattr__(self, name, v)
         a = float(self.swap_success_probability)
         if not 0.0 < a <= 1.0:
-            raise ConfigError("repeater", "swap_success_probability", self.swap_success_probability, "a probability in (0, 1]")
+            raise ConfigError(
+                "repeater", "swap_success_probability", self.swap_success_probability, "a probability in (0, 1]"
+            )
         object.__setattr__(self, "swap_success_probability", a)
         d = float(self.swap_time_s)
         if not (d >= 0.0 and math.isfinite(d)):
@@ -304,8 +310,13 @@ class RepeaterNode:
         m = self.memories
         sides = tuple(m) if isinstance(m, (tuple, list)) and len(m) == 2 else (m,)
         if any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1 for x in sides):
-            raise ConfigError("repeater", "memories", m, "an integer >= 1 (memories per adjacent link; a swap needs one on each side), "
-                              "or a pair (before, after) of them")
+            raise ConfigError(
+                "repeater",
+                "memories",
+                m,
+                "an integer >= 1 (memories per adjacent link; a swap needs one on each side), "
+                "or a pair (before, after) of them",
+            )
         object.__setattr__(self, "memories", int(m) if len(sides) == 1 else (int(sides[0]), int(sides[1])))
 
     def memories_for(self, side: int) -> int:
@@ -366,7 +377,9 @@ class RepeaterChain:
             nodes = (nodes,) * (len(links) - 1)
         nodes = tuple(nodes)
         if len(nodes) != len(links) - 1:
-            raise ConfigError("chain", "nodes", f"{len(nodes)} nodes", f"exactly len(links) - 1 = {len(links) - 1} repeater nodes")
+            raise ConfigError(
+                "chain", "nodes", f"{len(nodes)} nodes", f"exactly len(links) - 1 = {len(links) - 1} repeater nodes"
+            )
         for j, node in enumerate(nodes):
             if not isinstance(node, RepeaterNode):
                 raise ConfigError("chain", f"nodes[{j}]", type(node).__name__, "a RepeaterNode")
@@ -382,13 +395,17 @@ class RepeaterChain:
             for j in (i, i + 1):
                 if 1 <= j <= n - 1 and nodes[j - 1].memories_for(0 if j == i + 1 else 1) < 2:
                     raise ConfigError(
-                        "chain", f"nodes[{j - 1}].memories", nodes[j - 1].memories,
+                        "chain",
+                        f"nodes[{j - 1}].memories",
+                        nodes[j - 1].memories,
                         f"link {i} purifies: its repeaters need 2 memories per adjacent link (the two copies)",
                     )
                 end = 0 if j == 0 else 1 if j == n else None
                 if end is not None and ends[end] < 2:
                     raise ConfigError(
-                        "chain", "end_memories", self.end_memories,
+                        "chain",
+                        "end_memories",
+                        self.end_memories,
                         f"link {i} purifies: its end user needs 2 memories for it (the two copies)",
                     )
         object.__setattr__(self, "links", links)
@@ -427,5 +444,3 @@ def _end_memories(value: Any) -> tuple[int, int]:
     if len(pair) != 2 or not all(not isinstance(m, bool) and isinstance(m, (int, np.integer)) and m >= 1 for m in pair):
         raise ConfigError("chain", "end_memories", value, "an integer >= 1, or a pair (first, last end user) of them")
     return int(pair[0]), int(pair[1])
-
-

@@ -26,8 +26,9 @@ __all__ = ["simulate_chain", "chain_engine"]
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
-def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[LinkSource] | None = None,
-                 loop: str = "auto") -> Engine:
+def chain_engine(
+    chain: RepeaterChain, rng: np.random.Generator, sources: list[LinkSource] | None = None, loop: str = "auto"
+) -> Engine:
     """The event engine (:mod:`qnet.repeater.engine`) running ``chain`` as one request on one route.
 
     Parameters
@@ -60,13 +61,26 @@ def chain_engine(chain: RepeaterChain, rng: np.random.Generator, sources: list[L
         node = chain.node_at(j)
         cut[j], ok[j], swap_t[j] = node.cutoff_s, node.swap_success_probability, node.swap_time_s
     links = [
-        EngineLink(p=link.success_probability, attempt_time_s=link.attempt_time_s, node_a=i, node_b=i + 1,
-                   cap_a=chain.link_memories(i)[0], cap_b=chain.link_memories(i)[1], cutoff_s=min(cut[i], cut[i + 1]),
-                   source=None if sources is None else sources[i])
+        EngineLink(
+            p=link.success_probability,
+            attempt_time_s=link.attempt_time_s,
+            node_a=i,
+            node_b=i + 1,
+            cap_a=chain.link_memories(i)[0],
+            cap_b=chain.link_memories(i)[1],
+            cutoff_s=min(cut[i], cut[i + 1]),
+            source=None if sources is None else sources[i],
+        )
         for i, link in enumerate(chain.links)
     ]
-    route = EngineRoute(hops=tuple(range(n)), left_side=(0,) * n, cutoff_s=tuple(cut), swap_success=tuple(ok),
-                        swap_time_s=tuple(swap_t), nested=chain.swap_policy == "nested")
+    route = EngineRoute(
+        hops=tuple(range(n)),
+        left_side=(0,) * n,
+        cutoff_s=tuple(cut),
+        swap_success=tuple(ok),
+        swap_time_s=tuple(swap_t),
+        nested=chain.swap_policy == "nested",
+    )
     names = [str(j) for j in range(n + 1)]
     return Engine(links, [EngineRequest(route)], names, "shared", rng, occupancy=False, loop=loop, chain=True)
 

@@ -11,7 +11,9 @@ from qnet.repeater.chain.results import ChainExactResult, ChainMonteCarloResult
 __all__ = ["run_chain"]
 
 
-def run_chain(chain: RepeaterChain, method: str = "monte_carlo", **kwargs: Any) -> ChainMonteCarloResult | ChainExactResult:
+def run_chain(
+    chain: RepeaterChain, method: str = "monte_carlo", **kwargs: Any
+) -> ChainMonteCarloResult | ChainExactResult:
     """Figures of a chain by Monte Carlo (:func:`simulate_chain`) or exactly (:func:`exact_chain`).
 
     Parameters

@@ -109,8 +109,16 @@ class PurifiedSource:
         link, pur = self.link, self.purification
         mems = tuple((m.t1_s, m.t2_s, m.decay) for m in (link.memory_a, link.memory_b))
         p_pur, out = purification_table(
-            link.rho, np.arange(len(self.success_by_wait), n_new), self.attempt_time_s, link.storage_time_s, mems,
-            pur.protocol, pur.gate_fidelity, pur.readout_fidelity, self.communication_time_s, pur.twirl,
+            link.rho,
+            np.arange(len(self.success_by_wait), n_new),
+            self.attempt_time_s,
+            link.storage_time_s,
+            mems,
+            pur.protocol,
+            pur.gate_fidelity,
+            pur.readout_fidelity,
+            self.communication_time_s,
+            pur.twirl,
         )
         self.success_by_wait = np.concatenate([self.success_by_wait, p_pur])
         self.states = np.concatenate([self.states, out])
@@ -229,8 +237,15 @@ def link_sources(chain: RepeaterChain) -> list[LinkSource] | None:
         if link.purification is None:
             out.append(GeometricSource(link, chain.success_per_round(i)))
             continue
-        key = (link.rho.tobytes(), link.success_probability, link.attempt_time_s, link.memory_a, link.memory_b,
-               link.storage_time_s, link.purification)
+        key = (
+            link.rho.tobytes(),
+            link.success_probability,
+            link.attempt_time_s,
+            link.memory_a,
+            link.memory_b,
+            link.storage_time_s,
+            link.purification,
+        )
         if key not in shared:
             shared[key] = PurifiedSource(link)
         out.append(shared[key])

@@ -115,7 +115,9 @@ class TreeStates:
 
     def _decay_nodes(self, states: np.ndarray, f: FlatTrees, ids: np.ndarray, t_to_s: np.ndarray) -> np.ndarray:
         """States of nodes ``ids`` stored from the time they exist to ``t_to_s``."""
-        return self.decay(states[ids], f.lo[ids], f.hi[ids], f.herald_a_s[ids], f.herald_b_s[ids], f.state_s[ids], t_to_s)
+        return self.decay(
+            states[ids], f.lo[ids], f.hi[ids], f.herald_a_s[ids], f.herald_b_s[ids], f.state_s[ids], t_to_s
+        )
 
     def _leaf_states(self, states: np.ndarray, f: FlatTrees) -> None:
         leaves = np.flatnonzero(f.height == 0)

@@ -40,9 +40,13 @@ __all__ = ["Engine", "PoolView", "available", "use_compiled"]
 _CHUNK_INSTANTS = 200_000  # instants per compiled call: Ctrl-C and progress are seen between calls
 _PLAIN_CHUNK = 2_000  # instants (or deliveries, at most) per call of the plain rules before a run may move on
 _PLAIN_S = 0.3  # loop="auto": a run still going after this long on the plain rules moves to the compiled ones
-_NOTICE = "qnet: compiling the event loop, once per install (a minute or more; later runs load it from numba's cache) ..."
-_BACKGROUND = ("qnet: the event loop is being compiled in the background, once per install; this run uses the same "
-               "rules uncompiled (the same results)")
+_NOTICE = (
+    "qnet: compiling the event loop, once per install (a minute or more; later runs load it from numba's cache) ..."
+)
+_BACKGROUND = (
+    "qnet: the event loop is being compiled in the background, once per install; this run uses the same "
+    "rules uncompiled (the same results)"
+)
 _noticed: set[str] = set()  # entry points this process has announced or found cached
 _LOCK_S = 1800.0  # a background compile younger than this is left to finish
 
@@ -61,9 +65,19 @@ def cached(kernel, entry: str) -> bool:
     True
     """
     store = kernel.store
-    used = (getattr(kernel.rules, entry), kernel.rules.start_requests, store.new_state, store.new_waiters, store.waiters_of,
-            store.set_run, store.export_counts, store.export_deliveries, store.flat_deliveries, store.error_of,
-            store.export_trace)
+    used = (
+        getattr(kernel.rules, entry),
+        kernel.rules.start_requests,
+        store.new_state,
+        store.new_waiters,
+        store.waiters_of,
+        store.set_run,
+        store.export_counts,
+        store.export_deliveries,
+        store.flat_deliveries,
+        store.error_of,
+        store.export_trace,
+    )
     try:
         return all(bool(f._cache._cache_file._load_index()) for f in used)
     except AttributeError:  # not compiled, or numba's cache internals changed
@@ -133,9 +147,15 @@ def compile_in_background(stream=None) -> bool:
         lock.unlink(missing_ok=True)
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         os.close(fd)
-        _started.append(subprocess.Popen([sys.executable, "-m", "qnet.repeater.engine.warm", str(lock)],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, start_new_session=True))
+        _started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "qnet.repeater.engine.warm", str(lock)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
     except OSError:
         return False
     stream = _stderr_if_watched() if stream is None else stream
@@ -177,7 +197,9 @@ def use_compiled(loop: str) -> bool:
     if loop not in EVENT_LOOPS:
         raise ConfigError("traffic", "loop", loop, f"one of {', '.join(EVENT_LOOPS)}")
     if loop == "compiled" and not available():
-        raise ConfigError("traffic", "loop", loop, "'auto' or 'python' (the compiled loop needs numba: pip install 'qnet[fast]')")
+        raise ConfigError(
+            "traffic", "loop", loop, "'auto' or 'python' (the compiled loop needs numba: pip install 'qnet[fast]')"
+        )
     return loop == "compiled" or (loop == "auto" and available())
 
 
@@ -251,9 +273,19 @@ class Engine:
     True
     """
 
-    def __init__(self, links, requests, node_names, policy: str, rng: np.random.Generator,
-                 tie_rng: np.random.Generator | None = None, trace: bool = False, occupancy: bool = True,
-                 loop: str = "auto", chain: bool = False):
+    def __init__(
+        self,
+        links,
+        requests,
+        node_names,
+        policy: str,
+        rng: np.random.Generator,
+        tie_rng: np.random.Generator | None = None,
+        trace: bool = False,
+        occupancy: bool = True,
+        loop: str = "auto",
+        chain: bool = False,
+    ):
         from qnet.repeater.engine.state import KernelInputs
 
         self.compiled = use_compiled(loop)
@@ -267,8 +299,17 @@ class Engine:
         self.tie_rng = tie_rng if tie_rng is not None else np.random.default_rng(0)
         self.atol_s = TIME_RTOL * min(link.attempt_time_s for link in self.links)
         self.kernel = jit.kernel(self.compiled)
-        self.state = KernelInputs(self.links, self.specs, len(self.node_names), policy, occupancy, _p_rounds(self.links),
-                                  self.kernel, trace, chain)
+        self.state = KernelInputs(
+            self.links,
+            self.specs,
+            len(self.node_names),
+            policy,
+            occupancy,
+            _p_rounds(self.links),
+            self.kernel,
+            trace,
+            chain,
+        )
         self.record = trace
         self.rows: list[tuple] = []
         self.node_memories = [int(x) for x in self.state.memories]
@@ -288,8 +329,9 @@ class Engine:
         edges = [until_s * (k + 1) / bins for k in range(bins)]
         began = time.perf_counter()
         try:
-            while not self.kernel.rules.run_until(S, self.rng, self.tie_rng, until_s, self.atol_s,
-                                                  _PLAIN_CHUNK if self.switch else _CHUNK_INSTANTS):
+            while not self.kernel.rules.run_until(
+                S, self.rng, self.tie_rng, until_s, self.atol_s, _PLAIN_CHUNK if self.switch else _CHUNK_INSTANTS
+            ):
                 if progress is not None:
                     progress(float(self.kernel.store.export_counts(S)[0]))
                 if self.switch and time.perf_counter() - began > _PLAIN_S:
@@ -300,7 +342,9 @@ class Engine:
         self.snapshots += [self._node_areas_at(edges[k]) for k in range(len(self.snapshots), bins - 1)]
         self.now = until_s
 
-    def deliver(self, count: int, max_events: int, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list]:
+    def deliver(
+        self, count: int, max_events: int, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[np.ndarray, list]:
         """Chain mode (``chain=True``): ``count`` deliveries of request 0, each from a fresh start.
 
         Parameters
@@ -368,8 +412,12 @@ class Engine:
         store = kernel.store
         values = {name: getattr(S, name) for name in store.FIELDS}
         w = values["waiters"]
-        values["waiters"] = store.waiters_of(np.array([x[0] for x in w], np.float64), np.array([x[1] for x in w], np.float64),
-                                             np.array([x[2] for x in w], np.float64), np.array([x[3] for x in w], np.int64))
+        values["waiters"] = store.waiters_of(
+            np.array([x[0] for x in w], np.float64),
+            np.array([x[1] for x in w], np.float64),
+            np.array([x[2] for x in w], np.float64),
+            np.array([x[3] for x in w], np.int64),
+        )
         self.kernel = self.state.kernel = kernel
         self.state._state = store.new_state(*(values[name] for name in store.FIELDS))
         self.compiled = True
@@ -428,13 +476,19 @@ class Engine:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         store = self.kernel.store
         if self.record:
-            self.rows = _trace_rows(*store.export_trace(S), self.node_names, [link.name for link in self.links],
-                                    store.TRACE_EVENTS)
+            self.rows = _trace_rows(
+                *store.export_trace(S), self.node_names, [link.name for link in self.links], store.TRACE_EVENTS
+            )
         (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(S)
         self.now, self.events = float(now), int(events)
         self.snapshots = snaps[:nsnap].tolist()
         self.heralds, self.node_peak = heralds.tolist(), peaks.tolist()
-        self.end_used, self.end_area, self.end_since, self.end_node = used.tolist(), area.tolist(), since.tolist(), end_node.tolist()
+        self.end_used, self.end_area, self.end_since, self.end_node = (
+            used.tolist(),
+            area.tolist(),
+            since.tolist(),
+            end_node.tolist(),
+        )
         ghz = np.array([spec.route.hub is not None for spec in self.specs], dtype=bool)
         d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(S)
         *columns, first, last = store.flat_deliveries(S, ~ghz[d_req])
@@ -460,7 +514,22 @@ def _trace_rows(times, ints, nodes: list[str], links: list[str], events: tuple[s
     """Trace rows as :data:`qnet.repeater.traffic.records.TRACE_COLUMNS` (fidelity NaN) from the kernel's arrays."""
     name = lambda k, names: names[k] if k >= 0 else ""  # noqa: E731
     return [
-        (t, events[kind], pair, pa, pb, pc, r, name(node, nodes), name(na, nodes), name(nb, nodes), ma, mb, name(link, links), math.nan)
+        (
+            t,
+            events[kind],
+            pair,
+            pa,
+            pb,
+            pc,
+            r,
+            name(node, nodes),
+            name(na, nodes),
+            name(nb, nodes),
+            ma,
+            mb,
+            name(link, links),
+            math.nan,
+        )
         for t, (kind, pair, pa, pb, pc, r, node, na, nb, ma, mb, link) in zip(times.tolist(), ints.tolist())
     ]
 

@@ -23,7 +23,6 @@ __all__ = ["ENABLED", "available", "kernel"]  # and njit, objmode (module __geta
 ENABLED = os.environ.get("QNET_JIT", "1") != "0" and importlib.util.find_spec("numba") is not None
 
 
-
 def _plain_njit(*args, **kwargs):
     """No numba: the decorated function itself (``@njit`` or ``@njit(cache=True)``)."""
     if len(args) == 1 and callable(args[0]) and not kwargs:
@@ -36,8 +35,6 @@ def _plain_objmode(**types_of):
     return contextlib.nullcontext()
 
 
-
-
 def __getattr__(name: str):
     """``njit`` and ``objmode``: numba's, imported on first use (an uncompiled run never imports numba)."""
     if name in ("njit", "objmode"):
@@ -47,6 +44,7 @@ def __getattr__(name: str):
 
         return getattr(numba, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _PACKAGE = __name__.rpartition(".")[0]
 _RULES = ("store", "memories", "rules")  # in import order

@@ -11,14 +11,38 @@ import numpy as np
 from qnet.repeater.engine import tables
 from qnet.repeater.engine.jit import njit, objmode
 from qnet.repeater.engine.store import (
-    ERR, ERR_LONG_WAIT, ERR_SOURCE, ERR_TRIALS, ERR_VALUE, HERALD, NOW, NSTARTS, T_DISCARDED, bury, pop_free, push_event,
-    push_free, trace, waiting_remove,
+    ERR,
+    ERR_LONG_WAIT,
+    ERR_SOURCE,
+    ERR_TRIALS,
+    ERR_VALUE,
+    HERALD,
+    NOW,
+    NSTARTS,
+    T_DISCARDED,
+    bury,
+    pop_free,
+    push_event,
+    push_free,
+    trace,
+    waiting_remove,
 )
 
 MAX_TRIALS = 10_000_000  # purification trials of one link before giving up (as qnet.repeater.chain.sources)
 
-__all__ = ["account", "take", "give", "maybe_attempt", "start_bundle", "release", "release_pair", "draw", "cancel", "trim",
-           "drop"]
+__all__ = [
+    "account",
+    "take",
+    "give",
+    "maybe_attempt",
+    "start_bundle",
+    "release",
+    "release_pair",
+    "draw",
+    "cancel",
+    "trim",
+    "drop",
+]
 
 
 @njit(cache=True)

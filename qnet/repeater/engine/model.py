@@ -8,9 +8,23 @@ from typing import Any, NamedTuple
 
 from qnet.errors import ConfigError
 
-__all__ = ["EngineLink", "EngineRoute", "EngineRequest", "Delivery",
-           "HERALD", "SWAP_DONE", "CUTOFF", "STOP", "START", "ARRIVAL", "DEMAND_CAP", "demands_by", "demands_before",
-           "MAX_LINK_MEMORIES", "check_link_memories"]
+__all__ = [
+    "EngineLink",
+    "EngineRoute",
+    "EngineRequest",
+    "Delivery",
+    "HERALD",
+    "SWAP_DONE",
+    "CUTOFF",
+    "STOP",
+    "START",
+    "ARRIVAL",
+    "DEMAND_CAP",
+    "demands_by",
+    "demands_before",
+    "MAX_LINK_MEMORIES",
+    "check_link_memories",
+]
 
 # event kinds, in the order they apply within one instant
 HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)
@@ -53,9 +67,13 @@ def check_link_memories(node: str, memories: int | None, shares: dict) -> None:
     """
     for station, count in shares.items():
         if count > MAX_LINK_MEMORIES:
-            raise ConfigError(f"nodes.{node}", "memories", memories,
-                              f"at most {MAX_LINK_MEMORIES} per link in repeater chains and traffic (the event engine "
-                              f"follows every memory; {node!r} would give {count} to link {station})")
+            raise ConfigError(
+                f"nodes.{node}",
+                "memories",
+                memories,
+                f"at most {MAX_LINK_MEMORIES} per link in repeater chains and traffic (the event engine "
+                f"follows every memory; {node!r} would give {count} to link {station})",
+            )
 
 
 def demands_by(start_s: float, rate_hz: float, t_s: float, inclusive: bool) -> int:

@@ -22,14 +22,59 @@ import numpy as np
 
 from qnet.repeater.engine.jit import njit
 from qnet.repeater.engine.memories import (
-    account, cancel, draw, drop, give, maybe_attempt, release, release_pair, take, trim,
+    account,
+    cancel,
+    draw,
+    drop,
+    give,
+    maybe_attempt,
+    release,
+    release_pair,
+    take,
+    trim,
 )
 from qnet.repeater.engine.store import (
-    ARRIVAL, CUTOFF, ERR, EVENTS, EVN, HERALD, NDELIV, NDIRTY, NOW, NSNAP, NSTARTS, NTREES, START, STOP, SWAP_DONE, add_delivery,
-    bury, reset,
-    compact_trees, dirty_pop, dirty_push, event_done, free_dead, mark, new_pair, new_tree, pop_event, pop_free, push_event,
-    push_free, waiting_append, waiting_first, waiting_remove, trace, T_HERALD, T_SWAP, T_SWAP_FAILED, T_CUTOFF, T_DISCARDED,
-    T_DELIVERY, T_FUSION,
+    ARRIVAL,
+    CUTOFF,
+    ERR,
+    EVENTS,
+    EVN,
+    HERALD,
+    NDELIV,
+    NDIRTY,
+    NOW,
+    NSNAP,
+    NSTARTS,
+    NTREES,
+    START,
+    STOP,
+    SWAP_DONE,
+    add_delivery,
+    bury,
+    reset,
+    compact_trees,
+    dirty_pop,
+    dirty_push,
+    event_done,
+    free_dead,
+    mark,
+    new_pair,
+    new_tree,
+    pop_event,
+    pop_free,
+    push_event,
+    push_free,
+    waiting_append,
+    waiting_first,
+    waiting_remove,
+    trace,
+    T_HERALD,
+    T_SWAP,
+    T_SWAP_FAILED,
+    T_CUTOFF,
+    T_DISCARDED,
+    T_DELIVERY,
+    T_FUSION,
 )
 from qnet.repeater.engine.model import demands_by as _demands_by_py
 
@@ -38,6 +83,7 @@ _demands_by = njit(cache=True)(_demands_by_py)  # the engine's own function, com
 
 
 # ---------------------------------------------------------------------- heralds
+
 
 @njit(cache=True)
 def _herald(S, rng, t, p, tok, leaf):
@@ -77,6 +123,7 @@ def _herald(S, rng, t, p, tok, leaf):
 
 # ---------------------------------------------------------------------- requests
 
+
 @njit(cache=True)
 def _begin_build(S, rng, tie, r, t):
     if not S.active[r] or S.building[r]:
@@ -103,9 +150,9 @@ def _begin_build(S, rng, tie, r, t):
 def _start_pair(S, rng, r, t):
     S.building[r] = True
     h0, b0, n = S.hop_ptr[r], S.bnd_ptr[r], S.nhops[r]
-    S.covered[h0:h0 + n] = False
-    S.by_lo[b0:b0 + n + 1] = -1
-    S.by_hi[b0:b0 + n + 1] = -1
+    S.covered[h0 : h0 + n] = False
+    S.by_lo[b0 : b0 + n + 1] = -1
+    S.by_hi[b0 : b0 + n + 1] = -1
     _need(S, rng, r, 0, n, 1, t, False)
 
 
@@ -209,6 +256,7 @@ def _serve_waiters(S, rng, t):
 
 # ---------------------------------------------------------------------- pairs of a request
 
+
 @njit(cache=True)
 def _claim(S, r, i, pid):
     h = S.hop_ptr[r] + i
@@ -275,7 +323,7 @@ def _discard(S, rng, r, pid, t, kind):
     drop(S, pid, kind)
     draw(S, rng, base, t)
     h0, lo, hi = S.hop_ptr[r], S.p_lo[pid], S.p_hi[pid]
-    S.covered[h0 + lo:h0 + hi] = False
+    S.covered[h0 + lo : h0 + hi] = False
     _need(S, rng, r, lo, hi, 1, t, False)
 
 
@@ -371,7 +419,7 @@ def _try_fuse(S, rng, tie, r):
         release_pair(S, legs[k])
     draw(S, rng, base, start)
     if not ok:
-        S.covered[h0:h0 + 3] = False
+        S.covered[h0 : h0 + 3] = False
         _need(S, rng, r, 0, 3, 1, start, False)
         return
     tree = new_tree(S, 2, -1, 0.0, 0.0, S.p_tree[legs[0]], S.p_tree[legs[1]], S.p_tree[legs[2]])
@@ -415,6 +463,7 @@ def _finish(S, rng, tie, r, t, tree, pid):
 
 # ---------------------------------------------------------------------- one instant
 
+
 @njit(cache=True)
 def _key_less(S, r, q):
     for k in range(3):
@@ -445,9 +494,13 @@ def _swaps_and_deliveries(S, rng, tie):
         ghz = S.hub[r] >= 0
         while S.dirty_cnt[r] > 0:
             j = dirty_pop(S, r)
-            if 0 < j < nh and not ghz and (
-                (S.by_hi[b0 + j] >= 0 or (not S.covered[h0 + j - 1] and S.wait_cnt[S.req_pool[h0 + j - 1]] > 0))
-                and (S.by_lo[b0 + j] >= 0 or (not S.covered[h0 + j] and S.wait_cnt[S.req_pool[h0 + j]] > 0))
+            if (
+                0 < j < nh
+                and not ghz
+                and (
+                    (S.by_hi[b0 + j] >= 0 or (not S.covered[h0 + j - 1] and S.wait_cnt[S.req_pool[h0 + j - 1]] > 0))
+                    and (S.by_lo[b0 + j] >= 0 or (not S.covered[h0 + j] and S.wait_cnt[S.req_pool[h0 + j]] > 0))
+                )
             ):
                 _try_swap(S, rng, r, j)
     for a in range(n):

@@ -39,25 +39,122 @@ HERALD, SWAP_DONE, CUTOFF, STOP, START, ARRIVAL = range(6)  # event kinds, as qn
 
 
 FIELDS = (
-    "sf", "si",
-    "ev_t", "ev_k", "ev_q", "ev_x", "ev_tok", "ev_leaf",
-    "p_round", "attempt_s", "link_cut", "end_node", "heralds",
-    "pool_link", "pool_counted", "need", "token", "has_bundle",
-    "slot_off", "free_buf", "free_cnt", "bund_buf", "bund_cnt", "wait_off", "wait_buf", "wait_cnt",
-    "users_ptr", "users_r", "users_i",
-    "end_used", "end_area", "end_since", "node_held", "node_peak", "snaps", "edges",
-    "reserve", "contended", "rate", "start", "stop", "prio", "nested", "hub", "nhops",
-    "active", "building", "demanded", "served", "build_start", "key",
-    "hop_ptr", "hops", "left_side", "share", "bnd_ptr", "cut_b", "swap_ok_b", "swap_t_b",
-    "covered", "req_pool", "by_lo", "by_hi", "waiters", "blocked",
-    "dirty_buf", "dirty_cnt", "dirty_reqs", "in_dirty", "starts",
-    "p_exists", "p_tree", "p_mem", "p_owner", "p_lo", "p_hi", "p_swapping", "p_ok", "p_alive", "p_pool", "p_leaf",
-    "p_cut", "p_pending", "grave", "pfree", "p_serial",
-    "record", "mem_off", "pool_owner", "tr_t", "tr_i", "chain", "cap",
-    "src_kind", "src_p", "src_att", "src_id", "pur_p", "pur_att", "pur_comm", "pur_cut", "pur_max", "pur_reg", "pur_len",
+    "sf",
+    "si",
+    "ev_t",
+    "ev_k",
+    "ev_q",
+    "ev_x",
+    "ev_tok",
+    "ev_leaf",
+    "p_round",
+    "attempt_s",
+    "link_cut",
+    "end_node",
+    "heralds",
+    "pool_link",
+    "pool_counted",
+    "need",
+    "token",
+    "has_bundle",
+    "slot_off",
+    "free_buf",
+    "free_cnt",
+    "bund_buf",
+    "bund_cnt",
+    "wait_off",
+    "wait_buf",
+    "wait_cnt",
+    "users_ptr",
+    "users_r",
+    "users_i",
+    "end_used",
+    "end_area",
+    "end_since",
+    "node_held",
+    "node_peak",
+    "snaps",
+    "edges",
+    "reserve",
+    "contended",
+    "rate",
+    "start",
+    "stop",
+    "prio",
+    "nested",
+    "hub",
+    "nhops",
+    "active",
+    "building",
+    "demanded",
+    "served",
+    "build_start",
+    "key",
+    "hop_ptr",
+    "hops",
+    "left_side",
+    "share",
+    "bnd_ptr",
+    "cut_b",
+    "swap_ok_b",
+    "swap_t_b",
+    "covered",
+    "req_pool",
+    "by_lo",
+    "by_hi",
+    "waiters",
+    "blocked",
+    "dirty_buf",
+    "dirty_cnt",
+    "dirty_reqs",
+    "in_dirty",
+    "starts",
+    "p_exists",
+    "p_tree",
+    "p_mem",
+    "p_owner",
+    "p_lo",
+    "p_hi",
+    "p_swapping",
+    "p_ok",
+    "p_alive",
+    "p_pool",
+    "p_leaf",
+    "p_cut",
+    "p_pending",
+    "grave",
+    "pfree",
+    "p_serial",
+    "record",
+    "mem_off",
+    "pool_owner",
+    "tr_t",
+    "tr_i",
+    "chain",
+    "cap",
+    "src_kind",
+    "src_p",
+    "src_att",
+    "src_id",
+    "pur_p",
+    "pur_att",
+    "pur_comm",
+    "pur_cut",
+    "pur_max",
+    "pur_reg",
+    "pur_len",
     "pur_tab",
-    "t_kind", "t_a", "t_t0", "t_t1", "t_left", "t_right", "t_leaf",
-    "d_req", "d_t", "d_lat", "d_tree",
+    "t_kind",
+    "t_a",
+    "t_t0",
+    "t_t1",
+    "t_left",
+    "t_right",
+    "t_leaf",
+    "d_req",
+    "d_t",
+    "d_lat",
+    "d_tree",
 )
 
 if ENABLED:
@@ -84,6 +181,7 @@ if ENABLED:
         (``State(*fields)`` from Python compiles its constructor again in every process: seconds.)
         """
         return State(*fields)
+
     _WAITER = types.Tuple((types.float64, types.float64, types.float64, types.int64))
 
     @njit(cache=True)
@@ -99,6 +197,7 @@ if ENABLED:
             out.append((k0[i], k1[i], k2[i], r[i]))
         return out
 else:
+
     class State:  # type: ignore[no-redef]
         """One run's arrays (fields: :data:`FIELDS`), the rules run as plain Python."""
 
@@ -122,6 +221,7 @@ else:
 
 
 # ---------------------------------------------------------------------- growth
+
 
 @njit(cache=True)
 def _grown(a):
@@ -156,6 +256,7 @@ def _grow_deliveries(S):
 
 
 # ---------------------------------------------------------------------- the event heap
+
 
 @njit(cache=True)
 def _ev_less(S, a, b):
@@ -220,6 +321,7 @@ def pop_event(S):
 
 # ---------------------------------------------------------------------- memory slots, waiting pairs
 
+
 @njit(cache=True)
 def pop_free(S, p, side):
     """Take the smallest free slot of pool ``p``'s ``side``."""
@@ -268,6 +370,7 @@ def waiting_remove(S, p, pid):
 
 
 # ---------------------------------------------------------------------- boundaries to look at
+
 
 @njit(cache=True)
 def dirty_push(S, r, j):
@@ -319,6 +422,7 @@ def mark(S, r, j):
 
 
 # ---------------------------------------------------------------------- pairs, trees, deliveries
+
 
 @njit(cache=True)
 def new_pair(S, exists, tree, lo_side, lo_pool, lo_slot, hi_side, hi_pool, hi_slot, owner, pool, leaf, lo, hi):
@@ -535,8 +639,19 @@ def set_run(S, edges, snaps):
 @njit(cache=True)
 def export_counts(S):
     """(now, events, snapshots taken, snapshots, heralds, node peaks, end used/area/since, end nodes, demanded)."""
-    return (S.sf[NOW], S.si[EVENTS], S.si[NSNAP], S.snaps.copy(), S.heralds.copy(), S.node_peak.copy(), S.end_used.copy(),
-            S.end_area.copy(), S.end_since.copy(), S.end_node.copy(), S.demanded.copy())
+    return (
+        S.sf[NOW],
+        S.si[EVENTS],
+        S.si[NSNAP],
+        S.snaps.copy(),
+        S.heralds.copy(),
+        S.node_peak.copy(),
+        S.end_used.copy(),
+        S.end_area.copy(),
+        S.end_since.copy(),
+        S.end_node.copy(),
+        S.demanded.copy(),
+    )
 
 
 @njit(cache=True)
@@ -552,8 +667,20 @@ def export_deliveries(S):
     """Deliveries (request, time, latency, tree) and the delivered tree nodes (index, kind, a, t0, t1, left, right, leaf)."""
     n, m = S.si[NDELIV], S.si[NTREES]
     k = _delivered_nodes(S, m)
-    return (S.d_req[:n].copy(), S.d_t[:n].copy(), S.d_lat[:n].copy(), S.d_tree[:n].copy(), k, S.t_kind[k], S.t_a[k],
-            S.t_t0[k], S.t_t1[k], S.t_left[k], S.t_right[k], S.t_leaf[k])
+    return (
+        S.d_req[:n].copy(),
+        S.d_t[:n].copy(),
+        S.d_lat[:n].copy(),
+        S.d_tree[:n].copy(),
+        k,
+        S.t_kind[k],
+        S.t_a[k],
+        S.t_t0[k],
+        S.t_t1[k],
+        S.t_left[k],
+        S.t_right[k],
+        S.t_leaf[k],
+    )
 
 
 @njit(cache=True)
@@ -608,5 +735,18 @@ def flat_deliveries(S, take):
                 row_of[k] = n
                 n += 1
         stop[d] = n
-    return (where[:n], left[:n], right[:n], state_s[:n], exists_s[:n], lo[:n], hi[:n], herald_a[:n], herald_b[:n],
-            height[:n], leaf_id[:n], start, stop)
+    return (
+        where[:n],
+        left[:n],
+        right[:n],
+        state_s[:n],
+        exists_s[:n],
+        lo[:n],
+        hi[:n],
+        herald_a[:n],
+        herald_b[:n],
+        height[:n],
+        leaf_id[:n],
+        start,
+        stop,
+    )

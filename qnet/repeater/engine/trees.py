@@ -81,8 +81,13 @@ class FlatTree(NamedTuple):
         k = self.stop - 1 if k is None else k
         if f.height[k] == 0:
             return Leaf(int(f.where[k]), float(f.state_s[k]), int(f.leaf_id[k]))
-        return Swap(int(f.where[k]), float(f.state_s[k]), float(f.exists_s[k]), self.tree(int(f.left[k])),
-                    self.tree(int(f.right[k])))
+        return Swap(
+            int(f.where[k]),
+            float(f.state_s[k]),
+            float(f.exists_s[k]),
+            self.tree(int(f.left[k])),
+            self.tree(int(f.right[k])),
+        )
 
 
 @dataclass
@@ -122,8 +127,20 @@ def _gather(trees: list[FlatTree]) -> FlatTrees:
     leaf = f.height[rows] == 0
     left = np.where(leaf, -1, f.left[rows] + shift)
     right = np.where(leaf, -1, f.right[rows] + shift)
-    return FlatTrees(f.where[rows], left, right, f.state_s[rows], f.exists_s[rows], f.lo[rows], f.hi[rows],
-                      f.herald_a_s[rows], f.herald_b_s[rows], f.height[rows], f.leaf_id[rows], offsets + sizes - 1)
+    return FlatTrees(
+        f.where[rows],
+        left,
+        right,
+        f.state_s[rows],
+        f.exists_s[rows],
+        f.lo[rows],
+        f.hi[rows],
+        f.herald_a_s[rows],
+        f.herald_b_s[rows],
+        f.height[rows],
+        f.leaf_id[rows],
+        offsets + sizes - 1,
+    )
 
 
 def _flatten(trees: list[Tree]) -> FlatTrees:
@@ -162,6 +179,17 @@ def _flatten(trees: list[Tree]) -> FlatTrees:
                 exists_s.append(node.done_s), lo.append(lo[l_id]), hi.append(hi[r_id]), herald_a.append(herald_a[l_id])
                 herald_b.append(herald_b[r_id]), height.append(1 + max(height[l_id], height[r_id])), leaf_id.append(0)
         roots.append(out.pop())
-    return FlatTrees(np.array(where), np.array(left), np.array(right), np.array(state_s), np.array(exists_s),
-                      np.array(lo), np.array(hi), np.array(herald_a), np.array(herald_b), np.array(height),
-                      np.array(leaf_id), np.array(roots))
+    return FlatTrees(
+        np.array(where),
+        np.array(left),
+        np.array(right),
+        np.array(state_s),
+        np.array(exists_s),
+        np.array(lo),
+        np.array(hi),
+        np.array(herald_a),
+        np.array(herald_b),
+        np.array(height),
+        np.array(leaf_id),
+        np.array(roots),
+    )

@@ -58,8 +58,14 @@ class SearchTables:
                 continue
             inv = 1.0 / m.rate_hz(li, min(kcap[x], kcap[y]))
             best_inv[(i, j)] = min(inv, best_inv.get((i, j), math.inf))
-        self.cap_log_cdf = np.array([m.grid.log_cdf(m.rate_hz(li, min(kcap[x], kcap[y]))) if m.p[li] > 0.0
-                                     else np.full(len(m.grid.t), -np.inf) for li, (x, y, _st) in enumerate(m.links)])
+        self.cap_log_cdf = np.array(
+            [
+                m.grid.log_cdf(m.rate_hz(li, min(kcap[x], kcap[y])))
+                if m.p[li] > 0.0
+                else np.full(len(m.grid.t), -np.inf)
+                for li, (x, y, _st) in enumerate(m.links)
+            ]
+        )
         rows = [i for i, _j in best_inv]
         cols = [j for _i, j in best_inv]
         tree = minimum_spanning_tree(coo_matrix((list(best_inv.values()), (rows, cols)), shape=(n, n)).tocsr())
@@ -118,7 +124,11 @@ class SearchTables:
         usable.sort(key=lambda li: ends[li])
         keys = [ends[li] for li in usable]
         starts = [k for k in range(len(keys)) if k == 0 or keys[k] != keys[k - 1]]
-        cost = -self.cap_log_cdf[np.array(usable, dtype=np.int64)][:, self.coarse] if usable else np.zeros((0, len(self.coarse)))
+        cost = (
+            -self.cap_log_cdf[np.array(usable, dtype=np.int64)][:, self.coarse]
+            if usable
+            else np.zeros((0, len(self.coarse)))
+        )
         self.pair_cost = np.maximum(np.minimum.reduceat(cost, starts, axis=0), 1e-300) if usable else cost
         rows = np.array([keys[k][0] for k in starts], dtype=np.int64)
         cols = np.array([keys[k][1] for k in starts], dtype=np.int64)
@@ -141,4 +151,3 @@ class SearchTables:
             graph.data = self.pair_cost[self.pair_perm, c]
             dist[:, c] = dijkstra(graph, directed=False, indices=ib)
         return -dist[:, self.coarse_of] * (1.0 - 1e-12)
-

@@ -26,8 +26,15 @@ from qnet.repeater.routing import Hop, _check_node, all_link_results, link_graph
 if TYPE_CHECKING:
     from qnet.repeater.keyroute.bounds import SearchTables
 
-__all__ = ["GRID_STEP", "KeyRoute", "KeyRouteModel", "key_fraction", "link_correlations", "mean_max_exponential",
-           "swap_factors"]
+__all__ = [
+    "GRID_STEP",
+    "KeyRoute",
+    "KeyRouteModel",
+    "key_fraction",
+    "link_correlations",
+    "mean_max_exponential",
+    "swap_factors",
+]
 
 #: Step of the trapezoid rule in ln t for E[max] (relative error < 1e-13, :mod:`qnet.repeater.keyroute`).
 GRID_STEP = 0.2
@@ -362,9 +369,15 @@ class KeyRouteModel:
         else:
             mean, frac = self.grid.mean(log_cdf), key_fraction(s, metric)
         return KeyRoute(
-            hops=tuple(Hop(*self.arcs[e][:3]) for e in arcs), metric=metric, key_rate_hz=frac / mean, key_fraction=frac,
-            rate_hz=1.0 / mean, fidelity=float((1.0 + s.sum()) / 4.0), correlations=(float(s[0]), float(s[1]), float(s[2])),
-            attempts_per_round=tuple(int(k) for k in ks), labels=labels,
+            hops=tuple(Hop(*self.arcs[e][:3]) for e in arcs),
+            metric=metric,
+            key_rate_hz=frac / mean,
+            key_fraction=frac,
+            rate_hz=1.0 / mean,
+            fidelity=float((1.0 + s.sum()) / 4.0),
+            correlations=(float(s[0]), float(s[1]), float(s[2])),
+            attempts_per_round=tuple(int(k) for k in ks),
+            labels=labels,
         )
 
     def best(self, a: str, b: str, metric: str = "key_rate") -> KeyRoute:
@@ -398,4 +411,3 @@ class KeyRouteModel:
         if self._search_tables is None:
             self._search_tables = SearchTables(self)
         return _Search(self, self._search_tables, a, b, metric).run()
-

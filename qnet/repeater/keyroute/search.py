@@ -90,8 +90,9 @@ class _Search:
         if value > self.best_value:
             self.best_value, self.best_route = value, self._arcs(parent, arc)
 
-    def _add_all(self, parent: int, arcs: list[int], shares: list[int], s_all: np.ndarray, log_cdf: np.ndarray,
-                 visited: int) -> None:
+    def _add_all(
+        self, parent: int, arcs: list[int], shares: list[int], s_all: np.ndarray, log_cdf: np.ndarray, visited: int
+    ) -> None:
         m, t = self.m, self.t
         inner = []
         for i, (e, sh) in enumerate(zip(arcs, shares)):
@@ -117,8 +118,9 @@ class _Search:
                 i = inner[j]
                 self._push(parent, arcs[i], shares[i], s_all[i], log_cdf, visited, ub)
 
-    def _push(self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, visited: int,
-              ub: float) -> None:
+    def _push(
+        self, parent: int, arc: int, share: int, s: np.ndarray, log_cdf: np.ndarray, visited: int, ub: float
+    ) -> None:
         lid = len(self.arc)
         self.arc.append(arc)
         self.share.append(share)
@@ -178,14 +180,22 @@ class _Search:
             if self.alive[lid]:
                 self._extend(lid)
         if self.best_route is None:
-            raise NetworkError(f"no route from {self.a!r} to {self.b!r} delivers key ({self.metric}: every route's key "
-                               "fraction is 0 under the route model, docs/conventions.md §13)")
+            raise NetworkError(
+                f"no route from {self.a!r} to {self.b!r} delivers key ({self.metric}: every route's key "
+                "fraction is 0 under the route model, docs/conventions.md §13)"
+            )
         route = m.evaluate([Hop(*m.arcs[e][:3]) for e in self.best_route], self.metric)
         return KeyRoute(**{**route.__dict__, "labels": len(self.arc)})
 
 
-def best_key_route(graph: nx.Graph, a: str, b: str, metric: str = "key_rate", link_results: dict | None = None,
-                   model: KeyRouteModel | None = None) -> KeyRoute:
+def best_key_route(
+    graph: nx.Graph,
+    a: str,
+    b: str,
+    metric: str = "key_rate",
+    link_results: dict | None = None,
+    model: KeyRouteModel | None = None,
+) -> KeyRoute:
     """The route from ``a`` to ``b`` with the highest key rate under the route model (:mod:`qnet.repeater.keyroute`).
 
     Parameters
@@ -238,8 +248,9 @@ def _cached_model(graph: nx.Graph, link_results: dict | None) -> KeyRouteModel:
     return model
 
 
-def exhaustive_key_route(model: KeyRouteModel, a: str, b: str, metric: str = "key_rate",
-                         cutoff: int | None = None) -> KeyRoute | None:
+def exhaustive_key_route(
+    model: KeyRouteModel, a: str, b: str, metric: str = "key_rate", cutoff: int | None = None
+) -> KeyRoute | None:
     """Brute force: every simple route from ``a`` to ``b`` (parallel links included) evaluated; the best.
 
     For small graphs and tests (the number of simple paths grows exponentially).

@@ -25,8 +25,20 @@ __all__ = ["RequestRecord", "NodeRecord", "LinkRecord", "TrafficRun", "TRACE_COL
 #: ``memory_a``, ``memory_b`` the memory slot it holds at each end (per node and link, from 0);
 #: ``link`` the station of a herald's link ("" otherwise); ``fidelity`` of a delivery (NaN otherwise).
 TRACE_COLUMNS = (
-    "time_s", "event", "pair", "parent_a", "parent_b", "parent_c", "request", "node",
-    "node_a", "node_b", "memory_a", "memory_b", "link", "fidelity",
+    "time_s",
+    "event",
+    "pair",
+    "parent_a",
+    "parent_b",
+    "parent_c",
+    "request",
+    "node",
+    "node_a",
+    "node_b",
+    "memory_a",
+    "memory_b",
+    "link",
+    "fidelity",
 )
 
 

@@ -93,7 +93,9 @@ class Request:
             if not isinstance(n, str) or not n:
                 raise ConfigError("request", key, n, "a memory-node name")
         if len(set(names)) < len(names):
-            raise ConfigError("request", "b" if self.a == self.b else "c", names[-1], "a node different from the others")
+            raise ConfigError(
+                "request", "b" if self.a == self.b else "c", names[-1], "a node different from the others"
+            )
         if self.rate_hz is not None:
             allowed = "a demand > 0 pairs per second (omit it: as fast as possible)"
             r = _real("rate_hz", self.rate_hz, allowed)
@@ -266,7 +268,9 @@ def check_requests(graph, requests: Iterable[Request]) -> None:
     for i, request in enumerate(requests):
         for key, name in zip("abc", request.parties):
             if name not in graph:
-                raise NetworkError(f"requests[{i}].{key} = {name!r} is not a node of the network; "
-                                   f"its memory nodes are {_few(memories)}")
+                raise NetworkError(
+                    f"requests[{i}].{key} = {name!r} is not a node of the network; "
+                    f"its memory nodes are {_few(memories)}"
+                )
             if not isinstance(graph.nodes[name].get("hardware"), MemoryNode):
                 raise NetworkError(f"requests[{i}].{key} = {name!r} is a station; a request joins memory nodes")

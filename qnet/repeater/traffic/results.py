@@ -38,8 +38,16 @@ from qnet.errors import QnetError
 from qnet.link.results import json_number
 from qnet.repeater.traffic.records import LinkRecord, RequestRecord, TrafficRun
 
-__all__ = ["RequestStats", "NodeStats", "TrafficResult", "format_traffic", "rate_interval", "BATCHES",
-           "BATCH_MIN_DELIVERIES", "QUANTILES"]
+__all__ = [
+    "RequestStats",
+    "NodeStats",
+    "TrafficResult",
+    "format_traffic",
+    "rate_interval",
+    "BATCHES",
+    "BATCH_MIN_DELIVERIES",
+    "QUANTILES",
+]
 
 #: Batches of the batch-means interval of a rate.
 BATCHES = 10
@@ -175,13 +183,26 @@ class RequestStats:
         else:
             rate, ci, method = None, None, None
         return cls(
-            index=index, a=req.a, b=req.b, c=req.c, delivered=n, rate_hz=rate, rate_hz_ci=ci, rate_hz_ci_method=method,
-            fidelity=float(fid.mean()) if n else None, fidelity_quantiles=_quantiles(fid),
+            index=index,
+            a=req.a,
+            b=req.b,
+            c=req.c,
+            delivered=n,
+            rate_hz=rate,
+            rate_hz_ci=ci,
+            rate_hz_ci_method=method,
+            fidelity=float(fid.mean()) if n else None,
+            fidelity_quantiles=_quantiles(fid),
             fraction_above_min_fidelity=float(np.mean(fid >= req.min_fidelity)) if n else None,
             latency_s_quantiles=_quantiles(np.asarray(record.latency_s, dtype=float)),
-            demanded=demanded, unmet_demand=None if demanded is None else demanded - n,
-            requested_rate_hz=req.rate_hz, min_fidelity=req.min_fidelity, priority=req.priority,
-            start_s=req.start_s, stop_s=req.stop_s, active_s=active,
+            demanded=demanded,
+            unmet_demand=None if demanded is None else demanded - n,
+            requested_rate_hz=req.rate_hz,
+            min_fidelity=req.min_fidelity,
+            priority=req.priority,
+            start_s=req.start_s,
+            stop_s=req.stop_s,
+            active_s=active,
             paths=tuple(tuple(p) for p in record.paths),
         )
 
@@ -190,7 +211,9 @@ class RequestStats:
         q = lambda d: {k: json_number(v) if v is not None else None for k, v in d.items()}  # noqa: E731
         num = lambda x: None if x is None else json_number(x)  # noqa: E731
         return {
-            "a": self.a, "b": self.b, "c": self.c,
+            "a": self.a,
+            "b": self.b,
+            "c": self.c,
             "delivered": self.delivered,
             "rate_hz": num(self.rate_hz),
             "rate_hz_ci": None if self.rate_hz_ci is None else [json_number(x) for x in self.rate_hz_ci],
@@ -248,15 +271,25 @@ class NodeStats:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite numbers as None)."""
-        return {"name": self.name, "memories": self.memories, "mean_occupied": json_number(self.mean_occupied),
-                "peak_occupied": self.peak_occupied,
-                "occupancy": None if self.occupancy is None else json_number(self.occupancy),
-                "occupied_over_time": [json_number(x) for x in self.occupied_over_time]}
+        return {
+            "name": self.name,
+            "memories": self.memories,
+            "mean_occupied": json_number(self.mean_occupied),
+            "peak_occupied": self.peak_occupied,
+            "occupancy": None if self.occupancy is None else json_number(self.occupancy),
+            "occupied_over_time": [json_number(x) for x in self.occupied_over_time],
+        }
 
 
 def _link_dict(link: LinkRecord) -> dict[str, Any]:
-    return {"a": str(link.a), "b": str(link.b), "station": str(link.station), "memories": int(link.memories),
-            "utilisation": json_number(link.utilisation), "heralds": int(link.heralds)}
+    return {
+        "a": str(link.a),
+        "b": str(link.b),
+        "station": str(link.station),
+        "memories": int(link.memories),
+        "utilisation": json_number(link.utilisation),
+        "heralds": int(link.heralds),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -308,15 +341,33 @@ class TrafficResult:
     def from_run(cls, run: TrafficRun) -> "TrafficResult":
         """The figures of a :class:`~qnet.repeater.traffic.records.TrafficRun`."""
         requests = tuple(RequestStats.from_record(i, r) for i, r in enumerate(run.requests))
-        nodes = tuple(NodeStats(str(n.name), int(n.memories), float(n.mean_occupied), int(n.peak_occupied),
-                                n.mean_occupied / n.memories if n.memories > 0 else None,
-                                tuple(float(x) for x in getattr(n, "occupied_over_time", ()))) for n in run.nodes)
+        nodes = tuple(
+            NodeStats(
+                str(n.name),
+                int(n.memories),
+                float(n.mean_occupied),
+                int(n.peak_occupied),
+                n.mean_occupied / n.memories if n.memories > 0 else None,
+                tuple(float(x) for x in getattr(n, "occupied_over_time", ())),
+            )
+            for n in run.nodes
+        )
         t = float(run.simulated_time_s)
         total = sum(r.delivered for r in requests) / t if t > 0 else None
         seed = None if run.seed is None else int(run.seed)
         bin_s = getattr(run, "occupancy_bin_s", None)
-        return cls(requests, nodes, tuple(run.links), total, t, float(run.duration_s), seed, run.policy,
-                   bool(run.interrupted), None if bin_s is None else float(bin_s))
+        return cls(
+            requests,
+            nodes,
+            tuple(run.links),
+            total,
+            t,
+            float(run.duration_s),
+            seed,
+            run.policy,
+            bool(run.interrupted),
+            None if bin_s is None else float(bin_s),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``qnet traffic --json`` (no NaN or inf: those are None / ``null``).
@@ -394,19 +445,25 @@ def format_traffic(result: TrafficResult, top: int = 10) -> str:
     interrupted at t = 2 s: figures cover what was finished
     """
     n = len(result.requests)
-    lines = [f"traffic: {n} request{'s' if n != 1 else ''}, {result.simulated_time_s:g} s simulated"
-             + (f" of {result.duration_s:g} s" if result.simulated_time_s != result.duration_s else "")
-             + f", policy {result.policy}, seed {'none' if result.seed is None else result.seed}"]
+    lines = [
+        f"traffic: {n} request{'s' if n != 1 else ''}, {result.simulated_time_s:g} s simulated"
+        + (f" of {result.duration_s:g} s" if result.simulated_time_s != result.duration_s else "")
+        + f", policy {result.policy}, seed {'none' if result.seed is None else result.seed}"
+    ]
     lines += _request_table(result.requests)
-    lines.append(f"(95% CI: batch means over {BATCHES} batches from {BATCH_MIN_DELIVERIES} deliveries, else exact "
-                 "Poisson; F>=min: fraction of deliveries at or above min_fidelity; unmet: demands not served)")
+    lines.append(
+        f"(95% CI: batch means over {BATCHES} batches from {BATCH_MIN_DELIVERIES} deliveries, else exact "
+        "Poisson; F>=min: fraction of deliveries at or above min_fidelity; unmet: demands not served)"
+    )
     lines.append(f"total rate: {_g(result.total_rate_hz)} deliveries/s")
     lines += _busiest(result, top)
     starved = [str(r.index) for r in result.requests if r.delivered == 0]
     if starved and result.policy == "shared":
-        lines.append(f"request(s) {', '.join(starved)} delivered nothing: under --memory-policy shared, pairs held for "
-                     "one request can block another's links for good unless the nodes have cutoffs (cutoff_s); try "
-                     "cutoffs or --memory-policy reserve")
+        lines.append(
+            f"request(s) {', '.join(starved)} delivered nothing: under --memory-policy shared, pairs held for "
+            "one request can block another's links for good unless the nodes have cutoffs (cutoff_s); try "
+            "cutoffs or --memory-policy reserve"
+        )
     if result.interrupted:
         lines.append(f"interrupted at t = {result.simulated_time_s:g} s: figures cover what was finished")
     return "\n".join(lines)
@@ -414,18 +471,42 @@ def format_traffic(result: TrafficResult, top: int = 10) -> str:
 
 def _request_table(requests: tuple[RequestStats, ...]) -> list[str]:
     """The per-request table: a header and one aligned row per request (names left-aligned)."""
-    head = ("#", "request", "delivered", "rate/s", "95% CI /s", "F mean", "F q05..q95", "F>=min", "latency q50 s", "unmet")
+    head = (
+        "#",
+        "request",
+        "delivered",
+        "rate/s",
+        "95% CI /s",
+        "F mean",
+        "F q05..q95",
+        "F>=min",
+        "latency q50 s",
+        "unmet",
+    )
     rows = []
     for r in requests:
         q = r.fidelity_quantiles
         ci = "-" if r.rate_hz_ci is None else f"{_g(r.rate_hz_ci[0])}..{_g(r.rate_hz_ci[1])}"
         band = "-" if q["q05"] is None else f"{q['q05']:.3f}..{q['q95']:.3f}"
-        rows.append((str(r.index), "-".join(p for p in (r.a, r.b, r.c) if p), str(r.delivered), _g(r.rate_hz), ci,
-                     _g(r.fidelity, ".4f"), band, _g(r.fraction_above_min_fidelity, ".3f"),
-                     _g(r.latency_s_quantiles["q50"]), "-" if r.unmet_demand is None else str(r.unmet_demand)))
+        rows.append(
+            (
+                str(r.index),
+                "-".join(p for p in (r.a, r.b, r.c) if p),
+                str(r.delivered),
+                _g(r.rate_hz),
+                ci,
+                _g(r.fidelity, ".4f"),
+                band,
+                _g(r.fraction_above_min_fidelity, ".3f"),
+                _g(r.latency_s_quantiles["q50"]),
+                "-" if r.unmet_demand is None else str(r.unmet_demand),
+            )
+        )
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    return ["  ".join(x.ljust(w) if i == 1 else x.rjust(w) for i, (x, w) in enumerate(zip(row, widths))).rstrip()
-            for row in (head, *rows)]
+    return [
+        "  ".join(x.ljust(w) if i == 1 else x.rjust(w) for i, (x, w) in enumerate(zip(row, widths))).rstrip()
+        for row in (head, *rows)
+    ]
 
 
 def _busiest(result: TrafficResult, top: int) -> list[str]:
@@ -434,11 +515,17 @@ def _busiest(result: TrafficResult, top: int) -> list[str]:
     busy = sorted((nd for nd in result.nodes if nd.occupancy is not None), key=lambda nd: -nd.occupancy)[:top]
     if busy:
         lines.append(f"nodes by occupancy (top {len(busy)}): mean memories in use / memories, peak")
-        lines += [f"  {nd.name:<12} {nd.mean_occupied:8.3g} / {nd.memories:<4} ({100 * nd.occupancy:5.1f}%)"
-                  f"  peak {nd.peak_occupied}" for nd in busy]
+        lines += [
+            f"  {nd.name:<12} {nd.mean_occupied:8.3g} / {nd.memories:<4} ({100 * nd.occupancy:5.1f}%)"
+            f"  peak {nd.peak_occupied}"
+            for nd in busy
+        ]
     links = sorted(result.links, key=lambda lk: -lk.utilisation)[:top]
     if links:
         lines.append(f"links by utilisation (top {len(links)}): fraction of memory pairs in use, heralds")
-        lines += [f"  {f'{lk.a} - {lk.station} - {lk.b}':<28} {100 * lk.utilisation:5.1f}% of {lk.memories}"
-                  f"  {lk.heralds} heralds" for lk in links]
+        lines += [
+            f"  {f'{lk.a} - {lk.station} - {lk.b}':<28} {100 * lk.utilisation:5.1f}% of {lk.memories}"
+            f"  {lk.heralds} heralds"
+            for lk in links
+        ]
     return lines

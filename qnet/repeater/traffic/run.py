@@ -37,7 +37,11 @@ def _check_options(duration_s: Any, memory_policy: str, metric: str, k_paths: An
     d = float(duration_s) if isinstance(duration_s, (int, float)) and not isinstance(duration_s, bool) else math.nan
     if not (0.0 < d < math.inf):
         raise ConfigError("traffic", "duration_s", duration_s, "a simulated time > 0 in seconds (finite)")
-    for name, value, allowed in (("memory_policy", memory_policy, MEMORY_POLICIES), ("metric", metric, METRICS), ("swap_policy", swap_policy, SWAP_POLICIES)):
+    for name, value, allowed in (
+        ("memory_policy", memory_policy, MEMORY_POLICIES),
+        ("metric", metric, METRICS),
+        ("swap_policy", swap_policy, SWAP_POLICIES),
+    ):
         if value not in allowed:
             raise ConfigError("traffic", name, value, f"one of {', '.join(allowed)}")
     if isinstance(k_paths, bool) or not isinstance(k_paths, int) or k_paths < 1:
@@ -138,7 +142,9 @@ def simulate_traffic(
     check_parties(graph, requests)
     needs_results = metric not in ("length", "hops") and any(r.c is None for r in requests)
     lg = link_graph(graph)
-    routes = choose_routes(graph, requests, metric, k_paths, all_link_results(graph, link_backend) if needs_results else None, lg)
+    routes = choose_routes(
+        graph, requests, metric, k_paths, all_link_results(graph, link_backend) if needs_results else None, lg
+    )
     build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], link_backend, purify, twirl)
     users: dict[int, int] = {}
     eroutes = [build.route(graph, hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
@@ -146,12 +152,20 @@ def simulate_traffic(
         for g in er.hops:
             users[g] = users.get(g, 0) + 1
     especs = [
-        EngineRequest(er, req.priority, req.rate_hz, req.start_s, req.stop_s,
-                      share=tuple(_share(build.links[g], users[g], purify) for g in er.hops))
+        EngineRequest(
+            er,
+            req.priority,
+            req.rate_hz,
+            req.start_s,
+            req.stop_s,
+            share=tuple(_share(build.links[g], users[g], purify) for g in er.hops),
+        )
         for req, er in zip(requests, eroutes)
     ]
     tie = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    eng = Engine(build.links, especs, build.names, memory_policy, np.random.default_rng(seed), tie, trace=trace, loop=loop)
+    eng = Engine(
+        build.links, especs, build.names, memory_policy, np.random.default_rng(seed), tie, trace=trace, loop=loop
+    )
     interrupted = False
     try:
         eng.run(duration, None if progress is None else (lambda t: progress(t, duration)), occupancy_bins)
@@ -159,7 +173,9 @@ def simulate_traffic(
         interrupted = True
     end = min(eng.now, duration) if interrupted else duration
     areas = eng.close(end)
-    run = _records(graph, requests, routes, build, eng, areas, end, duration, seed, memory_policy, swap_policy, interrupted)
+    run = _records(
+        graph, requests, routes, build, eng, areas, end, duration, seed, memory_policy, swap_policy, interrupted
+    )
     return _with_occupancy_over_time(run, eng, areas[0], duration, occupancy_bins)
 
 
@@ -168,7 +184,9 @@ def _share(link, users: int, purify: str | None) -> int:
     return 2 if purify is not None else max(1, min(link.cap_a, link.cap_b) // users)
 
 
-def _with_occupancy_over_time(run: TrafficRun, eng: Engine, final: list[float], duration: float, bins: int) -> TrafficRun:
+def _with_occupancy_over_time(
+    run: TrafficRun, eng: Engine, final: list[float], duration: float, bins: int
+) -> TrafficRun:
     """The nodes' mean memories in use per time slice (complete slices only when interrupted)."""
     if bins == 0:
         return run
@@ -177,37 +195,75 @@ def _with_occupancy_over_time(run: TrafficRun, eng: Engine, final: list[float], 
     if not run.interrupted:
         cum = cum + [final]
     series = np.diff(np.array([[0.0] * len(final)] + cum), axis=0).T / width  # (nodes, slices)
-    nodes = tuple(dataclasses.replace(n, occupied_over_time=tuple(float(x) for x in series[k])) for k, n in enumerate(run.nodes))
+    nodes = tuple(
+        dataclasses.replace(n, occupied_over_time=tuple(float(x) for x in series[k])) for k, n in enumerate(run.nodes)
+    )
     return dataclasses.replace(run, nodes=nodes, occupancy_bin_s=width)
 
 
-def _records(graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted) -> TrafficRun:
+def _records(
+    graph, requests, routes, build, eng, areas, end, duration, seed, policy, swap_policy, interrupted
+) -> TrafficRun:
     recs = []
     fid_by_request = []
     for r, (req, hops) in enumerate(zip(requests, routes)):
         done = [d for d in eng.requests[r].done if d.time_s < end]
-        fids = delivered_fidelities(graph, hops, build.spec_of, done, req.c is not None, swap_policy,
-                                    build.purify, build.twirl, build.route_sources(hops))
+        fids = delivered_fidelities(
+            graph,
+            hops,
+            build.spec_of,
+            done,
+            req.c is not None,
+            swap_policy,
+            build.purify,
+            build.twirl,
+            build.route_sources(hops),
+        )
         fid_by_request.append(fids)
-        paths = tuple((h.node_a, h.node_b) for h in hops) if req.c is not None else (tuple([hops[0].node_a] + [h.node_b for h in hops]),)
-        recs.append(RequestRecord(
-            request=req, paths=paths,
-            delivery_time_s=np.array([d.time_s for d in done], dtype=float),
-            latency_s=np.array([d.latency_s for d in done], dtype=float), fidelity=fids,
-            demanded=None if req.rate_hz is None else demands_before(req.start_s, req.rate_hz, min(req.stop_s, end)),
-            active_s=max(0.0, min(req.stop_s, end) - req.start_s),
-        ))
+        paths = (
+            tuple((h.node_a, h.node_b) for h in hops)
+            if req.c is not None
+            else (tuple([hops[0].node_a] + [h.node_b for h in hops]),)
+        )
+        recs.append(
+            RequestRecord(
+                request=req,
+                paths=paths,
+                delivery_time_s=np.array([d.time_s for d in done], dtype=float),
+                latency_s=np.array([d.latency_s for d in done], dtype=float),
+                fidelity=fids,
+                demanded=None
+                if req.rate_hz is None
+                else demands_before(req.start_s, req.rate_hz, min(req.stop_s, end)),
+                active_s=max(0.0, min(req.stop_s, end) - req.start_s),
+            )
+        )
     nodes = tuple(
         NodeRecord(n, eng.node_memories[k], areas[0][k] / end if end > 0 else 0.0, eng.node_peak[k])
         for k, n in enumerate(build.names)
     )
     links = tuple(
-        LinkRecord(h.node_a, h.node_b, h.station, min(lk.cap_a, lk.cap_b),
-                   areas[1][g] / (end * (lk.cap_a + lk.cap_b)) if end > 0 else 0.0, eng.heralds[g])
+        LinkRecord(
+            h.node_a,
+            h.node_b,
+            h.station,
+            min(lk.cap_a, lk.cap_b),
+            areas[1][g] / (end * (lk.cap_a + lk.cap_b)) if end > 0 else 0.0,
+            eng.heralds[g],
+        )
         for g, (h, lk) in enumerate(zip(build.canon, build.links))
     )
-    return TrafficRun(tuple(recs), nodes, links, duration, end, seed, policy, interrupted,
-                      _trace_columns(eng.rows, fid_by_request) if eng.record else None)
+    return TrafficRun(
+        tuple(recs),
+        nodes,
+        links,
+        duration,
+        end,
+        seed,
+        policy,
+        interrupted,
+        _trace_columns(eng.rows, fid_by_request) if eng.record else None,
+    )
 
 
 def _trace_columns(rows: list[tuple], fids: list[np.ndarray]) -> dict[str, np.ndarray]:

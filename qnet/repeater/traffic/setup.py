@@ -86,8 +86,14 @@ def _ghz_legs(graph: nx.Graph, lg: nx.MultiGraph, i: int, req: Request) -> list[
     return [Hop(p, hub, sorted(lg[p][hub])[0]) for p in req.parties]
 
 
-def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_paths: int, link_results: dict | None,
-                  lg: nx.MultiGraph | None = None) -> list[list[Hop]]:
+def choose_routes(
+    graph: nx.Graph,
+    requests: Sequence[Request],
+    metric: str,
+    k_paths: int,
+    link_results: dict | None,
+    lg: nx.MultiGraph | None = None,
+) -> list[list[Hop]]:
     """One route per request: the best under ``metric``, or among the ``k_paths`` best the least loaded.
 
     Load spreading is greedy in request order: a request takes the candidate whose busiest link
@@ -144,8 +150,6 @@ def choose_routes(graph: nx.Graph, requests: Sequence[Request], metric: str, k_p
     return routes
 
 
-
-
 class TrafficLinks:
     """The elementary links a set of routes uses, ready for the engine.
 
@@ -191,8 +195,16 @@ class TrafficLinks:
     ([('s1', 1, 1), ('s2', 1, 1)], (0, 1))
     """
 
-    def __init__(self, graph: nx.Graph, lg: nx.MultiGraph, routes: list[list[Hop]], ghz: list[bool], link_backend: str,
-                 purify: str | None = None, twirl: bool = True):
+    def __init__(
+        self,
+        graph: nx.Graph,
+        lg: nx.MultiGraph,
+        routes: list[list[Hop]],
+        ghz: list[bool],
+        link_backend: str,
+        purify: str | None = None,
+        twirl: bool = True,
+    ):
         self.names = sorted(lg.nodes)
         self.ids: dict[tuple, int] = {}
         self.canon: list[Hop] = []
@@ -209,9 +221,19 @@ class TrafficLinks:
             spec, res = self.spec_of[tuple(h)]
             source = None if purify is None else self._purified(graph, h)
             cut = min([graph.nodes[n]["hardware"].cutoff_s for n in interior[g]], default=math.inf)
-            self.links.append(EngineLink(p=res.success_probability, attempt_time_s=res.attempt_time_s,
-                                         node_a=index[h.node_a], node_b=index[h.node_b], cap_a=caps[0], cap_b=caps[1],
-                                         cutoff_s=cut, source=source, name=h.station))
+            self.links.append(
+                EngineLink(
+                    p=res.success_probability,
+                    attempt_time_s=res.attempt_time_s,
+                    node_a=index[h.node_a],
+                    node_b=index[h.node_b],
+                    cap_a=caps[0],
+                    cap_b=caps[1],
+                    cutoff_s=cut,
+                    source=source,
+                    name=h.station,
+                )
+            )
             self.sources.append(source)
 
     def _index(self, routes: list[list[Hop]], ghz: list[bool]) -> dict[int, set[str]]:
@@ -238,8 +260,12 @@ class TrafficLinks:
             if mems[(n, h.station)] < need:
                 hw = graph.nodes[n]["hardware"]
                 what = "at least one memory per link" if need == 1 else "two memories per link to purify"
-                raise ConfigError(f"nodes.{n}", "memories", hw.memories,
-                                  f"{n!r} joins {lg.degree(n)} elementary links; a route uses link {h.station}, so it needs {what}")
+                raise ConfigError(
+                    f"nodes.{n}",
+                    "memories",
+                    hw.memories,
+                    f"{n!r} joins {lg.degree(n)} elementary links; a route uses link {h.station}, so it needs {what}",
+                )
         if need == 2:
             return 2, 2
         return mems[(h.node_a, h.station)], mems[(h.node_b, h.station)]
@@ -260,8 +286,10 @@ class TrafficLinks:
         from qnet.repeater.chain.sources import MirroredSource
 
         ids = [self.ids[(frozenset((h.node_a, h.node_b)), h.station)] for h in hops]
-        return [self.sources[g] if self.canon[g].node_a == h.node_a else MirroredSource(self.sources[g])
-                for g, h in zip(ids, hops)]
+        return [
+            self.sources[g] if self.canon[g].node_a == h.node_a else MirroredSource(self.sources[g])
+            for g, h in zip(ids, hops)
+        ]
 
     def route(self, graph: nx.Graph, hops: list[Hop], ghz: bool, swap_policy: str) -> EngineRoute:
         """The engine's view of one route: link ids, sides, per-boundary cutoffs and swaps."""
@@ -269,9 +297,20 @@ class TrafficLinks:
         left = tuple(0 if self.canon[g].node_a == h.node_a else 1 for g, h in zip(ids, hops))
         if ghz:
             hub = graph.nodes[hops[0].node_b]["hardware"]
-            return EngineRoute(tuple(ids), left, (math.inf, hub.cutoff_s), (1.0, 1.0), (0.0, hub.swap_time_s),
-                               hub=self.names.index(hops[0].node_b))
+            return EngineRoute(
+                tuple(ids),
+                left,
+                (math.inf, hub.cutoff_s),
+                (1.0, 1.0),
+                (0.0, hub.swap_time_s),
+                hub=self.names.index(hops[0].node_b),
+            )
         inner = [graph.nodes[h.node_a]["hardware"] for h in hops[1:]]
-        return EngineRoute(tuple(ids), left, (math.inf, *[hw.cutoff_s for hw in inner], math.inf),
-                           (1.0,) * (len(hops) + 1), (0.0, *[hw.swap_time_s for hw in inner], 0.0),
-                           nested=swap_policy == "nested")
+        return EngineRoute(
+            tuple(ids),
+            left,
+            (math.inf, *[hw.cutoff_s for hw in inner], math.inf),
+            (1.0,) * (len(hops) + 1),
+            (0.0, *[hw.swap_time_s for hw in inner], 0.0),
+            nested=swap_policy == "nested",
+        )

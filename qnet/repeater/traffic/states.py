@@ -20,16 +20,26 @@ from qnet.repeater.routing import Hop
 __all__ = ["delivered_fidelities"]
 
 
-def _route_chain(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, swap_policy: str, purify: str | None, twirl: bool):
+def _route_chain(
+    graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, swap_policy: str, purify: str | None, twirl: bool
+):
     specs = [spec_of[tuple(h)][0] for h in hops]
     results = [spec_of[tuple(h)][1] for h in hops]
     mems = [1 if purify is None else 2] * (len(hops) + 1)
     return assemble_chain(graph, hops, specs, results, mems, swap_policy, purify, twirl)
 
 
-def delivered_fidelities(graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, deliveries: Sequence, ghz: bool,
-                         swap_policy: str = "asap", purify: str | None = None, twirl: bool = True,
-                         sources: Sequence | None = None) -> np.ndarray:
+def delivered_fidelities(
+    graph: nx.Graph,
+    hops: Sequence[Hop],
+    spec_of: dict,
+    deliveries: Sequence,
+    ghz: bool,
+    swap_policy: str = "asap",
+    purify: str | None = None,
+    twirl: bool = True,
+    sources: Sequence | None = None,
+) -> np.ndarray:
     """Fidelity of every delivery of one request (<Psi+|rho|Psi+>, or the GHZ fidelity).
 
     Parameters

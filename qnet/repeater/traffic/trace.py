@@ -117,8 +117,9 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_trace(trace: Mapping[str, np.ndarray] | None, path: str | os.PathLike, *, overwrite: bool = False,
-                option: str = "--trace") -> Path:
+def write_trace(
+    trace: Mapping[str, np.ndarray] | None, path: str | os.PathLike, *, overwrite: bool = False, option: str = "--trace"
+) -> Path:
     """Write a run's trace (``TrafficRun.trace``) to ``path``: Parquet or CSV by suffix.
 
     Parameters

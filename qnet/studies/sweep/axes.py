@@ -28,8 +28,18 @@ from qnet.studies.ranges import Range, RangeError, parse_list, parse_range
 from qnet.studies.sweep.table import canonical
 
 __all__ = [
-    "Axis", "parse_vary", "parse_values", "Grid", "grid", "MAX_POINTS", "check_field", "Range",
-    "toml_value", "toml_literal", "json_value", "RUN_FIELDS",
+    "Axis",
+    "parse_vary",
+    "parse_values",
+    "Grid",
+    "grid",
+    "MAX_POINTS",
+    "check_field",
+    "Range",
+    "toml_value",
+    "toml_literal",
+    "json_value",
+    "RUN_FIELDS",
 ]
 
 #: Axis fields that are not network fields but parameters of the run itself: ``seed`` (the Monte
@@ -190,6 +200,7 @@ def parse_values(text: str) -> Axis:
     except RangeError as exc:
         raise QnetError(f"--values {text!r}: {exc}") from None
     return Axis(fields, values, f"--values {text}")
+
 
 #: The most points one sweep may have. Beyond about 10^8 points a table is tens of GB (a link
 #: row is about 300 bytes of CSV), a resumed or Parquet sweep rewrites it in memory (about 1 kB

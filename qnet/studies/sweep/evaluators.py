@@ -30,8 +30,16 @@ from qnet.studies.sweep.profile import _no_clock, stage_clock
 from qnet.studies.sweep.table import ERROR_COLUMN
 
 __all__ = [
-    "Evaluator", "LinkEvaluator", "ChainEvaluator", "LINK_EXTRA_COLUMNS", "PLOB_COLUMN", "DEFAULT_CHUNK_SIZE",
-    "link_rows", "clear_cache", "error_message", "table_sha256",
+    "Evaluator",
+    "LinkEvaluator",
+    "ChainEvaluator",
+    "LINK_EXTRA_COLUMNS",
+    "PLOB_COLUMN",
+    "DEFAULT_CHUNK_SIZE",
+    "link_rows",
+    "clear_cache",
+    "error_message",
+    "table_sha256",
 ]
 
 #: The PLOB bound column of a link sweep (bits/s).
@@ -114,6 +122,7 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, QnetError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
 
 _CACHE: "OrderedDict[Any, dict[str, Any]]" = OrderedDict()
 _CACHE_SIZE = 100_000
@@ -280,7 +289,11 @@ class LinkEvaluator(Evaluator):
                 rows[i] = {ERROR_COLUMN: error_message(exc)}
                 continue
             # per point, not cached: the attenuation is not part of the LinkSpec
-            extra[i] = (spec.length_a_km + spec.length_b_km, eta, plob(eta, spec.attempt_time_s, spec.attempts_per_round))
+            extra[i] = (
+                spec.length_a_km + spec.length_b_km,
+                eta,
+                plob(eta, spec.attempt_time_s, spec.attempts_per_round),
+            )
             keyed.append((i, _SpecKey(link_backend, spec)))
         with _CACHE_LOCK:  # once per chunk
             get, move = _CACHE.get, _CACHE.move_to_end
@@ -326,7 +339,11 @@ class LinkEvaluator(Evaluator):
             try:
                 # Aer runs compile_link's circuits; the batch engine their instruction lists
                 # (the same instructions, without building Qiskit objects)
-                item = link_module.compile_link(spec, share_instructions=True) if self.link_backend == "aer" else link_program(spec)
+                item = (
+                    link_module.compile_link(spec, share_instructions=True)
+                    if self.link_backend == "aer"
+                    else link_program(spec)
+                )
             except Exception as exc:
                 rows[j] = {ERROR_COLUMN: error_message(exc)}
                 continue
@@ -372,6 +389,7 @@ class _SpecKey:
         if not isinstance(other, _SpecKey):
             return NotImplemented
         return self.hash == other.hash and self.link_backend == other.link_backend and self.spec == other.spec
+
 
 def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     """Result rows of compiled links (or link programs) from their final density matrices.
@@ -466,7 +484,10 @@ def _layout_rows(items, members, p_all, rho, failed, target, coherence, rows) ->
         np.array([spec.attempts_per_round for spec in specs]),
         np.array([spec.attempt_time_s for spec in specs]),
         np.array(t_coh, dtype=float),
-        fidelity(rho, target), figures.chsh(rho), figures.qber(rho, target), figures.bb84_key_fraction(rho, target),
+        fidelity(rho, target),
+        figures.chsh(rho),
+        figures.qber(rho, target),
+        figures.bb84_key_fraction(rho, target),
     )
     values = zip(*(columns[name].tolist() for name in LINK_FIELDS))
     for i, p, bad, row in zip(members, p_all.tolist(), failed.tolist(), values):
@@ -584,7 +605,9 @@ class ChainEvaluator(Evaluator):
         rows = []
         for point in points:
             try:
-                overrides = list(self.overrides) + [f"{k}={toml_literal(v)}" for k, v in point.items() if k not in RUN_FIELDS]
+                overrides = list(self.overrides) + [
+                    f"{k}={toml_literal(v)}" for k, v in point.items() if k not in RUN_FIELDS
+                ]
                 graph = network_from_dict(self.network, source=self.source, overrides=overrides)
                 if self.via is not None:
                     hops = explicit_path(graph, [self.a, *self.via, self.b])
@@ -609,4 +632,3 @@ class ChainEvaluator(Evaluator):
             row.update(rate_hz_ci_low=ci[0], rate_hz_ci_high=ci[1], path="-".join(result.path), error="")
             rows.append(row)
         return rows
-

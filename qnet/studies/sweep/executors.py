@@ -21,7 +21,13 @@ from typing import Any, Iterator
 from qnet.errors import QnetError
 
 __all__ = [
-    "WorkerDied", "Executor", "ChunkResult", "start_executor", "evaluate_chunk", "dask_security", "check_dask_address",
+    "WorkerDied",
+    "Executor",
+    "ChunkResult",
+    "start_executor",
+    "evaluate_chunk",
+    "dask_security",
+    "check_dask_address",
     "dask_address",
 ]
 
@@ -54,7 +60,9 @@ def _watch_parent(parent: int, interval_s: float = 0.25) -> None:
     os._exit(1)
 
 
-def evaluate_chunk(evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]], profile: bool = False) -> ChunkResult:
+def evaluate_chunk(
+    evaluator: Any, fields: tuple[str, ...], chunk: tuple[list[int], list[tuple]], profile: bool = False
+) -> ChunkResult:
     """Evaluate one chunk (runs in this process, a worker process or a Dask worker).
 
     Parameters
@@ -177,8 +185,15 @@ class _Pool(Executor):
     evaluated here, when profiled, are in :attr:`local_times`.
     """
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, workers: int, profile: bool = False,
-                 points: int | None = None):
+    def __init__(
+        self,
+        evaluator: Any,
+        fields: tuple[str, ...],
+        chunks: Iterator,
+        workers: int,
+        profile: bool = False,
+        points: int | None = None,
+    ):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -186,7 +201,9 @@ class _Pool(Executor):
         self.profile = profile
         self.local_times: dict[str, float] = {}  # stages of the chunks evaluated in this process
         self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
             initargs=(os.getpid(),),
         )
         self.pending: set = set()
@@ -218,13 +235,17 @@ class _Pool(Executor):
             t0 = time.perf_counter()
             result = self._here(first)
             n = len(first[0])
-            if self.points is not None and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.workers:
+            if (
+                self.points is not None
+                and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.workers
+            ):
                 yield result  # the rest is quicker done here than starting workers
                 for chunk in self.chunks:
                     yield self._here(chunk)
                 return
-            self.starting = {self.executor.submit(_started, self.evaluator, self.fields, first[1][0])
-                             for _ in range(self.workers)}
+            self.starting = {
+                self.executor.submit(_started, self.evaluator, self.fields, first[1][0]) for _ in range(self.workers)
+            }
             yield result
         else:
             self._submit(2 * self.workers)
@@ -285,15 +306,24 @@ class _Pool(Executor):
 class _Dask(Executor):
     """Chunks on a dask.distributed cluster (an address or a ``Client``)."""
 
-    def __init__(self, evaluator: Any, fields: tuple[str, ...], chunks: Iterator, dask: Any, security: Any = None,
-                 profile: bool = False):
+    def __init__(
+        self,
+        evaluator: Any,
+        fields: tuple[str, ...],
+        chunks: Iterator,
+        dask: Any,
+        security: Any = None,
+        profile: bool = False,
+    ):
         try:
             from distributed import Client
         except ImportError:
             raise QnetError("--dask needs dask.distributed: pip install 'qnet[dask]'") from None
         self.own = not isinstance(dask, Client)
         try:
-            self.client = (Client(dask, security=security) if security is not None else Client(dask)) if self.own else dask
+            self.client = (
+                (Client(dask, security=security) if security is not None else Client(dask)) if self.own else dask
+            )
         except Exception as exc:  # unreachable scheduler, bad address
             raise QnetError(f"cannot connect to the Dask scheduler at {dask!r}: {exc}") from None
         self.fields, self.chunks, self.profile = fields, chunks, profile
@@ -406,7 +436,9 @@ def dask_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None
         return None
     missing = [k for k, v in given.items() if not v]
     if missing:
-        raise QnetError(f"{', '.join(missing)} missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together")
+        raise QnetError(
+            f"{', '.join(missing)} missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together"
+        )
     for option, path in given.items():
         if not Path(path).is_file():
             raise QnetError(f"{option} {path}: no such file")
@@ -450,7 +482,9 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
     qnet.errors.QnetError: --dask tcp://10.0.0.2:8786: plain TCP to another machine would send and run pickled code unauthenticated; ...
     """
     if not isinstance(address, str) or not address.strip():
-        raise QnetError(f"--dask {address!r}: expected a scheduler address such as tcp://127.0.0.1:8786 or tls://host:8786")
+        raise QnetError(
+            f"--dask {address!r}: expected a scheduler address such as tcp://127.0.0.1:8786 or tls://host:8786"
+        )
     tls = address.startswith("tls://")
     if security is not None and not tls:
         raise QnetError(f"--dask {address}: the TLS options need a tls:// address")
@@ -464,8 +498,17 @@ def check_dask_address(address: str, *, security: Any = None, insecure: bool = F
     )
 
 
-def start_executor(evaluator: Any, fields: tuple[str, ...], chunks: Iterator, *, workers: int = 1, dask: Any = None,
-                   security: Any = None, profile: bool = False, points: int | None = None) -> Executor:
+def start_executor(
+    evaluator: Any,
+    fields: tuple[str, ...],
+    chunks: Iterator,
+    *,
+    workers: int = 1,
+    dask: Any = None,
+    security: Any = None,
+    profile: bool = False,
+    points: int | None = None,
+) -> Executor:
     """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
     processes when ``workers > 1``, else in this process.
 

@@ -104,8 +104,11 @@ class LinkPoints:
         self.speed = graph.graph["fibre_speed_km_per_s"]
         self.s = s
         self.link = (
-            ("nodes", s), ("nodes", ev.a), ("nodes", ev.b),
-            ("fibres", graph.edges[ev.a, s]["fibre"].name), ("fibres", graph.edges[ev.b, s]["fibre"].name),
+            ("nodes", s),
+            ("nodes", ev.a),
+            ("nodes", ev.b),
+            ("fibres", graph.edges[ev.a, s]["fibre"].name),
+            ("fibres", graph.edges[ev.b, s]["fibre"].name),
         )
         self.link_objects = tuple(base[t] for t in self.link)  # station, memory A, memory B, fibre A, fibre B
         self.transmission: dict[int, float] = {}  # id(fibre) -> fibre_transmission
@@ -177,7 +180,9 @@ class LinkPoints:
             obj = cache.get(ck)
             if obj is None:
                 try:
-                    obj = dataclasses.replace(self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)})
+                    obj = dataclasses.replace(
+                        self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
+                    )
                 except Exception:
                     obj = _INVALID
                 cache[ck] = obj

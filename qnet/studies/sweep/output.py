@@ -22,12 +22,28 @@ from typing import Any, Iterable, Mapping, Sequence
 from qnet.errors import QnetError
 from qnet.studies.sweep.axes import MAX_POINTS, Grid
 from qnet.studies.sweep.table import (
-    SWEEP_ID_COLUMN, canonical, output_format, read_csv, read_parquet, read_table, write_csv, write_parquet,
+    SWEEP_ID_COLUMN,
+    canonical,
+    output_format,
+    read_csv,
+    read_parquet,
+    read_table,
+    write_csv,
+    write_parquet,
 )
 
 __all__ = [
-    "sweep_id", "sidecar_paths", "check_sweep_output", "check_grid_size", "check_disk_space", "read_existing",
-    "read_meta", "finalize", "write_json", "versions", "now",
+    "sweep_id",
+    "sidecar_paths",
+    "check_sweep_output",
+    "check_grid_size",
+    "check_disk_space",
+    "read_existing",
+    "read_meta",
+    "finalize",
+    "write_json",
+    "versions",
+    "now",
 ]
 
 _MISSING = object()
@@ -149,7 +165,9 @@ def sidecar_paths(output: str | Path, fmt: str | None = None) -> tuple[Path, ...
     return (meta,)
 
 
-def check_sweep_output(output: str | Path, fmt: str | None = None, *, resume: bool = False, overwrite: bool = False) -> bool:
+def check_sweep_output(
+    output: str | Path, fmt: str | None = None, *, resume: bool = False, overwrite: bool = False
+) -> bool:
     """Check a sweep's output and its sidecars before anything is computed.
 
     The rule of :func:`qnet.outputs.check_output_path` for the table and for every sidecar: the
@@ -212,7 +230,9 @@ def check_grid_size(grid: Grid) -> None:
     """
     if grid.size > MAX_POINTS:
         shape = " x ".join(map(str, grid.sizes))
-        raise QnetError(f"the grid has {grid.size:,} points ({shape}): at most {MAX_POINTS:,} in one sweep; split it into several")
+        raise QnetError(
+            f"the grid has {grid.size:,} points ({shape}): at most {MAX_POINTS:,} in one sweep; split it into several"
+        )
 
 
 def check_disk_space(grid: Grid, todo: int, columns: Sequence[str], folder: Path) -> None:
@@ -291,13 +311,15 @@ def read_meta(meta_path: Path, output: Path, describe: Mapping[str, Any]) -> dic
         return {}
     old = meta.get("evaluator")
     if isinstance(old, Mapping) and old != describe:
-        raise QnetError(f"cannot resume {output}: it was made for a different network, link or --set ({_differences(old, describe)}); write to a new output")
+        raise QnetError(
+            f"cannot resume {output}: it was made for a different network, link or --set ({_differences(old, describe)}); write to a new output"
+        )
     return meta
 
 
-
-
-def finalize(output: Path, fmt: str, journal_path: Path, columns: list[str], grid_: Grid, text_columns: set[str]) -> None:
+def finalize(
+    output: Path, fmt: str, journal_path: Path, columns: list[str], grid_: Grid, text_columns: set[str]
+) -> None:
     """Rewrite the table in grid order (last row wins for a repeated point), atomically.
 
     Rows that are not in the grid (a resumed output of another grid) stay, after it; a Parquet

@@ -169,24 +169,33 @@ class SweepProfile:
         rows = []
         for where, stages in (("main", self.main), ("workers", self.in_workers)):
             for stage, seconds in sorted(stages.items(), key=key):
-                rows.append({
-                    "stage": stage, "where": where, "seconds": seconds,
-                    "us_per_point": seconds / self.points * 1e6 if self.points else None,
-                })
+                rows.append(
+                    {
+                        "stage": stage,
+                        "where": where,
+                        "seconds": seconds,
+                        "us_per_point": seconds / self.points * 1e6 if self.points else None,
+                    }
+                )
         return rows
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: totals and one entry per stage (stage, where, seconds, us_per_point)."""
         return {
-            "total_s": self.total_s, "points": self.points, "workers": self.workers,
-            "workers_total_s": sum(self.in_workers.values()), "stages": self._rows(),
+            "total_s": self.total_s,
+            "points": self.points,
+            "workers": self.workers,
+            "workers_total_s": sum(self.in_workers.values()),
+            "stages": self._rows(),
         }
 
     def format_table(self) -> str:
         """The stages as a table for people (seconds, share of the wall time, microseconds per point)."""
         procs = "1 process" if self.workers <= 1 else f"{self.workers} worker processes"
-        lines = [f"qnet sweep profile: {self.points} points, {procs}, {self.total_s:.2f} s wall",
-                 f"  {'stage':<50} {'where':<8} {'seconds':>8} {'share':>6} {'us/point':>9}"]
+        lines = [
+            f"qnet sweep profile: {self.points} points, {procs}, {self.total_s:.2f} s wall",
+            f"  {'stage':<50} {'where':<8} {'seconds':>8} {'share':>6} {'us/point':>9}",
+        ]
         for row in self._rows():
             share = f"{row['seconds'] / self.total_s:6.0%}" if self.total_s > 0 and row["where"] == "main" else " " * 6
             per = f"{row['us_per_point']:9.1f}" if row["us_per_point"] is not None else " " * 9
@@ -194,7 +203,9 @@ class SweepProfile:
             lines.append(f"  {label:<50} {row['where']:<8} {row['seconds']:8.3f} {share} {per}")
         lines.append(f"  {'total (main process)':<50} {'main':<8} {sum(self.main.values()):8.3f}")
         if self.in_workers:
-            lines.append(f"  {'total (workers, summed over processes)':<50} {'workers':<8} {sum(self.in_workers.values()):8.3f}")
+            lines.append(
+                f"  {'total (workers, summed over processes)':<50} {'workers':<8} {sum(self.in_workers.values()):8.3f}"
+            )
         return "\n".join(lines)
 
 

@@ -26,11 +26,26 @@ from qnet.studies.sweep.executors import WorkerDied, check_dask_address, dask_ad
 from qnet.studies.sweep.profile import StageTimes, SweepProfile
 from qnet.studies.sweep.axes import Axis, Grid
 from qnet.studies.sweep.output import (
-    check_disk_space, check_grid_size, check_sweep_output, finalize, now, read_existing, read_meta, sidecar_paths,
-    sweep_id, versions, write_json,
+    check_disk_space,
+    check_grid_size,
+    check_sweep_output,
+    finalize,
+    now,
+    read_existing,
+    read_meta,
+    sidecar_paths,
+    sweep_id,
+    versions,
+    write_json,
 )
 from qnet.studies.sweep.table import (
-    ERROR_COLUMN, SWEEP_ID_COLUMN, Journal, RowFormatter, canonical, output_format, require_pyarrow,
+    ERROR_COLUMN,
+    SWEEP_ID_COLUMN,
+    Journal,
+    RowFormatter,
+    canonical,
+    output_format,
+    require_pyarrow,
 )
 
 __all__ = ["run_sweep", "SweepSummary"]
@@ -191,11 +206,21 @@ def run_sweep(
 
     lock = output_lock(output)
     try:
-        plan = _prepare(evaluator, grid_, output, fmt, columns, resume=resume, overwrite=overwrite, retry_errors=retry_errors)
+        plan = _prepare(
+            evaluator, grid_, output, fmt, columns, resume=resume, overwrite=overwrite, retry_errors=retry_errors
+        )
         run = _Run(
-            evaluator, axes, plan, chunk_size=chunk_size, workers=workers, dask=dask, dask_security=dask_security,
-            bar_args=dict(stream=progress_stream, interval=progress_interval, enabled=progress), metadata=metadata,
-            profile=profile, t_start=t_start,
+            evaluator,
+            axes,
+            plan,
+            chunk_size=chunk_size,
+            workers=workers,
+            dask=dask,
+            dask_security=dask_security,
+            bar_args=dict(stream=progress_stream, interval=progress_interval, enabled=progress),
+            metadata=metadata,
+            profile=profile,
+            t_start=t_start,
         )
         return run.go()
     finally:
@@ -225,8 +250,17 @@ class _Plan:
         return self.grid.size - self.skipped
 
 
-def _prepare(evaluator: Evaluator, grid_: Grid, output: Path, fmt: str, columns: list[str], *, resume: bool,
-             overwrite: bool, retry_errors: bool) -> _Plan:
+def _prepare(
+    evaluator: Evaluator,
+    grid_: Grid,
+    output: Path,
+    fmt: str,
+    columns: list[str],
+    *,
+    resume: bool,
+    overwrite: bool,
+    retry_errors: bool,
+) -> _Plan:
     """Read what a resumed output holds, check the disk, clear an overwritten output."""
     meta_path, *rest = sidecar_paths(output, fmt)
     journal_path = rest[0] if rest else output
@@ -240,14 +274,29 @@ def _prepare(evaluator: Evaluator, grid_: Grid, output: Path, fmt: str, columns:
         existing = read_existing(output, journal_path, columns, ident)
     n_fields = len(grid_.fields)
     error_at = columns.index(ERROR_COLUMN)
-    done_keys = {tuple(canonical(c) for c in row[:n_fields]) for row in existing if not (retry_errors and row[error_at])}
+    done_keys = {
+        tuple(canonical(c) for c in row[:n_fields]) for row in existing if not (retry_errors and row[error_at])
+    }
     skipped = sum(map(grid_.count, done_keys))
     check_disk_space(grid_, grid_.size - skipped, columns, output.parent)
     if not resuming:
         for p in (output, journal_path, meta_path):
             p.unlink(missing_ok=True)  # --overwrite (check_sweep_output allowed it)
-    return _Plan(grid_, output, fmt, columns, meta_path, journal_path, resuming, describe, ident, existing, meta,
-                 done_keys, skipped)
+    return _Plan(
+        grid_,
+        output,
+        fmt,
+        columns,
+        meta_path,
+        journal_path,
+        resuming,
+        describe,
+        ident,
+        existing,
+        meta,
+        done_keys,
+        skipped,
+    )
 
 
 def _chunk_size(evaluator: Evaluator, chunk_size: int | None, workers: int, dask: Any, todo: int) -> int:
@@ -263,10 +312,14 @@ def _todo(grid: Grid, done: set[tuple]) -> Iterable[tuple[int, tuple]]:
     """(position, point) of every grid point not in ``done`` (canonical keys), lazily."""
     if not done:
         return enumerate(grid)
-    return ((i, p) for i, p in enumerate(grid) if tuple([v if type(v) is float else canonical(v) for v in p]) not in done)
+    return (
+        (i, p) for i, p in enumerate(grid) if tuple([v if type(v) is float else canonical(v) for v in p]) not in done
+    )
 
 
-def _chunks(todo: Iterable[tuple[int, tuple]], size: int, inflight: dict[int, list[tuple]]) -> Iterator[tuple[list[int], list[tuple]]]:
+def _chunks(
+    todo: Iterable[tuple[int, tuple]], size: int, inflight: dict[int, list[tuple]]
+) -> Iterator[tuple[list[int], list[tuple]]]:
     """Chunks (positions, points) of ``size`` points; each chunk's points wait in ``inflight`` until written."""
     it = iter(todo)
     while batch := list(itertools.islice(it, size)):
@@ -276,8 +329,16 @@ def _chunks(todo: Iterable[tuple[int, tuple]], size: int, inflight: dict[int, li
         yield indices, values
 
 
-def _start_metadata(evaluator: Evaluator, axes: Sequence[Axis], plan: _Plan, *, size: int, workers: int, dask: Any,
-                    metadata: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _start_metadata(
+    evaluator: Evaluator,
+    axes: Sequence[Axis],
+    plan: _Plan,
+    *,
+    size: int,
+    workers: int,
+    dask: Any,
+    metadata: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metadata, this run's entry in it), written to the sidecar before the first chunk."""
     extra = (["dask", "distributed"] if dask is not None else []) + (["pyarrow"] if plan.fmt == "parquet" else [])
     address = None if dask is None else (dask if isinstance(dask, str) else dask_address(dask))
@@ -383,9 +444,21 @@ class _Writer:
 class _Run:
     """One run of :func:`run_sweep` on a locked output."""
 
-    def __init__(self, evaluator: Evaluator, axes: Sequence[Axis], plan: _Plan, *, chunk_size: int | None,
-                 workers: int, dask: Any, dask_security: Any, bar_args: dict[str, Any],
-                 metadata: Mapping[str, Any] | None, profile: bool = False, t_start: float | None = None):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        axes: Sequence[Axis],
+        plan: _Plan,
+        *,
+        chunk_size: int | None,
+        workers: int,
+        dask: Any,
+        dask_security: Any,
+        bar_args: dict[str, Any],
+        metadata: Mapping[str, Any] | None,
+        profile: bool = False,
+        t_start: float | None = None,
+    ):
         self.evaluator, self.plan = evaluator, plan
         self.workers, self.dask, self.dask_security = workers, dask, dask_security
         self.size = _chunk_size(evaluator, chunk_size, workers, dask, plan.todo)
@@ -415,8 +488,17 @@ class _Run:
                 gc.enable()
             self._finish()
         plan, w = self.plan, self.writer
-        return SweepSummary(plan.output, plan.grid.size, plan.skipped, w.evaluated, w.errors,
-                            time.perf_counter() - self.t0, self.status, plan.meta_path, self._profile())
+        return SweepSummary(
+            plan.output,
+            plan.grid.size,
+            plan.skipped,
+            w.evaluated,
+            w.errors,
+            time.perf_counter() - self.t0,
+            self.status,
+            plan.meta_path,
+            self._profile(),
+        )
 
     def _profile(self) -> SweepProfile | None:
         """The stage times so far ("wait": the main process's time no stage claims), or None."""
@@ -426,8 +508,9 @@ class _Run:
         main = dict(self.times.seconds)
         main["wait"] = max(0.0, total - sum(main.values()))
         parallel = self.dask is not None or self.workers > 1
-        return SweepProfile(total, self.writer.evaluated, self.workers if parallel else 1, main,
-                            dict(self.worker_times.seconds))
+        return SweepProfile(
+            total, self.writer.evaluated, self.workers if parallel else 1, main, dict(self.worker_times.seconds)
+        )
 
     def _take(self, result: tuple) -> None:
         """Write one finished chunk (and keep its stage times)."""
@@ -447,9 +530,16 @@ class _Run:
         chunks = _chunks(_todo(plan.grid, plan.done_keys), self.size, self.inflight)
         executor = None
         try:
-            executor = start_executor(evaluator, plan.grid.fields, chunks, workers=self.workers if plan.todo else 1,
-                                      dask=self.dask, security=self.dask_security, profile=self.profile,
-                                      points=plan.todo)
+            executor = start_executor(
+                evaluator,
+                plan.grid.fields,
+                chunks,
+                workers=self.workers if plan.todo else 1,
+                dask=self.dask,
+                security=self.dask_security,
+                profile=self.profile,
+                points=plan.todo,
+            )
             if self.profile:
                 self.times.add("prepare", time.perf_counter() - self.t_start)
             for result in executor:
@@ -483,14 +573,21 @@ class _Run:
         writer.journal.close(sync=writer.in_order)
         self.bar.close()
         if self.status != "complete" and not plan.resuming and writer.evaluated == 0:
-            for p in (plan.output, plan.journal_path, plan.meta_path):  # nothing finished: leave nothing to block a rerun
+            for p in (
+                plan.output,
+                plan.journal_path,
+                plan.meta_path,
+            ):  # nothing finished: leave nothing to block a rerun
                 p.unlink(missing_ok=True)
             return
         if not writer.in_order:
             text_columns = self._text_columns()
             finalize(plan.output, plan.fmt, plan.journal_path, plan.columns, plan.grid, text_columns)
         self.run_info.update(
-            finished=now(), status=self.status, points_evaluated=writer.evaluated, errors=writer.errors,
+            finished=now(),
+            status=self.status,
+            points_evaluated=writer.evaluated,
+            errors=writer.errors,
             seconds=round(time.perf_counter() - self.t0, 3),
         )
         if self.profile:
@@ -502,4 +599,8 @@ class _Run:
         """Columns a Parquet table stores as text: string inputs, the evaluator's text columns, sweep_id."""
         first = next(iter(self.plan.grid))
         fields = self.plan.grid.fields
-        return {f for f, v in zip(fields, first) if isinstance(v, str)} | {SWEEP_ID_COLUMN} | set(self.evaluator.text_columns)
+        return (
+            {f for f, v in zip(fields, first) if isinstance(v, str)}
+            | {SWEEP_ID_COLUMN}
+            | set(self.evaluator.text_columns)
+        )

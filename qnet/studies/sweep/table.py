@@ -22,8 +22,19 @@ from qnet.errors import QnetError
 from qnet.studies.choices import TABLE_FORMATS
 
 __all__ = [
-    "ERROR_COLUMN", "SWEEP_ID_COLUMN", "output_format", "require_pyarrow", "cell_text", "canonical",
-    "np_bool_types", "read_csv", "read_parquet", "read_table", "write_csv", "write_parquet", "Journal",
+    "ERROR_COLUMN",
+    "SWEEP_ID_COLUMN",
+    "output_format",
+    "require_pyarrow",
+    "cell_text",
+    "canonical",
+    "np_bool_types",
+    "read_csv",
+    "read_parquet",
+    "read_table",
+    "write_csv",
+    "write_parquet",
+    "Journal",
     "RowFormatter",
 ]
 

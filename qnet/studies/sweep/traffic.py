@@ -23,8 +23,14 @@ __all__ = ["TrafficEvaluator", "TRAFFIC_REQUEST_COLUMNS"]
 
 #: Per-request columns of a traffic sweep, each prefixed ``r{i}_`` (i: the request's index).
 TRAFFIC_REQUEST_COLUMNS = (
-    "delivered", "rate_hz", "rate_hz_ci_low", "rate_hz_ci_high", "fidelity", "fraction_above_min_fidelity",
-    "latency_s_q50", "unmet_demand",
+    "delivered",
+    "rate_hz",
+    "rate_hz_ci_low",
+    "rate_hz_ci_high",
+    "fidelity",
+    "fraction_above_min_fidelity",
+    "latency_s_q50",
+    "unmet_demand",
 )
 
 
@@ -104,8 +110,13 @@ class TrafficEvaluator(Evaluator):
         return {
             "evaluator": "traffic",
             "requests": [dataclasses.asdict(r) for r in self.requests],
-            "duration_s": self.duration_s, "policy": self.memory_policy, "metric": self.metric, "k_paths": self.k_paths,
-            "swap_policy": self.swap_policy, "seed": self.seed, "set": list(self.overrides),
+            "duration_s": self.duration_s,
+            "policy": self.memory_policy,
+            "metric": self.metric,
+            "k_paths": self.k_paths,
+            "swap_policy": self.swap_policy,
+            "seed": self.seed,
+            "set": list(self.overrides),
             "network_table_sha256": table_sha256(self.network),
         }
 
@@ -116,19 +127,38 @@ class TrafficEvaluator(Evaluator):
         values = [f"{k}={toml_literal(v)}" for k, v in point.items() if k not in RUN_FIELDS]
         graph = network_from_dict(self.network, source=self.source, overrides=list(self.overrides) + values)
         seed = point.get("seed", self.seed)
-        run = simulate_traffic(graph, self.requests, duration_s=self.duration_s, seed=None if seed is None else int(seed),
-                               memory_policy=self.memory_policy, metric=self.metric, k_paths=self.k_paths,
-                               swap_policy=self.swap_policy, link_backend=self.link_backend, loop=self.loop)
+        run = simulate_traffic(
+            graph,
+            self.requests,
+            duration_s=self.duration_s,
+            seed=None if seed is None else int(seed),
+            memory_policy=self.memory_policy,
+            metric=self.metric,
+            k_paths=self.k_paths,
+            swap_policy=self.swap_policy,
+            link_backend=self.link_backend,
+            loop=self.loop,
+        )
         res = TrafficResult.from_run(run)
-        row: dict[str, Any] = {"total_rate_hz": res.total_rate_hz, "simulated_time_s": res.simulated_time_s, ERROR_COLUMN: ""}
+        row: dict[str, Any] = {
+            "total_rate_hz": res.total_rate_hz,
+            "simulated_time_s": res.simulated_time_s,
+            ERROR_COLUMN: "",
+        }
         for i, r in enumerate(res.requests):
             ci = r.rate_hz_ci or (None, None)
-            row.update({
-                f"r{i}_delivered": r.delivered, f"r{i}_rate_hz": r.rate_hz, f"r{i}_rate_hz_ci_low": ci[0],
-                f"r{i}_rate_hz_ci_high": ci[1], f"r{i}_fidelity": r.fidelity,
-                f"r{i}_fraction_above_min_fidelity": r.fraction_above_min_fidelity,
-                f"r{i}_latency_s_q50": r.latency_s_quantiles.get("q50"), f"r{i}_unmet_demand": r.unmet_demand,
-            })
+            row.update(
+                {
+                    f"r{i}_delivered": r.delivered,
+                    f"r{i}_rate_hz": r.rate_hz,
+                    f"r{i}_rate_hz_ci_low": ci[0],
+                    f"r{i}_rate_hz_ci_high": ci[1],
+                    f"r{i}_fidelity": r.fidelity,
+                    f"r{i}_fraction_above_min_fidelity": r.fraction_above_min_fidelity,
+                    f"r{i}_latency_s_q50": r.latency_s_quantiles.get("q50"),
+                    f"r{i}_unmet_demand": r.unmet_demand,
+                }
+            )
         return row
 
     def evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
