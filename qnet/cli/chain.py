@@ -92,7 +92,8 @@ def register(sub) -> None:
     p.set_defaults(handler=_cmd_compare)
 
 
-def _hops(graph, args):
+def route_hops(graph, args):
+    """The route of a chain command: ``--via`` as given, else the best route under ``--metric`` (default hops)."""
     from qnet.errors import QnetError
     from qnet.repeater.routing import all_link_results, best_path, explicit_path
 
@@ -124,10 +125,15 @@ def _key_route(graph, args, metric: str, results: dict):
 
 
 def _progress(args, label: str, unit: str):
-    from qnet.studies.progress import Progress
-
     if args.no_progress or args.exact:
         return None, None
+    return progress_bar(label, unit)
+
+
+def progress_bar(label: str, unit: str):
+    """A progress line on stderr and the ``progress(done, total)`` callback that moves it: (bar, callback)."""
+    from qnet.studies.progress import Progress
+
     bar = Progress(0, label=label, unit=unit)
 
     def callback(done: int, total: int) -> None:
@@ -142,7 +148,7 @@ def _cmd_chain(args: argparse.Namespace) -> int:
     from qnet.repeater.path import format_chain, simulate_path
 
     graph = load_network(args.network, args.overrides)
-    hops = _hops(graph, args)
+    hops = route_hops(graph, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
     result = simulate_path(
         graph,
@@ -173,7 +179,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.csv:
         check_output_path(args.csv, overwrite=args.overwrite, option="--csv")
     graph = load_network(args.network, args.overrides)
-    hops = _hops(graph, args)
+    hops = route_hops(graph, args)
     distances = args.distances
     if distances is None:
         distances = [

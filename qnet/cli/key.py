@@ -182,38 +182,21 @@ def register(sub) -> None:
 
 def _chain(args: argparse.Namespace):
     """The chain result between A and B (exact where qnet has an exact method, else Monte Carlo)."""
+    from qnet.cli.chain import progress_bar, route_hops
     from qnet.errors import QnetError
     from qnet.network.io import load_network
     from qnet.repeater.path import simulate_path
-    from qnet.repeater.routing import all_link_results, best_path, explicit_path
 
     graph = load_network(args.network, args.overrides)
-    if args.via is not None:
-        inner = [n.strip() for n in args.via.split(",") if n.strip()]
-        if not inner:
-            raise QnetError("--via needs at least one node name")
-        hops = explicit_path(graph, [args.a, *inner, args.b])
-    else:
-        results = (
-            all_link_results(graph, link_backend=args.link_backend) if args.metric in ("fidelity", "rate") else None
-        )
-        hops = best_path(graph, args.a, args.b, args.metric, link_results=results)
+    hops = route_hops(graph, args)
     common = {"swap_policy": args.swap_policy, "link_backend": args.link_backend}
     try:
         return simulate_path(graph, hops, exact=True, **common)
     except QnetError:  # no exact method for this chain: the Monte Carlo, as qnet chain does
-        from qnet.studies.progress import Progress
-
-        if args.no_progress:
-            return simulate_path(graph, hops, samples=args.samples, seed=args.seed, **common)
-        bar = Progress(0, label="qnet key", unit="deliveries")
-
-        def callback(done: int, total: int) -> None:
-            bar.total = total
-            bar.set(done)
-
+        bar, callback = (None, None) if args.no_progress else progress_bar("qnet key", "deliveries")
         result = simulate_path(graph, hops, samples=args.samples, seed=args.seed, progress=callback, **common)
-        bar.close()
+        if bar is not None:
+            bar.close()
         return result
 
 
