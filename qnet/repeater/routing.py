@@ -125,7 +125,9 @@ def all_link_results(graph: nx.Graph | PreparedNetwork, link_backend: str | None
     return prepare_network(graph).link_results(link_backend)
 
 
-def best_path(graph: nx.Graph | PreparedNetwork, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:
+def best_path(
+    graph: nx.Graph | PreparedNetwork, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None
+) -> list[Hop]:
     """The route from ``a`` to ``b`` minimising ``metric``'s cost (see the module docstring).
 
     ``link_results`` maps (a, b, station) -> :class:`~qnet.link.results.LinkResult` for the
