@@ -210,9 +210,14 @@ class PreparedNetwork:
         """The exact :class:`~qnet.link.results.LinkResult` of link ``a`` - station - ``b`` (:meth:`results`)."""
         return self.results([self.spec(a, b, station)], link_backend)[0]
 
-    def link_results(self, link_backend: str | None = None) -> dict[ElementaryLink, LinkResult]:
-        """(a, b, station) -> exact :class:`~qnet.link.results.LinkResult` of every elementary link (:meth:`results`)."""
-        return dict(zip(self.links, self.results([self.spec(*h) for h in self.links], link_backend)))
+    def link_results(self, link_backend: str | None = None) -> dict[tuple[str, str, str], LinkResult]:
+        """(a, b, station) -> exact :class:`~qnet.link.results.LinkResult` of every elementary link (:meth:`results`).
+
+        Keys are the :attr:`links` (:class:`~qnet.link.spec.ElementaryLink`, in order).
+        """
+        out: dict[tuple[str, str, str], LinkResult] = {}
+        out.update(zip(self.links, self.results([self.spec(*h) for h in self.links], link_backend)))
+        return out
 
     def memory_shares(self, node: str, stations: Sequence[str], strict: bool = True) -> dict[str, int]:
         """Memories ``node`` devotes to each link in use at it (by station): the one rule (module docstring).
@@ -295,7 +300,7 @@ class PreparedNetwork:
         >>> net.network_memories()[("campus", "s_cd")]
         1
         """
-        out = {}
+        out: dict[tuple[str, str], int] = {}
         lg = self.link_graph
         for n in lg.nodes:
             shares = self.memory_shares(n, [s for _u, _v, s in lg.edges(n, keys=True)], strict=False)
