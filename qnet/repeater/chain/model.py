@@ -90,6 +90,7 @@ class MemoryDecay:
 #: once the dataclass is constructed.
 Pair = tuple[float, float]
 
+
 def _as_memory(m: MemoryDecay | Sequence[Any] | None) -> MemoryDecay:
     if m is None:
         return MemoryDecay()
