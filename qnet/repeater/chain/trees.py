@@ -9,8 +9,11 @@ and swaps are batched stacks through ``swap_fn``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from qnet.errors import QnetError
 from qnet.repeater.chain.linalg import SwapFn, apply_pair, storage_superops, swap_batch
 from qnet.repeater.chain.model import MemoryDecay, RepeaterChain
 from qnet.repeater.chain.sources import LinkSource
@@ -25,8 +28,9 @@ class TreeStates:
     Parameters
     ----------
     chain : RepeaterChain
-    swap_fn : callable
-        ``swap_fn(left, right, gate_fidelity=, readout_fidelity=)``.
+    swap_fn : callable or None
+        ``swap_fn(left, right, gate_fidelity=, readout_fidelity=)``; None where no tree swaps
+        (single-link chains).
     sources : list of link sources, or None
         As :func:`qnet.repeater.chain.sources.link_sources`; ``None``: every leaf is its link's ``rho``.
 
@@ -42,7 +46,7 @@ class TreeStates:
     [1.0]
     """
 
-    def __init__(self, chain: RepeaterChain, swap_fn: SwapFn, sources: list[LinkSource] | None = None):
+    def __init__(self, chain: RepeaterChain, swap_fn: SwapFn | None, sources: Sequence[LinkSource] | None = None):
         self.chain = chain
         self.swap_fn = swap_fn
         specs: list[MemoryDecay] = []
@@ -138,6 +142,8 @@ class TreeStates:
         order = np.argsort(f.height, kind="stable")
         bounds = np.searchsorted(f.height[order], np.arange(f.height.max() + 2))
         for hgt in range(1, f.height.max() + 1):
+            if self.swap_fn is None:
+                raise QnetError("these delivery trees swap: TreeStates needs a swap_fn")
             ids = order[bounds[hgt] : bounds[hgt + 1]]
             ts = f.state_s[ids]
             ls = self._decay_nodes(states, f, f.left[ids], ts)

@@ -512,13 +512,15 @@ def _request_table(requests: tuple[RequestStats, ...]) -> list[str]:
 def _busiest(result: TrafficResult, top: int) -> list[str]:
     """The ``top`` nodes by occupancy and links by utilisation."""
     lines = []
-    busy = sorted((nd for nd in result.nodes if nd.occupancy is not None), key=lambda nd: -nd.occupancy)[:top]
+    busy = sorted(((nd, nd.occupancy) for nd in result.nodes if nd.occupancy is not None), key=lambda item: -item[1])[
+        :top
+    ]
     if busy:
         lines.append(f"nodes by occupancy (top {len(busy)}): mean memories in use / memories, peak")
         lines += [
-            f"  {nd.name:<12} {nd.mean_occupied:8.3g} / {nd.memories:<4} ({100 * nd.occupancy:5.1f}%)"
+            f"  {nd.name:<12} {nd.mean_occupied:8.3g} / {nd.memories:<4} ({100 * occupancy:5.1f}%)"
             f"  peak {nd.peak_occupied}"
-            for nd in busy
+            for nd, occupancy in busy
         ]
     links = sorted(result.links, key=lambda lk: -lk.utilisation)[:top]
     if links:

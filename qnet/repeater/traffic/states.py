@@ -102,7 +102,7 @@ def delivered_fidelities(
         leg_sources = None if sources is None else [sources[i]]
         tables = TreeStates(_route_chain(net, [leg], spec_of, swap_policy, purify, twirl), None, leg_sources)
         heralds = np.array([d.tree[i].time_s for d in deliveries])
-        if leg_sources is None:
+        if sources is None:
             states = np.repeat(tables.rho[0][None], len(deliveries), axis=0)
         else:
             states = sources[i].states[np.array([d.tree[i].leaf_id for d in deliveries])]
