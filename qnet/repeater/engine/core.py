@@ -218,7 +218,7 @@ class _Request:
 
     __slots__ = ("demanded", "done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.done: list[Delivery] = []
         self.demanded = 0
 
@@ -394,8 +394,7 @@ class Engine:
                 S = self._to_compiled(S)
         store = self.kernel.store
         d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
-        *columns, first, last = store.flat_deliveries(S, np.ones(len(d_req), np.bool_))
-        table = FlatTrees(*columns, roots=np.empty(0, np.int64))
+        table, first, last = _flat_table(store.flat_deliveries(S, np.ones(len(d_req), np.bool_)))
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
 
     def _to_compiled(self, S):
@@ -476,8 +475,9 @@ class Engine:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         store = self.kernel.store
         if self.record:
+            times, ints = store.export_trace(S)
             self.rows = _trace_rows(
-                *store.export_trace(S), self.node_names, [link.name for link in self.links], store.TRACE_EVENTS
+                times, ints, self.node_names, [link.name for link in self.links], store.TRACE_EVENTS
             )
         (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(S)
         self.now, self.events = float(now), int(events)
@@ -491,8 +491,7 @@ class Engine:
         )
         ghz = np.array([spec.route.hub is not None for spec in self.specs], dtype=bool)
         d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(S)
-        *columns, first, last = store.flat_deliveries(S, ~ghz[d_req])
-        table = FlatTrees(*columns, roots=np.empty(0, np.int64))
+        table, first, last = _flat_table(store.flat_deliveries(S, ~ghz[d_req]))
         triples = _ghz_trees(d_tree[ghz[d_req]].tolist(), *(x.tolist() for x in nodes)) if ghz.any() else iter(())
         for req in self.requests:
             req.done = []
@@ -508,6 +507,17 @@ class Engine:
                 gc.enable()
         for req, n in zip(self.requests, demanded.tolist()):
             req.demanded = n
+
+
+def _flat_table(flat: tuple) -> tuple[FlatTrees, np.ndarray, np.ndarray]:
+    """:func:`~qnet.repeater.engine.store.flat_deliveries`'s columns as a table (no roots listed: a
+    :class:`FlatTree` names its rows), and each delivery's first and last-plus-one row."""
+    *columns, first, last = flat
+    where, left, right, state_s, exists_s, lo, hi, herald_a, herald_b, height, leaf_id = columns
+    table = FlatTrees(
+        where, left, right, state_s, exists_s, lo, hi, herald_a, herald_b, height, leaf_id, np.empty(0, np.int64)
+    )
+    return table, first, last
 
 
 def _trace_rows(times, ints, nodes: list[str], links: list[str], events: tuple[str, ...]) -> list[tuple]:
