@@ -333,7 +333,7 @@ class Engine:
                 S, self.rng, self.tie_rng, until_s, self.atol_s, _PLAIN_CHUNK if self.switch else _CHUNK_INSTANTS
             ):
                 if progress is not None:
-                    progress(float(self.kernel.store.export_counts(S)[0]))
+                    progress(float(self.kernel.store.clock(S)))
                 if self.switch and time.perf_counter() - began > _PLAIN_S:
                     S = self._to_compiled(S)
             self._raise_error(S)
@@ -381,7 +381,7 @@ class Engine:
             if status == 1:
                 raise QnetError("the chain can never deliver: no event left")
             if status == 2:
-                now = float(store.export_counts(S)[0])
+                now = float(store.clock(S))
                 raise QnetError(
                     f"no end-to-end pair after {max_events} events (t = {now:.6g} s): the chain "
                     "practically never delivers (cutoffs too short?); raise max_events to insist"
@@ -393,6 +393,7 @@ class Engine:
             if self.switch and done < count and time.perf_counter() - start > _PLAIN_S:
                 S = self._to_compiled(S)
         store = self.kernel.store
+        S = store.arrays(S)
         d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
         table, first, last = _flat_table(store.flat_deliveries(S, np.ones(len(d_req), np.bool_)))
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
@@ -409,7 +410,8 @@ class Engine:
             compile_in_background()
             return S
         store = kernel.store
-        values = {name: getattr(S, name) for name in store.FIELDS}
+        A = self.kernel.store.arrays(S)  # (the plain rules hold lists)
+        values = {name: getattr(A, name) for name in store.FIELDS}
         w = values["waiters"]
         values["waiters"] = store.waiters_of(
             np.array([x[0] for x in w], np.float64),
@@ -474,6 +476,7 @@ class Engine:
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         store = self.kernel.store
+        S = store.arrays(S)
         if self.record:
             times, ints = store.export_trace(S)
             self.rows = _trace_rows(

@@ -244,5 +244,5 @@ class KernelInputs:
         if self._state is None:
             self._state = store.new_state(*(self.fields[name] for name in store.FIELDS))
             rules.start_requests(self._state)
-        store.set_run(self._state, edges, np.zeros((bins, len(self.memories))))
+        store.set_run(self._state, store.to_state(edges), store.to_state(np.zeros((bins, len(self.memories)))))
         return self._state

@@ -196,16 +196,52 @@ if ENABLED:
         for i in range(len(r)):
             out.append((k0[i], k1[i], k2[i], r[i]))
         return out
+
+    @njit(cache=True)
+    def ints(n, value):
+        """A buffer of ``n`` integers ``value`` (a plain run's is a list)."""
+        return np.full(n, value, np.int64)
+
+    @njit(cache=True)
+    def _grown(a):
+        """``a`` with twice the rows, the new ones zero (a plain run's lists likewise)."""
+        out = np.zeros((2 * a.shape[0],) + a.shape[1:], a.dtype)
+        out[: a.shape[0]] = a
+        return out
+
+    @njit(cache=True)
+    def _wider(a):
+        """2-D ``a`` with twice the columns, the new ones zero."""
+        out = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
+        out[:, : a.shape[1]] = a
+        return out
+
+    def to_state(x):
+        """An array as the state holds it (compiled: the array itself)."""
+        return x
+
+    def arrays(S):
+        """The state with numpy arrays, for the export functions (compiled: ``S`` itself)."""
+        return S
+
+    def clock(S):
+        """The run's clock, ``sf[NOW]`` (s)."""
+        return export_counts(S)[0]
 else:
+    # Plain Python indexes a list about four times faster than a numpy array (no numpy scalar
+    # made, none to do arithmetic on), so a plain run holds the state's arrays as lists (2-D:
+    # lists of rows) while the rules run: the same rules, written to index both alike
+    # (``a[i][j]``, loops rather than slices); :func:`arrays` gives the arrays back.
 
     class State:  # type: ignore[no-redef]
-        """One run's arrays (fields: :data:`FIELDS`), the rules run as plain Python."""
+        """One run's state (fields: :data:`FIELDS`), the rules run as plain Python on lists."""
 
-        __slots__ = FIELDS
+        __slots__ = (*FIELDS, "_like")
 
         def __init__(self, *values):
             for name, value in zip(FIELDS, values, strict=True):
                 setattr(self, name, value)
+            self._like: dict = {}
 
     def new_waiters():
         """An empty queue of (priority, time, key, request) (reserve policy)."""
@@ -215,19 +251,45 @@ else:
         """The queue of (k0[i], k1[i], k2[i], r[i]) in this order."""
         return list(zip(k0, k1, k2, r))
 
+    def to_state(x):
+        """A numpy array as the plain state holds it: a list (of row lists), of Python numbers."""
+        return x.tolist() if isinstance(x, np.ndarray) else x
+
     def new_state(*fields):
-        """A :class:`State` of ``fields`` (in :data:`FIELDS` order)."""
-        return State(*fields)
+        """A :class:`State` of ``fields`` (in :data:`FIELDS` order), arrays held as lists."""
+        S = State(*(to_state(x) for x in fields))
+        S._like = {name: (x.dtype, x.shape[1:]) for name, x in zip(FIELDS, fields) if isinstance(x, np.ndarray)}
+        return S
+
+    def arrays(S):
+        """A :class:`State` of numpy arrays (each of its field's first type) holding what ``S``'s lists hold now."""
+        out = State(*(getattr(S, name) for name in FIELDS))
+        for name, (dtype, tail) in S._like.items():
+            value = getattr(S, name)
+            setattr(out, name, np.array(value, dtype) if len(value) else np.zeros((0, *tail), dtype))
+        out._like = S._like
+        return out
+
+    def clock(S):
+        """The run's clock, ``sf[NOW]`` (s)."""
+        return S.sf[NOW]
+
+    def ints(n, value):
+        """A list of ``n`` integers ``value``."""
+        return [value] * n
+
+    def _grown(a):
+        """List ``a`` with twice the items (rows: of the same length), the new ones zero."""
+        if isinstance(a[0], list):
+            return a + [[type(a[0][0])()] * len(a[0]) for _ in a]
+        return a + [type(a[0])()] * len(a)
+
+    def _wider(a):
+        """List of rows ``a`` with each row twice as long, the new items zero."""
+        return [row + [type(row[0])()] * len(row) for row in a]
 
 
 # ---------------------------------------------------------------------- growth
-
-
-@njit(cache=True)
-def _grown(a):
-    out = np.empty((2 * a.shape[0],) + a.shape[1:], a.dtype)
-    out[: a.shape[0]] = a
-    return out
 
 
 @njit(cache=True)
@@ -255,46 +317,57 @@ def _grow_deliveries(S):
     S.d_req, S.d_t, S.d_lat, S.d_tree = _grown(S.d_req), _grown(S.d_t), _grown(S.d_lat), _grown(S.d_tree)
 
 
+@njit(cache=True)
+def fill(a, lo, hi, value):
+    """``a[lo:hi] = value`` (as a loop: a plain run's lists take no slice assignment of a number)."""
+    for k in range(lo, hi):
+        a[k] = value
+
+
 # ---------------------------------------------------------------------- the event heap
 
 
 @njit(cache=True)
-def _ev_less(S, a, b):
-    if S.ev_t[a] != S.ev_t[b]:
-        return S.ev_t[a] < S.ev_t[b]
-    if S.ev_k[a] != S.ev_k[b]:
-        return S.ev_k[a] < S.ev_k[b]
-    return S.ev_q[a] < S.ev_q[b]
+def _before(ta, ka, qa, tb, kb, qb):
+    """Event (ta, ka, qa) comes before (tb, kb, qb): by time, then kind, then order."""
+    if ta != tb:
+        return ta < tb
+    if ka != kb:
+        return ka < kb
+    return qa < qb
 
 
 @njit(cache=True)
-def _ev_swap(S, a, b):
-    S.ev_t[a], S.ev_t[b] = S.ev_t[b], S.ev_t[a]
-    S.ev_k[a], S.ev_k[b] = S.ev_k[b], S.ev_k[a]
-    S.ev_q[a], S.ev_q[b] = S.ev_q[b], S.ev_q[a]
-    S.ev_x[a], S.ev_x[b] = S.ev_x[b], S.ev_x[a]
-    S.ev_tok[a], S.ev_tok[b] = S.ev_tok[b], S.ev_tok[a]
-    S.ev_leaf[a], S.ev_leaf[b] = S.ev_leaf[b], S.ev_leaf[a]
+def _ev_move(S, a, b):
+    """Event slot ``a``'s contents into slot ``b``."""
+    S.ev_t[b], S.ev_k[b], S.ev_q[b] = S.ev_t[a], S.ev_k[a], S.ev_q[a]
+    S.ev_x[b], S.ev_tok[b], S.ev_leaf[b] = S.ev_x[a], S.ev_tok[a], S.ev_leaf[a]
+
+
+@njit(cache=True)
+def _ev_put(S, n, t, kind, q, target, token, leaf):
+    S.ev_t[n], S.ev_k[n], S.ev_q[n] = t, kind, q
+    S.ev_x[n], S.ev_tok[n], S.ev_leaf[n] = target, token, leaf
 
 
 @njit(cache=True)
 def push_event(S, t, kind, target, token, leaf):
-    """Schedule an event (its order number is the next ``seq``)."""
+    """Schedule an event (its order number is the next ``seq``): sifted up from the heap's end."""
     n = S.si[EVN]
     if n == len(S.ev_t):
         _grow_events(S)
-    S.ev_t[n], S.ev_k[n], S.ev_q[n] = t, kind, S.si[SEQ]
-    S.ev_x[n], S.ev_tok[n], S.ev_leaf[n] = target, token, leaf
-    S.si[SEQ] += 1
+    q = S.si[SEQ]
+    S.si[SEQ] = q + 1
     S.si[EVN] = n + 1
     if kind == CUTOFF or kind == SWAP_DONE:
         S.p_pending[target] += 1
-    while n > 0:
+    while n > 0:  # (parents move down into the hole until the new event's place is found)
         parent = (n - 1) >> 1
-        if not _ev_less(S, n, parent):
+        if not _before(t, kind, q, S.ev_t[parent], S.ev_k[parent], S.ev_q[parent]):
             break
-        _ev_swap(S, n, parent)
+        _ev_move(S, parent, n)
         n = parent
+    _ev_put(S, n, t, kind, q, target, token, leaf)
 
 
 @njit(cache=True)
@@ -303,19 +376,21 @@ def pop_event(S):
     out = (S.ev_t[0], S.ev_k[0], S.ev_q[0], S.ev_x[0], S.ev_tok[0], S.ev_leaf[0])
     n = S.si[EVN] - 1
     S.si[EVN] = n
-    if n > 0:
-        _ev_swap(S, 0, n)
+    if n > 0:  # the last event sifts down from the top (children move up into the hole)
+        t, kind, q = S.ev_t[n], S.ev_k[n], S.ev_q[n]
+        x, tok, leaf = S.ev_x[n], S.ev_tok[n], S.ev_leaf[n]
         k = 0
         while True:
             c = 2 * k + 1
             if c >= n:
                 break
-            if c + 1 < n and _ev_less(S, c + 1, c):
+            if c + 1 < n and _before(S.ev_t[c + 1], S.ev_k[c + 1], S.ev_q[c + 1], S.ev_t[c], S.ev_k[c], S.ev_q[c]):
                 c += 1
-            if not _ev_less(S, c, k):
+            if not _before(S.ev_t[c], S.ev_k[c], S.ev_q[c], t, kind, q):
                 break
-            _ev_swap(S, c, k)
+            _ev_move(S, c, k)
             k = c
+        _ev_put(S, k, t, kind, q, x, tok, leaf)
     return out
 
 
@@ -376,8 +451,8 @@ def waiting_remove(S, p, pid):
 def dirty_push(S, r, j):
     """Boundary ``j`` of request ``r`` is to be looked at (a heap of ints per request)."""
     n = S.dirty_cnt[r]
-    if n == S.dirty_buf.shape[1]:
-        S.dirty_buf = _grown(S.dirty_buf.T.copy()).T.copy()
+    if n == len(S.dirty_buf[r]):
+        S.dirty_buf = _wider(S.dirty_buf)
     row = S.dirty_buf[r]
     row[n] = j
     S.dirty_cnt[r] = n + 1
@@ -546,7 +621,7 @@ def compact_trees(S):
         if S.p_alive[pid] == 1 and S.p_tree[pid] >= 0:
             keep[S.p_tree[pid]] = True
     _with_subtrees(S, keep)
-    where = np.full(m, -1, np.int64)
+    where = ints(m, -1)
     n = 0
     for k in range(m):
         if keep[k]:
@@ -603,29 +678,31 @@ def reset(S):
         S.free_cnt[k] = S.cap[k] if k < 2 * L else 0
         for i in range(S.free_cnt[k]):
             S.free_buf[off + i] = S.cap[k] - 1 - i
-    S.need[:] = 0
-    S.has_bundle[:] = False
-    S.token += 1
-    S.wait_cnt[:] = 0
-    S.heralds[:] = 0
-    S.end_used[:] = 0
-    S.end_area[:] = 0.0
-    S.end_since[:] = 0.0
-    S.node_held[:] = 0
-    S.node_peak[:] = 0
-    S.active[:] = False
-    S.building[:] = False
-    S.demanded[:] = 0
-    S.served[:] = 0
-    S.covered[:] = False
-    S.req_pool[:] = S.hops
-    S.by_lo[:] = -1
-    S.by_hi[:] = -1
+    fill(S.need, 0, len(S.need), 0)
+    fill(S.wait_cnt, 0, len(S.wait_cnt), 0)
+    fill(S.heralds, 0, len(S.heralds), 0)
+    fill(S.end_used, 0, len(S.end_used), 0)
+    fill(S.node_held, 0, len(S.node_held), 0)
+    fill(S.node_peak, 0, len(S.node_peak), 0)
+    fill(S.demanded, 0, len(S.demanded), 0)
+    fill(S.served, 0, len(S.served), 0)
+    fill(S.dirty_cnt, 0, len(S.dirty_cnt), 0)
+    fill(S.p_pending, 0, len(S.p_pending), 0)
+    fill(S.has_bundle, 0, len(S.has_bundle), False)
+    fill(S.active, 0, len(S.active), False)
+    fill(S.building, 0, len(S.building), False)
+    fill(S.covered, 0, len(S.covered), False)
+    fill(S.in_dirty, 0, len(S.in_dirty), False)
+    fill(S.end_area, 0, len(S.end_area), 0.0)
+    fill(S.end_since, 0, len(S.end_since), 0.0)
+    fill(S.by_lo, 0, len(S.by_lo), -1)
+    fill(S.by_hi, 0, len(S.by_hi), -1)
+    for p in range(len(S.token)):
+        S.token[p] += 1
+    for h in range(len(S.hops)):
+        S.req_pool[h] = S.hops[h]
     while len(S.waiters) > 0:
         S.waiters.pop()
-    S.dirty_cnt[:] = 0
-    S.in_dirty[:] = False
-    S.p_pending[:] = 0
 
 
 @njit(cache=True)
