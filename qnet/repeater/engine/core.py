@@ -393,8 +393,7 @@ class Engine:
             if self.switch and done < count and time.perf_counter() - start > _PLAIN_S:
                 S = self._to_compiled(S)
         store = self.kernel.store
-        S = store.arrays(S)
-        d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
+        d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(store.arrays(S))
         table, first, last = _flat_table(store.flat_deliveries(S, np.ones(len(d_req), np.bool_)))
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
 
@@ -476,13 +475,13 @@ class Engine:
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         store = self.kernel.store
-        S = store.arrays(S)
+        A = store.arrays(S)  # (the plain rules hold lists: the export functions take arrays)
         if self.record:
-            times, ints = store.export_trace(S)
+            times, ints = store.export_trace(A)
             self.rows = _trace_rows(
                 times, ints, self.node_names, [link.name for link in self.links], store.TRACE_EVENTS
             )
-        (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(S)
+        (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(A)
         self.now, self.events = float(now), int(events)
         self.snapshots = snaps[:nsnap].tolist()
         self.heralds, self.node_peak = heralds.tolist(), peaks.tolist()
@@ -493,7 +492,7 @@ class Engine:
             end_node.tolist(),
         )
         ghz = np.array([spec.route.hub is not None for spec in self.specs], dtype=bool)
-        d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(S)
+        d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(A)
         table, first, last = _flat_table(store.flat_deliveries(S, ~ghz[d_req]))
         triples = _ghz_trees(d_tree[ghz[d_req]].tolist(), *(x.tolist() for x in nodes)) if ghz.any() else iter(())
         for req in self.requests:
@@ -515,12 +514,13 @@ class Engine:
 def _flat_table(flat: tuple) -> tuple[FlatTrees, np.ndarray, np.ndarray]:
     """:func:`~qnet.repeater.engine.store.flat_deliveries`'s columns as a table (no roots listed: a
     :class:`FlatTree` names its rows), and each delivery's first and last-plus-one row."""
-    *columns, first, last = flat
-    where, left, right, state_s, exists_s, lo, hi, herald_a, herald_b, height, leaf_id = columns
+    i, f = (lambda x: np.asarray(x, np.int64)), (lambda x: np.asarray(x, np.float64))  # (plain rules: lists)
+    where, left, right, state_s, exists_s, lo, hi, herald_a, herald_b, height, leaf_id, first, last = flat
     table = FlatTrees(
-        where, left, right, state_s, exists_s, lo, hi, herald_a, herald_b, height, leaf_id, np.empty(0, np.int64)
+        *(i(where), i(left), i(right), f(state_s), f(exists_s), i(lo), i(hi), f(herald_a), f(herald_b)),
+        *(i(height), i(leaf_id), np.empty(0, np.int64)),
     )
-    return table, first, last
+    return table, i(first), i(last)
 
 
 def _trace_rows(times, ints, nodes: list[str], links: list[str], events: tuple[str, ...]) -> list[tuple]:

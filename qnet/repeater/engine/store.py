@@ -1,4 +1,4 @@
-"""Storage of the compiled engine: its state type and the array structures the rules use.
+"""Storage of the event engine: its state type and the array structures the rules use.
 
 :class:`State` is a numba struct passed by reference (one pointer per call). Its structures,
 all on numpy arrays (numba's typed lists are too slow for a hot loop):
@@ -17,6 +17,13 @@ all on numpy arrays (numba's typed lists are too slow for a hot loop):
   run holds only what is alive and what was delivered.
 
 Counters live in ``si`` (indices below); the clock in ``sf[NOW]``.
+
+A plain run (the rules not compiled) holds every array as a Python list (a 2-D one as a list of
+rows): plain Python indexes a list about four times faster than a numpy array and computes on
+Python numbers, not numpy scalars. The rules are written to run on both alike: rows indexed as
+``a[i][j]``, buffers from :func:`ints`, :func:`floats` and :func:`flags`, :func:`fill` for a
+slice assignment, growth by :func:`_grown`; :func:`arrays` gives the arrays back for the export
+functions. The same draws in the same order, so both give the same runs to the last bit.
 """
 
 from __future__ import annotations
@@ -203,6 +210,16 @@ if ENABLED:
         return np.full(n, value, np.int64)
 
     @njit(cache=True)
+    def floats(n):
+        """A buffer of ``n`` floats 0.0 (a plain run's is a list)."""
+        return np.zeros(n)
+
+    @njit(cache=True)
+    def flags(n):
+        """A buffer of ``n`` flags False (a plain run's is a list)."""
+        return np.zeros(n, np.bool_)
+
+    @njit(cache=True)
     def _grown(a):
         """``a`` with twice the rows, the new ones zero (a plain run's lists likewise)."""
         out = np.zeros((2 * a.shape[0],) + a.shape[1:], a.dtype)
@@ -241,7 +258,7 @@ else:
         def __init__(self, *values):
             for name, value in zip(FIELDS, values, strict=True):
                 setattr(self, name, value)
-            self._like: dict = {}
+            self._like = {}
 
     def new_waiters():
         """An empty queue of (priority, time, key, request) (reserve policy)."""
@@ -277,6 +294,14 @@ else:
     def ints(n, value):
         """A list of ``n`` integers ``value``."""
         return [value] * n
+
+    def floats(n):
+        """A list of ``n`` floats 0.0."""
+        return [0.0] * n
+
+    def flags(n):
+        """A list of ``n`` flags False."""
+        return [False] * n
 
     def _grown(a):
         """List ``a`` with twice the items (rows: of the same length), the new ones zero."""
@@ -363,7 +388,8 @@ def push_event(S, t, kind, target, token, leaf):
         S.p_pending[target] += 1
     while n > 0:  # (parents move down into the hole until the new event's place is found)
         parent = (n - 1) >> 1
-        if not _before(t, kind, q, S.ev_t[parent], S.ev_k[parent], S.ev_q[parent]):
+        tp = S.ev_t[parent]
+        if not (t < tp if t != tp else _before(t, kind, q, tp, S.ev_k[parent], S.ev_q[parent])):
             break
         _ev_move(S, parent, n)
         n = parent
@@ -384,9 +410,13 @@ def pop_event(S):
             c = 2 * k + 1
             if c >= n:
                 break
-            if c + 1 < n and _before(S.ev_t[c + 1], S.ev_k[c + 1], S.ev_q[c + 1], S.ev_t[c], S.ev_k[c], S.ev_q[c]):
-                c += 1
-            if not _before(S.ev_t[c], S.ev_k[c], S.ev_q[c], t, kind, q):
+            tc = S.ev_t[c]
+            if c + 1 < n:  # (times differ but rarely: compared first, the rest of the key only when equal)
+                tr = S.ev_t[c + 1]
+                if tr < tc if tr != tc else _before(tr, S.ev_k[c + 1], S.ev_q[c + 1], tc, S.ev_k[c], S.ev_q[c]):
+                    c += 1
+                    tc = tr
+            if not (tc < t if tc != t else _before(tc, S.ev_k[c], S.ev_q[c], t, kind, q)):
                 break
             _ev_move(S, c, k)
             k = c
@@ -616,7 +646,7 @@ def _with_subtrees(S, keep):
 def compact_trees(S):
     """Keep the tree nodes of live pairs and deliveries only (in order), and grow when they fill half."""
     m = S.si[NTREES]
-    keep = np.zeros(m, np.bool_)
+    keep = flags(m)
     for pid in range(S.si[NPAIRS]):
         if S.p_alive[pid] == 1 and S.p_tree[pid] >= 0:
             keep[S.p_tree[pid]] = True
@@ -775,13 +805,13 @@ def flat_deliveries(S, take):
     delivery's first and last-plus-one row (-1 when not taken).
     """
     m = S.si[NTREES]
-    where, left, right = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-    state_s, exists_s = np.empty(m), np.empty(m)
-    lo, hi, height, leaf_id = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-    herald_a, herald_b = np.empty(m), np.empty(m)
-    start, stop = np.full(len(take), -1, np.int64), np.full(len(take), -1, np.int64)
-    row_of = np.empty(m, np.int64)  # tree node -> its row
-    stack = np.empty(2 * m + 2, np.int64)  # node, then 1 once its children are placed
+    where, left, right = ints(m, 0), ints(m, 0), ints(m, 0)
+    state_s, exists_s = floats(m), floats(m)
+    lo, hi, height, leaf_id = ints(m, 0), ints(m, 0), ints(m, 0), ints(m, 0)
+    herald_a, herald_b = floats(m), floats(m)
+    start, stop = ints(len(take), -1), ints(len(take), -1)
+    row_of = ints(m, 0)  # tree node -> its row
+    stack = ints(2 * m + 2, 0)  # node, then 1 once its children are placed
     n = 0
     for d in range(len(take)):
         if not take[d]:
