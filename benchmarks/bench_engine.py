@@ -166,10 +166,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def events_section(args) -> None:
     """(d) for each of ``args.event_loops`` (default python, and compiled where numba is installed)."""
+    import qnet
     from qnet.repeater.engine.core import available
 
     loops = args.event_loops or (["python", "compiled"] if available() else ["python"])
-    print(f"(d) the event loop's cost per event (Engine.run alone), median of {args.repeats}")
+    where = Path(qnet.__file__).parent
+    print(f"(d) the event loop's cost per event (Engine.run alone, qnet from {where}), median of {args.repeats}")
     for loop in loops:
         event_cost(loop, args.repeats)
 
