@@ -1,6 +1,6 @@
-"""Memories and attempt bundles of the compiled engine: the twin of :mod:`qnet.repeater.engine.resources`.
+"""Memories, attempt bundles and link sources of the event engine's rules (:mod:`qnet.repeater.engine.rules`).
 
-Each function mirrors the method of the same name (without its underscore) there; see
+Written once, like the rules: compiled with numba when it is installed, else plain Python; see
 :mod:`qnet.repeater.engine.rules` for the layout.
 """
 

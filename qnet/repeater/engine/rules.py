@@ -1,11 +1,10 @@
-"""The event engine's rules compiled with numba: the twin of the interpreted engine.
+"""The event engine's rules (events, requests, swaps, deliveries), written once.
 
-Every function here mirrors the method of the same name in
-:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.memories`
-those of its base :class:`~qnet.repeater.engine.resources.Resources`), on arrays instead of objects: the same
-events in the same order and the same draws from the same generators, so a run gives the same
-deliveries, times and occupancy to the last bit (``tests/repeater/test_compiled_engine.py``
-checks it feature by feature). A rule changed there must be changed here.
+Compiled with numba when it is installed, else run as plain Python (:mod:`~qnet.repeater.engine.jit`):
+the same functions, the same events in the same order and the same draws from the same
+generators, so both give the same deliveries, times and occupancy to the last bit
+(``tests/repeater/test_compiled_engine.py`` checks it feature by feature). Written for numba's
+nopython mode and for a plain run's lists alike (:mod:`~qnet.repeater.engine.store`).
 
 Layout (:mod:`qnet.repeater.engine.store`): pools ``0..L-1`` are the links' shared
 pools, pool ``L + h`` the reservation of route hop ``h`` (the hops of all requests numbered
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 import math
-
 
 from qnet.repeater.engine.jit import njit
 from qnet.repeater.engine.memories import (
