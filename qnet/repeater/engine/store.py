@@ -363,19 +363,6 @@ def _before(ta, ka, qa, tb, kb, qb):
 
 
 @njit(cache=True)
-def _ev_move(S, a, b):
-    """Event slot ``a``'s contents into slot ``b``."""
-    S.ev_t[b], S.ev_k[b], S.ev_q[b] = S.ev_t[a], S.ev_k[a], S.ev_q[a]
-    S.ev_x[b], S.ev_tok[b], S.ev_leaf[b] = S.ev_x[a], S.ev_tok[a], S.ev_leaf[a]
-
-
-@njit(cache=True)
-def _ev_put(S, n, t, kind, q, target, token, leaf):
-    S.ev_t[n], S.ev_k[n], S.ev_q[n] = t, kind, q
-    S.ev_x[n], S.ev_tok[n], S.ev_leaf[n] = target, token, leaf
-
-
-@njit(cache=True)
 def push_event(S, t, kind, target, token, leaf):
     """Schedule an event (its order number is the next ``seq``): sifted up from the heap's end."""
     n = S.si[EVN]
@@ -386,41 +373,42 @@ def push_event(S, t, kind, target, token, leaf):
     S.si[EVN] = n + 1
     if kind == CUTOFF or kind == SWAP_DONE:
         S.p_pending[target] += 1
+    et, ek, eq, ex, etok, eleaf = S.ev_t, S.ev_k, S.ev_q, S.ev_x, S.ev_tok, S.ev_leaf
     while n > 0:  # (parents move down into the hole until the new event's place is found)
-        parent = (n - 1) >> 1
-        tp = S.ev_t[parent]
-        if not (t < tp if t != tp else _before(t, kind, q, tp, S.ev_k[parent], S.ev_q[parent])):
+        a = (n - 1) >> 1
+        ta = et[a]
+        if not (t < ta if t != ta else _before(t, kind, q, ta, ek[a], eq[a])):
             break
-        _ev_move(S, parent, n)
-        n = parent
-    _ev_put(S, n, t, kind, q, target, token, leaf)
+        et[n], ek[n], eq[n], ex[n], etok[n], eleaf[n] = ta, ek[a], eq[a], ex[a], etok[a], eleaf[a]
+        n = a
+    et[n], ek[n], eq[n], ex[n], etok[n], eleaf[n] = t, kind, q, target, token, leaf
 
 
 @njit(cache=True)
 def pop_event(S):
     """Remove the earliest event: (time, kind, order, target, token, leaf id)."""
-    out = (S.ev_t[0], S.ev_k[0], S.ev_q[0], S.ev_x[0], S.ev_tok[0], S.ev_leaf[0])
+    et, ek, eq, ex, etok, eleaf = S.ev_t, S.ev_k, S.ev_q, S.ev_x, S.ev_tok, S.ev_leaf
+    out = (et[0], ek[0], eq[0], ex[0], etok[0], eleaf[0])
     n = S.si[EVN] - 1
     S.si[EVN] = n
     if n > 0:  # the last event sifts down from the top (children move up into the hole)
-        t, kind, q = S.ev_t[n], S.ev_k[n], S.ev_q[n]
-        x, tok, leaf = S.ev_x[n], S.ev_tok[n], S.ev_leaf[n]
+        t, kind, q, x, tok, leaf = et[n], ek[n], eq[n], ex[n], etok[n], eleaf[n]
         k = 0
         while True:
             c = 2 * k + 1
             if c >= n:
                 break
-            tc = S.ev_t[c]
+            tc = et[c]
             if c + 1 < n:  # (times differ but rarely: compared first, the rest of the key only when equal)
-                tr = S.ev_t[c + 1]
-                if tr < tc if tr != tc else _before(tr, S.ev_k[c + 1], S.ev_q[c + 1], tc, S.ev_k[c], S.ev_q[c]):
+                tr = et[c + 1]
+                if tr < tc if tr != tc else _before(tr, ek[c + 1], eq[c + 1], tc, ek[c], eq[c]):
                     c += 1
                     tc = tr
-            if not (tc < t if tc != t else _before(tc, S.ev_k[c], S.ev_q[c], t, kind, q)):
+            if not (tc < t if tc != t else _before(tc, ek[c], eq[c], t, kind, q)):
                 break
-            _ev_move(S, c, k)
+            et[k], ek[k], eq[k], ex[k], etok[k], eleaf[k] = tc, ek[c], eq[c], ex[c], etok[c], eleaf[c]
             k = c
-        _ev_put(S, k, t, kind, q, x, tok, leaf)
+        et[k], ek[k], eq[k], ex[k], etok[k], eleaf[k] = t, kind, q, x, tok, leaf
     return out
 
 
