@@ -17,6 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("numba")
+from qnet.repeater.engine import jit  # noqa: E402
+
+if not jit.available():
+    pytest.skip("the compiled rules are off here (QNET_JIT=0)", allow_module_level=True)
 
 import qnet  # noqa: E402
 from qnet.errors import ConfigError  # noqa: E402

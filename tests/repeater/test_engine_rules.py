@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute
+from qnet.repeater.engine import Engine, EngineLink, EngineRequest, EngineRoute, jit
 
 INF = math.inf
 
@@ -96,6 +97,7 @@ def test_the_compile_notice_is_printed_once_and_only_when_numba_has_nothing_cach
     assert out.getvalue().count("\n") == 1 and "compiling the event loop, once per install" in out.getvalue()
 
 
+@pytest.mark.skipif(not jit.available(), reason="the compiled rules need numba (and QNET_JIT not 0)")
 def test_auto_runs_the_plain_rules_while_the_first_compile_is_in_the_background(monkeypatch):
     """`loop="auto"` with nothing in numba's cache: this run uncompiled (the same run), one background compile."""
     from qnet.repeater.engine import core

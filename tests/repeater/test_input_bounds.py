@@ -22,6 +22,7 @@ from qnet.cli import main
 from qnet.errors import ConfigError, QnetError
 from qnet.network.generate import MAX_NODES, MAX_WAXMAN_NODES, grid, line, waxman
 from qnet.repeater.engine.model import DEMAND_CAP, MAX_LINK_MEMORIES, check_link_memories, demands_before, demands_by
+from qnet.repeater.engine import jit
 from qnet.repeater.traffic import Request, simulate_traffic
 
 METRO = "examples/metro_ion_network.toml"
@@ -57,7 +58,10 @@ def test_demand_count_saturates_in_the_engine_and_is_exact_in_reports():
     assert demands_before(3.0, 1.0, 3.0) == 0 and demands_by(3.0, 1.0, 3.0, True) == 1
 
 
-@pytest.mark.parametrize("loop", ["python", "compiled"])
+@pytest.mark.parametrize(
+    "loop",
+    ["python", pytest.param("compiled", marks=pytest.mark.skipif(not jit.available(), reason="needs numba"))],
+)
 def test_deliveries_serve_demands_in_order_and_never_early(loop):
     """Delivery k serves the demand at start + k / rate: its latency is its time minus that, >= 0.
 

@@ -218,7 +218,7 @@ class _Request:
 
     __slots__ = ("demanded", "done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.done: list[Delivery] = []
         self.demanded = 0
 
@@ -333,7 +333,7 @@ class Engine:
                 S, self.rng, self.tie_rng, until_s, self.atol_s, _PLAIN_CHUNK if self.switch else _CHUNK_INSTANTS
             ):
                 if progress is not None:
-                    progress(float(self.kernel.store.export_counts(S)[0]))
+                    progress(float(self.kernel.store.clock(S)))
                 if self.switch and time.perf_counter() - began > _PLAIN_S:
                     S = self._to_compiled(S)
             self._raise_error(S)
@@ -381,7 +381,7 @@ class Engine:
             if status == 1:
                 raise QnetError("the chain can never deliver: no event left")
             if status == 2:
-                now = float(store.export_counts(S)[0])
+                now = float(store.clock(S))
                 raise QnetError(
                     f"no end-to-end pair after {max_events} events (t = {now:.6g} s): the chain "
                     "practically never delivers (cutoffs too short?); raise max_events to insist"
@@ -393,9 +393,8 @@ class Engine:
             if self.switch and done < count and time.perf_counter() - start > _PLAIN_S:
                 S = self._to_compiled(S)
         store = self.kernel.store
-        d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(S)
-        *columns, first, last = store.flat_deliveries(S, np.ones(len(d_req), np.bool_))
-        table = FlatTrees(*columns, roots=np.empty(0, np.int64))
+        d_req, d_t, d_lat, d_tree, *_ = store.export_deliveries(store.arrays(S))
+        table, first, last = _flat_table(store.flat_deliveries(S, np.ones(len(d_req), np.bool_)))
         return d_lat, [FlatTree(table, a, b) for a, b in zip(first.tolist(), last.tolist())]
 
     def _to_compiled(self, S):
@@ -410,7 +409,8 @@ class Engine:
             compile_in_background()
             return S
         store = kernel.store
-        values = {name: getattr(S, name) for name in store.FIELDS}
+        A = self.kernel.store.arrays(S)  # (the plain rules hold lists)
+        values = {name: getattr(A, name) for name in store.FIELDS}
         w = values["waiters"]
         values["waiters"] = store.waiters_of(
             np.array([x[0] for x in w], np.float64),
@@ -475,11 +475,13 @@ class Engine:
     def _collect(self, S) -> None:
         """Deliveries (with their trees), demand, heralds, peaks and areas of the run so far."""
         store = self.kernel.store
+        A = store.arrays(S)  # (the plain rules hold lists: the export functions take arrays)
         if self.record:
+            times, ints = store.export_trace(A)
             self.rows = _trace_rows(
-                *store.export_trace(S), self.node_names, [link.name for link in self.links], store.TRACE_EVENTS
+                times, ints, self.node_names, [link.name for link in self.links], store.TRACE_EVENTS
             )
-        (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(S)
+        (now, events, nsnap, snaps, heralds, peaks, used, area, since, end_node, demanded) = store.export_counts(A)
         self.now, self.events = float(now), int(events)
         self.snapshots = snaps[:nsnap].tolist()
         self.heralds, self.node_peak = heralds.tolist(), peaks.tolist()
@@ -490,9 +492,8 @@ class Engine:
             end_node.tolist(),
         )
         ghz = np.array([spec.route.hub is not None for spec in self.specs], dtype=bool)
-        d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(S)
-        *columns, first, last = store.flat_deliveries(S, ~ghz[d_req])
-        table = FlatTrees(*columns, roots=np.empty(0, np.int64))
+        d_req, d_t, d_lat, d_tree, *nodes = store.export_deliveries(A)
+        table, first, last = _flat_table(store.flat_deliveries(S, ~ghz[d_req]))
         triples = _ghz_trees(d_tree[ghz[d_req]].tolist(), *(x.tolist() for x in nodes)) if ghz.any() else iter(())
         for req in self.requests:
             req.done = []
@@ -508,6 +509,18 @@ class Engine:
                 gc.enable()
         for req, n in zip(self.requests, demanded.tolist()):
             req.demanded = n
+
+
+def _flat_table(flat: tuple) -> tuple[FlatTrees, np.ndarray, np.ndarray]:
+    """:func:`~qnet.repeater.engine.store.flat_deliveries`'s columns as a table (no roots listed: a
+    :class:`FlatTree` names its rows), and each delivery's first and last-plus-one row."""
+    i, f = (lambda x: np.asarray(x, np.int64)), (lambda x: np.asarray(x, np.float64))  # (plain rules: lists)
+    where, left, right, state_s, exists_s, lo, hi, herald_a, herald_b, height, leaf_id, first, last = flat
+    table = FlatTrees(
+        *(i(where), i(left), i(right), f(state_s), f(exists_s), i(lo), i(hi), f(herald_a), f(herald_b)),
+        *(i(height), i(leaf_id), np.empty(0, np.int64)),
+    )
+    return table, i(first), i(last)
 
 
 def _trace_rows(times, ints, nodes: list[str], links: list[str], events: tuple[str, ...]) -> list[tuple]:

@@ -1,6 +1,6 @@
-"""Memories and attempt bundles of the compiled engine: the twin of :mod:`qnet.repeater.engine.resources`.
+"""Memories, attempt bundles and link sources of the event engine's rules (:mod:`qnet.repeater.engine.rules`).
 
-Each function mirrors the method of the same name (without its underscore) there; see
+Written once, like the rules: compiled with numba when it is installed, else plain Python; see
 :mod:`qnet.repeater.engine.rules` for the layout.
 """
 
@@ -20,6 +20,8 @@ from qnet.repeater.engine.store import (
     NOW,
     NSTARTS,
     T_DISCARDED,
+    _grown,
+    _wider,
     bury,
     pop_free,
     push_event,
@@ -96,9 +98,7 @@ def start_bundle(S, p):
     S.token[p] += 1
     n = S.si[NSTARTS]
     if n == len(S.starts):
-        grown = np.empty(2 * n, np.int64)
-        grown[:n] = S.starts
-        S.starts = grown
+        S.starts = _grown(S.starts)
     S.starts[n] = p
     S.si[NSTARTS] = n + 1
 
@@ -130,7 +130,7 @@ def draw(S, rng, base, t):
         kind = S.src_kind[g]
         leaf = 0
         if kind == 0:  # a raw link: m memory pairs attempt together
-            ti = t + rng.geometric(S.p_round[g, S.bund_cnt[2 * p]]) * S.attempt_s[g]
+            ti = t + rng.geometric(S.p_round[g][S.bund_cnt[2 * p]]) * S.attempt_s[g]
         elif kind == 1:  # a raw link of a chain with purified links: its source's draw
             ti = t + rng.geometric(S.src_p[g]) * S.src_att[g]
         else:
@@ -172,7 +172,7 @@ def purified(S, rng, k, start):
             if d >= S.pur_max[k]:
                 return _fail(S, ERR_LONG_WAIT, k, d)
             _grow_table(S, k, d)
-        if rng.random() < S.pur_tab[k, d]:
+        if rng.random() < S.pur_tab[k][d]:
             return t, d
     return _fail(S, ERR_TRIALS, k, 0)
 
@@ -184,11 +184,11 @@ def _grow_table(S, k, d):
     with objmode(table="float64[::1]"):
         table = tables.grown(key, d)
     n = len(table)
-    if n > S.pur_tab.shape[1]:
-        wide = np.zeros((S.pur_tab.shape[0], n))
-        wide[:, : S.pur_tab.shape[1]] = S.pur_tab
-        S.pur_tab = wide
-    S.pur_tab[k, :n] = table
+    while n > len(S.pur_tab[k]):
+        S.pur_tab = _wider(S.pur_tab)
+    row = S.pur_tab[k]
+    for i in range(n):
+        row[i] = table[i]
     S.pur_len[k] = n
 
 

@@ -1,11 +1,10 @@
-"""The event engine's rules compiled with numba: the twin of the interpreted engine.
+"""The event engine's rules (events, requests, swaps, deliveries), written once.
 
-Every function here mirrors the method of the same name in
-:class:`~qnet.repeater.engine.core.Engine` (and :mod:`~qnet.repeater.engine.memories`
-those of its base :class:`~qnet.repeater.engine.resources.Resources`), on arrays instead of objects: the same
-events in the same order and the same draws from the same generators, so a run gives the same
-deliveries, times and occupancy to the last bit (``tests/repeater/test_compiled_engine.py``
-checks it feature by feature). A rule changed there must be changed here.
+Compiled with numba when it is installed, else run as plain Python (:mod:`~qnet.repeater.engine.jit`):
+the same functions, the same events in the same order and the same draws from the same
+generators, so both give the same deliveries, times and occupancy to the last bit
+(``tests/repeater/test_compiled_engine.py`` checks it feature by feature). Written for numba's
+nopython mode and for a plain run's lists alike (:mod:`~qnet.repeater.engine.store`).
 
 Layout (:mod:`qnet.repeater.engine.store`): pools ``0..L-1`` are the links' shared
 pools, pool ``L + h`` the reservation of route hop ``h`` (the hops of all requests numbered
@@ -17,8 +16,6 @@ from __future__ import annotations
 
 import heapq
 import math
-
-import numpy as np
 
 from qnet.repeater.engine.jit import njit
 from qnet.repeater.engine.memories import (
@@ -51,6 +48,8 @@ from qnet.repeater.engine.store import (
     SWAP_DONE,
     add_delivery,
     bury,
+    fill,
+    ints,
     reset,
     compact_trees,
     dirty_pop,
@@ -136,11 +135,12 @@ def _begin_build(S, rng, tie, r, t):
                 push_event(S, nxt, ARRIVAL, r, 0, 0)
             return
     S.build_start[r] = t
-    S.key[r, 0] = -S.prio[r]
-    S.key[r, 1] = t
-    S.key[r, 2] = tie.random() if S.contended else 0.0
+    key = S.key[r]
+    key[0] = -S.prio[r]
+    key[1] = t
+    key[2] = tie.random() if S.contended else 0.0
     if S.reserve:
-        heapq.heappush(S.waiters, (S.key[r, 0], S.key[r, 1], S.key[r, 2], r))
+        heapq.heappush(S.waiters, (key[0], key[1], key[2], r))
         _serve_waiters(S, rng, t)
         return
     _start_pair(S, rng, r, t)
@@ -150,9 +150,9 @@ def _begin_build(S, rng, tie, r, t):
 def _start_pair(S, rng, r, t):
     S.building[r] = True
     h0, b0, n = S.hop_ptr[r], S.bnd_ptr[r], S.nhops[r]
-    S.covered[h0 : h0 + n] = False
-    S.by_lo[b0 : b0 + n + 1] = -1
-    S.by_hi[b0 : b0 + n + 1] = -1
+    fill(S.covered, h0, h0 + n, False)
+    fill(S.by_lo, b0, b0 + n + 1, -1)
+    fill(S.by_hi, b0, b0 + n + 1, -1)
     _need(S, rng, r, 0, n, 1, t, False)
 
 
@@ -232,7 +232,8 @@ def _serve_waiters(S, rng, t):
     while len(S.waiters) > 0:
         item = heapq.heappop(S.waiters)
         k0, k1, k2, r = item
-        if not S.active[r] or S.building[r] or S.key[r, 0] != k0 or S.key[r, 1] != k1 or S.key[r, 2] != k2:
+        key = S.key[r]
+        if not S.active[r] or S.building[r] or key[0] != k0 or key[1] != k1 or key[2] != k2:
             continue
         h0, n = S.hop_ptr[r], S.nhops[r]
         clear = True
@@ -323,7 +324,7 @@ def _discard(S, rng, r, pid, t, kind):
     drop(S, pid, kind)
     draw(S, rng, base, t)
     h0, lo, hi = S.hop_ptr[r], S.p_lo[pid], S.p_hi[pid]
-    S.covered[h0 + lo : h0 + hi] = False
+    fill(S.covered, h0 + lo, h0 + hi, False)
     _need(S, rng, r, lo, hi, 1, t, False)
 
 
@@ -404,7 +405,7 @@ def _try_fuse(S, rng, tie, r):
     for i in range(3):
         if S.covered[h0 + i] or S.wait_cnt[S.req_pool[h0 + i]] == 0:
             return
-    legs = np.empty(3, np.int64)
+    legs = ints(3, 0)
     for i in range(3):
         legs[i] = _claim(S, r, i, waiting_first(S, S.req_pool[h0 + i]))
     start = max(S.p_exists[legs[0]], max(S.p_exists[legs[1]], S.p_exists[legs[2]]))
@@ -419,7 +420,7 @@ def _try_fuse(S, rng, tie, r):
         release_pair(S, legs[k])
     draw(S, rng, base, start)
     if not ok:
-        S.covered[h0 : h0 + 3] = False
+        fill(S.covered, h0, h0 + 3, False)
         _need(S, rng, r, 0, 3, 1, start, False)
         return
     tree = new_tree(S, 2, -1, 0.0, 0.0, S.p_tree[legs[0]], S.p_tree[legs[1]], S.p_tree[legs[2]])
@@ -466,16 +467,17 @@ def _finish(S, rng, tie, r, t, tree, pid):
 
 @njit(cache=True)
 def _key_less(S, r, q):
+    a, b = S.key[r], S.key[q]
     for k in range(3):
-        if S.key[r, k] != S.key[q, k]:
-            return S.key[r, k] < S.key[q, k]
+        if a[k] != b[k]:
+            return a[k] < b[k]
     return False
 
 
 @njit(cache=True)
 def _swaps_and_deliveries(S, rng, tie):
     n_dirty = S.si[NDIRTY]
-    touched = np.empty(n_dirty, np.int64)
+    touched = ints(n_dirty, 0)
     n = 0
     for a in range(n_dirty):
         r = S.dirty_reqs[a]
@@ -599,7 +601,7 @@ def _step(S, rng, tie, atol):
 
 @njit(cache=True)
 def _node_areas_at(S, t, out):
-    out[:] = 0.0
+    fill(out, 0, len(out), 0.0)
     for k in range(len(S.end_node)):
         out[S.end_node[k]] += S.end_area[k] + S.end_used[k] * (t - S.end_since[k])
 

@@ -71,9 +71,9 @@ class KernelInputs:
         hop_ptr = np.cumsum([0] + [len(s.route.hops) for s in specs]).astype(np.int64)
         users: list[list[tuple[int, int]]] = [[] for _ in range(L + H)]
         for r, s in enumerate(specs):
-            for i, g in enumerate(s.route.hops):
-                users[g].append((r, i))
-                users[L + hop_ptr[r] + i].append((r, i))
+            for h, g in enumerate(s.route.hops):
+                users[g].append((r, h))
+                users[L + hop_ptr[r] + h].append((r, h))
         slot_off, free_buf, wait_off, wait_buf = _slots(links, hops)
         mem_off, seen = [], [0] * n_nodes  # node-level memory index of slot 0 at each link end
         for link in links:
@@ -202,18 +202,19 @@ class KernelInputs:
         Distinct purified sources (``self.sources``, shared by identical links) keep a copy of
         their tables (``pur_tab``), grown through :func:`qnet.repeater.engine.tables.grown`.
         """
-        kind, p, att, sid = [], [], [], []
+        rows: list[tuple[int, float, float, int]] = []  # (kind, p, attempt time, source id) per link
         self.sources: list = []
         for link in links:
             src = link.source
             if src is not None and hasattr(src, "success_by_wait"):
                 if not any(src is x for x in self.sources):
                     self.sources.append(src)
-                kind.append(2), p.append(0.0), att.append(0.0), sid.append([x is src for x in self.sources].index(True))
+                rows.append((2, 0.0, 0.0, [x is src for x in self.sources].index(True)))
             elif src is not None:
-                kind.append(1), p.append(float(src.p)), att.append(float(src.attempt_time_s)), sid.append(-1)
+                rows.append((1, float(src.p), float(src.attempt_time_s), -1))
             else:
-                kind.append(0), p.append(0.0), att.append(0.0), sid.append(-1)
+                rows.append((0, 0.0, 0.0, -1))
+        kind, p, att, sid = (list(column) for column in zip(*rows, strict=True))
         srcs = self.sources
         width = max([1] + [len(x.success_by_wait) for x in srcs])
         table = np.zeros((max(1, len(srcs)), width))
@@ -243,5 +244,5 @@ class KernelInputs:
         if self._state is None:
             self._state = store.new_state(*(self.fields[name] for name in store.FIELDS))
             rules.start_requests(self._state)
-        store.set_run(self._state, edges, np.zeros((bins, len(self.memories))))
+        store.set_run(self._state, store.to_state(edges), store.to_state(np.zeros((bins, len(self.memories)))))
         return self._state

@@ -1,4 +1,4 @@
-"""Storage of the compiled engine: its state type and the array structures the rules use.
+"""Storage of the event engine: its state type and the array structures the rules use.
 
 :class:`State` is a numba struct passed by reference (one pointer per call). Its structures,
 all on numpy arrays (numba's typed lists are too slow for a hot loop):
@@ -17,6 +17,13 @@ all on numpy arrays (numba's typed lists are too slow for a hot loop):
   run holds only what is alive and what was delivered.
 
 Counters live in ``si`` (indices below); the clock in ``sf[NOW]``.
+
+A plain run (the rules not compiled) holds every array as a Python list (a 2-D one as a list of
+rows): plain Python indexes a list about four times faster than a numpy array and computes on
+Python numbers, not numpy scalars. The rules are written to run on both alike: rows indexed as
+``a[i][j]``, buffers from :func:`ints`, :func:`floats` and :func:`flags`, :func:`fill` for a
+slice assignment, growth by :func:`_grown`; :func:`arrays` gives the arrays back for the export
+functions. The same draws in the same order, so both give the same runs to the last bit.
 """
 
 from __future__ import annotations
@@ -196,16 +203,62 @@ if ENABLED:
         for i in range(len(r)):
             out.append((k0[i], k1[i], k2[i], r[i]))
         return out
+
+    @njit(cache=True)
+    def ints(n, value):
+        """A buffer of ``n`` integers ``value`` (a plain run's is a list)."""
+        return np.full(n, value, np.int64)
+
+    @njit(cache=True)
+    def floats(n):
+        """A buffer of ``n`` floats 0.0 (a plain run's is a list)."""
+        return np.zeros(n)
+
+    @njit(cache=True)
+    def flags(n):
+        """A buffer of ``n`` flags False (a plain run's is a list)."""
+        return np.zeros(n, np.bool_)
+
+    @njit(cache=True)
+    def _grown(a):
+        """``a`` with twice the rows, the new ones zero (a plain run's lists likewise)."""
+        out = np.zeros((2 * a.shape[0],) + a.shape[1:], a.dtype)
+        out[: a.shape[0]] = a
+        return out
+
+    @njit(cache=True)
+    def _wider(a):
+        """2-D ``a`` with twice the columns, the new ones zero."""
+        out = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
+        out[:, : a.shape[1]] = a
+        return out
+
+    def to_state(x):
+        """An array as the state holds it (compiled: the array itself)."""
+        return x
+
+    def arrays(S):
+        """The state with numpy arrays, for the export functions (compiled: ``S`` itself)."""
+        return S
+
+    def clock(S):
+        """The run's clock, ``sf[NOW]`` (s)."""
+        return export_counts(S)[0]
 else:
+    # Plain Python indexes a list about four times faster than a numpy array (no numpy scalar
+    # made, none to do arithmetic on), so a plain run holds the state's arrays as lists (2-D:
+    # lists of rows) while the rules run: the same rules, written to index both alike
+    # (``a[i][j]``, loops rather than slices); :func:`arrays` gives the arrays back.
 
     class State:  # type: ignore[no-redef]
-        """One run's arrays (fields: :data:`FIELDS`), the rules run as plain Python."""
+        """One run's state (fields: :data:`FIELDS`), the rules run as plain Python on lists."""
 
-        __slots__ = FIELDS
+        __slots__ = (*FIELDS, "_like")
 
         def __init__(self, *values):
             for name, value in zip(FIELDS, values, strict=True):
                 setattr(self, name, value)
+            self._like = {}
 
     def new_waiters():
         """An empty queue of (priority, time, key, request) (reserve policy)."""
@@ -215,19 +268,53 @@ else:
         """The queue of (k0[i], k1[i], k2[i], r[i]) in this order."""
         return list(zip(k0, k1, k2, r))
 
+    def to_state(x):
+        """A numpy array as the plain state holds it: a list (of row lists), of Python numbers."""
+        return x.tolist() if isinstance(x, np.ndarray) else x
+
     def new_state(*fields):
-        """A :class:`State` of ``fields`` (in :data:`FIELDS` order)."""
-        return State(*fields)
+        """A :class:`State` of ``fields`` (in :data:`FIELDS` order), arrays held as lists."""
+        S = State(*(to_state(x) for x in fields))
+        S._like = {name: (x.dtype, x.shape[1:]) for name, x in zip(FIELDS, fields) if isinstance(x, np.ndarray)}
+        return S
+
+    def arrays(S):
+        """A :class:`State` of numpy arrays (each of its field's first type) holding what ``S``'s lists hold now."""
+        out = State(*(getattr(S, name) for name in FIELDS))
+        for name, (dtype, tail) in S._like.items():
+            value = getattr(S, name)
+            setattr(out, name, np.array(value, dtype) if len(value) else np.zeros((0, *tail), dtype))
+        out._like = S._like
+        return out
+
+    def clock(S):
+        """The run's clock, ``sf[NOW]`` (s)."""
+        return S.sf[NOW]
+
+    def ints(n, value):
+        """A list of ``n`` integers ``value``."""
+        return [value] * n
+
+    def floats(n):
+        """A list of ``n`` floats 0.0."""
+        return [0.0] * n
+
+    def flags(n):
+        """A list of ``n`` flags False."""
+        return [False] * n
+
+    def _grown(a):
+        """List ``a`` with twice the items (rows: of the same length), the new ones zero."""
+        if isinstance(a[0], list):
+            return a + [[type(a[0][0])()] * len(a[0]) for _ in a]
+        return a + [type(a[0])()] * len(a)
+
+    def _wider(a):
+        """List of rows ``a`` with each row twice as long, the new items zero."""
+        return [row + [type(row[0])()] * len(row) for row in a]
 
 
 # ---------------------------------------------------------------------- growth
-
-
-@njit(cache=True)
-def _grown(a):
-    out = np.empty((2 * a.shape[0],) + a.shape[1:], a.dtype)
-    out[: a.shape[0]] = a
-    return out
 
 
 @njit(cache=True)
@@ -255,67 +342,73 @@ def _grow_deliveries(S):
     S.d_req, S.d_t, S.d_lat, S.d_tree = _grown(S.d_req), _grown(S.d_t), _grown(S.d_lat), _grown(S.d_tree)
 
 
+@njit(cache=True)
+def fill(a, lo, hi, value):
+    """``a[lo:hi] = value`` (as a loop: a plain run's lists take no slice assignment of a number)."""
+    for k in range(lo, hi):
+        a[k] = value
+
+
 # ---------------------------------------------------------------------- the event heap
 
 
 @njit(cache=True)
-def _ev_less(S, a, b):
-    if S.ev_t[a] != S.ev_t[b]:
-        return S.ev_t[a] < S.ev_t[b]
-    if S.ev_k[a] != S.ev_k[b]:
-        return S.ev_k[a] < S.ev_k[b]
-    return S.ev_q[a] < S.ev_q[b]
-
-
-@njit(cache=True)
-def _ev_swap(S, a, b):
-    S.ev_t[a], S.ev_t[b] = S.ev_t[b], S.ev_t[a]
-    S.ev_k[a], S.ev_k[b] = S.ev_k[b], S.ev_k[a]
-    S.ev_q[a], S.ev_q[b] = S.ev_q[b], S.ev_q[a]
-    S.ev_x[a], S.ev_x[b] = S.ev_x[b], S.ev_x[a]
-    S.ev_tok[a], S.ev_tok[b] = S.ev_tok[b], S.ev_tok[a]
-    S.ev_leaf[a], S.ev_leaf[b] = S.ev_leaf[b], S.ev_leaf[a]
+def _before(ta, ka, qa, tb, kb, qb):
+    """Event (ta, ka, qa) comes before (tb, kb, qb): by time, then kind, then order."""
+    if ta != tb:
+        return ta < tb
+    if ka != kb:
+        return ka < kb
+    return qa < qb
 
 
 @njit(cache=True)
 def push_event(S, t, kind, target, token, leaf):
-    """Schedule an event (its order number is the next ``seq``)."""
+    """Schedule an event (its order number is the next ``seq``): sifted up from the heap's end."""
     n = S.si[EVN]
     if n == len(S.ev_t):
         _grow_events(S)
-    S.ev_t[n], S.ev_k[n], S.ev_q[n] = t, kind, S.si[SEQ]
-    S.ev_x[n], S.ev_tok[n], S.ev_leaf[n] = target, token, leaf
-    S.si[SEQ] += 1
+    q = S.si[SEQ]
+    S.si[SEQ] = q + 1
     S.si[EVN] = n + 1
     if kind == CUTOFF or kind == SWAP_DONE:
         S.p_pending[target] += 1
-    while n > 0:
-        parent = (n - 1) >> 1
-        if not _ev_less(S, n, parent):
+    et, ek, eq, ex, etok, eleaf = S.ev_t, S.ev_k, S.ev_q, S.ev_x, S.ev_tok, S.ev_leaf
+    while n > 0:  # (parents move down into the hole until the new event's place is found)
+        a = (n - 1) >> 1
+        ta = et[a]
+        if not (t < ta if t != ta else _before(t, kind, q, ta, ek[a], eq[a])):
             break
-        _ev_swap(S, n, parent)
-        n = parent
+        et[n], ek[n], eq[n], ex[n], etok[n], eleaf[n] = ta, ek[a], eq[a], ex[a], etok[a], eleaf[a]
+        n = a
+    et[n], ek[n], eq[n], ex[n], etok[n], eleaf[n] = t, kind, q, target, token, leaf
 
 
 @njit(cache=True)
 def pop_event(S):
     """Remove the earliest event: (time, kind, order, target, token, leaf id)."""
-    out = (S.ev_t[0], S.ev_k[0], S.ev_q[0], S.ev_x[0], S.ev_tok[0], S.ev_leaf[0])
+    et, ek, eq, ex, etok, eleaf = S.ev_t, S.ev_k, S.ev_q, S.ev_x, S.ev_tok, S.ev_leaf
+    out = (et[0], ek[0], eq[0], ex[0], etok[0], eleaf[0])
     n = S.si[EVN] - 1
     S.si[EVN] = n
-    if n > 0:
-        _ev_swap(S, 0, n)
+    if n > 0:  # the last event sifts down from the top (children move up into the hole)
+        t, kind, q, x, tok, leaf = et[n], ek[n], eq[n], ex[n], etok[n], eleaf[n]
         k = 0
         while True:
             c = 2 * k + 1
             if c >= n:
                 break
-            if c + 1 < n and _ev_less(S, c + 1, c):
-                c += 1
-            if not _ev_less(S, c, k):
+            tc = et[c]
+            if c + 1 < n:  # (times differ but rarely: compared first, the rest of the key only when equal)
+                tr = et[c + 1]
+                if tr < tc if tr != tc else _before(tr, ek[c + 1], eq[c + 1], tc, ek[c], eq[c]):
+                    c += 1
+                    tc = tr
+            if not (tc < t if tc != t else _before(tc, ek[c], eq[c], t, kind, q)):
                 break
-            _ev_swap(S, c, k)
+            et[k], ek[k], eq[k], ex[k], etok[k], eleaf[k] = tc, ek[c], eq[c], ex[c], etok[c], eleaf[c]
             k = c
+        et[k], ek[k], eq[k], ex[k], etok[k], eleaf[k] = t, kind, q, x, tok, leaf
     return out
 
 
@@ -376,8 +469,8 @@ def waiting_remove(S, p, pid):
 def dirty_push(S, r, j):
     """Boundary ``j`` of request ``r`` is to be looked at (a heap of ints per request)."""
     n = S.dirty_cnt[r]
-    if n == S.dirty_buf.shape[1]:
-        S.dirty_buf = _grown(S.dirty_buf.T.copy()).T.copy()
+    if n == len(S.dirty_buf[r]):
+        S.dirty_buf = _wider(S.dirty_buf)
     row = S.dirty_buf[r]
     row[n] = j
     S.dirty_cnt[r] = n + 1
@@ -541,12 +634,12 @@ def _with_subtrees(S, keep):
 def compact_trees(S):
     """Keep the tree nodes of live pairs and deliveries only (in order), and grow when they fill half."""
     m = S.si[NTREES]
-    keep = np.zeros(m, np.bool_)
+    keep = flags(m)
     for pid in range(S.si[NPAIRS]):
         if S.p_alive[pid] == 1 and S.p_tree[pid] >= 0:
             keep[S.p_tree[pid]] = True
     _with_subtrees(S, keep)
-    where = np.full(m, -1, np.int64)
+    where = ints(m, -1)
     n = 0
     for k in range(m):
         if keep[k]:
@@ -603,29 +696,31 @@ def reset(S):
         S.free_cnt[k] = S.cap[k] if k < 2 * L else 0
         for i in range(S.free_cnt[k]):
             S.free_buf[off + i] = S.cap[k] - 1 - i
-    S.need[:] = 0
-    S.has_bundle[:] = False
-    S.token += 1
-    S.wait_cnt[:] = 0
-    S.heralds[:] = 0
-    S.end_used[:] = 0
-    S.end_area[:] = 0.0
-    S.end_since[:] = 0.0
-    S.node_held[:] = 0
-    S.node_peak[:] = 0
-    S.active[:] = False
-    S.building[:] = False
-    S.demanded[:] = 0
-    S.served[:] = 0
-    S.covered[:] = False
-    S.req_pool[:] = S.hops
-    S.by_lo[:] = -1
-    S.by_hi[:] = -1
+    fill(S.need, 0, len(S.need), 0)
+    fill(S.wait_cnt, 0, len(S.wait_cnt), 0)
+    fill(S.heralds, 0, len(S.heralds), 0)
+    fill(S.end_used, 0, len(S.end_used), 0)
+    fill(S.node_held, 0, len(S.node_held), 0)
+    fill(S.node_peak, 0, len(S.node_peak), 0)
+    fill(S.demanded, 0, len(S.demanded), 0)
+    fill(S.served, 0, len(S.served), 0)
+    fill(S.dirty_cnt, 0, len(S.dirty_cnt), 0)
+    fill(S.p_pending, 0, len(S.p_pending), 0)
+    fill(S.has_bundle, 0, len(S.has_bundle), False)
+    fill(S.active, 0, len(S.active), False)
+    fill(S.building, 0, len(S.building), False)
+    fill(S.covered, 0, len(S.covered), False)
+    fill(S.in_dirty, 0, len(S.in_dirty), False)
+    fill(S.end_area, 0, len(S.end_area), 0.0)
+    fill(S.end_since, 0, len(S.end_since), 0.0)
+    fill(S.by_lo, 0, len(S.by_lo), -1)
+    fill(S.by_hi, 0, len(S.by_hi), -1)
+    for p in range(len(S.token)):
+        S.token[p] += 1
+    for h in range(len(S.hops)):
+        S.req_pool[h] = S.hops[h]
     while len(S.waiters) > 0:
         S.waiters.pop()
-    S.dirty_cnt[:] = 0
-    S.in_dirty[:] = False
-    S.p_pending[:] = 0
 
 
 @njit(cache=True)
@@ -698,13 +793,13 @@ def flat_deliveries(S, take):
     delivery's first and last-plus-one row (-1 when not taken).
     """
     m = S.si[NTREES]
-    where, left, right = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-    state_s, exists_s = np.empty(m), np.empty(m)
-    lo, hi, height, leaf_id = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64)
-    herald_a, herald_b = np.empty(m), np.empty(m)
-    start, stop = np.full(len(take), -1, np.int64), np.full(len(take), -1, np.int64)
-    row_of = np.empty(m, np.int64)  # tree node -> its row
-    stack = np.empty(2 * m + 2, np.int64)  # node, then 1 once its children are placed
+    where, left, right = ints(m, 0), ints(m, 0), ints(m, 0)
+    state_s, exists_s = floats(m), floats(m)
+    lo, hi, height, leaf_id = ints(m, 0), ints(m, 0), ints(m, 0), ints(m, 0)
+    herald_a, herald_b = floats(m), floats(m)
+    start, stop = ints(len(take), -1), ints(len(take), -1)
+    row_of = ints(m, 0)  # tree node -> its row
+    stack = ints(2 * m + 2, 0)  # node, then 1 once its children are placed
     n = 0
     for d in range(len(take)):
         if not take[d]:

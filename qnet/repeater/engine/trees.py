@@ -8,6 +8,7 @@ are evaluated afterwards, all deliveries together
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Union
 
@@ -143,9 +144,11 @@ def _gather(trees: list[FlatTree]) -> FlatTrees:
     )
 
 
-def _flatten(trees: list[Tree]) -> FlatTrees:
-    if trees and all(type(t) is FlatTree and t.table is trees[0].table for t in trees):
-        return _gather(trees)
+def _flatten(trees: Sequence[Tree | FlatTree]) -> FlatTrees:
+    """Trees (objects, or flat trees of one table) as one table of rows in post-order, each tree's root listed."""
+    flat = [t for t in trees if isinstance(t, FlatTree)]
+    if flat and len(flat) == len(trees) and all(t.table is flat[0].table for t in flat):
+        return _gather(flat)
     where: list[int] = []
     left: list[int] = []
     right: list[int] = []
@@ -159,15 +162,23 @@ def _flatten(trees: list[Tree]) -> FlatTrees:
     leaf_id: list[int] = []
     roots: list[int] = []
     for tree in trees:
-        stack: list[tuple[Tree, bool]] = [(tree, False)]
+        stack: list[tuple[Tree, bool]] = [(tree.tree() if isinstance(tree, FlatTree) else tree, False)]
         out: list[int] = []
         while stack:
             node, expanded = stack.pop()
-            if type(node) is Leaf:
+            if isinstance(node, Leaf):
                 link, h, lid = node
                 out.append(len(height))
-                where.append(link), left.append(-1), right.append(-1), state_s.append(h), exists_s.append(h)
-                lo.append(link), hi.append(link), herald_a.append(h), herald_b.append(h), height.append(0)
+                where.append(link)
+                left.append(-1)
+                right.append(-1)
+                state_s.append(h)
+                exists_s.append(h)
+                lo.append(link)
+                hi.append(link)
+                herald_a.append(h)
+                herald_b.append(h)
+                height.append(0)
                 leaf_id.append(lid)
             elif not expanded:
                 stack += ((node, True), (node.right, False), (node.left, False))
@@ -175,9 +186,17 @@ def _flatten(trees: list[Tree]) -> FlatTrees:
                 r_id = out.pop()
                 l_id = out.pop()
                 out.append(len(height))
-                where.append(node.boundary), left.append(l_id), right.append(r_id), state_s.append(node.start_s)
-                exists_s.append(node.done_s), lo.append(lo[l_id]), hi.append(hi[r_id]), herald_a.append(herald_a[l_id])
-                herald_b.append(herald_b[r_id]), height.append(1 + max(height[l_id], height[r_id])), leaf_id.append(0)
+                where.append(node.boundary)
+                left.append(l_id)
+                right.append(r_id)
+                state_s.append(node.start_s)
+                exists_s.append(node.done_s)
+                lo.append(lo[l_id])
+                hi.append(hi[r_id])
+                herald_a.append(herald_a[l_id])
+                herald_b.append(herald_b[r_id])
+                height.append(1 + max(height[l_id], height[r_id]))
+                leaf_id.append(0)
         roots.append(out.pop())
     return FlatTrees(
         np.array(where),
