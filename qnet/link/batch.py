@@ -51,6 +51,7 @@ __all__ = [
     "circuit_structure",
     "density_matrices",
     "density_stack",
+    "density_stack_columns",
     "StateList",
 ]
 
@@ -250,17 +251,85 @@ def _simulate_group(n: int, structure: tuple, programs: Sequence[Sequence[Any]])
     (E, N) their values at each of the N circuits (all others are exactly zero). ``values``
     lives in this thread's workspace: use it before the next call.
     """
+    return _simulate(n, structure, len(programs), lambda j: [prog[j] for prog in programs])
+
+
+def _simulate(n: int, structure: tuple, count: int, ops_at: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_simulate_group` of ``count`` circuits whose instructions at position j are ``ops_at(j)``
+    (a list of one instruction per circuit, or a :class:`Superops` already)."""
     ent = np.zeros(1, dtype=np.int64)  # |0...0><0...0|
-    vals = _WORK.get("v", (1, len(programs)))
+    vals = _WORK.get("v", (1, count))
     vals.fill(1.0)
     for j, (name, qubits) in enumerate(structure):
         if name == "barrier":
             continue
-        ops = [prog[j] for prog in programs]
-        if name not in ROTATIONS and name not in ("kraus", "superop", "unitary"):
-            gate_matrix(ops[0])  # raises UnsupportedInstruction early for measure, reset, saves, ...
-        ent, vals = _apply(ent, vals, instruction_superops(name, len(qubits), ops), qubits, n)
+        ops = ops_at(j)
+        if not isinstance(ops, Superops):
+            if name not in ROTATIONS and name not in ("kraus", "superop", "unitary"):
+                gate_matrix(ops[0])  # raises UnsupportedInstruction early for measure, reset, saves, ...
+            ops = instruction_superops(name, len(qubits), ops)
+        ent, vals = _apply(ent, vals, ops, qubits, n)
     return ent, vals
+
+
+def density_stack_columns(
+    n: int, structure: tuple, slots: Sequence[tuple[Sequence[Any], Any]], count: int, block_bytes: int = BLOCK_BYTES
+) -> np.ndarray:
+    """Final states (count, 2^n, 2^n) of ``count`` instruction lists of one structure, given by columns.
+
+    ``slots[j]`` is (the distinct instructions at position j, which one each list has: an index
+    array (count,), or None when they all have the first). The same arithmetic as
+    :func:`density_stack` on the lists themselves, sub-batch by sub-batch (each sub-batch's
+    superoperators from the instructions it uses, as there), without building the lists.
+
+    Parameters
+    ----------
+    n : int
+        Qubits.
+    structure : tuple
+        ``((name, qubits), ...)``: the instructions' names and qubits.
+    slots : sequence of (sequence, numpy.ndarray or None)
+        Per instruction: the distinct instructions and each list's choice among them.
+    count : int
+        How many instruction lists.
+    block_bytes : int, default BLOCK_BYTES
+        Sets how many lists are simulated at a time.
+
+    Returns
+    -------
+    numpy.ndarray
+        (count, 2^n, 2^n).
+
+    Examples
+    --------
+    >>> import numpy as np, qnet
+    >>> from qnet.link.circuit import link_program
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> p1 = link_program(qnet.link_spec(g, "alice", "bob"))
+    >>> p2 = link_program(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml", ["nodes.alice.bright_state_population=0.2"]), "alice", "bob"))
+    >>> slots = [((a,), None) if a is b else ((a, b), np.array([0, 1, 0])) for a, b in zip(p1.ops, p2.ops)]
+    >>> rho = density_stack_columns(4, p1.structure[1], slots, 3)
+    >>> [bool(np.array_equal(rho[i], r)) for i, r in enumerate(density_matrices([p1, p2, p1]))]
+    [True, True, True]
+    """
+    per_block = max(1, block_bytes // (16 * 2 ** (n + 2)))
+    dim = 2**n
+    stack = np.zeros((count, dim * dim), dtype=complex)
+    for start in range(0, count, per_block):
+        stop = min(count, start + per_block)
+
+        def ops_at(j: int, start: int = start, stop: int = stop) -> Any:
+            distinct, which = slots[j]
+            if which is None:
+                return [distinct[0]]
+            block = which[start:stop]
+            used, where = np.unique(block, return_inverse=True)
+            sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used.tolist()])
+            return Superops(sup.unique) if sup.inverse is None else Superops(sup.unique, sup.inverse[where.reshape(-1)])
+
+        ent, vals = _simulate(n, structure, stop - start, ops_at)
+        stack[start:stop, ent] = vals.T
+    return stack.reshape(count, dim, dim)
 
 
 def density_stack(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -155,21 +155,54 @@ class LinkPoints:
 
         The fast path where it applies, else :meth:`full_spec`.
         """
-        if self.base is not None:
-            keys = tuple(point)
-            plan = self.plans.get(keys, False)
-            if plan is False:
-                plan = self.plans[keys] = self._plan(keys)
-            if plan is not None:
-                try:
-                    out = self._fast(point, *plan)
-                except Exception:
-                    out = None
-                if out is not None:
-                    return out
+        found = self.hardware(point)
+        if found is not None:
+            try:
+                return self.spec_of(*found)
+            except Exception:
+                pass  # the full path reports it
         return self.full_spec(point)
 
-    def _fast(self, point: Mapping[str, Any], targets: tuple, speed_key: str | None) -> tuple[Any, float] | None:
+    def hardware(self, point: Mapping[str, Any]) -> tuple[tuple, float] | None:
+        """The point's link hardware on the fast path, or None where it takes the full path.
+
+        Returns
+        -------
+        ((station, memory A, memory B, fibre A, fibre B), fibre speed in km/s), or None
+            The objects (validated; shared by the points with the same values) and the speed.
+        """
+        if self.base is None:
+            return None
+        keys = tuple(point)
+        plan = self.plans.get(keys, False)
+        if plan is False:
+            plan = self.plans[keys] = self._plan(keys)
+        if plan is None:
+            return None
+        try:
+            return self._objects(point, *plan)
+        except Exception:
+            return None  # the full path reports it
+
+    def transmissions(self, fib_a: Any, fib_b: Any) -> tuple[float, float]:
+        """The fibres' :func:`~qnet.quantum.channels.fibre_transmission`, each computed once."""
+        transmission = self.transmission
+        ta = transmission.get(id(fib_a))
+        if ta is None:  # the fibres are kept alive by the caches: their ids are stable
+            ta = transmission[id(fib_a)] = self.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km)
+        tb = transmission.get(id(fib_b))
+        if tb is None:
+            tb = transmission[id(fib_b)] = self.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km)
+        return ta, tb
+
+    def spec_of(self, objects: tuple, c: float) -> tuple[Any, float]:
+        """(LinkSpec, fibre transmission of both arms) of the link hardware :meth:`hardware` found."""
+        st, mem_a, mem_b, fib_a, fib_b = objects
+        ta, tb = self.transmissions(fib_a, fib_b)
+        ev = self.ev
+        return self.spec_from_hardware(ev.a, ev.b, self.s, st, mem_a, mem_b, fib_a, fib_b, c, (ta, tb)), ta * tb
+
+    def _objects(self, point: Mapping[str, Any], targets: tuple, speed_key: str | None) -> tuple[tuple, float] | None:
         objects = list(self.link_objects)
         for target, names, keys, slot, cache in targets:
             if len(keys) == 1:
@@ -196,16 +229,7 @@ class LinkPoints:
             if isinstance(c, bool) or not isinstance(c, _NUMBER) or not (0 < c < math.inf):
                 return None
             c = float(c)
-        st, mem_a, mem_b, fib_a, fib_b = objects
-        transmission = self.transmission
-        ta = transmission.get(id(fib_a))
-        if ta is None:  # the fibres are kept alive by the caches: their ids are stable
-            ta = transmission[id(fib_a)] = self.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km)
-        tb = transmission.get(id(fib_b))
-        if tb is None:
-            tb = transmission[id(fib_b)] = self.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km)
-        ev = self.ev
-        return self.spec_from_hardware(ev.a, ev.b, self.s, st, mem_a, mem_b, fib_a, fib_b, c, (ta, tb)), ta * tb
+        return tuple(objects), c
 
     def full_spec(self, point: Mapping[str, Any]) -> tuple[Any, float]:
         """The reference path: ``network_from_dict`` with the point as ``--set`` overrides, then ``link_spec``."""
