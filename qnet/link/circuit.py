@@ -300,7 +300,10 @@ _OP_FIELDS = {
     "ry": (("bright_state_population_a",), ("bright_state_population_b",)),
     "loss": (("efficiency_a",), ("efficiency_b",)),
     "phase": (("phase_noise_rad",),) * 2,
-    "memory": (("storage_time_a_s", "t1_a_s", "t2_a_s", "decay_a"), ("storage_time_b_s", "t1_b_s", "t2_b_s", "decay_b")),
+    "memory": (
+        ("storage_time_a_s", "t1_a_s", "t2_a_s", "decay_a"),
+        ("storage_time_b_s", "t1_b_s", "t2_b_s", "decay_b"),
+    ),
     "station": (("visibility", "dark_count_probability"),) * 2,
 }
 
