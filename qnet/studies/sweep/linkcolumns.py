@@ -78,7 +78,8 @@ class _Chunk:
         self.mem_b, self.i_b = _distinct(mem_b)
         self.fib_a, self.i_fa = _distinct(fib_a)
         self.fib_b, self.i_fb = _distinct(fib_b)
-        ok = self._spec_columns()
+        with np.errstate(all="ignore"):  # overflow to inf as Python's floats do (such points are dropped)
+            ok = self._spec_columns()
         ok &= self._pair_columns()
         keep = np.flatnonzero(ok)
         self.taken = [taken[i] for i in keep.tolist()]
@@ -103,8 +104,7 @@ class _Chunk:
         prep_b = _floats([m.prep_time_s for m in self.mem_b])[i_b]
         # max() keeps the first unless a later one is larger: np.where(b > a, b, a), bit for bit
         attempt = np.where(prep_b > prep_a, prep_b, prep_a) + np.where(storage_b > storage_a, storage_b, storage_a)
-        with np.errstate(all="ignore"):
-            ok = (attempt > 0.0) & (attempt <= MAX_ATTEMPT_TIME_S) & np.isfinite(1.0 / attempt)
+        ok = (attempt > 0.0) & (attempt <= MAX_ATTEMPT_TIME_S) & np.isfinite(1.0 / attempt)
         decay = _codes([m.decay for m in self.mem_a + self.mem_b])
         alpha_a = _floats([m.bright_state_population for m in self.mem_a])
         alpha_b = _floats([m.bright_state_population for m in self.mem_b])
