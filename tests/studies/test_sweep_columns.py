@@ -219,3 +219,27 @@ def test_chunk_rows_equal_the_per_point_rows(network, a, b, seed):
     assert sum(r is not None for r in taken) > 150  # most points took the column path
     assert any(r is not None and r["error"] for r in taken)  # never-heralding ones too
     assert any(r is None for r in taken)  # and the unusual ones the per-point path
+
+
+ODD_VALUES = [0.5, 0.05, 2.0, 7, 0, 0.0, -0.0, 1.0, 1.5, math.inf, math.nan, True, "gaussian", np.float64(0.2), 2**70]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_hardware_of_a_chunk_is_each_points_hardware(seed):
+    rng = random.Random(seed)
+    fields = [
+        "fibres.alice-station.length_km",
+        "nodes.alice.bright_state_population",
+        "nodes.bob.t2_s",
+        "nodes.station.visibility",
+    ]
+    plain = [0.3, 0.07, 12.0, 0.9]
+    points = [{f: rng.choice(plain if rng.random() < 0.7 else ODD_VALUES) for f in fields} for _ in range(400)]
+    sweep.clear_cache()
+    builder = link_points(sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend="batch"))
+    together = builder.hardware_all(points)
+    sweep.clear_cache()
+    builder = link_points(sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend="batch"))
+    alone = [builder.hardware(p) for p in points]
+    assert together == alone
+    assert sum(h is None for h in alone) > 20 and sum(h is not None for h in alone) > 100

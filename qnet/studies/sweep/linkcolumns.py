@@ -23,6 +23,7 @@ paths equal, bit for bit.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Sequence
 
@@ -216,12 +217,9 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
     (True, None)
     """
     rows: list[dict[str, Any] | None] = [None] * len(points)
-    found, taken = [], []
-    for i, point in enumerate(points):
-        hardware = builder.hardware(point)
-        if hardware is not None:
-            found.append(hardware)
-            taken.append(i)
+    hardware = builder.hardware_all(points)
+    taken = [i for i, h in enumerate(hardware) if h is not None]
+    found = [hardware[i] for i in taken] if len(taken) < len(points) else hardware
     if not taken:
         return rows
     chunk = _Chunk(builder, found, taken)
@@ -230,14 +228,9 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
     plob = figures.plob_rate_hz
     key = np.stack([chunk.eta.view(np.int64), chunk.attempt.view(np.int64), chunk.k], axis=1)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    plob_u = [plob(float(chunk.eta[i]), float(chunk.attempt[i]), int(chunk.k[i])) for i in first.tolist()]
-    extra = list(
-        zip(
-            (chunk.length_a + chunk.length_b).tolist(),
-            chunk.eta.tolist(),
-            [plob_u[u] for u in inverse.reshape(-1).tolist()],
-        )
-    )
+    plob_u = np.array([plob(float(chunk.eta[i]), float(chunk.attempt[i]), int(chunk.k[i])) for i in first.tolist()])
+    # the sweep's extra columns (LINK_EXTRA_COLUMNS), per point, as the per-point path computes them
+    extra = (chunk.length_a + chunk.length_b, chunk.eta, plob_u[inverse.reshape(-1)])
     clock("spec")
     # one group per structure (the station decides it): the first member's program is the layout
     programs: dict[int, Any] = {}
@@ -270,12 +263,13 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
             figures.qber(rho, target),
             figures.bb84_key_fraction(rho, target),
         )
-        values = zip(*(columns[name].tolist() for name in LINK_FIELDS))
-        for m, p, bad, row in zip(members.tolist(), p_all.tolist(), failed.tolist(), values):
-            if bad:
-                link = link_program(chunk.spec(m))
-                rows[chunk.taken[m]] = {"error": error_message(never_heralds_error(link, p))}
-            else:
-                rows[chunk.taken[m]] = dict(zip(names, row + extra[m] + ("",)))
+        cells = [columns[name].tolist() for name in LINK_FIELDS] + [column[members].tolist() for column in extra]
+        cells.append(itertools.repeat("", len(members)))
+        places = [chunk.taken[m] for m in members.tolist()]
+        for i, row in zip(places, map(dict, map(zip, itertools.repeat(names), zip(*cells)))):
+            rows[i] = row
+        for m in np.flatnonzero(failed).tolist():  # never heralds: an error row
+            link = link_program(chunk.spec(int(members[m])))
+            rows[places[m]] = {"error": error_message(never_heralds_error(link, float(p_all[m])))}
         clock("figures")
     return rows

@@ -9,11 +9,13 @@ Only the standard library is imported at module level.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
+import operator
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from qnet.errors import QnetError
 from qnet.network.fields import FieldPath
@@ -183,6 +185,52 @@ class LinkPoints:
             return self._objects(point, *plan)
         except Exception:
             return None  # the full path reports it
+
+    def hardware_all(self, points: Sequence[Mapping[str, Any]]) -> list[tuple[tuple, float] | None]:
+        """:meth:`hardware` of every point; a chunk whose points share their fields is read column by column.
+
+        Each distinct value of a field is looked up (or validated) once, as :meth:`hardware`
+        does it, and the objects are picked for all the points at once.
+        """
+        if self.base is None or not points:
+            return [None] * len(points)
+        first = points[0].keys()
+        plan = self.plans.get(tuple(first), False)
+        if plan is False:
+            plan = self.plans[tuple(first)] = self._plan(tuple(first))
+        if plan is None or plan[1] is not None or not all(p.keys() == first for p in points):
+            return [self.hardware(p) for p in points]  # a fibre speed per point, or mixed fields
+        columns: list[Any] = list(self.link_objects)
+        bad: set[int] = set()
+        for target, names, keys, slot, cache in plan[0]:
+            objects = self._column(points, target, names, keys, cache)
+            bad.update(i for i, obj in enumerate(objects) if obj is _INVALID)
+            if slot is not None:
+                columns[slot] = objects
+        n = len(points)
+        rows = zip(*[col if isinstance(col, list) else itertools.repeat(col, n) for col in columns])
+        found: list[tuple[tuple, float] | None] = list(zip(rows, itertools.repeat(self.speed, n)))
+        for i in bad:
+            found[i] = None  # the full path reports it
+        return found
+
+    def _column(self, points: Sequence[Mapping[str, Any]], target: tuple, names: tuple, keys: tuple, cache: dict) -> list:
+        """The replaced object of ``target`` at every point (``_INVALID`` where a value fails)."""
+        if len(keys) == 1:
+            values = list(map(operator.itemgetter(keys[0]), points))
+            plain = all(type(v) is float and v == v and v != 0.0 for v in dict.fromkeys(values))
+            cks = values if plain else [_value_key(v) for v in values]
+        else:
+            cks = [tuple([_value_key(p[k]) for k in keys]) for p in points]
+        for i, ck in enumerate(cks):
+            if ck not in cache:  # validated once per distinct value, as in hardware()
+                try:
+                    cache[ck] = dataclasses.replace(
+                        self.base[target], **{f: _override_value(points[i][k]) for f, k in zip(names, keys)}
+                    )
+                except Exception:
+                    cache[ck] = _INVALID
+        return list(map(cache.__getitem__, cks))
 
     def transmissions(self, fib_a: Any, fib_b: Any) -> tuple[float, float]:
         """The fibres' :func:`~qnet.quantum.channels.fibre_transmission`, each computed once."""
