@@ -214,7 +214,9 @@ class LinkPoints:
             found[i] = None  # the full path reports it
         return found
 
-    def _column(self, points: Sequence[Mapping[str, Any]], target: tuple, names: tuple, keys: tuple, cache: dict) -> list:
+    def _column(
+        self, points: Sequence[Mapping[str, Any]], target: tuple, names: tuple, keys: tuple, cache: dict
+    ) -> list:
         """The replaced object of ``target`` at every point (``_INVALID`` where a value fails)."""
         if len(keys) == 1:
             values = list(map(operator.itemgetter(keys[0]), points))
