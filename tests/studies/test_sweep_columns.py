@@ -215,6 +215,12 @@ def test_chunk_rows_equal_the_per_point_rows(network, a, b, seed):
     want = ev._evaluate_points(points)
     assert [_cells(r) for r in got] == [_cells(r) for r in want]
     assert {bool(r["error"]) for r in got} == {True, False}
+    # chunk by chunk (the instructions built for one chunk are reused by the next): the same rows
+    same_fields = [{k: p[k] for k in points[0] if k in p} for p in points]
+    sweep.clear_cache()
+    by_chunk = [row for i in range(0, len(points), 37) for row in ev.evaluate(same_fields[i : i + 37])]
+    sweep.clear_cache()
+    assert [_cells(r) for r in by_chunk] == [_cells(r) for r in ev._evaluate_points(same_fields)]
     taken = column_rows(link_points(ev), points)
     assert sum(r is not None for r in taken) > 150  # most points took the column path
     assert any(r is not None and r["error"] for r in taken)  # never-heralding ones too

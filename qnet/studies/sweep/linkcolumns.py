@@ -52,14 +52,30 @@ def _distinct(objects: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     return [objects[i] for i in first[order].tolist()], rank[inverse.reshape(-1)]
 
 
+def _same(memories: Sequence[Any]) -> np.ndarray:
+    """Per memory, the index of the first one with the same fields for the attempts per round and
+    the pair coherence time (memories, memory_split, t2_s, t1_s, decay)."""
+    seen: dict[Any, int] = {}
+    out = []
+    for i, m in enumerate(memories):
+        key: Any = (m.memories, m.memory_split, m.t2_s, m.t1_s, m.decay)
+        try:
+            out.append(seen.setdefault(key, i))
+        except TypeError:  # an unhashable field: by itself
+            out.append(i)
+    return np.array(out, dtype=np.int64)
+
+
 def _floats(values: Sequence[Any]) -> np.ndarray:
     return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
 
 
+_CODES: dict[Any, int] = {}
+
+
 def _codes(values: Sequence[Any]) -> np.ndarray:
-    """An integer per value, equal for equal values (strings such as a decay law)."""
-    seen: dict[Any, int] = {}
-    return np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+    """An integer per value, the same for equal values in this whole process (strings such as a decay law)."""
+    return np.array([_CODES.setdefault((type(v), v), len(_CODES)) for v in values], dtype=np.int64)
 
 
 class _Chunk:
@@ -134,9 +150,11 @@ class _Chunk:
         return ok
 
     def _pair_columns(self) -> np.ndarray:
-        """Attempts per round and pair coherence time, once per (station, memory A, memory B)."""
+        """Attempts per round and pair coherence time, once per (station, memory A, memory B) that differ in them."""
         ev, s = self.builder.ev, self.builder.s
-        key = (self.i_st * len(self.mem_a) + self.i_a) * len(self.mem_b) + self.i_b
+        key = (self.i_st * len(self.mem_a) + _same(self.mem_a)[self.i_a]) * len(self.mem_b) + _same(self.mem_b)[
+            self.i_b
+        ]
         pairs, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         k = np.zeros(len(pairs), dtype=np.int64)
         t_coh = np.zeros(len(pairs))
@@ -176,13 +194,23 @@ def _slots(chunk: _Chunk, members: np.ndarray, program: Any, programs: dict[int,
         if len(first) == 1:
             slots.append(((program.ops[j],), None))
             continue
+        # each distinct instruction once per process: known ones from the builder's cache, the
+        # others from the program of the first point that has them
+        known = chunk.builder.column_ops
+        if len(known) > 100_000:
+            known.clear()
+        rows = keys[first].tolist()
         ops = []
-        for f in first.tolist():
-            i = int(members[f])
-            rep = programs.get(i)
-            if rep is None:
-                rep = programs[i] = link_program(chunk.spec(i))
-            ops.append(rep.ops[j])
+        for f, row in zip(first.tolist(), rows):
+            key = (id(program.structure), j, *row)
+            op = known.get(key)
+            if op is None:
+                i = int(members[f])
+                rep = programs.get(i)
+                if rep is None:
+                    rep = programs[i] = link_program(chunk.spec(i))
+                op = known[key] = rep.ops[j]
+            ops.append(op)
         slots.append((ops, which.reshape(-1)))
     return slots
 

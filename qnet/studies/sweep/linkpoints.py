@@ -89,6 +89,8 @@ class LinkPoints:
         self.plans: dict[tuple, Any] = {}
         self.objects: dict[tuple, dict] = {}  # (object, fields) -> {values: replaced object}
         self.base: dict[tuple, Any] | None = None
+        # the column path's instructions (qnet.studies.sweep.linkcolumns), by (structure, position, field bits)
+        self.column_ops: dict[tuple, Any] = {}
         try:
             graph = network_from_dict(ev.network, source=ev.source, overrides=ev.overrides)
             s = find_station(graph, ev.a, ev.b, ev.station)
