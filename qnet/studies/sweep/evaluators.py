@@ -129,6 +129,10 @@ _CACHE_SIZE = 100_000
 
 
 _CACHE_LOCK = threading.Lock()  # Dask runs chunks in threads
+#: The batch backend's column path keeps its rows by spec too (qnet.studies.sweep.linkcolumns):
+#: (node A, node B, station, the spec's numbers as bytes) -> LINK_FIELDS values or an error message.
+_COLUMN_CACHE: "OrderedDict[tuple, Any]" = OrderedDict()
+_COLUMN_CACHE_SIZE = _CACHE_SIZE
 
 
 def clear_cache() -> None:
@@ -140,6 +144,7 @@ def clear_cache() -> None:
     """
     with _CACHE_LOCK:
         _CACHE.clear()
+        _COLUMN_CACHE.clear()
     clear_points()
 
 

@@ -23,7 +23,6 @@ paths equal, bit for bit.
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any, Sequence
 
@@ -36,7 +35,13 @@ from qnet.link.run import heralded_states, link_figure_columns, never_heralds, n
 from qnet.link.spec import MAX_ATTEMPT_TIME_S, link_attempts
 from qnet.quantum import channels, figures
 from qnet.quantum.states import fidelity
-from qnet.studies.sweep.evaluators import LINK_EXTRA_COLUMNS, error_message
+from qnet.studies.sweep.evaluators import (
+    _CACHE_LOCK,
+    _COLUMN_CACHE,
+    _COLUMN_CACHE_SIZE,
+    LINK_EXTRA_COLUMNS,
+    error_message,
+)
 from qnet.studies.sweep.profile import _no_clock
 
 __all__ = ["column_rows"]
@@ -101,7 +106,21 @@ class _Chunk:
         keep = np.flatnonzero(ok)
         self.taken = [taken[i] for i in keep.tolist()]
         self.found = [found[i] for i in keep.tolist()]
-        for name in ("c", "i_st", "i_a", "i_b", "i_fa", "i_fb", "length_a", "length_b", "eta", "attempt", "k", "t_coh"):
+        for name in (
+            "c",
+            "i_st",
+            "i_a",
+            "i_b",
+            "i_fa",
+            "i_fb",
+            "length_a",
+            "length_b",
+            "eta",
+            "attempt",
+            "k",
+            "t_coh",
+            "scheme",
+        ):
             setattr(self, name, getattr(self, name)[keep])
         self.field = {name: column[keep] for name, column in self.field.items()}
 
@@ -126,6 +145,7 @@ class _Chunk:
         alpha_a = _floats([m.bright_state_population for m in self.mem_a])
         alpha_b = _floats([m.bright_state_population for m in self.mem_b])
         single = np.array([s.scheme == "single_click" for s in self.st])[i_st]
+        self.scheme = _codes([s.scheme for s in self.st])[i_st]
         ok &= ~(single & (np.isnan(alpha_a[i_a]) | np.isnan(alpha_b[i_b])))  # the missing-field error
         ok &= np.array([type(f.length_km) is float for f in self.fib_a])[i_fa]
         ok &= np.array([type(f.length_km) is float for f in self.fib_b])[i_fb]
@@ -253,32 +273,126 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
     chunk = _Chunk(builder, found, taken)
     if not chunk.taken:
         return rows
+    extra = _extra_columns(chunk)
+    # as the per-point path: equal specs are evaluated once, and rows known from an earlier
+    # chunk are reused (the figures of a stack depend on its size at the last bit)
+    keys = _spec_keys(chunk)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # the distinct specs in order of first occurrence
+    first = first[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    inverse = rank[inverse.reshape(-1)]
+    ev = builder.ev
+    names = (ev.a, ev.b, builder.s)
+    known: list[Any] = [None] * len(first)
+    todo = []
+    with _CACHE_LOCK:
+        for u, i in enumerate(first.tolist()):
+            key = (*names, keys[i].tobytes())
+            cached = _COLUMN_CACHE.get(key)
+            if cached is None:
+                todo.append(u)
+            else:
+                _COLUMN_CACHE.move_to_end(key)
+                known[u] = cached
+    clock("spec")
+    if todo:
+        new = _evaluate_distinct(chunk, first[todo], clock)
+        with _CACHE_LOCK:
+            for u, value in zip(todo, new):
+                known[u] = value
+                _COLUMN_CACHE[(*names, keys[first[u]].tobytes())] = value
+            while len(_COLUMN_CACHE) > _COLUMN_CACHE_SIZE:
+                _COLUMN_CACHE.popitem(last=False)
+    columns = LINK_FIELDS + LINK_EXTRA_COLUMNS + ("error",)
+    for place, value, more in zip(chunk.taken, map(known.__getitem__, inverse.tolist()), zip(*extra)):
+        rows[place] = {"error": value} if type(value) is str else dict(zip(columns, value + more + ("",)))
+    clock("figures")
+    return rows
+
+
+def _extra_columns(chunk: _Chunk) -> tuple[list, list, list]:
+    """The sweep's extra columns (LINK_EXTRA_COLUMNS) of every point, as the per-point path computes them."""
     plob = figures.plob_rate_hz
     key = np.stack([chunk.eta.view(np.int64), chunk.attempt.view(np.int64), chunk.k], axis=1)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     plob_u = np.array([plob(float(chunk.eta[i]), float(chunk.attempt[i]), int(chunk.k[i])) for i in first.tolist()])
-    # the sweep's extra columns (LINK_EXTRA_COLUMNS), per point, as the per-point path computes them
-    extra = (chunk.length_a + chunk.length_b, chunk.eta, plob_u[inverse.reshape(-1)])
-    clock("spec")
-    # one group per structure (the station decides it): the first member's program is the layout
+    return (
+        (chunk.length_a + chunk.length_b).tolist(),
+        chunk.eta.tolist(),
+        plob_u[inverse.reshape(-1)].tolist(),
+    )
+
+
+#: The LinkSpec fields that are numbers or strings the chunk has as columns (with the attempt
+#: time and the attempts per round, and the names, which the evaluator fixes, that is all of them).
+_KEY_FIELDS = (
+    "efficiency_a",
+    "efficiency_b",
+    "bright_state_population_a",
+    "bright_state_population_b",
+    "storage_time_a_s",
+    "storage_time_b_s",
+    "t2_a_s",
+    "t2_b_s",
+    "t1_a_s",
+    "t1_b_s",
+    "decay_a",
+    "decay_b",
+    "dark_count_probability",
+    "visibility",
+    "phase_noise_rad",
+)
+
+
+def _spec_keys(chunk: _Chunk) -> np.ndarray:
+    """Per point, bytes equal exactly when the LinkSpecs are equal (floats by value: 0.0 and -0.0 alike)."""
+    numbers = [chunk.length_a, chunk.length_b, chunk.attempt] + [chunk.field[name] for name in _KEY_FIELDS]
+    columns = [(c + 0.0).view(np.int64) if c.dtype == float else c for c in numbers]  # + 0.0: -0.0 -> 0.0
+    columns += [chunk.k, chunk.scheme]
+    table = np.ascontiguousarray(np.stack(columns, axis=1))
+    return table.view(np.dtype((np.void, table.shape[1] * 8))).reshape(-1)
+
+
+def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]:
+    """Per point ``reps[u]`` (distinct specs, in order): the LINK_FIELDS values (a tuple), or the error message.
+
+    As the per-point path: one batch-engine run per structure, the figures per layout (the
+    structures of one qubit layout together, in this order).
+    """
     programs: dict[int, Any] = {}
-    _, first_st = np.unique(chunk.i_st, return_index=True)
-    groups: dict[tuple, list[int]] = {}
-    for i in sorted(first_st.tolist()):
-        program = programs[i] = link_program(chunk.spec(i))
-        groups.setdefault(program.structure, []).append(int(chunk.i_st[i]))
-    names = LINK_FIELDS + LINK_EXTRA_COLUMNS + ("error",)
-    for stations in groups.values():
-        members = np.flatnonzero(np.isin(chunk.i_st, stations))
-        program = programs[int(members[0])]  # the group's first point is its first station's
+    structures: dict[tuple, list[int]] = {}  # structure -> positions in reps
+    by_station: dict[int, tuple] = {}
+    for u, i in enumerate(reps.tolist()):
+        station = int(chunk.i_st[i])
+        structure = by_station.get(station)
+        if structure is None:
+            program = programs[i] = link_program(chunk.spec(i))
+            structure = by_station[station] = program.structure
+        structures.setdefault(structure, []).append(u)
+    states: list[Any] = [None] * len(reps)
+    layouts: dict[tuple, tuple[Any, list[int]]] = {}
+    for positions in structures.values():
+        members = reps[positions]
+        program = programs.get(int(members[0])) or link_program(chunk.spec(int(members[0])))
         slots = _slots(chunk, members, program, programs)
         clock("compile")
-        n = program.num_qubits
-        states = batch.density_stack_columns(n, program.structure[1], slots, len(members))
+        stack = batch.density_stack_columns(program.num_qubits, program.structure[1], slots, len(members))
         clock("run")
-        p_all, rho = heralded_states(states, n, program.memory_qubits, program.photon_qubits, program.heralds)
+        for u, rho in zip(positions, stack):
+            states[u] = rho
+        layout = (program.num_qubits, program.memory_qubits, program.photon_qubits, id(program.heralds), program.target)
+        layouts.setdefault(layout, (program, []))[1].extend(positions)
+    out: list[Any] = [None] * len(reps)
+    for program, positions in layouts.values():
+        positions.sort()
+        members = reps[positions]
+        n = program.num_qubits
+        rhos = np.stack([states[u] for u in positions])
+        p_all, rho = heralded_states(rhos, n, program.memory_qubits, program.photon_qubits, program.heralds)
         failed = never_heralds(p_all, n)
-        if failed.any():
+        if failed.any():  # never heralds: an error row; give the figures something finite to chew on
             rho[failed] = 0.0
         target = program.target
         columns = link_figure_columns(
@@ -291,13 +405,10 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
             figures.qber(rho, target),
             figures.bb84_key_fraction(rho, target),
         )
-        cells = [columns[name].tolist() for name in LINK_FIELDS] + [column[members].tolist() for column in extra]
-        cells.append(itertools.repeat("", len(members)))
-        places = [chunk.taken[m] for m in members.tolist()]
-        for i, row in zip(places, map(dict, map(zip, itertools.repeat(names), zip(*cells)))):
-            rows[i] = row
-        for m in np.flatnonzero(failed).tolist():  # never heralds: an error row
+        for u, value in zip(positions, zip(*(columns[name].tolist() for name in LINK_FIELDS))):
+            out[u] = value
+        for m in np.flatnonzero(failed).tolist():
             link = link_program(chunk.spec(int(members[m])))
-            rows[places[m]] = {"error": error_message(never_heralds_error(link, float(p_all[m])))}
+            out[positions[m]] = error_message(never_heralds_error(link, float(p_all[m])))
         clock("figures")
-    return rows
+    return out
