@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import numbers
 import os
 import sys
@@ -389,13 +390,14 @@ class RowFormatter:
         kinds = set(map(type, values))
         if kinds == {float}:
             distinct = dict.fromkeys(values)
-            # 0.0 and -0.0 are one key but print differently: a column with a zero is printed value by value
-            if 2 * len(distinct) > len(values) or 0.0 in distinct:
+            # 0.0 and -0.0 are one key but print differently: a column with -0.0 is printed value by value
+            if 4 * len(distinct) > len(values) or (0.0 in distinct and _negative_zero(values)):
                 return list(map(repr, values)), True
             text = {v: repr(v) for v in distinct}
             return list(map(text.__getitem__, values)), True
         if kinds == {int}:
-            return list(map(str, values)), True
+            text = {v: str(v) for v in dict.fromkeys(values)}
+            return list(map(text.__getitem__, values)), True
         return [cell_text(v) for v in values], False
 
     def lines(self, columns: list[Sequence[Any]], errors: list[str], ident: str | None = None) -> str:
@@ -413,7 +415,7 @@ class RowFormatter:
             plain = plain and not _needs_quotes([ident])
         n = len(cells)
         if plain and n > 1:
-            return "".join([",".join(row) + "\r\n" for row in zip(*cells)])
+            return "\r\n".join(map(",".join, zip(*cells))) + "\r\n" if errors else ""
         out = []
         for row in zip(*cells):
             line = ",".join(row)
@@ -425,6 +427,11 @@ class RowFormatter:
                 self.writer.writerow(row)
                 out.append(self.buffer.getvalue())
         return "".join(out)
+
+
+def _negative_zero(values: Sequence[float]) -> bool:
+    """Whether one of the floats is -0.0."""
+    return any(math.copysign(1.0, z) < 0 for z in filter((0.0).__eq__, values))
 
 
 def _needs_quotes(cells: Sequence[str]) -> bool:
