@@ -253,3 +253,19 @@ def test_hardware_of_a_chunk_is_each_points_hardware(seed):
     alone = [builder.hardware(p) for p in points]
     assert together == alone
     assert sum(h is None for h in alone) > 20 and sum(h is not None for h in alone) > 100
+
+
+@pytest.mark.parametrize("pool", [[0.0, 0.5, math.inf], [0.0, -0.0, 0.5], [-0.0, 1e-300, math.nan], [3, 1, 2**70]])
+def test_row_formatter_columns_of_repeated_numbers_print_as_csv_writer(pool):
+    import csv
+    import io
+
+    from qnet.studies.sweep.table import RowFormatter, cell_text
+
+    rng = random.Random(4)
+    columns = [[rng.choice(pool) for _ in range(200)] for _ in range(3)]
+    errors = [""] * 200
+    got = RowFormatter(3).lines(columns, errors, "id")
+    buf = io.StringIO()
+    csv.writer(buf).writerows([[cell_text(v) for v in row] + ["", "id"] for row in zip(*columns)])
+    assert got == buf.getvalue()
