@@ -23,6 +23,7 @@ paths equal, bit for bit.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Sequence
 
@@ -284,12 +285,13 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
     rank[order] = np.arange(len(order))
     inverse = rank[inverse.reshape(-1)]
     ev = builder.ev
-    names = (ev.a, ev.b, builder.s)
+    width = keys.dtype.itemsize
+    data = keys.tobytes()
+    cache_keys = [(ev.a, ev.b, builder.s, data[i * width : (i + 1) * width]) for i in first.tolist()]
     known: list[Any] = [None] * len(first)
     todo = []
     with _CACHE_LOCK:
-        for u, i in enumerate(first.tolist()):
-            key = (*names, keys[i].tobytes())
+        for u, key in enumerate(cache_keys):
             cached = _COLUMN_CACHE.get(key)
             if cached is None:
                 todo.append(u)
@@ -302,12 +304,18 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
         with _CACHE_LOCK:
             for u, value in zip(todo, new):
                 known[u] = value
-                _COLUMN_CACHE[(*names, keys[first[u]].tobytes())] = value
+                _COLUMN_CACHE[cache_keys[u]] = value
             while len(_COLUMN_CACHE) > _COLUMN_CACHE_SIZE:
                 _COLUMN_CACHE.popitem(last=False)
     columns = LINK_FIELDS + LINK_EXTRA_COLUMNS + ("error",)
-    for place, value, more in zip(chunk.taken, map(known.__getitem__, inverse.tolist()), zip(*extra)):
-        rows[place] = {"error": value} if type(value) is str else dict(zip(columns, value + more + ("",)))
+    values = list(map(known.__getitem__, inverse.tolist()))
+    if any(type(v) is str for v in known):  # some error rows
+        for place, value, more in zip(chunk.taken, values, zip(*extra)):
+            rows[place] = {"error": value} if type(value) is str else dict(zip(columns, value + more + ("",)))
+    else:
+        cells = [*zip(*values), *extra, itertools.repeat("", len(values))]
+        for place, row in zip(chunk.taken, map(dict, map(zip, itertools.repeat(columns), zip(*cells)))):
+            rows[place] = row
     clock("figures")
     return rows
 
@@ -371,8 +379,7 @@ def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]
             program = programs[i] = link_program(chunk.spec(i))
             structure = by_station[station] = program.structure
         structures.setdefault(structure, []).append(u)
-    states: list[Any] = [None] * len(reps)
-    layouts: dict[tuple, tuple[Any, list[int]]] = {}
+    layouts: dict[tuple, tuple[Any, list[tuple[list[int], np.ndarray]]]] = {}
     for positions in structures.values():
         members = reps[positions]
         program = programs.get(int(members[0])) or link_program(chunk.spec(int(members[0])))
@@ -380,16 +387,19 @@ def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]
         clock("compile")
         stack = batch.density_stack_columns(program.num_qubits, program.structure[1], slots, len(members))
         clock("run")
-        for u, rho in zip(positions, stack):
-            states[u] = rho
         layout = (program.num_qubits, program.memory_qubits, program.photon_qubits, id(program.heralds), program.target)
-        layouts.setdefault(layout, (program, []))[1].extend(positions)
+        layouts.setdefault(layout, (program, []))[1].append((positions, stack))
     out: list[Any] = [None] * len(reps)
-    for program, positions in layouts.values():
-        positions.sort()
+    for program, parts in layouts.values():
+        if len(parts) == 1:
+            positions, rhos = parts[0]
+        else:  # the structures of one layout, in order of first occurrence
+            positions = [u for where, _ in parts for u in where]
+            order = np.argsort(positions, kind="stable")
+            rhos = np.concatenate([stack for _, stack in parts])[order]
+            positions = sorted(positions)
         members = reps[positions]
         n = program.num_qubits
-        rhos = np.stack([states[u] for u in positions])
         p_all, rho = heralded_states(rhos, n, program.memory_qubits, program.photon_qubits, program.heralds)
         failed = never_heralds(p_all, n)
         if failed.any():  # never heralds: an error row; give the figures something finite to chew on
