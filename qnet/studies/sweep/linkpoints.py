@@ -226,11 +226,12 @@ class LinkPoints:
             cks = values if plain else [_value_key(v) for v in values]
         else:
             cks = [tuple([_value_key(p[k]) for k in keys]) for p in points]
-        for i, ck in enumerate(cks):
+        for ck in dict.fromkeys(cks):
             if ck not in cache:  # validated once per distinct value, as in hardware()
+                point = points[cks.index(ck)]
                 try:
                     cache[ck] = dataclasses.replace(
-                        self.base[target], **{f: _override_value(points[i][k]) for f, k in zip(names, keys)}
+                        self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
                     )
                 except Exception:
                     cache[ck] = _INVALID
