@@ -195,21 +195,16 @@ def _apply(
         out = _WORK.get("v", vals.shape)
         np.add(vals, 0.0, out=out)
         return ent, out
-    code, rest = _locate(ent, qubits, n)
-    classes, cls = np.unique(rest, return_inverse=True)
-    cols, colpos = np.unique(code, return_inverse=True)
+    layout = _layout(ent, qubits, n)
+    classes, cls, cols, colpos, present = layout[1:]
     nc = len(classes)
     x = _WORK.get("x", (nc, len(cols), nb))
     x.fill(0.0)
     x[cls, colpos] = vals
-    present = np.zeros((nc, len(cols)), dtype=np.int64)
-    present[cls, colpos] = 1
     unique = sup.unique[:, :, cols]  # (U, 4^k, C): only the codes present
     structural = np.any(unique != 0, axis=0)  # (4^k, C): which code reaches which
-    reach = (present @ structural.T.astype(np.int64)) > 0  # (classes, 4^k)
-    rows = np.flatnonzero(reach.any(axis=0))
+    rows, pairs, pair_list, take, new = _routes(layout, structural, qubits, n)
     unique = unique[:, rows]
-    pairs = np.argwhere(structural[rows])
     # elementwise arithmetic only (no BLAS): each value is the same sum, in the same order,
     # whatever the batch size
     if len(pairs) <= 256:  # one multiply-add per coefficient, each a vector over the points
@@ -218,7 +213,7 @@ def _apply(
         tmp = _WORK.get("t", (nc, nb))
         coef = unique[:, pairs[:, 0], pairs[:, 1]]  # (U, P)
         if sup.inverse is None:
-            same = np.ones(len(pairs), dtype=bool)
+            same = [True] * len(pairs)
         else:
             same = np.all(coef == coef[:1], axis=0)
             varying = coef[:, ~same]
@@ -227,27 +222,69 @@ def _apply(
             per_point = _WORK.get("c" + varying.dtype.char, (varying.shape[1], nb), varying.dtype)
             np.take(varying.T, sup.inverse, axis=1, out=per_point)  # (P', N)
             slot = np.cumsum(~same) - 1
-        for p, (a, b) in enumerate(pairs.tolist()):
+            same = same.tolist()
+        shared = coef[0].tolist()  # as Python numbers: the same float64/complex128 values
+        slots = slot.tolist() if sup.inverse is not None else None
+        for p, (a, b) in enumerate(pair_list):
             dest = y[:, a]
             if same[p]:
-                c = coef[0, p]
+                c = shared[p]
                 if c == 1.0:
                     np.add(dest, x[:, b], out=dest)
                     continue
                 np.multiply(x[:, b], c.real if c.imag == 0 else c, out=tmp)
             else:
-                np.multiply(x[:, b], per_point[slot[p]], out=tmp)
+                np.multiply(x[:, b], per_point[slots[p]], out=tmp)
             np.add(dest, tmp, out=dest)
     elif sup.inverse is None:
         y = np.einsum("ab,rbn->ran", unique[0], x)
     else:
         y = np.einsum("nab,rbn->ran", unique[sup.inverse], x)
-    rr, aa = np.nonzero(reach[:, rows])
-    new = _place(classes[rr], rows[aa], qubits, n)
-    order = np.argsort(new)
     out = _WORK.get("v", (len(new), nb))
-    np.take(y.reshape(-1, nb), (rr * len(rows) + aa)[order], axis=0, out=out)
-    return new[order], out
+    np.take(y.reshape(-1, nb), take, axis=0, out=out)
+    return new, out
+
+
+#: How an instruction's entries fall into classes and codes (:func:`_layout`), and where the
+#: superoperators send them (:func:`_routes`): the same in every chunk of a sweep, so kept.
+_LAYOUTS: dict[tuple, tuple] = {}
+_ROUTES: dict[tuple, tuple] = {}
+
+
+def _layout(ent: np.ndarray, qubits: tuple[int, ...], n: int) -> tuple:
+    """(key, classes, each entry's class, the codes present, each entry's code, classes x codes present)."""
+    key = (ent.tobytes(), qubits, n)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        code, rest = _locate(ent, qubits, n)
+        classes, cls = np.unique(rest, return_inverse=True)
+        cols, colpos = np.unique(code, return_inverse=True)
+        present = np.zeros((len(classes), len(cols)), dtype=np.int64)
+        present[cls, colpos] = 1
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        found = _LAYOUTS[key] = (key, classes, cls, cols, colpos, present)
+    return found
+
+
+def _routes(layout: tuple, structural: np.ndarray, qubits: tuple[int, ...], n: int) -> tuple:
+    """(codes reached, (reached code, present code) pairs, their entries, where each new entry is, new entries sorted)."""
+    key = (layout[0], structural.shape, structural.tobytes())
+    found = _ROUTES.get(key)
+    if found is None:
+        classes, present = layout[1], layout[5]
+        reach = (present @ structural.T.astype(np.int64)) > 0  # (classes, 4^k)
+        rows = np.flatnonzero(reach.any(axis=0))
+        pairs = np.argwhere(structural[rows])
+        rr, aa = np.nonzero(reach[:, rows])
+        new = _place(classes[rr], rows[aa], qubits, n)
+        order = np.argsort(new)
+        new = new[order]
+        new.setflags(write=False)  # the entries of every chunk's states from here: shared
+        if len(_ROUTES) > 4096:
+            _ROUTES.clear()
+        found = _ROUTES[key] = (rows, pairs, pairs.tolist(), (rr * len(rows) + aa)[order], new)
+    return found
 
 
 def _is_identity(s: np.ndarray) -> bool:
@@ -334,8 +371,12 @@ def density_stack_columns(
             if which is None:
                 return [distinct[0]]
             block = which[start:stop]
-            used, where = np.unique(block, return_inverse=True)
-            sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used.tolist()])
+            if stop - start == count and np.bincount(block, minlength=len(distinct)).all():
+                used, where = range(len(distinct)), block  # one sub-batch that uses every instruction
+            else:
+                used, where = np.unique(block, return_inverse=True)
+                used = used.tolist()
+            sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used])
             return Superops(sup.unique) if sup.inverse is None else Superops(sup.unique, sup.inverse[where.reshape(-1)])
 
         ent, vals = _simulate(n, structure, stop - start, ops_at)

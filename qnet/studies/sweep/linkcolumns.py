@@ -50,12 +50,11 @@ __all__ = ["column_rows"]
 
 def _distinct(objects: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     """(the distinct objects by identity, in order of first use; each point's index among them)."""
-    ids = np.fromiter(map(id, objects), dtype=np.uint64, count=len(objects))
-    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # first use first
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return [objects[i] for i in first[order].tolist()], rank[inverse.reshape(-1)]
+    ids = list(map(id, objects))
+    index = {k: i for i, k in enumerate(dict.fromkeys(ids))}
+    first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))  # id -> first position
+    distinct = [objects[first[k]] for k in index]
+    return distinct, np.fromiter(map(index.__getitem__, ids), dtype=np.intp, count=len(ids))
 
 
 def _same(memories: Sequence[Any]) -> np.ndarray:
