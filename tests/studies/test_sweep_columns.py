@@ -269,3 +269,20 @@ def test_row_formatter_columns_of_repeated_numbers_print_as_csv_writer(pool):
     buf = io.StringIO()
     csv.writer(buf).writerows([[cell_text(v) for v in row] + ["", "id"] for row in zip(*columns)])
     assert got == buf.getvalue()
+
+
+def test_a_chunk_the_column_path_cannot_take_goes_point_by_point(monkeypatch):
+    from qnet.studies.sweep import linkcolumns
+
+    points = [{"nodes.alice.emission_efficiency": v} for v in (0.5, 2.0, 0.3)]
+    ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend="batch")
+    sweep.clear_cache()
+    want = ev._evaluate_points(points)
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the stack")
+
+    monkeypatch.setattr(linkcolumns.batch, "density_stack_columns", broken)
+    sweep.clear_cache()
+    assert [_cells(r) for r in ev.evaluate(points)] == [_cells(r) for r in want]
+    assert want[1]["error"].startswith("nodes.alice.emission_efficiency = 2.0 is invalid")

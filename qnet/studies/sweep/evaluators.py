@@ -284,7 +284,10 @@ class LinkEvaluator(Evaluator):
         # that path leaves (errors, unusual values) go point by point
         from qnet.studies.sweep.linkcolumns import column_rows
 
-        rows = column_rows(link_points(self), points, clock)
+        try:
+            rows = column_rows(link_points(self), points, clock)
+        except Exception:  # whatever stopped it, the per-point path evaluates (or reports) every point
+            rows = [None] * len(points)
         rest = [i for i, row in enumerate(rows) if row is None]
         if rest:
             for i, row in zip(rest, self._evaluate_points([points[i] for i in rest], clock)):
