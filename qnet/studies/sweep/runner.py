@@ -51,6 +51,10 @@ from qnet.studies.sweep.table import (
 
 __all__ = ["run_sweep", "SweepSummary"]
 
+#: While a run has the cyclic collector off, the young objects are collected once there are
+#: this many more (a fast chunk leaves ~2,000; the collector's own threshold is 700).
+_YOUNG_GARBAGE = 20_000
+
 
 @dataclass
 class SweepSummary:
@@ -324,8 +328,7 @@ def _chunks(
     """Chunks (positions, points) of ``size`` points; each chunk's points wait in ``inflight`` until written."""
     it = iter(todo)
     while batch := list(itertools.islice(it, size)):
-        indices = [i for i, _ in batch]
-        values = [p for _, p in batch]
+        indices, values = map(list, zip(*batch))
         inflight[indices[0]] = values
         yield indices, values
 
@@ -395,7 +398,7 @@ class _Writer:
         # table: the rewrite at the end is then skipped
         self.in_order = plan.fmt == "csv" and not plan.existing and not plan.grid.has_repeats
         self.last = -1
-        self.collect = False  # collect young garbage after each chunk (set while the run has gc off)
+        self.collect = False  # collect young garbage between chunks (set while the run has gc off)
         self.ready: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}  # finished, waiting for an earlier chunk
 
     def write(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
@@ -431,7 +434,7 @@ class _Writer:
         self.evaluated += len(indices)
         self.errors += n_err
         self.bar.update(len(indices), n_err)
-        if self.collect:
+        if self.collect and gc.get_count()[0] > _YOUNG_GARBAGE:
             gc.collect(1)
 
     def _value_columns(self, rows: list[dict[str, Any]], n_err: int) -> list[Sequence[Any]]:
