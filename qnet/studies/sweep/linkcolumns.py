@@ -51,10 +51,11 @@ __all__ = ["column_rows"]
 def _distinct(objects: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     """(the distinct objects by identity, in order of first use; each point's index among them)."""
     ids = list(map(id, objects))
+    if ids.count(ids[0]) == len(ids):  # one object (the base station, a fibre no axis changes, ...)
+        return [objects[0]], np.zeros(len(ids), dtype=np.intp)
+    by_id = dict(zip(ids, objects))
     index = {k: i for i, k in enumerate(dict.fromkeys(ids))}
-    first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))  # id -> first position
-    distinct = [objects[first[k]] for k in index]
-    return distinct, np.fromiter(map(index.__getitem__, ids), dtype=np.intp, count=len(ids))
+    return [by_id[k] for k in index], np.fromiter(map(index.__getitem__, ids), dtype=np.intp, count=len(ids))
 
 
 def _same(memories: Sequence[Any]) -> np.ndarray:
