@@ -207,11 +207,9 @@ def _slots(chunk: _Chunk, members: np.ndarray, program: Any, programs: dict[int,
         if not names:
             slots.append(((program.ops[j],), None))
             continue
-        keys = np.stack([_bits(chunk.field[name][members]) for name in names], axis=1)
-        if len(names) == 1:
-            _, first, which = np.unique(keys[:, 0], return_index=True, return_inverse=True)
-        else:
-            _, first, which = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        keys = np.ascontiguousarray(np.stack([_bits(chunk.field[name][members]) for name in names], axis=1))
+        rows_ = keys[:, 0] if len(names) == 1 else keys.view(np.dtype((np.void, 8 * len(names)))).reshape(-1)
+        _, first, which = np.unique(rows_, return_index=True, return_inverse=True)
         if len(first) == 1:
             slots.append(((program.ops[j],), None))
             continue
@@ -323,8 +321,8 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
 def _extra_columns(chunk: _Chunk) -> tuple[list, list, list]:
     """The sweep's extra columns (LINK_EXTRA_COLUMNS) of every point, as the per-point path computes them."""
     plob = figures.plob_rate_hz
-    key = np.stack([chunk.eta.view(np.int64), chunk.attempt.view(np.int64), chunk.k], axis=1)
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    key = np.ascontiguousarray(np.stack([chunk.eta.view(np.int64), chunk.attempt.view(np.int64), chunk.k], axis=1))
+    _, first, inverse = np.unique(key.view(np.dtype((np.void, 24))).reshape(-1), return_index=True, return_inverse=True)
     plob_u = np.array([plob(float(chunk.eta[i]), float(chunk.attempt[i]), int(chunk.k[i])) for i in first.tolist()])
     return (
         (chunk.length_a + chunk.length_b).tolist(),
