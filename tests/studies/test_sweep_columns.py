@@ -286,3 +286,18 @@ def test_a_chunk_the_column_path_cannot_take_goes_point_by_point(monkeypatch):
     sweep.clear_cache()
     assert [_cells(r) for r in ev.evaluate(points)] == [_cells(r) for r in want]
     assert want[1]["error"].startswith("nodes.alice.emission_efficiency = 2.0 is invalid")
+
+
+@pytest.mark.parametrize(
+    "dist", ["qiskit", "qiskit-aer", "qiskit_aer", "numpy", "networkx", "Hypothesis", "no-such-dist"]
+)
+def test_recorded_versions_are_importlib_metadatas(dist):
+    import importlib.metadata
+
+    from qnet.studies.sweep.output import _installed_version
+
+    try:
+        want = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        want = None
+    assert _installed_version(dist) == want
