@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -77,11 +78,13 @@ def _floats(values: Sequence[Any]) -> np.ndarray:
 
 
 _CODES: dict[Any, int] = {}
+_CODES_LOCK = threading.Lock()  # Dask runs chunks in threads: one code per value, whoever asks first
 
 
 def _codes(values: Sequence[Any]) -> np.ndarray:
     """An integer per value, the same for equal values in this whole process (strings such as a decay law)."""
-    return np.array([_CODES.setdefault((type(v), v), len(_CODES)) for v in values], dtype=np.int64)
+    with _CODES_LOCK:
+        return np.array([_CODES.setdefault((type(v), v), len(_CODES)) for v in values], dtype=np.int64)
 
 
 class _Chunk:
