@@ -371,17 +371,16 @@ def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]
     structures of one qubit layout together, in this order).
     """
     programs: dict[int, Any] = {}
-    structures: dict[tuple, list[int]] = {}  # structure -> positions in reps
-    by_station: dict[int, tuple] = {}
-    for u, i in enumerate(reps.tolist()):
-        station = int(chunk.i_st[i])
-        structure = by_station.get(station)
-        if structure is None:
-            program = programs[i] = link_program(chunk.spec(i))
-            structure = by_station[station] = program.structure
-        structures.setdefault(structure, []).append(u)
+    stations = chunk.i_st[reps]
+    _, first = np.unique(stations, return_index=True)
+    structures: dict[tuple, list[int]] = {}  # structure -> first positions in reps of its stations
+    for u in sorted(first.tolist()):  # the station decides the structure
+        program = programs[int(reps[u])] = link_program(chunk.spec(int(reps[u])))
+        structures.setdefault(program.structure, []).append(u)
     layouts: dict[tuple, tuple[Any, list[tuple[list[int], np.ndarray]]]] = {}
-    for positions in structures.values():
+    for firsts in structures.values():
+        # the positions of this structure's points, in order
+        positions = np.flatnonzero(np.isin(stations, stations[firsts])).tolist()
         members = reps[positions]
         program = programs.get(int(members[0])) or link_program(chunk.spec(int(members[0])))
         slots = _slots(chunk, members, program, programs)
