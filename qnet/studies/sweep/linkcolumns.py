@@ -382,7 +382,7 @@ def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]
         # the positions of this structure's points, in order
         positions = np.flatnonzero(np.isin(stations, stations[firsts])).tolist()
         members = reps[positions]
-        program = programs.get(int(members[0])) or link_program(chunk.spec(int(members[0])))
+        program = programs[int(members[0])]  # its first point is its first station's
         slots = _slots(chunk, members, program, programs)
         clock("compile")
         stack = batch.density_stack_columns(program.num_qubits, program.structure[1], slots, len(members))
