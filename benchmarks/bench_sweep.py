@@ -28,9 +28,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from _record import figure, rate, seconds  # benchmarks/_record.py
-from _timing import median_time  # benchmarks/_timing.py
+# as `qnet` does (qnet/cli/app.py): one BLAS thread for qnet's many tiny matrix products (the
+# in-process figures below would otherwise time OpenBLAS's thread hand-offs); set before numpy
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+from _record import figure, rate, seconds  # noqa: E402  benchmarks/_record.py
+from _timing import median_time  # noqa: E402  benchmarks/_timing.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -104,7 +109,7 @@ def breakdown(data: dict, side: int, tmp: Path) -> None:
 
 CLOSED_FORM_SCRIPT = """\
 import csv, sys
-import numpy as np
+import numpy as np  # noqa: E402
 side = int(sys.argv[1])
 arm = np.linspace(0.5, 50, side); alpha = np.linspace(0.01, 0.3, side)
 arm, alpha = np.repeat(arm, side), np.tile(alpha, side)

@@ -237,53 +237,25 @@ def run(args: argparse.Namespace) -> int:
     ...
     qnet.errors.QnetError: --retry-errors needs --resume
     """
+    import gc
     import time
     from pathlib import Path
 
-    from qnet.errors import QnetError
     from qnet.studies.sweep.profile import process_age_s
 
     t_setup, startup_s = time.perf_counter(), process_age_s()
-    from qnet.network.graph import network_from_dict
-    from qnet.network.io import read_network_table
-    from qnet.studies.sweep import (
-        MAX_POINTS,
-        RUN_FIELDS,
-        Axis,
-        check_field,
-        check_sweep_output,
-        parse_values,
-        parse_vary,
-        run_sweep,
-    )
-
-    security = _check_options(args)
-    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
-    data, sha = read_network_table(args.network)
-    axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
-    if args.replications:
-        if args.replications > MAX_POINTS:  # (refused before its seeds are listed)
-            raise QnetError(
-                f"--replications = {args.replications} is invalid: at most {MAX_POINTS:,}, the most points in one sweep"
-            )
-        base = 0 if args.seed is None else args.seed
-        axes.append(
-            Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}")
-        )
-    # fail fast on what would make every point fail: the file, --set, the nodes, the field names
-    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
-    for axis in axes:
-        for key in axis.fields:
-            if key not in RUN_FIELDS:
-                check_field(data, key)
-    chain = args.chain or args.via is not None
-    if args.traffic is not None:
-        evaluator = _traffic_evaluator(args, data, graph)
-    elif chain:
-        evaluator = _chain_evaluator(args, data, graph)
-    else:
-        evaluator = _link_evaluator(args, data, graph)
+    # the setup imports numpy and networkx (~10^5 objects that live as long as the process): the
+    # cyclic collector would walk them again and again for nothing (~10% of the start-up)
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        security, axes, evaluator, sha, chain = _setup(args)
+    finally:
+        if gc_enabled:
+            gc.enable()
     setup_s = time.perf_counter() - t_setup
+    from qnet.studies.sweep import run_sweep
+
     try:
         summary = run_sweep(
             evaluator,
@@ -313,6 +285,50 @@ def run(args: argparse.Namespace) -> int:
     if summary.profile is not None:
         _report_profile(summary, startup_s, setup_s)
     return 0
+
+
+def _setup(args: argparse.Namespace):
+    """Check everything that would make every point fail; (Dask security, axes, evaluator, network sha256, chain?)."""
+    from qnet.errors import QnetError
+    from qnet.network.graph import network_from_dict
+    from qnet.network.io import read_network_table
+    from qnet.studies.sweep import (
+        MAX_POINTS,
+        RUN_FIELDS,
+        Axis,
+        check_field,
+        check_sweep_output,
+        parse_values,
+        parse_vary,
+    )
+
+    security = _check_options(args)
+    check_sweep_output(args.output, args.format, resume=args.resume, overwrite=args.overwrite)  # before any work
+    data, sha = read_network_table(args.network)
+    axes = [parse_vary(text) if option == "--vary" else parse_values(text) for option, text in args.axes]
+    if args.replications:
+        if args.replications > MAX_POINTS:  # (refused before its seeds are listed)
+            raise QnetError(
+                f"--replications = {args.replications} is invalid: at most {MAX_POINTS:,}, the most points in one sweep"
+            )
+        base = 0 if args.seed is None else args.seed
+        axes.append(
+            Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}")
+        )
+    # fail fast on what would make every point fail: the file, --set, the nodes, the field names
+    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
+    for axis in axes:
+        for key in axis.fields:
+            if key not in RUN_FIELDS:
+                check_field(data, key)
+    chain = args.chain or args.via is not None
+    if args.traffic is not None:
+        evaluator = _traffic_evaluator(args, data, graph)
+    elif chain:
+        evaluator = _chain_evaluator(args, data, graph)
+    else:
+        evaluator = _link_evaluator(args, data, graph)
+    return security, axes, evaluator, sha, chain
 
 
 def _check_options(args: argparse.Namespace):

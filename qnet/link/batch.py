@@ -51,6 +51,7 @@ __all__ = [
     "circuit_structure",
     "density_matrices",
     "density_stack",
+    "density_stack_columns",
     "StateList",
 ]
 
@@ -188,21 +189,22 @@ def _apply(
     The values returned live in this thread's workspace (valid until the next call).
     """
     nb = vals.shape[1]
-    code, rest = _locate(ent, qubits, n)
-    classes, cls = np.unique(rest, return_inverse=True)
-    cols, colpos = np.unique(code, return_inverse=True)
+    if sup.inverse is None and _is_identity(sup.unique[0]):
+        # every entry maps to itself times 1: what the loop below computes, 0.0 + value (which
+        # turns -0.0 into 0.0), without the loop (a memory that does not decay, ...)
+        out = _WORK.get("v", vals.shape)
+        np.add(vals, 0.0, out=out)
+        return ent, out
+    layout = _layout(ent, qubits, n)
+    classes, cls, cols, colpos, present = layout[1:]
     nc = len(classes)
     x = _WORK.get("x", (nc, len(cols), nb))
     x.fill(0.0)
     x[cls, colpos] = vals
-    present = np.zeros((nc, len(cols)), dtype=np.int64)
-    present[cls, colpos] = 1
     unique = sup.unique[:, :, cols]  # (U, 4^k, C): only the codes present
     structural = np.any(unique != 0, axis=0)  # (4^k, C): which code reaches which
-    reach = (present @ structural.T.astype(np.int64)) > 0  # (classes, 4^k)
-    rows = np.flatnonzero(reach.any(axis=0))
+    rows, pairs, pair_list, take, new = _routes(layout, structural, qubits, n)
     unique = unique[:, rows]
-    pairs = np.argwhere(structural[rows])
     # elementwise arithmetic only (no BLAS): each value is the same sum, in the same order,
     # whatever the batch size
     if len(pairs) <= 256:  # one multiply-add per coefficient, each a vector over the points
@@ -211,7 +213,7 @@ def _apply(
         tmp = _WORK.get("t", (nc, nb))
         coef = unique[:, pairs[:, 0], pairs[:, 1]]  # (U, P)
         if sup.inverse is None:
-            same = np.ones(len(pairs), dtype=bool)
+            same = [True] * len(pairs)
         else:
             same = np.all(coef == coef[:1], axis=0)
             varying = coef[:, ~same]
@@ -220,27 +222,74 @@ def _apply(
             per_point = _WORK.get("c" + varying.dtype.char, (varying.shape[1], nb), varying.dtype)
             np.take(varying.T, sup.inverse, axis=1, out=per_point)  # (P', N)
             slot = np.cumsum(~same) - 1
-        for p, (a, b) in enumerate(pairs.tolist()):
+            same = same.tolist()
+        shared = coef[0].tolist()  # as Python numbers: the same float64/complex128 values
+        slots = slot.tolist() if sup.inverse is not None else None
+        for p, (a, b) in enumerate(pair_list):
             dest = y[:, a]
             if same[p]:
-                c = coef[0, p]
+                c = shared[p]
                 if c == 1.0:
                     np.add(dest, x[:, b], out=dest)
                     continue
                 np.multiply(x[:, b], c.real if c.imag == 0 else c, out=tmp)
             else:
-                np.multiply(x[:, b], per_point[slot[p]], out=tmp)
+                np.multiply(x[:, b], per_point[slots[p]], out=tmp)
             np.add(dest, tmp, out=dest)
     elif sup.inverse is None:
         y = np.einsum("ab,rbn->ran", unique[0], x)
     else:
         y = np.einsum("nab,rbn->ran", unique[sup.inverse], x)
-    rr, aa = np.nonzero(reach[:, rows])
-    new = _place(classes[rr], rows[aa], qubits, n)
-    order = np.argsort(new)
     out = _WORK.get("v", (len(new), nb))
-    np.take(y.reshape(-1, nb), (rr * len(rows) + aa)[order], axis=0, out=out)
-    return new[order], out
+    np.take(y.reshape(-1, nb), take, axis=0, out=out)
+    return new, out
+
+
+#: How an instruction's entries fall into classes and codes (:func:`_layout`), and where the
+#: superoperators send them (:func:`_routes`): the same in every chunk of a sweep, so kept.
+_LAYOUTS: dict[tuple, tuple] = {}
+_ROUTES: dict[tuple, tuple] = {}
+
+
+def _layout(ent: np.ndarray, qubits: tuple[int, ...], n: int) -> tuple:
+    """(key, classes, each entry's class, the codes present, each entry's code, classes x codes present)."""
+    key = (ent.tobytes(), qubits, n)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        code, rest = _locate(ent, qubits, n)
+        classes, cls = np.unique(rest, return_inverse=True)
+        cols, colpos = np.unique(code, return_inverse=True)
+        present = np.zeros((len(classes), len(cols)), dtype=np.int64)
+        present[cls, colpos] = 1
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        found = _LAYOUTS[key] = (key, classes, cls, cols, colpos, present)
+    return found
+
+
+def _routes(layout: tuple, structural: np.ndarray, qubits: tuple[int, ...], n: int) -> tuple:
+    """(codes reached, (reached code, present code) pairs, their entries, where each new entry is, new entries sorted)."""
+    key = (layout[0], structural.shape, structural.tobytes())
+    found = _ROUTES.get(key)
+    if found is None:
+        classes, present = layout[1], layout[5]
+        reach = (present @ structural.T.astype(np.int64)) > 0  # (classes, 4^k)
+        rows = np.flatnonzero(reach.any(axis=0))
+        pairs = np.argwhere(structural[rows])
+        rr, aa = np.nonzero(reach[:, rows])
+        new = _place(classes[rr], rows[aa], qubits, n)
+        order = np.argsort(new)
+        new = new[order]
+        new.setflags(write=False)  # the entries of every chunk's states from here: shared
+        if len(_ROUTES) > 4096:
+            _ROUTES.clear()
+        found = _ROUTES[key] = (rows, pairs, pairs.tolist(), (rr * len(rows) + aa)[order], new)
+    return found
+
+
+def _is_identity(s: np.ndarray) -> bool:
+    """Whether the superoperator ``s`` is exactly the identity."""
+    return bool(np.array_equal(s, np.eye(len(s))))
 
 
 def _simulate_group(n: int, structure: tuple, programs: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -250,17 +299,89 @@ def _simulate_group(n: int, structure: tuple, programs: Sequence[Sequence[Any]])
     (E, N) their values at each of the N circuits (all others are exactly zero). ``values``
     lives in this thread's workspace: use it before the next call.
     """
+    return _simulate(n, structure, len(programs), lambda j: [prog[j] for prog in programs])
+
+
+def _simulate(n: int, structure: tuple, count: int, ops_at: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_simulate_group` of ``count`` circuits whose instructions at position j are ``ops_at(j)``
+    (a list of one instruction per circuit, or a :class:`Superops` already)."""
     ent = np.zeros(1, dtype=np.int64)  # |0...0><0...0|
-    vals = _WORK.get("v", (1, len(programs)))
+    vals = _WORK.get("v", (1, count))
     vals.fill(1.0)
     for j, (name, qubits) in enumerate(structure):
         if name == "barrier":
             continue
-        ops = [prog[j] for prog in programs]
-        if name not in ROTATIONS and name not in ("kraus", "superop", "unitary"):
-            gate_matrix(ops[0])  # raises UnsupportedInstruction early for measure, reset, saves, ...
-        ent, vals = _apply(ent, vals, instruction_superops(name, len(qubits), ops), qubits, n)
+        ops = ops_at(j)
+        if not isinstance(ops, Superops):
+            if name not in ROTATIONS and name not in ("kraus", "superop", "unitary"):
+                gate_matrix(ops[0])  # raises UnsupportedInstruction early for measure, reset, saves, ...
+            ops = instruction_superops(name, len(qubits), ops)
+        ent, vals = _apply(ent, vals, ops, qubits, n)
     return ent, vals
+
+
+def density_stack_columns(
+    n: int, structure: tuple, slots: Sequence[tuple[Sequence[Any], Any]], count: int, block_bytes: int = BLOCK_BYTES
+) -> np.ndarray:
+    """Final states (count, 2^n, 2^n) of ``count`` instruction lists of one structure, given by columns.
+
+    ``slots[j]`` is (the distinct instructions at position j, which one each list has: an index
+    array (count,), or None when they all have the first). The same arithmetic as
+    :func:`density_stack` on the lists themselves, sub-batch by sub-batch (each sub-batch's
+    superoperators from the instructions it uses, as there), without building the lists.
+
+    Parameters
+    ----------
+    n : int
+        Qubits.
+    structure : tuple
+        ``((name, qubits), ...)``: the instructions' names and qubits.
+    slots : sequence of (sequence, numpy.ndarray or None)
+        Per instruction: the distinct instructions and each list's choice among them.
+    count : int
+        How many instruction lists.
+    block_bytes : int, default BLOCK_BYTES
+        Sets how many lists are simulated at a time.
+
+    Returns
+    -------
+    numpy.ndarray
+        (count, 2^n, 2^n).
+
+    Examples
+    --------
+    >>> import numpy as np, qnet
+    >>> from qnet.link.circuit import link_program
+    >>> g = qnet.load_network("examples/liu2026_ion_link.toml")
+    >>> p1 = link_program(qnet.link_spec(g, "alice", "bob"))
+    >>> p2 = link_program(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml", ["nodes.alice.bright_state_population=0.2"]), "alice", "bob"))
+    >>> slots = [((a,), None) if a is b else ((a, b), np.array([0, 1, 0])) for a, b in zip(p1.ops, p2.ops)]
+    >>> rho = density_stack_columns(4, p1.structure[1], slots, 3)
+    >>> [bool(np.array_equal(rho[i], r)) for i, r in enumerate(density_matrices([p1, p2, p1]))]
+    [True, True, True]
+    """
+    per_block = max(1, block_bytes // (16 * 2 ** (n + 2)))
+    dim = 2**n
+    stack = np.zeros((count, dim * dim), dtype=complex)
+    for start in range(0, count, per_block):
+        stop = min(count, start + per_block)
+
+        def ops_at(j: int, start: int = start, stop: int = stop) -> Any:
+            distinct, which = slots[j]
+            if which is None:
+                return [distinct[0]]
+            block = which[start:stop]
+            if stop - start == count and np.bincount(block, minlength=len(distinct)).all():
+                used, where = range(len(distinct)), block  # one sub-batch that uses every instruction
+            else:
+                used, where = np.unique(block, return_inverse=True)
+                used = used.tolist()
+            sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used])
+            return Superops(sup.unique) if sup.inverse is None else Superops(sup.unique, sup.inverse[where.reshape(-1)])
+
+        ent, vals = _simulate(n, structure, stop - start, ops_at)
+        stack[start:stop, ent] = vals.T
+    return stack.reshape(count, dim, dim)
 
 
 def density_stack(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> list[tuple[np.ndarray, np.ndarray]]:

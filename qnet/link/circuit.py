@@ -33,6 +33,7 @@ __all__ = [
     "link_program",
     "program_circuit",
     "program_metadata",
+    "program_fields",
     "compile_link",
 ]
 
@@ -291,6 +292,54 @@ def link_program(spec: LinkSpec) -> LinkProgram:
     if structure is None:
         structure = _STRUCTURES.setdefault((spec.scheme, len(ops)), (n, tuple((op.name, op.qubits) for op in ops)))
     return LinkProgram(spec, n, tuple(ops), (mem_a, mem_b), photons, HERALDS[spec.scheme], structure)
+
+
+#: The LinkSpec fields each kind of :func:`link_program` instruction (its ``key[0]``) depends
+#: on: (at memory A's end, at memory B's end).
+_OP_FIELDS = {
+    "ry": (("bright_state_population_a",), ("bright_state_population_b",)),
+    "loss": (("efficiency_a",), ("efficiency_b",)),
+    "phase": (("phase_noise_rad",),) * 2,
+    "memory": (
+        ("storage_time_a_s", "t1_a_s", "t2_a_s", "decay_a"),
+        ("storage_time_b_s", "t1_b_s", "t2_b_s", "decay_b"),
+    ),
+    "station": (("visibility", "dark_count_probability"),) * 2,
+}
+
+
+def program_fields(program: LinkProgram) -> tuple[tuple[str, ...], ...]:
+    """The :class:`~qnet.link.spec.LinkSpec` fields each instruction of ``program`` depends on.
+
+    Two specs with the scheme (and so the structure) of ``program`` that agree on an
+    instruction's fields get the same instruction there from :func:`link_program`: a sweep
+    builds each distinct instruction once and shares it (:mod:`qnet.studies.sweep.linkbatch`).
+    Instructions that depend on no field (``cx``, ``h``, ``x``, barriers) get ``()``.
+
+    Parameters
+    ----------
+    program : LinkProgram
+        A link's instruction list (:func:`link_program`).
+
+    Returns
+    -------
+    tuple of tuple of str
+        One tuple of field names per instruction, in order.
+
+    Examples
+    --------
+    >>> import qnet
+    >>> spec = qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob")
+    >>> program_fields(link_program(spec))[:3]
+    (('bright_state_population_a',), (), ('bright_state_population_b',))
+    """
+    layout = _LAYOUT[program.spec.scheme]
+    a_side = {layout.memory_a, *layout.arm_a}
+    out = []
+    for op in program.ops:
+        sides = _OP_FIELDS.get(op.key[0])
+        out.append(() if sides is None else sides[op.qubits[0] not in a_side])
+    return tuple(out)
 
 
 _INSTRUCTIONS: "OrderedDict[tuple, Any]" = OrderedDict()

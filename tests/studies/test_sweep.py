@@ -188,6 +188,8 @@ def test_batch_engine_sweep_equals_aer(tmp_path, monkeypatch):
     simulated = []
     real = batch.density_matrices
     monkeypatch.setattr(batch, "density_matrices", lambda circuits: simulated.append(len(circuits)) or real(circuits))
+    columns = batch.density_stack_columns  # the chunk path of the batch engine (qnet.studies.sweep.linkcolumns)
+    monkeypatch.setattr(batch, "density_stack_columns", lambda *args: simulated.append(args[3]) or columns(*args))
     axes = [
         "--vary",
         f"{ARMS}=0.5:60:6",

@@ -209,6 +209,10 @@ def parse_values(text: str) -> Axis:
 MAX_POINTS = 10**8
 
 
+#: The most inner points :class:`Grid` lists once while iterating (more are generated again per outer value).
+_KEPT_TAILS = 1 << 16
+
+
 class Grid:
     """The outer product of axes, last axis fastest, never listed in memory.
 
@@ -262,9 +266,12 @@ class Grid:
             else:
                 yield from ((v,) * width for v in self.axes[k].values)
             return
+        tails: Any = None
+        if math.prod(self.sizes[k + 1 :]) <= _KEPT_TAILS:  # the inner points, listed once (not per outer value)
+            tails = list(self._points(k + 1))
         for v in self.axes[k].values:
             head = (v,) * width
-            for tail in self._points(k + 1):
+            for tail in self._points(k + 1) if tails is None else tails:
                 yield head + tail
 
     @property

@@ -9,11 +9,13 @@ Only the standard library is imported at module level.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
+import operator
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from qnet.errors import QnetError
 from qnet.network.fields import FieldPath
@@ -87,6 +89,8 @@ class LinkPoints:
         self.plans: dict[tuple, Any] = {}
         self.objects: dict[tuple, dict] = {}  # (object, fields) -> {values: replaced object}
         self.base: dict[tuple, Any] | None = None
+        # the column path's instructions (qnet.studies.sweep.linkcolumns), by (structure, position, field bits)
+        self.column_ops: dict[tuple, Any] = {}
         try:
             graph = network_from_dict(ev.network, source=ev.source, overrides=ev.overrides)
             s = find_station(graph, ev.a, ev.b, ev.station)
@@ -155,21 +159,103 @@ class LinkPoints:
 
         The fast path where it applies, else :meth:`full_spec`.
         """
-        if self.base is not None:
-            keys = tuple(point)
-            plan = self.plans.get(keys, False)
-            if plan is False:
-                plan = self.plans[keys] = self._plan(keys)
-            if plan is not None:
-                try:
-                    out = self._fast(point, *plan)
-                except Exception:
-                    out = None
-                if out is not None:
-                    return out
+        found = self.hardware(point)
+        if found is not None:
+            try:
+                return self.spec_of(*found)
+            except Exception:
+                pass  # the full path reports it
         return self.full_spec(point)
 
-    def _fast(self, point: Mapping[str, Any], targets: tuple, speed_key: str | None) -> tuple[Any, float] | None:
+    def hardware(self, point: Mapping[str, Any]) -> tuple[tuple, float] | None:
+        """The point's link hardware on the fast path, or None where it takes the full path.
+
+        Returns
+        -------
+        ((station, memory A, memory B, fibre A, fibre B), fibre speed in km/s), or None
+            The objects (validated; shared by the points with the same values) and the speed.
+        """
+        if self.base is None:
+            return None
+        keys = tuple(point)
+        plan = self.plans.get(keys, False)
+        if plan is False:
+            plan = self.plans[keys] = self._plan(keys)
+        if plan is None:
+            return None
+        try:
+            return self._objects(point, *plan)
+        except Exception:
+            return None  # the full path reports it
+
+    def hardware_all(self, points: Sequence[Mapping[str, Any]]) -> list[tuple[tuple, float] | None]:
+        """:meth:`hardware` of every point; a chunk whose points share their fields is read column by column.
+
+        Each distinct value of a field is looked up (or validated) once, as :meth:`hardware`
+        does it, and the objects are picked for all the points at once.
+        """
+        if self.base is None or not points:
+            return [None] * len(points)
+        first = points[0].keys()
+        plan = self.plans.get(tuple(first), False)
+        if plan is False:
+            plan = self.plans[tuple(first)] = self._plan(tuple(first))
+        if plan is None or plan[1] is not None or not all(p.keys() == first for p in points):
+            return [self.hardware(p) for p in points]  # a fibre speed per point, or mixed fields
+        columns: list[Any] = list(self.link_objects)
+        bad: set[int] = set()
+        for target, names, keys, slot, cache in plan[0]:
+            objects = self._column(points, target, names, keys, cache)
+            bad.update(i for i, obj in enumerate(objects) if obj is _INVALID)
+            if slot is not None:
+                columns[slot] = objects
+        n = len(points)
+        rows = zip(*[col if isinstance(col, list) else itertools.repeat(col, n) for col in columns])
+        found: list[tuple[tuple, float] | None] = list(zip(rows, itertools.repeat(self.speed, n)))
+        for i in bad:
+            found[i] = None  # the full path reports it
+        return found
+
+    def _column(
+        self, points: Sequence[Mapping[str, Any]], target: tuple, names: tuple, keys: tuple, cache: dict
+    ) -> list:
+        """The replaced object of ``target`` at every point (``_INVALID`` where a value fails)."""
+        if len(keys) == 1:
+            values = list(map(operator.itemgetter(keys[0]), points))
+            plain = all(type(v) is float and v == v and v != 0.0 for v in dict.fromkeys(values))
+            cks = values if plain else [_value_key(v) for v in values]
+        else:
+            cks = [tuple([_value_key(p[k]) for k in keys]) for p in points]
+        for ck in dict.fromkeys(cks):
+            if ck not in cache:  # validated once per distinct value, as in hardware()
+                point = points[cks.index(ck)]
+                try:
+                    cache[ck] = dataclasses.replace(
+                        self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
+                    )
+                except Exception:
+                    cache[ck] = _INVALID
+        return list(map(cache.__getitem__, cks))
+
+    def transmissions(self, fib_a: Any, fib_b: Any) -> tuple[float, float]:
+        """The fibres' :func:`~qnet.quantum.channels.fibre_transmission`, each computed once."""
+        transmission = self.transmission
+        ta = transmission.get(id(fib_a))
+        if ta is None:  # the fibres are kept alive by the caches: their ids are stable
+            ta = transmission[id(fib_a)] = self.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km)
+        tb = transmission.get(id(fib_b))
+        if tb is None:
+            tb = transmission[id(fib_b)] = self.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km)
+        return ta, tb
+
+    def spec_of(self, objects: tuple, c: float) -> tuple[Any, float]:
+        """(LinkSpec, fibre transmission of both arms) of the link hardware :meth:`hardware` found."""
+        st, mem_a, mem_b, fib_a, fib_b = objects
+        ta, tb = self.transmissions(fib_a, fib_b)
+        ev = self.ev
+        return self.spec_from_hardware(ev.a, ev.b, self.s, st, mem_a, mem_b, fib_a, fib_b, c, (ta, tb)), ta * tb
+
+    def _objects(self, point: Mapping[str, Any], targets: tuple, speed_key: str | None) -> tuple[tuple, float] | None:
         objects = list(self.link_objects)
         for target, names, keys, slot, cache in targets:
             if len(keys) == 1:
@@ -196,16 +282,7 @@ class LinkPoints:
             if isinstance(c, bool) or not isinstance(c, _NUMBER) or not (0 < c < math.inf):
                 return None
             c = float(c)
-        st, mem_a, mem_b, fib_a, fib_b = objects
-        transmission = self.transmission
-        ta = transmission.get(id(fib_a))
-        if ta is None:  # the fibres are kept alive by the caches: their ids are stable
-            ta = transmission[id(fib_a)] = self.fibre_transmission(fib_a.length_km, fib_a.attenuation_db_per_km)
-        tb = transmission.get(id(fib_b))
-        if tb is None:
-            tb = transmission[id(fib_b)] = self.fibre_transmission(fib_b.length_km, fib_b.attenuation_db_per_km)
-        ev = self.ev
-        return self.spec_from_hardware(ev.a, ev.b, self.s, st, mem_a, mem_b, fib_a, fib_b, c, (ta, tb)), ta * tb
+        return tuple(objects), c
 
     def full_spec(self, point: Mapping[str, Any]) -> tuple[Any, float]:
         """The reference path: ``network_from_dict`` with the point as ``--set`` overrides, then ``link_spec``."""

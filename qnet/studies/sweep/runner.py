@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import itertools
 import math
+import operator
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,10 @@ from qnet.studies.sweep.table import (
 )
 
 __all__ = ["run_sweep", "SweepSummary"]
+
+#: While a run has the cyclic collector off, the young objects are collected once there are
+#: this many more (a fast chunk leaves ~2,000; the collector's own threshold is 700).
+_YOUNG_GARBAGE = 20_000
 
 
 @dataclass
@@ -323,8 +328,7 @@ def _chunks(
     """Chunks (positions, points) of ``size`` points; each chunk's points wait in ``inflight`` until written."""
     it = iter(todo)
     while batch := list(itertools.islice(it, size)):
-        indices = [i for i, _ in batch]
-        values = [p for _, p in batch]
+        indices, values = map(list, zip(*batch))
         inflight[indices[0]] = values
         yield indices, values
 
@@ -394,7 +398,7 @@ class _Writer:
         # table: the rewrite at the end is then skipped
         self.in_order = plan.fmt == "csv" and not plan.existing and not plan.grid.has_repeats
         self.last = -1
-        self.collect = False  # collect young garbage after each chunk (set while the run has gc off)
+        self.collect = False  # collect young garbage between chunks (set while the run has gc off)
         self.ready: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}  # finished, waiting for an earlier chunk
 
     def write(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
@@ -414,24 +418,34 @@ class _Writer:
     def _append(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
         """Append one finished chunk to the journal."""
         values = self.inflight.pop(indices[0])
+        errs = [row.get(ERROR_COLUMN) for row in rows]
         n_err = 0
-        errs = []
-        for i, row in zip(indices, rows):
-            err = row.get(ERROR_COLUMN)
-            err = " ".join(str(err).split()) if err else ""  # one line
-            n_err += bool(err)
-            errs.append(err)
-            if i <= self.last:
-                self.in_order = False
-            self.last = i
-        columns_ = [[v[j] for v in values] for j in range(self.n_fields)]
-        columns_ += [[row.get(c) for row in rows] for c in self.value_columns]
+        if any(errs):
+            errs = [" ".join(str(err).split()) if err else "" for err in errs]  # one line
+            n_err = sum(map(bool, errs))
+        else:
+            errs = [""] * len(rows)
+        if indices[0] <= self.last or any(map(operator.ge, indices, indices[1:])):
+            self.in_order = False
+        self.last = indices[-1]
+        columns_: list[Sequence[Any]] = list(zip(*values)) if values else []
+        columns_ += self._value_columns(rows, n_err)
         self.journal.write_text(self.formatter.lines(columns_, errs, self.plan.ident))
         self.evaluated += len(indices)
         self.errors += n_err
         self.bar.update(len(indices), n_err)
-        if self.collect:
+        if self.collect and gc.get_count()[0] > _YOUNG_GARBAGE:
             gc.collect(1)
+
+    def _value_columns(self, rows: list[dict[str, Any]], n_err: int) -> list[Sequence[Any]]:
+        """The evaluator's columns of the rows (None where a row lacks one: an error row)."""
+        names = self.value_columns
+        if not n_err and len(names) > 1:
+            try:  # every row has every column: picked out in C
+                return list(zip(*map(operator.itemgetter(*names), rows)))
+            except KeyError:
+                pass
+        return [[row.get(c) for row in rows] for c in names]
 
     def finished(self) -> str:
         """What a failed run leaves: where the finished points are, and how to complete them."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import numbers
 import os
 import sys
@@ -361,10 +362,11 @@ class Journal:
 class RowFormatter:
     """Table rows as CSV text, exactly as ``csv.writer`` writes their ``cell_text`` strings.
 
-    Formats column by column; a column whose values repeat (the grid's inputs, lengths,
-    attempt times) remembers the text of each float, since ``repr`` of a float costs about
-    half a microsecond. A row none of whose cells needs quoting is joined directly (what the
-    csv module writes for it); any other row goes through the csv module.
+    Formats column by column: a column of floats through ``repr`` (each distinct value once
+    when the column repeats values, as the grid's inputs, the lengths and the attempt times
+    do), a column of ints through ``str``, any other through :func:`cell_text`. When no cell
+    of a chunk needs quoting (floats and ints never do), its rows are joined directly (what the
+    csv module writes for them); otherwise each row that needs it goes through the csv module.
 
     Parameters
     ----------
@@ -378,39 +380,42 @@ class RowFormatter:
     """
 
     def __init__(self, n_columns: int):
-        self.caches: list[dict | None] = [{} for _ in range(n_columns)]
+        self.n_columns = n_columns
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer)
 
-    def _column(self, j: int, values: list[Any]) -> list[str]:
-        cache = self.caches[j]
-        if cache is None:
-            return [repr(v) if type(v) is float else cell_text(v) for v in values]
-        out = []
-        hits = 0
-        for v in values:
-            if type(v) is float:
-                text = cache.get(v)
-                if text is None:
-                    text = repr(v)
-                    if v != 0.0:  # 0.0 and -0.0 are equal keys but different text
-                        cache[v] = text
-                else:
-                    hits += 1
-            else:
-                text = cell_text(v)
-            out.append(text)
-        if hits < len(values) // 4 or len(cache) > 100_000:
-            self.caches[j] = None  # values that do not repeat: plain repr from now on
-        return out
+    @staticmethod
+    def _column(values: Sequence[Any]) -> tuple[list[str], bool]:
+        """(the cells of a column, whether none of them can need quoting)."""
+        kinds = set(map(type, values))
+        if kinds == {float}:
+            distinct = dict.fromkeys(values)
+            # 0.0 and -0.0 are one key but print differently: a column with -0.0 is printed value by value
+            if 4 * len(distinct) > len(values) or (0.0 in distinct and _negative_zero(values)):
+                return list(map(repr, values)), True
+            text = {v: repr(v) for v in distinct}
+            return list(map(text.__getitem__, values)), True
+        if kinds == {int}:
+            text = {v: str(v) for v in dict.fromkeys(values)}
+            return list(map(text.__getitem__, values)), True
+        return [cell_text(v) for v in values], False
 
-    def lines(self, columns: list[list[Any]], errors: list[str], ident: str | None = None) -> str:
+    def lines(self, columns: list[Sequence[Any]], errors: list[str], ident: str | None = None) -> str:
         """CSV lines: the columns' cells, then ``errors``, then ``ident`` on every row (when given)."""
-        cells = [self._column(j, values) for j, values in enumerate(columns)]
+        cells = []
+        plain = True  # no cell needs quoting
+        for values in columns:
+            column, safe = self._column(values)
+            cells.append(column)
+            plain = plain and (safe or not _needs_quotes(column))
         cells.append(errors)
+        plain = plain and not _needs_quotes(errors)
         if ident is not None:
             cells.append([ident] * len(errors))
+            plain = plain and not _needs_quotes([ident])
         n = len(cells)
+        if plain and n > 1:
+            return "\r\n".join(map(",".join, zip(*cells))) + "\r\n" if errors else ""
         out = []
         for row in zip(*cells):
             line = ",".join(row)
@@ -422,3 +427,14 @@ class RowFormatter:
                 self.writer.writerow(row)
                 out.append(self.buffer.getvalue())
         return "".join(out)
+
+
+def _negative_zero(values: Sequence[float]) -> bool:
+    """Whether one of the floats is -0.0."""
+    return any(math.copysign(1.0, z) < 0 for z in filter((0.0).__eq__, values))
+
+
+def _needs_quotes(cells: Sequence[str]) -> bool:
+    """Whether the csv module could quote one of these cells (a comma, a quote or a line break in it)."""
+    text = "".join(cells)
+    return "," in text or '"' in text or "\n" in text or "\r" in text
