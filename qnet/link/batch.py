@@ -224,7 +224,7 @@ def _apply(
             slot = np.cumsum(~same) - 1
             same = same.tolist()
         shared = coef[0].tolist()  # as Python numbers: the same float64/complex128 values
-        slots = slot.tolist() if sup.inverse is not None else None
+        slots = slot.tolist() if sup.inverse is not None else []  # (without an inverse every entry is shared)
         for p, (a, b) in enumerate(pair_list):
             dest = y[:, a]
             if same[p]:
@@ -371,11 +371,12 @@ def density_stack_columns(
             if which is None:
                 return [distinct[0]]
             block = which[start:stop]
+            used: Sequence[int]
             if stop - start == count and np.bincount(block, minlength=len(distinct)).all():
                 used, where = range(len(distinct)), block  # one sub-batch that uses every instruction
             else:
-                used, where = np.unique(block, return_inverse=True)
-                used = used.tolist()
+                firsts, where = np.unique(block, return_inverse=True)
+                used = firsts.tolist()
             sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used])
             return Superops(sup.unique) if sup.inverse is None else Superops(sup.unique, sup.inverse[where.reshape(-1)])
 

@@ -298,7 +298,7 @@ class Grid:
             self._lookups[k] = (first, count)
         return self._lookups[k]
 
-    def _axis_value(self, k: int, key: tuple, start: int) -> Any:
+    def _axis_value(self, k: int, key: Sequence[Any], start: int) -> Any:
         part = key[start : start + len(self.axes[k].fields)]
         return part[0] if all(c == part[0] for c in part) else _MISSING
 
@@ -316,9 +316,10 @@ class Grid:
                 except ValueError:
                     return None
             else:
-                i = self._lookup(k)[0].get(c) if c is not _MISSING else None
-                if i is None:
+                found = self._lookup(k)[0].get(c) if c is not _MISSING else None
+                if found is None:
                     return None
+                i = found
             position = position * self.sizes[k] + i
         return position
 

@@ -343,12 +343,11 @@ class LinkEvaluator(Evaluator):
             for i in todo[key]:
                 rows[i] = row
         # every row its own dict (cached rows are shared): the figures, then the per-point columns
-        for i, (row, more) in enumerate(zip(rows, extra)):
-            if more is not None and not row.get(ERROR_COLUMN):
-                row = rows[i] = dict(row)
-                row.update(zip(LINK_EXTRA_COLUMNS, more))
-            else:
-                rows[i] = dict(row)
+        for i, (got, more) in enumerate(zip(rows, extra)):
+            own = dict(got or ())
+            if more is not None and not own.get(ERROR_COLUMN):
+                own.update(zip(LINK_EXTRA_COLUMNS, more))
+            rows[i] = own
         return rows  # type: ignore[return-value]
 
     def _evaluate_specs(self, specs: Sequence[Any], clock: Any = _no_clock) -> list[dict[str, Any]]:

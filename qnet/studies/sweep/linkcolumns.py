@@ -97,6 +97,7 @@ class _Chunk:
     def __init__(self, builder: Any, found: list[tuple[tuple, float]], taken: list[int]):
         self.builder = builder
         self.found = found
+        self.field: dict[str, np.ndarray] = {}
         st, mem_a, mem_b, fib_a, fib_b = zip(*(objects for objects, _ in found))
         self.c = np.array([c for _, c in found], dtype=float)
         self.st, self.i_st = _distinct(st)
@@ -205,7 +206,7 @@ def _bits(column: np.ndarray) -> np.ndarray:
 
 def _slots(chunk: _Chunk, members: np.ndarray, program: Any, programs: dict[int, Any]) -> list[tuple]:
     """Per instruction of ``program``'s structure: (the distinct instructions, each member's choice or None)."""
-    slots = []
+    slots: list[tuple[Sequence[Any], np.ndarray | None]] = []
     for j, names in enumerate(program_fields(program)):
         if not names:
             slots.append(((program.ops[j],), None))

@@ -15,7 +15,7 @@ import math
 import operator
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from qnet.errors import QnetError
 from qnet.network.fields import FieldPath
@@ -142,7 +142,7 @@ class LinkPoints:
                     return None
                 continue
             target = (path.section, path.name)
-            obj = self.base.get(target)
+            obj = (self.base or {}).get(target)
             if obj is None or path.field not in self.allowed.get(type(obj), ()):
                 return None
             targets.setdefault(target, []).append((path.field, key))
@@ -231,7 +231,7 @@ class LinkPoints:
                 point = points[cks.index(ck)]
                 try:
                     cache[ck] = dataclasses.replace(
-                        self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
+                        cast(dict, self.base)[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
                     )
                 except Exception:
                     cache[ck] = _INVALID
@@ -267,7 +267,7 @@ class LinkPoints:
             if obj is None:
                 try:
                     obj = dataclasses.replace(
-                        self.base[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
+                        cast(dict, self.base)[target], **{f: _override_value(point[k]) for f, k in zip(names, keys)}
                     )
                 except Exception:
                     obj = _INVALID

@@ -421,16 +421,16 @@ class _Writer:
         errs = [row.get(ERROR_COLUMN) for row in rows]
         n_err = 0
         if any(errs):
-            errs = [" ".join(str(err).split()) if err else "" for err in errs]  # one line
-            n_err = sum(map(bool, errs))
+            lines = [" ".join(str(err).split()) if err else "" for err in errs]  # one line each
+            n_err = sum(map(bool, lines))
         else:
-            errs = [""] * len(rows)
+            lines = [""] * len(rows)
         if indices[0] <= self.last or any(map(operator.ge, indices, indices[1:])):
             self.in_order = False
         self.last = indices[-1]
         columns_: list[Sequence[Any]] = list(zip(*values)) if values else []
         columns_ += self._value_columns(rows, n_err)
-        self.journal.write_text(self.formatter.lines(columns_, errs, self.plan.ident))
+        self.journal.write_text(self.formatter.lines(columns_, lines, self.plan.ident))
         self.evaluated += len(indices)
         self.errors += n_err
         self.bar.update(len(indices), n_err)
@@ -606,7 +606,9 @@ class _Run:
         )
         if self.profile:
             self.times.add("finish", time.perf_counter() - t_finish)
-            self.run_info["profile"] = self._profile().to_dict()
+        profile = self._profile()  # None unless profiled
+        if profile is not None:
+            self.run_info["profile"] = profile.to_dict()
         write_json(plan.meta_path, self.meta)
 
     def _text_columns(self) -> set[str]:
