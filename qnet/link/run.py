@@ -559,8 +559,10 @@ def final_states(
 
     ``link_backend="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
     appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
-    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``link_backend="batch"``: qnet's
-    vectorised numpy simulator of the same circuits.
+    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. The states are read from Aer's raw
+    output, without ``run().result()``'s formatting, by :func:`qnet.link.aer_exec.density_matrices`
+    (which falls back to ``run().result()``; ``QNET_AER_PUBLIC=1`` forces that).
+    ``link_backend="batch"``: qnet's vectorised numpy simulator of the same circuits.
 
     Parameters
     ----------
@@ -603,8 +605,9 @@ def final_states(
         # gate fusion pays off from ~14 qubits; on a link's 4-8 qubits (density matrix) it only
         # adds its own pass to every circuit (measured ~0.5 ms of ~3 ms per two_photon link)
         options["fusion_enable"] = False
-    result = simulator("density_matrix", device).run(circuits, **options).result()
-    return [np.asarray(result.data(i)["rho"]) for i in range(len(circuits))]
+    from qnet.link.aer_exec import density_matrices
+
+    return density_matrices(simulator("density_matrix", device), circuits, options, label="rho")
 
 
 def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, device: str) -> list[LinkResult]:
