@@ -605,9 +605,9 @@ def final_states(
         # gate fusion pays off from ~14 qubits; on a link's 4-8 qubits (density matrix) it only
         # adds its own pass to every circuit (measured ~0.5 ms of ~3 ms per two_photon link)
         options["fusion_enable"] = False
-    from qnet.link.aer_exec import density_matrices
+    from qnet.link import aer_exec
 
-    return density_matrices(simulator("density_matrix", device), circuits, options, label="rho")
+    return aer_exec.density_matrices(simulator("density_matrix", device), circuits, options, label="rho")
 
 
 def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, device: str) -> list[LinkResult]:
