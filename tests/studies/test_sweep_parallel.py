@@ -111,3 +111,37 @@ def test_a_short_sweep_starts_no_worker(tmp_path):
     got = rows(out)
     assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 9)]
     assert {int(float(r["pid"])) for r in got} == {os.getpid()}
+
+
+def test_workers_counts_the_processes_evaluating_at_once():
+    """A helping evaluator's pool starts workers - 1 processes (this one is the last); another starts workers."""
+    fields = ("nodes.a.t2_s",)
+    for evaluator, workers, spawned in ((HelpingSquare(), 2, 1), (HelpingSquare(), 3, 2), (Square(), 2, 2)):
+        pool = executors.start_executor(evaluator, fields, iter([]), workers=workers)
+        try:
+            assert pool.spawned == spawned and pool.executor._max_workers == spawned
+        finally:
+            pool.close()
+
+
+class SlowHelpingSquare(HelpingSquare):
+    """Chunks of 20 ms: long enough that the pool starts its workers (with WORKER_START_S = 0)."""
+
+    def evaluate(self, points):
+        import time
+
+        time.sleep(0.02)
+        return super().evaluate(points)
+
+
+def test_a_helping_sweep_on_two_workers_runs_in_at_most_two_processes(tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "WORKER_START_S", 0.0)
+    out = tmp_path / "h.csv"
+    values = ",".join(str(x) for x in range(1, 101))
+    run_sweep(
+        SlowHelpingSquare(), [parse_values(f"nodes.a.t2_s={values}")], out, chunk_size=1, workers=2, progress=False
+    )
+    got = rows(out)
+    assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 101)]
+    pids = {int(float(r["pid"])) for r in got}
+    assert os.getpid() in pids and len(pids) <= 2

@@ -173,16 +173,20 @@ def _started(evaluator: Any, fields: tuple[str, ...], point: tuple) -> bool:
 
 
 class _Pool(Executor):
-    """Chunks on local spawned worker processes, at most two per worker in flight.
+    """Chunks on ``workers`` processes at once: local spawned worker processes, and maybe this one.
 
-    When the evaluator allows it (``helps_while_workers_start``), this process evaluates chunks
-    too: a spawned worker first imports numpy, qnet and Qiskit and warms its caches on one point
-    (its first task), and gets chunks, one at a time, only once that is done; meanwhile, and
-    between handing finished chunks over, the main process evaluates the next chunk itself. A
-    short sweep then costs about what a serial one does (workers still starting when it ends
-    are stopped) instead of waiting for Python to start twice; and when the first chunk shows
-    that the rest would take less than :data:`WORKER_START_S` per worker, no worker is started. The stage times of the chunks
-    evaluated here, when profiled, are in :attr:`local_times`.
+    When the evaluator allows it (``helps_while_workers_start``), this process is one of the
+    ``workers``: it starts ``workers - 1`` worker processes and evaluates chunks itself, between
+    handing finished chunks over (``workers`` processes busy, one per core asked for, none
+    waiting for a core). A spawned worker first imports numpy, qnet and Qiskit and warms its
+    caches on one point (its first task), and gets chunks, one at a time, only once that is
+    done; meanwhile this process evaluates chunks alone. A short sweep then costs about what a
+    serial one does (workers still starting when it ends are stopped) instead of waiting for
+    Python to start twice; and when the first chunk shows that the rest would take less than
+    :data:`WORKER_START_S` per worker to start, no worker is started. Otherwise (long chunks:
+    traffic runs) ``workers`` worker processes evaluate, at most two chunks each in flight,
+    and this process only hands chunks out and writes what comes back. The stage times of the
+    chunks evaluated here, when profiled, are in :attr:`local_times`.
     """
 
     def __init__(
@@ -199,9 +203,11 @@ class _Pool(Executor):
 
         self.evaluator, self.fields, self.chunks, self.workers = evaluator, fields, chunks, workers
         self.profile = profile
+        self.helping = bool(getattr(evaluator, "helps_while_workers_start", False))
+        self.spawned = workers - 1 if self.helping else workers  # worker processes to start
         self.local_times: dict[str, float] = {}  # stages of the chunks evaluated in this process
         self.executor = ProcessPoolExecutor(
-            max_workers=workers,
+            max_workers=self.spawned,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(os.getpid(),),
@@ -226,7 +232,7 @@ class _Pool(Executor):
     def __iter__(self) -> Iterator[ChunkResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        helping = bool(getattr(self.evaluator, "helps_while_workers_start", False))
+        helping = self.helping
         per_worker = 1 if helping else 2  # chunks in flight per worker
         if helping:
             first = next(self.chunks, None)
@@ -237,18 +243,18 @@ class _Pool(Executor):
             n = len(first[0])
             if (
                 self.points is not None
-                and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.workers
+                and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.spawned
             ):
                 yield result  # the rest is quicker done here than starting workers
                 for chunk in self.chunks:
                     yield self._here(chunk)
                 return
             self.starting = {
-                self.executor.submit(_started, self.evaluator, self.fields, first[1][0]) for _ in range(self.workers)
+                self.executor.submit(_started, self.evaluator, self.fields, first[1][0]) for _ in range(self.spawned)
             }
             yield result
         else:
-            self._submit(2 * self.workers)
+            self._submit(2 * self.spawned)
         while True:
             for fut in [f for f in self.starting if f.done()]:  # a worker is up and warm: chunks for it
                 self.starting.discard(fut)
@@ -510,7 +516,12 @@ def start_executor(
     points: int | None = None,
 ) -> Executor:
     """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
-    processes when ``workers > 1``, else in this process.
+    processes at once when ``workers > 1``, else in this process.
+
+    ``workers`` counts the processes that evaluate at once (about the cores kept busy): with an
+    evaluator that ``helps_while_workers_start`` (a link sweep: chunks of milliseconds) this
+    process and ``workers - 1`` spawned workers, otherwise ``workers`` spawned workers while
+    this process only hands chunks out and collects them. A Dask cluster has its own workers.
 
     Parameters
     ----------
@@ -521,7 +532,7 @@ def start_executor(
     chunks : iterator of (list of int, list of tuple)
         The chunks, consumed as workers become free.
     workers : int
-        Local worker processes (spawned).
+        Local processes evaluating at once (this one included when the evaluator helps).
     dask : str or distributed.Client, optional
         A scheduler address or a client.
     security : distributed.security.Security, optional
