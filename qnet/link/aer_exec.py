@@ -7,13 +7,20 @@ job function behind ``run()``, ``AerSimulator._execute_circuits_job(..., format_
 runs the same circuits through the same steps (Aer's ``_compile``, ``assemble_circuits``,
 the C++ controller) and returns the raw output, whose saved states are already numpy arrays.
 
-That function is private to Aer, so it is used only here, and only while it behaves: when it
-is missing, takes other arguments, or returns anything but a successful output with one
-(2^n, 2^n) complex array per circuit, :func:`density_matrices` runs the circuits again through
-the public ``run().result()`` (which also raises Aer's own errors for a failed simulation).
-``QNET_AER_PUBLIC=1`` in the environment, or ``public=True``, always takes the public path.
-Both paths simulate the same circuits with the same options; the tests check that they give
-the same density matrices for every scheme qnet compiles.
+Of those steps, Aer's ``assemble_circuits`` (Qiskit instructions -> Aer operations, in Python)
+costs as much as the simulation of a link circuit. Link circuits hold a few kinds of
+instruction only (gates without conditions or parameters, Kraus channels, barriers, the save
+instruction): :func:`_assemble` turns them into the same Aer operations with the same calls
+Aer's assembler makes, skipping its general checks (conditions, classical variables,
+controlled-state names); a circuit with anything else goes through Aer's job function whole.
+
+All of this is private to Aer, so it is used only here, and only while it behaves: when a
+name is missing, takes other arguments, or the run returns anything but a successful output
+with one (2^n, 2^n) complex array per circuit, :func:`density_matrices` runs the circuits
+again through the public ``run().result()`` (which also raises Aer's own errors for a failed
+simulation). ``QNET_AER_PUBLIC=1`` in the environment, or ``public=True``, always takes the
+public path. Both paths simulate the same circuits with the same options; the tests check
+that they give the same density matrices for every scheme qnet compiles.
 """
 
 from __future__ import annotations
@@ -105,7 +112,7 @@ def density_matrices(
 def _raw_states(simulator: Any, circuits: Sequence[Any], options: dict[str, Any], label: str) -> list | None:
     """The saved states from Aer's unformatted job output, or None when it is not what qnet expects."""
     try:
-        output = simulator._execute_circuits_job(list(circuits), None, dict(options), format_result=False)
+        output = _raw_output(simulator, list(circuits), options)
         if not isinstance(output, dict) or not output.get("success", False):
             return None
         results = output["results"]
@@ -121,5 +128,80 @@ def _raw_states(simulator: Any, circuits: Sequence[Any], options: dict[str, Any]
                 return None
             states.append(rho)
         return states
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError):
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError, ImportError):
         return None
+
+
+def _raw_output(simulator: Any, circuits: list, options: dict[str, Any]) -> Any:
+    """Aer's unformatted output: the steps of its job function, with :func:`_assemble` where it applies."""
+    if getattr(simulator, "_target", None) is not None:  # a backend's basis gates: Aer's own assembler
+        return simulator._execute_circuits_job(circuits, None, dict(options), format_result=False)
+    compiled, noise_model = simulator._compile(circuits, **options)
+    aer_circuits = _assemble(compiled)
+    if aer_circuits is None:
+        return simulator._execute_circuits_job(circuits, None, dict(options), format_result=False)
+    from qiskit_aer.backends.aer_compiler import generate_aer_config
+
+    config = generate_aer_config(compiled, simulator.options, **options)
+    return simulator._execute_circuits(aer_circuits, noise_model, config)
+
+
+#: Gates :func:`_assemble` hands to Aer as ``gate`` operations (those of qnet's link circuits).
+_GATES = frozenset({"ry", "cx", "x", "h"})
+
+
+def _assemble(circuits: Sequence[Any]) -> list | None:
+    """Aer circuits of ``circuits`` as Aer's ``assemble_circuits`` makes them, or None for anything else.
+
+    The calls are those of Aer's ``assemble_circuit``/``_assemble_op`` for circuits without
+    classical bits, variables or parameters, made of :data:`_GATES`, ``kraus``, ``barrier``
+    (no Aer operation) and ``save_density_matrix``.
+    """
+    from qiskit_aer.backends.aer_compiler import CircuitHeader
+    from qiskit_aer.backends.controller_wrappers import AerCircuit
+
+    out = []
+    indices: dict[tuple, dict] = {}
+    for i, circuit in enumerate(circuits):
+        if circuit.num_clbits or circuit.num_vars or circuit.num_parameters:
+            return None
+        n = circuit.num_qubits
+        phase = float(circuit.global_phase)
+        qubits = tuple(circuit.qubits)
+        where = indices.get(qubits)
+        if where is None:
+            where = indices[qubits] = {q: j for j, q in enumerate(qubits)}
+        aer = AerCircuit()
+        aer.set_header(
+            CircuitHeader(
+                n_qubits=n,
+                qreg_sizes=[[r.name, r.size] for r in circuit.qregs],
+                memory_slots=0,
+                creg_sizes=[],
+                name=circuit.name,
+                global_phase=phase,
+            )
+        )
+        aer.num_qubits = n
+        aer.num_memory = 0
+        aer.global_phase_angle = phase
+        for inst in circuit.data:
+            op = inst.operation
+            name = op.name
+            if name == "barrier":
+                continue
+            targets = [where[q] for q in inst.qubits]
+            if name == "kraus":
+                aer.kraus(targets, op.params, -1, None)
+            elif name in _GATES:
+                params = op.params
+                if any(type(p) is not float for p in params):
+                    return None
+                aer.gate(name, targets, params, [], -1, None, op.label or name)
+            elif name == "save_density_matrix":
+                aer.save_state(targets, name, op._subtype, op.label or name)
+            else:
+                return None
+        aer.circ_id = i
+        out.append(aer)
+    return out

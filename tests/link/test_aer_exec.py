@@ -1,7 +1,8 @@
 """qnet.link.aer_exec: Aer's raw job output and its public run().result() give the same states; the fallback works.
 
-Both paths run the same circuits through the same Aer simulation (the raw path only skips
-Aer's result formatting), so their density matrices must agree to rounding: 1e-14 absolute
+Both paths run the same circuits through the same Aer simulation (the raw path assembles link
+circuits itself, with the calls Aer's assembler makes, and skips Aer's result formatting), so
+their density matrices must agree to rounding: 1e-14 absolute
 on entries of size <= 1 (in practice they are bitwise equal). The states are also checked
 against qnet's independent numpy simulator (:mod:`qnet.link.batch`) to 1e-12, the tolerance
 the batch engine is held to elsewhere.
@@ -63,6 +64,7 @@ def test_raw_and_public_paths_give_equal_states(scheme):
     compiled = [qnet.compile_link(s) for s in _specs(scheme)]
     circuits = _circuits(compiled)
     sim = simulator()
+    assert aer_exec._assemble(circuits) is not None  # the raw path assembles them itself
     raw = aer_exec.density_matrices(sim, circuits, OPTIONS, public=False)
     public = aer_exec.density_matrices(sim, circuits, OPTIONS, public=True)
     reference = batch_density_matrices([c.circuit for c in compiled])
@@ -86,87 +88,132 @@ def test_final_states_with_the_public_path_forced(monkeypatch):
 
 
 class _Proxy:
-    """A simulator whose private job function is replaced (or missing); ``run`` is the real one."""
+    """The simulator, with some private names replaced (``override``) or missing (``missing``); counts public runs."""
 
-    def __init__(self, job=None):
+    def __init__(self, missing=(), **override):
         self.real = simulator()
+        self.missing = set(missing)
         self.public_runs = 0
-        if job is not None:
-            self._execute_circuits_job = job
+        self.__dict__.update(override)
+
+    def __getattr__(self, name):
+        if name in self.missing:
+            raise AttributeError(name)
+        return getattr(self.real, name)
 
     def run(self, circuits, **options):
         self.public_runs += 1
         return self.real.run(circuits, **options)
 
 
-def _expected():
-    compiled = [qnet.compile_link(s) for s in _specs("single_click")[:2]]
-    circuits = _circuits(compiled)
-    return circuits, aer_exec.density_matrices(simulator(), circuits, OPTIONS, public=True)
+def _link_circuits():
+    return _circuits([qnet.compile_link(s) for s in _specs("single_click")[:2]])
 
 
-def _check_fallback(proxy, public=False):
-    circuits, expected = _expected()
+def _other_circuits():
+    """Circuits with an instruction qnet's assembler leaves to Aer's (a unitary): Aer's job function runs them."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import UnitaryGate
+
+    out = []
+    for angle in (0.3, 1.1):
+        qc = QuantumCircuit(2)
+        qc.ry(angle, 0)
+        qc.append(UnitaryGate(np.array([[0, 1], [1, 0]])), [1])
+        qc.append(_save_instruction(2), qc.qubits)
+        out.append(qc)
+    return out
+
+
+def _check(proxy, circuits, public=False, public_runs=1):
+    expected = aer_exec.density_matrices(simulator(), circuits, OPTIONS, public=True)
     got = aer_exec.density_matrices(proxy, circuits, OPTIONS, public=public)
-    assert proxy.public_runs == 1
+    assert proxy.public_runs == public_runs
+    assert len(got) == len(expected)
     for g, e in zip(got, expected):
         assert np.max(np.abs(g - e)) <= 1e-14
 
 
-def test_fallback_when_the_private_method_is_missing():
-    _check_fallback(_Proxy())
-
-
-def test_the_private_method_is_used_when_it_behaves():
-    calls = []
-
-    def job(*args, **kwargs):
-        calls.append(1)
-        return simulator()._execute_circuits_job(*args, **kwargs)
-
-    proxy = _Proxy(job)
-    circuits, expected = _expected()
-    got = aer_exec.density_matrices(proxy, circuits, OPTIONS)
-    assert calls == [1] and proxy.public_runs == 0
-    for g, e in zip(got, expected):
-        assert np.max(np.abs(g - e)) <= 1e-14
-
-
-def _real_output(*args, **kwargs):
-    return simulator()._execute_circuits_job(*args, **kwargs)
+def test_link_circuits_take_qnets_assembler_and_others_aers():
+    assert aer_exec._assemble(_link_circuits()) is not None
+    assert aer_exec._assemble(_other_circuits()) is None
 
 
 @pytest.mark.parametrize(
-    "broken",
+    "circuits, missing",
     [
-        lambda *a, **k: (_ for _ in ()).throw(TypeError("unexpected keyword 'format_result'")),
-        lambda *a, **k: {"success": True, "results": []},  # too few results
-        lambda *a, **k: {"success": False, "results": _real_output(*a, **k)["results"]},
-        lambda *a, **k: {"success": True},  # no results
-        lambda *a, **k: object(),  # not a dict
-        lambda *a, **k: {"success": True, "results": [{"success": True, "data": {}}] * 2},  # no state
-        lambda *a, **k: {  # a state of the wrong shape
-            "success": True,
-            "results": [{"success": True, "data": {"rho": np.eye(2, dtype=complex)}}] * 2,
-        },
-        lambda *a, **k: {  # a state Aer formats elsewhere (not an ndarray)
-            "success": True,
-            "results": [{"success": True, "data": {"rho": np.eye(16).tolist()}}] * 2,
-        },
+        (_link_circuits, "_compile"),
+        (_link_circuits, "_execute_circuits"),
+        (_other_circuits, "_execute_circuits_job"),
     ],
 )
-def test_fallback_when_the_private_method_misbehaves(broken):
-    _check_fallback(_Proxy(broken))
+def test_fallback_when_a_private_method_is_missing(circuits, missing):
+    _check(_Proxy(missing=(missing,)), circuits())
+
+
+def _counting(name, calls):
+    def call(*args, **kwargs):
+        calls.append(name)
+        return getattr(simulator(), name)(*args, **kwargs)
+
+    return call
+
+
+def test_the_raw_output_is_used_when_it_behaves():
+    calls: list = []
+    proxy = _Proxy(
+        _execute_circuits=_counting("_execute_circuits", calls),
+        _execute_circuits_job=_counting("_execute_circuits_job", calls),
+    )
+    _check(proxy, _link_circuits(), public_runs=0)
+    assert calls == ["_execute_circuits"]
+    _check(proxy, _other_circuits(), public_runs=0)
+    assert calls == ["_execute_circuits", "_execute_circuits_job"]
+
+
+def _real_output(*args, **kwargs):
+    return simulator()._execute_circuits(*args, **kwargs)
+
+
+BROKEN = [
+    lambda *a, **k: (_ for _ in ()).throw(TypeError("unexpected keyword 'format_result'")),
+    lambda *a, **k: {"success": True, "results": []},  # too few results
+    lambda *a, **k: {"success": False, "results": _real_output(*a, **k)["results"]},
+    lambda *a, **k: {"success": True},  # no results
+    lambda *a, **k: object(),  # not a dict
+    lambda *a, **k: {"success": True, "results": [{"success": True, "data": {}}] * 2},  # no state
+    lambda *a, **k: {  # a state of the wrong shape
+        "success": True,
+        "results": [{"success": True, "data": {"rho": np.eye(2, dtype=complex)}}] * 2,
+    },
+    lambda *a, **k: {  # a state Aer formats elsewhere (not an ndarray)
+        "success": True,
+        "results": [{"success": True, "data": {"rho": np.eye(16).tolist()}}] * 2,
+    },
+]
+
+
+@pytest.mark.parametrize("broken", BROKEN)
+def test_fallback_when_the_run_misbehaves(broken):
+    _check(_Proxy(_execute_circuits=broken), _link_circuits())
+
+
+@pytest.mark.parametrize("broken", BROKEN[:2] + BROKEN[3:5])
+def test_fallback_when_aers_job_function_misbehaves(broken):
+    _check(_Proxy(_execute_circuits_job=broken), _other_circuits())
 
 
 def test_environment_forces_the_public_path(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the private path must not run")
 
+    proxy = _Proxy(_compile=refuse, _execute_circuits=refuse, _execute_circuits_job=refuse)
     monkeypatch.setenv(aer_exec.PUBLIC_ENV, "yes")
-    _check_fallback(_Proxy(refuse), public=None)
+    _check(proxy, _link_circuits(), public=None)
     monkeypatch.delenv(aer_exec.PUBLIC_ENV)
-    _check_fallback(_Proxy(refuse), public=True)
+    _check(proxy, _link_circuits(), public=True, public_runs=2)
+    with pytest.raises(AssertionError, match="must not run"):  # and without either, the private path runs
+        aer_exec.density_matrices(proxy, _link_circuits(), OPTIONS)
 
 
 def test_no_circuits_no_run():
