@@ -145,3 +145,22 @@ def test_a_helping_sweep_on_two_workers_runs_in_at_most_two_processes(tmp_path, 
     assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 101)]
     pids = {int(float(r["pid"])) for r in got}
     assert os.getpid() in pids and len(pids) <= 2
+
+
+class VouchedSquare(HelpingSquare):
+    """Claims at least 1 s per point: any sweep of it is long enough to start workers at once."""
+
+    min_seconds_per_point = 1.0
+
+
+@pytest.mark.parametrize("evaluator, started", [(HelpingSquare(), False), (VouchedSquare(), True)])
+def test_workers_start_before_the_first_chunk_only_when_the_evaluator_vouches(evaluator, started):
+    fields = ("nodes.a.t2_s",)
+    chunks = [([i], [(float(i),)]) for i in range(4)]
+    pool = executors.start_executor(evaluator, fields, iter(chunks), workers=2, points=4)
+    try:
+        rows_ = list(pool)  # instant chunks: without the claim the first one shows workers do not pay
+        assert sorted((r[0][0], r[1][0]["y"]) for r in rows_) == [(0, 0.0), (1, 1.0), (2, 4.0), (3, 9.0)]
+        assert bool(pool.starting or pool.pending) == started
+    finally:
+        pool.close()

@@ -183,7 +183,9 @@ class _Pool(Executor):
     done; meanwhile this process evaluates chunks alone. A short sweep then costs about what a
     serial one does (workers still starting when it ends are stopped) instead of waiting for
     Python to start twice; and when the first chunk shows that the rest would take less than
-    :data:`WORKER_START_S` per worker to start, no worker is started. Otherwise (long chunks:
+    :data:`WORKER_START_S` per worker to start, no worker is started. An evaluator whose
+    ``min_seconds_per_point`` shows the sweep is long enough gets its workers started at once,
+    before that first chunk (which pays for this process's own imports). Otherwise (long chunks:
     traffic runs) ``workers`` worker processes evaluate, at most two chunks each in flight,
     and this process only hands chunks out and writes what comes back. The stage times of the
     chunks evaluated here, when profiled, are in :attr:`local_times`.
@@ -238,20 +240,25 @@ class _Pool(Executor):
             first = next(self.chunks, None)
             if first is None:
                 return
+            # a sweep the evaluator vouches is long enough starts its workers now, while this
+            # process evaluates the first chunk (its imports included); else that chunk decides
+            floor = float(getattr(self.evaluator, "min_seconds_per_point", 0.0) or 0.0)
+            if self.points is not None and self.points * floor >= WORKER_START_S * self.spawned:
+                self._start_workers(first[1][0])
             t0 = time.perf_counter()
             result = self._here(first)
             n = len(first[0])
             if (
-                self.points is not None
+                not self.starting
+                and self.points is not None
                 and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.spawned
             ):
                 yield result  # the rest is quicker done here than starting workers
                 for chunk in self.chunks:
                     yield self._here(chunk)
                 return
-            self.starting = {
-                self.executor.submit(_started, self.evaluator, self.fields, first[1][0]) for _ in range(self.spawned)
-            }
+            if not self.starting:
+                self._start_workers(first[1][0])
             yield result
         else:
             self._submit(2 * self.spawned)
@@ -278,6 +285,12 @@ class _Pool(Executor):
                 result = self._result(fut)
                 self._submit(1)
                 yield result
+
+    def _start_workers(self, point: tuple) -> None:
+        """Start the worker processes; each first evaluates ``point`` (imports, caches), then reports."""
+        self.starting = {
+            self.executor.submit(_started, self.evaluator, self.fields, point) for _ in range(self.spawned)
+        }
 
     def _here(self, chunk: tuple[list[int], list[tuple]]) -> ChunkResult:
         """Evaluate one chunk in this process (while the workers start)."""
