@@ -179,8 +179,9 @@ class _Pool(Executor):
     ``workers``: it starts ``workers - 1`` worker processes and evaluates chunks itself, between
     handing finished chunks over (``workers`` processes busy, one per core asked for, none
     waiting for a core). A spawned worker first imports numpy, qnet and Qiskit and warms its
-    caches on one point (its first task), and gets chunks, one at a time, only once that is
-    done; meanwhile this process evaluates chunks alone. A short sweep then costs about what a
+    caches on one point (its first task), and gets chunks (two in flight, so it never waits
+    for this process to hand the next one out) only once that is done; meanwhile this process
+    evaluates chunks alone. A short sweep then costs about what a
     serial one does (workers still starting when it ends are stopped) instead of waiting for
     Python to start twice; and when the first chunk shows that the rest would take less than
     :data:`WORKER_START_S` per worker to start, no worker is started. An evaluator whose
@@ -235,7 +236,9 @@ class _Pool(Executor):
         from concurrent.futures import FIRST_COMPLETED, wait
 
         helping = self.helping
-        per_worker = 1 if helping else 2  # chunks in flight per worker
+        # chunks in flight per worker: two, so that a worker finishing one while this process
+        # evaluates its own (or writes) has the next one queued instead of waiting for a hand-out
+        per_worker = 2
         if helping:
             first = next(self.chunks, None)
             if first is None:
