@@ -164,3 +164,21 @@ def test_workers_start_before_the_first_chunk_only_when_the_evaluator_vouches(ev
         assert bool(pool.starting or pool.pending) == started
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize(
+    "left, pending, starting, asked", [(100, 0, 0, 2), (100, 1, 0, 1), (30, 0, 0, 1), (30, 1, 0, 0), (100, 0, 1, 0)]
+)
+def test_a_helping_pool_keeps_two_chunks_per_worker_in_flight_until_the_end_is_near(left, pending, starting, asked):
+    """One worker (workers=2, helping), chunks of 10: two in flight while more than 2 x 2 x 10 points are left."""
+    pool = executors.start_executor(HelpingSquare(), ("nodes.a.t2_s",), iter([]), workers=2, points=1000)
+    try:
+        pool.left, pool.chunk_points = left, 10
+        pool.pending, pool.starting = set(range(pending)), set(range(starting))
+        submitted = []
+        pool._submit = submitted.append
+        pool._top_up()
+        assert submitted == [asked]
+    finally:
+        pool.pending, pool.starting = set(), set()
+        pool.close()

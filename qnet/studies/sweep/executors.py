@@ -179,9 +179,8 @@ class _Pool(Executor):
     ``workers``: it starts ``workers - 1`` worker processes and evaluates chunks itself, between
     handing finished chunks over (``workers`` processes busy, one per core asked for, none
     waiting for a core). A spawned worker first imports numpy, qnet and Qiskit and warms its
-    caches on one point (its first task), and gets chunks (two in flight, so it never waits
-    for this process to hand the next one out) only once that is done; meanwhile this process
-    evaluates chunks alone. A short sweep then costs about what a
+    caches on one point (its first task), and gets chunks (:meth:`_top_up`) only once that is
+    done; meanwhile this process evaluates chunks alone. A short sweep then costs about what a
     serial one does (workers still starting when it ends are stopped) instead of waiting for
     Python to start twice; and when the first chunk shows that the rest would take less than
     :data:`WORKER_START_S` per worker to start, no worker is started. An evaluator whose
@@ -218,10 +217,36 @@ class _Pool(Executor):
         self.pending: set = set()
         self.starting: set = set()  # workers' "I am up" tasks not yet returned
         self.points = points  # points to evaluate, when known
+        self.left = points  # points not yet handed out (None: unknown)
+        self.chunk_points = 1  # the largest chunk seen
+
+    def _next(self) -> tuple[list[int], list[tuple]] | None:
+        """The next chunk (None when none is left), counted out of :attr:`left`."""
+        chunk = next(self.chunks, None)
+        if chunk is not None:
+            self.chunk_points = max(self.chunk_points, len(chunk[0]))
+            if self.left is not None:
+                self.left -= len(chunk[0])
+        return chunk
 
     def _submit(self, n: int) -> None:
-        for chunk in itertools.islice(self.chunks, n):
+        for _ in range(n):
+            chunk = self._next()
+            if chunk is None:
+                return
             self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk, self.profile))
+
+    def _top_up(self) -> None:
+        """Helping: two chunks in flight per worker that is up, one once the end is near.
+
+        Two, so that a worker finishing one while this process evaluates its own (or writes)
+        has the next one queued instead of waiting for a hand-out; one when what is left would
+        not keep every process busy for two more chunks, so that the sweep does not end with
+        this process waiting for a worker's queue.
+        """
+        plenty = self.left is None or self.left > 2 * (self.spawned + 1) * self.chunk_points
+        up = self.spawned - len(self.starting)
+        self._submit(up * (2 if plenty else 1) - len(self.pending))
 
     @staticmethod
     def _result(fut: Any) -> Any:
@@ -236,11 +261,8 @@ class _Pool(Executor):
         from concurrent.futures import FIRST_COMPLETED, wait
 
         helping = self.helping
-        # chunks in flight per worker: two, so that a worker finishing one while this process
-        # evaluates its own (or writes) has the next one queued instead of waiting for a hand-out
-        per_worker = 2
         if helping:
-            first = next(self.chunks, None)
+            first = self._next()
             if first is None:
                 return
             # a sweep the evaluator vouches is long enough starts its workers now, while this
@@ -269,14 +291,14 @@ class _Pool(Executor):
             for fut in [f for f in self.starting if f.done()]:  # a worker is up and warm: chunks for it
                 self.starting.discard(fut)
                 self._result(fut)
-                self._submit(per_worker)
+                self._top_up()
             if helping:
                 for fut in [f for f in self.pending if f.done()]:  # hand finished chunks over first
                     self.pending.discard(fut)
                     result = self._result(fut)
-                    self._submit(1)
+                    self._top_up()
                     yield result
-                chunk = next(self.chunks, None)
+                chunk = self._next()
                 if chunk is not None:
                     yield self._here(chunk)
                     continue
