@@ -43,7 +43,7 @@ __all__ = [
     "heralded_states",
     "link_figures",
     "link_result",
-    "link_results",
+    "link_results_from_states",
     "final_states",
     "run_links",
     "run_link",
@@ -460,7 +460,9 @@ def link_result(
     )
 
 
-def link_results(compiled: Sequence[CompiledLink | LinkProgram], states: Sequence[np.ndarray]) -> list[LinkResult]:
+def link_results_from_states(
+    compiled: Sequence[CompiledLink | LinkProgram], states: Sequence[np.ndarray]
+) -> list[LinkResult]:
     """:func:`link_result` of many links from their final states, the figures of each layout at once.
 
     The same as ``[link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, states)]``
@@ -489,7 +491,7 @@ def link_results(compiled: Sequence[CompiledLink | LinkProgram], states: Sequenc
     >>> import qnet
     >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
     >>> rho, = final_states([link])
-    >>> fast, = link_results([link], [rho])
+    >>> fast, = link_results_from_states([link], [rho])
     >>> slow = link_result(link, *heralded_state(rho, link))
     >>> abs(fast.fidelity - slow.fidelity) < 1e-15, abs(fast.rate_hz - slow.rate_hz) < 1e-12
     (True, True)
@@ -593,7 +595,7 @@ def run_links(
         return []
     if shots is not None:
         return _run_shots(compiled, shots, seed, device)
-    return link_results(compiled, final_states(compiled, device, link_backend))
+    return link_results_from_states(compiled, final_states(compiled, device, link_backend))
 
 
 @lru_cache(maxsize=16)

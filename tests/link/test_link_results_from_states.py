@@ -1,4 +1,4 @@
-"""link_results (the figures of many links at once) equals link_result link by link, errors included."""
+"""link_results_from_states (the figures of many links at once) equals link_result link by link, errors included."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import qnet
 from qnet.errors import QnetError
 from qnet.link.results import LINK_FIELDS, LinkResult
-from qnet.link.run import final_states, heralded_state, link_result, link_results
+from qnet.link.run import final_states, heralded_state, link_result, link_results_from_states
 
 EXAMPLES = (
     ("examples/liu2026_ion_link.toml", "alice", "bob"),
@@ -33,7 +33,7 @@ def _specs():
 def test_equal_to_link_result_link_by_link():
     compiled = [qnet.compile_link(s) for s in _specs()]
     states = final_states(compiled)
-    got = link_results(compiled, states)
+    got = link_results_from_states(compiled, states)
     assert [r.scheme for r in got] == [c.spec.scheme for c in compiled]
     for r, c, rho in zip(got, compiled, states):
         want = link_result(c, *heralded_state(rho, c))
@@ -56,6 +56,6 @@ def test_the_first_link_that_never_heralds_is_named():
     compiled = [qnet.compile_link(s) for s in (sc, dark_tp, dark_sc)]
     states = final_states(compiled)
     with pytest.raises(QnetError, match="link p-q never heralds"):
-        link_results(compiled, states)
+        link_results_from_states(compiled, states)
     with pytest.raises(QnetError, match="link u-v never heralds"):
-        link_results(compiled[::2], states[::2])
+        link_results_from_states(compiled[::2], states[::2])
