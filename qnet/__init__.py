@@ -54,6 +54,8 @@ _LAZY = {
     "run_links": "link.run",
     "simulate_link": "link.run",
     "run_specs": "link.distinct",
+    "PreparedNetwork": "link.prepared",
+    "prepare_network": "link.prepared",
     "swap": "repeater.swapping",
     "swap_circuit": "repeater.swapping",
     "purify": "repeater.purification",

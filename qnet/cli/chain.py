@@ -144,14 +144,16 @@ def progress_bar(label: str, unit: str):
 
 
 def _cmd_chain(args: argparse.Namespace) -> int:
+    from qnet.link.prepared import prepare_network
     from qnet.network.io import load_network
     from qnet.repeater.path import format_chain, simulate_path
 
-    graph = load_network(args.network, args.overrides)
-    hops = route_hops(graph, args)
+    # prepared once: the route search (by fidelity, rate or key) and the chain share its links' results
+    network = prepare_network(load_network(args.network, args.overrides), link_backend=args.link_backend)
+    hops = route_hops(network, args)
     bar, callback = _progress(args, f"qnet {args.command}", "deliveries")
     result = simulate_path(
-        graph,
+        network,
         hops,
         exact=args.exact,
         samples=args.samples,

@@ -3,7 +3,8 @@
 ``station`` (the station as a quantum instrument) -> ``spec`` (a link's physical parameters,
 read off a network) -> ``circuit`` (its Qiskit circuit) -> ``run`` (Aer, or the numpy engine
 ``batch``; ``shots`` for sampled estimates) -> ``results`` (``LinkResult``, tables, JSON);
-``multiplexing`` (attempts per round) and ``export`` (QPY files) beside them.
+``multiplexing`` (attempts per round), ``export`` (QPY files) and ``prepared`` (a network read
+once: its link graph, links' specs and results, memories per link) beside them.
 Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 """
 
@@ -16,6 +17,7 @@ SUBMODULES = (
     "distinct",
     "export",
     "multiplexing",
+    "prepared",
     "results",
     "run",
     "shots",
@@ -76,6 +78,8 @@ EXPORTS = {
     "run_links": "run",
     "run_specs": "distinct",
     "physics_key": "distinct",
+    "PreparedNetwork": "prepared",
+    "prepare_network": "prepared",
     "run_link": "run",
     "simulate_link": "run",
     "SETTINGS": "shots",

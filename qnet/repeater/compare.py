@@ -29,6 +29,7 @@ from qnet.quantum.channels import fibre_transmission
 from qnet.errors import QnetError
 from qnet.quantum.figures import plob_rate_hz
 from qnet.network.hardware import Fibre
+from qnet.link.prepared import PreparedNetwork, prepare_network
 from qnet.link.spec import link_spec
 from qnet.repeater.path import ChainResult, build_chains, simulate_path
 from qnet.link.results import LinkResult, json_number
@@ -40,7 +41,7 @@ __all__ = ["ComparisonRow", "Comparison", "compare_path", "scaled_graph"]
 _DIRECT = "__direct_station__"
 
 
-def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Graph:
+def scaled_graph(graph: nx.Graph | PreparedNetwork, hops: Sequence[Hop], total_km: float) -> nx.Graph:
     """A copy of ``graph`` whose path fibres are scaled to ``total_km`` in all, plus a direct link.
 
     The direct link is A - station - B (station ``__direct_station__``, half the total on each
@@ -48,7 +49,7 @@ def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Gr
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     hops : sequence of Hop
         The path.
@@ -74,7 +75,8 @@ def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Gr
     >>> g.edges["alice", "s1"]["fibre"].length_km, g.edges["alice", "__direct_station__"]["fibre"].length_km
     (25.0, 50.0)
     """
-    g = graph.copy()  # new attribute dicts; the hardware objects are frozen and shared
+    net = prepare_network(graph)
+    g = net.graph.copy()  # new attribute dicts; the hardware objects are frozen and shared
     fibres = [(a, s) for a, _b, s in hops] + [(s, b) for _a, b, s in hops]
     current = sum(g.edges[u, v]["fibre"].length_km for u, v in fibres)
     if current <= 0:
@@ -84,7 +86,7 @@ def scaled_graph(graph: nx.Graph, hops: Sequence[Hop], total_km: float) -> nx.Gr
         f: Fibre = g.edges[u, v]["fibre"]
         g.edges[u, v]["fibre"] = replace(f, length_km=f.length_km * k)
     a, b, s0 = hops[0][0], hops[-1][1], hops[0][2]
-    station = replace(g.nodes[s0]["hardware"], name=_DIRECT)
+    station = replace(net.hardware(s0), name=_DIRECT)
     attenuation = g.edges[a, s0]["fibre"].attenuation_db_per_km
     g.add_node(_DIRECT, hardware=station)
     for end in (a, b):
@@ -205,7 +207,7 @@ def _crossover(x: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> float | N
 
 @renamed_keywords(engine="link_backend")
 def compare_path(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     hops: Sequence[Hop],
     distances_km: Sequence[float],
     *,
@@ -216,7 +218,7 @@ def compare_path(
     purify: str | None = None,
     twirl: bool = True,
     swap_policy: str = "asap",
-    link_backend: str = "aer",
+    link_backend: str | None = None,
 ) -> Comparison:
     """Scan total distances; the chain runs exactly where possible (``exact=None``: try).
 
@@ -229,8 +231,8 @@ def compare_path(
 
     Parameters
     ----------
-    graph : networkx.Graph
-        The network.
+    graph : networkx.Graph or PreparedNetwork
+        The network (:func:`qnet.prepare_network`; the scan's scaled copies are networks of their own).
     hops : sequence
         The chain's hops or its memory-node names.
     distances_km : sequence of float
@@ -249,8 +251,9 @@ def compare_path(
         BBPSSW re-twirls its output (default True).
     swap_policy : str
         ``"asap"`` (default) or ``"nested"``.
-    link_backend : str
-        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str, optional
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` or ``"batch"``
+        (default: the prepared network's, ``"aer"`` for a graph).
 
     Returns
     -------
@@ -274,14 +277,16 @@ def compare_path(
     """
     from qnet.repeater.path import path_hops
 
-    hops = path_hops(graph, hops)
+    net = prepare_network(graph)
+    link_backend = net.link_backend if link_backend is None else link_backend
+    hops = path_hops(net, hops)
     if not len(distances_km):
         raise QnetError("give at least one total distance")
     for d in distances_km:
         if not (d > 0 and math.isfinite(d)):
             raise QnetError(f"total distance {d!r} km is invalid: a finite number > 0")
     a, b = hops[0][0], hops[-1][1]
-    graphs = [scaled_graph(graph, hops, float(d)) for d in distances_km]
+    graphs = [scaled_graph(net, hops, float(d)) for d in distances_km]
     specs = [link_spec(g, a, b, _DIRECT) for g in graphs]
     directs = run_specs(specs, link_backend=link_backend)
     chains = build_chains(
@@ -299,7 +304,7 @@ def compare_path(
                     raise QnetError(f"total distance {float(d):g} km (--distances): {exc}") from None
         if chain is None:
             chain = simulate_path(g, hops, samples=samples, seed=None if seed is None else seed + i, **common)
-        eta = fibre_transmission(float(d), graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
+        eta = fibre_transmission(float(d), net.graph.edges[a, hops[0][2]]["fibre"].attenuation_db_per_km)
         rows.append(
             ComparisonRow(
                 float(d), direct, chain, plob_rate_hz(eta, spec.attempt_time_s, direct.attempts_per_round), eta

@@ -35,11 +35,8 @@ from qnet.quantum import channels
 from qnet.repeater import waiting
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
-from qnet.link.circuit import compile_link
-from qnet.link.spec import link_spec
+from qnet.link.prepared import PreparedNetwork, prepare_network
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
-from qnet.link.run import run_links
-from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 
 __all__ = ["PurifiedLinkResult", "purify_link", "purification_table", "format_purified", "PURIFIED_FIELDS"]
 
@@ -223,14 +220,14 @@ def purification_table(
 
 @renamed_keywords(engine="link_backend")
 def purify_link(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     a: str,
     b: str,
     station: str | None = None,
     protocol: str = "dejmps",
     tail_tolerance: float = 1e-12,
     twirl: bool = True,
-    link_backend: str = "aer",
+    link_backend: str | None = None,
 ) -> PurifiedLinkResult:
     """Exact figures of the link ``a`` - ``b`` after one purification round (module docstring).
 
@@ -241,8 +238,9 @@ def purify_link(
 
     Parameters
     ----------
-    graph : networkx.Graph
-        The network; nodes ``a`` and ``b`` need ``memories >= 2``.
+    graph : networkx.Graph or PreparedNetwork
+        The network (or the network prepared once, :func:`qnet.prepare_network`); nodes ``a``
+        and ``b`` need ``memories >= 2``.
     a, b : str
         The link's memory nodes.
     station : str, optional
@@ -253,8 +251,9 @@ def purify_link(
         Probability mass of waiting times left out (without a cutoff).
     twirl : bool
         BBPSSW re-twirls its output (default True).
-    link_backend : str
-        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str, optional
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` or ``"batch"``
+        (default: the prepared network's, ``"aer"`` for a graph).
 
     Returns
     -------
@@ -277,11 +276,12 @@ def purify_link(
     >>> r.protocol, round(r.purification_success_probability, 4), round(r.fidelity, 4)
     ('bbpssw', 0.775, 0.8478)
     """
-    spec = link_spec(graph, a, b, station)
-    nodes: tuple[MemoryNode, MemoryNode] = (graph.nodes[a]["hardware"], graph.nodes[b]["hardware"])
+    net = prepare_network(graph)
+    spec = net.spec(a, b, station)
+    nodes: tuple[MemoryNode, MemoryNode] = (net.memory(a), net.memory(b))
     for node in nodes:
         _memories_for_purification(node)
-    raw = run_links([compile_link(spec)], link_backend=link_backend)[0]
+    raw = net.results([spec], link_backend)[0]
     p, tau = raw.success_probability, raw.attempt_time_s
     cutoff = waiting.cutoff_rounds(min(n.cutoff_s for n in nodes), tau)
     if cutoff is not None:
@@ -296,7 +296,7 @@ def purify_link(
             "set a cutoff_s on the nodes to bound it"
         )
     pmf = waiting.two_link_storage_pmf(p, n_rounds, cutoff)
-    c = graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
+    c = net.fibre_speed_km_per_s
     t_c = (spec.length_a_km + spec.length_b_km) / c  # the kept pair waits for the other node's bits
     p_pur, out = purification_table(
         raw.density_matrix,

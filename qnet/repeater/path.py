@@ -39,14 +39,12 @@ import numpy as np
 
 from qnet._deprecation import renamed_keywords
 from qnet.errors import ConfigError, QnetError
-from qnet.network.hardware import MemoryNode
-from qnet.link.spec import LinkSpec, link_spec
-from qnet.link.multiplexing import link_shares
+from qnet.link.spec import LinkSpec
+from qnet.link.prepared import PreparedNetwork, prepare_network
 from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
 from qnet.link.distinct import run_specs
 from qnet.repeater.engine.model import check_link_memories
 from qnet.repeater.routing import Hop
-from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 
 __all__ = ["ChainResult", "build_chain", "simulate_path", "format_chain", "path_hops", "CHAIN_FIELDS"]
 
@@ -204,11 +202,11 @@ def _purify_protocol(purify: str | None) -> str | None:
     return proto
 
 
-def _check_purify_memories(graph: nx.Graph, hops: Sequence[Hop]) -> None:
+def _check_purify_memories(net: PreparedNetwork, hops: Sequence[Hop]) -> None:
     """Two memories per node per purified link: end nodes >= 2, repeaters >= 4."""
     path = [hops[0][0]] + [b for _a, b, _s in hops]
     for k, name in enumerate(path):
-        node: MemoryNode = graph.nodes[name]["hardware"]
+        node = net.memory(name)
         need = 2 if k in (0, len(path) - 1) else 4
         if node.memories is None or node.memories < need:
             role = "end node" if need == 2 else "repeater"
@@ -221,12 +219,12 @@ def _check_purify_memories(graph: nx.Graph, hops: Sequence[Hop]) -> None:
             )
 
 
-def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]:
+def path_hops(graph: nx.Graph | PreparedNetwork, path: Sequence[str] | Sequence[Hop]) -> list[Hop]:
     """The hops of ``path``: memory-node names in order (stations found) or hops (a, b, station).
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     path : sequence of str or sequence of (str, str, str)
         Memory nodes in order, or hops.
@@ -266,22 +264,21 @@ def path_hops(graph: nx.Graph, path: Sequence[str] | Sequence[Hop]) -> list[Hop]
     )
 
 
-def _node_memories(graph: nx.Graph, hops: Sequence[Hop], protocol: str | None) -> list[int | tuple[int, int]]:
+def _node_memories(net: PreparedNetwork, hops: Sequence[Hop], protocol: str | None) -> list[int | tuple[int, int]]:
     """Memories each node of the path devotes to its links (path order; a pair (before, after) where they differ).
 
-    Purified links use exactly the two copies per node and link (no further multiplexing).
+    The network's one rule (:meth:`~qnet.link.prepared.PreparedNetwork.route_memories`: a
+    node's memories over its links on this route). Purified links use exactly the two copies
+    per node and link (no further multiplexing).
     """
     path = [hops[0][0]] + [b for _a, b, _s in hops]
     if protocol is not None:
-        _check_purify_memories(graph, hops)
+        _check_purify_memories(net, hops)
         return [2] * len(path)
     out: list[int | tuple[int, int]] = []
-    for k, n in enumerate(path):
-        hw = graph.nodes[n]["hardware"]
-        stations = ([hops[k - 1].station] if k > 0 else []) + ([hops[k].station] if k < len(hops) else [])
-        shares = link_shares(n, hw.memories, hw.memory_split, stations)
-        check_link_memories(n, hw.memories, shares)
-        sides = [shares[s] for s in stations]
+    for k, (n, sides) in enumerate(zip(path, net.route_memories(hops))):
+        stations = [h.station for h in hops[max(k - 1, 0) : k + 1]]
+        check_link_memories(n, net.memory(n).memories, dict(zip(stations, sides)))
         out.append(sides[0] if len(set(sides)) == 1 else (sides[0], sides[1]))
     return out
 
@@ -293,22 +290,23 @@ def _for_link(memories: int | tuple[int, int], side: int) -> int:
 
 @renamed_keywords(engine="link_backend")
 def build_chain(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     hops: Sequence[Hop] | Sequence[str],
     swap_policy: str = "asap",
     shots: int | None = None,
     purify: str | None = None,
     twirl: bool = True,
-    link_backend: str = "aer",
+    link_backend: str | None = None,
 ):
     """(RepeaterChain, link specs, link results) for a path (links run on Aer, or ``link_backend``).
 
     Each link's spec and result carry the chain's attempts per round. Each distinct link is
-    simulated once, all of them in one run (:func:`qnet.link.distinct.run_specs`).
+    simulated once, all of them in one run (:func:`qnet.link.distinct.run_specs`); a prepared
+    network keeps them (:meth:`qnet.link.prepared.PreparedNetwork.results`).
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     hops : sequence
         The path's hops or its memory-node names (:func:`path_hops`).
@@ -321,8 +319,9 @@ def build_chain(
         (:class:`qnet.repeater.chain.LinkPurification`, module docstring).
     twirl : bool
         BBPSSW re-twirls its output (default True).
-    link_backend : str
-        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str, optional
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` or ``"batch"``
+        (default: the prepared network's, ``"aer"`` for a graph).
 
     Returns
     -------
@@ -352,13 +351,16 @@ def build_chains(
     shots: int | None = None,
     purify: str | None = None,
     twirl: bool = True,
-    link_backend: str = "aer",
+    link_backend: str | None = None,
 ) -> list:
     """:func:`build_chain` for many (graph, path) cases, every distinct link of all of them in one run.
 
+    When every case is on one prepared network its results are kept there
+    (:meth:`qnet.link.prepared.PreparedNetwork.results`).
+
     Parameters
     ----------
-    paths : sequence of (networkx.Graph, path)
+    paths : sequence of (networkx.Graph or PreparedNetwork, path)
         The cases (the same route on scaled copies of a network, for instance).
     swap_policy, shots, purify, twirl, link_backend
         As :func:`build_chain`.
@@ -378,24 +380,31 @@ def build_chains(
     protocol = _purify_protocol(purify)
     cases = []
     for graph, path in paths:
-        hops = path_hops(graph, path)
-        mems = _node_memories(graph, hops, protocol)
+        net = prepare_network(graph)
+        hops = path_hops(net, path)
+        mems = _node_memories(net, hops, protocol)
         specs: list[LinkSpec] = [
-            replace(link_spec(graph, a, b, s), attempts_per_round=min(_for_link(mems[i], 1), _for_link(mems[i + 1], 0)))
+            replace(net.spec(a, b, s), attempts_per_round=min(_for_link(mems[i], 1), _for_link(mems[i + 1], 0)))
             for i, (a, b, s) in enumerate(hops)
         ]
-        cases.append((graph, hops, mems, specs))
-    results = run_specs([s for *_x, specs in cases for s in specs], shots=shots, link_backend=link_backend)
+        cases.append((net, hops, mems, specs))
+    every = [s for *_x, specs in cases for s in specs]
+    nets = {id(net): net for net, *_x in cases}
+    if len(nets) == 1:  # one network: its kept results
+        results = cases[0][0].results(every, link_backend, shots)
+    else:
+        backend = cases[0][0].link_backend if link_backend is None else link_backend
+        results = run_specs(every, shots=shots, link_backend=backend)
     out, k = [], 0
-    for graph, hops, mems, specs in cases:
+    for net, hops, mems, specs in cases:
         res = results[k : k + len(specs)]
         k += len(specs)
-        out.append((assemble_chain(graph, hops, specs, res, mems, swap_policy, protocol, twirl), specs, res))
+        out.append((assemble_chain(net, hops, specs, res, mems, swap_policy, protocol, twirl), specs, res))
     return out
 
 
 def assemble_chain(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     hops: Sequence[Hop],
     specs: Sequence[LinkSpec],
     results: Sequence,
@@ -408,7 +417,7 @@ def assemble_chain(
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network (node hardware: gates, readout, swap time, cutoff).
     hops : sequence of Hop
         The route.
@@ -448,13 +457,13 @@ def assemble_chain(
         RepeaterNode,
     )
 
-    speed = graph.graph.get("fibre_speed_km_per_s", DEFAULT_FIBRE_SPEED_KM_PER_S)
+    net = prepare_network(graph)
+    speed = net.fibre_speed_km_per_s
     links = []
     for (a, b, _s), spec, res in zip(hops, specs, results):
         pur = None
         if protocol is not None:
-            hw_a: MemoryNode = graph.nodes[a]["hardware"]
-            hw_b: MemoryNode = graph.nodes[b]["hardware"]
+            hw_a, hw_b = net.memory(a), net.memory(b)
             pur = LinkPurification(
                 protocol=protocol,
                 gate_fidelity=(hw_a.gate_fidelity, hw_b.gate_fidelity),
@@ -476,7 +485,7 @@ def assemble_chain(
         )
     nodes = []
     for k, (a, _b, _s) in enumerate(hops[1:], start=1):
-        hw: MemoryNode = graph.nodes[a]["hardware"]
+        hw = net.memory(a)
         nodes.append(
             RepeaterNode(
                 gate_fidelity=hw.gate_fidelity,
@@ -492,7 +501,7 @@ def assemble_chain(
 
 @renamed_keywords(engine="link_backend")
 def simulate_path(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     hops: Sequence[Hop] | Sequence[str],
     *,
     exact: bool = False,
@@ -502,15 +511,16 @@ def simulate_path(
     progress: Callable[[int, int], None] | None = None,
     purify: str | None = None,
     twirl: bool = True,
-    link_backend: str = "aer",
+    link_backend: str | None = None,
     built: tuple | None = None,
 ) -> ChainResult:
     """End-to-end figures of the chain along a path (exact where an exact method exists).
 
     Parameters
     ----------
-    graph : networkx.Graph
-        The network (:func:`qnet.load_network`).
+    graph : networkx.Graph or PreparedNetwork
+        The network (:func:`qnet.load_network`), or the network prepared once
+        (:func:`qnet.prepare_network`: links other calls simulated are not simulated again).
     hops : sequence
         The path: memory-node names in order (``["alice", "r1", "bob"]``; stations are found)
         or hops ``[(a, b, station), ...]`` (:func:`path_hops`).
@@ -529,8 +539,9 @@ def simulate_path(
         (module docstring; Monte Carlo only); None (default): raw links.
     twirl : bool
         BBPSSW re-twirls its output to Werner form (default True; DEJMPS ignores it).
-    link_backend : str
-        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str, optional
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` or ``"batch"``
+        (default: the prepared network's, ``"aer"`` for a graph).
     built : (RepeaterChain, specs, results), optional
         The chain of this path already built (:func:`build_chains`): its links are not run again.
 
@@ -556,9 +567,10 @@ def simulate_path(
     """
     from qnet.repeater.chain import exact_chain, simulate_chain
 
-    hops = path_hops(graph, hops)
+    net = prepare_network(graph)
+    hops = path_hops(net, hops)
     if built is None:
-        built = build_chain(graph, hops, swap_policy, purify=purify, twirl=twirl, link_backend=link_backend)
+        built = build_chain(net, hops, swap_policy, purify=purify, twirl=twirl, link_backend=link_backend)
     chain, specs, results = built
     protocol = _purify_protocol(purify)
     path = tuple([hops[0][0]] + [b for _a, b, _s in hops])

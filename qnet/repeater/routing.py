@@ -25,8 +25,8 @@ import networkx as nx
 
 from qnet._deprecation import renamed_keywords
 from qnet.errors import NetworkError
-from qnet.network.hardware import MemoryNode
-from qnet.link.spec import elementary_links, find_station
+from qnet.link.prepared import PreparedNetwork, link_graph, prepare_network
+from qnet.link.spec import find_station
 from qnet.repeater.choices import KEY_METRICS, METRICS
 
 __all__ = ["METRICS", "Hop", "link_graph", "explicit_path", "all_link_results", "best_path", "k_best_paths"]
@@ -50,49 +50,19 @@ class Hop(NamedTuple):
     station: str
 
 
-def link_graph(graph: nx.Graph) -> nx.MultiGraph:
-    """Memory nodes joined by one edge per elementary link (edge key and attribute: the station).
-
-    Parameters
-    ----------
-    graph : networkx.Graph
-        The network (:func:`qnet.load_network`).
-
-    Returns
-    -------
-    networkx.MultiGraph
-        Edges carry ``station`` and ``length_km`` (total fibre, km).
-
-    Examples
-    --------
-    >>> import qnet
-    >>> graph = qnet.load_network("examples/ion_repeater_chain.toml")
-    >>> from qnet.repeater.routing import link_graph
-    >>> lg = link_graph(graph)
-    >>> sorted(lg.nodes), lg.number_of_edges()
-    (['alice', 'bob', 'r1', 'r2', 'r3'], 4)
-    """
-    lg = nx.MultiGraph()
-    lg.add_nodes_from(n for n, d in graph.nodes(data=True) if isinstance(d["hardware"], MemoryNode))
-    for a, b, s in elementary_links(graph):
-        length = graph.edges[a, s]["fibre"].length_km + graph.edges[s, b]["fibre"].length_km
-        lg.add_edge(a, b, key=s, station=s, length_km=length)
-    return lg
-
-
-def _check_node(graph: nx.Graph, node: str) -> None:
-    if node not in graph:
-        raise NetworkError(f"unknown node {node!r} (nodes: {', '.join(sorted(map(str, graph)))})")
-    if not isinstance(graph.nodes[node]["hardware"], MemoryNode):
+def _check_node(network: nx.Graph | PreparedNetwork, node: str) -> None:
+    net = prepare_network(network)
+    if not net.is_memory(node):
+        net.hardware(node)  # an unknown node: the error names the network's nodes
         raise NetworkError(f"node {node!r} is a station; a path joins memory nodes")
 
 
-def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
+def explicit_path(graph: nx.Graph | PreparedNetwork, nodes: Sequence[str]) -> list[Hop]:
     """The hops of a path given by its memory nodes in order (stations are found).
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     nodes : sequence of str
         Memory nodes in path order (at least two, each once).
@@ -116,25 +86,28 @@ def explicit_path(graph: nx.Graph, nodes: Sequence[str]) -> list[Hop]:
     """
     if len(nodes) < 2:
         raise NetworkError("a path needs at least two memory nodes")
+    net = prepare_network(graph)
     for n in nodes:
-        _check_node(graph, n)
+        _check_node(net, n)
     if len(set(nodes)) != len(nodes):
         raise NetworkError(f"a path visits each node once: {' -> '.join(nodes)}")
-    return [Hop(a, b, find_station(graph, a, b)) for a, b in zip(nodes, nodes[1:])]
+    return [Hop(a, b, find_station(net.graph, a, b)) for a, b in zip(nodes, nodes[1:])]
 
 
 @renamed_keywords(engine="link_backend")
-def all_link_results(graph: nx.Graph, link_backend: str = "aer") -> dict:
+def all_link_results(graph: nx.Graph | PreparedNetwork, link_backend: str | None = None) -> dict:
     """(a, b, station) -> :class:`~qnet.link.results.LinkResult` of every elementary link, one run.
 
-    Each distinct link is simulated once (:func:`qnet.link.distinct.run_specs`).
+    Each distinct link is simulated once (:func:`qnet.link.distinct.run_specs`); a prepared
+    network keeps them (:meth:`qnet.link.prepared.PreparedNetwork.link_results`).
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
-    link_backend : str
-        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` (default) or ``"batch"``.
+    link_backend : str, optional
+        Link backend, one of :data:`qnet.link.choices.LINK_BACKENDS`: ``"aer"`` or ``"batch"``
+        (default: the prepared network's, ``"aer"`` for a graph).
 
     Returns
     -------
@@ -149,14 +122,12 @@ def all_link_results(graph: nx.Graph, link_backend: str = "aer") -> dict:
     >>> len(results), round(results[("alice", "r1", "s1")].fidelity, 4)
     (4, 0.973)
     """
-    from qnet.link.distinct import run_specs
-    from qnet.link.spec import link_spec
-
-    links = elementary_links(graph)
-    return dict(zip(links, run_specs([link_spec(graph, a, b, s) for a, b, s in links], link_backend=link_backend)))
+    return prepare_network(graph).link_results(link_backend)
 
 
-def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None) -> list[Hop]:
+def best_path(
+    graph: nx.Graph | PreparedNetwork, a: str, b: str, metric: str = "fidelity", link_results: dict | None = None
+) -> list[Hop]:
     """The route from ``a`` to ``b`` minimising ``metric``'s cost (see the module docstring).
 
     ``link_results`` maps (a, b, station) -> :class:`~qnet.link.results.LinkResult` for the
@@ -165,7 +136,7 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     a, b : str
         The two end memory nodes.
@@ -195,7 +166,7 @@ def best_path(graph: nx.Graph, a: str, b: str, metric: str = "fidelity", link_re
     return hops
 
 
-def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results: dict | None):
+def _cost_function(graph: nx.Graph | PreparedNetwork, lg: nx.MultiGraph, metric: str, link_results: dict | None):
     """cost(u, v, station) of one elementary link under ``metric`` (module docstring)."""
     results: dict = {} if link_results is None else link_results
     if metric in ("fidelity", "rate") and link_results is None:
@@ -216,7 +187,7 @@ def _cost_function(graph: nx.Graph, lg: nx.MultiGraph, metric: str, link_results
 
 
 def k_best_paths(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     a: str,
     b: str,
     k: int,
@@ -234,7 +205,7 @@ def k_best_paths(
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     a, b : str
         The two end memory nodes.
@@ -269,16 +240,17 @@ def k_best_paths(
     """
     if metric not in METRICS:
         raise NetworkError(f"metric = {metric!r} is invalid: one of {', '.join(METRICS)}")
-    _check_node(graph, a)
-    _check_node(graph, b)
+    net = prepare_network(graph)
+    _check_node(net, a)
+    _check_node(net, b)
     if a == b:
         raise NetworkError(f"a path needs two different nodes, got {a!r} twice")
     if metric in KEY_METRICS:
         from qnet.repeater.keyroute import best_key_route
 
-        return [list(best_key_route(graph, a, b, metric, link_results).hops)]
-    lg = link_graph(graph) if lg is None else lg
-    cost = _cost_function(graph, lg, metric, link_results)
+        return [list(best_key_route(net, a, b, metric, link_results).hops)]
+    lg = net.link_graph if lg is None else lg
+    cost = _cost_function(net, lg, metric, link_results)
     weights: dict[tuple[str, str], float] = {}
 
     def weight(u: str, v: str, edges: dict) -> float:

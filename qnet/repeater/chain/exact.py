@@ -11,6 +11,7 @@ chains with purified links are Monte Carlo only.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from qnet.repeater.chain.linalg import (
     swap_tensor,
     waiting_filter,
 )
-from qnet.repeater.chain.model import ChainLink, RepeaterChain
+from qnet.repeater.chain.model import ChainLink, Pair, RepeaterChain
 from qnet.repeater.chain.results import ChainExactResult
 
 __all__ = ["exact_chain", "two_link_pmf", "nested_pmf"]
@@ -73,6 +74,7 @@ def _initial_rounds(p: float, tol: float, extra: int, max_rounds: int) -> int:
 
     The grid holds a 4x4 state per round, so this bounds the memory before anything is allocated.
     """
+    n: float
     if p >= 1.0:
         n = 4 + extra
     else:
@@ -178,7 +180,8 @@ def two_link_pmf(chain: RepeaterChain, swap_fn: SwapFn, n_rounds: int, tensor_ca
     kmax = n - 1 if c is None else min(c, n - 1)
     tens = _get_tensor(tensor_cache, swap_fn, node.gate_fidelity, node.readout_fidelity)
     ks = np.arange(kmax + 1)
-    s1a, s2b = l1.storage_time_s[0], l2.storage_time_s[1]  # the outer memories' storage times
+    # the outer memories' storage times (ChainLink keeps a pair once constructed)
+    s1a, s2b = cast(Pair, l1.storage_time_s)[0], cast(Pair, l2.storage_time_s)[1]
     w1 = _waited(l1, tau, kmax)  # link 1's pair waited k rounds
     w2 = _waited(l2, tau, kmax)
     r1 = np.repeat(l1.rho.ravel()[None], kmax + 1, axis=0)
@@ -407,7 +410,7 @@ def exact_chain(
     else:
         swap_fn = default_swap_fn() if swap_fn is None else swap_fn
         p_min = min(chain.success_per_round(i) for i in range(chain.n_links))
-        extra = sum(_rounds_of(node.swap_time_s, tau, "swap_time_s") for node in chain.nodes)  # type: ignore[union-attr]
+        extra = sum(_rounds_of(node.swap_time_s, tau, "swap_time_s") for node in chain.nodes or ())
         n = _initial_rounds(p_min, tail_tolerance / chain.n_links, extra, max_rounds)
         tensors: dict = {}
         while True:

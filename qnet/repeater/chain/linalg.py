@@ -61,7 +61,11 @@ def superop(kraus: Sequence[np.ndarray]) -> np.ndarray:
     >>> superop([np.eye(2)]).shape
     (4, 4)
     """
-    return sum(np.kron(k, k.conj()) for k in kraus)
+    terms = [np.kron(k, k.conj()) for k in kraus]
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
+    return out
 
 
 def apply_pair(rho: np.ndarray, sa: np.ndarray | None, sb: np.ndarray | None) -> np.ndarray:
@@ -230,8 +234,8 @@ def powers_apply(d: np.ndarray, x: np.ndarray, kmax: int) -> np.ndarray:
         return (np.power(lam[None, :], k) * c[None, :]) @ v.T
     out = np.empty((kmax + 1, x.shape[0]), dtype=complex)
     out[0] = x
-    for k in range(1, kmax + 1):
-        out[k] = d @ out[k - 1]
+    for j in range(1, kmax + 1):
+        out[j] = d @ out[j - 1]
     return out
 
 

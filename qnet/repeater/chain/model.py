@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -86,6 +86,11 @@ class MemoryDecay:
         return self.decay == "exponential" or math.isinf(self.t2_s)
 
 
+#: A per-node pair (node A, node B) of a quantity; fields that accept one value or a pair hold this
+#: once the dataclass is constructed.
+Pair = tuple[float, float]
+
+
 def _as_memory(m: MemoryDecay | Sequence[Any] | None) -> MemoryDecay:
     if m is None:
         return MemoryDecay()
@@ -102,7 +107,7 @@ def _node_pair(where: str, name: str, value: Any) -> tuple[float, float]:
         out = ()
     if len(out) != 2 or not all(0.0 <= v <= 1.0 for v in out):
         raise ConfigError(where, name, value, "a fidelity in [0, 1], or a pair (node A, node B) of them")
-    return out  # type: ignore[return-value]
+    return out[0], out[1]
 
 
 @dataclass(frozen=True)
@@ -243,7 +248,10 @@ class ChainLink:
         object.__setattr__(self, "memory_a", _as_memory(self.memory_a))
         object.__setattr__(self, "memory_b", _as_memory(self.memory_b))
         st = self.storage_time_s
-        ages = (float(st), float(st)) if np.ndim(st) == 0 else tuple(float(x) for x in st)  # type: ignore[union-attr]
+        if np.ndim(st) == 0:
+            ages: tuple[float, ...] = (float(cast(float, st)),) * 2
+        else:
+            ages = tuple(float(x) for x in cast(Sequence[float], st))
         if len(ages) != 2 or not all(a >= 0.0 and math.isfinite(a) for a in ages):
             raise ConfigError("link", "storage_time_s", st, "ages >= 0 (s) of memories A and B at the herald")
         object.__setattr__(self, "storage_time_s", ages)
@@ -317,7 +325,7 @@ class RepeaterNode:
                 "an integer >= 1 (memories per adjacent link; a swap needs one on each side), "
                 "or a pair (before, after) of them",
             )
-        object.__setattr__(self, "memories", int(m) if len(sides) == 1 else (int(sides[0]), int(sides[1])))
+        object.__setattr__(self, "memories", int(sides[0]) if len(sides) == 1 else (int(sides[0]), int(sides[1])))
 
     def memories_for(self, side: int) -> int:
         """Memories for the link before the node (``side`` 0) or after it (1)."""

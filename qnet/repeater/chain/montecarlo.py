@@ -59,6 +59,7 @@ def chain_engine(
     cut, ok, swap_t = [math.inf] * (n + 1), [1.0] * (n + 1), [0.0] * (n + 1)
     for j in range(1, n):
         node = chain.node_at(j)
+        assert node is not None  # boundaries 1..n-1 are repeaters
         cut[j], ok[j], swap_t[j] = node.cutoff_s, node.swap_success_probability, node.swap_time_s
     links = [
         EngineLink(

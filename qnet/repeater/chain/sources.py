@@ -7,13 +7,13 @@ Each sample is ``(time the pair exists, leaf id)``; ``source.states[leaf_id]`` i
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Union, cast
 
 import numpy as np
 
 from qnet.errors import QnetError
 from qnet.repeater.waiting import cutoff_rounds
-from qnet.repeater.chain.model import ChainLink, RepeaterChain
+from qnet.repeater.chain.model import ChainLink, Pair, RepeaterChain
 
 __all__ = ["GeometricSource", "PurifiedSource", "MirroredSource", "LinkSource", "link_sources"]
 
@@ -108,15 +108,15 @@ class PurifiedSource:
 
         link, pur = self.link, self.purification
         mems = tuple((m.t1_s, m.t2_s, m.decay) for m in (link.memory_a, link.memory_b))
-        p_pur, out = purification_table(
+        p_pur, out = purification_table(  # ChainLink and LinkPurification keep pairs once constructed
             link.rho,
             np.arange(len(self.success_by_wait), n_new),
             self.attempt_time_s,
-            link.storage_time_s,
-            mems,
+            cast(Pair, link.storage_time_s),
+            (mems[0], mems[1]),
             pur.protocol,
-            pur.gate_fidelity,
-            pur.readout_fidelity,
+            cast(Pair, pur.gate_fidelity),
+            cast(Pair, pur.readout_fidelity),
             self.communication_time_s,
             pur.twirl,
         )

@@ -18,10 +18,11 @@ import networkx as nx
 import numpy as np
 
 from qnet.errors import ConfigError, NetworkError
-from qnet.link.multiplexing import link_shares, success_per_round
+from qnet.link.multiplexing import success_per_round
+from qnet.link.prepared import PreparedNetwork, prepare_network
 from qnet.quantum.figures import bb84_key_fraction_from_errors, correlation_matrix, diqkd_key_fraction
 from qnet.repeater.choices import KEY_METRICS
-from qnet.repeater.routing import Hop, _check_node, all_link_results, link_graph
+from qnet.repeater.routing import Hop, _check_node
 
 if TYPE_CHECKING:
     from qnet.repeater.keyroute.bounds import SearchTables
@@ -223,13 +224,14 @@ class KeyRouteModel:
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     link_results : dict, optional
         (a, b, station) -> LinkResult of every elementary link (:func:`~qnet.repeater.routing.all_link_results`);
-        computed (each distinct link once) when not given.
-    link_backend : str
-        Link backend (``"aer"`` or ``"batch"``) when ``link_results`` is computed here.
+        computed (each distinct link once, :meth:`~qnet.link.prepared.PreparedNetwork.link_results`) when not given.
+    link_backend : str, optional
+        Link backend (``"aer"`` or ``"batch"``) when ``link_results`` is computed here (default:
+        the prepared network's, ``"aer"`` for a graph).
 
     Examples
     --------
@@ -241,13 +243,16 @@ class KeyRouteModel:
     ((1, 1), True)
     """
 
-    def __init__(self, graph: nx.Graph, link_results: dict | None = None, link_backend: str = "aer") -> None:
-        self.graph = graph
-        self.lg = link_graph(graph)
-        results = all_link_results(graph, link_backend=link_backend) if link_results is None else link_results
+    def __init__(
+        self, graph: nx.Graph | PreparedNetwork, link_results: dict | None = None, link_backend: str | None = None
+    ) -> None:
+        self.net = net = prepare_network(graph)
+        self.graph = net.graph
+        self.lg = net.link_graph
+        results = net.link_results(link_backend) if link_results is None else link_results
         self.nodes = list(self.lg.nodes)
         self.index = {n: i for i, n in enumerate(self.nodes)}
-        self.hw = {n: graph.nodes[n]["hardware"] for n in self.nodes}
+        self.hw = {n: net.memory(n) for n in self.nodes}
         self.swap = {n: swap_factors(hw.gate_fidelity, hw.readout_fidelity) for n, hw in self.hw.items()}
         self.needs_visited = any(hw.memory_split for hw in self.hw.values())
         self.links: list[tuple[str, str, str]] = []
@@ -303,9 +308,8 @@ class KeyRouteModel:
         """Memories ``node`` gives each of its route links (by station, in order); None: too few."""
         key = (node, stations)
         if key not in self._shares:
-            hw = self.hw[node]
             try:
-                sh = link_shares(node, hw.memories, hw.memory_split, stations)
+                sh = self.net.memory_shares(node, stations)
                 self._shares[key] = tuple(sh[s] for s in stations)
             except ConfigError:
                 self._shares[key] = None
@@ -351,8 +355,7 @@ class KeyRouteModel:
             sts = tuple(stations[max(i - 1, 0) : i + 1])
             sh = self.shares(n, sts)
             if sh is None:
-                hw = self.hw[n]
-                link_shares(n, hw.memories, hw.memory_split, sts)  # raises the ConfigError naming the node
+                self.net.memory_shares(n, sts)  # raises the ConfigError naming the node
             shares.append(sh)
         ks = [min(shares[i][-1], shares[i + 1][0]) for i in range(len(arcs))]  # type: ignore[index]
         s = self.s[self.arcs[arcs[0]][3]]

@@ -34,6 +34,7 @@ import networkx as nx
 import numpy as np
 
 from qnet.errors import ConfigError, NetworkError
+from qnet.link.prepared import PreparedNetwork
 from qnet.repeater.keyroute.bounds import SearchTables
 from qnet.repeater.keyroute.model import KeyRoute, KeyRouteModel, _key_fractions, key_fraction
 from qnet.repeater.routing import Hop
@@ -189,7 +190,7 @@ class _Search:
 
 
 def best_key_route(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     a: str,
     b: str,
     metric: str = "key_rate",
@@ -200,7 +201,7 @@ def best_key_route(
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     a, b : str
         End memory nodes.
@@ -237,7 +238,7 @@ def best_key_route(
 _LAST_MODEL: list = []  # [(graph, link_results, model)]: the last model built from given link results
 
 
-def _cached_model(graph: nx.Graph, link_results: dict | None) -> KeyRouteModel:
+def _cached_model(graph: nx.Graph | PreparedNetwork, link_results: dict | None) -> KeyRouteModel:
     """The model of (graph, link_results), reused while both are the same objects (a traffic run's requests)."""
     if link_results is None:
         return KeyRouteModel(graph)

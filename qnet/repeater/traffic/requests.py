@@ -237,7 +237,7 @@ def check_requests(graph, requests: Iterable[Request]) -> None:
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         A network (:func:`qnet.load_network`).
     requests : iterable of Request
         In file order (the index in messages is the position here).
@@ -262,15 +262,15 @@ def check_requests(graph, requests: Iterable[Request]) -> None:
     ...
     qnet.errors.NetworkError: requests[0].b = 'station' is a station; a request joins memory nodes
     """
-    from qnet.network.hardware import MemoryNode
+    from qnet.link.prepared import prepare_network
 
-    memories = [n for n, hw in graph.nodes(data="hardware") if isinstance(hw, MemoryNode)]
+    net = prepare_network(graph)
     for i, request in enumerate(requests):
         for key, name in zip("abc", request.parties):
-            if name not in graph:
+            if name not in net.graph:
                 raise NetworkError(
                     f"requests[{i}].{key} = {name!r} is not a node of the network; "
-                    f"its memory nodes are {_few(memories)}"
+                    f"its memory nodes are {_few(list(net.link_graph.nodes))}"
                 )
-            if not isinstance(graph.nodes[name].get("hardware"), MemoryNode):
+            if not net.is_memory(name):
                 raise NetworkError(f"requests[{i}].{key} = {name!r} is a station; a request joins memory nodes")

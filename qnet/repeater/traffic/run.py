@@ -24,7 +24,7 @@ from qnet.repeater.choices import MEMORY_POLICIES, METRICS, PROTOCOLS, SWAP_POLI
 from qnet.repeater.engine import Engine, EngineRequest
 from qnet.repeater.engine.model import demands_before
 from qnet.repeater.engine.core import use_compiled
-from qnet.repeater.routing import all_link_results, link_graph
+from qnet.link.prepared import PreparedNetwork, prepare_network
 from qnet.repeater.traffic.records import TRACE_COLUMNS, LinkRecord, NodeRecord, RequestRecord, TrafficRun
 from qnet.repeater.traffic.requests import Request
 from qnet.repeater.traffic.setup import TrafficLinks, check_parties, choose_routes
@@ -51,7 +51,7 @@ def _check_options(duration_s: Any, memory_policy: str, metric: str, k_paths: An
 
 @renamed_keywords(policy="memory_policy", engine="link_backend")
 def simulate_traffic(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     requests: Sequence[Request],
     *,
     duration_s: float,
@@ -60,7 +60,7 @@ def simulate_traffic(
     metric: str = "hops",
     k_paths: int = 1,
     swap_policy: str = "asap",
-    link_backend: str = "aer",
+    link_backend: str | None = None,
     trace: bool = False,
     progress: Callable[[float, float], None] | None = None,
     occupancy_bins: int = 20,
@@ -72,8 +72,9 @@ def simulate_traffic(
 
     Parameters
     ----------
-    graph : networkx.Graph
-        The network (:func:`qnet.load_network`).
+    graph : networkx.Graph or PreparedNetwork
+        The network (:func:`qnet.load_network`), or the network prepared once
+        (:func:`qnet.prepare_network`: links other calls simulated are not simulated again).
     requests : sequence of Request
         The requests (file order is kept in the result).
     duration_s : float
@@ -88,8 +89,8 @@ def simulate_traffic(
         Candidate routes per request; > 1 spreads load (:func:`choose_routes`).
     swap_policy : str
         ``"asap"`` (default) or ``"nested"``.
-    link_backend : str
-        Link backend, ``"aer"`` (default) or ``"batch"``.
+    link_backend : str, optional
+        Link backend, ``"aer"`` or ``"batch"`` (default: the prepared network's, ``"aer"`` for a graph).
     trace : bool
         Record every event in ``run.trace``.
     progress : callable, optional
@@ -139,15 +140,13 @@ def simulate_traffic(
     requests = list(requests)
     if not requests:
         raise ConfigError("traffic", "requests", "[]", "at least one request")
-    check_parties(graph, requests)
+    net = prepare_network(graph)
+    check_parties(net, requests)
     needs_results = metric not in ("length", "hops") and any(r.c is None for r in requests)
-    lg = link_graph(graph)
-    routes = choose_routes(
-        graph, requests, metric, k_paths, all_link_results(graph, link_backend) if needs_results else None, lg
-    )
-    build = TrafficLinks(graph, lg, routes, [r.c is not None for r in requests], link_backend, purify, twirl)
+    routes = choose_routes(net, requests, metric, k_paths, net.link_results(link_backend) if needs_results else None)
+    build = TrafficLinks(net, routes, [r.c is not None for r in requests], link_backend, purify, twirl)
     users: dict[int, int] = {}
-    eroutes = [build.route(graph, hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
+    eroutes = [build.route(hops, req.c is not None, swap_policy) for req, hops in zip(requests, routes)]
     for er in eroutes:
         for g in er.hops:
             users[g] = users.get(g, 0) + 1
@@ -174,7 +173,7 @@ def simulate_traffic(
     end = min(eng.now, duration) if interrupted else duration
     areas = eng.close(end)
     run = _records(
-        graph, requests, routes, build, eng, areas, end, duration, seed, memory_policy, swap_policy, interrupted
+        net, requests, routes, build, eng, areas, end, duration, seed, memory_policy, swap_policy, interrupted
     )
     return _with_occupancy_over_time(run, eng, areas[0], duration, occupancy_bins)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import networkx as nx
 import numpy as np
 
+from qnet.link.prepared import PreparedNetwork, prepare_network
 from qnet.repeater.chain.linalg import default_swap_fn, fidelity_rows
 from qnet.repeater.chain.trees import TreeStates
 from qnet.repeater.path import assemble_chain
@@ -21,7 +22,12 @@ __all__ = ["delivered_fidelities"]
 
 
 def _route_chain(
-    graph: nx.Graph, hops: Sequence[Hop], spec_of: dict, swap_policy: str, purify: str | None, twirl: bool
+    graph: nx.Graph | PreparedNetwork,
+    hops: Sequence[Hop],
+    spec_of: dict,
+    swap_policy: str,
+    purify: str | None,
+    twirl: bool,
 ):
     specs = [spec_of[tuple(h)][0] for h in hops]
     results = [spec_of[tuple(h)][1] for h in hops]
@@ -30,7 +36,7 @@ def _route_chain(
 
 
 def delivered_fidelities(
-    graph: nx.Graph,
+    graph: nx.Graph | PreparedNetwork,
     hops: Sequence[Hop],
     spec_of: dict,
     deliveries: Sequence,
@@ -44,7 +50,7 @@ def delivered_fidelities(
 
     Parameters
     ----------
-    graph : networkx.Graph
+    graph : networkx.Graph or PreparedNetwork
         The network.
     hops : sequence of Hop
         The request's route (a GHZ request: its legs party -> hub).
@@ -82,18 +88,19 @@ def delivered_fidelities(
     """
     if not deliveries:
         return np.empty(0)
+    net = prepare_network(graph)
     if not ghz:
-        chain = _route_chain(graph, hops, spec_of, swap_policy, purify, twirl)
+        chain = _route_chain(net, hops, spec_of, swap_policy, purify, twirl)
         states = TreeStates(chain, default_swap_fn(), sources).evaluate([d.tree for d in deliveries])
         return fidelity_rows(states)
     from qnet.repeater.fusion import fuse, ghz_fidelity
 
-    hub = graph.nodes[hops[0].node_b]["hardware"]
+    hub = net.memory(hops[0].node_b)
     fused_at = np.array([d.time_s for d in deliveries]) - hub.swap_time_s
     legs = []
     for i, leg in enumerate(hops):
         leg_sources = None if sources is None else [sources[i]]
-        tables = TreeStates(_route_chain(graph, [leg], spec_of, swap_policy, purify, twirl), None, leg_sources)
+        tables = TreeStates(_route_chain(net, [leg], spec_of, swap_policy, purify, twirl), None, leg_sources)
         heralds = np.array([d.tree[i].time_s for d in deliveries])
         if leg_sources is None:
             states = np.repeat(tables.rho[0][None], len(deliveries), axis=0)
