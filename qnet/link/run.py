@@ -634,7 +634,8 @@ def final_states(
 
     ``link_backend="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
     appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
-    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. The states are read from Aer's raw
+    it); ``threads`` > 0 sets Aer's ``max_parallel_threads`` (a sweep's worker processes use 1),
+    0 lets Aer use every core, on several circuits at once (``max_parallel_experiments``). The states are read from Aer's raw
     output, without ``run().result()``'s formatting, by :func:`qnet.link.aer_exec.density_matrices`
     (which falls back to ``run().result()``; ``QNET_AER_PUBLIC=1`` forces that).
     ``link_backend="batch"``: qnet's vectorised numpy simulator of the same circuits.
@@ -680,6 +681,10 @@ def final_states(
         # gate fusion pays off from ~14 qubits; on a link's 4-8 qubits (density matrix) it only
         # adds its own pass to every circuit (measured ~0.5 ms of ~3 ms per two_photon link)
         options["fusion_enable"] = False
+        if not threads and len(circuits) > 1:
+            # a link's circuit is far below the size from which Aer parallelises one simulation
+            # (14 qubits): with all cores allowed, they go to several circuits at once instead
+            options["max_parallel_experiments"] = 0
     from qnet.link import aer_exec
 
     return aer_exec.density_matrices(simulator("density_matrix", device), circuits, options, label="rho")

@@ -80,11 +80,12 @@ def test_raw_and_public_paths_give_equal_states(scheme):
 
 def test_final_states_with_the_public_path_forced(monkeypatch):
     compiled = [qnet.compile_link(s) for s in _specs("single_click") + _specs("two_photon")]
-    raw = final_states(compiled)
+    raw = final_states(compiled)  # every core, several circuits at once
+    one_thread = final_states(compiled, threads=1)
     monkeypatch.setenv(aer_exec.PUBLIC_ENV, "1")
     forced = final_states(compiled)
-    for r, f in zip(raw, forced):
-        assert np.max(np.abs(r - f)) <= 1e-14
+    for r, t, f in zip(raw, one_thread, forced):
+        assert np.max(np.abs(r - f)) <= 1e-14 and np.max(np.abs(r - t)) <= 1e-14
 
 
 class _Proxy:
