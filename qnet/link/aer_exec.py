@@ -15,7 +15,7 @@ Aer's assembler makes, skipping its general checks (conditions, classical variab
 controlled-state names); a circuit with anything else goes through Aer's job function whole.
 
 All of this is private to Aer, so it is used only here, and only while it behaves: when a
-name is missing, takes other arguments, or the run returns anything but a successful output
+name is missing, takes other arguments, raises, or the run returns anything but a successful output
 with one (2^n, 2^n) complex array per circuit, :func:`density_matrices` runs the circuits
 again through the public ``run().result()`` (which also raises Aer's own errors for a failed
 simulation). ``QNET_AER_PUBLIC=1`` in the environment, or ``public=True``, always takes the
@@ -128,7 +128,7 @@ def _raw_states(simulator: Any, circuits: Sequence[Any], options: dict[str, Any]
                 return None
             states.append(rho)
         return states
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError, ImportError):
+    except Exception:  # another Aer's internals (or a failed run): the public path runs it again, and raises
         return None
 
 

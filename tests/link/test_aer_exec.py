@@ -178,6 +178,7 @@ def _real_output(*args, **kwargs):
 
 BROKEN = [
     lambda *a, **k: (_ for _ in ()).throw(TypeError("unexpected keyword 'format_result'")),
+    lambda *a, **k: (_ for _ in ()).throw(RuntimeError("a C++ exception from another Aer")),
     lambda *a, **k: {"success": True, "results": []},  # too few results
     lambda *a, **k: {"success": False, "results": _real_output(*a, **k)["results"]},
     lambda *a, **k: {"success": True},  # no results
@@ -199,22 +200,26 @@ def test_fallback_when_the_run_misbehaves(broken):
     _check(_Proxy(_execute_circuits=broken), _link_circuits())
 
 
-@pytest.mark.parametrize("broken", BROKEN[:2] + BROKEN[3:5])
+@pytest.mark.parametrize("broken", BROKEN[:3] + BROKEN[4:6])
 def test_fallback_when_aers_job_function_misbehaves(broken):
     _check(_Proxy(_execute_circuits_job=broken), _other_circuits())
 
 
 def test_environment_forces_the_public_path(monkeypatch):
+    called = []
+
     def refuse(*args, **kwargs):
-        raise AssertionError("the private path must not run")
+        called.append(1)
+        raise RuntimeError("the private path must not run")
 
     proxy = _Proxy(_compile=refuse, _execute_circuits=refuse, _execute_circuits_job=refuse)
     monkeypatch.setenv(aer_exec.PUBLIC_ENV, "yes")
     _check(proxy, _link_circuits(), public=None)
     monkeypatch.delenv(aer_exec.PUBLIC_ENV)
     _check(proxy, _link_circuits(), public=True, public_runs=2)
-    with pytest.raises(AssertionError, match="must not run"):  # and without either, the private path runs
-        aer_exec.density_matrices(proxy, _link_circuits(), OPTIONS)
+    assert called == []
+    _check(proxy, _link_circuits(), public=None, public_runs=3)  # without either, the private path is tried first
+    assert called == [1]
 
 
 def test_no_circuits_no_run():
