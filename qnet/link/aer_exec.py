@@ -12,7 +12,10 @@ costs as much as the simulation of a link circuit. Link circuits hold a few kind
 instruction only (gates without conditions or parameters, Kraus channels, barriers, the save
 instruction): :func:`_assemble` turns them into the same Aer operations with the same calls
 Aer's assembler makes, skipping its general checks (conditions, classical variables,
-controlled-state names); a circuit with anything else goes through Aer's job function whole.
+controlled-state names) and hands them to Aer's controller with Aer's own run configuration
+(Aer's ``_compile`` step, which rewrites control flow and moves quantum errors into a noise
+model, has nothing to do on them); a circuit with anything else, or a run with a noise model,
+goes through Aer's job function whole.
 
 All of this is private to Aer, so it is used only here, and only while it behaves: when a
 name is missing, takes other arguments, raises, or the run returns anything but a successful output
@@ -136,14 +139,16 @@ def _raw_output(simulator: Any, circuits: list, options: dict[str, Any]) -> Any:
     """Aer's unformatted output: the steps of its job function, with :func:`_assemble` where it applies."""
     if getattr(simulator, "_target", None) is not None:  # a backend's basis gates: Aer's own assembler
         return simulator._execute_circuits_job(circuits, None, dict(options), format_result=False)
-    compiled, noise_model = simulator._compile(circuits, **options)
-    aer_circuits = _assemble(compiled)
+    noise_model = options.get("noise_model", getattr(simulator.options, "noise_model", None))
+    aer_circuits = _assemble(circuits) if noise_model is None else None
     if aer_circuits is None:
         return simulator._execute_circuits_job(circuits, None, dict(options), format_result=False)
     from qiskit_aer.backends.aer_compiler import generate_aer_config
 
-    config = generate_aer_config(compiled, simulator.options, **options)
-    return simulator._execute_circuits(aer_circuits, noise_model, config)
+    # Aer's _compile would hand these circuits back as they are (no control flow, initialize or
+    # quantum-error instruction: _assemble accepts none) with no noise model
+    config = generate_aer_config(circuits, simulator.options, **options)
+    return simulator._execute_circuits(aer_circuits, None, config)
 
 
 #: Gates :func:`_assemble` hands to Aer as ``gate`` operations (those of qnet's link circuits).

@@ -143,7 +143,6 @@ def test_link_circuits_take_qnets_assembler_and_others_aers():
 @pytest.mark.parametrize(
     "circuits, missing",
     [
-        (_link_circuits, "_compile"),
         (_link_circuits, "_execute_circuits"),
         (_other_circuits, "_execute_circuits_job"),
     ],
@@ -170,6 +169,27 @@ def test_the_raw_output_is_used_when_it_behaves():
     assert calls == ["_execute_circuits"]
     _check(proxy, _other_circuits(), public_runs=0)
     assert calls == ["_execute_circuits", "_execute_circuits_job"]
+
+
+def test_a_noise_model_goes_through_aers_job_function():
+    from qiskit_aer.noise import NoiseModel, amplitude_damping_error
+
+    noise = NoiseModel()
+    noise.add_all_qubit_quantum_error(amplitude_damping_error(0.3), ["ry"])
+    calls: list = []
+    proxy = _Proxy(
+        _execute_circuits=_counting("_execute_circuits", calls),
+        _execute_circuits_job=_counting("_execute_circuits_job", calls),
+    )
+    circuits = _link_circuits()
+    options = {**OPTIONS, "noise_model": noise}
+    got = aer_exec.density_matrices(proxy, circuits, options)
+    want = aer_exec.density_matrices(simulator(), circuits, options, public=True)
+    plain = aer_exec.density_matrices(simulator(), circuits, OPTIONS, public=True)
+    assert calls == ["_execute_circuits_job"] and proxy.public_runs == 0
+    for g, w, p in zip(got, want, plain):
+        assert np.max(np.abs(g - w)) <= 1e-14
+        assert np.max(np.abs(g - p)) > 1e-3  # the noise model acted
 
 
 def _real_output(*args, **kwargs):
@@ -212,7 +232,7 @@ def test_environment_forces_the_public_path(monkeypatch):
         called.append(1)
         raise RuntimeError("the private path must not run")
 
-    proxy = _Proxy(_compile=refuse, _execute_circuits=refuse, _execute_circuits_job=refuse)
+    proxy = _Proxy(_execute_circuits=refuse, _execute_circuits_job=refuse)
     monkeypatch.setenv(aer_exec.PUBLIC_ENV, "yes")
     _check(proxy, _link_circuits(), public=None)
     monkeypatch.delenv(aer_exec.PUBLIC_ENV)
