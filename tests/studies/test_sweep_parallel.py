@@ -182,3 +182,19 @@ def test_a_helping_pool_keeps_two_chunks_per_worker_in_flight_until_the_end_is_n
     finally:
         pool.pending, pool.starting = set(), set()
         pool.close()
+
+
+def test_idle_workers_are_stopped_at_once_when_the_pool_closes():
+    """Every chunk back, no chunk running: close() terminates the workers instead of waiting for them to wind down."""
+    import signal
+
+    pool = executors.start_executor(
+        Square(), ("nodes.a.t2_s",), iter([([i], [(float(i),)]) for i in range(6)]), workers=2
+    )
+    try:
+        got = sorted((positions[0], rows_[0]["y"]) for positions, rows_ in pool)
+        processes = list(pool.executor._processes.values())
+    finally:
+        pool.close()
+    assert got == [(i, float(i * i)) for i in range(6)]
+    assert processes and all(p.exitcode == -signal.SIGTERM for p in processes)

@@ -339,9 +339,12 @@ class _Pool(Executor):
         return out
 
     def close(self) -> None:
+        """Stop the workers: at once when none is evaluating a chunk (every chunk is back, or they
+        are still starting), which saves waiting for them to wind down (~0.3 s); else after the
+        chunks they are evaluating."""
         for fut in self.pending:
             fut.cancel()
-        if self.starting and not self.pending:  # workers still starting, nothing left for them: stop them
+        if all(fut.done() for fut in self.pending):
             for process in list((getattr(self.executor, "_processes", None) or {}).values()):
                 process.terminate()
         self.executor.shutdown(wait=True, cancel_futures=True)
