@@ -174,7 +174,12 @@ def register(subparsers) -> argparse.ArgumentParser:
         default="CPU",
         help="Aer device (GPU needs qiskit-aer-gpu and an NVIDIA GPU; pays off only for large circuits)",
     )
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1: this process)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="local processes evaluating at once, this one included for a link sweep (default 1: this process alone)",
+    )
     g = p.add_argument_group("Dask (the scheduler runs the code it is sent: use only a cluster you trust)")
     g.add_argument(
         "--dask",

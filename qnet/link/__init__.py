@@ -1,8 +1,8 @@
 """Link layer: the heralding station, link specs and circuits, running them (Aer or batch), results.
 
 ``station`` (the station as a quantum instrument) -> ``spec`` (a link's physical parameters,
-read off a network) -> ``circuit`` (its Qiskit circuit) -> ``run`` (Aer, or the numpy engine
-``batch``; ``shots`` for sampled estimates) -> ``results`` (``LinkResult``, tables, JSON);
+read off a network) -> ``circuit`` (its Qiskit circuit) -> ``run`` (Aer through ``aer_exec``,
+or the numpy engine ``batch``; ``shots`` for sampled estimates) -> ``results`` (``LinkResult``, tables, JSON);
 ``multiplexing`` (attempts per round), ``export`` (QPY files) and ``prepared`` (a network read
 once: its link graph, links' specs and results, memories per link) beside them.
 Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
@@ -11,6 +11,7 @@ Imports :mod:`qnet.quantum` and :mod:`qnet.network`.
 from qnet._lazy import attach
 
 SUBMODULES = (
+    "aer_exec",
     "batch",
     "choices",
     "circuit",
@@ -74,6 +75,7 @@ EXPORTS = {
     "heralded_states": "run",
     "link_figures": "run",
     "link_result": "run",
+    "link_results_from_states": "run",
     "final_states": "run",
     "run_links": "run",
     "run_specs": "distinct",

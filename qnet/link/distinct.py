@@ -17,7 +17,7 @@ from qnet.errors import QnetError
 from qnet.link.choices import LINK_BACKENDS
 from qnet.link.circuit import compile_link, link_program
 from qnet.link.results import LinkResult
-from qnet.link.run import final_states, heralded_state, link_result, run_links
+from qnet.link.run import final_states, link_results_from_states, run_links
 from qnet.link.spec import LinkSpec
 
 __all__ = ["run_specs", "physics_key"]
@@ -108,7 +108,7 @@ def run_specs(
     else:
         compiled = [compile_link(s, share_instructions=True) for s in distinct]
         states = final_states(compiled, device, link_backend, in_place=True)  # the circuits are ours: no copies
-        results = [link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, states)]
+        results = link_results_from_states(compiled, states)
     out, handed = [], set()
     for spec, i in zip(specs, where):
         r = results[i]
@@ -126,4 +126,4 @@ def _run_programs(specs: Sequence[LinkSpec]) -> list[LinkResult]:
     from qnet.link.batch import density_matrices
 
     programs = [link_program(s) for s in specs]
-    return [link_result(p, *heralded_state(rho, p)) for p, rho in zip(programs, density_matrices(programs))]
+    return link_results_from_states(programs, density_matrices(programs))

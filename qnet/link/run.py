@@ -43,6 +43,7 @@ __all__ = [
     "heralded_states",
     "link_figures",
     "link_result",
+    "link_results_from_states",
     "final_states",
     "run_links",
     "run_link",
@@ -459,6 +460,83 @@ def link_result(
     )
 
 
+def link_results_from_states(
+    compiled: Sequence[CompiledLink | LinkProgram], states: Sequence[np.ndarray]
+) -> list[LinkResult]:
+    """:func:`link_result` of many links from their final states, the figures of each layout at once.
+
+    The same as ``[link_result(c, *heralded_state(rho, c)) for c, rho in zip(compiled, states)]``
+    (the same functions, given the stack of all links of one qubit layout), without the per-link
+    numpy calls.
+
+    Parameters
+    ----------
+    compiled : sequence of CompiledLink or LinkProgram
+        The links.
+    states : sequence of numpy.ndarray
+        Their final density matrices (:func:`final_states`).
+
+    Returns
+    -------
+    list of LinkResult
+        One per link, in order.
+
+    Raises
+    ------
+    QnetError
+        For the first link (in order) that never heralds (:func:`never_heralds_error`).
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> rho, = final_states([link])
+    >>> fast, = link_results_from_states([link], [rho])
+    >>> slow = link_result(link, *heralded_state(rho, link))
+    >>> abs(fast.fidelity - slow.fidelity) < 1e-15, abs(fast.rate_hz - slow.rate_hz) < 1e-12
+    (True, True)
+    """
+    groups: dict[tuple, tuple[Any, list[int]]] = {}
+    for i, c in enumerate(compiled):  # links of one layout share their herald records (one tuple)
+        key = (_num_qubits(c), tuple(c.memory_qubits), tuple(c.photon_qubits), id(c.heralds), c.target)
+        groups.setdefault(key, (c.heralds, []))[1].append(i)
+    out: list[Any] = [None] * len(compiled)
+    failures = []
+    for (n, memory_qubits, photon_qubits, _, target), (heralds, members) in groups.items():
+        p, rho = heralded_states(np.stack([states[i] for i in members]), n, memory_qubits, photon_qubits, heralds)
+        failed = never_heralds(p, n)
+        if failed.any():
+            failures += [(members[k], float(p[k])) for k in np.flatnonzero(failed)]
+            continue
+        specs = [compiled[i].spec for i in members]
+        columns = link_figure_columns(
+            np.minimum(1.0, p),
+            np.array([s.attempts_per_round for s in specs]),
+            np.array([s.attempt_time_s for s in specs], dtype=float),
+            np.array([s.pair_coherence_time_s for s in specs], dtype=float),
+            fidelity(rho, target),
+            figures.chsh(rho),
+            figures.qber(rho, target),
+            figures.bb84_key_fraction(rho, target),
+        )
+        values = {name: np.broadcast_to(columns[name], p.shape).tolist() for name in columns}
+        for k, i in enumerate(members):
+            spec = specs[k]
+            out[i] = LinkResult(
+                **{name: column[k] for name, column in values.items()},
+                density_matrix=rho[k],
+                node_a=spec.node_a,
+                node_b=spec.node_b,
+                station=spec.station,
+                scheme=spec.scheme,
+                target=target,
+            )
+    if failures:
+        i, p_i = min(failures)
+        raise never_heralds_error(compiled[i], p_i)
+    return out
+
+
 @renamed_keywords(engine="link_backend")
 def run_links(
     compiled: Sequence[CompiledLink],
@@ -517,10 +595,7 @@ def run_links(
         return []
     if shots is not None:
         return _run_shots(compiled, shots, seed, device)
-    return [
-        link_result(c, *heralded_state(rho, c))
-        for c, rho in zip(compiled, final_states(compiled, device, link_backend))
-    ]
+    return link_results_from_states(compiled, final_states(compiled, device, link_backend))
 
 
 @lru_cache(maxsize=16)
@@ -559,8 +634,11 @@ def final_states(
 
     ``link_backend="aer"``: one Aer ``run()`` for all circuits, each with a ``save_density_matrix``
     appended (to a copy, or to the circuit itself with ``in_place=True`` when the caller owns
-    it); ``threads`` > 0 sets Aer's ``max_parallel_threads``. ``link_backend="batch"``: qnet's
-    vectorised numpy simulator of the same circuits.
+    it); ``threads`` > 0 sets Aer's ``max_parallel_threads`` (a sweep's worker processes use 1),
+    0 lets Aer use every core, on several circuits at once (``max_parallel_experiments``). The states are read from Aer's raw
+    output, without ``run().result()``'s formatting, by :func:`qnet.link.aer_exec.density_matrices`
+    (which falls back to ``run().result()``; ``QNET_AER_PUBLIC=1`` forces that).
+    ``link_backend="batch"``: qnet's vectorised numpy simulator of the same circuits.
 
     Parameters
     ----------
@@ -603,8 +681,13 @@ def final_states(
         # gate fusion pays off from ~14 qubits; on a link's 4-8 qubits (density matrix) it only
         # adds its own pass to every circuit (measured ~0.5 ms of ~3 ms per two_photon link)
         options["fusion_enable"] = False
-    result = simulator("density_matrix", device).run(circuits, **options).result()
-    return [np.asarray(result.data(i)["rho"]) for i in range(len(circuits))]
+        if not threads and len(circuits) > 1:
+            # a link's circuit is far below the size from which Aer parallelises one simulation
+            # (14 qubits): with all cores allowed, they go to several circuits at once instead
+            options["max_parallel_experiments"] = 0
+    from qnet.link import aer_exec
+
+    return aer_exec.density_matrices(simulator("density_matrix", device), circuits, options, label="rho")
 
 
 def _run_shots(compiled: Sequence[CompiledLink], shots: int, seed: int | None, device: str) -> list[LinkResult]:

@@ -111,3 +111,90 @@ def test_a_short_sweep_starts_no_worker(tmp_path):
     got = rows(out)
     assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 9)]
     assert {int(float(r["pid"])) for r in got} == {os.getpid()}
+
+
+def test_workers_counts_the_processes_evaluating_at_once():
+    """A helping evaluator's pool starts workers - 1 processes (this one is the last); another starts workers."""
+    fields = ("nodes.a.t2_s",)
+    for evaluator, workers, spawned in ((HelpingSquare(), 2, 1), (HelpingSquare(), 3, 2), (Square(), 2, 2)):
+        pool = executors.start_executor(evaluator, fields, iter([]), workers=workers)
+        try:
+            assert pool.spawned == spawned and pool.executor._max_workers == spawned
+        finally:
+            pool.close()
+
+
+class SlowHelpingSquare(HelpingSquare):
+    """Chunks of 20 ms: long enough that the pool starts its workers (with WORKER_START_S = 0)."""
+
+    def evaluate(self, points):
+        import time
+
+        time.sleep(0.02)
+        return super().evaluate(points)
+
+
+def test_a_helping_sweep_on_two_workers_runs_in_at_most_two_processes(tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "WORKER_START_S", 0.0)
+    out = tmp_path / "h.csv"
+    values = ",".join(str(x) for x in range(1, 101))
+    run_sweep(
+        SlowHelpingSquare(), [parse_values(f"nodes.a.t2_s={values}")], out, chunk_size=1, workers=2, progress=False
+    )
+    got = rows(out)
+    assert [float(r["y"]) for r in got] == [float(x * x) for x in range(1, 101)]
+    pids = {int(float(r["pid"])) for r in got}
+    assert os.getpid() in pids and len(pids) <= 2
+
+
+class VouchedSquare(HelpingSquare):
+    """Claims at least 1 s per point: any sweep of it is long enough to start workers at once."""
+
+    min_seconds_per_point = 1.0
+
+
+@pytest.mark.parametrize("evaluator, started", [(HelpingSquare(), False), (VouchedSquare(), True)])
+def test_workers_start_before_the_first_chunk_only_when_the_evaluator_vouches(evaluator, started):
+    fields = ("nodes.a.t2_s",)
+    chunks = [([i], [(float(i),)]) for i in range(4)]
+    pool = executors.start_executor(evaluator, fields, iter(chunks), workers=2, points=4)
+    try:
+        rows_ = list(pool)  # instant chunks: without the claim the first one shows workers do not pay
+        assert sorted((r[0][0], r[1][0]["y"]) for r in rows_) == [(0, 0.0), (1, 1.0), (2, 4.0), (3, 9.0)]
+        assert bool(pool.starting or pool.pending) == started
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize(
+    "left, pending, starting, asked", [(100, 0, 0, 2), (100, 1, 0, 1), (30, 0, 0, 1), (30, 1, 0, 0), (100, 0, 1, 0)]
+)
+def test_a_helping_pool_keeps_two_chunks_per_worker_in_flight_until_the_end_is_near(left, pending, starting, asked):
+    """One worker (workers=2, helping), chunks of 10: two in flight while more than 2 x 2 x 10 points are left."""
+    pool = executors.start_executor(HelpingSquare(), ("nodes.a.t2_s",), iter([]), workers=2, points=1000)
+    try:
+        pool.left, pool.chunk_points = left, 10
+        pool.pending, pool.starting = set(range(pending)), set(range(starting))
+        submitted = []
+        pool._submit = submitted.append
+        pool._top_up()
+        assert submitted == [asked]
+    finally:
+        pool.pending, pool.starting = set(), set()
+        pool.close()
+
+
+def test_idle_workers_are_stopped_at_once_when_the_pool_closes():
+    """Every chunk back, no chunk running: close() terminates the workers instead of waiting for them to wind down."""
+    import signal
+
+    pool = executors.start_executor(
+        Square(), ("nodes.a.t2_s",), iter([([i], [(float(i),)]) for i in range(6)]), workers=2
+    )
+    try:
+        got = sorted((positions[0], rows_[0]["y"]) for positions, rows_ in pool)
+        processes = list(pool.executor._processes.values())
+    finally:
+        pool.close()
+    assert got == [(i, float(i * i)) for i in range(6)]
+    assert processes and all(p.exitcode == -signal.SIGTERM for p in processes)

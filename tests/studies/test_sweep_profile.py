@@ -134,7 +134,7 @@ def test_stage_clock_charges_the_time_between_calls_to_each_stage():
 def test_table_shares_and_totals():
     p = SweepProfile(4.0, 2000, 2, {"setup": 1.0, "wait": 3.0}, {"run": 5.0, "spec": 1.0})
     lines = p.format_table().splitlines()
-    assert lines[0] == "qnet sweep profile: 2000 points, 2 worker processes, 4.00 s wall"
+    assert lines[0] == "qnet sweep profile: 2000 points, 2 processes, 4.00 s wall"
     setup = next(line for line in lines if STAGE_LABELS["setup"] in line)
     assert setup.split()[-3:] == ["1.000", "25%", "500.0"]
     assert [line.split()[-1] for line in lines[-2:]] == ["4.000", "6.000"]

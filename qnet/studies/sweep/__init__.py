@@ -22,8 +22,9 @@ The pieces, each usable on its own:
   :class:`TrafficEvaluator` a traffic run of many requests. An axis over ``seed``
   (:data:`RUN_FIELDS`) sets a chain's or traffic run's seed per point: replications.
 * **Execution** (:func:`run_sweep`). Points go to the evaluator in chunks (256 by default:
-  one Aer ``run()`` per chunk), in this process, in local worker processes (``workers > 1``,
-  spawned, Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
+  one Aer ``run()`` per chunk), in this process, in ``workers`` local processes at once
+  (``workers > 1``: for a link sweep this process and ``workers - 1`` spawned workers, else
+  ``workers`` spawned workers; Aer ``max_parallel_threads=1`` each) or on an existing ``dask.distributed`` cluster
   (``dask=ADDRESS`` or a ``Client``). The Dask scheduler runs the code it is sent and qnet
   unpickles what comes back, so the cluster must be trusted; an address on another machine
   needs ``tls://`` (:func:`dask_security`) or an explicit ``dask_insecure``

@@ -88,6 +88,9 @@ class Evaluator(abc.ABC):
     #: With local worker processes, may the main process evaluate chunks while the workers start?
     #: (Worth it for cheap chunks; an evaluator that must never run in the main process says no.)
     helps_while_workers_start: bool = False
+    #: A lower bound of the seconds a point costs (0: unknown). When it shows that the sweep is
+    #: long enough, a helping pool starts its workers at once instead of after the first chunk.
+    min_seconds_per_point: float = 0.0
 
     @abc.abstractmethod
     def evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -247,6 +250,11 @@ class LinkEvaluator(Evaluator):
     def chunk_size(self) -> int:  # type: ignore[override]
         """256 points (one Aer ``run()``) or 1024 for the batch engine."""
         return 256 if self.link_backend == "aer" else 1024
+
+    @property
+    def min_seconds_per_point(self) -> float:  # type: ignore[override]
+        """100 us with Aer (its assembly and run of one link circuit alone cost more), else 0 (unknown)."""
+        return 1e-4 if self.link_backend == "aer" else 0.0
 
     def for_parallel(self) -> "LinkEvaluator":
         """A copy whose Aer runs one thread (one per worker process)."""

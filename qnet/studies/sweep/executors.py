@@ -173,16 +173,22 @@ def _started(evaluator: Any, fields: tuple[str, ...], point: tuple) -> bool:
 
 
 class _Pool(Executor):
-    """Chunks on local spawned worker processes, at most two per worker in flight.
+    """Chunks on ``workers`` processes at once: local spawned worker processes, and maybe this one.
 
-    When the evaluator allows it (``helps_while_workers_start``), this process evaluates chunks
-    too: a spawned worker first imports numpy, qnet and Qiskit and warms its caches on one point
-    (its first task), and gets chunks, one at a time, only once that is done; meanwhile, and
-    between handing finished chunks over, the main process evaluates the next chunk itself. A
-    short sweep then costs about what a serial one does (workers still starting when it ends
-    are stopped) instead of waiting for Python to start twice; and when the first chunk shows
-    that the rest would take less than :data:`WORKER_START_S` per worker, no worker is started. The stage times of the chunks
-    evaluated here, when profiled, are in :attr:`local_times`.
+    When the evaluator allows it (``helps_while_workers_start``), this process is one of the
+    ``workers``: it starts ``workers - 1`` worker processes and evaluates chunks itself, between
+    handing finished chunks over (``workers`` processes busy, one per core asked for, none
+    waiting for a core). A spawned worker first imports numpy, qnet and Qiskit and warms its
+    caches on one point (its first task), and gets chunks (:meth:`_top_up`) only once that is
+    done; meanwhile this process evaluates chunks alone. A short sweep then costs about what a
+    serial one does (workers still starting when it ends are stopped) instead of waiting for
+    Python to start twice; and when the first chunk shows that the rest would take less than
+    :data:`WORKER_START_S` per worker to start, no worker is started. An evaluator whose
+    ``min_seconds_per_point`` shows the sweep is long enough gets its workers started at once,
+    before that first chunk (which pays for this process's own imports). Otherwise (long chunks:
+    traffic runs) ``workers`` worker processes evaluate, at most two chunks each in flight,
+    and this process only hands chunks out and writes what comes back. The stage times of the
+    chunks evaluated here, when profiled, are in :attr:`local_times`.
     """
 
     def __init__(
@@ -199,9 +205,11 @@ class _Pool(Executor):
 
         self.evaluator, self.fields, self.chunks, self.workers = evaluator, fields, chunks, workers
         self.profile = profile
+        self.helping = bool(getattr(evaluator, "helps_while_workers_start", False))
+        self.spawned = workers - 1 if self.helping else workers  # worker processes to start
         self.local_times: dict[str, float] = {}  # stages of the chunks evaluated in this process
         self.executor = ProcessPoolExecutor(
-            max_workers=workers,
+            max_workers=self.spawned,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(os.getpid(),),
@@ -209,10 +217,36 @@ class _Pool(Executor):
         self.pending: set = set()
         self.starting: set = set()  # workers' "I am up" tasks not yet returned
         self.points = points  # points to evaluate, when known
+        self.left = points  # points not yet handed out (None: unknown)
+        self.chunk_points = 1  # the largest chunk seen
+
+    def _next(self) -> tuple[list[int], list[tuple]] | None:
+        """The next chunk (None when none is left), counted out of :attr:`left`."""
+        chunk = next(self.chunks, None)
+        if chunk is not None:
+            self.chunk_points = max(self.chunk_points, len(chunk[0]))
+            if self.left is not None:
+                self.left -= len(chunk[0])
+        return chunk
 
     def _submit(self, n: int) -> None:
-        for chunk in itertools.islice(self.chunks, n):
+        for _ in range(n):
+            chunk = self._next()
+            if chunk is None:
+                return
             self.pending.add(self.executor.submit(evaluate_chunk, self.evaluator, self.fields, chunk, self.profile))
+
+    def _top_up(self) -> None:
+        """Helping: two chunks in flight per worker that is up, one once the end is near.
+
+        Two, so that a worker finishing one while this process evaluates its own (or writes)
+        has the next one queued instead of waiting for a hand-out; one when what is left would
+        not keep every process busy for two more chunks, so that the sweep does not end with
+        this process waiting for a worker's queue.
+        """
+        plenty = self.left is None or self.left > 2 * (self.spawned + 1) * self.chunk_points
+        up = self.spawned - len(self.starting)
+        self._submit(up * (2 if plenty else 1) - len(self.pending))
 
     @staticmethod
     def _result(fut: Any) -> Any:
@@ -226,41 +260,45 @@ class _Pool(Executor):
     def __iter__(self) -> Iterator[ChunkResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        helping = bool(getattr(self.evaluator, "helps_while_workers_start", False))
-        per_worker = 1 if helping else 2  # chunks in flight per worker
+        helping = self.helping
         if helping:
-            first = next(self.chunks, None)
+            first = self._next()
             if first is None:
                 return
+            # a sweep the evaluator vouches is long enough starts its workers now, while this
+            # process evaluates the first chunk (its imports included); else that chunk decides
+            floor = float(getattr(self.evaluator, "min_seconds_per_point", 0.0) or 0.0)
+            if self.points is not None and self.points * floor >= WORKER_START_S * self.spawned:
+                self._start_workers(first[1][0])
             t0 = time.perf_counter()
             result = self._here(first)
             n = len(first[0])
             if (
-                self.points is not None
-                and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.workers
+                not self.starting
+                and self.points is not None
+                and (self.points - n) / n * (time.perf_counter() - t0) < WORKER_START_S * self.spawned
             ):
                 yield result  # the rest is quicker done here than starting workers
                 for chunk in self.chunks:
                     yield self._here(chunk)
                 return
-            self.starting = {
-                self.executor.submit(_started, self.evaluator, self.fields, first[1][0]) for _ in range(self.workers)
-            }
+            if not self.starting:
+                self._start_workers(first[1][0])
             yield result
         else:
-            self._submit(2 * self.workers)
+            self._submit(2 * self.spawned)
         while True:
             for fut in [f for f in self.starting if f.done()]:  # a worker is up and warm: chunks for it
                 self.starting.discard(fut)
                 self._result(fut)
-                self._submit(per_worker)
+                self._top_up()
             if helping:
                 for fut in [f for f in self.pending if f.done()]:  # hand finished chunks over first
                     self.pending.discard(fut)
                     result = self._result(fut)
-                    self._submit(1)
+                    self._top_up()
                     yield result
-                chunk = next(self.chunks, None)
+                chunk = self._next()
                 if chunk is not None:
                     yield self._here(chunk)
                     continue
@@ -272,6 +310,12 @@ class _Pool(Executor):
                 result = self._result(fut)
                 self._submit(1)
                 yield result
+
+    def _start_workers(self, point: tuple) -> None:
+        """Start the worker processes; each first evaluates ``point`` (imports, caches), then reports."""
+        self.starting = {
+            self.executor.submit(_started, self.evaluator, self.fields, point) for _ in range(self.spawned)
+        }
 
     def _here(self, chunk: tuple[list[int], list[tuple]]) -> ChunkResult:
         """Evaluate one chunk in this process (while the workers start)."""
@@ -295,9 +339,12 @@ class _Pool(Executor):
         return out
 
     def close(self) -> None:
+        """Stop the workers: at once when none is evaluating a chunk (every chunk is back, or they
+        are still starting), which saves waiting for them to wind down (~0.3 s); else after the
+        chunks they are evaluating."""
         for fut in self.pending:
             fut.cancel()
-        if self.starting and not self.pending:  # workers still starting, nothing left for them: stop them
+        if all(fut.done() for fut in self.pending):
             for process in list((getattr(self.executor, "_processes", None) or {}).values()):
                 process.terminate()
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -510,7 +557,12 @@ def start_executor(
     points: int | None = None,
 ) -> Executor:
     """Start evaluating ``chunks``: on Dask when ``dask`` is given, else in ``workers`` local
-    processes when ``workers > 1``, else in this process.
+    processes at once when ``workers > 1``, else in this process.
+
+    ``workers`` counts the processes that evaluate at once (about the cores kept busy): with an
+    evaluator that ``helps_while_workers_start`` (a link sweep: chunks of milliseconds) this
+    process and ``workers - 1`` spawned workers, otherwise ``workers`` spawned workers while
+    this process only hands chunks out and collects them. A Dask cluster has its own workers.
 
     Parameters
     ----------
@@ -521,7 +573,7 @@ def start_executor(
     chunks : iterator of (list of int, list of tuple)
         The chunks, consumed as workers become free.
     workers : int
-        Local worker processes (spawned).
+        Local processes evaluating at once (this one included when the evaluator helps).
     dask : str or distributed.Client, optional
         A scheduler address or a client.
     security : distributed.security.Security, optional

@@ -142,7 +142,8 @@ class SweepProfile:
     points : int
         Points evaluated.
     workers : int
-        Worker processes (1: the chunks ran in the main process).
+        Processes evaluating at once (1: the chunks ran in the main process alone; see
+        :func:`~qnet.studies.sweep.executors.start_executor`).
     main : dict
         ``{stage: seconds}`` in the main process; they add up to ``total_s``.
     in_workers : dict
@@ -191,7 +192,7 @@ class SweepProfile:
 
     def format_table(self) -> str:
         """The stages as a table for people (seconds, share of the wall time, microseconds per point)."""
-        procs = "1 process" if self.workers <= 1 else f"{self.workers} worker processes"
+        procs = "1 process" if self.workers <= 1 else f"{self.workers} processes"
         lines = [
             f"qnet sweep profile: {self.points} points, {procs}, {self.total_s:.2f} s wall",
             f"  {'stage':<50} {'where':<8} {'seconds':>8} {'share':>6} {'us/point':>9}",

@@ -125,7 +125,7 @@ def run_sweep(
 ) -> SweepSummary:
     """Evaluate ``evaluator`` over the grid of ``axes`` and write the table to ``output``.
 
-    See :mod:`qnet.studies.sweep`. ``workers > 1`` uses local spawned processes; ``dask`` (a
+    See :mod:`qnet.studies.sweep`. ``workers > 1`` evaluates in that many local processes at once; ``dask`` (a
     scheduler address or a ``distributed.Client``) sends the chunks to a Dask cluster instead;
     an address that is not on this machine needs ``tls://`` (``dask_security``, see
     :func:`~qnet.studies.sweep.dask_security`) or ``dask_insecure``
@@ -148,7 +148,9 @@ def run_sweep(
     chunk_size : int, optional
         Points per chunk (default: the evaluator's, smaller for parallel runs).
     workers : int
-        Local worker processes.
+        Local processes evaluating at once: for an evaluator that ``helps_while_workers_start``
+        (a link sweep) this process and ``workers - 1`` spawned workers, else ``workers``
+        spawned workers (:func:`~qnet.studies.sweep.executors.start_executor`).
     dask, dask_security, dask_insecure
         A Dask scheduler address or client, its TLS settings, and plain TCP to another machine.
     resume, overwrite, retry_errors : bool
