@@ -487,7 +487,7 @@ def dask_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None
             f"{', '.join(missing)} missing: --dask-tls-ca-file, --dask-tls-cert and --dask-tls-key go together"
         )
     for option, path in given.items():
-        if not Path(path).is_file():
+        if not Path(str(path)).is_file():  # each given (checked above)
             raise QnetError(f"{option} {path}: no such file")
     try:
         from distributed.security import Security
