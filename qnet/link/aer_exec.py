@@ -22,7 +22,10 @@ name is missing, takes other arguments, raises, or the run returns anything but 
 with one (2^n, 2^n) complex array per circuit, :func:`density_matrices` runs the circuits
 again through the public ``run().result()`` (which also raises Aer's own errors for a failed
 simulation). ``QNET_AER_PUBLIC=1`` in the environment, or ``public=True``, always takes the
-public path. Both paths simulate the same circuits with the same options; the tests check
+public path. And because a newer Aer could change what its private calls mean without failing,
+the raw path is used in a process only after it has reproduced the public path on a check
+circuit holding every instruction kind :func:`_assemble` takes (:func:`raw_path_verified`,
+once per process, a few milliseconds). Both paths simulate the same circuits with the same options; the tests check
 that they give the same density matrices for every scheme qnet compiles.
 """
 
@@ -33,7 +36,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["PUBLIC_ENV", "density_matrices", "public_only"]
+__all__ = ["PUBLIC_ENV", "density_matrices", "public_only", "raw_path_verified"]
 
 #: Environment variable that forces Aer's public ``run().result()`` path when set to 1/true/yes.
 PUBLIC_ENV = "QNET_AER_PUBLIC"
@@ -104,12 +107,72 @@ def density_matrices(
         return []
     if public is None:
         public = public_only()
-    if not public:
+    if not public and raw_path_verified():
         states = _raw_states(simulator, circuits, options, label)
         if states is not None:
             return states
     result = simulator.run(list(circuits), **options).result()
     return [np.asarray(result.data(i)[label]) for i in range(len(circuits))]
+
+
+#: Whether the raw path reproduced the public one in this process (``raw_path_verified``); None: not yet asked.
+_VERIFIED: list[bool] = []
+
+
+def raw_path_verified() -> bool:
+    """Whether the raw path gives the public path's states on the check circuit (asked once per process).
+
+    The check circuit (:func:`_check_circuit`) holds every instruction kind qnet's assembler
+    takes; it runs through both paths on a simulator of its own, and the states must agree to
+    1e-12. Anything else (a mismatch, an exception) keeps this process on the public path.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> raw_path_verified()  # the installed Aer reproduces itself
+    True
+    """
+    if not _VERIFIED:
+        try:
+            from qiskit_aer import AerSimulator
+
+            sim = AerSimulator(method="density_matrix")
+            circuit = _check_circuit()
+            options = {"shots": 1, "fusion_enable": False}
+            raw = _raw_states(sim, [circuit], options, "rho")
+            public = np.asarray(sim.run([circuit], **options).result().data(0)["rho"])
+            ok = raw is not None and bool(np.max(np.abs(raw[0] - public)) <= 1e-12)
+        except Exception:
+            ok = False
+        _VERIFIED.append(ok)
+    return _VERIFIED[0]
+
+
+def _check_circuit() -> Any:
+    """Three qubits through every kind :func:`_assemble` takes: the gates, a barrier, Kraus channels on
+    one and two qubits (not unital, so qubit order and matrix orientation show), a global phase, the save."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Instruction
+    from qiskit_aer.library import SaveDensityMatrix
+
+    qc = QuantumCircuit(3, global_phase=0.4)
+    qc.ry(0.7, 0)
+    qc.h(1)
+    qc.cx(0, 2)
+    qc.x(1)
+    qc.barrier()
+
+    def damping(g: float) -> list[np.ndarray]:
+        return [np.array([[1, 0], [0, np.sqrt(1 - g)]]), np.array([[0, np.sqrt(g)], [0, 0]])]
+
+    qc.append(Instruction("kraus", 1, 0, damping(0.3)), [2])
+    pair = [np.kron(a, b) for a in damping(0.5) for b in damping(0.2)]  # a different rate on each qubit
+    qc.append(Instruction("kraus", 2, 0, pair), [1, 0])
+    qc.append(SaveDensityMatrix(3, label="rho"), qc.qubits)
+    return qc
 
 
 def _raw_states(simulator: Any, circuits: Sequence[Any], options: dict[str, Any], label: str) -> list | None:

@@ -245,3 +245,33 @@ def test_environment_forces_the_public_path(monkeypatch):
 def test_no_circuits_no_run():
     proxy = _Proxy()
     assert aer_exec.density_matrices(proxy, [], OPTIONS) == [] and proxy.public_runs == 0
+
+
+def test_the_check_circuit_takes_qnets_assembler_and_passes_on_this_aer():
+    assert aer_exec._assemble([aer_exec._check_circuit()]) is not None  # it exercises the raw path itself
+    assert aer_exec.raw_path_verified()
+
+
+def test_a_raw_path_that_disagrees_on_the_check_circuit_is_not_used(monkeypatch):
+    real = aer_exec._raw_states
+
+    def off_by_a_little(*args, **kwargs):
+        states = real(*args, **kwargs)
+        return None if states is None else [s + 1e-9 for s in states]
+
+    monkeypatch.setattr(aer_exec, "_VERIFIED", [])
+    monkeypatch.setattr(aer_exec, "_raw_states", off_by_a_little)
+    assert not aer_exec.raw_path_verified()
+    calls: list = []
+    proxy = _Proxy(_execute_circuits=_counting("_execute_circuits", calls))
+    _check(proxy, _link_circuits(), public_runs=1)  # the public path, without trying the raw one
+    assert calls == []
+
+
+def test_a_raw_path_that_raises_on_the_check_circuit_is_not_used(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("another Aer")
+
+    monkeypatch.setattr(aer_exec, "_VERIFIED", [])
+    monkeypatch.setattr(aer_exec, "_raw_output", broken)
+    assert not aer_exec.raw_path_verified()
