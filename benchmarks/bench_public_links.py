@@ -16,6 +16,9 @@ included), which a machine shared with other work inflates less than the wall ti
 test: nothing here asserts a time; on a shared machine compare the ratios, not the figures.
 
     python benchmarks/bench_public_links.py [--links 120] [--repeats 5]
+
+``python benchmarks/run_all.py --only public_links`` records the figures
+(benchmarks/results/public_links.json).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import sys
 import time
 
 import numpy as np
+from _record import figure  # benchmarks/_record.py
 from bench_links import distinct_specs
 
 
@@ -65,6 +69,13 @@ def main() -> None:
                 walls.append(time.perf_counter() - w0)
                 cpus.append(time.process_time() - c0)
             ms = 1e3 / args.links
+            key = name.replace(" + ", "_").replace("qnet.", "").replace(" ", "_")
+            figure(
+                f"{scheme}.{key}_ms_per_link",
+                f"{ms * statistics.median(walls):.2f} ms",
+                ms * statistics.median(walls),
+                f"{scheme}: {name}, {args.links} distinct links on Aer, median wall ms per link",
+            )
             print(
                 f"    {scheme:12s} {name:26s} {ms * statistics.median(walls):7.3f} ms/link "
                 f"(min {ms * min(walls):.3f}; CPU {ms * statistics.median(cpus):.3f})"

@@ -84,6 +84,13 @@ BENCHMARKS = (
         "link evaluation: one circuit on Aer, 10^4 distinct links, a 512-link two_photon chain's links",
     ),
     Benchmark(
+        "public_links",
+        "bench_public_links.py",
+        ("--repeats", "5"),
+        ("--repeats", "1"),
+        "distinct links through the public API (compile_link + run_links, qnet.run_specs) on Aer, ms per link",
+    ),
+    Benchmark(
         "traffic",
         "bench_traffic.py",
         ("--repeats", "5"),
