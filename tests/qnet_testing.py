@@ -149,3 +149,20 @@ def _variants():
 
 
 ALL_VARIANTS = list(_variants())
+
+
+class SpecCounter:
+    """Wraps ``run_specs`` where the prepared network (:mod:`qnet.link.prepared`) calls it: the
+    specs it is asked to simulate, in :attr:`specs` (``monkeypatch``: pytest's fixture)."""
+
+    def __init__(self, monkeypatch):
+        from qnet.link import prepared
+
+        self.specs: list = []
+        real = prepared.run_specs
+
+        def counted(specs, **kw):
+            self.specs += list(specs)
+            return real(specs, **kw)
+
+        monkeypatch.setattr(prepared, "run_specs", counted)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import qnet
+from qnet_testing import SpecCounter
 from qnet.errors import ConfigError, NetworkError, QnetError
-from qnet.link import prepared as prepared_module
 from qnet.link.circuit import compile_link
 from qnet.link.distinct import physics_key
 from qnet.link.prepared import PreparedNetwork, prepare_network
@@ -53,22 +53,8 @@ def test_batch_results_are_the_batch_engines():
     assert all(same_result(x, y) for x, y in zip(got.values(), want))
 
 
-class Counter:
-    """Wraps run_specs: counts the specs it is asked to simulate."""
-
-    def __init__(self, monkeypatch):
-        self.specs: list = []
-        real = prepared_module.run_specs
-
-        def counted(specs, **kw):
-            self.specs += list(specs)
-            return real(specs, **kw)
-
-        monkeypatch.setattr(prepared_module, "run_specs", counted)
-
-
 def test_each_distinct_physics_is_simulated_once_per_network(monkeypatch):
-    runs = Counter(monkeypatch)
+    runs = SpecCounter(monkeypatch)
     g = qnet.load_network(METRO)
     net = prepare_network(g, link_backend="batch")
     specs = [net.spec(*h) for h in net.links] + [net.spec(b, a, s) for a, b, s in net.links]

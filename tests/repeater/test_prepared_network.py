@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import qnet
-from qnet.link import prepared as prepared_module
+from qnet_testing import SpecCounter
 from qnet.link.distinct import physics_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,22 +84,8 @@ def test_simulate_traffic_on_a_prepared_network_equals_on_the_graph(metric):
     assert same_traffic(a, qnet.simulate_traffic(g2, reqs2, **purified))
 
 
-class Counter:
-    """Wraps run_specs where the prepared network calls it: the specs it simulates."""
-
-    def __init__(self, monkeypatch):
-        self.specs: list = []
-        real = prepared_module.run_specs
-
-        def counted(specs, **kw):
-            self.specs += list(specs)
-            return real(specs, **kw)
-
-        monkeypatch.setattr(prepared_module, "run_specs", counted)
-
-
 def test_two_studies_on_one_prepared_network_simulate_each_distinct_link_once(monkeypatch):
-    runs = Counter(monkeypatch)
+    runs = SpecCounter(monkeypatch)
     g = qnet.load_network(METRO)
     net = qnet.prepare_network(g, link_backend="batch")
     route = ["campus", "harbour", "airport"]
