@@ -44,6 +44,8 @@ __all__ = [
     "link_figures",
     "link_result",
     "link_results_from_states",
+    "layout_groups",
+    "stack_figures",
     "final_states",
     "run_links",
     "run_link",
@@ -460,6 +462,108 @@ def link_result(
     )
 
 
+def layout_groups(compiled: Sequence[Any]) -> dict[tuple, tuple[tuple, list[int]]]:
+    """The links grouped by qubit layout: ``{(n, memory_qubits, photon_qubits, id(heralds), target): (heralds, indices)}``.
+
+    Links of one layout share their herald records (one tuple object), so grouping by its id
+    saves hashing the nested tuples of every link; equal records in other objects only make
+    another group, evaluated the same way. Groups and their indices are in order of first
+    occurrence.
+
+    Parameters
+    ----------
+    compiled : sequence of CompiledLink or LinkProgram
+        The links.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> [(key[0], members) for key, (_, members) in layout_groups([link, link]).items()]
+    [(4, [0, 1])]
+    """
+    groups: dict[tuple, tuple[tuple, list[int]]] = {}
+    for i, c in enumerate(compiled):
+        key = (_num_qubits(c), tuple(c.memory_qubits), tuple(c.photon_qubits), id(c.heralds), c.target)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (c.heralds, [])
+        group[1].append(i)
+    return groups
+
+
+class StackFigures(NamedTuple):
+    """What :func:`stack_figures` returns for a stack of links of one layout."""
+
+    p: np.ndarray  #: herald probability per link
+    failed: np.ndarray  #: links that never herald (:func:`never_heralds`)
+    rho: np.ndarray  #: heralded states (zero where ``failed``)
+    columns: dict  #: :func:`link_figure_columns` of the stack
+
+
+def stack_figures(
+    rhos: np.ndarray,
+    layout: tuple,
+    heralds: tuple,
+    attempts_per_round: Any,
+    attempt_time_s: Any,
+    pair_coherence_time_s: Any,
+) -> StackFigures:
+    """The heralded states and every link figure of a stack of final states of one layout.
+
+    :func:`heralded_states`, then :func:`link_figure_columns` with the fidelity, CHSH value, QBER
+    and BB84 key fraction of the heralded states (the figures of :func:`link_result`); a link that
+    never heralds gets a zero state (its figures are finite and meaningless: the caller reports
+    :func:`never_heralds_error` instead).
+
+    Parameters
+    ----------
+    rhos : ndarray, shape (N, 2^n, 2^n)
+        Final density matrices (:func:`final_states`).
+    layout : tuple
+        A key of :func:`layout_groups`: ``(n, memory_qubits, photon_qubits, _, target)``.
+    heralds : tuple
+        The layout's herald records.
+    attempts_per_round, attempt_time_s, pair_coherence_time_s : scalar or ndarray
+        As for :func:`link_figure_columns` (per link, or shared).
+
+    Returns
+    -------
+    StackFigures
+
+    Examples
+    --------
+    >>> import qnet
+    >>> link = qnet.compile_link(qnet.link_spec(qnet.load_network("examples/liu2026_ion_link.toml"), "alice", "bob"))
+    >>> (layout, (heralds, _)), = layout_groups([link]).items()
+    >>> s = link.spec
+    >>> out = stack_figures(np.stack(final_states([link])), layout, heralds, s.attempts_per_round,
+    ...                     s.attempt_time_s, s.pair_coherence_time_s)
+    >>> bool(abs(out.columns["fidelity"][0] - run_link(link).fidelity) < 1e-12), out.failed.tolist()
+    (True, [False])
+    """
+    n, memory_qubits, photon_qubits, _, target = layout
+    p, rho = heralded_states(rhos, n, memory_qubits, photon_qubits, heralds)
+    failed = never_heralds(p, n)
+    if failed.any():
+        rho[failed] = 0.0
+    columns = link_figure_columns(
+        np.minimum(1.0, p),
+        attempts_per_round,
+        attempt_time_s,
+        pair_coherence_time_s,
+        fidelity(rho, target),
+        figures.chsh(rho),
+        figures.qber(rho, target),
+        figures.bb84_key_fraction(rho, target),
+    )
+    return StackFigures(p, failed, rho, columns)
+
+
 def link_results_from_states(
     compiled: Sequence[CompiledLink | LinkProgram], states: Sequence[np.ndarray]
 ) -> list[LinkResult]:
@@ -496,29 +600,22 @@ def link_results_from_states(
     >>> abs(fast.fidelity - slow.fidelity) < 1e-15, abs(fast.rate_hz - slow.rate_hz) < 1e-12
     (True, True)
     """
-    groups: dict[tuple, tuple[Any, list[int]]] = {}
-    for i, c in enumerate(compiled):  # links of one layout share their herald records (one tuple)
-        key = (_num_qubits(c), tuple(c.memory_qubits), tuple(c.photon_qubits), id(c.heralds), c.target)
-        groups.setdefault(key, (c.heralds, []))[1].append(i)
     out: list[Any] = [None] * len(compiled)
     failures = []
-    for (n, memory_qubits, photon_qubits, _, target), (heralds, members) in groups.items():
-        p, rho = heralded_states(np.stack([states[i] for i in members]), n, memory_qubits, photon_qubits, heralds)
-        failed = never_heralds(p, n)
-        if failed.any():
-            failures += [(members[k], float(p[k])) for k in np.flatnonzero(failed)]
-            continue
+    for layout, (heralds, members) in layout_groups(compiled).items():
         specs = [compiled[i].spec for i in members]
-        columns = link_figure_columns(
-            np.minimum(1.0, p),
+        p, failed, rho, columns = stack_figures(
+            np.stack([states[i] for i in members]),
+            layout,
+            heralds,
             np.array([s.attempts_per_round for s in specs]),
             np.array([s.attempt_time_s for s in specs], dtype=float),
             np.array([s.pair_coherence_time_s for s in specs], dtype=float),
-            fidelity(rho, target),
-            figures.chsh(rho),
-            figures.qber(rho, target),
-            figures.bb84_key_fraction(rho, target),
         )
+        if failed.any():
+            failures += [(members[k], float(p[k])) for k in np.flatnonzero(failed)]
+            continue
+        target = layout[4]
         values = {name: np.broadcast_to(columns[name], p.shape).tolist() for name in columns}
         for k, i in enumerate(members):
             spec = specs[k]

@@ -457,49 +457,32 @@ def link_rows(items: Sequence[Any], states: Any) -> list[dict[str, Any]]:
     """
     import numpy as np
 
-    from qnet.link.run import heralded_states, never_heralds
+    from qnet.link.run import layout_groups
 
     if isinstance(states, BaseException):
         return [{ERROR_COLUMN: error_message(states)}] * len(items)
     rows: list[dict[str, Any] | None] = [None] * len(items)
-    # links of one layout share their herald records (one tuple object): grouping by its id
-    # saves hashing the nested tuples at every point (equal records in other objects only make
-    # another group, evaluated the same way)
-    groups: dict[tuple, tuple[Any, list[int]]] = {}
-    for i, c in enumerate(items):
-        n = c.circuit.num_qubits if hasattr(c, "circuit") else c.num_qubits
-        key = (n, c.memory_qubits, c.photon_qubits, id(c.heralds), c.target)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = (c.heralds, [])
-        group[1].append(i)
     # the batch engine hands its states over stacked already (qnet.link.batch.StateList)
     stacked = {tuple(idx.tolist()): st for idx, st in getattr(states, "groups", ())}
     coherence: dict[tuple, float] = {}
-    for (n, memory_qubits, photon_qubits, _, target), (heralds, members) in groups.items():
+    for layout, (heralds, members) in layout_groups(items).items():
         rhos = stacked.get(tuple(members))
         if rhos is None:
             rhos = np.stack([states[i] for i in members])
-        p_all, rho = heralded_states(rhos, n, memory_qubits, photon_qubits, heralds)
-        failed = never_heralds(p_all, n)
-        if failed.any():  # never heralds: an error row; give the figures something finite to chew on
-            rho[failed] = 0.0
-        _layout_rows(items, members, p_all, rho, failed, target, coherence, rows)
+        _layout_rows(items, members, rhos, layout, heralds, coherence, rows)
     return rows  # type: ignore[return-value]
 
 
-def _layout_rows(items, members, p_all, rho, failed, target, coherence, rows) -> None:
-    """Fill ``rows`` for the links ``members`` of one layout from their heralded states (a stack).
+def _layout_rows(items, members, rhos, layout, heralds, coherence, rows) -> None:
+    """Fill ``rows`` for the links ``members`` of one layout from their final states (a stack).
 
-    Every figure is computed for the whole stack at once (:func:`qnet.link.run.link_figure_columns`,
+    Every figure is computed for the whole stack at once (:func:`qnet.link.run.stack_figures`,
     the formulas of ``qnet link``); only the rows are built point by point.
     """
     import numpy as np
 
     from qnet.link.results import LINK_FIELDS
-    from qnet.link.run import link_figure_columns, never_heralds_error
-    from qnet.quantum import figures
-    from qnet.quantum.states import fidelity
+    from qnet.link.run import never_heralds_error, stack_figures
 
     specs = [items[i].spec for i in members]
     t_coh = []
@@ -509,15 +492,13 @@ def _layout_rows(items, members, p_all, rho, failed, target, coherence, rows) ->
         if t is None:
             t = coherence[memories] = spec.pair_coherence_time_s
         t_coh.append(t)
-    columns = link_figure_columns(
-        np.minimum(1.0, p_all),
+    p_all, failed, _, columns = stack_figures(
+        rhos,
+        layout,
+        heralds,
         np.array([spec.attempts_per_round for spec in specs]),
         np.array([spec.attempt_time_s for spec in specs]),
         np.array(t_coh, dtype=float),
-        fidelity(rho, target),
-        figures.chsh(rho),
-        figures.qber(rho, target),
-        figures.bb84_key_fraction(rho, target),
     )
     values = zip(*(columns[name].tolist() for name in LINK_FIELDS))
     for i, p, bad, row in zip(members, p_all.tolist(), failed.tolist(), values):

@@ -33,10 +33,9 @@ import numpy as np
 from qnet.link import batch
 from qnet.link.circuit import link_program, program_fields
 from qnet.link.results import LINK_FIELDS
-from qnet.link.run import heralded_states, link_figure_columns, never_heralds, never_heralds_error
+from qnet.link.run import never_heralds_error, stack_figures
 from qnet.link.spec import MAX_ATTEMPT_TIME_S, link_attempts
 from qnet.quantum import channels, figures
-from qnet.quantum.states import fidelity
 from qnet.studies.sweep.evaluators import (
     _CACHE_LOCK,
     _COLUMN_CACHE,
@@ -391,7 +390,7 @@ def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]
         layout = (program.num_qubits, program.memory_qubits, program.photon_qubits, id(program.heralds), program.target)
         layouts.setdefault(layout, (program, []))[1].append((positions, stack))
     out: list[Any] = [None] * len(reps)
-    for program, parts in layouts.values():
+    for layout, (program, parts) in layouts.items():
         if len(parts) == 1:
             positions, rhos = parts[0]
         else:  # the structures of one layout, in order of first occurrence
@@ -400,21 +399,8 @@ def _evaluate_distinct(chunk: _Chunk, reps: np.ndarray, clock: Any) -> list[Any]
             rhos = np.concatenate([stack for _, stack in parts])[order]
             positions = sorted(positions)
         members = reps[positions]
-        n = program.num_qubits
-        p_all, rho = heralded_states(rhos, n, program.memory_qubits, program.photon_qubits, program.heralds)
-        failed = never_heralds(p_all, n)
-        if failed.any():  # never heralds: an error row; give the figures something finite to chew on
-            rho[failed] = 0.0
-        target = program.target
-        columns = link_figure_columns(
-            np.minimum(1.0, p_all),
-            chunk.k[members],
-            chunk.attempt[members],
-            chunk.t_coh[members],
-            fidelity(rho, target),
-            figures.chsh(rho),
-            figures.qber(rho, target),
-            figures.bb84_key_fraction(rho, target),
+        p_all, failed, _, columns = stack_figures(
+            rhos, layout, program.heralds, chunk.k[members], chunk.attempt[members], chunk.t_coh[members]
         )
         for u, value in zip(positions, zip(*(columns[name].tolist() for name in LINK_FIELDS))):
             out[u] = value
