@@ -13,8 +13,7 @@ import dataclasses
 from typing import Sequence
 
 from qnet._deprecation import renamed_keywords
-from qnet.errors import QnetError
-from qnet.link.choices import LINK_BACKENDS
+from qnet.link.choices import check_link_backend
 from qnet.link.circuit import compile_link, link_program
 from qnet.link.results import LinkResult
 from qnet.link.run import final_states, link_results_from_states, run_links
@@ -87,8 +86,7 @@ def run_specs(
     >>> [(r.node_a, r.node_b, round(r.fidelity, 4)) for r in run_specs(specs, link_backend="batch")]
     [('alice', 'r1', 0.973), ('r1', 'r2', 0.973), ('alice', 'r1', 0.973)]
     """
-    if link_backend not in LINK_BACKENDS:
-        raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
+    check_link_backend(link_backend)
     if shots is not None:
         return run_links(
             [compile_link(s) for s in specs], shots=shots, seed=seed, device=device, link_backend=link_backend

@@ -31,7 +31,7 @@ from typing import Sequence
 import networkx as nx
 
 from qnet.errors import NetworkError, QnetError
-from qnet.link.choices import LINK_BACKENDS
+from qnet.link.choices import check_link_backend
 from qnet.link.distinct import physics_key, run_specs
 from qnet.link.multiplexing import link_shares
 from qnet.link.results import LinkResult
@@ -70,12 +70,6 @@ def link_graph(graph: nx.Graph) -> nx.MultiGraph:
     return lg
 
 
-def _check_backend(link_backend: str) -> str:
-    if link_backend not in LINK_BACKENDS:
-        raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
-    return link_backend
-
-
 @dataclass(frozen=True, eq=False)
 class PreparedNetwork:
     """A network read once for the link layer and above (module docstring); build it with :func:`prepare_network`.
@@ -103,7 +97,7 @@ class PreparedNetwork:
     _results: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        _check_backend(self.link_backend)
+        check_link_backend(self.link_backend)
 
     @cached_property
     def link_graph(self) -> nx.MultiGraph:
@@ -194,7 +188,7 @@ class PreparedNetwork:
         QnetError
             An unknown link backend; as :func:`~qnet.link.run.run_links`.
         """
-        backend = _check_backend(self.link_backend if link_backend is None else link_backend)
+        backend = check_link_backend(self.link_backend if link_backend is None else link_backend)
         if shots is not None:
             return run_specs(list(specs), shots=shots, link_backend=backend)
         keys = [(backend, physics_key(s)) for s in specs]

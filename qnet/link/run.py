@@ -25,7 +25,7 @@ from qnet.link.circuit import CompiledLink, LinkProgram, compile_link
 from qnet.link.spec import link_spec
 from qnet.link.results import LinkResult
 from qnet.quantum.states import PAULI, fidelity
-from qnet.link.choices import ENGINES, LINK_BACKENDS
+from qnet.link.choices import ENGINES, LINK_BACKENDS, check_link_backend
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from qiskit import QuantumCircuit
@@ -682,8 +682,7 @@ def run_links(
     """
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
         raise QnetError(f"shots = {shots!r} is invalid: an integer >= 1 (or None for the exact density matrix)")
-    if link_backend not in LINK_BACKENDS:
-        raise QnetError(f"link_backend = {link_backend!r} is invalid: one of {', '.join(LINK_BACKENDS)}")
+    check_link_backend(link_backend)
     if link_backend == "batch" and shots is not None:
         raise QnetError(
             "link backend 'batch' computes exact density matrices only; drop shots or use link backend 'aer'"

@@ -444,14 +444,13 @@ def optimize_link(
 def _check_request(maximize: str, min_fidelity: float | None, link_backend: str, grid_points: int) -> float | None:
     """Refuse an unknown figure or link backend, a bad fidelity target or grid; the target as a float."""
     from qnet.link.results import LINK_FIELDS
-    from qnet.link.run import LINK_BACKENDS
+    from qnet.link.choices import check_link_backend
 
     if maximize not in LINK_FIELDS:
         raise QnetError(f"maximize {maximize!r}: unknown figure; one of {', '.join(LINK_FIELDS)}")
     if min_fidelity is not None and not (0.0 <= float(min_fidelity) <= 1.0):
         raise QnetError(f"min_fidelity = {min_fidelity!r} is invalid: a number in [0, 1]")
-    if link_backend not in LINK_BACKENDS:
-        raise QnetError(f"link_backend {link_backend!r} is invalid; one of {', '.join(LINK_BACKENDS)}")
+    check_link_backend(link_backend)
     if isinstance(grid_points, bool) or not isinstance(grid_points, int) or grid_points < 3:
         raise QnetError(f"grid_points = {grid_points!r} is invalid: an integer >= 3")
     return None if min_fidelity is None else float(min_fidelity)

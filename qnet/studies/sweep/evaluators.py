@@ -239,10 +239,9 @@ class LinkEvaluator(Evaluator):
 
     def __post_init__(self) -> None:
         from qnet.link.results import LINK_FIELDS
-        from qnet.link.run import LINK_BACKENDS
+        from qnet.link.choices import check_link_backend
 
-        if self.link_backend not in LINK_BACKENDS:
-            raise QnetError(f"link_backend {self.link_backend!r} is invalid; allowed: {', '.join(LINK_BACKENDS)}")
+        check_link_backend(self.link_backend)
         object.__setattr__(self, "overrides", tuple(self.overrides))
         object.__setattr__(self, "columns", tuple(LINK_FIELDS) + LINK_EXTRA_COLUMNS)
 
