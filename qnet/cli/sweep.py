@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
 def _setup(args: argparse.Namespace):
     """Check everything that would make every point fail; (Dask security, axes, evaluator, network sha256, chain?)."""
     from qnet.errors import QnetError
-    from qnet.network.graph import network_from_dict
+    from qnet.network.graph import network_data
     from qnet.network.io import read_network_table
     from qnet.studies.sweep import (
         MAX_POINTS,
@@ -321,18 +321,18 @@ def _setup(args: argparse.Namespace):
             Axis(("seed",), tuple(range(base, base + args.replications)), f"--replications {args.replications}")
         )
     # fail fast on what would make every point fail: the file, --set, the nodes, the field names
-    graph = network_from_dict(data, source=args.network, overrides=args.overrides)
+    net = network_data(data, source=args.network, overrides=args.overrides)
     for axis in axes:
         for key in axis.fields:
             if key not in RUN_FIELDS:
                 check_field(data, key)
     chain = args.chain or args.via is not None
     if args.traffic is not None:
-        evaluator = _traffic_evaluator(args, data, graph)
+        evaluator = _traffic_evaluator(args, data, net.graph())
     elif chain:
-        evaluator = _chain_evaluator(args, data, graph)
-    else:
-        evaluator = _link_evaluator(args, data, graph)
+        evaluator = _chain_evaluator(args, data, net.graph())
+    else:  # (a link sweep never builds the graph: it starts without importing networkx)
+        evaluator = _link_evaluator(args, data, net)
     return security, axes, evaluator, sha, chain
 
 
@@ -433,12 +433,12 @@ def _chain_evaluator(args: argparse.Namespace, data: dict, graph):
     )
 
 
-def _link_evaluator(args: argparse.Namespace, data: dict, graph):
+def _link_evaluator(args: argparse.Namespace, data: dict, net):
     """The evaluator of one elementary link, after checking that its station exists."""
     from qnet.link.spec import find_station
     from qnet.studies.sweep import LinkEvaluator
 
-    find_station(graph, args.a, args.b, args.station)
+    find_station(net, args.a, args.b, args.station)
     return LinkEvaluator(
         network=data,
         a=args.a,

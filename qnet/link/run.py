@@ -15,7 +15,6 @@ import dataclasses
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
-import networkx as nx
 import numpy as np
 
 from qnet._deprecation import renamed_keywords
@@ -28,6 +27,7 @@ from qnet.quantum.states import PAULI, fidelity
 from qnet.link.choices import ENGINES, LINK_BACKENDS, check_link_backend
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    import networkx as nx
     from qiskit import QuantumCircuit
 
 __all__ = [

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qnet.errors import ConfigError, NetworkError
 from qnet.link.multiplexing import attempts_per_round, link_shares
 from qnet.network.hardware import MAX_TIME_S, Fibre, MemoryNode, Station
 from qnet.network.graph import DEFAULT_FIBRE_SPEED_KM_PER_S
 from qnet.quantum import channels
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
+    from qnet.network.graph import NetworkData
 
 __all__ = [
     "LinkSpec",
@@ -181,13 +184,14 @@ class ElementaryLink(NamedTuple):
     station: str
 
 
-def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) -> str:
+def find_station(graph: "nx.Graph | NetworkData", a: str, b: str, station: str | None = None) -> str:
     """Name of the station that joins memory nodes ``a`` and ``b`` by fibres.
 
     Parameters
     ----------
-    graph : networkx.Graph
-        A network (:func:`qnet.load_network`).
+    graph : networkx.Graph or NetworkData
+        A network (:func:`qnet.load_network`), or its validated data
+        (:func:`qnet.network.graph.network_data`: the same node and adjacency layout).
     a, b : str
         Two different memory nodes.
     station : str, optional
@@ -215,14 +219,15 @@ def find_station(graph: nx.Graph, a: str, b: str, station: str | None = None) ->
     ...
     qnet.errors.NetworkError: node 'station' is a station; a link joins two memory nodes
     """
+    nodes, adj = graph.nodes, graph.adj
     for node in (a, b):
-        if node not in graph:
-            raise NetworkError(f"unknown node {node!r} (nodes: {', '.join(sorted(map(str, graph)))})")
-        if not isinstance(graph.nodes[node]["hardware"], MemoryNode):
+        if node not in nodes:
+            raise NetworkError(f"unknown node {node!r} (nodes: {', '.join(sorted(map(str, nodes)))})")
+        if not isinstance(nodes[node]["hardware"], MemoryNode):
             raise NetworkError(f"node {node!r} is a station; a link joins two memory nodes")
     if a == b:
         raise NetworkError(f"a link needs two different memory nodes, got {a!r} twice")
-    stations = sorted(s for s in nx.common_neighbors(graph, a, b) if isinstance(graph.nodes[s]["hardware"], Station))
+    stations = sorted(s for s in adj[a].keys() & adj[b].keys() if isinstance(nodes[s]["hardware"], Station))
     if station is not None:
         if station not in stations:
             raise NetworkError(f"{station!r} is not a station joined by fibres to both {a!r} and {b!r}")

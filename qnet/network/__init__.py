@@ -11,6 +11,8 @@ EXPORTS = {
     "read_network_table": "io",
     "read_toml_file": "io",
     "network_from_dict": "graph",
+    "network_data": "graph",
+    "NetworkData": "graph",
     "DEFAULT_FIBRE_SPEED_KM_PER_S": "graph",
     "parse_toml": "tables",
     "apply_overrides": "tables",

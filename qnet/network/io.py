@@ -38,13 +38,14 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from pathlib import Path
-from typing import Any, Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable
 
 from qnet.errors import QnetError
 from qnet.network.graph import network_from_dict
 from qnet.network.tables import parse_toml
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
 
 __all__ = ["load_network", "read_network_table", "read_toml_file"]
 
@@ -133,7 +134,7 @@ def read_network_table(path: str | Path) -> tuple[dict[str, Any], str]:
     return data, hashlib.sha256(raw).hexdigest()
 
 
-def load_network(path: str | Path, overrides: Iterable[str] = ()) -> nx.Graph:
+def load_network(path: str | Path, overrides: Iterable[str] = ()) -> "nx.Graph":
     """Load a TOML network file, apply ``--set``-style overrides, validate, return the graph.
 
     Parameters

@@ -83,7 +83,7 @@ class LinkPoints:
         from qnet.quantum.channels import fibre_transmission
         from qnet.network.hardware import Fibre, MemoryNode, Station
         from qnet.link.spec import find_station, spec_from_hardware
-        from qnet.network.graph import network_from_dict
+        from qnet.network.graph import network_data
 
         self.ev = ev
         self.plans: dict[tuple, Any] = {}
@@ -92,12 +92,12 @@ class LinkPoints:
         # the column path's instructions (qnet.studies.sweep.linkcolumns), by (structure, position, field bits)
         self.column_ops: dict[tuple, Any] = {}
         try:
-            graph = network_from_dict(ev.network, source=ev.source, overrides=ev.overrides)
-            s = find_station(graph, ev.a, ev.b, ev.station)
+            net = network_data(ev.network, source=ev.source, overrides=ev.overrides)  # (no networkx: see there)
+            s = find_station(net, ev.a, ev.b, ev.station)
         except Exception:
             return  # every point takes the full path (and reports what is wrong)
-        base: dict[tuple, Any] = {("nodes", n): graph.nodes[n]["hardware"] for n in graph}
-        for _, _, fibre in graph.edges(data="fibre"):
+        base: dict[tuple, Any] = {("nodes", n): d["hardware"] for n, d in net.nodes.items()}
+        for fibre in net.fibres:
             base[("fibres", fibre.name)] = fibre
         self.allowed = {
             MemoryNode: frozenset(MemoryNode.public_fields()) - {"name"},
@@ -105,14 +105,14 @@ class LinkPoints:
             Fibre: frozenset(("length_km", "attenuation_db_per_km")),
         }
         self.base = base
-        self.speed = graph.graph["fibre_speed_km_per_s"]
+        self.speed = net.attributes["fibre_speed_km_per_s"]
         self.s = s
         self.link = (
             ("nodes", s),
             ("nodes", ev.a),
             ("nodes", ev.b),
-            ("fibres", graph.edges[ev.a, s]["fibre"].name),
-            ("fibres", graph.edges[ev.b, s]["fibre"].name),
+            ("fibres", net.adj[ev.a][s]["fibre"].name),
+            ("fibres", net.adj[ev.b][s]["fibre"].name),
         )
         self.link_objects = tuple(base[t] for t in self.link)  # station, memory A, memory B, fibre A, fibre B
         self.transmission: dict[int, float] = {}  # id(fibre) -> fibre_transmission
