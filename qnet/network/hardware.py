@@ -8,6 +8,7 @@ the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -136,9 +137,12 @@ def validate_value(where: str, name: str, check: str | tuple[str, ...], value: A
         if not is_valid_name(value):
             raise ConfigError(where, name, value, "a name of " + NAME_RULE)
         return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if type(value) is float:  # (the common case, without the abstract-class checks)
+        number = value
+    elif isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ConfigError(where, name, value, _CHECKS[check][1])
-    number = _as_float(value)
+    else:
+        number = _as_float(value)
     ok, allowed = _CHECKS[check]
     if math.isnan(number) or not ok(number):
         raise ConfigError(where, name, number if math.isfinite(number) else value, allowed)
@@ -177,6 +181,12 @@ def shown_key(key: Any) -> str:
     return key if is_valid_name(key) else repr(key)
 
 
+@functools.cache
+def _checked_fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field name, check) of the fields of ``cls`` that carry a check, in field order."""
+    return tuple((f.name, f.metadata["check"]) for f in fields(cls) if f.metadata.get("check") is not None)
+
+
 class _Validated:
     """Mixin: ``from_mapping`` with unknown/missing-field checks and ``__post_init__`` range checks."""
 
@@ -184,10 +194,8 @@ class _Validated:
 
     def __post_init__(self) -> None:
         where = self._location()
-        for f in fields(self):  # type: ignore[arg-type]
-            check = f.metadata.get("check")
-            if check is not None:
-                object.__setattr__(self, f.name, validate_value(where, f.name, check, getattr(self, f.name)))
+        for name, check in _checked_fields(type(self)):
+            object.__setattr__(self, name, validate_value(where, name, check, getattr(self, name)))
 
     def _location(self) -> str:
         return f"{self._section}.{self.name}"  # type: ignore[attr-defined]
@@ -195,7 +203,7 @@ class _Validated:
     @classmethod
     def public_fields(cls) -> list[str]:
         """The fields a network-file table may set (``name`` included)."""
-        return [f.name for f in fields(cls) if f.metadata.get("check") is not None]  # type: ignore[arg-type]
+        return [name for name, _ in _checked_fields(cls)]
 
     @classmethod
     def from_mapping(cls, name: str, table: Mapping[str, Any]):
