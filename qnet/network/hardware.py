@@ -8,7 +8,6 @@ the field, the value and what is allowed.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import re
@@ -181,10 +180,17 @@ def shown_key(key: Any) -> str:
     return key if is_valid_name(key) else repr(key)
 
 
-@functools.cache
+_CHECKED_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
 def _checked_fields(cls: type) -> tuple[tuple[str, Any], ...]:
-    """(field name, check) of the fields of ``cls`` that carry a check, in field order."""
-    return tuple((f.name, f.metadata["check"]) for f in fields(cls) if f.metadata.get("check") is not None)
+    """(field name, check) of the fields of ``cls`` that carry a check, in field order (listed once per class)."""
+    found = _CHECKED_FIELDS.get(cls)
+    if found is None:
+        found = _CHECKED_FIELDS[cls] = tuple(
+            (f.name, f.metadata["check"]) for f in fields(cls) if f.metadata.get("check") is not None
+        )
+    return found
 
 
 class _Validated:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pickle
 import random
 import tomllib
 from pathlib import Path
@@ -32,6 +33,7 @@ from qnet.link.spec import link_spec
 from qnet.studies import sweep
 from qnet.studies.sweep.linkcolumns import _Chunk, column_rows
 from qnet.studies.sweep.linkpoints import link_points
+from qnet.studies.sweep.table import ColumnRows
 
 ROOT = Path(__file__).resolve().parents[2]
 LIU = tomllib.loads((ROOT / "examples" / "liu2026_ion_link.toml").read_text())
@@ -286,6 +288,69 @@ def test_a_chunk_the_column_path_cannot_take_goes_point_by_point(monkeypatch):
     sweep.clear_cache()
     assert [_cells(r) for r in ev.evaluate(points)] == [_cells(r) for r in want]
     assert want[1]["error"].startswith("nodes.alice.emission_efficiency = 2.0 is invalid")
+
+
+def test_a_chunk_without_errors_stays_columns_equal_to_the_per_point_rows():
+    points = [
+        {"fibres.alice-station.length_km": length, "nodes.bob.bright_state_population": alpha}
+        for length in (0.5, 3.0, 60.0, 400.0)
+        for alpha in (0.02, 0.2, 0.45)
+    ]
+    ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend="batch")
+    sweep.clear_cache()
+    got = ev.evaluate(points)
+    sweep.clear_cache()
+    want = ev._evaluate_points(points)
+    assert isinstance(got, ColumnRows) and not isinstance(want, ColumnRows)
+    assert len(got) == len(want) == 12
+    assert [_cells(r) for r in got] == [_cells(r) for r in want]
+    assert got == want and got[3:5] == want[3:5] and got[-1] == want[-1]
+    assert pickle.loads(pickle.dumps(got)) == got  # (worker processes send it back)
+    assert list(got.column("fidelity")) == [r["fidelity"] for r in want]
+
+
+def test_column_rows_as_a_sequence():
+    rows = ColumnRows(("y", "error"), ([1.0, 2.0, 3.0], ["", "bad", ""]))
+    assert rows == [{"y": 1.0, "error": ""}, {"y": 2.0, "error": "bad"}, {"y": 3.0, "error": ""}]
+    assert rows != [{"y": 1.0, "error": ""}, {"y": 2.0, "error": "bad"}]
+    assert rows != [{"y": 1.0, "error": ""}, {"y": 2.5, "error": "bad"}, {"y": 3.0, "error": ""}]
+    assert rows[::2] == [{"y": 1.0, "error": ""}, {"y": 3.0, "error": ""}] and rows[-2]["error"] == "bad"
+    with pytest.raises(KeyError):
+        rows.column("x")
+    with pytest.raises(IndexError):
+        rows[3]
+    for names, columns in [(("y",), ([1.0], [2.0])), (("y", "e"), ([1.0], [])), ((), ())]:
+        with pytest.raises(ValueError):
+            ColumnRows(names, columns)
+
+
+class _Rows(sweep.Evaluator):
+    """Rows with an error and a missing column, as dicts or as ColumnRows (same content)."""
+
+    columns = ("y", "z")
+
+    def __init__(self, as_columns: bool):
+        self.as_columns = as_columns
+
+    def evaluate(self, points):
+        xs = [p["nodes.a.t2_s"] for p in points]
+        ys = [x * 0.1 for x in xs]
+        errors = ["x, too big" if x > 3 else "" for x in xs]
+        if self.as_columns:
+            return ColumnRows(("error", "z", "y"), (errors, [None] * len(xs), ys))
+        return [{"y": y, "error": e} for y, e in zip(ys, errors)]
+
+
+def test_a_sweep_writes_column_rows_as_the_same_rows(tmp_path):
+    axes = [sweep.parse_values("nodes.a.t2_s=1,2,3,4,5")]
+    out = {}
+    for as_columns in (False, True):
+        path = tmp_path / f"{as_columns}.csv"
+        summary = sweep.run_sweep(_Rows(as_columns), axes, path, chunk_size=2, progress=False)
+        assert summary.errors == 2
+        out[as_columns] = path.read_text()
+    assert out[True] == out[False]
+    assert '"x, too big"' in out[True]
 
 
 @pytest.mark.parametrize(

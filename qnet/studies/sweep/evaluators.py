@@ -27,7 +27,7 @@ from qnet.errors import QnetError
 from qnet.studies.sweep.axes import RUN_FIELDS, json_value, toml_literal
 from qnet.studies.sweep.linkpoints import clear_points, link_points
 from qnet.studies.sweep.profile import _no_clock, stage_clock
-from qnet.studies.sweep.table import ERROR_COLUMN
+from qnet.studies.sweep.table import ERROR_COLUMN, ColumnRows
 
 __all__ = [
     "Evaluator",
@@ -295,6 +295,8 @@ class LinkEvaluator(Evaluator):
             rows = column_rows(link_points(self), points, clock)
         except Exception:  # whatever stopped it, the per-point path evaluates (or reports) every point
             rows = [None] * len(points)
+        if isinstance(rows, ColumnRows):  # every point, as columns
+            return rows  # type: ignore[return-value]
         rest = [i for i, row in enumerate(rows) if row is None]
         if rest:
             for i, row in zip(rest, self._evaluate_points([points[i] for i in rest], clock)):

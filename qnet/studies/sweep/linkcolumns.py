@@ -44,6 +44,7 @@ from qnet.studies.sweep.evaluators import (
     error_message,
 )
 from qnet.studies.sweep.profile import _no_clock
+from qnet.studies.sweep.table import ColumnRows
 
 __all__ = ["column_rows"]
 
@@ -237,7 +238,9 @@ def _slots(chunk: _Chunk, members: np.ndarray, program: Any, programs: dict[int,
     return slots
 
 
-def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> list[dict[str, Any] | None]:
+def column_rows(
+    builder: Any, points: Sequence[Any], clock: Any = _no_clock
+) -> list[dict[str, Any] | None] | ColumnRows:
     """The rows of a chunk's points the column path takes; None for the others (the per-point path's).
 
     Parameters
@@ -251,8 +254,9 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
 
     Returns
     -------
-    list of dict or None
-        Per point: its row (LINK_FIELDS, the sweep's extra columns and ``error``), or None.
+    list of dict or None, or ColumnRows
+        Per point: its row (LINK_FIELDS, the sweep's extra columns and ``error``), or None;
+        a :class:`~qnet.studies.sweep.table.ColumnRows` when the path takes every point without error.
 
     Examples
     --------
@@ -314,7 +318,10 @@ def column_rows(builder: Any, points: Sequence[Any], clock: Any = _no_clock) -> 
         for place, value, more in zip(chunk.taken, values, zip(*extra)):
             rows[place] = {"error": value} if type(value) is str else dict(zip(columns, value + more + ("",)))
     else:
-        cells = [*zip(*values), *extra, itertools.repeat("", len(values))]
+        cells = [*zip(*values), *extra, [""] * len(values)]
+        if len(chunk.taken) == len(points):  # every point: the rows stay columns (the writer takes them so)
+            clock("figures")
+            return ColumnRows(columns, cells)
         for place, row in zip(chunk.taken, map(dict, map(zip, itertools.repeat(columns), zip(*cells)))):
             rows[place] = row
     clock("figures")

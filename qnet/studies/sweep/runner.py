@@ -42,6 +42,7 @@ from qnet.studies.sweep.output import (
 from qnet.studies.sweep.table import (
     ERROR_COLUMN,
     SWEEP_ID_COLUMN,
+    ColumnRows,
     Journal,
     RowFormatter,
     canonical,
@@ -420,7 +421,10 @@ class _Writer:
     def _append(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
         """Append one finished chunk to the journal."""
         values = self.inflight.pop(indices[0])
-        errs = [row.get(ERROR_COLUMN) for row in rows]
+        if isinstance(rows, ColumnRows) and ERROR_COLUMN in rows.names:
+            errs: Sequence[Any] = rows.column(ERROR_COLUMN)
+        else:
+            errs = [row.get(ERROR_COLUMN) for row in rows]
         n_err = 0
         if any(errs):
             lines = [" ".join(str(err).split()) if err else "" for err in errs]  # one line each
@@ -442,6 +446,8 @@ class _Writer:
     def _value_columns(self, rows: list[dict[str, Any]], n_err: int) -> list[Sequence[Any]]:
         """The evaluator's columns of the rows (None where a row lacks one: an error row)."""
         names = self.value_columns
+        if isinstance(rows, ColumnRows) and set(names) <= set(rows.names):  # (as the evaluator made them)
+            return [rows.column(c) for c in names]
         if not n_err and len(names) > 1:
             try:  # every row has every column: picked out in C
                 return list(zip(*map(operator.itemgetter(*names), rows)))

@@ -17,7 +17,7 @@ import numbers
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence, overload
 
 from qnet.errors import QnetError
 from qnet.studies.choices import TABLE_FORMATS
@@ -37,6 +37,7 @@ __all__ = [
     "write_parquet",
     "Journal",
     "RowFormatter",
+    "ColumnRows",
 ]
 
 #: The column of a point's error message (empty when the point succeeded).
@@ -357,6 +358,78 @@ class Journal:
                 self.fh.flush()
                 os.fsync(self.fh.fileno())
             self.fh.close()
+
+
+class ColumnRows(Sequence[dict[str, Any]]):
+    """A chunk's rows held as columns: a read-only sequence of row dicts, each built when read.
+
+    An evaluator's ``evaluate`` may return one instead of a list of dicts (the batch link sweep
+    does): the sweep writer takes its columns as they are, without a dict per row. It compares
+    equal to any sequence of the same rows, and pickles (worker processes send it back).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The column names (the keys of every row).
+    columns : sequence of sequences
+        One sequence of values per name, all the same length.
+
+    Raises
+    ------
+    ValueError
+        When the names and columns differ in number, or the columns in length.
+
+    Examples
+    --------
+    >>> rows = ColumnRows(("y", "error"), ([1.0, 2.0], ["", ""]))
+    >>> len(rows), rows[1], rows == [{"y": 1.0, "error": ""}, {"y": 2.0, "error": ""}]
+    (2, {'y': 2.0, 'error': ''}, True)
+    >>> rows.column("y")
+    [1.0, 2.0]
+    """
+
+    __slots__ = ("names", "columns")
+
+    def __init__(self, names: Sequence[str], columns: Sequence[Sequence[Any]]):
+        names, columns = tuple(names), tuple(columns)
+        if len(names) != len(columns) or not names or len({len(c) for c in columns}) != 1:
+            raise ValueError(f"ColumnRows needs one column per name, all of one length: {len(names)} names")
+        self.names, self.columns = names, columns
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return dict(zip(self.names, [c[i] for c in self.columns]))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names = self.names
+        return (dict(zip(names, values)) for values in zip(*self.columns))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ColumnRows({list(self)!r})"
+
+    def column(self, name: str) -> Sequence[Any]:
+        """The values of column ``name`` (KeyError if there is none)."""
+        try:
+            return self.columns[self.names.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
 
 
 class RowFormatter:
