@@ -196,10 +196,11 @@ def _apply(
         np.add(vals, 0.0, out=out)
         return ent, out
     layout = _layout(ent, qubits, n)
-    classes, cls, cols, colpos, present = layout[1:]
+    classes, cls, cols, colpos, present, full = layout[1:]
     nc = len(classes)
     x = _WORK.get("x", (nc, len(cols), nb))
-    x.fill(0.0)
+    if not full:  # (entries every class has at every code present overwrite all of x)
+        x.fill(0.0)
     x[cls, colpos] = vals
     unique = sup.unique[:, :, cols]  # (U, 4^k, C): only the codes present
     structural = np.any(unique != 0, axis=0)  # (4^k, C): which code reaches which
@@ -252,7 +253,7 @@ _ROUTES: dict[tuple, tuple] = {}
 
 
 def _layout(ent: np.ndarray, qubits: tuple[int, ...], n: int) -> tuple:
-    """(key, classes, each entry's class, the codes present, each entry's code, classes x codes present)."""
+    """(key, classes, each entry's class, the codes present, each entry's code, classes x codes present, all present)."""
     key = (ent.tobytes(), qubits, n)
     found = _LAYOUTS.get(key)
     if found is None:
@@ -263,7 +264,7 @@ def _layout(ent: np.ndarray, qubits: tuple[int, ...], n: int) -> tuple:
         present[cls, colpos] = 1
         if len(_LAYOUTS) > 4096:
             _LAYOUTS.clear()
-        found = _LAYOUTS[key] = (key, classes, cls, cols, colpos, present)
+        found = _LAYOUTS[key] = (key, classes, cls, cols, colpos, present, bool(present.all()))
     return found
 
 

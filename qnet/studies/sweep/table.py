@@ -462,6 +462,8 @@ class RowFormatter:
         """(the cells of a column, whether none of them can need quoting)."""
         kinds = set(map(type, values))
         if kinds == {float}:
+            if 2 * len(set(values[:64])) > len(values[:64]):  # mostly distinct, by a sample: each printed
+                return list(map(repr, values)), True
             distinct = dict.fromkeys(values)
             # 0.0 and -0.0 are one key but print differently: a column with -0.0 is printed value by value
             if 4 * len(distinct) > len(values) or (0.0 in distinct and _negative_zero(values)):
