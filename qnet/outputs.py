@@ -14,7 +14,6 @@ long run holds :func:`output_lock` on it, so two runs never write the same file 
 from __future__ import annotations
 
 import os
-import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -91,6 +90,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def _fresh_sibling(path: Path) -> Path:
     """A new empty file next to ``path`` (hidden, unique name, created exclusively, umask modes)."""
+    import secrets  # (here: its import pulls in random, ~2 ms of every start)
+
     for _ in range(100):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
         try:
