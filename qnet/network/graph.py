@@ -48,7 +48,8 @@ class NetworkData:
     Examples
     --------
     >>> table = {
-    ...     "nodes": {"alice": {"kind": "memory"}, "mid": {"kind": "station"}},
+    ...     "nodes": {"alice": {"kind": "memory", "t2_s": 1.0, "emission_efficiency": 0.5},
+    ...               "mid": {"kind": "station", "scheme": "two_photon"}},
     ...     "fibres": [{"a": "alice", "b": "mid", "length_km": 2.0}],
     ... }
     >>> data = network_data(table)
