@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LinkPoints", "link_points", "clear_points"]
 
 _NUMBER = (int, float)
+_keys = operator.methodcaller("keys")
 
 
 def _value_key(value: Any) -> Any:
@@ -200,13 +201,14 @@ class LinkPoints:
         plan = self.plans.get(tuple(first), False)
         if plan is False:
             plan = self.plans[tuple(first)] = self._plan(tuple(first))
-        if plan is None or plan[1] is not None or not all(p.keys() == first for p in points):
+        if plan is None or plan[1] is not None or not all(map(first.__eq__, map(_keys, points))):
             return [self.hardware(p) for p in points]  # a fibre speed per point, or mixed fields
         columns: list[Any] = list(self.link_objects)
         bad: set[int] = set()
         for target, names, keys, slot, cache in plan[0]:
-            objects = self._column(points, target, names, keys, cache)
-            bad.update(i for i, obj in enumerate(objects) if obj is _INVALID)
+            objects, invalid = self._column(points, target, names, keys, cache)
+            if invalid:
+                bad.update(i for i, obj in enumerate(objects) if obj is _INVALID)
             if slot is not None:
                 columns[slot] = objects
         n = len(points)
@@ -218,15 +220,16 @@ class LinkPoints:
 
     def _column(
         self, points: Sequence[Mapping[str, Any]], target: tuple, names: tuple, keys: tuple, cache: dict
-    ) -> list:
-        """The replaced object of ``target`` at every point (``_INVALID`` where a value fails)."""
+    ) -> tuple[list, bool]:
+        """(the replaced object of ``target`` at every point (``_INVALID`` where a value fails), whether one fails)."""
         if len(keys) == 1:
             values = list(map(operator.itemgetter(keys[0]), points))
             plain = all(type(v) is float and v == v and v != 0.0 for v in dict.fromkeys(values))
             cks = values if plain else [_value_key(v) for v in values]
         else:
             cks = [tuple([_value_key(p[k]) for k in keys]) for p in points]
-        for ck in dict.fromkeys(cks):
+        distinct = dict.fromkeys(cks)
+        for ck in distinct:
             if ck not in cache:  # validated once per distinct value, as in hardware()
                 point = points[cks.index(ck)]
                 try:
@@ -235,7 +238,7 @@ class LinkPoints:
                     )
                 except Exception:
                     cache[ck] = _INVALID
-        return list(map(cache.__getitem__, cks))
+        return list(map(cache.__getitem__, cks)), any(cache[ck] is _INVALID for ck in distinct)
 
     def transmissions(self, fib_a: Any, fib_b: Any) -> tuple[float, float]:
         """The fibres' :func:`~qnet.quantum.channels.fibre_transmission`, each computed once."""
