@@ -4,8 +4,9 @@ Prints points/s for the Aer and batch engines with 1 and 2 workers (in-process `
 pool start-up included, result cache cleared), the ratio to a vectorised closed-form numpy
 evaluation of the same points, where the time per point goes, and the wall time of the CLI
 sweep as a fresh process, also as a ratio to a fresh process that evaluates the closed form
-on the same points and writes them to CSV; the cold-start sweeps are also run on the ion link
-example (examples/liu2026_ion_link.toml) over the same grid. The per-stage breakdown is
+on the same points and writes them to CSV (the fresh processes taken in turns, closed form first,
+each repeat of every command on the same machine state; medians); the cold-start sweeps are also
+run on the ion link example (examples/liu2026_ion_link.toml) over the same grid. The per-stage breakdown is
 ``run_sweep(profile=True)``, the stages ``qnet sweep --profile`` prints. Not a test: nothing here
 asserts a time. ``python benchmarks/run_all.py --only sweep`` records the figures
 (benchmarks/results/sweep.json).
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # as `qnet` does (qnet/cli/app.py): one BLAS thread for qnet's many tiny matrix products (the
@@ -182,65 +185,66 @@ def main() -> None:
     breakdown(data, args.side, tmp)
 
     if not args.no_cli:
-        network = tmp / "link.toml"
-        network.write_text(NETWORK)
-        script = tmp / "closed_form.py"
-        script.write_text(CLOSED_FORM_SCRIPT)
-        cmd = [sys.executable, str(script), str(args.side), str(tmp / "cf.csv")]
-        t_cold, _ = median_time(lambda: subprocess.run(cmd, check=True), args.repeats)
-        print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
-        figure(
-            "cold.closed_form_s", seconds(t_cold), t_cold, f"fresh python process: the closed form of {n} points to CSV"
-        )
-        ion = ROOT / "examples" / "liu2026_ion_link.toml"
-        ion_axes = [
-            "--vary",
-            f"fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:50:{args.side}",
-            "--vary",
-            f"nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:{args.side}",
-        ]
-        cases = [
-            ("", network, axes_text(args.side), ["--link-backend", e, "--workers", w])
-            for e in ("aer", "batch")
-            for w in ("1", "2")
-        ]
-        cases += [
-            ("ion.", ion, ion_axes, ["--link-backend", e, "--workers", w]) for e, w in (("aer", "2"), ("batch", "1"))
-        ]
-        for prefix, net, axes_args, extra in cases:
-            cmd = [
-                sys.executable,
-                "-m",
-                "qnet",
-                "sweep",
-                str(net),
-                "alice",
-                "bob",
-                *axes_args,
-                "-o",
-                str(tmp / "cli.csv"),
-                "--overwrite",
-                "--no-progress",
-                *extra,
-            ]
-            t, proc = median_time(lambda: subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT), args.repeats)
+        cold(args.side, args.repeats, tmp)
+
+
+def cold(side: int, repeats: int, tmp: Path) -> None:
+    """Fresh-process timings: the closed form, then each qnet sweep; taken in turns, so that each
+    repeat of every command meets the same machine (the ratios compare like with like)."""
+    n = side * side
+    network = tmp / "link.toml"
+    network.write_text(NETWORK)
+    script = tmp / "closed_form.py"
+    script.write_text(CLOSED_FORM_SCRIPT)
+    closed = [sys.executable, str(script), str(side), str(tmp / "cf.csv")]
+    ion = ROOT / "examples" / "liu2026_ion_link.toml"
+    ion_axes = [
+        "--vary",
+        f"fibres.alice-station.length_km,fibres.station-bob.length_km=0.5:50:{side}",
+        "--vary",
+        f"nodes.alice.bright_state_population,nodes.bob.bright_state_population=0.01:0.3:{side}",
+    ]
+    cases = [
+        ("", network, axes_text(side), ["--link-backend", e, "--workers", w])
+        for e in ("aer", "batch")
+        for w in ("1", "2")
+    ]
+    cases += [("ion.", ion, ion_axes, ["--link-backend", e, "--workers", w]) for e, w in (("aer", "2"), ("batch", "1"))]
+    commands = [
+        [sys.executable, "-m", "qnet", "sweep", str(net), "alice", "bob", *axes_args, "-o", str(tmp / "cli.csv")]
+        + ["--overwrite", "--no-progress", *extra]
+        for _, net, axes_args, extra in cases
+    ]
+    times: list[list[float]] = [[] for _ in range(len(cases) + 1)]
+    for _ in range(repeats):
+        for i, cmd in enumerate([closed, *commands]):
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            times[i].append(time.perf_counter() - t0)
             if proc.returncode:
                 raise SystemExit(proc.stderr)
-            with open(tmp / "cli.csv", newline="") as fh:
-                rows = sum(1 for _ in csv.reader(fh)) - 1
-            what = "the ion link (examples/liu2026_ion_link.toml)" if prefix else "the closed-form link"
-            print(
-                f"cold start `qnet sweep ... {' '.join(extra)}` on {what} ({rows} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
-                f"{t / t_cold:.1f}x the cold-start closed form"
-            )
-            key = f"cold.{prefix}{extra[1]}.w{extra[3]}"
-            figure(f"{key}_s", seconds(t), t, f"fresh process: qnet sweep {' '.join(extra)} over {n} points of {what}")
-            figure(
-                f"{key}_vs_closed_form",
-                f"{t / t_cold:.1f}×",
-                t / t_cold,
-                "the same as a ratio to the cold-start closed form",
-            )
+            if i:
+                with open(tmp / "cli.csv", newline="") as fh:
+                    if sum(1 for _ in csv.reader(fh)) - 1 != n:
+                        raise SystemExit(f"{' '.join(cmd)} wrote the wrong number of rows")
+    t_cold = statistics.median(times[0])
+    print(f"cold start closed form (python + numpy, {n} points to CSV): {t_cold:.2f} s wall")
+    figure("cold.closed_form_s", seconds(t_cold), t_cold, f"fresh python process: the closed form of {n} points to CSV")
+    for (prefix, _, _, extra), runs in zip(cases, times[1:]):
+        t = statistics.median(runs)
+        what = "the ion link (examples/liu2026_ion_link.toml)" if prefix else "the closed-form link"
+        print(
+            f"cold start `qnet sweep ... {' '.join(extra)}` on {what} ({n} points): {t:.2f} s wall = {n / t:,.0f} points/s; "
+            f"{t / t_cold:.1f}x the cold-start closed form"
+        )
+        key = f"cold.{prefix}{extra[1]}.w{extra[3]}"
+        figure(f"{key}_s", seconds(t), t, f"fresh process: qnet sweep {' '.join(extra)} over {n} points of {what}")
+        figure(
+            f"{key}_vs_closed_form",
+            f"{t / t_cold:.1f}×",
+            t / t_cold,
+            "the same as a ratio to the cold-start closed form",
+        )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ BENCHMARKS = (
     Benchmark(
         "sweep",
         "bench_sweep.py",
-        ("--repeats", "3"),
+        ("--repeats", "5"),
         ("--repeats", "1"),
         "10^4-point link sweeps: in process and from a cold start, per engine and worker count, stage breakdown",
     ),
