@@ -247,7 +247,13 @@ def heralded_state(rho: np.ndarray, compiled: CompiledLink | LinkProgram) -> Her
 
 @lru_cache(maxsize=64)
 def _herald_indices(n: int, memory_qubits: tuple[int, int], photon_qubits: tuple[int, ...], heralds: tuple) -> tuple:
-    """Per herald: (flat row/column indices (4, 2^t) of its memory block, Pauli correction or None)."""
+    """Per herald: (flat row/column indices (4, 2^t) of its memory block, the phases of its Pauli correction or None).
+
+    A Pauli correction u = P_A (x) P_B has one entry per row, ph_i at column pi(i):
+    (u S u^dagger)_ij = ph_i conj(ph_j) S_pi(i)pi(j). The rows of the indices come permuted by pi
+    and the phases as the 4x4 matrix ph_i conj(ph_j) (entries +-1, +-i): every product is exact,
+    the same numbers as the matrix products, without them.
+    """
     rest = [q for q in range(n) if q not in memory_qubits and q not in photon_qubits]  # traced out
     qa, qb = memory_qubits
     kept = np.array([((a >> 1) << qa) | ((a & 1) << qb) for a in range(4)])  # memory A first
@@ -256,8 +262,13 @@ def _herald_indices(n: int, memory_qubits: tuple[int, int], photon_qubits: tuple
     for h in heralds:
         base = sum(bit << q for q, bit in zip(photon_qubits, h.clicks))
         idx = base + kept[:, None] + traced[None, :]
-        u = None if tuple(h.correction) == ("I", "I") else np.kron(PAULI[h.correction[0]], PAULI[h.correction[1]])
-        out.append((idx, u))
+        phases = None
+        if tuple(h.correction) != ("I", "I"):
+            u = np.kron(PAULI[h.correction[0]], PAULI[h.correction[1]])
+            pi = np.argmax(np.abs(u), axis=1)
+            ph = u[np.arange(4), pi]
+            idx, phases = idx[pi], ph[:, None] * ph.conj()[None, :]
+        out.append((idx, phases))
     return tuple(out)
 
 
@@ -300,11 +311,11 @@ def heralded_states(
     """
     rhos = np.asarray(rhos)
     total = np.zeros((rhos.shape[0], 4, 4), dtype=complex)
-    for idx, u in _herald_indices(n, tuple(memory_qubits), tuple(photon_qubits), tuple(heralds)):
+    for idx, phases in _herald_indices(n, tuple(memory_qubits), tuple(photon_qubits), tuple(heralds)):
         block = rhos[:, idx[:, 0][:, None], idx[:, 0][None, :]]
         for j in range(1, idx.shape[1]):
             block = block + rhos[:, idx[:, j][:, None], idx[:, j][None, :]]
-        total += block if u is None else u @ block @ u.conj().T
+        total += block if phases is None else block * phases
     p = np.trace(total, axis1=1, axis2=2).real
     with np.errstate(divide="ignore", invalid="ignore"):
         rho_out = total / p[:, None, None]

@@ -189,3 +189,32 @@ def test_heralded_states_use_qnet_heralded_state():
         p_aer, rho_aer = qnet.heralded_state(r, c)
         assert res.success_probability == pytest.approx(p_aer, abs=TOL)
         assert np.abs(res.density_matrix - rho_aer).max() <= TOL
+
+
+@pytest.mark.parametrize("correction", [(a, b) for a in "IXYZ" for b in "IXYZ"])
+def test_herald_corrections_are_the_pauli_products_exactly(correction):
+    """heralded_states applies a herald's Pauli correction as a signed permutation of the block:
+    the same numbers as the sum u_ik S_kl conj(u_jl) over k, l (every product there is by 0, +-1
+    or +-i, so exact: equal, not close), on random dense 4-qubit states."""
+    from qnet.link.run import heralded_states
+    from qnet.link.station import Herald
+    from qnet.quantum.states import PAULI
+
+    rng = np.random.default_rng(sum(map(ord, "".join(correction))))
+    m = rng.normal(size=(20, 16, 16)) + 1j * rng.normal(size=(20, 16, 16))
+    rhos = m @ m.conj().transpose(0, 2, 1)
+    rhos /= np.trace(rhos, axis1=1, axis2=2).real[:, None, None]
+    heralds = (Herald((1, 0), ("c",), "psi+", ("I", "I")), Herald((0, 1), ("d",), "psi-", correction))
+    p, states = heralded_states(rhos, 4, (0, 3), (1, 2), heralds)
+    # by hand: each herald's memory block (photons at its clicks), summed, corrected by u S u^dagger
+    total = np.zeros((20, 4, 4), dtype=complex)
+    for h in heralds:
+        rows = [(a >> 1) << 0 | (a & 1) << 3 | h.clicks[0] << 1 | h.clicks[1] << 2 for a in range(4)]
+        block = rhos[:, rows][:, :, rows]
+        u = np.kron(PAULI[h.correction[0]], PAULI[h.correction[1]])
+        total += np.einsum("ik,nkl,jl->nij", u, block, u.conj(), optimize=False)  # elementwise, no BLAS
+    want_p = np.trace(total, axis1=1, axis2=2).real
+    want = total / want_p[:, None, None]
+    want = (want + want.conj().transpose(0, 2, 1)) / 2
+    assert np.array_equal(p, want_p)
+    assert np.array_equal(states, want)
