@@ -47,16 +47,14 @@ class NetworkData:
 
     Examples
     --------
-    >>> table = {
-    ...     "nodes": {"alice": {"kind": "memory", "t2_s": 1.0, "emission_efficiency": 0.5},
-    ...               "mid": {"kind": "station", "scheme": "two_photon"}},
-    ...     "fibres": [{"a": "alice", "b": "mid", "length_km": 2.0}],
-    ... }
-    >>> data = network_data(table)
-    >>> data.adj["mid"]["alice"]["fibre"].length_km, data.attributes["fibre_speed_km_per_s"]
-    (2.0, 200000.0)
-    >>> sorted(data.graph().edges)
-    [('alice', 'mid')]
+    >>> import tomllib
+    >>> with open("examples/liu2026_ion_link.toml", "rb") as fh:
+    ...     data = network_data(tomllib.load(fh))
+    >>> sorted(data.adj["station"]), data.adj["alice"]["station"]["fibre"].length_km
+    (['alice', 'bob'], 5.0)
+    >>> graph = data.graph()
+    >>> sorted(graph.edges) == sorted(tuple(sorted((f.a, f.b))) for f in data.fibres), graph.graph == data.attributes
+    (True, True)
     """
 
     nodes: dict[str, dict[str, Any]]
