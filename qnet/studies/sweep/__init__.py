@@ -11,7 +11,9 @@ The pieces, each usable on its own:
   (TOML values; a bare word is a string). A grid of more than :data:`MAX_POINTS` points, or
   whose table would not fit on the disk, is refused before anything is written.
 * **Evaluators** (pluggable). An evaluator turns a list of points (``{field: value}`` dicts) into
-  one result dict per point: its ``columns`` (numbers) or ``{"error": message}``. It must be
+  one result dict per point: its ``columns`` (numbers) or ``{"error": message}`` (or a
+  :class:`~qnet.studies.sweep.table.ColumnRows`, the same rows held as columns, which the writer
+  takes without a dict per row: the batch link evaluator returns one). It must be
   picklable (it travels to worker processes and Dask workers) and subclasses :class:`Evaluator`,
   whose defaults it may override: ``describe()`` (a JSON-ready dict identifying what it
   computes: a resumed sweep must match it), ``chunk_size`` (preferred points per chunk) and
@@ -92,6 +94,7 @@ EXPORTS = {
     "SWEEP_ID_COLUMN": "table",
     "ERROR_COLUMN": "table",
     "read_table": "table",
+    "ColumnRows": "table",
     "output_format": "table",
     "check_dask_address": "executors",
     "dask_security": "executors",
