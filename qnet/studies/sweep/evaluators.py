@@ -94,7 +94,11 @@ class Evaluator(abc.ABC):
 
     @abc.abstractmethod
     def evaluate(self, points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """One row per point: the :attr:`columns` and ``error`` ('' or a one-line message)."""
+        """One row per point: the :attr:`columns` and ``error`` ('' or a one-line message).
+
+        A :class:`~qnet.studies.sweep.table.ColumnRows` (the same rows held as columns) may be
+        returned instead of the list: the sweep writes its columns as they are.
+        """
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready identification of what is computed (a resumed sweep must match it); default {}."""
