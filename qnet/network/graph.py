@@ -14,7 +14,7 @@ without it (~0.1 s of imports).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from qnet.errors import ConfigError, QnetError
 from qnet.network.fields import NETWORK_FIELDS
@@ -65,7 +65,7 @@ class NetworkData:
     def __contains__(self, node: object) -> bool:
         return node in self.nodes
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.nodes)
 
     def graph(self) -> "nx.Graph":
