@@ -361,27 +361,40 @@ def density_stack_columns(
     >>> [bool(np.array_equal(rho[i], r)) for i, r in enumerate(density_matrices([p1, p2, p1]))]
     [True, True, True]
     """
+
+    def block(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        def ops_at(j: int) -> Any:
+            distinct, which = slots[j]
+            if which is None:
+                return [distinct[0]]
+            chosen = which[start:stop]
+            used: Sequence[int]
+            if stop - start == count and np.bincount(chosen, minlength=len(distinct)).all():
+                used, where = range(len(distinct)), chosen  # one sub-batch that uses every instruction
+            else:
+                firsts, where = np.unique(chosen, return_inverse=True)
+                used = firsts.tolist()
+            sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used])
+            return Superops(sup.unique) if sup.inverse is None else Superops(sup.unique, sup.inverse[where.reshape(-1)])
+
+        return _simulate(n, structure, stop - start, ops_at)
+
+    return _stack(n, count, block_bytes, block)
+
+
+def _stack(n: int, count: int, block_bytes: int, block: Any) -> np.ndarray:
+    """The (count, 2^n, 2^n) final states, sub-batch by sub-batch: ``block(start, stop)`` gives
+    the (entries, values) of circuits start..stop-1 (:func:`_simulate`).
+
+    The work buffers hold the non-zero entries of a point's state: a few times 2^n for qnet's
+    circuits (at most 4^n), the output 4^n; ``block_bytes`` sets the points per sub-batch.
+    """
     per_block = max(1, block_bytes // (16 * 2 ** (n + 2)))
     dim = 2**n
     stack = np.zeros((count, dim * dim), dtype=complex)
     for start in range(0, count, per_block):
         stop = min(count, start + per_block)
-
-        def ops_at(j: int, start: int = start, stop: int = stop) -> Any:
-            distinct, which = slots[j]
-            if which is None:
-                return [distinct[0]]
-            block = which[start:stop]
-            used: Sequence[int]
-            if stop - start == count and np.bincount(block, minlength=len(distinct)).all():
-                used, where = range(len(distinct)), block  # one sub-batch that uses every instruction
-            else:
-                firsts, where = np.unique(block, return_inverse=True)
-                used = firsts.tolist()
-            sup = instruction_superops(structure[j][0], len(structure[j][1]), [distinct[u] for u in used])
-            return Superops(sup.unique) if sup.inverse is None else Superops(sup.unique, sup.inverse[where.reshape(-1)])
-
-        ent, vals = _simulate(n, structure, stop - start, ops_at)
+        ent, vals = block(start, stop)
         stack[start:stop, ent] = vals.T
     return stack.reshape(count, dim, dim)
 
@@ -429,16 +442,11 @@ def density_stack(items: Sequence[Any], block_bytes: int = BLOCK_BYTES) -> list[
         members.sort()
     out = []
     for (n, structure), members in groups.items():
-        # the work buffers hold the non-zero entries of a point's state: a few times 2^n for
-        # qnet's circuits (at most 4^n), the output 4^n
-        per_block = max(1, block_bytes // (16 * 2 ** (n + 2)))
-        dim = 2**n
-        stack = np.zeros((len(members), dim * dim), dtype=complex)
-        for start in range(0, len(members), per_block):
-            idx = members[start : start + per_block]
-            ent, vals = _simulate_group(n, structure, [read[i][1] for i in idx])
-            stack[start : start + len(idx), ent] = vals.T
-        out.append((np.asarray(members, dtype=np.intp), stack.reshape(len(members), dim, dim)))
+
+        def block(start: int, stop: int, n: int = n, structure: tuple = structure, members: list = members) -> Any:
+            return _simulate_group(n, structure, [read[i][1] for i in members[start:stop]])
+
+        out.append((np.asarray(members, dtype=np.intp), _stack(n, len(members), block_bytes, block)))
     return out
 
 
