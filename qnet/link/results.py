@@ -20,11 +20,23 @@ __all__ = [
     "FigureError",
     "LINK_FIELDS",
     "LINK_LABELS",
+    "DELIVERED_STATE_FIELDS",
     "DeliveredStateFigures",
     "json_number",
     "format_table",
     "format_estimate",
 ]
+
+#: The figures of a delivered pair's state at its rate (:class:`DeliveredStateFigures`), in the
+#: order every result table lists them: links, chains, purified links, requirement targets.
+DELIVERED_STATE_FIELDS = (
+    "chsh",
+    "qber",
+    "diqkd_key_fraction",
+    "diqkd_key_rate_hz",
+    "bb84_key_fraction",
+    "bb84_key_rate_hz",
+)
 
 #: The numeric fields of a link result, in the order ``qnet link --json`` prints them.
 LINK_FIELDS = (
@@ -35,12 +47,7 @@ LINK_FIELDS = (
     "rate_hz",
     "pair_coherence_time_s",
     "link_efficiency",
-    "chsh",
-    "qber",
-    "diqkd_key_fraction",
-    "diqkd_key_rate_hz",
-    "bb84_key_fraction",
-    "bb84_key_rate_hz",
+    *DELIVERED_STATE_FIELDS,
 )
 
 #: Descriptive (non-numeric) fields of ``LinkResult.to_dict()``, after the numbers.

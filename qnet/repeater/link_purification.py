@@ -36,7 +36,7 @@ from qnet.repeater import waiting
 from qnet.errors import ConfigError, QnetError
 from qnet.network.hardware import MemoryNode
 from qnet.link.prepared import PreparedNetwork, prepare_network
-from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
+from qnet.link.results import DELIVERED_STATE_FIELDS, DeliveredStateFigures, LinkResult, json_number
 
 __all__ = ["PurifiedLinkResult", "purify_link", "purification_table", "format_purified", "PURIFIED_FIELDS"]
 
@@ -49,12 +49,7 @@ PURIFIED_FIELDS = (
     "mean_completion_time_s",
     "purification_success_probability",
     "communication_time_s",
-    "chsh",
-    "qber",
-    "diqkd_key_fraction",
-    "diqkd_key_rate_hz",
-    "bb84_key_fraction",
-    "bb84_key_rate_hz",
+    *DELIVERED_STATE_FIELDS,
     "link_efficiency",
 )
 

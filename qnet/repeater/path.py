@@ -41,7 +41,7 @@ from qnet._deprecation import renamed_keywords
 from qnet.errors import ConfigError, QnetError
 from qnet.link.spec import LinkSpec
 from qnet.link.prepared import PreparedNetwork, prepare_network
-from qnet.link.results import DeliveredStateFigures, LinkResult, json_number
+from qnet.link.results import DELIVERED_STATE_FIELDS, DeliveredStateFigures, LinkResult, json_number
 from qnet.link.distinct import run_specs
 from qnet.repeater.engine.model import check_link_memories
 from qnet.repeater.routing import Hop
@@ -55,12 +55,7 @@ CHAIN_FIELDS = (
     "rate_hz",
     "rate_hz_ci",
     "mean_completion_time_s",
-    "chsh",
-    "qber",
-    "diqkd_key_fraction",
-    "diqkd_key_rate_hz",
-    "bb84_key_fraction",
-    "bb84_key_rate_hz",
+    *DELIVERED_STATE_FIELDS,
     "total_length_km",
 )
 

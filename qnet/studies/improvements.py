@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from qnet.errors import QnetError
+from qnet.link.results import DELIVERED_STATE_FIELDS
 from qnet.network.fields import FieldPath
 
 __all__ = [
@@ -71,12 +72,7 @@ TARGET_FIGURES = (
     "fidelity",
     "rate_hz",
     "mean_completion_time_s",
-    "chsh",
-    "qber",
-    "diqkd_key_fraction",
-    "diqkd_key_rate_hz",
-    "bb84_key_fraction",
-    "bb84_key_rate_hz",
+    *DELIVERED_STATE_FIELDS,
 )
 #: The largest improvement factor of a variable unless the user gives one.
 DEFAULT_MAX_FACTOR = 100.0
