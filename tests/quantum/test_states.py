@@ -58,6 +58,26 @@ def test_fidelity_of_werner_and_of_a_vector_target():
     assert states.fidelity(rho, ket((1.0, "01"))) == pytest.approx((1 - w) / 4 + w / 2, abs=1e-12)
 
 
+@pytest.mark.parametrize("target", [*BELL_BY_HAND, "vector"])
+def test_fidelity_of_a_state_is_the_same_alone_and_in_any_stack(target):
+    """<t|rho|t> elementwise: each state's fidelity has the same bits alone and in stacks of any
+    size (so a sweep's rows do not depend on its chunks), and equals np.vdot(t, rho t)."""
+    rng = np.random.default_rng(7)
+    rhos = np.stack([random_state(rng) for _ in range(300)])
+    t = BELL_BY_HAND["psi+"] if target == "vector" else BELL_BY_HAND[target]
+    if target == "vector":  # a general target: every w_ij non-zero
+        t = rng.normal(size=4) + 1j * rng.normal(size=4)
+        t /= np.linalg.norm(t)
+    name = t if target == "vector" else target
+    alone = [states.fidelity(r, name) for r in rhos]
+    assert all(type(f) is float for f in alone)
+    for size in (1, 2, 3, 17, 300):
+        stacked = states.fidelity(rhos[:size], name)
+        assert stacked.shape == (size,) and stacked.tolist() == alone[:size]
+    by_hand = [np.vdot(t, r @ t).real for r in rhos]
+    assert np.allclose(alone, by_hand, rtol=0, atol=1e-15)
+
+
 @pytest.mark.parametrize(
     "pa, pb, becomes",
     [

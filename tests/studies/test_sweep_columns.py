@@ -218,8 +218,7 @@ def test_chunk_rows_equal_the_per_point_rows(network, a, b, seed):
     assert [_cells(r) for r in got] == [_cells(r) for r in want]
     assert {bool(r["error"]) for r in got} == {True, False}
     # chunk by chunk (the instructions and rows of one chunk are reused by the next; repeated
-    # points): the same rows as the per-point path chunk by chunk (the figures of a stack depend
-    # on its size at the last bit, in both paths)
+    # points): the same rows as the per-point path chunk by chunk
     same_fields = [{k: p[k] for k in points[0] if k in p} for p in points]
     same_fields += same_fields[::7]
     sweep.clear_cache()
@@ -307,6 +306,25 @@ def test_a_chunk_without_errors_stays_columns_equal_to_the_per_point_rows():
     assert got == want and got[3:5] == want[3:5] and got[-1] == want[-1]
     assert pickle.loads(pickle.dumps(got)) == got  # (worker processes send it back)
     assert list(got.column("fidelity")) == [r["fidelity"] for r in want]
+
+
+@pytest.mark.parametrize("link_backend", ["batch", "aer"])
+def test_a_sweep_row_is_the_single_link_result_to_the_last_bit(link_backend):
+    """A point's row in a chunk has exactly the figures ``qnet link`` gives that point alone
+    (a state's figures do not depend on the stack it is evaluated in)."""
+    points = [
+        {"fibres.alice-station.length_km": length, "nodes.alice.bright_state_population": alpha}
+        for length in (0.7, 9.0, 33.0)
+        for alpha in (0.03, 0.11, 0.27)
+    ]
+    ev = sweep.LinkEvaluator(network=LIU, a="alice", b="bob", link_backend=link_backend)
+    sweep.clear_cache()
+    rows = ev.evaluate(points)
+    for point, row in zip(points, rows):
+        graph = qnet.network_from_dict(LIU, overrides=[f"{k}={v!r}" for k, v in point.items()])
+        alone = qnet.run_link(qnet.compile_link(link_spec(graph, "alice", "bob")), link_backend=link_backend)
+        for name in ("fidelity", "success_probability", "rate_hz", "chsh", "qber", "bb84_key_fraction"):
+            assert repr(row[name]) == repr(getattr(alone, name)), (point, name)
 
 
 def test_column_rows_as_a_sequence():

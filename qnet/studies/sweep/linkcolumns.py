@@ -281,7 +281,8 @@ def column_rows(
         return rows
     extra = _extra_columns(chunk)
     # as the per-point path: equal specs are evaluated once, and rows known from an earlier
-    # chunk are reused (the figures of a stack depend on its size at the last bit)
+    # chunk are reused (a link's figures do not depend on the stack it is evaluated in, so
+    # this saves work only)
     keys = _spec_keys(chunk)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")  # the distinct specs in order of first occurrence
