@@ -317,9 +317,11 @@ def heralded_states(
             block = block + rhos[:, idx[:, j][:, None], idx[:, j][None, :]]
         total += block if phases is None else block * phases
     p = np.trace(total, axis1=1, axis2=2).real
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # (P = 0, or a subnormal P whose block rounds to entries above P: such rows are far below
+    # herald_floor, never herald, and their states are not used)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rho_out = total / p[:, None, None]
-    return p, (rho_out + rho_out.conj().transpose(0, 2, 1)) / 2
+        return p, (rho_out + rho_out.conj().transpose(0, 2, 1)) / 2
 
 
 def link_figures(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import qnet
@@ -391,8 +391,20 @@ def physical_links(draw):
     )
 
 
+_SUBNORMAL_LINK = dict(  # found by the test below: P ~ 1e-313 overflowed the normalisation
+    scheme="two_photon",
+    length_a_km=1.0,
+    length_b_km=1.0,
+    alice=dict(t2_s=1.0, emission_efficiency=1.0, conversion_efficiency=1.0),
+    bob=dict(t2_s=1.0, emission_efficiency=1.0, conversion_efficiency=2.2250738585e-313),
+    station=dict(detector_efficiency=1.0, dark_count_probability=0.0, visibility=0.0),
+)
+
+
 @pytest.mark.slow
 @FUZZ
+@example(kwargs=_SUBNORMAL_LINK, engine="aer")
+@example(kwargs=_SUBNORMAL_LINK, engine="batch")
 @given(kwargs=physical_links(), engine=st.sampled_from(["aer", "batch"]))
 def test_random_physical_links_give_a_physical_result_or_a_qnet_error(link_network, kwargs, engine):
     with warnings.catch_warnings():
