@@ -408,28 +408,27 @@ def _run(capsys, *argv):
     return code, out, err
 
 
+#: qnet requirements on the chain: its T2 (short, --set) improved until F >= 0.97, batch engine
+T2_FOR_FIDELITY = (
+    "requirements",
+    CHAIN,
+    "alice",
+    "r1",
+    "--set",
+    "nodes.alice.t2_s=0.02",
+    "--set",
+    "nodes.r1.t2_s=0.02",
+    "--target",
+    "fidelity>=0.97",
+    "--improve",
+    "nodes.*.t2_s",
+    "--link-backend",
+    "batch",
+)
+
+
 def test_cli_json_and_table(capsys):
-    code, out, _err = _run(
-        capsys,
-        "requirements",
-        CHAIN,
-        "alice",
-        "r1",
-        "--set",
-        "nodes.alice.t2_s=0.02",
-        "--set",
-        "nodes.r1.t2_s=0.02",
-        "--target",
-        "fidelity>=0.97",
-        "--improve",
-        "nodes.*.t2_s",
-        "--link-backend",
-        "batch",
-        "--json",
-        "--no-progress",
-        "--starts",
-        "1",
-    )
+    code, out, _err = _run(capsys, *T2_FOR_FIDELITY, "--json", "--no-progress", "--starts", "1")
     assert code == 0
     data = json.loads(out)
     assert data["method"] == "exact" and data["binding"] == ["fidelity>=0.97"]
@@ -488,24 +487,7 @@ def test_cli_interrupt_prints_the_best_point_and_exits_130(capsys, monkeypatch):
         return real(self, points)
 
     monkeypatch.setattr(RequirementsEvaluator, "evaluate", stop_later)
-    code, out, err = _run(
-        capsys,
-        "requirements",
-        CHAIN,
-        "alice",
-        "r1",
-        "--set",
-        "nodes.alice.t2_s=0.02",
-        "--set",
-        "nodes.r1.t2_s=0.02",
-        "--target",
-        "fidelity>=0.97",
-        "--improve",
-        "nodes.*.t2_s",
-        "--link-backend",
-        "batch",
-        "--no-progress",
-    )
+    code, out, err = _run(capsys, *T2_FOR_FIDELITY, "--no-progress")
     assert code == 130
     assert "INTERRUPTED" in out and "interrupted: the result is the cheapest point found so far" in err
 
