@@ -14,7 +14,7 @@ without it (~0.1 s of imports).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from qnet.errors import ConfigError, QnetError
 from qnet.network.fields import NETWORK_FIELDS
@@ -61,12 +61,6 @@ class NetworkData:
     adj: dict[str, dict[str, dict[str, Any]]]
     fibres: tuple[Fibre, ...]
     attributes: dict[str, Any]
-
-    def __contains__(self, node: object) -> bool:
-        return node in self.nodes
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.nodes)
 
     def graph(self) -> "nx.Graph":
         """The ``networkx.Graph``: the nodes, then the fibres as edges, in table order."""

@@ -50,7 +50,7 @@ def test_graph_holds_the_tables_in_order(path):
     assert graph.graph["source"] == str(path)
     # the graph is a copy: editing it leaves the data as it was
     graph.nodes[next(iter(graph))]["hardware"] = None
-    assert data.nodes[next(iter(data))]["hardware"] is not None
+    assert data.nodes[next(iter(data.nodes))]["hardware"] is not None
 
 
 @pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.name)

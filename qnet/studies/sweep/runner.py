@@ -421,8 +421,8 @@ class _Writer:
     def _append(self, indices: list[int], rows: list[dict[str, Any]]) -> None:
         """Append one finished chunk to the journal."""
         values = self.inflight.pop(indices[0])
-        if isinstance(rows, ColumnRows) and ERROR_COLUMN in rows.names:
-            errs: Sequence[Any] = rows.column(ERROR_COLUMN)
+        if isinstance(rows, ColumnRows):  # (no error column: no errors)
+            errs: Sequence[Any] = rows.column(ERROR_COLUMN) if ERROR_COLUMN in rows.names else [None] * len(rows)
         else:
             errs = [row.get(ERROR_COLUMN) for row in rows]
         n_err = 0
